@@ -1,0 +1,63 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * aead.h - batch ChaCha20-Poly1305 (RFC 8439) as WireGuard uses it.
+ *
+ * Every message in a burst is independent: its own 32-byte key, its own
+ * 64-bit counter, its own buffer and length. The AAD is always empty, the
+ * tag is 16 bytes and the 96-bit nonce is 0x00000000 || le64(counter)
+ * (WireGuard whitepaper section 5.4.6, RFC 8439 section 2.8).
+ *
+ * The backend is chosen once by aead_init() and never changes while
+ * packets flow; the burst functions are then safe to call from any number
+ * of threads at once (they keep no state outside their arguments).
+ */
+#ifndef MG_CRYPTO_AEAD_H
+#define MG_CRYPTO_AEAD_H
+
+#include <stdint.h>
+
+struct aead_op {
+	const uint8_t *key;   /* 32 bytes */
+	uint64_t counter;     /* nonce = 0x00000000 || le64(counter) */
+	const uint8_t *src;   /* seal: len plaintext bytes; open: len ciphertext bytes + 16-byte tag */
+	uint8_t *dst;         /* seal: len ciphertext bytes + tag written; open: len plaintext bytes. dst == src allowed (in place) */
+	uint32_t len;         /* plaintext length (== ciphertext length without tag) */
+};
+
+#define AEAD_TAG_LEN 16
+#define AEAD_BURST_MAX 64
+
+/* "auto"|"avx512"|"avx2"|"ipsecmb"|"sodium"|"generic"; 0 or -errno
+ * (-ENOTSUP when the CPU/build lacks it, -EINVAL for an unknown name). */
+int aead_init(const char *backend);
+const char *aead_backend_name(void);
+
+/* Consumes nothing and borrows ops for the duration of the call.
+ * n <= AEAD_BURST_MAX. Partial overlap of src and dst is not allowed. */
+void aead_seal_burst(struct aead_op *ops, unsigned n);
+
+/* Bit i set = message i authentic (and decrypted into dst). On failure the
+ * content of dst is unspecified, but it never holds plaintext of the failed
+ * message (backends verify before they decrypt). */
+uint64_t aead_open_burst(struct aead_op *ops, unsigned n);
+
+/*
+ * CPU features a backend may use. aead_init() uses what the CPU has;
+ * tests restrict the set to run a backend over every subset of features.
+ */
+enum {
+	AEAD_CPU_AVX2       = 1u << 0,
+	AEAD_CPU_AVX512F    = 1u << 1, /* with VL, BW, DQ */
+	AEAD_CPU_AVX512IFMA = 1u << 2,
+};
+
+/* The features this CPU has (and that this build can use). */
+unsigned aead_cpu_features(void);
+
+/* aead_init() with the usable features limited to mask & aead_cpu_features(). */
+int aead_init_features(const char *backend, unsigned mask);
+
+/* Names aead_init() accepts, NULL-terminated, best first (without "auto"). */
+extern const char *const aead_backend_names[];
+
+#endif

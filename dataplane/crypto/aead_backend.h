@@ -1,0 +1,36 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * aead_backend.h - what a batch AEAD backend provides to the dispatcher
+ * (aead.c). Private to dataplane/crypto/.
+ */
+#ifndef MG_CRYPTO_AEAD_BACKEND_H
+#define MG_CRYPTO_AEAD_BACKEND_H
+
+#include "aead.h"
+
+struct aead_backend {
+	const char *name;
+	unsigned needs;  /* AEAD_CPU_* the backend cannot run without */
+	/* Optional: pick internal variants from the usable features, once, at
+	 * init time. 0 or -errno. */
+	int (*setup)(unsigned features);
+	void (*seal)(struct aead_op *ops, unsigned n);
+	uint64_t (*open)(struct aead_op *ops, unsigned n);
+};
+
+extern const struct aead_backend aead_sodium_backend;
+extern const struct aead_backend aead_generic_backend;
+extern const struct aead_backend aead_avx2_backend;
+extern const struct aead_backend aead_avx512_backend;
+extern const struct aead_backend aead_ipsecmb_backend;
+
+/* RFC 8439 section 2.8 nonce for WireGuard: 32 zero bits || le64(counter). */
+static inline void aead_nonce(uint8_t nonce[12], uint64_t counter)
+{
+	for (int i = 0; i < 4; i++)
+		nonce[i] = 0;
+	for (int i = 0; i < 8; i++)
+		nonce[4 + i] = (uint8_t)(counter >> (8 * i));
+}
+
+#endif
