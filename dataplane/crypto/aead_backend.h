@@ -6,6 +6,8 @@
 #ifndef MG_CRYPTO_AEAD_BACKEND_H
 #define MG_CRYPTO_AEAD_BACKEND_H
 
+#include <stdbool.h>
+
 #include "aead.h"
 
 struct aead_backend {
@@ -31,6 +33,16 @@ static inline void aead_nonce(uint8_t nonce[12], uint64_t counter)
 		nonce[i] = 0;
 	for (int i = 0; i < 8; i++)
 		nonce[4 + i] = (uint8_t)(counter >> (8 * i));
+}
+
+/* Constant-time tag compare (STYLE: never memcmp a MAC). */
+static inline bool aead_tag_equal(const uint8_t a[AEAD_TAG_LEN], const uint8_t b[AEAD_TAG_LEN])
+{
+	uint8_t d = 0;
+
+	for (int i = 0; i < AEAD_TAG_LEN; i++)
+		d |= a[i] ^ b[i];
+	return d == 0;
 }
 
 #endif

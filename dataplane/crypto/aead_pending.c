@@ -5,7 +5,6 @@
  */
 #include "aead_backend.h"
 
-const struct aead_backend aead_generic_backend = { .name = "generic" };
 const struct aead_backend aead_avx2_backend = { .name = "avx2" };
 const struct aead_backend aead_avx512_backend = { .name = "avx512" };
 const struct aead_backend aead_ipsecmb_backend = { .name = "ipsecmb" };

@@ -1,0 +1,122 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * poly1305.c - portable Poly1305, three limbs of 44/44/42 bits so that
+ * every product fits an unsigned __int128 with room for the sums.
+ * h is kept partially reduced (limbs may exceed their width by a few bits)
+ * until poly1305_final(), which reduces it fully mod 2^130 - 5.
+ */
+#include <string.h>
+
+#include "poly1305.h"
+
+#define M44 0xfffffffffffull
+#define M42 0x3ffffffffffull
+
+typedef unsigned __int128 u128;
+
+static inline uint64_t le64(const uint8_t *p)
+{
+	uint64_t v;
+
+	memcpy(&v, p, 8); /* x86-64 and every target we build for: little endian */
+	return v;
+}
+
+static inline void put_le64(uint8_t *p, uint64_t v)
+{
+	memcpy(p, &v, 8);
+}
+
+void poly1305_init(struct poly1305_ctx *ctx, const uint8_t key[32])
+{
+	uint64_t t0 = le64(key), t1 = le64(key + 8);
+
+	/* r is clamped: RFC 8439 section 2.5, folded into the 44-bit limbs */
+	ctx->r[0] = t0 & 0xffc0fffffffull;
+	ctx->r[1] = ((t0 >> 44) | (t1 << 20)) & 0xfffffc0ffffull;
+	ctx->r[2] = (t1 >> 24) & 0x00ffffffc0full;
+	ctx->h[0] = ctx->h[1] = ctx->h[2] = 0;
+	memcpy(ctx->s, key + 16, 16);
+}
+
+void poly1305_blocks(struct poly1305_ctx *ctx, const uint8_t *m, size_t nblocks)
+{
+	const uint64_t r0 = ctx->r[0], r1 = ctx->r[1], r2 = ctx->r[2];
+	/* 2^132 = 4 * 2^130 == 4 * 5 (mod p): limbs wrapping past 2^132 fold back x20 */
+	const uint64_t s1 = r1 * 20, s2 = r2 * 20;
+	uint64_t h0 = ctx->h[0], h1 = ctx->h[1], h2 = ctx->h[2], c;
+	u128 d0, d1, d2;
+
+	while (nblocks--) {
+		uint64_t t0 = le64(m), t1 = le64(m + 8);
+
+		h0 += t0 & M44;
+		h1 += ((t0 >> 44) | (t1 << 20)) & M44;
+		h2 += ((t1 >> 24) & M42) | (1ull << 40); /* the 2^128 bit */
+
+		d0 = (u128)h0 * r0 + (u128)h1 * s2 + (u128)h2 * s1;
+		d1 = (u128)h0 * r1 + (u128)h1 * r0 + (u128)h2 * s2;
+		d2 = (u128)h0 * r2 + (u128)h1 * r1 + (u128)h2 * r0;
+
+		c = (uint64_t)(d0 >> 44); h0 = (uint64_t)d0 & M44;
+		d1 += c; c = (uint64_t)(d1 >> 44); h1 = (uint64_t)d1 & M44;
+		d2 += c; c = (uint64_t)(d2 >> 42); h2 = (uint64_t)d2 & M42;
+		h0 += c * 5; c = h0 >> 44; h0 &= M44;
+		h1 += c;
+		m += 16;
+	}
+	ctx->h[0] = h0;
+	ctx->h[1] = h1;
+	ctx->h[2] = h2;
+}
+
+void poly1305_final(struct poly1305_ctx *ctx, uint8_t tag[16])
+{
+	uint64_t h0 = ctx->h[0], h1 = ctx->h[1], h2 = ctx->h[2];
+	uint64_t g0, g1, g2, c, mask, t0, t1;
+
+	/* two carry passes make h < 2^130 with canonical limbs */
+	for (int i = 0; i < 2; i++) {
+		c = h1 >> 44; h1 &= M44; h2 += c;
+		c = h2 >> 42; h2 &= M42; h0 += c * 5;
+		c = h0 >> 44; h0 &= M44; h1 += c;
+	}
+	c = h1 >> 44; h1 &= M44; h2 += c;
+
+	/* g = h - p; keep g when it did not borrow (constant time) */
+	g0 = h0 + 5; c = g0 >> 44; g0 &= M44;
+	g1 = h1 + c; c = g1 >> 44; g1 &= M44;
+	g2 = h2 + c - (1ull << 42);
+	mask = (g2 >> 63) - 1;
+	h0 = (h0 & ~mask) | (g0 & mask);
+	h1 = (h1 & ~mask) | (g1 & mask);
+	h2 = (h2 & ~mask) | (g2 & mask & M42);
+
+	/* tag = (h + s) mod 2^128 */
+	t0 = le64(ctx->s);
+	t1 = le64(ctx->s + 8);
+	h0 += t0 & M44; c = h0 >> 44; h0 &= M44;
+	h1 += (((t0 >> 44) | (t1 << 20)) & M44) + c; c = h1 >> 44; h1 &= M44;
+	h2 += ((t1 >> 24) & M42) + c;
+	put_le64(tag, h0 | (h1 << 44));
+	put_le64(tag + 8, (h1 >> 20) | (h2 << 24));
+	explicit_bzero(ctx, sizeof(*ctx));
+}
+
+void poly1305_aead(uint8_t tag[16], const uint8_t otk[32], const uint8_t *ct, size_t len)
+{
+	struct poly1305_ctx ctx;
+	uint8_t last[16] = { 0 };
+
+	poly1305_init(&ctx, otk);
+	poly1305_blocks(&ctx, ct, len / 16);
+	if (len % 16) {
+		memcpy(last, ct + (len & ~(size_t)15), len % 16);
+		poly1305_blocks(&ctx, last, 1);
+	}
+	/* RFC 8439 section 2.8: le64(aad length = 0) || le64(ciphertext length) */
+	put_le64(last, 0);
+	put_le64(last + 8, len);
+	poly1305_blocks(&ctx, last, 1);
+	poly1305_final(&ctx, tag);
+}
