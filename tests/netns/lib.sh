@@ -1,0 +1,151 @@
+# SPDX-License-Identifier: GPL-2.0-only
+#
+# Sourced by every tests/netns/t-*.sh: assertions, the router under test,
+# traffic helpers and the cleanup/leak check. The topology is the lab's:
+#
+#   mg-lap (wireguard-go mglap) -- mg-gw (DNAT 41641) -- mg-lan br0 -+- mg-rtr (router under test)
+#                                                                     +- mg-host (192.168.8.80)
+#
+# MG_ROUTER=meshgate (default) tests build/dataplane/meshgate (or $MESHGATE);
+# MG_ROUTER=wggo runs the same scenarios against the wireguard-go baseline,
+# which checks the tests themselves; meshgate-only assertions (metrics,
+# `meshgate check`, the test rekey timer) then print SKIP.
+
+. "$(dirname "${BASH_SOURCE[0]}")/../lab/lab.sh"
+
+MG_ROUTER=${MG_ROUTER:-meshgate}
+T_NAME=$(basename "$0" .sh)
+T_FAILS=0
+T_ROUTER_UP=0
+if [ "$MG_ROUTER" = wggo ]; then RIF=$WGGO_RTR_IF; else RIF=$MG_IF; fi
+
+pass() { echo "PASS: $T_NAME: $*"; }
+fail() { echo "FAIL: $T_NAME: $*"; T_FAILS=$((T_FAILS + 1)); }
+skip() { echo "SKIP: $T_NAME: $*"; }
+
+# check DESCRIPTION CMD...: PASS if CMD succeeds, FAIL otherwise.
+check() {
+	local desc=$1; shift
+	if "$@"; then pass "$desc"; else fail "$desc"; fi
+}
+
+# expect_eq DESCRIPTION GOT WANT
+expect_eq() {
+	if [ "$2" = "$3" ]; then pass "$1"; else fail "$1 (got '$2', want '$3')"; fi
+}
+
+# Exit 77 only for what the machine lacks, and say which.
+t_require_machine() {
+	local c
+	[ "$(id -u)" = 0 ] || { echo "SKIP: $T_NAME: needs root (network namespaces)"; exit 77; }
+	for c in ip wg wireguard-go ethtool nft tcpdump curl nc ping; do
+		command -v $c >/dev/null ||
+			{ echo "SKIP: $T_NAME: machine lacks $c (see scripts/deps.sh)"; exit 77; }
+	done
+	[ -c /dev/net/tun ] || { echo "SKIP: $T_NAME: machine lacks /dev/net/tun"; exit 77; }
+	ip netns add mg-probe 2>/dev/null ||
+		{ echo "SKIP: $T_NAME: kernel refuses network namespaces"; exit 77; }
+	ip netns del mg-probe
+}
+
+meshgate_only() { [ "$MG_ROUTER" = meshgate ]; }
+
+# t_router_start [--endpoint] [--rekey N]: the router under test in mg-rtr.
+t_router_start() {
+	if meshgate_only; then
+		lab_start_meshgate "$@"
+	else
+		local a=(); [ "${1:-}" = --endpoint ] && a=(--endpoint)
+		lab_start_wggo_router "${a[@]}"
+	fi && T_ROUTER_UP=1
+}
+
+# t_router_stop: stop it and run the router's leak check (meshgate: exit 0
+# on SIGTERM, no XDP program on eth0, no UAPI socket left).
+t_router_stop() {
+	[ $T_ROUTER_UP = 1 ] || return 0
+	T_ROUTER_UP=0
+	if meshgate_only; then
+		if lab_stop_meshgate; then pass "leak check: meshgate stopped cleanly"
+		else fail "leak check: meshgate did not stop cleanly (see above)"; fi
+	else
+		lab_stop_wggo_router
+	fi
+}
+
+t_cleanup() {
+	local ns
+	t_router_stop
+	kill $(jobs -p) 2>/dev/null; wait 2>/dev/null
+	lab_down
+	for ns in "${LAB_NS[@]}"; do
+		ip netns list | grep -qw "^$ns" && fail "leak check: namespace $ns left behind"
+	done
+	[ $T_FAILS = 0 ]
+}
+
+# t_begin: the common prologue: machine check, fresh lab, cleanup trap.
+t_begin() {
+	t_require_machine
+	trap 't_cleanup; exit $?' EXIT
+	trap 'exit 1' INT TERM
+	lab_up || { fail "lab setup"; exit 1; }
+	if meshgate_only && [ ! -x "$MESHGATE" ]; then
+		fail "no meshgate binary at $MESHGATE (run: meson setup build && ninja -C build)"
+		exit 1
+	fi
+}
+
+# t_start_router_or_die [opts]: start the router; without it nothing can run.
+t_start_router_or_die() {
+	t_router_start "$@" || { fail "router ($MG_ROUTER) start"; exit 1; }
+}
+
+# ping_ok NS DST [COUNT]: every one of COUNT echo requests answered within
+# 10 s in total (the first may wait for a handshake: WireGuard queues it).
+ping_ok() {
+	ip netns exec "mg-$1" ping -n -q -c "${3:-5}" -i 0.2 -w 10 "$2" >/dev/null 2>&1
+}
+
+# wg_field IF WHAT: the value column of `wg show IF WHAT` for the only peer.
+wg_field() { wg show "$1" "$2" 2>/dev/null | awk 'NR == 1 { print $2 }'; }
+
+# wg_transfer IF: "rx tx" of the only peer.
+wg_transfer() { wg show "$1" transfer 2>/dev/null | awk 'NR == 1 { print $2, $3 }'; }
+
+# wait_for SECONDS CMD...: poll CMD every 0.2 s until it succeeds.
+wait_for() {
+	local end=$((SECONDS + $1)); shift
+	until "$@"; do [ $SECONDS -lt $end ] || return 1; sleep 0.2; done
+}
+
+# wait_listen NS PORT: until a TCP listener on PORT exists in NS.
+wait_listen() {
+	wait_for 5 sh -c "ip netns exec mg-$1 ss -Hltn 'sport = :$2' | grep -q ."
+}
+
+# tcp_transfer FROM_NS TO_NS TO_ADDR FILE PORT: send FILE with nc from one
+# namespace to a listener in the other; print the received file's sha256.
+tcp_transfer() {
+	local from=$1 to=$2 addr=$3 file=$4 port=$5 out="$MG_LAB_DIR/recv.$port" fam=-4
+	case $addr in *:*) fam=-6 ;; esac	# nc -l binds one family only
+	rm -f "$out"
+	ip netns exec "mg-$to" timeout 120 nc $fam -l "$port" >"$out" &
+	local rpid=$!
+	wait_listen "$to" "$port" || { kill $rpid 2>/dev/null; return 1; }
+	ip netns exec "mg-$from" timeout 120 nc -N "$addr" "$port" <"$file" || { kill $rpid 2>/dev/null; return 1; }
+	wait $rpid
+	sha256sum <"$out" | cut -d' ' -f1
+}
+
+# random_file SIZE_MIB: a file of random bytes in the lab dir; prints path.
+random_file() {
+	local f="$MG_LAB_DIR/random.$1M"
+	[ -s "$f" ] || head -c "$(($1 * 1024 * 1024))" /dev/urandom >"$f"
+	echo "$f"
+}
+
+# drops REASON: meshgate_inbound_dropped_packets_total for one reason.
+drops() { lab_metric meshgate_inbound_dropped_packets_total "reason=\"$1\""; }
+
+t_end() { exit $((T_FAILS > 0)); }
