@@ -1,0 +1,66 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * config.h - the meshgate config file: a superset of wg(8)'s format (DESIGN.md "Config file"),
+ * so a `wg setconf` file loads as is. Errors read "FILE:LINE: Key: message".
+ */
+#ifndef MG_CONF_CONFIG_H
+#define MG_CONF_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "devconf.h"
+
+enum mg_backend { MG_BACKEND_XDP, MG_BACKEND_DPDK };
+
+struct mg_config {
+	char path[4096];
+	char name[16];                  /* UAPI socket and TUN name; default "meshgate0" */
+	bool has_private_key;
+	uint8_t private_key[32];
+	int32_t listen_port;            /* -1 = not set (random) */
+	uint32_t fwmark;                /* 0 = off */
+	size_t n_addresses;
+	struct mg_ipprefix *addresses;  /* host bits kept */
+	uint32_t mtu;                   /* default 1280 */
+	size_t n_devices;
+	char (*devices)[64];
+	enum mg_backend backend;
+	uint32_t queues;                /* 1..64, default 1 */
+	char crypto[16];                /* auto | avx512 | avx2 | ipsecmb | sodium | generic */
+	bool snat, advertise_exit_node, accept_routes;
+	size_t n_routes;
+	struct mg_ipprefix *advertise_routes;
+	char login_server[512];         /* "" = peers come from the file only */
+	char auth_key_file[4096];
+	char state_dir[4096];           /* default /var/lib/meshgate */
+	char metrics_listen[128];       /* host:port; "" = disabled ("off") */
+	uint32_t test_rekey_after_time_s;  /* test only; 0 = protocol default */
+	/*
+	 * The file's WireGuard part as one update: private key, listen port (-1 if unset), fwmark,
+	 * replace_peers = true, every peer with replace_allowed_ips = true, persistent_keepalive
+	 * 0 when absent, has_preshared_key only when given, endpoint when given.
+	 */
+	struct mg_device_update wg;
+};
+
+/* 0, or -1 with @err = "FILE:LINE: Key: message" (or "FILE: strerror"). @cfg is freed on error. */
+int config_load(struct mg_config *cfg, const char *path, char *err, size_t errlen);
+/* The same for text in memory; @name stands for FILE in messages. */
+int config_load_string(struct mg_config *cfg, const char *name, const char *text, char *err, size_t errlen);
+/* Frees the arrays and wipes keys; @cfg may then be loaded again. */
+void config_free(struct mg_config *cfg);
+
+/*
+ * SIGHUP = `wg syncconf`: a sort-merge diff by public key of the file's peers against the
+ * running ones, as one update: private key, listen port and fwmark as in the file (applying an
+ * unchanged value is a no-op for the device), every file peer with replace_allowed_ips, explicit
+ * preshared key (zero if absent) and keepalive (0 if absent), endpoint if set, and remove = true
+ * for each running peer absent from the file. replace_peers stays false, so live sessions of
+ * unchanged peers survive. Peers come out in public-key order. 0 or -ENOMEM (@out freed).
+ */
+int config_sync_update(const struct mg_config *cfg, const uint8_t (*running_keys)[32], size_t n_running,
+		       struct mg_device_update *out);
+
+#endif
