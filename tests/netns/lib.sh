@@ -29,6 +29,12 @@ check() {
 	if "$@"; then pass "$desc"; else fail "$desc"; fi
 }
 
+# check_fails DESCRIPTION CMD...: PASS if CMD fails.
+check_fails() {
+	local desc=$1; shift
+	if "$@"; then fail "$desc"; else pass "$desc"; fi
+}
+
 # expect_eq DESCRIPTION GOT WANT
 expect_eq() {
 	if [ "$2" = "$3" ]; then pass "$1"; else fail "$1 (got '$2', want '$3')"; fi
@@ -116,7 +122,7 @@ wg_transfer() { wg show "$1" transfer 2>/dev/null | awk 'NR == 1 { print $2, $3 
 # wait_for SECONDS CMD...: poll CMD every 0.2 s until it succeeds.
 wait_for() {
 	local end=$((SECONDS + $1)); shift
-	until "$@"; do [ $SECONDS -lt $end ] || return 1; sleep 0.2; done
+	until "$@" >/dev/null 2>&1; do [ $SECONDS -lt $end ] || return 1; sleep 0.2; done
 }
 
 # wait_listen NS PORT: until a TCP listener on PORT exists in NS.
