@@ -297,12 +297,15 @@ static bool nlt_route_parse(struct nltables *t, const struct nlmsghdr *nlh, stru
 	r->dst_len = rtm->rtm_dst_len;
 	r->tos = rtm->rtm_tos;
 	r->type = rtm->rtm_type;
-	nlt_get_addr(tb[RTA_DST], r->family, r->dst);
+	if (!nlt_get_addr(tb[RTA_DST], r->family, r->dst) && (tb[RTA_DST] || r->dst_len))
+		return false;         /* a malformed prefix must not turn into a default route */
 	nlt_get_u32(tb[RTA_PRIORITY], &r->priority);
 	if (nlt_get_u32(tb[RTA_OIF], &oif))
 		r->oif = (int)oif;
 	r->has_gw = nlt_get_addr(tb[RTA_GATEWAY], r->family, r->gw);
 	r->has_prefsrc = nlt_get_addr(tb[RTA_PREFSRC], r->family, r->prefsrc);
+	if ((tb[RTA_GATEWAY] && !r->has_gw) || (tb[RTA_PREFSRC] && !r->has_prefsrc))
+		return false;
 	if (tb[RTA_MULTIPATH])
 		nlt_route_multipath(t, tb[RTA_MULTIPATH], r);
 	/* RTA_VIA (IPv4 over an IPv6 gateway) and nexthop objects (RTA_NH_ID) are not mirrored:
