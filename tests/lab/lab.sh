@@ -305,7 +305,7 @@ lab_stop_meshgate() {
 # the laptop's config works against either.
 lab_start_wggo_router() {
 	local ep=()
-	[ "$1" = --endpoint ] && ep=(endpoint $LAP_WAN4:$LAP_PORT)
+	[ "${1:-}" = --endpoint ] && ep=(endpoint $LAP_WAN4:$LAP_PORT)
 	lab_sysctl mg-rtr net.ipv4.ip_forward=1 &&
 	lab_sysctl mg-rtr net.ipv6.conf.all.forwarding=1 &&
 	lab_sysctl mg-rtr net.ipv4.conf.all.rp_filter=0 &&
