@@ -115,6 +115,16 @@ int addrfmt_parse_endpoint(struct mg_endpoint *out, const char *s, bool resolve)
 	return 0;
 }
 
+/* snprintf's answer -> ours: a truncated string is no answer at all. */
+static int fit(char *buf, size_t len, int n)
+{
+	if (n >= 0 && (size_t)n < len)
+		return n;
+	if (len)
+		buf[0] = '\0';
+	return -ENOSPC;
+}
+
 int addrfmt_format_prefix(char *buf, size_t len, const struct mg_ipprefix *p)
 {
 	char a[INET6_ADDRSTRLEN];
@@ -125,7 +135,7 @@ int addrfmt_format_prefix(char *buf, size_t len, const struct mg_ipprefix *p)
 	if ((p->family != AF_INET && p->family != AF_INET6) || !inet_ntop(p->family, p->addr, a, sizeof(a)))
 		return -EAFNOSUPPORT;
 	n = snprintf(buf, len, "%s/%u", a, p->cidr);
-	return n < 0 || (size_t)n >= len ? -ENOSPC : n;
+	return fit(buf, len, n);
 }
 
 int addrfmt_format_endpoint(char *buf, size_t len, const struct mg_endpoint *e)
@@ -141,5 +151,5 @@ int addrfmt_format_endpoint(char *buf, size_t len, const struct mg_endpoint *e)
 		n = snprintf(buf, len, "[%s]:%u", a, e->port);
 	else
 		n = snprintf(buf, len, "%s:%u", a, e->port);
-	return n < 0 || (size_t)n >= len ? -ENOSPC : n;
+	return fit(buf, len, n);
 }

@@ -45,8 +45,10 @@ int keyfmt_base64_decode(uint8_t out[32], const char *in)
 	unsigned int bad = 0, acc;
 	int i, j, v;
 
-	if (strnlen(in, KEYFMT_BASE64_LEN + 1) != KEYFMT_BASE64_LEN || in[43] != '=')
+	if (strnlen(in, KEYFMT_BASE64_LEN + 1) != KEYFMT_BASE64_LEN || in[43] != '=') {
+		memset(out, 0, 32);
 		return -EINVAL;
+	}
 	/* 10 groups of 4 characters -> 30 bytes, then 3 characters -> 18 bits for the last 2 bytes. */
 	for (i = 0; i < 11; i++) {
 		acc = 0;
@@ -101,8 +103,10 @@ int keyfmt_hex_decode(uint8_t out[32], const char *in)
 	unsigned int bad = 0;
 	int i, hi, lo;
 
-	if (strnlen(in, KEYFMT_HEX_LEN + 1) != KEYFMT_HEX_LEN)
+	if (strnlen(in, KEYFMT_HEX_LEN + 1) != KEYFMT_HEX_LEN) {
+		memset(out, 0, 32);
 		return -EINVAL;
+	}
 	for (i = 0; i < 32; i++) {
 		hi = hex_value((unsigned char)in[i * 2]);
 		lo = hex_value((unsigned char)in[i * 2 + 1]);

@@ -12,11 +12,11 @@
 #define KEYFMT_BASE64_LEN 44    /* 43 data characters + one '=' */
 #define KEYFMT_HEX_LEN 64
 
-/* 0 on success, -EINVAL unless @in is exactly 44 canonical base64 characters ending in '='. */
+/* 0 on success, -EINVAL (@out zeroed) unless @in is exactly 44 canonical base64 characters ending in '='. */
 int keyfmt_base64_decode(uint8_t out[32], const char *in);
 /* Writes 44 characters and a NUL. */
 void keyfmt_base64_encode(char out[KEYFMT_BASE64_LEN + 1], const uint8_t k[32]);
-/* 0 on success, -EINVAL unless @in is exactly 64 hex digits (either case). */
+/* 0 on success, -EINVAL (@out zeroed) unless @in is exactly 64 hex digits (either case). */
 int keyfmt_hex_decode(uint8_t out[32], const char *in);
 /* Writes 64 lowercase hex digits and a NUL. */
 void keyfmt_hex_encode(char out[KEYFMT_HEX_LEN + 1], const uint8_t k[32]);
