@@ -5,6 +5,5 @@
  */
 #include "aead_backend.h"
 
-const struct aead_backend aead_avx2_backend = { .name = "avx2" };
 const struct aead_backend aead_avx512_backend = { .name = "avx512" };
 const struct aead_backend aead_ipsecmb_backend = { .name = "ipsecmb" };

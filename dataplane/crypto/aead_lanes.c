@@ -1,0 +1,166 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * aead_lanes.c - the cross-packet backends (avx2, avx512): ChaCha20 and
+ * Poly1305 each run one message per SIMD lane (chacha20_lanes.h,
+ * poly1305_lanes.h); this file cuts a burst into lane jobs.
+ *
+ * seal: ChaCha20 jobs write ciphertext and one-time keys, then Poly1305
+ *       jobs write the tags.
+ * open: ChaCha20 one-time keys only, Poly1305 tags over the ciphertext,
+ *       constant-time compare, then ChaCha20 decrypts the authentic
+ *       messages only: a forged message never yields plaintext, in place
+ *       or not.
+ * Built without SIMD flags: it only runs after aead_init() chose a backend
+ * whose CPU features are present.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "aead_backend.h"
+#include "chacha20_lanes.h"
+#include "mg.h"
+#include "poly1305.h"
+#include "poly1305_lanes.h"
+
+#define JOBS_MAX 128
+
+struct lanes_engine {
+	void (*chacha)(const struct chacha20_job *jobs, unsigned n);
+	void (*poly)(const struct poly1305_job *jobs, unsigned n);
+	unsigned lanes;        /* ChaCha20 lanes */
+	unsigned poly_min;     /* fewer messages than this: scalar Poly1305 */
+};
+
+/* Chosen by the backends' setup() at init time; read-only afterwards. */
+static struct lanes_engine engine;
+
+struct job_list {
+	struct chacha20_job j[JOBS_MAX];
+	unsigned n;
+};
+
+static void jobs_add(struct job_list *jl, const struct chacha20_job *j)
+{
+	if (jl->n == JOBS_MAX) {
+		engine.chacha(jl->j, jl->n);
+		jl->n = 0;
+	}
+	jl->j[jl->n++] = *j;
+}
+
+/*
+ * Jobs for one message: with a full burst every lane has its own message;
+ * with fewer messages than lanes, long messages are cut into runs of
+ * `chunk` blocks so they spread over the idle lanes.
+ */
+static void jobs_message(struct job_list *jl, const struct aead_op *op, uint8_t *otk,
+			 uint32_t chunk)
+{
+	struct chacha20_job j = { .key = op->key, .counter = op->counter, .block = 0,
+				  .src = op->src, .dst = op->dst, .otk = otk };
+	uint32_t off = 0, max = chunk * 64;
+
+	if (otk) {
+		j.len = op->len < max - 64 ? op->len : max - 64;
+		jobs_add(jl, &j);
+		off = j.len;
+		j.otk = NULL;
+	}
+	while (off < op->len) {
+		j.block = 1 + off / 64;
+		j.src = op->src + off;
+		j.dst = op->dst + off;
+		j.len = op->len - off < max ? op->len - off : max;
+		jobs_add(jl, &j);
+		off += j.len;
+	}
+}
+
+static uint32_t chunk_for(const struct aead_op *ops, unsigned n)
+{
+	uint64_t blocks = 0;
+
+	if (n >= engine.lanes)
+		return UINT32_MAX / 64;
+	for (unsigned i = 0; i < n; i++)
+		blocks += 1 + ops[i].len / 64;
+	/* enough jobs for every lane, at least 4 blocks to amortise a refill */
+	blocks = (blocks + engine.lanes - 1) / engine.lanes;
+	return blocks < 4 ? 4 : (uint32_t)blocks;
+}
+
+static void tags(const struct poly1305_job *pj, unsigned n)
+{
+	if (n >= engine.poly_min) {
+		engine.poly(pj, n);
+		return;
+	}
+	for (unsigned i = 0; i < n; i++)
+		poly1305_aead(pj[i].tag, pj[i].otk, pj[i].ct, pj[i].len);
+}
+
+static void lanes_seal(struct aead_op *ops, unsigned n)
+{
+	uint8_t otk[AEAD_BURST_MAX][32];
+	struct poly1305_job pj[AEAD_BURST_MAX];
+	struct job_list jl;
+	uint32_t chunk = chunk_for(ops, n);
+
+	jl.n = 0;
+	for (unsigned i = 0; i < n; i++)
+		jobs_message(&jl, &ops[i], otk[i], chunk);
+	engine.chacha(jl.j, jl.n);
+	for (unsigned i = 0; i < n; i++)
+		pj[i] = (struct poly1305_job){ .otk = otk[i], .ct = ops[i].dst,
+					       .len = ops[i].len, .tag = ops[i].dst + ops[i].len };
+	tags(pj, n);
+	explicit_bzero(otk, sizeof(otk[0]) * n);
+}
+
+static uint64_t lanes_open(struct aead_op *ops, unsigned n)
+{
+	uint8_t otk[AEAD_BURST_MAX][32], tag[AEAD_BURST_MAX][AEAD_TAG_LEN];
+	struct poly1305_job pj[AEAD_BURST_MAX];
+	struct chacha20_job kj[AEAD_BURST_MAX];
+	struct job_list jl;
+	uint32_t chunk = chunk_for(ops, n);
+	uint64_t ok = 0;
+
+	if (!n)
+		return 0;
+	for (unsigned i = 0; i < n; i++)
+		kj[i] = (struct chacha20_job){ .key = ops[i].key, .counter = ops[i].counter,
+					       .otk = otk[i] };
+	engine.chacha(kj, n);
+	for (unsigned i = 0; i < n; i++)
+		pj[i] = (struct poly1305_job){ .otk = otk[i], .ct = ops[i].src,
+					       .len = ops[i].len, .tag = tag[i] };
+	tags(pj, n);
+	explicit_bzero(otk, sizeof(otk[0]) * n);
+
+	jl.n = 0;
+	for (unsigned i = 0; i < n; i++) {
+		if (!aead_tag_equal(tag[i], ops[i].src + ops[i].len))
+			continue;
+		ok |= 1ull << i;
+		jobs_message(&jl, &ops[i], NULL, chunk);
+	}
+	engine.chacha(jl.j, jl.n);
+	return ok;
+}
+
+static int avx2_setup(unsigned features)
+{
+	(void)features;
+	engine = (struct lanes_engine){ .chacha = chacha20_avx2_jobs,
+					.poly = poly1305_avx2_jobs, .lanes = 8, .poly_min = 4 };
+	return 0;
+}
+
+const struct aead_backend aead_avx2_backend = {
+	.name = "avx2",
+	.needs = AEAD_CPU_AVX2,
+	.setup = avx2_setup,
+	.seal = lanes_seal,
+	.open = lanes_open,
+};

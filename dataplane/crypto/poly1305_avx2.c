@@ -1,0 +1,194 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * poly1305_avx2.c - Poly1305 over 8 lanes (two groups of four 64-bit
+ * lanes), one message per lane, radix 2^26 so that vpmuludq's 32x32->64
+ * products and their five-term sums fit. Built with -mavx2.
+ *
+ * Invariant between blocks: every limb of h is below 2^26 + 2^14 after the
+ * carry pass, so h + m < 2^28 and each five-term sum of products with
+ * 5r < 2^29 stays below 2^60.
+ */
+#include <immintrin.h>
+#include <stdbool.h>
+#include <string.h>
+
+#include "poly1305_lanes.h"
+
+#define LANES 8
+#define M26 0x3ffffffu
+
+struct vstate {
+	uint64_t h[5][LANES] __attribute__((aligned(32)));
+	uint64_t r[5][LANES] __attribute__((aligned(32)));
+	const uint8_t *p[LANES];
+	uint32_t inc[LANES];          /* 16 for a busy lane, 0 for an idle one */
+	struct poly1305_lane lane[LANES];
+};
+
+static const uint8_t idle_block[16];
+
+struct group {
+	__m256i h[5], r[5], s[5];    /* s[i] = 5 * r[i], used for i = 1..4 */
+};
+
+/* Block limbs of four lanes: 16 bytes each from p[0..3], 2^128 bit set. */
+static inline void load_m(__m256i m[5], const uint8_t *const p[4])
+{
+	const __m256i mask = _mm256_set1_epi64x(M26);
+	__m128i a = _mm_loadu_si128((const __m128i *)p[0]);
+	__m128i b = _mm_loadu_si128((const __m128i *)p[1]);
+	__m128i c = _mm_loadu_si128((const __m128i *)p[2]);
+	__m128i d = _mm_loadu_si128((const __m128i *)p[3]);
+	__m256i lo = _mm256_set_m128i(_mm_unpacklo_epi64(c, d), _mm_unpacklo_epi64(a, b));
+	__m256i hi = _mm256_set_m128i(_mm_unpackhi_epi64(c, d), _mm_unpackhi_epi64(a, b));
+
+	m[0] = _mm256_and_si256(lo, mask);
+	m[1] = _mm256_and_si256(_mm256_srli_epi64(lo, 26), mask);
+	m[2] = _mm256_and_si256(_mm256_or_si256(_mm256_srli_epi64(lo, 52),
+						_mm256_slli_epi64(hi, 12)), mask);
+	m[3] = _mm256_and_si256(_mm256_srli_epi64(hi, 14), mask);
+	m[4] = _mm256_or_si256(_mm256_srli_epi64(hi, 40), _mm256_set1_epi64x(1 << 24));
+}
+
+#define MUL(a, b) _mm256_mul_epu32(a, b)
+#define ADD(a, b) _mm256_add_epi64(a, b)
+
+/* h = (h + m) * r mod 2^130 - 5, partially reduced. */
+static inline void group_block(struct group *g, const uint8_t *const p[4])
+{
+	const __m256i mask = _mm256_set1_epi64x(M26);
+	__m256i m[5], h[5], d[5], c;
+
+	load_m(m, p);
+	for (int i = 0; i < 5; i++)
+		h[i] = ADD(g->h[i], m[i]);
+	/* limb products wrapping past 2^130 come back times 5 (s = 5r) */
+	d[0] = ADD(ADD(ADD(MUL(h[0], g->r[0]), MUL(h[1], g->s[4])), ADD(MUL(h[2], g->s[3]),
+		   MUL(h[3], g->s[2]))), MUL(h[4], g->s[1]));
+	d[1] = ADD(ADD(ADD(MUL(h[0], g->r[1]), MUL(h[1], g->r[0])), ADD(MUL(h[2], g->s[4]),
+		   MUL(h[3], g->s[3]))), MUL(h[4], g->s[2]));
+	d[2] = ADD(ADD(ADD(MUL(h[0], g->r[2]), MUL(h[1], g->r[1])), ADD(MUL(h[2], g->r[0]),
+		   MUL(h[3], g->s[4]))), MUL(h[4], g->s[3]));
+	d[3] = ADD(ADD(ADD(MUL(h[0], g->r[3]), MUL(h[1], g->r[2])), ADD(MUL(h[2], g->r[1]),
+		   MUL(h[3], g->r[0]))), MUL(h[4], g->s[4]));
+	d[4] = ADD(ADD(ADD(MUL(h[0], g->r[4]), MUL(h[1], g->r[3])), ADD(MUL(h[2], g->r[2]),
+		   MUL(h[3], g->r[1]))), MUL(h[4], g->r[0]));
+
+	/* two interleaved carry chains (0->1->2, 3->4->0->1) keep latency short */
+	c = _mm256_srli_epi64(d[0], 26); d[0] = _mm256_and_si256(d[0], mask); d[1] = ADD(d[1], c);
+	c = _mm256_srli_epi64(d[3], 26); d[3] = _mm256_and_si256(d[3], mask); d[4] = ADD(d[4], c);
+	c = _mm256_srli_epi64(d[1], 26); d[1] = _mm256_and_si256(d[1], mask); d[2] = ADD(d[2], c);
+	c = _mm256_srli_epi64(d[4], 26); d[4] = _mm256_and_si256(d[4], mask);
+	d[0] = ADD(d[0], ADD(c, _mm256_slli_epi64(c, 2)));
+	c = _mm256_srli_epi64(d[2], 26); d[2] = _mm256_and_si256(d[2], mask); d[3] = ADD(d[3], c);
+	c = _mm256_srli_epi64(d[0], 26); d[0] = _mm256_and_si256(d[0], mask); d[1] = ADD(d[1], c);
+	c = _mm256_srli_epi64(d[3], 26); d[3] = _mm256_and_si256(d[3], mask); d[4] = ADD(d[4], c);
+	for (int i = 0; i < 5; i++)
+		g->h[i] = d[i];
+}
+
+static inline void group_load(struct group *g, const struct vstate *v, int base)
+{
+	for (int i = 0; i < 5; i++) {
+		g->h[i] = _mm256_load_si256((const __m256i *)&v->h[i][base]);
+		g->r[i] = _mm256_load_si256((const __m256i *)&v->r[i][base]);
+		g->s[i] = ADD(g->r[i], _mm256_slli_epi64(g->r[i], 2));
+	}
+}
+
+static inline void group_store(const struct group *g, struct vstate *v, int base)
+{
+	for (int i = 0; i < 5; i++)
+		_mm256_store_si256((__m256i *)&v->h[i][base], g->h[i]);
+}
+
+/* k blocks on every lane, h kept in registers. */
+static void run_steps(struct vstate *v, uint32_t k)
+{
+	struct group a, b;
+	const uint8_t *p[LANES];
+
+	memcpy(p, v->p, sizeof(p));
+	group_load(&a, v, 0);
+	group_load(&b, v, 4);
+	while (k--) {
+		group_block(&a, p);
+		group_block(&b, p + 4);
+		for (int l = 0; l < LANES; l++)
+			p[l] += v->inc[l];
+	}
+	group_store(&a, v, 0);
+	group_store(&b, v, 4);
+	memcpy(v->p, p, sizeof(p));
+	explicit_bzero(&a, sizeof(a));
+	explicit_bzero(&b, sizeof(b));
+}
+
+static void lane_begin(struct vstate *v, int l, const struct poly1305_job *jobs, int ji)
+{
+	uint64_t r[2];
+
+	if (ji < 0) {
+		v->lane[l].job = -1;
+		v->p[l] = idle_block;
+		v->inc[l] = 0;
+		for (int i = 0; i < 5; i++)
+			v->r[i][l] = v->h[i][l] = 0;
+		return;
+	}
+	poly1305_lane_start(&v->lane[l], &jobs[ji], ji, r);
+	v->p[l] = v->lane[l].p;
+	v->inc[l] = 16;
+	v->r[0][l] = r[0] & M26;
+	v->r[1][l] = (r[0] >> 26) & M26;
+	v->r[2][l] = ((r[0] >> 52) | (r[1] << 12)) & M26;
+	v->r[3][l] = (r[1] >> 14) & M26;
+	v->r[4][l] = r[1] >> 40;
+	for (int i = 0; i < 5; i++)
+		v->h[i][l] = 0;
+	explicit_bzero(r, sizeof(r));
+}
+
+static void lane_end(struct vstate *v, int l, const struct poly1305_job *jobs)
+{
+	const struct poly1305_job *j = &jobs[v->lane[l].job];
+	uint64_t h[5];
+
+	for (int i = 0; i < 5; i++)
+		h[i] = v->h[i][l];
+	poly1305_lane_finish(h, 5, 26, j->otk, j->tag);
+}
+
+void poly1305_avx2_jobs(const struct poly1305_job *jobs, unsigned n)
+{
+	struct vstate v;
+	unsigned next = 0, busy = 0;
+
+	for (int l = 0; l < LANES; l++) {
+		lane_begin(&v, l, jobs, next < n ? (int)next++ : -1);
+		busy += v.lane[l].job >= 0;
+	}
+	while (busy) {
+		uint32_t k = UINT32_MAX;
+
+		for (int l = 0; l < LANES; l++)
+			if (v.lane[l].job >= 0 && v.lane[l].left < k)
+				k = v.lane[l].left;
+		run_steps(&v, k);
+		for (int l = 0; l < LANES; l++) {
+			struct poly1305_lane *ln = &v.lane[l];
+
+			if (ln->job < 0)
+				continue;
+			if (!poly1305_lane_advance(ln, k)) {
+				v.p[l] = ln->p;
+				continue;
+			}
+			lane_end(&v, l, jobs);
+			busy--;
+			lane_begin(&v, l, jobs, next < n ? (int)next++ : -1);
+			busy += v.lane[l].job >= 0;
+		}
+	}
+	explicit_bzero(&v, sizeof(v));
+}

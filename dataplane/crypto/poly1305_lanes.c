@@ -1,0 +1,85 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * poly1305_lanes.c - the scalar bookkeeping every cross-packet Poly1305
+ * engine shares: where a lane reads its next block, the RFC 8439 2.8 tail
+ * (zero pad, le64 AAD length, le64 ciphertext length), and the final
+ * reduction from whatever limb radix the SIMD code uses.
+ */
+#include <string.h>
+
+#include "poly1305.h"
+#include "poly1305_lanes.h"
+
+#define M44 0xfffffffffffull
+
+void poly1305_lane_start(struct poly1305_lane *ln, const struct poly1305_job *j, int ji,
+			 uint64_t r[2])
+{
+	uint32_t full = j->len / 16, part = j->len % 16;
+	uint64_t len = j->len;
+
+	memset(ln->tail, 0, sizeof(ln->tail));
+	if (part)
+		memcpy(ln->tail, j->ct + 16 * full, part);
+	/* le64(aad length) is zero: only the ciphertext length is written */
+	memcpy(ln->tail + (part ? 24 : 8), &len, 8);
+	ln->tail_blocks = part ? 2 : 1;
+	ln->job = ji;
+	if (full) {
+		ln->p = j->ct;
+		ln->left = full;
+		ln->in_tail = 0;
+	} else {
+		ln->p = ln->tail;
+		ln->left = ln->tail_blocks;
+		ln->in_tail = 1;
+	}
+	memcpy(r, j->otk, 16);
+	/* clamp (RFC 8439 section 2.5) */
+	r[0] &= 0x0ffffffc0fffffffull;
+	r[1] &= 0x0ffffffc0ffffffcull;
+}
+
+bool poly1305_lane_advance(struct poly1305_lane *ln, uint32_t steps)
+{
+	ln->p += 16 * (size_t)steps;
+	ln->left -= steps;
+	if (ln->left)
+		return false;
+	if (ln->in_tail)
+		return true;
+	ln->p = ln->tail;
+	ln->left = ln->tail_blocks;
+	ln->in_tail = 1;
+	return false;
+}
+
+/* Add v * 2^pos into three limbs of 44, 44 and (unbounded) bits. */
+static void add_at(uint64_t g[3], uint64_t v, unsigned pos)
+{
+	unsigned k = pos / 44;
+	unsigned __int128 x = (unsigned __int128)v << (pos % 44);
+
+	if (k == 0) {
+		g[0] += (uint64_t)x & M44;
+		g[1] += (uint64_t)(x >> 44) & M44;
+		g[2] += (uint64_t)(x >> 88);
+	} else if (k == 1) {
+		g[1] += (uint64_t)x & M44;
+		g[2] += (uint64_t)(x >> 44);
+	} else {
+		g[2] += (uint64_t)x;
+	}
+}
+
+void poly1305_lane_finish(uint64_t h[5], int limbs, int bits, const uint8_t otk[32],
+			  uint8_t tag[16])
+{
+	struct poly1305_ctx ctx = { 0 };
+
+	for (int i = 0; i < limbs; i++)
+		add_at(ctx.h, h[i], (unsigned)(i * bits));
+	memcpy(ctx.s, otk + 16, 16);
+	poly1305_final(&ctx, tag); /* full reduction mod 2^130 - 5, + s; wipes ctx */
+	explicit_bzero(h, sizeof(uint64_t) * (size_t)limbs);
+}

@@ -1,0 +1,49 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * poly1305_lanes.h - Poly1305 across packets: each SIMD lane runs the
+ * Horner chain of a different message (its own r, its own h), so there is
+ * no per-message precomputation of r^2..r^n. Each job is one RFC 8439
+ * section 2.8 tag with empty AAD: ct || pad16 || le64(0) || le64(len).
+ */
+#ifndef MG_CRYPTO_POLY1305_LANES_H
+#define MG_CRYPTO_POLY1305_LANES_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+struct poly1305_job {
+	const uint8_t *otk;  /* 32-byte one-time key (r || s) */
+	const uint8_t *ct;
+	uint32_t len;
+	uint8_t *tag;        /* 16 bytes out */
+};
+
+void poly1305_avx2_jobs(const struct poly1305_job *jobs, unsigned n);
+void poly1305_avx512_jobs(const struct poly1305_job *jobs, unsigned n);
+
+/*
+ * Shared lane bookkeeping: a lane reads its message's full blocks in place,
+ * then one or two blocks from tail[] (the zero-padded partial block and the
+ * lengths block), so every block the SIMD loop sees is a full block with
+ * the 2^128 bit set.
+ */
+struct poly1305_lane {
+	const uint8_t *p;      /* next block */
+	uint32_t left;         /* blocks left in the current segment */
+	uint8_t in_tail;       /* 0: message blocks, 1: tail blocks */
+	int job;               /* -1: idle */
+	uint8_t tail[32];
+	uint32_t tail_blocks;
+};
+
+/* Start job j (index ji) on lane ln: returns the clamped r as two words. */
+void poly1305_lane_start(struct poly1305_lane *ln, const struct poly1305_job *j, int ji,
+			 uint64_t r[2]);
+/* After `steps` blocks: true when the lane's job has consumed everything. */
+bool poly1305_lane_advance(struct poly1305_lane *ln, uint32_t steps);
+/* Tag from an accumulator given as limbs of `bits` bits (26 or 44 or 52)
+ * that may exceed their width, plus s = otk[16..31]. Wipes h. */
+void poly1305_lane_finish(uint64_t h[5], int limbs, int bits, const uint8_t otk[32],
+			  uint8_t tag[16]);
+
+#endif
