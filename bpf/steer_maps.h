@@ -1,0 +1,46 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * steer_maps.h - the contract between bpf/xdp_steer.bpf.c and the user-space loader
+ * (dataplane/io/xsk_prog.c): map names, key and value layouts. Plain C, shared by both sides.
+ */
+#ifndef MG_STEER_MAPS_H
+#define MG_STEER_MAPS_H
+
+#define STEER_MAX_QUEUES 64
+#define STEER_MAX_ROUTES 65536
+#define STEER_MAX_LOCAL 64
+
+/* steer_cfg[0]: listen port in network byte order (0 = WireGuard steering off). */
+struct steer_cfg {
+	__u16 listen_port_be;
+	__u16 pad;
+	__u32 flags;
+};
+
+/* LPM keys: prefixlen first, as BPF_MAP_TYPE_LPM_TRIE wants. */
+struct steer_lpm4 {
+	__u32 prefixlen;
+	__u8 addr[4];
+};
+
+struct steer_lpm6 {
+	__u32 prefixlen;
+	__u8 addr[16];
+};
+
+/* Local address keys (hash): family-tagged so one map holds v4 and v6. */
+struct steer_local {
+	__u8 family;     /* 4 or 6 */
+	__u8 pad[3];
+	__u8 addr[16];
+};
+
+/* Per-CPU counters of the steering decision, index = enum steer_stat. */
+enum steer_stat {
+	STEER_WG = 0,      /* UDP to our listen port on a local address -> AF_XDP */
+	STEER_ROUTE,       /* plaintext for a tunnel destination -> AF_XDP */
+	STEER_PASS,        /* everything else -> kernel */
+	STEER_NSTATS,
+};
+
+#endif

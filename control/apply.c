@@ -1,0 +1,223 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * apply.c - one struct mg_device_update (UAPI set, config file, SIGHUP) applied to the running
+ * device as one step on the control thread, with wireguard-go's semantics key by key. Peers that
+ * the update does not touch keep their sessions; removed peers are freed after an RCU grace period.
+ * Afterwards the XDP program's route map and the TUN routes are brought in line with the union of
+ * all peers' allowed IPs (a sort-merge diff, so unchanged prefixes are not touched).
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sodium.h>
+#include "control.h"
+#include "io/tun.h"
+#include "wireguard/messages.h"
+
+struct peer *dev_peer_find(struct mg_device *dev, const uint8_t key[32])
+{
+	struct peer *p;
+
+	/* Public keys are public: memcmp is fine. */
+	cds_list_for_each_entry(p, &dev->peers, node)
+		if (!memcmp(p->public_key, key, 32))
+			return p;
+	return NULL;
+}
+
+static void peer_remove(struct mg_device *dev, struct peer *p)
+{
+	allowedips_remove_by_peer(&dev->allowedips, p);
+	cds_list_del(&p->node);
+	dev->npeers--;
+	peer_retire(&dev->index, p);
+}
+
+void dev_remove_all_peers(struct mg_device *dev)
+{
+	struct peer *p, *tmp;
+
+	cds_list_for_each_entry_safe(p, tmp, &dev->peers, node)
+		peer_remove(dev, p);
+}
+
+static void set_private_key(struct mg_device *dev, const uint8_t key[32])
+{
+	static const uint8_t zero[32];
+	struct peer *p, *tmp;
+
+	if (!sodium_memcmp(key, zero, 32)) {
+		sodium_memzero(&dev->identity, sizeof(dev->identity));
+	} else {
+		noise_static_identity_set(&dev->identity, key);
+	}
+	cookie_checker_init(&dev->cookie, dev->identity.static_public);
+	/* New identity: old sessions are void; a peer with our own public key cannot exist. */
+	cds_list_for_each_entry_safe(p, tmp, &dev->peers, node) {
+		if (dev->identity.has_identity && !memcmp(p->public_key, dev->identity.static_public, 32)) {
+			peer_remove(dev, p);
+			continue;
+		}
+		peer_clear_keypairs(&dev->index, p);
+		index_remove(&dev->index, &p->hs_entry);
+		noise_handshake_clear(&p->hs);
+		noise_precompute(&p->hs, &dev->identity);
+	}
+}
+
+static struct peer *peer_create(struct mg_device *dev, const uint8_t key[32])
+{
+	struct peer *p = peer_new(key);
+
+	if (!p)
+		return NULL;
+	noise_handshake_init(&p->hs, &dev->identity, key, NULL);
+	cookie_maker_init(&p->cookie, key);
+	cds_list_add_tail(&p->node, &dev->peers);
+	dev->npeers++;
+	return p;
+}
+
+static int peer_apply(struct mg_device *dev, const struct mg_peer_conf *pc)
+{
+	struct peer *p = dev_peer_find(dev, pc->public_key);
+	int ret = 0;
+
+	if (pc->remove) {
+		if (p)
+			peer_remove(dev, p);
+		return 0;
+	}
+	/* Our own key as a peer is accepted and ignored, like wireguard-go. */
+	if (dev->identity.has_identity && !memcmp(pc->public_key, dev->identity.static_public, 32))
+		return 0;
+	if (!p) {
+		if (pc->update_only)
+			return 0;
+		p = peer_create(dev, pc->public_key);
+		if (!p)
+			return -ENOMEM;
+	}
+	if (pc->has_preshared_key)
+		noise_set_preshared_key(&p->hs, pc->preshared_key);
+	if (pc->has_endpoint)
+		peer_endpoint_set(p, &pc->endpoint);
+	if (pc->persistent_keepalive >= 0) {
+		bool turned_on = pc->persistent_keepalive && !p->persistent_keepalive;
+
+		p->persistent_keepalive = (uint16_t)pc->persistent_keepalive;
+		/* Turning it on sends a keepalive right away (wireguard-go); the tick does it. */
+		if (turned_on)
+			atomic_store(&p->ev_last_traversal, 0);
+	}
+	if (pc->replace_allowed_ips)
+		allowedips_remove_by_peer(&dev->allowedips, p);
+	for (size_t i = 0; i < pc->n_allowed_ips && !ret; i++) {
+		const struct mg_ipprefix *ip = &pc->allowed_ips[i];
+
+		if (ip->remove)
+			allowedips_remove(&dev->allowedips, ip->family, ip->addr, ip->cidr, p);
+		else
+			ret = allowedips_insert(&dev->allowedips, ip->family, ip->addr, ip->cidr, p);
+	}
+	return ret;
+}
+
+int dev_apply(struct mg_device *dev, const struct mg_device_update *u, uint64_t now)
+{
+	int ret = 0;
+
+	(void)now;
+	if (u->has_private_key)
+		set_private_key(dev, u->private_key);
+	if (u->listen_port >= 0 && u->listen_port != atomic_load(&dev->listen_port)) {
+		if (dev->steer.prog)
+			steer_prog_set_port(&dev->steer, (uint16_t)u->listen_port);
+		atomic_store(&dev->listen_port, (uint16_t)u->listen_port);
+	}
+	if (u->fwmark >= 0)
+		dev->fwmark = (uint32_t)u->fwmark;
+	if (u->replace_peers)
+		dev_remove_all_peers(dev);
+	for (size_t i = 0; i < u->n_peers && !ret; i++)
+		ret = peer_apply(dev, &u->peers[i]);
+	dev_routes_sync(dev);
+	return ret;
+}
+
+/* ---- steering and TUN routes: union of allowed IPs, diffed against what was installed ------- */
+
+struct pfx_set {
+	size_t n, cap;
+	struct mg_ipprefix *v;
+};
+
+static struct pfx_set installed;
+
+static void collect(void *ctx, int family, const uint8_t *addr, uint8_t cidr)
+{
+	struct pfx_set *s = ctx;
+	struct mg_ipprefix *ip;
+
+	if (s->n == s->cap) {
+		size_t cap = s->cap ? s->cap * 2 : 64;
+		void *v = realloc(s->v, cap * sizeof(*s->v));
+
+		if (!v)
+			return;
+		s->v = v;
+		s->cap = cap;
+	}
+	ip = &s->v[s->n++];
+	memset(ip, 0, sizeof(*ip));
+	ip->family = family;
+	ip->cidr = cidr;
+	memcpy(ip->addr, addr, family == AF_INET ? 4 : 16);
+}
+
+static int pfx_cmp(const void *a, const void *b)
+{
+	const struct mg_ipprefix *x = a, *y = b;
+
+	if (x->family != y->family)
+		return x->family - y->family;
+	if (x->cidr != y->cidr)
+		return x->cidr - y->cidr;
+	return memcmp(x->addr, y->addr, 16);
+}
+
+static void route_change(struct mg_device *dev, const struct mg_ipprefix *ip, bool add)
+{
+	if (dev->steer.prog)
+		steer_prog_route(&dev->steer, ip->family, ip->addr, ip->cidr, add);
+	if (dev->tun_fd >= 0) {
+		if (add)
+			tun_add_route(dev->name, ip);
+		else
+			tun_del_route(dev->name, ip);
+	}
+}
+
+int dev_routes_sync(struct mg_device *dev)
+{
+	struct pfx_set want = { 0 };
+	struct peer *p;
+	size_t i = 0, j = 0;
+
+	cds_list_for_each_entry(p, &dev->peers, node)
+		allowedips_walk_by_peer(&dev->allowedips, p, collect, &want);
+	qsort(want.v, want.n, sizeof(*want.v), pfx_cmp);
+	while (i < want.n || j < installed.n) {
+		int c = i == want.n ? 1 : j == installed.n ? -1 : pfx_cmp(&want.v[i], &installed.v[j]);
+
+		if (c < 0)
+			route_change(dev, &want.v[i++], true);
+		else if (c > 0)
+			route_change(dev, &installed.v[j++], false);
+		else
+			i++, j++;
+	}
+	free(installed.v);
+	installed = want;
+	return 0;
+}

@@ -1,0 +1,314 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * control.c - the control thread's epoll loop: signals (SIGINT/SIGTERM stop, SIGHUP re-reads the
+ * config with `wg syncconf` semantics), the workers' wake eventfd (punted handshakes, neighbour
+ * requests, key confirmations, handshake wishes), the timer tick, the TUN device (the router's
+ * own traffic into the tunnel), and the UAPI socket, kernel-table mirror and /metrics, which hook
+ * themselves in through evsource.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/epoll.h>
+#include <sys/signalfd.h>
+#include <sys/timerfd.h>
+#include <sodium.h>
+#include "control.h"
+#include "crypto/aead.h"
+#include "uapi.h"
+#include "evsource.h"
+#include "conf/config.h"
+#include "netlink/nlmirror.h"
+#include "wireguard/messages.h"
+
+#define TICK_NS (20 * NSEC_PER_MSEC)
+
+struct control {
+	struct mg_device *dev;
+	struct mg_config *cfg;
+	int epfd, sigfd, tickfd;
+	struct evsource sig_src, wake_src, tick_src, tun_src;
+	bool stop;
+};
+
+/* ---- UAPI glue ---------------------------------------------------------------------------- */
+
+static void collect_ip(void *ctx, int family, const uint8_t *addr, uint8_t cidr)
+{
+	struct uapi_peer_view *v = ctx;
+	struct mg_ipprefix *ip = &v->allowed_ips[v->n_allowed_ips++];
+
+	memset(ip, 0, sizeof(*ip));
+	ip->family = family;
+	ip->cidr = cidr;
+	memcpy(ip->addr, addr, family == AF_INET ? 4 : 16);
+}
+
+static void count_ip(void *ctx, int family, const uint8_t *addr, uint8_t cidr)
+{
+	(void)family, (void)addr, (void)cidr;
+	++*(size_t *)ctx;
+}
+
+static size_t count_ips(struct mg_device *dev, struct peer *p)
+{
+	size_t n = 0;
+
+	allowedips_walk_by_peer(&dev->allowedips, p, count_ip, &n);
+	return n;
+}
+
+static int uapi_get(void *ctx, struct uapi_device_view *out)
+{
+	struct control *ctl = ctx;
+	struct mg_device *dev = ctl->dev;
+	struct peer *p;
+	size_t i = 0;
+
+	memset(out, 0, sizeof(*out));
+	out->has_private_key = dev->identity.has_identity;
+	memcpy(out->private_key, dev->identity.static_private, 32);
+	out->listen_port = atomic_load(&dev->listen_port);
+	out->fwmark = dev->fwmark;
+	out->peers = calloc(dev->npeers ? dev->npeers : 1, sizeof(*out->peers));
+	if (!out->peers)
+		return -ENOMEM;
+	cds_list_for_each_entry(p, &dev->peers, node) {
+		struct uapi_peer_view *v = &out->peers[i++];
+		uint64_t hs = atomic_load(&p->last_handshake_real_ns);
+		size_t n = count_ips(dev, p);
+
+		memcpy(v->public_key, p->public_key, 32);
+		memcpy(v->preshared_key, p->hs.preshared_key, 32);
+		peer_endpoint_get(p, &v->endpoint);
+		v->last_handshake_sec = hs / NSEC_PER_SEC;
+		v->last_handshake_nsec = hs % NSEC_PER_SEC;
+		v->rx_bytes = atomic_load(&p->rx_bytes);
+		v->tx_bytes = atomic_load(&p->tx_bytes);
+		v->persistent_keepalive = p->persistent_keepalive;
+		v->allowed_ips = calloc(n ? n : 1, sizeof(*v->allowed_ips));
+		if (!v->allowed_ips) {
+			out->n_peers = i;
+			return -ENOMEM;
+		}
+		allowedips_walk_by_peer(&dev->allowedips, p, collect_ip, v);
+	}
+	out->n_peers = i;
+	return 0;
+}
+
+static void uapi_get_release(void *ctx, struct uapi_device_view *v)
+{
+	(void)ctx;
+	for (size_t i = 0; i < v->n_peers; i++)
+		free(v->peers[i].allowed_ips);
+	free(v->peers);
+	sodium_memzero(v, sizeof(*v));
+}
+
+static int uapi_set(void *ctx, const struct mg_device_update *u)
+{
+	struct control *ctl = ctx;
+
+	return dev_apply(ctl->dev, u, mg_now());
+}
+
+static const struct uapi_ops uapi_ops = {
+	.get = uapi_get, .get_release = uapi_get_release, .set = uapi_set,
+};
+
+/* ---- SIGHUP: `wg syncconf` with the file --------------------------------------------------- */
+
+static void reload(struct control *ctl)
+{
+	struct mg_device *dev = ctl->dev;
+	struct mg_config fresh;
+	struct mg_device_update u;
+	uint8_t (*keys)[32];
+	struct peer *p;
+	size_t n = 0;
+	char err[512];
+
+	if (config_load(&fresh, ctl->cfg->path, err, sizeof(err))) {
+		fprintf(stderr, "meshgate: reload failed, keeping the running config: %s\n", err);
+		return;
+	}
+	keys = calloc(dev->npeers ? dev->npeers : 1, 32);
+	if (!keys)
+		goto out;
+	cds_list_for_each_entry(p, &dev->peers, node)
+		memcpy(keys[n++], p->public_key, 32);
+	if (!config_sync_update(&fresh, (const uint8_t (*)[32])keys, n, &u)) {
+		int ret = dev_apply(dev, &u, mg_now());
+
+		fprintf(stderr, "meshgate: reloaded %s (%s)\n", fresh.path, ret ? strerror(-ret) : "ok");
+		devconf_update_free(&u);
+	}
+	free(keys);
+out:
+	config_free(&fresh);
+}
+
+/* ---- event sources ------------------------------------------------------------------------ */
+
+static void on_signal(struct evsource *src, uint32_t events)
+{
+	struct control *ctl = container_of(src, struct control, sig_src);
+	struct signalfd_siginfo si;
+
+	(void)events;
+	while (read(ctl->sigfd, &si, sizeof(si)) == sizeof(si)) {
+		if (si.ssi_signo == SIGHUP)
+			reload(ctl);
+		else
+			ctl->stop = true;
+	}
+}
+
+static void drain_punts(struct control *ctl, uint64_t now)
+{
+	struct mg_device *dev = ctl->dev;
+
+	for (unsigned i = 0; i < dev->nworkers; i++) {
+		struct ring *r = &dev->workers[i].punt;
+		struct punt_msg *m;
+
+		/* A deep queue means a handshake flood: answer with cookies for the next second. */
+		if (ring_count(r) >= PUNT_UNDER_LOAD)
+			dev->under_load_until_ns = now + NSEC_PER_SEC;
+		for (unsigned budget = PUNT_RING_SLOTS; budget && (m = ring_peek(r)); budget--) {
+			if (m->kind == PUNT_HANDSHAKE)
+				hs_receive(dev, m, now);
+			else if (m->kind == PUNT_RESOLVE)
+				nlmirror_resolve(dev->nl, m->src.family, m->src.addr);
+			ring_release(r);
+		}
+	}
+}
+
+static void on_wake(struct evsource *src, uint32_t events)
+{
+	struct control *ctl = container_of(src, struct control, wake_src);
+	uint64_t v, now = mg_now();
+
+	(void)events;
+	if (read(ctl->dev->wake_fd, &v, sizeof(v)) < 0 && errno != EAGAIN)
+		return;
+	drain_punts(ctl, now);
+	timers_tick(ctl->dev, now);
+}
+
+static void on_tick(struct evsource *src, uint32_t events)
+{
+	struct control *ctl = container_of(src, struct control, tick_src);
+	uint64_t v, now = mg_now();
+
+	(void)events;
+	if (read(ctl->tickfd, &v, sizeof(v)) < 0 && errno != EAGAIN)
+		return;
+	drain_punts(ctl, now);
+	timers_tick(ctl->dev, now);
+	ratelimiter_gc(&ctl->dev->ratelimiter, now);
+}
+
+/* The router's own packets for the tailnet: handed to worker 0 to be sealed like any other. */
+static void on_tun(struct evsource *src, uint32_t events)
+{
+	struct control *ctl = container_of(src, struct control, tun_src);
+	struct mg_device *dev = ctl->dev;
+	struct ring *q = &dev->workers[0].txq;
+
+	(void)events;
+	for (unsigned budget = 64; budget; budget--) {
+		struct txreq *r = ring_reserve(q);
+		uint8_t scratch[TXREQ_DATA_MAX];
+		ssize_t n = read(dev->tun_fd, r ? r->data : scratch, TXREQ_DATA_MAX);
+
+		if (n <= 0)
+			return;
+		if (!r)
+			continue;      /* worker queue full: the packet is dropped, TCP will resend */
+		r->kind = TXREQ_PLAIN;
+		r->len = (uint16_t)n;
+		ring_commit(q);
+	}
+}
+
+static int setup_fds(struct control *ctl)
+{
+	struct itimerspec its = { .it_interval.tv_nsec = TICK_NS, .it_value.tv_nsec = TICK_NS };
+	sigset_t mask;
+
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGHUP);
+	pthread_sigmask(SIG_BLOCK, &mask, NULL);
+	ctl->sigfd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
+	ctl->tickfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+	if (ctl->sigfd < 0 || ctl->tickfd < 0 || timerfd_settime(ctl->tickfd, 0, &its, NULL))
+		return -errno;
+	ctl->sig_src.cb = on_signal;
+	ctl->wake_src.cb = on_wake;
+	ctl->tick_src.cb = on_tick;
+	ctl->tun_src.cb = on_tun;
+	if (evsource_add(ctl->epfd, ctl->sigfd, EPOLLIN, &ctl->sig_src) ||
+	    evsource_add(ctl->epfd, ctl->tickfd, EPOLLIN, &ctl->tick_src) ||
+	    evsource_add(ctl->epfd, ctl->dev->wake_fd, EPOLLIN, &ctl->wake_src) ||
+	    (ctl->dev->tun_fd >= 0 && evsource_add(ctl->epfd, ctl->dev->tun_fd, EPOLLIN, &ctl->tun_src)))
+		return -errno;
+	return 0;
+}
+
+int control_run(struct mg_device *dev, struct mg_config *cfg)
+{
+	struct control ctl = { .dev = dev, .cfg = cfg, .epfd = dev->epfd, .sigfd = -1, .tickfd = -1 };
+	struct uapi *uapi = NULL;
+	struct metrics *metrics = NULL;
+	int ret;
+
+	ret = setup_fds(&ctl);
+	if (ret)
+		goto out;
+	ret = uapi_init(&uapi, dev->name, ctl.epfd, &uapi_ops, &ctl);
+	if (ret) {
+		fprintf(stderr, "meshgate: UAPI socket for %s: %s\n", dev->name, strerror(-ret));
+		goto out;
+	}
+	if (cfg->metrics_listen[0]) {
+		ret = metrics_init(&metrics, dev, cfg->metrics_listen, ctl.epfd);
+		if (ret) {
+			fprintf(stderr, "meshgate: metrics on %s: %s\n", cfg->metrics_listen, strerror(-ret));
+			goto out_uapi;
+		}
+	}
+	fprintf(stderr, "meshgate: %s running on %s (%u queue%s, crypto %s)\n", dev->name, dev->ifname,
+		dev->nworkers, dev->nworkers == 1 ? "" : "s", aead_backend_name());
+	while (!ctl.stop) {
+		struct epoll_event ev[16];
+		int n;
+
+		rcu_thread_offline();
+		n = epoll_wait(ctl.epfd, ev, 16, 1000);
+		rcu_thread_online();
+		for (int i = 0; i < n; i++) {
+			struct evsource *src = ev[i].data.ptr;
+
+			src->cb(src, ev[i].events);
+		}
+		rcu_quiescent_state();
+	}
+	ret = 0;
+	metrics_uninit(metrics);
+out_uapi:
+	uapi_uninit(uapi);
+out:
+	if (ctl.sigfd >= 0)
+		close(ctl.sigfd);
+	if (ctl.tickfd >= 0)
+		close(ctl.tickfd);
+	return ret;
+}

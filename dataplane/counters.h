@@ -1,0 +1,60 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * counters.h - per-worker packet counters. Single writer (the worker), plain increments,
+ * cache-line aligned; the exporter sums them at scrape time and tolerates torn reads of a
+ * counter that is being written (each is a naturally aligned u64).
+ *
+ * One X-macro list is the drop-reason enum, its metric label and its help text.
+ */
+#ifndef MG_COUNTERS_H
+#define MG_COUNTERS_H
+
+#include "mg.h"
+
+/*      name                label                  help */
+#define MG_DROP_REASONS(X) \
+	X(TOO_SHORT,          "too_short",           "shorter than its headers or message type requires") \
+	X(BAD_TYPE,           "bad_type",            "WireGuard message type unknown or reserved bytes set") \
+	X(UNKNOWN_INDEX,      "unknown_index",       "data message for a receiver index we do not hold") \
+	X(EXPIRED_KEY,        "expired_key",         "keypair past REJECT_AFTER_TIME or REJECT_AFTER_MESSAGES") \
+	X(DECRYPT_FAILED,     "decrypt_failed",      "authentication tag did not verify") \
+	X(REPLAY,             "replay",              "counter outside or already seen in the replay window") \
+	X(MALFORMED,          "malformed",           "inner packet not IPv4/IPv6 or its length lies") \
+	X(SOURCE_NOT_ALLOWED, "source_not_allowed",  "inner source not in the sending peer's allowed IPs") \
+	X(NO_ROUTE,           "no_route",            "no tunnel peer or LAN route for the destination") \
+	X(NO_SESSION,         "no_session",          "no usable keypair before the staging timeout") \
+	X(NEIGH_UNRESOLVED,   "neigh_unresolved",    "next hop MAC not resolved before the staging timeout") \
+	X(TTL_EXCEEDED,       "ttl_exceeded",        "TTL or hop limit would reach zero") \
+	X(TOO_BIG,            "too_big",             "packet larger than the tunnel or link MTU") \
+	X(PUNT_FULL,          "punt_full",           "control-thread queue full (handshake flood)") \
+	X(STAGE_FULL,         "stage_full",          "staging queue full") \
+	X(TUN_FULL,           "tun_full",            "local delivery to the TUN device failed") \
+	X(TX_FULL,            "tx_full",             "transmit ring full")
+
+enum mg_drop {
+#define X(n, l, h) MG_DROP_##n,
+	MG_DROP_REASONS(X)
+#undef X
+	MG_DROP_MAX
+};
+
+extern const char *const mg_drop_label[MG_DROP_MAX];
+extern const char *const mg_drop_help[MG_DROP_MAX];
+
+#define MG_BATCH_BUCKETS 7      /* crypto batch-size histogram: <=1,2,4,8,16,32,64 */
+
+struct mg_counters {
+	uint64_t rx_packets, rx_bytes;             /* frames received on the NIC */
+	uint64_t tx_packets, tx_bytes;             /* frames put on the NIC */
+	uint64_t decap_packets, decap_bytes;       /* data messages authenticated */
+	uint64_t encap_packets, encap_bytes;       /* data messages sealed */
+	uint64_t punted;                           /* handshake/cookie messages handed to control */
+	uint64_t local_delivered;                  /* to the TUN device */
+	uint64_t keepalives_rx;
+	uint64_t drops[MG_DROP_MAX];
+	uint64_t batch_hist[MG_BATCH_BUCKETS];     /* crypto bursts by size */
+	uint64_t batch_sum;
+	uint64_t loops, idle_loops;
+} __mg_aligned;
+
+#endif

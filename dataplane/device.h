@@ -1,0 +1,125 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * device.h - the one meshgate device: what workers read (published tables, immutable settings)
+ * and what only the control thread touches. This is the dataplane's configuration API that
+ * control/ includes.
+ */
+#ifndef MG_DEVICE_H
+#define MG_DEVICE_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <time.h>
+#include <urcu/list.h>
+#include "mg.h"
+#include "devconf.h"
+#include "peer.h"
+#include "ring.h"
+#include "counters.h"
+#include "io/xsk.h"
+#include "io/xsk_prog.h"
+#include "wireguard/allowedips.h"
+#include "wireguard/cookie.h"
+#include "wireguard/ratelimiter.h"
+
+struct nlmirror;
+struct mg_config;
+
+/* Worker -> control: handshake messages and neighbour-resolution requests. */
+enum punt_kind { PUNT_HANDSHAKE = 1, PUNT_RESOLVE, PUNT_WAKE };
+#define PUNT_DATA_MAX 192
+struct punt_msg {
+	uint8_t kind;
+	uint16_t len;
+	struct mg_endpoint src;          /* outer source (handshake) or address to resolve */
+	uint8_t data[PUNT_DATA_MAX];
+};
+
+/* Control -> worker: a WireGuard message to send to an endpoint, or a plaintext IP packet (from the
+ * TUN device) to route into the tunnel. */
+enum txreq_kind { TXREQ_UDP = 1, TXREQ_PLAIN };
+#define TXREQ_DATA_MAX 2048
+struct txreq {
+	uint8_t kind;
+	uint16_t len;
+	struct mg_endpoint dst;
+	uint8_t data[TXREQ_DATA_MAX];
+};
+
+#define PUNT_RING_SLOTS 1024u
+#define PUNT_UNDER_LOAD  (PUNT_RING_SLOTS / 8)   /* queue depth that means "under load" */
+#define TXREQ_RING_SLOTS 256u
+
+struct worker {
+	struct mg_device *dev;
+	unsigned id;
+	pthread_t thread;
+	struct xsk_port port;
+	struct ring punt;                /* producer: this worker; consumer: control */
+	struct ring txq;                 /* producer: control; consumer: this worker */
+	struct mg_counters ctr;          /* written by this worker only */
+	_Atomic bool stop;
+	bool started;
+};
+
+struct mg_device {
+	/* Immutable after start. */
+	char name[16];
+	char ifname[64];
+	int ifindex;
+	uint32_t mtu;                            /* tunnel MTU (inner) */
+	size_t n_addresses;
+	struct mg_ipprefix *addresses;           /* our tailnet addresses (TUN) */
+	size_t n_routes;
+	struct mg_ipprefix *routes;              /* advertised home subnets */
+	int tun_fd;
+	uint64_t rekey_after_time_ns;
+
+	/* Published to workers (RCU) or atomic. */
+	struct allowedips allowedips;            /* written by control */
+	struct index_table index;                /* written by control */
+	struct nlmirror *nl;                     /* snapshot published by control */
+	_Atomic uint16_t listen_port;
+	int wake_fd;                             /* eventfd: workers poke control */
+	int epfd;                                /* the control loop's epoll */
+
+	/* Control only. */
+	struct noise_static_identity identity;
+	struct cookie_checker cookie;
+	struct ratelimiter ratelimiter;
+	struct cds_list_head peers;
+	size_t npeers;
+	uint32_t fwmark;
+	uint64_t under_load_until_ns;
+	struct steer_prog steer;
+	uint64_t handshakes[4][2];               /* [message type][0=rx,1=tx] */
+	uint64_t handshake_drops;
+
+	unsigned nworkers;
+	struct worker *workers;
+};
+
+/* Monotonic clock for protocol timers; one read per loop iteration. */
+static inline uint64_t mg_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * NSEC_PER_SEC + (uint64_t)ts.tv_nsec;
+}
+
+static inline uint64_t mg_realtime(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * NSEC_PER_SEC + (uint64_t)ts.tv_nsec;
+}
+
+/* Worker lifecycle (worker.c). */
+int worker_start(struct worker *w);
+void worker_stop(struct worker *w);
+/* Poke the control thread (eventfd) - only on a queue's empty -> non-empty transition. */
+void device_wake_control(struct mg_device *dev);
+
+#endif

@@ -1,0 +1,165 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * xsk.c - AF_XDP socket and UMEM setup, ring servicing and the worker's frame pool.
+ * The XDP program is ours (bpf/xdp_steer.bpf.c, attached by xsk_prog.c), so libxdp is told
+ * not to load its default one; the socket is entered in our XSKMAP by queue index.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <linux/if_xdp.h>
+#include "io/xsk.h"
+#include "mg.h"
+
+static int umem_create(struct xsk_port *p)
+{
+	struct xsk_umem_config ucfg = {
+		.fill_size = XSK_RING_SIZE,
+		.comp_size = XSK_RING_SIZE,
+		.frame_size = XSK_FRAME_SIZE,
+		.frame_headroom = 0,
+	};
+	size_t size = (size_t)XSK_NUM_FRAMES * XSK_FRAME_SIZE;
+
+	p->area = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (p->area == MAP_FAILED) {
+		p->area = NULL;
+		return -errno;
+	}
+	return xsk_umem__create(&p->umem, p->area, size, &p->fill, &p->comp, &ucfg);
+}
+
+static int socket_create(struct xsk_port *p, const char *ifname, uint16_t bind_flags)
+{
+	struct xsk_socket_config scfg = {
+		.rx_size = XSK_RING_SIZE,
+		.tx_size = XSK_RING_SIZE,
+		.libxdp_flags = XSK_LIBXDP_FLAGS__INHIBIT_PROG_LOAD,
+		.bind_flags = bind_flags | XDP_USE_NEED_WAKEUP,
+	};
+
+	return xsk_socket__create(&p->xsk, ifname, p->queue, p->umem, &p->rx, &p->tx, &scfg);
+}
+
+int xsk_port_open(struct xsk_port *p, const char *ifname, uint32_t queue, int xsks_map_fd)
+{
+	int ret;
+
+	memset(p, 0, sizeof(*p));
+	p->queue = queue;
+	p->pool = calloc(XSK_NUM_FRAMES, sizeof(*p->pool));
+	if (!p->pool)
+		return -ENOMEM;
+	ret = umem_create(p);
+	if (ret)
+		goto err_umem;
+	/* Zero-copy where the driver has it; veth and most virtual NICs only copy. */
+	ret = socket_create(p, ifname, XDP_ZEROCOPY);
+	p->zerocopy = !ret;
+	if (ret)
+		ret = socket_create(p, ifname, XDP_COPY);
+	if (ret)
+		goto err_socket;
+	p->fd = xsk_socket__fd(p->xsk);
+	ret = xsk_socket__update_xskmap(p->xsk, xsks_map_fd);
+	if (ret)
+		goto err_map;
+	for (uint32_t i = 0; i < XSK_NUM_FRAMES; i++)
+		p->pool[p->npool++] = (uint64_t)i * XSK_FRAME_SIZE;
+	xsk_port_refill(p);
+	return 0;
+
+err_map:
+	xsk_socket__delete(p->xsk);
+err_socket:
+	xsk_umem__delete(p->umem);
+err_umem:
+	if (p->area)
+		munmap(p->area, (size_t)XSK_NUM_FRAMES * XSK_FRAME_SIZE);
+	free(p->pool);
+	memset(p, 0, sizeof(*p));
+	return ret;
+}
+
+void xsk_port_close(struct xsk_port *p)
+{
+	if (!p->pool)
+		return;
+	if (p->xsk)
+		xsk_socket__delete(p->xsk);
+	if (p->umem)
+		xsk_umem__delete(p->umem);
+	if (p->area)
+		munmap(p->area, (size_t)XSK_NUM_FRAMES * XSK_FRAME_SIZE);
+	free(p->pool);
+	memset(p, 0, sizeof(*p));
+}
+
+/*
+ * Keep the fill ring as full as the pool allows, but hold back a reserve so the worker can
+ * always build control-originated packets (handshake replies) even when the NIC floods us.
+ */
+#define POOL_RESERVE 256u
+
+void xsk_port_refill(struct xsk_port *p)
+{
+	uint32_t idx, n, want;
+
+	if (p->npool <= POOL_RESERVE)
+		return;
+	want = p->npool - POOL_RESERVE;
+	n = xsk_ring_prod__reserve(&p->fill, want, &idx);
+	for (uint32_t i = 0; i < n; i++)
+		*xsk_ring_prod__fill_addr(&p->fill, idx + i) = p->pool[--p->npool];
+	if (n)
+		xsk_ring_prod__submit(&p->fill, n);
+	if (xsk_ring_prod__needs_wakeup(&p->fill)) {
+		p->fill_kicks++;
+		recvfrom(p->fd, NULL, 0, MSG_DONTWAIT, NULL, NULL);
+	}
+}
+
+void xsk_port_reclaim(struct xsk_port *p)
+{
+	uint32_t idx, n;
+
+	n = xsk_ring_cons__peek(&p->comp, XSK_RING_SIZE, &idx);
+	for (uint32_t i = 0; i < n; i++)
+		xsk_port_frame_put(p, *xsk_ring_cons__comp_addr(&p->comp, idx + i));
+	if (n) {
+		xsk_ring_cons__release(&p->comp, n);
+		p->tx_inflight -= n;
+	}
+}
+
+void xsk_port_kick_tx(struct xsk_port *p)
+{
+	if (!p->tx_inflight || !xsk_ring_prod__needs_wakeup(&p->tx))
+		return;
+	p->tx_kicks++;
+	/* EAGAIN/EBUSY/ENOBUFS mean "later": the frames stay queued and the next kick retries. */
+	sendto(p->fd, NULL, 0, MSG_DONTWAIT, NULL, 0);
+}
+
+int xsk_port_stats(const struct xsk_port *p, uint64_t out[6])
+{
+	struct xdp_statistics st;
+	socklen_t len = sizeof(st);
+
+	if (getsockopt(p->fd, SOL_XDP, XDP_STATISTICS, &st, &len))
+		return -errno;
+	out[0] = st.rx_dropped;
+	out[1] = st.rx_invalid_descs;
+	out[2] = st.tx_invalid_descs;
+	out[3] = st.rx_ring_full;
+	out[4] = st.rx_fill_ring_empty_descs;
+	out[5] = st.tx_ring_empty_descs;
+	return 0;
+}
+
+uint32_t xsk_port_frames_out(const struct xsk_port *p)
+{
+	return XSK_NUM_FRAMES - p->npool;
+}

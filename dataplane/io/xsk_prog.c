@@ -1,0 +1,120 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* xsk_prog.c - loads bpf/xdp_steer.bpf.o with libxdp and keeps its maps. */
+#include <errno.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/socket.h>
+#include <arpa/inet.h>
+#include <linux/types.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <xdp/libxdp.h>
+#include "io/xsk_prog.h"
+#include "../bpf/steer_maps.h"
+
+static int map_fd(struct xdp_program *prog, const char *name)
+{
+	struct bpf_object *obj = xdp_program__bpf_obj(prog);
+	struct bpf_map *map = bpf_object__find_map_by_name(obj, name);
+
+	return map ? bpf_map__fd(map) : -ENOENT;
+}
+
+int steer_prog_attach(struct steer_prog *sp, int ifindex, const char *obj_path)
+{
+	static const enum xdp_attach_mode modes[] = { XDP_MODE_NATIVE, XDP_MODE_SKB };
+	int ret = -EINVAL;
+
+	memset(sp, 0, sizeof(*sp));
+	sp->prog = xdp_program__open_file(obj_path, "xdp", NULL);
+	ret = libxdp_get_error(sp->prog);
+	if (ret) {
+		sp->prog = NULL;
+		return ret;
+	}
+	/* Native first; generic (skb) mode works everywhere, slower, and is said so in the log. */
+	for (unsigned i = 0; i < sizeof(modes) / sizeof(modes[0]); i++) {
+		ret = xdp_program__attach(sp->prog, ifindex, modes[i], 0);
+		if (!ret) {
+			sp->mode = modes[i];
+			break;
+		}
+	}
+	if (ret) {
+		xdp_program__close(sp->prog);
+		sp->prog = NULL;
+		return ret;
+	}
+	sp->ifindex = ifindex;
+	sp->xsks_fd = map_fd(sp->prog, "xsks_map");
+	sp->cfg_fd = map_fd(sp->prog, "steer_cfg");
+	sp->local_fd = map_fd(sp->prog, "steer_local");
+	sp->routes4_fd = map_fd(sp->prog, "steer_routes4");
+	sp->routes6_fd = map_fd(sp->prog, "steer_routes6");
+	sp->stats_fd = map_fd(sp->prog, "steer_stats");
+	if (sp->xsks_fd < 0 || sp->cfg_fd < 0 || sp->local_fd < 0 || sp->routes4_fd < 0 ||
+	    sp->routes6_fd < 0 || sp->stats_fd < 0) {
+		steer_prog_detach(sp);
+		return -ENOENT;
+	}
+	return 0;
+}
+
+void steer_prog_detach(struct steer_prog *sp)
+{
+	if (!sp->prog)
+		return;
+	xdp_program__detach(sp->prog, sp->ifindex, sp->mode, 0);
+	xdp_program__close(sp->prog);
+	sp->prog = NULL;
+}
+
+int steer_prog_set_port(struct steer_prog *sp, uint16_t port)
+{
+	struct steer_cfg cfg = { .listen_port_be = htons(port) };
+	__u32 zero = 0;
+
+	return bpf_map_update_elem(sp->cfg_fd, &zero, &cfg, BPF_ANY) ? -errno : 0;
+}
+
+int steer_prog_local(struct steer_prog *sp, int family, const uint8_t *addr, bool add)
+{
+	struct steer_local key = { .family = family == AF_INET ? 4 : 6 };
+	__u8 one = 1;
+
+	memcpy(key.addr, addr, family == AF_INET ? 4 : 16);
+	if (add)
+		return bpf_map_update_elem(sp->local_fd, &key, &one, BPF_ANY) ? -errno : 0;
+	return bpf_map_delete_elem(sp->local_fd, &key) && errno != ENOENT ? -errno : 0;
+}
+
+int steer_prog_route(struct steer_prog *sp, int family, const uint8_t *addr, uint8_t cidr, bool add)
+{
+	struct steer_lpm6 key6 = { .prefixlen = cidr };
+	struct steer_lpm4 key4 = { .prefixlen = cidr };
+	int fd = family == AF_INET ? sp->routes4_fd : sp->routes6_fd;
+	void *key = family == AF_INET ? (void *)&key4 : (void *)&key6;
+	__u8 one = 1;
+
+	memcpy(family == AF_INET ? key4.addr : key6.addr, addr, family == AF_INET ? 4 : 16);
+	if (add)
+		return bpf_map_update_elem(fd, key, &one, BPF_ANY) ? -errno : 0;
+	return bpf_map_delete_elem(fd, key) && errno != ENOENT ? -errno : 0;
+}
+
+int steer_prog_stats(struct steer_prog *sp, uint64_t out[3])
+{
+	int ncpu = libbpf_num_possible_cpus();
+	__u64 vals[ncpu > 0 ? ncpu : 1];
+
+	if (ncpu <= 0)
+		return -EINVAL;
+	for (__u32 k = 0; k < STEER_NSTATS; k++) {
+		out[k] = 0;
+		if (bpf_map_lookup_elem(sp->stats_fd, &k, vals))
+			return -errno;
+		for (int c = 0; c < ncpu; c++)
+			out[k] += vals[c];
+	}
+	return 0;
+}

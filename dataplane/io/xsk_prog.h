@@ -1,0 +1,30 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * xsk_prog.h - the XDP steering program on one interface: attach/detach through libxdp (so it
+ * coexists with other XDP programs) and the map updates that tell it what meshgate must see.
+ * Control-thread only.
+ */
+#ifndef MG_XSK_PROG_H
+#define MG_XSK_PROG_H
+
+#include <stdint.h>
+#include <stdbool.h>
+
+struct xdp_program;
+
+struct steer_prog {
+	struct xdp_program *prog;
+	int ifindex;
+	int mode;                  /* enum xdp_attach_mode actually used */
+	int xsks_fd, cfg_fd, local_fd, routes4_fd, routes6_fd, stats_fd;
+};
+
+int steer_prog_attach(struct steer_prog *sp, int ifindex, const char *obj_path);
+void steer_prog_detach(struct steer_prog *sp);
+int steer_prog_set_port(struct steer_prog *sp, uint16_t port);
+int steer_prog_local(struct steer_prog *sp, int family, const uint8_t *addr, bool add);
+int steer_prog_route(struct steer_prog *sp, int family, const uint8_t *addr, uint8_t cidr, bool add);
+/* Sum of the per-CPU steering counters: [0]=to worker (WireGuard), [1]=to worker (route), [2]=pass. */
+int steer_prog_stats(struct steer_prog *sp, uint64_t out[3]);
+
+#endif

@@ -1,0 +1,290 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * main.c - process entry. Sequences init and teardown, nothing else:
+ *   config -> crypto backend -> device tables -> kernel mirror -> TUN -> XDP program ->
+ *   AF_XDP workers -> peers from the config -> control loop (until SIGINT/SIGTERM) -> unwind.
+ */
+#include <errno.h>
+#include <ifaddrs.h>
+#include <netinet/in.h>
+#include <libgen.h>
+#include <limits.h>
+#include <net/if.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sodium.h>
+#include "device.h"
+#include "mg_config.h"
+#include "conf/config.h"
+#include "crypto/aead.h"
+#include "io/tun.h"
+#include "netlink/nlmirror.h"
+#include "../control/control.h"
+#include "wireguard/messages.h"
+
+#ifndef MG_BPF_OBJ_BUILD
+#define MG_BPF_OBJ_BUILD ""
+#endif
+#ifndef MG_BPF_OBJ_INSTALL
+#define MG_BPF_OBJ_INSTALL ""
+#endif
+
+static const char *bpf_object_path(void)
+{
+	const char *env = getenv("MESHGATE_BPF_OBJ");
+
+	if (env && *env)
+		return env;
+	if (!access(MG_BPF_OBJ_BUILD, R_OK))
+		return MG_BPF_OBJ_BUILD;
+	return MG_BPF_OBJ_INSTALL;
+}
+
+static int usage(void)
+{
+	fprintf(stderr, "usage: meshgate run -c FILE\n       meshgate check -c FILE\n       meshgate --version\n");
+	return 2;
+}
+
+/* Our addresses on the NIC, for the XDP program's "is it for us" test; re-run on netlink changes.
+ * Addresses that disappear stay in the map: a stale entry only steers UDP to the listen port. */
+static void steer_local_sync(void *ctx)
+{
+	struct mg_device *dev = ctx;
+	struct ifaddrs *ifa, *i;
+
+	if (!dev->steer.prog || getifaddrs(&ifa))
+		return;
+	for (i = ifa; i; i = i->ifa_next) {
+		if (!i->ifa_addr || strcmp(i->ifa_name, dev->ifname))
+			continue;
+		if (i->ifa_addr->sa_family == AF_INET)
+			steer_prog_local(&dev->steer, AF_INET,
+					 (const uint8_t *)&((struct sockaddr_in *)i->ifa_addr)->sin_addr, true);
+		else if (i->ifa_addr->sa_family == AF_INET6)
+			steer_prog_local(&dev->steer, AF_INET6,
+					 (const uint8_t *)&((struct sockaddr_in6 *)i->ifa_addr)->sin6_addr, true);
+	}
+	freeifaddrs(ifa);
+}
+
+static int device_init(struct mg_device *dev, struct mg_config *cfg)
+{
+	memset(dev, 0, sizeof(*dev));
+	snprintf(dev->name, sizeof(dev->name), "%s", cfg->name);
+	snprintf(dev->ifname, sizeof(dev->ifname), "%s", cfg->devices[0]);
+	dev->ifindex = if_nametoindex(dev->ifname);
+	if (!dev->ifindex)
+		return -ENODEV;
+	dev->mtu = cfg->mtu;
+	dev->n_addresses = cfg->n_addresses;
+	dev->addresses = cfg->addresses;
+	dev->n_routes = cfg->n_routes;
+	dev->routes = cfg->advertise_routes;
+	dev->tun_fd = -1;
+	dev->rekey_after_time_ns = cfg->test_rekey_after_time_s ?
+		cfg->test_rekey_after_time_s * NSEC_PER_SEC : REKEY_AFTER_TIME_NS;
+	allowedips_init(&dev->allowedips);
+	index_table_init(&dev->index);
+	CDS_INIT_LIST_HEAD(&dev->peers);
+	cookie_checker_init(&dev->cookie, dev->identity.static_public);
+	if (ratelimiter_init(&dev->ratelimiter, RATELIMITER_DEFAULT_MAX_ENTRIES))
+		return -ENOMEM;
+	dev->epfd = epoll_create1(EPOLL_CLOEXEC);
+	dev->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	if (dev->epfd < 0 || dev->wake_fd < 0)
+		return -errno;
+	return 0;
+}
+
+static void device_uninit(struct mg_device *dev)
+{
+	dev_remove_all_peers(dev);
+	rcu_barrier();
+	allowedips_uninit(&dev->allowedips);
+	ratelimiter_uninit(&dev->ratelimiter);
+	if (dev->wake_fd >= 0)
+		close(dev->wake_fd);
+	if (dev->epfd >= 0)
+		close(dev->epfd);
+	sodium_memzero(&dev->identity, sizeof(dev->identity));
+}
+
+static int tun_init(struct mg_device *dev)
+{
+	dev->tun_fd = tun_open(dev->name, dev->mtu);
+	if (dev->tun_fd < 0)
+		return dev->tun_fd;
+	for (size_t i = 0; i < dev->n_addresses; i++) {
+		int ret = tun_add_address(dev->name, &dev->addresses[i]);
+
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+static void ensure_bpffs(void)
+{
+	struct stat st;
+
+	if (stat("/sys/fs/bpf", &st) == 0 && !mount("bpf", "/sys/fs/bpf", "bpf", 0, NULL))
+		fprintf(stderr, "meshgate: mounted bpffs at /sys/fs/bpf\n");
+}
+
+static int steer_init(struct mg_device *dev)
+{
+	const char *obj = bpf_object_path();
+	int ret;
+
+	ensure_bpffs();
+	ret = steer_prog_attach(&dev->steer, dev->ifindex, obj);
+	if (ret) {
+		fprintf(stderr, "meshgate: attaching XDP program %s to %s: %s\n", obj, dev->ifname, strerror(-ret));
+		return ret;
+	}
+	fprintf(stderr, "meshgate: XDP program attached to %s in %s mode\n", dev->ifname,
+		dev->steer.mode == 1 ? "native" : "generic (skb)");
+	steer_prog_set_port(&dev->steer, atomic_load(&dev->listen_port));
+	steer_local_sync(dev);
+	nlmirror_set_notify(dev->nl, steer_local_sync, dev);
+	return 0;
+}
+
+static int workers_init(struct mg_device *dev, unsigned queues)
+{
+	dev->workers = calloc(queues, sizeof(*dev->workers));
+	if (!dev->workers)
+		return -ENOMEM;
+	for (unsigned q = 0; q < queues; q++) {
+		struct worker *w = &dev->workers[q];
+		int ret;
+
+		w->dev = dev;
+		w->id = q;
+		ret = xsk_port_open(&w->port, dev->ifname, q, dev->steer.xsks_fd);
+		if (ret) {
+			fprintf(stderr, "meshgate: AF_XDP socket on %s queue %u: %s\n", dev->ifname, q, strerror(-ret));
+			return ret;
+		}
+		dev->nworkers = q + 1;
+		ret = worker_start(w);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+static void workers_uninit(struct mg_device *dev)
+{
+	for (unsigned q = 0; q < dev->nworkers; q++) {
+		struct worker *w = &dev->workers[q];
+
+		worker_stop(w);
+		xsk_port_reclaim(&w->port);
+		xsk_port_close(&w->port);
+	}
+	free(dev->workers);
+	dev->workers = NULL;
+	dev->nworkers = 0;
+}
+
+static int cmd_run(struct mg_config *cfg)
+{
+	struct mg_device *dev = calloc(1, sizeof(*dev));
+	int ret;
+
+	if (!dev)
+		return 1;
+	ret = aead_init(cfg->crypto);
+	if (ret) {
+		fprintf(stderr, "meshgate: %s: Crypto = %s: %s\n", cfg->path, cfg->crypto, strerror(-ret));
+		goto out_free;
+	}
+	rcu_register_thread();
+	ret = device_init(dev, cfg);
+	if (ret) {
+		fprintf(stderr, "meshgate: %s: Device = %s: %s\n", cfg->path, cfg->devices[0], strerror(-ret));
+		goto out_dev;
+	}
+	atomic_store(&dev->listen_port, cfg->wg.listen_port > 0 ? cfg->wg.listen_port : 41641);
+	ret = nlmirror_init(&dev->nl, dev->ifindex, dev->epfd);
+	if (ret) {
+		fprintf(stderr, "meshgate: netlink mirror of %s: %s\n", dev->ifname, strerror(-ret));
+		goto out_dev;
+	}
+	ret = tun_init(dev);
+	if (ret) {
+		fprintf(stderr, "meshgate: TUN device %s: %s\n", dev->name, strerror(-ret));
+		goto out_nl;
+	}
+	ret = steer_init(dev);
+	if (ret)
+		goto out_tun;
+	ret = workers_init(dev, cfg->queues);
+	if (ret)
+		goto out_workers;
+	ret = dev_apply(dev, &cfg->wg, mg_now());
+	if (ret) {
+		fprintf(stderr, "meshgate: applying %s: %s\n", cfg->path, strerror(-ret));
+		goto out_workers;
+	}
+	ret = control_run(dev, cfg);
+out_workers:
+	workers_uninit(dev);
+	steer_prog_detach(&dev->steer);
+out_tun:
+	if (dev->tun_fd >= 0)
+		tun_close(dev->tun_fd, dev->name);
+out_nl:
+	nlmirror_uninit(dev->nl);
+out_dev:
+	device_uninit(dev);
+	rcu_unregister_thread();
+out_free:
+	free(dev);
+	return ret ? 1 : 0;
+}
+
+int main(int argc, char **argv)
+{
+	struct mg_config cfg;
+	const char *path = NULL;
+	char err[1024];
+	int ret;
+
+	if (argc == 2 && !strcmp(argv[1], "--version")) {
+		printf("meshgate %s\n", MG_VERSION);
+		return 0;
+	}
+	if (argc != 4 || strcmp(argv[2], "-c"))
+		return usage();
+	path = argv[3];
+	if (sodium_init() < 0)
+		return 1;
+	if (config_load(&cfg, path, err, sizeof(err))) {
+		fprintf(stderr, "%s\n", err);
+		return 1;
+	}
+	if (!strcmp(argv[1], "check")) {
+		printf("%s: ok\n", path);
+		ret = 0;
+	} else if (!strcmp(argv[1], "run")) {
+		if (!cfg.n_devices) {
+			fprintf(stderr, "%s: Device: no NIC given ([Interface] Device = eth0)\n", path);
+			ret = 1;
+		} else {
+			ret = cmd_run(&cfg);
+		}
+	} else {
+		ret = usage();
+	}
+	config_free(&cfg);
+	return ret;
+}

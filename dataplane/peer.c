@@ -1,0 +1,207 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * peer.c - peer and keypair lifetimes, keypair rotation, the endpoint seqlock and the
+ * receiver-index table. Everything that frees goes through call_rcu: a worker may hold a
+ * pointer until its next quiescent state.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sodium.h>
+#include "peer.h"
+
+/* ---- receiver-index table ---------------------------------------------------------------- */
+
+void index_table_init(struct index_table *t)
+{
+	memset(t, 0, sizeof(*t));
+}
+
+int index_insert(struct index_table *t, struct index_entry *e)
+{
+	for (uint32_t tries = 0; tries < INDEX_SLOTS; tries++) {
+		uint32_t slot = (t->next_hint + tries) & (INDEX_SLOTS - 1);
+
+		if (t->slots[slot])
+			continue;
+		/* The random high half keeps indices unpredictable to an off-path sender. */
+		e->index = (randombytes_random() & 0xffff0000u) | slot;
+		t->next_hint = slot + 1;
+		rcu_assign_pointer(t->slots[slot], e);
+		return 0;
+	}
+	return -ENOSPC;
+}
+
+void index_remove(struct index_table *t, struct index_entry *e)
+{
+	uint32_t slot = e->index & (INDEX_SLOTS - 1);
+
+	if (t->slots[slot] == e)
+		rcu_assign_pointer(t->slots[slot], NULL);
+}
+
+void index_replace(struct index_table *t, struct index_entry *old, struct index_entry *new)
+{
+	uint32_t slot = old->index & (INDEX_SLOTS - 1);
+
+	new->index = old->index;
+	if (t->slots[slot] == old)
+		rcu_assign_pointer(t->slots[slot], new);
+}
+
+/* ---- keypairs ---------------------------------------------------------------------------- */
+
+struct keypair *keypair_new(void)
+{
+	struct keypair *kp = calloc(1, sizeof(*kp));
+
+	if (!kp)
+		return NULL;
+	pthread_spin_init(&kp->replay_lock, PTHREAD_PROCESS_PRIVATE);
+	kp->entry.keypair = kp;
+	return kp;
+}
+
+static void keypair_free_rcu(struct rcu_head *head)
+{
+	struct keypair *kp = caa_container_of(head, struct keypair, rcu);
+
+	pthread_spin_destroy(&kp->replay_lock);
+	sodium_memzero(kp, sizeof(*kp));
+	free(kp);
+}
+
+void keypair_retire(struct index_table *t, struct keypair *kp)
+{
+	if (!kp)
+		return;
+	atomic_store(&kp->dead, true);
+	index_remove(t, &kp->entry);
+	call_rcu(&kp->rcu, keypair_free_rcu);
+}
+
+/*
+ * Kernel noise.c semantics: an initiator's new keypair becomes current at once (the previous
+ * current moves to previous, an unconfirmed next is dropped); a responder's waits in `next`
+ * until the first data message under it proves the initiator has it (key confirmation).
+ */
+void peer_install_keypair(struct index_table *t, struct peer *p, struct keypair *kp)
+{
+	struct keypair *old_prev = p->prev, *old_next = p->next, *old_cur = p->cur;
+
+	if (kp->nk.i_am_initiator) {
+		if (old_next) {
+			/* An unconfirmed next is newer than current: keep it as previous instead. */
+			rcu_assign_pointer(p->next, NULL);
+			rcu_assign_pointer(p->prev, old_next);
+			keypair_retire(t, old_cur);
+		} else {
+			rcu_assign_pointer(p->prev, old_cur);
+		}
+		rcu_assign_pointer(p->cur, kp);
+		keypair_retire(t, old_prev);
+	} else {
+		rcu_assign_pointer(p->next, kp);
+		keypair_retire(t, old_next);
+	}
+}
+
+void peer_rotate_next(struct index_table *t, struct peer *p)
+{
+	struct keypair *next = p->next, *old_prev = p->prev;
+
+	atomic_store(&p->confirm_next, false);
+	if (!next)
+		return;
+	rcu_assign_pointer(p->prev, p->cur);
+	rcu_assign_pointer(p->cur, next);
+	rcu_assign_pointer(p->next, NULL);
+	keypair_retire(t, old_prev);
+}
+
+void peer_clear_keypairs(struct index_table *t, struct peer *p)
+{
+	struct keypair *cur = p->cur, *prev = p->prev, *next = p->next;
+
+	rcu_assign_pointer(p->cur, NULL);
+	rcu_assign_pointer(p->prev, NULL);
+	rcu_assign_pointer(p->next, NULL);
+	keypair_retire(t, cur);
+	keypair_retire(t, prev);
+	keypair_retire(t, next);
+}
+
+/* ---- peers ------------------------------------------------------------------------------- */
+
+struct peer *peer_new(const uint8_t public_key[WG_KEY_LEN])
+{
+	struct peer *p = calloc(1, sizeof(*p));
+
+	if (!p)
+		return NULL;
+	memcpy(p->public_key, public_key, WG_KEY_LEN);
+	pthread_spin_init(&p->ep_lock, PTHREAD_PROCESS_PRIVATE);
+	p->hs_entry.peer = p;
+	CDS_INIT_LIST_HEAD(&p->node);
+	return p;
+}
+
+static void peer_free_rcu(struct rcu_head *head)
+{
+	struct peer *p = caa_container_of(head, struct peer, rcu);
+
+	pthread_spin_destroy(&p->ep_lock);
+	sodium_memzero(p, sizeof(*p));
+	free(p);
+}
+
+void peer_retire(struct index_table *t, struct peer *p)
+{
+	atomic_store(&p->dead, true);
+	index_remove(t, &p->hs_entry);
+	peer_clear_keypairs(t, p);
+	noise_handshake_clear(&p->hs);
+	call_rcu(&p->rcu, peer_free_rcu);
+}
+
+/* ---- endpoint seqlock -------------------------------------------------------------------- */
+
+void peer_endpoint_get(struct peer *p, struct mg_endpoint *out)
+{
+	uint32_t seq;
+
+	do {
+		while ((seq = atomic_load_explicit(&p->ep_seq, memory_order_acquire)) & 1)
+			caa_cpu_relax();
+		memcpy(out, &p->ep, sizeof(*out));
+		atomic_thread_fence(memory_order_acquire);
+	} while (atomic_load_explicit(&p->ep_seq, memory_order_relaxed) != seq);
+}
+
+void peer_endpoint_set(struct peer *p, const struct mg_endpoint *ep)
+{
+	pthread_spin_lock(&p->ep_lock);
+	atomic_fetch_add_explicit(&p->ep_seq, 1, memory_order_relaxed);
+	atomic_thread_fence(memory_order_release);
+	memcpy(&p->ep, ep, sizeof(*ep));
+	atomic_fetch_add_explicit(&p->ep_seq, 1, memory_order_release);
+	pthread_spin_unlock(&p->ep_lock);
+}
+
+static bool endpoint_equal(const struct mg_endpoint *a, const struct mg_endpoint *b)
+{
+	size_t alen = a->family == AF_INET ? 4 : 16;
+
+	/* Public data: plain memcmp is fine. */
+	return a->family == b->family && a->port == b->port && !memcmp(a->addr, b->addr, alen);
+}
+
+void peer_endpoint_roam(struct peer *p, const struct mg_endpoint *src)
+{
+	struct mg_endpoint cur;
+
+	peer_endpoint_get(p, &cur);
+	if (!endpoint_equal(&cur, src))
+		peer_endpoint_set(p, src);
+}

@@ -1,0 +1,145 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * peer.h - a WireGuard peer as both threads see it, its keypairs, and the receiver-index table.
+ *
+ * Protection rules, field by field, are written next to the fields. In short: the control thread
+ * creates, changes and frees peers and keypairs; workers read them inside their QSBR read-side
+ * section (always online, one quiescent state per loop) and write only atomics and the endpoint.
+ */
+#ifndef MG_PEER_H
+#define MG_PEER_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <urcu-qsbr.h>
+#include <urcu/list.h>
+#include "mg.h"
+#include "devconf.h"
+#include "wireguard/noise.h"
+#include "wireguard/cookie.h"
+
+struct peer;
+struct keypair;
+
+/* Receiver-index table: index = (random << 16) | slot. Workers resolve data messages with one load. */
+#define INDEX_SLOTS 65536u
+
+struct index_entry {
+	uint32_t index;                  /* immutable while published */
+	struct peer *peer;               /* immutable */
+	struct keypair *keypair;         /* NULL for a handshake in flight */
+};
+
+struct index_table {
+	struct index_entry *slots[INDEX_SLOTS];   /* written by control, rcu_assign_pointer */
+	uint32_t next_hint;                       /* control only */
+};
+
+struct keypair {
+	struct noise_keypair nk;         /* keys immutable; send_counter atomic; replay under replay_lock */
+	struct index_entry entry;        /* its receiver index */
+	pthread_spinlock_t replay_lock;  /* taken once per run of packets of this keypair in a burst */
+	_Atomic bool dead;               /* set by control before unpublishing; workers stop sending */
+	struct rcu_head rcu;
+};
+
+struct peer {
+	struct cds_list_head node;       /* control: device peer list, creation order */
+	uint8_t public_key[WG_KEY_LEN];  /* immutable */
+
+	/* Control thread only. */
+	struct noise_handshake hs;
+	struct cookie_maker cookie;
+	struct index_entry hs_entry;     /* published while a handshake is in flight */
+	uint64_t last_sent_handshake_ns;
+	uint64_t retransmit_due_ns;      /* 0 = no initiation awaiting a response */
+	uint32_t handshake_attempts;
+	uint64_t zero_keys_due_ns;       /* 0 = not armed */
+	uint64_t dead_peer_due_ns;       /* new-handshake timer armed from ev_dp_first_tx */
+	uint16_t persistent_keepalive;   /* seconds, 0 = off */
+	bool handshake_requested;        /* want_handshake seen, initiation pending the 5 s rule */
+
+	/* Keypairs: RCU pointers written by control only, read by workers with rcu_dereference. A worker
+	 * that authenticates data with `next` sets confirm_next; control then rotates (key confirmation). */
+	struct keypair *cur, *prev, *next;
+	_Atomic bool confirm_next;
+
+	/* Endpoint: seqlock. Writers (control, a worker roaming) take ep_lock; readers retry on ep_seq. */
+	pthread_spinlock_t ep_lock;
+	_Atomic uint32_t ep_seq;
+	struct mg_endpoint ep;
+
+	/* Atomics written by workers (relaxed), read by control. */
+	_Atomic uint64_t rx_bytes, tx_bytes;         /* whole WireGuard messages, like the kernel */
+	_Atomic uint64_t last_handshake_real_ns;     /* UNIX time of the last completed handshake */
+	_Atomic uint64_t ev_ka_first_rx;   /* first data received since we last sent: passive keepalive */
+	_Atomic uint64_t ev_dp_first_tx;   /* first data sent since we last received: dead-peer detection */
+	_Atomic uint64_t ev_last_traversal;/* last authenticated packet either way: persistent keepalive */
+	_Atomic bool want_handshake;       /* a worker needs a (new) session */
+	_Atomic bool dead;                 /* removed: workers must not resurrect state */
+
+	struct rcu_head rcu;
+};
+
+/* Endpoint seqlock. */
+void peer_endpoint_get(struct peer *p, struct mg_endpoint *out);
+void peer_endpoint_set(struct peer *p, const struct mg_endpoint *ep);
+/* Worker: roam to src if it differs (called only after authentication). */
+void peer_endpoint_roam(struct peer *p, const struct mg_endpoint *src);
+
+/* Control: rotate next -> current -> previous after a worker saw data under `next`. */
+void peer_rotate_next(struct index_table *t, struct peer *p);
+/* Control: install a freshly derived keypair (initiator: current at once; responder: next). */
+void peer_install_keypair(struct index_table *t, struct peer *p, struct keypair *kp);
+
+/* Timer events recorded by whoever sends/receives (cheap: compare before store). */
+static inline void peer_ev_auth_rx(struct peer *p, uint64_t now, bool data)
+{
+	if (atomic_load_explicit(&p->ev_dp_first_tx, memory_order_relaxed))
+		atomic_store_explicit(&p->ev_dp_first_tx, 0, memory_order_relaxed);
+	atomic_store_explicit(&p->ev_last_traversal, now, memory_order_relaxed);
+	if (data && !atomic_load_explicit(&p->ev_ka_first_rx, memory_order_relaxed))
+		atomic_store_explicit(&p->ev_ka_first_rx, now, memory_order_relaxed);
+}
+
+static inline void peer_ev_auth_tx(struct peer *p, uint64_t now, bool data)
+{
+	if (atomic_load_explicit(&p->ev_ka_first_rx, memory_order_relaxed))
+		atomic_store_explicit(&p->ev_ka_first_rx, 0, memory_order_relaxed);
+	atomic_store_explicit(&p->ev_last_traversal, now, memory_order_relaxed);
+	if (data && !atomic_load_explicit(&p->ev_dp_first_tx, memory_order_relaxed))
+		atomic_store_explicit(&p->ev_dp_first_tx, now, memory_order_relaxed);
+}
+
+/* Index table (control writes; workers call index_lookup_keypair). */
+void index_table_init(struct index_table *t);
+int index_insert(struct index_table *t, struct index_entry *e);     /* picks e->index */
+void index_remove(struct index_table *t, struct index_entry *e);
+/* The keypair derived from a handshake takes over the handshake's index (the peer already has it). */
+void index_replace(struct index_table *t, struct index_entry *old, struct index_entry *new);
+
+static inline struct keypair *index_lookup_keypair(struct index_table *t, uint32_t index)
+{
+	struct index_entry *e = rcu_dereference(t->slots[index & (INDEX_SLOTS - 1)]);
+
+	return e && e->index == index ? e->keypair : NULL;
+}
+
+static inline struct index_entry *index_lookup(struct index_table *t, uint32_t index)
+{
+	struct index_entry *e = rcu_dereference(t->slots[index & (INDEX_SLOTS - 1)]);
+
+	return e && e->index == index ? e : NULL;
+}
+
+/* Keypairs (control). */
+struct keypair *keypair_new(void);
+void keypair_retire(struct index_table *t, struct keypair *kp);   /* unpublish index, free after grace */
+
+/* Peers (control). */
+struct peer *peer_new(const uint8_t public_key[WG_KEY_LEN]);
+/* Drops all keypairs (expiry, key change, removal). */
+void peer_clear_keypairs(struct index_table *t, struct peer *p);
+void peer_retire(struct index_table *t, struct peer *p);   /* after unlinking from every table */
+
+#endif

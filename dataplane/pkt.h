@@ -1,0 +1,166 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * pkt.h - header parsing and building for the hot path: Ethernet, IPv4, IPv6, UDP, and the
+ * Internet checksum (RFC 1071, incremental update per RFC 1624). Inline, no state.
+ */
+#ifndef MG_PKT_H
+#define MG_PKT_H
+
+#include <string.h>
+#include <arpa/inet.h>
+#include <net/ethernet.h>
+#include <netinet/ip.h>
+#include <netinet/ip6.h>
+#include <netinet/udp.h>
+#include "mg.h"
+#include "devconf.h"
+
+#define ETH_HLEN_ 14
+#define IP4_HLEN 20
+#define IP6_HLEN 40
+#define UDP_HLEN 8
+
+static inline uint32_t csum_add(uint32_t sum, const void *data, size_t len)
+{
+	const uint8_t *p = data;
+
+	for (; len >= 2; p += 2, len -= 2)
+		sum += (uint32_t)p[0] << 8 | p[1];
+	if (len)
+		sum += (uint32_t)p[0] << 8;
+	return sum;
+}
+
+static inline uint16_t csum_fold(uint32_t sum)
+{
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	return (uint16_t)~sum;
+}
+
+/* RFC 1624 eqn. 3: HC' = ~(~HC + ~m + m'), for one 16-bit word changing from old to new. */
+static inline uint16_t csum_replace2(uint16_t check_be, uint16_t old_be, uint16_t new_be)
+{
+	uint32_t sum = (uint16_t)~ntohs(check_be) + (uint16_t)~ntohs(old_be) + ntohs(new_be);
+
+	return htons(csum_fold(sum));  /* csum_fold complements: this is HC' */
+}
+
+static inline uint16_t ip4_header_csum(const struct iphdr *ip)
+{
+	return htons(csum_fold(csum_add(0, ip, ip->ihl * 4u)));
+}
+
+/* Minimal validation of an IP packet at p (len bytes): version, header length and total length.
+ * Returns the IP packet length (<= len) or 0 if malformed. */
+static inline uint32_t ip_packet_len(const uint8_t *p, uint32_t len, int *family)
+{
+	if (len >= IP4_HLEN && p[0] >> 4 == 4) {
+		const struct iphdr *ip = (const void *)p;
+		uint32_t tot = ntohs(ip->tot_len);
+
+		if (ip->ihl < 5 || tot < ip->ihl * 4u || tot > len)
+			return 0;
+		*family = AF_INET;
+		return tot;
+	}
+	if (len >= IP6_HLEN && p[0] >> 4 == 6) {
+		const struct ip6_hdr *ip6 = (const void *)p;
+		uint32_t tot = IP6_HLEN + ntohs(ip6->ip6_plen);
+
+		if (tot > len)
+			return 0;
+		*family = AF_INET6;
+		return tot;
+	}
+	return 0;
+}
+
+static inline const uint8_t *ip_dst(const uint8_t *p, int family)
+{
+	return family == AF_INET ? p + 16 : p + 24;
+}
+
+static inline const uint8_t *ip_src(const uint8_t *p, int family)
+{
+	return family == AF_INET ? p + 12 : p + 8;
+}
+
+/* Forwarding: decrement TTL / hop limit. False when it would reach zero. */
+static inline bool ip_dec_ttl(uint8_t *p, int family)
+{
+	if (family == AF_INET) {
+		struct iphdr *ip = (void *)p;
+		uint16_t old = *(uint16_t *)&ip->ttl;
+
+		if (ip->ttl <= 1)
+			return false;
+		ip->ttl--;
+		ip->check = csum_replace2(ip->check, old, *(uint16_t *)&ip->ttl);
+		return true;
+	}
+	if (p[7] <= 1)
+		return false;
+	p[7]--;
+	return true;
+}
+
+static inline void eth_build(uint8_t *eth, const uint8_t dst[6], const uint8_t src[6], int family)
+{
+	memcpy(eth, dst, 6);
+	memcpy(eth + 6, src, 6);
+	*(uint16_t *)(eth + 12) = htons(family == AF_INET ? ETHERTYPE_IP : ETHERTYPE_IPV6);
+}
+
+/* Outer IPv4/IPv6 + UDP header in front of a payload of plen bytes. UDP checksum: zero for
+ * IPv4 (RFC 768 allows it; WireGuard authenticates the payload), computed for IPv6 where it is
+ * mandatory. Returns the header length written at hdr. */
+static inline uint32_t ipudp_build(uint8_t *hdr, const struct mg_endpoint *dst, const uint8_t *src_addr,
+				   uint16_t src_port, uint32_t plen)
+{
+	struct udphdr *udp;
+
+	if (dst->family == AF_INET) {
+		struct iphdr *ip = (void *)hdr;
+
+		memset(ip, 0, IP4_HLEN);
+		ip->version = 4;
+		ip->ihl = 5;
+		ip->tot_len = htons(IP4_HLEN + UDP_HLEN + plen);
+		ip->frag_off = htons(IP_DF);
+		ip->ttl = 64;
+		ip->protocol = IPPROTO_UDP;
+		memcpy(&ip->saddr, src_addr, 4);
+		memcpy(&ip->daddr, dst->addr, 4);
+		ip->check = ip4_header_csum(ip);
+		udp = (void *)(hdr + IP4_HLEN);
+		udp->source = htons(src_port);
+		udp->dest = htons(dst->port);
+		udp->len = htons(UDP_HLEN + plen);
+		udp->check = 0;
+		return IP4_HLEN + UDP_HLEN;
+	}
+	struct ip6_hdr *ip6 = (void *)hdr;
+	uint32_t sum;
+
+	ip6->ip6_flow = htonl(6u << 28);
+	ip6->ip6_plen = htons(UDP_HLEN + plen);
+	ip6->ip6_nxt = IPPROTO_UDP;
+	ip6->ip6_hlim = 64;
+	memcpy(&ip6->ip6_src, src_addr, 16);
+	memcpy(&ip6->ip6_dst, dst->addr, 16);
+	udp = (void *)(hdr + IP6_HLEN);
+	udp->source = htons(src_port);
+	udp->dest = htons(dst->port);
+	udp->len = htons(UDP_HLEN + plen);
+	udp->check = 0;
+	sum = csum_add(0, &ip6->ip6_src, 32);
+	sum += UDP_HLEN + plen + IPPROTO_UDP;
+	sum = csum_add(sum, udp, UDP_HLEN + plen);
+	udp->check = htons(csum_fold(sum));
+	if (!udp->check)
+		udp->check = 0xffff;
+	return IP6_HLEN + UDP_HLEN;
+}
+
+#endif

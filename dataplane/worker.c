@@ -1,0 +1,278 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * worker.c - the poll loop of one queue:
+ *   rx burst -> classify -> open batch -> route -> seal batch -> tx burst -> recycle,
+ * plus what the control thread asks (handshake messages to send, TUN packets to encrypt), the
+ * stage queue (packets waiting for a session or a next-hop MAC), and quiescent-state reports.
+ * No allocation, no lock (but the per-keypair replay lock, once per run), no syscall but the
+ * ones the kernel asks for (need_wakeup) and local delivery to the TUN device.
+ */
+#include <errno.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+#include <sys/eventfd.h>
+#include "worker.h"
+#include "pkt.h"
+
+const char *const mg_drop_label[MG_DROP_MAX] = {
+#define X(n, l, h) [MG_DROP_##n] = l,
+	MG_DROP_REASONS(X)
+#undef X
+};
+
+const char *const mg_drop_help[MG_DROP_MAX] = {
+#define X(n, l, h) [MG_DROP_##n] = h,
+	MG_DROP_REASONS(X)
+#undef X
+};
+
+void device_wake_control(struct mg_device *dev)
+{
+	uint64_t one = 1;
+
+	if (write(dev->wake_fd, &one, sizeof(one)) < 0 && errno != EAGAIN)
+		return;
+}
+
+void wk_drop(struct wctx *c, struct wpkt *p, enum mg_drop why)
+{
+	c->ctr->drops[why]++;
+	xsk_port_frame_put(&c->w->port, p->addr);
+}
+
+void wk_batch_hist(struct wctx *c, unsigned n)
+{
+	unsigned b = 0;
+
+	while ((1u << b) < n && b < MG_BATCH_BUCKETS - 1)
+		b++;
+	c->ctr->batch_hist[b]++;
+	c->ctr->batch_sum += n;
+}
+
+static void tx_flush(struct wctx *c)
+{
+	struct xsk_port *port = &c->w->port;
+	uint32_t idx, n;
+
+	if (!c->ntx)
+		return;
+	n = xsk_ring_prod__reserve(&port->tx, c->ntx, &idx);
+	for (uint32_t i = 0; i < n; i++)
+		*xsk_ring_prod__tx_desc(&port->tx, idx + i) = c->tx[i];
+	if (n) {
+		xsk_ring_prod__submit(&port->tx, n);
+		port->tx_inflight += n;
+	}
+	/* Ring full: drop the rest rather than wait; the NIC is the bottleneck. */
+	for (uint32_t i = n; i < c->ntx; i++) {
+		c->ctr->drops[MG_DROP_TX_FULL]++;
+		xsk_port_frame_put(port, c->tx[i].addr);
+	}
+	c->ntx = 0;
+	xsk_port_kick_tx(port);
+}
+
+void wk_tx(struct wctx *c, uint8_t *frame, uint32_t len)
+{
+	if (c->ntx == TX_MAX)
+		tx_flush(c);
+	c->tx[c->ntx].addr = (uint64_t)(frame - c->w->port.area);
+	c->tx[c->ntx].len = len;
+	c->tx[c->ntx].options = 0;
+	c->ntx++;
+	c->ctr->tx_packets++;
+	c->ctr->tx_bytes += len;
+}
+
+void wk_stage(struct wctx *c, struct wpkt *p, uint8_t kind, uint64_t since)
+{
+	struct stage_ent *e;
+
+	if (c->stage_head - c->stage_tail >= STAGE_SLOTS) {
+		wk_drop(c, p, MG_DROP_STAGE_FULL);
+		return;
+	}
+	e = &c->stage[c->stage_head++ % STAGE_SLOTS];
+	e->pkt = *p;
+	e->kind = kind;
+	e->since = since ? since : c->now;
+}
+
+/* Retry staged packets in order; each either leaves or is staged again with its first time. */
+static void stage_retry(struct wctx *c)
+{
+	uint32_t n = c->stage_head - c->stage_tail;
+
+	if (!n || c->now < c->stage_next_retry)
+		return;
+	c->stage_next_retry = c->now + STAGE_RETRY_NS;
+	while (n--) {
+		struct stage_ent e = c->stage[c->stage_tail++ % STAGE_SLOTS];
+
+		if (c->now - e.since >= STAGE_TIMEOUT_NS) {
+			wk_drop(c, &e.pkt, e.kind == STAGE_TUNNEL ? MG_DROP_NO_SESSION : MG_DROP_NEIGH_UNRESOLVED);
+			continue;
+		}
+		if (e.kind == STAGE_TUNNEL)
+			wk_tunnel(c, &e.pkt, e.since);
+		else if (e.kind == STAGE_LAN)
+			wk_lan(c, &e.pkt, e.since);
+		else
+			wk_udp(c, &e.pkt, e.since);
+	}
+}
+
+void wk_punt(struct wctx *c, uint8_t kind, const struct mg_endpoint *src, const void *data, uint16_t len)
+{
+	struct punt_msg *m = ring_reserve(&c->w->punt);
+	bool was_empty = !ring_count(&c->w->punt);
+
+	if (!m) {
+		c->ctr->drops[MG_DROP_PUNT_FULL]++;
+		return;
+	}
+	m->kind = kind;
+	m->len = len;
+	m->src = *src;
+	if (len)
+		memcpy(m->data, data, len);
+	ring_commit(&c->w->punt);
+	if (was_empty)
+		device_wake_control(c->dev);
+}
+
+void wk_want_handshake(struct wctx *c, struct peer *peer)
+{
+	if (atomic_load_explicit(&peer->want_handshake, memory_order_relaxed))
+		return;
+	if (!atomic_exchange(&peer->want_handshake, true))
+		device_wake_control(c->dev);
+}
+
+/* Control-originated packets: copied into a fresh frame, then the normal path. */
+static void txq_drain(struct wctx *c)
+{
+	struct txreq *r;
+
+	for (unsigned budget = BURST; budget && (r = ring_peek(&c->w->txq)); budget--) {
+		uint64_t base = xsk_port_frame_get(&c->w->port);
+		struct wpkt p = { .origin = FROM_LOCAL };
+
+		if (base == UINT64_MAX)
+			break;     /* no frame now: leave the request queued */
+		p.addr = base + FRAME_DATA_OFF;
+		p.l3 = xsk_port_data(&c->w->port, p.addr);
+		memcpy(p.l3, r->data, r->len);
+		p.len = r->len;
+		if (r->kind == TXREQ_UDP) {
+			p.ep = r->dst;
+			wk_udp(c, &p, 0);
+		} else if ((p.len = ip_packet_len(p.l3, r->len, &p.family))) {
+			wk_tunnel(c, &p, 0);
+		} else {
+			wk_drop(c, &p, MG_DROP_MALFORMED);
+		}
+		ring_release(&c->w->txq);
+	}
+}
+
+static unsigned rx_burst(struct wctx *c)
+{
+	struct xsk_port *port = &c->w->port;
+	uint32_t idx, n = xsk_ring_cons__peek(&port->rx, BURST, &idx);
+
+	for (uint32_t i = 0; i < n; i++) {
+		const struct xdp_desc *d = xsk_ring_cons__rx_desc(&port->rx, idx + i);
+
+		wk_rx_frame(c, d->addr, d->len);
+	}
+	if (n)
+		xsk_ring_cons__release(&port->rx, n);
+	return n;
+}
+
+/* Idle for a while: go offline for RCU and sleep in poll() so a 2-core box keeps a core. */
+static void idle_wait(struct wctx *c)
+{
+	struct pollfd pfd = { .fd = c->w->port.fd, .events = POLLIN };
+
+	rcu_thread_offline();
+	poll(&pfd, 1, 1);
+	rcu_thread_online();
+}
+
+static void *worker_main(void *arg)
+{
+	struct worker *w = arg;
+	struct wctx *c = calloc(1, sizeof(*c));
+	unsigned idle = 0;
+
+	if (!c)
+		return NULL;
+	c->stage = calloc(STAGE_SLOTS, sizeof(*c->stage));
+	c->w = w;
+	c->dev = w->dev;
+	c->ctr = &w->ctr;
+	rcu_register_thread();
+	while (!atomic_load_explicit(&w->stop, memory_order_relaxed)) {
+		unsigned work;
+
+		c->now = mg_now();
+		c->nl = nlmirror_current(c->dev->nl);
+		c->listen_port = atomic_load_explicit(&c->dev->listen_port, memory_order_relaxed);
+		work = rx_burst(c);
+		wk_flush_open(c);
+		txq_drain(c);
+		stage_retry(c);
+		wk_flush_open(c);
+		wk_flush_seal(c);
+		tx_flush(c);
+		xsk_port_reclaim(&w->port);
+		xsk_port_refill(&w->port);
+		rcu_quiescent_state();
+		w->ctr.loops++;
+		if (work || w->port.tx_inflight || c->stage_head != c->stage_tail || ring_count(&w->txq)) {
+			idle = 0;
+			continue;
+		}
+		w->ctr.idle_loops++;
+		if (++idle > 256)
+			idle_wait(c);
+	}
+	/* Hand every frame back before the port closes: staged ones and what is still in flight. */
+	while (c->stage_head != c->stage_tail)
+		xsk_port_frame_put(&w->port, c->stage[c->stage_tail++ % STAGE_SLOTS].pkt.addr);
+	rcu_unregister_thread();
+	free(c->stage);
+	free(c);
+	return NULL;
+}
+
+int worker_start(struct worker *w)
+{
+	int ret;
+
+	if (ring_init(&w->punt, PUNT_RING_SLOTS, sizeof(struct punt_msg)) ||
+	    ring_init(&w->txq, TXREQ_RING_SLOTS, sizeof(struct txreq)))
+		return -ENOMEM;
+	atomic_store(&w->stop, false);
+	ret = pthread_create(&w->thread, NULL, worker_main, w);
+	if (ret)
+		return -ret;
+	w->started = true;
+	return 0;
+}
+
+void worker_stop(struct worker *w)
+{
+	if (w->started) {
+		atomic_store(&w->stop, true);
+		pthread_join(w->thread, NULL);
+		w->started = false;
+	}
+	ring_uninit(&w->punt);
+	ring_uninit(&w->txq);
+}

@@ -1,0 +1,91 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * worker.h - state of one pass of a worker's loop, shared by worker.c (the loop, staging,
+ * transmit), worker_rx.c (WireGuard in: classify, open, replay, route) and worker_tx.c
+ * (tunnel out: choose peer and keypair, seal, outer headers; LAN out).
+ *
+ * Ownership: every function taking a struct wpkt consumes the frame: it ends on the transmit
+ * list, in the crypto batch, in the stage queue, or dropped back to the pool with a reason.
+ */
+#ifndef MG_WORKER_H
+#define MG_WORKER_H
+
+#include "device.h"
+#include "crypto/aead.h"
+#include "netlink/nlmirror.h"
+
+#define BURST 64u
+#define TX_MAX (4 * BURST)
+#define STAGE_SLOTS 512u
+#define STAGE_TIMEOUT_NS (3 * NSEC_PER_SEC)
+#define STAGE_RETRY_NS (1 * NSEC_PER_MSEC)
+#define FRAME_DATA_OFF 512u          /* where control-originated packets start in a fresh frame */
+
+enum wpkt_origin { FROM_LAN, FROM_PEER, FROM_LOCAL };
+
+struct wpkt {
+	uint64_t addr;                   /* UMEM offset of the L3 header (frame = xsk_frame_base(addr)) */
+	uint8_t *l3;                     /* same, as a pointer */
+	uint32_t len;                    /* L3 length */
+	int family;
+	uint8_t origin;
+	/* crypto batch context */
+	struct peer *peer;
+	struct keypair *kp;
+	uint64_t counter;
+	uint32_t plen;                   /* padded plaintext length (seal) */
+	struct mg_endpoint ep;           /* outer destination (seal) or source (open) */
+	struct nl_l2hop hop;             /* outer next hop (seal) */
+};
+
+struct stage_ent {
+	struct wpkt pkt;                 /* peer/kp not kept: they are looked up again */
+	uint64_t since;
+	uint8_t kind;                    /* STAGE_TUNNEL, STAGE_LAN, STAGE_UDP */
+};
+
+enum { STAGE_TUNNEL = 1, STAGE_LAN, STAGE_UDP };
+
+struct wctx {
+	struct worker *w;
+	struct mg_device *dev;
+	struct mg_counters *ctr;
+	uint64_t now;
+	const struct nl_snapshot *nl;
+	uint16_t listen_port;
+
+	struct aead_op dec_ops[BURST];
+	struct wpkt dec[BURST];
+	unsigned ndec;
+	struct aead_op enc_ops[BURST];
+	struct wpkt enc[BURST];
+	unsigned nenc;
+
+	struct xdp_desc tx[TX_MAX];
+	unsigned ntx;
+
+	struct stage_ent *stage;         /* ring of STAGE_SLOTS */
+	uint32_t stage_head, stage_tail;
+	uint64_t stage_next_retry;
+};
+
+/* worker.c */
+void wk_drop(struct wctx *c, struct wpkt *p, enum mg_drop why);
+void wk_tx(struct wctx *c, uint8_t *frame, uint32_t len);
+void wk_stage(struct wctx *c, struct wpkt *p, uint8_t kind, uint64_t since);
+void wk_punt(struct wctx *c, uint8_t kind, const struct mg_endpoint *src, const void *data, uint16_t len);
+void wk_want_handshake(struct wctx *c, struct peer *peer);
+void wk_batch_hist(struct wctx *c, unsigned n);
+
+/* worker_rx.c */
+void wk_rx_frame(struct wctx *c, uint64_t addr, uint32_t len);
+void wk_flush_open(struct wctx *c);
+void wk_route_inner(struct wctx *c, struct wpkt *p, struct peer *from);
+
+/* worker_tx.c: since = 0 for a new packet, the original time for a staged retry */
+void wk_tunnel(struct wctx *c, struct wpkt *p, uint64_t since);
+void wk_flush_seal(struct wctx *c);
+void wk_lan(struct wctx *c, struct wpkt *p, uint64_t since);
+void wk_udp(struct wctx *c, struct wpkt *p, uint64_t since);   /* p->l3 = WireGuard message, p->ep = dst */
+
+#endif

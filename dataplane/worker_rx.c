@@ -1,0 +1,295 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * worker_rx.c - frames from the NIC: classify, then WireGuard data in (open, replay window,
+ * roaming, source check) and the forwarding decision for what came out of the tunnel.
+ *
+ * Order of checks, cheapest first (kernel receive.c): length and type, index lookup, key age,
+ * then the AEAD in one batch, then the replay window, then the allowed-IPs source check.
+ */
+#include <endian.h>
+#include <unistd.h>
+#include "worker.h"
+#include "pkt.h"
+#include "wireguard/messages.h"
+
+static bool is_tailnet_local(const struct mg_device *dev, int family, const uint8_t *addr)
+{
+	size_t alen = family == AF_INET ? 4 : 16;
+
+	for (size_t i = 0; i < dev->n_addresses; i++)
+		if (dev->addresses[i].family == family && !memcmp(dev->addresses[i].addr, addr, alen))
+			return true;
+	return false;
+}
+
+static bool prefix_contains(const struct mg_ipprefix *pfx, int family, const uint8_t *addr)
+{
+	unsigned bits = pfx->cidr, whole = bits / 8, rest = bits % 8;
+
+	if (pfx->family != family || memcmp(pfx->addr, addr, whole))
+		return false;
+	return !rest || !((pfx->addr[whole] ^ addr[whole]) & (uint8_t)(0xff << (8 - rest)));
+}
+
+static bool is_advertised(const struct mg_device *dev, int family, const uint8_t *addr)
+{
+	for (size_t i = 0; i < dev->n_routes; i++)
+		if (prefix_contains(&dev->routes[i], family, addr))
+			return true;
+	return false;
+}
+
+/* Local delivery to the host stack. Off the forwarding path: one write per packet is accepted here. */
+static void deliver_local(struct wctx *c, struct wpkt *p)
+{
+	if (write(c->dev->tun_fd, p->l3, p->len) != (ssize_t)p->len) {
+		wk_drop(c, p, MG_DROP_TUN_FULL);
+		return;
+	}
+	c->ctr->local_delivered++;
+	xsk_port_frame_put(&c->w->port, p->addr);
+}
+
+void wk_route_inner(struct wctx *c, struct wpkt *p, struct peer *from)
+{
+	const uint8_t *dst = ip_dst(p->l3, p->family);
+	struct peer *to;
+
+	if (is_tailnet_local(c->dev, p->family, dst)) {
+		deliver_local(c, p);
+		return;
+	}
+	to = allowedips_lookup(&c->dev->allowedips, p->family, dst);
+	if (to) {
+		if (to == from) {
+			wk_drop(c, p, MG_DROP_NO_ROUTE);
+			return;
+		}
+		if (!ip_dec_ttl(p->l3, p->family)) {
+			wk_drop(c, p, MG_DROP_TTL_EXCEEDED);
+			return;
+		}
+		wk_tunnel(c, p, 0);
+		return;
+	}
+	if (!is_advertised(c->dev, p->family, dst)) {
+		wk_drop(c, p, MG_DROP_NO_ROUTE);
+		return;
+	}
+	if (!ip_dec_ttl(p->l3, p->family)) {
+		wk_drop(c, p, MG_DROP_TTL_EXCEEDED);
+		return;
+	}
+	wk_lan(c, p, 0);
+}
+
+/* A data message whose index and key age check out joins the open batch. */
+static void rx_data(struct wctx *c, struct wpkt *p, uint8_t *msg, uint32_t mlen)
+{
+	const struct msg_data *hdr = (const void *)msg;
+	struct keypair *kp = index_lookup_keypair(&c->dev->index, le32toh(hdr->receiver_index));
+	struct aead_op *op;
+
+	if (!kp) {
+		wk_drop(c, p, MG_DROP_UNKNOWN_INDEX);
+		return;
+	}
+	if (atomic_load_explicit(&kp->dead, memory_order_relaxed) ||
+	    c->now - kp->nk.birthdate_ns >= REJECT_AFTER_TIME_NS) {
+		wk_drop(c, p, MG_DROP_EXPIRED_KEY);
+		return;
+	}
+	p->kp = kp;
+	p->counter = le64toh(hdr->counter);
+	p->l3 = msg;
+	p->len = mlen;
+	op = &c->dec_ops[c->ndec];
+	op->key = kp->nk.recv_key;
+	op->counter = p->counter;
+	op->src = op->dst = msg + sizeof(*hdr);
+	op->len = mlen - sizeof(*hdr) - AEAD_TAG_LEN;
+	c->dec[c->ndec++] = *p;
+	if (c->ndec == BURST)
+		wk_flush_open(c);
+}
+
+static void rx_wireguard(struct wctx *c, struct wpkt *p, uint8_t *msg, uint32_t mlen)
+{
+	uint32_t type;
+
+	if (mlen < 4) {
+		wk_drop(c, p, MG_DROP_TOO_SHORT);
+		return;
+	}
+	memcpy(&type, msg, 4);
+	type = le32toh(type);
+	switch (type) {
+	case MESSAGE_DATA:
+		if (mlen < MESSAGE_MINIMUM_LENGTH) {
+			wk_drop(c, p, MG_DROP_TOO_SHORT);
+			return;
+		}
+		rx_data(c, p, msg, mlen);
+		return;
+	case MESSAGE_HANDSHAKE_INITIATION:
+	case MESSAGE_HANDSHAKE_RESPONSE:
+	case MESSAGE_HANDSHAKE_COOKIE:
+		if (mlen != (type == 1 ? sizeof(struct msg_initiation) : type == 2 ?
+			     sizeof(struct msg_response) : sizeof(struct msg_cookie))) {
+			wk_drop(c, p, MG_DROP_TOO_SHORT);
+			return;
+		}
+		wk_punt(c, PUNT_HANDSHAKE, &p->ep, msg, mlen);
+		c->ctr->punted++;
+		xsk_port_frame_put(&c->w->port, p->addr);
+		return;
+	default:
+		wk_drop(c, p, MG_DROP_BAD_TYPE);
+	}
+}
+
+/* Outer UDP to our listen port on one of our addresses? Then returns the payload. */
+static uint8_t *udp_to_us(struct wctx *c, struct wpkt *p, uint32_t *mlen)
+{
+	const uint8_t *l4;
+	const struct udphdr *udp;
+	uint32_t hl;
+
+	if (p->family == AF_INET) {
+		const struct iphdr *ip = (const void *)p->l3;
+
+		if (ip->protocol != IPPROTO_UDP || (ip->frag_off & htons(0x3fff)))
+			return NULL;
+		hl = ip->ihl * 4u;
+	} else {
+		if (p->l3[6] != IPPROTO_UDP)
+			return NULL;
+		hl = IP6_HLEN;
+	}
+	if (!nl_snapshot_is_local(c->nl, p->family, ip_dst(p->l3, p->family)))
+		return NULL;
+	if (p->len < hl + UDP_HLEN)
+		return NULL;
+	l4 = p->l3 + hl;
+	udp = (const void *)l4;
+	if (ntohs(udp->dest) != c->listen_port || ntohs(udp->len) < UDP_HLEN ||
+	    ntohs(udp->len) > p->len - hl)
+		return NULL;
+	p->ep.family = p->family;
+	p->ep.port = ntohs(udp->source);
+	memcpy(p->ep.addr, ip_src(p->l3, p->family), p->family == AF_INET ? 4 : 16);
+	*mlen = ntohs(udp->len) - UDP_HLEN;
+	return (uint8_t *)l4 + UDP_HLEN;
+}
+
+void wk_rx_frame(struct wctx *c, uint64_t addr, uint32_t len)
+{
+	uint8_t *eth = xsk_port_data(&c->w->port, addr);
+	struct wpkt p = { .addr = addr + ETH_HLEN_, .l3 = eth + ETH_HLEN_, .origin = FROM_LAN };
+	uint16_t et;
+	uint8_t *msg;
+	uint32_t mlen;
+
+	c->ctr->rx_packets++;
+	c->ctr->rx_bytes += len;
+	if (len < ETH_HLEN_ + IP4_HLEN) {
+		wk_drop(c, &p, MG_DROP_TOO_SHORT);
+		return;
+	}
+	memcpy(&et, eth + 12, 2);
+	p.len = ip_packet_len(p.l3, len - ETH_HLEN_, &p.family);
+	if (!p.len || (ntohs(et) != ETHERTYPE_IP && ntohs(et) != ETHERTYPE_IPV6)) {
+		wk_drop(c, &p, MG_DROP_MALFORMED);
+		return;
+	}
+	msg = udp_to_us(c, &p, &mlen);
+	if (msg) {
+		rx_wireguard(c, &p, msg, mlen);
+		return;
+	}
+	/* Plaintext from the LAN that the XDP program judged tunnel-bound. */
+	if (!ip_dec_ttl(p.l3, p.family)) {
+		wk_drop(c, &p, MG_DROP_TTL_EXCEEDED);
+		return;
+	}
+	wk_tunnel(c, &p, 0);
+}
+
+/* After authentication: roaming, counters, timers, key confirmation, last-minute rekey. */
+static void rx_authenticated(struct wctx *c, struct wpkt *p)
+{
+	struct keypair *kp = p->kp;
+	struct peer *peer = kp->entry.peer;
+	uint32_t ilen = p->len - MESSAGE_MINIMUM_LENGTH;
+
+	peer_endpoint_roam(peer, &p->ep);
+	atomic_fetch_add_explicit(&peer->rx_bytes, p->len, memory_order_relaxed);
+	peer_ev_auth_rx(peer, c->now, ilen != 0);
+	c->ctr->decap_packets++;
+	c->ctr->decap_bytes += p->len;
+	if (kp == rcu_dereference(peer->next) && !atomic_load(&peer->confirm_next)) {
+		atomic_store(&peer->confirm_next, true);
+		device_wake_control(c->dev);
+	}
+	if (kp->nk.i_am_initiator &&
+	    c->now - kp->nk.birthdate_ns >= REJECT_AFTER_TIME_NS - KEEPALIVE_TIMEOUT_NS - REKEY_TIMEOUT_NS &&
+	    !atomic_exchange(&kp->nk.sent_lastminute_handshake, true))
+		wk_want_handshake(c, peer);
+
+	p->l3 += sizeof(struct msg_data);
+	if (!ilen) {
+		c->ctr->keepalives_rx++;
+		xsk_port_frame_put(&c->w->port, p->addr);
+		return;
+	}
+	p->len = ip_packet_len(p->l3, ilen, &p->family);
+	if (!p->len) {
+		wk_drop(c, p, MG_DROP_MALFORMED);
+		return;
+	}
+	/* Cryptokey routing, receive side: the inner source must belong to the peer that sealed it. */
+	if (allowedips_lookup(&c->dev->allowedips, p->family, ip_src(p->l3, p->family)) != peer) {
+		wk_drop(c, p, MG_DROP_SOURCE_NOT_ALLOWED);
+		return;
+	}
+	p->origin = FROM_PEER;
+	wk_route_inner(c, p, peer);
+}
+
+void wk_flush_open(struct wctx *c)
+{
+	struct keypair *locked = NULL;
+	uint64_t ok, fresh = 0;
+	unsigned n = c->ndec;
+
+	if (!n)
+		return;
+	c->ndec = 0;
+	wk_batch_hist(c, n);
+	ok = aead_open_burst(c->dec_ops, n);
+	for (unsigned i = 0; i < n; i++) {
+		struct wpkt *p = &c->dec[i];
+
+		if (!(ok >> i & 1)) {
+			wk_drop(c, p, MG_DROP_DECRYPT_FAILED);
+			continue;
+		}
+		/* One lock per run of the same keypair: workers may share a peer after RSS changes. */
+		if (p->kp != locked) {
+			if (locked)
+				pthread_spin_unlock(&locked->replay_lock);
+			locked = p->kp;
+			pthread_spin_lock(&locked->replay_lock);
+		}
+		if (!replay_check(&p->kp->nk.replay, p->counter)) {
+			wk_drop(c, p, MG_DROP_REPLAY);
+			continue;
+		}
+		fresh |= 1ULL << i;
+	}
+	if (locked)
+		pthread_spin_unlock(&locked->replay_lock);
+	for (unsigned i = 0; i < n; i++)
+		if (fresh >> i & 1)
+			rx_authenticated(c, &c->dec[i]);
+}

@@ -1,0 +1,184 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * worker_tx.c - packets leaving: into the tunnel (peer by allowed IPs, current keypair, counter,
+ * padding, one seal batch, outer headers in the frame headroom) and onto the LAN (next-hop MAC
+ * from the kernel's tables). Packets that wait for a session or a neighbour are staged, not lost.
+ */
+#include <endian.h>
+#include <errno.h>
+#include "worker.h"
+#include "pkt.h"
+#include "wireguard/messages.h"
+
+static uint32_t outer_hlen(int family)
+{
+	return ETH_HLEN_ + (family == AF_INET ? IP4_HLEN : IP6_HLEN) + UDP_HLEN;
+}
+
+/* Room in the frame before l3 for `head` bytes and after l3+len for `tail` bytes. */
+static bool frame_room(struct wctx *c, const uint8_t *l3, uint32_t head, uint32_t tail_end)
+{
+	uint64_t off = (uint64_t)(l3 - c->w->port.area);
+	uint64_t base = xsk_frame_base(off);
+
+	return off - base >= head && off - base + tail_end <= XSK_FRAME_SIZE;
+}
+
+static bool keypair_usable(const struct wctx *c, const struct keypair *kp)
+{
+	return kp && !atomic_load_explicit(&kp->dead, memory_order_relaxed) &&
+	       c->now - kp->nk.birthdate_ns < REJECT_AFTER_TIME_NS;
+}
+
+/* Resolve the outer next hop; false if the packet was staged or dropped. */
+static bool outer_hop(struct wctx *c, struct wpkt *p, uint8_t kind, uint64_t since)
+{
+	int ret = nl_snapshot_lookup(c->nl, p->ep.family, p->ep.addr, &p->hop);
+
+	if (!ret)
+		return true;
+	if (ret == -EAGAIN) {
+		struct mg_endpoint nh = { .family = p->hop.family };
+
+		memcpy(nh.addr, p->hop.nexthop, 16);
+		wk_punt(c, PUNT_RESOLVE, &nh, NULL, 0);
+		wk_stage(c, p, kind, since);
+		return false;
+	}
+	wk_drop(c, p, MG_DROP_NO_ROUTE);
+	return false;
+}
+
+void wk_tunnel(struct wctx *c, struct wpkt *p, uint64_t since)
+{
+	struct peer *peer = allowedips_lookup(&c->dev->allowedips, p->family, ip_dst(p->l3, p->family));
+	struct msg_data *hdr;
+	struct aead_op *op;
+	struct keypair *kp;
+	uint32_t plen;
+
+	if (!peer || atomic_load_explicit(&peer->dead, memory_order_relaxed)) {
+		wk_drop(c, p, MG_DROP_NO_ROUTE);
+		return;
+	}
+	if (p->len > c->dev->mtu) {
+		wk_drop(c, p, MG_DROP_TOO_BIG);
+		return;
+	}
+	kp = rcu_dereference(peer->cur);
+	if (!keypair_usable(c, kp)) {
+		wk_want_handshake(c, peer);
+		wk_stage(c, p, STAGE_TUNNEL, since);
+		return;
+	}
+	peer_endpoint_get(peer, &p->ep);
+	if (!p->ep.family) {
+		wk_drop(c, p, MG_DROP_NO_ROUTE);
+		return;
+	}
+	if (!outer_hop(c, p, STAGE_TUNNEL, since))
+		return;
+	/* Padding to 16 bytes, never past the MTU (whitepaper 5.4.6). */
+	plen = (p->len + MESSAGE_PADDING_MULTIPLE - 1) & ~(MESSAGE_PADDING_MULTIPLE - 1);
+	if (plen > c->dev->mtu)
+		plen = p->len > c->dev->mtu ? p->len : c->dev->mtu;
+	if (!frame_room(c, p->l3, outer_hlen(p->ep.family) + sizeof(*hdr), plen + AEAD_TAG_LEN)) {
+		wk_drop(c, p, MG_DROP_TOO_BIG);
+		return;
+	}
+	p->counter = atomic_fetch_add_explicit(&kp->nk.send_counter, 1, memory_order_relaxed);
+	if (p->counter >= REJECT_AFTER_MESSAGES) {
+		atomic_store(&kp->dead, true);
+		wk_want_handshake(c, peer);
+		wk_stage(c, p, STAGE_TUNNEL, since);
+		return;
+	}
+	memset(p->l3 + p->len, 0, plen - p->len);
+	hdr = (struct msg_data *)(p->l3 - sizeof(*hdr));
+	hdr->header.type = htole32(MESSAGE_DATA);
+	hdr->receiver_index = htole32(kp->nk.remote_index);
+	hdr->counter = htole64(p->counter);
+	p->peer = peer;
+	p->kp = kp;
+	p->plen = plen;
+	op = &c->enc_ops[c->nenc];
+	op->key = kp->nk.send_key;
+	op->counter = p->counter;
+	op->src = op->dst = p->l3;
+	op->len = plen;
+	c->enc[c->nenc++] = *p;
+	if (c->nenc == BURST)
+		wk_flush_seal(c);
+}
+
+/* Outer Ethernet/IP/UDP in front of the WireGuard message at msg (mlen bytes), then transmit. */
+static void send_outer(struct wctx *c, struct wpkt *p, uint8_t *msg, uint32_t mlen)
+{
+	uint32_t iplen = outer_hlen(p->ep.family) - ETH_HLEN_;
+	uint8_t *ip = msg - iplen;
+
+	ipudp_build(ip, &p->ep, p->hop.src_addr, c->listen_port, mlen);
+	eth_build(ip - ETH_HLEN_, p->hop.dst_mac, p->hop.src_mac, p->ep.family);
+	wk_tx(c, ip - ETH_HLEN_, ETH_HLEN_ + iplen + mlen);
+}
+
+static void rekey_check(struct wctx *c, struct peer *peer, struct keypair *kp, uint64_t counter)
+{
+	if (counter >= REKEY_AFTER_MESSAGES ||
+	    (kp->nk.i_am_initiator && c->now - kp->nk.birthdate_ns >= c->dev->rekey_after_time_ns))
+		wk_want_handshake(c, peer);
+}
+
+void wk_flush_seal(struct wctx *c)
+{
+	unsigned n = c->nenc;
+
+	if (!n)
+		return;
+	c->nenc = 0;
+	wk_batch_hist(c, n);
+	aead_seal_burst(c->enc_ops, n);
+	for (unsigned i = 0; i < n; i++) {
+		struct wpkt *p = &c->enc[i];
+		uint32_t mlen = sizeof(struct msg_data) + p->plen + AEAD_TAG_LEN;
+
+		send_outer(c, p, p->l3 - sizeof(struct msg_data), mlen);
+		atomic_fetch_add_explicit(&p->peer->tx_bytes, mlen, memory_order_relaxed);
+		peer_ev_auth_tx(p->peer, c->now, p->len != 0);
+		rekey_check(c, p->peer, p->kp, p->counter);
+		c->ctr->encap_packets++;
+		c->ctr->encap_bytes += mlen;
+	}
+}
+
+void wk_lan(struct wctx *c, struct wpkt *p, uint64_t since)
+{
+	int ret;
+
+	if (p->len > nl_snapshot_mtu(c->nl)) {
+		wk_drop(c, p, MG_DROP_TOO_BIG);
+		return;
+	}
+	ret = nl_snapshot_lookup(c->nl, p->family, ip_dst(p->l3, p->family), &p->hop);
+	if (ret == -EAGAIN) {
+		struct mg_endpoint nh = { .family = p->hop.family };
+
+		memcpy(nh.addr, p->hop.nexthop, 16);
+		wk_punt(c, PUNT_RESOLVE, &nh, NULL, 0);
+		wk_stage(c, p, STAGE_LAN, since);
+		return;
+	}
+	if (ret) {
+		wk_drop(c, p, MG_DROP_NO_ROUTE);
+		return;
+	}
+	eth_build(p->l3 - ETH_HLEN_, p->hop.dst_mac, p->hop.src_mac, p->family);
+	wk_tx(c, p->l3 - ETH_HLEN_, ETH_HLEN_ + p->len);
+}
+
+void wk_udp(struct wctx *c, struct wpkt *p, uint64_t since)
+{
+	if (!outer_hop(c, p, STAGE_UDP, since))
+		return;
+	send_outer(c, p, p->l3, p->len);
+}
