@@ -95,11 +95,11 @@ t_begin() {
 	t_require_machine
 	trap 't_cleanup; exit $?' EXIT
 	trap 'exit 1' INT TERM
-	lab_up || { fail "lab setup"; exit 1; }
 	if meshgate_only && [ ! -x "$MESHGATE" ]; then
 		fail "no meshgate binary at $MESHGATE (run: meson setup build && ninja -C build)"
 		exit 1
 	fi
+	lab_up || { fail "lab setup"; exit 1; }
 }
 
 # t_start_router_or_die [opts]: start the router; without it nothing can run.

@@ -1,0 +1,59 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-only
+#
+# Everything CI does, as root on Debian 12: install the packages, build from
+# scratch with -Werror, run the unit suites (meson test), then the network
+# namespace integration tests (tests/netns/run.sh) on the lab:
+#
+#   mg-lap (wireguard-go) -- mg-gw (DNAT 41641) -- mg-lan br0 -+- mg-rtr (meshgate, AF_XDP)
+#                                                               +- mg-host
+#
+# Ends with "N passed, N failed, N skipped" over both; exits non-zero on any
+# failure. MG_BUILD_DIR (default build) and MG_JOBS (ninja -j) may be set.
+
+cd "$(dirname "$0")/.." || exit 1
+[ "$(id -u)" = 0 ] || { echo "test.sh: run as root: sudo scripts/test.sh" >&2; exit 1; }
+. scripts/deps.sh
+BUILD=${MG_BUILD_DIR:-build}
+JOBS=()
+[ -n "${MG_JOBS:-}" ] && JOBS=(-j "$MG_JOBS")
+
+passed=0 failed=0 skipped=0
+summary() {
+	echo "$passed passed, $failed failed, $skipped skipped"
+	[ $failed = 0 ]
+	exit
+}
+
+echo "== dependencies"
+mg_install_deps || { failed=$((failed + 1)); summary; }
+
+echo "== build (from scratch, -Werror)"
+rm -rf "$BUILD"
+if ! { meson setup "$BUILD" -Dwerror_ci=true && ninja -C "$BUILD" "${JOBS[@]}"; }; then
+	echo "FAIL: build"
+	failed=$((failed + 1)); summary
+fi
+
+echo "== unit suites (meson test)"
+log=$(mktemp)
+meson test -C "$BUILD" --print-errorlogs 2>&1 | tee "$log"
+mrc=${PIPESTATUS[0]}
+# meson's own summary: "Ok: N", "Fail: N", "Skipped: N", "Timeout: N", ...
+m() { local v; v=$(sed -n "s/^$1: *\([0-9]*\).*/\1/p" "$log" | tail -n 1); echo "${v:-0}"; }
+u_ok=$(m Ok) u_fail=$(($(m Fail) + $(m Timeout) + $(m 'Unexpected Pass'))) u_skip=$(m Skipped)
+if [ "$mrc" != 0 ] && [ "$u_fail" = 0 ]; then u_fail=1; echo "FAIL: meson test exited $mrc"; fi
+passed=$((passed + u_ok)) failed=$((failed + u_fail)) skipped=$((skipped + u_skip))
+echo "unit: $u_ok passed, $u_fail failed, $u_skip skipped"
+
+echo "== integration (tests/netns)"
+MESHGATE="$PWD/$BUILD/dataplane/meshgate" tests/netns/run.sh 2>&1 | tee "$log"
+nrc=${PIPESTATUS[0]}
+read -r n_ok n_fail n_skip < <(sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed\(, \([0-9]*\) skipped\)\?$/\1 \2 \4/p' "$log" | tail -n 1)
+[ -n "${n_ok:-}" ] || { n_ok=0 n_fail=1; echo "FAIL: tests/netns/run.sh printed no summary"; }
+if [ "$nrc" != 0 ] && [ "${n_fail:-0}" = 0 ]; then n_fail=1; echo "FAIL: tests/netns/run.sh exited $nrc"; fi
+passed=$((passed + n_ok)) failed=$((failed + n_fail)) skipped=$((skipped + ${n_skip:-0}))
+rm -f "$log"
+
+echo "== all suites"
+summary
