@@ -46,7 +46,7 @@ struct uapi_ops {
 struct uapi;
 
 /*
- * Creates UAPI_SOCKET_DIR (0755) and NAME.sock (0600), replacing a stale socket but not a live
+ * Creates UAPI_SOCKET_DIR (0755) and NAME.sock (srwx------, umask 0077), replacing a stale socket but not a live
  * one (-EADDRINUSE), and registers it on @epfd. 0 or -errno.
  */
 int uapi_init(struct uapi **out, const char *ifname, int epfd, const struct uapi_ops *ops, void *ctx);
