@@ -6,6 +6,7 @@
 #ifndef MG_TEST_NSTEST_H
 #define MG_TEST_NSTEST_H
 
+#include <errno.h>
 #include <fcntl.h>
 #include <sched.h>
 #include <signal.h>
@@ -88,6 +89,24 @@ static void ns_on_signal(int sig)
 	raise(sig);
 }
 
+/* Deletes mgnl-* namespaces left by an earlier run that crashed (its pid is gone); the mgnl-
+ * prefix belongs to these tests only. */
+static void ns_reap_stale(void)
+{
+	FILE *f = popen("ip netns list 2>/dev/null", "r");
+	char line[256], tag[32];
+	int pid;
+
+	if (!f)
+		return;
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "mgnl-%31[a-z]-%d", tag, &pid) == 2 && pid > 0 &&
+		    kill(pid, 0) && errno == ESRCH)
+			sh("ip netns del mgnl-%s-%d", tag, pid);
+	}
+	pclose(f);
+}
+
 /* Exits 77 (skip) when this machine cannot run the test: not root, or no `ip netns`. */
 static void ns_require(void)
 {
@@ -99,6 +118,7 @@ static void ns_require(void)
 		printf("SKIP: `ip netns` unavailable (iproute2 missing)\n");
 		exit(77);
 	}
+	ns_reap_stale();
 	atexit(ns_cleanup);
 	signal(SIGINT, ns_on_signal);
 	signal(SIGTERM, ns_on_signal);

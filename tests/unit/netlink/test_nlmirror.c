@@ -17,6 +17,8 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <net/if.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <sys/epoll.h>
 #include <time.h>
 #include <urcu-qsbr.h>
@@ -267,6 +269,68 @@ static void test_coalescing(void)
 	CHECK(notified - before < 20, "coalesced: %d rebuilds for 100 changes", notified - before);
 }
 
+/* A worker-like reader looks up while the control thread republishes: with ASan this catches
+ * a snapshot freed before a grace period; always, every answer must be one of the two valid
+ * ones (the /24 via .254 while it exists, else the default via .253). */
+static atomic_bool reader_stop;
+static atomic_long reader_lookups, reader_bad;
+
+static void *reader(void *arg)
+{
+	uint8_t gw254[16] = { 10, 9, 0, 254 }, gw253[16] = { 10, 9, 0, 253 };
+	unsigned int x = 0;
+
+	(void)arg;
+	rcu_register_thread();
+	while (!atomic_load(&reader_stop)) {
+		const struct nl_snapshot *s = nlmirror_current(m);
+		int i;
+
+		for (i = 0; i < 64; i++, x++) {
+			uint8_t dst[16] = { 192, 0, (uint8_t)(x % 100), 1 };
+			struct nl_l2hop h;
+			int ret = nl_snapshot_lookup(s, AF_INET, dst, &h);
+
+			if (ret || (memcmp(h.nexthop, gw254, 16) && memcmp(h.nexthop, gw253, 16)))
+				atomic_fetch_add(&reader_bad, 1);
+		}
+		atomic_fetch_add(&reader_lookups, 64);
+		rcu_quiescent_state();          /* once per loop, like a worker */
+	}
+	rcu_unregister_thread();
+	return NULL;
+}
+
+static void test_concurrent_reader(void)
+{
+	char path[] = "/tmp/mgnl-churn-XXXXXX";
+	int fd = mkstemp(path), i, round, before = notified;
+	FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;
+	pthread_t th;
+
+	if (!f) {
+		CHECK(0, "mkstemp");
+		return;
+	}
+	for (i = 0; i < 100; i++)
+		fprintf(f, "route del 192.0.%d.0/24\n", i);
+	for (i = 0; i < 100; i++)
+		fprintf(f, "route add 192.0.%d.0/24 via 10.9.0.254\n", i);
+	fclose(f);
+	pthread_create(&th, NULL, reader, NULL);
+	for (round = 0; round < 10; round++) {
+		sh("ip -n %s -batch %s", A, path);
+		pump(30);
+	}
+	CHECK(wait_lookup("192.0.42.1", 0, "10.9.0.254", 3000), "churned route present at the end");
+	atomic_store(&reader_stop, true);
+	pthread_join(th, NULL);
+	unlink(path);
+	printf("reader: %ld lookups during %d republishes\n", atomic_load(&reader_lookups), notified - before);
+	CHECK(atomic_load(&reader_lookups) > 0 && notified - before >= 2, "reader ran during republishes");
+	CHECK(atomic_load(&reader_bad) == 0, "%ld inconsistent answers", atomic_load(&reader_bad));
+}
+
 int main(void)
 {
 	int ifindex, ret;
@@ -290,6 +354,7 @@ int main(void)
 		test_route_events();
 		test_resolve();
 		test_coalescing();
+		test_concurrent_reader();
 		test_link_down();
 		nlmirror_uninit(m);
 	}
