@@ -27,6 +27,7 @@
 #include "mg.h"
 #include "evsource.h"
 #include "netlink/nlmirror.h"
+#include "netlink/nlmirror_debug.h"
 #include "netlink/nlsock.h"
 #include "netlink/nltables.h"
 #include "netlink/nl_snapshot.h"
@@ -51,6 +52,7 @@ struct nlmirror {
 	struct nl_snapshot *snap;        /* written by control, published with RCU */
 	unsigned int pending;            /* NLT_* bits gathered in the current wakeup */
 	bool need_full_resync;           /* events were lost */
+	unsigned long resyncs;           /* full re-dumps done (diagnostics) */
 	void (*notify)(void *ctx);
 	void *notify_ctx;
 	struct nlm_resolve_slot resolve[NLM_RESOLVE_SLOTS];   /* control thread only */
@@ -184,6 +186,7 @@ static void nlm_settle(struct nlmirror *m)
 
 	if (m->need_full_resync) {
 		m->need_full_resync = false;
+		m->resyncs++;
 		ret = nlm_dump_all(m);
 		m->pending = NLT_CHANGED;
 	} else if (m->pending & NLT_RESYNC_ROUTES) {
@@ -359,4 +362,14 @@ int nlmirror_resolve(struct nlmirror *m, int family, const uint8_t *addr)
 	ndm->ndm_state = NUD_NONE;
 	mnl_attr_put(nlh, NDA_DST, alen, key);
 	return nlsock_request(m->req, nlh);
+}
+
+int nlmirror_debug_event_fd(const struct nlmirror *m)
+{
+	return mnl_socket_get_fd(m->evsock);
+}
+
+unsigned long nlmirror_debug_resyncs(const struct nlmirror *m)
+{
+	return m->resyncs;
 }

@@ -25,6 +25,7 @@
 
 #include "evsource.h"
 #include "netlink/nlmirror.h"
+#include "netlink/nlmirror_debug.h"
 #include "nstest.h"
 
 static const char *A, *B;
@@ -331,6 +332,40 @@ static void test_concurrent_reader(void)
 	CHECK(atomic_load(&reader_bad) == 0, "%ld inconsistent answers", atomic_load(&reader_bad));
 }
 
+/* Overflowing the event socket loses events; the mirror must notice (ENOBUFS) and re-dump. */
+static void test_enobufs(void)
+{
+	char path[] = "/tmp/mgnl-flood-XXXXXX";
+	int fd = mkstemp(path), i, small = 1;   /* the kernel rounds up to its minimum */
+	FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;
+	unsigned long before = nlmirror_debug_resyncs(m);
+	struct nl_l2hop h;
+	int missing = 0;
+
+	if (!f) {
+		CHECK(0, "mkstemp");
+		return;
+	}
+	for (i = 0; i < 200; i++)
+		fprintf(f, "route add 172.20.%d.0/24 via 10.9.0.254\n", i);
+	fclose(f);
+	pump(50);
+	setsockopt(nlmirror_debug_event_fd(m), SOL_SOCKET, SO_RCVBUFFORCE, &small, sizeof(small));
+	sh("ip -n %s -batch %s", A, path);       /* 200 events into a ~2 KiB queue, unread */
+	unlink(path);
+	pump(300);
+	for (i = 0; i < 200; i++) {
+		char dst[32];
+
+		snprintf(dst, sizeof(dst), "172.20.%d.9", i);
+		missing += !(lookup(dst, &h) == 0 && hop_is(&h, "10.9.0.254"));
+	}
+	CHECK(nlmirror_debug_resyncs(m) > before, "ENOBUFS led to a re-dump");
+	CHECK(missing == 0, "%d of 200 flooded routes missing", missing);
+	small = 4 << 20;
+	setsockopt(nlmirror_debug_event_fd(m), SOL_SOCKET, SO_RCVBUFFORCE, &small, sizeof(small));
+}
+
 int main(void)
 {
 	int ifindex, ret;
@@ -355,6 +390,7 @@ int main(void)
 		test_resolve();
 		test_coalescing();
 		test_concurrent_reader();
+		test_enobufs();
 		test_link_down();
 		nlmirror_uninit(m);
 	}
