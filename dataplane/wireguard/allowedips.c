@@ -24,6 +24,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+/* inline rcu_dereference()/rcu_assign_pointer() instead of library calls
+ * on the lookup path */
+#define _LGPL_SOURCE
 #include <urcu-qsbr.h>
 
 struct ip_key {
@@ -115,7 +118,10 @@ void *allowedips_lookup(const struct allowedips *t, int family, const uint8_t *a
 	if (unlikely(!bits))
 		return NULL;
 	k = key_load(family, addr);
-	n = rcu_dereference(family == AF_INET ? t->root4 : t->root6);
+	if (family == AF_INET)
+		n = rcu_dereference(t->root4);
+	else
+		n = rcu_dereference(t->root6);
 	while (n && common_bits(n->key, k) >= n->cidr) {
 		p = rcu_dereference(n->peer);
 		if (p)
