@@ -63,22 +63,24 @@ static uint32_t nls_pow2_at_least(size_t n)
 
 /* ---- lookups (fast path) ---- */
 
+/* The destination is loaded once as two words; each length costs an AND, a hash and (usually)
+ * one slot compare. IPv4 keys are zero-padded, and their masks' upper bytes are zero. */
 static const struct nl_snap_route *nls_lpm_find(const struct nl_lpm *lpm, const uint8_t *dst,
 						unsigned int alen)
 {
-	uint8_t key[16];
+	uint64_t d[2] = { 0, 0 }, key[2];
 	uint32_t i, j;
 
+	memcpy(d, dst, alen);
 	for (i = 0; i < lpm->nlens; i++) {
-		uint8_t len = lpm->lens[i];
-
-		nls_mask(key, dst, alen, len);
-		for (j = nls_hash(key, len) & lpm->mask;; j = (j + 1) & lpm->mask) {
+		key[0] = d[0] & lpm->masks[i][0];
+		key[1] = d[1] & lpm->masks[i][1];
+		for (j = nls_hash((const uint8_t *)key, lpm->lens[i]) & lpm->mask;; j = (j + 1) & lpm->mask) {
 			const struct nl_snap_route *r = &lpm->slots[j];
 
 			if (!r->used)
 				break;
-			if (r->len == len && !memcmp(r->key, key, 16))
+			if (r->len == lpm->lens[i] && !memcmp(r->key, key, 16))
 				return r;
 		}
 	}
@@ -256,9 +258,16 @@ static int nls_lpm_build(struct nl_lpm *lpm, const struct nltables *t, int famil
 		seen[r->dst_len] = true;
 	}
 	lpm->nlens = 0;
-	for (len = 128; len >= 0; len--)
-		if (seen[len])
-			lpm->lens[lpm->nlens++] = (uint8_t)len;
+	for (len = 128; len >= 0; len--) {
+		uint8_t ones[16], m[16];
+
+		if (!seen[len])
+			continue;
+		memset(ones, 0xff, sizeof(ones));
+		nls_mask(m, ones, 16, (unsigned int)len);
+		memcpy(lpm->masks[lpm->nlens], m, 16);
+		lpm->lens[lpm->nlens++] = (uint8_t)len;
+	}
 	return 0;
 }
 

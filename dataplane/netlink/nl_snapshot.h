@@ -35,6 +35,7 @@ struct nl_lpm {
 	uint32_t mask;          /* slot count - 1 (power of two) */
 	uint32_t nlens;
 	uint8_t lens[129];      /* distinct prefix lengths, longest first */
+	uint64_t masks[129][2]; /* netmask of lens[i], as two words in memory byte order */
 };
 
 struct nl_snap_neigh {

@@ -153,7 +153,9 @@ static void nlm_drain(struct nlmirror *m)
 	int fd = mnl_socket_get_fd(m->evsock), i;
 
 	for (i = 0; i < NLM_MAX_RECV_PER_WAKE; i++) {
-		ssize_t n = recv(fd, buf, sizeof(buf), MSG_DONTWAIT);
+		struct sockaddr_nl from = { 0 };
+		socklen_t fromlen = sizeof(from);
+		ssize_t n = recvfrom(fd, buf, sizeof(buf), MSG_DONTWAIT, (struct sockaddr *)&from, &fromlen);
 		const struct nlmsghdr *nlh = (const struct nlmsghdr *)buf;
 		int len = (int)n;
 
@@ -168,6 +170,8 @@ static void nlm_drain(struct nlmirror *m)
 				fprintf(stderr, "nlmirror: recv: %s\n", strerror(errno));
 			return;
 		}
+		if (from.nl_pid != 0)
+			continue;        /* only the kernel speaks for the kernel's tables */
 		for (; mnl_nlmsg_ok(nlh, len); nlh = mnl_nlmsg_next(nlh, &len)) {
 			int ret = nltables_apply(&m->t, nlh);
 
