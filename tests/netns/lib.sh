@@ -107,8 +107,8 @@ t_start_router_or_die() {
 	t_router_start "$@" || { fail "router ($MG_ROUTER) start"; exit 1; }
 }
 
-# ping_ok NS DST [COUNT]: every one of COUNT echo requests answered within
-# 10 s in total (the first may wait for a handshake: WireGuard queues it).
+# ping_ok NS DST [COUNT]: COUNT echo replies (default 5) within 10 s; ping
+# keeps sending until then, so one lost early request is tolerated.
 ping_ok() {
 	ip netns exec "mg-$1" ping -n -q -c "${3:-5}" -i 0.2 -w 10 "$2" >/dev/null 2>&1
 }
