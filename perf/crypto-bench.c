@@ -8,9 +8,12 @@
  * a batch engine; the data path groups by keypair but need not). Seal runs
  * in place, as the data path does; open runs out of place so the ciphertext
  * stays valid across repetitions. Each figure is the median of --runs timed
- * runs of at least --ms milliseconds after one untimed warm-up run.
+ * runs of at least --ms milliseconds after one untimed warm-up run; the runs
+ * of all contenders are interleaved so that a noisy neighbour hits them
+ * alike. Time is the thread's CPU time (CLOCK_THREAD_CPUTIME_ID): figures
+ * are per core even when the machine is shared; --wall uses wall time.
  *
- * Usage: crypto-bench [--json] [--ms N] [--runs N] [--cpu N] [--backend NAME]
+ * Usage: crypto-bench [--json] [--ms N] [--runs N] [--cpu N] [--backend NAME] [--wall]
  */
 #include <errno.h>
 #include <getopt.h>
@@ -129,11 +132,13 @@ static void setup_buf(struct bench_buf *b, uint32_t len)
 	}
 }
 
+static clockid_t bench_clock = CLOCK_THREAD_CPUTIME_ID;
+
 static double now_s(void)
 {
 	struct timespec ts;
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
+	clock_gettime(bench_clock, &ts);
 	return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
 }
 
@@ -159,15 +164,10 @@ static int cmp_double(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
-static double median_pps(struct bench_buf *b, bool open, unsigned ms, unsigned runs)
+static double median(double *v, unsigned n)
 {
-	double v[MAXRUNS];
-
-	run_once(b, open, ms); /* warm-up: caches, branch predictors, clocks */
-	for (unsigned i = 0; i < runs; i++)
-		v[i] = run_once(b, open, ms);
-	qsort(v, runs, sizeof(v[0]), cmp_double);
-	return v[runs / 2];
+	qsort(v, n, sizeof(v[0]), cmp_double);
+	return v[n / 2];
 }
 
 #define MAXCONT 12
@@ -202,8 +202,8 @@ static bool is_library_peer(const struct contender *c)
 
 static void print_table(unsigned ms, unsigned runs)
 {
-	printf("crypto-bench: batch %d, median of %u runs x %u ms, one core; GB/s of plaintext\n",
-	       BATCH, runs, ms);
+	printf("crypto-bench: batch %d, median of %u runs x %u ms %s time, one core; GB/s of plaintext\n",
+	       BATCH, runs, ms, bench_clock == CLOCK_MONOTONIC ? "wall" : "thread CPU");
 	printf("%5s  %-13s %10s %10s %10s %10s\n", "size", "contender",
 	       "seal Mpps", "seal GB/s", "open Mpps", "open GB/s");
 	for (size_t s = 0; s < ARRAY_SIZE(sizes); s++) {
@@ -248,6 +248,34 @@ static void print_json(void)
 	printf("\n]\n");
 }
 
+static void use_contender(unsigned c)
+{
+	cur = &conts[c];
+	if (cur->burst == burst_batch)
+		aead_init(cur->name);
+}
+
+/* All contenders at one size, runs interleaved; run 0 is the warm-up. */
+static void bench_size(struct bench_buf *b, size_t s, unsigned ms, unsigned runs)
+{
+	static double v[MAXCONT][2][MAXRUNS];
+
+	setup_buf(b, sizes[s]);
+	for (unsigned r = 0; r <= runs; r++)
+		for (unsigned c = 0; c < ncont; c++) {
+			use_contender(c);
+			for (int d = 0; d < 2; d++) {
+				double x = run_once(b, d, ms);
+
+				if (r)
+					v[c][d][r - 1] = x;
+			}
+		}
+	for (unsigned c = 0; c < ncont; c++)
+		for (int d = 0; d < 2; d++)
+			pps[c][s][d] = median(v[c][d], runs);
+}
+
 static void pin_cpu(int cpu)
 {
 	cpu_set_t set;
@@ -263,7 +291,8 @@ int main(int argc, char **argv)
 	static const struct option opts[] = {
 		{ "json", no_argument, NULL, 'j' }, { "ms", required_argument, NULL, 'm' },
 		{ "runs", required_argument, NULL, 'r' }, { "cpu", required_argument, NULL, 'c' },
-		{ "backend", required_argument, NULL, 'b' }, { 0 },
+		{ "backend", required_argument, NULL, 'b' }, { "wall", no_argument, NULL, 'w' },
+		{ 0 },
 	};
 	unsigned ms = 30, runs = 5;
 	const char *only = NULL;
@@ -278,8 +307,9 @@ int main(int argc, char **argv)
 		case 'r': runs = (unsigned)atoi(optarg); break;
 		case 'c': pin_cpu(atoi(optarg)); break;
 		case 'b': only = optarg; break;
+		case 'w': bench_clock = CLOCK_MONOTONIC; break;
 		default:
-			fprintf(stderr, "usage: %s [--json] [--ms N] [--runs N] [--cpu N] [--backend NAME]\n",
+			fprintf(stderr, "usage: %s [--json] [--ms N] [--runs N] [--cpu N] [--backend NAME] [--wall]\n",
 				argv[0]);
 			return 2;
 		}
@@ -290,16 +320,8 @@ int main(int argc, char **argv)
 	if (!b)
 		return 1;
 	add_contenders(only);
-	for (unsigned c = 0; c < ncont; c++) {
-		cur = &conts[c];
-		if (cur->burst == burst_batch)
-			aead_init(cur->name);
-		for (size_t s = 0; s < ARRAY_SIZE(sizes); s++) {
-			setup_buf(b, sizes[s]);
-			for (int d = 0; d < 2; d++)
-				pps[c][s][d] = median_pps(b, d, ms, runs);
-		}
-	}
+	for (size_t s = 0; s < ARRAY_SIZE(sizes); s++)
+		bench_size(b, s, ms, runs);
 	if (bad_opens)
 		fprintf(stderr, "crypto-bench: %llu bursts failed to open\n", bad_opens);
 	if (json)

@@ -56,58 +56,71 @@ static inline __m256i rotl8(__m256i v)
 	c = _mm256_add_epi32(c, d); b = rotl(_mm256_xor_si256(b, c), 7);	\
 } while (0)
 
-/* Rows x[0..7] (word-major) to lanes: out[l] = words 0..7 of lane l. */
-static inline void transpose8(__m256i x[8], uint8_t ks[LANES][64], int half)
+/* Eight rows (word-major: row w = word w of every lane) to lanes: stores
+ * words 0..7 of lane l at ks[l] + 32 * half. Spelled out, not looped, so
+ * the compiler keeps it in registers. */
+static inline __attribute__((always_inline)) void
+transpose8(__m256i x0, __m256i x1, __m256i x2, __m256i x3, __m256i x4, __m256i x5,
+	   __m256i x6, __m256i x7, uint8_t ks[LANES][64], int half)
 {
-	__m256i t[8], u[8];
+	__m256i t0 = _mm256_unpacklo_epi32(x0, x1), t1 = _mm256_unpackhi_epi32(x0, x1);
+	__m256i t2 = _mm256_unpacklo_epi32(x2, x3), t3 = _mm256_unpackhi_epi32(x2, x3);
+	__m256i t4 = _mm256_unpacklo_epi32(x4, x5), t5 = _mm256_unpackhi_epi32(x4, x5);
+	__m256i t6 = _mm256_unpacklo_epi32(x6, x7), t7 = _mm256_unpackhi_epi32(x6, x7);
+	/* u_l: words 0..3 of lane l in the low half, of lane l + 4 in the high */
+	__m256i u0 = _mm256_unpacklo_epi64(t0, t2), u1 = _mm256_unpackhi_epi64(t0, t2);
+	__m256i u2 = _mm256_unpacklo_epi64(t1, t3), u3 = _mm256_unpackhi_epi64(t1, t3);
+	/* v_l: the same for words 4..7 */
+	__m256i v0 = _mm256_unpacklo_epi64(t4, t6), v1 = _mm256_unpackhi_epi64(t4, t6);
+	__m256i v2 = _mm256_unpacklo_epi64(t5, t7), v3 = _mm256_unpackhi_epi64(t5, t7);
 
-	for (int i = 0; i < 4; i++) {
-		t[2 * i] = _mm256_unpacklo_epi32(x[2 * i], x[2 * i + 1]);
-		t[2 * i + 1] = _mm256_unpackhi_epi32(x[2 * i], x[2 * i + 1]);
-	}
-	for (int i = 0; i < 2; i++) {
-		u[4 * i + 0] = _mm256_unpacklo_epi64(t[4 * i], t[4 * i + 2]);
-		u[4 * i + 1] = _mm256_unpackhi_epi64(t[4 * i], t[4 * i + 2]);
-		u[4 * i + 2] = _mm256_unpacklo_epi64(t[4 * i + 1], t[4 * i + 3]);
-		u[4 * i + 3] = _mm256_unpackhi_epi64(t[4 * i + 1], t[4 * i + 3]);
-	}
-	for (int l = 0; l < 4; l++) {
-		_mm256_store_si256((__m256i *)(ks[l] + 32 * half),
-				   _mm256_permute2x128_si256(u[l], u[l + 4], 0x20));
-		_mm256_store_si256((__m256i *)(ks[l + 4] + 32 * half),
-				   _mm256_permute2x128_si256(u[l], u[l + 4], 0x31));
-	}
+#define ST(l, v) _mm256_store_si256((__m256i *)(ks[l] + 32 * half), v)
+	ST(0, _mm256_permute2x128_si256(u0, v0, 0x20));
+	ST(4, _mm256_permute2x128_si256(u0, v0, 0x31));
+	ST(1, _mm256_permute2x128_si256(u1, v1, 0x20));
+	ST(5, _mm256_permute2x128_si256(u1, v1, 0x31));
+	ST(2, _mm256_permute2x128_si256(u2, v2, 0x20));
+	ST(6, _mm256_permute2x128_si256(u2, v2, 0x31));
+	ST(3, _mm256_permute2x128_si256(u3, v3, 0x20));
+	ST(7, _mm256_permute2x128_si256(u3, v3, 0x31));
+#undef ST
 }
 
-/* One keystream block for every lane into L->ks; advances the counters. */
+#define ROW(i) _mm256_load_si256((const __m256i *)L->st[i])
+
+/* One keystream block for every lane into L->ks; advances the counters.
+ * The input words are reloaded from L->st for the final addition instead
+ * of being kept in registers: 16 state registers already fill AVX2's 16. */
 static void lanes_block(struct lanes *L)
 {
-	__m256i x[16], in[16];
+	const __m256i c0 = _mm256_set1_epi32(CHACHA20_C0), c1 = _mm256_set1_epi32(CHACHA20_C1);
+	const __m256i c2 = _mm256_set1_epi32(CHACHA20_C2), c3 = _mm256_set1_epi32(CHACHA20_C3);
+	/* named variables, not an array: lets the compiler keep them in
+	 * registers instead of block-copying an array on the stack */
+	__m256i x0 = c0, x1 = c1, x2 = c2, x3 = c3;
+	__m256i x4 = ROW(4), x5 = ROW(5), x6 = ROW(6), x7 = ROW(7);
+	__m256i x8 = ROW(8), x9 = ROW(9), x10 = ROW(10), x11 = ROW(11);
+	__m256i x12 = ROW(12), x13 = ROW(13), x14 = ROW(14), x15 = ROW(15);
 
-	in[0] = _mm256_set1_epi32(CHACHA20_C0);
-	in[1] = _mm256_set1_epi32(CHACHA20_C1);
-	in[2] = _mm256_set1_epi32(CHACHA20_C2);
-	in[3] = _mm256_set1_epi32(CHACHA20_C3);
-	for (int i = 4; i < 16; i++)
-		in[i] = _mm256_load_si256((const __m256i *)L->st[i]);
-	for (int i = 0; i < 16; i++)
-		x[i] = in[i];
 	for (int i = 0; i < 10; i++) {
-		QR(x[0], x[4], x[8], x[12]);
-		QR(x[1], x[5], x[9], x[13]);
-		QR(x[2], x[6], x[10], x[14]);
-		QR(x[3], x[7], x[11], x[15]);
-		QR(x[0], x[5], x[10], x[15]);
-		QR(x[1], x[6], x[11], x[12]);
-		QR(x[2], x[7], x[8], x[13]);
-		QR(x[3], x[4], x[9], x[14]);
+		QR(x0, x4, x8, x12);
+		QR(x1, x5, x9, x13);
+		QR(x2, x6, x10, x14);
+		QR(x3, x7, x11, x15);
+		QR(x0, x5, x10, x15);
+		QR(x1, x6, x11, x12);
+		QR(x2, x7, x8, x13);
+		QR(x3, x4, x9, x14);
 	}
-	for (int i = 0; i < 16; i++)
-		x[i] = _mm256_add_epi32(x[i], in[i]);
-	transpose8(x, L->ks, 0);
-	transpose8(x + 8, L->ks, 1);
-	_mm256_store_si256((__m256i *)L->st[12],
-			   _mm256_add_epi32(in[12], _mm256_set1_epi32(1)));
+	transpose8(_mm256_add_epi32(x0, c0), _mm256_add_epi32(x1, c1),
+		   _mm256_add_epi32(x2, c2), _mm256_add_epi32(x3, c3),
+		   _mm256_add_epi32(x4, ROW(4)), _mm256_add_epi32(x5, ROW(5)),
+		   _mm256_add_epi32(x6, ROW(6)), _mm256_add_epi32(x7, ROW(7)), L->ks, 0);
+	transpose8(_mm256_add_epi32(x8, ROW(8)), _mm256_add_epi32(x9, ROW(9)),
+		   _mm256_add_epi32(x10, ROW(10)), _mm256_add_epi32(x11, ROW(11)),
+		   _mm256_add_epi32(x12, ROW(12)), _mm256_add_epi32(x13, ROW(13)),
+		   _mm256_add_epi32(x14, ROW(14)), _mm256_add_epi32(x15, ROW(15)), L->ks, 1);
+	_mm256_store_si256((__m256i *)L->st[12], _mm256_add_epi32(ROW(12), _mm256_set1_epi32(1)));
 }
 
 static void lane_load(struct lanes *L, int l, const struct chacha20_job *j)

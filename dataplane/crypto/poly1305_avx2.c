@@ -20,6 +20,7 @@
 struct vstate {
 	uint64_t h[5][LANES] __attribute__((aligned(32)));
 	uint64_t r[5][LANES] __attribute__((aligned(32)));
+	uint64_t s[5][LANES] __attribute__((aligned(32)));   /* 5 * r */
 	const uint8_t *p[LANES];
 	uint32_t inc[LANES];          /* 16 for a busy lane, 0 for an idle one */
 	struct poly1305_lane lane[LANES];
@@ -27,12 +28,16 @@ struct vstate {
 
 static const uint8_t idle_block[16];
 
+/* h of four lanes lives in registers; r and 5r are read from memory as
+ * vpmuludq operands, which keeps two groups within AVX2's 16 registers. */
 struct group {
-	__m256i h[5], r[5], s[5];    /* s[i] = 5 * r[i], used for i = 1..4 */
+	__m256i h[5];
+	const uint64_t (*r)[LANES], (*s)[LANES];
+	int base;
 };
 
 /* Block limbs of four lanes: 16 bytes each from p[0..3], 2^128 bit set. */
-static inline void load_m(__m256i m[5], const uint8_t *const p[4])
+static inline __attribute__((always_inline)) void load_m(__m256i m[5], const uint8_t *const p[4])
 {
 	const __m256i mask = _mm256_set1_epi64x(M26);
 	__m128i a = _mm_loadu_si128((const __m128i *)p[0]);
@@ -50,11 +55,11 @@ static inline void load_m(__m256i m[5], const uint8_t *const p[4])
 	m[4] = _mm256_or_si256(_mm256_srli_epi64(hi, 40), _mm256_set1_epi64x(1 << 24));
 }
 
-#define MUL(a, b) _mm256_mul_epu32(a, b)
+#define MUL(a, b) _mm256_mul_epu32(a, _mm256_load_si256((const __m256i *)&g->b[g->base]))
 #define ADD(a, b) _mm256_add_epi64(a, b)
 
 /* h = (h + m) * r mod 2^130 - 5, partially reduced. */
-static inline void group_block(struct group *g, const uint8_t *const p[4])
+static inline __attribute__((always_inline)) void group_block(struct group *g, const uint8_t *const p[4])
 {
 	const __m256i mask = _mm256_set1_epi64x(M26);
 	__m256i m[5], h[5], d[5], c;
@@ -63,16 +68,16 @@ static inline void group_block(struct group *g, const uint8_t *const p[4])
 	for (int i = 0; i < 5; i++)
 		h[i] = ADD(g->h[i], m[i]);
 	/* limb products wrapping past 2^130 come back times 5 (s = 5r) */
-	d[0] = ADD(ADD(ADD(MUL(h[0], g->r[0]), MUL(h[1], g->s[4])), ADD(MUL(h[2], g->s[3]),
-		   MUL(h[3], g->s[2]))), MUL(h[4], g->s[1]));
-	d[1] = ADD(ADD(ADD(MUL(h[0], g->r[1]), MUL(h[1], g->r[0])), ADD(MUL(h[2], g->s[4]),
-		   MUL(h[3], g->s[3]))), MUL(h[4], g->s[2]));
-	d[2] = ADD(ADD(ADD(MUL(h[0], g->r[2]), MUL(h[1], g->r[1])), ADD(MUL(h[2], g->r[0]),
-		   MUL(h[3], g->s[4]))), MUL(h[4], g->s[3]));
-	d[3] = ADD(ADD(ADD(MUL(h[0], g->r[3]), MUL(h[1], g->r[2])), ADD(MUL(h[2], g->r[1]),
-		   MUL(h[3], g->r[0]))), MUL(h[4], g->s[4]));
-	d[4] = ADD(ADD(ADD(MUL(h[0], g->r[4]), MUL(h[1], g->r[3])), ADD(MUL(h[2], g->r[2]),
-		   MUL(h[3], g->r[1]))), MUL(h[4], g->r[0]));
+	d[0] = ADD(ADD(ADD(MUL(h[0], r[0]), MUL(h[1], s[4])), ADD(MUL(h[2], s[3]),
+		   MUL(h[3], s[2]))), MUL(h[4], s[1]));
+	d[1] = ADD(ADD(ADD(MUL(h[0], r[1]), MUL(h[1], r[0])), ADD(MUL(h[2], s[4]),
+		   MUL(h[3], s[3]))), MUL(h[4], s[2]));
+	d[2] = ADD(ADD(ADD(MUL(h[0], r[2]), MUL(h[1], r[1])), ADD(MUL(h[2], r[0]),
+		   MUL(h[3], s[4]))), MUL(h[4], s[3]));
+	d[3] = ADD(ADD(ADD(MUL(h[0], r[3]), MUL(h[1], r[2])), ADD(MUL(h[2], r[1]),
+		   MUL(h[3], r[0]))), MUL(h[4], s[4]));
+	d[4] = ADD(ADD(ADD(MUL(h[0], r[4]), MUL(h[1], r[3])), ADD(MUL(h[2], r[2]),
+		   MUL(h[3], r[1]))), MUL(h[4], r[0]));
 
 	/* two interleaved carry chains (0->1->2, 3->4->0->1) keep latency short */
 	c = _mm256_srli_epi64(d[0], 26); d[0] = _mm256_and_si256(d[0], mask); d[1] = ADD(d[1], c);
@@ -89,11 +94,11 @@ static inline void group_block(struct group *g, const uint8_t *const p[4])
 
 static inline void group_load(struct group *g, const struct vstate *v, int base)
 {
-	for (int i = 0; i < 5; i++) {
+	g->r = v->r;
+	g->s = v->s;
+	g->base = base;
+	for (int i = 0; i < 5; i++)
 		g->h[i] = _mm256_load_si256((const __m256i *)&v->h[i][base]);
-		g->r[i] = _mm256_load_si256((const __m256i *)&v->r[i][base]);
-		g->s[i] = ADD(g->r[i], _mm256_slli_epi64(g->r[i], 2));
-	}
 }
 
 static inline void group_store(const struct group *g, struct vstate *v, int base)
@@ -120,8 +125,8 @@ static void run_steps(struct vstate *v, uint32_t k)
 	group_store(&a, v, 0);
 	group_store(&b, v, 4);
 	memcpy(v->p, p, sizeof(p));
-	explicit_bzero(&a, sizeof(a));
-	explicit_bzero(&b, sizeof(b));
+	/* no wipe of a and b here: they live in registers, and whatever the
+	 * compiler spilled is scrubbed by aead_stack_scrub() after the burst */
 }
 
 static void lane_begin(struct vstate *v, int l, const struct poly1305_job *jobs, int ji)
@@ -133,7 +138,7 @@ static void lane_begin(struct vstate *v, int l, const struct poly1305_job *jobs,
 		v->p[l] = idle_block;
 		v->inc[l] = 0;
 		for (int i = 0; i < 5; i++)
-			v->r[i][l] = v->h[i][l] = 0;
+			v->r[i][l] = v->s[i][l] = v->h[i][l] = 0;
 		return;
 	}
 	poly1305_lane_start(&v->lane[l], &jobs[ji], ji, r);
@@ -144,8 +149,10 @@ static void lane_begin(struct vstate *v, int l, const struct poly1305_job *jobs,
 	v->r[2][l] = ((r[0] >> 52) | (r[1] << 12)) & M26;
 	v->r[3][l] = (r[1] >> 14) & M26;
 	v->r[4][l] = r[1] >> 40;
-	for (int i = 0; i < 5; i++)
+	for (int i = 0; i < 5; i++) {
+		v->s[i][l] = v->r[i][l] * 5;
 		v->h[i][l] = 0;
+	}
 	explicit_bzero(r, sizeof(r));
 }
 
@@ -156,7 +163,7 @@ static void lane_end(struct vstate *v, int l, const struct poly1305_job *jobs)
 
 	for (int i = 0; i < 5; i++)
 		h[i] = v->h[i][l];
-	poly1305_lane_finish(h, 5, 26, j->otk, j->tag);
+	poly1305_lane_finish26(h, j->otk, j->tag);
 }
 
 void poly1305_avx2_jobs(const struct poly1305_job *jobs, unsigned n)

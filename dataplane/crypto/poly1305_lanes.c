@@ -7,10 +7,8 @@
  */
 #include <string.h>
 
-#include "poly1305.h"
 #include "poly1305_lanes.h"
 
-#define M44 0xfffffffffffull
 
 void poly1305_lane_start(struct poly1305_lane *ln, const struct poly1305_job *j, int ji,
 			 uint64_t r[2])
@@ -54,32 +52,37 @@ bool poly1305_lane_advance(struct poly1305_lane *ln, uint32_t steps)
 	return false;
 }
 
-/* Add v * 2^pos into three limbs of 44, 44 and (unbounded) bits. */
-static void add_at(uint64_t g[3], uint64_t v, unsigned pos)
+void poly1305_lane_finish26(uint64_t h[5], const uint8_t otk[32], uint8_t tag[16])
 {
-	unsigned k = pos / 44;
-	unsigned __int128 x = (unsigned __int128)v << (pos % 44);
+	const uint64_t m = 0x3ffffff;
+	uint64_t g[5], c, mask;
+	unsigned __int128 t, sv;
 
-	if (k == 0) {
-		g[0] += (uint64_t)x & M44;
-		g[1] += (uint64_t)(x >> 44) & M44;
-		g[2] += (uint64_t)(x >> 88);
-	} else if (k == 1) {
-		g[1] += (uint64_t)x & M44;
-		g[2] += (uint64_t)(x >> 44);
-	} else {
-		g[2] += (uint64_t)x;
+	/* one carry pass: every limb < 2^26 except h1 <= 2^26 */
+	c = h[0] >> 26; h[0] &= m; h[1] += c;
+	c = h[1] >> 26; h[1] &= m; h[2] += c;
+	c = h[2] >> 26; h[2] &= m; h[3] += c;
+	c = h[3] >> 26; h[3] &= m; h[4] += c;
+	c = h[4] >> 26; h[4] &= m; h[0] += c * 5;
+	c = h[0] >> 26; h[0] &= m; h[1] += c;
+
+	/* g = h + 5 - 2^130; take g when that did not borrow (constant time) */
+	g[0] = h[0] + 5; c = g[0] >> 26; g[0] &= m;
+	for (int i = 1; i < 4; i++) {
+		g[i] = h[i] + c; c = g[i] >> 26; g[i] &= m;
 	}
-}
+	g[4] = h[4] + c - (1ull << 26);
+	mask = (g[4] >> 63) - 1;
+	for (int i = 0; i < 5; i++)
+		h[i] = (h[i] & ~mask) | (g[i] & mask);
 
-void poly1305_lane_finish(uint64_t h[5], int limbs, int bits, const uint8_t otk[32],
-			  uint8_t tag[16])
-{
-	struct poly1305_ctx ctx = { 0 };
-
-	for (int i = 0; i < limbs; i++)
-		add_at(ctx.h, h[i], (unsigned)(i * bits));
-	memcpy(ctx.s, otk + 16, 16);
-	poly1305_final(&ctx, tag); /* full reduction mod 2^130 - 5, + s; wipes ctx */
-	explicit_bzero(h, sizeof(uint64_t) * (size_t)limbs);
+	/* tag = (h + s) mod 2^128: additions, so an unnormalised h1 is fine */
+	t = (unsigned __int128)h[0] + ((unsigned __int128)h[1] << 26) +
+	    ((unsigned __int128)h[2] << 52) + ((unsigned __int128)h[3] << 78) +
+	    ((unsigned __int128)h[4] << 104);
+	memcpy(&sv, otk + 16, 16);
+	t += sv;
+	memcpy(tag, &t, 16);
+	explicit_bzero(g, sizeof(g));
+	explicit_bzero(h, 5 * sizeof(h[0]));
 }

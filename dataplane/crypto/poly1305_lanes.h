@@ -41,9 +41,8 @@ void poly1305_lane_start(struct poly1305_lane *ln, const struct poly1305_job *j,
 			 uint64_t r[2]);
 /* After `steps` blocks: true when the lane's job has consumed everything. */
 bool poly1305_lane_advance(struct poly1305_lane *ln, uint32_t steps);
-/* Tag from an accumulator given as limbs of `bits` bits (26 or 44 or 52)
- * that may exceed their width, plus s = otk[16..31]. Wipes h. */
-void poly1305_lane_finish(uint64_t h[5], int limbs, int bits, const uint8_t otk[32],
-			  uint8_t tag[16]);
+/* Tag from a radix 2^26 accumulator (limbs may exceed 26 bits by a few
+ * bits) and s = otk[16..31]. Wipes h. */
+void poly1305_lane_finish26(uint64_t h[5], const uint8_t otk[32], uint8_t tag[16]);
 
 #endif
