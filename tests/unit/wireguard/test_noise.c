@@ -354,6 +354,42 @@ static void test_known_answers(void)
 	CHECK_MEM(mac, v_msg1 + offsetof(struct msg_initiation, macs), 16);
 }
 
+/* Garbage and bit-flipped messages: never accepted, never crash (a smoke
+ * run; the libFuzzer harness belongs to tests/fuzz). */
+static void test_garbage(void)
+{
+	struct msg_initiation m1, good1;
+	struct msg_response m2, good2;
+	int accepted = 0, i;
+
+	peers_setup(NULL);
+	CHECK(initiate(&good1, 1700000000ULL * NSEC_PER_SEC, NOW0) == &B.hs);
+	CHECK(noise_create_response(&B.hs, &good2, 3));
+	for (i = 0; i < 3000; ++i) {
+		randombytes_buf(&m1, sizeof(m1));
+		m1.header.type = htole32(MESSAGE_HANDSHAKE_INITIATION);
+		if (i % 2)
+			memcpy(m1.unencrypted_ephemeral, good1.unencrypted_ephemeral, 32);
+		B.hs.last_initiation_consumption_ns = 0;
+		if (noise_consume_initiation(&B.id, &m1, lookup_static, &B, NOW0 + NSEC_PER_SEC))
+			++accepted;
+		m2 = good2;
+		/* the indices are outside the Noise transcript (only mac1 covers
+		 * them), so flip bytes of e and {} only */
+		((uint8_t *)&m2)[offsetof(struct msg_response, unencrypted_ephemeral) +
+				 randombytes_uniform(32 + 16)] ^= (uint8_t)(1 + randombytes_uniform(255));
+		if (noise_consume_response(&A.id, &m2, lookup_index, &A))
+			++accepted;
+	}
+	CHECK(accepted == 0);
+	/* wrong type field */
+	m2 = good2;
+	m2.header.type = htole32(MESSAGE_HANDSHAKE_RESPONSE | 0x100);
+	CHECK(noise_consume_response(&A.id, &m2, lookup_index, &A) == NULL);
+	/* the untouched response still completes the handshake */
+	CHECK(noise_consume_response(&A.id, &good2, lookup_index, &A) == &A.hs);
+}
+
 static void test_helpers(void)
 {
 	struct noise_keypair kp = { .birthdate_ns = NOW0, .i_am_initiator = true };
@@ -388,6 +424,7 @@ int main(void)
 	test_tamper_and_unknown();
 	test_low_order();
 	test_known_answers();
+	test_garbage();
 	test_helpers();
 	return t_done("noise");
 }
