@@ -358,9 +358,10 @@ void allowedips_remove_by_peer(struct allowedips *t, void *peer)
 }
 
 struct walk_ctx {
-	void *peer;
+	void *peer; /* NULL = every owned prefix */
 	int family;
 	void (*cb)(void *ctx, int family, const uint8_t *addr, uint8_t cidr);
+	void (*cb_all)(void *ctx, void *peer, int family, const uint8_t *addr, uint8_t cidr);
 	void *ctx;
 };
 
@@ -369,10 +370,25 @@ static void walk_node(struct allowedips_node *n, void *arg)
 	struct walk_ctx *w = arg;
 	uint8_t addr[16];
 
-	if (n->peer != w->peer)
+	if (!n->peer || (w->peer && n->peer != w->peer))
 		return;
 	key_store(addr, w->family, n->key);
-	w->cb(w->ctx, w->family, addr, n->cidr);
+	if (w->cb_all)
+		w->cb_all(w->ctx, n->peer, w->family, addr, n->cidr);
+	else
+		w->cb(w->ctx, w->family, addr, n->cidr);
+}
+
+void allowedips_walk(struct allowedips *t,
+		     void (*cb)(void *ctx, void *peer, int family, const uint8_t *addr,
+				uint8_t cidr),
+		     void *ctx)
+{
+	struct walk_ctx w = { .family = AF_INET, .cb_all = cb, .ctx = ctx };
+
+	trie_walk(t->root4, walk_node, &w);
+	w.family = AF_INET6;
+	trie_walk(t->root6, walk_node, &w);
 }
 
 void allowedips_walk_by_peer(struct allowedips *t, void *peer,

@@ -346,6 +346,18 @@ static size_t lin_count_peer(void *peer)
 	return n;
 }
 
+static size_t walk_all_n, walk_all_bad;
+
+static void walk_all_cb(void *ctx, void *peer, int family, const uint8_t *addr, uint8_t cidr)
+{
+	struct lin_entry *en = lin_find(family, addr, cidr);
+
+	(void)ctx;
+	walk_all_n++;
+	if (!en || en->peer != peer)
+		walk_all_bad++;
+}
+
 static void differential_round(int family)
 {
 	unsigned int bits = family == AF_INET ? 32 : 128, bytes = bits / 8;
@@ -400,6 +412,9 @@ static void differential_round(int family)
 			if (wc.bad || wc.n != lin_count_peer(&peers[j]))
 				++walk_bad;
 		}
+		walk_all_n = walk_all_bad = 0;
+		allowedips_walk(&T, walk_all_cb, NULL);
+		CHECK(walk_all_n == lin_len && walk_all_bad == 0);
 		/* remove a third of the prefixes one by one (some with the wrong
 		 * owner, which must fail), then all of one peer */
 		for (i = 0; i < lin_len / 3; ++i) {

@@ -80,7 +80,7 @@ static void test_capacity_and_gc(void)
 {
 	struct ratelimiter rl;
 	uint8_t a[4];
-	uint32_t i, max = 1000;
+	uint32_t i, max = RATELIMITER_DEFAULT_MAX_ENTRIES;
 	uint64_t now = NSEC_PER_SEC;
 	bool all_ok = true;
 
