@@ -598,8 +598,8 @@ static int bind_socket(struct uapi *u)
 	if (u->fd < 0)
 		return -errno;
 	for (tries = 0; tries < 2; tries++) {
-		/* Created srwx------ (umask 0077) like wireguard-go: the socket hands out private keys. Init runs before
-		 * other threads exist, so the process-wide umask flip is not a race. */
+		/* srwx------ (umask 0077) like wireguard-go: the socket hands out private keys. The
+		 * umask is process-wide: call uapi_init at startup, before threads create files. */
 		old = umask(0077);
 		r = bind(u->fd, (struct sockaddr *)&sa, sizeof(sa)) ? -errno : 0;
 		umask(old);

@@ -36,7 +36,13 @@ struct uapi_device_view {
 	struct uapi_peer_view *peers;
 };
 
-/* Called from the control thread only, one operation at a time. */
+/*
+ * Called from the control thread only, one operation at a time. set() owns wireguard-go's
+ * semantics that need device state: a private key equal to the current one is a no-op, peers
+ * whose public key equals the new own public key are removed, a peer with the own public key is
+ * ignored, turning persistent keepalive on sends one at once, repeated public keys apply in
+ * order, and a failed listen_port rebind returns -EADDRINUSE with nothing applied.
+ */
 struct uapi_ops {
 	int (*get)(void *ctx, struct uapi_device_view *out);        /* fills out (malloc'd arrays); 0 or -errno */
 	void (*get_release)(void *ctx, struct uapi_device_view *v); /* frees what get allocated */
@@ -46,9 +52,10 @@ struct uapi_ops {
 struct uapi;
 
 /*
- * Creates UAPI_SOCKET_DIR (0755) and NAME.sock (srwx------, umask 0077), replacing a stale socket but not a live
- * one (-EADDRINUSE), and registers it on @epfd. 0 or -errno.
+ * Creates UAPI_SOCKET_DIR (0755) and NAME.sock (srwx------, umask 0077), replacing a stale
+ * socket but not a live one (-EADDRINUSE), and registers it on @epfd. 0 or -errno.
  */
+/* Call at startup, before other threads create files (the socket is made under umask 0077). */
 int uapi_init(struct uapi **out, const char *ifname, int epfd, const struct uapi_ops *ops, void *ctx);
 /* Closes every connection and the socket, and unlinks the socket if it is still ours. */
 void uapi_uninit(struct uapi *u);
@@ -56,8 +63,8 @@ void uapi_uninit(struct uapi *u);
 /*
  * The pure parser: @body is the lines after "set=1\n" up to and excluding the blank line.
  * Peers appear in order; a public_key may repeat (apply in order). 0, -EPROTO (a line without
- * '=', a blank or NUL-holding line) or -EINVAL (unknown key, bad value, device key after a peer),
- * as wireguard-go answers. @out is freed on error.
+ * '=', a blank or NUL-holding line), -EINVAL (unknown key, bad value, device key after a peer),
+ * as wireguard-go answers, or -ENOMEM. @out is freed on error.
  */
 int uapi_parse_set(const char *body, size_t len, struct mg_device_update *out);
 /* The full get reply, "errno=0\n\n" included, in wireguard-go's key order. 0 or -ENOMEM. */

@@ -76,6 +76,14 @@ static int resolve_host(struct mg_endpoint *out, const char *host)
 	return ret;
 }
 
+/* Letters, digits, '-', '.', '_' (and ':' inside brackets): nothing else reaches the resolver. */
+static bool is_hostname(const char *s)
+{
+	static const char ok[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._:";
+
+	return s[strspn(s, ok)] == '\0';
+}
+
 int addrfmt_parse_endpoint(struct mg_endpoint *out, const char *s, bool resolve)
 {
 	char host[256];
@@ -108,7 +116,7 @@ int addrfmt_parse_endpoint(struct mg_endpoint *out, const char *s, bool resolve)
 		out->family = AF_INET;
 	else if (*s == '[' && inet_pton(AF_INET6, host, out->addr) == 1)
 		out->family = AF_INET6;
-	else if (resolve && host[strspn(host, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._:")] == '\0')
+	else if (resolve && is_hostname(host))
 		return resolve_host(out, host);
 	else
 		return -EINVAL;

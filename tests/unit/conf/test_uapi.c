@@ -359,6 +359,32 @@ static void test_get_round_trip(void)
 	}
 }
 
+/* netns.sh's IPC scale case: one peer with 255 x 256 x 2 = 130,560 allowed IPs in one set. */
+static void test_scale(void)
+{
+	struct mg_device_update u;
+	size_t cap = 8 << 20, n = 0;
+	char *body = malloc(cap);
+	int a, b;
+
+	CHECK(body != NULL);
+	if (!body)
+		return;
+	n += (size_t)snprintf(body + n, cap - n, "public_key=" H2 "\nreplace_allowed_ips=true\n");
+	for (a = 1; a <= 255; a++) {
+		for (b = 0; b < 256; b++) {
+			n += (size_t)snprintf(body + n, cap - n, "allowed_ip=%d.%d.0.0/16\n", a, b);
+			n += (size_t)snprintf(body + n, cap - n, "allowed_ip=abcd:%x:%x::/48\n", a, b);
+		}
+	}
+	CHECK(n < cap);
+	CHECK_INT(uapi_parse_set(body, n, &u), 0);
+	CHECK_INT(u.n_peers, 1);
+	CHECK_INT(u.n_peers ? u.peers[0].n_allowed_ips : 0, 130560);
+	devconf_update_free(&u);
+	free(body);
+}
+
 int main(void)
 {
 	if (sodium_init() < 0)
@@ -368,5 +394,6 @@ int main(void)
 	test_format_exact();
 	test_round_trip();
 	test_get_round_trip();
+	test_scale();
 	return check_done("test_uapi");
 }

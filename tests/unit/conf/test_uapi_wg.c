@@ -455,7 +455,7 @@ static void test_raw_framing(void)
 	/* One byte at a time: the server waits for the blank line. */
 	fd = connect_sock();
 	for (i = 0; i < 7; i++) {
-		CHECK_INT(write(fd, "get=1\n\n" + i, 1), 1);
+		CHECK_INT(write(fd, &"get=1\n\n"[i], 1), 1);
 		usleep(2000);
 	}
 	read_replies(fd, buf, sizeof(buf), 1);
@@ -517,6 +517,32 @@ static void test_big_reply(void)
 	CHECK(write(fd, req, n) == (ssize_t)n);
 	read_replies(fd, buf, sizeof(buf), 1);
 	CHECK_STR(buf, "errno=0\n\n");
+	close(fd);
+	free(req);
+}
+
+/* netns.sh's IPC scale case through the socket: 130,560 allowed_ip lines (~3.4 MB) in one set. */
+static void test_big_request(void)
+{
+	static const char key[] = "0202020202020202020202020202020202020202020202020202020202020202";
+	size_t cap = 8 << 20, n = 0, off = 0;
+	char *req = malloc(cap), reply[256];
+	ssize_t w;
+	int fd, a, b;
+
+	if (!req)
+		return;
+	n += (size_t)sprintf(req + n, "set=1\npublic_key=%s\n", key);
+	for (a = 1; a <= 255; a++)
+		for (b = 0; b < 256; b++)
+			n += (size_t)sprintf(req + n, "allowed_ip=%d.%d.0.0/16\nallowed_ip=abcd:%x:%x::/48\n", a, b, a, b);
+	n += (size_t)sprintf(req + n, "\nset=1\npublic_key=%s\nremove=true\n\n", key);
+	fd = connect_sock();
+	while (off < n && (w = write(fd, req + off, n - off)) > 0)
+		off += (size_t)w;
+	CHECK_INT(off, n);
+	read_replies(fd, reply, sizeof(reply), 2);
+	CHECK_STR(reply, "errno=0\n\nerrno=0\n\n");
 	close(fd);
 	free(req);
 }
@@ -598,6 +624,7 @@ int main(void)
 	pthread_create(&th, NULL, loop_main, &l);
 	test_raw_framing();
 	test_big_reply();
+	test_big_request();
 	test_setconf_and_show();
 	test_set();
 	test_syncconf_showconf();
