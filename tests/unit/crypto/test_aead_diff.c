@@ -2,7 +2,8 @@
 /*
  * Differential tests of every backend (and every CPU feature subset)
  * against libsodium called directly:
- *  1. every length 0..2048, out of place and in place, seal and open;
+ *  1. every length 0..2048, out of place and in place, seal and open, alone
+ *     and in bursts of eight consecutive lengths (the SIMD lane paths);
  *  2. bursts of 1..64 with mixed lengths, keys and counters, some in place
  *     and some not, equal to one-at-a-time reference results;
  *  3. tampered messages inside a burst fail alone and release no plaintext;
@@ -47,6 +48,35 @@ static void every_length(void)
 		CHECK(!memcmp(buf[0], ref[0], len + AEAD_TAG_LEN), "in-place seal len %u", len);
 		CHECK(aead_open_burst(&op, 1) == 1, "in-place open len %u", len);
 		CHECK(!memcmp(buf[0], pt[0], len), "in-place open plaintext len %u", len);
+	}
+}
+
+/* Every length again, eight consecutive lengths per burst, so that the
+ * cross-packet lanes see each length beside its neighbours. */
+static void every_length_burst(void)
+{
+	struct aead_op ops[8];
+
+	for (uint32_t base = 0; base <= MAXLEN; base += 8) {
+		unsigned n = 0;
+
+		for (uint32_t len = base; len < base + 8 && len <= MAXLEN; len++, n++) {
+			ops[n] = (struct aead_op){ .key = keys[n], .counter = test_rand(&seed),
+						   .src = pt[n], .dst = buf[n], .len = len };
+			test_fill(keys[n], 32, &seed);
+			test_fill(pt[n], len, &seed);
+			ref_seal(ref[n], pt[n], len, keys[n], ops[n].counter);
+		}
+		aead_seal_burst(ops, n);
+		for (unsigned i = 0; i < n; i++) {
+			CHECK(!memcmp(buf[i], ref[i], ops[i].len + AEAD_TAG_LEN),
+			      "burst seal len %u", ops[i].len);
+			ops[i].src = buf[i];
+			ops[i].dst = out[i];
+		}
+		CHECK(aead_open_burst(ops, n) == (1ull << n) - 1, "burst open base %u", base);
+		for (unsigned i = 0; i < n; i++)
+			CHECK(!memcmp(out[i], pt[i], ops[i].len), "burst open len %u", ops[i].len);
 	}
 }
 
@@ -192,6 +222,7 @@ static void secrets_wiped(void)
 static void run(void)
 {
 	every_length();
+	every_length_burst();
 	bursts();
 	if (strcmp(aead_backend_name(), "sodium") && strcmp(aead_backend_name(), "ipsecmb"))
 		secrets_wiped();
