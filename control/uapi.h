@@ -54,8 +54,8 @@ struct uapi;
 /*
  * Creates UAPI_SOCKET_DIR (0755) and NAME.sock (srwx------, umask 0077), replacing a stale
  * socket but not a live one (-EADDRINUSE), and registers it on @epfd. 0 or -errno.
+ * Call at startup, before other threads create files: the umask flip is process-wide.
  */
-/* Call at startup, before other threads create files (the socket is made under umask 0077). */
 int uapi_init(struct uapi **out, const char *ifname, int epfd, const struct uapi_ops *ops, void *ctx);
 /* Closes every connection and the socket, and unlinks the socket if it is still ours. */
 void uapi_uninit(struct uapi *u);
