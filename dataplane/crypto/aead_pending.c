@@ -6,4 +6,3 @@
 #include "aead_backend.h"
 
 const struct aead_backend aead_avx512_backend = { .name = "avx512" };
-const struct aead_backend aead_ipsecmb_backend = { .name = "ipsecmb" };
