@@ -151,6 +151,16 @@ random_file() {
 	echo "$f"
 }
 
+# kernel_forwarded: datagrams the router's kernel forwarded (IPv4 + IPv6).
+# meshgate forwards in user space, so through it this stays 0; the lab
+# leaves ip_forward off in mg-rtr, and this catches a router that turns it on.
+kernel_forwarded() {
+	local v4 v6
+	v4=$(ip netns exec mg-rtr awk '/^Ip: [0-9]/ { print $7 }' /proc/net/snmp)
+	v6=$(ip netns exec mg-rtr awk '$1 == "Ip6OutForwDatagrams" { print $2 }' /proc/net/snmp6)
+	echo $((${v4:-0} + ${v6:-0}))
+}
+
 # drops REASON: meshgate_inbound_dropped_packets_total for one reason.
 drops() { lab_metric meshgate_inbound_dropped_packets_total "reason=\"$1\""; }
 

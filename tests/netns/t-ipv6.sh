@@ -16,4 +16,5 @@ f=$(random_file 4)
 want=$(sha256sum <"$f" | cut -d' ' -f1)
 expect_eq "4 MiB TCP over IPv6 laptop -> host sha256" "$(tcp_transfer lap host $HOST6 "$f" 5003)" "$want"
 expect_eq "4 MiB TCP over IPv6 host -> laptop sha256" "$(tcp_transfer host lap $LAP_TS6 "$f" 5004)" "$want"
+meshgate_only && expect_eq "the router's kernel forwarded nothing" "$(kernel_forwarded)" 0
 t_end

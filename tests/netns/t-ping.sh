@@ -11,5 +11,6 @@ t_start_router_or_die
 check "laptop -> home host ($HOST4), laptop initiates" ping_ok lap $HOST4
 check "home host -> laptop ($LAP_TS4)" ping_ok host $LAP_TS4
 check "laptop -> router's tailnet address ($RTR_TS4, TUN)" ping_ok lap $RTR_TS4
+meshgate_only && check "an XDP program is attached to the router's eth0" lab_rtr_has_xdp
 check "handshake recorded by the router" test "$(wg_field $RIF latest-handshakes)" -gt 0
 t_end
