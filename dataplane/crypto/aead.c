@@ -7,9 +7,9 @@
 #include <errno.h>
 #include <string.h>
 
+#include "aead_backend.h"
 #include "mg.h"
 #include "mg_config.h"
-#include "aead_backend.h"
 
 /* Best first: "auto" takes the first one whose setup succeeds. */
 static const struct aead_backend *const backends[] = {

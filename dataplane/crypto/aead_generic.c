@@ -7,6 +7,7 @@
 
 #include "aead_backend.h"
 #include "chacha20.h"
+#include "memzero.h"
 #include "poly1305.h"
 
 static void generic_seal_one(struct aead_op *op)
@@ -19,8 +20,8 @@ static void generic_seal_one(struct aead_op *op)
 	chacha20_block(block0, st);
 	chacha20_xor(op->dst, op->src, op->len, st);
 	poly1305_aead(op->dst + op->len, block0, op->dst, op->len);
-	explicit_bzero(st, sizeof(st));
-	explicit_bzero(block0, sizeof(block0));
+	memzero_explicit(st, sizeof(st));
+	memzero_explicit(block0, sizeof(block0));
 }
 
 static bool generic_open_one(struct aead_op *op)
@@ -35,8 +36,8 @@ static bool generic_open_one(struct aead_op *op)
 	ok = aead_tag_equal(tag, op->src + op->len);
 	if (ok)
 		chacha20_xor(op->dst, op->src, op->len, st);
-	explicit_bzero(st, sizeof(st));
-	explicit_bzero(block0, sizeof(block0));
+	memzero_explicit(st, sizeof(st));
+	memzero_explicit(block0, sizeof(block0));
 	return ok;
 }
 

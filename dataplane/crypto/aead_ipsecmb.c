@@ -16,9 +16,10 @@
 #include <errno.h>
 #include <string.h>
 
+#include "aead_backend.h"
+#include "memzero.h"
 #include "mg.h"
 #include "mg_config.h"
-#include "aead_backend.h"
 
 #ifdef MG_HAVE_IPSECMB
 #include <intel-ipsec-mb.h>
@@ -112,7 +113,7 @@ static uint64_t ipsecmb_open(struct aead_op *ops, unsigned n)
 		if ((done >> i & 1) && aead_tag_equal(tags[i], ops[i].src + ops[i].len))
 			ok |= 1ull << i;
 		else
-			explicit_bzero(ops[i].dst, ops[i].len);
+			memzero_explicit(ops[i].dst, ops[i].len);
 	}
 	return ok;
 }

@@ -18,6 +18,7 @@
 
 #include "aead_backend.h"
 #include "chacha20_lanes.h"
+#include "memzero.h"
 #include "mg.h"
 #include "poly1305.h"
 #include "poly1305_lanes.h"
@@ -109,7 +110,7 @@ static __attribute__((noinline)) void stack_scrub(void)
 {
 	uint8_t area[8192];
 
-	explicit_bzero(area, sizeof(area));
+	memzero_explicit(area, sizeof(area));
 	__asm__ volatile("" : : "r"(area) : "memory");
 }
 
@@ -128,7 +129,7 @@ static void lanes_seal(struct aead_op *ops, unsigned n)
 		pj[i] = (struct poly1305_job){ .otk = otk[i], .ct = ops[i].dst,
 					       .len = ops[i].len, .tag = ops[i].dst + ops[i].len };
 	tags(pj, n);
-	explicit_bzero(otk, sizeof(otk[0]) * n);
+	memzero_explicit(otk, sizeof(otk[0]) * n);
 	stack_scrub();
 }
 
@@ -151,7 +152,7 @@ static uint64_t lanes_open(struct aead_op *ops, unsigned n)
 		pj[i] = (struct poly1305_job){ .otk = otk[i], .ct = ops[i].src,
 					       .len = ops[i].len, .tag = tag[i] };
 	tags(pj, n);
-	explicit_bzero(otk, sizeof(otk[0]) * n);
+	memzero_explicit(otk, sizeof(otk[0]) * n);
 
 	jl.n = 0;
 	for (unsigned i = 0; i < n; i++) {

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "chacha20.h"
+#include "memzero.h"
 
 static inline uint32_t rotl32(uint32_t v, int n)
 {
@@ -66,7 +67,7 @@ void chacha20_block(uint8_t out[CHACHA20_BLOCK_SIZE], uint32_t st[16])
 		out[4 * i + 3] = (uint8_t)(v >> 24);
 	}
 	st[12]++;
-	explicit_bzero(x, sizeof(x));
+	memzero_explicit(x, sizeof(x));
 }
 
 void chacha20_xor(uint8_t *dst, const uint8_t *src, size_t len, uint32_t st[16])
@@ -83,5 +84,5 @@ void chacha20_xor(uint8_t *dst, const uint8_t *src, size_t len, uint32_t st[16])
 		src += n;
 		len -= n;
 	}
-	explicit_bzero(ks, sizeof(ks));
+	memzero_explicit(ks, sizeof(ks));
 }

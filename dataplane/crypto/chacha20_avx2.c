@@ -13,6 +13,7 @@
 
 #include "chacha20.h"
 #include "chacha20_lanes.h"
+#include "memzero.h"
 
 #define LANES 8
 
@@ -140,7 +141,7 @@ static void lane_load(struct lanes *L, int l, const struct chacha20_job *j)
 	ln->otk = j->otk;
 	ln->left = j->len;
 	ln->busy = true;
-	explicit_bzero(k, sizeof(k));
+	memzero_explicit(k, sizeof(k));
 }
 
 static inline void xor_block(uint8_t *dst, const uint8_t *src, const uint8_t *ks, uint32_t n)
@@ -208,5 +209,5 @@ void chacha20_avx2_jobs(const struct chacha20_job *jobs, unsigned n)
 			}
 		}
 	}
-	explicit_bzero(&L, sizeof(L));
+	memzero_explicit(&L, sizeof(L));
 }

@@ -7,6 +7,7 @@
  */
 #include <string.h>
 
+#include "memzero.h"
 #include "poly1305.h"
 
 #define M44 0xfffffffffffull
@@ -100,7 +101,7 @@ void poly1305_final(struct poly1305_ctx *ctx, uint8_t tag[16])
 	h2 += ((t1 >> 24) & M42) + c;
 	put_le64(tag, h0 | (h1 << 44));
 	put_le64(tag + 8, (h1 >> 20) | (h2 << 24));
-	explicit_bzero(ctx, sizeof(*ctx));
+	memzero_explicit(ctx, sizeof(*ctx));
 }
 
 void poly1305_aead(uint8_t tag[16], const uint8_t otk[32], const uint8_t *ct, size_t len)

@@ -12,6 +12,7 @@
 #include <stdbool.h>
 #include <string.h>
 
+#include "memzero.h"
 #include "poly1305_lanes.h"
 
 #define LANES 8
@@ -153,7 +154,7 @@ static void lane_begin(struct vstate *v, int l, const struct poly1305_job *jobs,
 		v->s[i][l] = v->r[i][l] * 5;
 		v->h[i][l] = 0;
 	}
-	explicit_bzero(r, sizeof(r));
+	memzero_explicit(r, sizeof(r));
 }
 
 static void lane_end(struct vstate *v, int l, const struct poly1305_job *jobs)
@@ -197,5 +198,5 @@ void poly1305_avx2_jobs(const struct poly1305_job *jobs, unsigned n)
 			busy += v.lane[l].job >= 0;
 		}
 	}
-	explicit_bzero(&v, sizeof(v));
+	memzero_explicit(&v, sizeof(v));
 }

@@ -7,6 +7,7 @@
  */
 #include <string.h>
 
+#include "memzero.h"
 #include "poly1305_lanes.h"
 
 
@@ -83,6 +84,6 @@ void poly1305_lane_finish26(uint64_t h[5], const uint8_t otk[32], uint8_t tag[16
 	memcpy(&sv, otk + 16, 16);
 	t += sv;
 	memcpy(tag, &t, 16);
-	explicit_bzero(g, sizeof(g));
-	explicit_bzero(h, 5 * sizeof(h[0]));
+	memzero_explicit(g, sizeof(g));
+	memzero_explicit(h, 5 * sizeof(h[0]));
 }

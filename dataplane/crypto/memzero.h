@@ -1,0 +1,21 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/* memzero.h - wipe secrets so the compiler cannot drop the stores. */
+#ifndef MG_CRYPTO_MEMZERO_H
+#define MG_CRYPTO_MEMZERO_H
+
+#include <stddef.h>
+#include <string.h>
+
+/*
+ * Like the kernel's memzero_explicit(): a plain memset, which the compiler
+ * inlines for small constant sizes (explicit_bzero() is always a call),
+ * followed by a barrier that makes the buffer "used", so the stores are
+ * not eliminated as dead.
+ */
+static inline void memzero_explicit(void *p, size_t n)
+{
+	memset(p, 0, n);
+	__asm__ volatile("" : : "r"(p) : "memory");
+}
+
+#endif
