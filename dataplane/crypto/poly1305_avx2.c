@@ -22,6 +22,8 @@ struct vstate {
 	uint64_t h[5][LANES] __attribute__((aligned(32)));
 	uint64_t r[5][LANES] __attribute__((aligned(32)));
 	uint64_t s[5][LANES] __attribute__((aligned(32)));   /* 5 * r */
+	uint64_t pad[2][LANES] __attribute__((aligned(32))); /* s of the key: otk[16..31] */
+	uint64_t tag[2][LANES] __attribute__((aligned(32)));
 	const uint8_t *p[LANES];
 	uint32_t inc[LANES];          /* 16 for a busy lane, 0 for an idle one */
 	struct poly1305_lane lane[LANES];
@@ -130,6 +132,69 @@ static void run_steps(struct vstate *v, uint32_t k)
 	 * compiler spilled is scrubbed by aead_stack_scrub() after the burst */
 }
 
+/* a >= 2^63 ? all ones : 0, for 64-bit lanes (AVX2 has no unsigned compare) */
+static inline __m256i carry_of(__m256i sum, __m256i addend)
+{
+	const __m256i sign = _mm256_set1_epi64x(INT64_MIN);
+
+	return _mm256_cmpgt_epi64(_mm256_xor_si256(addend, sign), _mm256_xor_si256(sum, sign));
+}
+
+#define SHR(x, n) _mm256_srli_epi64(x, n)
+#define SHL(x, n) _mm256_slli_epi64(x, n)
+#define AND(x, y) _mm256_and_si256(x, y)
+#define OR(x, y) _mm256_or_si256(x, y)
+
+/*
+ * Tags of four lanes at once: full reduction of h mod 2^130 - 5 (RFC 8439
+ * 2.5.1) in constant time, then (h + s) mod 2^128. Cheaper than one scalar
+ * finish, so it runs for all lanes whenever any lane ends.
+ */
+static inline void group_finish(uint64_t hs[5][LANES], const uint64_t pad[2][LANES],
+				uint64_t tag[2][LANES], int base)
+{
+	const __m256i m = _mm256_set1_epi64x(M26);
+	__m256i h[5], g[5], c, sel, lo, hi, s;
+
+	for (int i = 0; i < 5; i++)
+		h[i] = _mm256_load_si256((const __m256i *)&hs[i][base]);
+	/* one carry pass: limbs < 2^26 except h1 <= 2^26 */
+	for (int i = 0; i < 4; i++) {
+		c = SHR(h[i], 26); h[i] = AND(h[i], m); h[i + 1] = ADD(h[i + 1], c);
+	}
+	c = SHR(h[4], 26); h[4] = AND(h[4], m); h[0] = ADD(h[0], ADD(c, SHL(c, 2)));
+	c = SHR(h[0], 26); h[0] = AND(h[0], m); h[1] = ADD(h[1], c);
+
+	/* g = h + 5 - 2^130; keep g where that did not borrow */
+	c = _mm256_set1_epi64x(5);
+	for (int i = 0; i < 4; i++) {
+		g[i] = ADD(h[i], c); c = SHR(g[i], 26); g[i] = AND(g[i], m);
+	}
+	g[4] = _mm256_sub_epi64(ADD(h[4], c), _mm256_set1_epi64x(1 << 26));
+	sel = _mm256_sub_epi64(SHR(g[4], 63), _mm256_set1_epi64x(1)); /* ~0: no borrow */
+	for (int i = 0; i < 5; i++)
+		h[i] = _mm256_blendv_epi8(h[i], g[i], sel);
+	/* h < p now, so carrying h1 = 2^26 upwards cannot overflow h4 */
+	for (int i = 1; i < 4; i++) {
+		c = SHR(h[i], 26); h[i] = AND(h[i], m); h[i + 1] = ADD(h[i + 1], c);
+	}
+
+	lo = OR(OR(h[0], SHL(h[1], 26)), SHL(h[2], 52));
+	hi = OR(OR(SHR(h[2], 12), SHL(h[3], 14)), SHL(h[4], 40));
+	s = _mm256_load_si256((const __m256i *)&pad[0][base]);
+	lo = ADD(lo, s);
+	hi = _mm256_sub_epi64(hi, carry_of(lo, s)); /* carry is -1 */
+	hi = ADD(hi, _mm256_load_si256((const __m256i *)&pad[1][base]));
+	_mm256_store_si256((__m256i *)&tag[0][base], lo);
+	_mm256_store_si256((__m256i *)&tag[1][base], hi);
+}
+
+void poly1305_avx2_finish(uint64_t h[5][8], const uint64_t pad[2][8], uint64_t tag[2][8])
+{
+	group_finish(h, pad, tag, 0);
+	group_finish(h, pad, tag, 4);
+}
+
 static void lane_begin(struct vstate *v, int l, const struct poly1305_job *jobs, int ji)
 {
 	uint64_t r[2];
@@ -138,11 +203,14 @@ static void lane_begin(struct vstate *v, int l, const struct poly1305_job *jobs,
 		v->lane[l].job = -1;
 		v->p[l] = idle_block;
 		v->inc[l] = 0;
+		v->pad[0][l] = v->pad[1][l] = 0;
 		for (int i = 0; i < 5; i++)
 			v->r[i][l] = v->s[i][l] = v->h[i][l] = 0;
 		return;
 	}
 	poly1305_lane_start(&v->lane[l], &jobs[ji], ji, r);
+	memcpy(&v->pad[0][l], jobs[ji].otk + 16, 8);
+	memcpy(&v->pad[1][l], jobs[ji].otk + 24, 8);
 	v->p[l] = v->lane[l].p;
 	v->inc[l] = 16;
 	v->r[0][l] = r[0] & M26;
@@ -159,18 +227,16 @@ static void lane_begin(struct vstate *v, int l, const struct poly1305_job *jobs,
 
 static void lane_end(struct vstate *v, int l, const struct poly1305_job *jobs)
 {
-	const struct poly1305_job *j = &jobs[v->lane[l].job];
-	uint64_t h[5];
+	uint8_t *tag = jobs[v->lane[l].job].tag;
 
-	for (int i = 0; i < 5; i++)
-		h[i] = v->h[i][l];
-	poly1305_lane_finish26(h, j->otk, j->tag);
+	memcpy(tag, &v->tag[0][l], 8);
+	memcpy(tag + 8, &v->tag[1][l], 8);
 }
 
 void poly1305_avx2_jobs(const struct poly1305_job *jobs, unsigned n)
 {
 	struct vstate v;
-	unsigned next = 0, busy = 0;
+	unsigned next = 0, busy = 0, ending;
 
 	for (int l = 0; l < LANES; l++) {
 		lane_begin(&v, l, jobs, next < n ? (int)next++ : -1);
@@ -183,15 +249,23 @@ void poly1305_avx2_jobs(const struct poly1305_job *jobs, unsigned n)
 			if (v.lane[l].job >= 0 && v.lane[l].left < k)
 				k = v.lane[l].left;
 		run_steps(&v, k);
+		ending = 0;
 		for (int l = 0; l < LANES; l++) {
 			struct poly1305_lane *ln = &v.lane[l];
 
 			if (ln->job < 0)
 				continue;
-			if (!poly1305_lane_advance(ln, k)) {
+			if (poly1305_lane_advance(ln, k))
+				ending |= 1u << l;
+			else
 				v.p[l] = ln->p;
+		}
+		if (!ending)
+			continue;
+		poly1305_avx2_finish(v.h, v.pad, v.tag);
+		for (int l = 0; l < LANES; l++) {
+			if (!(ending & 1u << l))
 				continue;
-			}
 			lane_end(&v, l, jobs);
 			busy--;
 			lane_begin(&v, l, jobs, next < n ? (int)next++ : -1);

@@ -41,8 +41,12 @@ void poly1305_lane_start(struct poly1305_lane *ln, const struct poly1305_job *j,
 			 uint64_t r[2]);
 /* After `steps` blocks: true when the lane's job has consumed everything. */
 bool poly1305_lane_advance(struct poly1305_lane *ln, uint32_t steps);
-/* Tag from a radix 2^26 accumulator (limbs may exceed 26 bits by a few
- * bits) and s = otk[16..31]. Wipes h. */
-void poly1305_lane_finish26(uint64_t h[5], const uint8_t otk[32], uint8_t tag[16]);
+/*
+ * The AVX2 engine's final step, exported for tests: for each of 8 lanes
+ * (column l), h in radix 2^26 (limbs may exceed 26 bits a little) and
+ * pad = s as two le64 words; writes (h mod 2^130 - 5 + s) mod 2^128 as two
+ * words. Needs AVX2.
+ */
+void poly1305_avx2_finish(uint64_t h[5][8], const uint64_t pad[2][8], uint64_t tag[2][8]);
 
 #endif

@@ -4,7 +4,7 @@
  * ChaCha20 block function (RFC 8439 2.3.2), Poly1305 key generation
  * (RFC 8439 2.6.2), the Poly1305 reduction edge cases of RFC 8439
  * appendix A.3 (#5..#11: h >= p, carries through every limb), and the SIMD
- * engines' radix-2^26 final reduction against the portable one.
+ * engine's radix-2^26 final reduction against the portable one.
  */
 #include "aead_test.h"
 #include "chacha20.h"
@@ -90,46 +90,65 @@ static void test_poly1305(void)
 }
 
 /*
- * The SIMD engines' final step (radix 2^26, limbs possibly above 26 bits)
+ * The AVX2 engine's final step (radix 2^26, limbs possibly above 26 bits)
  * against the portable one (radix 2^44) on the values where the reduction
  * mod p = 2^130 - 5 can go wrong: around p, around 2^130, and above.
  */
-static void finish_value(const uint64_t canon[5], int unnorm, const uint8_t s[16])
+struct finish_case {
+	uint64_t canon[5]; /* canonical radix-2^26 limbs, value < 2^131 */
+	int unnorm;        /* limb that holds 2^26 extra, borrowed from the next */
+	uint8_t s[16];
+};
+
+static void finish_want(const struct finish_case *fc, uint8_t want[16])
 {
 	struct poly1305_ctx ctx = { 0 };
 	unsigned __int128 lo = 0;
-	uint64_t h[5];
-	uint8_t otk[32] = { 0 }, want[16], got[16];
 
 	for (int i = 0; i < 5; i++) {
-		uint64_t l = i == 4 ? canon[i] & 0xffffff : canon[i];
+		uint64_t l = i == 4 ? fc->canon[i] & 0xffffff : fc->canon[i];
 
 		lo += (unsigned __int128)l << (26 * i);
 	}
 	ctx.h[0] = (uint64_t)lo & 0xfffffffffffull;
 	ctx.h[1] = (uint64_t)(lo >> 44) & 0xfffffffffffull;
-	ctx.h[2] = (uint64_t)(lo >> 88) | (canon[4] >> 24) << 40;
-	memcpy(ctx.s, s, 16);
+	ctx.h[2] = (uint64_t)(lo >> 88) | (fc->canon[4] >> 24) << 40;
+	memcpy(ctx.s, fc->s, 16);
 	poly1305_final(&ctx, want);
-
-	memcpy(h, canon, sizeof(h));
-	/* the same value with limb `unnorm` holding 2^26 more, borrowed above */
-	if (unnorm < 4 && h[unnorm + 1]) {
-		h[unnorm] += 1 << 26;
-		h[unnorm + 1] -= 1;
-	}
-	memcpy(otk + 16, s, 16);
-	poly1305_lane_finish26(h, otk, got);
-	CHECK(!memcmp(got, want, 16), "finish26: limbs %llx %llx %llx %llx %llx unnorm %d",
-	      (unsigned long long)canon[0], (unsigned long long)canon[1],
-	      (unsigned long long)canon[2], (unsigned long long)canon[3],
-	      (unsigned long long)canon[4], unnorm);
 }
 
-static void test_finish26(void)
+/* Up to eight cases through poly1305_avx2_finish(), one per lane. */
+static void finish_check(const struct finish_case *fc, int n)
+{
+	uint64_t h[5][8] = { { 0 } }, pad[2][8] = { { 0 } }, tag[2][8];
+
+	for (int l = 0; l < n; l++) {
+		for (int i = 0; i < 5; i++)
+			h[i][l] = fc[l].canon[i];
+		if (fc[l].unnorm < 4 && h[fc[l].unnorm + 1][l]) {
+			h[fc[l].unnorm][l] += 1 << 26;
+			h[fc[l].unnorm + 1][l] -= 1;
+		}
+		memcpy(&pad[0][l], fc[l].s, 8);
+		memcpy(&pad[1][l], fc[l].s + 8, 8);
+	}
+	poly1305_avx2_finish(h, pad, tag);
+	for (int l = 0; l < n; l++) {
+		uint8_t want[16], got[16];
+
+		finish_want(&fc[l], want);
+		memcpy(got, &tag[0][l], 8);
+		memcpy(got + 8, &tag[1][l], 8);
+		CHECK(!memcmp(got, want, 16), "avx2 finish lane %d: %llx %llx %llx %llx %llx unnorm %d",
+		      l, (unsigned long long)fc[l].canon[0], (unsigned long long)fc[l].canon[1],
+		      (unsigned long long)fc[l].canon[2], (unsigned long long)fc[l].canon[3],
+		      (unsigned long long)fc[l].canon[4], fc[l].unnorm);
+	}
+}
+
+static void test_finish_avx2(void)
 {
 	const uint64_t m = 0x3ffffff;
-	/* canonical radix-2^26 limbs, value < 2^131 */
 	static const uint64_t vals[][5] = {
 		{ 0, 0, 0, 0, 0 },
 		{ 0x3fffffa, 0x3ffffff, 0x3ffffff, 0x3ffffff, 0x3ffffff }, /* p - 1 */
@@ -141,24 +160,42 @@ static void test_finish26(void)
 		{ 0x3fffffa, 0x3ffffff, 0x3ffffff, 0x3ffffff, 0x7ffffff }, /* 2^131 - 6 */
 		{ 0x3ffffff, 0x3ffffff, 0x3ffffff, 0x3ffffff, 0x7ffffff }, /* 2^131 - 1 */
 		{ 0x1234567, 0x0abcdef, 0x3000000, 0x2ffffff, 0x1000000 },
+		/* 2^130 + small: the reduction leaves h1 = 2^26, unnormalised */
+		{ 0x3fffffb, 0x3ffffff, 1, 0, 0x4000000 },
+		{ 0x3fffffb, 0x3ffffff, 0x3ffffff, 0x3ffffff, 0x4000000 },
 	};
+	struct finish_case fc[8];
 	uint64_t seed = 42;
-	uint8_t s[16];
+	int n = 0;
 
+	if (!(aead_cpu_features() & AEAD_CPU_AVX2)) {
+		printf("# skip avx2 finish: no AVX2 on this CPU\n");
+		return;
+	}
 	for (size_t i = 0; i < ARRAY_SIZE(vals); i++)
-		for (int u = -1; u < 4; u++) {
-			memset(s, 0xff, 16);      /* s that carries out of 2^128 */
-			finish_value(vals[i], u < 0 ? 9 : u, s);
-			test_fill(s, 16, &seed);
-			finish_value(vals[i], u < 0 ? 9 : u, s);
-		}
-	for (int i = 0; i < 10000; i++) {
-		uint64_t v[5];
-
+		for (int u = -1; u < 4; u++)
+			for (int k = 0; k < 2; k++) {
+				memcpy(fc[n].canon, vals[i], sizeof(vals[i]));
+				fc[n].unnorm = u < 0 ? 9 : u;
+				if (k)
+					test_fill(fc[n].s, 16, &seed);
+				else
+					memset(fc[n].s, 0xff, 16); /* s + h carries out of 2^128 */
+				if (++n == 8) {
+					finish_check(fc, n);
+					n = 0;
+				}
+			}
+	finish_check(fc, n);
+	for (int i = 0; i < 20000; i++) {
 		for (int j = 0; j < 5; j++)
-			v[j] = test_rand(&seed) & (j == 4 ? 2 * m + 1 : m);
-		test_fill(s, 16, &seed);
-		finish_value(v, (int)(test_rand(&seed) % 6), s);
+			fc[n].canon[j] = test_rand(&seed) & (j == 4 ? 2 * m + 1 : m);
+		fc[n].unnorm = (int)(test_rand(&seed) % 6);
+		test_fill(fc[n].s, 16, &seed);
+		if (++n == 8) {
+			finish_check(fc, n);
+			n = 0;
+		}
 	}
 }
 
@@ -168,6 +205,6 @@ int main(void)
 	test_chacha20_block();
 	test_poly1305_keygen();
 	test_poly1305();
-	test_finish26();
+	test_finish_avx2();
 	return test_exit("primitives");
 }
