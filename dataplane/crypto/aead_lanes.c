@@ -170,7 +170,7 @@ static int avx2_setup(unsigned features)
 {
 	(void)features;
 	engine = (struct lanes_engine){ .chacha = chacha20_avx2_jobs,
-					.poly = poly1305_avx2_jobs, .lanes = 8, .poly_min = 4 };
+					.poly = poly1305_avx2_jobs, .lanes = 8, .poly_min = 3 };
 	return 0;
 }
 

@@ -157,7 +157,7 @@ static inline void group_finish(uint64_t hs[5][LANES], const uint64_t pad[2][LAN
 	__m256i h[5], g[5], c, sel, lo, hi, s;
 
 	for (int i = 0; i < 5; i++)
-		h[i] = _mm256_load_si256((const __m256i *)&hs[i][base]);
+		h[i] = _mm256_loadu_si256((const __m256i *)&hs[i][base]);
 	/* one carry pass: limbs < 2^26 except h1 <= 2^26 */
 	for (int i = 0; i < 4; i++) {
 		c = SHR(h[i], 26); h[i] = AND(h[i], m); h[i + 1] = ADD(h[i + 1], c);
@@ -181,12 +181,12 @@ static inline void group_finish(uint64_t hs[5][LANES], const uint64_t pad[2][LAN
 
 	lo = OR(OR(h[0], SHL(h[1], 26)), SHL(h[2], 52));
 	hi = OR(OR(SHR(h[2], 12), SHL(h[3], 14)), SHL(h[4], 40));
-	s = _mm256_load_si256((const __m256i *)&pad[0][base]);
+	s = _mm256_loadu_si256((const __m256i *)&pad[0][base]);
 	lo = ADD(lo, s);
 	hi = _mm256_sub_epi64(hi, carry_of(lo, s)); /* carry is -1 */
-	hi = ADD(hi, _mm256_load_si256((const __m256i *)&pad[1][base]));
-	_mm256_store_si256((__m256i *)&tag[0][base], lo);
-	_mm256_store_si256((__m256i *)&tag[1][base], hi);
+	hi = ADD(hi, _mm256_loadu_si256((const __m256i *)&pad[1][base]));
+	_mm256_storeu_si256((__m256i *)&tag[0][base], lo);
+	_mm256_storeu_si256((__m256i *)&tag[1][base], hi);
 }
 
 void poly1305_avx2_finish(uint64_t h[5][8], const uint64_t pad[2][8], uint64_t tag[2][8])

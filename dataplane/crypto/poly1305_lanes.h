@@ -45,7 +45,7 @@ bool poly1305_lane_advance(struct poly1305_lane *ln, uint32_t steps);
  * The AVX2 engine's final step, exported for tests: for each of 8 lanes
  * (column l), h in radix 2^26 (limbs may exceed 26 bits a little) and
  * pad = s as two le64 words; writes (h mod 2^130 - 5 + s) mod 2^128 as two
- * words. Needs AVX2.
+ * words. Needs AVX2; no alignment required.
  */
 void poly1305_avx2_finish(uint64_t h[5][8], const uint64_t pad[2][8], uint64_t tag[2][8]);
 
