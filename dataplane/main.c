@@ -8,6 +8,7 @@
 #include <ifaddrs.h>
 #include <netinet/in.h>
 #include <libgen.h>
+#include <signal.h>
 #include <limits.h>
 #include <net/if.h>
 #include <stdio.h>
@@ -17,6 +18,7 @@
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/mount.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sodium.h>
 #include "device.h"
@@ -186,8 +188,15 @@ static void workers_uninit(struct mg_device *dev)
 	for (unsigned q = 0; q < dev->nworkers; q++) {
 		struct worker *w = &dev->workers[q];
 
+		uint64_t st[6] = { 0 };
+
 		worker_stop(w);
 		xsk_port_reclaim(&w->port);
+		xsk_port_stats(&w->port, st);
+		fprintf(stderr, "meshgate: queue %u: rx %lu tx %lu, xsk rx_dropped %lu rx_invalid %lu tx_invalid %lu "
+			"rx_ring_full %lu fill_empty %lu tx_empty %lu, zerocopy %d, frames out %u\n", q,
+			w->ctr.rx_packets, w->ctr.tx_packets, st[0], st[1], st[2], st[3], st[4], st[5],
+			w->port.zerocopy, xsk_port_frames_out(&w->port));
 		xsk_port_close(&w->port);
 	}
 	free(dev->workers);
@@ -268,6 +277,15 @@ int main(int argc, char **argv)
 	path = argv[3];
 	if (sodium_init() < 0)
 		return 1;
+	/* Signals are read by the control loop (signalfd); block them before any thread exists. */
+	sigset_t mask;
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGHUP);
+	pthread_sigmask(SIG_BLOCK, &mask, NULL);
+	/* BPF maps and UMEM are charged to locked memory; the default 8 MiB is too small. */
+	setrlimit(RLIMIT_MEMLOCK, &(struct rlimit){ RLIM_INFINITY, RLIM_INFINITY });
 	if (config_load(&cfg, path, err, sizeof(err))) {
 		fprintf(stderr, "%s\n", err);
 		return 1;

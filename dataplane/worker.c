@@ -59,7 +59,10 @@ static void tx_flush(struct wctx *c)
 
 	if (!c->ntx)
 		return;
-	n = xsk_ring_prod__reserve(&port->tx, c->ntx, &idx);
+	n = xsk_prod_nb_free(&port->tx, c->ntx);
+	if (n > c->ntx)
+		n = c->ntx;
+	n = n ? xsk_ring_prod__reserve(&port->tx, n, &idx) : 0;
 	for (uint32_t i = 0; i < n; i++)
 		*xsk_ring_prod__tx_desc(&port->tx, idx + i) = c->tx[i];
 	if (n) {

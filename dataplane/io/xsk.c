@@ -109,8 +109,11 @@ void xsk_port_refill(struct xsk_port *p)
 
 	if (p->npool <= POOL_RESERVE)
 		return;
-	want = p->npool - POOL_RESERVE;
-	n = xsk_ring_prod__reserve(&p->fill, want, &idx);
+	/* reserve() is all or nothing: ask for what fits. */
+	want = xsk_prod_nb_free(&p->fill, p->npool - POOL_RESERVE);
+	if (want > p->npool - POOL_RESERVE)
+		want = p->npool - POOL_RESERVE;
+	n = want ? xsk_ring_prod__reserve(&p->fill, want, &idx) : 0;
 	for (uint32_t i = 0; i < n; i++)
 		*xsk_ring_prod__fill_addr(&p->fill, idx + i) = p->pool[--p->npool];
 	if (n)

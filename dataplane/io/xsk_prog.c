@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* xsk_prog.c - loads bpf/xdp_steer.bpf.o with libxdp and keeps its maps. */
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 #include <sys/socket.h>
@@ -20,6 +21,26 @@ static int map_fd(struct xdp_program *prog, const char *name)
 	return map ? bpf_map__fd(map) : -ENOENT;
 }
 
+/*
+ * A meshgate that was killed (SIGKILL, crash) leaves its program attached. If the interface's only
+ * program is a stale xdp_steer, detach it; anything else belongs to someone else and stays.
+ */
+static void detach_stale(int ifindex)
+{
+	struct xdp_multiprog *mp = xdp_multiprog__get_from_ifindex(ifindex);
+	struct xdp_program *main_prog;
+
+	if (libxdp_get_error(mp) || !mp)
+		return;
+	main_prog = xdp_multiprog__main_prog(mp);
+	if (xdp_multiprog__is_legacy(mp) && main_prog &&
+	    !strcmp(xdp_program__name(main_prog), "xdp_steer")) {
+		fprintf(stderr, "meshgate: detaching a stale xdp_steer program left by an earlier run\n");
+		xdp_multiprog__detach(mp);
+	}
+	xdp_multiprog__close(mp);
+}
+
 int steer_prog_attach(struct steer_prog *sp, int ifindex, const char *obj_path)
 {
 	static const enum xdp_attach_mode modes[] = { XDP_MODE_NATIVE, XDP_MODE_SKB };
@@ -32,6 +53,7 @@ int steer_prog_attach(struct steer_prog *sp, int ifindex, const char *obj_path)
 		sp->prog = NULL;
 		return ret;
 	}
+	detach_stale(ifindex);
 	/* Native first; generic (skb) mode works everywhere, slower, and is said so in the log. */
 	for (unsigned i = 0; i < sizeof(modes) / sizeof(modes[0]); i++) {
 		ret = xdp_program__attach(sp->prog, ifindex, modes[i], 0);
