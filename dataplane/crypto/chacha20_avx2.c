@@ -57,12 +57,17 @@ static inline __m256i rotl8(__m256i v)
 	c = _mm256_add_epi32(c, d); b = rotl(_mm256_xor_si256(b, c), 7);	\
 } while (0)
 
-/* Eight rows (word-major: row w = word w of every lane) to lanes: stores
- * words 0..7 of lane l at ks[l] + 32 * half. Spelled out, not looped, so
- * the compiler keeps it in registers. */
+/*
+ * Eight rows (word-major: row w = word w of every lane) to lanes: words
+ * 0..7 of lane l go to out[l] + 32 * half, either as keystream (in ==
+ * NULL) or xored with in[l] + 32 * half. Spelled out, not looped, so the
+ * compiler keeps it in registers; always inlined with a constant `in`, so
+ * each use compiles to one of the two forms.
+ */
 static inline __attribute__((always_inline)) void
 transpose8(__m256i x0, __m256i x1, __m256i x2, __m256i x3, __m256i x4, __m256i x5,
-	   __m256i x6, __m256i x7, uint8_t ks[LANES][64], int half)
+	   __m256i x6, __m256i x7, uint8_t *const out[LANES], const uint8_t *const in[LANES],
+	   int half)
 {
 	__m256i t0 = _mm256_unpacklo_epi32(x0, x1), t1 = _mm256_unpackhi_epi32(x0, x1);
 	__m256i t2 = _mm256_unpacklo_epi32(x2, x3), t3 = _mm256_unpackhi_epi32(x2, x3);
@@ -75,7 +80,14 @@ transpose8(__m256i x0, __m256i x1, __m256i x2, __m256i x3, __m256i x4, __m256i x
 	__m256i v0 = _mm256_unpacklo_epi64(t4, t6), v1 = _mm256_unpackhi_epi64(t4, t6);
 	__m256i v2 = _mm256_unpacklo_epi64(t5, t7), v3 = _mm256_unpackhi_epi64(t5, t7);
 
-#define ST(l, v) _mm256_store_si256((__m256i *)(ks[l] + 32 * half), v)
+#define ST(l, v) do {							\
+	__m256i *o_ = (__m256i *)(out[l] + 32 * half);			\
+	if (in)								\
+		_mm256_storeu_si256(o_, _mm256_xor_si256(v,		\
+			_mm256_loadu_si256((const __m256i *)(in[l] + 32 * half)))); \
+	else								\
+		_mm256_store_si256(o_, v);				\
+} while (0)
 	ST(0, _mm256_permute2x128_si256(u0, v0, 0x20));
 	ST(4, _mm256_permute2x128_si256(u0, v0, 0x31));
 	ST(1, _mm256_permute2x128_si256(u1, v1, 0x20));
@@ -89,10 +101,12 @@ transpose8(__m256i x0, __m256i x1, __m256i x2, __m256i x3, __m256i x4, __m256i x
 
 #define ROW(i) _mm256_load_si256((const __m256i *)L->st[i])
 
-/* One keystream block for every lane into L->ks; advances the counters.
- * The input words are reloaded from L->st for the final addition instead
- * of being kept in registers: 16 state registers already fill AVX2's 16. */
-static void lanes_block(struct lanes *L)
+/* One keystream block for every lane, to out[] or xored from in[] into
+ * out[] (see transpose8); advances the counters. The input words are
+ * reloaded from L->st for the final addition instead of being kept in
+ * registers: 16 state registers already fill AVX2's 16. */
+static inline __attribute__((always_inline)) void
+lanes_block(struct lanes *L, uint8_t *const out[LANES], const uint8_t *const in[LANES])
 {
 	const __m256i c0 = _mm256_set1_epi32(CHACHA20_C0), c1 = _mm256_set1_epi32(CHACHA20_C1);
 	const __m256i c2 = _mm256_set1_epi32(CHACHA20_C2), c3 = _mm256_set1_epi32(CHACHA20_C3);
@@ -116,11 +130,11 @@ static void lanes_block(struct lanes *L)
 	transpose8(_mm256_add_epi32(x0, c0), _mm256_add_epi32(x1, c1),
 		   _mm256_add_epi32(x2, c2), _mm256_add_epi32(x3, c3),
 		   _mm256_add_epi32(x4, ROW(4)), _mm256_add_epi32(x5, ROW(5)),
-		   _mm256_add_epi32(x6, ROW(6)), _mm256_add_epi32(x7, ROW(7)), L->ks, 0);
+		   _mm256_add_epi32(x6, ROW(6)), _mm256_add_epi32(x7, ROW(7)), out, in, 0);
 	transpose8(_mm256_add_epi32(x8, ROW(8)), _mm256_add_epi32(x9, ROW(9)),
 		   _mm256_add_epi32(x10, ROW(10)), _mm256_add_epi32(x11, ROW(11)),
 		   _mm256_add_epi32(x12, ROW(12)), _mm256_add_epi32(x13, ROW(13)),
-		   _mm256_add_epi32(x14, ROW(14)), _mm256_add_epi32(x15, ROW(15)), L->ks, 1);
+		   _mm256_add_epi32(x14, ROW(14)), _mm256_add_epi32(x15, ROW(15)), out, in, 1);
 	_mm256_store_si256((__m256i *)L->st[12], _mm256_add_epi32(ROW(12), _mm256_set1_epi32(1)));
 }
 
@@ -177,6 +191,60 @@ static inline bool lane_step(struct lane *ln, const uint8_t *ks)
 	return ln->left == 0;
 }
 
+/* One step of every lane through L->ks: any mix of one-time keys, partial
+ * blocks and idle lanes; the caller consumes L->ks lane by lane. */
+static __attribute__((noinline)) void lanes_step(struct lanes *L)
+{
+	uint8_t *const ks[LANES] = { L->ks[0], L->ks[1], L->ks[2], L->ks[3],
+				     L->ks[4], L->ks[5], L->ks[6], L->ks[7] };
+
+	lanes_block(L, ks, NULL);
+}
+
+/*
+ * The common case: every lane busy with at least k more full data blocks.
+ * The keystream is xored straight from registers, with no per-lane work
+ * besides moving the pointers.
+ */
+static __attribute__((noinline)) void lanes_full(struct lanes *L, uint32_t k)
+{
+	uint8_t *out[LANES];
+	const uint8_t *in[LANES];
+
+	for (int l = 0; l < LANES; l++) {
+		out[l] = L->lane[l].dst;
+		in[l] = L->lane[l].src;
+	}
+	while (k--) {
+		lanes_block(L, out, in);
+		for (int l = 0; l < LANES; l++) {
+			out[l] += 64;
+			in[l] += 64;
+		}
+	}
+	for (int l = 0; l < LANES; l++) {
+		L->lane[l].left -= (uint32_t)(out[l] - L->lane[l].dst);
+		L->lane[l].dst = out[l];
+		L->lane[l].src = in[l];
+	}
+}
+
+/* Full data blocks every lane still has before anything special, or 0. */
+static uint32_t lanes_full_blocks(const struct lanes *L)
+{
+	uint32_t k = UINT32_MAX;
+
+	for (int l = 0; l < LANES; l++) {
+		const struct lane *ln = &L->lane[l];
+
+		if (!ln->busy || ln->otk)
+			return 0;
+		if (ln->left / 64 < k)
+			k = ln->left / 64;
+	}
+	return k;
+}
+
 void chacha20_avx2_jobs(const struct chacha20_job *jobs, unsigned n)
 {
 	struct lanes L;
@@ -193,7 +261,15 @@ void chacha20_avx2_jobs(const struct chacha20_job *jobs, unsigned n)
 		}
 	}
 	while (busy) {
-		lanes_block(&L);
+		uint32_t k = lanes_full_blocks(&L);
+
+		/* the last full block of a lane is left to lanes_step(), which
+		 * notices the lane is done and refills it */
+		if (k > 1) {
+			lanes_full(&L, k - 1);
+			continue;
+		}
+		lanes_step(&L);
 		for (int l = 0; l < LANES; l++) {
 			struct lane *ln = &L.lane[l];
 
