@@ -173,22 +173,21 @@ static inline void xor_block(uint8_t *dst, const uint8_t *src, const uint8_t *ks
 		dst[i] = src[i] ^ ks[i];
 }
 
-/* Consume this step's keystream block of lane l; true when the job is done. */
-static inline bool lane_step(struct lane *ln, const uint8_t *ks)
+/* Consume this step's keystream block for one lane. */
+static inline void lane_consume(struct lane *ln, const uint8_t *ks)
 {
 	uint32_t n;
 
 	if (ln->otk) {
 		memcpy(ln->otk, ks, 32);
 		ln->otk = NULL;
-		return ln->left == 0;
+		return;
 	}
 	n = ln->left < 64 ? ln->left : 64;
 	xor_block(ln->dst, ln->src, ks, n);
 	ln->src += n;
 	ln->dst += n;
 	ln->left -= n;
-	return ln->left == 0;
 }
 
 /* One step of every lane through L->ks: any mix of one-time keys, partial
@@ -245,6 +244,14 @@ static uint32_t lanes_full_blocks(const struct lanes *L)
 	return k;
 }
 
+/* Next job with something to do: jobs without otk or data never take a lane. */
+static unsigned next_job(const struct chacha20_job *jobs, unsigned n, unsigned next)
+{
+	while (next < n && !jobs[next].len && !jobs[next].otk)
+		next++;
+	return next;
+}
+
 void chacha20_avx2_jobs(const struct chacha20_job *jobs, unsigned n)
 {
 	struct lanes L;
@@ -252,9 +259,7 @@ void chacha20_avx2_jobs(const struct chacha20_job *jobs, unsigned n)
 
 	memset(&L, 0, sizeof(L));
 	for (int l = 0; l < LANES; l++) {
-		/* jobs with nothing to do (no otk, no data) never take a lane */
-		while (next < n && !jobs[next].len && !jobs[next].otk)
-			next++;
+		next = next_job(jobs, n, next);
 		if (next < n) {
 			lane_load(&L, l, &jobs[next++]);
 			busy++;
@@ -263,22 +268,23 @@ void chacha20_avx2_jobs(const struct chacha20_job *jobs, unsigned n)
 	while (busy) {
 		uint32_t k = lanes_full_blocks(&L);
 
-		/* the last full block of a lane is left to lanes_step(), which
-		 * notices the lane is done and refills it */
-		if (k > 1) {
-			lanes_full(&L, k - 1);
-			continue;
+		if (k) {
+			lanes_full(&L, k);
+		} else {
+			lanes_step(&L);
+			for (int l = 0; l < LANES; l++)
+				if (L.lane[l].busy)
+					lane_consume(&L.lane[l], L.ks[l]);
 		}
-		lanes_step(&L);
+		/* refill the lanes whose job is done */
 		for (int l = 0; l < LANES; l++) {
 			struct lane *ln = &L.lane[l];
 
-			if (!ln->busy || !lane_step(ln, L.ks[l]))
+			if (!ln->busy || ln->otk || ln->left)
 				continue;
 			ln->busy = false;
 			busy--;
-			while (next < n && !jobs[next].len && !jobs[next].otk)
-				next++;
+			next = next_job(jobs, n, next);
 			if (next < n) {
 				lane_load(&L, l, &jobs[next++]);
 				busy++;
