@@ -56,24 +56,38 @@ iperf_json() {
 declare -A TCP KPPS LOSS
 measure() {
 	local r=$1 out="$MG_LAB_DIR/bench-$1"
+	lab_reset_laptop_session || return 1
 	case $r in
 	meshgate) lab_start_meshgate || return 1 ;;
 	wggo) lab_start_wggo_router || return 1 ;;
 	esac
-	host iperf3 -s -D -I "$MG_LAB_DIR/iperf3.pid" || return 1
-	sleep 0.3
-	lap ping -q -c 3 -i 0.2 -w 10 $HOST4 >/dev/null || { say "lab-bench: $r: no ping through the tunnel"; return 1; }
-	lap iperf3 -c $HOST4 -t "$TIME" -J >"$out-tcp.json" &&
-	lap iperf3 -c $HOST4 -u -b 0 -l "$UDP_LEN" -t "$TIME" -J >"$out-udp.json" ||
-		{ say "lab-bench: $r: iperf3 failed"; return 1; }
-	TCP[$r]=$(iperf_json "$out-tcp.json" tcp_mbps)
-	KPPS[$r]=$(iperf_json "$out-udp.json" udp_kpps)
-	LOSS[$r]=$(iperf_json "$out-udp.json" udp_loss)
-	kill "$(cat "$MG_LAB_DIR/iperf3.pid")" 2>/dev/null
+	lab_iperf3_server || { say "lab-bench: iperf3 server did not start"; return 1; }
+	if lap ping -q -c 3 -i 0.2 -w 10 $HOST4 >/dev/null; then
+		run_iperf "$r" tcp && TCP[$r]=$(iperf_json "$out-tcp.json" tcp_mbps)
+		run_iperf "$r" udp -u -b 0 -l "$UDP_LEN" &&
+			KPPS[$r]=$(iperf_json "$out-udp.json" udp_kpps) &&
+			LOSS[$r]=$(iperf_json "$out-udp.json" udp_loss)
+	else
+		say "lab-bench: $r: no ping through the tunnel"
+	fi
+	lab_stop_iperf3_server
 	case $r in
 	meshgate) lab_stop_meshgate ;;
 	wggo) lab_stop_wggo_router ;;
 	esac
+	[ -n "${TCP[$r]:-}" ] && [ -n "${KPPS[$r]:-}" ]
+}
+
+# run_iperf ROUTER NAME IPERF_ARGS...: one client run, its JSON report kept
+# in the lab dir; says why when iperf3 reports an error.
+run_iperf() {
+	local r=$1 name=$2 f="$MG_LAB_DIR/bench-$1-$2.json"; shift 2
+	lap iperf3 -c $HOST4 -t "$TIME" -J "$@" >"$f"
+	local err
+	err=$(/usr/bin/python3 -c 'import json,sys; print(json.load(open(sys.argv[1])).get("error", ""))' "$f" 2>&1)
+	[ -z "$err" ] && return 0
+	say "lab-bench: $r: iperf3 $name: $err"
+	return 1
 }
 
 trap 'lab_down' EXIT
@@ -81,7 +95,7 @@ lab_up || exit 1
 rc=0
 for r in $ROUTERS; do
 	say "lab-bench: $r: TCP ${TIME} s, then UDP ${UDP_LEN}-byte datagrams ${TIME} s"
-	measure "$r" || { rc=1; TCP[$r]=; KPPS[$r]=; LOSS[$r]=; }
+	measure "$r" || rc=1
 done
 
 ratio() { [ -n "${1:-}" ] && [ -n "${2:-}" ] && awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b }'; }

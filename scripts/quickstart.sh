@@ -50,9 +50,9 @@ step "6. wg show $MG_IF (stock wg, through meshgate's UAPI socket)"
 wg show $MG_IF || bad "wg show $MG_IF"
 
 step "7. a short iperf3 (TCP, 3 s) laptop -> home host"
-host iperf3 -s -D -I "$MG_LAB_DIR/iperf3.pid" && sleep 0.3
+lab_iperf3_server || bad "iperf3 server on the home host"
 lap iperf3 -c $HOST4 -t 3 | grep -E 'sender|receiver' || bad "iperf3"
-kill "$(cat "$MG_LAB_DIR/iperf3.pid" 2>/dev/null)" 2>/dev/null
+lab_stop_iperf3_server
 
 step "8. a few of meshgate's metrics (http://$METRICS_ADDR/metrics in mg-rtr)"
 metrics=$(rtr curl -sf --max-time 3 "http://$METRICS_ADDR/metrics" |

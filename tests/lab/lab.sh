@@ -189,6 +189,28 @@ lab_laptop() {
 	for p in $RTR_TS6/128 fd00:8::/64; do ip -n mg-lap -6 route add $p dev $LAP_IF || return 1; done
 }
 
+# lab_reset_laptop_session: the laptop forgets its session with the router
+# (peer removed and re-added), so the next packet starts a fresh handshake
+# instead of waiting ~15 s to notice that a new router lost the old keys.
+lab_reset_laptop_session() {
+	wg set $LAP_IF peer "$(lab_rtr_pub)" remove &&
+	wg set $LAP_IF peer "$(lab_rtr_pub)" endpoint $GW_WAN4:$WG_PORT allowed-ips "$LAP_ALLOWED"
+}
+
+# lab_iperf3_server: an iperf3 server on the home host, in the background,
+# its pid in the lab dir; lab_stop_iperf3_server (or lab_down) ends it.
+lab_iperf3_server() {
+	local i
+	ip netns exec mg-host iperf3 -s >"$MG_LAB_DIR/iperf3-server.log" 2>&1 &
+	echo $! >"$MG_LAB_DIR/iperf3.pid"
+	for i in $(seq 50); do
+		ip netns exec mg-host ss -Hltn 'sport = :5201' | grep -q . && return 0
+		sleep 0.1
+	done
+	return 1
+}
+lab_stop_iperf3_server() { lab_stop_pid "$MG_LAB_DIR/iperf3.pid"; }
+
 lab_up() {
 	lab_down 2>/dev/null
 	command -v wireguard-go >/dev/null && command -v wg >/dev/null ||
@@ -201,7 +223,14 @@ lab_down() {
 	lab_stop_meshgate >/dev/null 2>&1
 	lab_stop_wggo_router >/dev/null 2>&1
 	lab_stop_pid "$MG_LAB_DIR/$LAP_IF.pid"
-	local ns
+	lab_stop_iperf3_server
+	local ns pids
+	# Anything still running inside (an iperf3 server, a tcpdump) would keep
+	# the namespace alive after its name is gone.
+	for ns in "${LAB_NS[@]}"; do
+		pids=$(ip netns pids "$ns" 2>/dev/null)
+		[ -n "$pids" ] && kill $pids 2>/dev/null
+	done
 	for ns in "${LAB_NS[@]}"; do ip netns del "$ns" 2>/dev/null; done
 	rm -f "$WG_SOCK_DIR/$LAP_IF.sock" "$WG_SOCK_DIR/$WGGO_RTR_IF.sock"
 	return 0

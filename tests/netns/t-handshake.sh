@@ -33,8 +33,7 @@ t_router_stop
 
 # Router first: the router knows the laptop's endpoint, the laptop forgets
 # its session (peer removed and re-added), and the home host speaks first.
-wg set $LAP_IF peer "$(lab_rtr_pub)" remove
-wg set $LAP_IF peer "$(lab_rtr_pub)" endpoint $GW_WAN4:$WG_PORT allowed-ips "$LAP_ALLOWED"
+lab_reset_laptop_session
 t_start_router_or_die --endpoint
 got=$(first_initiation_src ping_ok host $LAP_TS4)
 expect_eq "router-initiated: first initiation on the wire (masqueraded)" "$got" \
