@@ -46,6 +46,11 @@ static void set_private_key(struct mg_device *dev, const uint8_t key[32])
 	static const uint8_t zero[32];
 	struct peer *p, *tmp;
 
+	/* An unchanged key (SIGHUP, syncconf) must not void live sessions. */
+	if (dev->identity.has_identity && !sodium_memcmp(key, dev->identity.static_private, 32))
+		return;
+	if (!dev->identity.has_identity && !sodium_memcmp(key, zero, 32))
+		return;
 	if (!sodium_memcmp(key, zero, 32)) {
 		sodium_memzero(&dev->identity, sizeof(dev->identity));
 	} else {
