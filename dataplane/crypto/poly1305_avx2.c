@@ -24,7 +24,9 @@ struct vstate {
 	uint64_t s[5][LANES] __attribute__((aligned(32)));   /* 5 * r */
 	uint64_t pad[2][LANES] __attribute__((aligned(32))); /* s of the key: otk[16..31] */
 	uint64_t tag[2][LANES] __attribute__((aligned(32)));
-	const uint8_t *p[LANES];
+	const uint8_t *p[LANES];      /* next block of each lane */
+	const uint8_t *end[LANES];    /* where p jumps to tail[LANES] */
+	const uint8_t *tail[LANES];
 	uint32_t inc[LANES];          /* 16 for a busy lane, 0 for an idle one */
 	struct poly1305_lane lane[LANES];
 };
@@ -122,8 +124,10 @@ static void run_steps(struct vstate *v, uint32_t k)
 	while (k--) {
 		group_block(&a, p);
 		group_block(&b, p + 4);
-		for (int l = 0; l < LANES; l++)
+		for (int l = 0; l < LANES; l++) {
 			p[l] += v->inc[l];
+			p[l] = p[l] == v->end[l] ? v->tail[l] : p[l];
+		}
 	}
 	group_store(&a, v, 0);
 	group_store(&b, v, 4);
@@ -202,6 +206,7 @@ static void lane_begin(struct vstate *v, int l, const struct poly1305_job *jobs,
 	if (ji < 0) {
 		v->lane[l].job = -1;
 		v->p[l] = idle_block;
+		v->end[l] = v->tail[l] = NULL;
 		v->inc[l] = 0;
 		v->pad[0][l] = v->pad[1][l] = 0;
 		for (int i = 0; i < 5; i++)
@@ -212,6 +217,8 @@ static void lane_begin(struct vstate *v, int l, const struct poly1305_job *jobs,
 	memcpy(&v->pad[0][l], jobs[ji].otk + 16, 8);
 	memcpy(&v->pad[1][l], jobs[ji].otk + 24, 8);
 	v->p[l] = v->lane[l].p;
+	v->end[l] = v->lane[l].end;
+	v->tail[l] = v->lane[l].tail;
 	v->inc[l] = 16;
 	v->r[0][l] = r[0] & M26;
 	v->r[1][l] = (r[0] >> 26) & M26;
@@ -255,10 +262,9 @@ void poly1305_avx2_jobs(const struct poly1305_job *jobs, unsigned n)
 
 			if (ln->job < 0)
 				continue;
-			if (poly1305_lane_advance(ln, k))
+			ln->left -= k;
+			if (!ln->left)
 				ending |= 1u << l;
-			else
-				v.p[l] = ln->p;
 		}
 		if (!ending)
 			continue;

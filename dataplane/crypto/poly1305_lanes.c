@@ -20,33 +20,12 @@ void poly1305_lane_start(struct poly1305_lane *ln, const struct poly1305_job *j,
 		memcpy(ln->tail, j->ct + 16 * full, part);
 	/* le64(aad length) is zero: only the ciphertext length is written */
 	memcpy(ln->tail + (part ? 24 : 8), &len, 8);
-	ln->tail_blocks = part ? 2 : 1;
 	ln->job = ji;
-	if (full) {
-		ln->p = j->ct;
-		ln->left = full;
-		ln->in_tail = 0;
-	} else {
-		ln->p = ln->tail;
-		ln->left = ln->tail_blocks;
-		ln->in_tail = 1;
-	}
+	ln->left = full + (part ? 2 : 1);
+	ln->p = full ? j->ct : ln->tail;
+	ln->end = full ? j->ct + 16 * (size_t)full : NULL;
 	memcpy(r, j->otk, 16);
 	/* clamp (RFC 8439 section 2.5) */
 	r[0] &= 0x0ffffffc0fffffffull;
 	r[1] &= 0x0ffffffc0ffffffcull;
-}
-
-bool poly1305_lane_advance(struct poly1305_lane *ln, uint32_t steps)
-{
-	ln->p += 16 * (size_t)steps;
-	ln->left -= steps;
-	if (ln->left)
-		return false;
-	if (ln->in_tail)
-		return true;
-	ln->p = ln->tail;
-	ln->left = ln->tail_blocks;
-	ln->in_tail = 1;
-	return false;
 }

@@ -25,22 +25,20 @@ void poly1305_avx512_jobs(const struct poly1305_job *jobs, unsigned n);
  * Shared lane bookkeeping: a lane reads its message's full blocks in place,
  * then one or two blocks from tail[] (the zero-padded partial block and the
  * lengths block), so every block the SIMD loop sees is a full block with
- * the 2^128 bit set.
+ * the 2^128 bit set. The SIMD loop moves from the message to tail[] itself
+ * (when p reaches end), so a lane needs no attention until its job is done.
  */
 struct poly1305_lane {
-	const uint8_t *p;      /* next block */
-	uint32_t left;         /* blocks left in the current segment */
-	uint8_t in_tail;       /* 0: message blocks, 1: tail blocks */
+	const uint8_t *p;      /* first block */
+	const uint8_t *end;    /* end of the message's full blocks; NULL if none */
+	uint32_t left;         /* blocks left, tail included */
 	int job;               /* -1: idle */
 	uint8_t tail[32];
-	uint32_t tail_blocks;
 };
 
 /* Start job j (index ji) on lane ln: returns the clamped r as two words. */
 void poly1305_lane_start(struct poly1305_lane *ln, const struct poly1305_job *j, int ji,
 			 uint64_t r[2]);
-/* After `steps` blocks: true when the lane's job has consumed everything. */
-bool poly1305_lane_advance(struct poly1305_lane *ln, uint32_t steps);
 /*
  * The AVX2 engine's final step, exported for tests: for each of 8 lanes
  * (column l), h in radix 2^26 (limbs may exceed 26 bits a little) and
