@@ -1,8 +1,18 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * metrics.c - Prometheus /metrics (text format 0.0.4), served by libmicrohttpd in external-epoll
- * mode so every scrape runs on the control thread: it sums the workers' single-writer counters and
- * reads the peer list without any lock.
+ * metrics.c - Prometheus /metrics (text format 0.0.4): every metric family meshgate exports, and
+ * the libmicrohttpd server in external-epoll mode that serves them, so every scrape runs on the
+ * control thread: it sums the workers' single-writer counters and reads the peer list without
+ * any lock, and never makes a worker wait.
+ *
+ * Naming (spec/operations.md B.2): the five tailscale_* gauges the operators' dashboards already
+ * query keep their names and meaning; everything else is meshgate_* with base units, `_total`
+ * on counters and bounded labels only (path, reason, queue, message/direction, state, action).
+ * Per-peer series exist only when a scrape asks for them (METRICS_PEERS), under
+ * mdlayher/wireguard_exporter's names so existing WireGuard dashboards (Grafana 12177) work.
+ *
+ * Every family is written with HELP and TYPE even when it has no sample yet, and each family
+ * exactly once: promtool (and Prometheus) reject a second TYPE line for the same name.
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -13,7 +23,366 @@
 #include <microhttpd.h>
 #include "control.h"
 #include "evsource.h"
+#include "metrics.h"
+#include "peerstate.h"
 #include "mg_config.h"
+#include "conf/addrfmt.h"
+#include "conf/keyfmt.h"
+
+#define METRICS_MAX_QUEUES 64   /* config.h: Queues = 1..64 */
+
+struct mbuf {
+	char *p;
+	size_t len, cap;
+	bool oom;
+};
+
+static void put(struct mbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void put(struct mbuf *b, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	while (!b->oom) {
+		va_start(ap, fmt);
+		n = vsnprintf(b->p + b->len, b->cap - b->len, fmt, ap);
+		va_end(ap);
+		if (n < 0) {
+			b->oom = true;
+		} else if ((size_t)n < b->cap - b->len) {
+			b->len += n;
+			return;
+		} else {
+			size_t cap = (b->cap + n) * 2;
+			char *p = realloc(b->p, cap);
+
+			if (!p)
+				b->oom = true;
+			else
+				b->p = p, b->cap = cap;
+		}
+	}
+}
+
+static void family(struct mbuf *b, const char *name, const char *type, const char *help)
+{
+	put(b, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+}
+
+/* A label value with \\, \" and \n escaped (exposition format 0.0.4). */
+static void put_label(struct mbuf *b, const char *s)
+{
+	for (; *s; s++) {
+		if (*s == '\\' || *s == '"')
+			put(b, "\\%c", *s);
+		else if (*s == '\n')
+			put(b, "\\n");
+		else
+			put(b, "%c", *s);
+	}
+}
+
+#define SUM(dev, field) ({ uint64_t s_ = 0;                              \
+	for (unsigned i_ = 0; i_ < (dev)->nworkers; i_++)                 \
+		s_ += (dev)->workers[i_].ctr.field;                       \
+	s_; })
+
+/* ---- peers: the five tailscale_* gauges and meshgate_peers{state} ---------------------------- */
+
+static void render_peers(struct mbuf *b, struct mg_device *dev, uint64_t now_real)
+{
+	unsigned state[PEER_NSTATES] = { 0 };
+	unsigned running = 0;
+	struct peer *p;
+
+	cds_list_for_each_entry(p, &dev->peers, node) {
+		struct mg_endpoint ep;
+
+		peer_endpoint_get(p, &ep);
+		state[peerstate_of(atomic_load(&p->last_handshake_real_ns), ep.family != 0, now_real)]++;
+	}
+	for (unsigned i = 0; i < dev->nworkers; i++)
+		running += dev->workers[i].started;
+	running = dev->nworkers && running == dev->nworkers;
+
+	family(b, "tailscale_up", "gauge", "1 when the node has its private key and its data path runs.");
+	put(b, "tailscale_up %d\n", dev->identity.has_identity && running);
+	family(b, "tailscale_backend_running", "gauge", "1 while every data-path worker runs.");
+	put(b, "tailscale_backend_running %u\n", running);
+	family(b, "tailscale_peers", "gauge", "Peers known to this node.");
+	put(b, "tailscale_peers %zu\n", dev->npeers);
+	/* Every session meshgate has today is direct: it has no DERP client yet. */
+	family(b, "tailscale_peers_direct", "gauge", "Active peers (session in the last 180 s) reached over a direct UDP path.");
+	put(b, "tailscale_peers_direct %u\n", state[PEER_ACTIVE]);
+	family(b, "tailscale_peers_relay", "gauge", "Active peers reached through a DERP relay.");
+	put(b, "tailscale_peers_relay 0\n");
+	family(b, "meshgate_peers", "gauge",
+	       "Peers by state: active (handshake in the last 180 s), idle (endpoint known, no session), offline.");
+	for (unsigned s = 0; s < PEER_NSTATES; s++)
+		put(b, "meshgate_peers{state=\"%s\"} %u\n", peerstate_label(s), state[s]);
+}
+
+/* ---- traffic by path, NIC frames, drops ------------------------------------------------------ */
+
+static void render_path(struct mbuf *b, const char *name, const char *help, uint64_t total, uint64_t v6)
+{
+	family(b, name, "counter", help);
+	put(b, "%s{path=\"direct_ipv4\"} %lu\n", name, total - v6);
+	put(b, "%s{path=\"direct_ipv6\"} %lu\n", name, v6);
+	put(b, "%s{path=\"derp\"} 0\n", name);
+}
+
+/*
+ * Paths as tailscaled names them. The workers count data messages per outer family only when
+ * counters.h provides the IPv6 share (MG_COUNTERS_OUTER_V6); until then all direct traffic is
+ * reported as direct_ipv4, which is what the lab and most deployments carry.
+ */
+static void render_traffic(struct mbuf *b, struct mg_device *dev)
+{
+	uint64_t in6 = 0, in6b = 0, out6 = 0, out6b = 0;
+
+#ifdef MG_COUNTERS_OUTER_V6
+	in6 = SUM(dev, decap_packets6), in6b = SUM(dev, decap_bytes6);
+	out6 = SUM(dev, encap_packets6), out6b = SUM(dev, encap_bytes6);
+#endif
+	render_path(b, "meshgate_inbound_packets_total", "WireGuard data messages received and authenticated, by path.",
+		    SUM(dev, decap_packets), in6);
+	render_path(b, "meshgate_inbound_bytes_total",
+		    "Bytes of WireGuard data messages received and authenticated (whole messages, as wg show transfer), by path.",
+		    SUM(dev, decap_bytes), in6b);
+	render_path(b, "meshgate_outbound_packets_total", "WireGuard data messages sealed and sent, by path.",
+		    SUM(dev, encap_packets), out6);
+	render_path(b, "meshgate_outbound_bytes_total",
+		    "Bytes of WireGuard data messages sealed and sent (whole messages, as wg show transfer), by path.",
+		    SUM(dev, encap_bytes), out6b);
+}
+
+static void render_per_queue(struct mbuf *b, struct mg_device *dev, const char *name, const char *help,
+			     size_t off)
+{
+	family(b, name, "counter", help);
+	for (unsigned i = 0; i < dev->nworkers; i++)
+		put(b, "%s{queue=\"%u\"} %lu\n", name, i,
+		    *(const uint64_t *)((const char *)&dev->workers[i].ctr + off));
+}
+
+static void render_nic(struct mbuf *b, struct mg_device *dev)
+{
+	render_per_queue(b, dev, "meshgate_nic_received_packets_total", "Frames the workers received from the NIC, by queue.",
+			 offsetof(struct mg_counters, rx_packets));
+	render_per_queue(b, dev, "meshgate_nic_received_bytes_total", "Bytes of frames received from the NIC, by queue.",
+			 offsetof(struct mg_counters, rx_bytes));
+	render_per_queue(b, dev, "meshgate_nic_transmitted_packets_total", "Frames the workers put on the NIC, by queue.",
+			 offsetof(struct mg_counters, tx_packets));
+	render_per_queue(b, dev, "meshgate_nic_transmitted_bytes_total", "Bytes of frames put on the NIC, by queue.",
+			 offsetof(struct mg_counters, tx_bytes));
+	render_per_queue(b, dev, "meshgate_worker_loops_total", "Poll-loop iterations, by queue.",
+			 offsetof(struct mg_counters, loops));
+	render_per_queue(b, dev, "meshgate_worker_idle_loops_total",
+			 "Poll-loop iterations that found no work, by queue (1 - idle/loops = busy ratio).",
+			 offsetof(struct mg_counters, idle_loops));
+	family(b, "meshgate_local_delivered_packets_total", "counter", "Packets delivered to the TUN device (the router itself).");
+	put(b, "meshgate_local_delivered_packets_total %lu\n", SUM(dev, local_delivered));
+	family(b, "meshgate_keepalives_received_total", "counter", "WireGuard keepalive messages received.");
+	put(b, "meshgate_keepalives_received_total %lu\n", SUM(dev, keepalives_rx));
+	family(b, "meshgate_punted_packets_total", "counter", "Handshake and cookie messages handed from workers to the control thread.");
+	put(b, "meshgate_punted_packets_total %lu\n", SUM(dev, punted));
+	/* One list (counters.h MG_DROP_REASONS) drives the enum, these labels and the help text. */
+	family(b, "meshgate_inbound_dropped_packets_total", "counter",
+	       "Packets meshgate received (NIC or TUN) and dropped, by reason (see counters.h for each reason).");
+	for (unsigned r = 0; r < MG_DROP_MAX; r++)
+		put(b, "meshgate_inbound_dropped_packets_total{reason=\"%s\"} %lu\n", mg_drop_label[r], SUM(dev, drops[r]));
+}
+
+/* ---- AF_XDP saturation: XDP_STATISTICS per socket, XDP program verdicts ---------------------- */
+
+static void render_xsk(struct mbuf *b, struct mg_device *dev)
+{
+	static const struct { const char *name, *help; } f[6] = {
+		{ "meshgate_xsk_rx_dropped_total", "Frames the kernel dropped for this AF_XDP socket (XDP_STATISTICS rx_dropped)." },
+		{ "meshgate_xsk_rx_invalid_descs_total", "Invalid RX descriptors (XDP_STATISTICS)." },
+		{ "meshgate_xsk_tx_invalid_descs_total", "Invalid TX descriptors (XDP_STATISTICS)." },
+		{ "meshgate_xsk_rx_ring_full_total", "Frames dropped because the RX ring was full: the worker is saturated." },
+		{ "meshgate_xsk_rx_fill_ring_empty_descs_total", "Times the fill ring was empty: the worker did not refill frames fast enough." },
+		{ "meshgate_xsk_tx_ring_empty_descs_total", "Times the kernel found the TX ring empty when asked to send." },
+	};
+	uint64_t st[METRICS_MAX_QUEUES][6];
+	bool ok[METRICS_MAX_QUEUES];
+	unsigned n = dev->nworkers < METRICS_MAX_QUEUES ? dev->nworkers : METRICS_MAX_QUEUES;
+	uint64_t steer[3];
+
+	/* getsockopt on a worker's socket reads kernel counters; it never waits for the worker. */
+	for (unsigned q = 0; q < n; q++)
+		ok[q] = dev->workers[q].started && !xsk_port_stats(&dev->workers[q].port, st[q]);
+	for (unsigned k = 0; k < 6; k++) {
+		family(b, f[k].name, "counter", f[k].help);
+		for (unsigned q = 0; q < n; q++)
+			if (ok[q])
+				put(b, "%s{queue=\"%u\"} %lu\n", f[k].name, q, st[q][k]);
+	}
+	family(b, "meshgate_xdp_steered_packets_total", "counter",
+	       "XDP program verdicts: to a worker as WireGuard, to a worker as routed plaintext, or passed to the kernel.");
+	if (dev->steer.prog && !steer_prog_stats(&dev->steer, steer)) {
+		put(b, "meshgate_xdp_steered_packets_total{action=\"wireguard\"} %lu\n", steer[0]);
+		put(b, "meshgate_xdp_steered_packets_total{action=\"route\"} %lu\n", steer[1]);
+		put(b, "meshgate_xdp_steered_packets_total{action=\"pass\"} %lu\n", steer[2]);
+	}
+}
+
+/* ---- crypto, handshakes, control plane, health ----------------------------------------------- */
+
+static void render_crypto(struct mbuf *b, struct mg_device *dev, uint64_t now)
+{
+	static const char *const msg[4] = { "", "initiation", "response", "cookie" };
+	uint64_t cum = 0;
+
+	family(b, "meshgate_crypto_batch_size", "histogram", "Messages per AEAD batch call (the batching at work).");
+	for (unsigned i = 0; i < MG_BATCH_BUCKETS; i++) {
+		cum += SUM(dev, batch_hist[i]);
+		put(b, "meshgate_crypto_batch_size_bucket{le=\"%u\"} %lu\n", 1u << i, cum);
+	}
+	put(b, "meshgate_crypto_batch_size_bucket{le=\"+Inf\"} %lu\n", cum);
+	put(b, "meshgate_crypto_batch_size_sum %lu\nmeshgate_crypto_batch_size_count %lu\n", SUM(dev, batch_sum), cum);
+	family(b, "meshgate_handshakes_total", "counter", "Handshake messages by type and direction.");
+	for (unsigned t = 1; t < 4; t++) {
+		put(b, "meshgate_handshakes_total{message=\"%s\",direction=\"rx\"} %lu\n", msg[t], dev->handshakes[t][0]);
+		put(b, "meshgate_handshakes_total{message=\"%s\",direction=\"tx\"} %lu\n", msg[t], dev->handshakes[t][1]);
+	}
+	family(b, "meshgate_handshake_dropped_total", "counter", "Handshake messages rejected or not sent.");
+	put(b, "meshgate_handshake_dropped_total %lu\n", dev->handshake_drops);
+	family(b, "meshgate_under_load", "gauge", "1 while handshakes are answered with cookie replies (DoS mitigation).");
+	put(b, "meshgate_under_load %d\n", dev->under_load_until_ns > now);
+}
+
+static unsigned health_warnings(struct mg_device *dev, uint64_t now)
+{
+	return !dev->identity.has_identity + !dev->npeers + (dev->under_load_until_ns > now);
+}
+
+static void render_control(struct mbuf *b, struct mg_device *dev, uint64_t now)
+{
+	family(b, "meshgate_control_connected", "gauge",
+	       "1 while the Headscale map stream is connected; 0 with a static config (no LoginServer).");
+	put(b, "meshgate_control_connected 0\n");
+#ifdef MG_DEVICE_MAP_UPDATED
+	family(b, "meshgate_control_last_map_update_timestamp_seconds", "gauge",
+	       "UNIX time of the last change applied to the peer map (config, SIGHUP, UAPI set or Headscale).");
+	put(b, "meshgate_control_last_map_update_timestamp_seconds %.3f\n", dev->map_updated_real_ns / 1e9);
+#endif
+	family(b, "meshgate_advertised_routes", "gauge", "Subnet routes this node advertises (AdvertiseRoutes).");
+	put(b, "meshgate_advertised_routes %zu\n", dev->n_routes);
+	family(b, "meshgate_health_messages", "gauge",
+	       "Health warnings (no private key, no peers, under load); `meshgate status` lists them.");
+	put(b, "meshgate_health_messages{type=\"warning\"} %u\n", health_warnings(dev, now));
+	family(b, "meshgate_build_info", "gauge", "Build information; always 1.");
+	put(b, "meshgate_build_info{version=\"%s\"} 1\n", MG_VERSION);
+}
+
+/* ---- opt-in per-peer series: mdlayher/wireguard_exporter names and labels ---------------------- */
+
+struct ips_ctx {
+	struct mbuf *b;
+	const char *dev, *key;
+};
+
+static void put_allowed_ip(void *ctx, int family, const uint8_t *addr, uint8_t cidr)
+{
+	struct ips_ctx *c = ctx;
+	struct mg_ipprefix ip = { .family = family, .cidr = cidr };
+	char s[ADDRFMT_PREFIX_MAX];
+
+	memcpy(ip.addr, addr, family == AF_INET ? 4 : 16);
+	addrfmt_format_prefix(s, sizeof(s), &ip);
+	put(c->b, "wireguard_peer_allowed_ips_info{allowed_ips=\"%s\",device=\"", s);
+	put_label(c->b, c->dev);
+	put(c->b, "\",public_key=\"%s\"} 1\n", c->key);
+}
+
+static void render_peer_series(struct mbuf *b, struct mg_device *dev, const char *name, const char *type,
+			       const char *help, int what)
+{
+	char key[KEYFMT_BASE64_LEN + 1], ep_s[ADDRFMT_ENDPOINT_MAX];
+	struct peer *p;
+
+	family(b, name, type, help);
+	cds_list_for_each_entry(p, &dev->peers, node) {
+		struct ips_ctx c = { b, dev->name, key };
+		struct mg_endpoint ep;
+
+		keyfmt_base64_encode(key, p->public_key);
+		if (what == 0) {
+			peer_endpoint_get(p, &ep);
+			ep_s[0] = '\0';
+			if (ep.family)
+				addrfmt_format_endpoint(ep_s, sizeof(ep_s), &ep);
+			put(b, "%s{device=\"", name);
+			put_label(b, dev->name);
+			put(b, "\",endpoint=\"%s\",name=\"\",public_key=\"%s\"} 1\n", ep_s, key);
+			continue;
+		}
+		if (what == 1) {
+			allowedips_walk_by_peer(&dev->allowedips, p, put_allowed_ip, &c);
+			continue;
+		}
+		put(b, "%s{device=\"", name);
+		put_label(b, dev->name);
+		if (what == 2)
+			put(b, "\",public_key=\"%s\"} %lu\n", key, atomic_load(&p->rx_bytes));
+		else if (what == 3)
+			put(b, "\",public_key=\"%s\"} %lu\n", key, atomic_load(&p->tx_bytes));
+		else
+			put(b, "\",public_key=\"%s\"} %lu\n", key, (uint64_t)(atomic_load(&p->last_handshake_real_ns) / NSEC_PER_SEC));
+	}
+}
+
+static void render_wireguard(struct mbuf *b, struct mg_device *dev)
+{
+	char key[KEYFMT_BASE64_LEN + 1];
+
+	family(b, "wireguard_device_info", "gauge", "Metadata about a device.");
+	keyfmt_base64_encode(key, dev->identity.static_public);
+	put(b, "wireguard_device_info{device=\"");
+	put_label(b, dev->name);
+	put(b, "\",public_key=\"%s\"} 1\n", dev->identity.has_identity ? key : "");
+	render_peer_series(b, dev, "wireguard_peer_info", "gauge",
+			   "Metadata about a peer. The public_key label is the peer's public key.", 0);
+	render_peer_series(b, dev, "wireguard_peer_allowed_ips_info", "gauge",
+			   "Metadata about each of a peer's allowed IP subnets.", 1);
+	render_peer_series(b, dev, "wireguard_peer_receive_bytes_total", "counter",
+			   "Bytes received from a peer (whole WireGuard messages, as wg show transfer).", 2);
+	render_peer_series(b, dev, "wireguard_peer_transmit_bytes_total", "counter",
+			   "Bytes transmitted to a peer (whole WireGuard messages, as wg show transfer).", 3);
+	render_peer_series(b, dev, "wireguard_peer_last_handshake_seconds", "gauge",
+			   "UNIX timestamp of the last handshake with a peer (0 = never).", 4);
+}
+
+char *metrics_render(struct mg_device *dev, unsigned flags, size_t *len)
+{
+	struct mbuf b = { .cap = 16384 };
+	uint64_t now = mg_now(), now_real = mg_realtime();
+
+	b.p = malloc(b.cap);
+	if (!b.p)
+		return NULL;
+	b.p[0] = '\0';
+	render_peers(&b, dev, now_real);
+	render_traffic(&b, dev);
+	render_nic(&b, dev);
+	render_xsk(&b, dev);
+	render_crypto(&b, dev, now);
+	render_control(&b, dev, now);
+	if (flags & METRICS_PEERS)
+		render_wireguard(&b, dev);
+	if (b.oom) {
+		free(b.p);
+		return NULL;
+	}
+	*len = b.len;
+	return b.p;
+}
+
+/* ---- the HTTP server ------------------------------------------------------------------------ */
 
 struct metrics {
 	struct mg_device *dev;
@@ -22,144 +391,48 @@ struct metrics {
 	int fd;
 };
 
-struct buf {
-	char *p;
-	size_t len, cap;
-};
-
-static void put(struct buf *b, const char *fmt, ...)
+/* ?peers=1 (Prometheus: `params: { peers: ["1"] }`) opts in to the per-peer wireguard_* series. */
+static unsigned scrape_flags(struct MHD_Connection *conn)
 {
-	va_list ap;
-	int n;
+	const char *v = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "peers");
 
-	for (;;) {
-		va_start(ap, fmt);
-		n = vsnprintf(b->p + b->len, b->cap - b->len, fmt, ap);
-		va_end(ap);
-		if (n < 0)
-			return;
-		if ((size_t)n < b->cap - b->len)
-			break;
-		b->cap = (b->cap + n) * 2;
-		b->p = realloc(b->p, b->cap);
-		if (!b->p)
-			abort();
+	return v && (!strcmp(v, "1") || !strcmp(v, "true")) ? METRICS_PEERS : 0;
+}
+
+static enum MHD_Result reply(struct MHD_Connection *conn, unsigned code, char *text, size_t len)
+{
+	struct MHD_Response *resp = MHD_create_response_from_buffer(len, text, MHD_RESPMEM_MUST_FREE);
+	enum MHD_Result ret;
+
+	if (!resp) {
+		free(text);
+		return MHD_NO;
 	}
-	b->len += n;
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE,
+				code == MHD_HTTP_OK ? METRICS_CONTENT_TYPE : "text/plain; charset=utf-8");
+	ret = MHD_queue_response(conn, code, resp);
+	MHD_destroy_response(resp);
+	return ret;
 }
 
-static void family(struct buf *b, const char *name, const char *type, const char *help)
-{
-	put(b, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
-}
-
-static void render_peers(struct buf *b, struct mg_device *dev)
-{
-	uint64_t now = mg_realtime();
-	unsigned direct = 0;
-	struct peer *p;
-
-	cds_list_for_each_entry(p, &dev->peers, node) {
-		uint64_t hs = atomic_load(&p->last_handshake_real_ns);
-
-		if (hs && now - hs < 180 * NSEC_PER_SEC)
-			direct++;
-	}
-	family(b, "tailscale_up", "gauge", "1 when the node has an identity and its data path runs.");
-	put(b, "tailscale_up %d\n", dev->identity.has_identity);
-	family(b, "tailscale_backend_running", "gauge", "1 while the backend runs.");
-	put(b, "tailscale_backend_running 1\n");
-	family(b, "tailscale_peers", "gauge", "Configured peers.");
-	put(b, "tailscale_peers %zu\n", dev->npeers);
-	family(b, "tailscale_peers_direct", "gauge", "Peers with a handshake in the last 180 s over a direct path.");
-	put(b, "tailscale_peers_direct %u\n", direct);
-	family(b, "tailscale_peers_relay", "gauge", "Peers reached through a DERP relay.");
-	put(b, "tailscale_peers_relay 0\n");
-}
-
-#define SUM(field) ({ uint64_t s_ = 0;                                  \
-	for (unsigned i_ = 0; i_ < dev->nworkers; i_++) {                 \
-		s_ += dev->workers[i_].ctr.field;                         \
-	}                                                                  \
-	s_; })
-
-static void render_packets(struct buf *b, struct mg_device *dev)
-{
-	family(b, "meshgate_inbound_packets_total", "counter", "WireGuard data messages authenticated, by queue.");
-	for (unsigned i = 0; i < dev->nworkers; i++)
-		put(b, "meshgate_inbound_packets_total{queue=\"%u\"} %lu\n", i, dev->workers[i].ctr.decap_packets);
-	family(b, "meshgate_inbound_bytes_total", "counter", "Bytes of WireGuard data messages authenticated, by queue.");
-	for (unsigned i = 0; i < dev->nworkers; i++)
-		put(b, "meshgate_inbound_bytes_total{queue=\"%u\"} %lu\n", i, dev->workers[i].ctr.decap_bytes);
-	family(b, "meshgate_outbound_packets_total", "counter", "WireGuard data messages sealed, by queue.");
-	for (unsigned i = 0; i < dev->nworkers; i++)
-		put(b, "meshgate_outbound_packets_total{queue=\"%u\"} %lu\n", i, dev->workers[i].ctr.encap_packets);
-	family(b, "meshgate_outbound_bytes_total", "counter", "Bytes of WireGuard data messages sealed, by queue.");
-	for (unsigned i = 0; i < dev->nworkers; i++)
-		put(b, "meshgate_outbound_bytes_total{queue=\"%u\"} %lu\n", i, dev->workers[i].ctr.encap_bytes);
-	family(b, "meshgate_nic_rx_packets_total", "counter", "Frames the workers received from the NIC.");
-	put(b, "meshgate_nic_rx_packets_total %lu\n", SUM(rx_packets));
-	family(b, "meshgate_nic_tx_packets_total", "counter", "Frames the workers put on the NIC.");
-	put(b, "meshgate_nic_tx_packets_total %lu\n", SUM(tx_packets));
-	family(b, "meshgate_local_delivered_packets_total", "counter", "Packets delivered to the TUN device.");
-	put(b, "meshgate_local_delivered_packets_total %lu\n", SUM(local_delivered));
-	family(b, "meshgate_keepalives_received_total", "counter", "Keepalive messages received.");
-	put(b, "meshgate_keepalives_received_total %lu\n", SUM(keepalives_rx));
-	family(b, "meshgate_inbound_dropped_packets_total", "counter", "Packets dropped, by reason.");
-	for (unsigned r = 0; r < MG_DROP_MAX; r++)
-		put(b, "meshgate_inbound_dropped_packets_total{reason=\"%s\"} %lu\n", mg_drop_label[r],
-		    SUM(drops[r]));
-}
-
-static void render_control(struct buf *b, struct mg_device *dev)
-{
-	static const char *const msg[4] = { "", "initiation", "response", "cookie" };
-	uint64_t cum = 0;
-
-	family(b, "meshgate_handshakes_total", "counter", "Handshake messages by type and direction.");
-	for (unsigned t = 1; t < 4; t++) {
-		put(b, "meshgate_handshakes_total{message=\"%s\",direction=\"rx\"} %lu\n", msg[t], dev->handshakes[t][0]);
-		put(b, "meshgate_handshakes_total{message=\"%s\",direction=\"tx\"} %lu\n", msg[t], dev->handshakes[t][1]);
-	}
-	family(b, "meshgate_handshake_dropped_total", "counter", "Handshake messages rejected or not sent.");
-	put(b, "meshgate_handshake_dropped_total %lu\n", dev->handshake_drops);
-	family(b, "meshgate_crypto_batch_size", "histogram", "Messages per AEAD batch call.");
-	for (unsigned i = 0; i < MG_BATCH_BUCKETS; i++) {
-		cum += SUM(batch_hist[i]);
-		put(b, "meshgate_crypto_batch_size_bucket{le=\"%u\"} %lu\n", 1u << i, cum);
-	}
-	put(b, "meshgate_crypto_batch_size_bucket{le=\"+Inf\"} %lu\n", cum);
-	put(b, "meshgate_crypto_batch_size_sum %lu\nmeshgate_crypto_batch_size_count %lu\n", SUM(batch_sum), cum);
-	family(b, "meshgate_build_info", "gauge", "Build information.");
-	put(b, "meshgate_build_info{version=\"%s\"} 1\n", MG_VERSION);
-}
-
+/* Runs on the control thread inside MHD_run(): rendering never waits for a worker. */
 static enum MHD_Result answer(void *cls, struct MHD_Connection *conn, const char *url, const char *method,
 			      const char *version, const char *upload, size_t *upload_len, void **req)
 {
 	struct metrics *m = cls;
-	struct buf b = { .cap = 16384 };
-	struct MHD_Response *resp;
-	enum MHD_Result ret;
-	unsigned code = MHD_HTTP_OK;
+	bool get = !strcmp(method, MHD_HTTP_METHOD_GET) || !strcmp(method, MHD_HTTP_METHOD_HEAD);
+	char *text;
+	size_t len;
 
 	(void)version, (void)upload, (void)upload_len, (void)req;
-	b.p = malloc(b.cap);
-	if (!b.p)
-		return MHD_NO;
-	if (strcmp(method, "GET") || strcmp(url, "/metrics")) {
-		put(&b, "not found: try GET /metrics\n");
-		code = MHD_HTTP_NOT_FOUND;
-	} else {
-		render_peers(&b, m->dev);
-		render_packets(&b, m->dev);
-		render_control(&b, m->dev);
+	if (!get || strcmp(url, "/metrics")) {
+		text = strdup("not found: try GET /metrics\n");
+		return text ? reply(conn, MHD_HTTP_NOT_FOUND, text, strlen(text)) : MHD_NO;
 	}
-	resp = MHD_create_response_from_buffer(b.len, b.p, MHD_RESPMEM_MUST_FREE);
-	MHD_add_response_header(resp, "Content-Type", "text/plain; version=0.0.4; charset=utf-8");
-	ret = MHD_queue_response(conn, code, resp);
-	MHD_destroy_response(resp);
-	return ret;
+	text = metrics_render(m->dev, scrape_flags(conn), &len);
+	if (!text)
+		return MHD_NO;   /* out of memory: MHD closes the connection, Prometheus records up=0 */
+	return reply(conn, MHD_HTTP_OK, text, len);
 }
 
 static void on_event(struct evsource *src, uint32_t events)
@@ -205,7 +478,7 @@ int metrics_init(struct metrics **out, struct mg_device *dev, const char *listen
 	m->dev = dev;
 	m->mhd = MHD_start_daemon(MHD_USE_EPOLL | (ss.ss_family == AF_INET6 ? MHD_USE_IPv6 : 0), 0, NULL, NULL,
 				  answer, m, MHD_OPTION_SOCK_ADDR, &ss, MHD_OPTION_CONNECTION_TIMEOUT, 10u,
-				  MHD_OPTION_END);
+				  MHD_OPTION_CONNECTION_LIMIT, 16u, MHD_OPTION_END);
 	ret = -EADDRINUSE;
 	if (!m->mhd)
 		goto err;
