@@ -99,6 +99,28 @@ transpose8(__m256i x0, __m256i x1, __m256i x2, __m256i x3, __m256i x4, __m256i x
 #undef ST
 }
 
+/* In-place 8x8 transpose of 32-bit words: x[i] word j <-> x[j] word i.
+ * Turns eight lanes' keys into state rows and state rows into lanes. */
+static inline __attribute__((always_inline)) void transpose8x8(__m256i x[8])
+{
+	__m256i t[8], u[8];
+
+	for (int i = 0; i < 8; i += 2) {
+		t[i] = _mm256_unpacklo_epi32(x[i], x[i + 1]);
+		t[i + 1] = _mm256_unpackhi_epi32(x[i], x[i + 1]);
+	}
+	for (int i = 0; i < 8; i += 4) {
+		u[i] = _mm256_unpacklo_epi64(t[i], t[i + 2]);
+		u[i + 1] = _mm256_unpackhi_epi64(t[i], t[i + 2]);
+		u[i + 2] = _mm256_unpacklo_epi64(t[i + 1], t[i + 3]);
+		u[i + 3] = _mm256_unpackhi_epi64(t[i + 1], t[i + 3]);
+	}
+	for (int i = 0; i < 4; i++) {
+		x[i] = _mm256_permute2x128_si256(u[i], u[i + 4], 0x20);
+		x[i + 4] = _mm256_permute2x128_si256(u[i], u[i + 4], 0x31);
+	}
+}
+
 #define ROW(i) _mm256_load_si256((const __m256i *)L->st[i])
 
 /* One keystream block for every lane, to out[] or xored from in[] into
@@ -136,6 +158,37 @@ lanes_block(struct lanes *L, uint8_t *const out[LANES], const uint8_t *const in[
 		   _mm256_add_epi32(x12, ROW(12)), _mm256_add_epi32(x13, ROW(13)),
 		   _mm256_add_epi32(x14, ROW(14)), _mm256_add_epi32(x15, ROW(15)), out, in, 1);
 	_mm256_store_si256((__m256i *)L->st[12], _mm256_add_epi32(ROW(12), _mm256_set1_epi32(1)));
+}
+
+/* Rows 4..15 of eight lanes at once from eight jobs: keys by transposing,
+ * so the rows are written with vector stores (scalar stores into a row that
+ * is then loaded whole would stall store forwarding). */
+static void lanes_load8(struct lanes *L, const struct chacha20_job *j)
+{
+	__m256i k[8];
+
+	for (int l = 0; l < LANES; l++)
+		k[l] = _mm256_loadu_si256((const __m256i *)j[l].key);
+	transpose8x8(k);
+	for (int i = 0; i < 8; i++)
+		_mm256_store_si256((__m256i *)L->st[4 + i], k[i]);
+	_mm256_store_si256((__m256i *)L->st[12],
+			   _mm256_setr_epi32((int)j[0].block, (int)j[1].block, (int)j[2].block,
+					     (int)j[3].block, (int)j[4].block, (int)j[5].block,
+					     (int)j[6].block, (int)j[7].block));
+	_mm256_store_si256((__m256i *)L->st[13], _mm256_setzero_si256());
+	for (int l = 0; l < LANES; l++) {
+		struct lane *ln = &L->lane[l];
+
+		L->st[14][l] = (uint32_t)j[l].counter;
+		L->st[15][l] = (uint32_t)(j[l].counter >> 32);
+		ln->src = j[l].src;
+		ln->dst = j[l].dst;
+		ln->otk = j[l].otk;
+		ln->left = j[l].len;
+		ln->busy = true;
+	}
+	memzero_explicit(k, sizeof(k));
 }
 
 static void lane_load(struct lanes *L, int l, const struct chacha20_job *j)
@@ -252,22 +305,45 @@ static unsigned next_job(const struct chacha20_job *jobs, unsigned n, unsigned n
 	return next;
 }
 
+/* The next eight jobs all have work (so lanes_load8() may take them). */
+static bool jobs_useful(const struct chacha20_job *j)
+{
+	for (int l = 0; l < LANES; l++)
+		if (!j[l].len && !j[l].otk)
+			return false;
+	return true;
+}
+
+/* Give every idle lane the next job with work; returns the busy lanes. */
+static unsigned lanes_refill(struct lanes *L, const struct chacha20_job *jobs, unsigned n,
+			     unsigned *next, unsigned busy)
+{
+	if (!busy && n - *next >= LANES && jobs_useful(jobs + *next)) {
+		lanes_load8(L, jobs + *next);
+		*next += LANES;
+		return LANES;
+	}
+	for (int l = 0; l < LANES && *next < n; l++) {
+		if (L->lane[l].busy)
+			continue;
+		*next = next_job(jobs, n, *next);
+		if (*next < n) {
+			lane_load(L, l, &jobs[(*next)++]);
+			busy++;
+		}
+	}
+	return busy;
+}
+
 void chacha20_avx2_jobs(const struct chacha20_job *jobs, unsigned n)
 {
 	struct lanes L;
 	unsigned next = 0, busy = 0;
+	uint32_t k;
 
 	memset(&L, 0, sizeof(L));
-	for (int l = 0; l < LANES; l++) {
-		next = next_job(jobs, n, next);
-		if (next < n) {
-			lane_load(&L, l, &jobs[next++]);
-			busy++;
-		}
-	}
-	while (busy) {
-		uint32_t k = lanes_full_blocks(&L);
-
+	while ((busy = lanes_refill(&L, jobs, n, &next, busy))) {
+		k = lanes_full_blocks(&L);
 		if (k) {
 			lanes_full(&L, k);
 		} else {
@@ -276,18 +352,13 @@ void chacha20_avx2_jobs(const struct chacha20_job *jobs, unsigned n)
 				if (L.lane[l].busy)
 					lane_consume(&L.lane[l], L.ks[l]);
 		}
-		/* refill the lanes whose job is done */
+		/* free the lanes whose job is done; lanes_refill() reuses them */
 		for (int l = 0; l < LANES; l++) {
 			struct lane *ln = &L.lane[l];
 
-			if (!ln->busy || ln->otk || ln->left)
-				continue;
-			ln->busy = false;
-			busy--;
-			next = next_job(jobs, n, next);
-			if (next < n) {
-				lane_load(&L, l, &jobs[next++]);
-				busy++;
+			if (ln->busy && !ln->otk && !ln->left) {
+				ln->busy = false;
+				busy--;
 			}
 		}
 	}
