@@ -164,6 +164,11 @@ static void burst_once(unsigned n, unsigned shape)
 
 static void bursts(void)
 {
+	struct aead_op none[1] = { { 0 } };
+
+	aead_seal_burst(none, 0);
+	CHECK(aead_open_burst(none, 0) == 0, "empty burst");
+
 	for (unsigned n = 1; n <= AEAD_BURST_MAX; n++)
 		for (unsigned shape = 0; shape < 5; shape++)
 			burst_once(n, shape);
