@@ -1,0 +1,216 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * test_netmap.c - table-driven MapResponse fixtures (fixtures/NN-*.json, shaped like the brief §3.4-3.5
+ * and Headscale's output). Each fixture is a sequence of steps; after each MapResponse the test
+ * compares: the events, the wanted peer table (key, allowed IPs, endpoint), the device update
+ * the sort-merge diff produces against the previous step, and optionally the effective packet
+ * filter, the self addresses and the DERP regions. Usage: test_netmap FIXTURE...
+ */
+#include <errno.h>
+#include <jansson.h>
+#include <sodium.h>
+#include "conf/addrfmt.h"
+#include "devconf.h"
+#include "hskey.h"
+#include "hswant.h"
+#include "t.h"
+
+static const char *cur;
+static int cur_step;
+
+#define FCHECK(cond) do { \
+		if (!(cond)) fprintf(stderr, "%s step %d:\n", cur, cur_step); \
+		CHECK(cond); \
+	} while (0)
+
+static bool prefixes_match(const json_t *want, const struct mg_ipprefix *got, size_t n)
+{
+	char buf[ADDRFMT_PREFIX_MAX];
+	size_t i;
+
+	if (json_array_size(want) != n)
+		return false;
+	for (i = 0; i < n; i++) {
+		addrfmt_format_prefix(buf, sizeof(buf), &got[i]);
+		if (strcmp(buf, json_string_value(json_array_get(want, i)))) {
+			fprintf(stderr, "  prefix %zu: got %s want %s\n", i, buf, json_string_value(json_array_get(want, i)));
+			return false;
+		}
+	}
+	return true;
+}
+
+static bool endpoint_match(const json_t *want, bool has, const struct mg_endpoint *e)
+{
+	char buf[ADDRFMT_ENDPOINT_MAX];
+
+	if (!want)
+		return !has;
+	if (!has)
+		return false;
+	addrfmt_format_endpoint(buf, sizeof(buf), e);
+	return !strcmp(buf, json_string_value(want));
+}
+
+static void check_want(const json_t *exp, const struct hs_want *w)
+{
+	size_t i;
+	json_t *p;
+	uint8_t key[32];
+
+	FCHECK(json_array_size(exp) == w->n);
+	json_array_foreach(exp, i, p) {
+		if (i >= w->n)
+			break;
+		FCHECK(!hskey_parse(key, "nodekey:", json_string_value(json_object_get(p, "key"))));
+		FCHECK(!memcmp(key, w->peers[i].key, 32));
+		FCHECK(prefixes_match(json_object_get(p, "allowed"), w->peers[i].allowed, w->peers[i].n_allowed));
+		FCHECK(endpoint_match(json_object_get(p, "endpoint"), w->peers[i].has_endpoint, &w->peers[i].endpoint));
+	}
+}
+
+static void check_update(const json_t *exp, const struct mg_device_update *u)
+{
+	size_t i;
+	json_t *p;
+	uint8_t key[32];
+
+	FCHECK(!u->replace_peers && !u->has_private_key && u->listen_port == -1 && u->fwmark == -1);
+	FCHECK(json_array_size(exp) == u->n_peers);
+	json_array_foreach(exp, i, p) {
+		const struct mg_peer_conf *pc = &u->peers[i];
+
+		if (i >= u->n_peers)
+			break;
+		FCHECK(!hskey_parse(key, "nodekey:", json_string_value(json_object_get(p, "key"))));
+		FCHECK(!memcmp(key, pc->public_key, 32));
+		FCHECK(pc->remove == json_is_true(json_object_get(p, "remove")));
+		FCHECK(!pc->has_preshared_key && pc->persistent_keepalive == -1 && !pc->update_only);
+		if (pc->remove)
+			continue;
+		FCHECK(pc->replace_allowed_ips);
+		FCHECK(prefixes_match(json_object_get(p, "allowed"), pc->allowed_ips, pc->n_allowed_ips));
+		FCHECK(endpoint_match(json_object_get(p, "endpoint"), pc->has_endpoint, &pc->endpoint));
+	}
+}
+
+static void check_events(const json_t *exp, const struct hs_map_events *ev)
+{
+	if (!exp)
+		return;
+	FCHECK(ev->keepalive == json_is_true(json_object_get(exp, "keepalive")));
+	FCHECK(ev->peers_changed == json_is_true(json_object_get(exp, "peers_changed")));
+	FCHECK(ev->self_changed == json_is_true(json_object_get(exp, "self_changed")));
+	FCHECK(ev->filter_changed == json_is_true(json_object_get(exp, "filter_changed")));
+	FCHECK(ev->derp_changed == json_is_true(json_object_get(exp, "derp_changed")));
+	FCHECK(ev->ping == !!json_object_get(exp, "ping"));
+	if (ev->ping)
+		FCHECK(!strcmp(ev->ping_url, json_string_value(json_object_get(exp, "ping"))));
+}
+
+static void check_extras(const json_t *step, const struct hs_netmap *nm)
+{
+	json_t *v;
+
+	if ((v = json_object_get(step, "filter"))) {
+		json_t *f = hs_netmap_filter(nm);
+
+		FCHECK(json_equal(f, v));
+		if (!json_equal(f, v)) {
+			char *s = json_dumps(f, JSON_COMPACT);
+
+			fprintf(stderr, "  filter: %s\n", s);
+			free(s);
+		}
+		json_decref(f);
+	}
+	if ((v = json_object_get(step, "self_addresses")))
+		FCHECK(nm->has_self && prefixes_match(v, nm->self.addresses, nm->self.n_addresses));
+	if ((v = json_object_get(step, "derp_regions"))) {
+		size_t i;
+		json_t *r;
+
+		FCHECK(json_object_size(nm->derp_regions) == json_array_size(v));
+		json_array_foreach(v, i, r)
+			FCHECK(json_object_get(nm->derp_regions, json_string_value(r)) != NULL);
+	}
+	if ((v = json_object_get(step, "peer_derp"))) {
+		const char *k;
+		json_t *d;
+
+		json_object_foreach(v, k, d) {
+			const struct hs_node *n = hs_netmap_peer(nm, strtoll(k, NULL, 10));
+
+			FCHECK(n && n->home_derp == json_integer_value(d));
+		}
+	}
+}
+
+static void run_fixture(const char *path)
+{
+	json_error_t jerr;
+	json_t *fx = json_load_file(path, 0, &jerr), *steps, *step, *o;
+	struct hs_route_opts opts = { 0 };
+	struct hs_netmap nm;
+	struct hs_want prev = { 0 };
+	int64_t now = 0;
+	size_t i;
+
+	cur = path;
+	cur_step = -1;
+	FCHECK(fx != NULL);
+	if (!fx) {
+		fprintf(stderr, "%s:%d: %s\n", path, jerr.line, jerr.text);
+		return;
+	}
+	o = json_object_get(fx, "opts");
+	opts.accept_routes = json_is_true(json_object_get(o, "accept_routes"));
+	if (json_object_get(o, "exit_node")) {
+		opts.has_exit_node = true;
+		FCHECK(!hskey_parse(opts.exit_node, "nodekey:", json_string_value(json_object_get(o, "exit_node"))));
+	}
+	FCHECK(!hs_time_parse(json_string_value(json_object_get(fx, "now")), &now));
+	hs_netmap_init(&nm);
+	steps = json_object_get(fx, "steps");
+	json_array_foreach(steps, i, step) {
+		struct hs_map_events ev;
+		struct hs_want next;
+		struct mg_device_update u;
+		char err[256] = "", *text = json_dumps(json_object_get(step, "map"), JSON_COMPACT);
+		int ret;
+
+		cur_step = (int)i;
+		ret = hs_netmap_apply(&nm, text, strlen(text), now, &ev, err, sizeof(err));
+		free(text);
+		if (json_object_get(step, "error")) {
+			FCHECK(ret < 0 && strstr(err, json_string_value(json_object_get(step, "error"))));
+			continue;
+		}
+		FCHECK(ret == 0);
+		if (ret)
+			fprintf(stderr, "  %s\n", err);
+		check_events(json_object_get(step, "events"), &ev);
+		FCHECK(!hs_want_build(&next, &nm, &opts, now));
+		check_want(json_object_get(step, "want"), &next);
+		FCHECK(!hs_want_diff(&prev, &next, &u));
+		check_update(json_object_get(step, "update"), &u);
+		check_extras(step, &nm);
+		devconf_update_free(&u);
+		hs_want_free(&prev);
+		prev = next;
+	}
+	hs_want_free(&prev);
+	hs_netmap_free(&nm);
+	json_decref(fx);
+}
+
+int main(int argc, char **argv)
+{
+	int i;
+
+	if (sodium_init() < 0 || argc < 2)
+		return 1;
+	for (i = 1; i < argc; i++)
+		run_fixture(argv[i]);
+	return t_done("test_netmap");
+}
