@@ -30,6 +30,7 @@ struct lanes_engine {
 	void (*poly)(const struct poly1305_job *jobs, unsigned n);
 	unsigned lanes;        /* ChaCha20 lanes */
 	unsigned poly_min;     /* fewer messages than this: scalar Poly1305 */
+	unsigned burst_min;    /* fewer messages than this: one at a time */
 };
 
 /* Chosen by the backends' setup() at init time; read-only afterwards. */
@@ -77,6 +78,16 @@ static void jobs_message(struct job_list *jl, const struct aead_op *op, uint8_t 
 	}
 }
 
+/* One job per message that computes its one-time key and nothing else. */
+static void jobs_keys(struct job_list *jl, const struct aead_op *ops, unsigned n,
+		      uint8_t (*otk)[32])
+{
+	for (unsigned i = 0; i < n; i++)
+		jl->j[i] = (struct chacha20_job){ .key = ops[i].key, .counter = ops[i].counter,
+						  .otk = otk[i] };
+	jl->n = n;
+}
+
 static uint32_t chunk_for(const struct aead_op *ops, unsigned n)
 {
 	uint64_t blocks = 0;
@@ -114,13 +125,23 @@ static __attribute__((noinline)) void stack_scrub(void)
 	__asm__ volatile("" : : "r"(area) : "memory");
 }
 
+/*
+ * Bursts of one or two messages leave most lanes empty, and the fixed cost
+ * of a lane pass (state setup, wiping) is then dearer than libsodium's
+ * one-message code with its own in-message SIMD. Light load takes that.
+ */
 static void lanes_seal(struct aead_op *ops, unsigned n)
 {
 	uint8_t otk[AEAD_BURST_MAX][32];
 	struct poly1305_job pj[AEAD_BURST_MAX];
 	struct job_list jl;
-	uint32_t chunk = chunk_for(ops, n);
+	uint32_t chunk;
 
+	if (n < engine.burst_min) {
+		aead_sodium_backend.seal(ops, n);
+		return;
+	}
+	chunk = chunk_for(ops, n);
 	jl.n = 0;
 	for (unsigned i = 0; i < n; i++)
 		jobs_message(&jl, &ops[i], otk[i], chunk);
@@ -137,17 +158,16 @@ static uint64_t lanes_open(struct aead_op *ops, unsigned n)
 {
 	uint8_t otk[AEAD_BURST_MAX][32], tag[AEAD_BURST_MAX][AEAD_TAG_LEN];
 	struct poly1305_job pj[AEAD_BURST_MAX];
-	struct chacha20_job kj[AEAD_BURST_MAX];
 	struct job_list jl;
-	uint32_t chunk = chunk_for(ops, n);
+	uint32_t chunk;
 	uint64_t ok = 0;
 
-	if (!n)
-		return 0;
-	for (unsigned i = 0; i < n; i++)
-		kj[i] = (struct chacha20_job){ .key = ops[i].key, .counter = ops[i].counter,
-					       .otk = otk[i] };
-	engine.chacha(kj, n);
+	if (n < engine.burst_min)
+		return aead_sodium_backend.open(ops, n);
+	chunk = chunk_for(ops, n);
+	/* one-time keys only: nothing is decrypted before its tag is checked */
+	jobs_keys(&jl, ops, n, otk);
+	engine.chacha(jl.j, jl.n);
 	for (unsigned i = 0; i < n; i++)
 		pj[i] = (struct poly1305_job){ .otk = otk[i], .ct = ops[i].src,
 					       .len = ops[i].len, .tag = tag[i] };
@@ -168,10 +188,10 @@ static uint64_t lanes_open(struct aead_op *ops, unsigned n)
 
 static int avx2_setup(unsigned features)
 {
-	(void)features;
 	engine = (struct lanes_engine){ .chacha = chacha20_avx2_jobs,
-					.poly = poly1305_avx2_jobs, .lanes = 8, .poly_min = 3 };
-	return 0;
+					.poly = poly1305_avx2_jobs, .lanes = 8, .poly_min = 3,
+					.burst_min = 3 };
+	return aead_sodium_backend.setup(features);
 }
 
 const struct aead_backend aead_avx2_backend = {
