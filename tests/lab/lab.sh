@@ -84,9 +84,9 @@ lab_sysctl() { ip netns exec "$1" sysctl -qw "$2" >/dev/null; }
 
 lab_keys() {
 	mkdir -p "$MG_LAB_DIR" && chmod 700 "$MG_LAB_DIR" || return 1
-	umask 077
+	(umask 077
 	wg genkey >"$MG_LAB_DIR/rtr.key" && wg pubkey <"$MG_LAB_DIR/rtr.key" >"$MG_LAB_DIR/rtr.pub" &&
-	wg genkey >"$MG_LAB_DIR/lap.key" && wg pubkey <"$MG_LAB_DIR/lap.key" >"$MG_LAB_DIR/lap.pub"
+	wg genkey >"$MG_LAB_DIR/lap.key" && wg pubkey <"$MG_LAB_DIR/lap.key" >"$MG_LAB_DIR/lap.pub")
 }
 lab_rtr_pub() { cat "$MG_LAB_DIR/rtr.pub"; }
 lab_lap_pub() { cat "$MG_LAB_DIR/lap.pub"; }
