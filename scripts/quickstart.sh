@@ -54,9 +54,10 @@ lab_iperf3_server || bad "iperf3 server on the home host"
 lap iperf3 -c $HOST4 -t 3 | grep -E 'sender|receiver' || bad "iperf3"
 lab_stop_iperf3_server
 
-step "8. a few of meshgate's metrics (http://$METRICS_ADDR/metrics in mg-rtr)"
+step "8. meshgate's non-zero packet, drop and handshake counters (http://$METRICS_ADDR/metrics in mg-rtr)"
 metrics=$(rtr curl -sf --max-time 3 "http://$METRICS_ADDR/metrics" |
-	grep -E '^(meshgate_(inbound|outbound)_packets_total|meshgate_handshakes_total|meshgate_inbound_dropped_packets_total|tailscale_)')
+	grep -E '^(meshgate_(inbound|outbound)_packets_total|meshgate_handshakes_total|meshgate_inbound_dropped_packets_total|tailscale_up)' |
+	awk '$2 != 0')
 [ -n "$metrics" ] && sed 's/^/   /' <<<"$metrics" || bad "no meshgate_ metrics at $METRICS_ADDR"
 
 step "9. tear down"

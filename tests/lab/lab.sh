@@ -356,14 +356,20 @@ lab_stop_wggo_router() {
 	return 0
 }
 
-# lab_metric NAME [LABEL_MATCH]: the sum of every series of NAME whose label
-# set contains LABEL_MATCH (e.g. 'reason="replay"'); 0 when absent.
+# lab_metric NAME [LABEL...]: the sum of every series of NAME whose label set
+# contains each LABEL (e.g. 'reason="replay"'), in any order; 0 when absent.
 lab_metric() {
+	local name=$1; shift
 	rtr curl -sf --max-time 3 "http://$METRICS_ADDR/metrics" |
-		awk -v name="$1" -v want="$2" '
+		awk -v name="$name" -v want="$*" '
+		BEGIN { n = split(want, w, " ") }
 		/^#/ { next }
-		{ series = $1; split(series, p, "{") }
-		p[1] == name && (want == "" || index(series, want) > 0) { sum += $2 }
+		{
+			split($1, p, "{")
+			if (p[1] != name) next
+			for (i = 1; i <= n; i++) if (index($1, w[i]) == 0) next
+			sum += $2
+		}
 		END { printf "%d\n", sum }'
 }
 

@@ -29,6 +29,12 @@ expect_eq "laptop-initiated: first initiation on the wire" "$got" \
 	"$LAP_WAN4.$LAP_PORT > $GW_WAN4.$WG_PORT"
 check "laptop-initiated: ping laptop -> host" ping_ok lap $HOST4
 check "laptop-initiated: router shows the handshake" test "$(wg_field $RIF latest-handshakes)" -gt 0
+if meshgate_only; then
+	n=$(lab_metric meshgate_handshakes_total 'message="initiation"' 'direction="rx"')
+	check "laptop-initiated: meshgate counted the laptop's initiation ($n)" test "$n" -ge 1
+	n=$(lab_metric meshgate_handshakes_total 'message="initiation"' 'direction="tx"')
+	expect_eq "laptop-initiated: meshgate sent no initiation" "$n" 0
+fi
 t_router_stop
 
 # Router first: the router knows the laptop's endpoint, the laptop forgets
@@ -43,7 +49,9 @@ check "router-initiated: laptop shows the handshake" test "$(wg_field $LAP_IF la
 expect_eq "router-initiated: laptop sees the router behind the gateway" \
 	"$(wg_field $LAP_IF endpoints)" "$GW_WAN4:$WG_PORT"
 if meshgate_only; then
-	n=$(lab_metric meshgate_handshakes_total 'direction="tx"')
-	check "router-initiated: meshgate_handshakes_total{direction=\"tx\"} counted ($n)" test "$n" -ge 1
+	n=$(lab_metric meshgate_handshakes_total 'message="initiation"' 'direction="tx"')
+	check "router-initiated: meshgate counted its initiation ($n)" test "$n" -ge 1
+	n=$(lab_metric meshgate_handshakes_total 'message="response"' 'direction="rx"')
+	check "router-initiated: meshgate counted the laptop's response ($n)" test "$n" -ge 1
 fi
 t_end
