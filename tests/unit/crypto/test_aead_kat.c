@@ -112,6 +112,12 @@ int main(void)
 	if (sodium_init() < 0)
 		return 1;
 	CHECK(aead_init("nonsense") == -EINVAL, "unknown backend name accepted");
+	/* the feature mask really limits what a backend may use */
+	CHECK(aead_init_features("avx2", 0) == -ENOTSUP, "avx2 without AVX2");
+	CHECK(aead_init("avx2") == ((aead_cpu_features() & AEAD_CPU_AVX2) ? 0 : -ENOTSUP),
+	      "avx2 availability does not follow CPUID");
+	CHECK(aead_init_features("auto", 0) == 0 && strcmp(aead_backend_name(), "avx2"),
+	      "auto without features picked %s", aead_backend_name());
 	CHECK(aead_init("auto") == 0, "auto init");
 	printf("# auto picks %s\n", aead_backend_name());
 	CHECK(for_each_backend(run) >= 2, "too few backends ran");
