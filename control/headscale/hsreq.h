@@ -1,0 +1,47 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * hsreq.h - the JSON bodies of the control protocol: the /key answer (brief §1.1),
+ * RegisterRequest/RegisterResponse (§2), MapRequest with Hostinfo (§3.1-3.2).
+ * The capability version lives here, in one place.
+ */
+#ifndef MG_HSREQ_H
+#define MG_HSREQ_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "devconf.h"
+
+/*
+ * Sent as the Noise protocol version, the prologue suffix, /key?v=, RegisterRequest.Version and
+ * MapRequest.Version. >= 113 (Headscale 0.29 minimum), <= 138 as the brief recommends; we claim
+ * the >= 112 semantics (AllowedIPs null = Addresses) and PeersChangedPatch / PacketFilters.
+ */
+#define HS_CAPVER 133
+
+struct hs_hostinfo {
+	char hostname[64];
+	const struct mg_ipprefix *routes;      /* AdvertiseRoutes (borrowed) */
+	size_t n_routes;
+	bool exit_node;                        /* adds 0.0.0.0/0 and ::/0 */
+	int preferred_derp;                    /* 0 = unknown: NetInfo left out */
+};
+
+struct hs_register_result {
+	bool machine_authorized, node_key_expired;
+	char error[256];                       /* Headscale refusals come as 200 + Error */
+	char auth_url[256];
+	char user[128];
+};
+
+/* Server Noise key from the /key JSON; -EINVAL with @err for junk or a zero publicKey. */
+int hs_req_parse_key(const char *body, size_t len, uint8_t key[32], char *err, size_t errlen);
+/* RegisterRequest; malloc'd NUL-terminated JSON or NULL. @old_node_pub may be NULL. */
+char *hs_req_register(const uint8_t node_pub[32], const uint8_t *old_node_pub, const char *auth_key,
+		      const struct hs_hostinfo *hi);
+int hs_req_parse_register(const char *body, size_t len, struct hs_register_result *r);
+/* MapRequest: @stream = long poll; otherwise a lite update (OmitPeers). malloc'd or NULL. */
+char *hs_req_map(const uint8_t node_pub[32], const uint8_t disco_pub[32], bool stream, const struct hs_hostinfo *hi,
+		 const struct mg_endpoint *endpoints, size_t n_endpoints);
+
+#endif
