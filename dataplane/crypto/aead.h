@@ -38,7 +38,7 @@ void aead_seal_burst(struct aead_op *ops, unsigned n);
 
 /* Bit i set = message i authentic (and decrypted into dst). On failure the
  * content of dst is unspecified, but it never holds plaintext of the failed
- * message (backends verify before they decrypt). */
+ * message (backends verify before they decrypt, or wipe dst afterwards). */
 uint64_t aead_open_burst(struct aead_op *ops, unsigned n);
 
 /*

@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * aead_lanes.c - the cross-packet backends (avx2, avx512): ChaCha20 and
- * Poly1305 each run one message per SIMD lane (chacha20_lanes.h,
- * poly1305_lanes.h); this file cuts a burst into lane jobs.
+ * aead_lanes.c - the cross-packet backend (avx2; an avx512 engine would
+ * plug in as another struct lanes_engine): ChaCha20 and Poly1305 each run
+ * one message per SIMD lane (chacha20_lanes.h, poly1305_lanes.h); this
+ * file cuts a burst into lane jobs. Bursts of one or two messages go to
+ * libsodium instead (see lanes_seal()).
  *
  * seal: ChaCha20 jobs write ciphertext and one-time keys, then Poly1305
  *       jobs write the tags.
