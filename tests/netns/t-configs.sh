@@ -1,0 +1,105 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-only
+# The shipped configs/ are accepted by the tools that will read them, and the
+# Grafana dashboard only queries metrics a live meshgate exports.
+#
+#   configs/meshgate.conf           -> meshgate check
+#   configs/systemd/meshgate.service -> systemd-analyze verify
+#   configs/nixos/meshgate.nix      -> nix-instantiate --parse (Debian nix-bin)
+#   configs/prometheus/*.yml        -> promtool check config / rules
+#   configs/grafana/*.json          -> jq, then check-dashboard.sh against
+#        mg-rtr: meshgate --/metrics and /metrics?peers=1--> scrape files
+#
+# Tools missing from the machine are a SKIP line each (scripts/deps.sh installs
+# them); the live dashboard check needs the lab and runs only for meshgate.
+. "$(dirname "$0")/lib.sh"
+CONFIGS="$LAB_ROOT/configs"
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+
+have() { command -v "$1" >/dev/null || { skip "machine lacks $1 (see scripts/deps.sh)"; return 1; }; }
+
+# ---- example config: meshgate check, with a real key in place of the key file ----------------------
+if [ -x "$MESHGATE" ]; then
+	(umask 077; wg genkey >"$work/private.key")
+	sed "s|^PrivateKeyFile = .*|PrivateKeyFile = $work/private.key|" "$CONFIGS/meshgate.conf" >"$work/meshgate.conf"
+	quiet() { "$@" >/dev/null 2>&1; }
+	check "meshgate check accepts configs/meshgate.conf" "$MESHGATE" check -c "$work/meshgate.conf"
+	sed 's/^Queues = 2/Queues = two/' "$work/meshgate.conf" >"$work/bad.conf"
+	check_fails "meshgate check rejects a broken copy of it" quiet "$MESHGATE" check -c "$work/bad.conf"
+else
+	fail "no meshgate binary at $MESHGATE (run: meson setup build && ninja -C build)"
+fi
+
+# ---- systemd unit --------------------------------------------------------------------------------
+if have systemd-analyze; then
+	# verify wants the ExecStart binaries to exist: point them at the built one.
+	sed "s|/usr/bin/meshgate|$MESHGATE|g" "$CONFIGS/systemd/meshgate.service" >"$work/meshgate.service"
+	check "systemd-analyze verify meshgate.service" sh -c "systemd-analyze verify '$work/meshgate.service' 2>&1 | tee '$work/verify.log' | grep -q . && exit 1 || exit 0"
+	[ -s "$work/verify.log" ] && cat "$work/verify.log"
+	unit() { grep -qx "$1" "$CONFIGS/systemd/meshgate.service"; }
+	check "unit: Type=notify" unit "Type=notify"
+	check "unit: Restart=always" unit "Restart=always"
+	check "unit: watchdog" unit "WatchdogSec=10s"
+	check "unit: only the AF_XDP capabilities" unit "CapabilityBoundingSet=CAP_NET_ADMIN CAP_NET_RAW CAP_BPF CAP_IPC_LOCK"
+	check "unit: LimitMEMLOCK" unit "LimitMEMLOCK=infinity"
+	check "unit: address families include AF_XDP and AF_NETLINK" unit \
+		"RestrictAddressFamilies=AF_UNIX AF_NETLINK AF_INET AF_INET6 AF_XDP"
+	sed 's/^Type=notify/Type=notifyy/' "$work/meshgate.service" >"$work/broken.service"
+	check "systemd-analyze verify rejects a broken copy" sh -c "systemd-analyze verify '$work/broken.service' 2>&1 | grep -q ."
+fi
+
+# ---- NixOS module --------------------------------------------------------------------------------
+if have nix-instantiate; then
+	nixparse() { NIX_CONFIG="build-users-group =" nix-instantiate --parse "$1" >/dev/null 2>"$work/nix.err"; }
+	check "nix-instantiate --parse configs/nixos/meshgate.nix" nixparse "$CONFIGS/nixos/meshgate.nix"
+	[ -s "$work/nix.err" ] && grep -v "build-users-group" "$work/nix.err"
+	sed '$d' "$CONFIGS/nixos/meshgate.nix" >"$work/broken.nix"   # unbalanced braces
+	check_fails "nix-instantiate rejects a broken copy" nixparse "$work/broken.nix"
+	for o in enable package loginServer authKeyFile advertiseRoutes exitNode acceptRoutes interface queues \
+		listenAddress openFirewall extraSettings; do
+		check "module option $o" grep -qE "^ *$o = mk(Option|EnableOption)" "$CONFIGS/nixos/meshgate.nix"
+	done
+	check "module sets IP forwarding" grep -q 'net.ipv4.conf.all.forwarding' "$CONFIGS/nixos/meshgate.nix"
+fi
+
+# ---- Prometheus example and rules ------------------------------------------------------------------
+if have promtool; then
+	quiet() { "$@" >/dev/null 2>&1; }
+	check "promtool check config configs/prometheus/prometheus.yml" quiet promtool check config "$CONFIGS/prometheus/prometheus.yml"
+	check "promtool check rules configs/prometheus/meshgate-rules.yml" quiet promtool check rules "$CONFIGS/prometheus/meshgate-rules.yml"
+	for a in MeshgateDown MeshgatePeersRelayOnly MeshgateDropsRising MeshgateNoMapUpdate; do
+		check "alert $a exists" grep -q "alert: $a\$" "$CONFIGS/prometheus/meshgate-rules.yml"
+	done
+fi
+
+# ---- Grafana dashboard ---------------------------------------------------------------------------
+dash="$CONFIGS/grafana/meshgate-dashboard.json"
+have jq || { t_end; }
+jqq() { jq -e "$@" >/dev/null; }
+check "dashboard JSON parses" jqq . "$dash"
+check "dashboard has a Prometheus datasource variable" jqq \
+	'.templating.list | any(.type == "datasource" and .query == "prometheus")' "$dash"
+for r in "Overview" "Traffic by path" "Drops by reason" "Crypto & handshakes" "AF_XDP saturation" "Control plane"; do
+	check "dashboard row '$r'" jqq --arg r "$r" '.panels | any(.type == "row" and .title == $r)' "$dash"
+done
+check "every panel query uses the datasource variable" jqq \
+	'[.. | objects | select(has("expr")) | .datasource.uid] | all(. == "${datasource}")' "$dash"
+
+# The live part: what a running meshgate exports.
+if ! meshgate_only; then skip "live dashboard check (wireguard-go has no /metrics)"; t_end; fi
+t_require_machine
+trap 'rm -rf "$work"; t_cleanup; exit $?' EXIT
+lab_up || { fail "lab setup"; exit 1; }
+t_start_router_or_die
+check "laptop -> host ping" ping_ok lap $HOST4
+rtr curl -sf --max-time 3 "http://$METRICS_ADDR/metrics" >"$work/scrape.txt"
+rtr curl -sf --max-time 3 "http://$METRICS_ADDR/metrics?peers=1" >"$work/scrape-peers.txt"
+check "dashboard queries only exported metrics (live scrape)" \
+	"$CONFIGS/grafana/check-dashboard.sh" "$dash" "$work/scrape.txt" "$work/scrape-peers.txt"
+# The checker itself must catch a name meshgate does not export.
+jq '(.panels[] | select(.type == "timeseries") | .targets[0].expr) |= "rate(meshgate_no_such_metric_total[5m])"' \
+	"$dash" >"$work/bad.json"
+check_fails "the checker catches a query of an unexported metric" \
+	sh -c "'$CONFIGS/grafana/check-dashboard.sh' '$work/bad.json' '$work/scrape.txt' >/dev/null"
+t_end
