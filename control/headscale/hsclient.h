@@ -1,0 +1,89 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * hsclient.h - the control-protocol client as a state machine on the control thread's epoll:
+ *   backoff -> GET /key -> /ts2021 (Noise, HTTP/2) -> /machine/register -> /machine/map stream
+ * with a 120 s watchdog, reconnect with exponential backoff, PingRequest answered with HEAD.
+ * It owns one timerfd. It knows nothing of the device: the netmap goes to ops->netmap.
+ */
+#ifndef MG_HSCLIENT_H
+#define MG_HSCLIENT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "hsconn.h"
+#include "hsfetch.h"
+#include "hsframe.h"
+#include "hsnetmap.h"
+#include "hsreq.h"
+
+#define HS_WATCHDOG_S 120           /* no map message for this long -> reconnect (direct.go) */
+#define HS_CONNECT_TIMEOUT_S 15     /* dial + TLS + upgrade + Noise (tailscaled: 10 s default) */
+#define HS_BACKOFF_MIN_MS 1000
+#define HS_BACKOFF_MAX_MS 60000
+
+struct hs_client_cfg {
+	char login_server[512];
+	char auth_key[512];
+	uint8_t machine_priv[32];
+	uint8_t node_priv[32];
+	uint8_t disco_pub[32];
+	struct hs_hostinfo hostinfo;      /* routes borrowed for the client's lifetime */
+	const char *ca_file;              /* NULL = system trust store */
+};
+
+struct hs_client_ops {
+	/* A MapResponse was applied (not called for keep-alives). */
+	void (*netmap)(void *arg, const struct hs_netmap *nm, const struct hs_map_events *ev);
+	/* Connected (map stream live) or not; @error is the reason when not (NULL when fine). */
+	void (*status)(void *arg, bool connected, const char *error);
+	/*
+	 * Registration said NodeKeyExpired: make a new node key, persist it and install it as the
+	 * device's private key; return 0 and the new key in @new_priv. NULL = not supported.
+	 */
+	int (*rotate_node_key)(void *arg, uint8_t new_priv[32]);
+};
+
+enum hs_client_state {
+	HS_C_BACKOFF, HS_C_KEY, HS_C_CONNECT, HS_C_REGISTER, HS_C_MAP, HS_C_CLOSING, HS_C_STOPPED,
+};
+
+struct hs_client {
+	enum hs_client_state state;
+	struct hs_client_cfg cfg;
+	const struct hs_client_ops *ops;
+	void *arg;
+	int epfd, tfd;
+	struct evsource timer_src;
+	SSL_CTX *tls;
+	bool url_tls;
+	char host[256], url_path[512];
+	uint16_t port;
+	uint8_t server_pub[32];
+	bool have_server_pub;
+	uint8_t old_node_priv[32];
+	bool rotating;
+	struct hs_fetch key_fetch, ping_fetch;
+	bool key_fetch_live, ping_fetch_live;
+	struct hs_conn conn;
+	bool conn_live;
+	int32_t reg_stream, map_stream;
+	int reg_status, map_status;
+	char *reg_body;
+	size_t reg_len;
+	struct hs_mapframe frame;
+	struct hs_netmap nm;
+	char last_ping_url[512];
+	uint64_t backoff_ms;
+	uint64_t last_msg_ns;            /* CLOCK_MONOTONIC of the last map message */
+	uint64_t maps, errors;
+	char last_error[256];
+	bool connected;
+};
+
+/* Starts the client (first attempt at once). 0 or -errno (@c untouched then). */
+int hs_client_start(struct hs_client *c, const struct hs_client_cfg *cfg, int epfd,
+		    const struct hs_client_ops *ops, void *arg);
+void hs_client_stop(struct hs_client *c);
+
+#endif
