@@ -20,7 +20,17 @@ T_ROUTER_UP=0
 if [ "$MG_ROUTER" = wggo ]; then RIF=$WGGO_RTR_IF; else RIF=$MG_IF; fi
 
 pass() { echo "PASS: $T_NAME: $*"; }
-fail() { echo "FAIL: $T_NAME: $*"; T_FAILS=$((T_FAILS + 1)); }
+fail() { echo "FAIL: $T_NAME: $*"; T_FAILS=$((T_FAILS + 1)); t_diagnose; }
+
+# t_diagnose: on the first failure, what meshgate saw: its non-zero drop and
+# handshake counters and the end of its log, as "#" lines.
+t_diagnose() {
+	[ -z "${T_DIAGNOSED:-}" ] && [ $T_ROUTER_UP = 1 ] && meshgate_only || return 0
+	T_DIAGNOSED=1
+	rtr curl -sf --max-time 3 "http://$METRICS_ADDR/metrics" |
+		awk '/^meshgate_(inbound_dropped_packets|handshakes)_total/ && $2 != 0 { print "# " $0 }'
+	tail -n 5 "$MG_LAB_DIR/meshgate.log" | sed 's/^/# log: /'
+}
 skip() { echo "SKIP: $T_NAME: $*"; }
 
 # check DESCRIPTION CMD...: PASS if CMD succeeds, FAIL otherwise.

@@ -19,6 +19,7 @@ first_initiation_src() {
 	wait_for 5 grep -q 'listening on' "$cap.err"
 	"$@" || echo "# traffic command failed: $*" >&2
 	wait $tpid
+	[ -s "$cap" ] || { echo "no initiation within 20 s"; return; }
 	awk '{ print $3, $4, $5 }' "$cap" | tr -d ':'
 }
 
