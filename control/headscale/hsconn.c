@@ -367,10 +367,11 @@ static void on_readable(struct hs_conn *c)
 		n = hs_tcp_read(&c->tcp, c->in + c->in_len, c->in_cap - c->in_len);
 		if (n == -EAGAIN)
 			break;
+		/* Headscale >= 0.25 completes the handshake, then closes if our capver is too old. */
+		if (n <= 0 && c->state == HS_CONN_RECORDS && c->early.state == HS_EARLY_HEADER && !c->early.hdr_len)
+			return die(c, "closed right after the Noise handshake (capability version refused?)%s", NULL);
 		if (n == 0)
-			return die(c, c->state == HS_CONN_RECORDS && !c->early.state ?
-				   "closed right after the handshake (capability version refused?)%s" :
-				   "connection closed by the server%s", NULL);
+			return die(c, "connection closed by the server%s", NULL);
 		if (n < 0)
 			return die(c, "%s", c->tcp.errtext);
 		c->in_len += (size_t)n;

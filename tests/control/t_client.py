@@ -1,0 +1,186 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: GPL-2.0-only
+"""meshgate's Headscale client (through hsprobe) against the independent test control server.
+
+    hsprobe (C: hsclient, ts2021, nghttp2) --TCP 127.0.0.1--> testcontrol.py (Python: h2, cryptography)
+
+Checks: registration with Hostinfo/RoutableIPs and capver; refusals (invalid, expired, used,
+revoked key) reported with Headscale's text; full map, PeersRemoved, PeersChanged; PingRequest
+answered with HEAD; server dropping every connection mid-stream -> reconnect and a full map
+that changes nothing; a restart with a used single-use key (not re-validated for a known node);
+capver below the server minimum -> closed after the handshake, reported.
+Usage: t_client.py PATH/TO/hsprobe   (exit 0 = pass)
+"""
+import json
+import os
+import queue
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.request
+
+try:
+    import h2  # noqa: F401  (the server needs python3-h2 and python3-cryptography)
+    import cryptography  # noqa: F401
+except ImportError as e:
+    print("SKIP: %s (apt-get install python3-h2 python3-cryptography)" % e)
+    sys.exit(77)
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+PROBE = sys.argv[1] if len(sys.argv) > 1 else "build/tests/unit/headscale/hsprobe"
+failures = 0
+
+
+def check(cond, what):
+    global failures
+    print(("ok   " if cond else "FAIL ") + what, flush=True)
+    if not cond:
+        failures += 1
+
+
+class Server:
+    def __init__(self, *args):
+        self.p = subprocess.Popen([sys.executable, os.path.join(HERE, "testcontrol.py"), "--listen", "127.0.0.1:0"]
+                                  + list(args), stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+        line = self.p.stdout.readline()
+        assert line.startswith("READY"), line
+        self.port = int(line.split()[1])
+        self.url = "http://127.0.0.1:%d" % self.port
+
+    def hook(self, path, obj=None):
+        data = None if obj is None else json.dumps(obj).encode()
+        req = urllib.request.Request(self.url + path, data=data, method="GET" if obj is None else "POST")
+        with urllib.request.urlopen(req, timeout=5) as r:
+            return json.loads(r.read() or b"{}")
+
+    def stop(self):
+        self.p.terminate()
+        self.p.wait()
+
+
+class Probe:
+    def __init__(self, url, state_dir, key, seconds=30, routes=()):
+        self.p = subprocess.Popen([PROBE, url, state_dir, key, str(seconds)] + list(routes),
+                                  stdout=subprocess.PIPE, text=True)
+        self.q = queue.Queue()
+        threading.Thread(target=self.read, daemon=True).start()
+
+    def read(self):
+        for line in self.p.stdout:
+            self.q.put(json.loads(line))
+
+    def wait(self, pred, timeout=8):
+        end = time.time() + timeout
+        while time.time() < end:
+            try:
+                ev = self.q.get(timeout=max(0.01, end - time.time()))
+            except queue.Empty:
+                break
+            if pred(ev):
+                return ev
+        return None
+
+    def stop(self):
+        self.p.terminate()
+        self.p.wait()
+
+
+def nk(b):
+    return "nodekey:" + b * 32
+
+
+LAPTOP = {"ID": 7, "StableID": "7", "Key": nk("ab"), "DiscoKey": "discokey:" + "cd" * 32,
+          "Addresses": ["100.64.0.7/32", "fd7a:115c:a1e0::7/128"], "Endpoints": ["198.51.100.7:41641"],
+          "HomeDERP": 999, "KeyExpiry": "0001-01-01T00:00:00Z"}
+LAPTOP_WANT = {"key": nk("ab"), "allowed": ["100.64.0.7/32", "fd7a:115c:a1e0::7/128"], "endpoint": "198.51.100.7:41641"}
+
+
+def is_status(up, text=None):
+    return lambda e: e["event"] == "status" and e["up"] == up and (text is None or text in e["error"])
+
+
+def is_map(pred=lambda e: True):
+    return lambda e: e["event"] == "map" and pred(e)
+
+
+def main():
+    tmp = tempfile.mkdtemp(prefix="hs-client-")
+    srv = Server("--authkey", "goodkey", "--authkey", "usedkey:used", "--authkey", "oldkey:expired",
+                 "--authkey", "gonekey:revoked", "--authkey", "oncekey:single", "--keepalive", "1")
+    try:
+        for key, text in [("nope", "invalid pre auth key"), ("oldkey", "authkey expired"),
+                          ("usedkey", "authkey already used"), ("gonekey", "authkey revoked")]:
+            pr = Probe(srv.url, os.path.join(tmp, "refused-" + key), key, 5)
+            ev = pr.wait(is_status(False))
+            check(ev is not None and "register refused: " + text in ev["error"], "refusal '%s' reported: %s" % (text, ev and ev["error"]))
+            pr.stop()
+
+        pr = Probe(srv.url, os.path.join(tmp, "main"), "goodkey", 40, ["192.168.8.0/24", "192.168.20.7/24"])
+        check(pr.wait(is_status(True)) is not None, "connected")
+        ev = pr.wait(is_map())
+        check(ev is not None and ev["self"][0].startswith("100.64.0.") and ev["want"] == [], "first full map: self addresses, no peers")
+        st = srv.hook("/test/state")
+        node = list(st["nodes"].values())[0]
+        hi = node["register"]["Hostinfo"]
+        check(node["register"]["Version"] == 133 and node["capver"] == 133, "capver 133 in register")
+        check(hi["OS"] == "linux" and hi["RoutableIPs"] == ["192.168.8.0/24", "192.168.20.0/24"],
+              "Hostinfo RoutableIPs sorted, host bits cleared: %s" % hi.get("RoutableIPs"))
+        mr = node["last_map_request"]
+        check(mr["Stream"] is True and mr["OmitPeers"] is False and mr["DiscoKey"].startswith("discokey:"),
+              "MapRequest Stream=true with DiscoKey")
+        check(node["register"]["Auth"]["AuthKey"] == "goodkey", "pre-auth key sent")
+
+        srv.hook("/test/peers", [LAPTOP])
+        ev = pr.wait(is_map(lambda e: e["want"]))
+        check(ev is not None and ev["want"] == [LAPTOP_WANT] and ev["update"] == [LAPTOP_WANT], "full map adds the laptop")
+        time.sleep(2.5)   # two keep-alives: no map events, still connected
+        srv.hook("/test/send", {"PeersRemoved": [7]})
+        ev = pr.wait(is_map())
+        check(ev is not None and ev["want"] == [] and ev["update"] == [{"key": nk("ab"), "remove": True}], "PeersRemoved removes it")
+        srv.hook("/test/send", {"PeersChanged": [LAPTOP]})
+        ev = pr.wait(is_map())
+        check(ev is not None and ev["update"] == [LAPTOP_WANT], "PeersChanged adds it back")
+
+        n = srv.hook("/test/ping")["id"]
+        ok = False
+        for _ in range(30):
+            pings = srv.hook("/test/state")["pings"]
+            if any(p.get("method") == "HEAD" and p["target"].endswith("id=%d" % n) for p in pings):
+                ok = True
+                break
+            time.sleep(0.1)
+        check(ok, "PingRequest answered with HEAD")
+
+        srv.hook("/test/drop", {})
+        check(pr.wait(is_status(False)) is not None, "server drop noticed")
+        check(pr.wait(is_status(True), 10) is not None, "reconnected after the drop")
+        ev = pr.wait(is_map())
+        check(ev is not None and ev["want"] == [LAPTOP_WANT] and ev["update"] == [],
+              "full map after reconnect changes nothing")
+        pr.stop()
+
+        for attempt in (1, 2):
+            pr = Probe(srv.url, os.path.join(tmp, "once"), "oncekey", 5)
+            check(pr.wait(is_status(True)) is not None, "single-use key, start %d (known node not re-validated)" % attempt)
+            pr.stop()
+    finally:
+        srv.stop()
+
+    srv = Server("--authkey", "goodkey", "--min-capver", "200")
+    try:
+        pr = Probe(srv.url, os.path.join(tmp, "capver"), "goodkey", 5)
+        ev = pr.wait(is_status(False))
+        check(ev is not None and "capability version" in ev["error"], "capver below minimum reported: %s" % (ev and ev["error"]))
+        pr.stop()
+    finally:
+        srv.stop()
+    shutil.rmtree(tmp)
+    print("t_client: %s" % ("PASS" if not failures else "%d FAILED" % failures))
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
