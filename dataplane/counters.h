@@ -51,6 +51,8 @@ struct mg_counters {
 	uint64_t punted;                           /* handshake/cookie messages handed to control */
 	uint64_t local_delivered;                  /* to the TUN device */
 	uint64_t keepalives_rx;
+	uint64_t icmp_sent;                        /* fragmentation-needed / packet-too-big sent */
+	uint64_t mss_clamped;                      /* TCP SYNs whose MSS was lowered */
 	uint64_t drops[MG_DROP_MAX];
 	uint64_t batch_hist[MG_BATCH_BUCKETS];     /* crypto bursts by size */
 	uint64_t batch_sum;

@@ -67,6 +67,9 @@ struct wctx {
 	struct stage_ent *stage;         /* ring of STAGE_SLOTS */
 	uint32_t stage_head, stage_tail;
 	uint64_t stage_next_retry;
+
+	uint64_t icmp_last;              /* ICMP error token bucket */
+	uint32_t icmp_tokens;
 };
 
 /* worker.c */

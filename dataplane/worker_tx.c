@@ -8,6 +8,8 @@
 #include <errno.h>
 #include "worker.h"
 #include "pkt.h"
+#include "mss.h"
+#include "icmp_err.h"
 #include "wireguard/messages.h"
 
 static uint32_t outer_hlen(int family)
@@ -62,9 +64,13 @@ void wk_tunnel(struct wctx *c, struct wpkt *p, uint64_t since)
 		return;
 	}
 	if (p->len > c->dev->mtu) {
+		if (p->origin == FROM_LAN)
+			icmp_err_too_big(c, p, c->dev->mtu);
 		wk_drop(c, p, MG_DROP_TOO_BIG);
 		return;
 	}
+	if (!since && p->origin != FROM_LOCAL && mss_clamp(p->l3, p->len, p->family, c->dev->mtu))
+		c->ctr->mss_clamped++;
 	kp = rcu_dereference(peer->cur);
 	if (!keypair_usable(c, kp)) {
 		wk_want_handshake(c, peer);
@@ -159,6 +165,9 @@ void wk_lan(struct wctx *c, struct wpkt *p, uint64_t since)
 		wk_drop(c, p, MG_DROP_TOO_BIG);
 		return;
 	}
+	/* SYNs leaving the tunnel for the LAN: the LAN host must not offer more than the tunnel carries. */
+	if (!since && p->origin == FROM_PEER && mss_clamp(p->l3, p->len, p->family, c->dev->mtu))
+		c->ctr->mss_clamped++;
 	ret = nl_snapshot_lookup(c->nl, p->family, ip_dst(p->l3, p->family), &p->hop);
 	if (ret == -EAGAIN) {
 		struct mg_endpoint nh = { .family = p->hop.family };
