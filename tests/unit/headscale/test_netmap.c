@@ -146,6 +146,25 @@ static void check_extras(const json_t *step, const struct hs_netmap *nm)
 	}
 }
 
+/* StateDir/netmap.json round trip: what is loaded back diffs to nothing against what was saved. */
+static void check_save_load(const struct hs_want *w)
+{
+	char dir[] = "/tmp/hs-netmap-XXXXXX", cmd[64];
+	struct hs_want back;
+	struct mg_device_update u;
+
+	FCHECK(mkdtemp(dir) != NULL);
+	FCHECK(!hs_want_save(w, dir, "netmap.json"));
+	FCHECK(!hs_want_load(&back, dir, "netmap.json"));
+	FCHECK(back.n == w->n);
+	FCHECK(!hs_want_diff(&back, w, &u) && u.n_peers == 0);
+	devconf_update_free(&u);
+	hs_want_free(&back);
+	FCHECK(!hs_want_load(&back, dir, "absent.json") && back.n == 0);
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	FCHECK(system(cmd) == 0);
+}
+
 static void run_fixture(const char *path)
 {
 	json_error_t jerr;
@@ -196,6 +215,7 @@ static void run_fixture(const char *path)
 		check_update(json_object_get(step, "update"), &u);
 		check_extras(step, &nm);
 		devconf_update_free(&u);
+		check_save_load(&next);
 		hs_want_free(&prev);
 		prev = next;
 	}

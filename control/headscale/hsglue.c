@@ -1,0 +1,259 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * hsglue.c - hsclient -> device. Keys live in StateDir (machine.key, node.key; 0600, refused if
+ * others can read them); the disco key is fresh per start. The last applied peer table is kept
+ * in StateDir/netmap.json and applied at start, before Headscale answers, so an outage that
+ * spans a restart still forwards.
+ *
+ * Ownership: @owned is exactly the set of keys this module put into the device and has not
+ * removed since. A key that exists in the device but is not owned is a static [Peer]: Headscale
+ * never touches it, even when the netmap names the same key.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sodium.h>
+#include "conf/config.h"
+#include "control.h"
+#include "hsclient.h"
+#include "hskey.h"
+#include "hsglue.h"
+#include "hswant.h"
+
+#define NETMAP_FILE "netmap.json"
+
+struct hsglue {
+	struct mg_device *dev;
+	const struct mg_config *cfg;
+	struct hs_client client;
+	struct hs_route_opts opts;
+	struct hs_want owned;            /* what we applied last */
+	struct hsglue_status st;
+};
+
+int hsglue_node_private_key(const struct mg_config *cfg, uint8_t out[32])
+{
+	char err[512];
+	int ret = hskey_load_or_create(out, cfg->state_dir, "node.key", err, sizeof(err));
+
+	if (ret)
+		fprintf(stderr, "meshgate: headscale: %s\n", err);
+	return ret;
+}
+
+static void set_error(struct hsglue *g, const char *msg)
+{
+	snprintf(g->st.last_error, sizeof(g->st.last_error), "%s", msg);
+	g->st.errors++;
+	fprintf(stderr, "meshgate: headscale: %s\n", msg);
+}
+
+/* Applies @next (consumed) as the new owned set. */
+static void apply_want(struct hsglue *g, struct hs_want *next)
+{
+	struct mg_device_update u;
+	size_t i;
+	int ret;
+
+	for (i = 0; i < next->n;) {
+		const uint8_t *k = next->peers[i].key;
+		bool owned = false;
+		size_t j;
+
+		for (j = 0; j < g->owned.n && !owned; j++)
+			owned = !memcmp(g->owned.peers[j].key, k, 32);
+		if (!owned && dev_peer_find(g->dev, k))
+			hs_want_drop(next, k);       /* a static peer wins */
+		else
+			i++;
+	}
+	if (hs_want_diff(&g->owned, next, &u)) {
+		hs_want_free(next);
+		return set_error(g, "out of memory building the peer update");
+	}
+	ret = u.n_peers ? dev_apply(g->dev, &u, mg_now()) : 0;
+	devconf_update_free(&u);
+	if (ret) {
+		char msg[96];
+
+		snprintf(msg, sizeof(msg), "applying the netmap failed: %s", strerror(-ret));
+		hs_want_free(next);
+		return set_error(g, msg);
+	}
+	hs_want_free(&g->owned);
+	g->owned = *next;
+	g->st.n_peers = g->owned.n;
+	if (hs_want_save(&g->owned, g->cfg->state_dir, NETMAP_FILE))
+		set_error(g, "could not save " NETMAP_FILE " in StateDir");
+}
+
+static void on_netmap(void *arg, const struct hs_netmap *nm, const struct hs_map_events *ev)
+{
+	struct hsglue *g = arg;
+	struct hs_want next;
+	size_t i;
+
+	g->st.map_updates++;
+	g->st.last_map_update_ns = mg_realtime();
+	if (ev->self_changed && nm->has_self) {
+		g->st.n_self_addresses = 0;
+		for (i = 0; i < nm->self.n_addresses && i < HSGLUE_SELF_MAX; i++)
+			g->st.self_addresses[g->st.n_self_addresses++] = nm->self.addresses[i];
+	}
+	if (!ev->peers_changed && nm->n_maps > 1)
+		return;
+	if (hs_want_build(&next, nm, &g->opts, (int64_t)(mg_realtime() / NSEC_PER_SEC)))
+		return set_error(g, "out of memory building the peer table");
+	apply_want(g, &next);
+}
+
+static void on_status(void *arg, bool up, const char *error)
+{
+	struct hsglue *g = arg;
+
+	g->st.connected = up;
+	if (error)
+		set_error(g, error);
+	else
+		fprintf(stderr, "meshgate: headscale: connected\n");
+}
+
+static int on_rotate(void *arg, uint8_t new_priv[32])
+{
+	struct hsglue *g = arg;
+	struct mg_device_update u = { .listen_port = -1, .fwmark = -1, .has_private_key = true };
+	int ret;
+
+	hskey_generate(new_priv);
+	ret = hskey_store(new_priv, g->cfg->state_dir, "node.key");
+	if (ret)
+		return ret;
+	memcpy(u.private_key, new_priv, 32);
+	ret = dev_apply(g->dev, &u, mg_now());
+	sodium_memzero(u.private_key, 32);
+	return ret;
+}
+
+static const struct hs_client_ops client_ops = {
+	.netmap = on_netmap, .status = on_status, .rotate_node_key = on_rotate,
+};
+
+static int read_auth_key(const char *path, char *out, size_t len)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	ssize_t n;
+
+	if (!*path)
+		return out[0] = '\0', 0;
+	if (fd < 0)
+		return -errno;
+	n = read(fd, out, len - 1);
+	close(fd);
+	if (n < 0)
+		return -errno;
+	out[n] = '\0';
+	out[strcspn(out, "\r\n \t")] = '\0';
+	return 0;
+}
+
+static int load_config(struct hsglue *g, struct hs_client_cfg *cc)
+{
+	const struct mg_config *cfg = g->cfg;
+	char err[512];
+	uint8_t disco[32];
+	int ret;
+
+	snprintf(cc->login_server, sizeof(cc->login_server), "%s", cfg->login_server);
+	if ((ret = read_auth_key(cfg->auth_key_file, cc->auth_key, sizeof(cc->auth_key)))) {
+		fprintf(stderr, "meshgate: headscale: AuthKeyFile %s: %s\n", cfg->auth_key_file, strerror(-ret));
+		return ret;
+	}
+	if ((ret = hskey_load_or_create(cc->machine_priv, cfg->state_dir, "machine.key", err, sizeof(err)))) {
+		fprintf(stderr, "meshgate: headscale: %s\n", err);
+		return ret;
+	}
+	if ((ret = hsglue_node_private_key(cfg, cc->node_priv)))
+		return ret;
+	hskey_generate(disco);
+	hskey_public(cc->disco_pub, disco);
+	sodium_memzero(disco, sizeof(disco));
+	if (gethostname(cc->hostinfo.hostname, sizeof(cc->hostinfo.hostname) - 1) || !cc->hostinfo.hostname[0])
+		snprintf(cc->hostinfo.hostname, sizeof(cc->hostinfo.hostname), "%s", cfg->name);
+	cc->hostinfo.routes = cfg->advertise_routes;
+	cc->hostinfo.n_routes = cfg->n_routes;
+	cc->hostinfo.exit_node = cfg->advertise_exit_node;
+	cc->ca_file = getenv("MESHGATE_HEADSCALE_CA_FILE");     /* tests with a private CA */
+	return 0;
+}
+
+/* The table saved before the last shutdown, applied before Headscale answers. */
+static void restore(struct hsglue *g)
+{
+	struct hs_want saved;
+	int ret = hs_want_load(&saved, g->cfg->state_dir, NETMAP_FILE);
+
+	if (ret) {
+		set_error(g, "ignoring unreadable " NETMAP_FILE " in StateDir");
+		return;
+	}
+	if (saved.n)
+		fprintf(stderr, "meshgate: headscale: restoring %zu peers from the last netmap\n", saved.n);
+	apply_want(g, &saved);
+}
+
+int hsglue_init(struct hsglue **out, struct mg_device *dev, const struct mg_config *cfg, int epfd)
+{
+	struct hs_client_cfg cc;
+	struct hsglue *g;
+	int ret;
+
+	*out = NULL;
+	if (!cfg->login_server[0])
+		return 0;
+	g = calloc(1, sizeof(*g));
+	if (!g)
+		return -ENOMEM;
+	g->dev = dev;
+	g->cfg = cfg;
+	g->opts.accept_routes = cfg->accept_routes;
+	memset(&cc, 0, sizeof(cc));
+	ret = load_config(g, &cc);
+	if (ret)
+		goto err_free;
+	restore(g);
+	ret = hs_client_start(&g->client, &cc, epfd, &client_ops, g);
+	sodium_memzero(&cc, sizeof(cc));
+	if (ret) {
+		fprintf(stderr, "meshgate: headscale: LoginServer %s: %s\n", cfg->login_server, strerror(-ret));
+		goto err_free;
+	}
+	*out = g;
+	return 0;
+err_free:
+	sodium_memzero(&cc, sizeof(cc));
+	hs_want_free(&g->owned);
+	free(g);
+	return ret;
+}
+
+void hsglue_uninit(struct hsglue *g)
+{
+	if (!g)
+		return;
+	hs_client_stop(&g->client);
+	hs_want_free(&g->owned);
+	free(g);
+}
+
+void hsglue_get_status(const struct hsglue *g, struct hsglue_status *out)
+{
+	if (!g) {
+		memset(out, 0, sizeof(*out));
+		return;
+	}
+	*out = g->st;
+	out->errors = g->client.errors;
+}

@@ -1,0 +1,39 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * hsglue.h - the Headscale client plugged into the running device: the netmap becomes the
+ * desired peer table, applied with dev_apply by a sort-merge diff against the peers Headscale
+ * itself added (static [Peer] sections are never touched). Control thread only.
+ */
+#ifndef MG_HSGLUE_H
+#define MG_HSGLUE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "devconf.h"
+
+struct hsglue;
+struct mg_device;
+struct mg_config;
+
+#define HSGLUE_SELF_MAX 8
+
+struct hsglue_status {
+	bool connected;
+	uint64_t last_map_update_ns;      /* UNIX ns; 0 = never */
+	uint64_t map_updates, errors;
+	char last_error[256];
+	/* Our tailnet addresses from the last map (Node.Addresses); the TUN keeps its startup ones. */
+	size_t n_self_addresses;
+	struct mg_ipprefix self_addresses[HSGLUE_SELF_MAX];
+	size_t n_peers;                   /* peers Headscale currently owns in the device */
+};
+
+/* Starts registration + map stream if cfg->login_server is set (returns 0 and *out = NULL if not). */
+int hsglue_init(struct hsglue **out, struct mg_device *dev, const struct mg_config *cfg, int epfd);
+void hsglue_uninit(struct hsglue *g);
+void hsglue_get_status(const struct hsglue *g, struct hsglue_status *out);
+/* Loads or creates StateDir/node.key (0600): the device's private key when LoginServer is set. */
+int hsglue_node_private_key(const struct mg_config *cfg, uint8_t out[32]);
+
+#endif

@@ -1,0 +1,128 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * hswant_file.c - the last applied Headscale peer table on disk:
+ *   [{"key":"nodekey:<hex>","allowed":["100.64.0.7/32",...],"endpoint":"198.51.100.7:41641"},...]
+ * Written on every change, read once at start: a restart while Headscale is down keeps forwarding.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <jansson.h>
+#include "conf/addrfmt.h"
+#include "hskey.h"
+#include "hswant.h"
+
+static json_t *peer_to_json(const struct hs_want_peer *p)
+{
+	char k[HSKEY_TEXT_MAX], buf[ADDRFMT_ENDPOINT_MAX];
+	json_t *o, *a = json_array();
+	size_t i;
+
+	hskey_format(k, "nodekey:", p->key);
+	for (i = 0; i < p->n_allowed; i++) {
+		addrfmt_format_prefix(buf, sizeof(buf), &p->allowed[i]);
+		json_array_append_new(a, json_string(buf));
+	}
+	o = json_pack("{s:s, s:o}", "key", k, "allowed", a);
+	if (o && p->has_endpoint) {
+		addrfmt_format_endpoint(buf, sizeof(buf), &p->endpoint);
+		json_object_set_new(o, "endpoint", json_string(buf));
+	}
+	return o;
+}
+
+int hs_want_save(const struct hs_want *w, const char *dir, const char *name)
+{
+	char path[4200], tmp[4210];
+	json_t *arr = json_array();
+	size_t i;
+	int fd, ret = 0;
+
+	for (i = 0; i < w->n; i++)
+		json_array_append_new(arr, peer_to_json(&w->peers[i]));
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		json_decref(arr);
+		return -errno;
+	}
+	if (json_dumpfd(arr, fd, JSON_INDENT(1)) || fsync(fd))
+		ret = -EIO;
+	close(fd);
+	json_decref(arr);
+	if (!ret && rename(tmp, path))
+		ret = -errno;
+	if (ret)
+		unlink(tmp);
+	return ret;
+}
+
+static int peer_from_json(struct hs_want_peer *p, const json_t *o)
+{
+	json_t *a = json_object_get(o, "allowed"), *v;
+	const char *ep = json_string_value(json_object_get(o, "endpoint"));
+	size_t i;
+
+	memset(p, 0, sizeof(*p));
+	if (hskey_parse(p->key, "nodekey:", json_string_value(json_object_get(o, "key"))) || !json_is_array(a))
+		return -EINVAL;
+	if (json_array_size(a) && !(p->allowed = calloc(json_array_size(a), sizeof(*p->allowed))))
+		return -ENOMEM;
+	json_array_foreach(a, i, v) {
+		if (addrfmt_parse_prefix(&p->allowed[i], json_string_value(v) ? json_string_value(v) : ""))
+			return -EINVAL;
+		p->n_allowed++;
+	}
+	if (ep) {
+		if (addrfmt_parse_endpoint(&p->endpoint, ep, false))
+			return -EINVAL;
+		p->has_endpoint = true;
+	}
+	return 0;
+}
+
+static int cmp_key(const void *a, const void *b)
+{
+	return memcmp(((const struct hs_want_peer *)a)->key, ((const struct hs_want_peer *)b)->key, 32);
+}
+
+int hs_want_load(struct hs_want *w, const char *dir, const char *name)
+{
+	char path[4200];
+	json_t *arr, *v;
+	size_t i;
+	int ret = 0;
+
+	memset(w, 0, sizeof(*w));
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	if (access(path, F_OK))
+		return errno == ENOENT ? 0 : -errno;
+	arr = json_load_file(path, 0, NULL);
+	if (!json_is_array(arr)) {
+		json_decref(arr);
+		return -EINVAL;
+	}
+	if (json_array_size(arr) && !(w->peers = calloc(json_array_size(arr), sizeof(*w->peers))))
+		ret = -ENOMEM;
+	json_array_foreach(arr, i, v) {
+		if (ret)
+			break;
+		ret = peer_from_json(&w->peers[w->n++], v);
+	}
+	json_decref(arr);
+	if (ret) {
+		hs_want_free(w);
+		return ret;
+	}
+	qsort(w->peers, w->n, sizeof(*w->peers), cmp_key);
+	for (i = 1; i < w->n; i++)
+		if (!cmp_key(&w->peers[i], &w->peers[i - 1])) {
+			hs_want_free(w);
+			return -EINVAL;
+		}
+	return 0;
+}
