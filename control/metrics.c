@@ -299,8 +299,10 @@ static void put_allowed_ip(void *ctx, int family, const uint8_t *addr, uint8_t c
 	put(c->b, "\",public_key=\"%s\"} 1\n", c->key);
 }
 
+enum peer_series { PS_INFO, PS_ALLOWED_IPS, PS_RX, PS_TX, PS_HANDSHAKE };
+
 static void render_peer_series(struct mbuf *b, struct mg_device *dev, const char *name, const char *type,
-			       const char *help, int what)
+			       const char *help, enum peer_series what)
 {
 	char key[KEYFMT_BASE64_LEN + 1], ep_s[ADDRFMT_ENDPOINT_MAX];
 	struct peer *p;
@@ -311,7 +313,7 @@ static void render_peer_series(struct mbuf *b, struct mg_device *dev, const char
 		struct mg_endpoint ep;
 
 		keyfmt_base64_encode(key, p->public_key);
-		if (what == 0) {
+		if (what == PS_INFO) {
 			peer_endpoint_get(p, &ep);
 			ep_s[0] = '\0';
 			if (ep.family)
@@ -321,15 +323,15 @@ static void render_peer_series(struct mbuf *b, struct mg_device *dev, const char
 			put(b, "\",endpoint=\"%s\",name=\"\",public_key=\"%s\"} 1\n", ep_s, key);
 			continue;
 		}
-		if (what == 1) {
+		if (what == PS_ALLOWED_IPS) {
 			allowedips_walk_by_peer(&dev->allowedips, p, put_allowed_ip, &c);
 			continue;
 		}
 		put(b, "%s{device=\"", name);
 		put_label(b, dev->name);
-		if (what == 2)
+		if (what == PS_RX)
 			put(b, "\",public_key=\"%s\"} %lu\n", key, atomic_load(&p->rx_bytes));
-		else if (what == 3)
+		else if (what == PS_TX)
 			put(b, "\",public_key=\"%s\"} %lu\n", key, atomic_load(&p->tx_bytes));
 		else
 			put(b, "\",public_key=\"%s\"} %lu\n", key, (uint64_t)(atomic_load(&p->last_handshake_real_ns) / NSEC_PER_SEC));
@@ -346,15 +348,15 @@ static void render_wireguard(struct mbuf *b, struct mg_device *dev)
 	put_label(b, dev->name);
 	put(b, "\",public_key=\"%s\"} 1\n", dev->identity.has_identity ? key : "");
 	render_peer_series(b, dev, "wireguard_peer_info", "gauge",
-			   "Metadata about a peer. The public_key label is the peer's public key.", 0);
+			   "Metadata about a peer. The public_key label is the peer's public key.", PS_INFO);
 	render_peer_series(b, dev, "wireguard_peer_allowed_ips_info", "gauge",
-			   "Metadata about each of a peer's allowed IP subnets.", 1);
+			   "Metadata about each of a peer's allowed IP subnets.", PS_ALLOWED_IPS);
 	render_peer_series(b, dev, "wireguard_peer_receive_bytes_total", "counter",
-			   "Bytes received from a peer (whole WireGuard messages, as wg show transfer).", 2);
+			   "Bytes received from a peer (whole WireGuard messages, as wg show transfer).", PS_RX);
 	render_peer_series(b, dev, "wireguard_peer_transmit_bytes_total", "counter",
-			   "Bytes transmitted to a peer (whole WireGuard messages, as wg show transfer).", 3);
+			   "Bytes transmitted to a peer (whole WireGuard messages, as wg show transfer).", PS_TX);
 	render_peer_series(b, dev, "wireguard_peer_last_handshake_seconds", "gauge",
-			   "UNIX timestamp of the last handshake with a peer (0 = never).", 4);
+			   "UNIX timestamp of the last handshake with a peer (0 = never).", PS_HANDSHAKE);
 }
 
 char *metrics_render(struct mg_device *dev, unsigned flags, size_t *len)
