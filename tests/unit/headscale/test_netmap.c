@@ -19,8 +19,9 @@ static const char *cur;
 static int cur_step;
 
 #define FCHECK(cond) do { \
-		if (!(cond)) fprintf(stderr, "%s step %d:\n", cur, cur_step); \
-		CHECK(cond); \
+		bool ok_ = (cond); \
+		if (!ok_) fprintf(stderr, "%s step %d:\n", cur, cur_step); \
+		CHECK(ok_); \
 	} while (0)
 
 static bool prefixes_match(const json_t *want, const struct mg_ipprefix *got, size_t n)
