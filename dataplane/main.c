@@ -4,6 +4,7 @@
  *   config -> crypto backend -> device tables -> kernel mirror -> TUN -> XDP program ->
  *   AF_XDP workers -> peers from the config -> control loop (until SIGINT/SIGTERM) -> unwind.
  */
+#include <assert.h>
 #include <errno.h>
 #include <ifaddrs.h>
 #include <netinet/in.h>
@@ -194,9 +195,10 @@ static void workers_uninit(struct mg_device *dev)
 		xsk_port_reclaim(&w->port);
 		xsk_port_stats(&w->port, st);
 		fprintf(stderr, "meshgate: queue %u: rx %lu tx %lu, xsk rx_dropped %lu rx_invalid %lu tx_invalid %lu "
-			"rx_ring_full %lu fill_empty %lu tx_empty %lu, zerocopy %d, frames out %u\n", q,
+			"rx_ring_full %lu fill_empty %lu tx_empty %lu, zerocopy %d, frames unaccounted %u\n", q,
 			w->ctr.rx_packets, w->ctr.tx_packets, st[0], st[1], st[2], st[3], st[4], st[5],
-			w->port.zerocopy, xsk_port_frames_out(&w->port));
+			w->port.zerocopy, xsk_port_frames_unaccounted(&w->port));
+		assert(xsk_port_frames_unaccounted(&w->port) == 0);   /* every frame came back */
 		xsk_port_close(&w->port);
 	}
 	free(dev->workers);

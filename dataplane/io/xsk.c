@@ -166,3 +166,15 @@ uint32_t xsk_port_frames_out(const struct xsk_port *p)
 {
 	return XSK_NUM_FRAMES - p->npool;
 }
+
+/*
+ * Frames that are neither in the pool nor legitimately with the kernel (fill ring, unread rx
+ * ring, unfinished tx). Nonzero at shutdown, after the worker has stopped, is a leak.
+ */
+uint32_t xsk_port_frames_unaccounted(struct xsk_port *p)
+{
+	uint32_t fill = XSK_RING_SIZE - xsk_prod_nb_free(&p->fill, XSK_RING_SIZE);
+	uint32_t rx = xsk_cons_nb_avail(&p->rx, XSK_RING_SIZE);
+
+	return XSK_NUM_FRAMES - p->npool - fill - rx - p->tx_inflight;
+}
