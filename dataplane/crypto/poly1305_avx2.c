@@ -41,16 +41,25 @@ struct group {
 	int base;
 };
 
-/* Block limbs of four lanes: 16 bytes each from p[0..3], 2^128 bit set. */
-static inline __attribute__((always_inline)) void load_m(__m256i m[5], const uint8_t *const p[4])
+/* Two 16-byte values of four lanes as (low words, high words). */
+static inline __attribute__((always_inline)) void load_pairs(__m256i *lo, __m256i *hi, const uint8_t *const p[4])
 {
-	const __m256i mask = _mm256_set1_epi64x(M26);
 	__m128i a = _mm_loadu_si128((const __m128i *)p[0]);
 	__m128i b = _mm_loadu_si128((const __m128i *)p[1]);
 	__m128i c = _mm_loadu_si128((const __m128i *)p[2]);
 	__m128i d = _mm_loadu_si128((const __m128i *)p[3]);
-	__m256i lo = _mm256_set_m128i(_mm_unpacklo_epi64(c, d), _mm_unpacklo_epi64(a, b));
-	__m256i hi = _mm256_set_m128i(_mm_unpackhi_epi64(c, d), _mm_unpackhi_epi64(a, b));
+
+	*lo = _mm256_set_m128i(_mm_unpacklo_epi64(c, d), _mm_unpacklo_epi64(a, b));
+	*hi = _mm256_set_m128i(_mm_unpackhi_epi64(c, d), _mm_unpackhi_epi64(a, b));
+}
+
+/* Block limbs of four lanes: 16 bytes each from p[0..3], 2^128 bit set. */
+static inline __attribute__((always_inline)) void load_m(__m256i m[5], const uint8_t *const p[4])
+{
+	const __m256i mask = _mm256_set1_epi64x(M26);
+	__m256i lo, hi;
+
+	load_pairs(&lo, &hi, p);
 
 	m[0] = _mm256_and_si256(lo, mask);
 	m[1] = _mm256_and_si256(_mm256_srli_epi64(lo, 26), mask);
@@ -199,27 +208,40 @@ void poly1305_avx2_finish(uint64_t h[5][8], const uint64_t pad[2][8], uint64_t t
 	group_finish(h, pad, tag, 4);
 }
 
+/* Lane l idle: it reads one zero block forever and its results are unused. */
+static void lane_idle(struct vstate *v, int l)
+{
+	v->lane[l].job = -1;
+	v->p[l] = idle_block;
+	v->end[l] = v->tail[l] = NULL;
+	v->inc[l] = 0;
+	v->pad[0][l] = v->pad[1][l] = 0;
+	for (int i = 0; i < 5; i++)
+		v->r[i][l] = v->s[i][l] = v->h[i][l] = 0;
+}
+
+/* Block pointers of lane l for job ji; the key is set by the caller. */
+static void lane_start(struct vstate *v, int l, const struct poly1305_job *jobs, int ji)
+{
+	poly1305_lane_start(&v->lane[l], &jobs[ji], ji);
+	v->p[l] = v->lane[l].p;
+	v->end[l] = v->lane[l].end;
+	v->tail[l] = v->lane[l].tail;
+	v->inc[l] = 16;
+}
+
 static void lane_begin(struct vstate *v, int l, const struct poly1305_job *jobs, int ji)
 {
 	uint64_t r[2];
 
 	if (ji < 0) {
-		v->lane[l].job = -1;
-		v->p[l] = idle_block;
-		v->end[l] = v->tail[l] = NULL;
-		v->inc[l] = 0;
-		v->pad[0][l] = v->pad[1][l] = 0;
-		for (int i = 0; i < 5; i++)
-			v->r[i][l] = v->s[i][l] = v->h[i][l] = 0;
+		lane_idle(v, l);
 		return;
 	}
-	poly1305_lane_start(&v->lane[l], &jobs[ji], ji, r);
+	lane_start(v, l, jobs, ji);
+	poly1305_clamp(r, jobs[ji].otk);
 	memcpy(&v->pad[0][l], jobs[ji].otk + 16, 8);
 	memcpy(&v->pad[1][l], jobs[ji].otk + 24, 8);
-	v->p[l] = v->lane[l].p;
-	v->end[l] = v->lane[l].end;
-	v->tail[l] = v->lane[l].tail;
-	v->inc[l] = 16;
 	v->r[0][l] = r[0] & M26;
 	v->r[1][l] = (r[0] >> 26) & M26;
 	v->r[2][l] = ((r[0] >> 52) | (r[1] << 12)) & M26;
@@ -230,6 +252,44 @@ static void lane_begin(struct vstate *v, int l, const struct poly1305_job *jobs,
 		v->h[i][l] = 0;
 	}
 	memzero_explicit(r, sizeof(r));
+}
+
+/* Keys of the four busy lanes from base: clamped r in radix 2^26, 5r, s. */
+static void group_keys(struct vstate *v, const struct poly1305_job *jobs, int base)
+{
+	const __m256i m = _mm256_set1_epi64x(M26);
+	const uint8_t *k[4], *ks[4];
+	__m256i lo, hi, r[5];
+
+	for (int l = 0; l < 4; l++) {
+		k[l] = jobs[v->lane[base + l].job].otk;
+		ks[l] = k[l] + 16;
+	}
+	load_pairs(&lo, &hi, k);
+	lo = AND(lo, _mm256_set1_epi64x(0x0ffffffc0fffffffll));
+	hi = AND(hi, _mm256_set1_epi64x(0x0ffffffc0ffffffcll));
+	r[0] = AND(lo, m);
+	r[1] = AND(SHR(lo, 26), m);
+	r[2] = AND(OR(SHR(lo, 52), SHL(hi, 12)), m);
+	r[3] = AND(SHR(hi, 14), m);
+	r[4] = SHR(hi, 40);
+	for (int i = 0; i < 5; i++) {
+		_mm256_store_si256((__m256i *)&v->r[i][base], r[i]);
+		_mm256_store_si256((__m256i *)&v->s[i][base], ADD(r[i], SHL(r[i], 2)));
+		_mm256_store_si256((__m256i *)&v->h[i][base], _mm256_setzero_si256());
+	}
+	load_pairs(&lo, &hi, ks);
+	_mm256_store_si256((__m256i *)&v->pad[0][base], lo);
+	_mm256_store_si256((__m256i *)&v->pad[1][base], hi);
+}
+
+/* All eight lanes start jobs first..first+7: keys with vector code. */
+static void lanes_begin8(struct vstate *v, const struct poly1305_job *jobs, int first)
+{
+	for (int l = 0; l < LANES; l++)
+		lane_start(v, l, jobs, first + l);
+	group_keys(v, jobs, 0);
+	group_keys(v, jobs, 4);
 }
 
 static void lane_end(struct vstate *v, int l, const struct poly1305_job *jobs)
@@ -245,9 +305,14 @@ void poly1305_avx2_jobs(const struct poly1305_job *jobs, unsigned n)
 	struct vstate v;
 	unsigned next = 0, busy = 0, ending;
 
-	for (int l = 0; l < LANES; l++) {
-		lane_begin(&v, l, jobs, next < n ? (int)next++ : -1);
-		busy += v.lane[l].job >= 0;
+	if (n >= LANES) {
+		lanes_begin8(&v, jobs, 0);
+		next = busy = LANES;
+	} else {
+		for (int l = 0; l < LANES; l++) {
+			lane_begin(&v, l, jobs, next < n ? (int)next++ : -1);
+			busy += v.lane[l].job >= 0;
+		}
 	}
 	while (busy) {
 		uint32_t k = UINT32_MAX;
@@ -269,10 +334,17 @@ void poly1305_avx2_jobs(const struct poly1305_job *jobs, unsigned n)
 		if (!ending)
 			continue;
 		poly1305_avx2_finish(v.h, v.pad, v.tag);
+		for (int l = 0; l < LANES; l++)
+			if (ending & 1u << l)
+				lane_end(&v, l, jobs);
+		if (ending == (1u << LANES) - 1 && n - next >= LANES) {
+			lanes_begin8(&v, jobs, (int)next);
+			next += LANES;
+			continue;
+		}
 		for (int l = 0; l < LANES; l++) {
 			if (!(ending & 1u << l))
 				continue;
-			lane_end(&v, l, jobs);
 			busy--;
 			lane_begin(&v, l, jobs, next < n ? (int)next++ : -1);
 			busy += v.lane[l].job >= 0;

@@ -9,8 +9,7 @@
 #include "poly1305_lanes.h"
 
 
-void poly1305_lane_start(struct poly1305_lane *ln, const struct poly1305_job *j, int ji,
-			 uint64_t r[2])
+void poly1305_lane_start(struct poly1305_lane *ln, const struct poly1305_job *j, int ji)
 {
 	uint32_t full = j->len / 16, part = j->len % 16;
 	uint64_t len = j->len;
@@ -24,8 +23,11 @@ void poly1305_lane_start(struct poly1305_lane *ln, const struct poly1305_job *j,
 	ln->left = full + (part ? 2 : 1);
 	ln->p = full ? j->ct : ln->tail;
 	ln->end = full ? j->ct + 16 * (size_t)full : NULL;
-	memcpy(r, j->otk, 16);
-	/* clamp (RFC 8439 section 2.5) */
+}
+
+void poly1305_clamp(uint64_t r[2], const uint8_t otk[32])
+{
+	memcpy(r, otk, 16);
 	r[0] &= 0x0ffffffc0fffffffull;
 	r[1] &= 0x0ffffffc0ffffffcull;
 }

@@ -36,9 +36,10 @@ struct poly1305_lane {
 	uint8_t tail[32];
 };
 
-/* Start job j (index ji) on lane ln: returns the clamped r as two words. */
-void poly1305_lane_start(struct poly1305_lane *ln, const struct poly1305_job *j, int ji,
-			 uint64_t r[2]);
+/* Start job j (index ji) on lane ln: block pointers and tail. */
+void poly1305_lane_start(struct poly1305_lane *ln, const struct poly1305_job *j, int ji);
+/* The clamped r of a one-time key as two words (RFC 8439 section 2.5). */
+void poly1305_clamp(uint64_t r[2], const uint8_t otk[32]);
 /*
  * The AVX2 engine's final step, exported for tests: for each of 8 lanes
  * (column l), h in radix 2^26 (limbs may exceed 26 bits a little) and
