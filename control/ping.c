@@ -248,6 +248,8 @@ int ping_main(int argc, char **argv)
 	char ipstr[ADDRFMT_PREFIX_MAX];
 	int c, ret;
 
+	if (sodium_init() < 0)   /* key derivation (status), random ping ids (ping) */
+		return 1;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "c:", opts, NULL)) != -1) {
 		if (c == 'c')

@@ -21,6 +21,7 @@
 #include <unistd.h>
 #include <net/if.h>
 #include <netinet/in.h>
+#include <sodium.h>
 #include "cli.h"
 #include "peerstate.h"
 #include "mg_config.h"
@@ -241,6 +242,8 @@ int status_main(int argc, char **argv)
 	uint64_t now = (uint64_t)time(NULL);
 	int c, ret;
 
+	if (sodium_init() < 0)   /* key derivation (status), random ping ids (ping) */
+		return 1;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "c:", opts, NULL)) != -1) {
 		if (c == 'j')
