@@ -257,3 +257,13 @@ void hsglue_get_status(const struct hsglue *g, struct hsglue_status *out)
 	*out = g->st;
 	out->errors = g->client.errors;
 }
+
+bool hsglue_owns(const struct hsglue *g, const uint8_t key[32])
+{
+	size_t i;
+
+	for (i = 0; g && i < g->owned.n; i++)
+		if (!memcmp(g->owned.peers[i].key, key, 32))
+			return true;
+	return false;
+}

@@ -33,6 +33,11 @@ struct hsglue_status {
 int hsglue_init(struct hsglue **out, struct mg_device *dev, const struct mg_config *cfg, int epfd);
 void hsglue_uninit(struct hsglue *g);
 void hsglue_get_status(const struct hsglue *g, struct hsglue_status *out);
+/*
+ * True if Headscale put this peer into the device. SIGHUP (config_sync_update) must leave such
+ * peers out of its running_keys, or the re-read would remove every Headscale peer.
+ */
+bool hsglue_owns(const struct hsglue *g, const uint8_t key[32]);
 /* Loads or creates StateDir/node.key (0600): the device's private key when LoginServer is set. */
 int hsglue_node_private_key(const struct mg_config *cfg, uint8_t out[32]);
 

@@ -257,8 +257,8 @@ class MapConn:
             if not rec:
                 i = state["next_id"]
                 state["next_id"] += 1
-                rec = {"id": 100 + i, "mkey": self.mkey, "nodekey": nk,
-                       "addresses": ["100.64.0.%d/32" % (100 + i), "fd7a:115c:a1e0::%d/128" % (100 + i)]}
+                addrs = state.pop("assign", None) or ["100.64.0.%d/32" % (100 + i), "fd7a:115c:a1e0::%d/128" % (100 + i)]
+                rec = {"id": 100 + i, "mkey": self.mkey, "nodekey": nk, "addresses": addrs}
             rec.update(hostinfo=req.get("Hostinfo") or {}, capver=req.get("Version", 0),
                        hostname=(req.get("Hostinfo") or {}).get("Hostname", "node"))
             rec["approved"] = list((req.get("Hostinfo") or {}).get("RoutableIPs") or [])
@@ -428,12 +428,15 @@ def main():
     ap.add_argument("--authkey", action="append", default=[])
     ap.add_argument("--min-capver", type=int, default=113)
     ap.add_argument("--keepalive", type=float, default=50)
+    ap.add_argument("--assign", help="addresses for the first node that registers, e.g. 100.64.0.5/32,fd7a:115c:a1e0::5/128")
     a = ap.parse_args()
     for k in a.authkey:
         key, _, flags = k.partition(":")
         authkeys[key] = {"flags": set(f for f in flags.split(",") if f), "used_by": None}
     state["min_capver"] = a.min_capver
     state["keepalive_s"] = a.keepalive
+    if a.assign:
+        state["assign"] = a.assign.split(",")
     host, _, port = a.listen.rpartition(":")
     ls = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET)
     ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)

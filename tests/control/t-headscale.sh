@@ -1,0 +1,143 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-only
+# meshgate joins a tailnet through the test control server and routes for a peer it announced.
+#
+#   mg-lap (wireguard-go, key L) --wan-- mg-gw [DNAT 41641; testcontrol.py on 192.168.8.1:8080]
+#                                           | lan (br0)
+#                 mg-rtr: meshgate, LoginServer = http://192.168.8.1:8080, no [Peer] -- mg-host .80
+#
+# 1. meshgate registers (pre-auth key, RoutableIPs) and gets a full map naming L -> L is a
+#    WireGuard peer with its tailnet addresses; the laptop reaches the home host.
+# 2. PeersRemoved [L] -> the peer is gone; traffic stops.  3. PeersChanged [L] -> back; traffic.
+# 4. The server dies; meshgate restarts -> StateDir/netmap.json restores L; traffic still flows.
+# 5. Leak check (lab_stop_meshgate: exit 0, no XDP program, no UAPI socket).
+# Usage: tests/control/t-headscale.sh   (root; MESHGATE=path/to/meshgate; LAB_SH=path/to/lab.sh
+# selects another copy of the lab, e.g. with renamed namespaces). Exit 0 pass, 1 fail, 77 skip.
+HERE=$(cd "$(dirname "$0")" && pwd)
+. "${LAB_SH:-$HERE/../lab/lab.sh}"
+
+T=t-headscale
+FAILS=0
+PY=/usr/bin/python3
+CTL_ADDR=$GW_LAN4:8080
+LAP_ID=2
+pass() { echo "PASS: $T: $*"; }
+fail() { echo "FAIL: $T: $*"; FAILS=$((FAILS + 1)); tail -n 8 "$MG_LAB_DIR/meshgate.log" 2>/dev/null | sed 's/^/# log: /'; }
+check() { local d=$1; shift; if "$@"; then pass "$d"; else fail "$d"; fi; }
+check_fails() { local d=$1; shift; if "$@"; then fail "$d"; else pass "$d"; fi; }
+
+[ "$(id -u)" = 0 ] || { echo "SKIP: $T: needs root (network namespaces)"; exit 77; }
+for c in ip wg wireguard-go nft curl ping; do
+	command -v $c >/dev/null || { echo "SKIP: $T: machine lacks $c"; exit 77; }
+done
+$PY -c 'import h2, cryptography' 2>/dev/null ||
+	{ echo "SKIP: $T: machine lacks python3-h2 / python3-cryptography"; exit 77; }
+[ -x "$MESHGATE" ] || { echo "FAIL: $T: no meshgate at $MESHGATE"; exit 1; }
+
+cleanup() {
+	lab_stop_pid "$MG_LAB_DIR/testcontrol.pid"
+	lab_down
+}
+trap cleanup EXIT
+
+hex_of_b64() { base64 -d | od -An -tx1 | tr -d ' \n'; }
+
+ctl_start() {
+	ip netns exec "${LAB_NS[1]}" $PY "$HERE/testcontrol.py" --listen $CTL_ADDR --authkey tskey-test \
+		--assign $RTR_TS4/32,$RTR_TS6/128 --keepalive 5 >"$MG_LAB_DIR/testcontrol.out" 2>"$MG_LAB_DIR/testcontrol.log" &
+	echo $! >"$MG_LAB_DIR/testcontrol.pid"
+	local i
+	for i in $(seq 50); do grep -q READY "$MG_LAB_DIR/testcontrol.out" && return 0; sleep 0.1; done
+	return 1
+}
+ctl() { gw curl -sf --max-time 5 -X POST --data-binary "$2" "http://$CTL_ADDR/test/$1" >/dev/null; }
+
+write_conf() {
+	mkdir -p "$MG_LAB_DIR/hs-state" && chmod 700 "$MG_LAB_DIR/hs-state"
+	echo tskey-test >"$MG_LAB_DIR/authkey"
+	# The router's node key is the lab's router key, so the laptop's config fits as is.
+	(umask 077; printf 'privkey:%s\n' "$(hex_of_b64 <"$MG_LAB_DIR/rtr.key")" >"$MG_LAB_DIR/hs-state/node.key")
+	cat >"$MG_LAB_DIR/meshgate.conf" <<-EOF2
+	[Interface]
+	Name = $MG_IF
+	ListenPort = $WG_PORT
+	Address = $RTR_TS4/32, $RTR_TS6/128
+	MTU = 1280
+	Device = eth0
+	SNAT = false
+	AdvertiseRoutes = 192.168.8.0/24, fd00:8::/64
+	MetricsListen = $METRICS_ADDR
+	LoginServer = http://$CTL_ADDR
+	AuthKeyFile = $MG_LAB_DIR/authkey
+	StateDir = $MG_LAB_DIR/hs-state
+	EOF2
+}
+
+# The lab's start helper writes its own config; start meshgate the same way with ours.
+start_meshgate() {
+	local i
+	rm -f "$WG_SOCK_DIR/$MG_IF.sock"
+	ip netns exec "${LAB_NS[3]}" sh -c \
+		'mountpoint -q /sys/fs/bpf || mount -t bpf bpf /sys/fs/bpf; exec "$@"' rtr \
+		"$MESHGATE" run -c "$MG_LAB_DIR/meshgate.conf" >>"$MG_LAB_DIR/meshgate.log" 2>&1 &
+	MG_PID=$!
+	echo $MG_PID >"$MG_LAB_DIR/meshgate.pid"
+	for i in $(seq 100); do
+		[ -S "$WG_SOCK_DIR/$MG_IF.sock" ] && return 0
+		kill -0 $MG_PID 2>/dev/null || break
+		sleep 0.1
+	done
+	return 1
+}
+
+laptop_json() {
+	cat <<-EOF2
+	{"ID":$LAP_ID,"StableID":"$LAP_ID","Name":"laptop.tailnet.test.","Key":"nodekey:$(hex_of_b64 <"$MG_LAB_DIR/lap.pub")",
+	 "DiscoKey":"discokey:$(printf 'd1%.0s' $(seq 32))","Addresses":["$LAP_TS4/32","$LAP_TS6/128"],
+	 "AllowedIPs":["$LAP_TS4/32","$LAP_TS6/128"],"Endpoints":["$LAP_WAN4:$LAP_PORT"],"HomeDERP":999,
+	 "KeyExpiry":"0001-01-01T00:00:00Z","Online":true}
+	EOF2
+}
+
+has_laptop_peer() { wg show $MG_IF allowed-ips 2>/dev/null | grep -q "^$(lab_lap_pub)	.*$LAP_TS4/32"; }
+no_laptop_peer() { ! wg show $MG_IF peers 2>/dev/null | grep -q "^$(lab_lap_pub)$"; }
+wait_for() { local i; for i in $(seq 100); do "$@" && return 0; sleep 0.1; done; return 1; }
+ping_ok() { local i; for i in 1 2 3 4 5; do lap ping -c 1 -W 1 "$1" >/dev/null 2>&1 && return 0; done; return 1; }
+ping_fails() { ! lap ping -c 2 -W 1 "$1" >/dev/null 2>&1; }
+connected() { grep -q "headscale: connected" "$MG_LAB_DIR/meshgate.log"; }
+
+lab_up || { echo "FAIL: $T: lab setup"; exit 1; }
+: >"$MG_LAB_DIR/meshgate.log"
+check "test control server up on $CTL_ADDR" ctl_start
+write_conf
+ctl peers "[$(laptop_json)]"
+check "meshgate starts with LoginServer and no [Peer]" start_meshgate
+check "meshgate registers and holds a map stream" wait_for connected
+check "the netmap's laptop is a WireGuard peer with its tailnet addresses" wait_for has_laptop_peer
+check "router key is the StateDir node key" test "$(wg show $MG_IF public-key)" = "$(lab_rtr_pub)"
+check "Hostinfo.RoutableIPs reached the server" \
+	sh -c "ip netns exec ${LAB_NS[1]} curl -sf http://$CTL_ADDR/test/state | grep -q '\"RoutableIPs\": \\[\"192.168.8.0/24\", \"fd00:8::/64\"\\]'"
+check "laptop -> home host through meshgate" ping_ok $HOST4
+check "netmap.json kept in StateDir (0600)" test "$(stat -c %a "$MG_LAB_DIR/hs-state/netmap.json" 2>/dev/null)" = 600
+
+ctl send "{\"PeersRemoved\":[$LAP_ID]}"
+check "PeersRemoved: the laptop is no longer a peer" wait_for no_laptop_peer
+lab_reset_laptop_session
+check "PeersRemoved: laptop traffic stops" ping_fails $HOST4
+
+ctl send "{\"PeersChanged\":[$(laptop_json)]}"
+check "PeersChanged: the laptop is a peer again" wait_for has_laptop_peer
+lab_reset_laptop_session
+check "PeersChanged: laptop -> home host again" ping_ok $HOST4
+
+lab_stop_pid "$MG_LAB_DIR/testcontrol.pid"
+check "leak check after the first run" lab_stop_meshgate
+check "restart with the control server down" start_meshgate
+check "the last netmap is restored from StateDir" wait_for has_laptop_peer
+lab_reset_laptop_session
+check "laptop -> home host with Headscale unreachable" ping_ok $HOST4
+check "the outage is logged" grep -q "headscale: .*\(refused\|GET /key\)" "$MG_LAB_DIR/meshgate.log"
+check "leak check" lab_stop_meshgate
+
+[ $FAILS = 0 ] && echo "$T: PASS" || echo "$T: $FAILS FAILED"
+[ $FAILS = 0 ]
