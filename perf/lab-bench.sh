@@ -10,20 +10,21 @@
 #                                                                ROUTER = meshgate (AF_XDP on eth0)
 #                                                                       | wireguard-go mgrtr + ip_forward
 #
-# Usage: perf/lab-bench.sh [--time S] [--udp-len BYTES] [--router both|meshgate|wggo] [--json]
+# Usage: perf/lab-bench.sh [--time S] [--udp-len BYTES] [--udp-rate BPS] [--router both|meshgate|wggo] [--json]
 # Runs: TCP (one stream, S seconds) and UDP with small datagrams at an
-# unlimited offered rate (-b 0); the UDP figure is what the host received,
-# in kpps. Everything shares this machine's cores, laptop included, so the
+# unlimited offered rate (-b 0, or --udp-rate, e.g. 20M); the UDP figure is
+# what the host received, in kpps. Everything shares this machine's cores, laptop included, so the
 # figures compare routers under the same handicap rather than measure them.
 
 
 . "$(dirname "$0")/../tests/lab/lab.sh"
 
-TIME=10 UDP_LEN=64 ROUTERS=both JSON=0
+TIME=10 UDP_LEN=64 UDP_RATE=0 ROUTERS=both JSON=0
 while [ $# -gt 0 ]; do
 	case $1 in
 	--time) TIME=$2; shift ;;
 	--udp-len) UDP_LEN=$2; shift ;;
+	--udp-rate) UDP_RATE=$2; shift ;;
 	--router) ROUTERS=$2; shift ;;
 	--json) JSON=1 ;;
 	-h|--help) sed -n '/^# Usage/,/^$/p' "$0"; exit 0 ;;
@@ -64,7 +65,7 @@ measure() {
 	lab_iperf3_server || { say "lab-bench: iperf3 server did not start"; return 1; }
 	if lap ping -q -c 3 -i 0.2 -w 10 $HOST4 >/dev/null; then
 		run_iperf "$r" tcp && TCP[$r]=$(iperf_json "$out-tcp.json" tcp_mbps)
-		run_iperf "$r" udp -u -b 0 -l "$UDP_LEN" &&
+		run_iperf "$r" udp -u -b "$UDP_RATE" -l "$UDP_LEN" &&
 			KPPS[$r]=$(iperf_json "$out-udp.json" udp_kpps) &&
 			LOSS[$r]=$(iperf_json "$out-udp.json" udp_loss)
 	else
@@ -104,7 +105,7 @@ pps_ratio=$(ratio "${KPPS[meshgate]:-}" "${KPPS[wggo]:-}")
 
 if [ $JSON = 1 ]; then
 	num() { [ -n "${1:-}" ] && printf '%.3f' "$1" || printf null; }
-	printf '{"time_s": %s, "udp_len": %s, "cores": %s,\n' "$TIME" "$UDP_LEN" "$(nproc)"
+	printf '{"time_s": %s, "udp_len": %s, "udp_rate": "%s", "cores": %s,\n' "$TIME" "$UDP_LEN" "$UDP_RATE" "$(nproc)"
 	printf ' "tcp_mbps": {"meshgate": %s, "wireguard_go": %s, "ratio": %s},\n' \
 		"$(num "${TCP[meshgate]:-}")" "$(num "${TCP[wggo]:-}")" "${tcp_ratio:-null}"
 	printf ' "udp_rx_kpps": {"meshgate": %s, "wireguard_go": %s, "ratio": %s},\n' \
