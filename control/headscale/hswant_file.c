@@ -118,7 +118,8 @@ int hs_want_load(struct hs_want *w, const char *dir, const char *name)
 		hs_want_free(w);
 		return ret;
 	}
-	qsort(w->peers, w->n, sizeof(*w->peers), cmp_key);
+	if (w->n > 1)
+		qsort(w->peers, w->n, sizeof(*w->peers), cmp_key);
 	for (i = 1; i < w->n; i++)
 		if (!cmp_key(&w->peers[i], &w->peers[i - 1])) {
 			hs_want_free(w);

@@ -22,6 +22,13 @@
 #include "hswant.h"
 
 static struct hs_want prev;
+static volatile sig_atomic_t stop;
+
+static void on_term(int sig)
+{
+	(void)sig;
+	stop = 1;
+}
 
 static json_t *prefixes(const struct mg_ipprefix *p, size_t n)
 {
@@ -121,6 +128,7 @@ int main(int argc, char **argv)
 	if (argc < 4 || sodium_init() < 0)
 		return fprintf(stderr, "usage: hsprobe URL STATE_DIR AUTHKEY [SECONDS] [ROUTE...]\n"), 1;
 	signal(SIGPIPE, SIG_IGN);
+	signal(SIGTERM, on_term);     /* exit through the normal teardown, so leak checkers see it */
 	snprintf(cfg.login_server, sizeof(cfg.login_server), "%s", argv[1]);
 	snprintf(cfg.auth_key, sizeof(cfg.auth_key), "%s", argv[3]);
 	if (hskey_load_or_create(cfg.machine_priv, argv[2], "machine.key", err, sizeof(err)) ||
@@ -138,7 +146,7 @@ int main(int argc, char **argv)
 	if (hs_client_start(&c, &cfg, epfd, &ops, NULL))
 		return fprintf(stderr, "hs_client_start failed\n"), 1;
 	end = time(NULL) + (argc > 4 ? atoi(argv[4]) : 30);
-	while (time(NULL) < end) {
+	while (!stop && time(NULL) < end) {
 		struct epoll_event ev[16];
 		int n = epoll_wait(epfd, ev, 16, 200), k;
 

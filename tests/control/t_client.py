@@ -85,7 +85,7 @@ class Probe:
 
     def stop(self):
         self.p.terminate()
-        self.p.wait()
+        return self.p.wait()
 
 
 def nk(b):
@@ -116,7 +116,7 @@ def main():
             pr = Probe(srv.url, os.path.join(tmp, "refused-" + key), key, 5)
             ev = pr.wait(is_status(False))
             check(ev is not None and "register refused: " + text in ev["error"], "refusal '%s' reported: %s" % (text, ev and ev["error"]))
-            pr.stop()
+            check(pr.stop() == 0, "clean teardown after a refusal")
 
         pr = Probe(srv.url, os.path.join(tmp, "main"), "goodkey", 40, ["192.168.8.0/24", "192.168.20.7/24"])
         check(pr.wait(is_status(True)) is not None, "connected")
@@ -160,7 +160,7 @@ def main():
         ev = pr.wait(is_map())
         check(ev is not None and ev["want"] == [LAPTOP_WANT] and ev["update"] == [],
               "full map after reconnect changes nothing")
-        pr.stop()
+        check(pr.stop() == 0, "clean teardown (exit 0; under ASan: no leaks)")
 
         for attempt in (1, 2):
             pr = Probe(srv.url, os.path.join(tmp, "once"), "oncekey", 5)
