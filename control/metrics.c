@@ -260,16 +260,22 @@ static unsigned health_warnings(struct mg_device *dev, uint64_t now)
 	return !dev->identity.has_identity + !dev->npeers + (dev->under_load_until_ns > now);
 }
 
-static void render_control(struct mbuf *b, struct mg_device *dev, uint64_t now)
+/* Without a control-server source (static config, or before the client starts) the node reports
+ * "not connected" and no map-update series, so the NoMapUpdate alert cannot fire on it. */
+static void render_control(struct mbuf *b, struct mg_device *dev, const struct metrics_control *ctl, uint64_t now)
 {
 	family(b, "meshgate_control_connected", "gauge",
-	       "1 while the Headscale map stream is connected; 0 with a static config (no LoginServer).");
-	put(b, "meshgate_control_connected 0\n");
-#ifdef MG_DEVICE_MAP_UPDATED
-	family(b, "meshgate_control_last_map_update_timestamp_seconds", "gauge",
-	       "UNIX time of the last change applied to the peer map (config, SIGHUP, UAPI set or Headscale).");
-	put(b, "meshgate_control_last_map_update_timestamp_seconds %.3f\n", dev->map_updated_real_ns / 1e9);
-#endif
+	       "1 while the Headscale map stream is connected; 0 when not, or with a static config (no LoginServer).");
+	put(b, "meshgate_control_connected %d\n", ctl && ctl->connected);
+	if (ctl) {
+		family(b, "meshgate_control_last_map_update_timestamp_seconds", "gauge",
+		       "UNIX time of the last map message from the control server (0 = none yet).");
+		put(b, "meshgate_control_last_map_update_timestamp_seconds %.3f\n", ctl->last_map_update_real_ns / 1e9);
+		family(b, "meshgate_control_map_updates_total", "counter", "Map messages received from the control server.");
+		put(b, "meshgate_control_map_updates_total %lu\n", (unsigned long)ctl->map_updates);
+		family(b, "meshgate_control_errors_total", "counter", "Control-server connection and protocol errors.");
+		put(b, "meshgate_control_errors_total %lu\n", (unsigned long)ctl->errors);
+	}
 	family(b, "meshgate_advertised_routes", "gauge", "Subnet routes this node advertises (AdvertiseRoutes).");
 	put(b, "meshgate_advertised_routes %zu\n", dev->n_routes);
 	family(b, "meshgate_health_messages", "gauge",
@@ -359,7 +365,7 @@ static void render_wireguard(struct mbuf *b, struct mg_device *dev)
 			   "UNIX timestamp of the last handshake with a peer (0 = never).", PS_HANDSHAKE);
 }
 
-char *metrics_render(struct mg_device *dev, unsigned flags, size_t *len)
+char *metrics_render(struct mg_device *dev, const struct metrics_control *ctl, unsigned flags, size_t *len)
 {
 	struct mbuf b = { .cap = 16384 };
 	uint64_t now = mg_now(), now_real = mg_realtime();
@@ -373,7 +379,7 @@ char *metrics_render(struct mg_device *dev, unsigned flags, size_t *len)
 	render_nic(&b, dev);
 	render_xsk(&b, dev);
 	render_crypto(&b, dev, now);
-	render_control(&b, dev, now);
+	render_control(&b, dev, ctl, now);
 	if (flags & METRICS_PEERS)
 		render_wireguard(&b, dev);
 	if (b.oom) {
@@ -388,6 +394,8 @@ char *metrics_render(struct mg_device *dev, unsigned flags, size_t *len)
 
 struct metrics {
 	struct mg_device *dev;
+	metrics_control_fn *ctl_get;     /* NULL: no control server */
+	void *ctl_ctx;
 	struct MHD_Daemon *mhd;
 	struct evsource src;
 	int fd;
@@ -423,6 +431,7 @@ static enum MHD_Result answer(void *cls, struct MHD_Connection *conn, const char
 {
 	struct metrics *m = cls;
 	bool get = !strcmp(method, MHD_HTTP_METHOD_GET) || !strcmp(method, MHD_HTTP_METHOD_HEAD);
+	struct metrics_control ctl;
 	char *text;
 	size_t len;
 
@@ -431,7 +440,9 @@ static enum MHD_Result answer(void *cls, struct MHD_Connection *conn, const char
 		text = strdup("not found: try GET /metrics\n");
 		return text ? reply(conn, MHD_HTTP_NOT_FOUND, text, strlen(text)) : MHD_NO;
 	}
-	text = metrics_render(m->dev, scrape_flags(conn), &len);
+	if (m->ctl_get)
+		m->ctl_get(m->ctl_ctx, &ctl);
+	text = metrics_render(m->dev, m->ctl_get ? &ctl : NULL, scrape_flags(conn), &len);
 	if (!text)
 		return MHD_NO;   /* out of memory: MHD closes the connection, Prometheus records up=0 */
 	return reply(conn, MHD_HTTP_OK, text, len);
@@ -497,6 +508,14 @@ int metrics_init(struct metrics **out, struct mg_device *dev, const char *listen
 err:
 	free(m);
 	return ret;
+}
+
+void metrics_set_control(struct metrics *m, metrics_control_fn *get, void *ctx)
+{
+	if (!m)
+		return;
+	m->ctl_get = get;
+	m->ctl_ctx = ctx;
 }
 
 void metrics_uninit(struct metrics *m)

@@ -8,7 +8,11 @@
 
 #include <stddef.h>
 
+#include <stdbool.h>
+#include <stdint.h>
+
 struct mg_device;
+struct metrics;
 
 #define METRICS_CONTENT_TYPE "text/plain; version=0.0.4; charset=utf-8"
 
@@ -16,12 +20,24 @@ struct mg_device;
  * default: a label per public key is unbounded cardinality. */
 #define METRICS_PEERS 1u
 
+/* The control-server client's state, read at scrape time (e.g. from hsglue_get_status()). */
+struct metrics_control {
+	bool connected;                   /* map stream up */
+	uint64_t last_map_update_real_ns; /* UNIX ns of the last map message; 0 = none yet */
+	uint64_t map_updates, errors;
+};
+typedef void metrics_control_fn(void *ctx, struct metrics_control *out);
+
+/* Control thread: where /metrics reads the control-plane series from (get = NULL: none, as with
+ * a static config). Call after metrics_init() once the client exists; @m may be NULL. */
+void metrics_set_control(struct metrics *m, metrics_control_fn *get, void *ctx);
+
 /*
- * Control thread only (walks dev->peers). Sums the workers' single-writer counters without
+ * Control thread only (walks dev->peers). @ctl = NULL when no control server is configured. Sums the workers' single-writer counters without
  * stopping them: a torn read of a u64 cannot happen on x86-64/arm64 aligned loads, and a sum may
  * mix values from slightly different instants, which Prometheus tolerates. Returns a malloc'd,
  * NUL-terminated text and its length, or NULL when out of memory.
  */
-char *metrics_render(struct mg_device *dev, unsigned flags, size_t *len);
+char *metrics_render(struct mg_device *dev, const struct metrics_control *ctl, unsigned flags, size_t *len);
 
 #endif

@@ -224,14 +224,16 @@ static void check_promtool(const char *promtool, const char *text, size_t len)
 
 int main(int argc, char **argv)
 {
+	struct metrics_control ctl = { .connected = true, .last_map_update_real_ns = 1795611527500000000ull,
+				       .map_updates = 12, .errors = 3 };
 	struct mg_device *dev;
 	char *text, *plain;
 	size_t len, plen;
 
 	rcu_register_thread();
 	dev = make_device();
-	text = metrics_render(dev, METRICS_PEERS, &len);
-	plain = metrics_render(dev, 0, &plen);
+	text = metrics_render(dev, &ctl, METRICS_PEERS, &len);
+	plain = metrics_render(dev, NULL, 0, &plen);
 	CHECK(text && plain);
 	if (!text || !plain)
 		return 1;
@@ -239,11 +241,17 @@ int main(int argc, char **argv)
 	check_format(text);
 	check_values(text);
 	CHECK(!strstr(plain, "wireguard_"));             /* per-peer series are opt-in */
+	CHECK_LINE(text, "meshgate_control_connected 1");
+	CHECK_LINE(text, "meshgate_control_last_map_update_timestamp_seconds 1795611527.500");
+	CHECK_LINE(text, "meshgate_control_map_updates_total 12");
+	CHECK_LINE(text, "meshgate_control_errors_total 3");
+	CHECK_LINE(plain, "meshgate_control_connected 0");  /* no control server: no map series */
+	CHECK(!strstr(plain, "meshgate_control_last_map_update"));
 	CHECK(strstr(plain, "tailscale_peers 3\n") != NULL);
 	/* A stopped worker: the data path is down, and its socket statistics are not read. */
 	dev->workers[1].started = false;
 	free(plain);
-	plain = metrics_render(dev, 0, &plen);
+	plain = metrics_render(dev, NULL, 0, &plen);
 	CHECK_LINE(plain, "tailscale_backend_running 0");
 	CHECK_LINE(plain, "tailscale_up 0");
 	CHECK(!strstr(plain, "meshgate_xsk_rx_dropped_total{queue=\"1\"}"));
