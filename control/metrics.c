@@ -22,6 +22,8 @@
 #include <netdb.h>
 #include <microhttpd.h>
 #include "control.h"
+#include <linux/types.h>
+#include "../bpf/steer_maps.h"
 #include "evsource.h"
 #include "metrics.h"
 #include "peerstate.h"
@@ -210,7 +212,7 @@ static void render_xsk(struct mbuf *b, struct mg_device *dev)
 	uint64_t st[METRICS_MAX_QUEUES][6];
 	bool ok[METRICS_MAX_QUEUES];
 	unsigned n = dev->nworkers < METRICS_MAX_QUEUES ? dev->nworkers : METRICS_MAX_QUEUES;
-	uint64_t steer[3];
+	uint64_t steer[STEER_NSTATS];
 
 	/* getsockopt on a worker's socket reads kernel counters; it never waits for the worker. */
 	for (unsigned q = 0; q < n; q++)
@@ -227,6 +229,7 @@ static void render_xsk(struct mbuf *b, struct mg_device *dev)
 		put(b, "meshgate_xdp_steered_packets_total{action=\"wireguard\"} %lu\n", steer[0]);
 		put(b, "meshgate_xdp_steered_packets_total{action=\"route\"} %lu\n", steer[1]);
 		put(b, "meshgate_xdp_steered_packets_total{action=\"pass\"} %lu\n", steer[2]);
+		put(b, "meshgate_xdp_steered_packets_total{action=\"nat\"} %lu\n", steer[3]);
 	}
 }
 
