@@ -18,6 +18,7 @@
 #include <unistd.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
+#include <arpa/inet.h>
 #include <openssl/err.h>
 #include <openssl/x509v3.h>
 #include "mg.h"
@@ -123,13 +124,25 @@ static int tls_step(struct hs_tcp *t)
 	return -EPROTO;
 }
 
+static bool is_ip_literal(const char *host)
+{
+	struct in6_addr a;
+
+	return inet_pton(AF_INET, host, &a) == 1 || inet_pton(AF_INET6, host, &a) == 1;
+}
+
 static int start_tls(struct hs_tcp *t)
 {
 	t->ssl = SSL_new(t->ctx);
 	if (!t->ssl || !SSL_set_fd(t->ssl, t->fd))
 		return fail(t, ENOMEM, "TLS");
-	SSL_set_tlsext_host_name(t->ssl, t->host);
-	SSL_set1_host(t->ssl, t->host);
+	/* An IP literal is checked against IP SANs and never sent as SNI (RFC 6066 section 3). */
+	if (is_ip_literal(t->host)) {
+		X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(t->ssl), t->host);
+	} else {
+		SSL_set_tlsext_host_name(t->ssl, t->host);
+		SSL_set1_host(t->ssl, t->host);
+	}
 	t->state = HS_TCP_TLS;
 	return tls_step(t);
 }

@@ -136,6 +136,7 @@ int main(int argc, char **argv)
 		return fprintf(stderr, "%s\n", err), 1;
 	hskey_generate(disco);
 	hskey_public(cfg.disco_pub, disco);
+	cfg.ca_file = getenv("MESHGATE_HEADSCALE_CA_FILE");
 	snprintf(cfg.hostinfo.hostname, sizeof(cfg.hostinfo.hostname), "hsprobe");
 	for (i = 5; i < argc && i - 5 < 8; i++)
 		if (addrfmt_parse_prefix(&routes[i - 5], argv[i]))

@@ -106,6 +106,29 @@ def is_map(pred=lambda e: True):
     return lambda e: e["event"] == "map" and pred(e)
 
 
+def tls_checks(tmp):
+    """https:// with a name (getaddrinfo_a path), a private CA, and a refused unknown CA."""
+    cert, key = os.path.join(tmp, "cert.pem"), os.path.join(tmp, "key.pem")
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+                    "-subj", "/CN=localhost", "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1",
+                    "-days", "1", "-keyout", key, "-out", cert], check=True, capture_output=True)
+    srv = Server("--authkey", "goodkey", "--tls", cert + "," + key)
+    try:
+        for host in ("localhost", "127.0.0.1"):
+            os.environ["MESHGATE_HEADSCALE_CA_FILE"] = cert
+            pr = Probe("https://%s:%d" % (host, srv.port), os.path.join(tmp, "tls-" + host), "goodkey", 10)
+            check(pr.wait(is_status(True)) is not None, "https://%s with the server's CA: connected" % host)
+            check(pr.stop() == 0, "clean teardown (TLS)")
+        del os.environ["MESHGATE_HEADSCALE_CA_FILE"]
+        pr = Probe("https://localhost:%d" % srv.port, os.path.join(tmp, "tls-bad"), "goodkey", 5)
+        ev = pr.wait(is_status(False))
+        check(ev is not None and "TLS" in ev["error"], "unknown CA refused: %s" % (ev and ev["error"]))
+        pr.stop()
+    finally:
+        srv.stop()
+        os.environ.pop("MESHGATE_HEADSCALE_CA_FILE", None)
+
+
 def main():
     tmp = tempfile.mkdtemp(prefix="hs-client-")
     srv = Server("--authkey", "goodkey", "--authkey", "usedkey:used", "--authkey", "oldkey:expired",
@@ -168,6 +191,11 @@ def main():
             pr.stop()
     finally:
         srv.stop()
+
+    if shutil.which("openssl"):
+        tls_checks(tmp)
+    else:
+        print("SKIP TLS checks: no openssl CLI")
 
     srv = Server("--authkey", "goodkey", "--min-capver", "200")
     try:

@@ -428,6 +428,7 @@ def main():
     ap.add_argument("--authkey", action="append", default=[])
     ap.add_argument("--min-capver", type=int, default=113)
     ap.add_argument("--keepalive", type=float, default=50)
+    ap.add_argument("--tls", help="CERT,KEY: serve HTTPS (the /key trust anchor and the upgrade)")
     ap.add_argument("--assign", help="addresses for the first node that registers, e.g. 100.64.0.5/32,fd7a:115c:a1e0::5/128")
     a = ap.parse_args()
     for k in a.authkey:
@@ -443,10 +444,28 @@ def main():
     ls.bind((host, int(port)))
     ls.listen(64)
     listen_host, listen_port = host, ls.getsockname()[1]
+    tls = None
+    if a.tls:
+        import ssl
+        tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        tls.load_cert_chain(*a.tls.split(","))
     print("READY %d" % listen_port, flush=True)
     while True:
         s, _ = ls.accept()
-        threading.Thread(target=handle, args=(s,), daemon=True).start()
+        threading.Thread(target=serve_one, args=(s, tls), daemon=True).start()
+
+
+def serve_one(s, tls):
+    if tls:
+        try:
+            s.settimeout(5)
+            s = tls.wrap_socket(s, server_side=True)
+            s.settimeout(None)
+        except OSError as e:
+            log("TLS handshake failed: %r" % e)
+            s.close()
+            return
+    handle(s)
 
 
 if __name__ == "__main__":
