@@ -1,0 +1,74 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * fuzz_netmap.c - libFuzzer harness for everything the control server sends us: MapResponse JSON
+ * (applied on top of a fixed full map, then turned into a peer table and a device update), the
+ * map stream framing, the early payload, the RegisterResponse and the /key answer.
+ */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include "hsframe.h"
+#include "hsreq.h"
+#include "hswant.h"
+
+static const char base[] =
+	"{\"Node\":{\"ID\":1,\"Key\":\"nodekey:0101010101010101010101010101010101010101010101010101010101010101\","
+	"\"Addresses\":[\"100.64.0.1/32\"]},\"Peers\":[{\"ID\":2,\"HomeDERP\":1,"
+	"\"Key\":\"nodekey:aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\","
+	"\"Addresses\":[\"100.64.0.2/32\"],\"AllowedIPs\":[\"100.64.0.2/32\",\"10.0.0.0/8\",\"0.0.0.0/0\"],"
+	"\"Endpoints\":[\"198.51.100.2:41641\"]}],\"PacketFilters\":{\"base\":[]}}";
+
+static void peers_of(struct hs_netmap *nm)
+{
+	struct hs_route_opts o = { .accept_routes = true };
+	struct hs_want w, none = { 0 };
+	struct mg_device_update u;
+	json_t *f;
+
+	if (!hs_want_build(&w, nm, &o, 1700000000)) {
+		if (!hs_want_diff(&none, &w, &u))
+			devconf_update_free(&u);
+		hs_want_free(&w);
+	}
+	f = hs_netmap_filter(nm);
+	json_decref(f);
+}
+
+static int on_msg(void *arg, const uint8_t *msg, size_t len)
+{
+	struct hs_map_events ev;
+	char err[256];
+
+	hs_netmap_apply(arg, (const char *)msg, len, 1700000000, &ev, err, sizeof(err));
+	return 0;
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t len);
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
+{
+	struct hs_netmap nm;
+	struct hs_map_events ev;
+	struct hs_mapframe fr = { 0 };
+	struct hs_early early = { 0 };
+	struct hs_register_result rr;
+	uint8_t key[32];
+	char err[256];
+
+	hs_netmap_init(&nm);
+	hs_netmap_apply(&nm, base, strlen(base), 1700000000, &ev, err, sizeof(err));
+	hs_netmap_apply(&nm, (const char *)data, len, 1700000000, &ev, err, sizeof(err));
+	peers_of(&nm);
+	hs_netmap_free(&nm);
+
+	hs_netmap_init(&nm);
+	hs_mapframe_feed(&fr, data, len, on_msg, &nm);
+	hs_mapframe_reset(&fr);
+	peers_of(&nm);
+	hs_netmap_free(&nm);
+
+	hs_early_feed(&early, data, len);
+	hs_req_parse_register((const char *)data, len, &rr);
+	hs_req_parse_key((const char *)data, len, key, err, sizeof(err));
+	return 0;
+}
