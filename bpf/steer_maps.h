@@ -17,6 +17,10 @@ struct steer_cfg {
 	__u32 flags;
 };
 
+#define STEER_F_NAT 1u            /* steer replies to the NAT port range */
+#define STEER_NAT_PORT_MIN 61000  /* = NAT_PORT_MIN in dataplane/nat.h */
+#define STEER_NAT_PORT_MAX 65535
+
 /* LPM keys: prefixlen first, as BPF_MAP_TYPE_LPM_TRIE wants. */
 struct steer_lpm4 {
 	__u32 prefixlen;
@@ -40,6 +44,7 @@ enum steer_stat {
 	STEER_WG = 0,      /* UDP to our listen port on a local address -> AF_XDP */
 	STEER_ROUTE,       /* plaintext for a tunnel destination -> AF_XDP */
 	STEER_PASS,        /* everything else -> kernel */
+	STEER_NAT,         /* replies to SNAT flows -> AF_XDP */
 	STEER_NSTATS,
 };
 

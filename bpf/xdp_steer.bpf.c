@@ -87,15 +87,43 @@ static __always_inline int to_worker(struct xdp_md *ctx, __u32 stat)
 	return bpf_redirect_map(&xsks_map, ctx->rx_queue_index, XDP_PASS);
 }
 
-static __always_inline bool is_wg_port(void *data_end, struct udphdr *udp)
+static __always_inline struct steer_cfg *cfg_get(void)
 {
 	__u32 zero = 0;
+
+	return bpf_map_lookup_elem(&steer_cfg, &zero);
+}
+
+static __always_inline bool is_wg_port(void *data_end, struct udphdr *udp)
+{
 	struct steer_cfg *cfg;
 
 	if ((void *)(udp + 1) > data_end)
 		return false;
-	cfg = bpf_map_lookup_elem(&steer_cfg, &zero);
+	cfg = cfg_get();
 	return cfg && cfg->listen_port_be && udp->dest == cfg->listen_port_be;
+}
+
+static __always_inline bool in_nat_range(__u16 port_be)
+{
+	__u16 port = bpf_ntohs(port_be);
+
+	return port >= STEER_NAT_PORT_MIN && port <= STEER_NAT_PORT_MAX;
+}
+
+/* A reply to one of our SNAT flows: TCP/UDP to a NAT port, or an echo reply with a NAT identifier. */
+static __always_inline bool is_nat_reply(void *l4, void *data_end, __u8 proto, __u8 echo_reply)
+{
+	struct steer_cfg *cfg = cfg_get();
+	__u8 *p = l4;
+
+	if (!cfg || !(cfg->flags & STEER_F_NAT) || (void *)(p + 8) > data_end)
+		return false;
+	if (proto == IPPROTO_TCP || proto == IPPROTO_UDP)
+		return in_nat_range(*(__u16 *)(p + 2));
+	if (proto == IPPROTO_ICMP || proto == IPPROTO_ICMPV6)
+		return p[0] == echo_reply && in_nat_range(*(__u16 *)(p + 4));
+	return false;
 }
 
 static __always_inline int steer_ipv4(struct xdp_md *ctx, struct iphdr *ip, void *data_end)
@@ -107,10 +135,15 @@ static __always_inline int steer_ipv4(struct xdp_md *ctx, struct iphdr *ip, void
 		return count(STEER_PASS, XDP_PASS);
 	__builtin_memcpy(local.addr, &ip->daddr, 4);
 	if (bpf_map_lookup_elem(&steer_local, &local)) {
+		void *l4 = (void *)ip + ip->ihl * 4;
+
 		/* Fragments of our own traffic are the kernel's: it reassembles. */
-		if (ip->protocol == IPPROTO_UDP && !(ip->frag_off & bpf_htons(0x3fff)) &&
-		    is_wg_port(data_end, (void *)ip + ip->ihl * 4))
+		if (ip->frag_off & bpf_htons(0x3fff))
+			return count(STEER_PASS, XDP_PASS);
+		if (ip->protocol == IPPROTO_UDP && is_wg_port(data_end, l4))
 			return to_worker(ctx, STEER_WG);
+		if (is_nat_reply(l4, data_end, ip->protocol, 0))
+			return to_worker(ctx, STEER_NAT);
 		return count(STEER_PASS, XDP_PASS);
 	}
 	__builtin_memcpy(key.addr, &ip->daddr, 4);
@@ -131,6 +164,8 @@ static __always_inline int steer_ipv6(struct xdp_md *ctx, struct ipv6hdr *ip6, v
 		/* Only a UDP header right after the fixed header; extension headers go to the kernel. */
 		if (ip6->nexthdr == IPPROTO_UDP && is_wg_port(data_end, (void *)(ip6 + 1)))
 			return to_worker(ctx, STEER_WG);
+		if (is_nat_reply((void *)(ip6 + 1), data_end, ip6->nexthdr, 129))
+			return to_worker(ctx, STEER_NAT);
 		return count(STEER_PASS, XDP_PASS);
 	}
 	/* Link-local and multicast (ND, MLD) always belong to the kernel. */

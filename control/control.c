@@ -31,6 +31,7 @@ struct control {
 	struct mg_config *cfg;
 	int epfd, sigfd, tickfd;
 	struct evsource sig_src, wake_src, tick_src, tun_src;
+	uint64_t last_sweep_ns;
 	bool stop;
 };
 
@@ -212,6 +213,10 @@ static void on_tick(struct evsource *src, uint32_t events)
 	drain_punts(ctl, now);
 	timers_tick(ctl->dev, now);
 	ratelimiter_gc(&ctl->dev->ratelimiter, now);
+	if (now - ctl->last_sweep_ns >= NSEC_PER_SEC) {
+		ctl->last_sweep_ns = now;
+		nat_expire(&ctl->dev->nat, now);
+	}
 }
 
 /* The router's own packets for the tailnet: handed to worker 0 to be sealed like any other. */

@@ -18,6 +18,7 @@
 #include "counters.h"
 #include "io/xsk.h"
 #include "io/xsk_prog.h"
+#include "nat.h"
 #include "wireguard/allowedips.h"
 #include "wireguard/cookie.h"
 #include "wireguard/ratelimiter.h"
@@ -73,12 +74,14 @@ struct mg_device {
 	size_t n_routes;
 	struct mg_ipprefix *routes;              /* advertised home subnets */
 	int tun_fd;
+	bool snat;                               /* translate tailnet -> LAN sources */
 	uint64_t rekey_after_time_ns;
 
 	/* Published to workers (RCU) or atomic. */
 	struct allowedips allowedips;            /* written by control */
 	struct index_table index;                /* written by control */
 	struct nlmirror *nl;                     /* snapshot published by control */
+	struct nat nat;                          /* flows: workers create, control expires */
 	_Atomic uint16_t listen_port;
 	int wake_fd;                             /* eventfd: workers poke control */
 	int epfd;                                /* the control loop's epoll */

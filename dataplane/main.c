@@ -91,6 +91,7 @@ static int device_init(struct mg_device *dev, struct mg_config *cfg)
 	dev->n_routes = cfg->n_routes;
 	dev->routes = cfg->advertise_routes;
 	dev->tun_fd = -1;
+	dev->snat = cfg->snat;
 	dev->rekey_after_time_ns = cfg->test_rekey_after_time_s ?
 		cfg->test_rekey_after_time_s * NSEC_PER_SEC : REKEY_AFTER_TIME_NS;
 	allowedips_init(&dev->allowedips);
@@ -155,6 +156,7 @@ static int steer_init(struct mg_device *dev)
 	fprintf(stderr, "meshgate: XDP program attached to %s in %s mode\n", dev->ifname,
 		dev->steer.mode == 1 ? "native" : "generic (skb)");
 	steer_prog_set_port(&dev->steer, atomic_load(&dev->listen_port));
+	steer_prog_set_nat(&dev->steer, dev->snat);
 	steer_local_sync(dev);
 	nlmirror_set_notify(dev->nl, steer_local_sync, dev);
 	return 0;
@@ -238,6 +240,9 @@ static int cmd_run(struct mg_config *cfg)
 	ret = steer_init(dev);
 	if (ret)
 		goto out_tun;
+	ret = nat_init(&dev->nat, cfg->queues);
+	if (ret)
+		goto out_tun;
 	ret = workers_init(dev, cfg->queues);
 	if (ret)
 		goto out_workers;
@@ -249,6 +254,7 @@ static int cmd_run(struct mg_config *cfg)
 	ret = control_run(dev, cfg);
 out_workers:
 	workers_uninit(dev);
+	nat_uninit(&dev->nat);
 	steer_prog_detach(&dev->steer);
 out_tun:
 	if (dev->tun_fd >= 0)

@@ -7,6 +7,7 @@
  * then the AEAD in one batch, then the replay window, then the allowed-IPs source check.
  */
 #include <endian.h>
+#include <errno.h>
 #include <unistd.h>
 #include "worker.h"
 #include "pkt.h"
@@ -50,6 +51,16 @@ static void deliver_local(struct wctx *c, struct wpkt *p)
 	xsk_port_frame_put(&c->w->port, p->addr);
 }
 
+/* SNAT towards the LAN: the source becomes our address on the route to the destination. */
+static bool snat_out(struct wctx *c, struct wpkt *p)
+{
+	struct nl_l2hop hop;
+
+	if (nl_snapshot_lookup(c->nl, p->family, ip_dst(p->l3, p->family), &hop) == -ENETUNREACH)
+		return false;
+	return nat_out(&c->dev->nat, c->w->id, p->l3, p->len, p->family, hop.src_addr, c->now);
+}
+
 void wk_route_inner(struct wctx *c, struct wpkt *p, struct peer *from)
 {
 	const uint8_t *dst = ip_dst(p->l3, p->family);
@@ -72,12 +83,20 @@ void wk_route_inner(struct wctx *c, struct wpkt *p, struct peer *from)
 		wk_tunnel(c, p, 0);
 		return;
 	}
+	if (nl_snapshot_is_local(c->nl, p->family, dst)) {
+		deliver_local(c, p);      /* the router's LAN address: the kernel takes it from the TUN */
+		return;
+	}
 	if (!is_advertised(c->dev, p->family, dst)) {
 		wk_drop(c, p, MG_DROP_NO_ROUTE);
 		return;
 	}
 	if (!ip_dec_ttl(p->l3, p->family)) {
 		wk_drop(c, p, MG_DROP_TTL_EXCEEDED);
+		return;
+	}
+	if (c->dev->snat && !snat_out(c, p)) {
+		wk_drop(c, p, MG_DROP_NAT_FAILED);
 		return;
 	}
 	wk_lan(c, p, 0);
@@ -205,6 +224,16 @@ void wk_rx_frame(struct wctx *c, uint64_t addr, uint32_t len)
 	msg = udp_to_us(c, &p, &mlen);
 	if (msg) {
 		rx_wireguard(c, &p, msg, mlen);
+		return;
+	}
+	/* Addressed to us but not WireGuard: a reply to a NAT flow (the XDP program steers only the
+	 * NAT port range here). */
+	if (nl_snapshot_is_local(c->nl, p.family, ip_dst(p.l3, p.family))) {
+		if (!c->dev->snat || !nat_in(&c->dev->nat, p.l3, p.len, p.family, c->now)) {
+			wk_drop(c, &p, MG_DROP_NAT_UNKNOWN);
+			return;
+		}
+		wk_tunnel(c, &p, 0);
 		return;
 	}
 	/* Plaintext from the LAN that the XDP program judged tunnel-bound. */

@@ -91,12 +91,34 @@ void steer_prog_detach(struct steer_prog *sp)
 	sp->prog = NULL;
 }
 
-int steer_prog_set_port(struct steer_prog *sp, uint16_t port)
+static int cfg_update(struct steer_prog *sp, void (*change)(struct steer_cfg *, uint32_t), uint32_t v)
 {
-	struct steer_cfg cfg = { .listen_port_be = htons(port) };
+	struct steer_cfg cfg = { 0 };
 	__u32 zero = 0;
 
+	bpf_map_lookup_elem(sp->cfg_fd, &zero, &cfg);
+	change(&cfg, v);
 	return bpf_map_update_elem(sp->cfg_fd, &zero, &cfg, BPF_ANY) ? -errno : 0;
+}
+
+static void cfg_port(struct steer_cfg *cfg, uint32_t v)
+{
+	cfg->listen_port_be = htons((uint16_t)v);
+}
+
+static void cfg_nat(struct steer_cfg *cfg, uint32_t v)
+{
+	cfg->flags = v ? cfg->flags | STEER_F_NAT : cfg->flags & ~STEER_F_NAT;
+}
+
+int steer_prog_set_port(struct steer_prog *sp, uint16_t port)
+{
+	return cfg_update(sp, cfg_port, port);
+}
+
+int steer_prog_set_nat(struct steer_prog *sp, bool on)
+{
+	return cfg_update(sp, cfg_nat, on);
 }
 
 int steer_prog_local(struct steer_prog *sp, int family, const uint8_t *addr, bool add)
@@ -124,7 +146,7 @@ int steer_prog_route(struct steer_prog *sp, int family, const uint8_t *addr, uin
 	return bpf_map_delete_elem(fd, key) && errno != ENOENT ? -errno : 0;
 }
 
-int steer_prog_stats(struct steer_prog *sp, uint64_t out[3])
+int steer_prog_stats(struct steer_prog *sp, uint64_t out[4])
 {
 	int ncpu = libbpf_num_possible_cpus();
 	__u64 vals[ncpu > 0 ? ncpu : 1];

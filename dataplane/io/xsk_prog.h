@@ -22,9 +22,11 @@ struct steer_prog {
 int steer_prog_attach(struct steer_prog *sp, int ifindex, const char *obj_path);
 void steer_prog_detach(struct steer_prog *sp);
 int steer_prog_set_port(struct steer_prog *sp, uint16_t port);
+/* Steer replies to the NAT port range (and ICMP echo replies with such an identifier) to us. */
+int steer_prog_set_nat(struct steer_prog *sp, bool on);
 int steer_prog_local(struct steer_prog *sp, int family, const uint8_t *addr, bool add);
 int steer_prog_route(struct steer_prog *sp, int family, const uint8_t *addr, uint8_t cidr, bool add);
-/* Sum of the per-CPU steering counters: [0]=to worker (WireGuard), [1]=to worker (route), [2]=pass. */
-int steer_prog_stats(struct steer_prog *sp, uint64_t out[3]);
+/* Sum of the per-CPU steering counters, indexed by enum steer_stat (bpf/steer_maps.h). */
+int steer_prog_stats(struct steer_prog *sp, uint64_t out[4]);
 
 #endif

@@ -1,0 +1,380 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * nat.c - see nat.h. Behaviour follows the NAT BEHAVE RFCs where they speak: endpoint-independent
+ * mapping is not attempted (a flow is the 5-tuple), timeouts at least RFC 4787/5382/5508's minima.
+ * Checksums are updated incrementally (RFC 1624), never recomputed over the payload.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <netinet/in.h>
+#include <sodium.h>
+#include "nat.h"
+#include "pkt.h"
+
+#define ICMP_ECHO_REQ4 8
+#define ICMP_ECHO_REP4 0
+#define ICMP_ECHO_REQ6 128
+#define ICMP_ECHO_REP6 129
+#define LAST_SEEN_GRANULARITY_NS 1000000000ULL
+
+/* Where the translated fields live in one packet. */
+struct l4_view {
+	uint8_t proto;
+	uint8_t *sport, *dport;       /* ICMP echo: sport = dport = identifier */
+	uint8_t *check;               /* L4 checksum, NULL if absent (UDPv4 with zero checksum) */
+	bool pseudo;                  /* checksum covers the addresses */
+	uint8_t tcp_flags;
+	uint8_t icmp_type;
+};
+
+static bool l4_parse(uint8_t *l3, uint32_t len, int family, struct l4_view *v)
+{
+	uint32_t hl;
+	uint8_t *l4;
+
+	memset(v, 0, sizeof(*v));
+	if (family == AF_INET) {
+		const struct iphdr *ip = (const void *)l3;
+
+		if (ip->frag_off & htons(0x3fff))
+			return false;          /* fragments cannot be translated without reassembly */
+		v->proto = ip->protocol;
+		hl = ip->ihl * 4u;
+	} else {
+		v->proto = l3[6];
+		hl = IP6_HLEN;
+	}
+	l4 = l3 + hl;
+	switch (v->proto) {
+	case IPPROTO_TCP:
+		if (len < hl + 20)
+			return false;
+		v->check = l4 + 16;
+		v->tcp_flags = l4[13];
+		break;
+	case IPPROTO_UDP:
+		if (len < hl + 8)
+			return false;
+		v->check = l4 + 6;
+		if (family == AF_INET && !l4[6] && !l4[7])
+			v->check = NULL;
+		break;
+	case IPPROTO_ICMP:
+	case IPPROTO_ICMPV6:
+		if (len < hl + 8 || (v->proto == IPPROTO_ICMP) != (family == AF_INET))
+			return false;
+		v->icmp_type = l4[0];
+		v->sport = v->dport = l4 + 4;
+		v->check = l4 + 2;
+		v->pseudo = v->proto == IPPROTO_ICMPV6;
+		return true;
+	default:
+		return false;
+	}
+	v->sport = l4;
+	v->dport = l4 + 2;
+	v->pseudo = true;
+	return true;
+}
+
+/* RFC 1624 eqn. 3 over n 16-bit words (n bytes, even). */
+static void csum_update(uint8_t *check, const uint8_t *old, const uint8_t *new, size_t n)
+{
+	uint32_t sum;
+	uint16_t c;
+
+	memcpy(&c, check, 2);
+	sum = (uint16_t)~ntohs(c);
+	for (size_t i = 0; i < n; i += 2) {
+		sum += (uint16_t)~((uint16_t)old[i] << 8 | old[i + 1]);
+		sum += (uint16_t)new[i] << 8 | new[i + 1];
+	}
+	c = htons(csum_fold(sum));
+	memcpy(check, &c, 2);
+}
+
+/* Rewrite an address (source or destination) and its checksums. */
+static void set_addr(uint8_t *l3, int family, uint8_t *field, const uint8_t *addr, const struct l4_view *v)
+{
+	size_t alen = family == AF_INET ? 4 : 16;
+
+	if (family == AF_INET)
+		csum_update(l3 + 10, field, addr, alen);
+	if (v->check && v->pseudo)
+		csum_update(v->check, field, addr, alen);
+	memcpy(field, addr, alen);
+}
+
+static void set_port(uint8_t *field, uint16_t port_be, const struct l4_view *v)
+{
+	if (v->check)
+		csum_update(v->check, field, (const uint8_t *)&port_be, 2);
+	memcpy(field, &port_be, 2);
+}
+
+static unsigned long key_hash(const struct nat *n, const struct nat_key *k)
+{
+	uint64_t w[5], h = n->seed;
+
+	memcpy(w, k, sizeof(w));
+	for (int i = 0; i < 5; i++) {
+		h ^= w[i];
+		h *= 0x9e3779b97f4a7c15ULL;
+		h ^= h >> 29;
+	}
+	return (unsigned long)h;
+}
+
+static int match_fwd(struct cds_lfht_node *node, const void *key)
+{
+	return !memcmp(&caa_container_of(node, struct nat_flow, fwd_node)->fwd, key, sizeof(struct nat_key));
+}
+
+static int match_rev(struct cds_lfht_node *node, const void *key)
+{
+	return !memcmp(&caa_container_of(node, struct nat_flow, rev_node)->rev, key, sizeof(struct nat_key));
+}
+
+static struct nat_flow *lookup(struct nat *n, struct cds_lfht *t, const struct nat_key *k, bool fwd)
+{
+	struct cds_lfht_iter it;
+	struct cds_lfht_node *node;
+
+	cds_lfht_lookup(t, key_hash(n, k), fwd ? match_fwd : match_rev, k, &it);
+	node = cds_lfht_iter_get_node(&it);
+	if (!node)
+		return NULL;
+	return fwd ? caa_container_of(node, struct nat_flow, fwd_node) :
+		     caa_container_of(node, struct nat_flow, rev_node);
+}
+
+static void key_from(struct nat_key *k, const uint8_t *l3, int family, const struct l4_view *v, bool icmp_reply)
+{
+	size_t alen = family == AF_INET ? 4 : 16;
+
+	memset(k, 0, sizeof(*k));
+	k->family = family;
+	k->proto = v->proto;
+	memcpy(k->saddr, ip_src(l3, family), alen);
+	memcpy(k->daddr, ip_dst(l3, family), alen);
+	if (v->proto == IPPROTO_ICMP || v->proto == IPPROTO_ICMPV6) {
+		/* Echo: the identifier names the flow; on a reply it is the translated one. */
+		memcpy(icmp_reply ? &k->dport : &k->sport, v->sport, 2);
+		return;
+	}
+	memcpy(&k->sport, v->sport, 2);
+	memcpy(&k->dport, v->dport, 2);
+}
+
+static void flow_touch(struct nat_flow *f, uint64_t now)
+{
+	if (now - atomic_load_explicit(&f->last_seen, memory_order_relaxed) >= LAST_SEEN_GRANULARITY_NS)
+		atomic_store_explicit(&f->last_seen, now, memory_order_relaxed);
+}
+
+static struct nat_flow *pool_get(struct nat_pool *p)
+{
+	struct nat_flow *f;
+
+	if (!p->local_free)
+		p->local_free = atomic_exchange(&p->returned, NULL);
+	f = p->local_free;
+	if (f)
+		p->local_free = f->next_free;
+	return f;
+}
+
+/* A flow whose rev node could not be published, or lost a race, goes straight back (never seen). */
+static void pool_put_local(struct nat_pool *p, struct nat_flow *f)
+{
+	f->next_free = p->local_free;
+	p->local_free = f;
+}
+
+/* Runs on the RCU callback thread: push back to the owner's pool (lock-free, multi-producer). */
+static void flow_free_rcu(struct rcu_head *head)
+{
+	struct nat_flow *f = caa_container_of(head, struct nat_flow, rcu);
+	struct nat_pool *p = f->pool;
+	struct nat_flow *old = atomic_load(&p->returned);
+
+	do
+		f->next_free = old;
+	while (!atomic_compare_exchange_weak(&p->returned, &old, f));
+}
+
+/* Pick a port from the worker's slice whose reverse key is free, and publish the flow. */
+static struct nat_flow *flow_create(struct nat *n, unsigned worker, const struct nat_key *fwd,
+				    const uint8_t *lan_src, uint64_t now)
+{
+	struct nat_pool *p = &n->pools[worker];
+	struct nat_flow *f = pool_get(p), *other;
+	unsigned span = p->port_hi - p->port_lo + 1;
+	size_t alen = fwd->family == AF_INET ? 4 : 16;
+	bool icmp = fwd->proto == IPPROTO_ICMP || fwd->proto == IPPROTO_ICMPV6;
+
+	if (!f)
+		return NULL;
+	f->fwd = *fwd;
+	memset(&f->rev, 0, sizeof(f->rev));
+	f->rev.family = fwd->family;
+	f->rev.proto = fwd->proto;
+	memcpy(f->rev.saddr, fwd->daddr, alen);
+	memcpy(f->rev.daddr, lan_src, alen);
+	f->rev.sport = icmp ? 0 : fwd->dport;
+	atomic_store(&f->last_seen, now);
+	atomic_store(&f->tcp_closing, 0);
+	atomic_store(&f->established, false);
+	for (unsigned tries = 0; tries < span; tries++) {
+		uint16_t port = p->next_port;
+
+		p->next_port = port == p->port_hi ? p->port_lo : port + 1;
+		f->rev.dport = htons(port);
+		cds_lfht_node_init(&f->rev_node);
+		if (cds_lfht_add_unique(n->rev, key_hash(n, &f->rev), match_rev, &f->rev, &f->rev_node) != &f->rev_node)
+			continue;
+		cds_lfht_node_init(&f->fwd_node);
+		other = caa_container_of(cds_lfht_add_unique(n->fwd, key_hash(n, fwd), match_fwd, fwd, &f->fwd_node),
+					 struct nat_flow, fwd_node);
+		if (other != f) {
+			/* Another worker created the same flow a moment ago: use theirs. Ours was
+			 * visible in the reverse table, so it can only be recycled after a grace period. */
+			cds_lfht_del(n->rev, &f->rev_node);
+			call_rcu(&f->rcu, flow_free_rcu);
+			return other;
+		}
+		atomic_fetch_add(&n->nflows, 1);
+		return f;
+	}
+	pool_put_local(p, f);
+	return NULL;
+}
+
+bool nat_out(struct nat *n, unsigned worker, uint8_t *l3, uint32_t len, int family,
+	     const uint8_t *lan_src, uint64_t now)
+{
+	struct l4_view v;
+	struct nat_key k;
+	struct nat_flow *f;
+
+	if (!l4_parse(l3, len, family, &v))
+		return false;
+	if ((v.proto == IPPROTO_ICMP && v.icmp_type != ICMP_ECHO_REQ4) ||
+	    (v.proto == IPPROTO_ICMPV6 && v.icmp_type != ICMP_ECHO_REQ6))
+		return false;
+	key_from(&k, l3, family, &v, false);
+	f = lookup(n, n->fwd, &k, true);
+	if (!f)
+		f = flow_create(n, worker, &k, lan_src, now);
+	if (!f)
+		return false;
+	flow_touch(f, now);
+	if (v.proto == IPPROTO_TCP && (v.tcp_flags & 0x05))     /* FIN or RST */
+		atomic_store_explicit(&f->tcp_closing, 1, memory_order_relaxed);
+	set_addr(l3, family, (uint8_t *)ip_src(l3, family), f->rev.daddr, &v);
+	set_port(v.sport, f->rev.dport, &v);
+	return true;
+}
+
+bool nat_in(struct nat *n, uint8_t *l3, uint32_t len, int family, uint64_t now)
+{
+	struct l4_view v;
+	struct nat_key k;
+	struct nat_flow *f;
+
+	if (!l4_parse(l3, len, family, &v))
+		return false;
+	if ((v.proto == IPPROTO_ICMP && v.icmp_type != ICMP_ECHO_REP4) ||
+	    (v.proto == IPPROTO_ICMPV6 && v.icmp_type != ICMP_ECHO_REP6))
+		return false;
+	key_from(&k, l3, family, &v, true);
+	f = lookup(n, n->rev, &k, false);
+	if (!f)
+		return false;
+	flow_touch(f, now);
+	if (!atomic_load_explicit(&f->established, memory_order_relaxed))
+		atomic_store_explicit(&f->established, true, memory_order_relaxed);
+	if (v.proto == IPPROTO_TCP && (v.tcp_flags & 0x05))
+		atomic_store_explicit(&f->tcp_closing, 1, memory_order_relaxed);
+	set_addr(l3, family, (uint8_t *)ip_dst(l3, family), f->fwd.saddr, &v);
+	set_port(v.proto == IPPROTO_TCP || v.proto == IPPROTO_UDP ? v.dport : v.sport, f->fwd.sport, &v);
+	return true;
+}
+
+static uint64_t flow_timeout(const struct nat_flow *f)
+{
+	if (f->fwd.proto == IPPROTO_TCP)
+		return atomic_load(&f->established) && !atomic_load(&f->tcp_closing) ?
+		       NAT_TIMEOUT_TCP_EST_NS : NAT_TIMEOUT_TCP_TRANS_NS;
+	if (f->fwd.proto == IPPROTO_UDP)
+		return NAT_TIMEOUT_UDP_NS;
+	return NAT_TIMEOUT_ICMP_NS;
+}
+
+unsigned nat_expire(struct nat *n, uint64_t now)
+{
+	struct cds_lfht_iter it;
+	struct nat_flow *f;
+	unsigned removed = 0;
+
+	cds_lfht_for_each_entry(n->fwd, &it, f, fwd_node) {
+		if (now - atomic_load(&f->last_seen) < flow_timeout(f))
+			continue;
+		if (cds_lfht_del(n->fwd, &f->fwd_node))
+			continue;
+		cds_lfht_del(n->rev, &f->rev_node);
+		atomic_fetch_sub(&n->nflows, 1);
+		call_rcu(&f->rcu, flow_free_rcu);
+		removed++;
+	}
+	return removed;
+}
+
+int nat_init(struct nat *n, unsigned nworkers)
+{
+	unsigned span = (NAT_PORT_MAX - NAT_PORT_MIN + 1) / nworkers;
+
+	memset(n, 0, sizeof(*n));
+	n->seed = ((uint64_t)randombytes_random() << 32) | randombytes_random();
+	n->fwd = cds_lfht_new(1024, 1024, 0, CDS_LFHT_AUTO_RESIZE | CDS_LFHT_ACCOUNTING, NULL);
+	n->rev = cds_lfht_new(1024, 1024, 0, CDS_LFHT_AUTO_RESIZE | CDS_LFHT_ACCOUNTING, NULL);
+	n->pools = calloc(nworkers, sizeof(*n->pools));
+	if (!n->fwd || !n->rev || !n->pools || !span)
+		goto err;
+	n->npools = nworkers;
+	for (unsigned w = 0; w < nworkers; w++) {
+		struct nat_pool *p = &n->pools[w];
+
+		p->flows = calloc(NAT_FLOWS_PER_WORKER, sizeof(*p->flows));
+		if (!p->flows)
+			goto err;
+		for (unsigned i = 0; i < NAT_FLOWS_PER_WORKER; i++) {
+			p->flows[i].pool = p;
+			pool_put_local(p, &p->flows[i]);
+		}
+		p->port_lo = NAT_PORT_MIN + w * span;
+		p->port_hi = p->port_lo + span - 1;
+		p->next_port = p->port_lo;
+	}
+	return 0;
+err:
+	nat_uninit(n);
+	return -ENOMEM;
+}
+
+/* After the workers stopped: drop every flow and wait for pending frees before freeing pools. */
+void nat_uninit(struct nat *n)
+{
+	if (n->fwd)
+		nat_expire(n, UINT64_MAX / 2);
+	rcu_barrier();
+	if (n->fwd)
+		cds_lfht_destroy(n->fwd, NULL);
+	if (n->rev)
+		cds_lfht_destroy(n->rev, NULL);
+	for (unsigned w = 0; n->pools && w < n->npools; w++)
+		free(n->pools[w].flows);
+	free(n->pools);
+	memset(n, 0, sizeof(*n));
+}

@@ -1,0 +1,80 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * nat.h - source NAT for traffic from the tailnet to the home subnets, like a Tailscale subnet
+ * router with --snat-subnet-routes: flows leave with the router's LAN address and a port from a
+ * reserved range that the XDP program steers back to meshgate; replies are translated back.
+ * TCP and UDP by port, ICMP echo by identifier, IPv4 and IPv6.
+ *
+ * Threads: workers look flows up lock-free (liburcu lock-free hash, QSBR) and create them; each
+ * worker owns a slice of the port range and a pool of flow objects, so creation needs no lock.
+ * The control thread expires idle flows (nat_expire) and frees them after a grace period back to
+ * the owner's pool through a lock-free stack.
+ */
+#ifndef MG_NAT_H
+#define MG_NAT_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <urcu-qsbr.h>
+#include <urcu/rculfhash.h>
+
+#define NAT_PORT_MIN 61000u          /* above Linux's default ephemeral range (32768-60999) */
+#define NAT_PORT_MAX 65535u
+#define NAT_FLOWS_PER_WORKER 32768u
+
+#define NAT_TIMEOUT_TCP_EST_NS   (7440ULL * 1000000000ULL)  /* RFC 5382 REQ-5: >= 2 h 4 min */
+#define NAT_TIMEOUT_TCP_TRANS_NS (240ULL * 1000000000ULL)   /* SYN without answer, or after FIN/RST */
+#define NAT_TIMEOUT_UDP_NS       (120ULL * 1000000000ULL)   /* RFC 4787 REQ-5: >= 2 min */
+#define NAT_TIMEOUT_ICMP_NS      (60ULL * 1000000000ULL)    /* RFC 5508 REQ-1: >= 60 s */
+
+struct nat_key {
+	uint8_t family, proto;
+	uint16_t sport, dport;         /* network order; ICMP echo: sport = identifier, dport = 0 */
+	uint8_t saddr[16], daddr[16];
+	uint8_t pad[2];                /* zero: the key is hashed and compared as 40 bytes */
+};
+_Static_assert(sizeof(struct nat_key) == 40, "nat_key is hashed as five words");
+
+struct nat_flow {
+	struct cds_lfht_node fwd_node;   /* keyed by fwd: tailnet source -> LAN destination */
+	struct cds_lfht_node rev_node;   /* keyed by rev: LAN destination -> router's address/port */
+	struct nat_key fwd, rev;
+	_Atomic uint64_t last_seen;      /* written by workers (coarse: only when it moved 1 s) */
+	_Atomic uint8_t tcp_closing;     /* FIN or RST seen */
+	_Atomic bool established;        /* a reply was seen */
+	struct nat_pool *pool;           /* owner worker's pool: where the object returns */
+	struct nat_flow *next_free;      /* lock-free free stack */
+	struct rcu_head rcu;
+};
+
+struct nat_pool {                      /* one per worker */
+	struct nat_flow *flows;
+	struct nat_flow *local_free;         /* owner only */
+	struct nat_flow *_Atomic returned;   /* pushed by the RCU callback thread, popped all at once */
+	uint16_t port_lo, port_hi, next_port;
+};
+
+struct nat {
+	struct cds_lfht *fwd, *rev;
+	struct nat_pool *pools;
+	unsigned npools;
+	uint64_t seed;
+	_Atomic uint64_t nflows;
+};
+
+int nat_init(struct nat *n, unsigned nworkers);
+void nat_uninit(struct nat *n);
+
+/* Worker: translate an IP packet from the tailnet to the LAN in place, creating the flow if
+ * needed. lan_src = the router's LAN address of that family. False: not translatable (no port,
+ * pool empty, fragment, unknown protocol); the caller drops it. */
+bool nat_out(struct nat *n, unsigned worker, uint8_t *l3, uint32_t len, int family,
+	     const uint8_t *lan_src, uint64_t now);
+/* Worker: a packet from the LAN addressed to the router: if it answers a flow, translate it back
+ * in place and return true. */
+bool nat_in(struct nat *n, uint8_t *l3, uint32_t len, int family, uint64_t now);
+/* Control: expire idle flows; returns how many were removed. */
+unsigned nat_expire(struct nat *n, uint64_t now);
+
+#endif
