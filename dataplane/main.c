@@ -29,6 +29,7 @@
 #include "io/tun.h"
 #include "netlink/nlmirror.h"
 #include "../control/control.h"
+#include "../control/cli.h"
 #include "wireguard/messages.h"
 
 #ifndef MG_BPF_OBJ_BUILD
@@ -51,7 +52,12 @@ static const char *bpf_object_path(void)
 
 static int usage(void)
 {
-	fprintf(stderr, "usage: meshgate run -c FILE\n       meshgate check -c FILE\n       meshgate --version\n");
+	fprintf(stderr, "usage: meshgate run -c FILE\n"
+			"       meshgate check -c FILE\n"
+			"       meshgate status [--json] [-c FILE]\n"
+			"       meshgate ping [-c FILE] PEER-OR-IP\n"
+			"       meshgate metrics write|print [-c FILE] [PATH]\n"
+			"       meshgate --version\n");
 	return 2;
 }
 
@@ -280,6 +286,12 @@ int main(int argc, char **argv)
 		printf("meshgate %s\n", MG_VERSION);
 		return 0;
 	}
+	if (argc >= 2 && !strcmp(argv[1], "status"))
+		return status_main(argc - 1, argv + 1);
+	if (argc >= 2 && !strcmp(argv[1], "ping"))
+		return ping_main(argc - 1, argv + 1);
+	if (argc >= 2 && !strcmp(argv[1], "metrics"))
+		return metrics_write_main(argc - 1, argv + 1);
 	if (argc != 4 || strcmp(argv[2], "-c"))
 		return usage();
 	path = argv[3];

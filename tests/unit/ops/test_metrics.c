@@ -31,10 +31,10 @@ int xsk_port_stats(const struct xsk_port *p, uint64_t out[6])
 	return 0;
 }
 
-int steer_prog_stats(struct steer_prog *sp, uint64_t out[3])
+int steer_prog_stats(struct steer_prog *sp, uint64_t out[4])
 {
 	(void)sp;
-	out[0] = 7, out[1] = 8, out[2] = 9;
+	out[0] = 7, out[1] = 8, out[2] = 9, out[3] = 10;
 	return 0;
 }
 
