@@ -16,6 +16,7 @@
 #include <sys/signalfd.h>
 #include <sys/timerfd.h>
 #include <sodium.h>
+#include <systemd/sd-daemon.h>
 #include "control.h"
 #include "crypto/aead.h"
 #include "uapi.h"
@@ -32,6 +33,9 @@ struct control {
 	int epfd, sigfd, tickfd;
 	struct evsource sig_src, wake_src, tick_src, tun_src;
 	uint64_t last_sweep_ns;
+	uint64_t last_watchdog_ns;
+	uint64_t watchdog_usec;         /* 0 = not supervised by a systemd watchdog */
+	uint64_t *loops_seen;           /* per worker, at the last watchdog ping */
 	bool stop;
 };
 
@@ -202,6 +206,27 @@ static void on_wake(struct evsource *src, uint32_t events)
 	timers_tick(ctl->dev, now);
 }
 
+/*
+ * systemd watchdog: fed at half its period, and only while every worker's loop counter moves, so
+ * a wedged worker (not just a live control thread) gets the service restarted.
+ */
+static void watchdog(struct control *ctl, uint64_t now)
+{
+	struct mg_device *dev = ctl->dev;
+
+	if (!ctl->watchdog_usec || now - ctl->last_watchdog_ns < ctl->watchdog_usec * 1000 / 2)
+		return;
+	ctl->last_watchdog_ns = now;
+	for (unsigned i = 0; i < dev->nworkers; i++) {
+		uint64_t loops = dev->workers[i].ctr.loops;
+
+		if (loops == ctl->loops_seen[i])
+			return;
+		ctl->loops_seen[i] = loops;
+	}
+	sd_notify(0, "WATCHDOG=1");
+}
+
 static void on_tick(struct evsource *src, uint32_t events)
 {
 	struct control *ctl = container_of(src, struct control, tick_src);
@@ -213,6 +238,7 @@ static void on_tick(struct evsource *src, uint32_t events)
 	drain_punts(ctl, now);
 	timers_tick(ctl->dev, now);
 	ratelimiter_gc(&ctl->dev->ratelimiter, now);
+	watchdog(ctl, now);
 	if (now - ctl->last_sweep_ns >= NSEC_PER_SEC) {
 		ctl->last_sweep_ns = now;
 		nat_expire(&ctl->dev->nat, now);
@@ -290,6 +316,12 @@ int control_run(struct mg_device *dev, struct mg_config *cfg)
 			goto out_uapi;
 		}
 	}
+	if (sd_watchdog_enabled(0, &ctl.watchdog_usec) <= 0)
+		ctl.watchdog_usec = 0;
+	ctl.loops_seen = calloc(dev->nworkers ? dev->nworkers : 1, sizeof(*ctl.loops_seen));
+	if (!ctl.loops_seen)
+		ctl.watchdog_usec = 0;
+	sd_notify(0, "READY=1");
 	fprintf(stderr, "meshgate: %s running on %s (%u queue%s, crypto %s)\n", dev->name, dev->ifname,
 		dev->nworkers, dev->nworkers == 1 ? "" : "s", aead_backend_name());
 	while (!ctl.stop) {
@@ -307,6 +339,8 @@ int control_run(struct mg_device *dev, struct mg_config *cfg)
 		rcu_quiescent_state();
 	}
 	ret = 0;
+	sd_notify(0, "STOPPING=1");
+	free(ctl.loops_seen);
 	metrics_uninit(metrics);
 out_uapi:
 	uapi_uninit(uapi);
