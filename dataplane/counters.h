@@ -43,6 +43,7 @@ enum mg_drop {
 extern const char *const mg_drop_label[MG_DROP_MAX];
 extern const char *const mg_drop_help[MG_DROP_MAX];
 
+#define MG_COUNTERS_OUTER_V6 1  /* the *6 counters below exist (metrics.c splits path by it) */
 #define MG_BATCH_BUCKETS 7      /* crypto batch-size histogram: <=1,2,4,8,16,32,64 */
 
 struct mg_counters {
@@ -50,6 +51,8 @@ struct mg_counters {
 	uint64_t tx_packets, tx_bytes;             /* frames put on the NIC */
 	uint64_t decap_packets, decap_bytes;       /* data messages authenticated */
 	uint64_t encap_packets, encap_bytes;       /* data messages sealed */
+	uint64_t decap_packets6, decap_bytes6;     /* the part of decap_* whose outer packet was IPv6 */
+	uint64_t encap_packets6, encap_bytes6;     /* the part of encap_* whose outer packet was IPv6 */
 	uint64_t punted;                           /* handshake/cookie messages handed to control */
 	uint64_t local_delivered;                  /* to the TUN device */
 	uint64_t keepalives_rx;

@@ -256,6 +256,10 @@ static void rx_authenticated(struct wctx *c, struct wpkt *p)
 	peer_ev_auth_rx(peer, c->now, ilen != 0);
 	c->ctr->decap_packets++;
 	c->ctr->decap_bytes += p->len;
+	if (p->ep.family == AF_INET6) {
+		c->ctr->decap_packets6++;
+		c->ctr->decap_bytes6 += p->len;
+	}
 	if (kp == rcu_dereference(peer->next) && !atomic_load(&peer->confirm_next)) {
 		atomic_store(&peer->confirm_next, true);
 		device_wake_control(c->dev);

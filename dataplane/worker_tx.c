@@ -154,6 +154,10 @@ void wk_flush_seal(struct wctx *c)
 		rekey_check(c, p->peer, p->kp, p->counter);
 		c->ctr->encap_packets++;
 		c->ctr->encap_bytes += mlen;
+		if (p->ep.family == AF_INET6) {
+			c->ctr->encap_packets6++;
+			c->ctr->encap_bytes6 += mlen;
+		}
 	}
 }
 
