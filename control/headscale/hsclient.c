@@ -241,10 +241,10 @@ static int on_map_msg(void *arg, const uint8_t *msg, size_t len)
 	}
 	if (ev.ping)
 		answer_ping(c, &ev);
-	if (!ev.keepalive) {
+	if (!ev.keepalive)
 		c->maps++;
-		c->ops->netmap(c->arg, &c->nm, &ev);
-	}
+	/* Keep-alives too: time passes, and a peer's KeyExpiry may have come. */
+	c->ops->netmap(c->arg, &c->nm, &ev);
 	return 0;
 }
 

@@ -33,7 +33,7 @@ struct hs_client_cfg {
 };
 
 struct hs_client_ops {
-	/* A MapResponse was applied (not called for keep-alives). */
+	/* A MapResponse was applied; ev->keepalive for a bare keep-alive (re-check expiries). */
 	void (*netmap)(void *arg, const struct hs_netmap *nm, const struct hs_map_events *ev);
 	/* Connected (map stream live) or not; @error is the reason when not (NULL when fine). */
 	void (*status)(void *arg, bool connected, const char *error);

@@ -96,14 +96,17 @@ static void on_netmap(void *arg, const struct hs_netmap *nm, const struct hs_map
 	struct hs_want next;
 	size_t i;
 
-	g->st.map_updates++;
-	g->st.last_map_update_ns = mg_realtime();
+	if (!ev->keepalive) {
+		g->st.map_updates++;
+		g->st.last_map_update_ns = mg_realtime();
+	}
 	if (ev->self_changed && nm->has_self) {
 		g->st.n_self_addresses = 0;
 		for (i = 0; i < nm->self.n_addresses && i < HSGLUE_SELF_MAX; i++)
 			g->st.self_addresses[g->st.n_self_addresses++] = nm->self.addresses[i];
 	}
-	if (!ev->peers_changed && nm->n_maps > 1)
+	/* Keep-alives rebuild too (cheap): a KeyExpiry may have passed since the last map. */
+	if (!ev->peers_changed && !ev->keepalive && nm->n_maps > 1)
 		return;
 	if (hs_want_build(&next, nm, &g->opts, (int64_t)(mg_realtime() / NSEC_PER_SEC)))
 		return set_error(g, "out of memory building the peer table");

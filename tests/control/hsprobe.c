@@ -78,11 +78,14 @@ static void on_netmap(void *arg, const struct hs_netmap *nm, const struct hs_map
 	struct hs_route_opts opts = { 0 };
 	struct hs_want next;
 	struct mg_device_update u;
-	json_t *o, *want = json_array(), *upd = json_array();
+	json_t *o, *want, *upd;
 	size_t i;
 
 	(void)arg;
-	(void)ev;
+	if (ev->keepalive)
+		return;
+	want = json_array();
+	upd = json_array();
 	if (hs_want_build(&next, nm, &opts, (int64_t)time(NULL)) || hs_want_diff(&prev, &next, &u))
 		exit(2);
 	for (i = 0; i < next.n; i++)
