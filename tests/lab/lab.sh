@@ -247,9 +247,10 @@ lab_status() {
 # lab_write_meshgate_conf [--endpoint] [--rekey N]: the router's config.
 # --endpoint gives the router the laptop's address so it can initiate.
 lab_write_meshgate_conf() {
-	local endpoint="" rekey=""
+	local endpoint="" rekey="" snat=false
 	while [ $# -gt 0 ]; do
 		case $1 in
+		--snat) snat=true ;;
 		--endpoint) endpoint="Endpoint = $LAP_WAN4:$LAP_PORT" ;;
 		--rekey) rekey="TestRekeyAfterTime = $2"; shift ;;
 		*) lab_log "unknown option $1"; return 1 ;;
@@ -264,7 +265,7 @@ lab_write_meshgate_conf() {
 	Address = $RTR_TS4/32, $RTR_TS6/128
 	MTU = 1280
 	Device = eth0
-	SNAT = false
+	SNAT = $snat
 	AdvertiseRoutes = 192.168.8.0/24, fd00:8::/64
 	MetricsListen = $METRICS_ADDR
 	$rekey
