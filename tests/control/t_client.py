@@ -167,6 +167,16 @@ def main():
         ev = pr.wait(is_map())
         check(ev is not None and ev["update"] == [LAPTOP_WANT], "PeersChanged adds it back")
 
+        # A map far larger than HTTP/2's default 64 KiB windows and one 4 KiB Noise record.
+        many = [dict(LAPTOP, ID=1000 + i, Key="nodekey:%064x" % (0x100 + i), Addresses=["100.65.%d.%d/32" % (i // 250, i % 250 + 1)])
+                for i in range(1500)]
+        srv.hook("/test/send", {"PeersChanged": many})
+        ev = pr.wait(is_map(lambda e: len(e["want"]) == 1501), 15)
+        check(ev is not None and len(ev["update"]) == 1500, "1500 peers in one PeersChanged (~600 KiB) arrive intact")
+        srv.hook("/test/send", {"PeersRemoved": [1000 + i for i in range(1500)]})
+        ev = pr.wait(is_map(lambda e: len(e["want"]) == 1), 15)
+        check(ev is not None and ev["want"] == [LAPTOP_WANT], "and leave again")
+
         n = srv.hook("/test/ping")["id"]
         ok = False
         for _ in range(30):

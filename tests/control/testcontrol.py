@@ -114,6 +114,7 @@ class MapConn:
         self.sock, self.rx, self.tx, self.mkey, self.version = sock, rx, tx, mkey, version
         self.h2 = h2.connection.H2Connection(h2.config.H2Configuration(client_side=False, header_encoding="utf-8"))
         self.wlock = threading.Lock()
+        self.push_lock = threading.Lock()   # one map message at a time: chunks must not interleave
         self.bodies, self.reqs = {}, {}
         self.closed = False
         self.map_streams = set()
@@ -129,14 +130,27 @@ class MapConn:
             self.send_plain(data)
 
     def push(self, stream, obj):
+        """One map message: u32 LE length + JSON, in frames that fit the peer's windows."""
         payload = json.dumps(obj).encode()
-        with self.wlock:
-            try:
-                self.h2.send_data(stream, struct.pack("<I", len(payload)) + payload)
-            except Exception as e:  # noqa: BLE001 (window exhausted or stream gone)
-                log("push failed: %r" % e)
-                return
-        self.flush()
+        data = struct.pack("<I", len(payload)) + payload
+        with self.push_lock:
+            self.push_chunks(stream, data)
+
+    def push_chunks(self, stream, data):
+        deadline = time.time() + 30
+        while data and not self.closed and time.time() < deadline:
+            with self.wlock:
+                try:
+                    n = min(len(data), self.h2.local_flow_control_window(stream), self.h2.max_outbound_frame_size)
+                    if n:
+                        self.h2.send_data(stream, data[:n])
+                        data = data[n:]
+                except Exception as e:  # noqa: BLE001 (stream gone)
+                    log("push failed: %r" % e)
+                    return
+            self.flush()
+            if data and not n:
+                time.sleep(0.01)      # the reader thread applies WINDOW_UPDATEs
 
     def reply(self, stream, status, body=b""):
         with self.wlock:
