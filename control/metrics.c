@@ -188,6 +188,13 @@ static void render_nic(struct mbuf *b, struct mg_device *dev)
 	put(b, "meshgate_local_delivered_packets_total %lu\n", SUM(dev, local_delivered));
 	family(b, "meshgate_keepalives_received_total", "counter", "WireGuard keepalive messages received.");
 	put(b, "meshgate_keepalives_received_total %lu\n", SUM(dev, keepalives_rx));
+	family(b, "meshgate_icmp_too_big_sent_total", "counter",
+	       "ICMP fragmentation-needed / packet-too-big sent to LAN senders of packets over the tunnel MTU.");
+	put(b, "meshgate_icmp_too_big_sent_total %lu\n", SUM(dev, icmp_sent));
+	family(b, "meshgate_mss_clamped_total", "counter", "TCP SYNs whose MSS option was lowered to fit the tunnel.");
+	put(b, "meshgate_mss_clamped_total %lu\n", SUM(dev, mss_clamped));
+	family(b, "meshgate_nat_flows", "gauge", "SNAT flows in the table.");
+	put(b, "meshgate_nat_flows %lu\n", (unsigned long)atomic_load(&dev->nat.nflows));
 	family(b, "meshgate_punted_packets_total", "counter", "Handshake and cookie messages handed from workers to the control thread.");
 	put(b, "meshgate_punted_packets_total %lu\n", SUM(dev, punted));
 	/* One list (counters.h MG_DROP_REASONS) drives the enum, these labels and the help text. */
