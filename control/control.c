@@ -22,6 +22,8 @@
 #include "uapi.h"
 #include "evsource.h"
 #include "conf/config.h"
+#include "headscale/hsglue.h"
+#include "metrics.h"
 #include "netlink/nlmirror.h"
 #include "wireguard/messages.h"
 
@@ -36,6 +38,7 @@ struct control {
 	uint64_t last_watchdog_ns;
 	uint64_t watchdog_usec;         /* 0 = not supervised by a systemd watchdog */
 	uint64_t *loops_seen;           /* per worker, at the last watchdog ping */
+	struct hsglue *hs;              /* Headscale client, NULL without LoginServer */
 	bool stop;
 };
 
@@ -121,6 +124,17 @@ static int uapi_set(void *ctx, const struct mg_device_update *u)
 	return dev_apply(ctl->dev, u, mg_now());
 }
 
+static void control_state(void *ctx, struct metrics_control *out)
+{
+	struct hsglue_status st;
+
+	hsglue_get_status(ctx, &st);
+	out->connected = st.connected;
+	out->last_map_update_real_ns = st.last_map_update_ns;
+	out->map_updates = st.map_updates;
+	out->errors = st.errors;
+}
+
 static const struct uapi_ops uapi_ops = {
 	.get = uapi_get, .get_release = uapi_get_release, .set = uapi_set,
 };
@@ -144,8 +158,10 @@ static void reload(struct control *ctl)
 	keys = calloc(dev->npeers ? dev->npeers : 1, 32);
 	if (!keys)
 		goto out;
+	/* Peers that came from Headscale are not the file's to remove. */
 	cds_list_for_each_entry(p, &dev->peers, node)
-		memcpy(keys[n++], p->public_key, 32);
+		if (!ctl->hs || !hsglue_owns(ctl->hs, p->public_key))
+			memcpy(keys[n++], p->public_key, 32);
 	if (!config_sync_update(&fresh, (const uint8_t (*)[32])keys, n, &u)) {
 		int ret = dev_apply(dev, &u, mg_now());
 
@@ -316,6 +332,13 @@ int control_run(struct mg_device *dev, struct mg_config *cfg)
 			goto out_uapi;
 		}
 	}
+	ret = hsglue_init(&ctl.hs, dev, cfg, ctl.epfd);
+	if (ret) {
+		fprintf(stderr, "meshgate: Headscale client for %s: %s\n", cfg->login_server, strerror(-ret));
+		goto out_metrics;
+	}
+	if (ctl.hs && metrics)
+		metrics_set_control(metrics, control_state, ctl.hs);
 	if (sd_watchdog_enabled(0, &ctl.watchdog_usec) <= 0)
 		ctl.watchdog_usec = 0;
 	ctl.loops_seen = calloc(dev->nworkers ? dev->nworkers : 1, sizeof(*ctl.loops_seen));
@@ -341,6 +364,8 @@ int control_run(struct mg_device *dev, struct mg_config *cfg)
 	ret = 0;
 	sd_notify(0, "STOPPING=1");
 	free(ctl.loops_seen);
+	hsglue_uninit(ctl.hs);
+out_metrics:
 	metrics_uninit(metrics);
 out_uapi:
 	uapi_uninit(uapi);

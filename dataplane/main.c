@@ -25,6 +25,7 @@
 #include "device.h"
 #include "mg_config.h"
 #include "conf/config.h"
+#include "../control/headscale/hsglue.h"
 #include "crypto/aead.h"
 #include "io/tun.h"
 #include "netlink/nlmirror.h"
@@ -252,6 +253,15 @@ static int cmd_run(struct mg_config *cfg)
 	ret = workers_init(dev, cfg->queues);
 	if (ret)
 		goto out_workers;
+	/* Joined to Headscale: the WireGuard identity is the node key kept in StateDir. */
+	if (cfg->login_server[0] && !cfg->wg.has_private_key) {
+		ret = hsglue_node_private_key(cfg, cfg->wg.private_key);
+		if (ret) {
+			fprintf(stderr, "meshgate: node key in %s: %s\n", cfg->state_dir, strerror(-ret));
+			goto out_workers;
+		}
+		cfg->wg.has_private_key = true;
+	}
 	ret = dev_apply(dev, &cfg->wg, mg_now());
 	if (ret) {
 		fprintf(stderr, "meshgate: applying %s: %s\n", cfg->path, strerror(-ret));
