@@ -211,7 +211,28 @@ lab_iperf3_server() {
 }
 lab_stop_iperf3_server() { lab_stop_pid "$MG_LAB_DIR/iperf3.pid"; }
 
+# lab_lock: one user of the lab at a time on this machine (the namespace
+# names are fixed, and several people run the tests). A helper process holds
+# an flock while this shell lives, so the lock goes with the shell however
+# it ends, and no daemon started here inherits it.
+LAB_LOCK=${LAB_LOCK:-/run/lock/meshgate-lab.lock}
+lab_lock() {
+	[ "${LAB_LOCK_HELD:-}" = $$ ] && return 0
+	local ready i
+	ready=$(mktemp) || return 1
+	( flock -w "${LAB_LOCK_WAIT:-900}" "$LAB_LOCK" sh -c \
+		'echo locked >"$2"; while kill -0 "$1" 2>/dev/null; do sleep 0.5; done' lock $$ "$ready" \
+		</dev/null >/dev/null 2>&1 & )
+	for i in $(seq $((${LAB_LOCK_WAIT:-900} * 5))); do
+		if [ -s "$ready" ]; then rm -f "$ready"; LAB_LOCK_HELD=$$; return 0; fi
+		[ $i = 5 ] && lab_log "waiting for another user of the lab to finish (lock $LAB_LOCK)"
+		sleep 0.2
+	done
+	rm -f "$ready"; lab_log "the lab stayed busy"; return 1
+}
+
 lab_up() {
+	lab_lock || return 1
 	lab_down 2>/dev/null
 	command -v wireguard-go >/dev/null && command -v wg >/dev/null ||
 		{ lab_log "wireguard-go and wg are required"; return 1; }
