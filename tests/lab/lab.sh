@@ -265,7 +265,7 @@ lab_status() {
 	wg show all 2>/dev/null
 }
 
-# lab_write_meshgate_conf [--endpoint] [--rekey N]: the router's config.
+# lab_write_meshgate_conf [--endpoint] [--rekey N] [--snat]: the router's config.
 # --endpoint gives the router the laptop's address so it can initiate.
 lab_write_meshgate_conf() {
 	local endpoint="" rekey="" snat=false
@@ -298,7 +298,7 @@ lab_write_meshgate_conf() {
 	EOF
 }
 
-# lab_start_meshgate [--endpoint] [--rekey N]: meshgate in mg-rtr, in the
+# lab_start_meshgate [--endpoint] [--rekey N] [--snat]: meshgate in mg-rtr, in the
 # background, logging to $MG_LAB_DIR/meshgate.log; returns once the UAPI
 # socket exists. Its pid is MG_PID (and $MG_LAB_DIR/meshgate.pid).
 lab_start_meshgate() {
