@@ -137,13 +137,24 @@ void xsk_port_reclaim(struct xsk_port *p)
 	}
 }
 
+/*
+ * In copy mode the kernel transmits only during sendto(), and at most a small batch per call
+ * (TX_BATCH_SIZE in net/xdp/xsk.c), so one kick per loop lets the TX ring fill under load. Kick
+ * until the kernel has taken everything we submitted or says "later" (EAGAIN/EBUSY/ENOBUFS).
+ */
+#define KICKS_MAX 16
+
 void xsk_port_kick_tx(struct xsk_port *p)
 {
-	if (!p->tx_inflight || !xsk_ring_prod__needs_wakeup(&p->tx))
-		return;
-	p->tx_kicks++;
-	/* EAGAIN/EBUSY/ENOBUFS mean "later": the frames stay queued and the next kick retries. */
-	sendto(p->fd, NULL, 0, MSG_DONTWAIT, NULL, 0);
+	for (unsigned i = 0; i < KICKS_MAX; i++) {
+		if (!p->tx_inflight || !xsk_ring_prod__needs_wakeup(&p->tx))
+			return;
+		if (xsk_prod_nb_free(&p->tx, XSK_RING_SIZE) == XSK_RING_SIZE)
+			return;          /* the kernel consumed every descriptor */
+		p->tx_kicks++;
+		if (sendto(p->fd, NULL, 0, MSG_DONTWAIT, NULL, 0) < 0 && errno != EINTR)
+			return;
+	}
 }
 
 int xsk_port_stats(const struct xsk_port *p, uint64_t out[6])
