@@ -133,6 +133,7 @@ static void control_state(void *ctx, struct metrics_control *out)
 	out->last_map_update_real_ns = st.last_map_update_ns;
 	out->map_updates = st.map_updates;
 	out->errors = st.errors;
+	out->approved_routes = st.n_approved_routes;
 }
 
 static const struct uapi_ops uapi_ops = {

@@ -285,6 +285,9 @@ static void render_control(struct mbuf *b, struct mg_device *dev, const struct m
 		put(b, "meshgate_control_map_updates_total %lu\n", (unsigned long)ctl->map_updates);
 		family(b, "meshgate_control_errors_total", "counter", "Control-server connection and protocol errors.");
 		put(b, "meshgate_control_errors_total %lu\n", (unsigned long)ctl->errors);
+		family(b, "meshgate_approved_routes", "gauge",
+		       "Advertised subnet routes the control server approved (the self node's PrimaryRoutes).");
+		put(b, "meshgate_approved_routes %lu\n", (unsigned long)ctl->approved_routes);
 	}
 	family(b, "meshgate_advertised_routes", "gauge", "Subnet routes this node advertises (AdvertiseRoutes).");
 	put(b, "meshgate_advertised_routes %zu\n", dev->n_routes);

@@ -25,6 +25,7 @@ struct metrics_control {
 	bool connected;                   /* map stream up */
 	uint64_t last_map_update_real_ns; /* UNIX ns of the last map message; 0 = none yet */
 	uint64_t map_updates, errors;
+	uint64_t approved_routes;         /* subnet routes the control server approved */
 };
 typedef void metrics_control_fn(void *ctx, struct metrics_control *out);
 

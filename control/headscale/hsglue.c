@@ -104,6 +104,7 @@ static void on_netmap(void *arg, const struct hs_netmap *nm, const struct hs_map
 		g->st.n_self_addresses = 0;
 		for (i = 0; i < nm->self.n_addresses && i < HSGLUE_SELF_MAX; i++)
 			g->st.self_addresses[g->st.n_self_addresses++] = nm->self.addresses[i];
+		g->st.n_approved_routes = nm->self.n_primary;
 	}
 	/* Keep-alives rebuild too (cheap): a KeyExpiry may have passed since the last map. */
 	if (!ev->peers_changed && !ev->keepalive && nm->n_maps > 1)

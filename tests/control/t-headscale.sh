@@ -118,6 +118,9 @@ check "router key is the StateDir node key" test "$(wg show $MG_IF public-key)" 
 check "Hostinfo.RoutableIPs reached the server" \
 	sh -c "ip netns exec ${LAB_NS[1]} curl -sf http://$CTL_ADDR/test/state | grep -q '\"RoutableIPs\": \\[\"192.168.8.0/24\", \"fd00:8::/64\"\\]'"
 check "laptop -> home host through meshgate" ping_ok $HOST4
+check "/metrics: control connected" test "$(lab_metric meshgate_control_connected)" = 1
+check "/metrics: both advertised routes approved by the server" test "$(lab_metric meshgate_approved_routes)" = 2
+check "/metrics: map updates counted" test "$(lab_metric meshgate_control_map_updates_total)" -ge 1
 check "netmap.json kept in StateDir (0600)" test "$(stat -c %a "$MG_LAB_DIR/hs-state/netmap.json" 2>/dev/null)" = 600
 
 ctl send "{\"PeersRemoved\":[$LAP_ID]}"
