@@ -27,8 +27,8 @@ struct nlmirror;
 struct mg_config;
 
 /* Worker -> control: handshake messages and neighbour-resolution requests. */
-enum punt_kind { PUNT_HANDSHAKE = 1, PUNT_RESOLVE, PUNT_WAKE };
-#define PUNT_DATA_MAX 192
+enum punt_kind { PUNT_HANDSHAKE = 1, PUNT_RESOLVE, PUNT_DISCO, PUNT_STUN };
+#define PUNT_DATA_MAX 1472          /* a whole UDP payload on a 1500-byte link */
 struct punt_msg {
 	uint8_t kind;
 	uint16_t len;

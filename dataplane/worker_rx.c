@@ -132,10 +132,37 @@ static void rx_data(struct wctx *c, struct wpkt *p, uint8_t *msg, uint32_t mlen)
 		wk_flush_open(c);
 }
 
+/*
+ * The WireGuard port is shared with disco and STUN (tailscale-protocol brief 5.2): disco starts
+ * with its magic, STUN has the RFC 5389 magic cookie at offset 4 and its first two bits clear.
+ * A WireGuard message never matches either: its type's three high bytes are zero.
+ */
+static const uint8_t disco_magic[6] = { 'T', 'S', 0xf0, 0x9f, 0x92, 0xac };
+
+static int rx_shared_port(const uint8_t *msg, uint32_t mlen)
+{
+	if (mlen >= sizeof(disco_magic) && !memcmp(msg, disco_magic, sizeof(disco_magic)))
+		return PUNT_DISCO;
+	if (mlen >= 20 && !(msg[0] & 0xc0) && msg[4] == 0x21 && msg[5] == 0x12 && msg[6] == 0xa4 && msg[7] == 0x42)
+		return PUNT_STUN;
+	return 0;
+}
+
 static void rx_wireguard(struct wctx *c, struct wpkt *p, uint8_t *msg, uint32_t mlen)
 {
 	uint32_t type;
+	int kind = rx_shared_port(msg, mlen);
 
+	if (kind) {
+		if (mlen > PUNT_DATA_MAX) {
+			wk_drop(c, p, MG_DROP_TOO_BIG);
+			return;
+		}
+		wk_punt(c, kind, &p->ep, msg, mlen);
+		c->ctr->punted++;
+		xsk_port_frame_put(&c->w->port, p->addr);
+		return;
+	}
 	if (mlen < 4) {
 		wk_drop(c, p, MG_DROP_TOO_SHORT);
 		return;
