@@ -182,6 +182,30 @@ static int set_abs_path(struct parser *p, const struct key_def *k, char *val)
 	return set_string(p, k, val);
 }
 
+/*
+ * A secret in a regular file that group or others may read is already leaked, and one they may
+ * write can be swapped for an attacker's key: refuse both, naming the fix. Only regular files
+ * are checked: pipes and character devices (`PrivateKeyFile = /dev/stdin`, process
+ * substitution) carry their own access rules, and systemd credentials are 0400 files anyway.
+ * fstat on the open fd, not stat on the path, so the file checked is the file read.
+ */
+static int check_key_file_mode(struct parser *p, const char *key, const char *path, int fd)
+{
+	struct stat st;
+
+	if (fstat(fd, &st))
+		return perr(p, key, "%.256s: %s", path, strerror(errno));
+	if (!S_ISREG(st.st_mode))
+		return 0;
+	if (st.st_mode & (S_IRGRP | S_IROTH))
+		return perr(p, key, "%.256s is readable by others (mode %04o); chmod 600 it",
+			    path, (unsigned int)(st.st_mode & 07777));
+	if (st.st_mode & (S_IWGRP | S_IWOTH))
+		return perr(p, key, "%.256s is writable by others (mode %04o); chmod 600 it",
+			    path, (unsigned int)(st.st_mode & 07777));
+	return 0;
+}
+
 /* Reads a key file as wg(8) does: one base64 key, surrounding whitespace ignored. */
 static int read_key_file(struct parser *p, const char *key, const char *path, uint8_t out[32])
 {
@@ -194,6 +218,10 @@ static int read_key_file(struct parser *p, const char *key, const char *path, ui
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return perr(p, key, "%.256s: %s", path, strerror(errno));
+	if (check_key_file_mode(p, key, path, fd)) {
+		close(fd);
+		return -1;
+	}
 	n = read(fd, buf, sizeof(buf) - 1);
 	if (n < 0)
 		ret = perr(p, key, "%.256s: %s", path, strerror(errno));

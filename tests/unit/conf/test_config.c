@@ -2,11 +2,12 @@
 /*
  * test_config.c - the config parser: a file using every key, a plain `wg setconf` file, the
  * defaults, a numbered table of bad inputs each with its exact "FILE:LINE: Key: message", key
- * files, and config_sync_update (added, removed, changed, unchanged peers).
+ * files (and their permission check), and config_sync_update (added, removed, changed, unchanged peers).
  */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "check.h"
@@ -224,7 +225,8 @@ static const struct { const char *text, *err; } bad[] = {
 	/* 37 */ { "[Interface]\nDevice = eth0, a b\n", "b.conf:2: Device: \"a b\" is not a device name (1-63 characters, no '/' or spaces)" },
 	/* 38 */ { "[Interface]\nPrivateKeyFile = /nonexistent/key\n",
 		   "b.conf:2: PrivateKeyFile: /nonexistent/key: No such file or directory" },
-	/* 39 */ { "[Interface]\nPrivateKeyFile = /dev/null\n",
+	/* 39: a character device is not mode-checked (its own rules apply), only its content */
+	{ "[Interface]\nPrivateKeyFile = /dev/null\n",
 		   "b.conf:2: PrivateKeyFile: /dev/null does not hold a base64 key (44 characters ending in '=')" },
 	/* 40 */ { "[Interface]\n= 5\n", "b.conf:2: =: unknown key in [Interface]" },
 	/* 41 */ { "[Peer]\nPublicKey = " K_A "\nPublicKey = " K_B "\n", "b.conf:3: PublicKey: this [Peer] already has a PublicKey" },
@@ -276,6 +278,7 @@ static void test_files(void)
 	CHECK(mkdtemp(dir) != NULL);
 	snprintf(key, sizeof(key), "%s/priv", dir);
 	write_file(key, "\n  " K_PRIV "  \n");
+	CHECK_INT(chmod(key, 0600), 0);
 	snprintf(path, sizeof(path), "%s/mg.conf", dir);
 	snprintf(text, sizeof(text), "[Interface]\nPrivateKeyFile = %s\n[Peer]\nPublicKey = " K_A "\nPresharedKeyFile = %s\n",
 		 key, key);
@@ -301,6 +304,63 @@ static void test_files(void)
 	CHECK_INT(config_load(&c, path, err, sizeof(err)), -1);
 	snprintf(text, sizeof(text), "%s: No such file or directory", path);
 	CHECK_STR(err, text);
+	unlink(key);
+	rmdir(dir);
+}
+
+/*
+ * Key files that group or others can read (or write) are refused with FILE:LINE, the key, the
+ * path, the mode and the fix; 0600 and 0400 are accepted. Table: mode, expected error tail
+ * (NULL = accepted). Runs as root in CI too: the check is on mode bits, not on access(2).
+ */
+static const struct {
+	mode_t mode;
+	const char *why;
+} key_modes[] = {
+	{ 0600, NULL },
+	{ 0400, NULL },
+	{ 0644, "is readable by others (mode 0644); chmod 600 it" },
+	{ 0640, "is readable by others (mode 0640); chmod 600 it" },
+	{ 0604, "is readable by others (mode 0604); chmod 600 it" },
+	{ 0660, "is readable by others (mode 0660); chmod 600 it" },
+	{ 0620, "is writable by others (mode 0620); chmod 600 it" },
+	{ 0602, "is writable by others (mode 0602); chmod 600 it" },
+	{ 04600, NULL },
+};
+
+static void test_key_file_modes(void)
+{
+	char dir[] = "/tmp/mg-conf-mode.XXXXXX", key[256], text[512], want[512];
+	static const char *const keys[] = { "PrivateKeyFile", "PresharedKeyFile" };
+	struct mg_config c;
+	size_t i, j;
+
+	CHECK(mkdtemp(dir) != NULL);
+	snprintf(key, sizeof(key), "%s/key", dir);
+	write_file(key, K_PRIV "\n");
+	for (j = 0; j < 2; j++) {
+		for (i = 0; i < sizeof(key_modes) / sizeof(*key_modes); i++) {
+			CHECK_INT(chmod(key, key_modes[i].mode), 0);
+			if (j == 0)
+				snprintf(text, sizeof(text), "[Interface]\n%s = %s\n", keys[j], key);
+			else
+				snprintf(text, sizeof(text), "[Peer]\nPublicKey = " K_A "\n%s = %s\n", keys[j], key);
+			memset(err, 0, sizeof(err));
+			if (!key_modes[i].why) {
+				if (config_load_string(&c, "k.conf", text, err, sizeof(err)))
+					fprintf(stderr, "mode %04o case %zu/%zu: %s\n",
+						(unsigned int)key_modes[i].mode, j, i, err);
+				else
+					config_free(&c);
+				CHECK_STR(err, "");
+				continue;
+			}
+			CHECK_INT(config_load_string(&c, "k.conf", text, err, sizeof(err)), -1);
+			snprintf(want, sizeof(want), "k.conf:%d: %s: %s %s", j ? 3 : 2, keys[j], key,
+				 key_modes[i].why);
+			CHECK_STR(err, want);
+		}
+	}
 	unlink(key);
 	rmdir(dir);
 }
@@ -388,6 +448,7 @@ int main(void)
 	test_wg_setconf_file_and_defaults();
 	test_bad();
 	test_files();
+	test_key_file_modes();
 	test_sync();
 	return check_done("test_config");
 }
