@@ -150,6 +150,16 @@ int dev_apply(struct mg_device *dev, const struct mg_device_update *u, uint64_t 
 	return ret;
 }
 
+void dev_set_filter(struct mg_device *dev, struct filter *f)
+{
+	struct filter *old = rcu_xchg_pointer(&dev->filter, f);
+
+	if (old) {
+		synchronize_rcu();      /* workers pass a quiescent state every loop: short */
+		filter_free(old);
+	}
+}
+
 /* ---- steering and TUN routes: union of allowed IPs, diffed against what was installed ------- */
 
 struct pfx_set {

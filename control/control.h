@@ -24,6 +24,8 @@ int dev_apply(struct mg_device *dev, const struct mg_device_update *u, uint64_t 
 struct peer *dev_peer_find(struct mg_device *dev, const uint8_t key[32]);
 void dev_remove_all_peers(struct mg_device *dev);
 int dev_routes_sync(struct mg_device *dev);
+/* Publish a new packet filter (NULL = none); the old one is freed after a grace period. */
+void dev_set_filter(struct mg_device *dev, struct filter *f);
 
 /* metrics.c */
 struct metrics;

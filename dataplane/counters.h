@@ -26,6 +26,7 @@
 	X(NEIGH_UNRESOLVED,   "neigh_unresolved",    "next hop MAC not resolved before the staging timeout") \
 	X(TTL_EXCEEDED,       "ttl_exceeded",        "TTL or hop limit would reach zero") \
 	X(TOO_BIG,            "too_big",             "packet larger than the tunnel or link MTU") \
+	X(FILTERED,           "filtered",            "denied by the tailnet packet filter (ACL)") \
 	X(NAT_FAILED,         "nat_failed",          "not translatable: protocol, fragment, or no free port") \
 	X(NAT_UNKNOWN,        "nat_unknown",         "packet to a NAT port that matches no flow") \
 	X(PUNT_FULL,          "punt_full",           "control-thread queue full (handshake flood)") \

@@ -19,6 +19,7 @@
 #include "io/xsk.h"
 #include "io/xsk_prog.h"
 #include "nat.h"
+#include "filter.h"
 #include "wireguard/allowedips.h"
 #include "wireguard/cookie.h"
 #include "wireguard/ratelimiter.h"
@@ -82,6 +83,7 @@ struct mg_device {
 	struct index_table index;                /* written by control */
 	struct nlmirror *nl;                     /* snapshot published by control */
 	struct nat nat;                          /* flows: workers create, control expires */
+	struct filter *filter;                   /* tailnet ACL, RCU; NULL = none (allow) */
 	_Atomic uint16_t listen_port;
 	int wake_fd;                             /* eventfd: workers poke control */
 	int epfd;                                /* the control loop's epoll */

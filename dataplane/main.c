@@ -117,6 +117,7 @@ static int device_init(struct mg_device *dev, struct mg_config *cfg)
 static void device_uninit(struct mg_device *dev)
 {
 	dev_remove_all_peers(dev);
+	dev_set_filter(dev, NULL);
 	rcu_barrier();
 	allowedips_uninit(&dev->allowedips);
 	ratelimiter_uninit(&dev->ratelimiter);

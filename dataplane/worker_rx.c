@@ -312,6 +312,10 @@ static void rx_authenticated(struct wctx *c, struct wpkt *p)
 		wk_drop(c, p, MG_DROP_SOURCE_NOT_ALLOWED);
 		return;
 	}
+	if (!filter_allows(rcu_dereference(c->dev->filter), p->l3, p->len, p->family)) {
+		wk_drop(c, p, MG_DROP_FILTERED);
+		return;
+	}
 	p->origin = FROM_PEER;
 	wk_route_inner(c, p, peer);
 }

@@ -21,6 +21,7 @@
 #include "hsclient.h"
 #include "hskey.h"
 #include "hsglue.h"
+#include "hsfilter.h"
 #include "hswant.h"
 
 #define NETMAP_FILE "netmap.json"
@@ -105,6 +106,19 @@ static void on_netmap(void *arg, const struct hs_netmap *nm, const struct hs_map
 		for (i = 0; i < nm->self.n_addresses && i < HSGLUE_SELF_MAX; i++)
 			g->st.self_addresses[g->st.n_self_addresses++] = nm->self.addresses[i];
 		g->st.n_approved_routes = nm->self.n_primary;
+	}
+	if (ev->filter_changed) {
+		json_t *rules = hs_netmap_filter(nm);
+		char err[160] = "";
+		struct filter *f = hs_filter_compile(rules, err, sizeof(err));
+
+		json_decref(rules);
+		if (f) {
+			dev_set_filter(g->dev, f);
+			g->st.filter_rules = f->n_rules;
+		} else {
+			set_error(g, err);    /* the previous filter stays in force */
+		}
 	}
 	/* Keep-alives rebuild too (cheap): a KeyExpiry may have passed since the last map. */
 	if (!ev->peers_changed && !ev->keepalive && nm->n_maps > 1)

@@ -28,6 +28,7 @@ struct hsglue_status {
 	struct mg_ipprefix self_addresses[HSGLUE_SELF_MAX];
 	size_t n_peers;                   /* peers Headscale currently owns in the device */
 	size_t n_approved_routes;         /* our routes the server approved (self PrimaryRoutes) */
+	size_t filter_rules;              /* rules of the packet filter in force */
 };
 
 /* Starts registration + map stream if cfg->login_server is set (returns 0 and *out = NULL if not). */
