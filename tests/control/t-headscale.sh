@@ -103,6 +103,7 @@ has_laptop_peer() { wg show $MG_IF allowed-ips 2>/dev/null | grep -q "^$(lab_lap
 no_laptop_peer() { ! wg show $MG_IF peers 2>/dev/null | grep -q "^$(lab_lap_pub)$"; }
 wait_for() { local i; for i in $(seq 100); do "$@" && return 0; sleep 0.1; done; return 1; }
 ping_ok() { local i; for i in 1 2 3 4 5; do lap ping -c 1 -W 1 "$1" >/dev/null 2>&1 && return 0; done; return 1; }
+not() { ! "$@"; }
 ping_fails() { ! lap ping -c 2 -W 1 "$1" >/dev/null 2>&1; }
 connected() { grep -q "headscale: connected" "$MG_LAB_DIR/meshgate.log"; }
 
@@ -132,6 +133,31 @@ ctl send "{\"PeersChanged\":[$(laptop_json)]}"
 check "PeersChanged: the laptop is a peer again" wait_for has_laptop_peer
 lab_reset_laptop_session
 check "PeersChanged: laptop -> home host again" ping_ok $HOST4
+
+# The tailnet ACL, enforced by meshgate on traffic from peers: only TCP 22 to the home host.
+tcp_open() {	# tcp_open PORT: can the laptop open a TCP connection to the home host's PORT?
+	host timeout 5 nc -l "$1" >/dev/null 2>&1 &
+	local l=$!
+	sleep 0.3
+	lap nc -z -w 2 $HOST4 "$1"
+	local rc=$?
+	kill $l 2>/dev/null; wait $l 2>/dev/null
+	return $rc
+}
+filtered() { lab_metric meshgate_inbound_dropped_packets_total 'reason="filtered"'; }
+ctl send '{"PacketFilters":{"base":[{"SrcIPs":["'$LAP_TS4'"],"DstPorts":[{"IP":"'$HOST4'","Ports":{"First":22,"Last":22}}],"IPProto":[6]}]}}'
+sleep 0.5
+f0=$(filtered)
+check "ACL (TCP 22 only): TCP 22 to the home host passes" tcp_open 22
+check "ACL: TCP 8080 to the home host is dropped" not tcp_open 8080
+check "ACL: ping to the home host is dropped" ping_fails $HOST4
+check "ACL: drops counted with reason filtered" test "$(filtered)" -gt "${f0:-0}"
+ctl send '{"PacketFilters":{"base":[]}}'
+sleep 0.5
+check "ACL: an empty rule list denies everything (fail closed)" not tcp_open 22
+ctl send '{"PacketFilters":{"base":[{"SrcIPs":["*"],"DstPorts":[{"IP":"*","Ports":{"First":0,"Last":65535}}]}]}}'
+sleep 0.5
+check "ACL back to allow-all: ping passes again" ping_ok $HOST4
 
 lab_stop_pid "$MG_LAB_DIR/testcontrol.pid"
 check "leak check after the first run" lab_stop_meshgate
