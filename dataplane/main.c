@@ -95,8 +95,16 @@ static int device_init(struct mg_device *dev, struct mg_config *cfg)
 	dev->mtu = cfg->mtu;
 	dev->n_addresses = cfg->n_addresses;
 	dev->addresses = cfg->addresses;
-	dev->n_routes = cfg->n_routes;
-	dev->routes = cfg->advertise_routes;
+	/* An exit node forwards everything from peers (0.0.0.0/0, ::/0) to the LAN's gateway. */
+	dev->n_routes = cfg->n_routes + (cfg->advertise_exit_node ? 2 : 0);
+	dev->routes = calloc(dev->n_routes ? dev->n_routes : 1, sizeof(*dev->routes));
+	if (!dev->routes)
+		return -ENOMEM;
+	memcpy(dev->routes, cfg->advertise_routes, cfg->n_routes * sizeof(*dev->routes));
+	if (cfg->advertise_exit_node) {
+		dev->routes[cfg->n_routes].family = AF_INET;
+		dev->routes[cfg->n_routes + 1].family = AF_INET6;
+	}
 	dev->tun_fd = -1;
 	dev->snat = cfg->snat;
 	dev->rekey_after_time_ns = cfg->test_rekey_after_time_s ?
@@ -118,6 +126,7 @@ static void device_uninit(struct mg_device *dev)
 {
 	dev_remove_all_peers(dev);
 	dev_set_filter(dev, NULL);
+	free(dev->routes);
 	rcu_barrier();
 	allowedips_uninit(&dev->allowedips);
 	ratelimiter_uninit(&dev->ratelimiter);

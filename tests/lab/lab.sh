@@ -124,9 +124,10 @@ lab_addresses() {
 	ip -n mg-host addr add $HOST6/64 dev eth0 nodad &&
 	ip -n mg-host route add default via $GW_LAN4 &&
 	ip -n mg-host -6 route add default via $GW_LAN6 &&
-	# No SNAT yet: the home host routes the tailnet via the router. mtu 1280
-	# (the tunnel MTU) stands in for PMTU discovery / MSS clamping, which the
-	# router does not do yet; it keeps TCP segments inside the tunnel MTU.
+	# Most tests run with SNAT = false, so the home host routes the tailnet via
+	# the router (t-snat deletes these routes). mtu 1280 keeps the wireguard-go
+	# baseline, which has no MSS clamping, inside the tunnel MTU; t-mtu removes
+	# it to test meshgate's own PMTU and MSS handling.
 	ip -n mg-host route add 100.64.0.0/10 via $RTR_LAN4 mtu 1280 &&
 	ip -n mg-host -6 route add fd7a:115c:a1e0::/48 via $RTR_LAN6 mtu 1280
 }
@@ -268,9 +269,10 @@ lab_status() {
 # lab_write_meshgate_conf [--endpoint] [--rekey N] [--snat]: the router's config.
 # --endpoint gives the router the laptop's address so it can initiate.
 lab_write_meshgate_conf() {
-	local endpoint="" rekey="" snat=false
+	local endpoint="" rekey="" snat=false exit_node=false
 	while [ $# -gt 0 ]; do
 		case $1 in
+		--exit-node) exit_node=true ;;
 		--snat) snat=true ;;
 		--endpoint) endpoint="Endpoint = $LAP_WAN4:$LAP_PORT" ;;
 		--rekey) rekey="TestRekeyAfterTime = $2"; shift ;;
@@ -287,6 +289,7 @@ lab_write_meshgate_conf() {
 	MTU = 1280
 	Device = eth0
 	SNAT = $snat
+	AdvertiseExitNode = $exit_node
 	AdvertiseRoutes = 192.168.8.0/24, fd00:8::/64
 	MetricsListen = $METRICS_ADDR
 	$rekey
