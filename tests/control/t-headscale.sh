@@ -65,6 +65,7 @@ write_conf() {
 	MTU = 1280
 	Device = eth0
 	SNAT = false
+	AcceptRoutes = ${ACCEPT_ROUTES:-false}
 	AdvertiseRoutes = 192.168.8.0/24, fd00:8::/64
 	MetricsListen = $METRICS_ADDR
 	LoginServer = http://$CTL_ADDR
@@ -90,11 +91,13 @@ start_meshgate() {
 	return 1
 }
 
+# A subnet behind the laptop (its own approved route), for AcceptRoutes.
+LAP_SUBNET=10.99.0.0/24 LAP_SUBNET_HOST=10.99.0.1
 laptop_json() {
 	cat <<-EOF2
 	{"ID":$LAP_ID,"StableID":"$LAP_ID","Name":"laptop.tailnet.test.","Key":"nodekey:$(hex_of_b64 <"$MG_LAB_DIR/lap.pub")",
 	 "DiscoKey":"discokey:$(printf 'd1%.0s' $(seq 32))","Addresses":["$LAP_TS4/32","$LAP_TS6/128"],
-	 "AllowedIPs":["$LAP_TS4/32","$LAP_TS6/128"],"Endpoints":["$LAP_WAN4:$LAP_PORT"],"HomeDERP":999,
+	 "AllowedIPs":["$LAP_TS4/32","$LAP_TS6/128","$LAP_SUBNET"],"PrimaryRoutes":["$LAP_SUBNET"],"Endpoints":["$LAP_WAN4:$LAP_PORT"],"HomeDERP":999,
 	 "KeyExpiry":"0001-01-01T00:00:00Z","Online":true}
 	EOF2
 }
@@ -115,6 +118,8 @@ ctl peers "[$(laptop_json)]"
 check "meshgate starts with LoginServer and no [Peer]" start_meshgate
 check "meshgate registers and holds a map stream" wait_for connected
 check "the netmap's laptop is a WireGuard peer with its tailnet addresses" wait_for has_laptop_peer
+check "AcceptRoutes = false: the laptop's subnet route is not accepted" \
+	sh -c "! wg show $MG_IF allowed-ips | grep -q '$LAP_SUBNET'"
 check "router key is the StateDir node key" test "$(wg show $MG_IF public-key)" = "$(lab_rtr_pub)"
 check "Hostinfo.RoutableIPs reached the server" \
 	sh -c "ip netns exec ${LAB_NS[1]} curl -sf http://$CTL_ADDR/test/state | grep -q '\"RoutableIPs\": \\[\"192.168.8.0/24\", \"fd00:8::/64\"\\]'"
@@ -158,6 +163,18 @@ check "ACL: an empty rule list denies everything (fail closed)" not tcp_open 22
 ctl send '{"PacketFilters":{"base":[{"SrcIPs":["*"],"DstPorts":[{"IP":"*","Ports":{"First":0,"Last":65535}}]}]}}'
 sleep 0.5
 check "ACL back to allow-all: ping passes again" ping_ok $HOST4
+
+# AcceptRoutes: the LAN reaches a subnet that another peer advertises, through meshgate.
+check "restart with AcceptRoutes = true" lab_stop_meshgate
+ACCEPT_ROUTES=true write_conf
+start_meshgate
+lab_reset_laptop_session
+lap ip addr add $LAP_SUBNET_HOST/32 dev lo
+host ip route add $LAP_SUBNET via $RTR_LAN4
+check "AcceptRoutes = true: the laptop's subnet is in its allowed IPs" \
+	wait_for sh -c "wg show $MG_IF allowed-ips | grep -q '$LAP_SUBNET'"
+check "AcceptRoutes: home host -> $LAP_SUBNET_HOST behind the laptop" \
+	sh -c "ip netns exec ${LAB_NS[4]} ping -c 3 -i 0.2 -w 10 $LAP_SUBNET_HOST >/dev/null"
 
 lab_stop_pid "$MG_LAB_DIR/testcontrol.pid"
 check "leak check after the first run" lab_stop_meshgate
