@@ -1,0 +1,62 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * stun.h - STUN binding requests from the WireGuard port, and the mapped address they return
+ * (brief §7; RFC 5389). Requests carry SOFTWARE "tailnode" and FINGERPRINT, in that order,
+ * because Tailscale's STUN servers (derper, Headscale's embedded one) ignore anything else.
+ * The pure encoder/decoder is separate from the small client state so both are testable.
+ */
+#ifndef MG_STUN_H
+#define MG_STUN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "devconf.h"
+
+#define STUN_HDR_LEN          20
+#define STUN_TXID_LEN         12
+#define STUN_REQUEST_LEN      40     /* header + SOFTWARE(4+8) + FINGERPRINT(4+4) */
+#define STUN_MAGIC_COOKIE     0x2112a442u
+#define STUN_DEFAULT_PORT     3478
+#define STUN_PENDING_MAX      8      /* outstanding requests remembered (one per server) */
+#define STUN_TIMEOUT_NS       (5ull * 1000000000ull)
+
+/* Cheap classifier (brief §5.2): cookie at offset 4, top two bits of byte 0 zero, >= 20 bytes. */
+bool stun_looks_like(const uint8_t *pkt, size_t len);
+
+/* Writes the 40-byte binding request for @txid into @out. */
+void stun_build_request(uint8_t out[STUN_REQUEST_LEN], const uint8_t txid[STUN_TXID_LEN]);
+
+/* Parses a binding success response: XOR-MAPPED-ADDRESS (0x0020, or 0x8020 from old servers)
+ * wins over MAPPED-ADDRESS (0x0001). Only the header's declared length is read; trailing bytes
+ * are ignored. 0 and fills @txid/@mapped, -EINVAL (malformed or not a success response) or
+ * -ENOENT (well-formed, no address attribute). */
+int stun_parse_response(const uint8_t *pkt, size_t len, uint8_t txid[STUN_TXID_LEN],
+			struct mg_endpoint *mapped);
+
+/* CRC-32 (IEEE 802.3, reflected, as zlib) - FINGERPRINT is this XOR 0x5354554e. */
+uint32_t stun_crc32(const uint8_t *p, size_t n);
+
+/* The client on the control thread. */
+struct mg_device;
+struct punt_msg;
+struct stun;
+
+int stun_init(struct stun **out, struct mg_device *dev);
+void stun_uninit(struct stun *s);
+/* Sends one request to @server (port 0 means 3478); 0, or -errno (-ENOBUFS: TX queue full). */
+int stun_query(struct stun *s, const struct mg_endpoint *server, uint64_t now);
+/* A punted STUN datagram (PUNT_STUN): answers to our own pending requests only. */
+void stun_receive(struct stun *s, const struct punt_msg *m, uint64_t now);
+/* The latest mapped address; false until a response arrived. */
+bool stun_mapped(const struct stun *s, struct mg_endpoint *out);
+/* When the latest mapped address was learned (0 = never), for freshness checks (27 s). */
+uint64_t stun_mapped_at(const struct stun *s);
+
+/* Counters for /metrics. */
+struct stun_stats {
+	uint64_t tx, rx_ok, rx_unknown_txid, rx_bad;
+};
+void stun_get_stats(const struct stun *s, struct stun_stats *out);
+
+#endif
