@@ -137,6 +137,23 @@ static void device_uninit(struct mg_device *dev)
 	sodium_memzero(&dev->identity, sizeof(dev->identity));
 }
 
+/*
+ * Outer packets must fit the NIC: tunnel MTU + outer IPv6 (40) + UDP (8) + WireGuard header and
+ * tag (32). A larger MTU setting is lowered, loudly, rather than sending frames the link drops.
+ */
+#define WG_OVERHEAD_V6 (40 + 8 + 32)
+
+static void mtu_check(struct mg_device *dev)
+{
+	uint32_t link = nl_snapshot_mtu(nlmirror_current(dev->nl));
+
+	if (link && dev->mtu + WG_OVERHEAD_V6 > link) {
+		fprintf(stderr, "meshgate: MTU %u does not fit %s (MTU %u) with WireGuard's overhead; using %u\n",
+			dev->mtu, dev->ifname, link, link - WG_OVERHEAD_V6);
+		dev->mtu = link - WG_OVERHEAD_V6;
+	}
+}
+
 static int tun_init(struct mg_device *dev)
 {
 	dev->tun_fd = tun_open(dev->name, dev->mtu);
@@ -249,6 +266,7 @@ static int cmd_run(struct mg_config *cfg)
 		fprintf(stderr, "meshgate: netlink mirror of %s: %s\n", dev->ifname, strerror(-ret));
 		goto out_dev;
 	}
+	mtu_check(dev);
 	ret = tun_init(dev);
 	if (ret) {
 		fprintf(stderr, "meshgate: TUN device %s: %s\n", dev->name, strerror(-ret));
