@@ -24,6 +24,15 @@ cap=$(ip netns exec mg-lap timeout 6 tcpdump -ni mglap -c 1 -v 'tcp[tcpflags] & 
 mss=$(grep -o 'mss [0-9]*' <<<"$cap" | head -n 1 | cut -d' ' -f2)
 expect_eq "SYN-ACK MSS seen by the laptop is clamped to 1280 - 40" "${mss:-none}" 1240
 check "MSS clamps were counted" test "$(lab_metric meshgate_mss_clamped_total)" -gt 0
+# A 64 MiB download through the router with only MSS clamping keeping segments in the tunnel:
+# no stall (it must finish well within the time limit) and every byte right.
+f=$(random_file 64)
+want=$(sha256sum <"$f" | cut -d' ' -f1)
+t0=$SECONDS
+got=$(tcp_transfer host lap $LAP_TS4 "$f" 5501)
+expect_eq "64 MiB TCP download host -> laptop, sha256" "$got" "$want"
+check "the download finished within 60 s ($((SECONDS - t0)) s)" test $((SECONDS - t0)) -lt 60
+
 check_fails "1400-byte DF ping host -> laptop does not pass as is" \
 	host ping -n -q -M do -s 1400 -c 1 -w 2 $LAP_TS4
 check "host learned path MTU 1280 from meshgate's fragmentation-needed" \
