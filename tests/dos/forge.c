@@ -26,6 +26,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -61,6 +62,15 @@ struct forge {
 	/* what happened */
 	unsigned long sent, cookie, cookie_bad, response, other;
 };
+
+/* SIGINT/SIGTERM end the run early; the summary line is still printed. */
+static volatile sig_atomic_t stop;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	stop = 1;
+}
 
 static void die(const char *what)
 {
@@ -231,7 +241,7 @@ static void run_paced(struct forge *f, bool valid)
 	unsigned long want;
 	unsigned next = 0;
 
-	while ((elapsed = now_s() - start) < f->o.seconds) {
+	while (!stop && (elapsed = now_s() - start) < f->o.seconds) {
 		want = (unsigned long)(elapsed * f->o.rate) + 1;
 		for (unsigned burst = 0; f->sent < want && burst < 64; burst++) {
 			if (valid)
@@ -243,7 +253,8 @@ static void run_paced(struct forge *f, bool valid)
 		}
 		drain(f, f->sent < want ? 0 : 1);
 	}
-	drain(f, 200);
+	if (!stop)
+		drain(f, 200);
 }
 
 /*
@@ -290,7 +301,7 @@ static void run_replay(struct forge *f)
 	if (!len)
 		die("no message of that type in the capture");
 	send_from(f, 0, msg, len);
-	for (end = now_s() + f->o.wait; now_s() < end;)
+	for (end = now_s() + f->o.wait; !stop && now_s() < end;)
 		drain(f, 50);
 }
 
@@ -343,6 +354,8 @@ int main(int argc, char **argv)
 
 	if (sodium_init() < 0)
 		die("sodium_init");
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
 	parse_opts(&f.o, argc, argv);
 	parse_addr(f.o.to, &f.dst, -1);
 	open_sources(&f);
