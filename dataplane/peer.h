@@ -97,7 +97,8 @@ static inline void peer_ev_auth_rx(struct peer *p, uint64_t now, bool data)
 {
 	if (atomic_load_explicit(&p->ev_dp_first_tx, memory_order_relaxed))
 		atomic_store_explicit(&p->ev_dp_first_tx, 0, memory_order_relaxed);
-	atomic_store_explicit(&p->ev_last_traversal, now, memory_order_relaxed);
+	if (atomic_load_explicit(&p->ev_last_traversal, memory_order_relaxed) != now)
+		atomic_store_explicit(&p->ev_last_traversal, now, memory_order_relaxed);
 	if (data && !atomic_load_explicit(&p->ev_ka_first_rx, memory_order_relaxed))
 		atomic_store_explicit(&p->ev_ka_first_rx, now, memory_order_relaxed);
 }
@@ -106,7 +107,8 @@ static inline void peer_ev_auth_tx(struct peer *p, uint64_t now, bool data)
 {
 	if (atomic_load_explicit(&p->ev_ka_first_rx, memory_order_relaxed))
 		atomic_store_explicit(&p->ev_ka_first_rx, 0, memory_order_relaxed);
-	atomic_store_explicit(&p->ev_last_traversal, now, memory_order_relaxed);
+	if (atomic_load_explicit(&p->ev_last_traversal, memory_order_relaxed) != now)
+		atomic_store_explicit(&p->ev_last_traversal, now, memory_order_relaxed);
 	if (data && !atomic_load_explicit(&p->ev_dp_first_tx, memory_order_relaxed))
 		atomic_store_explicit(&p->ev_dp_first_tx, now, memory_order_relaxed);
 }

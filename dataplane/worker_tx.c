@@ -138,6 +138,8 @@ static void rekey_check(struct wctx *c, struct peer *peer, struct keypair *kp, u
 void wk_flush_seal(struct wctx *c)
 {
 	unsigned n = c->nenc;
+	struct peer *run = NULL;
+	uint64_t run_bytes = 0;
 
 	if (!n)
 		return;
@@ -149,7 +151,14 @@ void wk_flush_seal(struct wctx *c)
 		uint32_t mlen = sizeof(struct msg_data) + p->plen + AEAD_TAG_LEN;
 
 		send_outer(c, p, p->l3 - sizeof(struct msg_data), mlen);
-		atomic_fetch_add_explicit(&p->peer->tx_bytes, mlen, memory_order_relaxed);
+		/* One atomic add per run of packets to the same peer, not per packet. */
+		if (p->peer != run) {
+			if (run)
+				atomic_fetch_add_explicit(&run->tx_bytes, run_bytes, memory_order_relaxed);
+			run = p->peer;
+			run_bytes = 0;
+		}
+		run_bytes += mlen;
 		peer_ev_auth_tx(p->peer, c->now, p->len != 0);
 		rekey_check(c, p->peer, p->kp, p->counter);
 		c->ctr->encap_packets++;
@@ -159,6 +168,8 @@ void wk_flush_seal(struct wctx *c)
 			c->ctr->encap_bytes6 += mlen;
 		}
 	}
+	if (run)
+		atomic_fetch_add_explicit(&run->tx_bytes, run_bytes, memory_order_relaxed);
 }
 
 void wk_lan(struct wctx *c, struct wpkt *p, uint64_t since)
