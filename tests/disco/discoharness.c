@@ -8,8 +8,9 @@
  *   discoharness -k PRIVHEX [-p PORT] [-P NODEKEYHEX,DISCOPUBHEX[,ENDPOINT...]]... [-s ENDPOINT]
  *                [-a] [-t SECONDS]
  * -k comes first (peers are keyed to it). -a marks every peer active on each tick (we "send data"), so disco_tick pings and heartbeats.
- * Prints PORT, DISCOPUB, then PATH <nodekey> <endpoint> and MAPPED <endpoint> as they happen,
- * and STATS at exit. ENDPOINT is a.b.c.d:port or [v6]:port.
+ * Prints PORT, DISCOPUB, then PATH <nodekey> <endpoint> (path callback), TRUSTED <nodekey>
+ * <endpoint> / UNTRUSTED <nodekey> (changes of disco_peer_path) and MAPPED <endpoint> as they
+ * happen, and STATS at exit. ENDPOINT is a.b.c.d:port or [v6]:port.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -186,6 +187,27 @@ static void print_stats(const struct disco *d, const struct stun *s)
 	       ds.tx_ping, ds.tx_pong, ds.pong_unmatched, ss.tx, ss.rx_ok);
 }
 
+/* TRUSTED / UNTRUSTED on each change of a peer's direct path (disco_peer_path). */
+static void report_trust(const struct disco *d, uint8_t (*nodes)[32], unsigned npeers, uint64_t now)
+{
+	static bool trusted[MAX_PEERS];
+	struct mg_endpoint ep;
+	char hex[65], buf[64];
+
+	for (unsigned i = 0; i < npeers; i++) {
+		bool t = disco_peer_path(d, nodes[i], now, &ep);
+
+		if (t == trusted[i])
+			continue;
+		trusted[i] = t;
+		sodium_bin2hex(hex, sizeof(hex), nodes[i], 32);
+		if (t)
+			printf("TRUSTED %s %s\n", hex, ep_str(&ep, buf, sizeof(buf)));
+		else
+			printf("UNTRUSTED %s\n", hex);
+	}
+}
+
 /* The control loop in small: 20 ms ticks, STUN every 2 s until mapped. */
 static void run(struct disco *d, struct stun *s, const struct mg_endpoint *stun_server,
 		uint8_t (*nodes)[32], unsigned npeers, bool active, double seconds)
@@ -218,6 +240,7 @@ static void run(struct disco *d, struct stun *s, const struct mg_endpoint *stun_
 		for (unsigned i = 0; active && i < npeers; i++)
 			disco_peer_active(d, nodes[i], now);
 		disco_tick(d, now);
+		report_trust(d, nodes, npeers, now);
 	}
 }
 
