@@ -154,6 +154,34 @@ static void mtu_check(struct mg_device *dev)
 	}
 }
 
+/*
+ * The SNAT port range must never be handed to the router's own sockets: reserve it in this network
+ * namespace (net.ipv4.ip_local_reserved_ports, which also covers IPv6), keeping what was there.
+ */
+static void nat_reserve_ports(void)
+{
+	const char *path = "/proc/sys/net/ipv4/ip_local_reserved_ports";
+	char cur[4096] = "", want[4200];
+	FILE *f = fopen(path, "r");
+
+	if (f) {
+		if (!fgets(cur, sizeof(cur), f))
+			cur[0] = '\0';
+		fclose(f);
+	}
+	cur[strcspn(cur, "\n")] = '\0';
+	snprintf(want, sizeof(want), "%s%s%u-%u", cur, cur[0] ? "," : "", NAT_PORT_MIN, NAT_PORT_MAX);
+	f = fopen(path, "w");
+	if (f) {
+		bool ok = fputs(want, f) >= 0;
+
+		if (!fclose(f) && ok)
+			return;
+	}
+	fprintf(stderr, "meshgate: could not reserve ports %u-%u for SNAT in %s: %s\n",
+		NAT_PORT_MIN, NAT_PORT_MAX, path, strerror(errno));
+}
+
 static int tun_init(struct mg_device *dev)
 {
 	dev->tun_fd = tun_open(dev->name, dev->mtu);
@@ -278,6 +306,8 @@ static int cmd_run(struct mg_config *cfg)
 	ret = nat_init(&dev->nat, cfg->queues);
 	if (ret)
 		goto out_tun;
+	if (dev->snat)
+		nat_reserve_ports();
 	ret = workers_init(dev, cfg->queues);
 	if (ret)
 		goto out_workers;

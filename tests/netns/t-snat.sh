@@ -47,4 +47,6 @@ check "UDP through NAT: iperf3 finished and lost nothing (lost=${lap_udp:-none})
 check "replies were steered to meshgate by the XDP NAT rule" \
 	test "$(lab_metric meshgate_xdp_steered_packets_total 'action="nat"')" -gt 0
 check "no NAT translation failures" test "$(drops nat_failed)" = 0
+check "the NAT port range is reserved from the router's own sockets" \
+	sh -c "ip netns exec mg-rtr cat /proc/sys/net/ipv4/ip_local_reserved_ports | grep -q 61000-65535"
 t_end

@@ -4,6 +4,7 @@
  * with checksums verified from scratch; per-worker port slices; reuse of a flow; unknown replies;
  * expiry by protocol and state; exhaustion of a slice's ports towards one remote endpoint.
  */
+#include <pthread.h>
 #include <stdlib.h>
 #include <sodium.h>
 #include "nat.h"
@@ -64,6 +65,59 @@ static void roundtrip(struct nat *n, int v6, uint8_t proto)
 	len = mkpkt(b, v6, cli, srv, proto, 40000, 443, 5);
 	port2 = out_ok(n, 1, b, len, v6, proto, 12 * S);
 	T_CHECK(port2 == port, "flow not reused: %u then %u", port, port2);
+}
+
+/* Two workers see the same new flows at the same time (RSS moved them, or they race): both must
+ * end up with one mapping per flow. */
+#define RACE_FLOWS 2000
+
+struct racer {
+	struct nat *n;
+	unsigned worker;
+	uint16_t port[RACE_FLOWS];
+	unsigned refused;
+};
+
+static void *race(void *arg)
+{
+	struct racer *r = arg;
+	uint8_t b[128];
+
+	rcu_register_thread();
+	for (unsigned i = 0; i < RACE_FLOWS; i++) {
+		size_t len = mkpkt(b, 0, "100.64.0.7", "192.168.8.80", IPPROTO_UDP, (uint16_t)(2000 + i), 9, 0);
+
+		if (nat_out(r->n, r->worker, b, len, AF_INET, lan4, 500 * S))
+			r->port[i] = get16(b + 20);
+		else
+			r->refused++;
+		rcu_quiescent_state();
+	}
+	rcu_unregister_thread();
+	return NULL;
+}
+
+static void race_test(struct nat *n)
+{
+	static struct racer a, b;
+	pthread_t ta, tb;
+	uint64_t before = atomic_load(&n->nflows);
+	unsigned same = 0;
+
+	a = (struct racer){ .n = n, .worker = 0 };
+	b = (struct racer){ .n = n, .worker = 1 };
+	rcu_thread_offline();
+	pthread_create(&ta, NULL, race, &a);
+	pthread_create(&tb, NULL, race, &b);
+	pthread_join(ta, NULL);
+	pthread_join(tb, NULL);
+	rcu_thread_online();
+	for (unsigned i = 0; i < RACE_FLOWS; i++)
+		same += a.port[i] == b.port[i];
+	T_CHECK(!a.refused && !b.refused, "refused %u/%u", a.refused, b.refused);
+	T_CHECK(same == RACE_FLOWS, "only %u of %u flows got one mapping on both workers", same, RACE_FLOWS);
+	T_CHECK(atomic_load(&n->nflows) - before == RACE_FLOWS, "%lu flows for %u tuples",
+		(unsigned long)(atomic_load(&n->nflows) - before), RACE_FLOWS);
 }
 
 int main(void)
@@ -135,6 +189,8 @@ int main(void)
 		len = mkpkt(b, 0, "100.64.0.4", "192.168.8.80", IPPROTO_UDP, 1, 53, 0);
 		T_CHECK(nat_out(&n, 0, b, len, AF_INET, lan4, 400 * S), "ports not reusable after expiry");
 	}
+	/* 12: concurrent creation of the same flows by two workers. */
+	race_test(&n);
 	nat_uninit(&n);
 	rcu_unregister_thread();
 	printf("%s\n", t_failures ? "FAILED" : "nat: all cases pass");
