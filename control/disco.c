@@ -41,6 +41,7 @@ struct disco_ep {
 	uint64_t last_ping_ns;           /* for the 5 s per-endpoint ping gap */
 	uint64_t last_pong_ns;
 	uint64_t latency_ns;
+	uint64_t seen_ns;                /* last time netmap, CallMeMaybe or a ping named it */
 };
 enum { ORIGIN_NETMAP = 1, ORIGIN_CMM = 2, ORIGIN_PING = 4 };
 
@@ -263,19 +264,42 @@ static struct disco_ep *ep_find(struct disco_peer *p, const struct mg_endpoint *
 	return NULL;
 }
 
+/* When the table is full, a source learned only from a ping (anyone who holds a valid box can
+ * add those) makes room: the one heard from longest ago, never the best path. */
+static struct disco_ep *ep_evict(struct disco_peer *p)
+{
+	struct disco_ep *victim = NULL;
+
+	for (size_t i = 0; i < p->n_eps; i++) {
+		struct disco_ep *e = &p->eps[i];
+
+		if (e->origin != ORIGIN_PING || (int)i == p->best)
+			continue;
+		if (!victim || e->seen_ns < victim->seen_ns)
+			victim = e;
+	}
+	return victim;
+}
+
 /* Adds @ep with @origin (or ORs the origin in). NULL when the table is full. */
-static struct disco_ep *ep_add(struct disco_peer *p, const struct mg_endpoint *ep, uint8_t origin)
+static struct disco_ep *ep_add(struct disco_peer *p, const struct mg_endpoint *ep, uint8_t origin,
+			       uint64_t now)
 {
 	struct disco_ep *e = ep_find(p, ep);
 
 	if (!e) {
-		if (p->n_eps == DISCO_PEER_EPS_MAX || (ep->family != AF_INET && ep->family != AF_INET6))
+		if (ep->family != AF_INET && ep->family != AF_INET6)
 			return NULL;
-		e = &p->eps[p->n_eps++];
+		if (p->n_eps < DISCO_PEER_EPS_MAX)
+			e = &p->eps[p->n_eps++];
+		else if (!(e = ep_evict(p)))
+			return NULL;
 		memset(e, 0, sizeof(*e));
 		e->ep = *ep;
 	}
 	e->origin |= origin;
+	if (now)
+		e->seen_ns = now;
 	return e;
 }
 
@@ -336,7 +360,7 @@ int disco_peer_set(struct disco *d, const uint8_t node_key[32], const uint8_t di
 	}
 	ep_clear_origin(p, ORIGIN_NETMAP);
 	for (size_t i = 0; i < n_eps; i++)
-		ep_add(p, &eps[i], ORIGIN_NETMAP);
+		ep_add(p, &eps[i], ORIGIN_NETMAP, 0);
 	return 0;
 }
 
@@ -444,7 +468,7 @@ static bool ping_all(struct disco *d, struct disco_peer *p, uint64_t now)
 /* Ping: answer with a Pong carrying the TxID and the source we saw - over UDP to that source,
  * or through DERP with 127.3.3.40:<region> as source. A UDP source becomes a candidate. */
 static void on_ping(struct disco *d, struct disco_peer *p, const struct disco_msg *m,
-		    const struct mg_endpoint *src, int region)
+		    const struct mg_endpoint *src, int region, uint64_t now)
 {
 	struct disco_msg pong = { .type = DISCO_PONG };
 
@@ -461,7 +485,7 @@ static void on_ping(struct disco *d, struct disco_peer *p, const struct disco_ms
 		d->st.tx_pong++;
 	/* Only a ping that names this peer's node key (or none) may add a path for it. */
 	if (src && (!m->has_node_key || !memcmp(m->node_key, p->node_key, 32)))
-		ep_add(p, src, ORIGIN_PING);
+		ep_add(p, src, ORIGIN_PING, now);
 }
 
 static bool better(const struct disco_peer *p, const struct disco_ep *e, uint64_t now)
@@ -517,7 +541,7 @@ static void on_call_me_maybe(struct disco *d, struct disco_peer *p, const struct
 
 		if (ep->family == AF_INET6 && ep->addr[0] == 0xfe && (ep->addr[1] & 0xc0) == 0x80)
 			continue;                        /* link-local: useless across the net */
-		ep_add(p, ep, ORIGIN_CMM);
+		ep_add(p, ep, ORIGIN_CMM, now);
 	}
 	for (size_t i = 0; i < p->n_eps; i++)
 		p->eps[i].last_ping_ns = 0;
@@ -554,7 +578,7 @@ static void receive(struct disco *d, const uint8_t *pkt, size_t len, const struc
 		goto bad_msg;
 	switch (m.type) {
 	case DISCO_PING:
-		on_ping(d, p, &m, src, region);
+		on_ping(d, p, &m, src, region, now);
 		break;
 	case DISCO_PONG:
 		if (src)                          /* a pong over DERP says nothing about UDP paths */

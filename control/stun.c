@@ -36,6 +36,9 @@ struct stun_pending {
 struct stun {
 	struct mg_device *dev;
 	struct stun_pending pending[STUN_PENDING_MAX];
+	struct mg_endpoint servers[STUN_SERVERS_MAX];
+	size_t n_servers;
+	uint64_t next_round_ns;          /* 0 = at the next active tick */
 	struct mg_endpoint mapped;
 	uint64_t mapped_ns;
 	struct stun_stats st;
@@ -223,6 +226,24 @@ void stun_receive(struct stun *s, const struct punt_msg *m, uint64_t now)
 		return;
 	}
 	s->st.rx_unknown_txid++;
+}
+
+void stun_set_servers(struct stun *s, const struct mg_endpoint *servers, size_t n)
+{
+	s->n_servers = n < STUN_SERVERS_MAX ? n : STUN_SERVERS_MAX;
+	memcpy(s->servers, servers, s->n_servers * sizeof(servers[0]));
+	s->next_round_ns = 0;            /* new DERP map: ask again now */
+}
+
+void stun_tick(struct stun *s, uint64_t now, bool active)
+{
+	if (!active || !s->n_servers || (s->next_round_ns && now < s->next_round_ns))
+		return;
+	for (size_t i = 0; i < s->n_servers; i++)
+		stun_query(s, &s->servers[i], now);
+	/* Jitter keeps a fleet of routers restarted together from STUNning in lockstep. */
+	s->next_round_ns = now + STUN_RESTUN_MIN_NS + randombytes_uniform(1000000) *
+			   (STUN_RESTUN_SPAN_NS / 1000000);
 }
 
 bool stun_mapped(const struct stun *s, struct mg_endpoint *out)

@@ -20,6 +20,9 @@
 #define STUN_DEFAULT_PORT     3478
 #define STUN_PENDING_MAX      8      /* outstanding requests remembered (one per server) */
 #define STUN_TIMEOUT_NS       (5ull * 1000000000ull)
+#define STUN_SERVERS_MAX      STUN_PENDING_MAX
+#define STUN_RESTUN_MIN_NS    (20ull * 1000000000ull)   /* re-STUN every uniform[20 s, 26 s) */
+#define STUN_RESTUN_SPAN_NS   (6ull * 1000000000ull)
 
 /* Cheap classifier (brief §5.2): cookie at offset 4, top two bits of byte 0 zero, >= 20 bytes. */
 bool stun_looks_like(const uint8_t *pkt, size_t len);
@@ -48,6 +51,11 @@ void stun_uninit(struct stun *s);
 int stun_query(struct stun *s, const struct mg_endpoint *server, uint64_t now);
 /* A punted STUN datagram (PUNT_STUN): answers to our own pending requests only. */
 void stun_receive(struct stun *s, const struct punt_msg *m, uint64_t now);
+/* Periodic discovery (brief §7): the DERP map's STUN servers (port 0 = 3478; at most
+ * STUN_SERVERS_MAX kept), queried all at once on the first stun_tick while active and then every
+ * uniform[20 s, 26 s) while @active (the node has peers and sent data in the last 45 s). */
+void stun_set_servers(struct stun *s, const struct mg_endpoint *servers, size_t n);
+void stun_tick(struct stun *s, uint64_t now, bool active);
 /* The latest mapped address; false until a response arrived. */
 bool stun_mapped(const struct stun *s, struct mg_endpoint *out);
 /* When the latest mapped address was learned (0 = never), for freshness checks (27 s). */

@@ -437,6 +437,31 @@ static void test_netmap(struct disco *d, uint64_t now)
 	CHECK(t_nsent == 0);
 }
 
+/* Ping sources fill the candidate table; the oldest ping-only one makes room, the netmap
+ * endpoint stays. A fresh disco instance, so earlier state does not blur the counts. */
+static void test_eviction(uint64_t now)
+{
+	struct mg_endpoint b = t_ep4(203, 0, 113, 9, 1000), newest = t_ep4(10, 0, 0, 99, 99), first = t_ep4(10, 0, 0, 0, 0);
+	struct disco_msg ping = { .type = DISCO_PING }, got;
+	struct disco *d;
+
+	CHECK(disco_init(&d, NULL, our_priv) == 0);
+	CHECK(disco_peer_set(d, peer_node, peer_pub, &b, 1) == 0);
+	for (unsigned i = 0; i < 100; i++) {
+		struct mg_endpoint src = t_ep4(10, 0, 0, (uint8_t)i, (uint16_t)i);
+
+		deliver(d, &ping, &src, now + i);
+	}
+	t_nsent = 0;
+	disco_peer_active(d, peer_node, now + 100);
+	disco_tick(d, now + 100);
+	CHECK(t_nsent == DISCO_PEER_EPS_MAX);
+	CHECK(find_ping(&b, &got));
+	CHECK(find_ping(&newest, &got));
+	CHECK(!find_ping(&first, &got));
+	disco_uninit(d);
+}
+
 int main(void)
 {
 	struct mg_endpoint b = t_ep4(203, 0, 113, 9, 1000);
@@ -460,5 +485,6 @@ int main(void)
 	test_call_me_maybe(d, now + DISCO_NS(200000));
 	test_netmap(d, now + DISCO_NS(200000));
 	disco_uninit(d);
+	test_eviction(now);
 	return t_done("test_disco");
 }

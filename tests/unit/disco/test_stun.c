@@ -178,6 +178,49 @@ static void test_client(void)
 	stun_uninit(s);
 }
 
+/* Periodic re-STUN: all servers at once, then every uniform[20 s, 26 s) while active. */
+static void test_periodic(void)
+{
+	struct mg_endpoint servers[2] = { t_ep4(203, 0, 113, 1, 3478), t_ep4(203, 0, 113, 2, 0) };
+	uint64_t t0 = 5000000000ull, s = 1000000000ull;
+	unsigned rounds_seen[8] = { 0 };
+	struct stun *st;
+
+	CHECK(stun_init(&st, NULL) == 0);
+	t_nsent = 0;
+	stun_tick(st, t0, true);                  /* no servers yet */
+	stun_set_servers(st, servers, 2);
+	stun_tick(st, t0, false);                 /* idle */
+	CHECK(t_nsent == 0);
+	stun_tick(st, t0, true);
+	CHECK(t_nsent == 2 && t_ep_eq(&t_sent[0].dst, &servers[0]) && t_sent[1].dst.port == 3478);
+	/* Over many rounds, the next one always comes in [20 s, 26 s). */
+	uint64_t last = t0;
+	for (int r = 0; r < 40; r++) {
+		uint64_t now = last;
+
+		t_nsent = 0;
+		while (t_nsent == 0 && now < last + 30 * s) {
+			now += s / 10;
+			stun_tick(st, now, true);
+		}
+		CHECK(now - last >= 20 * s && now - last <= 26 * s + s / 10);
+		rounds_seen[(now - last - 20 * s) / s % 8]++;
+		last = now;
+	}
+	/* The jitter is not a constant. */
+	unsigned distinct = 0;
+	for (int i = 0; i < 8; i++)
+		distinct += rounds_seen[i] != 0;
+	CHECK(distinct >= 3);
+	/* A new server list is queried at once. */
+	t_nsent = 0;
+	stun_set_servers(st, servers, 1);
+	stun_tick(st, last + s / 10, true);
+	CHECK(t_nsent == 1);
+	stun_uninit(st);
+}
+
 int main(void)
 {
 	if (sodium_init() < 0)
@@ -185,5 +228,6 @@ int main(void)
 	test_request();
 	test_responses();
 	test_client();
+	test_periodic();
 	return t_done("test_stun");
 }
