@@ -160,6 +160,39 @@ void dev_set_filter(struct mg_device *dev, struct filter *f)
 	}
 }
 
+static bool addr_in(const struct mg_ipprefix *a, size_t n, const struct mg_ipprefix *p)
+{
+	for (size_t i = 0; i < n; i++)
+		if (a[i].family == p->family && a[i].cidr == p->cidr && !memcmp(a[i].addr, p->addr, 16))
+			return true;
+	return false;
+}
+
+int dev_set_addresses(struct mg_device *dev, const struct mg_ipprefix *a, size_t n)
+{
+	struct mg_addrset *next = calloc(1, sizeof(*next) + n * sizeof(next->a[0])), *old = dev->addrs;
+	int ret = 0, r;
+
+	if (!next)
+		return -ENOMEM;
+	next->n = n;
+	memcpy(next->a, a, n * sizeof(*a));
+	for (size_t i = 0; dev->tun_fd >= 0 && i < n; i++)
+		if (!old || !addr_in(old->a, old->n, &a[i]))
+			if ((r = tun_add_address(dev->name, &a[i])) && !ret)
+				ret = r;
+	for (size_t i = 0; dev->tun_fd >= 0 && old && i < old->n; i++)
+		if (!addr_in(a, n, &old->a[i]))
+			if ((r = tun_del_address(dev->name, &old->a[i])) && !ret)
+				ret = r;
+	rcu_assign_pointer(dev->addrs, next);
+	if (old) {
+		synchronize_rcu();
+		free(old);
+	}
+	return ret;
+}
+
 /* ---- steering and TUN routes: union of allowed IPs, diffed against what was installed ------- */
 
 struct pfx_set {

@@ -26,6 +26,9 @@ void dev_remove_all_peers(struct mg_device *dev);
 int dev_routes_sync(struct mg_device *dev);
 /* Publish a new packet filter (NULL = none); the old one is freed after a grace period. */
 void dev_set_filter(struct mg_device *dev, struct filter *f);
+/* Make these the router's tailnet addresses: on the TUN device (added/removed as a diff) and for
+ * the workers' local-delivery test. 0 or -errno (the first TUN error; the set is published anyway). */
+int dev_set_addresses(struct mg_device *dev, const struct mg_ipprefix *a, size_t n);
 
 /* metrics.c */
 struct metrics;

@@ -27,6 +27,12 @@
 struct nlmirror;
 struct mg_config;
 
+/* The router's own tailnet addresses: from the config, or from Headscale's map. Immutable. */
+struct mg_addrset {
+	size_t n;
+	struct mg_ipprefix a[];
+};
+
 /* Worker -> control: handshake messages and neighbour-resolution requests. */
 enum punt_kind { PUNT_HANDSHAKE = 1, PUNT_RESOLVE, PUNT_DISCO, PUNT_STUN };
 #define PUNT_DATA_MAX 1472          /* a whole UDP payload on a 1500-byte link */
@@ -70,8 +76,6 @@ struct mg_device {
 	char ifname[64];
 	int ifindex;
 	uint32_t mtu;                            /* tunnel MTU (inner) */
-	size_t n_addresses;
-	struct mg_ipprefix *addresses;           /* our tailnet addresses (TUN) */
 	size_t n_routes;
 	struct mg_ipprefix *routes;              /* advertised home subnets */
 	int tun_fd;
@@ -84,6 +88,7 @@ struct mg_device {
 	struct nlmirror *nl;                     /* snapshot published by control */
 	struct nat nat;                          /* flows: workers create, control expires */
 	struct filter *filter;                   /* tailnet ACL, RCU; NULL = none (allow) */
+	struct mg_addrset *addrs;                /* our tailnet addresses (on the TUN), RCU */
 	_Atomic uint16_t listen_port;
 	int wake_fd;                             /* eventfd: workers poke control */
 	int epfd;                                /* the control loop's epoll */

@@ -93,8 +93,6 @@ static int device_init(struct mg_device *dev, struct mg_config *cfg)
 	if (!dev->ifindex)
 		return -ENODEV;
 	dev->mtu = cfg->mtu;
-	dev->n_addresses = cfg->n_addresses;
-	dev->addresses = cfg->addresses;
 	/* An exit node forwards everything from peers (0.0.0.0/0, ::/0) to the LAN's gateway. */
 	dev->n_routes = cfg->n_routes + (cfg->advertise_exit_node ? 2 : 0);
 	dev->routes = calloc(dev->n_routes ? dev->n_routes : 1, sizeof(*dev->routes));
@@ -126,6 +124,7 @@ static void device_uninit(struct mg_device *dev)
 {
 	dev_remove_all_peers(dev);
 	dev_set_filter(dev, NULL);
+	free(rcu_xchg_pointer(&dev->addrs, NULL));     /* workers have stopped */
 	free(dev->routes);
 	rcu_barrier();
 	allowedips_uninit(&dev->allowedips);
@@ -182,18 +181,12 @@ static void nat_reserve_ports(void)
 		NAT_PORT_MIN, NAT_PORT_MAX, path, strerror(errno));
 }
 
-static int tun_init(struct mg_device *dev)
+static int tun_init(struct mg_device *dev, const struct mg_ipprefix *cfg_addresses, size_t n_cfg_addresses)
 {
 	dev->tun_fd = tun_open(dev->name, dev->mtu);
 	if (dev->tun_fd < 0)
 		return dev->tun_fd;
-	for (size_t i = 0; i < dev->n_addresses; i++) {
-		int ret = tun_add_address(dev->name, &dev->addresses[i]);
-
-		if (ret)
-			return ret;
-	}
-	return 0;
+	return dev_set_addresses(dev, cfg_addresses, n_cfg_addresses);
 }
 
 static void ensure_bpffs(void)
@@ -295,7 +288,7 @@ static int cmd_run(struct mg_config *cfg)
 		goto out_dev;
 	}
 	mtu_check(dev);
-	ret = tun_init(dev);
+	ret = tun_init(dev, cfg->addresses, cfg->n_addresses);
 	if (ret) {
 		fprintf(stderr, "meshgate: TUN device %s: %s\n", dev->name, strerror(-ret));
 		goto out_nl;

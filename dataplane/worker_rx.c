@@ -15,10 +15,11 @@
 
 static bool is_tailnet_local(const struct mg_device *dev, int family, const uint8_t *addr)
 {
+	const struct mg_addrset *s = rcu_dereference(((struct mg_device *)dev)->addrs);
 	size_t alen = family == AF_INET ? 4 : 16;
 
-	for (size_t i = 0; i < dev->n_addresses; i++)
-		if (dev->addresses[i].family == family && !memcmp(dev->addresses[i].addr, addr, alen))
+	for (size_t i = 0; s && i < s->n; i++)
+		if (s->a[i].family == family && !memcmp(s->a[i].addr, addr, alen))
 			return true;
 	return false;
 }

@@ -106,6 +106,10 @@ static void on_netmap(void *arg, const struct hs_netmap *nm, const struct hs_map
 		for (i = 0; i < nm->self.n_addresses && i < HSGLUE_SELF_MAX; i++)
 			g->st.self_addresses[g->st.n_self_addresses++] = nm->self.addresses[i];
 		g->st.n_approved_routes = nm->self.n_primary;
+		/* The addresses Headscale assigned become the TUN's (and local delivery's). */
+		if (g->st.n_self_addresses &&
+		    dev_set_addresses(g->dev, g->st.self_addresses, g->st.n_self_addresses))
+			set_error(g, "could not assign the tailnet addresses to the TUN device");
 	}
 	if (ev->filter_changed) {
 		json_t *rules = hs_netmap_filter(nm);

@@ -23,7 +23,7 @@ struct hsglue_status {
 	uint64_t last_map_update_ns;      /* UNIX ns; 0 = never */
 	uint64_t map_updates, errors;
 	char last_error[256];
-	/* Our tailnet addresses from the last map (Node.Addresses); the TUN keeps its startup ones. */
+	/* Our tailnet addresses from the last map (Node.Addresses), assigned to the TUN device. */
 	size_t n_self_addresses;
 	struct mg_ipprefix self_addresses[HSGLUE_SELF_MAX];
 	size_t n_peers;                   /* peers Headscale currently owns in the device */

@@ -83,7 +83,7 @@ err:
 	return ret;
 }
 
-int tun_add_address(const char *name, const struct mg_ipprefix *p)
+static int tun_address(const char *name, const struct mg_ipprefix *p, bool add)
 {
 	char buf[MNL_SOCKET_BUFFER_SIZE];
 	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
@@ -95,8 +95,8 @@ int tun_add_address(const char *name, const struct mg_ipprefix *p)
 		return -EINVAL;
 	if (ifindex < 0)
 		return ifindex;
-	nlh->nlmsg_type = RTM_NEWADDR;
-	nlh->nlmsg_flags = NLM_F_CREATE | NLM_F_EXCL;
+	nlh->nlmsg_type = add ? RTM_NEWADDR : RTM_DELADDR;
+	nlh->nlmsg_flags = add ? NLM_F_CREATE | NLM_F_EXCL : 0;
 	ifa = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifa));
 	ifa->ifa_family = p->family;
 	ifa->ifa_prefixlen = p->cidr;
@@ -111,7 +111,17 @@ int tun_add_address(const char *name, const struct mg_ipprefix *p)
 		mnl_attr_put_u32(nlh, IFA_FLAGS, IFA_F_NODAD);
 	}
 	ret = nlsock_request_once(nlh);
-	return ret == -EEXIST ? 0 : ret;
+	return (add && ret == -EEXIST) || (!add && ret == -EADDRNOTAVAIL) ? 0 : ret;
+}
+
+int tun_add_address(const char *name, const struct mg_ipprefix *p)
+{
+	return tun_address(name, p, true);
+}
+
+int tun_del_address(const char *name, const struct mg_ipprefix *p)
+{
+	return tun_address(name, p, false);
 }
 
 static void tun_masked(const struct mg_ipprefix *p, unsigned int alen, uint8_t out[16])

@@ -17,6 +17,8 @@ int tun_open(const char *name, uint32_t mtu);
  * already present counts as success. */
 int tun_add_address(const char *name, const struct mg_ipprefix *p);
 /* Routes p through the device (main table, scope link). 0 or -errno; EEXIST counts as success. */
+/* Like `ip addr del`; an address that is not there is fine. */
+int tun_del_address(const char *name, const struct mg_ipprefix *p);
 int tun_add_route(const char *name, const struct mg_ipprefix *p);
 /* Removes that route. 0 or -errno (-ESRCH when it is not there). */
 int tun_del_route(const char *name, const struct mg_ipprefix *p);

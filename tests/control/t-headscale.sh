@@ -61,7 +61,7 @@ write_conf() {
 	[Interface]
 	Name = $MG_IF
 	ListenPort = $WG_PORT
-	Address = $RTR_TS4/32, $RTR_TS6/128
+	${CONF_ADDRESS:-}
 	MTU = 1280
 	Device = eth0
 	SNAT = false
@@ -120,6 +120,9 @@ check "meshgate registers and holds a map stream" wait_for connected
 check "the netmap's laptop is a WireGuard peer with its tailnet addresses" wait_for has_laptop_peer
 check "AcceptRoutes = false: the laptop's subnet route is not accepted" \
 	sh -c "! wg show $MG_IF allowed-ips | grep -q '$LAP_SUBNET'"
+check "the TUN holds the addresses Headscale assigned (no Address in the file)" \
+	wait_for sh -c "ip netns exec ${LAB_NS[3]} ip -o addr show dev $MG_IF | grep -q ' $RTR_TS4/32'"
+check "laptop -> the router's assigned tailnet address" ping_ok $RTR_TS4
 check "router key is the StateDir node key" test "$(wg show $MG_IF public-key)" = "$(lab_rtr_pub)"
 check "Hostinfo.RoutableIPs reached the server" \
 	sh -c "ip netns exec ${LAB_NS[1]} curl -sf http://$CTL_ADDR/test/state | grep -q '\"RoutableIPs\": \\[\"192.168.8.0/24\", \"fd00:8::/64\"\\]'"
@@ -178,6 +181,8 @@ check "AcceptRoutes: home host -> $LAP_SUBNET_HOST behind the laptop" \
 
 lab_stop_pid "$MG_LAB_DIR/testcontrol.pid"
 check "leak check after the first run" lab_stop_meshgate
+# Without the control server the map's addresses are unknown at startup: the file's Address serves.
+CONF_ADDRESS="Address = $RTR_TS4/32, $RTR_TS6/128" write_conf
 check "restart with the control server down" start_meshgate
 check "the last netmap is restored from StateDir" wait_for has_laptop_peer
 lab_reset_laptop_session
