@@ -26,7 +26,8 @@ SAN_DIR=${SAN_DIR:-build-san}
 # halt on the first report, with a stack; leaks are errors (LeakSanitizer runs with ASan).
 export ASAN_OPTIONS=${ASAN_OPTIONS:-abort_on_error=1:detect_leaks=1:strict_string_checks=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
-export TSAN_OPTIONS=${TSAN_OPTIONS:-halt_on_error=1:second_deadlock_stack=1}
+# tsan.supp: only the RCU publish/free hand-offs TSan cannot see through liburcu (it says why).
+export TSAN_OPTIONS=${TSAN_OPTIONS:-halt_on_error=1:second_deadlock_stack=1:suppressions=$PWD/tests/tsan.supp}
 summary=() rc=0
 
 # setup NAME SANITIZERS: configure (or reconfigure) and build one sanitized tree.
