@@ -38,6 +38,7 @@ lap /usr/bin/python3 "$TSDISCO" peer --listen $LAP_WAN4:$PEER_PORT --key "$peer_
 	--their-key "$our_pub" --node-key "$node_key" --ping $GW_WAN4:$WG_PORT --seconds 90 >"$PLOG" 2>&1 &
 wait_for 5 grep -q 'PEER listening' "$PLOG" || fail "laptop disco peer did not start"
 # Through `sh -c 'echo $$; exec ...'` so the pid we signal is the harness itself, not a subshell.
+rm -f "$MG_LAB_DIR/discoharness.pid"      # a stale one from an earlier run would be read at once
 rtr sh -c 'echo $$ >"$0"; exec "$@"' "$MG_LAB_DIR/discoharness.pid" "$DISCOHARNESS" -k "$our_priv" \
 	-p $WG_PORT -P "$node_key,$peer_pub,$LAP_WAN4:$PEER_PORT" -s $LAP_WAN4:$STUN_PORT -a -t 90 \
 	>"$HLOG" 2>&1 &

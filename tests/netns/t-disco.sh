@@ -1,0 +1,1 @@
+../disco/t-disco.sh
