@@ -6,14 +6,18 @@
  *   forge flood  --pub B64 --to IP:PORT --from IP [--count N] [--ports K] --rate PPS --seconds S
  *       mac1-valid initiations (whitepaper 5.4.4: mac1 needs only the responder's public key)
  *       with a random ephemeral, garbage encrypted parts and a random sender index, round-robin
- *       from N consecutive IPv4 source addresses x K source ports (each a UDP socket bound there).
- *   forge valid  --pub B64 --key FILE --to IP:PORT --from IP --rate PPS --seconds S
+ *       from N consecutive source addresses x K source ports (each a UDP socket bound there).
+ *   forge valid  --pub B64 --key FILE --to IP:PORT --from IP [--count N] --rate PPS --seconds S
  *       genuine initiations of a real peer (its private key in FILE), each with a fresh, strictly
  *       increasing TAI64N timestamp; cookie replies are consumed and later messages carry mac2,
  *       so under load only the per-source rate limit stands between them and a response.
  *   forge replay --pcap FILE --type T --to IP:PORT --from IP[:PORT] [--wait S]
  *       re-sends the first captured UDP payload of WireGuard type T (a tcpdump -w file of
  *       Ethernet/IPv4 frames) from another address, then listens S seconds (default 2).
+ *
+ * Addresses are IPv4 (a.b.c.d[:port]) or IPv6 ([v6]:port, or bare for --from); --count steps
+ * an IPv6 source through its last 32 bits, so consecutive sources share one /64, which is the
+ * rate limiter's unit for IPv6.
  *
  * Every mode ends with one line of counts of what came back, for the test to parse:
  *   sent=N cookie=N cookie_bad=N response=N other=N
@@ -51,10 +55,12 @@ struct opts {
 struct forge {
 	struct opts o;
 	uint8_t router_pub[32];
-	struct sockaddr_in dst;
+	struct sockaddr_storage dst;
+	socklen_t dst_len;
 	struct pollfd fds[MAX_SOCKS];
 	unsigned nfds;
-	struct cookie_maker maker;
+	/* per source socket: a cookie is bound to the source address and port (whitepaper 5.4.7) */
+	struct cookie_maker makers[MAX_SOCKS];
 	/* valid mode */
 	struct noise_static_identity id;
 	struct noise_handshake hs;
@@ -91,22 +97,58 @@ static uint64_t now_ns(void)
 	return (uint64_t)(now_s() * 1e9);
 }
 
-/* "a.b.c.d:port" into sin; port optional when dflt_port >= 0. */
-static void parse_addr(const char *s, struct sockaddr_in *sin, int dflt_port)
+/* "a.b.c.d[:port]", "[v6]:port" or a bare v6 address into ss; the port is optional when
+ * dflt_port >= 0. Returns the sockaddr length. */
+static socklen_t parse_addr(const char *s, struct sockaddr_storage *ss, int dflt_port)
 {
-	char buf[64], *colon;
+	struct sockaddr_in6 *s6 = (void *)ss;
+	struct sockaddr_in *s4 = (void *)ss;
+	char buf[80], *host = buf, *port = NULL, *end;
 
 	snprintf(buf, sizeof(buf), "%s", s);
-	memset(sin, 0, sizeof(*sin));
-	sin->sin_family = AF_INET;
-	colon = strchr(buf, ':');
-	if (colon)
-		*colon = '\0';
-	if (inet_pton(AF_INET, buf, &sin->sin_addr) != 1)
-		die("not an IPv4 address");
-	if (!colon && dflt_port < 0)
-		die("address needs :port");
-	sin->sin_port = htons(colon ? (uint16_t)atoi(colon + 1) : (uint16_t)dflt_port);
+	memset(ss, 0, sizeof(*ss));
+	if (buf[0] == '[' && (end = strchr(buf, ']'))) {
+		host = buf + 1;
+		*end = '\0';
+		port = end[1] == ':' ? end + 2 : NULL;
+	} else if (strchr(buf, ':') == strrchr(buf, ':') && (port = strchr(buf, ':'))) {
+		*port++ = '\0';   /* exactly one colon: IPv4 with a port */
+	}
+	if (!port && dflt_port < 0)
+		die("address needs a port");
+	if (inet_pton(AF_INET, host, &s4->sin_addr) == 1) {
+		s4->sin_family = AF_INET;
+		s4->sin_port = htons(port ? (uint16_t)atoi(port) : (uint16_t)dflt_port);
+		return sizeof(*s4);
+	}
+	if (inet_pton(AF_INET6, host, &s6->sin6_addr) != 1)
+		die("not an IP address");
+	s6->sin6_family = AF_INET6;
+	s6->sin6_port = htons(port ? (uint16_t)atoi(port) : (uint16_t)dflt_port);
+	return sizeof(*s6);
+}
+
+/* base + i: for IPv4 the whole address, for IPv6 its last 32 bits; plus j on a fixed port. */
+static socklen_t nth_addr(const struct sockaddr_storage *base, unsigned i, unsigned j,
+			  struct sockaddr_storage *out)
+{
+	struct sockaddr_in6 *s6 = (void *)out;
+	struct sockaddr_in *s4 = (void *)out;
+	uint32_t last;
+
+	*out = *base;
+	if (out->ss_family == AF_INET) {
+		s4->sin_addr.s_addr = htonl(ntohl(s4->sin_addr.s_addr) + i);
+		if (s4->sin_port)
+			s4->sin_port = htons((uint16_t)(ntohs(s4->sin_port) + j));
+		return sizeof(*s4);
+	}
+	memcpy(&last, &s6->sin6_addr.s6_addr[12], 4);
+	last = htonl(ntohl(last) + i);
+	memcpy(&s6->sin6_addr.s6_addr[12], &last, 4);
+	if (s6->sin6_port)
+		s6->sin6_port = htons((uint16_t)(ntohs(s6->sin6_port) + j));
+	return sizeof(*s6);
 }
 
 static void read_key(const char *b64, uint8_t out[32])
@@ -130,17 +172,19 @@ static void read_key_file(const char *path, uint8_t out[32])
 }
 
 /* One non-blocking UDP socket bound to src; its fd joins the poll set. */
-static void add_socket(struct forge *f, const struct sockaddr_in *src)
+static void add_socket(struct forge *f, const struct sockaddr_storage *src, socklen_t len)
 {
 	int fd, one = 1;
 
 	if (f->nfds == MAX_SOCKS)
 		die("too many sockets");
-	fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (src->ss_family != f->dst.ss_family)
+		die("--from and --to must be the same address family");
+	fd = socket(src->ss_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		die("socket");
 	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	if (bind(fd, (const struct sockaddr *)src, sizeof(*src))) {
+	if (bind(fd, (const struct sockaddr *)src, len)) {
 		perror("forge: bind");
 		die("cannot bind a source address (is it configured in this namespace?)");
 	}
@@ -149,25 +193,20 @@ static void add_socket(struct forge *f, const struct sockaddr_in *src)
 	f->nfds++;
 }
 
-/* count consecutive addresses from o.from, ports sockets each (kernel-chosen ports). */
+/* count consecutive addresses from o.from, ports sockets each (kernel-chosen ports unless
+ * --from names one). */
 static void open_sources(struct forge *f)
 {
-	struct sockaddr_in base, a;
+	struct sockaddr_storage base, a;
 
 	parse_addr(f->o.from, &base, 0);
-	for (unsigned i = 0; i < f->o.count; i++) {
-		for (unsigned j = 0; j < f->o.ports; j++) {
-			a = base;
-			a.sin_addr.s_addr = htonl(ntohl(base.sin_addr.s_addr) + i);
-			if (base.sin_port)
-				a.sin_port = htons((uint16_t)(ntohs(base.sin_port) + j));
-			add_socket(f, &a);
-		}
-	}
+	for (unsigned i = 0; i < f->o.count; i++)
+		for (unsigned j = 0; j < f->o.ports; j++)
+			add_socket(f, &a, nth_addr(&base, i, j, &a));
 }
 
 /* Sort what came back: the counts are the test's evidence. */
-static void classify_reply(struct forge *f, const uint8_t *buf, ssize_t n)
+static void classify_reply(struct forge *f, unsigned sock, const uint8_t *buf, ssize_t n)
 {
 	uint8_t type = n >= 4 ? buf[0] : 0;
 
@@ -175,7 +214,7 @@ static void classify_reply(struct forge *f, const uint8_t *buf, ssize_t n)
 		f->cookie++;
 		/* in valid mode, take the cookie: later messages carry mac2 */
 		if (f->id.has_identity)
-			cookie_message_consume(&f->maker, (const void *)buf, now_ns());
+			cookie_message_consume(&f->makers[sock], (const void *)buf, now_ns());
 	} else if (type == MESSAGE_HANDSHAKE_COOKIE) {
 		f->cookie_bad++;
 	} else if (type == MESSAGE_HANDSHAKE_RESPONSE && n == sizeof(struct msg_response)) {
@@ -196,13 +235,13 @@ static void drain(struct forge *f, int timeout_ms)
 		if (!(f->fds[i].revents & POLLIN))
 			continue;
 		while ((n = recv(f->fds[i].fd, buf, sizeof(buf), 0)) >= 0)
-			classify_reply(f, buf, n);
+			classify_reply(f, i, buf, n);
 	}
 }
 
 static void send_from(struct forge *f, unsigned sock, const void *msg, size_t len)
 {
-	if (sendto(f->fds[sock].fd, msg, len, 0, (const struct sockaddr *)&f->dst, sizeof(f->dst)) ==
+	if (sendto(f->fds[sock].fd, msg, len, 0, (const struct sockaddr *)&f->dst, f->dst_len) ==
 	    (ssize_t)len)
 		f->sent++;
 	else if (errno != EAGAIN && errno != ENOBUFS && errno != ECONNREFUSED)
@@ -210,11 +249,11 @@ static void send_from(struct forge *f, unsigned sock, const void *msg, size_t le
 }
 
 /* Garbage that passes the cheap check: only mac1 is right (mac2 zero). */
-static void forge_initiation(struct forge *f, struct msg_initiation *m)
+static void forge_initiation(struct forge *f, unsigned sock, struct msg_initiation *m)
 {
 	randombytes_buf(m, offsetof(struct msg_initiation, macs));
 	m->header.type = htole32(MESSAGE_HANDSHAKE_INITIATION);
-	cookie_add_mac_to_packet(&f->maker, m, sizeof(*m), now_ns());
+	cookie_add_mac_to_packet(&f->makers[sock], m, sizeof(*m), now_ns());
 }
 
 /* TAI64N as a 96-bit big-endian number, plus one: strictly greater than the last, always. */
@@ -224,13 +263,13 @@ static void ts_next(uint8_t ts[NOISE_TIMESTAMP_LEN])
 		;
 }
 
-static void valid_initiation(struct forge *f, struct msg_initiation *m)
+static void valid_initiation(struct forge *f, unsigned sock, struct msg_initiation *m)
 {
 	ts_next(f->ts);
 	noise_handshake_clear(&f->hs);
 	if (!noise_create_initiation(&f->id, &f->hs, m, randombytes_random(), f->ts))
 		die("noise_create_initiation failed (low-order router key?)");
-	cookie_add_mac_to_packet(&f->maker, m, sizeof(*m), now_ns());
+	cookie_add_mac_to_packet(&f->makers[sock], m, sizeof(*m), now_ns());
 }
 
 /* Paced sending: at any time t, rate * t messages are out, within one burst. */
@@ -245,9 +284,9 @@ static void run_paced(struct forge *f, bool valid)
 		want = (unsigned long)(elapsed * f->o.rate) + 1;
 		for (unsigned burst = 0; f->sent < want && burst < 64; burst++) {
 			if (valid)
-				valid_initiation(f, &m);
+				valid_initiation(f, next, &m);
 			else
-				forge_initiation(f, &m);
+				forge_initiation(f, next, &m);
 			send_from(f, next, &m, sizeof(m));
 			next = (next + 1) % f->nfds;
 		}
@@ -308,7 +347,7 @@ static void run_replay(struct forge *f)
 static void usage(void)
 {
 	fputs("usage: forge flood  --pub B64 --to IP:PORT --from IP [--count N] [--ports K] --rate PPS --seconds S\n"
-	      "       forge valid  --pub B64 --key FILE --to IP:PORT --from IP --rate PPS --seconds S\n"
+	      "       forge valid  --pub B64 --key FILE --to IP:PORT --from IP [--count N] --rate PPS --seconds S\n"
 	      "       forge replay --pcap FILE --type T --to IP:PORT --from IP[:PORT] [--wait S]\n", stderr);
 	exit(2);
 }
@@ -357,7 +396,7 @@ int main(int argc, char **argv)
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
 	parse_opts(&f.o, argc, argv);
-	parse_addr(f.o.to, &f.dst, -1);
+	f.dst_len = parse_addr(f.o.to, &f.dst, -1);
 	open_sources(&f);
 	if (!strcmp(f.o.mode, "replay")) {
 		if (!f.o.pcap || !f.o.type)
@@ -367,7 +406,8 @@ int main(int argc, char **argv)
 		if (!f.o.pub)
 			usage();
 		read_key(f.o.pub, f.router_pub);
-		cookie_maker_init(&f.maker, f.router_pub);
+		for (unsigned i = 0; i < f.nfds; i++)
+			cookie_maker_init(&f.makers[i], f.router_pub);
 		if (f.o.mode[0] == 'v') {
 			if (!f.o.key)
 				usage();

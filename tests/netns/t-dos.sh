@@ -3,21 +3,25 @@
 # Denial of service (issue 9): a flood of mac1-valid handshake initiations from many sources puts
 # the router under load; it answers them with 64-byte cookie replies, the real laptop still
 # completes its handshake (wireguard-go handles cookies) and its pings keep flowing, and a
-# sender that holds a cookie gets at most 20 handshakes a second (burst 5) per source address.
+# sender that holds a cookie gets at most 20 handshakes a second (burst 5) per source: per IPv4
+# address (two addresses, two allowances), per IPv6 /64 (two addresses in one /64 share one).
 # Replays: a captured initiation re-sent gets no answer; a captured data message re-sent from
 # another address is dropped and does not move the laptop's endpoint.
 #
 #   mg-lap  eth0 198.51.100.2   wireguard-go mglap :51820 ==ping==> mg-host
 #           eth0 198.51.100.10-.73  forge flood (64 addresses x 4 ports, garbage + valid mac1)
-#           eth0 198.51.100.200     forge valid (a real peer of the router, with cookies)
+#           eth0 198.51.100.200-.201  forge valid (a real peer of the router, with cookies)
+#           eth0 2001:db8:100::a:1-2  forge valid over IPv6 (one /64)
 #           eth0 198.51.100.201     forge replay
 #     |
-#   mg-gw  wan0 198.51.100.1:41641 [tcpdump: cookie replies] --DNAT--> mg-rtr meshgate 192.168.8.105
+#   mg-gw  wan0 198.51.100.1:41641, [2001:db8:100::1]:41641 [tcpdump: cookie replies]
+#     |    --DNAT--> mg-rtr meshgate 192.168.8.105, fd00:8::105
 #
 . "$(dirname "$0")/lib.sh"
 FORGE=${FORGE:-$LAB_ROOT/build/tests/dos/forge}
 FLOOD_RATE=${FLOOD_RATE:-40000}	# initiations/s: far more than one control thread's X25519 rate
 FLOOD_SRC=198.51.100.10 FLOOD_N=64 VALID_SRC=198.51.100.200 REPLAY_SRC=198.51.100.201
+VALID6_SRC=2001:db8:100::a:1	# and ::a:2, the same /64
 RL_RATE=20 RL_BURST=5		# spec/wireguard.md: packets per second and burst per source
 
 t_begin
@@ -28,7 +32,8 @@ TO=$GW_WAN4:$WG_PORT
 for i in $(seq 0 $((FLOOD_N - 1))); do
 	ip -n mg-lap addr add 198.51.100.$((10 + i))/32 dev eth0 || fail "add flood address .$((10 + i))"
 done
-ip -n mg-lap addr add $VALID_SRC/32 dev eth0 && ip -n mg-lap addr add $REPLAY_SRC/32 dev eth0 ||
+ip -n mg-lap addr add $VALID_SRC/32 dev eth0 && ip -n mg-lap addr add $REPLAY_SRC/32 dev eth0 &&
+ip -n mg-lap addr add $VALID6_SRC/128 dev eth0 nodad && ip -n mg-lap addr add ${VALID6_SRC%1}2/128 dev eth0 nodad ||
 	fail "add forger addresses"
 
 # forge_field OUTPUT NAME: one count from forge's summary line.
@@ -63,10 +68,31 @@ if meshgate_only; then
 fi
 
 # ---- a real peer of the router, for the per-source rate limit -------------------------------------
-(umask 077; wg genkey >"$MG_LAB_DIR/forge.key")
-wg set $RIF peer "$(wg pubkey <"$MG_LAB_DIR/forge.key")" allowed-ips 100.64.0.99/32 ||
-	fail "add the forger's key as a peer"
-valid() { lap "$FORGE" valid --pub "$RPUB" --key "$MG_LAB_DIR/forge.key" --to $TO --from $VALID_SRC "$@"; }
+# Two peers: one per source in the pair tests below, or the peer's own flood guard (one consumed
+# initiation per 20 ms) would eat the tokens of whichever source comes second.
+for k in forge forge2; do
+	(umask 077; wg genkey >"$MG_LAB_DIR/$k.key")
+done
+wg set $RIF peer "$(wg pubkey <"$MG_LAB_DIR/forge.key")" allowed-ips 100.64.0.99/32 \
+	peer "$(wg pubkey <"$MG_LAB_DIR/forge2.key")" allowed-ips 100.64.0.98/32 ||
+	fail "add the forgers' keys as peers"
+# valid [--to A --from B] [--key K] [forge options]: genuine initiations of the peer whose key
+# is $MG_LAB_DIR/K.key (default forge), from VALID_SRC by default.
+valid() {
+	local to=$TO from=$VALID_SRC key=forge
+	[ "${1:-}" = --to ] && { to=$2 from=$4; shift 4; }
+	[ "${1:-}" = --key ] && { key=$2; shift 2; }
+	lap "$FORGE" valid --pub "$RPUB" --key "$MG_LAB_DIR/$key.key" --to "$to" --from "$from" "$@"
+}
+# pair TO FROM1 FROM2: two peers at 100 initiations/s each for 4 s, concurrently; prints the
+# sum of the responses they got.
+pair() {
+	valid --to "$1" --from "$2" --key forge --rate 100 --seconds 4 >"$MG_LAB_DIR/pair1.txt" &
+	valid --to "$1" --from "$3" --key forge2 --rate 100 --seconds 4 >"$MG_LAB_DIR/pair2.txt"
+	wait $!
+	echo $(($(forge_field "$(cat "$MG_LAB_DIR/pair1.txt")" response) + \
+		$(forge_field "$(cat "$MG_LAB_DIR/pair2.txt")" response)))
+}
 out=$(valid --rate 100 --seconds 2)
 free_resp=$(forge_field "$out" response)
 check "not under load: 100 genuine initiations/s get more than the limit ($free_resp in 2 s > $((2 * RL_RATE + RL_BURST)))" \
@@ -106,6 +132,15 @@ check "under load: per-source rate limit holds ($loaded_resp responses in 4 s <=
 	test "${loaded_resp:-0}" -le $((4 * RL_RATE + RL_BURST))
 check "under load: the limited sender still gets through ($loaded_resp >= $((2 * RL_RATE)))" \
 	test "${loaded_resp:-0}" -ge $((2 * RL_RATE))
+# Two IPv4 addresses: two buckets, so together more than one allowance.
+pair4=$(pair $TO $VALID_SRC $REPLAY_SRC)
+check "under load: two IPv4 sources are limited separately ($pair4 in 4 s > $((4 * RL_RATE + RL_BURST)))" \
+	test "${pair4:-0}" -gt $((4 * RL_RATE + RL_BURST))
+# Two IPv6 addresses in one /64: one bucket.
+pair6=$(pair "[$GW_WAN6]:$WG_PORT" $VALID6_SRC ${VALID6_SRC%1}2)
+check "under load: two IPv6 sources in one /64 share one limit ($pair6 in 4 s <= $((4 * RL_RATE + RL_BURST)))" \
+	test "${pair6:-0}" -le $((4 * RL_RATE + RL_BURST))
+check "under load: the IPv6 sender gets through ($pair6 >= $((2 * RL_RATE)))" test "${pair6:-0}" -ge $((2 * RL_RATE))
 
 # The laptop: a fresh handshake through the flood, then pings keep flowing.
 lab_reset_laptop_session
