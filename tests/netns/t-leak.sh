@@ -22,7 +22,7 @@ VG_LOG="$MG_LAB_DIR/valgrind.log"
 meshgate_only || { echo "SKIP: $T_NAME: a valgrind run of meshgate (MG_ROUTER=$MG_ROUTER)"; exit 77; }
 SANITIZED=0 UNDER=valgrind
 ldd "$MESHGATE" 2>/dev/null | grep -qE 'lib(a|t)san' && SANITIZED=1
-[ $SANITIZED = 1 ] && UNDER=ASan
+[ $SANITIZED = 1 ] && UNDER=a-sanitizer
 [ $SANITIZED = 1 ] || command -v valgrind >/dev/null ||
 	{ echo "SKIP: $T_NAME: machine lacks valgrind (apt-get install valgrind)"; exit 77; }
 t_begin
@@ -87,7 +87,7 @@ wait_for 60 sh -c "! kill -0 $pid" || fail "meshgate under valgrind did not exit
 t_router_stop
 
 if [ $SANITIZED = 1 ]; then
-	n=$(grep -cE 'ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:' "$MG_LAB_DIR/meshgate.log")
+	n=$(grep -cE 'ERROR: (AddressSanitizer|LeakSanitizer)|WARNING: ThreadSanitizer|runtime error:' "$MG_LAB_DIR/meshgate.log")
 	expect_eq "sanitizer: no report in meshgate's log" "$n" 0
 	[ "$n" = 0 ] || grep -A15 -E 'ERROR: |runtime error:' "$MG_LAB_DIR/meshgate.log" | head -n 60 | sed 's/^/# /'
 elif [ ! -s "$VG_LOG" ]; then
