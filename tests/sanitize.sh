@@ -3,9 +3,11 @@
 # Sanitizer runs (issue 9), each in its own build directory beside the normal one:
 #
 #   asan  -Db_sanitize=address,undefined: every meson suite (unit, fuzz smoke runs, ...), and with
-#         --netns also tests/netns/run.sh against the sanitized meshgate (an ASan/UBSan report
-#         makes meshgate exit non-zero, which the netns leak check turns into a FAIL)
-#   tsan  -Db_sanitize=thread: the unit suites (the threaded code: RCU tables, rings, workers)
+#         --netns also tests/netns/run.sh against the sanitized meshgate (a report makes meshgate
+#         exit non-zero, which each test's stop check turns into a FAIL; t-leak.sh also greps the
+#         log). The netns logs land in $SAN_DIR-asan.netns.log and $SAN_DIR-tsan.netns.log.
+#   tsan  -Db_sanitize=thread: the unit suites (the threaded code: RCU tables, rings, workers), and
+#         with --netns tests/netns/run.sh against the TSan meshgate (reports fail t-leak.sh)
 #
 # Usage: tests/sanitize.sh [asan|tsan|all] [--netns] [-- extra meson test args]
 # Environment: SAN_DIR (default build-san) prefixes the build directories (build-san-asan, ...).
@@ -77,6 +79,10 @@ if [ $what = tsan ] || [ $what = all ]; then
 	if setup tsan thread; then
 		# shellcheck disable=SC2046
 		run tsan $(unit_suites tsan) || rc=1
+		if [ $netns = 1 ]; then
+			MESHGATE="$PWD/$SAN_DIR-tsan/dataplane/meshgate" tests/netns/run.sh >"$SAN_DIR-tsan.netns.log" 2>&1 || rc=1
+			summary+=("tsan netns: $(tail -n 1 "$SAN_DIR-tsan.netns.log")")
+		fi
 	else
 		summary+=("tsan: build failed"); rc=1
 	fi
