@@ -1,0 +1,48 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-only
+# Runs every libFuzzer target of a -Dfuzz=true clang build for a set time and reports, per target,
+# executions, edge coverage, features and corpus size; exits non-zero if any target crashed,
+# leaked or hit undefined behaviour (the targets are built with ASan+UBSan, no recovery).
+#
+#   CC=clang meson setup build-fuzz -Dfuzz=true && ninja -C build-fuzz
+#   tests/fuzz/wireguard/fuzz-run.sh build-fuzz [SECONDS per target, default 60]
+#
+# Each target starts from its seed corpus (copied: libFuzzer writes new inputs into the first
+# directory it is given, and the seeds in the repo stay curated) and keeps what it found under
+# $FUZZ_WORK (default /tmp/meshgate-fuzz), so repeated runs build on each other. Crash inputs
+# land there too, named by libFuzzer (crash-*, leak-*).
+set -u
+build=${1:?usage: $0 BUILD_DIR [SECONDS]} secs=${2:-60}
+src=$(cd "$(dirname "$0")/../../.." && pwd)
+work=${FUZZ_WORK:-/tmp/meshgate-fuzz}
+rc=0
+
+# seeds TARGET: the seed corpus directory of a target, by its name.
+seeds() {
+	case $1 in
+	fuzz_wg_*) echo "$src/tests/fuzz/wireguard/corpus/${1#fuzz_wg_}" ;;
+	fuzz_conf_*) echo "$src/tests/fuzz/conf/corpus/${1#fuzz_conf_}" ;;
+	*) echo "" ;;
+	esac
+}
+
+# libFuzzer binaries only (they carry its flag names); plain replay drivers share the prefix
+mapfile -t targets < <(find "$build/tests" -type f -perm -u+x -name 'fuzz_*' -exec grep -qa max_total_time {} \; -print | sort)
+[ ${#targets[@]} -gt 0 ] || { echo "no fuzz_* targets under $build (configure with -Dfuzz=true, CC=clang)" >&2; exit 2; }
+printf '%-22s %10s %8s %8s %7s  %s\n' target execs cov ft corpus result
+for t in "${targets[@]}"; do
+	name=$(basename "$t") corpus="$work/$name" log="$work/$name.log"
+	mkdir -p "$corpus"
+	s=$(seeds "$name")
+	[ -d "$s" ] && cp -n "$s"/* "$corpus"/ 2>/dev/null
+	(cd "$work" && "$t" -max_total_time="$secs" -print_final_stats=1 -timeout=10 "$corpus" >"$log" 2>&1)
+	st=$?
+	execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log")
+	last=$(grep -E '^#[0-9]+.*cov: ' "$log" | tail -n 1)
+	cov=$(sed -n 's/.*cov: \([0-9]*\).*/\1/p' <<<"$last")
+	ft=$(sed -n 's/.*ft: \([0-9]*\).*/\1/p' <<<"$last")
+	n=$(find "$corpus" -type f | wc -l)
+	if [ $st = 0 ]; then res=ok; else res="FAILED (exit $st, see $log)"; rc=1; fi
+	printf '%-22s %10s %8s %8s %7s  %s\n' "$name" "${execs:-?}" "${cov:-?}" "${ft:-?}" "$n" "$res"
+done
+exit $rc
