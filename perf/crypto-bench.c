@@ -316,7 +316,7 @@ int main(int argc, char **argv)
 	}
 	if (runs < 1 || runs > MAXRUNS || ms < 1 || sodium_init() < 0)
 		return 2;
-	b = aligned_alloc(64, sizeof(*b));
+	b = aligned_alloc(64, (sizeof(*b) + 63) & ~(size_t)63);   /* C11: size a multiple of the alignment */
 	if (!b)
 		return 1;
 	add_contenders(only);

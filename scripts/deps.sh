@@ -11,7 +11,7 @@ MG_DEBIAN_PACKAGES=(
 	wireguard-go wireguard-tools iperf3 iproute2 nftables ethtool tcpdump
 	iputils-ping netcat-openbsd python3 python3-scapy curl xdp-tools procps
 	# operability checks and the test control server
-	prometheus nix-bin jq python3-h2 python3-cryptography python3-nacl systemd
+	prometheus nix-bin jq python3-h2 python3-cryptography python3-nacl systemd valgrind
 )
 
 # mg_install_deps: install the list; refresh the package index only if the

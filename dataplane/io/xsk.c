@@ -19,7 +19,9 @@ static int umem_create(struct xsk_port *p)
 		.fill_size = XSK_RING_SIZE,
 		.comp_size = XSK_RING_SIZE,
 		.frame_size = XSK_FRAME_SIZE,
-		.frame_headroom = 0,
+		/* 2 bytes after the kernel's 256: the 14-byte Ethernet header then leaves every IP
+		 * header (outer, and inner after the 16-byte WireGuard header) 4-byte aligned. */
+		.frame_headroom = XSK_RX_ALIGN_PAD,
 	};
 	size_t size = (size_t)XSK_NUM_FRAMES * XSK_FRAME_SIZE;
 

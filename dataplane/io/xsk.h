@@ -16,6 +16,7 @@
 #define XSK_FRAME_SIZE   4096u
 #define XSK_NUM_FRAMES   8192u
 #define XSK_RING_SIZE    2048u
+#define XSK_RX_ALIGN_PAD 2u
 
 struct xsk_port {
 	struct xsk_ring_prod fill;
