@@ -12,6 +12,7 @@
 #include <sodium.h>
 #include "control.h"
 #include "io/tun.h"
+#include "headscale/hsfilter.h"
 #include "wireguard/messages.h"
 
 struct peer *dev_peer_find(struct mg_device *dev, const uint8_t key[32])
@@ -158,6 +159,30 @@ void dev_set_filter(struct mg_device *dev, struct filter *f)
 		synchronize_rcu();      /* workers pass a quiescent state every loop: short */
 		filter_free(old);
 	}
+}
+
+int dev_load_filter_file(struct mg_device *dev, const char *path, char *err, size_t errlen)
+{
+	json_error_t je;
+	json_t *rules = json_load_file(path, 0, &je);
+	char why[160] = "";
+	struct filter *f;
+
+	if (!rules) {
+		snprintf(err, errlen, "%s: line %d: %s", path, je.line, je.text);
+		return -EINVAL;
+	}
+	f = hs_filter_compile(rules, why, sizeof(why));
+	json_decref(rules);
+	if (!f) {
+		snprintf(err, errlen, "%s: %s", path, why);
+		return -EINVAL;
+	}
+	if (dev)
+		dev_set_filter(dev, f);
+	else
+		filter_free(f);
+	return 0;
 }
 
 static bool addr_in(const struct mg_ipprefix *a, size_t n, const struct mg_ipprefix *p)

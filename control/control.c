@@ -163,6 +163,8 @@ static void reload(struct control *ctl)
 	cds_list_for_each_entry(p, &dev->peers, node)
 		if (!ctl->hs || !hsglue_owns(ctl->hs, p->public_key))
 			memcpy(keys[n++], p->public_key, 32);
+	if (fresh.filter_file[0] && dev_load_filter_file(dev, fresh.filter_file, err, sizeof(err)))
+		fprintf(stderr, "meshgate: reload: FilterFile: %s (the previous filter stays)\n", err);
 	if (!config_sync_update(&fresh, (const uint8_t (*)[32])keys, n, &u)) {
 		int ret = dev_apply(dev, &u, mg_now());
 

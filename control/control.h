@@ -29,6 +29,9 @@ void dev_set_filter(struct mg_device *dev, struct filter *f);
 /* Make these the router's tailnet addresses: on the TUN device (added/removed as a diff) and for
  * the workers' local-delivery test. 0 or -errno (the first TUN error; the set is published anyway). */
 int dev_set_addresses(struct mg_device *dev, const struct mg_ipprefix *a, size_t n);
+/* FilterFile: a tailnet ACL in Headscale's PacketFilter JSON. dev == NULL only validates.
+ * 0, or -EINVAL with the reason in err ("path: line N: ..."); the running filter stays on error. */
+int dev_load_filter_file(struct mg_device *dev, const char *path, char *err, size_t errlen);
 
 /* metrics.c */
 struct metrics;

@@ -313,6 +313,15 @@ static int cmd_run(struct mg_config *cfg)
 		}
 		cfg->wg.has_private_key = true;
 	}
+	if (cfg->filter_file[0]) {
+		char err[512];
+
+		ret = dev_load_filter_file(dev, cfg->filter_file, err, sizeof(err));
+		if (ret) {
+			fprintf(stderr, "meshgate: %s: FilterFile: %s\n", cfg->path, err);
+			goto out_workers;
+		}
+	}
 	ret = dev_apply(dev, &cfg->wg, mg_now());
 	if (ret) {
 		fprintf(stderr, "meshgate: applying %s: %s\n", cfg->path, strerror(-ret));
@@ -369,6 +378,11 @@ int main(int argc, char **argv)
 	setrlimit(RLIMIT_MEMLOCK, &(struct rlimit){ RLIM_INFINITY, RLIM_INFINITY });
 	if (config_load(&cfg, path, err, sizeof(err))) {
 		fprintf(stderr, "%s\n", err);
+		return 1;
+	}
+	if (cfg.filter_file[0] && dev_load_filter_file(NULL, cfg.filter_file, err, sizeof(err))) {
+		fprintf(stderr, "%s: FilterFile: %s\n", path, err);
+		config_free(&cfg);
 		return 1;
 	}
 	if (!strcmp(argv[1], "check")) {

@@ -501,6 +501,7 @@ static const struct key_def interface_keys[] = {
 	{ "LoginServer", set_login_server, CFG(login_server) },
 	{ "AuthKeyFile", set_string, CFG(auth_key_file) },
 	{ "StateDir", set_abs_path, CFG(state_dir) },
+	{ "FilterFile", set_abs_path, CFG(filter_file) },
 	{ "MetricsListen", set_metrics_listen, CFG(metrics_listen) },
 	{ "TestRekeyAfterTime", set_seconds, CFG(test_rekey_after_time_s) },
 };

@@ -35,6 +35,7 @@ struct mg_config {
 	char login_server[512];         /* "" = peers come from the file only */
 	char auth_key_file[4096];
 	char state_dir[4096];           /* default /var/lib/meshgate */
+	char filter_file[4096];         /* tailnet ACL as PacketFilter JSON; "" = none (allow all) */
 	char metrics_listen[128];       /* host:port; "" = disabled ("off") */
 	uint32_t test_rekey_after_time_s;  /* test only; 0 = protocol default */
 	/*

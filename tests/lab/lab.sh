@@ -269,9 +269,10 @@ lab_status() {
 # lab_write_meshgate_conf [--endpoint] [--rekey N] [--snat]: the router's config.
 # --endpoint gives the router the laptop's address so it can initiate.
 lab_write_meshgate_conf() {
-	local endpoint="" rekey="" snat=false exit_node=false
+	local endpoint="" rekey="" snat=false exit_node=false filter=""
 	while [ $# -gt 0 ]; do
 		case $1 in
+		--filter) filter="FilterFile = $2"; shift ;;
 		--exit-node) exit_node=true ;;
 		--snat) snat=true ;;
 		--endpoint) endpoint="Endpoint = $LAP_WAN4:$LAP_PORT" ;;
@@ -290,6 +291,7 @@ lab_write_meshgate_conf() {
 	Device = eth0
 	SNAT = $snat
 	AdvertiseExitNode = $exit_node
+	$filter
 	AdvertiseRoutes = 192.168.8.0/24, fd00:8::/64
 	MetricsListen = $METRICS_ADDR
 	$rekey
