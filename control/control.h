@@ -6,6 +6,7 @@
 #ifndef MG_CONTROL_H
 #define MG_CONTROL_H
 
+#include <signal.h>
 #include "device.h"
 
 struct mg_config;
@@ -40,5 +41,8 @@ void metrics_uninit(struct metrics *m);
 
 /* control.c */
 int control_run(struct mg_device *dev, struct mg_config *cfg);
+/* SIGINT, SIGTERM, SIGHUP: blocked in the calling thread (call before any thread exists, so all
+ * inherit it) and read by the control loop through a signalfd on the same set. */
+void control_block_signals(sigset_t *mask);
 
 #endif

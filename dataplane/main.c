@@ -348,6 +348,7 @@ out_free:
 int main(int argc, char **argv)
 {
 	struct mg_config cfg;
+	sigset_t mask;
 	const char *path = NULL;
 	char err[1024];
 	int ret;
@@ -368,12 +369,7 @@ int main(int argc, char **argv)
 	if (sodium_init() < 0)
 		return 1;
 	/* Signals are read by the control loop (signalfd); block them before any thread exists. */
-	sigset_t mask;
-	sigemptyset(&mask);
-	sigaddset(&mask, SIGINT);
-	sigaddset(&mask, SIGTERM);
-	sigaddset(&mask, SIGHUP);
-	pthread_sigmask(SIG_BLOCK, &mask, NULL);
+	control_block_signals(&mask);
 	/* BPF maps and UMEM are charged to locked memory; the default 8 MiB is too small. */
 	setrlimit(RLIMIT_MEMLOCK, &(struct rlimit){ RLIM_INFINITY, RLIM_INFINITY });
 	if (config_load(&cfg, path, err, sizeof(err))) {
