@@ -47,6 +47,13 @@ check "UDP through NAT: iperf3 finished and lost nothing (lost=${lap_udp:-none})
 check "replies were steered to meshgate by the XDP NAT rule" \
 	test "$(lab_metric meshgate_xdp_steered_packets_total 'action="nat"')" -gt 0
 check "no NAT translation failures" test "$(drops nat_failed)" = 0
+# Only advertised routes are forwarded from the tailnet: the laptop may send to 10.55.0.1
+# through the tunnel (its own config allows it), but the router does not advertise it.
+lap wg set $LAP_IF peer "$(lab_rtr_pub)" allowed-ips "$LAP_ALLOWED,10.55.0.0/24"
+lap ip route add 10.55.0.0/24 dev $LAP_IF
+nr0=$(drops no_route)
+check_fails "laptop -> 10.55.0.1 (not an advertised route) is not forwarded" lap ping -n -q -c 2 -W 1 10.55.0.1
+check "... and counted as no_route" test "$(drops no_route)" -ge $((${nr0:-0} + 2))
 check "the NAT port range is reserved from the router's own sockets" \
 	sh -c "ip netns exec mg-rtr cat /proc/sys/net/ipv4/ip_local_reserved_ports | grep -q 61000-65535"
 t_end
