@@ -208,6 +208,8 @@ static void drain_punts(struct control *ctl, uint64_t now)
 				hs_receive(dev, m, now);
 			else if (m->kind == PUNT_RESOLVE)
 				nlmirror_resolve(dev->nl, m->src.family, m->src.addr);
+			else
+				hsglue_punt(ctl->hs, m, now);    /* disco, STUN: only with Headscale */
 			ring_release(r);
 		}
 	}
@@ -256,6 +258,7 @@ static void on_tick(struct evsource *src, uint32_t events)
 		return;
 	drain_punts(ctl, now);
 	timers_tick(ctl->dev, now);
+	hsglue_tick(ctl->hs, now);
 	ratelimiter_gc(&ctl->dev->ratelimiter, now);
 	watchdog(ctl, now);
 	if (now - ctl->last_sweep_ns >= NSEC_PER_SEC) {

@@ -23,6 +23,8 @@
 #include "hsglue.h"
 #include "hsfilter.h"
 #include "hswant.h"
+#include "disco.h"
+#include "stun.h"
 
 #define NETMAP_FILE "netmap.json"
 
@@ -33,6 +35,9 @@ struct hsglue {
 	struct hs_route_opts opts;
 	struct hs_want owned;            /* what we applied last */
 	struct hsglue_status st;
+	struct disco *disco;             /* answers peers' disco pings; our key is in the MapRequest */
+	struct stun *stun;
+	uint8_t disco_priv[32];          /* until disco_init takes it */
 };
 
 int hsglue_node_private_key(const struct mg_config *cfg, uint8_t out[32])
@@ -91,6 +96,32 @@ static void apply_want(struct hsglue *g, struct hs_want *next)
 		set_error(g, "could not save " NETMAP_FILE " in StateDir");
 }
 
+/* Disco learns every peer's disco key and endpoints from the map; peers gone from it are forgotten. */
+static void disco_sync(struct hsglue *g, const struct hs_netmap *nm)
+{
+	for (size_t i = 0; i < g->owned.n; i++) {
+		bool present = false;
+
+		for (size_t j = 0; j < nm->n_peers && !present; j++)
+			present = !memcmp(nm->peers[j].key, g->owned.peers[i].key, 32);
+		if (!present)
+			disco_peer_remove(g->disco, g->owned.peers[i].key);
+	}
+	for (size_t j = 0; j < nm->n_peers; j++)
+		disco_peer_set(g->disco, nm->peers[j].key, nm->peers[j].disco, nm->peers[j].endpoints,
+			       nm->peers[j].n_endpoints);
+}
+
+/* A pong proved a direct path: send WireGuard there (roaming would find it too, on traffic). */
+static void on_disco_path(void *arg, const uint8_t node_key[32], const struct mg_endpoint *ep)
+{
+	struct hsglue *g = arg;
+	struct peer *p = dev_peer_find(g->dev, node_key);
+
+	if (p)
+		peer_endpoint_set(p, ep);
+}
+
 static void on_netmap(void *arg, const struct hs_netmap *nm, const struct hs_map_events *ev)
 {
 	struct hsglue *g = arg;
@@ -124,6 +155,8 @@ static void on_netmap(void *arg, const struct hs_netmap *nm, const struct hs_map
 			set_error(g, err);    /* the previous filter stays in force */
 		}
 	}
+	if (ev->peers_changed && g->disco)
+		disco_sync(g, nm);
 	/* Keep-alives rebuild too (cheap): a KeyExpiry may have passed since the last map. */
 	if (!ev->peers_changed && !ev->keepalive && nm->n_maps > 1)
 		return;
@@ -201,6 +234,7 @@ static int load_config(struct hsglue *g, struct hs_client_cfg *cc)
 		return ret;
 	hskey_generate(disco);
 	hskey_public(cc->disco_pub, disco);
+	memcpy(g->disco_priv, disco, sizeof(disco));
 	sodium_memzero(disco, sizeof(disco));
 	if (gethostname(cc->hostinfo.hostname, sizeof(cc->hostinfo.hostname) - 1) || !cc->hostinfo.hostname[0])
 		snprintf(cc->hostinfo.hostname, sizeof(cc->hostinfo.hostname), "%s", cfg->name);
@@ -245,6 +279,11 @@ int hsglue_init(struct hsglue **out, struct mg_device *dev, const struct mg_conf
 	ret = load_config(g, &cc);
 	if (ret)
 		goto err_free;
+	ret = disco_init(&g->disco, dev, g->disco_priv);
+	sodium_memzero(g->disco_priv, sizeof(g->disco_priv));
+	if (ret || (ret = stun_init(&g->stun, dev)))
+		goto err_free;
+	disco_set_path_cb(g->disco, on_disco_path, g);
 	restore(g);
 	ret = hs_client_start(&g->client, &cc, epfd, &client_ops, g);
 	sodium_memzero(&cc, sizeof(cc));
@@ -256,7 +295,10 @@ int hsglue_init(struct hsglue **out, struct mg_device *dev, const struct mg_conf
 	return 0;
 err_free:
 	sodium_memzero(&cc, sizeof(cc));
+	stun_uninit(g->stun);
+	disco_uninit(g->disco);
 	hs_want_free(&g->owned);
+	sodium_memzero(g, sizeof(*g));
 	free(g);
 	return ret;
 }
@@ -266,6 +308,8 @@ void hsglue_uninit(struct hsglue *g)
 	if (!g)
 		return;
 	hs_client_stop(&g->client);
+	stun_uninit(g->stun);
+	disco_uninit(g->disco);
 	hs_want_free(&g->owned);
 	free(g);
 }
@@ -288,4 +332,22 @@ bool hsglue_owns(const struct hsglue *g, const uint8_t key[32])
 		if (!memcmp(g->owned.peers[i].key, key, 32))
 			return true;
 	return false;
+}
+
+void hsglue_punt(struct hsglue *g, const struct punt_msg *m, uint64_t now)
+{
+	if (!g)
+		return;
+	if (m->kind == PUNT_DISCO)
+		disco_receive(g->disco, m, now);
+	else if (m->kind == PUNT_STUN)
+		stun_receive(g->stun, m, now);
+}
+
+void hsglue_tick(struct hsglue *g, uint64_t now)
+{
+	if (!g)
+		return;
+	disco_tick(g->disco, now);
+	stun_tick(g->stun, now, g->st.connected);
 }

@@ -12,6 +12,8 @@
 #include <stdint.h>
 #include "devconf.h"
 
+struct punt_msg;
+
 struct hsglue;
 struct mg_device;
 struct mg_config;
@@ -39,6 +41,10 @@ void hsglue_get_status(const struct hsglue *g, struct hsglue_status *out);
  * True if Headscale put this peer into the device. SIGHUP (config_sync_update) must leave such
  * peers out of its running_keys, or the re-read would remove every Headscale peer.
  */
+/* Disco and STUN messages the workers punted from the shared WireGuard port. */
+void hsglue_punt(struct hsglue *g, const struct punt_msg *m, uint64_t now);
+/* Disco heartbeats and re-probes, STUN refreshes: from the control tick. */
+void hsglue_tick(struct hsglue *g, uint64_t now);
 bool hsglue_owns(const struct hsglue *g, const uint8_t key[32]);
 /* Loads or creates StateDir/node.key (0600): the device's private key when LoginServer is set. */
 int hsglue_node_private_key(const struct mg_config *cfg, uint8_t out[32]);

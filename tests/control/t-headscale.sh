@@ -142,6 +142,38 @@ check "PeersChanged: the laptop is a peer again" wait_for has_laptop_peer
 lab_reset_laptop_session
 check "PeersChanged: laptop -> home host again" ping_ok $HOST4
 
+# Disco: a second node's disco key comes with the map; meshgate answers its pings on the WireGuard
+# port (through the gateway's DNAT) with pongs carrying the TxID and the observed source. (A node
+# of its own: a real peer speaks disco and WireGuard on one port, this test peer does not, and the
+# path its pongs prove must not move the laptop's endpoint.)
+if /usr/bin/python3 -c 'import nacl' 2>/dev/null; then
+	read -r dpriv dpub < <(/usr/bin/python3 -c '
+from nacl.public import PrivateKey
+k = PrivateKey.generate(); print(bytes(k).hex(), bytes(k.public_key).hex())')
+	rtr_disco=$(gw curl -sf --max-time 5 "http://$CTL_ADDR/test/state" |
+		/usr/bin/python3 -c 'import json,sys; n=json.load(sys.stdin)["nodes"]; print(list(n.values())[0]["discokey"].split(":")[1] if isinstance(n, dict) else n[0]["discokey"].split(":")[1])')
+	dnode=$(/usr/bin/python3 -c 'import os; print(os.urandom(32).hex())')
+	ctl send '{"PeersChanged":[{"ID":7,"StableID":"7","Name":"disco.tailnet.test.","Key":"nodekey:'$dnode'",
+	  "DiscoKey":"discokey:'$dpub'","Addresses":["100.64.0.77/32"],"AllowedIPs":["100.64.0.77/32"],
+	  "Endpoints":["'$LAP_WAN4':41700"],"HomeDERP":999,"KeyExpiry":"0001-01-01T00:00:00Z","Online":true}]}'
+	sleep 0.5
+	lap /usr/bin/python3 "$HERE/../disco/tsdisco.py" peer --listen $LAP_WAN4:41700 --key "$dpriv" \
+		--their-key "$rtr_disco" --node-key "$dnode" \
+		--ping $GW_WAN4:$WG_PORT --seconds 8 >"$MG_LAB_DIR/discopeer.log" 2>&1 &
+	dpid=$!
+	check "disco: meshgate answers a peer's ping with its TxID and observed source" wait_for \
+		grep -q "PONG from $GW_WAN4:$WG_PORT txid-ok=True src=$LAP_WAN4:41700" "$MG_LAB_DIR/discopeer.log"
+	kill $dpid 2>/dev/null; wait $dpid 2>/dev/null
+	check "disco: the pong proved the path: the disco node's endpoint is where it answered" \
+		sh -c "wg show $MG_IF endpoints | grep -q '$LAP_WAN4:41700'"
+	check "disco: the laptop's WireGuard is untouched" ping_ok $HOST4
+	ctl send '{"PeersRemoved":[7]}'
+	check "disco: the disco node leaves with the map" \
+		wait_for sh -c "! wg show $MG_IF endpoints | grep -q '$LAP_WAN4:41700'"
+else
+	echo "SKIP: $T: disco checks need python3-nacl"
+fi
+
 # The tailnet ACL, enforced by meshgate on traffic from peers: only TCP 22 to the home host.
 tcp_open() {	# tcp_open PORT: can the laptop open a TCP connection to the home host's PORT?
 	host timeout 5 nc -l "$1" >/dev/null 2>&1 &
