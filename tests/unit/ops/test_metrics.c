@@ -63,6 +63,21 @@ static struct peer *add_peer(struct mg_device *dev, uint8_t fill, uint64_t hs_re
 	return p;
 }
 
+/* The test's device is built by hand (no RCU grace periods needed): free it the same way. */
+static void free_device(struct mg_device *dev)
+{
+	struct peer *p, *tmp;
+
+	cds_list_for_each_entry_safe(p, tmp, &dev->peers, node) {
+		allowedips_remove_by_peer(&dev->allowedips, p);
+		cds_list_del(&p->node);
+		free(p);
+	}
+	allowedips_uninit(&dev->allowedips);
+	free(dev->workers);
+	free(dev);
+}
+
 static struct mg_device *make_device(void)
 {
 	struct mg_device *dev = calloc(1, sizeof(*dev));
@@ -263,5 +278,6 @@ int main(int argc, char **argv)
 	}
 	free(text);
 	free(plain);
+	free_device(dev);
 	return check_done("test_metrics");
 }
