@@ -220,16 +220,9 @@ int dev_set_addresses(struct mg_device *dev, const struct mg_ipprefix *a, size_t
 
 /* ---- steering and TUN routes: union of allowed IPs, diffed against what was installed ------- */
 
-struct pfx_set {
-	size_t n, cap;
-	struct mg_ipprefix *v;
-};
-
-static struct pfx_set installed;
-
 static void collect(void *ctx, int family, const uint8_t *addr, uint8_t cidr)
 {
-	struct pfx_set *s = ctx;
+	struct mg_prefix_set *s = ctx;
 	struct mg_ipprefix *ip;
 
 	if (s->n == s->cap) {
@@ -273,24 +266,24 @@ static void route_change(struct mg_device *dev, const struct mg_ipprefix *ip, bo
 
 int dev_routes_sync(struct mg_device *dev)
 {
-	struct pfx_set want = { 0 };
+	struct mg_prefix_set want = { 0 }, *installed = &dev->routes_installed;
 	struct peer *p;
 	size_t i = 0, j = 0;
 
 	cds_list_for_each_entry(p, &dev->peers, node)
 		allowedips_walk_by_peer(&dev->allowedips, p, collect, &want);
 	qsort(want.v, want.n, sizeof(*want.v), pfx_cmp);
-	while (i < want.n || j < installed.n) {
-		int c = i == want.n ? 1 : j == installed.n ? -1 : pfx_cmp(&want.v[i], &installed.v[j]);
+	while (i < want.n || j < installed->n) {
+		int c = i == want.n ? 1 : j == installed->n ? -1 : pfx_cmp(&want.v[i], &installed->v[j]);
 
 		if (c < 0)
 			route_change(dev, &want.v[i++], true);
 		else if (c > 0)
-			route_change(dev, &installed.v[j++], false);
+			route_change(dev, &installed->v[j++], false);
 		else
 			i++, j++;
 	}
-	free(installed.v);
-	installed = want;
+	free(installed->v);
+	*installed = want;
 	return 0;
 }

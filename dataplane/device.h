@@ -103,6 +103,10 @@ struct mg_device {
 	uint64_t under_load_until_ns;
 	struct steer_prog steer;
 	uint64_t handshakes[4][2];               /* [message type][0=rx,1=tx] */
+	struct mg_prefix_set {                   /* allowed IPs installed in XDP and on the TUN */
+		size_t n, cap;
+		struct mg_ipprefix *v;
+	} routes_installed;
 	uint64_t handshake_drops;
 
 	unsigned nworkers;

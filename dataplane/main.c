@@ -126,6 +126,7 @@ static void device_uninit(struct mg_device *dev)
 	dev_set_filter(dev, NULL);
 	free(rcu_xchg_pointer(&dev->addrs, NULL));     /* workers have stopped */
 	free(dev->routes);
+	free(dev->routes_installed.v);
 	rcu_barrier();
 	allowedips_uninit(&dev->allowedips);
 	ratelimiter_uninit(&dev->ratelimiter);

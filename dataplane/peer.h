@@ -57,7 +57,6 @@ struct peer {
 	uint64_t zero_keys_due_ns;       /* 0 = not armed */
 	uint64_t dead_peer_due_ns;       /* new-handshake timer armed from ev_dp_first_tx */
 	uint16_t persistent_keepalive;   /* seconds, 0 = off */
-	bool handshake_requested;        /* want_handshake seen, initiation pending the 5 s rule */
 
 	/* Keypairs: RCU pointers written by control only, read by workers with rcu_dereference. A worker
 	 * that authenticates data with `next` sets confirm_next; control then rotates (key confirmation). */

@@ -13,9 +13,9 @@
 #include "pkt.h"
 #include "wireguard/messages.h"
 
-static bool is_tailnet_local(const struct mg_device *dev, int family, const uint8_t *addr)
+static bool is_tailnet_local(struct mg_device *dev, int family, const uint8_t *addr)
 {
-	const struct mg_addrset *s = rcu_dereference(((struct mg_device *)dev)->addrs);
+	const struct mg_addrset *s = rcu_dereference(dev->addrs);
 	size_t alen = family == AF_INET ? 4 : 16;
 
 	for (size_t i = 0; s && i < s->n; i++)
@@ -280,7 +280,6 @@ static void rx_authenticated(struct wctx *c, struct wpkt *p)
 	uint32_t ilen = p->len - MESSAGE_MINIMUM_LENGTH;
 
 	peer_endpoint_roam(peer, &p->ep);
-	atomic_fetch_add_explicit(&peer->rx_bytes, p->len, memory_order_relaxed);
 	peer_ev_auth_rx(peer, c->now, ilen != 0);
 	c->ctr->decap_packets++;
 	c->ctr->decap_bytes += p->len;
@@ -321,6 +320,30 @@ static void rx_authenticated(struct wctx *c, struct wpkt *p)
 	wk_route_inner(c, p, peer);
 }
 
+/* Received bytes (whole messages, like the kernel): one atomic add per run of a peer's packets. */
+static void rx_count_bytes(const struct wpkt *dec, unsigned n, uint64_t fresh)
+{
+	struct peer *run = NULL;
+	uint64_t bytes = 0;
+
+	for (unsigned i = 0; i < n; i++) {
+		struct peer *peer;
+
+		if (!(fresh >> i & 1))
+			continue;
+		peer = dec[i].kp->entry.peer;
+		if (peer != run) {
+			if (run)
+				atomic_fetch_add_explicit(&run->rx_bytes, bytes, memory_order_relaxed);
+			run = peer;
+			bytes = 0;
+		}
+		bytes += dec[i].len;
+	}
+	if (run)
+		atomic_fetch_add_explicit(&run->rx_bytes, bytes, memory_order_relaxed);
+}
+
 void wk_flush_open(struct wctx *c)
 {
 	struct keypair *locked = NULL;
@@ -354,6 +377,7 @@ void wk_flush_open(struct wctx *c)
 	}
 	if (locked)
 		pthread_spin_unlock(&locked->replay_lock);
+	rx_count_bytes(c->dec, n, fresh);
 	for (unsigned i = 0; i < n; i++)
 		if (fresh >> i & 1)
 			rx_authenticated(c, &c->dec[i]);

@@ -175,11 +175,6 @@ int xsk_port_stats(const struct xsk_port *p, uint64_t out[6])
 	return 0;
 }
 
-uint32_t xsk_port_frames_out(const struct xsk_port *p)
-{
-	return XSK_NUM_FRAMES - p->npool;
-}
-
 /*
  * Frames that are neither in the pool nor legitimately with the kernel (fill ring, unread rx
  * ring, unfinished tx). Nonzero at shutdown, after the worker has stopped, is a leak.

@@ -65,7 +65,6 @@ void xsk_port_kick_tx(struct xsk_port *p);            /* sendto() only when the 
 /* Statistics from getsockopt(XDP_STATISTICS), for the exporter. */
 int xsk_port_stats(const struct xsk_port *p, uint64_t out[6]);
 /* Frames not in the pool: nonzero at shutdown means a leak (debug check). */
-uint32_t xsk_port_frames_out(const struct xsk_port *p);
 uint32_t xsk_port_frames_unaccounted(struct xsk_port *p);
 
 #endif
