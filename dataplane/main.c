@@ -28,6 +28,7 @@
 #include "../control/headscale/hsglue.h"
 #include "crypto/aead.h"
 #include "io/tun.h"
+#include "privdrop.h"
 #include "netlink/nlmirror.h"
 #include "../control/control.h"
 #include "../control/cli.h"
@@ -234,6 +235,7 @@ static int workers_init(struct mg_device *dev, unsigned queues)
 			fprintf(stderr, "meshgate: AF_XDP socket on %s queue %u: %s\n", dev->ifname, q, strerror(-ret));
 			return ret;
 		}
+		fprintf(stderr, "meshgate: %s queue %u: AF_XDP in %s mode\n", dev->ifname, q, w->port.mode);
 		dev->nworkers = q + 1;
 		ret = worker_start(w);
 		if (ret)
@@ -250,14 +252,16 @@ static void workers_uninit(struct mg_device *dev)
 		uint64_t st[6] = { 0 };
 
 		worker_stop(w);
-		xsk_port_reclaim(&w->port);
+		if (!w->port.ops)
+			continue;
+		w->port.ops->reclaim(&w->port);
 		xsk_port_stats(&w->port, st);
 		fprintf(stderr, "meshgate: queue %u: rx %lu tx %lu, xsk rx_dropped %lu rx_invalid %lu tx_invalid %lu "
-			"rx_ring_full %lu fill_empty %lu tx_empty %lu, zerocopy %d, frames unaccounted %u\n", q,
+			"rx_ring_full %lu fill_empty %lu tx_empty %lu, %s mode, frames unaccounted %u\n", q,
 			w->ctr.rx_packets, w->ctr.tx_packets, st[0], st[1], st[2], st[3], st[4], st[5],
-			w->port.zerocopy, xsk_port_frames_unaccounted(&w->port));
-		assert(xsk_port_frames_unaccounted(&w->port) == 0);   /* every frame came back */
-		xsk_port_close(&w->port);
+			w->port.mode, w->port.ops->unaccounted(&w->port));
+		assert(w->port.ops->unaccounted(&w->port) == 0);   /* every frame came back */
+		io_port_close(&w->port);
 	}
 	free(dev->workers);
 	dev->workers = NULL;
@@ -326,6 +330,13 @@ static int cmd_run(struct mg_config *cfg)
 	ret = dev_apply(dev, &cfg->wg, mg_now());
 	if (ret) {
 		fprintf(stderr, "meshgate: applying %s: %s\n", cfg->path, strerror(-ret));
+		goto out_workers;
+	}
+	/* Every privileged setup step is behind us: drop to User = and the runtime capabilities. */
+	ret = privdrop_apply(cfg->user);
+	if (ret) {
+		fprintf(stderr, "meshgate: %s: User = %s: %s\n", cfg->path, cfg->user,
+			ret == -ESRCH ? "no such user" : strerror(-ret));
 		goto out_workers;
 	}
 	ret = control_run(dev, cfg);

@@ -8,7 +8,6 @@
  * ones the kernel asks for (need_wakeup) and local delivery to the TUN device.
  */
 #include <errno.h>
-#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -39,7 +38,7 @@ void device_wake_control(struct mg_device *dev)
 void wk_drop(struct wctx *c, struct wpkt *p, enum mg_drop why)
 {
 	c->ctr->drops[why]++;
-	xsk_port_frame_put(&c->w->port, p->addr);
+	io_frame_put(&c->w->port, p->addr);
 }
 
 void wk_batch_hist(struct wctx *c, unsigned n)
@@ -54,37 +53,27 @@ void wk_batch_hist(struct wctx *c, unsigned n)
 
 static void tx_flush(struct wctx *c)
 {
-	struct xsk_port *port = &c->w->port;
-	uint32_t idx, n;
+	struct io_port *port = &c->w->port;
+	unsigned n;
 
 	if (!c->ntx)
 		return;
-	n = xsk_prod_nb_free(&port->tx, c->ntx);
-	if (n > c->ntx)
-		n = c->ntx;
-	n = n ? xsk_ring_prod__reserve(&port->tx, n, &idx) : 0;
-	for (uint32_t i = 0; i < n; i++)
-		*xsk_ring_prod__tx_desc(&port->tx, idx + i) = c->tx[i];
-	if (n) {
-		xsk_ring_prod__submit(&port->tx, n);
-		port->tx_inflight += n;
-	}
+	n = port->ops->tx(port, c->tx, c->ntx);
 	/* Ring full: drop the rest rather than wait; the NIC is the bottleneck. */
-	for (uint32_t i = n; i < c->ntx; i++) {
+	for (unsigned i = n; i < c->ntx; i++) {
 		c->ctr->drops[MG_DROP_TX_FULL]++;
-		xsk_port_frame_put(port, c->tx[i].addr);
+		io_frame_put(port, c->tx[i].addr);
 	}
 	c->ntx = 0;
-	xsk_port_kick_tx(port);
+	port->ops->kick(port);
 }
 
 void wk_tx(struct wctx *c, uint8_t *frame, uint32_t len)
 {
 	if (c->ntx == TX_MAX)
 		tx_flush(c);
-	c->tx[c->ntx].addr = (uint64_t)(frame - c->w->port.area);
+	c->tx[c->ntx].addr = io_port_addr(&c->w->port, frame);
 	c->tx[c->ntx].len = len;
-	c->tx[c->ntx].options = 0;
 	c->ntx++;
 	c->ctr->tx_packets++;
 	c->ctr->tx_bytes += len;
@@ -147,6 +136,30 @@ void wk_punt(struct wctx *c, uint8_t kind, const struct mg_endpoint *src, const 
 		device_wake_control(c->dev);
 }
 
+void wk_punt_relay(struct wctx *c, struct wpkt *p, const uint8_t *msg, uint32_t mlen)
+{
+	struct punt_msg *m = ring_reserve(&c->w->punt);
+	bool was_empty = !ring_count(&c->w->punt);
+
+	if (!m || mlen > PUNT_DATA_MAX) {
+		wk_drop(c, p, m ? MG_DROP_TOO_BIG : MG_DROP_PUNT_FULL);
+		return;
+	}
+	m->kind = PUNT_DERP_TX;
+	m->len = (uint16_t)mlen;
+	m->src = p->ep;
+	/* Data has its peer; control's own messages (handshakes, keepalives) are found by index. */
+	if (p->peer)
+		memcpy(m->peer_key, p->peer->public_key, 32);
+	else
+		memset(m->peer_key, 0, 32);
+	memcpy(m->data, msg, mlen);
+	ring_commit(&c->w->punt);
+	if (was_empty)
+		device_wake_control(c->dev);
+	io_frame_put(&c->w->port, p->addr);
+}
+
 void wk_want_handshake(struct wctx *c, struct peer *peer)
 {
 	if (atomic_load_explicit(&peer->want_handshake, memory_order_relaxed))
@@ -161,18 +174,21 @@ static void txq_drain(struct wctx *c)
 	struct txreq *r;
 
 	for (unsigned budget = BURST; budget && (r = ring_peek(&c->w->txq)); budget--) {
-		uint64_t base = xsk_port_frame_get(&c->w->port);
+		uint64_t base = io_frame_get(&c->w->port);
 		struct wpkt p = { .origin = FROM_LOCAL };
 
 		if (base == UINT64_MAX)
 			break;     /* no frame now: leave the request queued */
 		p.addr = base + FRAME_DATA_OFF;
-		p.l3 = xsk_port_data(&c->w->port, p.addr);
+		p.l3 = io_port_data(&c->w->port, p.addr);
 		memcpy(p.l3, r->data, r->len);
 		p.len = r->len;
 		if (r->kind == TXREQ_UDP) {
 			p.ep = r->dst;
 			wk_udp(c, &p, 0);
+		} else if (r->kind == TXREQ_RELAYED) {
+			p.ep = r->dst;
+			wk_rx_relayed(c, &p);
 		} else if ((p.len = ip_packet_len(p.l3, r->len, &p.family))) {
 			wk_tunnel(c, &p, 0);
 		} else {
@@ -184,22 +200,17 @@ static void txq_drain(struct wctx *c)
 
 static unsigned rx_burst(struct wctx *c)
 {
-	struct xsk_port *port = &c->w->port;
-	uint32_t idx, n = xsk_ring_cons__peek(&port->rx, BURST, &idx);
+	struct io_port *port = &c->w->port;
+	unsigned n = port->ops->rx(port, c->rx, BURST);
 
-	for (uint32_t i = 0; i < n; i++) {
-		const struct xdp_desc *d = xsk_ring_cons__rx_desc(&port->rx, idx + i);
-
-		wk_rx_frame(c, d->addr, d->len);
-	}
-	if (n)
-		xsk_ring_cons__release(&port->rx, n);
+	for (unsigned i = 0; i < n; i++)
+		wk_rx_frame(c, c->rx[i].addr, c->rx[i].len);
 	return n;
 }
 
 /*
- * Busy-poll while traffic flows; after IDLE_SPIN_NS without work, sleep in poll() until the socket
- * has frames (or 1 ms passes, for control requests and staged packets). Like NAPI: spinning keeps
+ * Busy-poll while traffic flows; after IDLE_SPIN_NS without work, sleep until the port has frames
+ * (or 1 ms passes, for control requests and staged packets). Like NAPI: spinning keeps
  * latency low under load, sleeping gives the core back when the link is quiet - which matters on a
  * small box where meshgate shares cores with everything else.
  */
@@ -207,44 +218,73 @@ static unsigned rx_burst(struct wctx *c)
 
 static void idle_wait(struct wctx *c)
 {
-	struct pollfd pfd = { .fd = c->w->port.fd, .events = POLLIN };
-
 	rcu_thread_offline();
-	poll(&pfd, 1, 1);
+	c->w->port.ops->idle(&c->w->port, 1);
 	rcu_thread_online();
+}
+
+struct wctx *wk_ctx_new(struct worker *w)
+{
+	struct wctx *c = calloc(1, sizeof(*c));
+
+	if (!c)
+		return NULL;
+	c->stage = calloc(STAGE_SLOTS, sizeof(*c->stage));
+	if (!c->stage) {
+		free(c);
+		return NULL;
+	}
+	c->w = w;
+	c->dev = w->dev;
+	c->ctr = &w->ctr;
+	return c;
+}
+
+void wk_ctx_free(struct wctx *c)
+{
+	if (!c)
+		return;
+	while (c->stage_head != c->stage_tail)
+		io_frame_put(&c->w->port, c->stage[c->stage_tail++ % STAGE_SLOTS].pkt.addr);
+	free(c->stage);
+	free(c);
+}
+
+unsigned wk_poll(struct wctx *c)
+{
+	struct worker *w = c->w;
+	unsigned work;
+
+	c->now = mg_now();
+	c->nl = c->nl_fixed ? c->nl_fixed : nlmirror_current(c->dev->nl);
+	c->listen_port = atomic_load_explicit(&c->dev->listen_port, memory_order_relaxed);
+	work = rx_burst(c);
+	wk_flush_open(c);
+	txq_drain(c);
+	stage_retry(c);
+	wk_flush_open(c);
+	wk_flush_seal(c);
+	tx_flush(c);
+	w->port.ops->reclaim(&w->port);
+	w->port.ops->refill(&w->port);
+	w->ctr.loops++;
+	return work + ring_count(&w->txq);
 }
 
 static void *worker_main(void *arg)
 {
 	struct worker *w = arg;
-	struct wctx *c = calloc(1, sizeof(*c));
+	struct wctx *c = wk_ctx_new(w);
 	uint64_t last_work = 0;
 
 	if (!c)
 		return NULL;
-	c->stage = calloc(STAGE_SLOTS, sizeof(*c->stage));
-	c->w = w;
-	c->dev = w->dev;
-	c->ctr = &w->ctr;
 	rcu_register_thread();
 	while (!atomic_load_explicit(&w->stop, memory_order_relaxed)) {
-		unsigned work;
+		unsigned work = wk_poll(c);
 
-		c->now = mg_now();
-		c->nl = nlmirror_current(c->dev->nl);
-		c->listen_port = atomic_load_explicit(&c->dev->listen_port, memory_order_relaxed);
-		work = rx_burst(c);
-		wk_flush_open(c);
-		txq_drain(c);
-		stage_retry(c);
-		wk_flush_open(c);
-		wk_flush_seal(c);
-		tx_flush(c);
-		xsk_port_reclaim(&w->port);
-		xsk_port_refill(&w->port);
 		rcu_quiescent_state();
-		w->ctr.loops++;
-		if (work || ring_count(&w->txq)) {
+		if (work) {
 			last_work = c->now;
 			continue;
 		}
@@ -253,14 +293,10 @@ static void *worker_main(void *arg)
 			idle_wait(c);
 	}
 	/* Hand every frame back before the port closes: staged ones and what is still in flight. */
-	while (c->stage_head != c->stage_tail)
-		xsk_port_frame_put(&w->port, c->stage[c->stage_tail++ % STAGE_SLOTS].pkt.addr);
 	rcu_unregister_thread();
-	free(c->stage);
-	free(c);
+	wk_ctx_free(c);
 	return NULL;
 }
-
 int worker_start(struct worker *w)
 {
 	int ret;

@@ -24,7 +24,7 @@
 enum wpkt_origin { FROM_LAN, FROM_PEER, FROM_LOCAL };
 
 struct wpkt {
-	uint64_t addr;                   /* UMEM offset of the L3 header (frame = xsk_frame_base(addr)) */
+	uint64_t addr;                   /* port offset of the L3 header (frame = io_frame_base(addr)) */
 	uint8_t *l3;                     /* same, as a pointer */
 	uint32_t len;                    /* L3 length */
 	int family;
@@ -52,6 +52,7 @@ struct wctx {
 	struct mg_counters *ctr;
 	uint64_t now;
 	const struct nl_snapshot *nl;
+	const struct nl_snapshot *nl_fixed;   /* engine benchmark: a built table, no kernel mirror */
 	uint16_t listen_port;
 
 	struct aead_op dec_ops[BURST];
@@ -61,7 +62,8 @@ struct wctx {
 	struct wpkt enc[BURST];
 	unsigned nenc;
 
-	struct xdp_desc tx[TX_MAX];
+	struct io_desc rx[BURST];
+	struct io_desc tx[TX_MAX];
 	unsigned ntx;
 
 	struct stage_ent *stage;         /* ring of STAGE_SLOTS */
@@ -72,18 +74,29 @@ struct wctx {
 	uint32_t icmp_tokens;
 };
 
-/* worker.c */
+/* worker.c: one pass of the loop (rx, open, control requests, staged retries, seal, tx, recycle);
+ * the number of frames received plus control requests taken, 0 = idle. worker_start's thread calls
+ * it in a loop; the engine benchmark calls it directly on a memory port. */
+struct wctx *wk_ctx_new(struct worker *w);
+void wk_ctx_free(struct wctx *c);        /* hands staged frames back to the pool */
+unsigned wk_poll(struct wctx *c);
 void wk_drop(struct wctx *c, struct wpkt *p, enum mg_drop why);
 void wk_tx(struct wctx *c, uint8_t *frame, uint32_t len);
 void wk_stage(struct wctx *c, struct wpkt *p, uint8_t kind, uint64_t since);
 void wk_punt(struct wctx *c, uint8_t kind, const struct mg_endpoint *src, const void *data, uint16_t len);
 void wk_want_handshake(struct wctx *c, struct peer *peer);
+/* A sealed message for a peer behind DERP (p->ep = 127.3.3.40:<region>): copied to control, which
+ * relays it; consumes the frame. */
+void wk_punt_relay(struct wctx *c, struct wpkt *p, const uint8_t *msg, uint32_t mlen);
 void wk_batch_hist(struct wctx *c, unsigned n);
 
 /* worker_rx.c */
 void wk_rx_frame(struct wctx *c, uint64_t addr, uint32_t len);
 void wk_flush_open(struct wctx *c);
 void wk_route_inner(struct wctx *c, struct wpkt *p, struct peer *from);
+/* A WireGuard message (p->l3, p->len) that control received through DERP from p->ep: the same
+ * classify/open/replay/route path as UDP. */
+void wk_rx_relayed(struct wctx *c, struct wpkt *p);
 
 /* worker_tx.c: since = 0 for a new packet, the original time for a staged retry */
 void wk_tunnel(struct wctx *c, struct wpkt *p, uint64_t since);

@@ -49,7 +49,7 @@ static void deliver_local(struct wctx *c, struct wpkt *p)
 		return;
 	}
 	c->ctr->local_delivered++;
-	xsk_port_frame_put(&c->w->port, p->addr);
+	io_frame_put(&c->w->port, p->addr);
 }
 
 /* SNAT towards the LAN: the source becomes our address on the route to the destination. */
@@ -161,7 +161,7 @@ static void rx_wireguard(struct wctx *c, struct wpkt *p, uint8_t *msg, uint32_t 
 		}
 		wk_punt(c, kind, &p->ep, msg, mlen);
 		c->ctr->punted++;
-		xsk_port_frame_put(&c->w->port, p->addr);
+		io_frame_put(&c->w->port, p->addr);
 		return;
 	}
 	if (mlen < 4) {
@@ -188,11 +188,16 @@ static void rx_wireguard(struct wctx *c, struct wpkt *p, uint8_t *msg, uint32_t 
 		}
 		wk_punt(c, PUNT_HANDSHAKE, &p->ep, msg, mlen);
 		c->ctr->punted++;
-		xsk_port_frame_put(&c->w->port, p->addr);
+		io_frame_put(&c->w->port, p->addr);
 		return;
 	default:
 		wk_drop(c, p, MG_DROP_BAD_TYPE);
 	}
+}
+
+void wk_rx_relayed(struct wctx *c, struct wpkt *p)
+{
+	rx_wireguard(c, p, p->l3, p->len);
 }
 
 /* Outer UDP to our listen port on one of our addresses? Then returns the payload. */
@@ -231,7 +236,7 @@ static uint8_t *udp_to_us(struct wctx *c, struct wpkt *p, uint32_t *mlen)
 
 void wk_rx_frame(struct wctx *c, uint64_t addr, uint32_t len)
 {
-	uint8_t *eth = xsk_port_data(&c->w->port, addr);
+	uint8_t *eth = io_port_data(&c->w->port, addr);
 	struct wpkt p = { .addr = addr + ETH_HLEN_, .l3 = eth + ETH_HLEN_, .origin = FROM_LAN };
 	uint16_t et;
 	uint8_t *msg;
@@ -299,7 +304,7 @@ static void rx_authenticated(struct wctx *c, struct wpkt *p)
 	p->l3 += sizeof(struct msg_data);
 	if (!ilen) {
 		c->ctr->keepalives_rx++;
-		xsk_port_frame_put(&c->w->port, p->addr);
+		io_frame_put(&c->w->port, p->addr);
 		return;
 	}
 	p->len = ip_packet_len(p->l3, ilen, &p->family);

@@ -20,10 +20,10 @@ static uint32_t outer_hlen(int family)
 /* Room in the frame before l3 for `head` bytes and after l3+len for `tail` bytes. */
 static bool frame_room(struct wctx *c, const uint8_t *l3, uint32_t head, uint32_t tail_end)
 {
-	uint64_t off = (uint64_t)(l3 - c->w->port.area);
-	uint64_t base = xsk_frame_base(off);
+	uint64_t off = io_port_addr(&c->w->port, l3);
+	uint64_t base = io_frame_base(off);
 
-	return off - base >= head && off - base + tail_end <= XSK_FRAME_SIZE;
+	return off - base >= head && off - base + tail_end <= IO_FRAME_SIZE;
 }
 
 static bool keypair_usable(const struct wctx *c, const struct keypair *kp)
@@ -82,7 +82,7 @@ void wk_tunnel(struct wctx *c, struct wpkt *p, uint64_t since)
 		wk_drop(c, p, MG_DROP_NO_ROUTE);
 		return;
 	}
-	if (!outer_hop(c, p, STAGE_TUNNEL, since))
+	if (!mg_endpoint_is_derp(&p->ep) && !outer_hop(c, p, STAGE_TUNNEL, since))
 		return;
 	/* Padding to 16 bytes, never past the MTU (whitepaper 5.4.6). */
 	plen = (p->len + MESSAGE_PADDING_MULTIPLE - 1) & ~(MESSAGE_PADDING_MULTIPLE - 1);
@@ -123,6 +123,10 @@ static void send_outer(struct wctx *c, struct wpkt *p, uint8_t *msg, uint32_t ml
 	uint32_t iplen = outer_hlen(p->ep.family) - ETH_HLEN_;
 	uint8_t *ip = msg - iplen;
 
+	if (mg_endpoint_is_derp(&p->ep)) {
+		wk_punt_relay(c, p, msg, mlen);     /* control sends it through DERP */
+		return;
+	}
 	ipudp_build(ip, &p->ep, p->hop.src_addr, c->listen_port, mlen);
 	eth_build(ip - ETH_HLEN_, p->hop.dst_mac, p->hop.src_mac, p->ep.family);
 	wk_tx(c, ip - ETH_HLEN_, ETH_HLEN_ + iplen + mlen);
@@ -202,7 +206,7 @@ void wk_lan(struct wctx *c, struct wpkt *p, uint64_t since)
 
 void wk_udp(struct wctx *c, struct wpkt *p, uint64_t since)
 {
-	if (!outer_hop(c, p, STAGE_UDP, since))
+	if (!mg_endpoint_is_derp(&p->ep) && !outer_hop(c, p, STAGE_UDP, since))
 		return;
 	send_outer(c, p, p->l3, p->len);
 }

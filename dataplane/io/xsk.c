@@ -1,39 +1,44 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * xsk.c - AF_XDP socket and UMEM setup, ring servicing and the worker's frame pool.
+ * xsk.c - the AF_XDP backend: socket and UMEM setup over the port's frame area, ring servicing.
  * The XDP program is ours (bpf/xdp_steer.bpf.c, attached by xsk_prog.c), so libxdp is told
  * not to load its default one; the socket is entered in our XSKMAP by queue index.
  */
 #include <errno.h>
+#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/socket.h>
 #include <linux/if_xdp.h>
+#include <xdp/xsk.h>
 #include "io/xsk.h"
 #include "mg.h"
 
-static int umem_create(struct xsk_port *p)
+struct xsk_be {
+	struct xsk_ring_prod fill;
+	struct xsk_ring_cons comp;
+	struct xsk_ring_cons rx;
+	struct xsk_ring_prod tx;
+	struct xsk_umem *umem;
+	struct xsk_socket *xsk;
+	uint32_t tx_inflight;          /* submitted to tx, not yet completed */
+};
+
+static int umem_create(struct io_port *p, struct xsk_be *x)
 {
 	struct xsk_umem_config ucfg = {
 		.fill_size = XSK_RING_SIZE,
 		.comp_size = XSK_RING_SIZE,
 		.frame_size = XSK_FRAME_SIZE,
-		/* 2 bytes after the kernel's 256: the 14-byte Ethernet header then leaves every IP
-		 * header (outer, and inner after the 16-byte WireGuard header) 4-byte aligned. */
+		/* 2 bytes after the kernel's 256: IO_RX_HEADROOM (IP headers 4-byte aligned). */
 		.frame_headroom = XSK_RX_ALIGN_PAD,
 	};
-	size_t size = (size_t)XSK_NUM_FRAMES * XSK_FRAME_SIZE;
 
-	p->area = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (p->area == MAP_FAILED) {
-		p->area = NULL;
-		return -errno;
-	}
-	return xsk_umem__create(&p->umem, p->area, size, &p->fill, &p->comp, &ucfg);
+	return xsk_umem__create(&x->umem, p->area, (size_t)XSK_NUM_FRAMES * XSK_FRAME_SIZE,
+				&x->fill, &x->comp, &ucfg);
 }
 
-static int socket_create(struct xsk_port *p, const char *ifname, uint16_t bind_flags)
+static int socket_create(struct io_port *p, struct xsk_be *x, const char *ifname, uint16_t bind_flags)
 {
 	struct xsk_socket_config scfg = {
 		.rx_size = XSK_RING_SIZE,
@@ -42,61 +47,7 @@ static int socket_create(struct xsk_port *p, const char *ifname, uint16_t bind_f
 		.bind_flags = bind_flags | XDP_USE_NEED_WAKEUP,
 	};
 
-	return xsk_socket__create(&p->xsk, ifname, p->queue, p->umem, &p->rx, &p->tx, &scfg);
-}
-
-int xsk_port_open(struct xsk_port *p, const char *ifname, uint32_t queue, int xsks_map_fd)
-{
-	int ret;
-
-	memset(p, 0, sizeof(*p));
-	p->queue = queue;
-	p->pool = calloc(XSK_NUM_FRAMES, sizeof(*p->pool));
-	if (!p->pool)
-		return -ENOMEM;
-	ret = umem_create(p);
-	if (ret)
-		goto err_umem;
-	/* Zero-copy where the driver has it; veth and most virtual NICs only copy. */
-	ret = socket_create(p, ifname, XDP_ZEROCOPY);
-	p->zerocopy = !ret;
-	if (ret)
-		ret = socket_create(p, ifname, XDP_COPY);
-	if (ret)
-		goto err_socket;
-	p->fd = xsk_socket__fd(p->xsk);
-	ret = xsk_socket__update_xskmap(p->xsk, xsks_map_fd);
-	if (ret)
-		goto err_map;
-	for (uint32_t i = 0; i < XSK_NUM_FRAMES; i++)
-		p->pool[p->npool++] = (uint64_t)i * XSK_FRAME_SIZE;
-	xsk_port_refill(p);
-	return 0;
-
-err_map:
-	xsk_socket__delete(p->xsk);
-err_socket:
-	xsk_umem__delete(p->umem);
-err_umem:
-	if (p->area)
-		munmap(p->area, (size_t)XSK_NUM_FRAMES * XSK_FRAME_SIZE);
-	free(p->pool);
-	memset(p, 0, sizeof(*p));
-	return ret;
-}
-
-void xsk_port_close(struct xsk_port *p)
-{
-	if (!p->pool)
-		return;
-	if (p->xsk)
-		xsk_socket__delete(p->xsk);
-	if (p->umem)
-		xsk_umem__delete(p->umem);
-	if (p->area)
-		munmap(p->area, (size_t)XSK_NUM_FRAMES * XSK_FRAME_SIZE);
-	free(p->pool);
-	memset(p, 0, sizeof(*p));
+	return xsk_socket__create(&x->xsk, ifname, p->queue, x->umem, &x->rx, &x->tx, &scfg);
 }
 
 /*
@@ -105,38 +56,78 @@ void xsk_port_close(struct xsk_port *p)
  */
 #define POOL_RESERVE 256u
 
-void xsk_port_refill(struct xsk_port *p)
+static void xsk_refill(struct io_port *p)
 {
+	struct xsk_be *x = p->be;
 	uint32_t idx, n, want;
 
 	if (p->npool <= POOL_RESERVE)
 		return;
 	/* reserve() is all or nothing: ask for what fits. */
-	want = xsk_prod_nb_free(&p->fill, p->npool - POOL_RESERVE);
+	want = xsk_prod_nb_free(&x->fill, p->npool - POOL_RESERVE);
 	if (want > p->npool - POOL_RESERVE)
 		want = p->npool - POOL_RESERVE;
-	n = want ? xsk_ring_prod__reserve(&p->fill, want, &idx) : 0;
+	n = want ? xsk_ring_prod__reserve(&x->fill, want, &idx) : 0;
 	for (uint32_t i = 0; i < n; i++)
-		*xsk_ring_prod__fill_addr(&p->fill, idx + i) = p->pool[--p->npool];
+		*xsk_ring_prod__fill_addr(&x->fill, idx + i) = p->pool[--p->npool];
 	if (n)
-		xsk_ring_prod__submit(&p->fill, n);
-	if (xsk_ring_prod__needs_wakeup(&p->fill)) {
+		xsk_ring_prod__submit(&x->fill, n);
+	if (xsk_ring_prod__needs_wakeup(&x->fill)) {
 		p->fill_kicks++;
 		recvfrom(p->fd, NULL, 0, MSG_DONTWAIT, NULL, NULL);
 	}
 }
 
-void xsk_port_reclaim(struct xsk_port *p)
+static void xsk_reclaim(struct io_port *p)
 {
+	struct xsk_be *x = p->be;
 	uint32_t idx, n;
 
-	n = xsk_ring_cons__peek(&p->comp, XSK_RING_SIZE, &idx);
+	n = xsk_ring_cons__peek(&x->comp, XSK_RING_SIZE, &idx);
 	for (uint32_t i = 0; i < n; i++)
-		xsk_port_frame_put(p, *xsk_ring_cons__comp_addr(&p->comp, idx + i));
+		io_frame_put(p, *xsk_ring_cons__comp_addr(&x->comp, idx + i));
 	if (n) {
-		xsk_ring_cons__release(&p->comp, n);
-		p->tx_inflight -= n;
+		xsk_ring_cons__release(&x->comp, n);
+		x->tx_inflight -= n;
 	}
+}
+
+static unsigned xsk_rx(struct io_port *p, struct io_desc *d, unsigned max)
+{
+	struct xsk_be *x = p->be;
+	uint32_t idx, n = xsk_ring_cons__peek(&x->rx, max, &idx);
+
+	for (uint32_t i = 0; i < n; i++) {
+		const struct xdp_desc *xd = xsk_ring_cons__rx_desc(&x->rx, idx + i);
+
+		d[i].addr = xd->addr;
+		d[i].len = xd->len;
+	}
+	if (n)
+		xsk_ring_cons__release(&x->rx, n);
+	return n;
+}
+
+static unsigned xsk_tx(struct io_port *p, const struct io_desc *d, unsigned cnt)
+{
+	struct xsk_be *x = p->be;
+	uint32_t idx, n = xsk_prod_nb_free(&x->tx, cnt);
+
+	if (n > cnt)
+		n = cnt;
+	n = n ? xsk_ring_prod__reserve(&x->tx, n, &idx) : 0;
+	for (uint32_t i = 0; i < n; i++) {
+		struct xdp_desc *xd = xsk_ring_prod__tx_desc(&x->tx, idx + i);
+
+		xd->addr = d[i].addr;
+		xd->len = d[i].len;
+		xd->options = 0;
+	}
+	if (n) {
+		xsk_ring_prod__submit(&x->tx, n);
+		x->tx_inflight += n;
+	}
+	return n;
 }
 
 /*
@@ -146,12 +137,14 @@ void xsk_port_reclaim(struct xsk_port *p)
  */
 #define KICKS_MAX 16
 
-void xsk_port_kick_tx(struct xsk_port *p)
+static void xsk_kick(struct io_port *p)
 {
+	struct xsk_be *x = p->be;
+
 	for (unsigned i = 0; i < KICKS_MAX; i++) {
-		if (!p->tx_inflight || !xsk_ring_prod__needs_wakeup(&p->tx))
+		if (!x->tx_inflight || !xsk_ring_prod__needs_wakeup(&x->tx))
 			return;
-		if (xsk_prod_nb_free(&p->tx, XSK_RING_SIZE) == XSK_RING_SIZE)
+		if (xsk_prod_nb_free(&x->tx, XSK_RING_SIZE) == XSK_RING_SIZE)
 			return;          /* the kernel consumed every descriptor */
 		p->tx_kicks++;
 		if (sendto(p->fd, NULL, 0, MSG_DONTWAIT, NULL, 0) < 0 && errno != EINTR)
@@ -159,7 +152,14 @@ void xsk_port_kick_tx(struct xsk_port *p)
 	}
 }
 
-int xsk_port_stats(const struct xsk_port *p, uint64_t out[6])
+static void xsk_idle(struct io_port *p, int timeout_ms)
+{
+	struct pollfd pfd = { .fd = p->fd, .events = POLLIN };
+
+	poll(&pfd, 1, timeout_ms);
+}
+
+static int xsk_stats(const struct io_port *p, uint64_t out[6])
 {
 	struct xdp_statistics st;
 	socklen_t len = sizeof(st);
@@ -179,10 +179,73 @@ int xsk_port_stats(const struct xsk_port *p, uint64_t out[6])
  * Frames that are neither in the pool nor legitimately with the kernel (fill ring, unread rx
  * ring, unfinished tx). Nonzero at shutdown, after the worker has stopped, is a leak.
  */
-uint32_t xsk_port_frames_unaccounted(struct xsk_port *p)
+static uint32_t xsk_unaccounted(struct io_port *p)
 {
-	uint32_t fill = XSK_RING_SIZE - xsk_prod_nb_free(&p->fill, XSK_RING_SIZE);
-	uint32_t rx = xsk_cons_nb_avail(&p->rx, XSK_RING_SIZE);
+	struct xsk_be *x = p->be;
+	uint32_t fill = XSK_RING_SIZE - xsk_prod_nb_free(&x->fill, XSK_RING_SIZE);
+	uint32_t rx = xsk_cons_nb_avail(&x->rx, XSK_RING_SIZE);
 
-	return XSK_NUM_FRAMES - p->npool - fill - rx - p->tx_inflight;
+	return XSK_NUM_FRAMES - p->npool - fill - rx - x->tx_inflight;
+}
+
+static void xsk_close(struct io_port *p)
+{
+	struct xsk_be *x = p->be;
+
+	if (x) {
+		if (x->xsk)
+			xsk_socket__delete(x->xsk);
+		if (x->umem)
+			xsk_umem__delete(x->umem);
+		free(x);
+	}
+	io_port_free(p);
+}
+
+static const struct io_ops xsk_ops = {
+	.name = "xdp",
+	.rx = xsk_rx,
+	.tx = xsk_tx,
+	.reclaim = xsk_reclaim,
+	.refill = xsk_refill,
+	.kick = xsk_kick,
+	.idle = xsk_idle,
+	.stats = xsk_stats,
+	.unaccounted = xsk_unaccounted,
+	.close = xsk_close,
+};
+
+int xsk_port_open(struct io_port *p, const char *ifname, uint32_t queue, int xsks_map_fd)
+{
+	struct xsk_be *x;
+	int ret = io_port_alloc(p, queue);
+
+	if (ret)
+		return ret;
+	p->ops = &xsk_ops;
+	p->be = x = calloc(1, sizeof(*x));
+	if (!x) {
+		ret = -ENOMEM;
+		goto err;
+	}
+	ret = umem_create(p, x);
+	if (ret)
+		goto err;
+	/* Zero-copy where the driver has it; veth and most virtual NICs only copy. */
+	ret = socket_create(p, x, ifname, XDP_ZEROCOPY);
+	p->zerocopy = !ret;
+	if (ret)
+		ret = socket_create(p, x, ifname, XDP_COPY);
+	if (ret)
+		goto err;
+	p->mode = p->zerocopy ? "zerocopy" : "copy";
+	p->fd = xsk_socket__fd(x->xsk);
+	ret = xsk_socket__update_xskmap(x->xsk, xsks_map_fd);
+	if (ret)
+		goto err;
+	xsk_refill(p);
+	return 0;
+err:
+	xsk_close(p);
+	return ret;
 }

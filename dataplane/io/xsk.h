@@ -1,70 +1,53 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * xsk.h - one AF_XDP socket with its own UMEM: the rings and the frame pool of one worker.
+ * xsk.h - the AF_XDP backend of struct io_port: one AF_XDP socket per worker over the port's
+ * frame area as its UMEM (so UMEM offsets are the port's frame offsets, no translation).
  *
- * Frame ownership (each frame has exactly one owner at a time): fill ring -> rx ring -> the
- * worker's burst -> (crypto batch | stage queue) -> tx ring -> completion ring -> pool -> fill ring.
- * Everything here is owned by the worker thread except setup/teardown.
+ * Frame ownership: pool -> fill ring -> rx ring -> the worker -> tx ring -> completion ring -> pool.
  */
 #ifndef MG_XSK_H
 #define MG_XSK_H
 
 #include <stdint.h>
 #include <stdbool.h>
-#include <xdp/xsk.h>
+#include "io/port.h"
 
-#define XSK_FRAME_SIZE   4096u
-#define XSK_NUM_FRAMES   8192u
+#define XSK_FRAME_SIZE   IO_FRAME_SIZE
+#define XSK_NUM_FRAMES   IO_NUM_FRAMES
 #define XSK_RING_SIZE    2048u
 #define XSK_RX_ALIGN_PAD 2u
 
-struct xsk_port {
-	struct xsk_ring_prod fill;
-	struct xsk_ring_cons comp;
-	struct xsk_ring_cons rx;
-	struct xsk_ring_prod tx;
-	struct xsk_umem *umem;
-	struct xsk_socket *xsk;
-	uint8_t *area;                 /* UMEM */
-	uint64_t *pool;                /* free frame base addresses, a stack */
-	uint32_t npool;
-	uint32_t tx_inflight;          /* submitted to tx, not yet completed */
-	uint32_t queue;
-	int fd;
-	bool zerocopy;
-	uint64_t tx_kicks, fill_kicks;
-};
+/* Zero-copy when the driver offers it, copy mode otherwise (p->zerocopy, p->mode tell which). */
+int xsk_port_open(struct io_port *p, const char *ifname, uint32_t queue, int xsks_map_fd);
 
-int xsk_port_open(struct xsk_port *p, const char *ifname, uint32_t queue, int xsks_map_fd);
-void xsk_port_close(struct xsk_port *p);
+/*
+ * Names kept for code outside io/ and the worker (device.h, icmp_err.c, control/metrics.c and
+ * its test): the worker's port is the generic struct io_port, AF_XDP is one backend of it.
+ */
+#define xsk_port io_port
 
-static inline uint8_t *xsk_port_data(const struct xsk_port *p, uint64_t addr)
+static inline uint8_t *xsk_port_data(const struct io_port *p, uint64_t addr)
 {
-	return p->area + addr;
+	return io_port_data(p, addr);
 }
 
 static inline uint64_t xsk_frame_base(uint64_t addr)
 {
-	return addr & ~(uint64_t)(XSK_FRAME_SIZE - 1);
+	return io_frame_base(addr);
 }
 
-/* A free frame from the pool (base address) or UINT64_MAX when the pool is empty. */
-static inline uint64_t xsk_port_frame_get(struct xsk_port *p)
+static inline uint64_t xsk_port_frame_get(struct io_port *p)
 {
-	return p->npool ? p->pool[--p->npool] : UINT64_MAX;
+	return io_frame_get(p);
 }
 
-static inline void xsk_port_frame_put(struct xsk_port *p, uint64_t addr)
+static inline void xsk_port_frame_put(struct io_port *p, uint64_t addr)
 {
-	p->pool[p->npool++] = xsk_frame_base(addr);
+	io_frame_put(p, addr);
 }
 
-void xsk_port_refill(struct xsk_port *p);             /* pool -> fill ring */
-void xsk_port_reclaim(struct xsk_port *p);            /* completion ring -> pool */
-void xsk_port_kick_tx(struct xsk_port *p);            /* sendto() only when the kernel asks */
-/* Statistics from getsockopt(XDP_STATISTICS), for the exporter. */
-int xsk_port_stats(const struct xsk_port *p, uint64_t out[6]);
-/* Frames not in the pool: nonzero at shutdown means a leak (debug check). */
-uint32_t xsk_port_frames_unaccounted(struct xsk_port *p);
+/* Statistics for the exporter: XDP_STATISTICS rx_dropped, rx_invalid_descs, tx_invalid_descs,
+ * rx_ring_full, rx_fill_ring_empty_descs, tx_ring_empty_descs; -ENOTSUP for other backends. */
+int xsk_port_stats(const struct io_port *p, uint64_t out[6]);
 
 #endif
