@@ -3,8 +3,20 @@
  * aead_lanes.c - the cross-packet backend (avx2; an avx512 engine would
  * plug in as another struct lanes_engine): ChaCha20 and Poly1305 each run
  * one message per SIMD lane (chacha20_lanes.h, poly1305_lanes.h); this
- * file cuts a burst into lane jobs. Bursts of one or two messages go to
- * libsodium instead (see lanes_seal()).
+ * file cuts a burst into lane jobs. Bursts of one or two messages, and the
+ * Poly1305 of a message much longer than the rest of its burst, take the
+ * within-message wide path instead (aead_wide.h).
+ *
+ * Lane scheduling with mixed lengths:
+ * ChaCha20: when the blocks of a burst do not fill every lane evenly, long
+ *       messages are cut into runs of blocks (jobs with their own first
+ *       block counter) of about the average lane load, and a lane that
+ *       finishes a job takes the next one at once (chacha20_avx2.c), so no
+ *       lane idles while another still has several runs to go.
+ * Poly1305 cannot be cut that way (one Horner chain per message), so a
+ * message with more than a quarter of the burst's blocks (and at least
+ * AEAD_WIDE_POLY_MIN of them) leaves the lanes and runs four blocks per
+ * step with r^4 (aead_wide_tag()); the others share the eight lanes.
  *
  * seal: ChaCha20 jobs write ciphertext and one-time keys, then Poly1305
  *       jobs write the tags.
@@ -19,6 +31,7 @@
 #include <string.h>
 
 #include "aead_backend.h"
+#include "aead_wide.h"
 #include "chacha20_lanes.h"
 #include "memzero.h"
 #include "mg.h"
@@ -32,7 +45,7 @@ struct lanes_engine {
 	void (*poly)(const struct poly1305_job *jobs, unsigned n);
 	unsigned lanes;        /* ChaCha20 lanes */
 	unsigned poly_min;     /* fewer messages than this: scalar Poly1305 */
-	unsigned burst_min;    /* fewer messages than this: one at a time */
+	unsigned burst_min;    /* fewer messages than this: one at a time, wide */
 };
 
 /* Chosen by the backends' setup() at init time; read-only afterwards. */
@@ -94,23 +107,48 @@ static uint32_t chunk_for(const struct aead_op *ops, unsigned n)
 {
 	uint64_t blocks = 0;
 
-	if (n >= engine.lanes)
-		return UINT32_MAX / 64;
 	for (unsigned i = 0; i < n; i++)
 		blocks += 1 + ops[i].len / 64;
-	/* enough jobs for every lane, at least 4 blocks to amortise a refill */
+	/* enough jobs for every lane, at least 4 blocks to amortise a refill;
+	 * with evenly long messages the average is at least a message, and
+	 * nothing is cut */
 	blocks = (blocks + engine.lanes - 1) / engine.lanes;
 	return blocks < 4 ? 4 : (uint32_t)blocks;
 }
 
+/* Poly1305 blocks of a message's tag: ciphertext, pad, lengths. */
+static uint32_t poly_blocks(uint32_t len)
+{
+	return (len + 15) / 16 + 1;
+}
+
+/*
+ * Tags of a burst: messages with more than a quarter of all blocks take the
+ * wide path (in the lanes they would run on alone at the end), the rest
+ * share the lanes; too few of those for the lanes go one at a time.
+ */
 static void tags(const struct poly1305_job *pj, unsigned n)
 {
-	if (n >= engine.poly_min) {
-		engine.poly(pj, n);
+	struct poly1305_job rest[AEAD_BURST_MAX];
+	uint64_t total = 0;
+	unsigned m = 0;
+
+	for (unsigned i = 0; i < n; i++)
+		total += poly_blocks(pj[i].len);
+	for (unsigned i = 0; i < n; i++) {
+		uint32_t b = poly_blocks(pj[i].len);
+
+		if (b >= AEAD_WIDE_POLY_MIN + 2 && 4ull * b > total)
+			aead_wide_tag(pj[i].tag, pj[i].otk, pj[i].ct, pj[i].len);
+		else
+			rest[m++] = pj[i];
+	}
+	if (m >= engine.poly_min) {
+		engine.poly(rest, m);
 		return;
 	}
-	for (unsigned i = 0; i < n; i++)
-		poly1305_aead(pj[i].tag, pj[i].otk, pj[i].ct, pj[i].len);
+	for (unsigned i = 0; i < m; i++)
+		poly1305_aead(rest[i].tag, rest[i].otk, rest[i].ct, rest[i].len);
 }
 
 /*
@@ -129,8 +167,8 @@ static __attribute__((noinline)) void stack_scrub(void)
 
 /*
  * Bursts of one or two messages leave most lanes empty, and the fixed cost
- * of a lane pass (state setup, wiping) is then dearer than libsodium's
- * one-message code with its own in-message SIMD. Light load takes that.
+ * of a lane pass (job lists, state setup, wiping) is then dearer than the
+ * wide path, which keeps all lanes on one message.
  */
 static void lanes_seal(struct aead_op *ops, unsigned n)
 {
@@ -140,7 +178,9 @@ static void lanes_seal(struct aead_op *ops, unsigned n)
 	uint32_t chunk;
 
 	if (n < engine.burst_min) {
-		aead_sodium_backend.seal(ops, n);
+		for (unsigned i = 0; i < n; i++)
+			aead_wide_seal(&ops[i]);
+		stack_scrub();
 		return;
 	}
 	chunk = chunk_for(ops, n);
@@ -164,8 +204,12 @@ static uint64_t lanes_open(struct aead_op *ops, unsigned n)
 	uint32_t chunk;
 	uint64_t ok = 0;
 
-	if (n < engine.burst_min)
-		return aead_sodium_backend.open(ops, n);
+	if (n < engine.burst_min) {
+		for (unsigned i = 0; i < n; i++)
+			ok |= (uint64_t)aead_wide_open(&ops[i]) << i;
+		stack_scrub();
+		return ok;
+	}
 	chunk = chunk_for(ops, n);
 	/* one-time keys only: nothing is decrypted before its tag is checked */
 	jobs_keys(&jl, ops, n, otk);

@@ -11,6 +11,7 @@
 #include <stdbool.h>
 #include <string.h>
 
+#include "aead_wide.h"
 #include "chacha20.h"
 #include "chacha20_lanes.h"
 #include "memzero.h"
@@ -124,11 +125,12 @@ static inline __attribute__((always_inline)) void transpose8x8(__m256i x[8])
 #define ROW(i) _mm256_load_si256((const __m256i *)L->st[i])
 
 /* One keystream block for every lane, to out[] or xored from in[] into
- * out[] (see transpose8); advances the counters. The input words are
+ * out[] (see transpose8); advances the counters by inc (1 across packets,
+ * 8 for one message over eight consecutive blocks). The input words are
  * reloaded from L->st for the final addition instead of being kept in
  * registers: 16 state registers already fill AVX2's 16. */
 static inline __attribute__((always_inline)) void
-lanes_block(struct lanes *L, uint8_t *const out[LANES], const uint8_t *const in[LANES])
+lanes_block(struct lanes *L, uint8_t *const out[LANES], const uint8_t *const in[LANES], int inc)
 {
 	const __m256i c0 = _mm256_set1_epi32(CHACHA20_C0), c1 = _mm256_set1_epi32(CHACHA20_C1);
 	const __m256i c2 = _mm256_set1_epi32(CHACHA20_C2), c3 = _mm256_set1_epi32(CHACHA20_C3);
@@ -157,7 +159,7 @@ lanes_block(struct lanes *L, uint8_t *const out[LANES], const uint8_t *const in[
 		   _mm256_add_epi32(x10, ROW(10)), _mm256_add_epi32(x11, ROW(11)),
 		   _mm256_add_epi32(x12, ROW(12)), _mm256_add_epi32(x13, ROW(13)),
 		   _mm256_add_epi32(x14, ROW(14)), _mm256_add_epi32(x15, ROW(15)), out, in, 1);
-	_mm256_store_si256((__m256i *)L->st[12], _mm256_add_epi32(ROW(12), _mm256_set1_epi32(1)));
+	_mm256_store_si256((__m256i *)L->st[12], _mm256_add_epi32(ROW(12), _mm256_set1_epi32(inc)));
 }
 
 /* Rows 4..15 of eight lanes at once from eight jobs: keys by transposing,
@@ -250,7 +252,7 @@ static __attribute__((noinline)) void lanes_step(struct lanes *L)
 	uint8_t *const ks[LANES] = { L->ks[0], L->ks[1], L->ks[2], L->ks[3],
 				     L->ks[4], L->ks[5], L->ks[6], L->ks[7] };
 
-	lanes_block(L, ks, NULL);
+	lanes_block(L, ks, NULL, 1);
 }
 
 /*
@@ -268,7 +270,7 @@ static __attribute__((noinline)) void lanes_full(struct lanes *L, uint32_t k)
 		in[l] = L->lane[l].src;
 	}
 	while (k--) {
-		lanes_block(L, out, in);
+		lanes_block(L, out, in, 1);
 		for (int l = 0; l < LANES; l++) {
 			out[l] += 64;
 			in[l] += 64;
@@ -363,4 +365,79 @@ void chacha20_avx2_jobs(const struct chacha20_job *jobs, unsigned n)
 		}
 	}
 	memzero_explicit(&L, sizeof(L));
+}
+
+/*
+ * The within-message wide path (aead_wide.h): one message, one key, and
+ * the eight lanes hold eight consecutive block counters, so a step makes
+ * 512 contiguous bytes of keystream. Rows 4..11 and 13..15 are the same in
+ * every lane; row 12 is block + lane and steps by 8.
+ */
+static void wide_load(struct lanes *L, const uint8_t key[32], uint64_t counter, uint32_t block)
+{
+	uint32_t k[8];
+
+	memcpy(k, key, 32); /* little-endian host: words are le32 */
+	for (int i = 0; i < 8; i++)
+		_mm256_store_si256((__m256i *)L->st[4 + i], _mm256_set1_epi32((int)k[i]));
+	_mm256_store_si256((__m256i *)L->st[12],
+			   _mm256_add_epi32(_mm256_set1_epi32((int)block),
+					    _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7)));
+	_mm256_store_si256((__m256i *)L->st[13], _mm256_setzero_si256());
+	_mm256_store_si256((__m256i *)L->st[14], _mm256_set1_epi32((int)(uint32_t)counter));
+	_mm256_store_si256((__m256i *)L->st[15], _mm256_set1_epi32((int)(uint32_t)(counter >> 32)));
+	memzero_explicit(k, sizeof(k));
+}
+
+void chacha20_avx2_first8(uint8_t ks[512], const uint8_t key[32], uint64_t counter)
+{
+	struct lanes L;
+	uint8_t *const out[LANES] = { ks, ks + 64, ks + 128, ks + 192,
+				      ks + 256, ks + 320, ks + 384, ks + 448 };
+
+	wide_load(&L, key, counter, 0);
+	lanes_block(&L, out, NULL, 8);
+	memzero_explicit(L.st, sizeof(L.st));
+}
+
+static inline void xor_bytes(uint8_t *dst, const uint8_t *src, const uint8_t *ks, size_t n)
+{
+	size_t i = 0;
+
+	for (; i + 32 <= n; i += 32)
+		_mm256_storeu_si256((__m256i *)(dst + i),
+				    _mm256_xor_si256(_mm256_loadu_si256((const __m256i *)(src + i)),
+						     _mm256_loadu_si256((const __m256i *)(ks + i))));
+	for (; i < n; i++)
+		dst[i] = src[i] ^ ks[i];
+}
+
+void chacha20_avx2_xor(uint8_t *dst, const uint8_t *src, size_t n, const uint8_t *ks)
+{
+	xor_bytes(dst, src, ks, n);
+}
+
+void chacha20_avx2_xor8(uint8_t *dst, const uint8_t *src, size_t len, const uint8_t key[32],
+			uint64_t counter, uint32_t block)
+{
+	struct lanes L;
+
+	wide_load(&L, key, counter, block);
+	for (; len >= 8 * 64; len -= 8 * 64, src += 8 * 64, dst += 8 * 64) {
+		uint8_t *const out[LANES] = { dst, dst + 64, dst + 128, dst + 192,
+					      dst + 256, dst + 320, dst + 384, dst + 448 };
+		const uint8_t *const in[LANES] = { src, src + 64, src + 128, src + 192,
+						   src + 256, src + 320, src + 384, src + 448 };
+
+		lanes_block(&L, out, in, 8);
+	}
+	if (len) {
+		uint8_t *const out[LANES] = { L.ks[0], L.ks[1], L.ks[2], L.ks[3],
+					      L.ks[4], L.ks[5], L.ks[6], L.ks[7] };
+
+		lanes_block(&L, out, NULL, 8);
+		xor_bytes(dst, src, L.ks[0], len); /* ks rows are contiguous */
+		memzero_explicit(L.ks, sizeof(L.ks));
+	}
+	memzero_explicit(L.st, sizeof(L.st));
 }

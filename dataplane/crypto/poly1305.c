@@ -104,20 +104,58 @@ void poly1305_final(struct poly1305_ctx *ctx, uint8_t tag[16])
 	memzero_explicit(ctx, sizeof(*ctx));
 }
 
-void poly1305_aead(uint8_t tag[16], const uint8_t otk[32], const uint8_t *ct, size_t len)
+/* Fully carried limbs: h0, h1 < 2^44 and h2 <= 2^42, same value mod p. */
+void poly1305_carry(uint64_t h[3])
 {
-	struct poly1305_ctx ctx;
+	uint64_t c;
+
+	for (int i = 0; i < 2; i++) {
+		c = h[1] >> 44; h[1] &= M44; h[2] += c;
+		c = h[2] >> 42; h[2] &= M42; h[0] += c * 5;
+		c = h[0] >> 44; h[0] &= M44; h[1] += c;
+	}
+	c = h[1] >> 44; h[1] &= M44; h[2] += c;
+}
+
+void poly1305_mul(uint64_t out[3], const uint64_t a[3], const uint64_t b[3])
+{
+	/* as in poly1305_blocks(), without the clamping bounds: b may be any
+	 * power of r, so its limbs are up to 44 bits and 20 * b up to 49 */
+	const uint64_t s1 = b[1] * 20, s2 = b[2] * 20;
+	u128 d0 = (u128)a[0] * b[0] + (u128)a[1] * s2 + (u128)a[2] * s1;
+	u128 d1 = (u128)a[0] * b[1] + (u128)a[1] * b[0] + (u128)a[2] * s2;
+	u128 d2 = (u128)a[0] * b[2] + (u128)a[1] * b[1] + (u128)a[2] * b[0];
+	uint64_t c;
+
+	c = (uint64_t)(d0 >> 44); out[0] = (uint64_t)d0 & M44;
+	d1 += c; c = (uint64_t)(d1 >> 44); out[1] = (uint64_t)d1 & M44;
+	d2 += c; c = (uint64_t)(d2 >> 42); out[2] = (uint64_t)d2 & M42;
+	out[0] += c * 5; c = out[0] >> 44; out[0] &= M44;
+	out[1] += c;
+	poly1305_carry(out);
+}
+
+void poly1305_aead_rest(struct poly1305_ctx *ctx, uint8_t tag[16], const uint8_t *ct,
+			size_t len, size_t done)
+{
 	uint8_t last[16] = { 0 };
 
-	poly1305_init(&ctx, otk);
-	poly1305_blocks(&ctx, ct, len / 16);
+	poly1305_blocks(ctx, ct + 16 * done, len / 16 - done);
 	if (len % 16) {
 		memcpy(last, ct + (len & ~(size_t)15), len % 16);
-		poly1305_blocks(&ctx, last, 1);
+		poly1305_blocks(ctx, last, 1);
 	}
 	/* RFC 8439 section 2.8: le64(aad length = 0) || le64(ciphertext length) */
 	put_le64(last, 0);
 	put_le64(last + 8, len);
-	poly1305_blocks(&ctx, last, 1);
-	poly1305_final(&ctx, tag);
+	poly1305_blocks(ctx, last, 1);
+	poly1305_final(ctx, tag);
+}
+
+void poly1305_aead(uint8_t tag[16], const uint8_t otk[32], const uint8_t *ct, size_t len)
+{
+	struct poly1305_ctx ctx;
+
+	poly1305_init(&ctx, otk);
+	poly1305_aead_rest(&ctx, tag, ct, len, 0);
 }

@@ -24,5 +24,15 @@ void poly1305_final(struct poly1305_ctx *ctx, uint8_t tag[16]);
  * ct || zero pad to 16 || le64(0) || le64(len). */
 void poly1305_aead(uint8_t tag[16], const uint8_t otk[POLY1305_KEY_SIZE],
 		   const uint8_t *ct, size_t len);
+/* The same tag when the first `done` full blocks of ct already went
+ * through ctx (by a wide engine); wipes ctx. */
+void poly1305_aead_rest(struct poly1305_ctx *ctx, uint8_t tag[16], const uint8_t *ct,
+			size_t len, size_t done);
+
+/* Helpers of the wide engines, on limbs of 44/44/42 bits (ctx->r, ctx->h). */
+/* Carry h fully: h0, h1 < 2^44, h2 <= 2^42 (same value mod 2^130 - 5). */
+void poly1305_carry(uint64_t h[3]);
+/* out = a * b mod 2^130 - 5, carried as by poly1305_carry(). out may be a. */
+void poly1305_mul(uint64_t out[3], const uint64_t a[3], const uint64_t b[3]);
 
 #endif

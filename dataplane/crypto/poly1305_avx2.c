@@ -12,7 +12,9 @@
 #include <stdbool.h>
 #include <string.h>
 
+#include "aead_wide.h"
 #include "memzero.h"
+#include "poly1305.h"
 #include "poly1305_lanes.h"
 
 #define LANES 8
@@ -351,4 +353,97 @@ void poly1305_avx2_jobs(const struct poly1305_job *jobs, unsigned n)
 		}
 	}
 	memzero_explicit(&v, sizeof(v));
+}
+
+/*
+ * The within-message wide path (aead_wide.h): one message, four blocks at
+ * a time. Lane j of one group accumulates blocks j, j + 4, j + 8, ... by
+ * Horner's rule with r^4; the last step multiplies lane j by r^(4 - j)
+ * instead, so that block i ends up times r^(n - i) and the four lanes
+ * summed are the one-lane result (RFC 8439 2.5: h = sum m_i r^(n - i)).
+ * The running h of ctx enters lane 0 with block 0.
+ */
+
+/* Carried 44/44/42-bit limbs (poly1305_carry()) to radix 2^26, each limb
+ * < 2^26 except the top one <= 2^26: within group_block()'s bounds. */
+static void limbs26(uint64_t l[5], const uint64_t h[3])
+{
+	l[0] = h[0] & M26;
+	l[1] = ((h[0] >> 26) | (h[1] << 18)) & M26;
+	l[2] = (h[1] >> 8) & M26;
+	l[3] = ((h[1] >> 34) | (h[2] << 10)) & M26;
+	l[4] = h[2] >> 16;
+}
+
+/* Radix 2^26 limbs of any size below 2^62 back to 44/44/42 bits. */
+static void limbs44(uint64_t h[3], uint64_t l[5])
+{
+	unsigned __int128 lo, hi;
+
+	for (int i = 0; i < 4; i++) {
+		l[i + 1] += l[i] >> 26;
+		l[i] &= M26;
+	}
+	l[0] += (l[4] >> 26) * 5;
+	l[4] &= M26;
+	lo = l[0] + ((unsigned __int128)l[1] << 26) + ((unsigned __int128)l[2] << 52);
+	hi = (lo >> 44) + ((unsigned __int128)l[3] << 34) + ((unsigned __int128)l[4] << 60);
+	h[0] = (uint64_t)lo & 0xfffffffffffull;
+	h[1] = (uint64_t)hi & 0xfffffffffffull;
+	h[2] = (uint64_t)(hi >> 44);
+}
+
+struct wide_keys {
+	uint64_t r[5][LANES] __attribute__((aligned(32)));  /* r^4 in lanes 0..3 */
+	uint64_t s[5][LANES] __attribute__((aligned(32)));
+	uint64_t rl[5][LANES] __attribute__((aligned(32))); /* lane j: r^(4 - j) */
+	uint64_t sl[5][LANES] __attribute__((aligned(32)));
+	uint64_t pw[4][3];                                  /* r^1..r^4, 44-bit limbs */
+	uint64_t l[5];
+};
+
+static void wide_keys(struct wide_keys *k, const struct poly1305_ctx *ctx)
+{
+	memcpy(k->pw[0], ctx->r, sizeof(k->pw[0]));
+	for (int i = 1; i < 4; i++)
+		poly1305_mul(k->pw[i], k->pw[i - 1], k->pw[0]);
+	for (int j = 0; j < 4; j++) {
+		limbs26(k->l, k->pw[3 - j]);
+		for (int i = 0; i < 5; i++) {
+			k->rl[i][j] = k->l[i];
+			k->sl[i][j] = k->l[i] * 5;
+			k->r[i][j] = k->rl[i][0];
+			k->s[i][j] = k->sl[i][0];
+		}
+	}
+}
+
+void poly1305_avx2_blocks4(struct poly1305_ctx *ctx, const uint8_t *m, size_t nblocks)
+{
+	struct wide_keys k;
+	uint64_t hv[5][4] __attribute__((aligned(32)));
+	struct group g = { .r = k.r, .s = k.s, .base = 0 };
+	const uint8_t *p[4] = { m, m + 16, m + 32, m + 48 };
+
+	wide_keys(&k, ctx);
+	poly1305_carry(ctx->h);
+	limbs26(k.l, ctx->h);
+	for (int i = 0; i < 5; i++)
+		g.h[i] = _mm256_set_epi64x(0, 0, 0, (long long)k.l[i]);
+	for (size_t t = nblocks / 4; t; t--) {
+		if (t == 1) {
+			g.r = k.rl;
+			g.s = k.sl;
+		}
+		group_block(&g, p);
+		for (int j = 0; j < 4; j++)
+			p[j] += 64;
+	}
+	for (int i = 0; i < 5; i++) {
+		_mm256_store_si256((__m256i *)hv[i], g.h[i]);
+		k.l[i] = hv[i][0] + hv[i][1] + hv[i][2] + hv[i][3];
+	}
+	limbs44(ctx->h, k.l);
+	memzero_explicit(&k, sizeof(k));
+	memzero_explicit(hv, sizeof(hv));
 }
