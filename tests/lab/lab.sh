@@ -383,6 +383,32 @@ lab_stop_wggo_router() {
 	return 0
 }
 
+# The traffic tools of perf/ (wggen: a WireGuard peer on the laptop; wgsink: plain UDP on
+# the home host). lab_wgsink NAME ARGS...: wgsink in mg-host in the background, its one-line
+# summary in $MG_LAB_DIR/NAME.out, pid in NAME.pid; a recv sink is listening on return.
+# lab_wgsink_result NAME: stop it (SIGTERM) and print the summary.
+WGGEN=${WGGEN:-$LAB_ROOT/build/perf/wggen}
+WGSINK=${WGSINK:-$LAB_ROOT/build/perf/wgsink}
+lab_wgsink() {
+	local name=$1 port="" i; shift
+	[ "$1" = recv ] && [ "$2" = --port ] && port=$3
+	ip netns exec mg-host "$WGSINK" "$@" >"$MG_LAB_DIR/$name.out" 2>&1 &
+	echo $! >"$MG_LAB_DIR/$name.pid"
+	[ -n "$port" ] || return 0
+	for i in $(seq 50); do
+		ip netns exec mg-host ss -Hlun "sport = :$port" | grep -q . && return 0
+		sleep 0.1
+	done
+	return 1
+}
+lab_wgsink_result() { lab_stop_pid "$MG_LAB_DIR/$1.pid"; cat "$MG_LAB_DIR/$1.out"; }
+# lab_wggen ARGS...: wggen in mg-lap as the laptop's peer (its key, the gateway's address,
+# its tailnet address as inner source); ARGS add --dst, --size, --rate, --xdp eth0 etc.
+lab_wggen() {
+	ip netns exec mg-lap "$WGGEN" --key "$MG_LAB_DIR/lap.key" --peer-pub "$(lab_rtr_pub)" \
+		--endpoint $GW_WAN4:$WG_PORT --src $LAP_TS4 "$@"
+}
+
 # lab_metric NAME [LABEL...]: the sum of every series of NAME whose label set
 # contains each LABEL (e.g. 'reason="replay"'), in any order; 0 when absent.
 lab_metric() {
