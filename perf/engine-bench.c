@@ -1,0 +1,674 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * engine-bench - the packet rate of meshgate's worker with the NIC replaced by memory: the cost
+ * of everything but I/O (classify, index and key-age checks, open, replay window, source check,
+ * routing and the SNAT/forward decision, next-hop lookup, Ethernet rewrite; the other way:
+ * allowed-IPs lookup, keypair, counter, padding, seal, outer Ethernet/IP/UDP).
+ *
+ * What runs is the real worker: wk_poll() of dataplane/worker.c over an io/mem.c port, on a
+ * device built here with one or more peers. Each peer's session comes from a real Noise IK
+ * handshake between the device's identity (initiator, so its keypair is current at once) and a
+ * second, in-process identity playing the client (responder), both through
+ * dataplane/wireguard/noise.c. The routing table the worker reads is an nl_snapshot built from
+ * hand-made netlink tables (router 192.168.77.1/24 with a default gateway, one LAN host).
+ *
+ * Directions, each at inner IP packet sizes 64, 512, 1280, 1420 (UDP inside):
+ *   tunnel->LAN  the client's sealed data messages with fresh counters arrive as frames for our
+ *                listen port; the worker opens and forwards them to the LAN host.
+ *   LAN->tunnel  plaintext frames from the LAN host to a peer's tailnet address; the worker
+ *                seals them and sends them to the peer's endpoint.
+ * Frames are prepared (and sealed, for tunnel->LAN) in chunks outside the timed section; only
+ * the worker's passes and taking transmitted frames off the memory port are timed. Every output
+ * frame is checked afterwards (headers, and the client opens every sealed message): the run
+ * fails on any drop or mismatch.
+ *
+ * In the same run, the batch AEAD API of the same backend seals and opens 64-message batches of
+ * the same size (one key, as one peer's burst) and the engine is reported as a fraction of it
+ * (open for tunnel->LAN, seal for LAN->tunnel). Time is the thread's CPU time (figures per core
+ * even on a shared machine); each figure is the median of --runs runs.
+ *
+ * Usage: engine-bench [--json] [--packets N] [--runs N] [--ms N] [--peers N] [--snat]
+ *                     [--crypto NAME] [--cpu N] [--sizes 64,512,...]
+ */
+#include <arpa/inet.h>
+#include <endian.h>
+#include <errno.h>
+#include <getopt.h>
+#include <linux/neighbour.h>
+#include <linux/rtnetlink.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/eventfd.h>
+#include <sodium.h>
+
+#include "worker.h"
+#include "pkt.h"
+#include "io/mem.h"
+#include "netlink/nl_snapshot.h"
+#include "wireguard/hash.h"
+#include "wireguard/messages.h"
+
+#define CHUNK 4096u                 /* frames prepared, then pushed through, per timed section */
+#define MAX_RUNS 31
+#define MAX_SIZES 8
+#define LAN_IFINDEX 2
+
+static const uint8_t router_mac[6] = { 0x02, 0, 0, 0, 0, 0x01 };
+static const uint8_t host_mac[6] = { 0x02, 0, 0, 0, 0, 0x10 };
+static const uint8_t gw_mac[6] = { 0x02, 0, 0, 0, 0, 0xfe };
+static const uint8_t router_ip[4] = { 192, 168, 77, 1 };
+static const uint8_t host_ip[4] = { 192, 168, 77, 10 };
+static const uint8_t gw_ip[4] = { 192, 168, 77, 254 };
+#define LISTEN_PORT 41641
+#define CLIENT_PORT 51820
+#define INNER_SPORT 40000
+#define INNER_DPORT 9
+
+enum dir { TUN_TO_LAN, LAN_TO_TUN };
+static const char *const dir_name[] = { "tunnel->LAN", "LAN->tunnel" };
+
+struct client {                     /* the far end of one peer: its half of the session */
+	struct peer *peer;              /* the router's view */
+	struct noise_keypair kp;        /* the client's keypair */
+	uint8_t tun_ip[4];              /* 100.64.0.(i+2) */
+	uint8_t ep_ip[4];               /* 198.51.100.(i+1) */
+	uint64_t send_counter;
+};
+
+struct bench {
+	struct mg_device *dev;
+	struct worker w;
+	struct wctx *c;
+	struct nl_snapshot *snap;
+	struct client *cl;
+	unsigned npeers;
+	struct io_desc *out;            /* frames the worker transmitted in one chunk */
+	unsigned nout;
+	uint64_t seq;                   /* packet number written into every payload */
+};
+
+static struct {
+	bool json, snat;
+	unsigned packets, runs, ms, peers;
+	int cpu;
+	const char *crypto;
+	unsigned sizes[MAX_SIZES], nsizes;
+} opt = { .packets = 65536, .runs = 3, .ms = 100, .peers = 1, .cpu = -1, .crypto = "auto",
+	  .sizes = { 64, 512, 1280, 1420 }, .nsizes = 4 };
+
+static void die(const char *what)
+{
+	fprintf(stderr, "engine-bench: %s\n", what);
+	exit(1);
+}
+
+static uint64_t cpu_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+	return (uint64_t)ts.tv_sec * NSEC_PER_SEC + (uint64_t)ts.tv_nsec;
+}
+
+/* ---- the device: routes, neighbours, peers --------------------------------------------------- */
+
+static struct nl_snapshot *lan_snapshot(void)
+{
+	struct nltables t;
+	struct nl_route_ent onlink = { .family = AF_INET, .dst_len = 24, .type = RTN_UNICAST, .oif = LAN_IFINDEX };
+	struct nl_route_ent dflt = { .family = AF_INET, .type = RTN_UNICAST, .oif = LAN_IFINDEX, .has_gw = true };
+	struct nl_addr_ent addr = { .family = AF_INET, .prefixlen = 24, .scope = RT_SCOPE_UNIVERSE };
+	struct nl_neigh_ent host = { .family = AF_INET, .state = NUD_REACHABLE, .has_mac = true };
+	struct nl_neigh_ent gw = { .family = AF_INET, .state = NUD_REACHABLE, .has_mac = true };
+	struct nl_snapshot *s;
+
+	nltables_init(&t, LAN_IFINDEX);
+	t.present = true;
+	memcpy(t.mac, router_mac, 6);
+	t.mtu = 1500;
+	memcpy(onlink.dst, router_ip, 3);
+	memcpy(dflt.gw, gw_ip, 4);
+	memcpy(addr.addr, router_ip, 4);
+	memcpy(host.addr, host_ip, 4);
+	memcpy(host.mac, host_mac, 6);
+	memcpy(gw.addr, gw_ip, 4);
+	memcpy(gw.mac, gw_mac, 6);
+	/* The upserts return NLT_* bits, or -ENOMEM. */
+	if (nltables_route_upsert(&t, &onlink, true) < 0 || nltables_route_upsert(&t, &dflt, true) < 0 ||
+	    nltables_addr_upsert(&t, &addr) < 0 || nltables_neigh_upsert(&t, &host) < 0 ||
+	    nltables_neigh_upsert(&t, &gw) < 0)
+		die("building the routing tables");
+	s = nl_snapshot_build(&t);
+	nltables_free(&t);
+	if (!s)
+		die("building the routing snapshot");
+	return s;
+}
+
+static struct noise_handshake *client_hs;
+
+static struct noise_handshake *lookup_client(void *ctx, const uint8_t key[32])
+{
+	(void)ctx;
+	(void)key;
+	return client_hs;
+}
+
+static struct noise_handshake *lookup_router(void *ctx, uint32_t index)
+{
+	struct peer *p = ctx;
+
+	return p->hs_entry.index == index ? &p->hs : NULL;
+}
+
+/*
+ * A peer and its session: the router initiates, the client (its own identity) answers, both
+ * derive their keypairs; the router's is installed as the control thread would.
+ */
+static void peer_add(struct bench *b, unsigned i)
+{
+	struct mg_device *dev = b->dev;
+	struct client *cl = &b->cl[i];
+	struct noise_static_identity cid;
+	struct noise_handshake chs;
+	struct msg_initiation init;
+	struct msg_response resp;
+	uint8_t cpriv[32], cpub[32], ts[12];
+	struct mg_endpoint ep = { .family = AF_INET, .port = CLIENT_PORT };
+	struct keypair *kp;
+	struct peer *p;
+	uint64_t now = mg_now();
+
+	noise_generate_keypair(cpriv, cpub);
+	noise_static_identity_set(&cid, cpriv);
+	p = peer_new(cpub);
+	if (!p)
+		die("peer_new");
+	noise_handshake_init(&p->hs, &dev->identity, cpub, NULL);
+	noise_handshake_init(&chs, &cid, dev->identity.static_public, NULL);
+	client_hs = &chs;
+	tai64n_now(ts);
+	if (index_insert(&dev->index, &p->hs_entry) ||
+	    !noise_create_initiation(&dev->identity, &p->hs, &init, p->hs_entry.index, ts) ||
+	    noise_consume_initiation(&cid, &init, lookup_client, NULL, now) != &chs ||
+	    !noise_create_response(&chs, &resp, 0x1000 + i) ||
+	    !noise_derive_keypair(&chs, &cl->kp, now) ||
+	    noise_consume_response(&dev->identity, &resp, lookup_router, p) != &p->hs)
+		die("handshake between the router and the client failed");
+	kp = keypair_new();
+	if (!kp || !noise_derive_keypair(&p->hs, &kp->nk, now))
+		die("deriving the router's keypair");
+	replay_init(&kp->nk.replay);
+	kp->entry.peer = p;
+	index_replace(&dev->index, &p->hs_entry, &kp->entry);
+	peer_install_keypair(&dev->index, p, kp);
+	if (rcu_dereference(p->cur) != kp || kp->nk.remote_index != 0x1000 + i ||
+	    memcmp(kp->nk.send_key, cl->kp.recv_key, 32) || memcmp(kp->nk.recv_key, cl->kp.send_key, 32))
+		die("the two ends of the handshake disagree");
+
+	cl->peer = p;
+	memcpy(cl->tun_ip, (uint8_t[]){ 100, 64, (uint8_t)((i + 2) >> 8), (uint8_t)(i + 2) }, 4);
+	memcpy(cl->ep_ip, (uint8_t[]){ 198, 51, (uint8_t)(100 + ((i + 1) >> 8)), (uint8_t)(i + 1) }, 4);
+	memcpy(ep.addr, cl->ep_ip, 4);
+	peer_endpoint_set(p, &ep);
+	if (allowedips_insert(&dev->allowedips, AF_INET, cl->tun_ip, 32, p))
+		die("allowedips_insert");
+	cds_list_add_tail(&p->node, &dev->peers);
+	dev->npeers++;
+	sodium_memzero(&cid, sizeof(cid));
+	sodium_memzero(cpriv, sizeof(cpriv));
+}
+
+static void bench_init(struct bench *b)
+{
+	struct mg_device *dev = calloc(1, sizeof(*dev));
+	uint8_t priv[32], pub[32];
+
+	if (!dev)
+		die("out of memory");
+	b->dev = dev;
+	snprintf(dev->name, sizeof(dev->name), "bench0");
+	snprintf(dev->ifname, sizeof(dev->ifname), "mem0");
+	dev->ifindex = LAN_IFINDEX;
+	dev->mtu = 1420;
+	dev->tun_fd = -1;
+	dev->snat = opt.snat;
+	dev->rekey_after_time_ns = REKEY_AFTER_TIME_NS;
+	dev->n_routes = 1;
+	dev->routes = calloc(1, sizeof(*dev->routes));
+	if (!dev->routes)
+		die("out of memory");
+	dev->routes[0] = (struct mg_ipprefix){ .family = AF_INET, .cidr = 24, .addr = { 192, 168, 77 } };
+	allowedips_init(&dev->allowedips);
+	index_table_init(&dev->index);
+	CDS_INIT_LIST_HEAD(&dev->peers);
+	atomic_store(&dev->listen_port, LISTEN_PORT);
+	dev->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	dev->epfd = -1;
+	if (dev->wake_fd < 0 || nat_init(&dev->nat, 1))
+		die("eventfd/nat_init");
+	noise_generate_keypair(priv, pub);
+	noise_static_identity_set(&dev->identity, priv);
+	sodium_memzero(priv, sizeof(priv));
+
+	b->snap = lan_snapshot();
+	b->w.dev = dev;
+	b->w.id = 0;
+	if (io_mem_open(&b->w.port, 0) ||
+	    ring_init(&b->w.punt, PUNT_RING_SLOTS, sizeof(struct punt_msg)) ||
+	    ring_init(&b->w.txq, TXREQ_RING_SLOTS, sizeof(struct txreq)))
+		die("memory port");
+	dev->workers = &b->w;
+	dev->nworkers = 1;
+	b->c = wk_ctx_new(&b->w);
+	if (!b->c)
+		die("worker context");
+	b->c->nl_fixed = b->snap;
+
+	b->npeers = opt.peers;
+	b->cl = calloc(b->npeers, sizeof(*b->cl));
+	b->out = calloc(CHUNK, sizeof(*b->out));
+	if (!b->cl || !b->out)
+		die("out of memory");
+	for (unsigned i = 0; i < b->npeers; i++)
+		peer_add(b, i);
+}
+
+static void bench_uninit(struct bench *b)
+{
+	struct peer *p, *tmp;
+
+	wk_ctx_free(b->c);
+	if (b->w.port.ops->unaccounted(&b->w.port))
+		die("frames leaked");
+	io_port_close(&b->w.port);
+	ring_uninit(&b->w.punt);
+	ring_uninit(&b->w.txq);
+	cds_list_for_each_entry_safe(p, tmp, &b->dev->peers, node) {
+		cds_list_del(&p->node);
+		allowedips_remove_by_peer(&b->dev->allowedips, p);
+		peer_retire(&b->dev->index, p);
+	}
+	rcu_barrier();
+	for (unsigned i = 0; i < b->npeers; i++)
+		sodium_memzero(&b->cl[i].kp, sizeof(b->cl[i].kp));
+	allowedips_uninit(&b->dev->allowedips);
+	nat_uninit(&b->dev->nat);
+	nl_snapshot_free(b->snap);
+	close(b->dev->wake_fd);
+	free(b->dev->routes);
+	sodium_memzero(&b->dev->identity, sizeof(b->dev->identity));
+	free(b->dev);
+	free(b->cl);
+	free(b->out);
+}
+
+/* ---- frames ---------------------------------------------------------------------------------- */
+
+/* Inner IPv4/UDP packet of len bytes; the payload starts with the packet number. */
+static void inner_build(uint8_t *ip, uint32_t len, const uint8_t src[4], const uint8_t dst[4], uint64_t seq)
+{
+	struct mg_endpoint to = { .family = AF_INET, .port = INNER_DPORT };
+	uint8_t *pl = ip + IP4_HLEN + UDP_HLEN;
+	uint32_t plen = len - IP4_HLEN - UDP_HLEN;
+
+	memcpy(to.addr, dst, 4);
+	ipudp_build(ip, &to, src, INNER_SPORT, plen);
+	for (uint32_t i = 0; i < plen; i++)
+		pl[i] = (uint8_t)(seq * 7 + i);
+	memcpy(pl, &seq, plen < 8 ? plen : 8);
+}
+
+/* True if ip is what inner_build made (TTL one less, source possibly translated). */
+static bool inner_check(const uint8_t *ip, uint32_t len, const uint8_t dst[4], uint64_t *seq)
+{
+	const struct iphdr *h = (const void *)ip;
+	const uint8_t *pl = ip + IP4_HLEN + UDP_HLEN;
+	uint32_t plen = len - IP4_HLEN - UDP_HLEN;
+
+	if (h->version != 4 || ntohs(h->tot_len) != len || h->ttl != 63 || memcmp(&h->daddr, dst, 4) ||
+	    ip4_header_csum(h) != 0)        /* summed over a valid header: zero */
+		return false;
+	*seq = 0;
+	memcpy(seq, pl, plen < 8 ? plen : 8);
+	for (uint32_t i = 8; i < plen; i++)
+		if (pl[i] != (uint8_t)(*seq * 7 + i))
+			return false;
+	return true;
+}
+
+static uint32_t padded(uint32_t len, uint32_t mtu)
+{
+	uint32_t plen = (len + MESSAGE_PADDING_MULTIPLE - 1) & ~(MESSAGE_PADDING_MULTIPLE - 1);
+
+	return plen > mtu ? (len > mtu ? len : mtu) : plen;
+}
+
+/* One chunk of frames into the memory port's receive queue; every frame from the pool. */
+static unsigned chunk_prepare(struct bench *b, enum dir d, uint32_t size, unsigned n)
+{
+	struct io_port *port = &b->w.port;
+	struct aead_op ops[AEAD_BURST_MAX];
+	struct io_desc descs[AEAD_BURST_MAX];
+	uint32_t plen = padded(size, b->dev->mtu);
+	unsigned k = 0, total = 0;
+
+	for (unsigned i = 0; i < n; i++) {
+		struct client *cl = &b->cl[b->seq % b->npeers];
+		uint64_t base = io_frame_get(port);
+		uint8_t *eth, *ip;
+
+		if (base == UINT64_MAX)
+			die("frame pool empty");
+		eth = io_port_data(port, base + IO_RX_HEADROOM);
+		ip = eth + ETH_HLEN_;
+		if (d == LAN_TO_TUN) {
+			eth_build(eth, router_mac, host_mac, AF_INET);
+			inner_build(ip, size, host_ip, cl->tun_ip, b->seq++);
+			if (!io_mem_rx_push(port, base + IO_RX_HEADROOM, ETH_HLEN_ + size))
+				die("rx queue full");
+			total++;
+			continue;
+		}
+		/* tunnel->LAN: Ethernet / IPv4 / UDP to our port / WireGuard data (client's counter). */
+		struct mg_endpoint us = { .family = AF_INET, .port = LISTEN_PORT };
+		struct msg_data *hdr = (void *)(ip + IP4_HLEN + UDP_HLEN);
+		uint32_t mlen = sizeof(*hdr) + plen + AEAD_TAG_LEN;
+
+		memcpy(us.addr, router_ip, 4);
+		eth_build(eth, router_mac, gw_mac, AF_INET);
+		ipudp_build(ip, &us, cl->ep_ip, CLIENT_PORT, mlen);
+		hdr->header.type = htole32(MESSAGE_DATA);
+		hdr->receiver_index = htole32(cl->kp.remote_index);
+		hdr->counter = htole64(cl->send_counter);
+		inner_build(hdr->encrypted_data, size, cl->tun_ip, host_ip, b->seq++);
+		memset(hdr->encrypted_data + size, 0, plen - size);
+		ops[k] = (struct aead_op){ .key = cl->kp.send_key, .counter = cl->send_counter++,
+					   .src = hdr->encrypted_data, .dst = hdr->encrypted_data, .len = plen };
+		descs[k++] = (struct io_desc){ .addr = base + IO_RX_HEADROOM,
+					       .len = ETH_HLEN_ + IP4_HLEN + UDP_HLEN + mlen };
+		if (k == AEAD_BURST_MAX || i == n - 1) {
+			aead_seal_burst(ops, k);
+			for (unsigned j = 0; j < k; j++)
+				if (!io_mem_rx_push(port, descs[j].addr, descs[j].len))
+					die("rx queue full");
+			total += k;
+			k = 0;
+		}
+	}
+	return total;
+}
+
+/* The timed part: worker passes until the receive queue is empty; transmitted frames collected. */
+static uint64_t chunk_run(struct bench *b)
+{
+	struct io_port *port = &b->w.port;
+	uint64_t t0 = cpu_ns();
+
+	b->nout = 0;
+	while (io_mem_rx_pending(port)) {
+		wk_poll(b->c);
+		rcu_quiescent_state();
+		b->nout += io_mem_tx_pop(port, b->out + b->nout, CHUNK - b->nout);
+	}
+	return cpu_ns() - t0;
+}
+
+/* Every transmitted frame is right, and goes back to the pool. */
+static void chunk_check(struct bench *b, enum dir d, uint32_t size, unsigned n)
+{
+	struct io_port *port = &b->w.port;
+	uint32_t plen = padded(size, b->dev->mtu);
+	uint64_t drops = 0, seq;
+
+	for (unsigned r = 0; r < MG_DROP_MAX; r++)
+		drops += b->w.ctr.drops[r];
+	if (drops || b->nout != n) {
+		fprintf(stderr, "engine-bench: %s %u B: %u of %u frames sent, %lu dropped:", dir_name[d], size,
+			b->nout, n, drops);
+		for (unsigned r = 0; r < MG_DROP_MAX; r++)
+			if (b->w.ctr.drops[r])
+				fprintf(stderr, " %s=%lu", mg_drop_label[r], b->w.ctr.drops[r]);
+		fprintf(stderr, "\n");
+		exit(1);
+	}
+	for (unsigned i = 0; i < b->nout; i++) {
+		uint8_t *eth = io_port_data(port, b->out[i].addr);
+		uint8_t *ip = eth + ETH_HLEN_;
+		bool ok;
+
+		if (d == TUN_TO_LAN) {
+			ok = b->out[i].len == ETH_HLEN_ + size && !memcmp(eth, host_mac, 6) &&
+			     !memcmp(eth + 6, router_mac, 6) && inner_check(ip, size, host_ip, &seq);
+			if (ok && b->dev->snat)
+				ok = !memcmp(ip + 12, router_ip, 4);
+		} else {
+			const struct iphdr *h = (const void *)ip;
+			struct msg_data *hdr = (void *)(ip + IP4_HLEN + UDP_HLEN);
+			uint32_t mlen = sizeof(*hdr) + plen + AEAD_TAG_LEN;
+			struct client *cl = NULL;
+			struct aead_op op;
+
+			for (unsigned k = 0; k < b->npeers && !cl; k++)
+				if (!memcmp(&h->daddr, b->cl[k].ep_ip, 4))
+					cl = &b->cl[k];
+			ok = cl && b->out[i].len == ETH_HLEN_ + IP4_HLEN + UDP_HLEN + mlen &&
+			     !memcmp(eth, gw_mac, 6) && !memcmp(&h->saddr, router_ip, 4) &&
+			     ntohs(((const struct udphdr *)(ip + IP4_HLEN))->dest) == CLIENT_PORT &&
+			     le32toh(hdr->receiver_index) == cl->kp.local_index;
+			if (ok) {
+				op = (struct aead_op){ .key = cl->kp.recv_key, .counter = le64toh(hdr->counter),
+						       .src = hdr->encrypted_data, .dst = hdr->encrypted_data,
+						       .len = plen };
+				ok = aead_open_burst(&op, 1) == 1 &&
+				     inner_check(hdr->encrypted_data, size, cl->tun_ip, &seq);
+			}
+		}
+		if (!ok) {
+			fprintf(stderr, "engine-bench: %s %u B: output frame %u is wrong\n", dir_name[d], size, i);
+			exit(1);
+		}
+		io_frame_put(port, b->out[i].addr);
+	}
+}
+
+/* Mpps of one run of opt.packets packets. */
+static double engine_run(struct bench *b, enum dir d, uint32_t size)
+{
+	uint64_t ns = 0;
+
+	for (unsigned done = 0; done < opt.packets;) {
+		unsigned n = opt.packets - done < CHUNK ? opt.packets - done : CHUNK;
+
+		n = chunk_prepare(b, d, size, n);
+		ns += chunk_run(b);
+		chunk_check(b, d, size, n);
+		done += n;
+	}
+	return ns ? opt.packets * 1e3 / ns : 0;
+}
+
+/* ---- the AEAD reference: 64-message batches of the same size, same backend ------------------ */
+
+struct aead_ref {
+	uint8_t key[32];
+	uint8_t (*buf)[1536], (*ct)[1536];
+	struct aead_op seal[AEAD_BURST_MAX], open[AEAD_BURST_MAX];
+};
+
+static double aead_run(struct aead_ref *r, bool open)
+{
+	uint64_t t0 = cpu_ns(), ns, bursts = 0;
+
+	do {
+		for (unsigned k = 0; k < 16; k++, bursts++) {
+			if (open) {
+				if (aead_open_burst(r->open, AEAD_BURST_MAX) != ~0ull)
+					die("AEAD reference: open failed");
+			} else {
+				aead_seal_burst(r->seal, AEAD_BURST_MAX);
+			}
+		}
+		ns = cpu_ns() - t0;
+	} while (ns < opt.ms * NSEC_PER_MSEC);
+	return bursts * AEAD_BURST_MAX * 1e3 / ns;
+}
+
+static void aead_ref_setup(struct aead_ref *r, uint32_t len)
+{
+	randombytes_buf(r->key, sizeof(r->key));
+	for (unsigned i = 0; i < AEAD_BURST_MAX; i++) {
+		randombytes_buf(r->buf[i], len);
+		r->seal[i] = (struct aead_op){ .key = r->key, .counter = i, .src = r->buf[i], .dst = r->buf[i], .len = len };
+		memcpy(r->ct[i], r->buf[i], len);
+		r->open[i] = (struct aead_op){ .key = r->key, .counter = i, .src = r->ct[i], .dst = r->buf[i], .len = len };
+	}
+	for (unsigned i = 0; i < AEAD_BURST_MAX; i++) {
+		struct aead_op op = { .key = r->key, .counter = i, .src = r->ct[i], .dst = r->ct[i], .len = len };
+
+		aead_seal_burst(&op, 1);
+	}
+}
+
+/* ---- main ------------------------------------------------------------------------------------ */
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return (x > y) - (x < y);
+}
+
+static double median(double *v, unsigned n)
+{
+	qsort(v, n, sizeof(*v), cmp_double);
+	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+static void parse_sizes(const char *s)
+{
+	char *end;
+
+	opt.nsizes = 0;
+	while (*s && opt.nsizes < MAX_SIZES) {
+		unsigned long v = strtoul(s, &end, 10);
+
+		if (end == s || v < IP4_HLEN + UDP_HLEN + 8 || v > 1420)
+			die("--sizes: each size 36..1420");
+		opt.sizes[opt.nsizes++] = (unsigned)v;
+		s = *end == ',' ? end + 1 : end;
+	}
+}
+
+static void usage(void)
+{
+	fprintf(stderr, "usage: engine-bench [--json] [--packets N] [--runs N] [--ms N] [--peers N] [--snat]\n"
+			"                    [--crypto NAME] [--cpu N] [--sizes 64,512,1280,1420]\n");
+	exit(2);
+}
+
+static void parse_args(int argc, char **argv)
+{
+	static const struct option lo[] = {
+		{ "json", no_argument, NULL, 'j' }, { "packets", required_argument, NULL, 'n' },
+		{ "runs", required_argument, NULL, 'r' }, { "ms", required_argument, NULL, 'm' },
+		{ "peers", required_argument, NULL, 'p' }, { "snat", no_argument, NULL, 's' },
+		{ "crypto", required_argument, NULL, 'c' }, { "cpu", required_argument, NULL, 'C' },
+		{ "sizes", required_argument, NULL, 'S' }, { NULL, 0, NULL, 0 },
+	};
+	int o;
+
+	while ((o = getopt_long(argc, argv, "", lo, NULL)) != -1) {
+		switch (o) {
+		case 'j': opt.json = true; break;
+		case 'n': opt.packets = (unsigned)strtoul(optarg, NULL, 10); break;
+		case 'r': opt.runs = (unsigned)strtoul(optarg, NULL, 10); break;
+		case 'm': opt.ms = (unsigned)strtoul(optarg, NULL, 10); break;
+		case 'p': opt.peers = (unsigned)strtoul(optarg, NULL, 10); break;
+		case 's': opt.snat = true; break;
+		case 'c': opt.crypto = optarg; break;
+		case 'C': opt.cpu = atoi(optarg); break;
+		case 'S': parse_sizes(optarg); break;
+		default: usage();
+		}
+	}
+	if (!opt.packets || !opt.runs || opt.runs > MAX_RUNS || !opt.peers || opt.peers > 1000 || !opt.ms)
+		usage();
+}
+
+int main(int argc, char **argv)
+{
+	struct aead_ref ref = { 0 };
+	struct bench b = { 0 };
+	bool first = true;
+	int ret;
+
+	parse_args(argc, argv);
+	if (sodium_init() < 0)
+		die("sodium_init");
+	if (opt.cpu >= 0) {
+		cpu_set_t set;
+
+		CPU_ZERO(&set);
+		CPU_SET(opt.cpu, &set);
+		if (sched_setaffinity(0, sizeof(set), &set))
+			perror("engine-bench: sched_setaffinity");
+	}
+	ret = aead_init(opt.crypto);
+	if (ret) {
+		fprintf(stderr, "engine-bench: Crypto = %s: %s\n", opt.crypto, strerror(-ret));
+		return 1;
+	}
+	ref.buf = aligned_alloc(64, AEAD_BURST_MAX * sizeof(*ref.buf));
+	ref.ct = aligned_alloc(64, AEAD_BURST_MAX * sizeof(*ref.ct));
+	if (!ref.buf || !ref.ct)
+		die("out of memory");
+	rcu_register_thread();
+	bench_init(&b);
+
+	if (opt.json)
+		printf("[");
+	else
+		printf("engine-bench: worker over a memory port, crypto %s, %u peer%s%s, %u packets x %u runs, "
+		       "CPU time, median\n%-12s %5s %9s %9s %14s %9s\n", aead_backend_name(), opt.peers,
+		       opt.peers == 1 ? "" : "s", opt.snat ? ", SNAT" : "", opt.packets, opt.runs,
+		       "direction", "size", "Mpps", "Gbit/s", "AEAD batch", "fraction");
+	for (unsigned d = 0; d < 2; d++) {
+		for (unsigned s = 0; s < opt.nsizes; s++) {
+			uint32_t size = opt.sizes[s], plen = padded(size, b.dev->mtu);
+			double eng[MAX_RUNS], aead[MAX_RUNS], e, a;
+
+			aead_ref_setup(&ref, plen);
+			engine_run(&b, d, size);            /* warm-up */
+			for (unsigned r = 0; r < opt.runs; r++) {
+				eng[r] = engine_run(&b, d, size);
+				aead[r] = aead_run(&ref, d == TUN_TO_LAN);
+			}
+			e = median(eng, opt.runs);
+			a = median(aead, opt.runs);
+			if (opt.json)
+				printf("%s\n {\"direction\": \"%s\", \"size\": %u, \"peers\": %u, \"snat\": %s, "
+				       "\"crypto\": \"%s\", \"engine_mpps\": %.4f, \"engine_gbps\": %.4f, "
+				       "\"aead_op\": \"%s\", \"aead_batch_mpps\": %.4f, \"fraction\": %.4f}",
+				       first ? "" : ",", d == TUN_TO_LAN ? "tunnel_to_lan" : "lan_to_tunnel", size,
+				       opt.peers, opt.snat ? "true" : "false", aead_backend_name(), e,
+				       e * size * 8 / 1e3, d == TUN_TO_LAN ? "open" : "seal", a, e / a);
+			else
+				printf("%-12s %5u %9.3f %9.3f %9.3f %-4s %8.1f%%\n", dir_name[d], size, e,
+				       e * size * 8 / 1e3, a, d == TUN_TO_LAN ? "open" : "seal", 100 * e / a);
+			fflush(stdout);
+			first = false;
+		}
+	}
+	if (opt.json)
+		printf("\n]\n");
+	bench_uninit(&b);
+	rcu_unregister_thread();
+	free(ref.buf);
+	free(ref.ct);
+	return 0;
+}
