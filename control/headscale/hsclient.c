@@ -15,6 +15,7 @@
 #include <sodium.h>
 #include "hskey.h"
 #include "hsclient.h"
+#include "hszstd.h"
 #include "mg.h"
 
 static uint64_t mono_ns(void)
@@ -71,7 +72,7 @@ static void close_all(struct hs_client *c)
 	free(c->reg_body);
 	c->reg_body = NULL;
 	c->reg_len = 0;
-	c->reg_stream = c->map_stream = 0;
+	c->reg_stream = c->map_stream = c->lite_stream = 0;
 	hs_mapframe_reset(&c->frame);
 }
 
@@ -144,7 +145,9 @@ static void submit_map(struct hs_client *c)
 	char *body;
 
 	hskey_public(pub, c->cfg.node_priv);
-	body = hs_req_map(pub, c->cfg.disco_pub, true, &c->cfg.hostinfo, NULL, 0);
+	body = hs_req_map(pub, c->cfg.disco_pub, true, &c->cfg.hostinfo, &c->eps, c->zstd);
+	c->sent_eps = c->eps;
+	c->sent_derp = c->cfg.hostinfo.preferred_derp;
 	if (!body)
 		return fail(c, "map: out of memory%s", NULL);
 	c->state = HS_C_MAP;
@@ -184,6 +187,8 @@ static void on_response(void *arg, int32_t stream, int status)
 		c->reg_status = status;
 	else if (stream == c->map_stream)
 		c->map_status = status;
+	else if (stream == c->lite_stream)
+		c->lite_status = status;
 }
 
 static void on_ping_done(void *arg, struct hs_fetch *f, int status, const char *body, size_t len, const char *why)
@@ -221,23 +226,48 @@ static void answer_ping(struct hs_client *c, const struct hs_map_events *ev)
 		c->errors++;
 }
 
+static bool send_lite(struct hs_client *c);
+
+/* Our own node key expired (self Node "Expired" or KeyExpiry passed by the server's clock): the
+ * next registration gets NodeKeyExpired and rotates it (brief §2). */
+static bool self_expired(const struct hs_netmap *nm, int64_t now)
+{
+	return nm->has_self && (nm->self.expired ||
+				(nm->self.key_expiry && nm->self.key_expiry <= now + nm->clock_delta));
+}
+
 static int on_map_msg(void *arg, const uint8_t *msg, size_t len)
 {
 	struct hs_client *c = arg;
 	struct hs_map_events ev;
-	char err[256];
+	char err[256], *plain = NULL;
 	int ret;
 
 	c->last_msg_ns = mono_ns();
 	arm(c, HS_WATCHDOG_S * 1000);
+	/* With Compress="zstd" every message is a frame; tell by the magic, JSON starts with '{'. */
+	if (hs_zstd_is_frame(msg, len)) {
+		ret = hs_zstd_decode(msg, len, HS_MAPFRAME_MAX, &plain, &len);
+		if (ret) {
+			fail(c, "map: zstd: %s", strerror(-ret));
+			return ret;
+		}
+		msg = (const uint8_t *)plain;
+	}
 	ret = hs_netmap_apply(&c->nm, (const char *)msg, len, (int64_t)time(NULL), &ev, err, sizeof(err));
+	free(plain);
 	if (ret) {
 		fail(c, "map: %s", err);
 		return ret;
 	}
+	if (ev.self_changed && self_expired(&c->nm, (int64_t)time(NULL))) {
+		fail(c, "map: our node key expired; registering again%s", NULL);
+		return -EKEYEXPIRED;
+	}
 	if (!c->connected && c->nm.has_self) {
 		c->backoff_ms = 0;
 		set_connected(c, true, NULL);
+		send_lite(c);            /* news that came after our MapRequest went out */
 	}
 	if (ev.ping)
 		answer_ping(c, &ev);
@@ -293,9 +323,14 @@ static void registered(struct hs_client *c)
 	if (r.error[0])
 		return fail(c, "register refused: %s", r.error);
 	if (r.node_key_expired && !c->rotating && c->ops->rotate_node_key) {
-		memcpy(c->old_node_priv, c->cfg.node_priv, 32);
-		if (c->ops->rotate_node_key(c->arg, c->cfg.node_priv))
+		uint8_t next[32];
+
+		/* The old key keeps the device serving until the new one is registered. */
+		if (c->ops->rotate_node_key(c->arg, next))
 			return fail(c, "register: node key expired and rotation failed%s", NULL);
+		memcpy(c->old_node_priv, c->cfg.node_priv, 32);
+		memcpy(c->cfg.node_priv, next, 32);
+		sodium_memzero(next, sizeof(next));
 		c->rotating = true;
 		return submit_register(c);
 	}
@@ -305,6 +340,12 @@ static void registered(struct hs_client *c)
 		return fail(c, "register: interactive login required (%s); use a pre-auth key", r.auth_url);
 	if (!r.machine_authorized)
 		return fail(c, "register: machine not authorized%s", NULL);
+	if (c->rotating) {
+		if (c->ops->node_key_registered && c->ops->node_key_registered(c->arg, c->cfg.node_priv))
+			return fail(c, "register: could not install the rotated node key%s", NULL);
+		sodium_memzero(c->old_node_priv, 32);
+		c->rotations++;
+	}
 	c->rotating = false;
 	submit_map(c);
 }
@@ -320,6 +361,21 @@ static void on_closed(void *arg, int32_t stream, uint32_t h2_error)
 		if (h2_error)
 			return fail(c, "register: stream reset%s", NULL);
 		return registered(c);
+	}
+	if (stream == c->lite_stream && stream) {
+		/* Headscale answers a lite request with an empty 200 (brief §3.1). */
+		c->lite_stream = 0;
+		if (!h2_error && c->lite_status == 200) {
+			struct timespec ts;
+
+			clock_gettime(CLOCK_REALTIME, &ts);
+			c->lite_ok++;
+			c->lite_last_ns = (uint64_t)ts.tv_sec * NSEC_PER_SEC + (uint64_t)ts.tv_nsec;
+		} else {
+			c->errors++;
+			snprintf(c->last_error, sizeof(c->last_error), "lite map request: HTTP %d", c->lite_status);
+		}
+		return;
 	}
 	if (stream == c->map_stream) {
 		snprintf(st, sizeof(st), "HTTP %d%s%.200s", c->map_status, c->reg_body ? ": " : "",
@@ -413,6 +469,7 @@ int hs_client_start(struct hs_client *c, const struct hs_client_cfg *cfg, int ep
 		return -errno;
 	}
 	hs_netmap_init(&c->nm);
+	c->zstd = hs_zstd_available();
 	c->state = HS_C_BACKOFF;
 	arm(c, 0);
 	return 0;
@@ -428,4 +485,39 @@ void hs_client_stop(struct hs_client *c)
 	sodium_memzero(&c->cfg, sizeof(c->cfg));
 	sodium_memzero(c->old_node_priv, 32);
 	c->state = HS_C_STOPPED;
+}
+
+/* A lite MapRequest if the server's copy is stale and the stream is live; otherwise the next
+ * stream's MapRequest carries the news. */
+static bool send_lite(struct hs_client *c)
+{
+	uint8_t pub[32];
+	char *body;
+
+	if (c->state != HS_C_MAP || !c->conn_live || c->map_status != 200 ||
+	    (hs_endpoints_equal(&c->eps, &c->sent_eps) && c->sent_derp == c->cfg.hostinfo.preferred_derp))
+		return false;
+	hskey_public(pub, c->cfg.node_priv);
+	body = hs_req_map(pub, c->cfg.disco_pub, false, &c->cfg.hostinfo, &c->eps, c->zstd);
+	if (!body)
+		return false;
+	c->lite_status = 0;
+	c->lite_stream = hs_conn_request(&c->conn, "POST", "/machine/map", body, strlen(body));
+	free(body);
+	if (c->lite_stream < 0) {
+		c->lite_stream = 0;
+		c->errors++;
+		return false;
+	}
+	c->lite_sent++;
+	c->sent_eps = c->eps;
+	c->sent_derp = c->cfg.hostinfo.preferred_derp;
+	return true;
+}
+
+bool hs_client_publish(struct hs_client *c, const struct hs_endpoints *eps, int preferred_derp)
+{
+	c->eps = *eps;
+	c->cfg.hostinfo.preferred_derp = preferred_derp;
+	return send_lite(c);
 }

@@ -38,10 +38,13 @@ struct hs_client_ops {
 	/* Connected (map stream live) or not; @error is the reason when not (NULL when fine). */
 	void (*status)(void *arg, bool connected, const char *error);
 	/*
-	 * Registration said NodeKeyExpired: make a new node key, persist it and install it as the
-	 * device's private key; return 0 and the new key in @new_priv. NULL = not supported.
+	 * Registration said NodeKeyExpired: make a new node key in @new_priv (0 or -errno). The
+	 * device keeps serving with the old key while the new one is registered with OldNodeKey.
+	 * NULL = rotation not supported.
 	 */
 	int (*rotate_node_key)(void *arg, uint8_t new_priv[32]);
+	/* The server accepted the rotated key: persist it and make it the device's private key. */
+	int (*node_key_registered)(void *arg, const uint8_t new_priv[32]);
 };
 
 enum hs_client_state {
@@ -79,11 +82,26 @@ struct hs_client {
 	uint64_t maps, errors;
 	char last_error[256];
 	bool connected;
+	bool zstd;                       /* ask for Compress="zstd" (built with libzstd) */
+	/* What we publish (brief §3.1): every MapRequest carries it; changes go out as lite requests. */
+	struct hs_endpoints eps, sent_eps;   /* wanted; in the last request the server got */
+	int sent_derp;
+	int32_t lite_stream;
+	int lite_status;
+	uint64_t lite_sent, lite_ok;
+	uint64_t lite_last_ns;           /* UNIX ns of the last lite request the server accepted */
+	uint64_t rotations;
 };
 
 /* Starts the client (first attempt at once). 0 or -errno (@c untouched then). */
 int hs_client_start(struct hs_client *c, const struct hs_client_cfg *cfg, int epfd,
 		    const struct hs_client_ops *ops, void *arg);
 void hs_client_stop(struct hs_client *c);
+/*
+ * Our endpoints and home DERP region changed (the caller debounces): remembered for every later
+ * MapRequest and, while the map stream is up, sent at once as a lite MapRequest (Stream=false,
+ * OmitPeers=true) on the same connection. Returns true if a lite request went out.
+ */
+bool hs_client_publish(struct hs_client *c, const struct hs_endpoints *eps, int preferred_derp);
 
 #endif

@@ -23,10 +23,16 @@
 #include "hsglue.h"
 #include "hsfilter.h"
 #include "hswant.h"
+#include "hsderpmap.h"
+#include "hsendpoint.h"
 #include "disco.h"
 #include "stun.h"
+#include "derp_relay.h"
 
 #define NETMAP_FILE "netmap.json"
+#define EP_CHECK_NS     (1ull * NSEC_PER_SEC)    /* endpoint set recomputed this often */
+#define EP_SETTLE_NS    (1ull * NSEC_PER_SEC)    /* ...and published once stable this long */
+#define STUN_STALE_NS   (60ull * NSEC_PER_SEC)   /* a mapped address older than this is dropped */
 
 struct hsglue {
 	struct mg_device *dev;
@@ -37,7 +43,14 @@ struct hsglue {
 	struct hsglue_status st;
 	struct disco *disco;             /* answers peers' disco pings; our key is in the MapRequest */
 	struct stun *stun;
+	struct derp_relay *relay;        /* DERP client + relay data path + disco path choice */
 	uint8_t disco_priv[32];          /* until disco_init takes it */
+	/* Lite map requests (brief §3.1): the set computed last, since when, and what went out. */
+	struct hs_endpoints eps_seen, eps_published;
+	uint64_t eps_seen_ns, eps_next_check_ns;
+	int derp_published;
+	int home_derp;                   /* the DERP client's home region; 0 = not chosen */
+	int derp_first;                  /* fallback: the map's first region (hsderpmap.h) */
 };
 
 int hsglue_node_private_key(const struct mg_config *cfg, uint8_t out[32])
@@ -112,6 +125,41 @@ static void disco_sync(struct hsglue *g, const struct hs_netmap *nm)
 			       nm->peers[j].n_endpoints);
 }
 
+/* DERP (room derp): the relay learns the DERP map and every peer's home region and disco
+ * capability; it keeps the home region connected and steers disco peers between DERP and a
+ * direct path proven by disco. */
+static void derp_sync_map(struct hsglue *g, const struct hs_netmap *nm)
+{
+	if (g->relay && nm->derp_regions)
+		derp_relay_set_map(g->relay, nm->derp_regions, mg_now());
+}
+
+static void derp_sync_peers(struct hsglue *g, const struct hs_netmap *nm)
+{
+	static const uint8_t zero[32];
+
+	if (!g->relay)
+		return;
+	for (size_t i = 0; i < g->owned.n; i++) {
+		bool present = false;
+
+		for (size_t j = 0; j < nm->n_peers && !present; j++)
+			present = !memcmp(nm->peers[j].key, g->owned.peers[i].key, 32);
+		if (!present)
+			derp_relay_peer_remove(g->relay, g->owned.peers[i].key);
+	}
+	for (size_t j = 0; j < nm->n_peers; j++)
+		derp_relay_peer_set(g->relay, nm->peers[j].key, nm->peers[j].home_derp,
+				    memcmp(nm->peers[j].disco, zero, 32) != 0);
+}
+
+static int derp_start(struct hsglue *g, int epfd)
+{
+	const char *ca = getenv("MESHGATE_DERP_CA_FILE");     /* tests with a private CA */
+
+	return derp_relay_init(&g->relay, g->dev, g->disco, epfd, ca);
+}
+
 /* A pong proved a direct path: send WireGuard there (roaming would find it too, on traffic). */
 static void on_disco_path(void *arg, const uint8_t node_key[32], const struct mg_endpoint *ep)
 {
@@ -157,8 +205,19 @@ static void on_netmap(void *arg, const struct hs_netmap *nm, const struct hs_map
 	}
 	if (ev->peers_changed && g->disco)
 		disco_sync(g, nm);
+	if (ev->derp_changed)
+		derp_sync_map(g, nm);
+	if (ev->peers_changed)
+		derp_sync_peers(g, nm);
+	if (ev->derp_changed) {
+		struct mg_endpoint srv[STUN_SERVERS_MAX];
+		size_t n = hs_derpmap_stun_servers(nm->derp_regions, srv, STUN_SERVERS_MAX);
+
+		stun_set_servers(g->stun, srv, n);
+		g->derp_first = hs_derpmap_first_region(nm->derp_regions);
+	}
 	/* Keep-alives rebuild too (cheap): a KeyExpiry may have passed since the last map. */
-	if (!ev->peers_changed && !ev->keepalive && nm->n_maps > 1)
+	if (!ev->peers_changed && !ev->self_changed && !ev->keepalive && nm->n_maps > 1)
 		return;
 	if (hs_want_build(&next, nm, &g->opts, (int64_t)(mg_realtime() / NSEC_PER_SEC)))
 		return set_error(g, "out of memory building the peer table");
@@ -176,24 +235,38 @@ static void on_status(void *arg, bool up, const char *error)
 		fprintf(stderr, "meshgate: headscale: connected\n");
 }
 
+/* NodeKeyExpired: a fresh key; the device keeps the old one until the server registered this. */
 static int on_rotate(void *arg, uint8_t new_priv[32])
+{
+	(void)arg;
+	hskey_generate(new_priv);
+	return 0;
+}
+
+/* Registered: persist it, then swap the device's private key as `wg set private-key` would
+ * (peers stay; sessions re-handshake under the new identity). */
+static int on_key_registered(void *arg, const uint8_t new_priv[32])
 {
 	struct hsglue *g = arg;
 	struct mg_device_update u = { .listen_port = -1, .fwmark = -1, .has_private_key = true };
 	int ret;
 
-	hskey_generate(new_priv);
 	ret = hskey_store(new_priv, g->cfg->state_dir, "node.key");
 	if (ret)
 		return ret;
 	memcpy(u.private_key, new_priv, 32);
 	ret = dev_apply(g->dev, &u, mg_now());
 	sodium_memzero(u.private_key, 32);
+	if (!ret) {
+		g->st.key_rotations++;
+		fprintf(stderr, "meshgate: headscale: node key rotated\n");
+	}
 	return ret;
 }
 
 static const struct hs_client_ops client_ops = {
 	.netmap = on_netmap, .status = on_status, .rotate_node_key = on_rotate,
+	.node_key_registered = on_key_registered,
 };
 
 static int read_auth_key(const char *path, char *out, size_t len)
@@ -257,6 +330,14 @@ static void restore(struct hsglue *g)
 	}
 	if (saved.n)
 		fprintf(stderr, "meshgate: headscale: restoring %zu peers from the last netmap\n", saved.n);
+	/* The addresses Headscale assigned last time serve until it answers again. */
+	if (saved.n_self) {
+		g->st.n_self_addresses = 0;
+		for (size_t i = 0; i < saved.n_self && i < HSGLUE_SELF_MAX; i++)
+			g->st.self_addresses[g->st.n_self_addresses++] = saved.self[i];
+		if (dev_set_addresses(g->dev, g->st.self_addresses, g->st.n_self_addresses))
+			set_error(g, "could not assign the saved tailnet addresses to the TUN device");
+	}
 	apply_want(g, &saved);
 }
 
@@ -284,6 +365,8 @@ int hsglue_init(struct hsglue **out, struct mg_device *dev, const struct mg_conf
 	if (ret || (ret = stun_init(&g->stun, dev)))
 		goto err_free;
 	disco_set_path_cb(g->disco, on_disco_path, g);
+	if ((ret = derp_start(g, epfd)))
+		goto err_free;
 	restore(g);
 	ret = hs_client_start(&g->client, &cc, epfd, &client_ops, g);
 	sodium_memzero(&cc, sizeof(cc));
@@ -295,6 +378,7 @@ int hsglue_init(struct hsglue **out, struct mg_device *dev, const struct mg_conf
 	return 0;
 err_free:
 	sodium_memzero(&cc, sizeof(cc));
+	derp_relay_uninit(g->relay);
 	stun_uninit(g->stun);
 	disco_uninit(g->disco);
 	hs_want_free(&g->owned);
@@ -308,6 +392,7 @@ void hsglue_uninit(struct hsglue *g)
 	if (!g)
 		return;
 	hs_client_stop(&g->client);
+	derp_relay_uninit(g->relay);
 	stun_uninit(g->stun);
 	disco_uninit(g->disco);
 	hs_want_free(&g->owned);
@@ -322,6 +407,10 @@ void hsglue_get_status(const struct hsglue *g, struct hsglue_status *out)
 	}
 	*out = g->st;
 	out->errors = g->client.errors;
+	out->lite_maps = g->client.lite_ok;
+	out->last_lite_map_ns = g->client.lite_last_ns;
+	out->endpoints = g->eps_published;
+	out->preferred_derp = g->derp_published;
 }
 
 bool hsglue_owns(const struct hsglue *g, const uint8_t key[32])
@@ -342,6 +431,60 @@ void hsglue_punt(struct hsglue *g, const struct punt_msg *m, uint64_t now)
 		disco_receive(g->disco, m, now);
 	else if (m->kind == PUNT_STUN)
 		stun_receive(g->stun, m, now);
+	else if (m->kind == PUNT_DERP_TX)
+		derp_relay_punt(g->relay, m, now);
+}
+
+/* Configured (type 5), STUN-mapped (2), interface addresses with our port (1); brief §3.1, §7. */
+static void endpoints_now(struct hsglue *g, struct hs_endpoints *s, uint64_t now)
+{
+	const struct mg_config *cfg = g->cfg;
+	uint16_t port = atomic_load_explicit(&g->dev->listen_port, memory_order_relaxed);
+	struct mg_endpoint mapped;
+	bool have_mapped;
+	size_t i;
+
+	memset(s, 0, sizeof(*s));
+	have_mapped = stun_mapped(g->stun, &mapped) && now - stun_mapped_at(g->stun) < STUN_STALE_NS;
+	for (i = 0; i < cfg->n_public_endpoints; i++)
+		hs_endpoints_add(s, &cfg->public_endpoints[i], HS_EP_CONFIGURED);
+	if (have_mapped && cfg->forwarded_port && mapped.family == AF_INET) {
+		struct mg_endpoint fwd = mapped;
+
+		fwd.port = cfg->forwarded_port;      /* the gateway forwards this port to us */
+		hs_endpoints_add(s, &fwd, HS_EP_CONFIGURED);
+	}
+	if (have_mapped)
+		hs_endpoints_add(s, &mapped, HS_EP_STUN);
+	if (port)
+		hs_endpoints_add_local(s, port, cfg->name);
+}
+
+/*
+ * Debounced: the set is recomputed every second and published once it has stayed the same for
+ * EP_SETTLE_NS, so a burst (answers from several STUN servers, addresses coming up) costs one
+ * lite request. Home DERP: the DERP client's region, else the map's first (until it lands).
+ */
+static void publish_tick(struct hsglue *g, uint64_t now)
+{
+	struct hs_endpoints cur;
+	int derp = g->home_derp ? g->home_derp : g->derp_first;
+
+	if (now < g->eps_next_check_ns)
+		return;
+	g->eps_next_check_ns = now + EP_CHECK_NS;
+	endpoints_now(g, &cur, now);
+	if (!hs_endpoints_equal(&cur, &g->eps_seen)) {
+		g->eps_seen = cur;
+		g->eps_seen_ns = now;
+	}
+	if (now - g->eps_seen_ns < EP_SETTLE_NS && g->eps_seen_ns)
+		return;
+	if (hs_endpoints_equal(&g->eps_seen, &g->eps_published) && derp == g->derp_published)
+		return;
+	g->eps_published = g->eps_seen;
+	g->derp_published = derp;
+	hs_client_publish(&g->client, &g->eps_published, derp);
 }
 
 void hsglue_tick(struct hsglue *g, uint64_t now)
@@ -349,5 +492,8 @@ void hsglue_tick(struct hsglue *g, uint64_t now)
 	if (!g)
 		return;
 	disco_tick(g->disco, now);
+	derp_relay_tick(g->relay, now);
+	/* A subnet router must stay reachable without traffic of its own: STUN while connected. */
 	stun_tick(g->stun, now, g->st.connected);
+	publish_tick(g, now);
 }

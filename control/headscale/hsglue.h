@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "devconf.h"
+#include "hsendpoint.h"
 
 struct punt_msg;
 
@@ -31,6 +32,11 @@ struct hsglue_status {
 	size_t n_peers;                   /* peers Headscale currently owns in the device */
 	size_t n_approved_routes;         /* our routes the server approved (self PrimaryRoutes) */
 	size_t filter_rules;              /* rules of the packet filter in force */
+	uint64_t lite_maps;               /* lite MapRequests the server accepted */
+	uint64_t last_lite_map_ns;        /* UNIX ns of the last one; 0 = never */
+	struct hs_endpoints endpoints;    /* what we publish (Endpoints/EndpointTypes) */
+	int preferred_derp;               /* NetInfo.PreferredDERP we publish; 0 = none */
+	uint64_t key_rotations;
 };
 
 /* Starts registration + map stream if cfg->login_server is set (returns 0 and *out = NULL if not). */

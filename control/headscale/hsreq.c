@@ -132,21 +132,24 @@ int hs_req_parse_register(const char *body, size_t len, struct hs_register_resul
 }
 
 char *hs_req_map(const uint8_t node_pub[32], const uint8_t disco_pub[32], bool stream, const struct hs_hostinfo *hi,
-		 const struct mg_endpoint *endpoints, size_t n_endpoints)
+		 const struct hs_endpoints *eps, bool zstd)
 {
 	char nk[HSKEY_TEXT_MAX], dk[HSKEY_TEXT_MAX], buf[ADDRFMT_ENDPOINT_MAX];
-	json_t *eps = json_array(), *types = json_array();
+	json_t *eparr = json_array(), *types = json_array(), *j;
 	size_t i;
 
 	hskey_format(nk, "nodekey:", node_pub);
 	hskey_format(dk, "discokey:", disco_pub);
-	for (i = 0; i < n_endpoints; i++) {
-		addrfmt_format_endpoint(buf, sizeof(buf), &endpoints[i]);
-		json_array_append_new(eps, json_string(buf));
-		json_array_append_new(types, json_integer(5));     /* explicitly configured */
+	for (i = 0; eps && i < eps->n; i++) {
+		addrfmt_format_endpoint(buf, sizeof(buf), &eps->ep[i]);
+		json_array_append_new(eparr, json_string(buf));
+		json_array_append_new(types, json_integer(eps->type[i]));
 	}
-	return dump(json_pack("{s:i, s:b, s:s, s:s, s:b, s:b, s:o, s:o, s:o}",
-			      "Version", HS_CAPVER, "KeepAlive", 1, "NodeKey", nk, "DiscoKey", dk,
-			      "Stream", stream, "OmitPeers", !stream, "Hostinfo", hostinfo(hi),
-			      "Endpoints", eps, "EndpointTypes", types));
+	j = json_pack("{s:i, s:b, s:s, s:s, s:b, s:b, s:o, s:o, s:o}",
+		      "Version", HS_CAPVER, "KeepAlive", 1, "NodeKey", nk, "DiscoKey", dk,
+		      "Stream", stream, "OmitPeers", !stream, "Hostinfo", hostinfo(hi),
+		      "Endpoints", eparr, "EndpointTypes", types);
+	if (j && zstd)
+		json_object_set_new(j, "Compress", json_string("zstd"));   /* exact string (§3.3) */
+	return dump(j);
 }

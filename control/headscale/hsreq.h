@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "devconf.h"
+#include "hsendpoint.h"
 
 /*
  * Sent as the Noise protocol version, the prologue suffix, /key?v=, RegisterRequest.Version and
@@ -40,8 +41,12 @@ int hs_req_parse_key(const char *body, size_t len, uint8_t key[32], char *err, s
 char *hs_req_register(const uint8_t node_pub[32], const uint8_t *old_node_pub, const char *auth_key,
 		      const struct hs_hostinfo *hi);
 int hs_req_parse_register(const char *body, size_t len, struct hs_register_result *r);
-/* MapRequest: @stream = long poll; otherwise a lite update (OmitPeers). malloc'd or NULL. */
+/*
+ * MapRequest: @stream = long poll; otherwise a lite update (Stream=false, OmitPeers=true) that
+ * Headscale answers with an empty 200. @eps may be NULL (no endpoints known). @zstd asks for
+ * Compress="zstd". malloc'd or NULL.
+ */
 char *hs_req_map(const uint8_t node_pub[32], const uint8_t disco_pub[32], bool stream, const struct hs_hostinfo *hi,
-		 const struct mg_endpoint *endpoints, size_t n_endpoints);
+		 const struct hs_endpoints *eps, bool zstd);
 
 #endif

@@ -95,6 +95,8 @@ int hs_want_build(struct hs_want *w, const struct hs_netmap *nm, const struct hs
 	size_t i, j;
 
 	memset(w, 0, sizeof(*w));
+	for (i = 0; nm->has_self && i < nm->self.n_addresses && w->n_self < HS_WANT_SELF_MAX; i++)
+		w->self[w->n_self++] = nm->self.addresses[i];
 	if (!nm->n_peers)
 		return 0;
 	w->peers = calloc(nm->n_peers, sizeof(*w->peers));
@@ -228,6 +230,8 @@ int hs_want_copy(struct hs_want *dst, const struct hs_want *src)
 	size_t i;
 
 	memset(dst, 0, sizeof(*dst));
+	dst->n_self = src->n_self;
+	memcpy(dst->self, src->self, sizeof(dst->self));
 	if (!src->n)
 		return 0;
 	dst->peers = calloc(src->n, sizeof(*dst->peers));

@@ -27,9 +27,15 @@ struct hs_want_peer {
 	struct mg_endpoint endpoint;     /* the first endpoint the server lists */
 };
 
+#define HS_WANT_SELF_MAX 8
+
 struct hs_want {
 	size_t n;
 	struct hs_want_peer *peers;      /* sorted by key, keys unique */
+	/* Our own tailnet addresses (self Node.Addresses): saved with the table so a restart during
+	 * an outage assigns them to the TUN before Headscale answers. Not part of the diff. */
+	size_t n_self;
+	struct mg_ipprefix self[HS_WANT_SELF_MAX];
 };
 
 /*
@@ -52,8 +58,9 @@ int hs_want_diff(const struct hs_want *prev, const struct hs_want *next, struct 
 int hs_want_copy(struct hs_want *dst, const struct hs_want *src);
 
 /*
- * The last applied peer table in @dir/@name (JSON, 0600, atomic rename), so a restart during a
- * control outage still serves (issue 6). Load gives 0 with an empty table if the file is absent.
+ * The last applied peer table and our addresses in @dir/@name (JSON {"self":[...],"peers":[...]},
+ * 0600, atomic rename), so a restart during a control outage still serves (issue 6). Load also
+ * takes the older form (a bare peers array) and gives 0 with an empty table if the file is absent.
  */
 int hs_want_save(const struct hs_want *w, const char *dir, const char *name);
 int hs_want_load(struct hs_want *w, const char *dir, const char *name);

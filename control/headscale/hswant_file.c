@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * hswant_file.c - the last applied Headscale peer table on disk:
- *   [{"key":"nodekey:<hex>","allowed":["100.64.0.7/32",...],"endpoint":"198.51.100.7:41641"},...]
- * Written on every change, read once at start: a restart while Headscale is down keeps forwarding.
+ * hswant_file.c - the last applied Headscale peer table and our own addresses on disk:
+ *   {"self":["100.64.0.5/32","fd7a:115c:a1e0::5/128"],
+ *    "peers":[{"key":"nodekey:<hex>","allowed":["100.64.0.7/32",...],"endpoint":"198.51.100.7:41641"},...]}
+ * (older files hold the bare peers array). Written on every change, read once at start: a restart
+ * while Headscale is down keeps forwarding, on the addresses Headscale assigned.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -37,12 +39,19 @@ static json_t *peer_to_json(const struct hs_want_peer *p)
 int hs_want_save(const struct hs_want *w, const char *dir, const char *name)
 {
 	char path[4200], tmp[4210];
-	json_t *arr = json_array();
+	json_t *arr = json_array(), *self = json_array(), *top;
+	char buf[ADDRFMT_PREFIX_MAX];
 	size_t i;
 	int fd, ret = 0;
 
 	for (i = 0; i < w->n; i++)
 		json_array_append_new(arr, peer_to_json(&w->peers[i]));
+	for (i = 0; i < w->n_self; i++) {
+		addrfmt_format_prefix(buf, sizeof(buf), &w->self[i]);
+		json_array_append_new(self, json_string(buf));
+	}
+	top = json_pack("{s:o, s:o}", "self", self, "peers", arr);
+	arr = top;
 	snprintf(path, sizeof(path), "%s/%s", dir, name);
 	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
 	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
@@ -93,7 +102,7 @@ static int cmp_key(const void *a, const void *b)
 int hs_want_load(struct hs_want *w, const char *dir, const char *name)
 {
 	char path[4200];
-	json_t *arr, *v;
+	json_t *top, *arr, *self, *v;
 	size_t i;
 	int ret = 0;
 
@@ -101,10 +110,22 @@ int hs_want_load(struct hs_want *w, const char *dir, const char *name)
 	snprintf(path, sizeof(path), "%s/%s", dir, name);
 	if (access(path, F_OK))
 		return errno == ENOENT ? 0 : -errno;
-	arr = json_load_file(path, 0, NULL);
-	if (!json_is_array(arr)) {
-		json_decref(arr);
+	top = json_load_file(path, 0, NULL);
+	arr = json_is_object(top) ? json_object_get(top, "peers") : top;
+	self = json_object_get(top, "self");
+	if (!json_is_array(arr) || (self && !json_is_array(self))) {
+		json_decref(top);
 		return -EINVAL;
+	}
+	json_array_foreach(self, i, v) {
+		if (w->n_self >= HS_WANT_SELF_MAX)
+			break;
+		if (addrfmt_parse_prefix(&w->self[w->n_self], json_string_value(v) ? json_string_value(v) : "")) {
+			json_decref(top);
+			memset(w, 0, sizeof(*w));
+			return -EINVAL;
+		}
+		w->n_self++;
 	}
 	if (json_array_size(arr) && !(w->peers = calloc(json_array_size(arr), sizeof(*w->peers))))
 		ret = -ENOMEM;
@@ -113,7 +134,7 @@ int hs_want_load(struct hs_want *w, const char *dir, const char *name)
 			break;
 		ret = peer_from_json(&w->peers[w->n++], v);
 	}
-	json_decref(arr);
+	json_decref(top);
 	if (ret) {
 		hs_want_free(w);
 		return ret;

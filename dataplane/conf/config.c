@@ -414,6 +414,34 @@ static int set_list(struct parser *p, const struct key_def *k, char *val)
 	return for_each_item(p, k, val, add_device);
 }
 
+static int add_public_endpoint(struct parser *p, const struct key_def *k, char *item)
+{
+	struct mg_config *c = p->cfg;
+
+	if (c->n_public_endpoints >= sizeof(c->public_endpoints) / sizeof(c->public_endpoints[0]))
+		return perr(p, k->name, "at most 4 endpoints");
+	if (addrfmt_parse_endpoint(&c->public_endpoints[c->n_public_endpoints], item, false) ||
+	    !c->public_endpoints[c->n_public_endpoints].port)
+		return perr(p, k->name, "\"%.64s\" is not an endpoint (a.b.c.d:port or [v6]:port)", item);
+	c->n_public_endpoints++;
+	return 0;
+}
+
+static int set_public_endpoints(struct parser *p, const struct key_def *k, char *val)
+{
+	return for_each_item(p, k, val, add_public_endpoint);
+}
+
+static int set_forwarded_port(struct parser *p, const struct key_def *k, char *val)
+{
+	unsigned long long v;
+
+	if (!parse_uint(val, false, 65535, &v))
+		return perr(p, k->name, "\"%.64s\" is not a port (0-65535)", val);
+	p->cfg->forwarded_port = (uint16_t)v;
+	return 0;
+}
+
 static int set_public_key(struct parser *p, const struct key_def *k, char *val)
 {
 	uint8_t key[32];
@@ -501,6 +529,8 @@ static const struct key_def interface_keys[] = {
 	{ "LoginServer", set_login_server, CFG(login_server) },
 	{ "AuthKeyFile", set_string, CFG(auth_key_file) },
 	{ "StateDir", set_abs_path, CFG(state_dir) },
+	{ "PublicEndpoint", set_public_endpoints, 0, 0 },
+	{ "ForwardedPort", set_forwarded_port, 0, 0 },
 	{ "FilterFile", set_abs_path, CFG(filter_file) },
 	{ "MetricsListen", set_metrics_listen, CFG(metrics_listen) },
 	{ "TestRekeyAfterTime", set_seconds, CFG(test_rekey_after_time_s) },

@@ -35,6 +35,11 @@ struct mg_config {
 	char login_server[512];         /* "" = peers come from the file only */
 	char auth_key_file[4096];
 	char state_dir[4096];           /* default /var/lib/meshgate */
+	/* Published to Headscale as explicitly configured endpoints (EndpointType 5): the home
+	 * gateway's port forward. ForwardedPort pairs the STUN-mapped IPv4 address with this port. */
+	size_t n_public_endpoints;
+	struct mg_endpoint public_endpoints[4];
+	uint16_t forwarded_port;        /* 0 = none */
 	char filter_file[4096];         /* tailnet ACL as PacketFilter JSON; "" = none (allow all) */
 	char metrics_listen[128];       /* host:port; "" = disabled ("off") */
 	uint32_t test_rekey_after_time_s;  /* test only; 0 = protocol default */

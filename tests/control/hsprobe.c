@@ -5,6 +5,8 @@
  *   {"event":"status","up":true|false,"error":"..."}
  *   {"event":"map","maps":N,"self":[...],"want":[{"key","allowed","endpoint"}],"update":[...]}
  * Usage: hsprobe URL STATE_DIR AUTHKEY [SECONDS] [ROUTE...]
+ * HSPROBE_PUBLISH="ADDR:PORT/TYPE,...;DERP" (environment): once connected, publish these
+ * endpoints and home region with hs_client_publish (a lite MapRequest), event "published".
  */
 #include <errno.h>
 #include <signal.h>
@@ -23,6 +25,7 @@
 
 static struct hs_want prev;
 static volatile sig_atomic_t stop;
+static bool up;
 
 static void on_term(int sig)
 {
@@ -102,10 +105,11 @@ static void on_netmap(void *arg, const struct hs_netmap *nm, const struct hs_map
 	prev = next;
 }
 
-static void on_status(void *arg, bool up, const char *error)
+static void on_status(void *arg, bool is_up, const char *error)
 {
 	(void)arg;
-	emit(json_pack("{s:s, s:b, s:s}", "event", "status", "up", up, "error", error ? error : ""));
+	emit(json_pack("{s:s, s:b, s:s}", "event", "status", "up", is_up, "error", error ? error : ""));
+	up = is_up;
 }
 
 static int on_rotate(void *arg, uint8_t new_priv[32])
@@ -116,7 +120,46 @@ static int on_rotate(void *arg, uint8_t new_priv[32])
 	return 0;
 }
 
-static const struct hs_client_ops ops = { .netmap = on_netmap, .status = on_status, .rotate_node_key = on_rotate };
+static int on_key_registered(void *arg, const uint8_t new_priv[32])
+{
+	char k[HSKEY_TEXT_MAX];
+	uint8_t pub[32];
+
+	(void)arg;
+	hskey_public(pub, new_priv);
+	hskey_format(k, "nodekey:", pub);
+	emit(json_pack("{s:s, s:s}", "event", "rotated", "key", k));
+	return 0;
+}
+
+static const struct hs_client_ops ops = {
+	.netmap = on_netmap, .status = on_status, .rotate_node_key = on_rotate,
+	.node_key_registered = on_key_registered,
+};
+
+/* HSPROBE_PUBLISH="1.2.3.4:41641/5,[2001:db8::1]:41641/1;999" */
+static void publish(struct hs_client *c, const char *spec)
+{
+	struct hs_endpoints eps = { 0 };
+	char buf[1024], *save = NULL, *tok, *derp;
+	struct mg_endpoint ep;
+
+	snprintf(buf, sizeof(buf), "%s", spec);
+	derp = strchr(buf, ';');
+	if (derp)
+		*derp++ = '\0';
+	for (tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		char *t = strrchr(tok, '/');
+
+		if (!t)
+			continue;
+		*t++ = '\0';
+		if (!addrfmt_parse_endpoint(&ep, tok, false))
+			hs_endpoints_add(&eps, &ep, (enum hs_ep_type)atoi(t));
+	}
+	emit(json_pack("{s:s, s:b}", "event", "published",
+		       "lite", hs_client_publish(c, &eps, derp ? atoi(derp) : 0)));
+}
 
 int main(int argc, char **argv)
 {
@@ -125,6 +168,7 @@ int main(int argc, char **argv)
 	struct hs_client c;
 	uint8_t disco[32];
 	char err[512];
+	const char *pub_spec;
 	time_t end;
 	int epfd, i;
 
@@ -150,7 +194,12 @@ int main(int argc, char **argv)
 	if (hs_client_start(&c, &cfg, epfd, &ops, NULL))
 		return fprintf(stderr, "hs_client_start failed\n"), 1;
 	end = time(NULL) + (argc > 4 ? atoi(argv[4]) : 30);
+	pub_spec = getenv("HSPROBE_PUBLISH");
 	while (!stop && time(NULL) < end) {
+		if (up && pub_spec) {
+			publish(&c, pub_spec);
+			pub_spec = NULL;
+		}
 		struct epoll_event ev[16];
 		int n = epoll_wait(epfd, ev, 16, 200), k;
 

@@ -8,7 +8,9 @@ Checks: registration with Hostinfo/RoutableIPs and capver; refusals (invalid, ex
 revoked key) reported with Headscale's text; full map, PeersRemoved, PeersChanged; PingRequest
 answered with HEAD; server dropping every connection mid-stream -> reconnect and a full map
 that changes nothing; a restart with a used single-use key (not re-validated for a known node);
-capver below the server minimum -> closed after the handshake, reported.
+capver below the server minimum -> closed after the handshake, reported; a lite MapRequest
+(Stream=false, OmitPeers=true) with the published endpoints, their types and PreferredDERP;
+zstd-compressed maps; node-key rotation when the server says the key expired (OldNodeKey).
 Usage: t_client.py PATH/TO/hsprobe   (exit 0 = pass)
 """
 import json
@@ -62,9 +64,9 @@ class Server:
 
 
 class Probe:
-    def __init__(self, url, state_dir, key, seconds=30, routes=()):
+    def __init__(self, url, state_dir, key, seconds=30, routes=(), env=None):
         self.p = subprocess.Popen([PROBE, url, state_dir, key, str(seconds)] + list(routes),
-                                  stdout=subprocess.PIPE, text=True)
+                                  stdout=subprocess.PIPE, text=True, env=dict(os.environ, **(env or {})))
         self.q = queue.Queue()
         threading.Thread(target=self.read, daemon=True).start()
 
@@ -127,6 +129,71 @@ def tls_checks(tmp):
     finally:
         srv.stop()
         os.environ.pop("MESHGATE_HEADSCALE_CA_FILE", None)
+
+
+def publish_zstd_rotate(tmp):
+    """Lite map request content, compressed maps, and node-key rotation, on one server."""
+    try:
+        import zstandard  # noqa: F401
+        zstd = ["--zstd"]
+    except ImportError:
+        print("SKIP zstd checks: no python3-zstandard")
+        zstd = []
+    srv = Server("--authkey", "goodkey", *zstd)
+    try:
+        srv.hook("/test/peers", [LAPTOP])
+        eps = "198.51.100.1:41641/5,198.51.100.1:40001/2,192.168.8.2:41641/1"
+        pr = Probe(srv.url, os.path.join(tmp, "lite"), "goodkey", 30, env={"HSPROBE_PUBLISH": eps + ";999"})
+        check(pr.wait(is_status(True)) is not None, "connected (lite/zstd/rotation server)")
+        ev = pr.wait(is_map(lambda e: e["want"]))
+        check(ev is not None and ev["want"] == [LAPTOP_WANT], "full map with the laptop")
+        ev = pr.wait(lambda e: e["event"] == "published")
+        check(ev is not None and ev["lite"] is True, "hs_client_publish sent a lite request while streaming")
+        if zstd:
+            st = srv.hook("/test/state")
+            node = list(st["nodes"].values())[0]
+            check(node["last_map_request"].get("Compress") == "zstd", "MapRequest asks for Compress=zstd")
+            check(st["zstd_messages"] >= 1, "the server sent zstd frames (%d) and the map decoded" % st["zstd_messages"])
+            srv.hook("/test/send", {"PeersRemoved": [7]})
+            ev = pr.wait(is_map())
+            check(ev is not None and ev["want"] == [], "a compressed delta (PeersRemoved) applies")
+            srv.hook("/test/send", {"PeersChanged": [LAPTOP]})
+            check(pr.wait(is_map(lambda e: e["want"] == [LAPTOP_WANT])) is not None, "a compressed PeersChanged applies")
+        lite = []
+        for _ in range(50):
+            lite = srv.hook("/test/state")["lite"]
+            if lite:
+                break
+            time.sleep(0.1)
+        check(len(lite) == 1, "the server got one lite MapRequest (%d)" % len(lite))
+        if lite:
+            r = lite[0]["req"]
+            check(r["Stream"] is False and r["OmitPeers"] is True and r["Version"] == 133, "lite: Stream=false, OmitPeers=true")
+            check(r["Endpoints"] == ["198.51.100.1:41641", "198.51.100.1:40001", "192.168.8.2:41641"] and
+                  r["EndpointTypes"] == [5, 2, 1], "lite: Endpoints and EndpointTypes in order: %s %s" % (r["Endpoints"], r["EndpointTypes"]))
+            check(r["Hostinfo"].get("NetInfo", {}).get("PreferredDERP") == 999, "lite: Hostinfo.NetInfo.PreferredDERP 999")
+            check(r["DiscoKey"].startswith("discokey:") and r["NodeKey"] == "nodekey:" + list(srv.hook("/test/state")["nodes"])[0],
+                  "lite: our node and disco keys")
+        old = list(srv.hook("/test/state")["nodes"])[0]
+        srv.hook("/test/expire", {})
+        check(pr.wait(is_status(False, "expired")) is not None, "self node expired: the client re-registers")
+        check(pr.wait(lambda e: e["event"] == "rotate") is not None, "NodeKeyExpired: a new node key is made")
+        ev = pr.wait(lambda e: e["event"] == "rotated")
+        check(ev is not None and ev["key"] != "nodekey:" + old, "the new key is registered (then installed)")
+        check(pr.wait(is_status(True), 10) is not None, "connected again with the new key")
+        st = srv.hook("/test/state")
+        nodes = st["nodes"]
+        new = list(nodes)[0] if nodes else None
+        check(len(nodes) == 1 and ev is not None and "nodekey:" + new == ev["key"] and nodes[new]["rotated_from"] == [old]
+              and nodes[new]["register"]["OldNodeKey"] == "nodekey:" + old,
+              "server: same node, new NodeKey, OldNodeKey = the expired one")
+        check(nodes[new].get("last_map_request", {}).get("NodeKey") == "nodekey:" + new, "map stream under the new key")
+        check(pr.wait(is_map(lambda e: e["want"] == [LAPTOP_WANT])) is not None, "the map after rotation keeps the laptop")
+        with open(os.path.join(tmp, "lite", "node.key")) as f:
+            check(f.read().strip().startswith("privkey:"), "node.key still in StateDir")
+        check(pr.stop() == 0, "clean teardown (lite/zstd/rotation)")
+    finally:
+        srv.stop()
 
 
 def main():
@@ -202,6 +269,7 @@ def main():
     finally:
         srv.stop()
 
+    publish_zstd_rotate(tmp)
     if shutil.which("openssl"):
         tls_checks(tmp)
     else:

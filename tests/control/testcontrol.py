@@ -11,8 +11,13 @@ Test hooks (plain HTTP/1.1 on the same port, JSON bodies):
   POST /test/send    MapResponse       pushed as-is to every open map stream
   POST /test/ping    {}                PingRequest{URL: http://<us>/test/ping-response?id=N}
   POST /test/drop    {}                close every connection (a server restart mid-stream)
-  POST /test/config  {"min_capver":N, "keepalive_s":N}
-  GET  /test/state                     registered nodes, open streams, pings answered, log
+  POST /test/config  {"min_capver":N, "keepalive_s":N, "derpmap":DERPMap}
+  POST /test/expire  {}                every node's key expired: self Node pushed with Expired, and
+                                       the next register answers NodeKeyExpired (rotation, §2)
+  GET  /test/state                     registered nodes, open streams, pings answered, log,
+                                       lite map requests ("lite": Stream=false, OmitPeers=true)
+With --zstd, a map stream whose request says Compress="zstd" gets every message as one zstd
+frame (python3-zstandard), as Headscale does (§3.3); without it maps stay plain JSON.
   HEAD /test/ping-response?id=N        the client's answer to a PingRequest
 Usage: testcontrol.py --listen 127.0.0.1:8080 --authkey KEY[:flags] ... (flags: used, expired,
 revoked, single); prints "READY <port>" when listening.
@@ -47,6 +52,10 @@ state = {
     "keepalive_s": 50,
     "next_id": 1,
     "ping_seq": 0,
+    "lite": [],           # lite MapRequests: {"nodekey", "req", "t"}
+    "derpmap": None,      # DERPMap for full maps; None = one region 999 without STUN
+    "zstd": False,
+    "zstd_messages": 0,
 }
 authkeys = {}             # key -> {"flags": set(), "used_by": None}
 server_priv = os.urandom(32)
@@ -89,7 +98,8 @@ def respond(sock, status, body=b"", ctype="application/json", extra=""):
 
 def node_json(rec):
     n = {"ID": rec["id"], "StableID": str(rec["id"]), "Name": rec["hostname"] + ".tailnet.test.",
-         "User": 1, "Key": "nodekey:" + rec["nodekey"], "KeyExpiry": ZERO_TIME,
+         "User": 1, "Key": "nodekey:" + rec["nodekey"],
+         "KeyExpiry": "2001-01-01T00:00:00Z" if rec.get("expired") else ZERO_TIME, "Expired": bool(rec.get("expired")),
          "Machine": "mkey:" + rec["mkey"], "DiscoKey": rec.get("discokey") or "discokey:" + "00" * 32,
          "Addresses": rec["addresses"], "AllowedIPs": rec["addresses"] + rec["approved"],
          "PrimaryRoutes": rec["approved"], "HomeDERP": 999, "Hostinfo": rec["hostinfo"],
@@ -99,9 +109,9 @@ def node_json(rec):
 
 def full_map(rec):
     return {"KeepAlive": False, "Node": node_json(rec), "Peers": list(state["peers"]),
-            "DERPMap": {"Regions": {"999": {"RegionID": 999, "RegionCode": "test", "RegionName": "test",
-                                            "Nodes": [{"Name": "999", "RegionID": 999, "HostName": listen_host,
-                                                       "DERPPort": 443}]}}},
+            "DERPMap": state["derpmap"] or {"Regions": {"999": {"RegionID": 999, "RegionCode": "test", "RegionName": "test",
+                                                                "Nodes": [{"Name": "999", "RegionID": 999, "HostName": listen_host,
+                                                                           "DERPPort": 443, "STUNPort": -1}]}}},
             "PacketFilters": {"base": [{"SrcIPs": ["*"], "DstPorts": [{"IP": "*", "Ports": {"First": 0, "Last": 65535}}]}]},
             "ControlTime": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
             "Domain": "tailnet.test", "Debug": {"DisableLogTail": True}}
@@ -118,6 +128,7 @@ class MapConn:
         self.bodies, self.reqs = {}, {}
         self.closed = False
         self.map_streams = set()
+        self.zstd_streams = set()
 
     def send_plain(self, data):
         with self.wlock:
@@ -132,6 +143,11 @@ class MapConn:
     def push(self, stream, obj):
         """One map message: u32 LE length + JSON, in frames that fit the peer's windows."""
         payload = json.dumps(obj).encode()
+        if stream in self.zstd_streams:
+            import zstandard
+            payload = zstandard.ZstdCompressor(level=1, write_content_size=False).compress(payload)
+            with lock:
+                state["zstd_messages"] += 1
         data = struct.pack("<I", len(payload)) + payload
         with self.push_lock:
             self.push_chunks(stream, data)
@@ -246,6 +262,10 @@ class MapConn:
             rec = state["nodes"].get(nk)
             if rec and rec["mkey"] != self.mkey:
                 return self.reply(sid, 200, json.dumps({"Error": "node exists with a different machine key"}).encode())
+            if rec and rec.get("expired"):
+                log("register: node key %s expired" % nk[:8])
+                return self.reply(sid, 200, json.dumps({"User": {"ID": 1}, "Login": {"ID": 1, "LoginName": "test"},
+                                                        "NodeKeyExpired": True, "MachineAuthorized": True}).encode())
             # Same machine key and node key: the pre-auth key is not re-validated (Headscale).
             if not (rec and rec["mkey"] == self.mkey):
                 k = authkeys.get(auth)
@@ -268,6 +288,9 @@ class MapConn:
             if not rec and old in state["nodes"] and state["nodes"][old]["mkey"] == self.mkey:
                 rec = state["nodes"].pop(old)
                 rec["nodekey"] = nk
+                rec["expired"] = False
+                rec.setdefault("rotated_from", []).append(old)
+                log("register: node key rotated %s -> %s" % (old[:8], nk[:8]))
             if not rec:
                 i = state["next_id"]
                 state["next_id"] += 1
@@ -291,11 +314,16 @@ class MapConn:
             rec = state["nodes"].get(nk)
             if not rec or rec["mkey"] != self.mkey:
                 return self.reply(sid, 404, b"node not found")
-            rec["last_map_request"] = req
             if req.get("DiscoKey"):
                 rec["discokey"] = req["DiscoKey"]
             if not req.get("Stream"):
+                # Lite (endpoint) update: applied, answered with an empty 200 (brief §3.1).
+                state["lite"].append({"nodekey": nk, "req": req, "t": time.time()})
+                rec["last_lite_request"] = req
                 return self.reply(sid, 200)
+            rec["last_map_request"] = req
+            if req.get("Compress") == "zstd" and state["zstd"]:
+                self.zstd_streams.add(sid)
             with self.wlock:
                 self.h2.send_headers(sid, [(":status", "200"), ("content-type", "application/json")])
             self.flush()
@@ -379,16 +407,24 @@ def test_hook(sock, method, target, hdrs, body):
             except OSError:
                 pass
         return respond(sock, 200, json.dumps({"dropped": len(conns)}).encode())
+    if path == "/test/expire":
+        with lock:
+            recs = list(state["nodes"].values())
+            for rec in recs:
+                rec["expired"] = True
+        for rec in recs:
+            push_all({"Node": node_json(rec)})
+        return respond(sock, 200, json.dumps({"expired": len(recs)}).encode())
     if path == "/test/config":
         with lock:
-            for k in ("min_capver", "keepalive_s"):
+            for k in ("min_capver", "keepalive_s", "derpmap"):
                 if k in data:
                     state[k] = data[k]
         return respond(sock, 200, b"{}")
     if path == "/test/state":
         with lock:
             out = {"nodes": state["nodes"], "streams": len(state["streams"]), "pings": state["pings"],
-                   "log": state["log"][-50:]}
+                   "log": state["log"][-50:], "lite": state["lite"], "zstd_messages": state["zstd_messages"]}
             return respond(sock, 200, json.dumps(out).encode())
     if path == "/test/ping-response":
         with lock:
@@ -443,6 +479,7 @@ def main():
     ap.add_argument("--min-capver", type=int, default=113)
     ap.add_argument("--keepalive", type=float, default=50)
     ap.add_argument("--tls", help="CERT,KEY: serve HTTPS (the /key trust anchor and the upgrade)")
+    ap.add_argument("--zstd", action="store_true", help="compress maps for clients that ask (python3-zstandard)")
     ap.add_argument("--assign", help="addresses for the first node that registers, e.g. 100.64.0.5/32,fd7a:115c:a1e0::5/128")
     a = ap.parse_args()
     for k in a.authkey:
@@ -450,6 +487,7 @@ def main():
         authkeys[key] = {"flags": set(f for f in flags.split(",") if f), "used_by": None}
     state["min_capver"] = a.min_capver
     state["keepalive_s"] = a.keepalive
+    state["zstd"] = a.zstd
     if a.assign:
         state["assign"] = a.assign.split(",")
     host, _, port = a.listen.rpartition(":")

@@ -59,6 +59,7 @@ static void test_register(void)
 static void test_map(void)
 {
 	struct hs_hostinfo hi = { .hostname = "gw", .preferred_derp = 999 };
+	struct hs_endpoints eps = { 0 };
 	struct mg_endpoint ep;
 	uint8_t nk[32], dk[32];
 	json_t *j;
@@ -66,7 +67,10 @@ static void test_map(void)
 	memset(nk, 0xab, 32);
 	memset(dk, 0xcd, 32);
 	CHECK(!addrfmt_parse_endpoint(&ep, "203.0.113.1:41641", false));
-	j = parse(hs_req_map(nk, dk, true, &hi, &ep, 1));
+	CHECK(hs_endpoints_add(&eps, &ep, HS_EP_CONFIGURED));
+	CHECK(!addrfmt_parse_endpoint(&ep, "[2001:db8::7]:1234", false));
+	CHECK(hs_endpoints_add(&eps, &ep, HS_EP_STUN));
+	j = parse(hs_req_map(nk, dk, true, &hi, &eps, false));
 	CHECK(json_integer_value(json_object_get(j, "Version")) == 133);
 	CHECK(json_is_true(json_object_get(j, "Stream")) && json_is_false(json_object_get(j, "OmitPeers")));
 	CHECK(json_is_true(json_object_get(j, "KeepAlive")));
@@ -74,12 +78,21 @@ static void test_map(void)
 	CHECK(!strncmp(json_string_value(json_object_get(j, "DiscoKey")), "discokey:cdcd", 13));
 	CHECK(!strcmp(json_string_value(json_array_get(json_object_get(j, "Endpoints"), 0)), "203.0.113.1:41641"));
 	CHECK(json_integer_value(json_array_get(json_object_get(j, "EndpointTypes"), 0)) == 5);
+	CHECK(!strcmp(json_string_value(json_array_get(json_object_get(j, "Endpoints"), 1)), "[2001:db8::7]:1234"));
+	CHECK(json_integer_value(json_array_get(json_object_get(j, "EndpointTypes"), 1)) == 2);
+	CHECK(json_array_size(json_object_get(j, "Endpoints")) == 2 &&
+	      json_array_size(json_object_get(j, "EndpointTypes")) == 2);
 	CHECK(json_integer_value(json_object_get(json_object_get(json_object_get(j, "Hostinfo"), "NetInfo"),
 						 "PreferredDERP")) == 999);
 	json_decref(j);
-	j = parse(hs_req_map(nk, dk, false, &hi, NULL, 0));
+	j = parse(hs_req_map(nk, dk, false, &hi, NULL, true));
 	CHECK(json_is_false(json_object_get(j, "Stream")) && json_is_true(json_object_get(j, "OmitPeers")));
 	CHECK(json_array_size(json_object_get(j, "Endpoints")) == 0);
+	CHECK(!strcmp(json_string_value(json_object_get(j, "Compress")), "zstd"));
+	json_decref(j);
+	hi.preferred_derp = 0;          /* unknown home: NetInfo left out (Headscale keeps the stored one) */
+	j = parse(hs_req_map(nk, dk, false, &hi, &eps, false));
+	CHECK(!json_object_get(json_object_get(j, "Hostinfo"), "NetInfo"));
 	json_decref(j);
 }
 

@@ -1,0 +1,126 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * hsderpmap.c - STUN targets and a fallback home region from the DERPMap (TS tailcfg/derpmap.go;
+ * brief §3.6: STUNPort 0 -> 3478, -1 -> none; IPv4/IPv6 "none" disables a family).
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <arpa/inet.h>
+#include "hsderpmap.h"
+#include "stun.h"
+
+#define REGIONS_MAX 256
+
+static int cmp_int(const void *a, const void *b)
+{
+	int x = *(const int *)a, y = *(const int *)b;
+
+	return (x > y) - (x < y);
+}
+
+/* Region ids in ascending order (keys are decimal strings; junk keys are skipped). */
+static size_t region_ids(const json_t *regions, int *ids)
+{
+	const char *k;
+	json_t *v;
+	size_t n = 0;
+
+	json_object_foreach((json_t *)regions, k, v) {
+		char *end;
+		long id = strtol(k, &end, 10);
+
+		if (*end || end == k || id <= 0 || id > 0x7fffffff || !json_is_object(v) || n >= REGIONS_MAX)
+			continue;
+		ids[n++] = (int)id;
+	}
+	qsort(ids, n, sizeof(ids[0]), cmp_int);
+	return n;
+}
+
+static const json_t *region(const json_t *regions, int id)
+{
+	char k[16];
+
+	snprintf(k, sizeof(k), "%d", id);
+	return json_object_get(regions, k);
+}
+
+static bool parse_ip(const char *s, int family, uint16_t port, struct mg_endpoint *ep)
+{
+	memset(ep, 0, sizeof(*ep));
+	if (!s || !*s || inet_pton(family, s, ep->addr) != 1)
+		return false;
+	ep->family = (uint8_t)family;
+	ep->port = port;
+	return true;
+}
+
+/* 0, 1 or 2 endpoints of one node; -1 if the node has STUN disabled. */
+static int node_stun(const json_t *node, struct mg_endpoint ep[2])
+{
+	const char *v4 = json_string_value(json_object_get(node, "IPv4"));
+	const char *v6 = json_string_value(json_object_get(node, "IPv6"));
+	const char *host = json_string_value(json_object_get(node, "HostName"));
+	json_int_t port = json_integer_value(json_object_get(node, "STUNPort"));
+	int n = 0;
+
+	if (port < 0 || port > 65535)
+		return -1;
+	if (!port)
+		port = STUN_DEFAULT_PORT;
+	if (parse_ip(v4, AF_INET, (uint16_t)port, &ep[n]))
+		n++;
+	if (parse_ip(v6, AF_INET6, (uint16_t)port, &ep[n]))
+		n++;
+	/* Only an address literal in HostName, and only when no family was given (or disabled). */
+	if (!n && (!v4 || !*v4) && (!v6 || !*v6) &&
+	    (parse_ip(host, AF_INET, (uint16_t)port, &ep[0]) || parse_ip(host, AF_INET6, (uint16_t)port, &ep[0])))
+		n = 1;
+	return n;
+}
+
+size_t hs_derpmap_stun_servers(const json_t *regions, struct mg_endpoint *out, size_t max)
+{
+	int ids[REGIONS_MAX];
+	size_t n_ids, i, n = 0;
+
+	if (!json_is_object(regions))
+		return 0;
+	n_ids = region_ids(regions, ids);
+	for (i = 0; i < n_ids && n < max; i++) {
+		const json_t *r = region(regions, ids[i]), *node;
+		size_t k;
+
+		if (json_is_true(json_object_get(r, "NoMeasureNoHome")))
+			continue;
+		json_array_foreach(json_object_get(r, "Nodes"), k, node) {
+			struct mg_endpoint ep[2];
+			int got = node_stun(node, ep);
+
+			if (got < 0)
+				continue;
+			for (int j = 0; j < got && n < max; j++)
+				out[n++] = ep[j];
+			if (got > 0)
+				break;           /* the first STUN-capable node stands for its region */
+		}
+	}
+	return n;
+}
+
+int hs_derpmap_first_region(const json_t *regions)
+{
+	int ids[REGIONS_MAX];
+	size_t n_ids, i;
+
+	if (!json_is_object(regions))
+		return 0;
+	n_ids = region_ids(regions, ids);
+	for (i = 0; i < n_ids; i++) {
+		const json_t *r = region(regions, ids[i]), *nodes = json_object_get(r, "Nodes");
+
+		if (!json_is_true(json_object_get(r, "NoMeasureNoHome")) && json_array_size(nodes))
+			return ids[i];
+	}
+	return 0;
+}
