@@ -7,11 +7,12 @@ MG_DEBIAN_PACKAGES=(
 	build-essential meson ninja-build pkg-config clang llvm linux-libc-dev
 	libbpf-dev libxdp-dev libsodium-dev libb2-dev liburcu-dev libmnl-dev
 	libssl-dev libipsec-mb-dev libmicrohttpd-dev libsystemd-dev libnghttp2-dev libjansson-dev
+	libzstd-dev
 	# the lab, the integration tests and the benchmark
 	wireguard-go wireguard-tools iperf3 iproute2 nftables ethtool tcpdump gnuplot-nox
 	iputils-ping netcat-openbsd python3 python3-scapy curl xdp-tools procps
 	# operability checks and the test control server
-	prometheus nix-bin jq python3-h2 python3-cryptography python3-nacl systemd valgrind
+	prometheus nix-bin jq python3-h2 python3-cryptography python3-nacl systemd valgrind python3-zstandard
 )
 
 # mg_install_deps: install the list; refresh the package index only if the
