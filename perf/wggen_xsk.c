@@ -143,14 +143,24 @@ static void kick(struct wgx *x)
 
 unsigned wgx_reserve(struct wgx *x, unsigned n, uint8_t *msgs[])
 {
-	reclaim(x);
+	uint32_t room;
+
 	if (n > 64)
 		n = 64;
+	reclaim(x);
+	room = xsk_prod_nb_free(&x->tx, n);
+	/* short of frames or ring space: what is queued moves only when we kick (copy mode) */
+	if ((x->npool < n || room < n) && x->inflight) {
+		kick(x);
+		reclaim(x);
+		room = xsk_prod_nb_free(&x->tx, n);
+	}
 	if (n > x->npool)
 		n = x->npool;
-	if (!n)
+	if (n > room)
+		n = room;
+	if (!n || xsk_ring_prod__reserve(&x->tx, n, &x->tx_idx) != n)
 		return 0;
-	n = xsk_ring_prod__reserve(&x->tx, n, &x->tx_idx);
 	for (unsigned i = 0; i < n; i++) {
 		x->reserved[i] = x->pool[--x->npool];
 		msgs[i] = (uint8_t *)xsk_umem__get_data(x->area, x->reserved[i]) + HDRS_LEN;
