@@ -4,6 +4,8 @@
  * backend beside OpenSSL EVP and libsodium one message at a time, in the
  * same run, on the same buffers.
  *
+ * Bursts of 64 (a loaded worker), 2 and 1 (light load: the single-message
+ * wide path of the avx2 backend) by default; --batch picks others.
  * Every message of a burst has its own key and counter (the worst case for
  * a batch engine; the data path groups by keypair but need not). Seal runs
  * in place, as the data path does; open runs out of place so the ciphertext
@@ -14,6 +16,7 @@
  * are per core even when the machine is shared; --wall uses wall time.
  *
  * Usage: crypto-bench [--json] [--ms N] [--runs N] [--cpu N] [--backend NAME] [--wall]
+ *                     [--batch N[,N...]]
  */
 #include <errno.h>
 #include <getopt.h>
@@ -29,7 +32,8 @@
 #include "aead.h"
 #include "mg.h"
 
-#define BATCH 64
+#define BATCH 64 /* the largest burst */
+#define MAXBATCHES 8
 #define MAXLEN 1420
 #define MAXRUNS 31
 
@@ -42,9 +46,10 @@ struct bench_buf {
 	uint8_t out[BATCH][MAXLEN + AEAD_TAG_LEN]; /* open destination */
 	struct aead_op seal[BATCH], open[BATCH];
 	uint32_t len;
+	unsigned batch;        /* messages per burst of this run */
 };
 
-/* One contender: runs one burst of BATCH messages in one direction. */
+/* One contender: runs one burst of b->batch messages in one direction. */
 struct contender {
 	const char *name;
 	bool own;              /* ours (a batch backend) or a library peer */
@@ -57,11 +62,13 @@ static unsigned long long bad_opens;
 
 static void burst_batch(struct bench_buf *b, bool open)
 {
+	uint64_t all = b->batch == 64 ? ~0ull : (1ull << b->batch) - 1;
+
 	if (open) {
-		if (aead_open_burst(b->open, BATCH) != ~0ull)
+		if (aead_open_burst(b->open, b->batch) != all)
 			bad_opens++;
 	} else {
-		aead_seal_burst(b->seal, BATCH);
+		aead_seal_burst(b->seal, b->batch);
 	}
 }
 
@@ -75,7 +82,7 @@ static void burst_sodium(struct bench_buf *b, bool open)
 {
 	uint8_t nonce[12];
 
-	for (unsigned i = 0; i < BATCH; i++) {
+	for (unsigned i = 0; i < b->batch; i++) {
 		struct aead_op *op = open ? &b->open[i] : &b->seal[i];
 
 		nonce_of(nonce, op->counter);
@@ -94,7 +101,7 @@ static void burst_evp(struct bench_buf *b, bool open)
 	uint8_t nonce[12];
 	int n;
 
-	for (unsigned i = 0; i < BATCH; i++) {
+	for (unsigned i = 0; i < b->batch; i++) {
 		struct aead_op *op = open ? &b->open[i] : &b->seal[i];
 
 		nonce_of(nonce, op->counter);
@@ -154,7 +161,7 @@ static double run_once(struct bench_buf *b, bool open, unsigned ms)
 		bursts += 16;
 		t = now_s();
 	} while (t - t0 < ms * 1e-3);
-	return (double)bursts * BATCH / (t - t0);
+	return (double)bursts * b->batch / (t - t0);
 }
 
 static int cmp_double(const void *a, const void *b)
@@ -174,7 +181,8 @@ static double median(double *v, unsigned n)
 
 static struct contender conts[MAXCONT];
 static unsigned ncont;
-static double pps[MAXCONT][ARRAY_SIZE(sizes)][2];
+static double pps[MAXBATCHES][MAXCONT][ARRAY_SIZE(sizes)][2];
+static unsigned batches[MAXBATCHES] = { 64, 2, 1 }, nbatch = 3;
 
 static void add_contenders(const char *only)
 {
@@ -200,17 +208,19 @@ static bool is_library_peer(const struct contender *c)
 	return !strcmp(c->name, "openssl-evp") || !strcmp(c->name, "ipsecmb");
 }
 
-static void print_table(unsigned ms, unsigned runs)
+static void print_table(unsigned bi, unsigned ms, unsigned runs)
 {
-	printf("crypto-bench: batch %d, median of %u runs x %u ms %s time, one core; GB/s of plaintext\n",
-	       BATCH, runs, ms, bench_clock == CLOCK_MONOTONIC ? "wall" : "thread CPU");
+	double (*pp)[ARRAY_SIZE(sizes)][2] = pps[bi];
+
+	printf("crypto-bench: batch %u, median of %u runs x %u ms %s time, one core; GB/s of plaintext\n",
+	       batches[bi], runs, ms, bench_clock == CLOCK_MONOTONIC ? "wall" : "thread CPU");
 	printf("%5s  %-13s %10s %10s %10s %10s\n", "size", "contender",
 	       "seal Mpps", "seal GB/s", "open Mpps", "open GB/s");
 	for (size_t s = 0; s < ARRAY_SIZE(sizes); s++) {
 		for (unsigned c = 0; c < ncont; c++)
 			printf("%5u  %-13s %10.2f %10.2f %10.2f %10.2f\n", sizes[s], conts[c].name,
-			       pps[c][s][0] / 1e6, pps[c][s][0] * sizes[s] / 1e9,
-			       pps[c][s][1] / 1e6, pps[c][s][1] * sizes[s] / 1e9);
+			       pp[c][s][0] / 1e6, pp[c][s][0] * sizes[s] / 1e9,
+			       pp[c][s][1] / 1e6, pp[c][s][1] * sizes[s] / 1e9);
 		putchar('\n');
 	}
 	/* The yardstick: best own backend vs best single-message library. */
@@ -220,14 +230,15 @@ static void print_table(unsigned ms, unsigned runs)
 
 		for (unsigned c = 0; c < ncont; c++)
 			for (int d = 0; d < 2; d++) {
-				if (conts[c].own && pps[c][s][d] > own[d])
-					own[d] = pps[c][s][d];
-				if (is_library_peer(&conts[c]) && pps[c][s][d] > lib[d])
-					lib[d] = pps[c][s][d];
+				if (conts[c].own && pp[c][s][d] > own[d])
+					own[d] = pp[c][s][d];
+				if (is_library_peer(&conts[c]) && pp[c][s][d] > lib[d])
+					lib[d] = pp[c][s][d];
 			}
 		printf("%5u  %-24.2f %-24.2f\n", sizes[s], lib[0] ? own[0] / lib[0] : 0,
 		       lib[1] ? own[1] / lib[1] : 0);
 	}
+	putchar('\n');
 }
 
 static void print_json(void)
@@ -235,16 +246,17 @@ static void print_json(void)
 	bool first = true;
 
 	printf("[\n");
-	for (unsigned c = 0; c < ncont; c++)
-		for (size_t s = 0; s < ARRAY_SIZE(sizes); s++)
-			for (int d = 0; d < 2; d++) {
-				printf("%s  {\"backend\": \"%s\", \"size\": %u, \"direction\": \"%s\", "
-				       "\"batch\": %d, \"mpps\": %.4f, \"gbps\": %.4f}",
-				       first ? "" : ",\n", conts[c].name, sizes[s],
-				       d ? "open" : "seal", BATCH, pps[c][s][d] / 1e6,
-				       pps[c][s][d] * sizes[s] / 1e9);
-				first = false;
-			}
+	for (unsigned bi = 0; bi < nbatch; bi++)
+		for (unsigned c = 0; c < ncont; c++)
+			for (size_t s = 0; s < ARRAY_SIZE(sizes); s++)
+				for (int d = 0; d < 2; d++) {
+					printf("%s  {\"backend\": \"%s\", \"size\": %u, \"direction\": \"%s\", "
+					       "\"batch\": %u, \"mpps\": %.4f, \"gbps\": %.4f}",
+					       first ? "" : ",\n", conts[c].name, sizes[s],
+					       d ? "open" : "seal", batches[bi], pps[bi][c][s][d] / 1e6,
+					       pps[bi][c][s][d] * sizes[s] / 1e9);
+					first = false;
+				}
 	printf("\n]\n");
 }
 
@@ -256,11 +268,12 @@ static void use_contender(unsigned c)
 }
 
 /* All contenders at one size, runs interleaved; run 0 is the warm-up. */
-static void bench_size(struct bench_buf *b, size_t s, unsigned ms, unsigned runs)
+static void bench_size(struct bench_buf *b, unsigned bi, size_t s, unsigned ms, unsigned runs)
 {
 	static double v[MAXCONT][2][MAXRUNS];
 
 	setup_buf(b, sizes[s]);
+	b->batch = batches[bi];
 	for (unsigned r = 0; r <= runs; r++)
 		for (unsigned c = 0; c < ncont; c++) {
 			use_contender(c);
@@ -273,7 +286,27 @@ static void bench_size(struct bench_buf *b, size_t s, unsigned ms, unsigned runs
 		}
 	for (unsigned c = 0; c < ncont; c++)
 		for (int d = 0; d < 2; d++)
-			pps[c][s][d] = median(v[c][d], runs);
+			pps[bi][c][s][d] = median(v[c][d], runs);
+}
+
+/* "64,2,1": burst sizes 1..64, at most MAXBATCHES of them. */
+static int parse_batches(const char *arg)
+{
+	char *end;
+
+	nbatch = 0;
+	do {
+		unsigned long v = strtoul(arg, &end, 10);
+
+		if (end == arg || v < 1 || v > BATCH || nbatch == MAXBATCHES) {
+			fprintf(stderr, "crypto-bench: --batch: 1..%d, at most %d sizes\n", BATCH,
+				MAXBATCHES);
+			return -1;
+		}
+		batches[nbatch++] = (unsigned)v;
+		arg = end + (*end == ',');
+	} while (*end);
+	return 0;
 }
 
 static void pin_cpu(int cpu)
@@ -292,6 +325,7 @@ int main(int argc, char **argv)
 		{ "json", no_argument, NULL, 'j' }, { "ms", required_argument, NULL, 'm' },
 		{ "runs", required_argument, NULL, 'r' }, { "cpu", required_argument, NULL, 'c' },
 		{ "backend", required_argument, NULL, 'b' }, { "wall", no_argument, NULL, 'w' },
+		{ "batch", required_argument, NULL, 'n' },
 		{ 0 },
 	};
 	unsigned ms = 30, runs = 5;
@@ -308,9 +342,13 @@ int main(int argc, char **argv)
 		case 'c': pin_cpu(atoi(optarg)); break;
 		case 'b': only = optarg; break;
 		case 'w': bench_clock = CLOCK_MONOTONIC; break;
+		case 'n':
+			if (parse_batches(optarg))
+				return 2;
+			break;
 		default:
-			fprintf(stderr, "usage: %s [--json] [--ms N] [--runs N] [--cpu N] [--backend NAME] [--wall]\n",
-				argv[0]);
+			fprintf(stderr, "usage: %s [--json] [--ms N] [--runs N] [--cpu N] [--backend NAME] [--wall]"
+				" [--batch N[,N...]]\n", argv[0]);
 			return 2;
 		}
 	}
@@ -320,14 +358,16 @@ int main(int argc, char **argv)
 	if (!b)
 		return 1;
 	add_contenders(only);
-	for (size_t s = 0; s < ARRAY_SIZE(sizes); s++)
-		bench_size(b, s, ms, runs);
+	for (unsigned bi = 0; bi < nbatch; bi++)
+		for (size_t s = 0; s < ARRAY_SIZE(sizes); s++)
+			bench_size(b, bi, s, ms, runs);
 	if (bad_opens)
 		fprintf(stderr, "crypto-bench: %llu bursts failed to open\n", bad_opens);
 	if (json)
 		print_json();
 	else
-		print_table(ms, runs);
+		for (unsigned bi = 0; bi < nbatch; bi++)
+			print_table(bi, ms, runs);
 	free(b);
 	return bad_opens ? 1 : 0;
 }

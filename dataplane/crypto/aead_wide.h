@@ -26,8 +26,9 @@ void chacha20_avx2_xor8(uint8_t *dst, const uint8_t *src, size_t len, const uint
 /* dst = src ^ ks for n bytes (AVX2 xor of a keystream already made). */
 void chacha20_avx2_xor(uint8_t *dst, const uint8_t *src, size_t n, const uint8_t *ks);
 
-/* nblocks (a multiple of 4) full 16-byte blocks into ctx, four per step.
- * Same result as poly1305_blocks(). Wipes its powers of r. */
+/* nblocks (a multiple of 4) full 16-byte blocks into ctx, four per group
+ * step, two groups side by side. Same result as poly1305_blocks(). Wipes
+ * its powers of r. */
 void poly1305_avx2_blocks4(struct poly1305_ctx *ctx, const uint8_t *m, size_t nblocks);
 
 /* Full blocks below which poly1305_avx2_blocks4() is not worth r^2..r^4. */

@@ -356,12 +356,16 @@ void poly1305_avx2_jobs(const struct poly1305_job *jobs, unsigned n)
 }
 
 /*
- * The within-message wide path (aead_wide.h): one message, four blocks at
- * a time. Lane j of one group accumulates blocks j, j + 4, j + 8, ... by
+ * The within-message wide path (aead_wide.h): one message, four blocks per
+ * group step. Lane j of a group accumulates blocks j, j + 4, j + 8, ... by
  * Horner's rule with r^4; the last step multiplies lane j by r^(4 - j)
  * instead, so that block i ends up times r^(n - i) and the four lanes
  * summed are the one-lane result (RFC 8439 2.5: h = sum m_i r^(n - i)).
  * The running h of ctx enters lane 0 with block 0.
+ * Two groups run side by side (eight blocks per step, r^8, and r^8..r^1
+ * at the end) so that two independent multiply chains hide each other's
+ * latency, as the two groups of the cross-packet engine do; an odd four
+ * blocks go first through one group alone.
  */
 
 /* Carried 44/44/42-bit limbs (poly1305_carry()) to radix 2^26, each limb
@@ -394,21 +398,22 @@ static void limbs44(uint64_t h[3], uint64_t l[5])
 }
 
 struct wide_keys {
-	uint64_t r[5][LANES] __attribute__((aligned(32)));  /* r^4 in lanes 0..3 */
+	uint64_t r[5][LANES] __attribute__((aligned(32)));  /* r^8 in every lane */
 	uint64_t s[5][LANES] __attribute__((aligned(32)));
-	uint64_t rl[5][LANES] __attribute__((aligned(32))); /* lane j: r^(4 - j) */
+	uint64_t rl[5][LANES] __attribute__((aligned(32))); /* lane j: r^(8 - j) */
 	uint64_t sl[5][LANES] __attribute__((aligned(32)));
-	uint64_t pw[4][3];                                  /* r^1..r^4, 44-bit limbs */
+	uint64_t pw[8][3];                                  /* r^1..r^8, 44-bit limbs */
 	uint64_t l[5];
+	uint64_t hv[5][LANES] __attribute__((aligned(32)));
 };
 
 static void wide_keys(struct wide_keys *k, const struct poly1305_ctx *ctx)
 {
 	memcpy(k->pw[0], ctx->r, sizeof(k->pw[0]));
-	for (int i = 1; i < 4; i++)
+	for (int i = 1; i < 8; i++)
 		poly1305_mul(k->pw[i], k->pw[i - 1], k->pw[0]);
-	for (int j = 0; j < 4; j++) {
-		limbs26(k->l, k->pw[3 - j]);
+	for (int j = 0; j < LANES; j++) {
+		limbs26(k->l, k->pw[7 - j]);
 		for (int i = 0; i < 5; i++) {
 			k->rl[i][j] = k->l[i];
 			k->sl[i][j] = k->l[i] * 5;
@@ -418,32 +423,68 @@ static void wide_keys(struct wide_keys *k, const struct poly1305_ctx *ctx)
 	}
 }
 
+/* ctx->h into lane 0 of g, zero in the other lanes. */
+static void wide_enter(struct group *g, struct wide_keys *k, struct poly1305_ctx *ctx)
+{
+	poly1305_carry(ctx->h);
+	limbs26(k->l, ctx->h);
+	for (int i = 0; i < 5; i++)
+		g->h[i] = _mm256_set_epi64x(0, 0, 0, (long long)k->l[i]);
+}
+
+/* The sum of the lanes of ngroups groups back into ctx->h. */
+static void wide_leave(struct poly1305_ctx *ctx, struct wide_keys *k, const struct group *g,
+		       int ngroups)
+{
+	for (int i = 0; i < 5; i++) {
+		k->l[i] = 0;
+		for (int n = 0; n < ngroups; n++) {
+			_mm256_store_si256((__m256i *)k->hv[i], g[n].h[i]);
+			k->l[i] += k->hv[i][0] + k->hv[i][1] + k->hv[i][2] + k->hv[i][3];
+		}
+	}
+	limbs44(ctx->h, k->l);
+}
+
 void poly1305_avx2_blocks4(struct poly1305_ctx *ctx, const uint8_t *m, size_t nblocks)
 {
 	struct wide_keys k;
-	uint64_t hv[5][4] __attribute__((aligned(32)));
-	struct group g = { .r = k.r, .s = k.s, .base = 0 };
-	const uint8_t *p[4] = { m, m + 16, m + 32, m + 48 };
+	struct group g[2];
 
 	wide_keys(&k, ctx);
-	poly1305_carry(ctx->h);
-	limbs26(k.l, ctx->h);
-	for (int i = 0; i < 5; i++)
-		g.h[i] = _mm256_set_epi64x(0, 0, 0, (long long)k.l[i]);
-	for (size_t t = nblocks / 4; t; t--) {
-		if (t == 1) {
-			g.r = k.rl;
-			g.s = k.sl;
+	if (nblocks % 8) {
+		/* four blocks times r^4..r^1: lanes 4..7 of rl */
+		const uint8_t *p[4] = { m, m + 16, m + 32, m + 48 };
+
+		g[0] = (struct group){ .r = k.rl, .s = k.sl, .base = 4 };
+		wide_enter(&g[0], &k, ctx);
+		group_block(&g[0], p);
+		wide_leave(ctx, &k, g, 1);
+		m += 64;
+		nblocks -= 4;
+	}
+	if (nblocks) {
+		const uint8_t *pa[4] = { m, m + 16, m + 32, m + 48 };
+		const uint8_t *pb[4] = { m + 64, m + 80, m + 96, m + 112 };
+
+		g[0] = (struct group){ .r = k.r, .s = k.s, .base = 0 };
+		g[1] = (struct group){ .r = k.r, .s = k.s, .base = 4 };
+		wide_enter(&g[0], &k, ctx);
+		for (int i = 0; i < 5; i++)
+			g[1].h[i] = _mm256_setzero_si256();
+		for (size_t t = nblocks / 8; t; t--) {
+			if (t == 1) {
+				g[0].r = g[1].r = k.rl;
+				g[0].s = g[1].s = k.sl;
+			}
+			group_block(&g[0], pa);
+			group_block(&g[1], pb);
+			for (int j = 0; j < 4; j++) {
+				pa[j] += 128;
+				pb[j] += 128;
+			}
 		}
-		group_block(&g, p);
-		for (int j = 0; j < 4; j++)
-			p[j] += 64;
+		wide_leave(ctx, &k, g, 2);
 	}
-	for (int i = 0; i < 5; i++) {
-		_mm256_store_si256((__m256i *)hv[i], g.h[i]);
-		k.l[i] = hv[i][0] + hv[i][1] + hv[i][2] + hv[i][3];
-	}
-	limbs44(ctx->h, k.l);
 	memzero_explicit(&k, sizeof(k));
-	memzero_explicit(hv, sizeof(hv));
 }

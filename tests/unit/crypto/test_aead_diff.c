@@ -3,11 +3,17 @@
  * Differential tests of every backend (and every CPU feature subset)
  * against libsodium called directly:
  *  1. every length 0..2048, out of place and in place, seal and open, alone
- *     and in bursts of eight consecutive lengths (the SIMD lane paths);
+ *     and beside a second message (the avx2 wide path for bursts of one
+ *     and two), and in bursts of eight consecutive lengths (the SIMD lane
+ *     paths);
  *  2. bursts of 1..64 with mixed lengths, keys and counters, some in place
- *     and some not, equal to one-at-a-time reference results;
+ *     and some not, equal to one-at-a-time reference results, including
+ *     bursts where one or two messages are much longer than the rest (their
+ *     Poly1305 leaves the lanes for the wide path, their ChaCha20 is cut
+ *     across lanes);
  *  3. tampered messages inside a burst fail alone and release no plaintext;
- *  4. no one-time Poly1305 key or keystream is left on the stack.
+ *  4. no one-time Poly1305 key or keystream is left on the stack, after a
+ *     lane burst, a one-message burst and a burst with a long straggler.
  * Usage: test_aead_diff [seed]
  */
 #include "aead_test.h"
@@ -48,6 +54,46 @@ static void every_length(void)
 		CHECK(!memcmp(buf[0], ref[0], len + AEAD_TAG_LEN), "in-place seal len %u", len);
 		CHECK(aead_open_burst(&op, 1) == 1, "in-place open len %u", len);
 		CHECK(!memcmp(buf[0], pt[0], len), "in-place open plaintext len %u", len);
+	}
+}
+
+/* Every length as the first of a burst of two, the second of length
+ * 2048 - len; in place for odd lengths. */
+static void every_length_pair(void)
+{
+	struct aead_op ops[2];
+
+	for (uint32_t len = 0; len <= MAXLEN; len++) {
+		bool inplace = len & 1;
+
+		for (int i = 0; i < 2; i++) {
+			ops[i] = (struct aead_op){ .key = keys[i], .counter = test_rand(&seed),
+						   .src = pt[i], .len = i ? MAXLEN - len : len };
+			test_fill(keys[i], 32, &seed);
+			test_fill(pt[i], ops[i].len, &seed);
+			ref_seal(ref[i], pt[i], ops[i].len, keys[i], ops[i].counter);
+			memcpy(buf[i], pt[i], ops[i].len);
+			ops[i].src = buf[i];
+			ops[i].dst = inplace ? buf[i] : out[i];
+		}
+		aead_seal_burst(ops, 2);
+		for (int i = 0; i < 2; i++) {
+			CHECK(!memcmp(ops[i].dst, ref[i], ops[i].len + AEAD_TAG_LEN),
+			      "pair seal len %u (#%d)", ops[i].len, i);
+			memcpy(buf[i], ref[i], ops[i].len + AEAD_TAG_LEN);
+			ops[i].src = buf[i];
+		}
+		/* the second one tampered every third time: it alone fails */
+		if (len % 3 == 0)
+			buf[1][test_rand(&seed) % (ops[1].len + AEAD_TAG_LEN)] ^= 0x80;
+		CHECK(aead_open_burst(ops, 2) == (len % 3 ? 3u : 1u), "pair open len %u", len);
+		CHECK(!memcmp(ops[0].dst, pt[0], len), "pair open plaintext len %u", len);
+		if (len % 3)
+			CHECK(!memcmp(ops[1].dst, pt[1], ops[1].len), "pair open plaintext len %u",
+			      ops[1].len);
+		else
+			CHECK(ops[1].len < 8 || memcmp(ops[1].dst, pt[1], ops[1].len),
+			      "pair: plaintext of forged message released (len %u)", ops[1].len);
 	}
 }
 
@@ -92,7 +138,12 @@ static uint32_t pick_len(unsigned i, unsigned shape)
 	case 1: return edges[test_rand(&seed) % ARRAY_SIZE(edges)];
 	case 2: return 64;        /* homogeneous small */
 	case 3: return 1420;      /* homogeneous MTU-size */
-	default: return i * 31 % 700; /* staircase */
+	case 4: return i * 31 % 700; /* staircase */
+	/* stragglers: one or two long messages among short ones */
+	case 5: return i == 2 ? 1280 + (uint32_t)(test_rand(&seed) % 769)
+			      : (uint32_t)(test_rand(&seed) % 129);
+	default: return i % 7 == 1 ? 600 + (uint32_t)(test_rand(&seed) % 1449)
+				   : (uint32_t)(test_rand(&seed) % 200);
 	}
 }
 
@@ -170,7 +221,7 @@ static void bursts(void)
 	CHECK(aead_open_burst(none, 0) == 0, "empty burst");
 
 	for (unsigned n = 1; n <= AEAD_BURST_MAX; n++)
-		for (unsigned shape = 0; shape < 5; shape++)
+		for (unsigned shape = 0; shape < 7; shape++)
 			burst_once(n, shape);
 }
 
@@ -179,19 +230,24 @@ static void bursts(void)
  * its one-time Poly1305 key and first keystream block in the stack memory
  * the call used. noinline + volatile keep the compiler from folding this.
  */
-static __attribute__((noinline)) void stack_seal(struct aead_op *op)
+static __attribute__((noinline)) void stack_seal(struct aead_op *op, unsigned how)
 {
 	volatile uint8_t pad[256];
-	struct aead_op ops[4];
+	struct aead_op ops[12];
+	unsigned n = how == 1 ? 1 : how == 2 ? 12 : 4;
 
-	/* a burst of four, so that backends use their lanes and not a
-	 * one-message fallback */
-	for (int i = 0; i < 4; i++) {
+	/* how 0: a burst of four, so that backends use their lanes and not a
+	 * one-message path; 1: the message alone (avx2: the wide path);
+	 * 2: the message of length 1420 as a straggler among eleven short ones
+	 * (avx2: lanes, its tag on the wide path) */
+	for (unsigned i = 0; i < n; i++) {
 		ops[i] = *op;
 		ops[i].dst = buf[i];
+		if (how == 2 && i)
+			ops[i].len = 16;
 	}
 	pad[0] = 0;
-	aead_seal_burst(ops, 4);
+	aead_seal_burst(ops, n);
 	(void)pad[0];
 }
 
@@ -220,7 +276,8 @@ static __attribute__((noinline)) bool stack_has(const uint8_t *needle, size_t n)
  */
 static void secrets_wiped(void)
 {
-	uint8_t key[32], otk[64], ks[64], nonce[12] = { 0 }, zero[64] = { 0 };
+	static const uint8_t zero[1420];
+	uint8_t key[32], otk[64], ks[64], nonce[12] = { 0 };
 	struct aead_op op = { .key = key, .counter = 7, .src = zero, .len = 64 };
 	static const struct {
 		const char *what;
@@ -235,17 +292,22 @@ static void secrets_wiped(void)
 	memcpy(secret, key, 32);
 	memcpy(secret + 32, otk, 32);
 	memcpy(secret + 64, ks, 32);
-	for (size_t i = 0; i < ARRAY_SIZE(needles); i++)
-		for (int w = 0; w < 8; w++) {
-			stack_seal(&op);
-			CHECK(!stack_has(secret + needles[i].off + 4 * w, 4),
-			      "%s word %d left on the stack", needles[i].what, w);
-		}
+	for (unsigned how = 0; how < 3; how++) {
+		op.len = how ? 1420 : 64;
+		for (size_t i = 0; i < ARRAY_SIZE(needles); i++)
+			for (int w = 0; w < 8; w++) {
+				stack_seal(&op, how);
+				CHECK(!stack_has(secret + needles[i].off + 4 * w, 4),
+				      "%s word %d left on the stack (burst shape %u)",
+				      needles[i].what, w, how);
+			}
+	}
 }
 
 static void run(void)
 {
 	every_length();
+	every_length_pair();
 	every_length_burst();
 	bursts();
 	if (strcmp(aead_backend_name(), "sodium") && strcmp(aead_backend_name(), "ipsecmb"))

@@ -4,9 +4,13 @@
  * ChaCha20 block function (RFC 8439 2.3.2), Poly1305 key generation
  * (RFC 8439 2.6.2), the Poly1305 reduction edge cases of RFC 8439
  * appendix A.3 (#5..#11: h >= p, carries through every limb), and the SIMD
- * engine's radix-2^26 final reduction against the portable one.
+ * engine's radix-2^26 final reduction against the portable one; the
+ * within-message wide path (aead_wide.h): ChaCha20 over eight consecutive
+ * blocks and Poly1305 four blocks per step against the portable code, on
+ * random data, extreme keys and h, and every block count up to 300.
  */
 #include "aead_test.h"
+#include "aead_wide.h"
 #include "chacha20.h"
 #include "poly1305.h"
 #include "poly1305_lanes.h"
@@ -199,6 +203,109 @@ static void test_finish_avx2(void)
 	}
 }
 
+/* chacha20_avx2_first8() and chacha20_avx2_xor8() against chacha20.c. */
+static void test_chacha20_wide(void)
+{
+	static uint8_t src[1200], want[1200], got[1200];
+	uint8_t key[32], ks[512] __attribute__((aligned(32)));
+	static const uint32_t starts[] = { 0, 1, 8, 0xfffffffdu }; /* last: word 12 wraps */
+	uint64_t seed = 7;
+	uint32_t st[16];
+
+	for (int t = 0; t < 4; t++) {
+		uint64_t ctr = t == 3 ? ~0ull : test_rand(&seed);
+
+		test_fill(key, 32, &seed);
+		chacha20_init(st, key, ctr);
+		chacha20_xor(want, (const uint8_t[512]){ 0 }, 512, st);
+		chacha20_avx2_first8(ks, key, ctr);
+		CHECK(!memcmp(ks, want, 512), "chacha20 first8 counter %#llx",
+		      (unsigned long long)ctr);
+	}
+	for (uint32_t len = 0; len <= sizeof(src); len += len < 130 ? 1 : 37) {
+		for (size_t b = 0; b < ARRAY_SIZE(starts); b++) {
+			uint64_t ctr = test_rand(&seed);
+
+			test_fill(key, 32, &seed);
+			test_fill(src, len, &seed);
+			chacha20_init(st, key, ctr);
+			st[12] = starts[b];
+			chacha20_xor(want, src, len, st);
+			chacha20_avx2_xor8(got, src, len, key, ctr, starts[b]);
+			CHECK(!memcmp(got, want, len), "chacha20 xor8 len %u block %#x", len,
+			      starts[b]);
+			/* in place */
+			chacha20_avx2_xor8(src, src, len, key, ctr, starts[b]);
+			CHECK(!memcmp(src, want, len), "chacha20 xor8 in place len %u", len);
+		}
+	}
+}
+
+/* One wide Poly1305 check: h0 (as 44-bit limbs, may be unreduced) then
+ * nblocks of m, wide and portable, then final. */
+static void wide_poly_check(const uint8_t key[32], const uint64_t h0[3], const uint8_t *m,
+			    size_t nblocks, const char *what)
+{
+	struct poly1305_ctx a, b;
+	uint8_t ta[16], tb[16];
+
+	poly1305_init(&a, key);
+	memcpy(a.h, h0, sizeof(a.h));
+	b = a;
+	poly1305_avx2_blocks4(&a, m, nblocks);
+	poly1305_blocks(&b, m, nblocks);
+	poly1305_final(&a, ta);
+	poly1305_final(&b, tb);
+	CHECK(!memcmp(ta, tb, 16), "poly1305 wide %s: %zu blocks", what, nblocks);
+}
+
+static void test_poly1305_wide(void)
+{
+	static uint8_t m[300 * 16], ff[300 * 16];
+	const uint64_t M44 = 0xfffffffffffull, M42 = 0x3ffffffffffull;
+	/* h below p, h = p - 1, h >= p, and limbs above their width as
+	 * poly1305_blocks() leaves them */
+	const uint64_t hs[][3] = { { 0, 0, 0 }, { M44 - 5, M44, M42 }, { M44 - 4, M44, M42 },
+				   { M44, M44, M42 }, { M44 + 7, M44 + 3, M42 } };
+	uint8_t key[32], maxkey[32];
+	uint64_t seed = 11, h[3];
+
+	memset(ff, 0xff, sizeof(ff));
+	memset(maxkey, 0xff, sizeof(maxkey)); /* largest r the clamp allows */
+	test_fill(m, sizeof(m), &seed);
+	for (size_t n = 0; n <= 300; n += 4) {
+		test_fill(key, 32, &seed);
+		h[0] = test_rand(&seed) & M44;
+		h[1] = test_rand(&seed) & M44;
+		h[2] = test_rand(&seed) & M42;
+		wide_poly_check(key, h, m, n, "random");
+		wide_poly_check(maxkey, hs[n / 4 % ARRAY_SIZE(hs)], ff, n, "max r, all-ones blocks");
+		wide_poly_check(maxkey, hs[n / 4 % ARRAY_SIZE(hs)], m, n, "max r");
+	}
+	/* RFC 8439 A.3 #1: four zero blocks under the zero key, through the
+	 * wide path: still the zero tag */
+	memset(key, 0, 32);
+	memset(m, 0, 64);
+	{
+		struct poly1305_ctx c;
+		uint8_t tag[16];
+
+		poly1305_init(&c, key);
+		poly1305_avx2_blocks4(&c, m, 4);
+		poly1305_final(&c, tag);
+		CHECK(!memcmp(tag, (uint8_t[16]){ 0 }, 16), "poly1305 wide RFC 8439 A.3 #1");
+	}
+	/* the AEAD tag helper against the portable one for every length */
+	for (uint32_t len = 0; len <= 2048; len++) {
+		uint8_t ta[16], tb[16];
+
+		test_fill(key, 32, &seed);
+		aead_wide_tag(ta, key, ff + (len & 1), len);
+		poly1305_aead(tb, key, ff + (len & 1), len);
+		CHECK(!memcmp(ta, tb, 16), "aead_wide_tag len %u", len);
+	}
+}
+
 int main(void)
 {
 	aead_init("generic");
@@ -206,5 +313,11 @@ int main(void)
 	test_poly1305_keygen();
 	test_poly1305();
 	test_finish_avx2();
+	if (aead_cpu_features() & AEAD_CPU_AVX2) {
+		test_chacha20_wide();
+		test_poly1305_wide();
+	} else {
+		printf("# skip wide path: no AVX2 on this CPU\n");
+	}
 	return test_exit("primitives");
 }
