@@ -1,0 +1,780 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * derp.c - DERP client connections (brief §6), non-blocking on the control thread's epoll loop.
+ *
+ * One connection per region, a small state machine:
+ *   IDLE -> TCP (connect in progress) -> TLS (handshake) -> HTTP (GET /derp, Upgrade: DERP; wait
+ *   for 101) -> KEY (wait ServerKey; send ClientInfo) -> INFO (wait ServerInfo) -> READY
+ * Any failure closes the socket and retries after a backoff (1 s doubling to 30 s, with jitter),
+ * trying the region's next node. READY connections answer Ping with Pong, count KeepAlive as
+ * liveness (read deadline 120 s) and hand RecvPacket payloads to the caller.
+ *
+ * I/O: every byte goes through one output buffer, written when epoll says the socket is writable
+ * (level-triggered: EPOLLOUT only while bytes wait), so a burst of SendPackets becomes a few TLS
+ * records. Input is read into a buffer and parsed frame by frame; frames larger than the buffer
+ * (only a server's giant ServerInfo or Health could be) are skipped.
+ *
+ * TLS: OpenSSL, TLS 1.2+, no ALPN (the upgrade is HTTP/1.1). The certificate is checked against
+ * the system store plus an optional CA file, for CertName (or HostName) as DNS name or IP;
+ * CertName "sha256-raw:<hex>" pins the leaf certificate's SHA-256 instead; InsecureForTests
+ * turns checking off (the DERP map says so; only test servers set it).
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netdb.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/ssl.h>
+#include <openssl/x509v3.h>
+#include <sodium.h>
+#include "derp.h"
+#include "derp_frame.h"
+#include "evsource.h"
+#include "mg.h"
+
+#define IN_CAP     (DERP_MAX_PACKET + 4096)      /* any relayed packet fits whole */
+#define OUT_CAP    (512u * 1024u)                /* queued frames; past this packets are dropped */
+#define PEND_CAP   (64u * 1024u)                 /* frames waiting for the handshake */
+#define CLIENT_INFO_JSON "{\"version\":2,\"CanAckPings\":true}"
+
+enum conn_state { ST_IDLE, ST_TCP, ST_TLS, ST_HTTP, ST_KEY, ST_INFO, ST_READY };
+static const char *const state_name[] = {
+	[ST_IDLE] = "idle", [ST_TCP] = "connecting", [ST_TLS] = "tls", [ST_HTTP] = "upgrade",
+	[ST_KEY] = "handshake", [ST_INFO] = "handshake", [ST_READY] = "connected",
+};
+
+struct derp_conn {
+	struct derp *d;
+	struct evsource src;
+	struct derp_region region;       /* copy: the map may change under us */
+	enum conn_state state;
+	int fd;
+	SSL *ssl;
+	uint32_t ep_events;              /* what epoll watches now */
+	bool tls_wants_write;
+	unsigned node_idx;
+	uint8_t server_pub[32];
+	uint8_t *in;
+	size_t in_len;
+	uint32_t skip;                   /* bytes of an oversized frame still to discard */
+	uint8_t *out;
+	size_t out_off, out_len;
+	uint8_t *pend;
+	size_t pend_len;
+	uint64_t state_since, last_rx, last_used, next_try, backoff;
+	bool wanted;                     /* home, or used in the last 60 s */
+	struct derp_region_status st;
+};
+
+struct derp {
+	struct derp_cfg cfg;
+	SSL_CTX *ctx;
+	uint8_t priv[32], pub[32];
+	bool has_key;
+	int home;
+	size_t n;
+	struct derp_conn *conns[DERP_REGIONS_MAX];
+};
+
+static void conn_close(struct derp_conn *c);
+static void conn_io(struct derp_conn *c, uint64_t now);
+
+static uint64_t derp_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/* --- helpers ------------------------------------------------------------------------- */
+
+static struct derp_conn *conn_find(const struct derp *d, int region)
+{
+	for (size_t i = 0; i < d->n; i++)
+		if (d->conns[i]->region.id == region)
+			return d->conns[i];
+	return NULL;
+}
+
+static const struct derp_node *conn_node(const struct derp_conn *c)
+{
+	return &c->region.nodes[c->node_idx % c->region.n_nodes];
+}
+
+static void set_events(struct derp_conn *c)
+{
+	uint32_t ev = EPOLLIN;
+
+	if (c->state == ST_TCP || c->tls_wants_write || (c->state >= ST_HTTP && c->out_len))
+		ev |= EPOLLOUT;
+	if (ev != c->ep_events && c->fd >= 0) {
+		evsource_mod(c->d->cfg.epfd, c->fd, ev, &c->src);
+		c->ep_events = ev;
+	}
+}
+
+static void conn_fail(struct derp_conn *c, const char *why, uint64_t now)
+{
+	const struct derp_node *n = conn_node(c);
+
+	fprintf(stderr, "meshgate: derp: region %d (%s port %u): %s; retrying in %llu ms\n",
+		c->region.id, n->host, n->derp_port, why, (unsigned long long)(c->backoff / 1000000));
+	conn_close(c);
+	c->next_try = now + c->backoff + randombytes_uniform((uint32_t)(c->backoff / 4 / 1000)) * 1000ull;
+	c->backoff = c->backoff * 2 > DERP_BACKOFF_MAX_NS ? DERP_BACKOFF_MAX_NS : c->backoff * 2;
+	c->node_idx++;                   /* brief §3.6: fall back to the region's next node */
+}
+
+static void set_state(struct derp_conn *c, enum conn_state s, uint64_t now)
+{
+	c->state = s;
+	c->state_since = now;
+}
+
+/* Appends @len bytes to the output queue; false if it does not fit (caller counts a drop). */
+static bool out_put(struct derp_conn *c, const void *p, size_t len)
+{
+	if (c->out_off && c->out_off + c->out_len + len > OUT_CAP) {
+		memmove(c->out, c->out + c->out_off, c->out_len);
+		c->out_off = 0;
+	}
+	if (c->out_off + c->out_len + len > OUT_CAP)
+		return false;
+	memcpy(c->out + c->out_off + c->out_len, p, len);
+	c->out_len += len;
+	return true;
+}
+
+/* --- connecting ---------------------------------------------------------------------- */
+
+/* The address to dial: the forced IPv4, else the forced IPv6, else HostName (numeric or DNS;
+ * DNS resolution blocks, so a DERP map without addresses costs the loop one lookup per dial). */
+static int node_addr(const struct derp_node *n, struct sockaddr_storage *ss, socklen_t *sl)
+{
+	struct addrinfo hints = { .ai_socktype = SOCK_STREAM }, *ai;
+	const char *host = n->host;
+	char port[8];
+
+	if (n->ipv4[0] && strcmp(n->ipv4, "none"))
+		host = n->ipv4;
+	else if (n->ipv6[0] && strcmp(n->ipv6, "none"))
+		host = n->ipv6;
+	if (!strcmp(n->ipv4, "none"))
+		hints.ai_family = AF_INET6;
+	snprintf(port, sizeof(port), "%u", n->derp_port ? n->derp_port : 443);
+	if (getaddrinfo(host, port, &hints, &ai) || !ai)
+		return -EHOSTUNREACH;
+	memcpy(ss, ai->ai_addr, ai->ai_addrlen);
+	*sl = ai->ai_addrlen;
+	freeaddrinfo(ai);
+	return 0;
+}
+
+static void conn_start(struct derp_conn *c, uint64_t now)
+{
+	const struct derp_node *n = conn_node(c);
+	struct sockaddr_storage ss;
+	socklen_t sl;
+	int one = 1;
+
+	c->st.connects++;
+	set_state(c, ST_TCP, now);
+	if (!c->d->has_key || node_addr(n, &ss, &sl))
+		return conn_fail(c, c->d->has_key ? "cannot resolve" : "no node key yet", now);
+	c->fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (c->fd < 0)
+		return conn_fail(c, strerror(errno), now);
+	setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	if (connect(c->fd, (struct sockaddr *)&ss, sl) && errno != EINPROGRESS)
+		return conn_fail(c, strerror(errno), now);
+	c->ep_events = EPOLLIN | EPOLLOUT;
+	if (evsource_add(c->d->cfg.epfd, c->fd, c->ep_events, &c->src))
+		return conn_fail(c, "epoll", now);
+}
+
+static bool is_ip_literal(const char *s)
+{
+	uint8_t buf[16];
+
+	return inet_pton(AF_INET, s, buf) == 1 || inet_pton(AF_INET6, s, buf) == 1;
+}
+
+static int tls_setup(struct derp_conn *c)
+{
+	const struct derp_node *n = conn_node(c);
+	const char *name = n->cert_name[0] ? n->cert_name : n->host;
+
+	c->ssl = SSL_new(c->d->ctx);
+	if (!c->ssl || !SSL_set_fd(c->ssl, c->fd))
+		return -ENOMEM;
+	if (!is_ip_literal(n->host))
+		SSL_set_tlsext_host_name(c->ssl, n->host);
+	if (n->insecure || !strncmp(name, "sha256-raw:", 11)) {
+		SSL_set_verify(c->ssl, SSL_VERIFY_NONE, NULL);   /* pin checked after the handshake */
+		return 0;
+	}
+	SSL_set_verify(c->ssl, SSL_VERIFY_PEER, NULL);
+	if (is_ip_literal(name))
+		return X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(c->ssl), name) ? 0 : -EINVAL;
+	return SSL_set1_host(c->ssl, name) ? 0 : -EINVAL;
+}
+
+/* CertName "sha256-raw:<hex>": the leaf certificate's DER hash must match. */
+static bool pin_ok(struct derp_conn *c)
+{
+	const struct derp_node *n = conn_node(c);
+	uint8_t der_hash[32];
+	char hex[65];
+	unsigned hl = 0;
+	X509 *cert;
+	bool ok;
+
+	if (n->insecure || strncmp(n->cert_name, "sha256-raw:", 11))
+		return true;
+	cert = SSL_get1_peer_certificate(c->ssl);
+	if (!cert)
+		return false;
+	ok = X509_digest(cert, EVP_sha256(), der_hash, &hl) && hl == 32;
+	X509_free(cert);
+	sodium_bin2hex(hex, sizeof(hex), der_hash, 32);
+	return ok && !strcasecmp(hex, n->cert_name + 11);
+}
+
+static void send_upgrade(struct derp_conn *c, uint64_t now)
+{
+	const struct derp_node *n = conn_node(c);
+	char req[512];
+	int len;
+
+	/* Host carries the port only when it is not the default (RFC 9110 §7.2). */
+	if (n->derp_port && n->derp_port != 443)
+		len = snprintf(req, sizeof(req), "GET /derp HTTP/1.1\r\nHost: %s:%u\r\n", n->host, n->derp_port);
+	else
+		len = snprintf(req, sizeof(req), "GET /derp HTTP/1.1\r\nHost: %s\r\n", n->host);
+	if (c->node_idx % c->region.n_nodes)
+		len += snprintf(req + len, sizeof(req) - (size_t)len, "Ideal-Node: %s\r\n", c->region.nodes[0].name);
+	len += snprintf(req + len, sizeof(req) - (size_t)len, "Upgrade: DERP\r\nConnection: Upgrade\r\n\r\n");
+	c->in_len = 0;
+	c->skip = 0;
+	out_put(c, req, (size_t)len);
+	set_state(c, ST_HTTP, now);
+}
+
+static void tls_step(struct derp_conn *c, uint64_t now)
+{
+	int ret = SSL_connect(c->ssl), err;
+	char msg[160];
+
+	c->tls_wants_write = false;
+	if (ret == 1) {
+		if (!pin_ok(c))
+			return conn_fail(c, "certificate does not match the CertName pin", now);
+		send_upgrade(c, now);
+		return conn_io(c, now);
+	}
+	err = SSL_get_error(c->ssl, ret);
+	if (err == SSL_ERROR_WANT_READ)
+		return set_events(c);
+	if (err == SSL_ERROR_WANT_WRITE) {
+		c->tls_wants_write = true;
+		return set_events(c);
+	}
+	snprintf(msg, sizeof(msg), "TLS: %s",
+		 SSL_get_verify_result(c->ssl) != X509_V_OK ?
+		 X509_verify_cert_error_string(SSL_get_verify_result(c->ssl)) :
+		 ERR_reason_error_string(ERR_peek_last_error()) ?: "handshake failed");
+	ERR_clear_error();
+	conn_fail(c, msg, now);
+}
+
+/* --- frames in ----------------------------------------------------------------------- */
+
+static void became_ready(struct derp_conn *c, uint64_t now)
+{
+	uint8_t np[DERP_HDR_LEN + 1];
+
+	set_state(c, ST_READY, now);
+	c->backoff = DERP_BACKOFF_MIN_NS;
+	c->node_idx = c->node_idx % c->region.n_nodes;
+	fprintf(stderr, "meshgate: derp: region %d connected%s\n", c->region.id,
+		c->region.id == c->d->home ? " (home)" : "");
+	/* Brief §6.3 step 4: tell the home region's server this is where peers find us. */
+	if (c->region.id == c->d->home)
+		out_put(c, np, (size_t)derp_build_note_preferred(np, true));
+	if (c->pend_len && !out_put(c, c->pend, c->pend_len))
+		c->st.tx_drops++;
+	c->pend_len = 0;
+}
+
+static int on_frame(struct derp_conn *c, uint8_t type, const uint8_t *p, uint32_t len, uint64_t now)
+{
+	uint8_t buf[DERP_HDR_LEN + DERP_KEY_LEN + DERP_NONCE_LEN + 16 + sizeof(CLIENT_INFO_JSON)];
+	const uint8_t *src, *pkt;
+	char json[512];
+	size_t plen;
+	int n;
+
+	if (c->state == ST_KEY) {
+		if (type != DERP_SERVER_KEY || derp_parse_server_key(p, len, c->server_pub))
+			return -EPROTO;
+		n = derp_build_client_info(buf, sizeof(buf), c->d->pub, c->d->priv, c->server_pub, NULL,
+					   CLIENT_INFO_JSON, strlen(CLIENT_INFO_JSON));
+		if (n < 0 || !out_put(c, buf, (size_t)n))
+			return -EPROTO;
+		set_state(c, ST_INFO, now);
+		return 0;
+	}
+	if (c->state == ST_INFO) {
+		if (type != DERP_SERVER_INFO)
+			return 0;                /* brief: unknown frames are skipped */
+		/* A box that opens proves the server holds the key it announced. The JSON (version,
+		 * optional token bucket) is not enforced: we send far below any sane limit. */
+		if (derp_open_server_info(json, sizeof(json), p, len, c->d->priv, c->server_pub) < 0)
+			return -EBADMSG;
+		became_ready(c, now);
+		return 0;
+	}
+	switch (type) {
+	case DERP_RECV_PACKET:
+		if (derp_parse_recv_packet(p, len, &src, &pkt, &plen))
+			return 0;
+		c->st.rx_packets++;
+		c->d->cfg.recv(c->d->cfg.arg, c->region.id, src, pkt, plen);
+		return 0;
+	case DERP_PING:
+		if (len >= 8) {
+			uint8_t pong[DERP_HDR_LEN + 8];
+
+			out_put(c, pong, (size_t)derp_build_pong(pong, p));
+		}
+		return 0;
+	case DERP_PEER_GONE:
+		c->st.peer_gone++;
+		return 0;
+	case DERP_HEALTH:
+		if (len)
+			fprintf(stderr, "meshgate: derp: region %d health: %.*s\n", c->region.id,
+				(int)(len > 200 ? 200 : len), (const char *)p);
+		return 0;
+	case DERP_RESTARTING:
+		return -ECONNRESET;              /* reconnect with our own backoff */
+	default:
+		return 0;                        /* KeepAlive (liveness only), Pong, unknown */
+	}
+}
+
+static int parse_http(struct derp_conn *c, uint64_t now)
+{
+	uint8_t *end = memmem(c->in, c->in_len, "\r\n\r\n", 4);
+	size_t hl;
+
+	if (!end)
+		return c->in_len >= 8192 ? -EPROTO : 0;
+	hl = (size_t)(end - c->in) + 4;
+	if (c->in_len < 12 || memcmp(c->in, "HTTP/1.1 101", 12)) {
+		fprintf(stderr, "meshgate: derp: region %d: upgrade refused: %.*s\n", c->region.id,
+			(int)(memchr(c->in, '\r', hl) ? (uint8_t *)memchr(c->in, '\r', hl) - c->in : 0), c->in);
+		return -EPROTO;
+	}
+	memmove(c->in, c->in + hl, c->in_len - hl);
+	c->in_len -= hl;
+	set_state(c, ST_KEY, now);
+	return 0;
+}
+
+static int parse_input(struct derp_conn *c, uint64_t now)
+{
+	size_t off = 0;
+	int ret = 0;
+
+	if (c->state == ST_HTTP && (ret = parse_http(c, now)))
+		return ret;
+	if (c->state == ST_HTTP)
+		return 0;
+	while (c->state >= ST_KEY) {
+		uint8_t type;
+		uint32_t len;
+
+		if (c->skip) {
+			uint32_t k = c->in_len - off < c->skip ? (uint32_t)(c->in_len - off) : c->skip;
+
+			off += k;
+			c->skip -= k;
+			if (c->skip)
+				break;
+		}
+		if (c->in_len - off < DERP_HDR_LEN)
+			break;
+		if (derp_frame_get_header(c->in + off, &type, &len)) {
+			ret = -EMSGSIZE;
+			break;
+		}
+		if (len > IN_CAP - DERP_HDR_LEN) {
+			off += DERP_HDR_LEN;
+			c->skip = len;
+			continue;
+		}
+		if (c->in_len - off < DERP_HDR_LEN + len)
+			break;
+		ret = on_frame(c, type, c->in + off + DERP_HDR_LEN, len, now);
+		off += DERP_HDR_LEN + len;
+		if (ret)
+			break;
+	}
+	if (off) {
+		memmove(c->in, c->in + off, c->in_len - off);
+		c->in_len -= off;
+	}
+	return ret;
+}
+
+/* --- the pump ------------------------------------------------------------------------ */
+
+/* TLS read/write until both would block. Runs for HTTP and later states. */
+static void conn_io(struct derp_conn *c, uint64_t now)
+{
+	int n, err;
+
+	c->tls_wants_write = false;
+	while (c->out_len) {
+		n = SSL_write(c->ssl, c->out + c->out_off, (int)(c->out_len > 65536 ? 65536 : c->out_len));
+		if (n <= 0) {
+			err = SSL_get_error(c->ssl, n);
+			if (err == SSL_ERROR_WANT_WRITE)
+				break;
+			if (err == SSL_ERROR_WANT_READ)
+				break;
+			return conn_fail(c, "write failed", now);
+		}
+		c->out_off += (size_t)n;
+		c->out_len -= (size_t)n;
+		if (!c->out_len)
+			c->out_off = 0;
+	}
+	for (;;) {
+		int ret;
+
+		if (c->in_len == IN_CAP)
+			return conn_fail(c, "input buffer full", now);
+		n = SSL_read(c->ssl, c->in + c->in_len, (int)(IN_CAP - c->in_len));
+		if (n <= 0) {
+			err = SSL_get_error(c->ssl, n);
+			if (err == SSL_ERROR_WANT_READ)
+				break;
+			if (err == SSL_ERROR_WANT_WRITE) {
+				c->tls_wants_write = true;
+				break;
+			}
+			return conn_fail(c, err == SSL_ERROR_ZERO_RETURN ? "closed by server" : "read failed", now);
+		}
+		c->in_len += (size_t)n;
+		c->last_rx = now;
+		ret = parse_input(c, now);
+		if (ret)
+			return conn_fail(c, ret == -ECONNRESET ? "server restarting" : "protocol error", now);
+	}
+	/* Frames queued while parsing (ClientInfo, Pong, NotePreferred, pending packets). */
+	if (c->out_len && !c->tls_wants_write) {
+		n = SSL_write(c->ssl, c->out + c->out_off, (int)(c->out_len > 65536 ? 65536 : c->out_len));
+		if (n > 0) {
+			c->out_off += (size_t)n;
+			c->out_len -= (size_t)n;
+			if (!c->out_len)
+				c->out_off = 0;
+		} else if (SSL_get_error(c->ssl, n) != SSL_ERROR_WANT_WRITE &&
+			   SSL_get_error(c->ssl, n) != SSL_ERROR_WANT_READ) {
+			return conn_fail(c, "write failed", now);
+		}
+	}
+	set_events(c);
+}
+
+static void on_event(struct evsource *src, uint32_t events)
+{
+	struct derp_conn *c = container_of(src, struct derp_conn, src);
+	uint64_t now = derp_now();
+	int err = 0;
+	socklen_t el = sizeof(err);
+
+	if (c->state == ST_TCP) {
+		if (!(events & (EPOLLOUT | EPOLLERR | EPOLLHUP)))
+			return;
+		if (getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &err, &el) || err)
+			return conn_fail(c, strerror(err ? err : errno), now);
+		if (tls_setup(c))
+			return conn_fail(c, "TLS setup", now);
+		set_state(c, ST_TLS, now);
+	}
+	if (c->state == ST_TLS)
+		return tls_step(c, now);
+	if (c->state >= ST_HTTP)
+		conn_io(c, now);
+}
+
+static void conn_close(struct derp_conn *c)
+{
+	if (c->ssl) {
+		SSL_free(c->ssl);
+		c->ssl = NULL;
+	}
+	if (c->fd >= 0) {
+		evsource_del(c->d->cfg.epfd, c->fd);
+		close(c->fd);
+		c->fd = -1;
+	}
+	c->ep_events = 0;
+	c->tls_wants_write = false;
+	c->in_len = c->out_len = c->out_off = c->pend_len = 0;
+	c->skip = 0;
+	c->state = ST_IDLE;
+}
+
+/* --- public -------------------------------------------------------------------------- */
+
+static struct derp_conn *conn_new(struct derp *d, const struct derp_region *r)
+{
+	struct derp_conn *c = calloc(1, sizeof(*c));
+
+	if (!c)
+		return NULL;
+	c->in = malloc(IN_CAP);
+	c->out = malloc(OUT_CAP);
+	c->pend = malloc(PEND_CAP);
+	if (!c->in || !c->out || !c->pend) {
+		free(c->in), free(c->out), free(c->pend), free(c);
+		return NULL;
+	}
+	c->d = d;
+	c->src.cb = on_event;
+	c->fd = -1;
+	c->region = *r;
+	c->backoff = DERP_BACKOFF_MIN_NS;
+	c->st.id = r->id;
+	return c;
+}
+
+static void conn_free(struct derp_conn *c)
+{
+	conn_close(c);
+	free(c->in), free(c->out), free(c->pend), free(c);
+}
+
+int derp_init(struct derp **out, const struct derp_cfg *cfg)
+{
+	struct derp *d = calloc(1, sizeof(*d));
+
+	if (!d || sodium_init() < 0) {
+		free(d);
+		return -ENOMEM;
+	}
+	d->cfg = *cfg;
+	if (!d->cfg.idle_ns)
+		d->cfg.idle_ns = DERP_IDLE_NS;
+	d->ctx = SSL_CTX_new(TLS_client_method());
+	if (!d->ctx)
+		goto err;
+	SSL_CTX_set_min_proto_version(d->ctx, TLS1_2_VERSION);
+	SSL_CTX_set_mode(d->ctx, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+	SSL_CTX_set_default_verify_paths(d->ctx);
+	if (cfg->ca_file && cfg->ca_file[0] && !SSL_CTX_load_verify_locations(d->ctx, cfg->ca_file, NULL)) {
+		fprintf(stderr, "meshgate: derp: cannot load CA file %s\n", cfg->ca_file);
+		goto err;
+	}
+	*out = d;
+	return 0;
+err:
+	SSL_CTX_free(d->ctx);
+	free(d);
+	return -EINVAL;
+}
+
+void derp_uninit(struct derp *d)
+{
+	if (!d)
+		return;
+	for (size_t i = 0; i < d->n; i++)
+		conn_free(d->conns[i]);
+	SSL_CTX_free(d->ctx);
+	sodium_memzero(d->priv, sizeof(d->priv));
+	free(d);
+}
+
+void derp_set_key(struct derp *d, const uint8_t node_priv[32])
+{
+	if (d->has_key && !sodium_memcmp(d->priv, node_priv, 32))
+		return;
+	memcpy(d->priv, node_priv, 32);
+	crypto_scalarmult_base(d->pub, d->priv);
+	d->has_key = true;
+	for (size_t i = 0; i < d->n; i++) {
+		conn_close(d->conns[i]);
+		d->conns[i]->next_try = 0;
+	}
+}
+
+static bool same_first_node(const struct derp_region *a, const struct derp_region *b)
+{
+	const struct derp_node *x = &a->nodes[0], *y = &b->nodes[0];
+
+	return a->n_nodes == b->n_nodes && !strcmp(x->host, y->host) && !strcmp(x->ipv4, y->ipv4) &&
+	       !strcmp(x->ipv6, y->ipv6) && x->derp_port == y->derp_port &&
+	       !strcmp(x->cert_name, y->cert_name) && x->insecure == y->insecure;
+}
+
+static bool may_be_home(const struct derp_region *r)
+{
+	for (size_t i = 0; i < r->n_nodes; i++)
+		if (!r->nodes[i].stun_only)
+			return !r->no_home;
+	return false;
+}
+
+void derp_set_map(struct derp *d, const struct derp_region *regions, size_t n, uint64_t now)
+{
+	struct derp_conn *next[DERP_REGIONS_MAX];
+	size_t k = 0;
+	int home = 0;
+
+	for (size_t i = 0; i < n && k < DERP_REGIONS_MAX; i++) {
+		struct derp_conn *c = conn_find(d, regions[i].id);
+
+		if (!regions[i].n_nodes)
+			continue;
+		if (c && !same_first_node(&c->region, &regions[i])) {
+			conn_close(c);
+			c->next_try = 0;
+		}
+		if (!c && !(c = conn_new(d, &regions[i])))
+			continue;
+		c->region = regions[i];
+		next[k++] = c;
+		if (may_be_home(&regions[i]) && (!home || regions[i].id < home))
+			home = regions[i].id;
+	}
+	for (size_t i = 0; i < d->n; i++) {
+		bool kept = false;
+
+		for (size_t j = 0; j < k && !kept; j++)
+			kept = next[j] == d->conns[i];
+		if (!kept)
+			conn_free(d->conns[i]);
+	}
+	memcpy(d->conns, next, k * sizeof(next[0]));
+	d->n = k;
+	if (home != d->home) {
+		struct derp_conn *c = conn_find(d, home);
+		uint8_t np[DERP_HDR_LEN + 1];
+
+		/* NotePreferred goes out on connect; a live connection that just became home is told now. */
+		if (c && c->state == ST_READY) {
+			out_put(c, np, (size_t)derp_build_note_preferred(np, true));
+			set_events(c);
+		}
+		fprintf(stderr, "meshgate: derp: home region %d (of %zu)\n", home, k);
+		d->home = home;
+	}
+	derp_tick(d, now);
+}
+
+int derp_home(const struct derp *d)
+{
+	return d->home;
+}
+
+bool derp_region_known(const struct derp *d, int region)
+{
+	return conn_find(d, region) != NULL;
+}
+
+bool derp_region_up(const struct derp *d, int region)
+{
+	const struct derp_conn *c = conn_find(d, region);
+
+	return c && c->state == ST_READY;
+}
+
+int derp_send(struct derp *d, int region, const uint8_t dst[32], const void *pkt, size_t len, uint64_t now)
+{
+	struct derp_conn *c = conn_find(d, region);
+	uint8_t hdr[DERP_HDR_LEN + DERP_KEY_LEN];
+
+	if (!c)
+		return -ENOENT;
+	if (len > DERP_MAX_PACKET)
+		return -EMSGSIZE;
+	c->last_used = now;
+	c->wanted = true;
+	derp_frame_put_header(hdr, DERP_SEND_PACKET, (uint32_t)(DERP_KEY_LEN + len));
+	memcpy(hdr + DERP_HDR_LEN, dst, DERP_KEY_LEN);
+	if (c->state != ST_READY) {
+		if (c->state == ST_IDLE && now >= c->next_try)
+			conn_start(c, now);
+		if (c->pend_len + sizeof(hdr) + len > PEND_CAP) {
+			c->st.tx_drops++;
+			return -ENOBUFS;
+		}
+		memcpy(c->pend + c->pend_len, hdr, sizeof(hdr));
+		memcpy(c->pend + c->pend_len + sizeof(hdr), pkt, len);
+		c->pend_len += sizeof(hdr) + len;
+		return 0;
+	}
+	if (c->out_len + sizeof(hdr) + len > OUT_CAP || !out_put(c, hdr, sizeof(hdr))) {
+		c->st.tx_drops++;
+		return -ENOBUFS;
+	}
+	out_put(c, pkt, len);        /* fits: checked with the header */
+	c->st.tx_packets++;
+	set_events(c);               /* written when the socket is writable: bursts batch */
+	return 0;
+}
+
+void derp_tick(struct derp *d, uint64_t now)
+{
+	for (size_t i = 0; i < d->n; i++) {
+		struct derp_conn *c = d->conns[i];
+		bool home = c->region.id == d->home;
+
+		if (!home && c->wanted && now - c->last_used >= d->cfg.idle_ns) {
+			c->wanted = false;       /* brief §5.4 derpInactiveCleanupTime */
+			if (c->state != ST_IDLE)
+				fprintf(stderr, "meshgate: derp: region %d idle, closed\n", c->region.id);
+			conn_close(c);
+			continue;
+		}
+		if (home)
+			c->wanted = true;
+		if (c->state == ST_IDLE) {
+			if (c->wanted && now >= c->next_try)
+				conn_start(c, now);
+		} else if (c->state != ST_READY && now - c->state_since >= DERP_SETUP_NS) {
+			conn_fail(c, "setup timed out", now);
+		} else if (c->state == ST_READY && now - c->last_rx >= DERP_READ_DEADLINE_NS) {
+			conn_fail(c, "no frame from the server in 120 s", now);
+		}
+	}
+}
+
+size_t derp_get_status(const struct derp *d, struct derp_region_status *out, size_t max)
+{
+	size_t k = 0;
+
+	for (size_t i = 0; i < d->n && k < max; i++) {
+		const struct derp_conn *c = d->conns[i];
+
+		out[k] = c->st;
+		out[k].home = c->region.id == d->home;
+		out[k].up = c->state == ST_READY;
+		out[k].state = state_name[c->state];
+		k++;
+	}
+	return k;
+}

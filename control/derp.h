@@ -1,0 +1,91 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * derp.h - the DERP relay client (brief §6) on the control thread's epoll loop: one TLS
+ * connection per region in use, never blocking the loop. The home region stays connected (and
+ * is told NotePreferred); other regions connect when a packet is sent there and close after 60 s
+ * without one. Frames are derp_frame.h's; the map comes from derp_map.h.
+ */
+#ifndef MG_DERP_H
+#define MG_DERP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define DERP_REGIONS_MAX      32
+#define DERP_NODES_MAX        4
+#define DERP_HOST_MAX         256
+
+#define DERP_NS(ms)           ((uint64_t)(ms) * 1000000ull)
+#define DERP_IDLE_NS          DERP_NS(60000)     /* non-home region closed after this idle */
+#define DERP_READ_DEADLINE_NS DERP_NS(120000)    /* server KeepAlive is 60-65 s (brief §6.4) */
+#define DERP_SETUP_NS         DERP_NS(10000)     /* connect + TLS + upgrade + handshake */
+#define DERP_BACKOFF_MIN_NS   DERP_NS(1000)
+#define DERP_BACKOFF_MAX_NS   DERP_NS(30000)
+
+/* One DERPNode / DERPRegion (brief §3.6), as far as a client uses them. */
+struct derp_node {
+	char name[64];
+	char host[DERP_HOST_MAX];        /* HostName: TLS SNI and name check; dialled when no IP */
+	char ipv4[64], ipv6[64];         /* forced addresses; "" = none given, "none" = disabled */
+	char cert_name[DERP_HOST_MAX];   /* CertName: expected name, or "sha256-raw:<hex>" pin */
+	uint16_t derp_port;              /* 0 in JSON -> 443 */
+	int stun_port;                   /* 0 in JSON -> 3478, -1 = none */
+	bool stun_only;
+	bool insecure;                   /* InsecureForTests: no certificate check at all */
+};
+
+struct derp_region {
+	int id;
+	char code[32];
+	bool no_home;                    /* NoMeasureNoHome */
+	size_t n_nodes;
+	struct derp_node nodes[DERP_NODES_MAX];
+};
+
+/* A packet arrived: WireGuard or disco (the caller classifies), from node key @src. */
+typedef void (*derp_recv_fn)(void *arg, int region, const uint8_t src[32], const uint8_t *pkt, size_t len);
+
+struct derp_cfg {
+	int epfd;                        /* the control loop */
+	const char *ca_file;             /* extra trust anchor (PEM), NULL = system store only */
+	derp_recv_fn recv;
+	void *arg;
+	uint64_t idle_ns;                /* 0 = DERP_IDLE_NS (tests shorten it) */
+};
+
+struct derp;
+
+int derp_init(struct derp **out, const struct derp_cfg *cfg);
+void derp_uninit(struct derp *d);
+/* Our node key (the DERP client identity). A change reconnects every region. */
+void derp_set_key(struct derp *d, const uint8_t node_priv[32]);
+/*
+ * Replaces the DERP map. The home region is the lowest region id that may be home (has a
+ * non-STUN-only node, not NoMeasureNoHome): meshgate does not measure latencies yet, and with
+ * Headscale's usual single embedded region there is nothing to choose. Connections to regions
+ * whose first node is unchanged are kept.
+ */
+void derp_set_map(struct derp *d, const struct derp_region *regions, size_t n, uint64_t now);
+int derp_home(const struct derp *d);                     /* 0 = no map */
+bool derp_region_known(const struct derp *d, int region);
+bool derp_region_up(const struct derp *d, int region);   /* handshake done */
+/*
+ * SendPacket @pkt to node key @dst on @region: queued (TLS writes happen when the socket is
+ * writable, so a burst becomes few records); a region not connected is dialled and the packet
+ * waits (bounded) until the handshake is done. 0, -ENOENT (no such region), -ENOBUFS (queue full).
+ */
+int derp_send(struct derp *d, int region, const uint8_t dst[32], const void *pkt, size_t len, uint64_t now);
+/* Reconnects with backoff, deadlines, idle close: from the control tick. */
+void derp_tick(struct derp *d, uint64_t now);
+
+struct derp_region_status {
+	int id;
+	bool home, up;
+	const char *state;
+	uint64_t connects, tx_packets, rx_packets, tx_drops, peer_gone;
+};
+/* Per connected-or-wanted region; returns how many were written. */
+size_t derp_get_status(const struct derp *d, struct derp_region_status *out, size_t max);
+
+#endif

@@ -1,0 +1,79 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * derp_map.c - DERPMap regions from JSON (brief §3.6, TS:tailcfg/derpmap.go). Go decodes field
+ * names case-insensitively; Tailscale and Headscale both send the exact Go names, which is what
+ * jansson matches here.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "derp_map.h"
+
+static void copy_str(char *dst, size_t cap, const json_t *v)
+{
+	const char *s = json_string_value(v);
+
+	snprintf(dst, cap, "%s", s ? s : "");
+}
+
+static void parse_node(struct derp_node *n, const json_t *o)
+{
+	json_t *v;
+
+	memset(n, 0, sizeof(*n));
+	copy_str(n->name, sizeof(n->name), json_object_get(o, "Name"));
+	copy_str(n->host, sizeof(n->host), json_object_get(o, "HostName"));
+	copy_str(n->ipv4, sizeof(n->ipv4), json_object_get(o, "IPv4"));
+	copy_str(n->ipv6, sizeof(n->ipv6), json_object_get(o, "IPv6"));
+	copy_str(n->cert_name, sizeof(n->cert_name), json_object_get(o, "CertName"));
+	v = json_object_get(o, "DERPPort");
+	n->derp_port = json_is_integer(v) && json_integer_value(v) > 0 && json_integer_value(v) < 65536 ?
+		       (uint16_t)json_integer_value(v) : 443;
+	v = json_object_get(o, "STUNPort");
+	n->stun_port = !json_is_integer(v) || json_integer_value(v) == 0 ? 3478 :
+		       json_integer_value(v) < 0 ? -1 : (int)json_integer_value(v);
+	n->stun_only = json_is_true(json_object_get(o, "STUNOnly"));
+	n->insecure = json_is_true(json_object_get(o, "InsecureForTests"));
+}
+
+static int by_id(const void *a, const void *b)
+{
+	const struct derp_region *x = a, *y = b;
+
+	return (x->id > y->id) - (x->id < y->id);
+}
+
+size_t derp_map_parse(const json_t *regions, struct derp_region *out, size_t max)
+{
+	const char *key;
+	json_t *r;
+	size_t k = 0;
+
+	if (!json_is_object(regions))
+		return 0;
+	json_object_foreach((json_t *)regions, key, r) {
+		json_t *id = json_object_get(r, "RegionID"), *nodes = json_object_get(r, "Nodes"), *n;
+		struct derp_region *reg = &out[k];
+		size_t i;
+
+		if (k == max)
+			break;
+		/* Ids above INT_MAX are valid on the wire (up to 2^53-1) but never used; skip them. */
+		if (!json_is_integer(id) || json_integer_value(id) <= 0 || json_integer_value(id) > 0x7fffffff)
+			continue;
+		memset(reg, 0, sizeof(*reg));
+		reg->id = (int)json_integer_value(id);
+		copy_str(reg->code, sizeof(reg->code), json_object_get(r, "RegionCode"));
+		reg->no_home = json_is_true(json_object_get(r, "NoMeasureNoHome"));
+		json_array_foreach(nodes, i, n) {
+			if (reg->n_nodes == DERP_NODES_MAX)
+				break;
+			if (json_is_object(n))
+				parse_node(&reg->nodes[reg->n_nodes++], n);
+		}
+		if (reg->n_nodes)
+			k++;
+	}
+	qsort(out, k, sizeof(*out), by_id);
+	return k;
+}

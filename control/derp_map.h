@@ -1,0 +1,20 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * derp_map.h - the netmap's DERPMap "Regions" object (brief §3.6) -> struct derp_region, for the
+ * DERP client. Region keys are decimal strings; each region's Nodes are in priority order.
+ */
+#ifndef MG_DERP_MAP_H
+#define MG_DERP_MAP_H
+
+#include <stddef.h>
+#include <jansson.h>
+#include "derp.h"
+
+/*
+ * Fills @out (at most @max) in ascending region id, skipping regions without a valid RegionID
+ * (1 .. 2^53-1) or without nodes. Defaults applied: DERPPort 0 -> 443, STUNPort 0 -> 3478.
+ * Returns the number of regions written.
+ */
+size_t derp_map_parse(const json_t *regions, struct derp_region *out, size_t max);
+
+#endif

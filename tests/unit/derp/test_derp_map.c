@@ -1,0 +1,82 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * test_derp_map.c - DERPMap JSON -> regions (brief §3.6): the brief's example map, defaults
+ * (DERPPort 0 -> 443, STUNPort 0 -> 3478, -1 = none), node order kept, regions sorted by id,
+ * invalid ids and node-less regions skipped; and the home-region rule of derp_set_map (lowest
+ * id that may be home: not NoMeasureNoHome, not only STUN nodes).
+ */
+#include <stdio.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <unistd.h>
+#include "derp.h"
+#include "derp_map.h"
+
+static int failures, checks;
+#define CHECK(c) do { checks++; if (!(c)) { failures++; fprintf(stderr, "%s:%d: FAIL: %s\n", __FILE__, __LINE__, #c); } } while (0)
+
+/* The example of brief §3.6, plus a second region and edge cases. */
+static const char *map_json =
+	"{\"999\":{\"RegionID\":999,\"RegionCode\":\"headscale\",\"RegionName\":\"Headscale Embedded DERP\","
+	"  \"Nodes\":[{\"Name\":\"999\",\"RegionID\":999,\"HostName\":\"hs.example.com\",\"IPv4\":\"198.51.100.1\","
+	"             \"IPv6\":\"2001:db8::1\",\"STUNPort\":3478,\"DERPPort\":443}]},"
+	" \"902\":{\"RegionID\":902,\"RegionCode\":\"test\",\"NoMeasureNoHome\":true,"
+	"  \"Nodes\":[{\"Name\":\"902a\",\"HostName\":\"a.test\",\"DERPPort\":0,\"STUNPort\":0,\"CertName\":\"sha256-raw:00ff\"},"
+	"           {\"Name\":\"902b\",\"HostName\":\"b.test\",\"DERPPort\":8443,\"STUNPort\":-1,\"InsecureForTests\":true,\"IPv4\":\"none\"}]},"
+	" \"903\":{\"RegionID\":903,\"Nodes\":[{\"Name\":\"s\",\"HostName\":\"stun.test\",\"STUNOnly\":true}]},"
+	" \"904\":{\"RegionID\":904,\"Nodes\":[{\"Name\":\"x\",\"HostName\":\"x.test\"}]},"
+	" \"0\":{\"RegionID\":0,\"Nodes\":[{\"HostName\":\"bad.test\"}]},"
+	" \"905\":{\"RegionID\":905,\"Nodes\":[]}}";
+
+static void noop(void *a, int r, const uint8_t s[32], const uint8_t *p, size_t l)
+{
+	(void)a, (void)r, (void)s, (void)p, (void)l;
+}
+
+int main(void)
+{
+	struct derp_region r[DERP_REGIONS_MAX];
+	json_error_t err;
+	json_t *j = json_loads(map_json, 0, &err);
+	struct derp *d;
+	struct derp_cfg cfg = { .recv = noop };
+	size_t n;
+
+	CHECK(j != NULL);
+	n = derp_map_parse(j, r, DERP_REGIONS_MAX);
+	CHECK(n == 4);                                   /* 0 and node-less 905 skipped */
+	CHECK(r[0].id == 902 && r[1].id == 903 && r[2].id == 904 && r[3].id == 999);
+	/* 1: the brief's example region. */
+	CHECK(!strcmp(r[3].code, "headscale") && r[3].n_nodes == 1 && !r[3].no_home);
+	CHECK(!strcmp(r[3].nodes[0].host, "hs.example.com") && !strcmp(r[3].nodes[0].ipv4, "198.51.100.1"));
+	CHECK(!strcmp(r[3].nodes[0].ipv6, "2001:db8::1") && r[3].nodes[0].derp_port == 443);
+	CHECK(r[3].nodes[0].stun_port == 3478 && !r[3].nodes[0].insecure && !r[3].nodes[0].cert_name[0]);
+	/* 2: defaults and order. */
+	CHECK(r[0].no_home && r[0].n_nodes == 2);
+	CHECK(!strcmp(r[0].nodes[0].name, "902a") && !strcmp(r[0].nodes[1].name, "902b"));
+	CHECK(r[0].nodes[0].derp_port == 443 && r[0].nodes[0].stun_port == 3478);
+	CHECK(!strcmp(r[0].nodes[0].cert_name, "sha256-raw:00ff"));
+	CHECK(r[0].nodes[1].derp_port == 8443 && r[0].nodes[1].stun_port == -1);
+	CHECK(r[0].nodes[1].insecure && !strcmp(r[0].nodes[1].ipv4, "none"));
+	CHECK(r[1].nodes[0].stun_only);
+	/* 3: not an object -> nothing. */
+	CHECK(derp_map_parse(json_array(), r, DERP_REGIONS_MAX) == 0);
+	CHECK(derp_map_parse(j, r, 2) == 2);
+
+	/* 4: home = lowest id that may be home: 902 (NoMeasureNoHome) and 903 (STUN only) may not. */
+	n = derp_map_parse(j, r, DERP_REGIONS_MAX);
+	cfg.epfd = epoll_create1(0);
+	CHECK(derp_init(&d, &cfg) == 0);
+	derp_set_map(d, r, n, 1);              /* no key yet: nothing is dialled */
+	CHECK(derp_home(d) == 904);
+	CHECK(derp_region_known(d, 999) && derp_region_known(d, 902) && !derp_region_known(d, 905));
+	CHECK(!derp_region_up(d, 904));
+	/* A map without 904 moves home to 999. */
+	derp_set_map(d, &r[3], 1, 2);
+	CHECK(derp_home(d) == 999 && !derp_region_known(d, 904));
+	derp_uninit(d);
+	close(cfg.epfd);
+	json_decref(j);
+	printf("%d checks, %d failures\n", checks, failures);
+	return failures ? 1 : 0;
+}
