@@ -80,6 +80,27 @@ int aead_init(const char *backend)
 	return aead_init_features(backend, ~0u);
 }
 
+const char *aead_strerror(const char *backend, int err)
+{
+	unsigned have = aead_cpu_features();
+
+	if (err == -EINVAL)
+		return "not a crypto backend (auto, avx512, avx2, ipsecmb, generic, sodium)";
+	if (err != -ENOTSUP)
+		return strerror(-err);
+	if (!backend || !strcmp(backend, "auto"))
+		return "no crypto backend can run here";
+	if (!strcmp(backend, "avx512"))
+		return (have & AEAD_CPU_AVX512F) ?
+			"the avx512 engine is not built yet (see aead_pending.c); use avx2" :
+			"this CPU lacks AVX-512 (F, VL, BW, DQ); use avx2 or auto";
+	if (!strcmp(backend, "avx2"))
+		return "this CPU lacks AVX2; use generic, sodium or auto";
+	if (!strcmp(backend, "ipsecmb"))
+		return "meshgate was built without Intel ipsec-mb (libipsec-mb-dev)";
+	return strerror(ENOTSUP);
+}
+
 const char *aead_backend_name(void)
 {
 	return active.name;

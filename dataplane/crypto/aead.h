@@ -31,6 +31,9 @@ struct aead_op {
  * (-ENOTSUP when the CPU/build lacks it, -EINVAL for an unknown name). */
 int aead_init(const char *backend);
 const char *aead_backend_name(void);
+/* Why aead_init(backend) returned err, in words for the operator (which
+ * CPU feature or build option is missing). A static string. */
+const char *aead_strerror(const char *backend, int err);
 
 /* Consumes nothing and borrows ops for the duration of the call.
  * n <= AEAD_BURST_MAX. Partial overlap of src and dst is not allowed. */
