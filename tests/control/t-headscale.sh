@@ -9,7 +9,13 @@
 # 1. meshgate registers (pre-auth key, RoutableIPs) and gets a full map naming L -> L is a
 #    WireGuard peer with its tailnet addresses; the laptop reaches the home host.
 # 2. PeersRemoved [L] -> the peer is gone; traffic stops.  3. PeersChanged [L] -> back; traffic.
-# 4. The server dies; meshgate restarts -> StateDir/netmap.json restores L; traffic still flows.
+# Endpoints: the DERP map names a STUN-only node (tsdisco.py stun on the laptop's WAN side); the
+# mapped address (the gateway's masquerade) goes out in a lite MapRequest with the interface
+# address, PreferredDERP 999; maps come zstd-compressed. Later: ForwardedPort/PublicEndpoint
+# (type 5), node-key rotation when the server says the key expired (the laptop then needs the
+# new key to reach the LAN).
+# 4. The server dies; meshgate restarts with no Address in the file -> StateDir/netmap.json
+#    restores L and our tailnet addresses; traffic still flows.
 # 5. Leak check (lab_stop_meshgate: exit 0, no XDP program, no UAPI socket).
 # Usage: tests/control/t-headscale.sh   (root; MESHGATE=path/to/meshgate; LAB_SH=path/to/lab.sh
 # selects another copy of the lab, e.g. with renamed namespaces). Exit 0 pass, 1 fail, 77 skip.
@@ -36,15 +42,18 @@ $PY -c 'import h2, cryptography' 2>/dev/null ||
 
 cleanup() {
 	lab_stop_pid "$MG_LAB_DIR/testcontrol.pid"
+	lab_stop_pid "$MG_LAB_DIR/stunserver.pid"
 	lab_down
 }
 trap cleanup EXIT
 
 hex_of_b64() { base64 -d | od -An -tx1 | tr -d ' \n'; }
 
+ZSTD=
+$PY -c 'import zstandard' 2>/dev/null && ZSTD=--zstd
 ctl_start() {
 	ip netns exec "${LAB_NS[1]}" $PY "$HERE/testcontrol.py" --listen $CTL_ADDR --authkey tskey-test \
-		--assign $RTR_TS4/32,$RTR_TS6/128 --keepalive 5 >"$MG_LAB_DIR/testcontrol.out" 2>"$MG_LAB_DIR/testcontrol.log" &
+		--assign $RTR_TS4/32,$RTR_TS6/128 --keepalive 5 $ZSTD >"$MG_LAB_DIR/testcontrol.out" 2>"$MG_LAB_DIR/testcontrol.log" &
 	echo $! >"$MG_LAB_DIR/testcontrol.pid"
 	local i
 	for i in $(seq 50); do grep -q READY "$MG_LAB_DIR/testcontrol.out" && return 0; sleep 0.1; done
@@ -68,6 +77,7 @@ write_conf() {
 	AcceptRoutes = ${ACCEPT_ROUTES:-false}
 	AdvertiseRoutes = 192.168.8.0/24, fd00:8::/64
 	MetricsListen = $METRICS_ADDR
+	${CONF_PUBLISH:-}
 	LoginServer = http://$CTL_ADDR
 	AuthKeyFile = $MG_LAB_DIR/authkey
 	StateDir = $MG_LAB_DIR/hs-state
@@ -109,10 +119,36 @@ ping_ok() { local i; for i in 1 2 3 4 5; do lap ping -c 1 -W 1 "$1" >/dev/null 2
 not() { ! "$@"; }
 ping_fails() { ! lap ping -c 2 -W 1 "$1" >/dev/null 2>&1; }
 connected() { grep -q "headscale: connected" "$MG_LAB_DIR/meshgate.log"; }
+ctl_state() { gw curl -sf --max-time 5 "http://$CTL_ADDR/test/state"; }
+# published lite|any EP/TYPE...: a lite MapRequest (or any MapRequest) published exactly these
+# endpoints among others, with Hostinfo.NetInfo.PreferredDERP 999.
+published() {
+	local mode=$1; shift
+	ctl_state | $PY -c '
+import json, sys
+st, mode, want = json.load(sys.stdin), sys.argv[1], sys.argv[2:]
+reqs = [x["req"] for x in st["lite"]]
+if mode == "any":
+    reqs += [n.get("last_map_request") or {} for n in st["nodes"].values()]
+def eps(r):
+    return ["%s/%d" % e for e in zip(r.get("Endpoints") or [], r.get("EndpointTypes") or [])]
+ok = any(all(w in eps(r) for w in want) and ((r.get("Hostinfo") or {}).get("NetInfo") or {}).get("PreferredDERP") == 999
+         and (mode == "any" or (r["Stream"] is False and r["OmitPeers"] is True)) for r in reqs)
+sys.exit(0 if ok else 1)' "$mode" "$@"
+}
+n_lite() { ctl_state | $PY -c 'import json,sys; print(len(json.load(sys.stdin)["lite"]))'; }
+STUN_PORT=3478
+# Region 999: its DERP node, then a STUN-only node on the laptop's side of the NAT.
+DERPMAP='{"Regions":{"999":{"RegionID":999,"RegionCode":"test","RegionName":"test","Nodes":[
+  {"Name":"999a","RegionID":999,"HostName":"'$GW_LAN4'","STUNPort":-1,"DERPPort":443},
+  {"Name":"999s","RegionID":999,"HostName":"stun.test","IPv4":"'$LAP_WAN4'","STUNPort":'$STUN_PORT',"STUNOnly":true}]}}}'
 
 lab_up || { echo "FAIL: $T: lab setup"; exit 1; }
 : >"$MG_LAB_DIR/meshgate.log"
 check "test control server up on $CTL_ADDR" ctl_start
+lap $PY "$HERE/../disco/tsdisco.py" stun --listen $LAP_WAN4:$STUN_PORT --seconds 120 >"$MG_LAB_DIR/stunserver.log" 2>&1 &
+echo $! >"$MG_LAB_DIR/stunserver.pid"
+ctl config "{\"derpmap\":$DERPMAP}"
 write_conf
 ctl peers "[$(laptop_json)]"
 check "meshgate starts with LoginServer and no [Peer]" start_meshgate
@@ -131,6 +167,21 @@ check "/metrics: control connected" test "$(lab_metric meshgate_control_connecte
 check "/metrics: both advertised routes approved by the server" test "$(lab_metric meshgate_approved_routes)" = 2
 check "/metrics: map updates counted" test "$(lab_metric meshgate_control_map_updates_total)" -ge 1
 check "netmap.json kept in StateDir (0600)" test "$(stat -c %a "$MG_LAB_DIR/hs-state/netmap.json" 2>/dev/null)" = 600
+check "netmap.json holds our tailnet addresses" grep -q "\"$RTR_TS4/32\"" "$MG_LAB_DIR/hs-state/netmap.json"
+
+# STUN from the WireGuard port to the DERP map's STUN-only node, through the gateway's NAT.
+check "STUN: the DERP map's STUN server answered meshgate (from the gateway's public side)" \
+	wait_for grep -q "^STUN answered $GW_WAN4:" "$MG_LAB_DIR/stunserver.log"
+mapped=$(awk '/^STUN answered/ { print $3; exit }' "$MG_LAB_DIR/stunserver.log")
+check "lite MapRequest: STUN-mapped $mapped (type 2), LAN address (type 1), PreferredDERP 999" \
+	wait_for published lite "$mapped/2" "$RTR_LAN4:$WG_PORT/1"
+sleep 2
+nl=$(n_lite)
+check "debounced: $nl lite request(s) for the start-up burst (<= 2)" test "$nl" -ge 1 -a "$nl" -le 2
+if [ -n "$ZSTD" ]; then
+	check "maps were zstd-compressed and applied" \
+		sh -c "ip netns exec ${LAB_NS[1]} curl -sf http://$CTL_ADDR/test/state | grep -q '\"zstd_messages\": [1-9]'"
+fi
 
 ctl send "{\"PeersRemoved\":[$LAP_ID]}"
 check "PeersRemoved: the laptop is no longer a peer" wait_for no_laptop_peer
@@ -201,7 +252,8 @@ check "ACL back to allow-all: ping passes again" ping_ok $HOST4
 
 # AcceptRoutes: the LAN reaches a subnet that another peer advertises, through meshgate.
 check "restart with AcceptRoutes = true" lab_stop_meshgate
-ACCEPT_ROUTES=true write_conf
+CONF_PUBLISH="ForwardedPort = $WG_PORT
+PublicEndpoint = 203.0.113.9:41641" ACCEPT_ROUTES=true write_conf
 start_meshgate
 lab_reset_laptop_session
 lap ip addr add $LAP_SUBNET_HOST/32 dev lo
@@ -210,13 +262,48 @@ check "AcceptRoutes = true: the laptop's subnet is in its allowed IPs" \
 	wait_for sh -c "wg show $MG_IF allowed-ips | grep -q '$LAP_SUBNET'"
 check "AcceptRoutes: home host -> $LAP_SUBNET_HOST behind the laptop" \
 	sh -c "ip netns exec ${LAB_NS[4]} ping -c 3 -i 0.2 -w 10 $LAP_SUBNET_HOST >/dev/null"
+check "PublicEndpoint and ForwardedPort (STUN address + $WG_PORT) published as type 5" \
+	wait_for published any "203.0.113.9:41641/5" "$GW_WAN4:$WG_PORT/5"
+
+# Node-key rotation: the server expires our key; meshgate registers a new one with OldNodeKey and
+# only then switches the device's key, keeping its peers. The laptop reaches the LAN once it
+# knows the new key.
+old_pub=$(wg show $MG_IF public-key)
+ctl config '{"rotate_delay_s":4}'
+ctl expire '{}'
+rotated() { [ "$(wg show $MG_IF public-key 2>/dev/null)" != "$old_pub" ]; }
+rotation_pending() { ctl_state | grep -q "rotation pending"; }
+check "NodeKeyExpired: a new key is being registered (with OldNodeKey)" wait_for rotation_pending
+check "until it is registered the device keeps the old key" not rotated
+lab_reset_laptop_session
+check "...and serves: laptop (old router key) -> home host" ping_ok $HOST4
+check "node key expired: the device's public key changes" wait_for rotated
+new_pub=$(wg show $MG_IF public-key)
+check "the server has the node under the new key, OldNodeKey = the old one" sh -c "
+	ip netns exec ${LAB_NS[1]} curl -sf http://$CTL_ADDR/test/state | $PY -c '
+import json, sys, base64
+n = json.load(sys.stdin)[\"nodes\"]; h = lambda b: base64.b64decode(b).hex()
+sys.exit(0 if list(n) == [h(\"$new_pub\")] and n[h(\"$new_pub\")][\"rotated_from\"] == [h(\"$old_pub\")] else 1)'"
+check "StateDir/node.key is the new key" \
+	test "$($PY -c 'import base64, sys; print(base64.b64encode(bytes.fromhex(open(sys.argv[1]).read().split(":")[1].strip())).decode())' \
+		"$MG_LAB_DIR/hs-state/node.key" | wg pubkey)" = "$new_pub"
+check "peers kept across the key change" has_laptop_peer
+wg set $LAP_IF peer "$old_pub" remove
+wg set $LAP_IF peer "$new_pub" endpoint $GW_WAN4:$WG_PORT allowed-ips "$LAP_ALLOWED"
+check "laptop with the new router key -> home host" ping_ok $HOST4
+wg set $LAP_IF peer "$new_pub" remove
+lab_reset_laptop_session
 
 lab_stop_pid "$MG_LAB_DIR/testcontrol.pid"
 check "leak check after the first run" lab_stop_meshgate
-# Without the control server the map's addresses are unknown at startup: the file's Address serves.
-CONF_ADDRESS="Address = $RTR_TS4/32, $RTR_TS6/128" write_conf
-check "restart with the control server down" start_meshgate
+# Without the control server and without Address in the file, the addresses saved with the
+# netmap serve (write_conf puts the lab's router key back: the saved peers are unchanged).
+write_conf
+check "restart with the control server down (no Address in the file)" start_meshgate
 check "the last netmap is restored from StateDir" wait_for has_laptop_peer
+check "the TUN holds the tailnet addresses saved with the netmap" \
+	wait_for sh -c "ip netns exec ${LAB_NS[3]} ip -o addr show dev $MG_IF | grep -q ' $RTR_TS4/32'"
+check "laptop -> the router's saved tailnet address" ping_ok $RTR_TS4
 lab_reset_laptop_session
 check "laptop -> home host with Headscale unreachable" ping_ok $HOST4
 check "the outage is logged" grep -q "headscale: .*\(refused\|GET /key\)" "$MG_LAB_DIR/meshgate.log"

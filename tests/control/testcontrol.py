@@ -11,7 +11,8 @@ Test hooks (plain HTTP/1.1 on the same port, JSON bodies):
   POST /test/send    MapResponse       pushed as-is to every open map stream
   POST /test/ping    {}                PingRequest{URL: http://<us>/test/ping-response?id=N}
   POST /test/drop    {}                close every connection (a server restart mid-stream)
-  POST /test/config  {"min_capver":N, "keepalive_s":N, "derpmap":DERPMap}
+  POST /test/config  {"min_capver":N, "keepalive_s":N, "derpmap":DERPMap, "rotate_delay_s":N}
+                                       (rotate_delay_s: hold a register with OldNodeKey that long)
   POST /test/expire  {}                every node's key expired: self Node pushed with Expired, and
                                        the next register answers NodeKeyExpired (rotation, §2)
   GET  /test/state                     registered nodes, open streams, pings answered, log,
@@ -56,6 +57,7 @@ state = {
     "derpmap": None,      # DERPMap for full maps; None = one region 999 without STUN
     "zstd": False,
     "zstd_messages": 0,
+    "rotate_delay_s": 0,
 }
 authkeys = {}             # key -> {"flags": set(), "used_by": None}
 server_priv = os.urandom(32)
@@ -257,6 +259,12 @@ class MapConn:
         if self.refuse_version(sid, req.get("Version", 0)):
             return
         nk = req["NodeKey"].split(":", 1)[1]
+        old = (req.get("OldNodeKey") or ":").split(":", 1)[1]
+        with lock:
+            delay = state["rotate_delay_s"] if old and old.strip("0") else 0
+        if delay:
+            log("register: rotation pending for %.1f s" % delay)
+            time.sleep(delay)
         auth = (req.get("Auth") or {}).get("AuthKey", "")
         with lock:
             rec = state["nodes"].get(nk)
@@ -284,7 +292,6 @@ class MapConn:
                     log("register refused: " + err)
                     return self.reply(sid, 200, json.dumps({"Error": err}).encode())
                 k["used_by"] = self.mkey
-            old = (req.get("OldNodeKey") or ":").split(":", 1)[1]
             if not rec and old in state["nodes"] and state["nodes"][old]["mkey"] == self.mkey:
                 rec = state["nodes"].pop(old)
                 rec["nodekey"] = nk
@@ -417,7 +424,7 @@ def test_hook(sock, method, target, hdrs, body):
         return respond(sock, 200, json.dumps({"expired": len(recs)}).encode())
     if path == "/test/config":
         with lock:
-            for k in ("min_capver", "keepalive_s", "derpmap"):
+            for k in ("min_capver", "keepalive_s", "derpmap", "rotate_delay_s"):
                 if k in data:
                     state[k] = data[k]
         return respond(sock, 200, b"{}")
