@@ -143,12 +143,12 @@ drops_snapshot() {
 
 # Results: ROWS lines "router dir size off_pps del_pps cpu_cores corrupt" and SWEEP lines
 # "router offered_pps delivered_pps"; rows of a router that could not run: "router - n/a REASON".
-ROWS=() SWEEPS=() NA=() OVERLOAD="" TXMODE=""
+ROWS=() SWEEPS=() NA=() OVERLOAD="" TXMODE="" BENCH_RC=0
 declare -A SUST
 
 measure_router() {
 	local r=$1 s d
-	router_start "$r" || { NA+=("$r router did not start"); return 1; }
+	router_start "$r" || { NA+=("$r router did not start"); BENCH_RC=1; return 1; }
 	for s in $SIZES; do
 		for d in fwd rev; do
 			say "$r: $d ${s} B, unlimited offered rate, ${TIME} s"
@@ -156,7 +156,7 @@ measure_router() {
 				ROWS+=("$r $d $s $OFF $DEL $CPU ${CORRUPT:-0}")
 				[ "$d" = fwd ] && [ "$s" = "$SWEEP_SIZE" ] && SUST[$r]=$DEL
 			else
-				ROWS+=("$r $d $s - - - -")
+				ROWS+=("$r $d $s - - - -"); BENCH_RC=1
 			fi
 		done
 	done
@@ -299,3 +299,4 @@ else
 		echo "meshgate drops by reason at 2x overload: ${OVERLOAD:-none}"
 	fi
 fi
+exit $BENCH_RC
