@@ -487,6 +487,12 @@ static void publish_tick(struct hsglue *g, uint64_t now)
 	hs_client_publish(&g->client, &g->eps_published, derp);
 }
 
+void hsglue_set_home_derp(struct hsglue *g, int region)
+{
+	if (g)
+		g->home_derp = region;       /* publish_tick sends it on its next round */
+}
+
 void hsglue_tick(struct hsglue *g, uint64_t now)
 {
 	if (!g)

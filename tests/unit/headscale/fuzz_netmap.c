@@ -2,15 +2,18 @@
 /*
  * fuzz_netmap.c - libFuzzer harness for everything the control server sends us: MapResponse JSON
  * (applied on top of a fixed full map, then turned into a peer table and a device update), the
- * map stream framing, the early payload, the RegisterResponse and the /key answer.
+ * map stream framing, the early payload, the RegisterResponse and the /key answer; the DERPMap
+ * the message leaves behind -> STUN targets and home region; the bytes as a zstd frame.
  */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include "hsderpmap.h"
 #include "hsframe.h"
 #include "hsreq.h"
 #include "hswant.h"
+#include "hszstd.h"
 
 static const char base[] =
 	"{\"Node\":{\"ID\":1,\"Key\":\"nodekey:0101010101010101010101010101010101010101010101010101010101010101\","
@@ -35,6 +38,16 @@ static void peers_of(struct hs_netmap *nm)
 	json_decref(f);
 }
 
+static void derp_of(const struct hs_netmap *nm)
+{
+	struct mg_endpoint srv[8];
+	size_t n = hs_derpmap_stun_servers(nm->derp_regions, srv, 8);
+
+	if (n > 8 || (n && !srv[n - 1].family))
+		abort();                 /* bounded, and every target has an address */
+	(void)hs_derpmap_first_region(nm->derp_regions);
+}
+
 static int on_msg(void *arg, const uint8_t *msg, size_t len)
 {
 	struct hs_map_events ev;
@@ -53,12 +66,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 	struct hs_early early = { 0 };
 	struct hs_register_result rr;
 	uint8_t key[32];
-	char err[256];
+	char err[256], *plain;
+	size_t plain_len;
 
 	hs_netmap_init(&nm);
 	hs_netmap_apply(&nm, base, strlen(base), 1700000000, &ev, err, sizeof(err));
 	hs_netmap_apply(&nm, (const char *)data, len, 1700000000, &ev, err, sizeof(err));
 	peers_of(&nm);
+	derp_of(&nm);
 	hs_netmap_free(&nm);
 
 	hs_netmap_init(&nm);
@@ -70,5 +85,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 	hs_early_feed(&early, data, len);
 	hs_req_parse_register((const char *)data, len, &rr);
 	hs_req_parse_key((const char *)data, len, key, err, sizeof(err));
+	if (!hs_zstd_decode(data, len, 1u << 20, &plain, &plain_len))
+		free(plain);
 	return 0;
 }
