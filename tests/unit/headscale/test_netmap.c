@@ -147,21 +147,42 @@ static void check_extras(const json_t *step, const struct hs_netmap *nm)
 	}
 }
 
-/* StateDir/netmap.json round trip: what is loaded back diffs to nothing against what was saved. */
+/* StateDir/netmap.json round trip: what is loaded back diffs to nothing against what was saved,
+ * and our own addresses (self Node.Addresses) come back too. */
 static void check_save_load(const struct hs_want *w)
 {
 	char dir[] = "/tmp/hs-netmap-XXXXXX", cmd[64];
 	struct hs_want back;
 	struct mg_device_update u;
+	FILE *f;
 
 	FCHECK(mkdtemp(dir) != NULL);
 	FCHECK(!hs_want_save(w, dir, "netmap.json"));
 	FCHECK(!hs_want_load(&back, dir, "netmap.json"));
 	FCHECK(back.n == w->n);
+	FCHECK(back.n_self == w->n_self);
+	for (size_t i = 0; i < w->n_self && i < back.n_self; i++)
+		FCHECK(back.self[i].family == w->self[i].family && back.self[i].cidr == w->self[i].cidr &&
+		       !memcmp(back.self[i].addr, w->self[i].addr, 16));
 	FCHECK(!hs_want_diff(&back, w, &u) && u.n_peers == 0);
 	devconf_update_free(&u);
 	hs_want_free(&back);
 	FCHECK(!hs_want_load(&back, dir, "absent.json") && back.n == 0);
+	/* The older form: a bare array of peers, no addresses. */
+	snprintf(cmd, sizeof(cmd), "%s/old.json", dir);
+	f = fopen(cmd, "w");
+	FCHECK(f && fputs("[{\"key\":\"nodekey:abababababababababababababababababababababababababababababababab\","
+			  "\"allowed\":[\"100.64.0.7/32\"]}]", f) >= 0);
+	if (f)
+		fclose(f);
+	FCHECK(!hs_want_load(&back, dir, "old.json") && back.n == 1 && back.n_self == 0);
+	hs_want_free(&back);
+	snprintf(cmd, sizeof(cmd), "%s/bad.json", dir);
+	f = fopen(cmd, "w");
+	FCHECK(f && fputs("{\"self\":[\"100.64.0.5/99\"],\"peers\":[]}", f) >= 0);
+	if (f)
+		fclose(f);
+	FCHECK(hs_want_load(&back, dir, "bad.json") == -EINVAL);
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
 	FCHECK(system(cmd) == 0);
 }
