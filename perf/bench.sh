@@ -120,6 +120,7 @@ run_rev() {
 		--no-tx --seconds 600 >"$MG_LAB_DIR/wggen-rev.out" 2>"$MG_LAB_DIR/wggen-rev.err" &
 	gpid=$!
 	for i in $(seq 50); do grep -q 'handshake complete' "$MG_LAB_DIR/wggen-rev.err" && break; sleep 0.1; done
+	sleep 0.5	# the router switches to the new session on its control tick (see t-wggen)
 	c0=$(cpu_ticks "$RPID")
 	lab_wgsink rev send --to $LAP_TS4:9001 --size "$1" --rate "$2" --seconds "$TIME" --run $run
 	wait "$(cat "$MG_LAB_DIR/rev.pid")" 2>/dev/null; rm -f "$MG_LAB_DIR/rev.pid"

@@ -53,6 +53,9 @@ ip netns exec mg-lap "$WGGEN" --key "$MG_LAB_DIR/lap.key" --peer-pub "$(lab_rtr_
 gpid=$!
 check "wggen (receive only) completed its handshake" \
 	wait_for 5 grep -q 'handshake complete' "$MG_LAB_DIR/wggen-rev.err"
+# meshgate promotes the confirmed session on its control tick, not in the receive path: until
+# then it still seals with the previous wggen's keys, which this process never had
+sleep 0.5
 lab_wgsink rev send --to $LAP_TS4:9001 --size 512 --rate $RATE --seconds $SECS --run 12
 wait "$(cat "$MG_LAB_DIR/rev.pid")" 2>/dev/null
 rm -f "$MG_LAB_DIR/rev.pid"
