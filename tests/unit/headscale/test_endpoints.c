@@ -4,12 +4,14 @@
  * the endpoint set (types, order, de-duplication, local addresses without loopback/link-local),
  * STUN targets and the fallback home region from DERPMaps shaped like Headscale's embedded
  * region and Tailscale's default map, and zstd frames made by python3-zstandard (level 1, with
- * and without content size / checksum, as Headscale's "fastest" encoder may send them).
+ * and without content size / checksum, as Headscale's "fastest" encoder may send them); the
+ * PublicEndpoint / ForwardedPort config keys.
  */
 #include <errno.h>
 #include <string.h>
 #include <jansson.h>
 #include "conf/addrfmt.h"
+#include "conf/config.h"
 #include "hsderpmap.h"
 #include "hsendpoint.h"
 #include "hszstd.h"
@@ -152,8 +154,37 @@ static void test_zstd(void)
 	CHECK(hs_zstd_decode(zka, 4, 1024, &out, &len) == -EINVAL);
 }
 
+static int load(struct mg_config *c, const char *iface_lines, char *err, size_t len)
+{
+	char text[1024];
+
+	snprintf(text, sizeof(text), "[Interface]\nPrivateKey = %s\n%s\n",
+		 "yAnz5TF+lXXJte14tji3zlMNq+hd2rYUIgJBgB3fBmk=", iface_lines);
+	return config_load_string(c, "t.conf", text, err, len);
+}
+
+static void test_config(void)
+{
+	struct mg_config c;
+	char err[256], buf[64];
+
+	CHECK(load(&c, "ForwardedPort = 41641\nPublicEndpoint = 203.0.113.5:41641, [2001:db8::5]:41642", err, sizeof(err)) == 0);
+	CHECK(c.forwarded_port == 41641 && c.n_public_endpoints == 2);
+	addrfmt_format_endpoint(buf, sizeof(buf), &c.public_endpoints[1]);
+	CHECK(!strcmp(buf, "[2001:db8::5]:41642"));
+	config_free(&c);
+	CHECK(load(&c, "", err, sizeof(err)) == 0 && c.forwarded_port == 0 && c.n_public_endpoints == 0);
+	config_free(&c);
+	CHECK(load(&c, "PublicEndpoint = 1.1.1.1:1,1.1.1.2:1,1.1.1.3:1,1.1.1.4:1,1.1.1.5:1", err, sizeof(err)) != 0);
+	CHECK(strstr(err, "PublicEndpoint") != NULL);
+	CHECK(load(&c, "PublicEndpoint = 203.0.113.5", err, sizeof(err)) != 0);      /* no port */
+	CHECK(load(&c, "PublicEndpoint = example.com:41641", err, sizeof(err)) != 0); /* no names */
+	CHECK(load(&c, "ForwardedPort = 65536", err, sizeof(err)) != 0 && strstr(err, "ForwardedPort"));
+}
+
 int main(void)
 {
+	test_config();
 	test_set();
 	test_local();
 	test_derpmap();
