@@ -5,7 +5,7 @@
  *   wggen --key FILE --peer-pub B64 --endpoint IP:PORT --src TAILNET_IP --dst IP:PORT
  *         [--size N] [--rate PPS] [--seconds S] [--run ID] [--listen-port P]
  *         [--xdp IFNAME [--queue Q] [--gw-mac MAC] | --sendmmsg] [--no-tx] [--linger S]
- *         [--mtu N] [--crypto BACKEND]
+ *         [--mtu N] [--crypto BACKEND] [--rekey-after S]
  *
  * It completes a Noise IKpsk2 handshake with the router as initiator (dataplane/wireguard
  * noise.c, cookie.c: the same code the router runs, checked against wireguard-go by the unit
@@ -21,7 +21,8 @@
  * does (so a LAN-side `wgsink send` to --src measures the reverse direction); keepalives are
  * counted. Without data to send it sends a keepalive every few seconds (key confirmation
  * first, then so the router never decides the session is dead). It re-handshakes before
- * REKEY_AFTER_TIME; it does not answer handshakes the router initiates (runs are short).
+ * REKEY_AFTER_TIME (or every --rekey-after S, to test that path), keeping the previous session
+ * for receiving; it does not answer handshakes the router initiates (runs are short).
  *
  * Output: progress on stderr, then one line on stdout for scripts:
  *   tx_mode=xdp|sendmmsg handshake=ok|fail handshakes=N sent=N bytes=B secs=T tx_short=N
@@ -68,7 +69,7 @@
 struct opts {
 	const char *key, *peer_pub, *endpoint, *src, *dst, *xdp_if, *gw_mac, *crypto;
 	unsigned size, run, listen_port, queue, mtu;
-	double rate, seconds, linger;
+	double rate, seconds, linger, rekey_after;
 	bool sendmmsg, no_tx;
 };
 
@@ -544,6 +545,7 @@ static void run(struct gen *g, const char *tx_mode)
 {
 	uint64_t t0 = rate_now_ns(), now = t0, end = t0 + (uint64_t)(g->o.seconds * 1e9);
 	uint64_t linger_end = end + (uint64_t)(g->o.linger * 1e9);
+	uint64_t rekey_ns = g->o.rekey_after > 0 ? (uint64_t)(g->o.rekey_after * 1e9) : REHANDSHAKE_AFTER_NS;
 	struct rate r;
 
 	rate_init(&r, g->o.rate, BURST, now);
@@ -551,7 +553,7 @@ static void run(struct gen *g, const char *tx_mode)
 		bool sending = !g->o.no_tx && now < end;
 		unsigned n = sending ? rate_allowed(&r, now) : 0;
 
-		if (now - g->cur.birthdate_ns >= REHANDSHAKE_AFTER_NS && !handshake(g))
+		if (now - g->cur.birthdate_ns >= rekey_ns && !handshake(g))
 			break;
 		if (n) {
 			unsigned want = n;
@@ -590,7 +592,8 @@ static void usage(void)
 		"usage: wggen --key FILE --peer-pub B64 --endpoint IP:PORT --src IP --dst IP:PORT\n"
 		"             [--size N] [--rate PPS] [--seconds S] [--run ID] [--listen-port P]\n"
 		"             [--xdp IFNAME [--queue Q] [--gw-mac MAC] | --sendmmsg] [--no-tx]\n"
-		"             [--linger S] [--mtu N] [--crypto auto|avx2|ipsecmb|sodium|generic]\n");
+		"             [--linger S] [--mtu N] [--crypto auto|avx2|ipsecmb|sodium|generic]\n"
+		"             [--rekey-after S]\n");
 	exit(2);
 }
 
@@ -602,7 +605,8 @@ static void parse_opts(int argc, char **argv, struct opts *o)
 		{ "rate", 1, 0, 'r' }, { "seconds", 1, 0, 'S' }, { "run", 1, 0, 'R' },
 		{ "listen-port", 1, 0, 'l' }, { "xdp", 1, 0, 'x' }, { "queue", 1, 0, 'q' },
 		{ "gw-mac", 1, 0, 'g' }, { "sendmmsg", 0, 0, 'm' }, { "no-tx", 0, 0, 'n' },
-		{ "linger", 1, 0, 'L' }, { "mtu", 1, 0, 'M' }, { "crypto", 1, 0, 'c' }, { 0, 0, 0, 0 },
+		{ "linger", 1, 0, 'L' }, { "mtu", 1, 0, 'M' }, { "crypto", 1, 0, 'c' },
+		{ "rekey-after", 1, 0, 'K' }, { 0, 0, 0, 0 },
 	};
 	int c;
 
@@ -628,6 +632,7 @@ static void parse_opts(int argc, char **argv, struct opts *o)
 		case 'L': o->linger = atof(optarg); break;
 		case 'M': o->mtu = (unsigned)atoi(optarg); break;
 		case 'c': o->crypto = optarg; break;
+		case 'K': o->rekey_after = atof(optarg); break;
 		default: usage();
 		}
 	}

@@ -2,8 +2,8 @@
 # SPDX-License-Identifier: GPL-2.0-only
 # The benchmark's traffic tools work against the router (issue 8): perf/wggen, a WireGuard peer
 # written on meshgate's own noise/AEAD code, completes a real handshake with the router as the
-# laptop and sends 512-byte inner packets at a modest fixed rate over AF_XDP (TX only) for 3 s;
-# perf/wgsink on the home host receives at least 99% of what wggen sent, none corrupt. Then the
+# laptop and sends 512-byte inner packets at a modest fixed rate over AF_XDP (TX only) for 3 s,
+# re-handshaking every 1.2 s (the REKEY_AFTER_TIME path, sped up); perf/wgsink on the home host receives at least 99% of what wggen sent, none corrupt. Then the
 # reverse: wgsink sends plain UDP from the LAN to the laptop's tailnet address, the router
 # encrypts it, and wggen decrypts at least 99% of it, none corrupt or rejected. Behaviour, not
 # speed: the rate is far below what either router carries here. MG_ROUTER=wggo checks the tools
@@ -33,11 +33,14 @@ wg set $LAP_IF peer "$(lab_rtr_pub)" remove
 
 # --- laptop -> home host ---
 check "wgsink listening on the home host" lab_wgsink fwd recv --port 9000 --run 11
-gen=$(lab_wggen --dst $HOST4:9000 --size 512 --rate $RATE --seconds $SECS --run 11 --xdp eth0)
+gen=$(lab_wggen --dst $HOST4:9000 --size 512 --rate $RATE --seconds $SECS --run 11 --xdp eth0 \
+	--rekey-after 1.2)
 sink=$(lab_wgsink_result fwd)
 echo "# wggen: $gen"
 echo "# wgsink: $sink"
 expect_eq "wggen completed the handshake with the router" "$(kv handshake "$gen")" ok
+check "wggen re-handshook mid-run without losing the flow ($(kv handshakes "$gen") handshakes)" \
+	test "$(kv handshakes "$gen")" -ge 3
 check "wggen transmitted over AF_XDP ($(kv tx_mode "$gen"))" grep -q '^xdp-' <<<"$(kv tx_mode "$gen")"
 sent=$(kv sent "$gen") rx=$(kv rx "$sink")
 check "wggen offered what the rate asked, within 20% ($sent of $((RATE * SECS)))" \
