@@ -127,7 +127,9 @@ static uint32_t poly_blocks(uint32_t len)
  * wide path (in the lanes they would run on alone at the end), the rest
  * share the lanes; too few of those for the lanes go one at a time.
  */
-static void tags(const struct poly1305_job *pj, unsigned n)
+/* pj not const: gcc 12 takes a const pointer to a partly filled array as a
+ * read of uninitialised memory (-Wmaybe-uninitialized) */
+static void tags(struct poly1305_job *pj, unsigned n)
 {
 	struct poly1305_job rest[AEAD_BURST_MAX];
 	uint64_t total = 0;
@@ -164,30 +166,19 @@ static void tags(const struct poly1305_job *pj, unsigned n)
 
 static __attribute__((noinline)) void stack_scrub(size_t n)
 {
-	uint8_t area[SCRUB_LANES];
+	uint8_t area[SCRUB_LANES] __attribute__((aligned(32)));
 
 	memzero_explicit(area + sizeof(area) - n, n);
 	__asm__ volatile("" : : "r"(area) : "memory");
 }
 
-/*
- * Bursts of one or two messages leave most lanes empty, and the fixed cost
- * of a lane pass (job lists, state setup, wiping) is then dearer than the
- * wide path, which keeps all lanes on one message.
- */
-static void lanes_seal(struct aead_op *ops, unsigned n)
+static __attribute__((noinline)) void lanes_seal_burst(struct aead_op *ops, unsigned n)
 {
 	uint8_t otk[AEAD_BURST_MAX][32];
 	struct poly1305_job pj[AEAD_BURST_MAX];
 	struct job_list jl;
 	uint32_t chunk;
 
-	if (n < engine.burst_min) {
-		for (unsigned i = 0; i < n; i++)
-			aead_wide_seal(&ops[i]);
-		stack_scrub(SCRUB_WIDE);
-		return;
-	}
 	chunk = chunk_for(ops, n);
 	jl.n = 0;
 	for (unsigned i = 0; i < n; i++)
@@ -197,11 +188,11 @@ static void lanes_seal(struct aead_op *ops, unsigned n)
 		pj[i] = (struct poly1305_job){ .otk = otk[i], .ct = ops[i].dst,
 					       .len = ops[i].len, .tag = ops[i].dst + ops[i].len };
 	tags(pj, n);
-	memzero_explicit(otk, sizeof(otk[0]) * n);
+	memzero_explicit(otk, sizeof(otk));
 	stack_scrub(SCRUB_LANES);
 }
 
-static uint64_t lanes_open(struct aead_op *ops, unsigned n)
+static __attribute__((noinline)) uint64_t lanes_open_burst(struct aead_op *ops, unsigned n)
 {
 	uint8_t otk[AEAD_BURST_MAX][32], tag[AEAD_BURST_MAX][AEAD_TAG_LEN];
 	struct poly1305_job pj[AEAD_BURST_MAX];
@@ -209,12 +200,6 @@ static uint64_t lanes_open(struct aead_op *ops, unsigned n)
 	uint32_t chunk;
 	uint64_t ok = 0;
 
-	if (n < engine.burst_min) {
-		for (unsigned i = 0; i < n; i++)
-			ok |= (uint64_t)aead_wide_open(&ops[i]) << i;
-		stack_scrub(SCRUB_WIDE);
-		return ok;
-	}
 	chunk = chunk_for(ops, n);
 	/* one-time keys only: nothing is decrypted before its tag is checked */
 	jobs_keys(&jl, ops, n, otk);
@@ -223,7 +208,7 @@ static uint64_t lanes_open(struct aead_op *ops, unsigned n)
 		pj[i] = (struct poly1305_job){ .otk = otk[i], .ct = ops[i].src,
 					       .len = ops[i].len, .tag = tag[i] };
 	tags(pj, n);
-	memzero_explicit(otk, sizeof(otk[0]) * n);
+	memzero_explicit(otk, sizeof(otk));
 
 	jl.n = 0;
 	for (unsigned i = 0; i < n; i++) {
@@ -234,6 +219,37 @@ static uint64_t lanes_open(struct aead_op *ops, unsigned n)
 	}
 	engine.chacha(jl.j, jl.n);
 	stack_scrub(SCRUB_LANES);
+	return ok;
+}
+
+/*
+ * Bursts of one or two messages leave most lanes empty, and the fixed cost
+ * of a lane pass (job lists, state setup, wiping) is then dearer than the
+ * wide path, which keeps all lanes on one message. The lane passes have
+ * large frames of their own (no secrets in them but the one-time keys,
+ * wiped), kept out of the one-message path.
+ */
+static void lanes_seal(struct aead_op *ops, unsigned n)
+{
+	if (n >= engine.burst_min) {
+		lanes_seal_burst(ops, n);
+		return;
+	}
+	for (unsigned i = 0; i < n; i++)
+		aead_wide_seal(&ops[i]);
+	stack_scrub(SCRUB_WIDE);
+}
+
+static uint64_t lanes_open(struct aead_op *ops, unsigned n)
+{
+	uint64_t ok = 0;
+
+	if (n >= engine.burst_min) {
+		return lanes_open_burst(ops, n);
+	}
+	for (unsigned i = 0; i < n; i++)
+		ok |= (uint64_t)aead_wide_open(&ops[i]) << i;
+	stack_scrub(SCRUB_WIDE);
 	return ok;
 }
 

@@ -14,8 +14,15 @@
  */
 static inline void memzero_explicit(void *p, size_t n)
 {
-	memset(p, 0, n);
-	__asm__ volatile("" : : "r"(p) : "memory");
+	if (__builtin_constant_p(n) && n < 256) {
+		memset(p, 0, n);
+		__asm__ volatile("" : : "r"(p) : "memory");
+		return;
+	}
+	/* Larger: gcc inlines a constant-size memset as rep stos, which takes
+	 * hundreds of cycles to start on the AMD build machine; glibc's
+	 * explicit_bzero() is its vectorised memset and cannot be elided. */
+	explicit_bzero(p, n);
 }
 
 #endif

@@ -403,23 +403,45 @@ struct wide_keys {
 	uint64_t rl[5][LANES] __attribute__((aligned(32))); /* lane j: r^(8 - j) */
 	uint64_t sl[5][LANES] __attribute__((aligned(32)));
 	uint64_t pw[8][3];                                  /* r^1..r^8, 44-bit limbs */
+	uint64_t pl[8][5];                                  /* r^8..r^1, 26-bit limbs */
 	uint64_t l[5];
 	uint64_t hv[5][LANES] __attribute__((aligned(32)));
 };
 
+/*
+ * Rows of r^8 (every lane) and of r^(8 - j) (lane j), with 5 times each.
+ * Written with whole-vector stores: group_block() reads them as vectors,
+ * and a vector load from four scalar stores would stall store forwarding
+ * on every first use.
+ */
 static void wide_keys(struct wide_keys *k, const struct poly1305_ctx *ctx)
 {
+	uint64_t (*l)[5] = k->pl;
+
+	/* a chain three multiplications deep rather than seven */
 	memcpy(k->pw[0], ctx->r, sizeof(k->pw[0]));
-	for (int i = 1; i < 8; i++)
-		poly1305_mul(k->pw[i], k->pw[i - 1], k->pw[0]);
-	for (int j = 0; j < LANES; j++) {
-		limbs26(k->l, k->pw[7 - j]);
-		for (int i = 0; i < 5; i++) {
-			k->rl[i][j] = k->l[i];
-			k->sl[i][j] = k->l[i] * 5;
-			k->r[i][j] = k->rl[i][0];
-			k->s[i][j] = k->sl[i][0];
-		}
+	poly1305_mul(k->pw[1], k->pw[0], k->pw[0]);
+	poly1305_mul(k->pw[2], k->pw[1], k->pw[0]);
+	poly1305_mul(k->pw[3], k->pw[1], k->pw[1]);
+	for (int i = 4; i < 8; i++)
+		poly1305_mul(k->pw[i], k->pw[3], k->pw[i - 4]);
+	for (int j = 0; j < 8; j++)
+		limbs26(l[j], k->pw[7 - j]);
+	for (int i = 0; i < 5; i++) {
+		__m256i a = _mm256_set_epi64x((long long)l[3][i], (long long)l[2][i],
+					      (long long)l[1][i], (long long)l[0][i]);
+		__m256i b = _mm256_set_epi64x((long long)l[7][i], (long long)l[6][i],
+					      (long long)l[5][i], (long long)l[4][i]);
+		__m256i r8 = _mm256_set1_epi64x((long long)l[0][i]);
+
+		_mm256_store_si256((__m256i *)&k->rl[i][0], a);
+		_mm256_store_si256((__m256i *)&k->rl[i][4], b);
+		_mm256_store_si256((__m256i *)&k->sl[i][0], ADD(a, SHL(a, 2)));
+		_mm256_store_si256((__m256i *)&k->sl[i][4], ADD(b, SHL(b, 2)));
+		_mm256_store_si256((__m256i *)&k->r[i][0], r8);
+		_mm256_store_si256((__m256i *)&k->r[i][4], r8);
+		_mm256_store_si256((__m256i *)&k->s[i][0], ADD(r8, SHL(r8, 2)));
+		_mm256_store_si256((__m256i *)&k->s[i][4], ADD(r8, SHL(r8, 2)));
 	}
 }
 
