@@ -3,8 +3,9 @@
  * aead_wide.c - one message on the within-message wide path (aead_wide.h).
  * One ChaCha20 step of eight consecutive blocks yields the Poly1305 key
  * (block 0) and the first 448 bytes of keystream, so a message of up to
- * 448 bytes costs one step; open keeps that keystream while it checks the
- * tag and decrypts only an authentic message. Built without SIMD flags:
+ * 448 bytes costs one step (up to 320 bytes, two-block steps: less); open
+ * keeps that keystream while it checks the tag and decrypts only an
+ * authentic message. Built without SIMD flags:
  * runs only after aead_init() chose the avx2 backend.
  */
 #include "aead_backend.h"
@@ -36,11 +37,23 @@ static void wide_xor(struct aead_op *op, const uint8_t *ks)
 		chacha20_avx2_xor8(op->dst + n, op->src + n, op->len - n, op->key, op->counter, 8);
 }
 
+/* Keystream blocks 0 (the one-time key) to 7, or only as many as a short
+ * message needs, two per step. */
+static void wide_first(uint8_t ks[512], const struct aead_op *op)
+{
+	unsigned blocks = 1 + (op->len + 63) / 64;
+
+	if (blocks <= WIDE_TAIL_MAX)
+		chacha20_avx2_blocks(ks, blocks, op->key, op->counter, 0);
+	else
+		chacha20_avx2_first8(ks, op->key, op->counter);
+}
+
 void aead_wide_seal(struct aead_op *op)
 {
 	uint8_t ks[512] __attribute__((aligned(32)));
 
-	chacha20_avx2_first8(ks, op->key, op->counter);
+	wide_first(ks, op);
 	wide_xor(op, ks);
 	aead_wide_tag(op->dst + op->len, ks, op->dst, op->len);
 	memzero_explicit(ks, sizeof(ks));
@@ -51,7 +64,7 @@ bool aead_wide_open(struct aead_op *op)
 	uint8_t ks[512] __attribute__((aligned(32))), tag[AEAD_TAG_LEN];
 	bool ok;
 
-	chacha20_avx2_first8(ks, op->key, op->counter);
+	wide_first(ks, op);
 	aead_wide_tag(tag, ks, op->src, op->len);
 	ok = aead_tag_equal(tag, op->src + op->len);
 	if (ok)

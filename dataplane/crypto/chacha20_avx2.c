@@ -417,6 +417,58 @@ void chacha20_avx2_xor(uint8_t *dst, const uint8_t *src, size_t n, const uint8_t
 	xor_bytes(dst, src, ks, n);
 }
 
+/*
+ * Short keystreams: two blocks per step in the row layout (one ymm per
+ * state row, block b in the low 128 bits and b + 1 in the high), the
+ * diagonal round by rotating rows 1..3 within each half. A step is about a
+ * quarter of an eight-lane step, so a message's last few blocks and whole
+ * short messages do not pay for eight blocks.
+ */
+static inline __attribute__((always_inline)) void
+rows2(uint8_t out[128], __m256i a0, __m256i b0, __m256i c0, __m256i d0)
+{
+	__m256i a = a0, b = b0, c = c0, d = d0;
+
+	for (int i = 0; i < 10; i++) {
+		QR(a, b, c, d);
+		b = _mm256_shuffle_epi32(b, _MM_SHUFFLE(0, 3, 2, 1));
+		c = _mm256_shuffle_epi32(c, _MM_SHUFFLE(1, 0, 3, 2));
+		d = _mm256_shuffle_epi32(d, _MM_SHUFFLE(2, 1, 0, 3));
+		QR(a, b, c, d);
+		b = _mm256_shuffle_epi32(b, _MM_SHUFFLE(2, 1, 0, 3));
+		c = _mm256_shuffle_epi32(c, _MM_SHUFFLE(1, 0, 3, 2));
+		d = _mm256_shuffle_epi32(d, _MM_SHUFFLE(0, 3, 2, 1));
+	}
+	a = _mm256_add_epi32(a, a0);
+	b = _mm256_add_epi32(b, b0);
+	c = _mm256_add_epi32(c, c0);
+	d = _mm256_add_epi32(d, d0);
+	_mm256_storeu_si256((__m256i *)out, _mm256_permute2x128_si256(a, b, 0x20));
+	_mm256_storeu_si256((__m256i *)(out + 32), _mm256_permute2x128_si256(c, d, 0x20));
+	_mm256_storeu_si256((__m256i *)(out + 64), _mm256_permute2x128_si256(a, b, 0x31));
+	_mm256_storeu_si256((__m256i *)(out + 96), _mm256_permute2x128_si256(c, d, 0x31));
+}
+
+void chacha20_avx2_blocks(uint8_t *ks, unsigned nblocks, const uint8_t key[32], uint64_t counter,
+			  uint32_t block)
+{
+	const __m256i a = _mm256_setr_epi32(CHACHA20_C0, CHACHA20_C1, CHACHA20_C2, CHACHA20_C3,
+					    CHACHA20_C0, CHACHA20_C1, CHACHA20_C2, CHACHA20_C3);
+	__m256i b = _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)key));
+	__m256i c = _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)(key + 16)));
+	__m256i d = _mm256_setr_epi32(0, 0, (int)(uint32_t)counter, (int)(uint32_t)(counter >> 32),
+				      1, 0, (int)(uint32_t)counter, (int)(uint32_t)(counter >> 32));
+	const __m256i two = _mm256_setr_epi32(2, 0, 0, 0, 2, 0, 0, 0);
+
+	d = _mm256_add_epi32(d, _mm256_setr_epi32((int)block, 0, 0, 0, (int)block, 0, 0, 0));
+	for (unsigned i = 0; i < nblocks; i += 2) {
+		rows2(ks + 64 * i, a, b, c, d);
+		d = _mm256_add_epi32(d, two);
+	}
+	/* b, c, d hold the key and counter: registers only, nothing to wipe
+	 * here; spills are scrubbed by the caller's stack_scrub() */
+}
+
 void chacha20_avx2_xor8(uint8_t *dst, const uint8_t *src, size_t len, const uint8_t key[32],
 			uint64_t counter, uint32_t block)
 {
@@ -431,12 +483,18 @@ void chacha20_avx2_xor8(uint8_t *dst, const uint8_t *src, size_t len, const uint
 
 		lanes_block(&L, out, in, 8);
 	}
-	if (len) {
+	if (len > WIDE_TAIL_MAX * 64) {
 		uint8_t *const out[LANES] = { L.ks[0], L.ks[1], L.ks[2], L.ks[3],
 					      L.ks[4], L.ks[5], L.ks[6], L.ks[7] };
 
 		lanes_block(&L, out, NULL, 8);
 		xor_bytes(dst, src, L.ks[0], len); /* ks rows are contiguous */
+		memzero_explicit(L.ks, sizeof(L.ks));
+	} else if (len) {
+		/* the block counter of this step is block + 8 * steps taken */
+		chacha20_avx2_blocks(L.ks[0], (unsigned)((len + 63) / 64), key, counter,
+				     (uint32_t)L.st[12][0]);
+		xor_bytes(dst, src, L.ks[0], len);
 		memzero_explicit(L.ks, sizeof(L.ks));
 	}
 	memzero_explicit(L.st, sizeof(L.st));

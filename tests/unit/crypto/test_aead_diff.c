@@ -13,7 +13,8 @@
  *     across lanes);
  *  3. tampered messages inside a burst fail alone and release no plaintext;
  *  4. no one-time Poly1305 key or keystream is left on the stack, after a
- *     lane burst, a one-message burst and a burst with a long straggler.
+ *     lane burst, one-message bursts (long and short) and a burst with a
+ *     long straggler.
  * Usage: test_aead_diff [seed]
  */
 #include "aead_test.h"
@@ -234,10 +235,11 @@ static __attribute__((noinline)) void stack_seal(struct aead_op *op, unsigned ho
 {
 	volatile uint8_t pad[256];
 	struct aead_op ops[12];
-	unsigned n = how == 1 ? 1 : how == 2 ? 12 : 4;
+	unsigned n = how == 1 || how == 3 ? 1 : how == 2 ? 12 : 4;
 
 	/* how 0: a burst of four, so that backends use their lanes and not a
-	 * one-message path; 1: the message alone (avx2: the wide path);
+	 * one-message path; 1: the message alone (avx2: the wide path; for
+	 * 64 bytes, its two-block steps);
 	 * 2: the message of length 1420 as a straggler among eleven short ones
 	 * (avx2: lanes, its tag on the wide path) */
 	for (unsigned i = 0; i < n; i++) {
@@ -292,8 +294,8 @@ static void secrets_wiped(void)
 	memcpy(secret, key, 32);
 	memcpy(secret + 32, otk, 32);
 	memcpy(secret + 64, ks, 32);
-	for (unsigned how = 0; how < 3; how++) {
-		op.len = how ? 1420 : 64;
+	for (unsigned how = 0; how < 4; how++) {
+		op.len = how == 1 || how == 2 ? 1420 : 64;
 		for (size_t i = 0; i < ARRAY_SIZE(needles); i++)
 			for (int w = 0; w < 8; w++) {
 				stack_seal(&op, how);
