@@ -465,6 +465,25 @@ static bool ping_all(struct disco *d, struct disco_peer *p, uint64_t now)
 
 /* --- receiving ------------------------------------------------------------------------ */
 
+/*
+ * A peer we are sending to (active) that pings us over UDP is probing a path we may not trust
+ * yet: ping it back at once (at most once a second per endpoint) instead of waiting for the 5 s
+ * probe round, so both sides prove the path within one round trip of each other. Tailscale gets the same effect from the
+ * CallMeMaybe its peer sends alongside; our netmap peers may not send one.
+ */
+#define PING_BACK_GAP_NS DISCO_NS(1000)
+
+static void ping_back(struct disco *d, struct disco_peer *p, struct disco_ep *e, uint64_t now)
+{
+	if (!e || now >= p->active_until_ns)
+		return;                                  /* idle: we do not need a path */
+	if (p->best >= 0 && now < p->trust_until_ns && &p->eps[p->best] == e)
+		return;                                  /* already trusted: heartbeats do the rest */
+	if (e->last_ping_ns && now - e->last_ping_ns < PING_BACK_GAP_NS)
+		return;
+	send_ping(d, p, e, now);
+}
+
 /* Ping: answer with a Pong carrying the TxID and the source we saw - over UDP to that source,
  * or through DERP with 127.3.3.40:<region> as source. A UDP source becomes a candidate. */
 static void on_ping(struct disco *d, struct disco_peer *p, const struct disco_msg *m,
@@ -485,7 +504,7 @@ static void on_ping(struct disco *d, struct disco_peer *p, const struct disco_ms
 		d->st.tx_pong++;
 	/* Only a ping that names this peer's node key (or none) may add a path for it. */
 	if (src && (!m->has_node_key || !memcmp(m->node_key, p->node_key, 32)))
-		ep_add(p, src, ORIGIN_PING, now);
+		ping_back(d, p, ep_add(p, src, ORIGIN_PING, now), now);
 }
 
 static bool better(const struct disco_peer *p, const struct disco_ep *e, uint64_t now)

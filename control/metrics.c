@@ -95,14 +95,17 @@ static void put_label(struct mbuf *b, const char *s)
 static void render_peers(struct mbuf *b, struct mg_device *dev, uint64_t now_real)
 {
 	unsigned state[PEER_NSTATES] = { 0 };
-	unsigned running = 0;
+	unsigned running = 0, relay = 0;
 	struct peer *p;
 
 	cds_list_for_each_entry(p, &dev->peers, node) {
 		struct mg_endpoint ep;
 
 		peer_endpoint_get(p, &ep);
-		state[peerstate_of(atomic_load(&p->last_handshake_real_ns), ep.family != 0, now_real)]++;
+		enum peerstate st = peerstate_of(atomic_load(&p->last_handshake_real_ns), ep.family != 0, now_real);
+
+		state[st]++;
+		relay += st == PEER_ACTIVE && mg_endpoint_is_derp(&ep);   /* 127.3.3.40:<region> */
 	}
 	for (unsigned i = 0; i < dev->nworkers; i++)
 		running += dev->workers[i].started;
@@ -114,11 +117,10 @@ static void render_peers(struct mbuf *b, struct mg_device *dev, uint64_t now_rea
 	put(b, "tailscale_backend_running %u\n", running);
 	family(b, "tailscale_peers", "gauge", "Peers known to this node.");
 	put(b, "tailscale_peers %zu\n", dev->npeers);
-	/* Every session meshgate has today is direct: it has no DERP client yet. */
 	family(b, "tailscale_peers_direct", "gauge", "Active peers (session in the last 180 s) reached over a direct UDP path.");
-	put(b, "tailscale_peers_direct %u\n", state[PEER_ACTIVE]);
+	put(b, "tailscale_peers_direct %u\n", state[PEER_ACTIVE] - relay);
 	family(b, "tailscale_peers_relay", "gauge", "Active peers reached through a DERP relay.");
-	put(b, "tailscale_peers_relay 0\n");
+	put(b, "tailscale_peers_relay %u\n", relay);
 	family(b, "meshgate_peers", "gauge",
 	       "Peers by state: active (handshake in the last 180 s), idle (endpoint known, no session), offline.");
 	for (unsigned s = 0; s < PEER_NSTATES; s++)

@@ -5,9 +5,9 @@
  * tx/rx), then health warnings as "# Health check:" lines. Exit 1 with one line when meshgate is
  * not running.
  *
- * Peer state uses the exporter's rule (peerstate.h), so the CLI and the dashboard agree. Every
- * session meshgate has is direct today (no DERP client), so "active" always reads
- * `active; direct ADDR`; `relay "REGION"` appears once DERP exists.
+ * Peer state uses the exporter's rule (peerstate.h), so the CLI and the dashboard agree. An active
+ * peer reads `active; direct ADDR`, or `active; relay "derp-N"` while its endpoint is DERP's
+ * pseudo-address 127.3.3.40:N.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -151,6 +151,12 @@ static void json_str_array(const char *key, char (*v)[52], size_t n)
 	printf("]");
 }
 
+/* Tailscale's pseudo-endpoint 127.3.3.40:<region> means "through DERP region N" (brief §10). */
+static int derp_region_of(const char *endpoint)
+{
+	return strncmp(endpoint, "127.3.3.40:", 11) ? 0 : atoi(endpoint + 11);
+}
+
 static void print_json(const struct cli_target *t, const struct cli_device *d, const struct health *h,
 		       uint64_t now)
 {
@@ -178,7 +184,8 @@ static void print_json(const struct cli_target *t, const struct cli_device *d, c
 		json_str_array("AllowedIPs", p->ips, p->n_ips);
 		printf(",\"Endpoint\":\"%s\",\"State\":\"%s\",\"Path\":\"%s\",\"LastHandshake\":%lu,"
 		       "\"RxBytes\":%lu,\"TxBytes\":%lu,\"PersistentKeepalive\":%u}", p->endpoint, peerstate_label(st),
-		       st == PEER_ACTIVE ? "direct" : "", (unsigned long)p->handshake_sec, (unsigned long)p->rx_bytes,
+		       st != PEER_ACTIVE ? "" : derp_region_of(p->endpoint) ? "relay" : "direct",
+		       (unsigned long)p->handshake_sec, (unsigned long)p->rx_bytes,
 		       (unsigned long)p->tx_bytes, p->persistent_keepalive);
 	}
 	printf("],\"Health\":[");
@@ -209,7 +216,9 @@ static void print_table(const struct cli_target *t, const struct cli_device *d, 
 		cli_bytes(tx, sizeof(tx), p->tx_bytes);
 		cli_bytes(rx, sizeof(rx), p->rx_bytes);
 		printf("%-39s  %-10s  %-45s  ", cli_peer_tailnet_ip(p), name, p->endpoint[0] ? p->endpoint : "-");
-		if (st == PEER_ACTIVE)
+		if (st == PEER_ACTIVE && derp_region_of(p->endpoint))
+			printf("active; relay \"derp-%d\"", derp_region_of(p->endpoint));
+		else if (st == PEER_ACTIVE)
 			printf("active; direct %s", p->endpoint[0] ? p->endpoint : "(roaming)");
 		else
 			printf("%s", peerstate_label(st));

@@ -34,18 +34,30 @@ struct mg_addrset {
 };
 
 /* Worker -> control: handshake messages and neighbour-resolution requests. */
-enum punt_kind { PUNT_HANDSHAKE = 1, PUNT_RESOLVE, PUNT_DISCO, PUNT_STUN };
+enum punt_kind { PUNT_HANDSHAKE = 1, PUNT_RESOLVE, PUNT_DISCO, PUNT_STUN, PUNT_DERP_TX };
 #define PUNT_DATA_MAX 1472          /* a whole UDP payload on a 1500-byte link */
 struct punt_msg {
 	uint8_t kind;
 	uint16_t len;
-	struct mg_endpoint src;          /* outer source (handshake) or address to resolve */
+	struct mg_endpoint src;          /* outer source (handshake) or address to resolve;
+					  * PUNT_DERP_TX: the destination, 127.3.3.40:<region> */
+	uint8_t peer_key[32];            /* PUNT_DERP_TX: destination node key; zero = find by index */
 	uint8_t data[PUNT_DATA_MAX];
 };
 
+/* Tailscale's pseudo-endpoint "via DERP region N" is 127.3.3.40:N (brief §10): a peer whose
+ * endpoint is this is reached through the DERP relay, never by UDP. */
+#define MG_DERP_MAGIC_IP4 0x7f030328u
+static inline bool mg_endpoint_is_derp(const struct mg_endpoint *ep)
+{
+	return ep->family == AF_INET && ep->addr[0] == 127 && ep->addr[1] == 3 && ep->addr[2] == 3 &&
+	       ep->addr[3] == 40;
+}
+
 /* Control -> worker: a WireGuard message to send to an endpoint, or a plaintext IP packet (from the
  * TUN device) to route into the tunnel. */
-enum txreq_kind { TXREQ_UDP = 1, TXREQ_PLAIN };
+enum txreq_kind { TXREQ_UDP = 1, TXREQ_PLAIN, TXREQ_RELAYED };   /* RELAYED: a WireGuard message that
+							    * came through DERP from dst */
 #define TXREQ_DATA_MAX 2048
 struct txreq {
 	uint8_t kind;
