@@ -271,10 +271,17 @@ static void workers_uninit(struct mg_device *dev)
 static int cmd_run(struct mg_config *cfg)
 {
 	struct mg_device *dev = calloc(1, sizeof(*dev));
+	struct privdrop pd;
 	int ret;
 
 	if (!dev)
 		return 1;
+	ret = privdrop_init(&pd, cfg->user);
+	if (ret) {
+		fprintf(stderr, "meshgate: %s: User = %s: %s\n", cfg->path, cfg->user,
+			ret == -ESRCH ? "no such user" : strerror(-ret));
+		goto out_free;
+	}
 	ret = aead_init(cfg->crypto);
 	if (ret) {
 		fprintf(stderr, "meshgate: %s: Crypto = %s: %s\n", cfg->path, cfg->crypto, strerror(-ret));
@@ -333,10 +340,9 @@ static int cmd_run(struct mg_config *cfg)
 		goto out_workers;
 	}
 	/* Every privileged setup step is behind us: drop to User = and the runtime capabilities. */
-	ret = privdrop_apply(cfg->user);
+	ret = privdrop_apply(&pd);
 	if (ret) {
-		fprintf(stderr, "meshgate: %s: User = %s: %s\n", cfg->path, cfg->user,
-			ret == -ESRCH ? "no such user" : strerror(-ret));
+		fprintf(stderr, "meshgate: dropping privileges: %s\n", strerror(-ret));
 		goto out_workers;
 	}
 	ret = control_run(dev, cfg);

@@ -534,6 +534,7 @@ static const struct key_def interface_keys[] = {
 	{ "FilterFile", set_abs_path, CFG(filter_file) },
 	{ "MetricsListen", set_metrics_listen, CFG(metrics_listen) },
 	{ "TestRekeyAfterTime", set_seconds, CFG(test_rekey_after_time_s) },
+	{ "User", set_string, CFG(user) },
 };
 
 static const struct key_def peer_keys[] = {

@@ -43,6 +43,7 @@ struct mg_config {
 	char filter_file[4096];         /* tailnet ACL as PacketFilter JSON; "" = none (allow all) */
 	char metrics_listen[128];       /* host:port; "" = disabled ("off") */
 	uint32_t test_rekey_after_time_s;  /* test only; 0 = protocol default */
+	char user[64];                  /* drop to this user after setup; "" = stay (privdrop.h) */
 	/*
 	 * The file's WireGuard part as one update: private key, listen port (-1 if unset), fwmark,
 	 * replace_peers = true, every peer with replace_allowed_ips = true, persistent_keepalive
