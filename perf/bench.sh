@@ -63,6 +63,13 @@ kv() { sed -n "s/.*\<$1=\([^ ]*\).*/\1/p" <<<"$2"; }
 RUN=$((RANDOM * 1000))
 CLK_TCK=$(getconf CLK_TCK)
 
+# udp_drops NS: UDP datagrams the namespace's sockets dropped for a full receive buffer, so the
+# table can tell the receiver's own losses from the router's.
+udp_drops() {
+	ip netns exec "$1" awk '/^Udp:/ { if (!h) { for (i = 1; i <= NF; i++) c[$i] = i; h = 1 }
+		else print $c["RcvbufErrors"] }' /proc/net/snmp
+}
+
 # cpu_ticks PID: utime + stime (fields 14, 15; the command name may hold spaces).
 cpu_ticks() { sed 's/.*) //' "/proc/$1/stat" 2>/dev/null | awk '{ print $12 + $13 }'; }
 
@@ -96,12 +103,12 @@ router_stop() {
 
 # run_fwd SIZE RATE: laptop -> home host for TIME s; sets OFF DEL (packets/s), CPU (cores).
 run_fwd() {
-	local run=$((++RUN)) gen sink c0 c1 secs
+	local run=$((++RUN)) gen sink c0 c1 u0 u1 secs
 	lab_wgsink fwd recv --port 9000 --run $run || { say "sink did not start"; return 1; }
-	c0=$(cpu_ticks "$RPID")
+	c0=$(cpu_ticks "$RPID") u0=$(udp_drops mg-host)
 	gen=$(lab_wggen --dst $HOST4:9000 --size "$1" --rate "$2" --seconds "$TIME" --run $run \
 		--linger 0.3 --xdp eth0 2>>"$MG_LAB_DIR/wggen.err")
-	c1=$(cpu_ticks "$RPID")
+	c1=$(cpu_ticks "$RPID") u1=$(udp_drops mg-host)
 	sink=$(lab_wgsink_result fwd)
 	[ "$(kv handshake "$gen")" = ok ] || { say "wggen: no handshake ($gen)"; return 1; }
 	TXMODE=$(kv tx_mode "$gen")
@@ -109,31 +116,32 @@ run_fwd() {
 	OFF=$(awk -v n="$(kv sent "$gen")" -v s="$secs" 'BEGIN { print n / s }')
 	DEL=$(awk -v n="$(kv rx "$sink")" -v s="$secs" 'BEGIN { print n / s }')
 	CPU=$(awk -v t=$((c1 - c0)) -v hz="$CLK_TCK" -v s="$secs" 'BEGIN { print t / hz / s }')
-	CORRUPT=$(kv corrupt "$sink")
+	CORRUPT=$(kv corrupt "$sink") SOCKDROP=$(awk -v n=$((u1 - u0)) -v s="$secs" 'BEGIN { print n / s }')
 }
 
 # run_rev SIZE RATE: home host -> laptop for TIME s, same outputs.
 run_rev() {
-	local run=$((++RUN)) gen sink c0 c1 gpid secs i
+	local run=$((++RUN)) gen sink c0 c1 u0 u1 gpid secs i
 	ip netns exec mg-lap "$WGGEN" --key "$MG_LAB_DIR/lap.key" --peer-pub "$(lab_rtr_pub)" \
 		--endpoint $GW_WAN4:$WG_PORT --src $LAP_TS4 --dst $HOST4:9000 --run $run --sendmmsg \
 		--no-tx --seconds 600 >"$MG_LAB_DIR/wggen-rev.out" 2>"$MG_LAB_DIR/wggen-rev.err" &
 	gpid=$!
 	for i in $(seq 50); do grep -q 'handshake complete' "$MG_LAB_DIR/wggen-rev.err" && break; sleep 0.1; done
 	sleep 0.5	# the router switches to the new session on its control tick (see t-wggen)
-	c0=$(cpu_ticks "$RPID")
+	c0=$(cpu_ticks "$RPID") u0=$(udp_drops mg-lap)
 	lab_wgsink rev send --to $LAP_TS4:9001 --size "$1" --rate "$2" --seconds "$TIME" --run $run
 	wait "$(cat "$MG_LAB_DIR/rev.pid")" 2>/dev/null; rm -f "$MG_LAB_DIR/rev.pid"
 	c1=$(cpu_ticks "$RPID")
 	sleep 0.3
 	kill -TERM $gpid 2>/dev/null; wait $gpid
+	u1=$(udp_drops mg-lap)
 	sink=$(cat "$MG_LAB_DIR/rev.out") gen=$(cat "$MG_LAB_DIR/wggen-rev.out")
 	[ "$(kv handshake "$gen")" = ok ] || { say "wggen (reverse): no handshake"; return 1; }
 	secs=$(kv secs "$sink")
 	OFF=$(awk -v n="$(kv sent "$sink")" -v s="$secs" 'BEGIN { print n / s }')
 	DEL=$(awk -v n="$(kv rx "$gen")" -v s="$secs" 'BEGIN { print n / s }')
 	CPU=$(awk -v t=$((c1 - c0)) -v hz="$CLK_TCK" -v s="$secs" 'BEGIN { print t / hz / s }')
-	CORRUPT=$(kv rx_corrupt "$gen")
+	CORRUPT=$(kv rx_corrupt "$gen") SOCKDROP=$(awk -v n=$((u1 - u0)) -v s="$secs" 'BEGIN { print n / s }')
 }
 
 # drops_snapshot: meshgate's drop counters, one "reason value" a line.
@@ -154,10 +162,10 @@ measure_router() {
 		for d in fwd rev; do
 			say "$r: $d ${s} B, unlimited offered rate, ${TIME} s"
 			if run_$d "$s" 0; then
-				ROWS+=("$r $d $s $OFF $DEL $CPU ${CORRUPT:-0}")
+				ROWS+=("$r $d $s $OFF $DEL $CPU ${CORRUPT:-0} $SOCKDROP")
 				[ "$d" = fwd ] && [ "$s" = "$SWEEP_SIZE" ] && SUST[$r]=$DEL
 			else
-				ROWS+=("$r $d $s - - - -"); BENCH_RC=1
+				ROWS+=("$r $d $s - - - - -"); BENCH_RC=1
 			fi
 		done
 	done
@@ -221,11 +229,13 @@ if [ $SWEEP = 1 ]; then
 		echo "# base rate ${BASE} packets/s = best sustainable rate measured above"
 		for r in $SWEPT; do
 			printf '\n\n# router %s\n# factor offered_pps delivered_pps offered_gbps delivered_gbps\n' "$r"
+			# by offered rate, which is what the plot's x axis is (on a busy machine the
+			# generator may offer less than a higher factor asked for)
 			for l in "${SWEEPS[@]}"; do
 				set -- $l
 				[ "$1" = "$r" ] && awk -v f="$2" -v o="$3" -v d="$4" -v s="$SWEEP_SIZE" \
 					'BEGIN { printf "%s %.0f %.0f %.4f %.4f\n", f, o, d, o * s * 8 / 1e9, d * s * 8 / 1e9 }'
-			done
+			done | sort -n -k2
 		done
 	} >"$OUT/rate.dat"
 	if command -v gnuplot >/dev/null && [ ${#SWEEPS[@]} -gt 0 ]; then
@@ -258,8 +268,8 @@ if [ $JSON = 1 ]; then
 		for l in "${ROWS[@]}"; do
 			set -- $l
 			[ "$4" = - ] && { printf '%s\n {"router": "%s", "direction": "%s", "size": %s, "error": true}' "$sep" "$1" "$2" "$3"; sep=,; continue; }
-			printf '%s\n {"router": "%s", "direction": "%s", "size": %s, "offered_pps": %.0f, "delivered_pps": %.0f, "offered_gbps": %s, "delivered_gbps": %s, "router_cores": %.3f, "corrupt": %s, "engine_fraction": "%s"}' \
-				"$sep" "$1" "$2" "$3" "$4" "$5" "$(gbps "$4" "$3")" "$(gbps "$5" "$3")" "$6" "$7" \
+			printf '%s\n {"router": "%s", "direction": "%s", "size": %s, "offered_pps": %.0f, "delivered_pps": %.0f, "offered_gbps": %s, "delivered_gbps": %s, "router_cores": %.3f, "corrupt": %s, "receiver_socket_drops_pps": %.0f, "engine_fraction": "%s"}' \
+				"$sep" "$1" "$2" "$3" "$4" "$5" "$(gbps "$4" "$3")" "$(gbps "$5" "$3")" "$6" "$7" "$8" \
 				"$([ "$1" = meshgate ] && engine_fraction "$2" "$3" || echo n/a)"
 			sep=,
 		done
@@ -275,14 +285,15 @@ if [ $JSON = 1 ]; then
 else
 	printf '\nperf/bench.sh: %s shared cores, %s s a run, generator wggen (%s), inner IPv4/UDP packets\n' \
 		"$(nproc)" "$TIME" "${TXMODE:-?}"
-	printf '%-26s %-4s %5s %9s %9s %9s %9s %6s %11s %7s\n' router dir size "off kpps" "off Gb/s" \
-		"del kpps" "del Gb/s" loss "cores/Gb/s" engine
+	printf '%-26s %-4s %5s %9s %9s %9s %9s %6s %9s %11s %7s\n' router dir size "off kpps" "off Gb/s" \
+		"del kpps" "del Gb/s" loss "rcv-sock" "cores/Gb/s" engine
 	for l in "${ROWS[@]}"; do
 		set -- $l
 		loss=$(awk -v o="$4" -v d="$5" 'BEGIN { if (o == "-" || o == 0) print "-"; else printf "%.1f%%", 100 * (o - d) / o }')
 		cpg=$(awk -v c="$6" -v d="$5" -v s="$3" 'BEGIN { if (d == "-" || d == 0) print "-"; else printf "%.2f", c / (d * s * 8 / 1e9) }')
-		printf '%-26s %-4s %5s %9s %9s %9s %9s %6s %11s %7s\n' "$(router_name "$1")" "$2" "$3" \
-			"$(kpps "$4")" "$(gbps "$4" "$3")" "$(kpps "$5")" "$(gbps "$5" "$3")" "$loss" "$cpg" \
+		sock=$(awk -v o="$4" -v d="$8" 'BEGIN { if (o == "-" || o == 0) print "-"; else printf "%.1f%%", 100 * d / o }')
+		printf '%-26s %-4s %5s %9s %9s %9s %9s %6s %9s %11s %7s\n' "$(router_name "$1")" "$2" "$3" \
+			"$(kpps "$4")" "$(gbps "$4" "$3")" "$(kpps "$5")" "$(gbps "$5" "$3")" "$loss" "$sock" "$cpg" \
 			"$([ "$1" = meshgate ] && engine_fraction "$2" "$3" || echo n/a)"
 	done
 	for l in "${NA[@]}"; do
