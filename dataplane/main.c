@@ -28,6 +28,9 @@
 #include "../control/headscale/hsglue.h"
 #include "crypto/aead.h"
 #include "io/tun.h"
+#ifdef MG_HAVE_DPDK
+#include "io/dpdk.h"
+#endif
 #include "privdrop.h"
 #include "netlink/nlmirror.h"
 #include "../control/control.h"
@@ -85,11 +88,11 @@ static void steer_local_sync(void *ctx)
 	freeifaddrs(ifa);
 }
 
-static int device_init(struct mg_device *dev, struct mg_config *cfg)
+static int device_init(struct mg_device *dev, struct mg_config *cfg, const char *ifname)
 {
 	memset(dev, 0, sizeof(*dev));
 	snprintf(dev->name, sizeof(dev->name), "%s", cfg->name);
-	snprintf(dev->ifname, sizeof(dev->ifname), "%s", cfg->devices[0]);
+	snprintf(dev->ifname, sizeof(dev->ifname), "%s", ifname);
 	dev->ifindex = if_nametoindex(dev->ifname);
 	if (!dev->ifindex)
 		return -ENODEV;
@@ -219,25 +222,49 @@ static int steer_init(struct mg_device *dev)
 	return 0;
 }
 
-static int workers_init(struct mg_device *dev, unsigned queues)
+/* One port per queue on the configured backend, then (DPDK) the devices, then the threads. */
+static int workers_init(struct mg_device *dev, const struct mg_config *cfg)
 {
+	unsigned queues = cfg->queues;
+	int ret;
+
 	dev->workers = calloc(queues, sizeof(*dev->workers));
 	if (!dev->workers)
 		return -ENOMEM;
 	for (unsigned q = 0; q < queues; q++) {
 		struct worker *w = &dev->workers[q];
-		int ret;
 
 		w->dev = dev;
 		w->id = q;
+		dev->nworkers = q + 1;
+#ifdef MG_HAVE_DPDK
+		if (cfg->backend == MG_BACKEND_DPDK) {
+			ret = dpdk_port_open(&w->port, q, dev);
+			if (ret) {
+				fprintf(stderr, "meshgate: DPDK frame pool for queue %u: %s\n", q, strerror(-ret));
+				return ret;
+			}
+			continue;
+		}
+#endif
 		ret = xsk_port_open(&w->port, dev->ifname, q, dev->steer.xsks_fd);
 		if (ret) {
 			fprintf(stderr, "meshgate: AF_XDP socket on %s queue %u: %s\n", dev->ifname, q, strerror(-ret));
 			return ret;
 		}
 		fprintf(stderr, "meshgate: %s queue %u: AF_XDP in %s mode\n", dev->ifname, q, w->port.mode);
-		dev->nworkers = q + 1;
-		ret = worker_start(w);
+	}
+#ifdef MG_HAVE_DPDK
+	if (cfg->backend == MG_BACKEND_DPDK) {
+		ret = dpdk_start();
+		if (ret)
+			return ret;
+		fprintf(stderr, "meshgate: DPDK port %s, %u queue%s, exception path through %s\n", cfg->devices[0],
+			queues, queues == 1 ? "" : "s", dev->ifname);
+	}
+#endif
+	for (unsigned q = 0; q < queues; q++) {
+		ret = worker_start(&dev->workers[q]);
 		if (ret)
 			return ret;
 	}
@@ -246,20 +273,23 @@ static int workers_init(struct mg_device *dev, unsigned queues)
 
 static void workers_uninit(struct mg_device *dev)
 {
+	for (unsigned q = 0; q < dev->nworkers; q++)
+		worker_stop(&dev->workers[q]);
+#ifdef MG_HAVE_DPDK
+	dpdk_stop();     /* the PMDs give back every frame they hold */
+#endif
 	for (unsigned q = 0; q < dev->nworkers; q++) {
 		struct worker *w = &dev->workers[q];
-
 		uint64_t st[6] = { 0 };
 
-		worker_stop(w);
 		if (!w->port.ops)
 			continue;
 		w->port.ops->reclaim(&w->port);
-		xsk_port_stats(&w->port, st);
-		fprintf(stderr, "meshgate: queue %u: rx %lu tx %lu, xsk rx_dropped %lu rx_invalid %lu tx_invalid %lu "
-			"rx_ring_full %lu fill_empty %lu tx_empty %lu, %s mode, frames unaccounted %u\n", q,
-			w->ctr.rx_packets, w->ctr.tx_packets, st[0], st[1], st[2], st[3], st[4], st[5],
-			w->port.mode, w->port.ops->unaccounted(&w->port));
+		if (!xsk_port_stats(&w->port, st))
+			fprintf(stderr, "meshgate: queue %u: xsk rx_dropped %lu rx_invalid %lu tx_invalid %lu "
+				"rx_ring_full %lu fill_empty %lu tx_empty %lu\n", q, st[0], st[1], st[2], st[3], st[4], st[5]);
+		fprintf(stderr, "meshgate: queue %u: rx %lu tx %lu, %s mode, frames unaccounted %u\n", q,
+			w->ctr.rx_packets, w->ctr.tx_packets, w->port.mode, w->port.ops->unaccounted(&w->port));
 		assert(w->port.ops->unaccounted(&w->port) == 0);   /* every frame came back */
 		io_port_close(&w->port);
 	}
@@ -268,10 +298,36 @@ static void workers_uninit(struct mg_device *dev)
 	dev->nworkers = 0;
 }
 
+/*
+ * Backend = dpdk: EAL and the NIC port before anything looks at interfaces, because the kernel
+ * interface meshgate mirrors is then the exception TAP that this creates ("<Name>-lan").
+ */
+static int backend_init(const struct mg_config *cfg, char ifname[64])
+{
+	snprintf(ifname, 64, "%s", cfg->devices[0]);
+	if (cfg->backend != MG_BACKEND_DPDK)
+		return 0;
+#ifdef MG_HAVE_DPDK
+	char err[512];
+
+	snprintf(ifname, 64, "%.11s-lan", cfg->name);
+	if (dpdk_eal_init(cfg->dpdk_args, cfg->devices[0], ifname, 64, err, sizeof(err))) {
+		fprintf(stderr, "meshgate: %s: %s\n", cfg->path, err);
+		return -EINVAL;
+	}
+	return 0;
+#else
+	fprintf(stderr, "meshgate: %s: Backend = dpdk: this meshgate was built without DPDK (meson -Ddpdk=enabled)\n",
+		cfg->path);
+	return -ENOTSUP;
+#endif
+}
+
 static int cmd_run(struct mg_config *cfg)
 {
 	struct mg_device *dev = calloc(1, sizeof(*dev));
 	struct privdrop pd;
+	char ifname[64];
 	int ret;
 
 	if (!dev)
@@ -288,9 +344,12 @@ static int cmd_run(struct mg_config *cfg)
 		goto out_free;
 	}
 	rcu_register_thread();
-	ret = device_init(dev, cfg);
+	ret = backend_init(cfg, ifname);
+	if (ret)
+		goto out_backend;
+	ret = device_init(dev, cfg, ifname);
 	if (ret) {
-		fprintf(stderr, "meshgate: %s: Device = %s: %s\n", cfg->path, cfg->devices[0], strerror(-ret));
+		fprintf(stderr, "meshgate: %s: Device = %s: %s\n", cfg->path, ifname, strerror(-ret));
 		goto out_dev;
 	}
 	atomic_store(&dev->listen_port, cfg->wg.listen_port > 0 ? cfg->wg.listen_port : 41641);
@@ -305,7 +364,8 @@ static int cmd_run(struct mg_config *cfg)
 		fprintf(stderr, "meshgate: TUN device %s: %s\n", dev->name, strerror(-ret));
 		goto out_nl;
 	}
-	ret = steer_init(dev);
+	/* DPDK owns the NIC: no XDP program, io/dpdk_steer.c decides instead. */
+	ret = cfg->backend == MG_BACKEND_XDP ? steer_init(dev) : 0;
 	if (ret)
 		goto out_tun;
 	ret = nat_init(&dev->nat, cfg->queues);
@@ -313,7 +373,7 @@ static int cmd_run(struct mg_config *cfg)
 		goto out_tun;
 	if (dev->snat)
 		nat_reserve_ports();
-	ret = workers_init(dev, cfg->queues);
+	ret = workers_init(dev, cfg);
 	if (ret)
 		goto out_workers;
 	/* Joined to Headscale: the WireGuard identity is the node key kept in StateDir. */
@@ -357,6 +417,11 @@ out_nl:
 	nlmirror_uninit(dev->nl);
 out_dev:
 	device_uninit(dev);
+#ifdef MG_HAVE_DPDK
+	if (cfg->backend == MG_BACKEND_DPDK)
+		dpdk_eal_cleanup();
+#endif
+out_backend:
 	rcu_unregister_thread();
 out_free:
 	free(dev);

@@ -5,7 +5,7 @@
 MG_DEBIAN_PACKAGES=(
 	# build
 	build-essential meson ninja-build pkg-config clang llvm linux-libc-dev
-	libbpf-dev libxdp-dev libsodium-dev libb2-dev liburcu-dev libmnl-dev
+	libbpf-dev libxdp-dev libsodium-dev libb2-dev liburcu-dev libmnl-dev libdpdk-dev
 	libssl-dev libipsec-mb-dev libmicrohttpd-dev libsystemd-dev libnghttp2-dev libjansson-dev
 	libzstd-dev
 	# the lab, the integration tests and the benchmark

@@ -520,6 +520,7 @@ static const struct key_def interface_keys[] = {
 	{ "MTU", set_mtu, 0, 0 },
 	{ "Device", set_list, 0, 0 },
 	{ "Backend", set_backend, 0, 0 },
+	{ "DPDKArgs", set_string, CFG(dpdk_args) },
 	{ "Queues", set_queues, 0, 0 },
 	{ "Crypto", set_crypto, 0, 0 },
 	{ "SNAT", set_bool, CFG(snat) },

@@ -27,6 +27,7 @@ struct mg_config {
 	size_t n_devices;
 	char (*devices)[64];
 	enum mg_backend backend;
+	char dpdk_args[1024];           /* Backend = dpdk: EAL arguments, split on spaces */
 	uint32_t queues;                /* 1..64, default 1 */
 	char crypto[16];                /* auto | avx512 | avx2 | ipsecmb | sodium | generic */
 	bool snat, advertise_exit_node, accept_routes;

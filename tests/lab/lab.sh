@@ -269,9 +269,13 @@ lab_status() {
 # lab_write_meshgate_conf [--endpoint] [--rekey N] [--snat]: the router's config.
 # --endpoint gives the router the laptop's address so it can initiate.
 lab_write_meshgate_conf() {
-	local endpoint="" rekey="" snat=false exit_node=false filter=""
+	local endpoint="" rekey="" snat=false exit_node=false filter="" device=eth0 backend="" queues=""
 	while [ $# -gt 0 ]; do
 		case $1 in
+		# --dpdk "EAL ARGS": Backend = dpdk on the port net_af_packet0 those arguments create.
+		--dpdk) backend="Backend = dpdk
+	DPDKArgs = $2"; device=net_af_packet0; shift ;;
+		--queues) queues="Queues = $2"; shift ;;
 		--filter) filter="FilterFile = $2"; shift ;;
 		--exit-node) exit_node=true ;;
 		--snat) snat=true ;;
@@ -288,7 +292,9 @@ lab_write_meshgate_conf() {
 	ListenPort = $WG_PORT
 	Address = $RTR_TS4/32, $RTR_TS6/128
 	MTU = 1280
-	Device = eth0
+	Device = $device
+	$backend
+	$queues
 	SNAT = $snat
 	AdvertiseExitNode = $exit_node
 	$filter
