@@ -130,8 +130,10 @@ static void disco_sync(struct hsglue *g, const struct hs_netmap *nm)
  * direct path proven by disco. */
 static void derp_sync_map(struct hsglue *g, const struct hs_netmap *nm)
 {
-	if (g->relay && nm->derp_regions)
-		derp_relay_set_map(g->relay, nm->derp_regions, mg_now());
+	if (!g->relay || !nm->derp_regions)
+		return;
+	derp_relay_set_map(g->relay, nm->derp_regions, mg_now());
+	hsglue_set_home_derp(g, derp_relay_home(g->relay));    /* PreferredDERP */
 }
 
 static void derp_sync_peers(struct hsglue *g, const struct hs_netmap *nm)
