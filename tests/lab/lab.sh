@@ -73,9 +73,11 @@ lab_no_offload() {
 		lab_log "warning: ethtool -K $2 in $1 failed"
 }
 
-# lab_veth NS1 IF1 NS2 IF2: a veth pair with both ends already in place.
+# lab_veth NS1 IF1 NS2 IF2 [QUEUES]: a veth pair with both ends already in place, QUEUES rx and tx
+# queues each (default 1; the peer's tx queue, picked by flow hash, is the receiver's rx queue).
 lab_veth() {
-	ip -n "$1" link add "$2" type veth peer name "$4" netns "$3" &&
+	local q="numrxqueues ${5:-1} numtxqueues ${5:-1}"
+	ip -n "$1" link add "$2" $q type veth peer name "$4" $q netns "$3" &&
 	lab_no_offload "$1" "$2" && lab_no_offload "$3" "$4" &&
 	ip -n "$1" link set "$2" up && ip -n "$3" link set "$4" up
 }
@@ -101,7 +103,7 @@ lab_links() {
 	ip -n mg-lan link set br0 up &&
 	lab_veth mg-lap eth0 mg-gw wan0 &&
 	lab_veth mg-gw lan0 mg-lan p-gw &&
-	lab_veth mg-rtr eth0 mg-lan p-rtr &&
+	lab_veth mg-rtr eth0 mg-lan p-rtr "${LAB_RTR_QUEUES:-1}" &&
 	lab_veth mg-host eth0 mg-lan p-host || return 1
 	for ns in p-gw p-rtr p-host; do
 		ip -n mg-lan link set "$ns" master br0 || return 1
