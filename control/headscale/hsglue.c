@@ -157,7 +157,8 @@ static void derp_sync_peers(struct hsglue *g, const struct hs_netmap *nm)
 
 static int derp_start(struct hsglue *g, int epfd)
 {
-	const char *ca = getenv("MESHGATE_DERP_CA_FILE");     /* tests with a private CA */
+	/* DERPCAFile, else MESHGATE_DERP_CA_FILE (tests with a private CA), else the system store. */
+	const char *ca = g->cfg->derp_ca_file[0] ? g->cfg->derp_ca_file : getenv("MESHGATE_DERP_CA_FILE");
 
 	return derp_relay_init(&g->relay, g->dev, g->disco, epfd, ca);
 }

@@ -533,6 +533,7 @@ static const struct key_def interface_keys[] = {
 	{ "PublicEndpoint", set_public_endpoints, 0, 0 },
 	{ "ForwardedPort", set_forwarded_port, 0, 0 },
 	{ "FilterFile", set_abs_path, CFG(filter_file) },
+	{ "DERPCAFile", set_abs_path, CFG(derp_ca_file) },
 	{ "MetricsListen", set_metrics_listen, CFG(metrics_listen) },
 	{ "TestRekeyAfterTime", set_seconds, CFG(test_rekey_after_time_s) },
 	{ "User", set_string, CFG(user) },

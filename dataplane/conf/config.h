@@ -42,6 +42,7 @@ struct mg_config {
 	struct mg_endpoint public_endpoints[4];
 	uint16_t forwarded_port;        /* 0 = none */
 	char filter_file[4096];         /* tailnet ACL as PacketFilter JSON; "" = none (allow all) */
+	char derp_ca_file[4096];        /* extra CA (PEM) for DERP servers' certificates; "" = system store */
 	char metrics_listen[128];       /* host:port; "" = disabled ("off") */
 	uint32_t test_rekey_after_time_s;  /* test only; 0 = protocol default */
 	char user[64];                  /* drop to this user after setup; "" = stay (privdrop.h) */

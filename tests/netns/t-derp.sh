@@ -8,7 +8,7 @@
 #   mg-gw:  [nft: UDP wan0<->lan0 dropped while "blocked"]  derpd.py :8443 (region 900, our CA)
 #           DNAT udp/41641 -> .105; testcontrol.py 192.168.8.1:8080 (announces L, D, HomeDERP 900)
 #              |                                           |  TLS to 192.168.8.1:8443
-#   mg-rtr: meshgate (LoginServer, MESHGATE_DERP_CA_FILE) --------- mg-host 192.168.8.80
+#   mg-rtr: meshgate (LoginServer, DERPCAFile = the test CA) ------- mg-host 192.168.8.80
 #
 # 1. UDP blocked: meshgate connects to its home region (verified TLS, NotePreferred), the laptop's
 #    ping and a 2 MiB TCP download reach the home host through DERP; status/metrics say relay.
@@ -93,13 +93,14 @@ write_conf() {
 	LoginServer = http://$CTL_ADDR
 	AuthKeyFile = $MG_LAB_DIR/authkey
 	StateDir = $MG_LAB_DIR/hs-state
+	DERPCAFile = $D/ca.pem
 	EOF2
 }
 
 start_meshgate() {
 	local i
 	rm -f "$WG_SOCK_DIR/$MG_IF.sock"
-	MESHGATE_DERP_CA_FILE=$D/ca.pem ip netns exec "${LAB_NS[3]}" sh -c \
+	ip netns exec "${LAB_NS[3]}" sh -c \
 		'mountpoint -q /sys/fs/bpf || mount -t bpf bpf /sys/fs/bpf; exec "$@"' rtr \
 		"$MESHGATE" run -c "$MG_LAB_DIR/meshgate.conf" >>"$MG_LAB_DIR/meshgate.log" 2>&1 &
 	MG_PID=$!
@@ -207,7 +208,10 @@ check "status: the laptop is reached through DERP (relay \"derp-$DERP_REGION\")"
 	wait_for 5 path_is "active; relay \"derp-$DERP_REGION\""
 peers_metric() { [ "$(lab_metric tailscale_peers_relay)" = "$1" ] && [ "$(lab_metric tailscale_peers_direct)" = "$2" ]; }
 check "/metrics: tailscale_peers_relay 1, tailscale_peers_direct 0" peers_metric 1 0
+t0=$(date +%s%N)
 check "UDP blocked: 2 MiB TCP download through DERP, sha256 equal" download relay1 2097152 0 5001
+ms=$(( ($(date +%s%N) - t0) / 1000000 ))
+echo "# 2 MiB through DERP (Python test server) in $ms ms: $(( 2097152 * 8 / 1000 / (ms ? ms : 1) )) Mbit/s"
 only_derp() { [ "$(shim_count from_derp)" -gt 100 ] && [ "$(shim_count from_udp)" = 0 ]; }
 check "the shim saw only DERP traffic from the router" wait_for 3 only_derp
 check "the DERP server relayed the packets" wait_for 3 grep -q '^STATS relayed=[0-9][0-9][0-9]' "$D/derpd.out"
