@@ -7,6 +7,7 @@
 #define MG_CRYPTO_AEAD_BACKEND_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 #include "aead.h"
 
@@ -25,6 +26,27 @@ extern const struct aead_backend aead_generic_backend;
 extern const struct aead_backend aead_avx2_backend;
 extern const struct aead_backend aead_avx512_backend;
 extern const struct aead_backend aead_ipsecmb_backend;
+
+/*
+ * The engines keep keys and keystream in registers, but the compiler
+ * spills some of them; those spills sit below the caller's frame after the
+ * engines return. aead_stack_scrub(n) overwrites the n bytes of stack right
+ * below its caller's frame, once per burst (a few hundred cycles), rather
+ * than trusting spill slots to be reused. Depths: the lane engines need
+ * 8 KiB, the wide path (aead_wide.c, frames under 3 KiB) 4 KiB, the
+ * portable one-message code 2 KiB.
+ */
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+/* sanitizer instrumentation makes every frame several times larger */
+#define AEAD_SCRUB_LANES 16384
+#define AEAD_SCRUB_WIDE 16384
+#define AEAD_SCRUB_GENERIC 16384
+#else
+#define AEAD_SCRUB_LANES 8192
+#define AEAD_SCRUB_WIDE 4096
+#define AEAD_SCRUB_GENERIC 2048
+#endif
+void aead_stack_scrub(size_t n);
 
 /* RFC 8439 section 2.8 nonce for WireGuard: 32 zero bits || le64(counter). */
 static inline void aead_nonce(uint8_t nonce[12], uint64_t counter)

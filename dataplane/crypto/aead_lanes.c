@@ -153,25 +153,6 @@ static void tags(struct poly1305_job *pj, unsigned n)
 		poly1305_aead(rest[i].tag, rest[i].otk, rest[i].ct, rest[i].len);
 }
 
-/*
- * The SIMD engines keep keys and keystream in registers, but the compiler
- * spills some of them; those spills sit below this frame after the engines
- * return. Overwrite that stack area once per burst (a few hundred cycles
- * per 64 packets) rather than trusting spill slots to be reused. The top
- * `n` bytes of area lie right below the caller's frame: the lane engines
- * need 8 KiB, the wide path (aead_wide.c, frames of under 3 KiB) 4 KiB.
- */
-#define SCRUB_LANES 8192
-#define SCRUB_WIDE 4096
-
-static __attribute__((noinline)) void stack_scrub(size_t n)
-{
-	uint8_t area[SCRUB_LANES] __attribute__((aligned(32)));
-
-	memzero_explicit(area + sizeof(area) - n, n);
-	__asm__ volatile("" : : "r"(area) : "memory");
-}
-
 static __attribute__((noinline)) void lanes_seal_burst(struct aead_op *ops, unsigned n)
 {
 	uint8_t otk[AEAD_BURST_MAX][32];
@@ -189,7 +170,7 @@ static __attribute__((noinline)) void lanes_seal_burst(struct aead_op *ops, unsi
 					       .len = ops[i].len, .tag = ops[i].dst + ops[i].len };
 	tags(pj, n);
 	memzero_explicit(otk, sizeof(otk));
-	stack_scrub(SCRUB_LANES);
+	aead_stack_scrub(AEAD_SCRUB_LANES);
 }
 
 static __attribute__((noinline)) uint64_t lanes_open_burst(struct aead_op *ops, unsigned n)
@@ -218,7 +199,7 @@ static __attribute__((noinline)) uint64_t lanes_open_burst(struct aead_op *ops, 
 		jobs_message(&jl, &ops[i], NULL, chunk);
 	}
 	engine.chacha(jl.j, jl.n);
-	stack_scrub(SCRUB_LANES);
+	aead_stack_scrub(AEAD_SCRUB_LANES);
 	return ok;
 }
 
@@ -237,7 +218,7 @@ static void lanes_seal(struct aead_op *ops, unsigned n)
 	}
 	for (unsigned i = 0; i < n; i++)
 		aead_wide_seal(&ops[i]);
-	stack_scrub(SCRUB_WIDE);
+	aead_stack_scrub(AEAD_SCRUB_WIDE);
 }
 
 static uint64_t lanes_open(struct aead_op *ops, unsigned n)
@@ -249,7 +230,7 @@ static uint64_t lanes_open(struct aead_op *ops, unsigned n)
 	}
 	for (unsigned i = 0; i < n; i++)
 		ok |= (uint64_t)aead_wide_open(&ops[i]) << i;
-	stack_scrub(SCRUB_WIDE);
+	aead_stack_scrub(AEAD_SCRUB_WIDE);
 	return ok;
 }
 
