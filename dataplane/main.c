@@ -22,6 +22,9 @@
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sodium.h>
+#include <bpf/libbpf.h>
+#include <linux/if_link.h>
+#include <xdp/libxdp.h>
 #include "device.h"
 #include "mg_config.h"
 #include "conf/config.h"
@@ -223,6 +226,22 @@ static int steer_init(struct mg_device *dev)
 }
 
 /* One port per queue on the configured backend, then (DPDK) the devices, then the threads. */
+/*
+ * Detach over rtnetlink, naming our own program (XDP_FLAGS_REPLACE: never someone else's): that
+ * needs CAP_NET_ADMIN only. libxdp's detach first looks the attached program up by id, which
+ * needs CAP_SYS_ADMIN, gone after privdrop; it then finds nothing left and just frees.
+ */
+static void steer_uninit(struct mg_device *dev)
+{
+	if (dev->steer.prog) {
+		LIBBPF_OPTS(bpf_xdp_attach_opts, o, .old_prog_fd = xdp_program__fd(dev->steer.prog));
+
+		bpf_xdp_detach(dev->ifindex, dev->steer.mode == XDP_MODE_SKB ? XDP_FLAGS_SKB_MODE :
+			       XDP_FLAGS_DRV_MODE, &o);
+	}
+	steer_prog_detach(&dev->steer);
+}
+
 static int workers_init(struct mg_device *dev, const struct mg_config *cfg)
 {
 	unsigned queues = cfg->queues;
@@ -409,7 +428,7 @@ static int cmd_run(struct mg_config *cfg)
 out_workers:
 	workers_uninit(dev);
 	nat_uninit(&dev->nat);
-	steer_prog_detach(&dev->steer);
+	steer_uninit(dev);
 out_tun:
 	if (dev->tun_fd >= 0)
 		tun_close(dev->tun_fd, dev->name);
