@@ -155,6 +155,12 @@ static void derp_sync_peers(struct hsglue *g, const struct hs_netmap *nm)
 				    memcmp(nm->peers[j].disco, zero, 32) != 0);
 }
 
+/* The endpoints we publish are the ones a CallMeMaybe (sent through DERP) lists. */
+static void derp_sync_self_endpoints(struct hsglue *g)
+{
+	disco_set_self_endpoints(g->disco, g->eps_published.ep, g->eps_published.n);
+}
+
 static int derp_start(struct hsglue *g, int epfd)
 {
 	/* DERPCAFile, else MESHGATE_DERP_CA_FILE (tests with a private CA), else the system store. */
@@ -501,6 +507,7 @@ void hsglue_tick(struct hsglue *g, uint64_t now)
 	if (!g)
 		return;
 	disco_tick(g->disco, now);
+	derp_sync_self_endpoints(g);
 	derp_relay_tick(g->relay, now);
 	/* A subnet router must stay reachable without traffic of its own: STUN while connected. */
 	stun_tick(g->stun, now, g->st.connected);

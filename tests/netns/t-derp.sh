@@ -214,6 +214,8 @@ ms=$(( ($(date +%s%N) - t0) / 1000000 ))
 echo "# 2 MiB through DERP (Python test server) in $ms ms: $(( 2097152 * 8 / 1000 / (ms ? ms : 1) )) Mbit/s"
 only_derp() { [ "$(shim_count from_derp)" -gt 100 ] && [ "$(shim_count from_udp)" = 0 ]; }
 check "the shim saw only DERP traffic from the router" wait_for 3 only_derp
+check "meshgate sent a CallMeMaybe through DERP listing its LAN endpoint $RTR_LAN4:$WG_PORT" \
+	wait_for 8 grep -q "^CMM .*$RTR_LAN4:$WG_PORT" "$D/lapsock.out"
 check "the DERP server relayed the packets" wait_for 3 grep -q '^STATS relayed=[0-9][0-9][0-9]' "$D/derpd.out"
 
 # 2. Unblocked during a running transfer: direct within seconds (a disco pong proved it), no loss.
