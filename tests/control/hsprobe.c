@@ -6,7 +6,9 @@
  *   {"event":"map","maps":N,"self":[...],"want":[{"key","allowed","endpoint"}],"update":[...]}
  * Usage: hsprobe URL STATE_DIR AUTHKEY [SECONDS] [ROUTE...]
  * HSPROBE_PUBLISH="ADDR:PORT/TYPE,...;DERP" (environment): once connected, publish these
- * endpoints and home region with hs_client_publish (a lite MapRequest), event "published".
+ * endpoints and home region with hs_client_publish (a lite MapRequest), event "published";
+ * with HSPROBE_PUBLISH_EARLY set, right after start instead (not streaming yet: no lite request,
+ * the stream's MapRequest carries them).
  */
 #include <errno.h>
 #include <signal.h>
@@ -195,6 +197,10 @@ int main(int argc, char **argv)
 		return fprintf(stderr, "hs_client_start failed\n"), 1;
 	end = time(NULL) + (argc > 4 ? atoi(argv[4]) : 30);
 	pub_spec = getenv("HSPROBE_PUBLISH");
+	if (pub_spec && getenv("HSPROBE_PUBLISH_EARLY")) {
+		publish(&c, pub_spec);
+		pub_spec = NULL;
+	}
 	while (!stop && time(NULL) < end) {
 		if (up && pub_spec) {
 			publish(&c, pub_spec);

@@ -192,6 +192,22 @@ def publish_zstd_rotate(tmp):
         with open(os.path.join(tmp, "lite", "node.key")) as f:
             check(f.read().strip().startswith("privkey:"), "node.key still in StateDir")
         check(pr.stop() == 0, "clean teardown (lite/zstd/rotation)")
+
+        # Published before the stream is up: no lite request; the stream's MapRequest carries it.
+        n_lite = len(srv.hook("/test/state")["lite"])
+        pr = Probe(srv.url, os.path.join(tmp, "early"), "goodkey", 10,
+                   env={"HSPROBE_PUBLISH": "203.0.113.8:41641/5;7", "HSPROBE_PUBLISH_EARLY": "1"})
+        ev = pr.wait(lambda e: e["event"] == "published")
+        check(ev is not None and ev["lite"] is False, "publish before connecting sends nothing yet")
+        check(pr.wait(is_status(True)) is not None, "connected (early publish)")
+        st = srv.hook("/test/state")
+        mrs = [n["last_map_request"] for n in st["nodes"].values() if n.get("hostname") == "hsprobe" and
+               (n["last_map_request"].get("Endpoints") or [None])[0] == "203.0.113.8:41641"]
+        check(len(mrs) == 1 and mrs[0]["Stream"] is True and mrs[0]["EndpointTypes"] == [5] and
+              mrs[0]["Hostinfo"]["NetInfo"]["PreferredDERP"] == 7, "the streaming MapRequest carried the endpoints")
+        time.sleep(0.5)
+        check(len(srv.hook("/test/state")["lite"]) == n_lite, "and no lite request followed (nothing new)")
+        pr.stop()
     finally:
         srv.stop()
 
