@@ -462,6 +462,36 @@ static void test_eviction(uint64_t now)
 	disco_uninit(d);
 }
 
+/* While we send to a peer (active), its UDP ping from an untrusted source is pinged back at
+ * once, so both sides prove the path in one round; at most once a second per source, never for
+ * the trusted best path (heartbeats cover it), never while idle. */
+static void test_ping_back(uint64_t now)
+{
+	struct mg_endpoint b = t_ep4(203, 0, 113, 9, 1000), a = t_ep4(198, 51, 100, 2, 41642);
+	struct disco_msg ping = { .type = DISCO_PING, .txid = TXID }, got, ours;
+	struct mg_endpoint path;
+	struct disco *d;
+
+	CHECK(disco_init(&d, NULL, our_priv) == 0);
+	CHECK(disco_peer_set(d, peer_node, peer_pub, &b, 1) == 0);
+	t_nsent = 0;
+	deliver(d, &ping, &a, now);                      /* idle: the pong only */
+	CHECK(t_nsent == 1);
+	disco_peer_active(d, peer_node, now);
+	t_nsent = 0;
+	deliver(d, &ping, &a, now + DISCO_NS(1000));     /* active: pong, then our ping to a */
+	CHECK(t_nsent == 2 && find_ping(&a, &ours) && !find_ping(&b, &got));
+	t_nsent = 0;
+	deliver(d, &ping, &a, now + DISCO_NS(1500));     /* within 1 s: pong only */
+	CHECK(t_nsent == 1);
+	pong_back(d, &ours, &a, now + DISCO_NS(1600));   /* proves a */
+	CHECK(disco_peer_path(d, peer_node, now + DISCO_NS(1600), &path) && t_ep_eq(&path, &a));
+	t_nsent = 0;
+	deliver(d, &ping, &a, now + DISCO_NS(3000));     /* trusted best: no extra ping */
+	CHECK(t_nsent == 1);
+	disco_uninit(d);
+}
+
 int main(void)
 {
 	struct mg_endpoint b = t_ep4(203, 0, 113, 9, 1000);
@@ -486,5 +516,6 @@ int main(void)
 	test_netmap(d, now + DISCO_NS(200000));
 	disco_uninit(d);
 	test_eviction(now);
+	test_ping_back(now);
 	return t_done("test_disco");
 }
