@@ -13,6 +13,8 @@ MG_DEBIAN_PACKAGES=(
 	iputils-ping netcat-openbsd python3 python3-scapy curl xdp-tools procps
 	# operability checks and the test control server
 	prometheus nix-bin jq python3-h2 python3-cryptography python3-nacl systemd valgrind python3-zstandard
+	# least privilege: the UAPI directory ACL of t-privdrop (as configs/systemd/meshgate.tmpfiles)
+	acl
 )
 
 # mg_install_deps: install the list; refresh the package index only if the

@@ -6,21 +6,26 @@
 # reloads on SIGHUP. Neither private key nor preshared key ever reaches the log.
 #
 #   mg-lap ==wg==> [gw] ==> mg-rtr meshgate (root: XDP, AF_XDP, TUN -> User = nobody) --> mg-host
-#                           /run/wireguard here is a directory owned by the user (what systemd's
-#                           RuntimeDirectory= gives a unit), bind-mounted in meshgate's mount ns
+#                           /run/wireguard here: root's directory with an ACL entry for the user
+#                           (as meshgate.tmpfiles makes it), bind-mounted in meshgate's mount ns
 #
 . "$(dirname "$0")/lib.sh"
 
 meshgate_only || { echo "SKIP: t-privdrop: meshgate only"; exit 77; }
 PD_USER=${PD_USER:-nobody}
 id -u "$PD_USER" >/dev/null 2>&1 || { echo "SKIP: t-privdrop: machine has no user $PD_USER"; exit 77; }
-command -v nsenter >/dev/null || { echo "SKIP: t-privdrop: machine lacks nsenter"; exit 77; }
+for c in nsenter setfacl; do
+	command -v $c >/dev/null || { echo "SKIP: t-privdrop: machine lacks $c (see scripts/deps.sh)"; exit 77; }
+done
 PD_UID=$(id -u "$PD_USER")
 CAP_NET_ADMIN_MASK=0000000000001000
 
 t_begin
 RUNDIR=$MG_LAB_DIR/run-wireguard
-rm -rf "$RUNDIR"; mkdir -p "$RUNDIR"; chown "$PD_USER" "$RUNDIR"; chmod 0755 "$RUNDIR"
+# As configs/systemd/meshgate.tmpfiles sets up /run/wireguard: root's, 0755, plus an ACL entry
+# that lets the user create and unlink its socket.
+rm -rf "$RUNDIR"; mkdir -p "$RUNDIR"; chmod 0755 "$RUNDIR"
+setfacl -m "u:$PD_USER:rwx,m::rwx" "$RUNDIR" || { fail "setfacl on $RUNDIR"; exit 1; }
 # The config is re-read on SIGHUP by the unprivileged process: the user's file in the user's
 # directory (the lab directory is root's, 0700).
 ETCDIR=$(mktemp -d /tmp/meshgate-privdrop.XXXXXX); chown "$PD_USER" "$ETCDIR"
