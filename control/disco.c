@@ -600,8 +600,10 @@ static void receive(struct disco *d, const uint8_t *pkt, size_t len, const struc
 		on_ping(d, p, &m, src, region, now);
 		break;
 	case DISCO_PONG:
-		if (src)                          /* a pong over DERP says nothing about UDP paths */
+		if (src)
 			on_pong(d, p, &m, now);
+		else
+			d->st.rx_pong++;          /* over DERP: accepted; says nothing about UDP paths */
 		break;
 	case DISCO_CALL_ME_MAYBE:
 		/* Only through DERP, and only from the node that owns this disco key. */
