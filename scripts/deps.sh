@@ -10,7 +10,7 @@ MG_DEBIAN_PACKAGES=(
 	libzstd-dev
 	# the lab, the integration tests and the benchmark
 	wireguard-go wireguard-tools iperf3 iproute2 nftables ethtool tcpdump gnuplot-nox
-	iputils-ping netcat-openbsd python3 python3-scapy curl xdp-tools procps
+	iputils-ping netcat-openbsd python3 python3-scapy curl xdp-tools procps openssl
 	# operability checks and the test control server
 	prometheus nix-bin jq python3-h2 python3-cryptography python3-nacl systemd valgrind python3-zstandard
 	# least privilege: the UAPI directory ACL of t-privdrop (as configs/systemd/meshgate.tmpfiles)
