@@ -11,8 +11,11 @@
  *
  * Path (brief §5.4, our side): a disco peer is sent to via its home region until disco trusts a
  * direct endpoint (a pong in the last 6.5 s, kept alive by 3 s heartbeats while we send), then
- * there; when the trust lapses, back to DERP. The endpoint is re-asserted every tick for disco
- * peers, so a packet that roamed the endpoint meanwhile does not decide the path.
+ * there; when the trust lapses, back to DERP. The endpoint is re-asserted every 100 ms for disco
+ * peers, so a packet that roamed the endpoint meanwhile does not decide the path. A peer without
+ * disco keeps its netmap endpoint and roaming; only if it has no endpoint at all is it sent to
+ * its home region. The home region counts as a path only while connected (a map naming a dead
+ * server must not black-hole peers that reach us directly); other regions are dialled on demand.
  */
 #include <endian.h>
 #include <errno.h>
@@ -182,8 +185,15 @@ static void path_check(struct derp_relay *r, struct relay_peer *rp, uint64_t now
 		rp->last_tx_bytes = tx;
 		disco_peer_active(r->disco, rp->key, now);
 	}
-	if (!rp->disco)
+	if (!rp->disco) {
+		/* No disco: the netmap endpoint and roaming decide, unless there is none at all. */
+		peer_endpoint_get(p, &cur);
+		if (!cur.family && derp_usable(r, rp->home)) {
+			derp_ep(&want, rp->home);
+			peer_endpoint_set(p, &want);
+		}
 		return;
+	}
 	direct = disco_peer_path(r->disco, rp->key, now, &want);
 	if (!direct) {
 		if (!derp_usable(r, rp->home))

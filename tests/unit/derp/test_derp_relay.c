@@ -87,7 +87,7 @@ bool disco_looks_like(const uint8_t *pkt, size_t len)
 /* --- the device ---------------------------------------------------------------------- */
 static struct mg_device dev;
 static struct worker wk;
-static struct peer pa, pb, pc;        /* pa, pb: disco peers; pc: no disco */
+static struct peer pa, pb, pc, pd;    /* pa, pb: disco peers; pc, pd: no disco (pd: no endpoint) */
 
 struct peer *dev_peer_find(struct mg_device *d, const uint8_t key[32])
 {
@@ -150,6 +150,8 @@ int main(void)
 	cds_list_add_tail(&pa.node, &dev.peers);
 	cds_list_add_tail(&pb.node, &dev.peers);
 	cds_list_add_tail(&pc.node, &dev.peers);
+	memset(pd.public_key, 0xd4, 32);
+	cds_list_add_tail(&pd.node, &dev.peers);
 	dev.workers = &wk;
 	dev.nworkers = 1;
 	CHECK(ring_init(&wk.txq, 4, sizeof(struct txreq)) == 0);
@@ -193,6 +195,7 @@ int main(void)
 	/* 3. Path. */
 	CHECK(derp_relay_peer_set(r, pa.public_key, 900, true) == 0);
 	CHECK(derp_relay_peer_set(r, pc.public_key, 900, false) == 0);
+	CHECK(derp_relay_peer_set(r, pd.public_key, 901, false) == 0);
 	pa.ep = direct;                                  /* from the netmap */
 	pc.ep = ep4(198, 51, 100, 3, 41641);
 	home_up = false;
@@ -202,6 +205,8 @@ int main(void)
 	derp_relay_tick(r, now += 200000000ull);
 	CHECK(ep_eq(&pa.ep, &derp900));                  /* no trusted path: DERP */
 	CHECK(pc.ep.addr[3] == 3);                       /* no disco: untouched */
+	CHECK(ep_eq(&pd.ep, &(struct mg_endpoint){ .family = AF_INET, .port = 901, .addr = { 127, 3, 3, 40 } }));
+							 /* no disco, no endpoint: its home region */
 	pa.ep = direct;                                  /* a worker roamed it */
 	derp_relay_tick(r, now += 200000000ull);
 	CHECK(ep_eq(&pa.ep, &derp900));                  /* put back */
