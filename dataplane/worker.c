@@ -51,6 +51,36 @@ void wk_batch_hist(struct wctx *c, unsigned n)
 	c->ctr->batch_sum += n;
 }
 
+/*
+ * A burst mostly goes to few destinations (one LAN host, one peer's endpoint), and the snapshot
+ * cannot change within a pass (it is freed only after our next quiescent state), so the last
+ * successful lookup is reused until the pass ends. Only successes are kept: a neighbour being
+ * resolved is asked again.
+ */
+int wk_hop(struct wctx *c, int family, const uint8_t *dst, struct nl_l2hop *out)
+{
+	/* Constant-size compares and copies: inlined, not a libc call per packet. */
+	bool v4 = family == AF_INET;
+	int ret;
+
+	if (c->hop.nl == c->nl && c->hop.family == family &&
+	    (v4 ? !memcmp(c->hop.dst, dst, 4) : !memcmp(c->hop.dst, dst, 16))) {
+		*out = c->hop.hop;
+		return 0;
+	}
+	ret = nl_snapshot_lookup(c->nl, family, dst, out);
+	if (!ret) {
+		c->hop.nl = c->nl;
+		c->hop.family = family;
+		if (v4)
+			memcpy(c->hop.dst, dst, 4);
+		else
+			memcpy(c->hop.dst, dst, 16);
+		c->hop.hop = *out;
+	}
+	return ret;
+}
+
 static void tx_flush(struct wctx *c)
 {
 	struct io_port *port = &c->w->port;
@@ -257,6 +287,7 @@ unsigned wk_poll(struct wctx *c)
 
 	c->now = mg_now();
 	c->nl = c->nl_fixed ? c->nl_fixed : nlmirror_current(c->dev->nl);
+	c->hop.nl = NULL;
 	c->listen_port = atomic_load_explicit(&c->dev->listen_port, memory_order_relaxed);
 	work = rx_burst(c);
 	wk_flush_open(c);

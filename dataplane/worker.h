@@ -70,6 +70,13 @@ struct wctx {
 	uint32_t stage_head, stage_tail;
 	uint64_t stage_next_retry;
 
+	struct {                         /* the last next hop found in this pass (wk_hop) */
+		const struct nl_snapshot *nl;    /* NULL = empty; reset every pass */
+		int family;
+		uint8_t dst[16];
+		struct nl_l2hop hop;
+	} hop;
+
 	uint64_t icmp_last;              /* ICMP error token bucket */
 	uint32_t icmp_tokens;
 };
@@ -89,6 +96,8 @@ void wk_want_handshake(struct wctx *c, struct peer *peer);
  * relays it; consumes the frame. */
 void wk_punt_relay(struct wctx *c, struct wpkt *p, const uint8_t *msg, uint32_t mlen);
 void wk_batch_hist(struct wctx *c, unsigned n);
+/* nl_snapshot_lookup, remembering the last success for the rest of the pass. */
+int wk_hop(struct wctx *c, int family, const uint8_t *dst, struct nl_l2hop *out);
 
 /* worker_rx.c */
 void wk_rx_frame(struct wctx *c, uint64_t addr, uint32_t len);

@@ -35,7 +35,7 @@ static bool keypair_usable(const struct wctx *c, const struct keypair *kp)
 /* Resolve the outer next hop; false if the packet was staged or dropped. */
 static bool outer_hop(struct wctx *c, struct wpkt *p, uint8_t kind, uint64_t since)
 {
-	int ret = nl_snapshot_lookup(c->nl, p->ep.family, p->ep.addr, &p->hop);
+	int ret = wk_hop(c, p->ep.family, p->ep.addr, &p->hop);
 
 	if (!ret)
 		return true;
@@ -187,7 +187,7 @@ void wk_lan(struct wctx *c, struct wpkt *p, uint64_t since)
 	/* SYNs leaving the tunnel for the LAN: the LAN host must not offer more than the tunnel carries. */
 	if (!since && p->origin == FROM_PEER && mss_clamp(p->l3, p->len, p->family, c->dev->mtu))
 		c->ctr->mss_clamped++;
-	ret = nl_snapshot_lookup(c->nl, p->family, ip_dst(p->l3, p->family), &p->hop);
+	ret = wk_hop(c, p->family, ip_dst(p->l3, p->family), &p->hop);
 	if (ret == -EAGAIN) {
 		struct mg_endpoint nh = { .family = p->hop.family };
 
