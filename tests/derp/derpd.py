@@ -19,6 +19,8 @@ Prints one line per event on stdout (flushed), for tests to wait on:
   STATS relayed=<n> dropped=<n>          (every second while packets flow)
 With --ping-clients the server sends every client a Ping after its handshake and checks the Pong.
 With --allow only the listed node keys are admitted (like Headscale's verify_clients).
+With --evil bigskip every client first gets a 200 kB frame of an unknown type (to be skipped);
+with --evil toolarge a frame header announcing 2 MiB (over the limit: the client must hang up).
 
 The DerpClient class is the client side of the same protocol, for the laptop shim (lapsock.py)
 and the loopback test (t_local.py). Needs python3-nacl.
@@ -155,6 +157,12 @@ class Conn:
         if self.srv.args.ping_clients:
             self.ping_data = os.urandom(8)
             self.send(frame(PING, self.ping_data))
+        # Misbehaviour on purpose, for client robustness tests: an unknown frame larger than a
+        # client buffers (must be skipped), or a length over the 1 MiB limit (must disconnect).
+        if self.srv.args.evil == "bigskip":
+            self.send(frame(0x7F, os.urandom(200000)) + frame(HEALTH, b"") + frame(KEEP_ALIVE))
+        elif self.srv.args.evil == "toolarge":
+            self.send(bytes([RECV_PACKET]) + struct.pack(">I", 2 << 20))
 
     def run(self):
         try:
@@ -311,6 +319,7 @@ def main():
     s.add_argument("--keepalive", type=float, default=60)
     s.add_argument("--ping-clients", action="store_true")
     s.add_argument("--allow", action="append")
+    s.add_argument("--evil", choices=["bigskip", "toolarge"])
     a = ap.parse_args()
     serve(a)
 

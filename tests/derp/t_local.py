@@ -110,10 +110,10 @@ def make_certs(d):
     return hashlib.sha256(der).hexdigest()
 
 
-def start_server(d, port=0):
+def start_server(d, port=0, evil=None):
     s = Lines([sys.executable, os.path.join(HERE, "derpd.py"), "serve", "--listen", "127.0.0.1:%d" % port,
                "--cert", os.path.join(d, "leaf.pem"), "--key", os.path.join(d, "leaf.key"),
-               "--ping-clients", "--keepalive", "5"])
+               "--ping-clients", "--keepalive", "5"] + (["--evil", evil] if evil else []))
     ln = s.wait(lambda l: l.startswith("READY"), 10)
     if not ln:
         raise RuntimeError("derpd did not start: %s" % s.err[-3:])
@@ -226,6 +226,28 @@ def main():
         check("relaying works after the reconnect", m is not None and m[1] == b"after restart", repr(m))
         c.close()
         c2.close()
+
+        # 6. a misbehaving server: an oversized unknown frame is skipped (the connection stays and
+        #    relays); a length over the 1 MiB limit ends the connection, the client retries.
+        s3, p3 = start_server(d, evil="bigskip")
+        s4, p4 = start_server(d, evil="toolarge")
+        procs += [s3, s4]
+        epriv = PrivateKey.generate()
+        epub = bytes(epriv.public_key).hex()
+        he = harness(exe, d, "evil", [region(910, p3), region(911, p4)], epriv, 8, extra=["--echo"])
+        procs.append(he)
+        check("a 200 kB frame of unknown type is skipped: connected", he.wait(lambda l: l == "UP 910 home=1", 5) is not None)
+        c3 = derpd.DerpClient("127.0.0.1", p3, cpriv, cafile=os.path.join(d, "ca.pem"), server_name="derp.test")
+        c3.connect()
+        c3.send(bytes.fromhex(epub), b"after the big frame")
+        m = get(c3.rx, 5)
+        check("...and still relaying after it", m is not None and m[1] == b"after the big frame", repr(m))
+        c3.close()
+        he.send("SEND 911 %s 00" % epub)
+        time.sleep(3)
+        check("a frame length over 1 MiB ends the connection (protocol error, retried, process alive)",
+              any("region 911" in e and "protocol error" in e for e in he.err) and he.p.poll() is None and
+              len([l for l in s4.lines if l.startswith("CONNECT " + epub)]) >= 2, he.err[-2:])
 
         # 5. certificate checks (short runs, no echo).
         def conn_ok(name, regions, ca, secs=4):
