@@ -75,12 +75,42 @@ cpu_ticks() { sed 's/.*) //' "/proc/$1/stat" 2>/dev/null | awk '{ print $12 + $1
 
 # dpdk_reason: empty when a meshgate DPDK run is possible here, else why not.
 dpdk_reason() {
-	grep -q '#define MG_HAVE_DPDK 1' "$BUILD/mg_config.h" 2>/dev/null ||
-		{ echo "meshgate built without DPDK"; return; }
-	grep -q 'dpdk' "$LAB_ROOT/dataplane/conf/config.c" ||
-		{ echo "no Backend = dpdk in this tree"; return; }
-	grep -q -- '--dpdk' "$LAB_ROOT/tests/lab/lab.sh" ||
+	ldd "$MESHGATE" 2>/dev/null | grep -q librte_ethdev ||
+		{ echo "meshgate built without DPDK (libdpdk-dev, meson -Ddpdk=enabled)"; return; }
+	grep -q -- '--dpdk)' "$LAB_ROOT/tests/lab/lab.sh" ||
 		{ echo "the lab cannot start meshgate with Backend = dpdk"; return; }
+}
+
+# Backend = dpdk as tests/netns/t-dpdk.sh runs it: DPDK owns the router's eth0 through an
+# af_packet vdev (no hugepages), the kernel sees the LAN only through meshgate's exception TAP,
+# so eth0 loses its addresses and the kernel's own view of it (an nft ingress drop) and the TAP
+# gets them; dpdk_lab_restore gives eth0 back for the next router.
+DPDK_EAL="--no-huge -m 512 --no-pci --no-telemetry --log-level=*:warning --vdev net_af_packet0,iface=eth0"
+dpdk_lab_prepare() {
+	rtr ip addr flush dev eth0 &&
+	rtr sysctl -qw net.ipv6.conf.eth0.disable_ipv6=1 &&
+	rtr nft -f - <<-EOF
+	table netdev benchdpdk {
+		chain in { type filter hook ingress device eth0 priority 0; policy drop; }
+	}
+	EOF
+}
+# the router's own LAN address and routes move to the TAP (as t-dpdk.sh does)
+dpdk_tap_up() {
+	local tap=$MG_IF-lan
+	rtr ip link set "$tap" up &&
+	rtr ip addr add $RTR_LAN4/24 dev "$tap" &&
+	rtr ip addr add $RTR_LAN6/64 dev "$tap" nodad &&
+	rtr ip route replace default via $GW_LAN4 &&
+	rtr ip -6 route replace default via $GW_LAN6
+}
+dpdk_lab_restore() {
+	rtr nft delete table netdev benchdpdk 2>/dev/null
+	rtr sysctl -qw net.ipv6.conf.eth0.disable_ipv6=0
+	ip -n mg-rtr addr add $RTR_LAN4/24 dev eth0 2>/dev/null
+	ip -n mg-rtr addr add $RTR_LAN6/64 dev eth0 nodad 2>/dev/null
+	ip -n mg-rtr route replace default via $GW_LAN4
+	ip -n mg-rtr -6 route replace default via $GW_LAN6
 }
 
 # router_start NAME: start it, point RPID at its process, silence the laptop's wireguard-go
@@ -88,7 +118,9 @@ dpdk_reason() {
 router_start() {
 	case $1 in
 	meshgate) lab_start_meshgate || return 1; RPID=$MG_PID ;;
-	dpdk) lab_start_meshgate --dpdk || return 1; RPID=$MG_PID ;;
+	dpdk) { dpdk_lab_prepare && lab_start_meshgate --dpdk "$DPDK_EAL" && dpdk_tap_up; } ||
+		{ dpdk_lab_restore; return 1; }
+		RPID=$MG_PID ;;
 	wggo) lab_start_wggo_router || return 1; RPID=$(cat "$MG_LAB_DIR/$WGGO_RTR_IF.pid") ;;
 	esac
 	wg set $LAP_IF peer "$(lab_rtr_pub)" remove 2>/dev/null
@@ -96,7 +128,8 @@ router_start() {
 }
 router_stop() {
 	case $1 in
-	meshgate|dpdk) lab_stop_meshgate ;;
+	meshgate) lab_stop_meshgate ;;
+	dpdk) lab_stop_meshgate; dpdk_lab_restore ;;
 	wggo) lab_stop_wggo_router ;;
 	esac
 }
@@ -152,8 +185,8 @@ drops_snapshot() {
 
 # Results: ROWS lines "router dir size off_pps del_pps cpu_cores corrupt" and SWEEP lines
 # "router offered_pps delivered_pps"; rows of a router that could not run: "router - n/a REASON".
-ROWS=() SWEEPS=() NA=() OVERLOAD="" TXMODE="" BENCH_RC=0
-declare -A SUST
+ROWS=() SWEEPS=() NA=() TXMODE="" BENCH_RC=0
+declare -A SUST OVER
 
 measure_router() {
 	local r=$1 s d
@@ -169,6 +202,11 @@ measure_router() {
 			fi
 		done
 	done
+	# the sweep's base when its size is not a table size
+	if [ $SWEEP = 1 ] && ! grep -qw -- "$SWEEP_SIZE" <<<"$SIZES"; then
+		say "$r: fwd ${SWEEP_SIZE} B, unlimited offered rate, ${TIME} s (sweep base)"
+		run_fwd "$SWEEP_SIZE" 0 && SUST[$r]=$DEL
+	fi
 	router_stop "$r"
 }
 
@@ -182,7 +220,7 @@ sweep_router() {
 		run_fwd "$SWEEP_SIZE" "$rate" && SWEEPS+=("$r $f $OFF $DEL")
 		if [ "$f" = 2.0 ] && [ "$r" != wggo ]; then
 			after=$(drops_snapshot)
-			OVERLOAD=$(join <(sort <<<"$before") <(sort <<<"$after") |
+			OVER[$r]=$(join <(sort <<<"$before") <(sort <<<"$after") |
 				awk '$3 - $2 > 0 { printf "%s%s=%d", sep, $1, $3 - $2; sep = " " }')
 		fi
 	done
@@ -270,7 +308,7 @@ if [ $JSON = 1 ]; then
 			[ "$4" = - ] && { printf '%s\n {"router": "%s", "direction": "%s", "size": %s, "error": true}' "$sep" "$1" "$2" "$3"; sep=,; continue; }
 			printf '%s\n {"router": "%s", "direction": "%s", "size": %s, "offered_pps": %.0f, "delivered_pps": %.0f, "offered_gbps": %s, "delivered_gbps": %s, "router_cores": %.3f, "corrupt": %s, "receiver_socket_drops_pps": %.0f, "engine_fraction": "%s"}' \
 				"$sep" "$1" "$2" "$3" "$4" "$5" "$(gbps "$4" "$3")" "$(gbps "$5" "$3")" "$6" "$7" "$8" \
-				"$([ "$1" = meshgate ] && engine_fraction "$2" "$3" || echo n/a)"
+				"$([ "$1" != wggo ] && engine_fraction "$2" "$3" || echo n/a)"
 			sep=,
 		done
 		printf '],\n "not_run": ['; sep=""
@@ -280,7 +318,9 @@ if [ $JSON = 1 ]; then
 			set -- $l
 			printf '%s\n {"router": "%s", "factor": %s, "offered_pps": %.0f, "delivered_pps": %.0f}' "$sep" "$1" "$2" "$3" "$4"; sep=,
 		done
-		printf '],\n "overload_drops": "%s"}\n' "$OVERLOAD"
+		printf '],\n "overload_drops": {'; sep=""
+		for r in "${!OVER[@]}"; do printf '%s"%s": "%s"' "$sep" "$r" "${OVER[$r]}"; sep=", "; done
+		printf '}}\n'
 	}
 else
 	printf '\nperf/bench.sh: %s shared cores, %s s a run, generator wggen (%s), inner IPv4/UDP packets\n' \
@@ -294,7 +334,7 @@ else
 		sock=$(awk -v o="$4" -v d="$8" 'BEGIN { if (o == "-" || o == 0) print "-"; else printf "%.1f%%", 100 * d / o }')
 		printf '%-26s %-4s %5s %9s %9s %9s %9s %6s %9s %11s %7s\n' "$(router_name "$1")" "$2" "$3" \
 			"$(kpps "$4")" "$(gbps "$4" "$3")" "$(kpps "$5")" "$(gbps "$5" "$3")" "$loss" "$sock" "$cpg" \
-			"$([ "$1" = meshgate ] && engine_fraction "$2" "$3" || echo n/a)"
+			"$([ "$1" != wggo ] && engine_fraction "$2" "$3" || echo n/a)"
 	done
 	for l in "${NA[@]}"; do
 		set -- $l; r=$1; shift
@@ -308,7 +348,9 @@ else
 			set -- $l
 			printf '%-26s %6s %10s %10s\n' "$(router_name "$1")" "$2" "$(kpps "$3")" "$(kpps "$4")"
 		done
-		echo "meshgate drops by reason at 2x overload: ${OVERLOAD:-none}"
+		for r in "${!OVER[@]}"; do
+			echo "$(router_name "$r") drops by reason at 2x overload: ${OVER[$r]:-none}"
+		done
 	fi
 fi
 exit $BENCH_RC
