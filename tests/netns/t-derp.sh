@@ -208,6 +208,8 @@ check "status: the laptop is reached through DERP (relay \"derp-$DERP_REGION\")"
 	wait_for 5 path_is "active; relay \"derp-$DERP_REGION\""
 peers_metric() { [ "$(lab_metric tailscale_peers_relay)" = "$1" ] && [ "$(lab_metric tailscale_peers_direct)" = "$2" ]; }
 check "/metrics: tailscale_peers_relay 1, tailscale_peers_direct 0" peers_metric 1 0
+check "status --json: Path relay, Endpoint 127.3.3.40:$DERP_REGION" sh -c \
+	"'$MESHGATE' status --json -c '$MG_LAB_DIR/meshgate.conf' | grep -q '\"Endpoint\":\"127.3.3.40:$DERP_REGION\",\"State\":\"active\",\"Path\":\"relay\"'"
 t0=$(date +%s%N)
 check "UDP blocked: 2 MiB TCP download through DERP, sha256 equal" download relay1 2097152 0 5001
 ms=$(( ($(date +%s%N) - t0) / 1000000 ))
