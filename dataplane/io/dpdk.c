@@ -63,7 +63,9 @@ static inline uint64_t mbuf_addr(const struct io_port *p, const struct rte_mbuf 
 
 /* ---- the worker's side ------------------------------------------------------------------------ */
 
-/* Kernel-bound frames from the NIC to the TAP, and (worker 0) what the kernel sends to the NIC. */
+/* Kernel-bound frames from the NIC to the TAP, and what the kernel sends on the TAP to the NIC:
+ * worker q uses queue q of both (net_tap wants as many rx as tx queues, and the kernel spreads
+ * its TAP output over them). */
 static void exception_out(struct io_port *p, struct rte_mbuf **m, unsigned n)
 {
 	unsigned sent = n ? rte_eth_tx_burst(g.tap, (uint16_t)p->queue, m, (uint16_t)n) : 0;
@@ -77,11 +79,11 @@ static void exception_out(struct io_port *p, struct rte_mbuf **m, unsigned n)
 static void exception_in(struct io_port *p)
 {
 	struct rte_mbuf *m[EXC_BURST];
-	unsigned n = rte_eth_rx_burst(g.tap, 0, m, EXC_BURST), sent;
+	unsigned n = rte_eth_rx_burst(g.tap, (uint16_t)p->queue, m, EXC_BURST), sent;
 
 	if (!n)
 		return;
-	sent = rte_eth_tx_burst(g.nic, 0, m, (uint16_t)n);
+	sent = rte_eth_tx_burst(g.nic, (uint16_t)p->queue, m, (uint16_t)n);
 	be(p)->exc_from_kernel += sent;
 	be(p)->exc_dropped += n - sent;
 	for (unsigned i = sent; i < n; i++)
@@ -95,8 +97,7 @@ static unsigned dpdk_rx(struct io_port *p, struct io_desc *d, unsigned max)
 	const struct nl_snapshot *nl = nlmirror_current(b->dev->nl);
 	unsigned n, k = 0, e = 0;
 
-	if (p->queue == 0)
-		exception_in(p);
+	exception_in(p);
 	if (max > ARRAY_SIZE(b->burst))
 		max = ARRAY_SIZE(b->burst);
 	n = rte_eth_rx_burst(g.nic, (uint16_t)p->queue, m, (uint16_t)max);
@@ -357,7 +358,7 @@ int dpdk_start(void)
 			return -EINVAL;
 	ret = port_setup(g.nic, g.nports, g.nports, "NIC");
 	if (!ret)
-		ret = port_setup(g.tap, 1, g.nports, "exception (TAP)");
+		ret = port_setup(g.tap, g.nports, g.nports, "exception (TAP)");
 	if (!ret)
 		ret = rte_eth_dev_start(g.tap);
 	if (!ret)

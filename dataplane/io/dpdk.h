@@ -22,8 +22,8 @@
  * routes and neighbours live on the TAP interface, and the netlink mirror watches it.
  *
  * Threads: dpdk_eal_init/dpdk_start/dpdk_stop/dpdk_eal_cleanup run on the control thread before
- * the workers start or after they stopped; a port is used only by its worker. Worker 0 also
- * polls the TAP's receive queue.
+ * the workers start or after they stopped; a port is used only by its worker. Worker q also
+ * uses queue q of the TAP.
  */
 #ifndef MG_IO_DPDK_H
 #define MG_IO_DPDK_H

@@ -10,11 +10,15 @@
 # With an af_packet vdev the kernel would still see every frame on eth0 too, so eth0 gets no
 # address, no IPv6, and an nft netdev ingress chain that drops all it receives (packet sockets
 # see frames before that hook): only DPDK reads eth0, as with a NIC bound to vfio-pci. No XDP.
+#
+# Two queues (Queues = 2, qpairs=2 on a 2-queue veth: packet fanout by flow hash), so one worker
+# per queue pair, each with its own frame pool and its own TAP queue pair.
 . "$(dirname "$0")/lib.sh"
 meshgate_only || { skip "meshgate only"; exit 0; }
+export LAB_RTR_QUEUES=2
 t_begin
 TAP=$MG_IF-lan
-EAL="--no-huge -m 512 --no-pci --no-telemetry --log-level=*:warning --vdev net_af_packet0,iface=eth0"
+EAL="--no-huge -m 512 --no-pci --no-telemetry --log-level=*:warning --vdev net_af_packet0,iface=eth0,qpairs=2"
 
 ldd "$MESHGATE" | grep -q librte_ethdev ||
 	{ skip "meshgate built without DPDK (libdpdk-dev, meson -Ddpdk=enabled)"; exit 0; }
@@ -26,9 +30,9 @@ rtr nft -f - <<-EOF || { fail "nft: drop the kernel's view of eth0"; exit 1; }
 	}
 	EOF
 
-t_start_router_or_die --dpdk "$EAL"
+t_start_router_or_die --dpdk "$EAL" --queues 2
 check "meshgate says it runs on DPDK with an exception TAP" \
-	grep -q "DPDK port net_af_packet0, 1 queue, exception path through $TAP" "$MG_LAB_DIR/meshgate.log"
+	grep -q "DPDK port net_af_packet0, 2 queues, exception path through $TAP" "$MG_LAB_DIR/meshgate.log"
 check_fails "no XDP program on eth0" lab_rtr_has_xdp
 # The kernel side of the router: its LAN address and routes move to the TAP.
 rtr ip link set "$TAP" up &&
@@ -53,10 +57,24 @@ expect_eq "16 MiB host -> laptop sha256" "$(tcp_transfer host lap $LAP_TS4 "$f" 
 expect_eq "the router's kernel forwarded nothing (all in meshgate)" "$(kernel_forwarded)" 0
 dec=$(lab_metric meshgate_inbound_packets_total)
 check "meshgate decrypted the transfer ($dec >= 16 MiB / 1240)" test "${dec:-0}" -ge $((16 * 1024 * 1024 / 1240))
+# 16 UDP flows host -> laptop from different source ports: fanout spreads them over both queues.
+host python3 -c '
+import socket, sys
+for sport in range(40000, 40016):
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.bind(("", sport))
+    for i in range(20):
+        s.sendto(b"d" * 100, (sys.argv[1], 9))
+    s.close()' $LAP_TS4
+for q in 0 1; do
+	rx=$(lab_metric meshgate_nic_received_packets_total "queue=\"$q\"")
+	check "worker $q received frames from its DPDK queue ($rx)" test "${rx:-0}" -gt 0
+done
 
 t_router_stop
 check "the exception path carried frames both ways" \
-	grep -Eq "dpdk queue 0: exception path [1-9][0-9]* to the kernel, [1-9][0-9]* from it" "$MG_LAB_DIR/meshgate.log"
-check "every frame came back to its pool" grep -q "dpdk mode, frames unaccounted 0" "$MG_LAB_DIR/meshgate.log"
+	grep -Eq "dpdk queue [01]: exception path [1-9][0-9]* to the kernel, [1-9][0-9]* from it" "$MG_LAB_DIR/meshgate.log"
+check "every frame came back to its pool (both queues)" \
+	test "$(grep -c "dpdk mode, frames unaccounted 0" "$MG_LAB_DIR/meshgate.log")" = 2
 check_fails "the TAP is gone with meshgate" rtr test -e "/sys/class/net/$TAP"
 t_end
