@@ -7,7 +7,8 @@
  * engine's radix-2^26 final reduction against the portable one; the
  * within-message wide path (aead_wide.h): ChaCha20 over eight consecutive
  * blocks and Poly1305 four blocks per step against the portable code, on
- * random data, extreme keys and h, and every block count up to 300.
+ * random data, extreme keys and h, and every block count up to 300; the
+ * radix-2^64 block loop against 44-bit Horner steps from extreme h.
  */
 #include "aead_test.h"
 #include "aead_wide.h"
@@ -203,6 +204,53 @@ static void test_finish_avx2(void)
 	}
 }
 
+/*
+ * poly1305_blocks() (radix 2^64 inside, 44-bit limbs in ctx) against Horner's
+ * rule spelled with poly1305_mul() (44-bit limbs throughout), from h values
+ * at and above the limb widths a caller may leave, with the largest r.
+ */
+static void test_poly1305_radix(void)
+{
+	const uint64_t M44 = 0xfffffffffffull, M42 = 0x3ffffffffffull;
+	const uint64_t hs[][3] = { { 0, 0, 0 }, { M44, M44, M42 }, { M44 - 4, M44, M42 },
+				   { M44 + 9, M44 + 9, M42 * 2 + 1 }, { 1, 0, M44 } };
+	static uint8_t m[16 * 40];
+	uint64_t seed = 5;
+
+	for (size_t k = 0; k < 2 * ARRAY_SIZE(hs); k++) {
+		struct poly1305_ctx a, b;
+		uint8_t key[32], ta[16], tb[16];
+		size_t n = 1 + k * 3;
+
+		if (k % 2)
+			memset(key, 0xff, 32);
+		else
+			test_fill(key, 32, &seed);
+		if (k % 4 == 1)
+			memset(m, 0xff, sizeof(m));
+		else
+			test_fill(m, sizeof(m), &seed);
+		poly1305_init(&a, key);
+		memcpy(a.h, hs[k / 2], sizeof(a.h));
+		b = a;
+		poly1305_blocks(&a, m, n);
+		for (size_t i = 0; i < n; i++) {
+			uint64_t t0, t1;
+
+			memcpy(&t0, m + 16 * i, 8);
+			memcpy(&t1, m + 16 * i + 8, 8);
+			b.h[0] += t0 & M44;
+			b.h[1] += ((t0 >> 44) | (t1 << 20)) & M44;
+			b.h[2] += (t1 >> 24) | (1ull << 40);
+			poly1305_carry(b.h);
+			poly1305_mul(b.h, b.h, b.r);
+		}
+		poly1305_final(&a, ta);
+		poly1305_final(&b, tb);
+		CHECK(!memcmp(ta, tb, 16), "poly1305_blocks radix 2^64 vs 44-bit Horner, case %zu", k);
+	}
+}
+
 /* chacha20_avx2_first8() and chacha20_avx2_xor8() against chacha20.c. */
 static void test_chacha20_wide(void)
 {
@@ -312,6 +360,7 @@ int main(void)
 	test_chacha20_block();
 	test_poly1305_keygen();
 	test_poly1305();
+	test_poly1305_radix();
 	test_finish_avx2();
 	if (aead_cpu_features() & AEAD_CPU_AVX2) {
 		test_chacha20_wide();
