@@ -5,7 +5,8 @@
  *
  *   derpharness MAP.json PRIVHEX SECONDS [--echo] [--idle-ms N]
  * MAP.json is a DERPMap "Regions" object. DERP_CA_FILE (env) is the extra trust anchor.
- * stdin lines "SEND <region> <dst key hex> <payload hex>" send packets.
+ * stdin lines "SEND <region> <dst key hex> <payload hex>" send packets; "QUIT" ends the run
+ * (cleanly: everything freed, so a sanitizer build checks for leaks).
  * stdout lines: "UP <region> home=<0|1>", "DOWN <region>", "RECV <region> <src hex> <payload hex>",
  * "SENT <region> <rc>", "HOME <region>". --echo sends every received packet back to its source.
  */
@@ -24,7 +25,7 @@
 #include "evsource.h"
 
 static struct derp *d;
-static bool echo;
+static bool echo, quit;
 
 static uint64_t now_ns(void)
 {
@@ -72,7 +73,9 @@ static void on_stdin(struct evsource *src, uint32_t events)
 		int region;
 
 		*nl = 0;
-		if (sscanf(s->buf, "SEND %d %79s %4095s", &region, khex, phex) == 3 &&
+		if (!strcmp(s->buf, "QUIT"))
+			quit = true;
+		else if (sscanf(s->buf, "SEND %d %79s %4095s", &region, khex, phex) == 3 &&
 		    !sodium_hex2bin(key, 32, khex, strlen(khex), NULL, &klen, NULL) && klen == 32 &&
 		    !sodium_hex2bin(pkt, sizeof(pkt), phex, strlen(phex), NULL, &plen, NULL)) {
 			printf("SENT %d %d\n", region, derp_send(d, region, key, pkt, plen, now_ns()));
@@ -123,7 +126,7 @@ int main(int argc, char **argv)
 	fcntl(0, F_SETFL, fcntl(0, F_GETFL) | O_NONBLOCK);
 	evsource_add(epfd, 0, EPOLLIN, &in.src);
 	end = now_ns() + strtoull(argv[3], NULL, 10) * 1000000000ull;
-	while (now_ns() < end) {
+	while (now_ns() < end && !quit) {
 		struct epoll_event ev[16];
 		int k = epoll_wait(epfd, ev, 16, 20);
 

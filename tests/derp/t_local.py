@@ -266,6 +266,16 @@ def main():
         check("a wrong sha256-raw pin is refused", not ok, err[-2:])
         ok, err = conn_ok("insecure", [region(900, p1, InsecureForTests=True)], ca=False)
         check("InsecureForTests connects without the CA", ok, err[-2:])
+        # Under a sanitizer build (tests/sanitize.sh), any report fails the run.
+        for hx in (h, he):
+            if hx.p.poll() is None:
+                hx.send("QUIT")
+            hx.p.wait(10)
+        check("the harness exits cleanly when told to", h.p.returncode == 0 and he.p.returncode == 0,
+              (h.p.returncode, he.p.returncode))
+        time.sleep(0.5)
+        reports = [e for p in procs for e in p.err if "Sanitizer" in e or "runtime error" in e]
+        check("no sanitizer report from any harness run", not reports, reports[:3])
     finally:
         for p in procs:
             p.stop()

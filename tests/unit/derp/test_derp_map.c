@@ -60,7 +60,10 @@ int main(void)
 	CHECK(r[0].nodes[1].insecure && !strcmp(r[0].nodes[1].ipv4, "none"));
 	CHECK(r[1].nodes[0].stun_only);
 	/* 3: not an object -> nothing. */
-	CHECK(derp_map_parse(json_array(), r, DERP_REGIONS_MAX) == 0);
+	json_t *arr = json_array();
+
+	CHECK(derp_map_parse(arr, r, DERP_REGIONS_MAX) == 0);
+	json_decref(arr);
 	CHECK(derp_map_parse(j, r, 2) == 2);
 
 	/* 4: home = lowest id that may be home: 902 (NoMeasureNoHome) and 903 (STUN only) may not. */
