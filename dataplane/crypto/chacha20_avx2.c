@@ -343,7 +343,7 @@ void chacha20_avx2_jobs(const struct chacha20_job *jobs, unsigned n)
 	unsigned next = 0, busy = 0;
 	uint32_t k;
 
-	memset(&L, 0, sizeof(L));
+	memzero_explicit(&L, sizeof(L)); /* a call: an inlined rep stos is slow to start */
 	while ((busy = lanes_refill(&L, jobs, n, &next, busy))) {
 		k = lanes_full_blocks(&L);
 		if (k) {

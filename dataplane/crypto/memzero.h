@@ -19,10 +19,12 @@ static inline void memzero_explicit(void *p, size_t n)
 		__asm__ volatile("" : : "r"(p) : "memory");
 		return;
 	}
-	/* Larger: gcc inlines a constant-size memset as rep stos, which takes
-	 * hundreds of cycles to start on the AMD build machine; glibc's
-	 * explicit_bzero() is its vectorised memset and cannot be elided. */
-	explicit_bzero(p, n);
+	/* Larger: gcc inlines a constant-size memset as rep stos, and glibc's
+	 * memset uses rep stosb from 2 KiB; both take hundreds of cycles to
+	 * start on the AMD build machine. glibc's explicit_bzero() cannot be
+	 * elided and, called for at most 1 KiB, runs its vector loop. */
+	for (size_t off = 0; off < n; off += 1024)
+		explicit_bzero((char *)p + off, n - off < 1024 ? n - off : 1024);
 }
 
 #endif

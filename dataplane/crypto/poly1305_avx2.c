@@ -478,7 +478,11 @@ void poly1305_avx2_blocks4(struct poly1305_ctx *ctx, const uint8_t *m, size_t nb
 		/* four blocks times r^4..r^1: lanes 4..7 of rl */
 		const uint8_t *p[4] = { m, m + 16, m + 32, m + 48 };
 
-		g[0] = (struct group){ .r = k.rl, .s = k.sl, .base = 4 };
+		/* fields one by one: a compound literal would zero h first,
+		 * with an inlined rep stos (slow to start on AMD) */
+		g[0].r = k.rl;
+		g[0].s = k.sl;
+		g[0].base = 4;
 		wide_enter(&g[0], &k, ctx);
 		group_block(&g[0], p);
 		wide_leave(ctx, &k, g, 1);
@@ -489,8 +493,10 @@ void poly1305_avx2_blocks4(struct poly1305_ctx *ctx, const uint8_t *m, size_t nb
 		const uint8_t *pa[4] = { m, m + 16, m + 32, m + 48 };
 		const uint8_t *pb[4] = { m + 64, m + 80, m + 96, m + 112 };
 
-		g[0] = (struct group){ .r = k.r, .s = k.s, .base = 0 };
-		g[1] = (struct group){ .r = k.r, .s = k.s, .base = 4 };
+		g[0].r = g[1].r = k.r;
+		g[0].s = g[1].s = k.s;
+		g[0].base = 0;
+		g[1].base = 4;
 		wide_enter(&g[0], &k, ctx);
 		for (int i = 0; i < 5; i++)
 			g[1].h[i] = _mm256_setzero_si256();
