@@ -177,24 +177,37 @@ run_rev() {
 	CORRUPT=$(kv rx_corrupt "$gen") SOCKDROP=$(awk -v n=$((u1 - u0)) -v s="$secs" 'BEGIN { print n / s }')
 }
 
-# drops_snapshot: meshgate's drop counters, one "reason value" a line.
+# drops_snapshot: meshgate's drop counters, one "reason value" a line: the drop reasons, plus
+# the AF_XDP socket's own (xsk_rx_dropped, xsk_rx_ring_full: the kernel could not hand a frame
+# to meshgate), summed over queues.
 drops_snapshot() {
-	rtr curl -sf --max-time 3 "http://$METRICS_ADDR/metrics" |
-		sed -n 's/^meshgate_inbound_dropped_packets_total{reason="\([^"]*\)"} \([0-9]*\)$/\1 \2/p'
+	rtr curl -sf --max-time 3 "http://$METRICS_ADDR/metrics" | awk '
+		/^meshgate_inbound_dropped_packets_total\{/ {
+			match($1, /reason="[^"]*"/); d[substr($1, RSTART + 8, RLENGTH - 9)] += $2 }
+		/^meshgate_xsk_rx_dropped_total/ { d["xsk_rx_dropped"] += $2 }
+		/^meshgate_xsk_rx_ring_full_total/ { d["xsk_rx_ring_full"] += $2 }
+		END { for (k in d) print k, d[k] }'
+}
+# drops_diff BEFORE AFTER: "reason=n ..." for every counter that grew.
+drops_diff() {
+	join <(sort <<<"$1") <(sort <<<"$2") |
+		awk '$3 - $2 > 0 { printf "%s%s=%d", sep, $1, $3 - $2; sep = " " }'
 }
 
 # Results: ROWS lines "router dir size off_pps del_pps cpu_cores corrupt" and SWEEP lines
 # "router offered_pps delivered_pps"; rows of a router that could not run: "router - n/a REASON".
 ROWS=() SWEEPS=() NA=() TXMODE="" BENCH_RC=0
-declare -A SUST OVER
+declare -A SUST OVER DROPS
 
 measure_router() {
-	local r=$1 s d
+	local r=$1 s d before
 	router_start "$r" || { NA+=("$r router did not start"); BENCH_RC=1; return 1; }
 	for s in $SIZES; do
 		for d in fwd rev; do
 			say "$r: $d ${s} B, unlimited offered rate, ${TIME} s"
+			[ "$r" != wggo ] && before=$(drops_snapshot)
 			if run_$d "$s" 0; then
+				[ "$r" != wggo ] && DROPS["$r $d $s"]=$(drops_diff "$before" "$(drops_snapshot)")
 				ROWS+=("$r $d $s $OFF $DEL $CPU ${CORRUPT:-0} $SOCKDROP")
 				[ "$d" = fwd ] && [ "$s" = "$SWEEP_SIZE" ] && SUST[$r]=$DEL
 			else
@@ -211,7 +224,7 @@ measure_router() {
 }
 
 sweep_router() {
-	local r=$1 base=$2 f rate before after
+	local r=$1 base=$2 f rate before
 	router_start "$r" || return 1
 	for f in $STEPS; do
 		rate=$(awk -v b="$base" -v f="$f" 'BEGIN { printf "%d", b * f }')
@@ -219,9 +232,7 @@ sweep_router() {
 		say "$r: sweep ${SWEEP_SIZE} B at $rate packets/s (${f}x)"
 		run_fwd "$SWEEP_SIZE" "$rate" && SWEEPS+=("$r $f $OFF $DEL")
 		if [ "$f" = 2.0 ] && [ "$r" != wggo ]; then
-			after=$(drops_snapshot)
-			OVER[$r]=$(join <(sort <<<"$before") <(sort <<<"$after") |
-				awk '$3 - $2 > 0 { printf "%s%s=%d", sep, $1, $3 - $2; sep = " " }')
+			OVER[$r]=$(drops_diff "$before" "$(drops_snapshot)")
 		fi
 	done
 	router_stop "$r"
@@ -306,8 +317,9 @@ if [ $JSON = 1 ]; then
 		for l in "${ROWS[@]}"; do
 			set -- $l
 			[ "$4" = - ] && { printf '%s\n {"router": "%s", "direction": "%s", "size": %s, "error": true}' "$sep" "$1" "$2" "$3"; sep=,; continue; }
-			printf '%s\n {"router": "%s", "direction": "%s", "size": %s, "offered_pps": %.0f, "delivered_pps": %.0f, "offered_gbps": %s, "delivered_gbps": %s, "router_cores": %.3f, "corrupt": %s, "receiver_socket_drops_pps": %.0f, "engine_fraction": "%s"}' \
+			printf '%s\n {"router": "%s", "direction": "%s", "size": %s, "offered_pps": %.0f, "delivered_pps": %.0f, "offered_gbps": %s, "delivered_gbps": %s, "router_cores": %.3f, "corrupt": %s, "receiver_socket_drops_pps": %.0f, "router_drops": "%s", "engine_fraction": "%s"}' \
 				"$sep" "$1" "$2" "$3" "$4" "$5" "$(gbps "$4" "$3")" "$(gbps "$5" "$3")" "$6" "$7" "$8" \
+				"${DROPS["$1 $2 $3"]:-}" \
 				"$([ "$1" != wggo ] && engine_fraction "$2" "$3" || echo n/a)"
 			sep=,
 		done
@@ -339,6 +351,12 @@ else
 	for l in "${NA[@]}"; do
 		set -- $l; r=$1; shift
 		printf '%-26s n/a (%s)\n' "$(router_name "$r")" "$*"
+	done
+	printf '\nmeshgate drops by reason per run (/metrics; xsk_*: the AF_XDP socket itself):\n'
+	for l in "${ROWS[@]}"; do
+		set -- $l
+		[ "$1" != wggo ] && [ "$4" != - ] &&
+			printf '%-26s %-4s %5s %s\n' "$(router_name "$1")" "$2" "$3" "${DROPS["$1 $2 $3"]:-none}"
 	done
 	[ -x "$ENGINE_BENCH" ] || echo "engine: n/a (no $ENGINE_BENCH)"
 	if [ ${#SWEEPS[@]} -gt 0 ]; then

@@ -28,7 +28,11 @@
  *   tx_mode=xdp|sendmmsg handshake=ok|fail handshakes=N sent=N bytes=B secs=T tx_short=N
  *   rx=N rx_bytes=B rx_lost=N rx_reordered=N rx_corrupt=N rx_stale=N rx_other=N
  *   keepalive_rx=N auth_fail=N replay=N
- * bytes count inner IPv4 packets (--size each). Exit 1 when the handshake failed.
+ * bytes count inner IPv4 packets (--size each); tx_short counts packets the rate allowed but
+ * the transmit path had no room for (AF_XDP ring or socket buffer full); rx_other counts
+ * datagrams and inner packets that were not this run's payload (unknown receiver index
+ * included). handshake=fail when the first handshake failed (exit 1), handshake=lost when a
+ * re-handshake failed mid-run (the run stops there).
  * Outer IPv4 only.
  */
 #include <arpa/inet.h>
@@ -94,6 +98,7 @@ struct gen {
 	bool have_cur, have_prev;
 	struct wgx *xsk;
 	uint64_t last_tx_ns, tx_seq;
+	bool hs_lost;
 	struct stats st;
 	/* inner packet template of --size bytes, padded to padded_len */
 	uint8_t inner[BUF_LEN];
@@ -553,8 +558,10 @@ static void run(struct gen *g, const char *tx_mode)
 		bool sending = !g->o.no_tx && now < end;
 		unsigned n = sending ? rate_allowed(&r, now) : 0;
 
-		if (now - g->cur.birthdate_ns >= rekey_ns && !handshake(g))
+		if (now - g->cur.birthdate_ns >= rekey_ns && !handshake(g)) {
+			g->hs_lost = true;
 			break;
+		}
 		if (n) {
 			unsigned want = n;
 
@@ -577,10 +584,10 @@ static void run(struct gen *g, const char *tx_mode)
 			ppoll(&pfd, 1, &ts, NULL);
 		}
 	}
-	printf("tx_mode=%s handshake=ok handshakes=%u sent=%lu bytes=%lu secs=%.3f tx_short=%lu "
+	printf("tx_mode=%s handshake=%s handshakes=%u sent=%lu bytes=%lu secs=%.3f tx_short=%lu "
 	       "rx=%lu rx_bytes=%lu rx_lost=%lu rx_reordered=%lu rx_corrupt=%lu rx_stale=%lu "
 	       "rx_other=%lu keepalive_rx=%lu auth_fail=%lu replay=%lu\n",
-	       tx_mode, g->st.handshakes, g->st.sent, g->st.sent * g->o.size,
+	       tx_mode, g->hs_lost ? "lost" : "ok", g->st.handshakes, g->st.sent, g->st.sent * g->o.size,
 	       ((now < end ? now : end) - t0) / 1e9, g->st.tx_short, g->st.rx.rx, g->st.rx.rx_bytes,
 	       payload_lost(&g->st.rx), g->st.rx.reordered, g->st.rx.corrupt, g->st.rx.stale,
 	       g->st.rx_other + g->st.unknown_index, g->st.keepalive_rx, g->st.auth_fail, g->st.replay);

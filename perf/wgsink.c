@@ -12,7 +12,8 @@
  *   wgsink send --to IP:PORT --size N [--rate PPS] --seconds S [--run ID]
  *       the reverse direction: LAN-side plain UDP towards a tailnet address (wggen's), N-byte
  *       IPv4 packets at PPS (0 = as fast as the socket takes them) for S seconds; prints
- *         sent=N bytes=B secs=T
+ *         sent=N bytes=B secs=T errors=N
+ *       (errors: send calls refused for an ICMP error an earlier packet drew, or no buffer)
  *
  * sendmmsg/recvmmsg in bursts of up to 64; the socket is blocking on send, so an unlimited
  * sender is paced by its own socket buffer, and everything it counts was accepted by the kernel.
@@ -122,7 +123,7 @@ static int do_send(const struct opts *o)
 	struct mmsghdr msgs[BURST];
 	struct iovec iov[BURST];
 	uint32_t plen = o->size - IP_UDP_HDR;
-	uint64_t seq = 0, t0, now, end;
+	uint64_t seq = 0, errors = 0, t0, now, end;
 	char host[64], *colon;
 	struct rate r;
 	int fd = udp_socket();
@@ -159,15 +160,19 @@ static int do_send(const struct opts *o)
 			payload_fill(bufs[i], plen, o->run, seq + i);
 		sent = sendmmsg(fd, msgs, n, 0);
 		if (sent < 0) {
-			/* ENOBUFS/ECONNREFUSED (an ICMP error from an earlier packet): try again */
-			if (errno != ENOBUFS && errno != ECONNREFUSED && errno != EINTR && errno != EAGAIN)
+			/* "later" (ENOBUFS, EAGAIN), or an ICMP error an earlier packet drew
+			 * (ECONNREFUSED, EHOSTUNREACH, ENETUNREACH): count it and go on */
+			if (errno != ENOBUFS && errno != ECONNREFUSED && errno != EINTR && errno != EAGAIN &&
+			    errno != EHOSTUNREACH && errno != ENETUNREACH)
 				die("sendmmsg");
+			errors++;
 			continue;
 		}
 		seq += (unsigned)sent;
 		rate_spend(&r, (unsigned)sent);
 	}
-	printf("sent=%lu bytes=%lu secs=%.3f\n", seq, seq * o->size, (rate_now_ns() - t0) / 1e9);
+	printf("sent=%lu bytes=%lu secs=%.3f errors=%lu\n", seq, seq * o->size, (rate_now_ns() - t0) / 1e9,
+	       errors);
 	close(fd);
 	return 0;
 }
