@@ -3,6 +3,7 @@
  * hsderpmap.c - STUN targets and a fallback home region from the DERPMap (TS tailcfg/derpmap.go;
  * brief §3.6: STUNPort 0 -> 3478, -1 -> none; IPv4/IPv6 "none" disables a family).
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <arpa/inet.h>
@@ -55,8 +56,9 @@ static bool parse_ip(const char *s, int family, uint16_t port, struct mg_endpoin
 	return true;
 }
 
-/* 0, 1 or 2 endpoints of one node; -1 if the node has STUN disabled. */
-static int node_stun(const json_t *node, struct mg_endpoint ep[2])
+/* 0, 1 or 2 endpoints of one node; -1 if the node has STUN disabled; 0 with @name set when
+ * only a host name is given. */
+static int node_stun(const json_t *node, struct mg_endpoint ep[2], const char **name, uint16_t *name_port)
 {
 	const char *v4 = json_string_value(json_object_get(node, "IPv4"));
 	const char *v6 = json_string_value(json_object_get(node, "IPv6"));
@@ -64,6 +66,7 @@ static int node_stun(const json_t *node, struct mg_endpoint ep[2])
 	json_int_t port = json_integer_value(json_object_get(node, "STUNPort"));
 	int n = 0;
 
+	*name = NULL;
 	if (port < 0 || port > 65535)
 		return -1;
 	if (!port)
@@ -73,17 +76,24 @@ static int node_stun(const json_t *node, struct mg_endpoint ep[2])
 	if (parse_ip(v6, AF_INET6, (uint16_t)port, &ep[n]))
 		n++;
 	/* Only an address literal in HostName, and only when no family was given (or disabled). */
-	if (!n && (!v4 || !*v4) && (!v6 || !*v6) &&
-	    (parse_ip(host, AF_INET, (uint16_t)port, &ep[0]) || parse_ip(host, AF_INET6, (uint16_t)port, &ep[0])))
-		n = 1;
+	if (!n && (!v4 || !*v4) && (!v6 || !*v6) && host && *host) {
+		if (parse_ip(host, AF_INET, (uint16_t)port, &ep[0]) || parse_ip(host, AF_INET6, (uint16_t)port, &ep[0]))
+			n = 1;
+		else if (strlen(host) < 256)
+			*name = host;
+		*name_port = (uint16_t)port;
+	}
 	return n;
 }
 
-size_t hs_derpmap_stun_servers(const json_t *regions, struct mg_endpoint *out, size_t max)
+size_t hs_derpmap_stun_servers(const json_t *regions, struct mg_endpoint *out, size_t max,
+			       struct hs_stun_names *names)
 {
 	int ids[REGIONS_MAX];
 	size_t n_ids, i, n = 0;
 
+	if (names)
+		names->n = 0;
 	if (!json_is_object(regions))
 		return 0;
 	n_ids = region_ids(regions, ids);
@@ -95,12 +105,19 @@ size_t hs_derpmap_stun_servers(const json_t *regions, struct mg_endpoint *out, s
 			continue;
 		json_array_foreach(json_object_get(r, "Nodes"), k, node) {
 			struct mg_endpoint ep[2];
-			int got = node_stun(node, ep);
+			const char *name;
+			uint16_t port;
+			int got = node_stun(node, ep, &name, &port);
 
 			if (got < 0)
 				continue;
 			for (int j = 0; j < got && n < max; j++)
 				out[n++] = ep[j];
+			if (!got && name && names && names->n < HS_RESOLVE_MAX) {
+				snprintf(names->name[names->n], sizeof(names->name[0]), "%s", name);
+				names->port[names->n++] = port;
+				got = 1;
+			}
 			if (got > 0)
 				break;           /* the first STUN-capable node stands for its region */
 		}

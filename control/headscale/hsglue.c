@@ -50,6 +50,10 @@ struct hsglue {
 	uint64_t eps_seen_ns, eps_next_check_ns;
 	int derp_published;
 	int home_derp;                   /* the DERP client's home region; 0 = not chosen */
+	/* STUN targets with addresses in the map, and the lookup of those named only by HostName. */
+	struct mg_endpoint stun_srv[STUN_SERVERS_MAX];
+	size_t n_stun_srv;
+	struct hs_resolve_batch *stun_resolving;
 	int derp_first;                  /* fallback: the map's first region (hsderpmap.h) */
 };
 
@@ -179,6 +183,34 @@ static void on_disco_path(void *arg, const uint8_t node_key[32], const struct mg
 		peer_endpoint_set(p, ep);
 }
 
+/* A new DERPMap: its STUN targets now; names are looked up off the thread (stun_resolve_tick). */
+static void stun_sync_map(struct hsglue *g, const struct hs_netmap *nm)
+{
+	struct hs_stun_names names;
+
+	g->n_stun_srv = hs_derpmap_stun_servers(nm->derp_regions, g->stun_srv, STUN_SERVERS_MAX, &names);
+	stun_set_servers(g->stun, g->stun_srv, g->n_stun_srv);
+	g->derp_first = hs_derpmap_first_region(nm->derp_regions);
+	hs_resolve_free(g->stun_resolving);
+	g->stun_resolving = NULL;
+	if (names.n && hs_resolve_start(&g->stun_resolving, names.name, names.port, names.n))
+		set_error(g, "could not start resolving the DERP map's STUN host names");
+}
+
+static void stun_resolve_tick(struct hsglue *g)
+{
+	struct mg_endpoint all[STUN_SERVERS_MAX];
+	size_t n = 0;
+
+	if (!g->stun_resolving ||
+	    !hs_resolve_poll(g->stun_resolving, all + g->n_stun_srv, STUN_SERVERS_MAX - g->n_stun_srv, &n))
+		return;
+	memcpy(all, g->stun_srv, g->n_stun_srv * sizeof(all[0]));
+	stun_set_servers(g->stun, all, g->n_stun_srv + n);
+	hs_resolve_free(g->stun_resolving);
+	g->stun_resolving = NULL;
+}
+
 static void on_netmap(void *arg, const struct hs_netmap *nm, const struct hs_map_events *ev)
 {
 	struct hsglue *g = arg;
@@ -218,13 +250,8 @@ static void on_netmap(void *arg, const struct hs_netmap *nm, const struct hs_map
 		derp_sync_map(g, nm);
 	if (ev->peers_changed)
 		derp_sync_peers(g, nm);
-	if (ev->derp_changed) {
-		struct mg_endpoint srv[STUN_SERVERS_MAX];
-		size_t n = hs_derpmap_stun_servers(nm->derp_regions, srv, STUN_SERVERS_MAX);
-
-		stun_set_servers(g->stun, srv, n);
-		g->derp_first = hs_derpmap_first_region(nm->derp_regions);
-	}
+	if (ev->derp_changed)
+		stun_sync_map(g, nm);
 	/* Keep-alives rebuild too (cheap): a KeyExpiry may have passed since the last map. */
 	if (!ev->peers_changed && !ev->self_changed && !ev->keepalive && nm->n_maps > 1)
 		return;
@@ -401,6 +428,7 @@ void hsglue_uninit(struct hsglue *g)
 	if (!g)
 		return;
 	hs_client_stop(&g->client);
+	hs_resolve_free(g->stun_resolving);
 	derp_relay_uninit(g->relay);
 	stun_uninit(g->stun);
 	disco_uninit(g->disco);
@@ -510,6 +538,7 @@ void hsglue_tick(struct hsglue *g, uint64_t now)
 	derp_sync_self_endpoints(g);
 	derp_relay_tick(g->relay, now);
 	/* A subnet router must stay reachable without traffic of its own: STUN while connected. */
+	stun_resolve_tick(g);
 	stun_tick(g->stun, now, g->st.connected);
 	publish_tick(g, now);
 }

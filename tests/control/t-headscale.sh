@@ -43,6 +43,8 @@ $PY -c 'import h2, cryptography' 2>/dev/null ||
 cleanup() {
 	lab_stop_pid "$MG_LAB_DIR/testcontrol.pid"
 	lab_stop_pid "$MG_LAB_DIR/stunserver.pid"
+	lab_stop_pid "$MG_LAB_DIR/stunserver2.pid"
+	[ -n "${NETNS_ETC:-}" ] && rm -rf "$NETNS_ETC"
 	lab_down
 }
 trap cleanup EXIT
@@ -137,17 +139,27 @@ ok = any(all(w in eps(r) for w in want) and ((r.get("Hostinfo") or {}).get("NetI
 sys.exit(0 if ok else 1)' "$mode" "$@"
 }
 n_lite() { ctl_state | $PY -c 'import json,sys; print(len(json.load(sys.stdin)["lite"]))'; }
-STUN_PORT=3478
-# Region 999: its DERP node, then a STUN-only node on the laptop's side of the NAT.
+STUN_PORT=3478 STUN2_PORT=3479
+# Region 999: its DERP node, then a STUN-only node on the laptop's side of the NAT. Region 1000:
+# a STUN-only node known by name only (resolved through the router namespace's own hosts file,
+# /etc/netns/NS/hosts, which `ip netns exec` mounts over /etc/hosts).
 DERPMAP='{"Regions":{"999":{"RegionID":999,"RegionCode":"test","RegionName":"test","Nodes":[
   {"Name":"999a","RegionID":999,"HostName":"'$GW_LAN4'","STUNPort":-1,"DERPPort":443},
-  {"Name":"999s","RegionID":999,"HostName":"stun.test","IPv4":"'$LAP_WAN4'","STUNPort":'$STUN_PORT',"STUNOnly":true}]}}}'
+  {"Name":"999s","RegionID":999,"HostName":"stun.test","IPv4":"'$LAP_WAN4'","STUNPort":'$STUN_PORT',"STUNOnly":true}]},
+ "1000":{"RegionID":1000,"RegionCode":"stun","RegionName":"stun by name","Nodes":[
+  {"Name":"1000s","RegionID":1000,"HostName":"stun.lab.test","STUNPort":'$STUN2_PORT',"STUNOnly":true}]}}}'
 
 lab_up || { echo "FAIL: $T: lab setup"; exit 1; }
 : >"$MG_LAB_DIR/meshgate.log"
 check "test control server up on $CTL_ADDR" ctl_start
 lap $PY "$HERE/../disco/tsdisco.py" stun --listen $LAP_WAN4:$STUN_PORT --seconds 120 >"$MG_LAB_DIR/stunserver.log" 2>&1 &
 echo $! >"$MG_LAB_DIR/stunserver.pid"
+lap $PY "$HERE/../disco/tsdisco.py" stun --listen $LAP_WAN4:$STUN2_PORT --seconds 120 >"$MG_LAB_DIR/stunserver2.log" 2>&1 &
+echo $! >"$MG_LAB_DIR/stunserver2.pid"
+if [ ! -e "/etc/netns/${LAB_NS[3]}" ]; then
+	NETNS_ETC=/etc/netns/${LAB_NS[3]}
+	mkdir -p "$NETNS_ETC" && printf '127.0.0.1 localhost\n%s stun.lab.test\n' $LAP_WAN4 >"$NETNS_ETC/hosts"
+fi
 ctl config "{\"derpmap\":$DERPMAP}"
 write_conf
 ctl peers "[$(laptop_json)]"
@@ -173,6 +185,10 @@ check "netmap.json holds our tailnet addresses" grep -q "\"$RTR_TS4/32\"" "$MG_L
 check "STUN: the DERP map's STUN server answered meshgate (from the gateway's public side)" \
 	wait_for grep -q "^STUN answered $GW_WAN4:" "$MG_LAB_DIR/stunserver.log"
 mapped=$(awk '/^STUN answered/ { print $3; exit }' "$MG_LAB_DIR/stunserver.log")
+if [ -n "${NETNS_ETC:-}" ]; then
+	check "STUN: a target the DERP map names only by HostName is resolved and answers" \
+		wait_for grep -q "^STUN answered $GW_WAN4:" "$MG_LAB_DIR/stunserver2.log"
+fi
 check "lite MapRequest: STUN-mapped $mapped (type 2), LAN address (type 1), PreferredDERP 999" \
 	wait_for published lite "$mapped/2" "$RTR_LAN4:$WG_PORT/1"
 sleep 2
@@ -303,9 +319,9 @@ check "restart with the control server down (no Address in the file)" start_mesh
 check "the last netmap is restored from StateDir" wait_for has_laptop_peer
 check "the TUN holds the tailnet addresses saved with the netmap" \
 	wait_for sh -c "ip netns exec ${LAB_NS[3]} ip -o addr show dev $MG_IF | grep -q ' $RTR_TS4/32'"
-check "laptop -> the router's saved tailnet address" ping_ok $RTR_TS4
 lab_reset_laptop_session
 check "laptop -> home host with Headscale unreachable" ping_ok $HOST4
+check "laptop -> the router's saved tailnet address" ping_ok $RTR_TS4
 check "the outage is logged" grep -q "headscale: .*\(refused\|GET /key\)" "$MG_LAB_DIR/meshgate.log"
 check "leak check" lab_stop_meshgate
 

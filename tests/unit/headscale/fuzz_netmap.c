@@ -41,10 +41,12 @@ static void peers_of(struct hs_netmap *nm)
 static void derp_of(const struct hs_netmap *nm)
 {
 	struct mg_endpoint srv[8];
-	size_t n = hs_derpmap_stun_servers(nm->derp_regions, srv, 8);
+	struct hs_stun_names names;
+	size_t n = hs_derpmap_stun_servers(nm->derp_regions, srv, 8, &names);
 
-	if (n > 8 || (n && !srv[n - 1].family))
-		abort();                 /* bounded, and every target has an address */
+	if (n > 8 || (n && !srv[n - 1].family) || names.n > HS_RESOLVE_MAX ||
+	    (names.n && !memchr(names.name[names.n - 1], 0, 256)))
+		abort();                 /* bounded, every target has an address, names are strings */
 	(void)hs_derpmap_first_region(nm->derp_regions);
 }
 

@@ -9,11 +9,13 @@
  */
 #include <errno.h>
 #include <string.h>
+#include <unistd.h>
 #include <jansson.h>
 #include "conf/addrfmt.h"
 #include "conf/config.h"
 #include "hsderpmap.h"
 #include "hsendpoint.h"
+#include "hsresolve.h"
 #include "hszstd.h"
 #include "t.h"
 
@@ -88,15 +90,17 @@ static const char derpmap[] =
 static void test_derpmap(void)
 {
 	json_t *r = json_loads(derpmap, 0, NULL);
+	struct hs_stun_names names;
 	struct mg_endpoint out[8];
 	char buf[64];
 	size_t n;
 
 	CHECK(r != NULL);
-	n = hs_derpmap_stun_servers(r, out, 8);
+	n = hs_derpmap_stun_servers(r, out, 8, &names);
 	/* Region order 1 (skipped: NoMeasureNoHome), 2 (2a has no STUN; 2b, STUNOnly, default port),
-	 * 7 (no nodes), 10 (numeric HostName), 11 (a name only: not resolved here), 999 (v4 and v6). */
+	 * 7 (no nodes), 10 (numeric HostName), 11 (a name only: to resolve), 999 (v4 and v6). */
 	CHECK(n == 4);
+	CHECK(names.n == 1 && !strcmp(names.name[0], "derp11.example") && names.port[0] == 3478);
 	addrfmt_format_endpoint(buf, sizeof(buf), &out[0]);
 	CHECK(!strcmp(buf, "203.0.113.22:3478"));
 	addrfmt_format_endpoint(buf, sizeof(buf), &out[1]);
@@ -105,10 +109,37 @@ static void test_derpmap(void)
 	CHECK(!strcmp(buf, "198.51.100.1:3478"));
 	addrfmt_format_endpoint(buf, sizeof(buf), &out[3]);
 	CHECK(!strcmp(buf, "[2001:db8::1]:3478"));
-	CHECK(hs_derpmap_stun_servers(r, out, 2) == 2);
+	CHECK(hs_derpmap_stun_servers(r, out, 2, NULL) == 2);
 	CHECK(hs_derpmap_first_region(r) == 2);
-	CHECK(hs_derpmap_stun_servers(NULL, out, 8) == 0 && hs_derpmap_first_region(NULL) == 0);
+	CHECK(hs_derpmap_stun_servers(NULL, out, 8, &names) == 0 && names.n == 0 && hs_derpmap_first_region(NULL) == 0);
 	json_decref(r);
+}
+
+/* Names resolve off the thread; "localhost" comes from /etc/hosts, the .invalid TLD never
+ * resolves (RFC 6761), so the test needs no network. */
+static void test_resolve(void)
+{
+	static const char names[2][256] = { "localhost", "stun.invalid" };
+	static const uint16_t ports[2] = { 3478, 3479 };
+	struct hs_resolve_batch *b;
+	struct mg_endpoint out[4];
+	size_t n = 99, i;
+	bool done = false, v4 = false;
+
+	CHECK(hs_resolve_start(&b, names, ports, 2) == 0);
+	for (i = 0; i < 500 && !(done = hs_resolve_poll(b, out, 4, &n)); i++)
+		usleep(10000);
+	CHECK(done && n >= 1 && n <= 2);
+	for (i = 0; done && i < n; i++) {
+		CHECK(out[i].port == 3478);
+		v4 |= out[i].family == AF_INET && out[i].addr[0] == 127;
+	}
+	CHECK(v4);
+	hs_resolve_free(b);
+	CHECK(hs_resolve_start(&b, names, ports, 0) == -EINVAL);
+	CHECK(hs_resolve_start(&b, names, ports, 2) == 0);
+	hs_resolve_free(b);                /* while running: cancelled or waited for */
+	hs_resolve_free(NULL);
 }
 
 /* python3-zstandard 0.20, level 1, write_content_size=False: {"KeepAlive":true} */
@@ -188,6 +219,7 @@ int main(void)
 	test_set();
 	test_local();
 	test_derpmap();
+	test_resolve();
 	test_zstd();
 	return t_done("test_endpoints");
 }
