@@ -3,7 +3,7 @@
  * aead_wide.c - one message on the within-message wide path (aead_wide.h).
  * One ChaCha20 step of eight consecutive blocks yields the Poly1305 key
  * (block 0) and the first 448 bytes of keystream, so a message of up to
- * 448 bytes costs one step (up to 320 bytes, two-block steps: less); open
+ * 448 bytes costs one step (up to 320 bytes, row-layout steps: less); open
  * keeps that keystream while it checks the tag and decrypts only an
  * authentic message. Built without SIMD flags:
  * runs only after aead_init() chose the avx2 backend.
@@ -38,7 +38,7 @@ static void wide_xor(struct aead_op *op, const uint8_t *ks)
 }
 
 /* Keystream blocks 0 (the one-time key) to 7, or only as many as a short
- * message needs, two per step. */
+ * message needs, in the row layout. */
 static void wide_first(uint8_t ks[512], const struct aead_op *op)
 {
 	unsigned blocks = 1 + (op->len + 63) / 64;

@@ -418,35 +418,51 @@ void chacha20_avx2_xor(uint8_t *dst, const uint8_t *src, size_t n, const uint8_t
 }
 
 /*
- * Short keystreams: two blocks per step in the row layout (one ymm per
- * state row, block b in the low 128 bits and b + 1 in the high), the
- * diagonal round by rotating rows 1..3 within each half. A step is about a
- * quarter of an eight-lane step, so a message's last few blocks and whole
- * short messages do not pay for eight blocks.
+ * Short keystreams in the row layout: one ymm per state row, block b in
+ * the low 128 bits and b + 1 in the high, the diagonal round by rotating
+ * rows 1..3 within each half. One such two-block state is one long chain
+ * of dependent operations (latency-bound, about half the per-block speed of
+ * the eight-lane step), so up to three states run side by side: six blocks
+ * cost about what two do. A message's last few blocks and whole short
+ * messages then do not pay for eight blocks.
  */
 static inline __attribute__((always_inline)) void
-rows2(uint8_t out[128], __m256i a0, __m256i b0, __m256i c0, __m256i d0)
+rows(uint8_t *out, int n, __m256i a0, __m256i b0, __m256i c0, __m256i d0)
 {
-	__m256i a = a0, b = b0, c = c0, d = d0;
+	const __m256i two = _mm256_setr_epi32(2, 0, 0, 0, 2, 0, 0, 0);
+	__m256i a[3], b[3], c[3], d[3], dn[3];
 
-	for (int i = 0; i < 10; i++) {
-		QR(a, b, c, d);
-		b = _mm256_shuffle_epi32(b, _MM_SHUFFLE(0, 3, 2, 1));
-		c = _mm256_shuffle_epi32(c, _MM_SHUFFLE(1, 0, 3, 2));
-		d = _mm256_shuffle_epi32(d, _MM_SHUFFLE(2, 1, 0, 3));
-		QR(a, b, c, d);
-		b = _mm256_shuffle_epi32(b, _MM_SHUFFLE(2, 1, 0, 3));
-		c = _mm256_shuffle_epi32(c, _MM_SHUFFLE(1, 0, 3, 2));
-		d = _mm256_shuffle_epi32(d, _MM_SHUFFLE(0, 3, 2, 1));
+	for (int s = 0; s < n; s++) {
+		dn[s] = s ? _mm256_add_epi32(dn[s - 1], two) : d0;
+		a[s] = a0;
+		b[s] = b0;
+		c[s] = c0;
+		d[s] = dn[s];
 	}
-	a = _mm256_add_epi32(a, a0);
-	b = _mm256_add_epi32(b, b0);
-	c = _mm256_add_epi32(c, c0);
-	d = _mm256_add_epi32(d, d0);
-	_mm256_storeu_si256((__m256i *)out, _mm256_permute2x128_si256(a, b, 0x20));
-	_mm256_storeu_si256((__m256i *)(out + 32), _mm256_permute2x128_si256(c, d, 0x20));
-	_mm256_storeu_si256((__m256i *)(out + 64), _mm256_permute2x128_si256(a, b, 0x31));
-	_mm256_storeu_si256((__m256i *)(out + 96), _mm256_permute2x128_si256(c, d, 0x31));
+	for (int i = 0; i < 10; i++) {
+		for (int s = 0; s < n; s++) {
+			QR(a[s], b[s], c[s], d[s]);
+			b[s] = _mm256_shuffle_epi32(b[s], _MM_SHUFFLE(0, 3, 2, 1));
+			c[s] = _mm256_shuffle_epi32(c[s], _MM_SHUFFLE(1, 0, 3, 2));
+			d[s] = _mm256_shuffle_epi32(d[s], _MM_SHUFFLE(2, 1, 0, 3));
+		}
+		for (int s = 0; s < n; s++) {
+			QR(a[s], b[s], c[s], d[s]);
+			b[s] = _mm256_shuffle_epi32(b[s], _MM_SHUFFLE(2, 1, 0, 3));
+			c[s] = _mm256_shuffle_epi32(c[s], _MM_SHUFFLE(1, 0, 3, 2));
+			d[s] = _mm256_shuffle_epi32(d[s], _MM_SHUFFLE(0, 3, 2, 1));
+		}
+	}
+	for (int s = 0; s < n; s++) {
+		uint8_t *o = out + 128 * s;
+		__m256i x = _mm256_add_epi32(a[s], a0), y = _mm256_add_epi32(b[s], b0);
+		__m256i z = _mm256_add_epi32(c[s], c0), w = _mm256_add_epi32(d[s], dn[s]);
+
+		_mm256_storeu_si256((__m256i *)o, _mm256_permute2x128_si256(x, y, 0x20));
+		_mm256_storeu_si256((__m256i *)(o + 32), _mm256_permute2x128_si256(z, w, 0x20));
+		_mm256_storeu_si256((__m256i *)(o + 64), _mm256_permute2x128_si256(x, y, 0x31));
+		_mm256_storeu_si256((__m256i *)(o + 96), _mm256_permute2x128_si256(z, w, 0x31));
+	}
 }
 
 void chacha20_avx2_blocks(uint8_t *ks, unsigned nblocks, const uint8_t key[32], uint64_t counter,
@@ -458,15 +474,24 @@ void chacha20_avx2_blocks(uint8_t *ks, unsigned nblocks, const uint8_t key[32], 
 	__m256i c = _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)(key + 16)));
 	__m256i d = _mm256_setr_epi32(0, 0, (int)(uint32_t)counter, (int)(uint32_t)(counter >> 32),
 				      1, 0, (int)(uint32_t)counter, (int)(uint32_t)(counter >> 32));
-	const __m256i two = _mm256_setr_epi32(2, 0, 0, 0, 2, 0, 0, 0);
 
 	d = _mm256_add_epi32(d, _mm256_setr_epi32((int)block, 0, 0, 0, (int)block, 0, 0, 0));
-	for (unsigned i = 0; i < nblocks; i += 2) {
-		rows2(ks + 64 * i, a, b, c, d);
-		d = _mm256_add_epi32(d, two);
+	while (nblocks) {
+		/* constant state counts, so each call of rows() is unrolled */
+		int n = nblocks > 4 ? 3 : nblocks > 2 ? 2 : 1;
+
+		if (n == 3)
+			rows(ks, 3, a, b, c, d);
+		else if (n == 2)
+			rows(ks, 2, a, b, c, d);
+		else
+			rows(ks, 1, a, b, c, d);
+		d = _mm256_add_epi32(d, _mm256_setr_epi32(2 * n, 0, 0, 0, 2 * n, 0, 0, 0));
+		ks += 128 * n;
+		nblocks -= nblocks < 2u * n ? nblocks : 2u * n;
 	}
 	/* b, c, d hold the key and counter: registers only, nothing to wipe
-	 * here; spills are scrubbed by the caller's stack_scrub() */
+	 * here; spills are scrubbed by the caller's aead_stack_scrub() */
 }
 
 void chacha20_avx2_xor8(uint8_t *dst, const uint8_t *src, size_t len, const uint8_t key[32],

@@ -270,6 +270,19 @@ static void test_chacha20_wide(void)
 		CHECK(!memcmp(ks, want, 512), "chacha20 first8 counter %#llx",
 		      (unsigned long long)ctr);
 	}
+	/* the row-layout blocks alone: every count, start blocks with a wrap */
+	for (unsigned n = 1; n <= 8; n++)
+		for (size_t b = 0; b < ARRAY_SIZE(starts); b++) {
+			uint64_t ctr = test_rand(&seed);
+
+			test_fill(key, 32, &seed);
+			chacha20_init(st, key, ctr);
+			st[12] = starts[b];
+			chacha20_xor(want, (const uint8_t[512]){ 0 }, 64 * n, st);
+			chacha20_avx2_blocks(ks, n, key, ctr, starts[b]);
+			CHECK(!memcmp(ks, want, 64 * n), "chacha20 row blocks n %u block %#x", n,
+			      starts[b]);
+		}
 	for (uint32_t len = 0; len <= sizeof(src); len += len < 130 ? 1 : 37) {
 		for (size_t b = 0; b < ARRAY_SIZE(starts); b++) {
 			uint64_t ctr = test_rand(&seed);
