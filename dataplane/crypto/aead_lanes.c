@@ -16,7 +16,8 @@
  * Poly1305 cannot be cut that way (one Horner chain per message), so a
  * message with more than a quarter of the burst's blocks (and at least
  * AEAD_WIDE_POLY_MIN of them) leaves the lanes and runs four blocks per
- * step with r^4 (aead_wide_tag()); the others share the eight lanes.
+ * group step with powers of r (aead_wide_tag(), poly1305_avx2_blocks4());
+ * the others share the eight lanes.
  *
  * seal: ChaCha20 jobs write ciphertext and one-time keys, then Poly1305
  *       jobs write the tags.
@@ -126,9 +127,9 @@ static uint32_t poly_blocks(uint32_t len)
  * Tags of a burst: messages with more than a quarter of all blocks take the
  * wide path (in the lanes they would run on alone at the end), the rest
  * share the lanes; too few of those for the lanes go one at a time.
+ * pj is not const: gcc 12 takes a const pointer to a partly filled array as
+ * a read of uninitialised memory (-Wmaybe-uninitialized).
  */
-/* pj not const: gcc 12 takes a const pointer to a partly filled array as a
- * read of uninitialised memory (-Wmaybe-uninitialized) */
 static void tags(struct poly1305_job *pj, unsigned n)
 {
 	struct poly1305_job rest[AEAD_BURST_MAX];
