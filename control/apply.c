@@ -201,7 +201,8 @@ int dev_set_addresses(struct mg_device *dev, const struct mg_ipprefix *a, size_t
 	if (!next)
 		return -ENOMEM;
 	next->n = n;
-	memcpy(next->a, a, n * sizeof(*a));
+	if (n)
+		memcpy(next->a, a, n * sizeof(*a));
 	for (size_t i = 0; dev->tun_fd >= 0 && i < n; i++)
 		if (!old || !addr_in(old->a, old->n, &a[i]))
 			if ((r = tun_add_address(dev->name, &a[i])) && !ret)
@@ -272,7 +273,8 @@ int dev_routes_sync(struct mg_device *dev)
 
 	cds_list_for_each_entry(p, &dev->peers, node)
 		allowedips_walk_by_peer(&dev->allowedips, p, collect, &want);
-	qsort(want.v, want.n, sizeof(*want.v), pfx_cmp);
+	if (want.n)
+		qsort(want.v, want.n, sizeof(*want.v), pfx_cmp);
 	while (i < want.n || j < installed->n) {
 		int c = i == want.n ? 1 : j == installed->n ? -1 : pfx_cmp(&want.v[i], &installed->v[j]);
 
