@@ -154,12 +154,12 @@ run_fwd() {
 
 # run_rev SIZE RATE: home host -> laptop for TIME s, same outputs.
 run_rev() {
-	local run=$((++RUN)) gen sink c0 c1 u0 u1 gpid secs i
+	local run=$((++RUN)) gen sink c0 c1 u0 u1 gpid secs
 	ip netns exec mg-lap "$WGGEN" --key "$MG_LAB_DIR/lap.key" --peer-pub "$(lab_rtr_pub)" \
 		--endpoint $GW_WAN4:$WG_PORT --src $LAP_TS4 --dst $HOST4:9000 --run $run --sendmmsg \
 		--no-tx --seconds 600 >"$MG_LAB_DIR/wggen-rev.out" 2>"$MG_LAB_DIR/wggen-rev.err" &
 	gpid=$!
-	for i in $(seq 50); do grep -q 'handshake complete' "$MG_LAB_DIR/wggen-rev.err" && break; sleep 0.1; done
+	for _ in $(seq 50); do grep -q 'handshake complete' "$MG_LAB_DIR/wggen-rev.err" && break; sleep 0.1; done
 	sleep 0.5	# the router switches to the new session on its control tick (see t-wggen)
 	c0=$(cpu_ticks "$RPID") u0=$(udp_drops mg-lap)
 	lab_wgsink rev send --to $LAP_TS4:9001 --size "$1" --rate "$2" --seconds "$TIME" --run $run
@@ -261,7 +261,8 @@ for r in $ROUTERS; do
 done
 if [ -x "$ENGINE_BENCH" ]; then
 	say "engine-bench (worker over a memory port)"
-	"$ENGINE_BENCH" --json $([ $QUICK = 1 ] && echo --runs 1 --ms 20) >"$OUT/engine.json" 2>>"$MG_LAB_DIR/engine.err" &&
+	eargs=(--json); [ $QUICK = 1 ] && eargs+=(--runs 1 --ms 20)
+	"$ENGINE_BENCH" "${eargs[@]}" >"$OUT/engine.json" 2>>"$MG_LAB_DIR/engine.err" &&
 		ENGINE_JSON=$OUT/engine.json
 fi
 
