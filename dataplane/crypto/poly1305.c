@@ -133,19 +133,6 @@ void poly1305_final(struct poly1305_ctx *ctx, uint8_t tag[16])
 	memzero_explicit(ctx, sizeof(*ctx));
 }
 
-/* Fully carried limbs: h0, h1 < 2^44 and h2 <= 2^42, same value mod p. */
-void poly1305_carry(uint64_t h[3])
-{
-	uint64_t c;
-
-	for (int i = 0; i < 2; i++) {
-		c = h[1] >> 44; h[1] &= M44; h[2] += c;
-		c = h[2] >> 42; h[2] &= M42; h[0] += c * 5;
-		c = h[0] >> 44; h[0] &= M44; h[1] += c;
-	}
-	c = h[1] >> 44; h[1] &= M44; h[2] += c;
-}
-
 void poly1305_mul(uint64_t out[3], const uint64_t a[3], const uint64_t b[3])
 {
 	/* as in poly1305_blocks(), without the clamping bounds: b may be any

@@ -30,8 +30,20 @@ void poly1305_aead_rest(struct poly1305_ctx *ctx, uint8_t tag[16], const uint8_t
 			size_t len, size_t done);
 
 /* Helpers of the wide engines, on limbs of 44/44/42 bits (ctx->r, ctx->h). */
-/* Carry h fully: h0, h1 < 2^44, h2 <= 2^42 (same value mod 2^130 - 5). */
-void poly1305_carry(uint64_t h[3]);
+/* Carry h fully: h0, h1 < 2^44, h2 <= 2^42 (same value mod 2^130 - 5).
+ * Inline: it runs after every multiplication of the powers of r. */
+static inline void poly1305_carry(uint64_t h[3])
+{
+	const uint64_t m44 = 0xfffffffffffull, m42 = 0x3ffffffffffull;
+	uint64_t c;
+
+	for (int i = 0; i < 2; i++) {
+		c = h[1] >> 44; h[1] &= m44; h[2] += c;
+		c = h[2] >> 42; h[2] &= m42; h[0] += c * 5;
+		c = h[0] >> 44; h[0] &= m44; h[1] += c;
+	}
+	c = h[1] >> 44; h[1] &= m44; h[2] += c;
+}
 /* out = a * b mod 2^130 - 5, carried as by poly1305_carry(). out may be a. */
 void poly1305_mul(uint64_t out[3], const uint64_t a[3], const uint64_t b[3]);
 
