@@ -58,6 +58,7 @@ shim_count() {	# shim_count NAME: the last COUNT line's value
 }
 
 make_certs() {
+	rm -rf "$D"                     # no result of an earlier run may count
 	mkdir -p "$D" && cd "$D" || return 1
 	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout ca.key -out ca.pem \
 		-days 2 -subj "/CN=meshgate t-derp CA" &&
