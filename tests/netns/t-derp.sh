@@ -10,8 +10,9 @@
 #              |                                           |  TLS to 192.168.8.1:8443
 #   mg-rtr: meshgate (LoginServer, DERPCAFile = the test CA) ------- mg-host 192.168.8.80
 #
-# 1. UDP blocked: meshgate connects to its home region (verified TLS, NotePreferred), the laptop's
-#    ping and a 2 MiB TCP download reach the home host through DERP; status/metrics say relay.
+# 1. UDP blocked: meshgate connects to its home region (verified TLS, NotePreferred); a ping from
+#    the home host (meshgate initiates) and from the laptop, and a 2 MiB TCP download, go through
+#    DERP; status/metrics say relay.
 # 2. A 4 MiB download runs while UDP is unblocked: disco pongs prove the path, it turns direct
 #    within seconds (status, metrics, the shim's counters), and the download's sha256 matches.
 # 3. Blocked again: the trust lapses (6.5 s) and the path falls back to DERP; ping still works.
@@ -203,7 +204,15 @@ start_bg lapsock "${LAB_NS[0]}" $PY "$HERE/../derp/lapsock.py" --wg-listen 127.0
 	--derp-region $DERP_REGION --ca "$D/ca.pem"
 check "laptop shim connects to the DERP server" wait_for 5 grep -q "^DERP up" "$D/lapsock.out"
 
-# 1. Relay.
+# 1. Relay. First meshgate initiates (its handshake goes out through DERP, matched to the peer by
+#    index), then the laptop.
+host_ping_ok() { local i; for i in 1 2 3 4 5 6; do host ping -c 1 -W 1 "$1" >/dev/null 2>&1 && return 0; done; return 1; }
+check "meshgate steers the laptop to DERP (no trusted direct path)" \
+	wait_for 5 grep -q "derp: peer .*: path relay" "$MG_LAB_DIR/meshgate.log"
+check "UDP blocked: home host -> laptop ping, meshgate initiating the handshake through DERP" host_ping_ok $LAP_TS4
+initiated() { [ "$(lab_metric meshgate_handshakes_total 'message="initiation"' 'direction="tx"')" -ge 1 ] &&
+	[ "$(lab_metric meshgate_handshakes_total 'message="response"' 'direction="rx"')" -ge 1 ]; }
+check "/metrics: meshgate sent the initiation and got the response" initiated
 check "UDP blocked: laptop -> home host ping through DERP" ping_ok $HOST4
 check "status: the laptop is reached through DERP (relay \"derp-$DERP_REGION\")" \
 	wait_for 5 path_is "active; relay \"derp-$DERP_REGION\""
