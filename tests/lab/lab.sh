@@ -274,9 +274,9 @@ lab_write_meshgate_conf() {
 	local endpoint="" rekey="" snat=false exit_node=false filter="" device=eth0 backend="" queues=""
 	while [ $# -gt 0 ]; do
 		case $1 in
-		# --dpdk "EAL ARGS": Backend = dpdk on the port net_af_packet0 those arguments create.
+		# --dpdk "EAL ARGS": Backend = dpdk on the port the first --vdev of those arguments creates.
 		--dpdk) backend="Backend = dpdk
-	DPDKArgs = $2"; device=net_af_packet0; shift ;;
+	DPDKArgs = $2"; device=$(echo "$2" | grep -o -- '--vdev[= ][^, ]*' | head -n 1 | cut -c8-); shift ;;
 		--queues) queues="Queues = $2"; shift ;;
 		--filter) filter="FilterFile = $2"; shift ;;
 		--exit-node) exit_node=true ;;
