@@ -359,7 +359,7 @@ static int cmd_run(struct mg_config *cfg)
 	}
 	ret = aead_init(cfg->crypto);
 	if (ret) {
-		fprintf(stderr, "meshgate: %s: Crypto = %s: %s\n", cfg->path, cfg->crypto, strerror(-ret));
+		fprintf(stderr, "meshgate: %s: Crypto = %s: %s\n", cfg->path, cfg->crypto, aead_strerror(cfg->crypto, ret));
 		goto out_free;
 	}
 	rcu_register_thread();
