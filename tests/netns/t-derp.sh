@@ -16,7 +16,8 @@
 # 2. A 4 MiB download runs while UDP is unblocked: disco pongs prove the path, it turns direct
 #    within seconds (status, metrics, the shim's counters), and the download's sha256 matches.
 # 3. Blocked again: the trust lapses (6.5 s) and the path falls back to DERP; ping still works.
-# 4. Leak check.
+# 4. A peer on another region: meshgate dials that region on demand (no NotePreferred there).
+# 5. Leak check.
 # Usage: tests/netns/t-derp.sh (root; MESHGATE=...; LAB_SH=... like t-headscale.sh).
 HERE=$(cd "$(dirname "$0")" && pwd)
 . "${LAB_SH:-$HERE/../lab/lab.sh}"
@@ -25,12 +26,16 @@ T=t-derp
 FAILS=0
 PY=/usr/bin/python3
 CTL_ADDR=$GW_LAN4:8080
-DERP_PORT=8443 DERP_REGION=900 DERP_NAME=derp.test
+DERP_PORT=8443 DERP_REGION=900 DERP_NAME=derp.test DERP2_PORT=8444 DERP2_REGION=901
 SHIM_WG=51999 SHIM_UDP=41642
 LAP_ID=2
 D=$MG_LAB_DIR/derp
 pass() { echo "PASS: $T: $*"; }
-fail() { echo "FAIL: $T: $*"; FAILS=$((FAILS + 1)); tail -n 8 "$MG_LAB_DIR/meshgate.log" 2>/dev/null | sed 's/^/# log: /'; }
+fail() {
+	echo "FAIL: $T: $*"; FAILS=$((FAILS + 1))
+	tail -n 8 "$MG_LAB_DIR/meshgate.log" 2>/dev/null | sed 's/^/# log: /'
+	"$MESHGATE" status -c "$MG_LAB_DIR/meshgate.conf" 2>&1 | sed 's/^/# status: /'
+}
 check() { local d=$1; shift; if "$@"; then pass "$d"; else fail "$d"; fi; }
 
 [ "${MG_ROUTER:-meshgate}" = meshgate ] || { echo "SKIP: $T: meshgate only (DERP client)"; exit 0; }
@@ -43,7 +48,7 @@ $PY -c 'import h2, cryptography, nacl' 2>/dev/null ||
 [ -x "$MESHGATE" ] || { echo "FAIL: $T: no meshgate at $MESHGATE"; exit 1; }
 
 cleanup() {
-	for p in lapsock derpd testcontrol hostsrv; do lab_stop_pid "$D/$p.pid"; done
+	for p in lapsock derpd derpd2 testcontrol; do lab_stop_pid "$D/$p.pid"; done
 	lab_down
 }
 trap cleanup EXIT
@@ -159,10 +164,20 @@ laptop_json() {
 	 "KeyExpiry":"0001-01-01T00:00:00Z","Online":true}
 	EOF2
 }
+phone_json() {	# a disco-only node whose home is the second region (derppeer.py)
+	cat <<-EOF2
+	{"ID":3,"StableID":"3","Name":"phone.tailnet.test.","Key":"nodekey:$PHONE_PUB","DiscoKey":"discokey:$PHONE_DISCO_PUB",
+	 "Addresses":["100.64.0.9/32"],"AllowedIPs":["100.64.0.9/32"],"HomeDERP":$DERP2_REGION,
+	 "KeyExpiry":"0001-01-01T00:00:00Z","Online":true}
+	EOF2
+}
+region_json() {	# region_json ID PORT
+	echo "\"$1\":{\"RegionID\":$1,\"RegionCode\":\"lab$1\",\"RegionName\":\"lab\",
+	 \"Nodes\":[{\"Name\":\"${1}a\",\"RegionID\":$1,\"HostName\":\"$DERP_NAME\",\"IPv4\":\"$GW_LAN4\",
+	 \"DERPPort\":$2,\"STUNPort\":-1}]}"
+}
 derpmap_json() {
-	echo "{\"DERPMap\":{\"Regions\":{\"$DERP_REGION\":{\"RegionID\":$DERP_REGION,\"RegionCode\":\"lab\",\"RegionName\":\"lab\",
-	 \"Nodes\":[{\"Name\":\"${DERP_REGION}a\",\"RegionID\":$DERP_REGION,\"HostName\":\"$DERP_NAME\",\"IPv4\":\"$GW_LAN4\",
-	 \"DERPPort\":$DERP_PORT,\"STUNPort\":-1}]}}}}"
+	echo "{\"DERPMap\":{\"Regions\":{$(region_json $DERP_REGION $DERP_PORT),$(region_json $DERP2_REGION $DERP2_PORT)}}}"
 }
 
 lab_up || { echo "FAIL: $T: lab setup"; exit 1; }
@@ -170,15 +185,21 @@ lab_up || { echo "FAIL: $T: lab setup"; exit 1; }
 check "throwaway CA and DERP server certificate (openssl)" make_certs
 start_bg derpd "${LAB_NS[1]}" $PY "$HERE/../derp/derpd.py" serve --listen 0.0.0.0:$DERP_PORT \
 	--cert "$D/leaf.pem" --key "$D/leaf.key" --ping-clients --keepalive 5
-check "test DERP server up in the gateway" wait_for 5 grep -q '^READY' "$D/derpd.out"
+start_bg derpd2 "${LAB_NS[1]}" $PY "$HERE/../derp/derpd.py" serve --listen 0.0.0.0:$DERP2_PORT \
+	--cert "$D/leaf.pem" --key "$D/leaf.key" --keepalive 5
+check "test DERP servers up in the gateway (regions $DERP_REGION, $DERP2_REGION)" \
+	wait_for 5 sh -c "grep -q '^READY' '$D/derpd.out' && grep -q '^READY' '$D/derpd2.out'"
 start_bg testcontrol "${LAB_NS[1]}" $PY "$HERE/../control/testcontrol.py" --listen $CTL_ADDR \
 	--authkey tskey-test --assign $RTR_TS4/32,$RTR_TS6/128 --keepalive 5
 check "test control server up" wait_for 5 grep -q READY "$D/testcontrol.out"
-read -r SHIM_DISCO_PRIV SHIM_DISCO_PUB < <($PY -c '
-from nacl.public import PrivateKey; k = PrivateKey.generate(); print(bytes(k).hex(), bytes(k.public_key).hex())')
+keypair() { $PY -c 'from nacl.public import PrivateKey; k = PrivateKey.generate(); print(bytes(k).hex(), bytes(k.public_key).hex())'; }
+read -r SHIM_DISCO_PRIV SHIM_DISCO_PUB < <(keypair)
+read -r PHONE_PRIV PHONE_PUB < <(keypair)
+read -r PHONE_DISCO_PRIV PHONE_DISCO_PUB < <(keypair)
 RTR_HEX=$(hex_of_b64 <"$MG_LAB_DIR/rtr.pub")
+LAP_TAG=$(hex_of_b64 <"$MG_LAB_DIR/lap.pub" | cut -c1-8)     # how meshgate's log names the laptop
 write_conf
-ctl peers "[$(laptop_json)]"
+ctl peers "[$(laptop_json),$(phone_json)]"
 block_udp
 check "UDP between the laptop and the router blocked in the gateway" gw nft list table inet derpblock
 check "meshgate starts with LoginServer" start_meshgate
@@ -208,7 +229,7 @@ check "laptop shim connects to the DERP server" wait_for 5 grep -q "^DERP up" "$
 #    index), then the laptop.
 host_ping_ok() { local i; for i in 1 2 3 4 5 6; do host ping -c 1 -W 1 "$1" >/dev/null 2>&1 && return 0; done; return 1; }
 check "meshgate steers the laptop to DERP (no trusted direct path)" \
-	wait_for 5 grep -q "derp: peer .*: path relay" "$MG_LAB_DIR/meshgate.log"
+	wait_for 5 grep -q "derp: peer $LAP_TAG: path relay" "$MG_LAB_DIR/meshgate.log"
 check "UDP blocked: home host -> laptop ping, meshgate initiating the handshake through DERP" host_ping_ok $LAP_TS4
 initiated() { [ "$(lab_metric meshgate_handshakes_total 'message="initiation"' 'direction="tx"')" -ge 1 ] &&
 	[ "$(lab_metric meshgate_handshakes_total 'message="response"' 'direction="rx"')" -ge 1 ]; }
@@ -231,8 +252,8 @@ check "meshgate sent a CallMeMaybe through DERP listing its LAN endpoint $RTR_LA
 check "the DERP server relayed the packets" wait_for 3 grep -q '^STATS relayed=[0-9][0-9][0-9]' "$D/derpd.out"
 
 # 2. Unblocked during a running transfer: direct within seconds (a disco pong proved it), no loss.
-n_direct() { grep -c "derp: peer .*: path direct" "$MG_LAB_DIR/meshgate.log"; }
-n_relay() { grep -c "derp: peer .*: path relay" "$MG_LAB_DIR/meshgate.log"; }
+n_direct() { grep -c "derp: peer $LAP_TAG: path direct" "$MG_LAB_DIR/meshgate.log"; }
+n_relay() { grep -c "derp: peer $LAP_TAG: path relay" "$MG_LAB_DIR/meshgate.log"; }
 direct_seen() { [ "$(n_direct)" -ge 1 ]; }
 derp0=$(shim_count from_derp)
 download live 4194304 0.02 5002 &
@@ -268,7 +289,20 @@ check "status: active; relay \"derp-$DERP_REGION\"" wait_for 2 path_is "active; 
 check "ping through DERP again" ping_ok $HOST4
 check "1 MiB TCP download through DERP again, sha256 equal" download relay2 1048576 0 5003
 
-for p in lapsock derpd testcontrol; do lab_stop_pid "$D/$p.pid"; done
+# 4. Another region on demand: the phone lives on region 901 and pings meshgate through 900;
+#    meshgate answers through DERP on the phone's home region, which it dials only now.
+check "region $DERP2_REGION not dialled while nothing is sent there" \
+	sh -c "! grep -q 'derp: region $DERP2_REGION connected' '$MG_LAB_DIR/meshgate.log'"
+lap timeout 15 $PY "$HERE/../derp/derppeer.py" --home $GW_WAN4:$DERP2_PORT --via $GW_WAN4:$DERP_PORT \
+	--name $DERP_NAME --ca "$D/ca.pem" --node-priv "$PHONE_PRIV" --disco-priv "$PHONE_DISCO_PRIV" \
+	--peer-node "$RTR_HEX" --peer-disco "$RTR_DISCO" --seconds 5 >"$D/derppeer.out" 2>"$D/derppeer.log"
+check "a disco ping through region $DERP_REGION is answered on the phone's home region $DERP2_REGION (src 127.3.3.40:$DERP_REGION)" \
+	grep -q "^PONG via home txid-ok=True src=127.3.3.40:$DERP_REGION" "$D/derppeer.out"
+check "meshgate dialled region $DERP2_REGION on demand (not as home)" \
+	sh -c "grep -q 'derp: region $DERP2_REGION connected\$' '$MG_LAB_DIR/meshgate.log' && grep -q '^CONNECT $RTR_HEX' '$D/derpd2.out'"
+check "no NotePreferred(1) to the non-home region" sh -c "! grep -q '^PREFERRED $RTR_HEX 1' '$D/derpd2.out'"
+
+for p in lapsock derpd derpd2 testcontrol; do lab_stop_pid "$D/$p.pid"; done
 check "leak check" lab_stop_meshgate
 check "meshgate logged no DERP protocol error" sh -c "! grep -q 'derp: .*protocol error' '$MG_LAB_DIR/meshgate.log'"
 
