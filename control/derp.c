@@ -3,8 +3,9 @@
  * derp.c - DERP client connections (brief §6), non-blocking on the control thread's epoll loop.
  *
  * One connection per region, a small state machine:
- *   IDLE -> TCP (connect in progress) -> TLS (handshake) -> HTTP (GET /derp, Upgrade: DERP; wait
- *   for 101) -> KEY (wait ServerKey; send ClientInfo) -> INFO (wait ServerInfo) -> READY
+ *   IDLE -> [RESOLVE (a HostName without forced address: getaddrinfo_a, polled from the tick)] ->
+ *   TCP (connect in progress) -> TLS (handshake) -> HTTP (GET /derp, Upgrade: DERP; wait for 101)
+ *   -> KEY (wait ServerKey; send ClientInfo) -> INFO (wait ServerInfo) -> READY
  * Any failure closes the socket and retries after a backoff (1 s doubling to 30 s, with jitter),
  * trying the region's next node. READY connections answer Ping with Pong, count KeepAlive as
  * liveness (read deadline 120 s) and hand RecvPacket payloads to the caller.
@@ -39,15 +40,16 @@
 #include "derp_frame.h"
 #include "evsource.h"
 #include "mg.h"
+#include "headscale/hsresolve.h"
 
 #define IN_CAP     (DERP_MAX_PACKET + 4096)      /* any relayed packet fits whole */
 #define OUT_CAP    (512u * 1024u)                /* queued frames; past this packets are dropped */
 #define PEND_CAP   (64u * 1024u)                 /* frames waiting for the handshake */
 #define CLIENT_INFO_JSON "{\"version\":2,\"CanAckPings\":true}"
 
-enum conn_state { ST_IDLE, ST_TCP, ST_TLS, ST_HTTP, ST_KEY, ST_INFO, ST_READY };
+enum conn_state { ST_IDLE, ST_RESOLVE, ST_TCP, ST_TLS, ST_HTTP, ST_KEY, ST_INFO, ST_READY };
 static const char *const state_name[] = {
-	[ST_IDLE] = "idle", [ST_TCP] = "connecting", [ST_TLS] = "tls", [ST_HTTP] = "upgrade",
+	[ST_IDLE] = "idle", [ST_RESOLVE] = "resolving", [ST_TCP] = "connecting", [ST_TLS] = "tls", [ST_HTTP] = "upgrade",
 	[ST_KEY] = "handshake", [ST_INFO] = "handshake", [ST_READY] = "connected",
 };
 
@@ -58,6 +60,7 @@ struct derp_conn {
 	enum conn_state state;
 	int fd;
 	SSL *ssl;
+	struct hs_resolve_batch *res;    /* ST_RESOLVE */
 	uint32_t ep_events;              /* what epoll watches now */
 	bool tls_wants_write;
 	unsigned node_idx;
@@ -156,11 +159,11 @@ static bool out_put(struct derp_conn *c, const void *p, size_t len)
 
 /* --- connecting ---------------------------------------------------------------------- */
 
-/* The address to dial: the forced IPv4, else the forced IPv6, else HostName (numeric or DNS;
- * DNS resolution blocks, so a DERP map without addresses costs the loop one lookup per dial). */
+/* The address to dial when it needs no DNS: the forced IPv4, else the forced IPv6, else a
+ * numeric HostName. -EAGAIN: HostName must be looked up (off the thread, ST_RESOLVE). */
 static int node_addr(const struct derp_node *n, struct sockaddr_storage *ss, socklen_t *sl)
 {
-	struct addrinfo hints = { .ai_socktype = SOCK_STREAM }, *ai;
+	struct addrinfo hints = { .ai_socktype = SOCK_STREAM, .ai_flags = AI_NUMERICHOST }, *ai;
 	const char *host = n->host;
 	char port[8];
 
@@ -168,37 +171,91 @@ static int node_addr(const struct derp_node *n, struct sockaddr_storage *ss, soc
 		host = n->ipv4;
 	else if (n->ipv6[0] && strcmp(n->ipv6, "none"))
 		host = n->ipv6;
-	if (!strcmp(n->ipv4, "none"))
-		hints.ai_family = AF_INET6;
 	snprintf(port, sizeof(port), "%u", n->derp_port ? n->derp_port : 443);
 	if (getaddrinfo(host, port, &hints, &ai) || !ai)
-		return -EHOSTUNREACH;
+		return host == n->host ? -EAGAIN : -EINVAL;
 	memcpy(ss, ai->ai_addr, ai->ai_addrlen);
 	*sl = ai->ai_addrlen;
 	freeaddrinfo(ai);
 	return 0;
 }
 
-static void conn_start(struct derp_conn *c, uint64_t now)
+static void conn_connect(struct derp_conn *c, const struct sockaddr_storage *ss, socklen_t sl, uint64_t now)
 {
-	const struct derp_node *n = conn_node(c);
-	struct sockaddr_storage ss;
-	socklen_t sl;
 	int one = 1;
 
-	c->st.connects++;
 	set_state(c, ST_TCP, now);
-	if (!c->d->has_key || node_addr(n, &ss, &sl))
-		return conn_fail(c, c->d->has_key ? "cannot resolve" : "no node key yet", now);
-	c->fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	c->fd = socket(ss->ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (c->fd < 0)
 		return conn_fail(c, strerror(errno), now);
 	setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-	if (connect(c->fd, (struct sockaddr *)&ss, sl) && errno != EINPROGRESS)
+	if (connect(c->fd, (const struct sockaddr *)ss, sl) && errno != EINPROGRESS)
 		return conn_fail(c, strerror(errno), now);
 	c->ep_events = EPOLLIN | EPOLLOUT;
 	if (evsource_add(c->d->cfg.epfd, c->fd, c->ep_events, &c->src))
 		return conn_fail(c, "epoll", now);
+}
+
+static void conn_start(struct derp_conn *c, uint64_t now)
+{
+	const struct derp_node *n = conn_node(c);
+	char names[1][256];
+	uint16_t port = n->derp_port ? n->derp_port : 443;
+	struct sockaddr_storage ss;
+	socklen_t sl;
+	int ret;
+
+	c->st.connects++;
+	set_state(c, ST_RESOLVE, now);
+	if (!c->d->has_key)
+		return conn_fail(c, "no node key yet", now);
+	ret = node_addr(n, &ss, &sl);
+	if (!ret)
+		return conn_connect(c, &ss, sl, now);
+	if (ret != -EAGAIN)
+		return conn_fail(c, "bad IPv4/IPv6 in the DERP map", now);
+	snprintf(names[0], sizeof(names[0]), "%s", n->host);
+	if (hs_resolve_start(&c->res, (const char (*)[256])names, &port, 1))
+		return conn_fail(c, "cannot start resolving", now);
+}
+
+/* ST_RESOLVE, from the tick: the first IPv4 answer (IPv6 if the map disables IPv4 or has none). */
+static void conn_resolve_poll(struct derp_conn *c, uint64_t now)
+{
+	const struct derp_node *n = conn_node(c);
+	struct mg_endpoint eps[2], *pick = NULL;
+	struct sockaddr_storage ss = { 0 };
+	socklen_t sl;
+	size_t k = 0;
+
+	if (!hs_resolve_poll(c->res, eps, 2, &k))
+		return;
+	hs_resolve_free(c->res);
+	c->res = NULL;
+	for (size_t i = 0; i < k && !pick; i++)
+		if (eps[i].family == AF_INET && strcmp(n->ipv4, "none"))
+			pick = &eps[i];
+	for (size_t i = 0; i < k && !pick; i++)
+		if (eps[i].family == AF_INET6 && strcmp(n->ipv6, "none"))
+			pick = &eps[i];
+	if (!pick)
+		return conn_fail(c, "cannot resolve", now);
+	if (pick->family == AF_INET) {
+		struct sockaddr_in *sin = (struct sockaddr_in *)&ss;
+
+		sin->sin_family = AF_INET;
+		sin->sin_port = htons(pick->port);
+		memcpy(&sin->sin_addr, pick->addr, 4);
+		sl = sizeof(*sin);
+	} else {
+		struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&ss;
+
+		sin6->sin6_family = AF_INET6;
+		sin6->sin6_port = htons(pick->port);
+		memcpy(&sin6->sin6_addr, pick->addr, 16);
+		sl = sizeof(*sin6);
+	}
+	conn_connect(c, &ss, sl, now);
 }
 
 static bool is_ip_literal(const char *s)
@@ -522,6 +579,8 @@ static void on_event(struct evsource *src, uint32_t events)
 
 static void conn_close(struct derp_conn *c)
 {
+	hs_resolve_free(c->res);
+	c->res = NULL;
 	if (c->ssl) {
 		SSL_free(c->ssl);
 		c->ssl = NULL;
@@ -752,6 +811,8 @@ void derp_tick(struct derp *d, uint64_t now)
 		}
 		if (home)
 			c->wanted = true;
+		if (c->state == ST_RESOLVE)
+			conn_resolve_poll(c, now);
 		if (c->state == ST_IDLE) {
 			if (c->wanted && now >= c->next_try)
 				conn_start(c, now);

@@ -266,6 +266,10 @@ def main():
         check("a wrong sha256-raw pin is refused", not ok, err[-2:])
         ok, err = conn_ok("insecure", [region(900, p1, InsecureForTests=True)], ca=False)
         check("InsecureForTests connects without the CA", ok, err[-2:])
+        ok, err = conn_ok("dns", [region(900, p1, HostName="localhost", IPv4="", CertName="derp.test")], ca=True)
+        check("HostName without IPv4 is looked up off the loop (localhost) and CertName checked", ok, err[-2:])
+        ok, err = conn_ok("nxdomain", [region(900, p1, HostName="no-such-host.invalid", IPv4="")], ca=True)
+        check("an unresolvable HostName fails and retries", not ok and any("cannot resolve" in e for e in err), err[-2:])
         # Under a sanitizer build (tests/sanitize.sh), any report fails the run.
         for hx in (h, he):
             if hx.p.poll() is None:
