@@ -81,6 +81,33 @@ int wk_hop(struct wctx *c, int family, const uint8_t *dst, struct nl_l2hop *out)
 	return ret;
 }
 
+/*
+ * Every frame asks whether an address is ours (the outer destination of WireGuard, the inner
+ * destination out of the tunnel, a LAN packet's destination); a pass sees few distinct ones, so
+ * the last two answers are kept until the pass ends, like wk_hop.
+ */
+bool wk_is_local(struct wctx *c, int family, const uint8_t *addr)
+{
+	bool v4 = family == AF_INET;
+	unsigned slot;
+
+	for (unsigned i = 0; i < c->local.n; i++)
+		if (c->local.e[i].family == family &&
+		    (v4 ? !memcmp(c->local.e[i].addr, addr, 4) : !memcmp(c->local.e[i].addr, addr, 16)))
+			return c->local.e[i].local;
+	slot = c->local.next;
+	c->local.next ^= 1;
+	if (c->local.n < 2)
+		c->local.n++;
+	c->local.e[slot].family = family;
+	if (v4)
+		memcpy(c->local.e[slot].addr, addr, 4);
+	else
+		memcpy(c->local.e[slot].addr, addr, 16);
+	c->local.e[slot].local = nl_snapshot_is_local(c->nl, family, addr);
+	return c->local.e[slot].local;
+}
+
 static void tx_flush(struct wctx *c)
 {
 	struct io_port *port = &c->w->port;
@@ -288,6 +315,7 @@ unsigned wk_poll(struct wctx *c)
 	c->now = mg_now();
 	c->nl = c->nl_fixed ? c->nl_fixed : nlmirror_current(c->dev->nl);
 	c->hop.nl = NULL;
+	c->local.n = 0;
 	c->listen_port = atomic_load_explicit(&c->dev->listen_port, memory_order_relaxed);
 	work = rx_burst(c);
 	wk_flush_open(c);

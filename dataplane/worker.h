@@ -77,6 +77,11 @@ struct wctx {
 		struct nl_l2hop hop;
 	} hop;
 
+	struct {                         /* recent "is it one of our addresses" answers (wk_is_local) */
+		uint8_t n, next;             /* reset every pass */
+		struct { int family; bool local; uint8_t addr[16]; } e[2];
+	} local;
+
 	uint64_t icmp_last;              /* ICMP error token bucket */
 	uint32_t icmp_tokens;
 };
@@ -98,6 +103,8 @@ void wk_punt_relay(struct wctx *c, struct wpkt *p, const uint8_t *msg, uint32_t 
 void wk_batch_hist(struct wctx *c, unsigned n);
 /* nl_snapshot_lookup, remembering the last success for the rest of the pass. */
 int wk_hop(struct wctx *c, int family, const uint8_t *dst, struct nl_l2hop *out);
+/* nl_snapshot_is_local, remembering the last two addresses asked in the pass. */
+bool wk_is_local(struct wctx *c, int family, const uint8_t *addr);
 
 /* worker_rx.c */
 void wk_rx_frame(struct wctx *c, uint64_t addr, uint32_t len);

@@ -25,13 +25,22 @@ static bool is_tailnet_local(struct mg_device *dev, int family, const uint8_t *a
 	return false;
 }
 
+/* Byte by byte under the prefix's mask: a few iterations, where a variable-length memcmp would
+ * be a libc call for every packet out of the tunnel. */
 static bool prefix_contains(const struct mg_ipprefix *pfx, int family, const uint8_t *addr)
 {
-	unsigned bits = pfx->cidr, whole = bits / 8, rest = bits % 8;
+	unsigned bits = pfx->cidr;
 
-	if (pfx->family != family || memcmp(pfx->addr, addr, whole))
+	if (pfx->family != family)
 		return false;
-	return !rest || !((pfx->addr[whole] ^ addr[whole]) & (uint8_t)(0xff << (8 - rest)));
+	for (unsigned i = 0; bits; i++) {
+		uint8_t mask = bits >= 8 ? 0xff : (uint8_t)(0xff << (8 - bits));
+
+		if ((pfx->addr[i] ^ addr[i]) & mask)
+			return false;
+		bits = bits >= 8 ? bits - 8 : 0;
+	}
+	return true;
 }
 
 static bool is_advertised(const struct mg_device *dev, int family, const uint8_t *addr)
@@ -85,7 +94,7 @@ void wk_route_inner(struct wctx *c, struct wpkt *p, struct peer *from)
 		wk_tunnel(c, p, 0);
 		return;
 	}
-	if (nl_snapshot_is_local(c->nl, p->family, dst)) {
+	if (wk_is_local(c, p->family, dst)) {
 		deliver_local(c, p);      /* the router's LAN address: the kernel takes it from the TUN */
 		return;
 	}
@@ -219,7 +228,7 @@ static uint8_t *udp_to_us(struct wctx *c, struct wpkt *p, uint32_t *mlen)
 			return NULL;
 		hl = IP6_HLEN;
 	}
-	if (!nl_snapshot_is_local(c->nl, p->family, ip_dst(p->l3, p->family)))
+	if (!wk_is_local(c, p->family, ip_dst(p->l3, p->family)))
 		return NULL;
 	if (p->len < hl + UDP_HLEN)
 		return NULL;
@@ -262,7 +271,7 @@ void wk_rx_frame(struct wctx *c, uint64_t addr, uint32_t len)
 	}
 	/* Addressed to us but not WireGuard: a reply to a NAT flow (the XDP program steers only the
 	 * NAT port range here). */
-	if (nl_snapshot_is_local(c->nl, p.family, ip_dst(p.l3, p.family))) {
+	if (wk_is_local(c, p.family, ip_dst(p.l3, p.family))) {
 		if (!c->dev->snat || !nat_in(&c->dev->nat, p.l3, p.len, p.family, c->now)) {
 			wk_drop(c, &p, MG_DROP_NAT_UNKNOWN);
 			return;
