@@ -15,10 +15,10 @@
  * records. Input is read into a buffer and parsed frame by frame; frames larger than the buffer
  * (only a server's giant ServerInfo or Health could be) are skipped.
  *
- * TLS: OpenSSL, TLS 1.2+, no ALPN (the upgrade is HTTP/1.1). The certificate is checked against
- * the system store plus an optional CA file, for CertName (or HostName) as DNS name or IP;
- * CertName "sha256-raw:<hex>" pins the leaf certificate's SHA-256 instead; InsecureForTests
- * turns checking off (the DERP map says so; only test servers set it).
+ * TLS (derp_tls.c): OpenSSL, TLS 1.2+, no ALPN (the upgrade is HTTP/1.1). The certificate is
+ * checked against the system store plus an optional CA file, for CertName (or HostName) as DNS
+ * name or IP; CertName "sha256-raw:<hex>" pins the leaf certificate's SHA-256 instead;
+ * InsecureForTests turns checking off (the DERP map says so; only test servers set it).
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -32,12 +32,12 @@
 #include <sys/socket.h>
 #include <time.h>
 #include <openssl/err.h>
-#include <openssl/evp.h>
 #include <openssl/ssl.h>
-#include <openssl/x509v3.h>
+#include <openssl/x509.h>
 #include <sodium.h>
 #include "derp.h"
 #include "derp_frame.h"
+#include "derp_tls.h"
 #include "evsource.h"
 #include "mg.h"
 #include "headscale/hsresolve.h"
@@ -258,54 +258,6 @@ static void conn_resolve_poll(struct derp_conn *c, uint64_t now)
 	conn_connect(c, &ss, sl, now);
 }
 
-static bool is_ip_literal(const char *s)
-{
-	uint8_t buf[16];
-
-	return inet_pton(AF_INET, s, buf) == 1 || inet_pton(AF_INET6, s, buf) == 1;
-}
-
-static int tls_setup(struct derp_conn *c)
-{
-	const struct derp_node *n = conn_node(c);
-	const char *name = n->cert_name[0] ? n->cert_name : n->host;
-
-	c->ssl = SSL_new(c->d->ctx);
-	if (!c->ssl || !SSL_set_fd(c->ssl, c->fd))
-		return -ENOMEM;
-	if (!is_ip_literal(n->host))
-		SSL_set_tlsext_host_name(c->ssl, n->host);
-	if (n->insecure || !strncmp(name, "sha256-raw:", 11)) {
-		SSL_set_verify(c->ssl, SSL_VERIFY_NONE, NULL);   /* pin checked after the handshake */
-		return 0;
-	}
-	SSL_set_verify(c->ssl, SSL_VERIFY_PEER, NULL);
-	if (is_ip_literal(name))
-		return X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(c->ssl), name) ? 0 : -EINVAL;
-	return SSL_set1_host(c->ssl, name) ? 0 : -EINVAL;
-}
-
-/* CertName "sha256-raw:<hex>": the leaf certificate's DER hash must match. */
-static bool pin_ok(struct derp_conn *c)
-{
-	const struct derp_node *n = conn_node(c);
-	uint8_t der_hash[32];
-	char hex[65];
-	unsigned hl = 0;
-	X509 *cert;
-	bool ok;
-
-	if (n->insecure || strncmp(n->cert_name, "sha256-raw:", 11))
-		return true;
-	cert = SSL_get1_peer_certificate(c->ssl);
-	if (!cert)
-		return false;
-	ok = X509_digest(cert, EVP_sha256(), der_hash, &hl) && hl == 32;
-	X509_free(cert);
-	sodium_bin2hex(hex, sizeof(hex), der_hash, 32);
-	return ok && !strcasecmp(hex, n->cert_name + 11);
-}
-
 static void send_upgrade(struct derp_conn *c, uint64_t now)
 {
 	const struct derp_node *n = conn_node(c);
@@ -333,7 +285,7 @@ static void tls_step(struct derp_conn *c, uint64_t now)
 
 	c->tls_wants_write = false;
 	if (ret == 1) {
-		if (!pin_ok(c))
+		if (!derp_tls_pin_ok(c->ssl, conn_node(c)))
 			return conn_fail(c, "certificate does not match the CertName pin", now);
 		send_upgrade(c, now);
 		return conn_io(c, now);
@@ -567,7 +519,8 @@ static void on_event(struct evsource *src, uint32_t events)
 			return;
 		if (getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &err, &el) || err)
 			return conn_fail(c, strerror(err ? err : errno), now);
-		if (tls_setup(c))
+		c->ssl = derp_tls_new(c->d->ctx, c->fd, conn_node(c));
+		if (!c->ssl)
 			return conn_fail(c, "TLS setup", now);
 		set_state(c, ST_TLS, now);
 	}
@@ -638,14 +591,10 @@ int derp_init(struct derp **out, const struct derp_cfg *cfg)
 	d->cfg = *cfg;
 	if (!d->cfg.idle_ns)
 		d->cfg.idle_ns = DERP_IDLE_NS;
-	d->ctx = SSL_CTX_new(TLS_client_method());
-	if (!d->ctx)
-		goto err;
-	SSL_CTX_set_min_proto_version(d->ctx, TLS1_2_VERSION);
-	SSL_CTX_set_mode(d->ctx, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
-	SSL_CTX_set_default_verify_paths(d->ctx);
-	if (cfg->ca_file && cfg->ca_file[0] && !SSL_CTX_load_verify_locations(d->ctx, cfg->ca_file, NULL)) {
-		fprintf(stderr, "meshgate: derp: cannot load CA file %s\n", cfg->ca_file);
+	d->ctx = derp_tls_ctx_new(cfg->ca_file);
+	if (!d->ctx) {
+		fprintf(stderr, "meshgate: derp: TLS context%s%s failed\n", cfg->ca_file ? " with CA file " : "",
+			cfg->ca_file ? cfg->ca_file : "");
 		goto err;
 	}
 	*out = d;
