@@ -16,8 +16,12 @@
  *   - a Pong matching a pending TxID (pings expire after 5 s) makes that endpoint the best path
  *     if none is trusted or it is faster; trust lasts 6.5 s from the Pong;
  *   - while active with a trusted path: heartbeat the best endpoint every 3 s, and re-probe all
- *     endpoints every minute unless the best one answers within 5 ms.
- * Any valid Ping is answered at once, whatever the state: peers decide their own paths.
+ *     endpoints every minute unless the best one answers within 5 ms;
+ *   - while active, a UDP Ping from an endpoint that is not our trusted path is pinged back at
+ *     once (at most once a second per endpoint), so a path the peer is probing gets proven from
+ *     our side within a round trip instead of at the next 5 s probe.
+ * Any valid Ping is answered at once, whatever the state: peers decide their own paths. A Pong
+ * through DERP is accepted (counted) but proves nothing about UDP.
  */
 #include <errno.h>
 #include <stdlib.h>
