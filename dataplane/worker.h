@@ -19,7 +19,15 @@
 #define STAGE_SLOTS 512u
 #define STAGE_TIMEOUT_NS (3 * NSEC_PER_SEC)
 #define STAGE_RETRY_NS (1 * NSEC_PER_MSEC)
-#define FRAME_DATA_OFF 512u          /* where control-originated packets start in a fresh frame */
+/*
+ * Where control-originated packets start in a fresh frame. The outer headers prepended to one
+ * (Ethernet, IPv6, UDP, WireGuard: 78 bytes) must not start before the highest received-packet
+ * offset minus DPDK's 128-byte headroom, where a DPDK mbuf's buffer starts (io/dpdk.h); and a
+ * TXREQ_DATA_MAX packet plus its tag must fit behind it.
+ */
+#define FRAME_DATA_OFF 1024u
+_Static_assert(FRAME_DATA_OFF - 78 >= IO_RX_HEADROOM + 64 * (IO_COLORS - 1) - 128, "control packet headroom");
+_Static_assert(FRAME_DATA_OFF + TXREQ_DATA_MAX + 16 <= IO_FRAME_SIZE, "control packet tailroom");
 
 enum wpkt_origin { FROM_LAN, FROM_PEER, FROM_LOCAL };
 

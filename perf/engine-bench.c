@@ -29,9 +29,10 @@
  * even on a shared machine); each figure is the median of --runs runs.
  *
  * The AEAD reference's 64 buffers stay hot in L2 and are 1536 bytes apart; the engine's frames are
- * IO_FRAME_SIZE (4 KiB) apart, so the 8 lanes of the AVX2 engine read and write addresses equal
- * modulo 4 KiB ("4K aliasing" of loads against earlier stores): measured here, that alone costs
- * the AEAD itself 10-15% at 1280 bytes (the reference over a 4096-byte stride).
+ * IO_FRAME_SIZE (4 KiB) apart, so the 8 lanes of the AVX2 engine would read and write addresses
+ * equal modulo 4 KiB ("4K aliasing" of loads against earlier stores): measured here, that alone
+ * costs the AEAD itself 10-15% at 1280 bytes (the reference over a 4096-byte stride). Frames are
+ * therefore filled at io_rx_offset(), the DPDK backend's layout (a 64-byte colour per frame).
  *
  * Usage: engine-bench [--json] [--packets N] [--runs N] [--ms N] [--peers N] [--snat]
  *                     [--crypto NAME] [--cpu N] [--sizes 64,512,...] [--chunk N]
@@ -371,12 +372,14 @@ static unsigned chunk_prepare(struct bench *b, enum dir d, uint32_t size, unsign
 
 		if (base == UINT64_MAX)
 			die("frame pool empty");
-		eth = io_port_data(port, base + IO_RX_HEADROOM);
+		uint64_t off = io_rx_offset(base);      /* the DPDK backend's layout */
+
+		eth = io_port_data(port, base + off);
 		ip = eth + ETH_HLEN_;
 		if (d == LAN_TO_TUN) {
 			eth_build(eth, router_mac, host_mac, AF_INET);
 			inner_build(ip, size, host_ip, cl->tun_ip, b->seq++);
-			if (!io_mem_rx_push(port, base + IO_RX_HEADROOM, ETH_HLEN_ + size))
+			if (!io_mem_rx_push(port, base + off, ETH_HLEN_ + size))
 				die("rx queue full");
 			total++;
 			continue;
@@ -396,7 +399,7 @@ static unsigned chunk_prepare(struct bench *b, enum dir d, uint32_t size, unsign
 		memset(hdr->encrypted_data + size, 0, plen - size);
 		ops[k] = (struct aead_op){ .key = cl->kp.send_key, .counter = cl->send_counter++,
 					   .src = hdr->encrypted_data, .dst = hdr->encrypted_data, .len = plen };
-		descs[k++] = (struct io_desc){ .addr = base + IO_RX_HEADROOM,
+		descs[k++] = (struct io_desc){ .addr = base + off,
 					       .len = ETH_HLEN_ + IP4_HLEN + UDP_HLEN + mlen };
 		if (k == AEAD_BURST_MAX || i == n - 1) {
 			aead_seal_burst(ops, k);

@@ -30,11 +30,14 @@
 #define EXC_BURST 32u
 /* Frames the worker keeps for packets it builds itself (AF_XDP: the fill ring's reserve). */
 #define POOL_RESERVE 256u
-/* Where an mbuf's buffer starts in its frame: DPDK's default headroom then puts the packet at
- * IO_RX_HEADROOM, like AF_XDP. */
-#define BUF_SHIFT (IO_RX_HEADROOM - RTE_PKTMBUF_HEADROOM)
-
 _Static_assert(IO_RX_HEADROOM > RTE_PKTMBUF_HEADROOM, "mbuf buffer inside the frame");
+
+/* Where an mbuf's buffer starts in its frame: DPDK's default headroom then puts the packet at
+ * io_rx_offset() (AF_XDP's offset plus the frame's colour). */
+static inline uint32_t buf_shift(uint64_t base)
+{
+	return io_rx_offset(base) - RTE_PKTMBUF_HEADROOM;
+}
 
 struct dpdk_be {
 	struct rte_mempool *mp;
@@ -128,7 +131,7 @@ static unsigned dpdk_tx(struct io_port *p, const struct io_desc *d, unsigned cnt
 
 			/* The frame may have been built by the worker (control packets) or received with
 			 * other offsets: describe it afresh, one segment. */
-			mb->data_off = (uint16_t)(addr - base - BUF_SHIFT);
+			mb->data_off = (uint16_t)(addr - base - buf_shift(base));
 			mb->data_len = (uint16_t)d[sent + i].len;
 			mb->pkt_len = d[sent + i].len;
 			mb->nb_segs = 1;
@@ -233,7 +236,7 @@ static const struct io_ops dpdk_ops = {
 
 /* ---- setup (control thread) ------------------------------------------------------------------ */
 
-/* The pool over the area; every mbuf's buffer moved BUF_SHIFT into its frame; the index table. */
+/* The pool over the area; every mbuf's buffer moved buf_shift() into its frame; the index table. */
 static int pool_create(struct io_port *p, struct dpdk_be *b)
 {
 	size_t len = (size_t)IO_NUM_FRAMES * IO_FRAME_SIZE;
@@ -268,11 +271,12 @@ static int pool_create(struct io_port *p, struct dpdk_be *b)
 	for (unsigned i = 0; i < IO_NUM_FRAMES; i++) {
 		struct rte_mbuf *m = all[i];
 		uint64_t base = (uint64_t)((uint8_t *)m->buf_addr - p->area);
+		uint32_t shift = buf_shift(base);
 
-		m->buf_addr = (uint8_t *)m->buf_addr + BUF_SHIFT;
+		m->buf_addr = (uint8_t *)m->buf_addr + shift;
 		if (m->buf_iova != RTE_BAD_IOVA)
-			m->buf_iova += BUF_SHIFT;
-		m->buf_len = (uint16_t)(IO_FRAME_SIZE - BUF_SHIFT);
+			m->buf_iova += shift;
+		m->buf_len = (uint16_t)(IO_FRAME_SIZE - shift);
 		m->data_off = RTE_PKTMBUF_HEADROOM;
 		b->mbuf[base / IO_FRAME_SIZE] = m;
 		p->pool[p->npool++] = base;

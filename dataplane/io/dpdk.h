@@ -8,8 +8,9 @@
  * received mbuf is a frame offset (buf_addr + data_off - area) and a frame offset is an mbuf
  * (a table by frame index, filled once at open): O(1) both ways, no copy, and the worker keeps
  * handling offsets exactly as it does over an AF_XDP UMEM. Each mbuf's buffer starts
- * IO_RX_HEADROOM - RTE_PKTMBUF_HEADROOM bytes into its frame, so with DPDK's default headroom a
- * received packet lands where AF_XDP puts it (every IP header 4-byte aligned). The pool's free
+ * io_rx_offset() - RTE_PKTMBUF_HEADROOM bytes into its frame, so with DPDK's default headroom a
+ * received packet lands at io_rx_offset(): where AF_XDP puts it plus the frame's colour (every IP
+ * header 4-byte aligned, neighbouring frames' packets not equal modulo 4 KiB). The pool's free
  * list plays the AF_XDP fill ring: refill gives it the worker's spare frames, reclaim takes a
  * reserve back for packets the worker builds itself; transmitted mbufs return to it when the PMD
  * is done with them (the completion ring's role).
