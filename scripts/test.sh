@@ -53,6 +53,12 @@ read -r n_ok n_fail n_skip < <(sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed\(
 [ -n "${n_ok:-}" ] || { n_ok=0 n_fail=1; echo "FAIL: tests/netns/run.sh printed no summary"; }
 if [ "$nrc" != 0 ] && [ "${n_fail:-0}" = 0 ]; then n_fail=1; echo "FAIL: tests/netns/run.sh exited $nrc"; fi
 passed=$((passed + n_ok)) failed=$((failed + n_fail)) skipped=$((skipped + ${n_skip:-0}))
+
+echo "== sanitizers (tests/sanitize.sh ci: ASan+UBSan unit + netns, TSan unit + multi-worker netns)"
+SAN_DIR="$BUILD-san" tests/sanitize.sh ci 2>&1 | tee "$log"
+read -r s_ok s_fail s_skip < <(sed -n 's/^sanitize: \([0-9]*\) passed, \([0-9]*\) failed, \([0-9]*\) skipped$/\1 \2 \3/p' "$log")
+[ -n "${s_ok:-}" ] || { s_ok=0 s_fail=1 s_skip=0; echo "FAIL: tests/sanitize.sh printed no summary"; }
+passed=$((passed + s_ok)) failed=$((failed + s_fail)) skipped=$((skipped + s_skip))
 rm -f "$log"
 
 echo "== all suites"
