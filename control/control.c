@@ -23,6 +23,8 @@
 #include "evsource.h"
 #include "conf/config.h"
 #include "headscale/hsglue.h"
+#include "headscale/hsendpoint.h"
+#include "conf/addrfmt.h"
 #include "metrics.h"
 #include "netlink/nlmirror.h"
 #include "wireguard/messages.h"
@@ -134,6 +136,16 @@ static void control_state(void *ctx, struct metrics_control *out)
 	out->map_updates = st.map_updates;
 	out->errors = st.errors;
 	out->approved_routes = st.n_approved_routes;
+	out->lite_maps = st.lite_maps;
+	out->last_lite_map_real_ns = st.last_lite_map_ns;
+	out->key_rotations = st.key_rotations;
+	out->preferred_derp = st.preferred_derp;
+	out->n_endpoints = 0;
+	for (size_t i = 0; i < st.endpoints.n && i < ARRAY_SIZE(out->endpoint); i++) {
+		addrfmt_format_endpoint(out->endpoint[i], sizeof(out->endpoint[i]), &st.endpoints.ep[i]);
+		out->endpoint_type[i] = hs_endpoint_type_name(st.endpoints.type[i]);
+		out->n_endpoints++;
+	}
 }
 
 static const struct uapi_ops uapi_ops = {

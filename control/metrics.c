@@ -272,6 +272,27 @@ static unsigned health_warnings(struct mg_device *dev, uint64_t now)
 	return !dev->identity.has_identity + !dev->npeers + (dev->under_load_until_ns > now);
 }
 
+/* What we tell the control server about ourselves: lite map requests, endpoints, home DERP. */
+static void render_publish(struct mbuf *b, const struct metrics_control *ctl)
+{
+	family(b, "meshgate_control_lite_maps_total", "counter",
+	       "Lite map requests (endpoint, home DERP or Hostinfo changes) the control server accepted.");
+	put(b, "meshgate_control_lite_maps_total %lu\n", (unsigned long)ctl->lite_maps);
+	family(b, "meshgate_control_last_lite_map_timestamp_seconds", "gauge",
+	       "UNIX time of the last accepted lite map request (0 = none yet).");
+	put(b, "meshgate_control_last_lite_map_timestamp_seconds %.3f\n", ctl->last_lite_map_real_ns / 1e9);
+	family(b, "meshgate_control_node_key_rotations_total", "counter",
+	       "Node keys replaced after the control server reported the old one expired.");
+	put(b, "meshgate_control_node_key_rotations_total %lu\n", (unsigned long)ctl->key_rotations);
+	family(b, "meshgate_control_preferred_derp", "gauge", "Home DERP region published (0 = none).");
+	put(b, "meshgate_control_preferred_derp %d\n", ctl->preferred_derp);
+	family(b, "meshgate_control_endpoint", "gauge",
+	       "Endpoints published to the control server (always 1; the labels carry the data).");
+	for (unsigned i = 0; i < ctl->n_endpoints; i++)
+		put(b, "meshgate_control_endpoint{endpoint=\"%s\",type=\"%s\"} 1\n", ctl->endpoint[i],
+		    ctl->endpoint_type[i]);
+}
+
 /* Without a control-server source (static config, or before the client starts) the node reports
  * "not connected" and no map-update series, so the NoMapUpdate alert cannot fire on it. */
 static void render_control(struct mbuf *b, struct mg_device *dev, const struct metrics_control *ctl, uint64_t now)
@@ -290,6 +311,7 @@ static void render_control(struct mbuf *b, struct mg_device *dev, const struct m
 		family(b, "meshgate_approved_routes", "gauge",
 		       "Advertised subnet routes the control server approved (the self node's PrimaryRoutes).");
 		put(b, "meshgate_approved_routes %lu\n", (unsigned long)ctl->approved_routes);
+		render_publish(b, ctl);
 	}
 	family(b, "meshgate_advertised_routes", "gauge", "Subnet routes this node advertises (AdvertiseRoutes).");
 	put(b, "meshgate_advertised_routes %zu\n", dev->n_routes);

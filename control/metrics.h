@@ -26,6 +26,13 @@ struct metrics_control {
 	uint64_t last_map_update_real_ns; /* UNIX ns of the last map message; 0 = none yet */
 	uint64_t map_updates, errors;
 	uint64_t approved_routes;         /* subnet routes the control server approved */
+	uint64_t lite_maps;               /* lite MapRequests (endpoint/Hostinfo updates) accepted */
+	uint64_t last_lite_map_real_ns;   /* UNIX ns of the last one; 0 = none yet */
+	uint64_t key_rotations;           /* node-key rotations completed */
+	int preferred_derp;               /* NetInfo.PreferredDERP we publish; 0 = none */
+	unsigned n_endpoints;             /* the endpoints we publish, as "addr:port" and type name */
+	char endpoint[16][64];
+	const char *endpoint_type[16];
 };
 typedef void metrics_control_fn(void *ctx, struct metrics_control *out);
 

@@ -26,6 +26,7 @@
 #include "peerstate.h"
 #include "mg_config.h"
 #include "conf/keyfmt.h"
+#include "mg.h"
 
 #define MAX_HEALTH 8
 
@@ -93,9 +94,50 @@ static enum peerstate state_of(const struct cli_peer *p, uint64_t now)
 	return peerstate_of(p->handshake_sec * 1000000000ull, p->endpoint[0] != '\0', now * 1000000000ull);
 }
 
+/* ---- control server (from /metrics; only with LoginServer) ------------------------------------- */
+
+struct ctlinfo {
+	bool present, connected;
+	double last_map, last_lite, lite_maps, derp;
+	unsigned n_ep;
+	char ep[16][64], ep_type[16][24];   /* published endpoints: "addr:port", type name */
+};
+
+/* Collects the meshgate_control_endpoint{endpoint="..",type=".."} lines. */
+static void ctl_endpoints(const char *text, struct ctlinfo *ci)
+{
+	static const char pfx[] = "meshgate_control_endpoint{endpoint=\"";
+
+	for (const char *l = strstr(text, pfx); l && ci->n_ep < ARRAY_SIZE(ci->ep); l = strstr(l + 1, pfx)) {
+		const char *ep = l + sizeof(pfx) - 1, *ee = strchr(ep, '"'), *ty, *te;
+
+		if (l != text && l[-1] != '\n')
+			continue;
+		if (!ee || !(ty = strstr(ee, "type=\"")) || !(te = strchr(ty + 6, '"')))
+			break;
+		snprintf(ci->ep[ci->n_ep], sizeof(ci->ep[0]), "%.*s", (int)(ee - ep), ep);
+		snprintf(ci->ep_type[ci->n_ep++], sizeof(ci->ep_type[0]), "%.*s", (int)(te - ty - 6), ty + 6);
+	}
+}
+
+static void ctl_from_metrics(struct ctlinfo *ci, const char *text)
+{
+	double v;
+
+	if (!cli_metric(text, "meshgate_control_map_updates_total", &v))
+		return;
+	ci->present = true;
+	ci->connected = cli_metric(text, "meshgate_control_connected", &v) && v == 1;
+	cli_metric(text, "meshgate_control_last_map_update_timestamp_seconds", &ci->last_map);
+	cli_metric(text, "meshgate_control_last_lite_map_timestamp_seconds", &ci->last_lite);
+	cli_metric(text, "meshgate_control_lite_maps_total", &ci->lite_maps);
+	cli_metric(text, "meshgate_control_preferred_derp", &ci->derp);
+	ctl_endpoints(text, ci);
+}
+
 /* ---- health ------------------------------------------------------------------------------------ */
 
-static void health_from_metrics(struct health *h, const struct cli_target *t)
+static void health_from_metrics(struct health *h, struct ctlinfo *ci, const struct cli_target *t)
 {
 	char *text;
 	size_t len;
@@ -111,6 +153,9 @@ static void health_from_metrics(struct health *h, const struct cli_target *t)
 			warn(h, "cannot read /metrics at %s: %s", t->metrics, strerror(-ret));
 		return;
 	}
+	ctl_from_metrics(ci, text);
+	if (ci->present && !ci->connected)
+		warn(h, "not connected to the control server: serving the last netmap");
 	if (cli_metric(text, "tailscale_backend_running", &v) && v == 0)
 		warn(h, "the data path is not running (a worker stopped)");
 	if (cli_metric(text, "meshgate_under_load", &v) && v == 1)
@@ -157,8 +202,20 @@ static int derp_region_of(const char *endpoint)
 	return strncmp(endpoint, "127.3.3.40:", 11) ? 0 : atoi(endpoint + 11);
 }
 
+static void json_control(const struct ctlinfo *ci)
+{
+	if (!ci->present)
+		return;
+	printf(",\"Control\":{\"Connected\":%s,\"LastMapUpdate\":%.0f,\"LiteMaps\":%.0f,\"LastLiteMap\":%.0f,"
+	       "\"PreferredDERP\":%.0f,\"Endpoints\":[", ci->connected ? "true" : "false", ci->last_map,
+	       ci->lite_maps, ci->last_lite, ci->derp);
+	for (unsigned i = 0; i < ci->n_ep; i++)
+		printf("%s{\"Addr\":\"%s\",\"Type\":\"%s\"}", i ? "," : "", ci->ep[i], ci->ep_type[i]);
+	printf("]}");
+}
+
 static void print_json(const struct cli_target *t, const struct cli_device *d, const struct health *h,
-		       uint64_t now)
+		       const struct ctlinfo *ci, uint64_t now)
 {
 	char key[KEYFMT_BASE64_LEN + 1], host[256] = "", ips[512];
 
@@ -188,14 +245,32 @@ static void print_json(const struct cli_target *t, const struct cli_device *d, c
 		       (unsigned long)p->handshake_sec, (unsigned long)p->rx_bytes,
 		       (unsigned long)p->tx_bytes, p->persistent_keepalive);
 	}
-	printf("],\"Health\":[");
+	printf("]");
+	json_control(ci);
+	printf(",\"Health\":[");
 	for (unsigned i = 0; i < h->n; i++)
 		printf("%s\"%s\"", i ? "," : "", h->msg[i]);
 	printf("]}\n");
 }
 
+/* "# Control server:" block: map stream, last lite map request, what we publish. */
+static void table_control(const struct ctlinfo *ci, uint64_t now)
+{
+	char map[32], lite[32];
+
+	if (!ci->present)
+		return;
+	ago(map, sizeof(map), (uint64_t)ci->last_map, now);
+	ago(lite, sizeof(lite), (uint64_t)ci->last_lite, now);
+	printf("\n# Control server: %s, last map %s, %.0f lite map request%s (last %s), home DERP %.0f\n",
+	       ci->connected ? "connected" : "NOT connected", map, ci->lite_maps, ci->lite_maps == 1 ? "" : "s",
+	       lite, ci->derp);
+	for (unsigned i = 0; i < ci->n_ep; i++)
+		printf("#     endpoint %s (%s)\n", ci->ep[i], ci->ep_type[i]);
+}
+
 static void print_table(const struct cli_target *t, const struct cli_device *d, const struct health *h,
-			uint64_t now, bool header)
+			const struct ctlinfo *ci, uint64_t now, bool header)
 {
 	char host[256] = "", ips[512], listen[32];
 
@@ -224,6 +299,7 @@ static void print_table(const struct cli_target *t, const struct cli_device *d, 
 			printf("%s", peerstate_label(st));
 		printf(", handshake %s, tx %s rx %s\n", hs, tx, rx);
 	}
+	table_control(ci, now);
 	if (h->n) {
 		printf("\n# Health check:\n");
 		for (unsigned i = 0; i < h->n; i++)
@@ -248,6 +324,7 @@ int status_main(int argc, char **argv)
 	struct cli_target t;
 	struct cli_device d;
 	struct health h = { 0 };
+	struct ctlinfo ci = { 0 };
 	uint64_t now = (uint64_t)time(NULL);
 	int c, ret;
 
@@ -277,11 +354,11 @@ int status_main(int argc, char **argv)
 		return 1;
 	}
 	health_from_device(&h, &d, now);
-	health_from_metrics(&h, &t);
+	health_from_metrics(&h, &ci, &t);
 	if (json)
-		print_json(&t, &d, &h, now);
+		print_json(&t, &d, &h, &ci, now);
 	else
-		print_table(&t, &d, &h, now, header);
+		print_table(&t, &d, &h, &ci, now, header);
 	cli_device_free(&d);
 	return 0;
 }

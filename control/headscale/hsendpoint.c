@@ -11,6 +11,7 @@
 #include <netinet/in.h>
 #include "conf/addrfmt.h"
 #include "hsendpoint.h"
+#include "mg.h"
 
 bool hs_endpoint_eq(const struct mg_endpoint *a, const struct mg_endpoint *b)
 {
@@ -18,6 +19,16 @@ bool hs_endpoint_eq(const struct mg_endpoint *a, const struct mg_endpoint *b)
 
 	/* Field by field: struct padding is not initialised everywhere. */
 	return a->family == b->family && a->port == b->port && !memcmp(a->addr, b->addr, alen);
+}
+
+const char *hs_endpoint_type_name(unsigned type)
+{
+	static const char *const names[] = {
+		[HS_EP_LOCAL] = "local", [HS_EP_STUN] = "stun", [HS_EP_PORTMAP] = "portmap",
+		[HS_EP_STUN4_LOCALPORT] = "stun4localport", [HS_EP_CONFIGURED] = "configured",
+	};
+
+	return type < ARRAY_SIZE(names) && names[type] ? names[type] : "unknown";
 }
 
 bool hs_endpoints_add(struct hs_endpoints *s, const struct mg_endpoint *ep, enum hs_ep_type type)

@@ -25,6 +25,8 @@ struct hs_endpoints {
 	uint8_t type[HS_EP_MAX];
 };
 
+/* "local", "stun", "portmap", "stun4localport", "configured"; "unknown" otherwise. */
+const char *hs_endpoint_type_name(unsigned type);
 bool hs_endpoint_eq(const struct mg_endpoint *a, const struct mg_endpoint *b);
 /* Appends @ep unless it is unset, already present (the first type wins) or the set is full. */
 bool hs_endpoints_add(struct hs_endpoints *s, const struct mg_endpoint *ep, enum hs_ep_type type);

@@ -194,6 +194,18 @@ check "lite MapRequest: STUN-mapped $mapped (type 2), LAN address (type 1), Pref
 sleep 2
 nl=$(n_lite)
 check "debounced: $nl lite request(s) for the start-up burst (<= 2)" test "$nl" -ge 1 -a "$nl" -le 2
+st=$(rtr "$MESHGATE" status -c "$MG_LAB_DIR/meshgate.conf" 2>&1)
+echo "$st" | sed -n '/^# Control server/,/^$/p' | sed 's/^/# status: /'
+check "status: control server connected, lite map requests counted" \
+	grep -Eq "^# Control server: connected, last map [0-9]+s ago, [1-9][0-9]* lite map requests? \(last [0-9]+s ago\)" <<<"$st"
+check "status: the STUN-mapped endpoint $mapped is listed as published (stun)" \
+	grep -Fq "endpoint $mapped (stun)" <<<"$st"
+check "status --json: Control.Endpoints carries the LAN address as type local" \
+	sh -c "ip netns exec ${LAB_NS[3]} '$MESHGATE' status --json -c '$MG_LAB_DIR/meshgate.conf' |
+		jq -e '.Control.Connected and (.Control.Endpoints | any(.Addr == \"$RTR_LAN4:$WG_PORT\" and .Type == \"local\"))' >/dev/null"
+check "/metrics: lite map requests counted" test "$(lab_metric meshgate_control_lite_maps_total)" -ge 1
+check "/metrics: the STUN-mapped endpoint is exported" sh -c "ip netns exec ${LAB_NS[3]} curl -sf http://$METRICS_ADDR/metrics |
+	grep -Fqx 'meshgate_control_endpoint{endpoint=\"$mapped\",type=\"stun\"} 1'"
 if [ -n "$ZSTD" ]; then
 	check "maps were zstd-compressed and applied" \
 		sh -c "ip netns exec ${LAB_NS[1]} curl -sf http://$CTL_ADDR/test/state | grep -q '\"zstd_messages\": [1-9]'"
