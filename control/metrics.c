@@ -129,37 +129,28 @@ static void render_peers(struct mbuf *b, struct mg_device *dev, uint64_t now_rea
 
 /* ---- traffic by path, NIC frames, drops ------------------------------------------------------ */
 
-static void render_path(struct mbuf *b, const char *name, const char *help, uint64_t total, uint64_t v6)
+static void render_path(struct mbuf *b, const char *name, const char *help, uint64_t total, uint64_t v6,
+			uint64_t derp)
 {
 	family(b, name, "counter", help);
-	put(b, "%s{path=\"direct_ipv4\"} %lu\n", name, total - v6);
+	put(b, "%s{path=\"direct_ipv4\"} %lu\n", name, total - v6 - derp);
 	put(b, "%s{path=\"direct_ipv6\"} %lu\n", name, v6);
-	put(b, "%s{path=\"derp\"} 0\n", name);
+	put(b, "%s{path=\"derp\"} %lu\n", name, derp);
 }
 
-/*
- * Paths as tailscaled names them. The workers count data messages per outer family only when
- * counters.h provides the IPv6 share (MG_COUNTERS_OUTER_V6); until then all direct traffic is
- * reported as direct_ipv4, which is what the lab and most deployments carry.
- */
+/* Paths as tailscaled names them: by the outer family, and DERP for the 127.3.3.40 pseudo-endpoint. */
 static void render_traffic(struct mbuf *b, struct mg_device *dev)
 {
-	uint64_t in6 = 0, in6b = 0, out6 = 0, out6b = 0;
-
-#ifdef MG_COUNTERS_OUTER_V6
-	in6 = SUM(dev, decap_packets6), in6b = SUM(dev, decap_bytes6);
-	out6 = SUM(dev, encap_packets6), out6b = SUM(dev, encap_bytes6);
-#endif
 	render_path(b, "meshgate_inbound_packets_total", "WireGuard data messages received and authenticated, by path.",
-		    SUM(dev, decap_packets), in6);
+		    SUM(dev, decap_packets), SUM(dev, decap_packets6), SUM(dev, decap_packets_derp));
 	render_path(b, "meshgate_inbound_bytes_total",
 		    "Bytes of WireGuard data messages received and authenticated (whole messages, as wg show transfer), by path.",
-		    SUM(dev, decap_bytes), in6b);
+		    SUM(dev, decap_bytes), SUM(dev, decap_bytes6), SUM(dev, decap_bytes_derp));
 	render_path(b, "meshgate_outbound_packets_total", "WireGuard data messages sealed and sent, by path.",
-		    SUM(dev, encap_packets), out6);
+		    SUM(dev, encap_packets), SUM(dev, encap_packets6), SUM(dev, encap_packets_derp));
 	render_path(b, "meshgate_outbound_bytes_total",
 		    "Bytes of WireGuard data messages sealed and sent (whole messages, as wg show transfer), by path.",
-		    SUM(dev, encap_bytes), out6b);
+		    SUM(dev, encap_bytes), SUM(dev, encap_bytes6), SUM(dev, encap_bytes_derp));
 }
 
 static void render_per_queue(struct mbuf *b, struct mg_device *dev, const char *name, const char *help,

@@ -44,7 +44,6 @@ enum mg_drop {
 extern const char *const mg_drop_label[MG_DROP_MAX];
 extern const char *const mg_drop_help[MG_DROP_MAX];
 
-#define MG_COUNTERS_OUTER_V6 1  /* the *6 counters below exist (metrics.c splits path by it) */
 #define MG_BATCH_BUCKETS 7      /* crypto batch-size histogram: <=1,2,4,8,16,32,64 */
 
 struct mg_counters {
@@ -54,6 +53,8 @@ struct mg_counters {
 	uint64_t encap_packets, encap_bytes;       /* data messages sealed */
 	uint64_t decap_packets6, decap_bytes6;     /* the part of decap_* whose outer packet was IPv6 */
 	uint64_t encap_packets6, encap_bytes6;     /* the part of encap_* whose outer packet was IPv6 */
+	uint64_t decap_packets_derp, decap_bytes_derp;   /* the part of decap_* relayed by DERP */
+	uint64_t encap_packets_derp, encap_bytes_derp;   /* the part of encap_* handed to DERP */
 	uint64_t punted;                           /* handshake/cookie messages handed to control */
 	uint64_t local_delivered;                  /* to the TUN device */
 	uint64_t keepalives_rx;

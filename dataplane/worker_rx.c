@@ -301,6 +301,9 @@ static void rx_authenticated(struct wctx *c, struct wpkt *p)
 	if (p->ep.family == AF_INET6) {
 		c->ctr->decap_packets6++;
 		c->ctr->decap_bytes6 += p->len;
+	} else if (unlikely(mg_endpoint_is_derp(&p->ep))) {
+		c->ctr->decap_packets_derp++;
+		c->ctr->decap_bytes_derp += p->len;
 	}
 	if (kp == rcu_dereference(peer->next) && !atomic_load(&peer->confirm_next)) {
 		atomic_store(&peer->confirm_next, true);

@@ -170,6 +170,9 @@ void wk_flush_seal(struct wctx *c)
 		if (p->ep.family == AF_INET6) {
 			c->ctr->encap_packets6++;
 			c->ctr->encap_bytes6 += mlen;
+		} else if (unlikely(mg_endpoint_is_derp(&p->ep))) {
+			c->ctr->encap_packets_derp++;
+			c->ctr->encap_bytes_derp += mlen;
 		}
 	}
 	if (run)

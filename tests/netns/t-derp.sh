@@ -245,6 +245,9 @@ t0=$(date +%s%N)
 check "UDP blocked: 2 MiB TCP download through DERP, sha256 equal" download relay1 2097152 0 5001
 ms=$(( ($(date +%s%N) - t0) / 1000000 ))
 echo "# 2 MiB through DERP (Python test server) in $ms ms: $(( 2097152 * 8 / 1000 / (ms ? ms : 1) )) Mbit/s"
+derp_bytes() { [ "$(lab_metric meshgate_outbound_bytes_total 'path="derp"')" -ge 2097152 ] &&
+	[ "$(lab_metric meshgate_inbound_packets_total 'path="derp"')" -ge 100 ]; }
+check "/metrics: the download is counted on path=\"derp\" (>= 2 MiB out, >= 100 messages in)" derp_bytes
 only_derp() { [ "$(shim_count from_derp)" -gt 100 ] && [ "$(shim_count from_udp)" = 0 ]; }
 check "the shim saw only DERP traffic from the router" wait_for 3 only_derp
 check "meshgate sent a CallMeMaybe through DERP listing its LAN endpoint $RTR_LAN4:$WG_PORT" \
