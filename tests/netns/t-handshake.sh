@@ -20,7 +20,9 @@ first_initiation_src() {
 	"$@" || echo "# traffic command failed: $*" >&2
 	wait $tpid
 	[ -s "$cap" ] || { echo "no initiation within 20 s"; return; }
-	awk '{ print $3, $4, $5 }' "$cap" | tr -d ':'
+	# "HH:MM:SS.us IP SRC.PORT > DST.PORT: UDP, length N"; anything else is shown as it was.
+	sed -n 's/^[0-9:.]* IP \([0-9.]*\) > \([0-9.]*\):.*/\1 > \2/p' "$cap" | head -n 1 | grep . ||
+		{ echo "unparsed capture:"; cat "$cap" "$cap.err"; } | tr '\n' ' '
 }
 
 # Laptop first: the lab's fresh laptop has a session with nobody.
