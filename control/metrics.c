@@ -216,13 +216,18 @@ static void render_xsk(struct mbuf *b, struct mg_device *dev)
 
 	/* getsockopt on a worker's socket reads kernel counters; it never waits for the worker. */
 	for (unsigned q = 0; q < n; q++)
-		ok[q] = dev->workers[q].started && !xsk_port_stats(&dev->workers[q].port, st[q]);
+		ok[q] = dev->workers[q].started && !io_port_stats(&dev->workers[q].port, st[q]);
 	for (unsigned k = 0; k < 6; k++) {
 		family(b, f[k].name, "counter", f[k].help);
 		for (unsigned q = 0; q < n; q++)
 			if (ok[q])
 				put(b, "%s{queue=\"%u\"} %lu\n", f[k].name, q, st[q][k]);
 	}
+	family(b, "meshgate_io_mode", "gauge",
+	       "Each queue's packet I/O (always 1; the label says how): AF_XDP zerocopy or copy, dpdk, memory.");
+	for (unsigned q = 0; q < n; q++)
+		if (dev->workers[q].started && dev->workers[q].port.mode)
+			put(b, "meshgate_io_mode{queue=\"%u\",mode=\"%s\"} 1\n", q, dev->workers[q].port.mode);
 	family(b, "meshgate_xdp_steered_packets_total", "counter",
 	       "XDP program verdicts: to a worker as WireGuard, to a worker as routed plaintext, or passed to the kernel.");
 	if (dev->steer.prog && !steer_prog_stats(&dev->steer, steer)) {

@@ -16,7 +16,7 @@
 #include "peer.h"
 #include "ring.h"
 #include "counters.h"
-#include "io/xsk.h"
+#include "io/port.h"
 #include "io/xsk_prog.h"
 #include "nat.h"
 #include "filter.h"
@@ -74,7 +74,7 @@ struct worker {
 	struct mg_device *dev;
 	unsigned id;
 	pthread_t thread;
-	struct xsk_port port;
+	struct io_port port;
 	struct ring punt;                /* producer: this worker; consumer: control */
 	struct ring txq;                 /* producer: control; consumer: this worker */
 	struct mg_counters ctr;          /* written by this worker only */

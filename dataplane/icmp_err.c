@@ -30,11 +30,11 @@ void icmp_err_too_big(struct wctx *c, const struct wpkt *orig, uint32_t mtu)
 	if (nl_snapshot_lookup(c->nl, orig->family, ip_src(orig->l3, orig->family), &hop) == -ENETUNREACH ||
 	    !icmp_err_allowed(c))
 		return;
-	base = xsk_port_frame_get(&c->w->port);
+	base = io_frame_get(&c->w->port);
 	if (base == UINT64_MAX)
 		return;
 	p.addr = base + FRAME_DATA_OFF;
-	p.l3 = xsk_port_data(&c->w->port, p.addr);
+	p.l3 = io_port_data(&c->w->port, p.addr);
 	p.len = icmp_build_too_big(p.l3, orig->l3, orig->len, orig->family, hop.src_addr, mtu);
 	c->ctr->icmp_sent++;
 	wk_lan(c, &p, 0);

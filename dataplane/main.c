@@ -31,6 +31,7 @@
 #include "../control/headscale/hsglue.h"
 #include "crypto/aead.h"
 #include "io/tun.h"
+#include "io/xsk.h"
 #ifdef MG_HAVE_DPDK
 #include "io/dpdk.h"
 #endif
@@ -304,7 +305,7 @@ static void workers_uninit(struct mg_device *dev)
 		if (!w->port.ops)
 			continue;
 		w->port.ops->reclaim(&w->port);
-		if (!xsk_port_stats(&w->port, st))
+		if (!io_port_stats(&w->port, st))
 			fprintf(stderr, "meshgate: queue %u: xsk rx_dropped %lu rx_invalid %lu tx_invalid %lu "
 				"rx_ring_full %lu fill_empty %lu tx_empty %lu\n", q, st[0], st[1], st[2], st[3], st[4], st[5]);
 		fprintf(stderr, "meshgate: queue %u: rx %lu tx %lu, %s mode, frames unaccounted %u\n", q,

@@ -41,7 +41,7 @@ void io_port_free(struct io_port *p)
 	p->fd = -1;
 }
 
-int xsk_port_stats(const struct io_port *p, uint64_t out[6])
+int io_port_stats(const struct io_port *p, uint64_t out[6])
 {
 	return p->ops && p->ops->stats ? p->ops->stats(p, out) : -ENOTSUP;
 }

@@ -85,6 +85,9 @@ struct io_port {
 int io_port_alloc(struct io_port *p, uint32_t queue);
 /* Frees what io_port_alloc made (the backend's close calls it last). */
 void io_port_free(struct io_port *p);
+/* For the exporter, any backend: the 6 AF_XDP XDP_STATISTICS counters (order in io_ops.stats);
+ * -ENOTSUP where the backend has none. Safe from the control thread (reads kernel counters). */
+int io_port_stats(const struct io_port *p, uint64_t out[6]);
 
 static inline uint8_t *io_port_data(const struct io_port *p, uint64_t addr)
 {

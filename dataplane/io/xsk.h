@@ -20,34 +20,4 @@
 /* Zero-copy when the driver offers it, copy mode otherwise (p->zerocopy, p->mode tell which). */
 int xsk_port_open(struct io_port *p, const char *ifname, uint32_t queue, int xsks_map_fd);
 
-/*
- * Names kept for code outside io/ and the worker (device.h, icmp_err.c, control/metrics.c and
- * its test): the worker's port is the generic struct io_port, AF_XDP is one backend of it.
- */
-#define xsk_port io_port
-
-static inline uint8_t *xsk_port_data(const struct io_port *p, uint64_t addr)
-{
-	return io_port_data(p, addr);
-}
-
-static inline uint64_t xsk_frame_base(uint64_t addr)
-{
-	return io_frame_base(addr);
-}
-
-static inline uint64_t xsk_port_frame_get(struct io_port *p)
-{
-	return io_frame_get(p);
-}
-
-static inline void xsk_port_frame_put(struct io_port *p, uint64_t addr)
-{
-	io_frame_put(p, addr);
-}
-
-/* Statistics for the exporter: XDP_STATISTICS rx_dropped, rx_invalid_descs, tx_invalid_descs,
- * rx_ring_full, rx_fill_ring_empty_descs, tx_ring_empty_descs; -ENOTSUP for other backends. */
-int xsk_port_stats(const struct io_port *p, uint64_t out[6]);
-
 #endif

@@ -69,6 +69,7 @@ for sport in range(40000, 40016):
 for q in 0 1; do
 	rx=$(lab_metric meshgate_nic_received_packets_total "queue=\"$q\"")
 	check "worker $q received frames from its DPDK queue ($rx)" test "${rx:-0}" -gt 0
+	check "/metrics: queue $q's I/O mode is dpdk" test "$(lab_metric meshgate_io_mode "queue=\"$q\"" 'mode="dpdk"')" = 1
 done
 
 t_router_stop

@@ -20,6 +20,10 @@ check "queue 0 opened its AF_XDP socket (mode reported)" \
 	grep -Eq "eth0 queue 0: AF_XDP in (copy|zerocopy) mode" "$MG_LAB_DIR/meshgate.log"
 check "queue 1 opened its AF_XDP socket (mode reported)" \
 	grep -Eq "eth0 queue 1: AF_XDP in (copy|zerocopy) mode" "$MG_LAB_DIR/meshgate.log"
+for q in 0 1; do
+	check "/metrics: queue $q's I/O mode is exported (copy on veth)" \
+		test "$(lab_metric meshgate_io_mode "queue=\"$q\"" 'mode="copy"')" = 1
+done
 check "tunnel up (laptop -> host ping)" ping_ok lap $HOST4 5
 
 # udp_recv NS ADDR PORT NAME: count datagrams until SIGTERM, then write the count to NAME.

@@ -23,7 +23,7 @@ const char *const mg_drop_label[MG_DROP_MAX] = {
 #undef X
 };
 
-int xsk_port_stats(const struct xsk_port *p, uint64_t out[6])
+int io_port_stats(const struct io_port *p, uint64_t out[6])
 {
 	(void)p;
 	for (int k = 0; k < 6; k++)
