@@ -30,6 +30,7 @@ setfacl -m "u:$PD_USER:rwx,m::rwx" "$RUNDIR" || { fail "setfacl on $RUNDIR"; exi
 # directory (the lab directory is root's, 0700).
 ETCDIR=$(mktemp -d /tmp/meshgate-privdrop.XXXXXX); chown "$PD_USER" "$ETCDIR"
 CONF=$ETCDIR/meshgate.conf
+trap 'rm -rf "$ETCDIR" "$RUNDIR"; t_cleanup; exit $?' EXIT
 
 # pd_start [extra config line]: meshgate as in the lab, plus User =, with its own /run/wireguard.
 pd_start() {
@@ -119,5 +120,4 @@ PD_USER=$pd_user_save; T_ROUTER_UP=0; rm -f "$MG_LAB_DIR/meshgate.pid"; MG_PID=
 check "User = no-such-user-mg: meshgate exits non-zero" test "$st" != 0
 check "... and says why" grep -q "User = no-such-user-mg: no such user" "$MG_LAB_DIR/meshgate.log"
 check "... and leaves no XDP program behind" sh -c '! ip -n mg-rtr -d link show dev eth0 | grep -q prog/xdp'
-rm -rf "$RUNDIR" "$ETCDIR"
 t_end
