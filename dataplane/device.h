@@ -92,6 +92,7 @@ struct mg_device {
 	struct mg_ipprefix *routes;              /* advertised home subnets */
 	int tun_fd;
 	bool snat;                               /* translate tailnet -> LAN sources */
+	uint64_t poll_spin_ns;                   /* idle policy (config Poll); UINT64_MAX = busy */
 	uint64_t rekey_after_time_ns;
 
 	/* Published to workers (RCU) or atomic. */

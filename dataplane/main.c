@@ -113,6 +113,7 @@ static int device_init(struct mg_device *dev, struct mg_config *cfg, const char 
 	}
 	dev->tun_fd = -1;
 	dev->snat = cfg->snat;
+	dev->poll_spin_ns = cfg->poll_spin_us == MG_POLL_BUSY ? UINT64_MAX : cfg->poll_spin_us * 1000ull;
 	dev->rekey_after_time_ns = cfg->test_rekey_after_time_s ?
 		cfg->test_rekey_after_time_s * NSEC_PER_SEC : REKEY_AFTER_TIME_NS;
 	allowedips_init(&dev->allowedips);

@@ -266,13 +266,12 @@ static unsigned rx_burst(struct wctx *c)
 }
 
 /*
- * Busy-poll while traffic flows; after IDLE_SPIN_NS without work, sleep until the port has frames
- * (or 1 ms passes, for control requests and staged packets). Like NAPI: spinning keeps
- * latency low under load, sleeping gives the core back when the link is quiet - which matters on a
- * small box where meshgate shares cores with everything else.
+ * Busy-poll while traffic flows; after dev->poll_spin_ns (config Poll, default 50 us) without
+ * work, sleep until the port has frames (or 1 ms passes, for control requests and staged packets).
+ * Like NAPI: spinning keeps latency low under load, sleeping gives the core back when the link is
+ * quiet - which matters on a small box where meshgate shares cores with everything else.
+ * Poll = busy (UINT64_MAX) never sleeps.
  */
-#define IDLE_SPIN_NS (50 * 1000)
-
 static void idle_wait(struct wctx *c)
 {
 	rcu_thread_offline();
@@ -348,7 +347,7 @@ static void *worker_main(void *arg)
 			continue;
 		}
 		w->ctr.idle_loops++;
-		if (c->now - last_work > IDLE_SPIN_NS)
+		if (c->now - last_work > c->dev->poll_spin_ns)
 			idle_wait(c);
 	}
 	/* Hand every frame back before the port closes: staged ones and what is still in flight. */

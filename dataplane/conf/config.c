@@ -311,6 +311,30 @@ static int set_seconds(struct parser *p, const struct key_def *k, char *val)
 	return 0;
 }
 
+/*
+ * Poll = adaptive [SPIN_US] | busy. Adaptive (the default, 50 us) busy-polls while packets come
+ * and for SPIN_US after the last one, then sleeps in the backend until frames arrive (at most
+ * 1 ms); busy never sleeps: the lowest latency, one core per queue burnt even when idle.
+ */
+static int set_poll(struct parser *p, const struct key_def *k, char *val)
+{
+	unsigned long long us = MG_POLL_SPIN_DEFAULT_US;
+	char *arg = val + strcspn(val, " \t");
+
+	if (*arg)
+		*arg++ = '\0';
+	arg += strspn(arg, " \t");
+	if (!strcasecmp(val, "busy") && !*arg) {
+		p->cfg->poll_spin_us = MG_POLL_BUSY;
+		return 0;
+	}
+	if (strcasecmp(val, "adaptive") || (*arg && !parse_uint(arg, false, 1000000, &us)))
+		return perr(p, k->name, "\"%.64s%s%.64s\" is not a poll policy (adaptive [SPIN_US 0-1000000], busy)",
+			    val, *arg ? " " : "", arg);
+	p->cfg->poll_spin_us = (uint32_t)us;
+	return 0;
+}
+
 static int set_backend(struct parser *p, const struct key_def *k, char *val)
 {
 	if (!strcasecmp(val, "xdp"))
@@ -522,6 +546,7 @@ static const struct key_def interface_keys[] = {
 	{ "Backend", set_backend, 0, 0 },
 	{ "DPDKArgs", set_string, CFG(dpdk_args) },
 	{ "Queues", set_queues, 0, 0 },
+	{ "Poll", set_poll, 0, 0 },
 	{ "Crypto", set_crypto, 0, 0 },
 	{ "SNAT", set_bool, CFG(snat) },
 	{ "AdvertiseRoutes", set_list, 0, 0 },
@@ -535,8 +560,8 @@ static const struct key_def interface_keys[] = {
 	{ "FilterFile", set_abs_path, CFG(filter_file) },
 	{ "DERPCAFile", set_abs_path, CFG(derp_ca_file) },
 	{ "MetricsListen", set_metrics_listen, CFG(metrics_listen) },
-	{ "TestRekeyAfterTime", set_seconds, CFG(test_rekey_after_time_s) },
 	{ "User", set_string, CFG(user) },
+	{ "TestRekeyAfterTime", set_seconds, CFG(test_rekey_after_time_s) },
 };
 
 static const struct key_def peer_keys[] = {
@@ -660,6 +685,7 @@ static void set_defaults(struct mg_config *c, const char *name)
 	c->mtu = 1280;
 	c->backend = MG_BACKEND_XDP;
 	c->queues = 1;
+	c->poll_spin_us = MG_POLL_SPIN_DEFAULT_US;
 	strcpy(c->crypto, "auto");
 	c->snat = true;
 	strcpy(c->state_dir, "/var/lib/meshgate");

@@ -13,6 +13,8 @@
 #include "devconf.h"
 
 enum mg_backend { MG_BACKEND_XDP, MG_BACKEND_DPDK };
+#define MG_POLL_BUSY UINT32_MAX
+#define MG_POLL_SPIN_DEFAULT_US 50u
 
 struct mg_config {
 	char path[4096];
@@ -29,6 +31,8 @@ struct mg_config {
 	enum mg_backend backend;
 	char dpdk_args[1024];           /* Backend = dpdk: EAL arguments, split on spaces */
 	uint32_t queues;                /* 1..64, default 1 */
+	uint32_t poll_spin_us;          /* Poll: busy-poll this long after the last packet, then sleep;
+					 * MG_POLL_BUSY = never sleep. Default 50. */
 	char crypto[16];                /* auto | avx512 | avx2 | ipsecmb | sodium | generic */
 	bool snat, advertise_exit_node, accept_routes;
 	size_t n_routes;
@@ -44,8 +48,8 @@ struct mg_config {
 	char filter_file[4096];         /* tailnet ACL as PacketFilter JSON; "" = none (allow all) */
 	char derp_ca_file[4096];        /* extra CA (PEM) for DERP servers' certificates; "" = system store */
 	char metrics_listen[128];       /* host:port; "" = disabled ("off") */
-	uint32_t test_rekey_after_time_s;  /* test only; 0 = protocol default */
 	char user[64];                  /* drop to this user after setup; "" = stay (privdrop.h) */
+	uint32_t test_rekey_after_time_s;  /* test only; 0 = protocol default */
 	/*
 	 * The file's WireGuard part as one update: private key, listen port (-1 if unset), fwmark,
 	 * replace_peers = true, every peer with replace_allowed_ips = true, persistent_keepalive

@@ -192,7 +192,7 @@ static void dpdk_nop(struct io_port *p)
 	(void)p;
 }
 
-/* No interrupt mode here: a short sleep (the worker calls this only after IDLE_SPIN_NS idle). */
+/* No interrupt mode here: a short sleep (the worker calls this only after its Poll spin time without work). */
 static void dpdk_idle(struct io_port *p, int timeout_ms)
 {
 	(void)p;

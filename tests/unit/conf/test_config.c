@@ -35,6 +35,7 @@ static const char full[] =
 	"Device = eth0, eth1\n"
 	"Backend = dpdk\n"
 	"Queues = 4\n"
+	"Poll = Adaptive  200\n"
 	"Crypto = AVX2\n"
 	"SNAT = false\n"
 	"AdvertiseRoutes = 192.168.8.0/24, 192.168.20.0/24\n"
@@ -95,6 +96,7 @@ static void test_full(void)
 	CHECK_STR(c.devices[1], "eth1");
 	CHECK_INT(c.backend, MG_BACKEND_DPDK);
 	CHECK_INT(c.queues, 4);
+	CHECK_INT(c.poll_spin_us, 200);
 	CHECK_STR(c.crypto, "avx2");
 	CHECK(!c.snat && c.advertise_exit_node && c.accept_routes);
 	CHECK_INT(c.n_routes, 2);
@@ -142,7 +144,8 @@ static void test_wg_setconf_file_and_defaults(void)
 
 	CHECK_INT(config_load_string(&c, "wg.conf", text, err, sizeof(err)), 0);
 	CHECK_STR(c.name, "meshgate0");
-	CHECK_INT(c.mtu, 1280);
+	CHECK_INT(c.queues, 1);
+	CHECK_INT(c.poll_spin_us, MG_POLL_SPIN_DEFAULT_US);
 	CHECK_INT(c.backend, MG_BACKEND_XDP);
 	CHECK_INT(c.queues, 1);
 	CHECK_STR(c.crypto, "auto");
@@ -233,7 +236,26 @@ static const struct { const char *text, *err; } bad[] = {
 	/* 42 */ { "[Interface]\nAuthKeyFile =\n", "b.conf:2: AuthKeyFile: empty value" },
 	/* 43 */ { "[Peer]\nPublicKey = " K_A "\nEndpoint = 1.2.3.4:0\n",
 		   "b.conf:3: Endpoint: \"1.2.3.4:0\" is not an endpoint (a.b.c.d:port, [v6]:port or host:port, port 1-65535)" },
+	/* 44 */ { "[Interface]\nPoll = lazy\n", "b.conf:2: Poll: \"lazy\" is not a poll policy (adaptive [SPIN_US 0-1000000], busy)" },
+	/* 45 */ { "[Interface]\nPoll = busy 5\n", "b.conf:2: Poll: \"busy 5\" is not a poll policy (adaptive [SPIN_US 0-1000000], busy)" },
+	/* 46 */ { "[Interface]\nPoll = adaptive 1000001\n",
+		   "b.conf:2: Poll: \"adaptive 1000001\" is not a poll policy (adaptive [SPIN_US 0-1000000], busy)" },
 };
+
+static void test_poll(void)
+{
+	struct mg_config c;
+
+	CHECK_INT(config_load_string(&c, "p.conf", "[Interface]\nPoll = busy\n", err, sizeof(err)), 0);
+	CHECK_INT(c.poll_spin_us, MG_POLL_BUSY);
+	config_free(&c);
+	CHECK_INT(config_load_string(&c, "p.conf", "[Interface]\nPoll = adaptive\n", err, sizeof(err)), 0);
+	CHECK_INT(c.poll_spin_us, MG_POLL_SPIN_DEFAULT_US);
+	config_free(&c);
+	CHECK_INT(config_load_string(&c, "p.conf", "[Interface]\nPoll = adaptive 0\n", err, sizeof(err)), 0);
+	CHECK_INT(c.poll_spin_us, 0);
+	config_free(&c);
+}
 
 static void test_bad(void)
 {
@@ -446,6 +468,7 @@ int main(void)
 {
 	test_full();
 	test_wg_setconf_file_and_defaults();
+	test_poll();
 	test_bad();
 	test_files();
 	test_key_file_modes();
