@@ -25,7 +25,9 @@ static inline int ring_init(struct ring *r, uint32_t nslots_pow2, uint32_t slot_
 	memset(r, 0, sizeof(*r));
 	r->mask = nslots_pow2 - 1;
 	r->slot_size = slot_size;
-	r->slots = aligned_alloc(MG_CACHELINE, (size_t)nslots_pow2 * slot_size);
+	/* aligned_alloc wants a size that is a multiple of the alignment. */
+	r->slots = aligned_alloc(MG_CACHELINE, ((size_t)nslots_pow2 * slot_size + MG_CACHELINE - 1) &
+				 ~(size_t)(MG_CACHELINE - 1));
 	return r->slots ? 0 : -1;
 }
 

@@ -17,6 +17,7 @@
 
 #include "io/tun.h"
 #include "netlink/nlsock.h"
+#include "netlink/nltables.h"
 
 static int tun_ifindex(const char *name)
 {
@@ -155,7 +156,7 @@ static int tun_route(const char *name, const struct mg_ipprefix *p, uint16_t typ
 	rtm->rtm_family = p->family;
 	rtm->rtm_dst_len = p->cidr;
 	rtm->rtm_table = RT_TABLE_MAIN;
-	rtm->rtm_protocol = RTPROT_STATIC;
+	rtm->rtm_protocol = MG_RTPROT_TUN;
 	rtm->rtm_type = RTN_UNICAST;
 	/* On delete, NOWHERE matches any scope, as `ip route del` does. */
 	rtm->rtm_scope = type == RTM_NEWROUTE ? RT_SCOPE_LINK : RT_SCOPE_NOWHERE;

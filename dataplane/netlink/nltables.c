@@ -280,7 +280,7 @@ static bool nlt_route_parse(struct nltables *t, const struct nlmsghdr *nlh, stru
 	const struct nlattr *tb[NLT_MAXATTR] = { 0 };
 	uint32_t table = rtm->rtm_table, oif = 0;
 
-	if (!nlt_alen(rtm->rtm_family) || (rtm->rtm_flags & RTM_F_CLONED))
+	if (!nlt_alen(rtm->rtm_family) || (rtm->rtm_flags & RTM_F_CLONED) || rtm->rtm_protocol == MG_RTPROT_TUN)
 		return false;
 	switch (rtm->rtm_type) {
 	case RTN_UNICAST: case RTN_BLACKHOLE: case RTN_UNREACHABLE: case RTN_PROHIBIT: case RTN_THROW:

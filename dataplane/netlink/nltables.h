@@ -9,6 +9,14 @@
 #ifndef MG_NLTABLES_H
 #define MG_NLTABLES_H
 
+/*
+ * rtm_protocol of the routes meshgate puts on its TUN device for the tailnet (`ip route show proto
+ * 109`). The mirror skips them: the workers route tailnet destinations by allowed IPs, not by the
+ * kernel table, and a peer with 130,560 allowed IPs would otherwise flood the mirror with as many
+ * routes.
+ */
+#define MG_RTPROT_TUN 109
+
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
