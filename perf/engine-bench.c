@@ -55,6 +55,7 @@
 #include "worker.h"
 #include "pkt.h"
 #include "io/mem.h"
+#include "io/mem_session.h"
 #include "netlink/nl_snapshot.h"
 #include "wireguard/hash.h"
 #include "wireguard/messages.h"
@@ -157,22 +158,6 @@ static struct nl_snapshot *lan_snapshot(void)
 	return s;
 }
 
-static struct noise_handshake *client_hs;
-
-static struct noise_handshake *lookup_client(void *ctx, const uint8_t key[32])
-{
-	(void)ctx;
-	(void)key;
-	return client_hs;
-}
-
-static struct noise_handshake *lookup_router(void *ctx, uint32_t index)
-{
-	struct peer *p = ctx;
-
-	return p->hs_entry.index == index ? &p->hs : NULL;
-}
-
 /*
  * A peer and its session: the router initiates, the client (its own identity) answers, both
  * derive their keypairs; the router's is installed as the control thread would.
@@ -181,42 +166,19 @@ static void peer_add(struct bench *b, unsigned i)
 {
 	struct mg_device *dev = b->dev;
 	struct client *cl = &b->cl[i];
-	struct noise_static_identity cid;
-	struct noise_handshake chs;
-	struct msg_initiation init;
-	struct msg_response resp;
-	uint8_t cpriv[32], cpub[32], ts[12];
+	uint8_t cpriv[32], cpub[32];
 	struct mg_endpoint ep = { .family = AF_INET, .port = CLIENT_PORT };
-	struct keypair *kp;
 	struct peer *p;
-	uint64_t now = mg_now();
 
 	noise_generate_keypair(cpriv, cpub);
-	noise_static_identity_set(&cid, cpriv);
 	p = peer_new(cpub);
 	if (!p)
 		die("peer_new");
 	noise_handshake_init(&p->hs, &dev->identity, cpub, NULL);
-	noise_handshake_init(&chs, &cid, dev->identity.static_public, NULL);
-	client_hs = &chs;
-	tai64n_now(ts);
 	if (index_insert(&dev->index, &p->hs_entry) ||
-	    !noise_create_initiation(&dev->identity, &p->hs, &init, p->hs_entry.index, ts) ||
-	    noise_consume_initiation(&cid, &init, lookup_client, NULL, now) != &chs ||
-	    !noise_create_response(&chs, &resp, 0x1000 + i) ||
-	    !noise_derive_keypair(&chs, &cl->kp, now) ||
-	    noise_consume_response(&dev->identity, &resp, lookup_router, p) != &p->hs)
+	    mem_session_establish(dev, p, cpriv, 0x1000 + i, &cl->kp))
 		die("handshake between the router and the client failed");
-	kp = keypair_new();
-	if (!kp || !noise_derive_keypair(&p->hs, &kp->nk, now))
-		die("deriving the router's keypair");
-	replay_init(&kp->nk.replay);
-	kp->entry.peer = p;
-	index_replace(&dev->index, &p->hs_entry, &kp->entry);
-	peer_install_keypair(&dev->index, p, kp);
-	if (rcu_dereference(p->cur) != kp || kp->nk.remote_index != 0x1000 + i ||
-	    memcmp(kp->nk.send_key, cl->kp.recv_key, 32) || memcmp(kp->nk.recv_key, cl->kp.send_key, 32))
-		die("the two ends of the handshake disagree");
+	sodium_memzero(cpriv, sizeof(cpriv));
 
 	cl->peer = p;
 	memcpy(cl->tun_ip, (uint8_t[]){ 100, 64, (uint8_t)((i + 2) >> 8), (uint8_t)(i + 2) }, 4);
@@ -227,8 +189,6 @@ static void peer_add(struct bench *b, unsigned i)
 		die("allowedips_insert");
 	cds_list_add_tail(&p->node, &dev->peers);
 	dev->npeers++;
-	sodium_memzero(&cid, sizeof(cid));
-	sodium_memzero(cpriv, sizeof(cpriv));
 }
 
 static void bench_init(struct bench *b)

@@ -39,6 +39,7 @@
 #include "worker.h"
 #include "pkt.h"
 #include "io/mem.h"
+#include "io/mem_session.h"
 #include "netlink/nl_snapshot.h"
 #include "netlink/nltables.h"
 #include "wireguard/hash.h"
@@ -131,22 +132,6 @@ static struct nl_snapshot *lan_snapshot(void)
 	return s;
 }
 
-static struct noise_handshake *client_hs;
-
-static struct noise_handshake *lookup_client(void *ctx, const uint8_t key[32])
-{
-	(void)ctx;
-	(void)key;
-	return client_hs;
-}
-
-static struct noise_handshake *lookup_router(void *ctx, uint32_t index)
-{
-	struct peer *p = ctx;
-
-	return p->hs_entry.index == index ? &p->hs : NULL;
-}
-
 static void allow(struct peer *p, int family, const uint8_t *addr, uint8_t cidr)
 {
 	if (allowedips_insert(&F.dev->allowedips, family, addr, cidr, p))
@@ -158,42 +143,20 @@ static void peer_add(unsigned i, bool live)
 {
 	struct mg_device *dev = F.dev;
 	struct client *cl = &F.cl[i];
-	struct noise_static_identity cid;
-	struct noise_handshake chs;
-	struct msg_initiation init;
-	struct msg_response resp;
 	struct mg_endpoint ep = { .family = AF_INET, .port = CLIENT_PORT };
-	uint8_t cpriv[32], cpub[32], ts[12];
-	uint64_t now = mg_now();
-	struct keypair *kp;
+	uint8_t cpriv[32], cpub[32];
 	struct peer *p;
 
 	noise_generate_keypair(cpriv, cpub);
-	noise_static_identity_set(&cid, cpriv);
 	p = peer_new(cpub);
 	if (!p)
 		die("peer_new");
 	noise_handshake_init(&p->hs, &dev->identity, cpub, NULL);
 	if (index_insert(&dev->index, &p->hs_entry))
 		die("index_insert");
-	if (live) {
-		noise_handshake_init(&chs, &cid, dev->identity.static_public, NULL);
-		client_hs = &chs;
-		tai64n_now(ts);
-		if (!noise_create_initiation(&dev->identity, &p->hs, &init, p->hs_entry.index, ts) ||
-		    noise_consume_initiation(&cid, &init, lookup_client, NULL, now) != &chs ||
-		    !noise_create_response(&chs, &resp, 0x1000 + i) ||
-		    !noise_derive_keypair(&chs, &cl->kp, now) ||
-		    noise_consume_response(&dev->identity, &resp, lookup_router, p) != &p->hs)
-			die("handshake");
-		kp = keypair_new();
-		if (!kp || !noise_derive_keypair(&p->hs, &kp->nk, now))
-			die("keypair");
-		replay_init(&kp->nk.replay);
-		kp->entry.peer = p;
-		index_replace(&dev->index, &p->hs_entry, &kp->entry);
-		peer_install_keypair(&dev->index, p, kp);
-	}
+	if (live && mem_session_establish(dev, p, cpriv, 0x1000 + i, &cl->kp))
+		die("handshake");
+	sodium_memzero(cpriv, sizeof(cpriv));
 	cl->peer = p;
 	memcpy(cl->ep_ip, (uint8_t[]){ 198, 51, 100, (uint8_t)(i + 1) }, 4);
 	memcpy(ep.addr, cl->ep_ip, 4);
@@ -207,8 +170,6 @@ static void peer_add(unsigned i, bool live)
 	}
 	cds_list_add_tail(&p->node, &dev->peers);
 	dev->npeers++;
-	sodium_memzero(&cid, sizeof(cid));
-	sodium_memzero(cpriv, sizeof(cpriv));
 }
 
 /* The tailnet may reach the LAN host by TCP 22 and 80-443, UDP 53, and ICMP; the rest is dropped. */
