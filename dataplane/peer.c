@@ -140,7 +140,10 @@ struct peer *peer_new(const uint8_t public_key[WG_KEY_LEN])
 
 	if (!p)
 		return NULL;
+	static _Atomic uint64_t next_id = 1;
+
 	memcpy(p->public_key, public_key, WG_KEY_LEN);
+	p->id = atomic_fetch_add_explicit(&next_id, 1, memory_order_relaxed);
 	pthread_spin_init(&p->ep_lock, PTHREAD_PROCESS_PRIVATE);
 	p->hs_entry.peer = p;
 	CDS_INIT_LIST_HEAD(&p->node);

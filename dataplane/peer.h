@@ -46,6 +46,7 @@ struct keypair {
 struct peer {
 	struct cds_list_head node;       /* control: device peer list, creation order */
 	uint8_t public_key[WG_KEY_LEN];  /* immutable */
+	uint64_t id;                     /* immutable: unique in the process, never reused (staging) */
 
 	/* Control thread only. */
 	struct noise_handshake hs;

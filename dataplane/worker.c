@@ -136,18 +136,46 @@ void wk_tx(struct wctx *c, uint8_t *frame, uint32_t len)
 	c->ctr->tx_bytes += len;
 }
 
+/* The count of @id's staged packets; NULL if the table is full (then only the queue bounds it). */
+static uint32_t *stage_peer_count(struct wctx *c, uint64_t id)
+{
+	uint32_t h = (uint32_t)((id * 0x9e3779b97f4a7c15ull) >> 32);
+
+	for (uint32_t i = 0; i < STAGE_PEER_SLOTS; i++) {
+		struct stage_peer *s = &c->stage_peers[(h + i) & (STAGE_PEER_SLOTS - 1)];
+
+		if (s->id == id)
+			return &s->n;
+		if (!s->id) {
+			s->id = id;
+			c->stage_peers_dirty = true;
+			return &s->n;
+		}
+	}
+	return NULL;
+}
+
+/*
+ * Hold a packet until its peer has a session (or its next hop a MAC). Bounded twice: the queue
+ * by STAGE_SLOTS, and each peer's tunnel packets by STAGE_PER_PEER, so one peer flooded from the
+ * LAN cannot take the queue from the others. Both overflows count as stage_full.
+ */
 void wk_stage(struct wctx *c, struct wpkt *p, uint8_t kind, uint64_t since)
 {
+	uint32_t *n = kind == STAGE_TUNNEL && p->peer ? stage_peer_count(c, p->peer->id) : NULL;
 	struct stage_ent *e;
 
-	if (c->stage_head - c->stage_tail >= STAGE_SLOTS) {
+	if (c->stage_head - c->stage_tail >= STAGE_SLOTS || (n && *n >= STAGE_PER_PEER)) {
 		wk_drop(c, p, MG_DROP_STAGE_FULL);
 		return;
 	}
 	e = &c->stage[c->stage_head++ % STAGE_SLOTS];
 	e->pkt = *p;
 	e->kind = kind;
+	e->peer_id = n ? p->peer->id : 0;
 	e->since = since ? since : c->now;
+	if (n)
+		(*n)++;
 }
 
 /* Retry staged packets in order; each either leaves or is staged again with its first time. */
@@ -160,7 +188,11 @@ static void stage_retry(struct wctx *c)
 	c->stage_next_retry = c->now + STAGE_RETRY_NS;
 	while (n--) {
 		struct stage_ent e = c->stage[c->stage_tail++ % STAGE_SLOTS];
+		uint32_t *cnt = e.peer_id ? stage_peer_count(c, e.peer_id) : NULL;
 
+		if (cnt && *cnt)
+			(*cnt)--;
+		e.pkt.peer = NULL;      /* looked up again: the peer may be gone */
 		if (c->now - e.since >= STAGE_TIMEOUT_NS) {
 			wk_drop(c, &e.pkt, e.kind == STAGE_TUNNEL ? MG_DROP_NO_SESSION : MG_DROP_NEIGH_UNRESOLVED);
 			continue;
@@ -171,6 +203,10 @@ static void stage_retry(struct wctx *c)
 			wk_lan(c, &e.pkt, e.since);
 		else
 			wk_udp(c, &e.pkt, e.since);
+	}
+	if (c->stage_head == c->stage_tail && c->stage_peers_dirty) {
+		memset(c->stage_peers, 0, STAGE_PEER_SLOTS * sizeof(*c->stage_peers));
+		c->stage_peers_dirty = false;
 	}
 }
 
@@ -286,7 +322,10 @@ struct wctx *wk_ctx_new(struct worker *w)
 	if (!c)
 		return NULL;
 	c->stage = calloc(STAGE_SLOTS, sizeof(*c->stage));
-	if (!c->stage) {
+	c->stage_peers = calloc(STAGE_PEER_SLOTS, sizeof(*c->stage_peers));
+	if (!c->stage || !c->stage_peers) {
+		free(c->stage);
+		free(c->stage_peers);
 		free(c);
 		return NULL;
 	}
@@ -303,6 +342,7 @@ void wk_ctx_free(struct wctx *c)
 	while (c->stage_head != c->stage_tail)
 		io_frame_put(&c->w->port, c->stage[c->stage_tail++ % STAGE_SLOTS].pkt.addr);
 	free(c->stage);
+	free(c->stage_peers);
 	free(c);
 }
 

@@ -17,6 +17,8 @@
 #define BURST 64u
 #define TX_MAX (4 * BURST)
 #define STAGE_SLOTS 512u
+#define STAGE_PER_PEER 128u              /* a peer's share of its worker's stage queue (as the kernel's) */
+#define STAGE_PEER_SLOTS 1024u           /* peers counted at once; a power of two > STAGE_SLOTS */
 #define STAGE_TIMEOUT_NS (3 * NSEC_PER_SEC)
 #define STAGE_RETRY_NS (1 * NSEC_PER_MSEC)
 /*
@@ -48,6 +50,7 @@ struct wpkt {
 
 struct stage_ent {
 	struct wpkt pkt;                 /* peer/kp not kept: they are looked up again */
+	uint64_t peer_id;                /* STAGE_TUNNEL: the peer it counts against (0 = none) */
 	uint64_t since;
 	uint8_t kind;                    /* STAGE_TUNNEL, STAGE_LAN, STAGE_UDP */
 };
@@ -76,6 +79,11 @@ struct wctx {
 
 	struct stage_ent *stage;         /* ring of STAGE_SLOTS */
 	uint32_t stage_head, stage_tail;
+	/* Staged packets per peer, by peer id: open addressing, linear probing, no deletion; the
+	 * whole table is cleared whenever the queue drains (ids are never reused, so a stale id
+	 * costs only its slot until then). */
+	struct stage_peer { uint64_t id; uint32_t n; } *stage_peers;
+	bool stage_peers_dirty;
 	uint64_t stage_next_retry;
 
 	struct {                         /* the last next hop found in this pass (wk_hop) */

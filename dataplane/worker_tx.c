@@ -63,6 +63,7 @@ void wk_tunnel(struct wctx *c, struct wpkt *p, uint64_t since)
 		wk_drop(c, p, MG_DROP_NO_ROUTE);
 		return;
 	}
+	p->peer = peer;                 /* the destination from here on (the stage bound counts it) */
 	if (p->len > c->dev->mtu) {
 		if (p->origin == FROM_LAN)
 			icmp_err_too_big(c, p, c->dev->mtu);
