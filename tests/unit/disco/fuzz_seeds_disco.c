@@ -1,0 +1,23 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * fuzz_seeds_disco.c - seeds of the disco/STUN smoke run (fuzz_disco.c): the known-answer inputs
+ * of both unit tests.
+ * Run by tests/unit/fuzz_smoke.c.
+ */
+#include "../fuzz_smoke.h"
+
+const char fuzz_smoke_name[] = "fuzz_smoke_disco";
+
+const char *const fuzz_smoke_seeds[] = {
+	"00" "0101000c2112a4422360b11e3ec68ffa93e08007002000080001c7866957856f",
+	"00" "010100242112a442ebc2d36ef471217c4f3e308e8022000a656e64706f696e746572000000200008"
+	     "0001ce665e12a44380280004b699bb02",
+	"01" "0100010203040506070809" "0a0b0c000102",
+	"01" "0200010203040506070809" "0a0b0c00000000000000000000ffff0203040504d2",
+	"01" "0300000000000000000000" "00ffff0102030402372001000000000000000000000034560315",
+	"02" "0100010203040506070809" "0a0b0c",
+	"02" "0200010203040506070809" "0a0b0c00000000000000000000ffff0203040504d2",
+	"02" "0300000000000000000000" "00ffff0102030402372001000000000000000000000034560315",
+	"03" "5453f09f92ac5869aff450549732cbaaed5e5df9b30a6da31cb0e5742bad5ad4a1a768f1a67b",
+};
+const size_t fuzz_smoke_nseeds = sizeof(fuzz_smoke_seeds) / sizeof(fuzz_smoke_seeds[0]);
