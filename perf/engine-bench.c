@@ -6,9 +6,9 @@
  * allowed-IPs lookup, keypair, counter, padding, seal, outer Ethernet/IP/UDP).
  *
  * What runs is the real worker: wk_poll() of dataplane/worker.c over an io/mem.c port, on a
- * device built here with one or more peers. Each peer's session comes from a real Noise IK
- * handshake between the device's identity (initiator, so its keypair is current at once) and a
- * second, in-process identity playing the client (responder), both through
+ * device built by io/mem_router.c with one or more peers. Each peer's session comes from a real
+ * Noise IK handshake between the device's identity (initiator, so its keypair is current at once)
+ * and a second, in-process identity playing the client (responder), both through
  * dataplane/wireguard/noise.c. The routing table the worker reads is an nl_snapshot built from
  * hand-made netlink tables (router 192.168.77.1/24 with a default gateway, one LAN host).
  *
@@ -55,7 +55,7 @@
 #include "worker.h"
 #include "pkt.h"
 #include "io/mem.h"
-#include "io/mem_session.h"
+#include "io/mem_router.h"
 #include "netlink/nl_snapshot.h"
 #include "wireguard/hash.h"
 #include "wireguard/messages.h"
@@ -64,36 +64,16 @@
 #define MAX_RUNS 31
 
 #define MAX_SIZES 8
-#define LAN_IFINDEX 2
 
-static const uint8_t router_mac[6] = { 0x02, 0, 0, 0, 0, 0x01 };
-static const uint8_t host_mac[6] = { 0x02, 0, 0, 0, 0, 0x10 };
-static const uint8_t gw_mac[6] = { 0x02, 0, 0, 0, 0, 0xfe };
-static const uint8_t router_ip[4] = { 192, 168, 77, 1 };
-static const uint8_t host_ip[4] = { 192, 168, 77, 10 };
-static const uint8_t gw_ip[4] = { 192, 168, 77, 254 };
-#define LISTEN_PORT 41641
-#define CLIENT_PORT 51820
 #define INNER_SPORT 40000
 #define INNER_DPORT 9
 
 enum dir { TUN_TO_LAN, LAN_TO_TUN };
 static const char *const dir_name[] = { "tunnel->LAN", "LAN->tunnel" };
 
-struct client {                     /* the far end of one peer: its half of the session */
-	struct peer *peer;              /* the router's view */
-	struct noise_keypair kp;        /* the client's keypair */
-	uint8_t tun_ip[4];              /* 100.64.0.(i+2) */
-	uint8_t ep_ip[4];               /* 198.51.100.(i+1) */
-	uint64_t send_counter;
-};
-
 struct bench {
-	struct mg_device *dev;
-	struct worker w;
-	struct wctx *c;
-	struct nl_snapshot *snap;
-	struct client *cl;
+	struct mem_router r;
+	struct mem_far *cl;
 	unsigned npeers;
 	struct io_desc *out;            /* frames the worker transmitted in one chunk */
 	unsigned nout;
@@ -125,152 +105,27 @@ static uint64_t cpu_ns(void)
 
 /* ---- the device: routes, neighbours, peers --------------------------------------------------- */
 
-static struct nl_snapshot *lan_snapshot(void)
-{
-	struct nltables t;
-	struct nl_route_ent onlink = { .family = AF_INET, .dst_len = 24, .type = RTN_UNICAST, .oif = LAN_IFINDEX };
-	struct nl_route_ent dflt = { .family = AF_INET, .type = RTN_UNICAST, .oif = LAN_IFINDEX, .has_gw = true };
-	struct nl_addr_ent addr = { .family = AF_INET, .prefixlen = 24, .scope = RT_SCOPE_UNIVERSE };
-	struct nl_neigh_ent host = { .family = AF_INET, .state = NUD_REACHABLE, .has_mac = true };
-	struct nl_neigh_ent gw = { .family = AF_INET, .state = NUD_REACHABLE, .has_mac = true };
-	struct nl_snapshot *s;
-
-	nltables_init(&t, LAN_IFINDEX);
-	t.present = true;
-	memcpy(t.mac, router_mac, 6);
-	t.mtu = 1500;
-	memcpy(onlink.dst, router_ip, 3);
-	memcpy(dflt.gw, gw_ip, 4);
-	memcpy(addr.addr, router_ip, 4);
-	memcpy(host.addr, host_ip, 4);
-	memcpy(host.mac, host_mac, 6);
-	memcpy(gw.addr, gw_ip, 4);
-	memcpy(gw.mac, gw_mac, 6);
-	/* The upserts return NLT_* bits, or -ENOMEM. */
-	if (nltables_route_upsert(&t, &onlink, true) < 0 || nltables_route_upsert(&t, &dflt, true) < 0 ||
-	    nltables_addr_upsert(&t, &addr) < 0 || nltables_neigh_upsert(&t, &host) < 0 ||
-	    nltables_neigh_upsert(&t, &gw) < 0)
-		die("building the routing tables");
-	s = nl_snapshot_build(&t);
-	nltables_free(&t);
-	if (!s)
-		die("building the routing snapshot");
-	return s;
-}
-
-/*
- * A peer and its session: the router initiates, the client (its own identity) answers, both
- * derive their keypairs; the router's is installed as the control thread would.
- */
-static void peer_add(struct bench *b, unsigned i)
-{
-	struct mg_device *dev = b->dev;
-	struct client *cl = &b->cl[i];
-	uint8_t cpriv[32], cpub[32];
-	struct mg_endpoint ep = { .family = AF_INET, .port = CLIENT_PORT };
-	struct peer *p;
-
-	noise_generate_keypair(cpriv, cpub);
-	p = peer_new(cpub);
-	if (!p)
-		die("peer_new");
-	noise_handshake_init(&p->hs, &dev->identity, cpub, NULL);
-	if (index_insert(&dev->index, &p->hs_entry) ||
-	    mem_session_establish(dev, p, cpriv, 0x1000 + i, &cl->kp))
-		die("handshake between the router and the client failed");
-	sodium_memzero(cpriv, sizeof(cpriv));
-
-	cl->peer = p;
-	memcpy(cl->tun_ip, (uint8_t[]){ 100, 64, (uint8_t)((i + 2) >> 8), (uint8_t)(i + 2) }, 4);
-	memcpy(cl->ep_ip, (uint8_t[]){ 198, 51, (uint8_t)(100 + ((i + 1) >> 8)), (uint8_t)(i + 1) }, 4);
-	memcpy(ep.addr, cl->ep_ip, 4);
-	peer_endpoint_set(p, &ep);
-	if (allowedips_insert(&dev->allowedips, AF_INET, cl->tun_ip, 32, p))
-		die("allowedips_insert");
-	cds_list_add_tail(&p->node, &dev->peers);
-	dev->npeers++;
-}
-
 static void bench_init(struct bench *b)
 {
-	struct mg_device *dev = calloc(1, sizeof(*dev));
-	uint8_t priv[32], pub[32];
-
-	if (!dev)
-		die("out of memory");
-	b->dev = dev;
-	snprintf(dev->name, sizeof(dev->name), "bench0");
-	snprintf(dev->ifname, sizeof(dev->ifname), "mem0");
-	dev->ifindex = LAN_IFINDEX;
-	dev->mtu = 1420;
-	dev->tun_fd = -1;
-	dev->snat = opt.snat;
-	dev->rekey_after_time_ns = REKEY_AFTER_TIME_NS;
-	dev->n_routes = 1;
-	dev->routes = calloc(1, sizeof(*dev->routes));
-	if (!dev->routes)
-		die("out of memory");
-	dev->routes[0] = (struct mg_ipprefix){ .family = AF_INET, .cidr = 24, .addr = { 192, 168, 77 } };
-	allowedips_init(&dev->allowedips);
-	index_table_init(&dev->index);
-	CDS_INIT_LIST_HEAD(&dev->peers);
-	atomic_store(&dev->listen_port, LISTEN_PORT);
-	dev->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-	dev->epfd = -1;
-	if (dev->wake_fd < 0 || nat_init(&dev->nat, 1))
-		die("eventfd/nat_init");
-	noise_generate_keypair(priv, pub);
-	noise_static_identity_set(&dev->identity, priv);
-	sodium_memzero(priv, sizeof(priv));
-
-	b->snap = lan_snapshot();
-	b->w.dev = dev;
-	b->w.id = 0;
-	if (io_mem_open(&b->w.port, 0) ||
-	    ring_init(&b->w.punt, PUNT_RING_SLOTS, sizeof(struct punt_msg)) ||
-	    ring_init(&b->w.txq, TXREQ_RING_SLOTS, sizeof(struct txreq)))
-		die("memory port");
-	dev->workers = &b->w;
-	dev->nworkers = 1;
-	b->c = wk_ctx_new(&b->w);
-	if (!b->c)
-		die("worker context");
-	b->c->nl_fixed = b->snap;
-
+	if (mem_router_init(&b->r, "bench0", 1420))
+		die("building the in-memory router");
+	b->r.dev->snat = opt.snat;
 	b->npeers = opt.peers;
 	b->cl = calloc(b->npeers, sizeof(*b->cl));
 	b->out = calloc(CHUNK_MAX, sizeof(*b->out));
 	if (!b->cl || !b->out)
 		die("out of memory");
 	for (unsigned i = 0; i < b->npeers; i++)
-		peer_add(b, i);
+		if (mem_router_add_peer(&b->r, i, true, &b->cl[i]))
+			die("peer and session");
 }
 
 static void bench_uninit(struct bench *b)
 {
-	struct peer *p, *tmp;
-
-	wk_ctx_free(b->c);
-	if (b->w.port.ops->unaccounted(&b->w.port))
+	if (mem_router_free(&b->r))
 		die("frames leaked");
-	io_port_close(&b->w.port);
-	ring_uninit(&b->w.punt);
-	ring_uninit(&b->w.txq);
-	cds_list_for_each_entry_safe(p, tmp, &b->dev->peers, node) {
-		cds_list_del(&p->node);
-		allowedips_remove_by_peer(&b->dev->allowedips, p);
-		peer_retire(&b->dev->index, p);
-	}
-	rcu_barrier();
 	for (unsigned i = 0; i < b->npeers; i++)
 		sodium_memzero(&b->cl[i].kp, sizeof(b->cl[i].kp));
-	allowedips_uninit(&b->dev->allowedips);
-	nat_uninit(&b->dev->nat);
-	nl_snapshot_free(b->snap);
-	close(b->dev->wake_fd);
-	free(b->dev->routes);
-	sodium_memzero(&b->dev->identity, sizeof(b->dev->identity));
-	free(b->dev);
 	free(b->cl);
 	free(b->out);
 }
@@ -319,14 +174,14 @@ static uint32_t padded(uint32_t len, uint32_t mtu)
 /* One chunk of frames into the memory port's receive queue; every frame from the pool. */
 static unsigned chunk_prepare(struct bench *b, enum dir d, uint32_t size, unsigned n)
 {
-	struct io_port *port = &b->w.port;
+	struct io_port *port = &b->r.w.port;
 	struct aead_op ops[AEAD_BURST_MAX];
 	struct io_desc descs[AEAD_BURST_MAX];
-	uint32_t plen = padded(size, b->dev->mtu);
+	uint32_t plen = padded(size, b->r.dev->mtu);
 	unsigned k = 0, total = 0;
 
 	for (unsigned i = 0; i < n; i++) {
-		struct client *cl = &b->cl[b->seq % b->npeers];
+		struct mem_far *cl = &b->cl[b->seq % b->npeers];
 		uint64_t base = io_frame_get(port);
 		uint8_t *eth, *ip;
 
@@ -337,25 +192,25 @@ static unsigned chunk_prepare(struct bench *b, enum dir d, uint32_t size, unsign
 		eth = io_port_data(port, base + off);
 		ip = eth + ETH_HLEN_;
 		if (d == LAN_TO_TUN) {
-			eth_build(eth, router_mac, host_mac, AF_INET);
-			inner_build(ip, size, host_ip, cl->tun_ip, b->seq++);
+			eth_build(eth, mem_lan.router_mac, mem_lan.host_mac, AF_INET);
+			inner_build(ip, size, mem_lan.host_ip, cl->tun_ip, b->seq++);
 			if (!io_mem_rx_push(port, base + off, ETH_HLEN_ + size))
 				die("rx queue full");
 			total++;
 			continue;
 		}
 		/* tunnel->LAN: Ethernet / IPv4 / UDP to our port / WireGuard data (client's counter). */
-		struct mg_endpoint us = { .family = AF_INET, .port = LISTEN_PORT };
+		struct mg_endpoint us = { .family = AF_INET, .port = MEM_LISTEN_PORT };
 		struct msg_data *hdr = (void *)(ip + IP4_HLEN + UDP_HLEN);
 		uint32_t mlen = sizeof(*hdr) + plen + AEAD_TAG_LEN;
 
-		memcpy(us.addr, router_ip, 4);
-		eth_build(eth, router_mac, gw_mac, AF_INET);
-		ipudp_build(ip, &us, cl->ep_ip, CLIENT_PORT, mlen);
+		memcpy(us.addr, mem_lan.router_ip, 4);
+		eth_build(eth, mem_lan.router_mac, mem_lan.gw_mac, AF_INET);
+		ipudp_build(ip, &us, cl->ep_ip, MEM_FAR_PORT, mlen);
 		hdr->header.type = htole32(MESSAGE_DATA);
 		hdr->receiver_index = htole32(cl->kp.remote_index);
 		hdr->counter = htole64(cl->send_counter);
-		inner_build(hdr->encrypted_data, size, cl->tun_ip, host_ip, b->seq++);
+		inner_build(hdr->encrypted_data, size, cl->tun_ip, mem_lan.host_ip, b->seq++);
 		memset(hdr->encrypted_data + size, 0, plen - size);
 		ops[k] = (struct aead_op){ .key = cl->kp.send_key, .counter = cl->send_counter++,
 					   .src = hdr->encrypted_data, .dst = hdr->encrypted_data, .len = plen };
@@ -376,12 +231,12 @@ static unsigned chunk_prepare(struct bench *b, enum dir d, uint32_t size, unsign
 /* The timed part: worker passes until the receive queue is empty; transmitted frames collected. */
 static uint64_t chunk_run(struct bench *b)
 {
-	struct io_port *port = &b->w.port;
+	struct io_port *port = &b->r.w.port;
 	uint64_t t0 = cpu_ns();
 
 	b->nout = 0;
 	while (io_mem_rx_pending(port)) {
-		wk_poll(b->c);
+		wk_poll(b->r.c);
 		rcu_quiescent_state();
 		b->nout += io_mem_tx_pop(port, b->out + b->nout, CHUNK_MAX - b->nout);
 	}
@@ -391,18 +246,18 @@ static uint64_t chunk_run(struct bench *b)
 /* Every transmitted frame is right, and goes back to the pool. */
 static void chunk_check(struct bench *b, enum dir d, uint32_t size, unsigned n)
 {
-	struct io_port *port = &b->w.port;
-	uint32_t plen = padded(size, b->dev->mtu);
+	struct io_port *port = &b->r.w.port;
+	uint32_t plen = padded(size, b->r.dev->mtu);
 	uint64_t drops = 0, seq;
 
 	for (unsigned r = 0; r < MG_DROP_MAX; r++)
-		drops += b->w.ctr.drops[r];
+		drops += b->r.w.ctr.drops[r];
 	if (drops || b->nout != n) {
 		fprintf(stderr, "engine-bench: %s %u B: %u of %u frames sent, %lu dropped:", dir_name[d], size,
 			b->nout, n, drops);
 		for (unsigned r = 0; r < MG_DROP_MAX; r++)
-			if (b->w.ctr.drops[r])
-				fprintf(stderr, " %s=%lu", mg_drop_label[r], b->w.ctr.drops[r]);
+			if (b->r.w.ctr.drops[r])
+				fprintf(stderr, " %s=%lu", mg_drop_label[r], b->r.w.ctr.drops[r]);
 		fprintf(stderr, "\n");
 		exit(1);
 	}
@@ -412,23 +267,23 @@ static void chunk_check(struct bench *b, enum dir d, uint32_t size, unsigned n)
 		bool ok;
 
 		if (d == TUN_TO_LAN) {
-			ok = b->out[i].len == ETH_HLEN_ + size && !memcmp(eth, host_mac, 6) &&
-			     !memcmp(eth + 6, router_mac, 6) && inner_check(ip, size, host_ip, &seq);
-			if (ok && b->dev->snat)
-				ok = !memcmp(ip + 12, router_ip, 4);
+			ok = b->out[i].len == ETH_HLEN_ + size && !memcmp(eth, mem_lan.host_mac, 6) &&
+			     !memcmp(eth + 6, mem_lan.router_mac, 6) && inner_check(ip, size, mem_lan.host_ip, &seq);
+			if (ok && b->r.dev->snat)
+				ok = !memcmp(ip + 12, mem_lan.router_ip, 4);
 		} else {
 			const struct iphdr *h = (const void *)ip;
 			struct msg_data *hdr = (void *)(ip + IP4_HLEN + UDP_HLEN);
 			uint32_t mlen = sizeof(*hdr) + plen + AEAD_TAG_LEN;
-			struct client *cl = NULL;
+			struct mem_far *cl = NULL;
 			struct aead_op op;
 
 			for (unsigned k = 0; k < b->npeers && !cl; k++)
 				if (!memcmp(&h->daddr, b->cl[k].ep_ip, 4))
 					cl = &b->cl[k];
 			ok = cl && b->out[i].len == ETH_HLEN_ + IP4_HLEN + UDP_HLEN + mlen &&
-			     !memcmp(eth, gw_mac, 6) && !memcmp(&h->saddr, router_ip, 4) &&
-			     ntohs(((const struct udphdr *)(ip + IP4_HLEN))->dest) == CLIENT_PORT &&
+			     !memcmp(eth, mem_lan.gw_mac, 6) && !memcmp(&h->saddr, mem_lan.router_ip, 4) &&
+			     ntohs(((const struct udphdr *)(ip + IP4_HLEN))->dest) == MEM_FAR_PORT &&
 			     le32toh(hdr->receiver_index) == cl->kp.local_index;
 			if (ok) {
 				op = (struct aead_op){ .key = cl->kp.recv_key, .counter = le64toh(hdr->counter),
@@ -613,7 +468,7 @@ int main(int argc, char **argv)
 		       "direction", "size", "Mpps", "Gbit/s", "AEAD batch", "fraction");
 	for (unsigned d = 0; d < 2; d++) {
 		for (unsigned s = 0; s < opt.nsizes; s++) {
-			uint32_t size = opt.sizes[s], plen = padded(size, b.dev->mtu);
+			uint32_t size = opt.sizes[s], plen = padded(size, b.r.dev->mtu);
 			double eng[MAX_RUNS], aead[MAX_RUNS], frac[MAX_RUNS], e, a, f;
 
 			aead_ref_setup(&ref, plen);
