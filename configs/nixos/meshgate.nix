@@ -39,6 +39,7 @@ let
     StateDir = /var/lib/meshgate
     MetricsListen = ${if cfg.metrics.enable then cfg.metrics.listenAddress else "off"}
   ''
+  + optionalString (cfg.user != null) "User = ${cfg.user}\n"
   + optionalString (cfg.addresses != [ ]) "Address = ${listStr cfg.addresses}\n"
   + optionalString (cfg.advertiseRoutes != [ ]) "AdvertiseRoutes = ${listStr cfg.advertiseRoutes}\n"
   + optionalString (cfg.loginServer != null) "LoginServer = ${cfg.loginServer}\n"
@@ -46,7 +47,21 @@ let
   + lib.concatStrings (lib.mapAttrsToList (k: v: "${k} = ${toString v}\n") cfg.extraSettings)
   + optionalString (cfg.extraConfig != "") "\n${cfg.extraConfig}\n");
 
-  caps = [ "CAP_NET_ADMIN" "CAP_NET_RAW" "CAP_BPF" "CAP_IPC_LOCK" ];
+  # Setup needs these (README "Least privilege"); with `user` set meshgate then switches to that
+  # user itself and keeps CAP_NET_ADMIN alone. SETUID/SETGID are for that switch.
+  owner = if cfg.user != null then cfg.user else "root";
+
+  # A key on first start; SIGHUP re-reads it as the unprivileged user, so it is the user's.
+  keygen = pkgs.writeShellScript "meshgate-keygen" ''
+    if [ ! -s ${cfg.privateKeyFile} ]; then
+      umask 077
+      ${pkgs.wireguard-tools}/bin/wg genkey > ${cfg.privateKeyFile}
+    fi
+    chown ${owner}: ${cfg.privateKeyFile}
+  '';
+
+  caps = [ "CAP_NET_ADMIN" "CAP_NET_RAW" "CAP_BPF" "CAP_IPC_LOCK" ]
+    ++ lib.optionals (cfg.user != null) [ "CAP_SETUID" "CAP_SETGID" ];
 in
 {
   options.services.meshgate = {
@@ -67,6 +82,17 @@ in
       type = types.str;
       example = "enp1s0";
       description = "The NIC meshgate attaches its XDP program to (one-armed, on the LAN).";
+    };
+
+    user = mkOption {
+      type = types.nullOr types.str;
+      default = "meshgate";
+      description = ''
+        Unprivileged user meshgate switches to after setup (`User =` in meshgate.conf), keeping
+        only CAP_NET_ADMIN. The module creates it when it is "meshgate". null: stay root.
+        The switch is meshgate's own, not systemd's User=: liburcu's helper threads start during
+        setup and block signals, so only a uid change from root reaches every thread.
+      '';
     };
 
     queues = mkOption {
@@ -176,6 +202,23 @@ in
       "net.ipv6.conf.all.forwarding" = mkOverride 97 true;
     };
 
+    users.users = mkIf (cfg.user == "meshgate") {
+      meshgate = {
+        isSystemUser = true;
+        group = "meshgate";
+        home = "/var/lib/meshgate";
+        description = "meshgate subnet router";
+      };
+    };
+    users.groups = mkIf (cfg.user == "meshgate") { meshgate = { }; };
+
+    # As configs/systemd/meshgate.tmpfiles: StateDir is the user's; /run/wireguard stays root's
+    # (shared with other UAPI daemons) with an ACL entry for meshgate's socket.
+    systemd.tmpfiles.rules = [
+      "d /var/lib/meshgate 0700 ${owner} ${owner} -"
+      "d /run/wireguard 0755 root root -"
+    ] ++ lib.optional (cfg.user != null) "a+ /run/wireguard - - - - u:${cfg.user}:rwx,m::rwx";
+
     networking.firewall.allowedUDPPorts = mkIf cfg.openFirewall [ cfg.port ];
     # Our TUN device is ours: keep DHCP and networkd away from it.
     networking.dhcpcd.denyInterfaces = [ cfg.name ];
@@ -194,17 +237,13 @@ in
       # Restart in one step: an activation run over the tunnel must not cut itself off.
       stopIfChanged = false;
       startLimitIntervalSec = 0;
-      preStart = ''
-        if [ ! -s ${cfg.privateKeyFile} ]; then
-          umask 077
-          wg genkey > ${cfg.privateKeyFile}
-        fi
-        ${cfg.package}/bin/meshgate check -c /etc/meshgate/meshgate.conf
-      '';
       environment.LIBXDP_SKIP_DISPATCHER = "1";
       serviceConfig = {
         Type = "notify";
         NotifyAccess = "main";
+        # "+": the key is made and handed to the user outside the sandbox, which has neither
+        # CAP_CHOWN nor the chown syscalls.
+        ExecStartPre = [ "+${keygen}" "${cfg.package}/bin/meshgate check -c /etc/meshgate/meshgate.conf" ];
         ExecStart = "${cfg.package}/bin/meshgate run -c /etc/meshgate/meshgate.conf";
         ExecReload = "${pkgs.coreutils}/bin/kill -HUP $MAINPID";
         Restart = "always";
@@ -213,19 +252,16 @@ in
         TimeoutStopSec = "15s";
 
         CapabilityBoundingSet = caps;
-        AmbientCapabilities = caps;
+        # Starts as root (within the bounding set); meshgate drops to `user` itself.
         LimitMEMLOCK = "infinity";
         NoNewPrivileges = true;
 
-        RuntimeDirectory = "wireguard";
-        RuntimeDirectoryMode = "0755";
-        RuntimeDirectoryPreserve = "yes";
-        StateDirectory = "meshgate";
-        StateDirectoryMode = "0700";
+        # No RuntimeDirectory=/StateDirectory=: their chmod/chown on every start would undo the
+        # tmpfiles ACL and ownership above; both paths are made by tmpfiles.
+        ReadWritePaths = [ "/run/wireguard" "/var/lib/meshgate" "-/sys/fs/bpf" ];
         UMask = "0077";
 
         ProtectSystem = "strict";
-        ReadWritePaths = [ "-/sys/fs/bpf" ];
         ProtectHome = true;
         PrivateTmp = true;
         PrivateDevices = false;

@@ -17,6 +17,7 @@ CONFIGS="$LAB_ROOT/configs"
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
+jqq() { jq -e "$@" >/dev/null; }
 have() { command -v "$1" >/dev/null || { skip "machine lacks $1 (see scripts/deps.sh)"; return 1; }; }
 
 # ---- example config: meshgate check, with a real key in place of the key file ----------------------
@@ -78,10 +79,37 @@ if have nix-instantiate; then
 	sed '$d' "$CONFIGS/nixos/meshgate.nix" >"$work/broken.nix"   # unbalanced braces
 	check_fails "nix-instantiate rejects a broken copy" nixparse "$work/broken.nix"
 	for o in enable package loginServer authKeyFile advertiseRoutes exitNode acceptRoutes interface queues \
-		listenAddress openFirewall extraSettings; do
+		listenAddress openFirewall extraSettings user; do
 		check "module option $o" grep -qE "^ *$o = mk(Option|EnableOption)" "$CONFIGS/nixos/meshgate.nix"
 	done
 	check "module sets IP forwarding" grep -q 'net.ipv4.conf.all.forwarding' "$CONFIGS/nixos/meshgate.nix"
+
+	# Evaluated (tests/nixos/eval.nix stands in for nixpkgs' lib): the meshgate.conf it writes
+	# passes `meshgate check`, and the unit matches the shipped one's privileges.
+	nixeval() {
+		NIX_CONFIG="build-users-group =" nix-instantiate --eval --strict --json \
+			"$LAB_ROOT/tests/nixos/eval.nix" --arg settings "{ enable = true; interface = \"eth0\"; $1 }" 2>"$work/nix.err"
+	}
+	ev=$(nixeval 'advertiseRoutes = [ "192.168.8.0/24" "192.168.20.0/24" ]; exitNode = true;')
+	check "module evaluates" jqq .conf <<<"$ev"
+	jq -r .conf <<<"$ev" | sed -e "s|^PrivateKeyFile = .*|PrivateKeyFile = $work/private.key|" \
+		-e "s|^StateDir = .*|StateDir = $work|" >"$work/nix.conf"
+	if [ -x "$MESHGATE" ]; then
+		check "meshgate check accepts the module's meshgate.conf" "$MESHGATE" check -c "$work/nix.conf"
+	fi
+	check "module's config: User = meshgate" grep -qx "User = meshgate" "$work/nix.conf"
+	check "module's config: both routes" grep -qx "AdvertiseRoutes = 192.168.8.0/24, 192.168.20.0/24" "$work/nix.conf"
+	unitcaps=$(sed -n 's/^CapabilityBoundingSet=//p' "$CONFIGS/systemd/meshgate.service" | tr ' ' '\n' | sort | xargs)
+	expect_eq "module's bounding set = the shipped unit's" "$(jq -r '.unit.CapabilityBoundingSet[]' <<<"$ev" | sort | xargs)" "$unitcaps"
+	expect_eq "no ambient capabilities (meshgate drops them itself)" "$(jq -r '.unit.AmbientCapabilities // "none"' <<<"$ev")" none
+	expect_eq "module creates the meshgate system user" "$(jq -r '.users.meshgate.isSystemUser' <<<"$ev")" true
+	check "tmpfiles: StateDir owned by the user" jqq '.tmpfiles | index("d /var/lib/meshgate 0700 meshgate meshgate -")' <<<"$ev"
+	check "tmpfiles: the UAPI directory's ACL entry" jqq '.tmpfiles | map(test("^a\\+ /run/wireguard .*u:meshgate:rwx")) | any' <<<"$ev"
+	check "key is made outside the sandbox (+ExecStartPre)" jqq '.unit.ExecStartPre[0] | startswith("+")' <<<"$ev"
+	ev=$(nixeval 'user = null;')
+	expect_eq "user = null: no User line" "$(jq -r .conf <<<"$ev" | grep -c '^User')" 0
+	expect_eq "user = null: no SETUID/SETGID" "$(jq -r '.unit.CapabilityBoundingSet | map(select(test("SET"))) | length' <<<"$ev")" 0
+	expect_eq "user = null: no user created" "$(jq -r '.users // {} | length' <<<"$ev")" 0
 fi
 
 # ---- Prometheus example and rules ------------------------------------------------------------------
@@ -97,7 +125,6 @@ fi
 # ---- Grafana dashboard ---------------------------------------------------------------------------
 dash="$CONFIGS/grafana/meshgate-dashboard.json"
 have jq || { t_end; }
-jqq() { jq -e "$@" >/dev/null; }
 check "dashboard JSON parses" jqq . "$dash"
 check "dashboard has a Prometheus datasource variable" jqq \
 	'.templating.list | any(.type == "datasource" and .query == "prometheus")' "$dash"
