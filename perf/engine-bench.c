@@ -36,6 +36,7 @@
  *
  * Usage: engine-bench [--json] [--packets N] [--runs N] [--ms N] [--peers N] [--snat]
  *                     [--crypto NAME] [--cpu N] [--sizes 64,512,...] [--chunk N]
+ *                     [--direction open|seal|both]   (open = tunnel->LAN, seal = LAN->tunnel)
  */
 #include <arpa/inet.h>
 #include <endian.h>
@@ -82,11 +83,12 @@ struct bench {
 
 static struct {
 	bool json, snat;
+	unsigned dirs;                  /* bit d: run direction d */
 	unsigned packets, runs, ms, peers, chunk;
 	int cpu;
 	const char *crypto;
 	unsigned sizes[MAX_SIZES], nsizes;
-} opt = { .packets = 32768, .chunk = 256, .runs = 7, .ms = 20, .peers = 1, .cpu = -1, .crypto = "auto",
+} opt = { .dirs = 3, .packets = 32768, .chunk = 256, .runs = 7, .ms = 20, .peers = 1, .cpu = -1, .crypto = "auto",
 	  .sizes = { 64, 512, 1280, 1420 }, .nsizes = 4 };
 
 static void die(const char *what)
@@ -393,7 +395,8 @@ static void parse_sizes(const char *s)
 static void usage(void)
 {
 	fprintf(stderr, "usage: engine-bench [--json] [--packets N] [--runs N] [--ms N] [--peers N] [--snat]\n"
-			"                    [--crypto NAME] [--cpu N] [--sizes 64,512,1280,1420]\n");
+			"                    [--crypto NAME] [--cpu N] [--sizes 64,512,1280,1420] [--chunk N]\n"
+			"                    [--direction open|seal|both]\n");
 	exit(2);
 }
 
@@ -405,6 +408,7 @@ static void parse_args(int argc, char **argv)
 		{ "peers", required_argument, NULL, 'p' }, { "snat", no_argument, NULL, 's' },
 		{ "crypto", required_argument, NULL, 'c' }, { "cpu", required_argument, NULL, 'C' },
 		{ "sizes", required_argument, NULL, 'S' }, { "chunk", required_argument, NULL, 'k' },
+		{ "direction", required_argument, NULL, 'd' },
 		{ NULL, 0, NULL, 0 },
 	};
 	int o;
@@ -421,11 +425,15 @@ static void parse_args(int argc, char **argv)
 		case 'C': opt.cpu = atoi(optarg); break;
 		case 'S': parse_sizes(optarg); break;
 		case 'k': opt.chunk = (unsigned)strtoul(optarg, NULL, 10); break;
+		case 'd':
+			opt.dirs = !strcmp(optarg, "open") ? 1u << TUN_TO_LAN : !strcmp(optarg, "seal") ?
+				   1u << LAN_TO_TUN : !strcmp(optarg, "both") ? 3u : 0;
+			break;
 		default: usage();
 		}
 	}
 	if (!opt.packets || !opt.runs || opt.runs > MAX_RUNS || !opt.peers || opt.peers > 1000 || !opt.ms ||
-	    opt.chunk < BURST || opt.chunk > CHUNK_MAX)
+	    opt.chunk < BURST || opt.chunk > CHUNK_MAX || !opt.dirs)
 		usage();
 }
 
@@ -467,6 +475,8 @@ int main(int argc, char **argv)
 		       opt.peers == 1 ? "" : "s", opt.snat ? ", SNAT" : "", opt.packets, opt.runs,
 		       "direction", "size", "Mpps", "Gbit/s", "AEAD batch", "fraction");
 	for (unsigned d = 0; d < 2; d++) {
+		if (!(opt.dirs >> d & 1))
+			continue;
 		for (unsigned s = 0; s < opt.nsizes; s++) {
 			uint32_t size = opt.sizes[s], plen = padded(size, b.r.dev->mtu);
 			double eng[MAX_RUNS], aead[MAX_RUNS], frac[MAX_RUNS], e, a, f;
