@@ -24,6 +24,7 @@
 #include "conf/config.h"
 #include "headscale/hsglue.h"
 #include "headscale/hsendpoint.h"
+#include "headscale/hsreload.h"
 #include "conf/addrfmt.h"
 #include "metrics.h"
 #include "netlink/nlmirror.h"
@@ -152,7 +153,46 @@ static const struct uapi_ops uapi_ops = {
 	.get = uapi_get, .get_release = uapi_get_release, .set = uapi_set,
 };
 
-/* ---- SIGHUP: `wg syncconf` with the file --------------------------------------------------- */
+/* ---- SIGHUP: `wg syncconf` with the file, plus `tailscale set --advertise-*` ------------------ */
+
+/* Keys read at start only: said loudly, and everything else in the file still applies. */
+static void report_restart_keys(const struct mg_config *run, const struct mg_config *fresh)
+{
+	const char *keys[HS_RELOAD_KEYS_MAX];
+	size_t n = hs_reload_restart_keys(run, fresh, keys, HS_RELOAD_KEYS_MAX);
+
+	for (size_t i = 0; i < n && i < HS_RELOAD_KEYS_MAX; i++)
+		fprintf(stderr, "meshgate: reload: %s changed in %s; restart to apply\n", keys[i], fresh->path);
+}
+
+/*
+ * New advertised routes: published to the workers, and the old set freed after every worker
+ * passed a quiescent state, so a removed route forwards nothing from the moment this returns
+ * (its packets drop as no_route). The running config takes the file's routes, which Hostinfo
+ * copies next.
+ */
+static int routes_apply(struct control *ctl, struct mg_config *fresh)
+{
+	struct mg_config *run = ctl->cfg;
+	struct mg_routeset *next, *old;
+	struct mg_ipprefix *r;
+	size_t n;
+	bool exit_node;
+
+	next = mg_routeset_new(fresh->advertise_routes, fresh->n_routes, fresh->advertise_exit_node);
+	if (!next)
+		return -ENOMEM;
+	old = rcu_xchg_pointer(&ctl->dev->routes, next);
+	synchronize_rcu();
+	free(old);
+	r = run->advertise_routes, n = run->n_routes, exit_node = run->advertise_exit_node;
+	run->advertise_routes = fresh->advertise_routes, run->n_routes = fresh->n_routes;
+	run->advertise_exit_node = fresh->advertise_exit_node;
+	fresh->advertise_routes = r, fresh->n_routes = n, fresh->advertise_exit_node = exit_node;
+	fprintf(stderr, "meshgate: reload: advertising %zu route%s%s\n", run->n_routes,
+		run->n_routes == 1 ? "" : "s", run->advertise_exit_node ? " and the exit node" : "");
+	return 0;
+}
 
 static void reload(struct control *ctl)
 {
@@ -168,6 +208,10 @@ static void reload(struct control *ctl)
 		fprintf(stderr, "meshgate: reload failed, keeping the running config: %s\n", err);
 		return;
 	}
+	report_restart_keys(ctl->cfg, &fresh);
+	if (hs_reload_routes_changed(ctl->cfg, &fresh) && routes_apply(ctl, &fresh))
+		fprintf(stderr, "meshgate: reload: AdvertiseRoutes: out of memory; the old routes stay\n");
+	hsglue_set_hostinfo(ctl->hs, ctl->cfg);     /* routes, exit node, host name: a lite request */
 	keys = calloc(dev->npeers ? dev->npeers : 1, 32);
 	if (!keys)
 		goto out;

@@ -9,7 +9,10 @@
 
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
 #include <time.h>
+#include <sys/socket.h>
 #include <urcu/list.h>
 #include "mg.h"
 #include "devconf.h"
@@ -32,6 +35,35 @@ struct mg_addrset {
 	size_t n;
 	struct mg_ipprefix a[];
 };
+
+/*
+ * The advertised routes (AdvertiseRoutes, plus 0.0.0.0/0 and ::/0 for AdvertiseExitNode): the
+ * LAN destinations a packet out of the tunnel may be forwarded to. Immutable once published;
+ * control swaps the whole set on SIGHUP and frees the old one after a grace period.
+ */
+struct mg_routeset {
+	size_t n;
+	struct mg_ipprefix r[];
+};
+
+/* A new set from the config's routes (copied; host bits as given) and the exit-node flag.
+ * NULL on ENOMEM. */
+static inline struct mg_routeset *mg_routeset_new(const struct mg_ipprefix *r, size_t n, bool exit_node)
+{
+	size_t total = n + (exit_node ? 2 : 0);
+	struct mg_routeset *s = calloc(1, sizeof(*s) + total * sizeof(s->r[0]));
+
+	if (!s)
+		return NULL;
+	if (n)
+		memcpy(s->r, r, n * sizeof(*r));
+	if (exit_node) {                /* /0 of each family: everything */
+		s->r[n].family = AF_INET;
+		s->r[n + 1].family = AF_INET6;
+	}
+	s->n = total;
+	return s;
+}
 
 /* Worker -> control: handshake messages and neighbour-resolution requests. */
 enum punt_kind { PUNT_HANDSHAKE = 1, PUNT_RESOLVE, PUNT_DISCO, PUNT_STUN, PUNT_DERP_TX };
@@ -88,8 +120,6 @@ struct mg_device {
 	char ifname[64];
 	int ifindex;
 	uint32_t mtu;                            /* tunnel MTU (inner) */
-	size_t n_routes;
-	struct mg_ipprefix *routes;              /* advertised home subnets */
 	int tun_fd;
 	bool snat;                               /* translate tailnet -> LAN sources */
 	uint64_t poll_spin_ns;                   /* idle policy (config Poll); UINT64_MAX = busy */
@@ -102,6 +132,8 @@ struct mg_device {
 	struct nat nat;                          /* flows: workers create, control expires */
 	struct filter *filter;                   /* tailnet ACL, RCU; NULL = none (allow) */
 	struct mg_addrset *addrs;                /* our tailnet addresses (on the TUN), RCU */
+	struct mg_routeset *routes;              /* advertised routes, written by control, RCU;
+						  * never NULL while workers run */
 	_Atomic uint16_t listen_port;
 	int wake_fd;                             /* eventfd: workers poke control */
 	int epfd;                                /* the control loop's epoll */

@@ -101,16 +101,11 @@ static int device_init(struct mg_device *dev, struct mg_config *cfg, const char 
 	if (!dev->ifindex)
 		return -ENODEV;
 	dev->mtu = cfg->mtu;
-	/* An exit node forwards everything from peers (0.0.0.0/0, ::/0) to the LAN's gateway. */
-	dev->n_routes = cfg->n_routes + (cfg->advertise_exit_node ? 2 : 0);
-	dev->routes = calloc(dev->n_routes ? dev->n_routes : 1, sizeof(*dev->routes));
+	/* An exit node forwards everything from peers (0.0.0.0/0, ::/0) to the LAN's gateway.
+	 * SIGHUP publishes a new set (control.c reload). */
+	dev->routes = mg_routeset_new(cfg->advertise_routes, cfg->n_routes, cfg->advertise_exit_node);
 	if (!dev->routes)
 		return -ENOMEM;
-	memcpy(dev->routes, cfg->advertise_routes, cfg->n_routes * sizeof(*dev->routes));
-	if (cfg->advertise_exit_node) {
-		dev->routes[cfg->n_routes].family = AF_INET;
-		dev->routes[cfg->n_routes + 1].family = AF_INET6;
-	}
 	dev->tun_fd = -1;
 	dev->snat = cfg->snat;
 	dev->poll_spin_ns = cfg->poll_spin_us == MG_POLL_BUSY ? UINT64_MAX : cfg->poll_spin_us * 1000ull;
@@ -134,7 +129,7 @@ static void device_uninit(struct mg_device *dev)
 	dev_remove_all_peers(dev);
 	dev_set_filter(dev, NULL);
 	free(rcu_xchg_pointer(&dev->addrs, NULL));     /* workers have stopped */
-	free(dev->routes);
+	free(rcu_xchg_pointer(&dev->routes, NULL));   /* workers have stopped */
 	free(dev->routes_installed.v);
 	rcu_barrier();
 	allowedips_uninit(&dev->allowedips);

@@ -43,10 +43,13 @@ static bool prefix_contains(const struct mg_ipprefix *pfx, int family, const uin
 	return true;
 }
 
-static bool is_advertised(const struct mg_device *dev, int family, const uint8_t *addr)
+/* The set control published last (SIGHUP may swap it): read once, inside this loop's read side. */
+static bool is_advertised(struct mg_device *dev, int family, const uint8_t *addr)
 {
-	for (size_t i = 0; i < dev->n_routes; i++)
-		if (prefix_contains(&dev->routes[i], family, addr))
+	const struct mg_routeset *s = rcu_dereference(dev->routes);
+
+	for (size_t i = 0; i < s->n; i++)
+		if (prefix_contains(&s->r[i], family, addr))
 			return true;
 	return false;
 }

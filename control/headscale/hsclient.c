@@ -148,6 +148,7 @@ static void submit_map(struct hs_client *c)
 	body = hs_req_map(pub, c->cfg.disco_pub, true, &c->cfg.hostinfo, &c->eps, c->zstd);
 	c->sent_eps = c->eps;
 	c->sent_derp = c->cfg.hostinfo.preferred_derp;
+	c->hostinfo_stale = false;
 	if (!body)
 		return fail(c, "map: out of memory%s", NULL);
 	c->state = HS_C_MAP;
@@ -495,7 +496,8 @@ static bool send_lite(struct hs_client *c)
 	char *body;
 
 	if (c->state != HS_C_MAP || !c->conn_live || c->map_status != 200 ||
-	    (hs_endpoints_equal(&c->eps, &c->sent_eps) && c->sent_derp == c->cfg.hostinfo.preferred_derp))
+	    (hs_endpoints_equal(&c->eps, &c->sent_eps) && c->sent_derp == c->cfg.hostinfo.preferred_derp &&
+	     !c->hostinfo_stale))
 		return false;
 	hskey_public(pub, c->cfg.node_priv);
 	body = hs_req_map(pub, c->cfg.disco_pub, false, &c->cfg.hostinfo, &c->eps, c->zstd);
@@ -512,6 +514,7 @@ static bool send_lite(struct hs_client *c)
 	c->lite_sent++;
 	c->sent_eps = c->eps;
 	c->sent_derp = c->cfg.hostinfo.preferred_derp;
+	c->hostinfo_stale = false;
 	return true;
 }
 
@@ -519,5 +522,15 @@ bool hs_client_publish(struct hs_client *c, const struct hs_endpoints *eps, int 
 {
 	c->eps = *eps;
 	c->cfg.hostinfo.preferred_derp = preferred_derp;
+	return send_lite(c);
+}
+
+bool hs_client_set_hostinfo(struct hs_client *c, const struct hs_hostinfo *hi)
+{
+	int derp = c->cfg.hostinfo.preferred_derp;      /* the DERP client's, not the caller's */
+
+	c->cfg.hostinfo = *hi;
+	c->cfg.hostinfo.preferred_derp = derp;
+	c->hostinfo_stale = true;
 	return send_lite(c);
 }

@@ -28,7 +28,7 @@ struct hs_client_cfg {
 	uint8_t machine_priv[32];
 	uint8_t node_priv[32];
 	uint8_t disco_pub[32];
-	struct hs_hostinfo hostinfo;      /* routes borrowed for the client's lifetime */
+	struct hs_hostinfo hostinfo;      /* routes borrowed until the next hs_client_set_hostinfo */
 	const char *ca_file;              /* NULL = system trust store */
 };
 
@@ -86,6 +86,7 @@ struct hs_client {
 	/* What we publish (brief §3.1): every MapRequest carries it; changes go out as lite requests. */
 	struct hs_endpoints eps, sent_eps;   /* wanted; in the last request the server got */
 	int sent_derp;
+	bool hostinfo_stale;             /* Hostinfo changed since the server last got a MapRequest */
 	int32_t lite_stream;
 	int lite_status;
 	uint64_t lite_sent, lite_ok;
@@ -103,5 +104,12 @@ void hs_client_stop(struct hs_client *c);
  * OmitPeers=true) on the same connection. Returns true if a lite request went out.
  */
 bool hs_client_publish(struct hs_client *c, const struct hs_endpoints *eps, int preferred_derp);
+/*
+ * Hostname, RoutableIPs (routes + exit node) changed, e.g. on SIGHUP (the caller debounces):
+ * @hi replaces the client's Hostinfo except PreferredDERP, and goes out like new endpoints: a lite
+ * MapRequest now if the stream is up, else in the next registration and map request.
+ * @hi->routes is borrowed until the next call (or hs_client_stop). True if a lite request went out.
+ */
+bool hs_client_set_hostinfo(struct hs_client *c, const struct hs_hostinfo *hi);
 
 #endif

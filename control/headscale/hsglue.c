@@ -24,6 +24,7 @@
 #include "hsfilter.h"
 #include "hswant.h"
 #include "hsderpmap.h"
+#include "hsreload.h"
 #include "hsendpoint.h"
 #include "disco.h"
 #include "stun.h"
@@ -55,6 +56,11 @@ struct hsglue {
 	size_t n_stun_srv;
 	struct hs_resolve_batch *stun_resolving;
 	int derp_first;                  /* fallback: the map's first region (hsderpmap.h) */
+	/* Hostinfo (brief §3.2): what the client holds (its routes owned here), and a SIGHUP's
+	 * change waiting out the same settle time as endpoints before it goes out. */
+	struct hs_hostinfo hi_cur, hi_next;
+	bool hi_pending;
+	uint64_t hi_changed_ns;
 };
 
 int hsglue_node_private_key(const struct mg_config *cfg, uint8_t out[32])
@@ -323,6 +329,33 @@ static int read_auth_key(const char *path, char *out, size_t len)
 	return 0;
 }
 
+/* Hostname (the system's, else the device name) and RoutableIPs, with the routes copied: the
+ * running config's arrays change under SIGHUP. 0 or -ENOMEM. */
+static int hostinfo_from_config(struct hs_hostinfo *hi, const struct mg_config *cfg)
+{
+	memset(hi, 0, sizeof(*hi));
+	if (gethostname(hi->hostname, sizeof(hi->hostname) - 1) || !hi->hostname[0])
+		snprintf(hi->hostname, sizeof(hi->hostname), "%s", cfg->name);
+	if (cfg->n_routes) {
+		struct mg_ipprefix *r = malloc(cfg->n_routes * sizeof(*r));
+
+		if (!r)
+			return -ENOMEM;
+		memcpy(r, cfg->advertise_routes, cfg->n_routes * sizeof(*r));
+		hi->routes = r;
+	}
+	hi->n_routes = cfg->n_routes;
+	hi->exit_node = cfg->advertise_exit_node;
+	return 0;
+}
+
+static void hostinfo_free(struct hs_hostinfo *hi)
+{
+	free((void *)hi->routes);
+	hi->routes = NULL;
+	hi->n_routes = 0;
+}
+
 static int load_config(struct hsglue *g, struct hs_client_cfg *cc)
 {
 	const struct mg_config *cfg = g->cfg;
@@ -345,11 +378,9 @@ static int load_config(struct hsglue *g, struct hs_client_cfg *cc)
 	hskey_public(cc->disco_pub, disco);
 	memcpy(g->disco_priv, disco, sizeof(disco));
 	sodium_memzero(disco, sizeof(disco));
-	if (gethostname(cc->hostinfo.hostname, sizeof(cc->hostinfo.hostname) - 1) || !cc->hostinfo.hostname[0])
-		snprintf(cc->hostinfo.hostname, sizeof(cc->hostinfo.hostname), "%s", cfg->name);
-	cc->hostinfo.routes = cfg->advertise_routes;
-	cc->hostinfo.n_routes = cfg->n_routes;
-	cc->hostinfo.exit_node = cfg->advertise_exit_node;
+	if ((ret = hostinfo_from_config(&g->hi_cur, cfg)))
+		return ret;
+	cc->hostinfo = g->hi_cur;
 	cc->ca_file = getenv("MESHGATE_HEADSCALE_CA_FILE");     /* tests with a private CA */
 	return 0;
 }
@@ -418,6 +449,7 @@ err_free:
 	stun_uninit(g->stun);
 	disco_uninit(g->disco);
 	hs_want_free(&g->owned);
+	hostinfo_free(&g->hi_cur);
 	sodium_memzero(g, sizeof(*g));
 	free(g);
 	return ret;
@@ -433,6 +465,8 @@ void hsglue_uninit(struct hsglue *g)
 	stun_uninit(g->stun);
 	disco_uninit(g->disco);
 	hs_want_free(&g->owned);
+	hostinfo_free(&g->hi_cur);
+	hostinfo_free(&g->hi_next);
 	free(g);
 }
 
@@ -524,6 +558,48 @@ static void publish_tick(struct hsglue *g, uint64_t now)
 	hs_client_publish(&g->client, &g->eps_published, derp);
 }
 
+/* A Hostinfo change that stayed put for EP_SETTLE_NS goes to the client (a lite request). */
+static void hostinfo_tick(struct hsglue *g, uint64_t now)
+{
+	if (!g->hi_pending || now - g->hi_changed_ns < EP_SETTLE_NS)
+		return;
+	g->hi_pending = false;
+	hostinfo_free(&g->hi_cur);
+	g->hi_cur = g->hi_next;                  /* the client borrows hi_cur's routes from here on */
+	memset(&g->hi_next, 0, sizeof(g->hi_next));
+	hs_client_set_hostinfo(&g->client, &g->hi_cur);
+	fprintf(stderr, "meshgate: headscale: Hostinfo changed (%zu routes%s); sending it to %s\n",
+		g->hi_cur.n_routes, g->hi_cur.exit_node ? " + exit node" : "", g->cfg->login_server);
+}
+
+static bool hostinfo_equal(const struct hs_hostinfo *a, const struct hs_hostinfo *b)
+{
+	return !strcmp(a->hostname, b->hostname) && a->exit_node == b->exit_node &&
+	       hs_reload_prefixes_equal(a->routes, a->n_routes, b->routes, b->n_routes);
+}
+
+bool hsglue_set_hostinfo(struct hsglue *g, const struct mg_config *cfg)
+{
+	struct hs_hostinfo hi;
+
+	if (!g || hostinfo_from_config(&hi, cfg))
+		return false;
+	if (hostinfo_equal(&hi, g->hi_pending ? &g->hi_next : &g->hi_cur)) {
+		hostinfo_free(&hi);
+		return false;
+	}
+	hostinfo_free(&g->hi_next);
+	g->hi_next = hi;
+	if (hostinfo_equal(&hi, &g->hi_cur)) {           /* changed back before it went out */
+		hostinfo_free(&g->hi_next);
+		g->hi_pending = false;
+		return true;
+	}
+	g->hi_pending = true;
+	g->hi_changed_ns = mg_now();
+	return true;
+}
+
 void hsglue_set_home_derp(struct hsglue *g, int region)
 {
 	if (g)
@@ -541,4 +617,5 @@ void hsglue_tick(struct hsglue *g, uint64_t now)
 	stun_resolve_tick(g);
 	stun_tick(g->stun, now, g->st.connected);
 	publish_tick(g, now);
+	hostinfo_tick(g, now);
 }

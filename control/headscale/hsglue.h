@@ -57,6 +57,12 @@ bool hsglue_owns(const struct hsglue *g, const uint8_t key[32]);
  * DERP map's lowest home-capable region is published. A change goes out in a lite map request.
  */
 void hsglue_set_home_derp(struct hsglue *g, int region);
+/*
+ * SIGHUP: @cfg's AdvertiseRoutes / AdvertiseExitNode and the system host name become our Hostinfo
+ * (copied). A change goes out in a lite map request once it has been stable for the endpoint
+ * settle time (1 s). True if it differs from what is published or pending.
+ */
+bool hsglue_set_hostinfo(struct hsglue *g, const struct mg_config *cfg);
 /* Loads or creates StateDir/node.key (0600): the device's private key when LoginServer is set. */
 int hsglue_node_private_key(const struct mg_config *cfg, uint8_t out[32]);
 

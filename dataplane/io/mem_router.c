@@ -75,12 +75,11 @@ static int device_init(struct mg_device *dev, const char *name, uint32_t mtu)
 	dev->tun_fd = -1;
 	dev->epfd = -1;
 	dev->rekey_after_time_ns = REKEY_AFTER_TIME_NS;
-	dev->routes = calloc(2, sizeof(*dev->routes));
+	dev->routes = mg_routeset_new((const struct mg_ipprefix[]){
+		{ .family = AF_INET, .cidr = 24, .addr = { 192, 168, 77 } },
+		{ .family = AF_INET6, .cidr = 64, .addr = { 0xfd, 0, 0, 0x77 } } }, 2, false);
 	if (!dev->routes)
 		return -1;
-	dev->n_routes = 2;
-	dev->routes[0] = (struct mg_ipprefix){ .family = AF_INET, .cidr = 24, .addr = { 192, 168, 77 } };
-	dev->routes[1] = (struct mg_ipprefix){ .family = AF_INET6, .cidr = 64, .addr = { 0xfd, 0, 0, 0x77 } };
 	allowedips_init(&dev->allowedips);
 	index_table_init(&dev->index);
 	CDS_INIT_LIST_HEAD(&dev->peers);

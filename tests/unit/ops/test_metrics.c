@@ -75,6 +75,7 @@ static void free_device(struct mg_device *dev)
 	}
 	allowedips_uninit(&dev->allowedips);
 	free(dev->workers);
+	free(dev->routes);
 	free(dev);
 }
 
@@ -88,7 +89,8 @@ static struct mg_device *make_device(void)
 	dev->identity.has_identity = true;
 	CDS_INIT_LIST_HEAD(&dev->peers);
 	allowedips_init(&dev->allowedips);
-	dev->n_routes = 2;
+	dev->routes = mg_routeset_new((const struct mg_ipprefix[]){ { .family = AF_INET, .cidr = 24 },
+								   { .family = AF_INET, .cidr = 16 } }, 2, false);
 	dev->nworkers = 2;
 	dev->workers = calloc(2, sizeof(*dev->workers));
 	for (unsigned i = 0; i < 2; i++)
