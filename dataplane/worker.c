@@ -7,6 +7,8 @@
  * No allocation, no lock (but the per-keypair replay lock, once per run), no syscall but the
  * ones the kernel asks for (need_wakeup) and local delivery to the TUN device.
  */
+/* liburcu's inline rcu_dereference()/quiescent state, not a library call per packet. */
+#define _LGPL_SOURCE
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>

@@ -6,6 +6,8 @@
  * Order of checks, cheapest first (kernel receive.c): length and type, index lookup, key age,
  * then the AEAD in one batch, then the replay window, then the allowed-IPs source check.
  */
+/* liburcu's inline rcu_dereference()/quiescent state, not a library call per packet. */
+#define _LGPL_SOURCE
 #include <endian.h>
 #include <errno.h>
 #include <unistd.h>

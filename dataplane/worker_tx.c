@@ -4,6 +4,8 @@
  * padding, one seal batch, outer headers in the frame headroom) and onto the LAN (next-hop MAC
  * from the kernel's tables). Packets that wait for a session or a neighbour are staged, not lost.
  */
+/* liburcu's inline rcu_dereference()/quiescent state, not a library call per packet. */
+#define _LGPL_SOURCE
 #include <endian.h>
 #include <errno.h>
 #include "worker.h"
