@@ -35,8 +35,12 @@
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 #include <sodium.h>
+#include <jansson.h>
 #include "derp.h"
+#include "derp_bucket.h"
 #include "derp_frame.h"
+#include "derp_home.h"
+#include "derp_map.h"
 #include "derp_tls.h"
 #include "evsource.h"
 #include "mg.h"
@@ -73,7 +77,13 @@ struct derp_conn {
 	uint8_t *pend;
 	size_t pend_len;
 	uint64_t state_since, last_rx, last_used, next_try, backoff;
-	bool wanted;                     /* home, or used in the last 60 s */
+	bool wanted;                     /* home, down (probed until back), or used in the last 60 s */
+	bool down;                       /* was home and unreachable for DERP_FAILOVER_NS */
+	unsigned fails;                  /* failed attempts since the last READY */
+	uint64_t unready_since;          /* home: when it was first seen not READY; 0 = READY */
+	uint64_t restart_at, grace_until; /* from a Restarting frame (brief §6.2) */
+	struct derp_lat lat;             /* STUN round trips to this region's node */
+	struct derp_bucket bucket;       /* ServerInfo's send limit; rate 0 = none */
 	struct derp_region_status st;
 };
 
@@ -83,6 +93,7 @@ struct derp {
 	uint8_t priv[32], pub[32];
 	bool has_key;
 	int home;
+	uint64_t home_changes;
 	size_t n;
 	struct derp_conn *conns[DERP_REGIONS_MAX];
 };
@@ -132,9 +143,16 @@ static void conn_fail(struct derp_conn *c, const char *why, uint64_t now)
 	fprintf(stderr, "meshgate: derp: region %d (%s port %u): %s; retrying in %llu ms\n",
 		c->region.id, n->host, n->derp_port, why, (unsigned long long)(c->backoff / 1000000));
 	conn_close(c);
+	c->fails++;
 	c->next_try = now + c->backoff + randombytes_uniform((uint32_t)(c->backoff / 4 / 1000)) * 1000ull;
 	c->backoff = c->backoff * 2 > DERP_BACKOFF_MAX_NS ? DERP_BACKOFF_MAX_NS : c->backoff * 2;
 	c->node_idx++;                   /* brief §3.6: fall back to the region's next node */
+	if (c->restart_at) {             /* the server said when to come back: same node, then */
+		c->next_try = c->restart_at;
+		c->backoff = DERP_BACKOFF_MIN_NS;
+		c->node_idx--;
+		c->restart_at = 0;
+	}
 }
 
 static void set_state(struct derp_conn *c, enum conn_state s, uint64_t now)
@@ -307,6 +325,74 @@ static void tls_step(struct derp_conn *c, uint64_t now)
 
 /* --- frames in ----------------------------------------------------------------------- */
 
+/* ServerInfo's optional TokenBucketBytesPerSecond/Burst (brief §6.3): our send limit there. */
+static void server_info_limit(struct derp_conn *c, const char *json, size_t len, uint64_t now)
+{
+	json_t *o = json_loadb(json, len, 0, NULL);
+	json_t *r = json_object_get(o, "TokenBucketBytesPerSecond");
+	json_t *b = json_object_get(o, "TokenBucketBytesBurst");
+	json_int_t rate = json_is_integer(r) ? json_integer_value(r) : 0;
+	json_int_t burst = json_is_integer(b) ? json_integer_value(b) : 0;
+
+	if (rate < 0 || burst < 0)
+		rate = burst = 0;
+	derp_bucket_set(&c->bucket, (uint64_t)rate, (uint64_t)burst, now);
+	if (rate)
+		fprintf(stderr, "meshgate: derp: region %d limits what we send to %lld B/s, burst %lld B\n",
+			c->region.id, (long long)rate, (long long)burst);
+	json_decref(o);
+}
+
+/*
+ * Restarting (brief §6.2): reconnect-in ms, then try-for ms. Come back when told, and do not fail
+ * over while the server said it would be back; both capped so a confused server cannot park us.
+ */
+static void on_restarting(struct derp_conn *c, const uint8_t *p, uint32_t len, uint64_t now)
+{
+	uint32_t in_ms = 0, for_ms = 0;
+
+	if (len >= 8) {
+		in_ms = (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+		for_ms = (uint32_t)p[4] << 24 | (uint32_t)p[5] << 16 | (uint32_t)p[6] << 8 | p[7];
+	}
+	if (in_ms > 10000)
+		in_ms = 10000;
+	if (for_ms > 50000)
+		for_ms = 50000;
+	c->restart_at = now + DERP_NS(in_ms) + 1;
+	c->grace_until = now + DERP_NS(in_ms) + DERP_NS(for_ms);
+}
+
+/* SendPacket frame @f (header || key || packet) through the server's token bucket. */
+static int put_limited(struct derp_conn *c, const uint8_t *f, size_t len, uint64_t now)
+{
+	if (!derp_bucket_take(&c->bucket, len, now)) {
+		c->st.rate_limited++;
+		return -EDQUOT;
+	}
+	if (!out_put(c, f, len)) {
+		c->st.tx_drops++;
+		return -ENOBUFS;
+	}
+	c->st.tx_packets++;
+	return 0;
+}
+
+/* Frames queued while connecting go out now, each through the bucket the server just set. */
+static void flush_pending(struct derp_conn *c, uint64_t now)
+{
+	for (size_t off = 0; off + DERP_HDR_LEN <= c->pend_len;) {
+		uint8_t type;
+		uint32_t len;
+
+		if (derp_frame_get_header(c->pend + off, &type, &len) || off + DERP_HDR_LEN + len > c->pend_len)
+			break;               /* cannot happen: derp_send wrote them whole */
+		put_limited(c, c->pend + off, DERP_HDR_LEN + len, now);
+		off += DERP_HDR_LEN + len;
+	}
+	c->pend_len = 0;
+}
+
 static void became_ready(struct derp_conn *c, uint64_t now)
 {
 	uint8_t np[DERP_HDR_LEN + 1];
@@ -314,14 +400,18 @@ static void became_ready(struct derp_conn *c, uint64_t now)
 	set_state(c, ST_READY, now);
 	c->backoff = DERP_BACKOFF_MIN_NS;
 	c->node_idx = c->node_idx % c->region.n_nodes;
-	fprintf(stderr, "meshgate: derp: region %d connected%s\n", c->region.id,
-		c->region.id == c->d->home ? " (home)" : "");
+	c->fails = 0;
+	c->unready_since = 0;
+	c->grace_until = 0;
+	fprintf(stderr, "meshgate: derp: region %d connected%s%s\n", c->region.id,
+		c->region.id == c->d->home ? " (home)" : "", c->down ? " (back after fail-over)" : "");
+	if (c->down)
+		c->last_used = now;      /* kept 60 s like an on-demand region unless it is chosen again */
+	c->down = false;
 	/* Brief §6.3 step 4: tell the home region's server this is where peers find us. */
 	if (c->region.id == c->d->home)
 		out_put(c, np, (size_t)derp_build_note_preferred(np, true));
-	if (c->pend_len && !out_put(c, c->pend, c->pend_len))
-		c->st.tx_drops++;
-	c->pend_len = 0;
+	flush_pending(c, now);
 }
 
 static int on_frame(struct derp_conn *c, uint8_t type, const uint8_t *p, uint32_t len, uint64_t now)
@@ -345,10 +435,11 @@ static int on_frame(struct derp_conn *c, uint8_t type, const uint8_t *p, uint32_
 	if (c->state == ST_INFO) {
 		if (type != DERP_SERVER_INFO)
 			return 0;                /* brief: unknown frames are skipped */
-		/* A box that opens proves the server holds the key it announced. The JSON (version,
-		 * optional token bucket) is not enforced: we send far below any sane limit. */
-		if (derp_open_server_info(json, sizeof(json), p, len, c->d->priv, c->server_pub) < 0)
+		/* A box that opens proves the server holds the key it announced. */
+		n = derp_open_server_info(json, sizeof(json), p, len, c->d->priv, c->server_pub);
+		if (n < 0)
 			return -EBADMSG;
+		server_info_limit(c, json, (size_t)n, now);
 		became_ready(c, now);
 		return 0;
 	}
@@ -375,7 +466,8 @@ static int on_frame(struct derp_conn *c, uint8_t type, const uint8_t *p, uint32_
 				(int)(len > 200 ? 200 : len), (const char *)p);
 		return 0;
 	case DERP_RESTARTING:
-		return -ECONNRESET;              /* reconnect with our own backoff */
+		on_restarting(c, p, len, now);
+		return -ECONNRESET;
 	default:
 		return 0;                        /* KeepAlive (liveness only), Pong, unknown */
 	}
@@ -646,11 +738,102 @@ static bool may_be_home(const struct derp_region *r)
 	return false;
 }
 
+/* --- home region: latency choice and fail-over ----------------------------------------- */
+
+/*
+ * The home is "down" once it has not been READY for DERP_FAILOVER_NS with at least one failed
+ * attempt, and not while a Restarting frame's try-for time runs. Peers cannot reach us through
+ * a dead home at all, so waiting longer than a few reconnects only stretches the outage; a
+ * restarting server that says so is given the time it asked for.
+ */
+static void home_watch(struct derp_conn *c, uint64_t now)
+{
+	if (c->state == ST_READY) {
+		c->unready_since = 0;
+		return;
+	}
+	if (!c->unready_since)
+		c->unready_since = now;
+	if (c->down || !c->fails || now - c->unready_since < DERP_FAILOVER_NS || now < c->grace_until)
+		return;
+	c->down = true;
+	fprintf(stderr, "meshgate: derp: home region %d unreachable for %llu ms (%u failed attempts)\n",
+		c->region.id, (unsigned long long)((now - c->unready_since) / 1000000), c->fails);
+}
+
+static void note_preferred(struct derp_conn *c, bool home)
+{
+	uint8_t np[DERP_HDR_LEN + 1];
+
+	if (c && c->state == ST_READY) {
+		out_put(c, np, (size_t)derp_build_note_preferred(np, home));
+		set_events(c);
+	}
+}
+
+/* Moves home: NotePreferred(0) to the old server (tailscaled tells every live connection), (1)
+ * to the new one now or on connect. The old region is then an on-demand one, closed when idle. */
+static void home_set(struct derp *d, int home, uint64_t now)
+{
+	struct derp_conn *o = conn_find(d, d->home), *c = conn_find(d, home);
+
+	fprintf(stderr, "meshgate: derp: home region %d -> %d (%s; latency %.1f ms, before %.1f ms)\n",
+		d->home, home, o && o->down ? "old home unreachable" : "STUN latency",
+		c ? derp_lat_current(&c->lat, now) / 1e6 : 0.0, o ? derp_lat_current(&o->lat, now) / 1e6 : 0.0);
+	note_preferred(o, false);
+	if (o)
+		o->last_used = now;
+	if (c) {
+		c->unready_since = 0;
+		c->wanted = true;
+		note_preferred(c, true);
+	}
+	d->home = home;
+	d->home_changes++;
+}
+
+static void home_update(struct derp *d, uint64_t now)
+{
+	struct derp_home_cand cand[DERP_REGIONS_MAX] = { 0 };
+	bool any = false;
+	int home;
+
+	for (size_t i = 0; i < d->n; i++) {
+		const struct derp_conn *c = d->conns[i];
+
+		cand[i] = (struct derp_home_cand){
+			.id = c->region.id, .eligible = may_be_home(&c->region), .down = c->down,
+			.best_ns = derp_lat_best(&c->lat, now), .cur_ns = derp_lat_current(&c->lat, now),
+		};
+		any |= cand[i].eligible;
+	}
+	home = derp_home_pick(cand, d->n, d->home);
+	if (!home && any)
+		return;                  /* every candidate is down: keep trying the one we have */
+	if (home != d->home)
+		home_set(d, home, now);
+}
+
+bool derp_note_stun(struct derp *d, const struct mg_endpoint *server, uint64_t rtt_ns, uint64_t now)
+{
+	for (size_t i = 0; i < d->n; i++) {
+		struct derp_conn *c = d->conns[i];
+
+		for (size_t j = 0; j < c->region.n_nodes; j++) {
+			if (!derp_node_is_stun_server(&c->region.nodes[j], server))
+				continue;
+			derp_lat_add(&c->lat, rtt_ns, now);
+			home_update(d, now);
+			return true;
+		}
+	}
+	return false;
+}
+
 void derp_set_map(struct derp *d, const struct derp_region *regions, size_t n, uint64_t now)
 {
 	struct derp_conn *next[DERP_REGIONS_MAX];
 	size_t k = 0;
-	int home = 0;
 
 	for (size_t i = 0; i < n && k < DERP_REGIONS_MAX; i++) {
 		struct derp_conn *c = conn_find(d, regions[i].id);
@@ -665,8 +848,6 @@ void derp_set_map(struct derp *d, const struct derp_region *regions, size_t n, u
 			continue;
 		c->region = regions[i];
 		next[k++] = c;
-		if (may_be_home(&regions[i]) && (!home || regions[i].id < home))
-			home = regions[i].id;
 	}
 	for (size_t i = 0; i < d->n; i++) {
 		bool kept = false;
@@ -678,18 +859,7 @@ void derp_set_map(struct derp *d, const struct derp_region *regions, size_t n, u
 	}
 	memcpy(d->conns, next, k * sizeof(next[0]));
 	d->n = k;
-	if (home != d->home) {
-		struct derp_conn *c = conn_find(d, home);
-		uint8_t np[DERP_HDR_LEN + 1];
-
-		/* NotePreferred goes out on connect; a live connection that just became home is told now. */
-		if (c && c->state == ST_READY) {
-			out_put(c, np, (size_t)derp_build_note_preferred(np, true));
-			set_events(c);
-		}
-		fprintf(stderr, "meshgate: derp: home region %d (of %zu)\n", home, k);
-		d->home = home;
-	}
+	home_update(d, now);
 	derp_tick(d, now);
 }
 
@@ -735,11 +905,16 @@ int derp_send(struct derp *d, int region, const uint8_t dst[32], const void *pkt
 		c->pend_len += sizeof(hdr) + len;
 		return 0;
 	}
-	if (c->out_len + sizeof(hdr) + len > OUT_CAP || !out_put(c, hdr, sizeof(hdr))) {
+	if (c->out_len + sizeof(hdr) + len > OUT_CAP) {
 		c->st.tx_drops++;
 		return -ENOBUFS;
 	}
-	out_put(c, pkt, len);        /* fits: checked with the header */
+	if (!derp_bucket_take(&c->bucket, sizeof(hdr) + len, now)) {
+		c->st.rate_limited++;    /* the server's ServerInfo limit: drop, as tailscaled does */
+		return -EDQUOT;
+	}
+	out_put(c, hdr, sizeof(hdr));    /* both fit: checked above */
+	out_put(c, pkt, len);
 	c->st.tx_packets++;
 	set_events(c);               /* written when the socket is writable: bursts batch */
 	return 0;
@@ -751,15 +926,15 @@ void derp_tick(struct derp *d, uint64_t now)
 		struct derp_conn *c = d->conns[i];
 		bool home = c->region.id == d->home;
 
-		if (!home && c->wanted && now - c->last_used >= d->cfg.idle_ns) {
+		if (!home && !c->down && c->wanted && now - c->last_used >= d->cfg.idle_ns) {
 			c->wanted = false;       /* brief §5.4 derpInactiveCleanupTime */
 			if (c->state != ST_IDLE)
 				fprintf(stderr, "meshgate: derp: region %d idle, closed\n", c->region.id);
 			conn_close(c);
 			continue;
 		}
-		if (home)
-			c->wanted = true;
+		if (home || c->down)
+			c->wanted = true;        /* a down region is probed so we learn it is back */
 		if (c->state == ST_RESOLVE)
 			conn_resolve_poll(c, now);
 		if (c->state == ST_IDLE) {
@@ -770,17 +945,26 @@ void derp_tick(struct derp *d, uint64_t now)
 		} else if (c->state == ST_READY && now - c->last_rx >= DERP_READ_DEADLINE_NS) {
 			conn_fail(c, "no frame from the server in 120 s", now);
 		}
+		if (home)
+			home_watch(c, now);
 	}
+	home_update(d, now);
 }
 
 size_t derp_get_status(const struct derp *d, struct derp_region_status *out, size_t max)
 {
+	uint64_t now = derp_now();
 	size_t k = 0;
 
 	for (size_t i = 0; i < d->n && k < max; i++) {
 		const struct derp_conn *c = d->conns[i];
 
 		out[k] = c->st;
+		out[k].down = c->down;
+		out[k].latency_ns = derp_lat_current(&c->lat, now);
+		out[k].best_latency_ns = derp_lat_best(&c->lat, now);
+		out[k].rate_limit = c->bucket.rate;
+		out[k].rate_burst = c->bucket.burst;
 		out[k].home = c->region.id == d->home;
 		out[k].up = c->state == ST_READY;
 		out[k].state = state_name[c->state];

@@ -22,6 +22,7 @@
 #define DERP_SETUP_NS         DERP_NS(10000)     /* connect + TLS + upgrade + handshake */
 #define DERP_BACKOFF_MIN_NS   DERP_NS(1000)
 #define DERP_BACKOFF_MAX_NS   DERP_NS(30000)
+#define DERP_FAILOVER_NS      DERP_NS(10000)     /* home unreachable this long -> next-best region */
 
 /* One DERPNode / DERPRegion (brief §3.6), as far as a client uses them. */
 struct derp_node {
@@ -61,12 +62,19 @@ void derp_uninit(struct derp *d);
 /* Our node key (the DERP client identity). A change reconnects every region. */
 void derp_set_key(struct derp *d, const uint8_t node_priv[32]);
 /*
- * Replaces the DERP map. The home region is the lowest region id that may be home (has a
- * non-STUN-only node, not NoMeasureNoHome): meshgate does not measure latencies yet, and with
- * Headscale's usual single embedded region there is nothing to choose. Connections to regions
- * whose first node is unchanged are kept.
+ * Replaces the DERP map; connections (and latencies) of regions whose first node is unchanged
+ * are kept. The home region is chosen by derp_home.h's rule among the regions that may be home
+ * (a non-STUN-only node, not NoMeasureNoHome): by STUN latency with tailscaled's hysteresis, the
+ * lowest id before any answer. A home not READY for DERP_FAILOVER_NS (after a failed attempt;
+ * longer if a Restarting frame asked for it) is "down": the next-best region becomes home, the
+ * down one is probed with the usual backoff and counts again once connected. A home change
+ * sends NotePreferred(0)/(1) and shows in derp_home() (the caller publishes PreferredDERP).
  */
 void derp_set_map(struct derp *d, const struct derp_region *regions, size_t n, uint64_t now);
+/* A STUN answer from @server after @rtt_ns: recorded for the region whose node it is (matched by
+ * the node's numeric IPv4/IPv6/HostName and STUNPort); false if no region has that node. */
+struct mg_endpoint;
+bool derp_note_stun(struct derp *d, const struct mg_endpoint *server, uint64_t rtt_ns, uint64_t now);
 int derp_home(const struct derp *d);                     /* 0 = no map */
 bool derp_region_known(const struct derp *d, int region);
 bool derp_region_up(const struct derp *d, int region);   /* handshake done */
@@ -76,6 +84,7 @@ bool derp_region_up(const struct derp *d, int region);   /* handshake done */
  * waits (bounded) until the handshake is done. 0, -ENOENT (no such region), -ENOBUFS (queue full).
  */
 int derp_send(struct derp *d, int region, const uint8_t dst[32], const void *pkt, size_t len, uint64_t now);
+/* (-EDQUOT: dropped by the server's ServerInfo token bucket, counted as rate_limited.) */
 /* Reconnects with backoff, deadlines, idle close: from the control tick. */
 void derp_tick(struct derp *d, uint64_t now);
 
@@ -84,6 +93,11 @@ struct derp_region_status {
 	bool home, up;
 	const char *state;
 	uint64_t connects, tx_packets, rx_packets, tx_drops, peer_gone;
+	uint64_t rate_limited;           /* SendPackets dropped by the server's token bucket */
+	uint64_t rate_limit, rate_burst; /* ServerInfo's TokenBucketBytesPerSecond/Burst; 0 = none */
+	bool down;                       /* failed over from; probed until it connects */
+	uint64_t latency_ns;             /* current STUN round trip; 0 = none */
+	uint64_t best_latency_ns;        /* best of the last 5 minutes; 0 = none */
 };
 /* Per connected-or-wanted region; returns how many were written. */
 size_t derp_get_status(const struct derp *d, struct derp_region_status *out, size_t max);

@@ -4,10 +4,12 @@
  * names case-insensitively; Tailscale and Headscale both send the exact Go names, which is what
  * jansson matches here.
  */
+#include <arpa/inet.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "derp_map.h"
+#include "devconf.h"
 
 static void copy_str(char *dst, size_t cap, const json_t *v)
 {
@@ -76,4 +78,20 @@ size_t derp_map_parse(const json_t *regions, struct derp_region *out, size_t max
 	}
 	qsort(out, k, sizeof(*out), by_id);
 	return k;
+}
+
+static bool addr_is(const char *text, const struct mg_endpoint *ep)
+{
+	uint8_t a[16];
+
+	if (ep->family == AF_INET)
+		return inet_pton(AF_INET, text, a) == 1 && !memcmp(a, ep->addr, 4);
+	return ep->family == AF_INET6 && inet_pton(AF_INET6, text, a) == 1 && !memcmp(a, ep->addr, 16);
+}
+
+bool derp_node_is_stun_server(const struct derp_node *n, const struct mg_endpoint *ep)
+{
+	if (n->stun_port < 0 || n->stun_port != ep->port)
+		return false;
+	return addr_is(n->ipv4, ep) || addr_is(n->ipv6, ep) || addr_is(n->host, ep);
 }

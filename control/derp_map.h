@@ -17,4 +17,9 @@
  */
 size_t derp_map_parse(const json_t *regions, struct derp_region *out, size_t max);
 
+/* True if @ep (a STUN server we asked) is @n's STUN address: port STUNPort (not -1) and the
+ * address one of IPv4, IPv6 or a numeric HostName. Names resolved by DNS do not match. */
+struct mg_endpoint;
+bool derp_node_is_stun_server(const struct derp_node *n, const struct mg_endpoint *ep);
+
 #endif

@@ -137,10 +137,16 @@ void derp_relay_punt(struct derp_relay *r, const struct punt_msg *m, uint64_t no
 		}
 		key = p->public_key;
 	}
-	if (derp_send(r->derp, m->src.port, key, m->data, m->len, now))
-		r->st.tx_fail++;
-	else
+	switch (derp_send(r->derp, m->src.port, key, m->data, m->len, now)) {
+	case 0:
 		r->st.tx++;
+		break;
+	case -EDQUOT:
+		r->st.tx_rate_limited++;     /* the server's ServerInfo token bucket */
+		break;
+	default:
+		r->st.tx_fail++;
+	}
 }
 
 static bool disco_derp_send(void *arg, const uint8_t node_key[32], const void *pkt, uint16_t len)
@@ -272,6 +278,11 @@ void derp_relay_set_map(struct derp_relay *r, const json_t *regions, uint64_t no
 	n = derp_map_parse(regions, v, DERP_REGIONS_MAX);
 	derp_set_map(r->derp, v, n, now);
 	free(v);
+}
+
+bool derp_relay_note_stun(struct derp_relay *r, const struct mg_endpoint *server, uint64_t rtt_ns, uint64_t now)
+{
+	return r && derp_note_stun(r->derp, server, rtt_ns, now);
 }
 
 int derp_relay_home(const struct derp_relay *r)

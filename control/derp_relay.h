@@ -33,9 +33,12 @@ void derp_relay_peer_remove(struct derp_relay *r, const uint8_t node_key[32]);
 void derp_relay_punt(struct derp_relay *r, const struct punt_msg *m, uint64_t now);  /* PUNT_DERP_TX */
 void derp_relay_tick(struct derp_relay *r, uint64_t now);
 int derp_relay_home(const struct derp_relay *r);       /* our home region, 0 = none */
+/* A STUN round trip to one of the DERP map's STUN servers (derp_note_stun): feeds the home choice. */
+struct mg_endpoint;
+bool derp_relay_note_stun(struct derp_relay *r, const struct mg_endpoint *server, uint64_t rtt_ns, uint64_t now);
 
 struct derp_relay_stats {
-	uint64_t tx, tx_no_peer, tx_fail, rx_wireguard, rx_disco, rx_ring_full, path_direct, path_relay;
+	uint64_t tx, tx_no_peer, tx_fail, tx_rate_limited, rx_wireguard, rx_disco, rx_ring_full, path_direct, path_relay;
 };
 void derp_relay_get_stats(const struct derp_relay *r, struct derp_relay_stats *out);
 size_t derp_relay_regions(const struct derp_relay *r, struct derp_region_status *out, size_t max);

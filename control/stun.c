@@ -31,6 +31,7 @@
 struct stun_pending {
 	uint8_t txid[STUN_TXID_LEN];
 	uint64_t sent_ns;                /* 0 = free slot */
+	struct mg_endpoint server;       /* asked: whose round trip an answer measures */
 };
 
 struct stun {
@@ -42,6 +43,8 @@ struct stun {
 	struct mg_endpoint mapped;
 	uint64_t mapped_ns;
 	struct stun_stats st;
+	stun_rtt_fn *on_rtt;             /* DERP home choice by latency (room derp) */
+	void *rtt_arg;
 };
 
 static inline uint16_t get16(const uint8_t *p) { return (uint16_t)(p[0] << 8 | p[1]); }
@@ -198,6 +201,7 @@ int stun_query(struct stun *s, const struct mg_endpoint *server, uint64_t now)
 		return -ENOBUFS;
 	}
 	p->sent_ns = now ? now : 1;
+	p->server = dst;
 	s->st.tx++;
 	return 0;
 }
@@ -219,6 +223,8 @@ void stun_receive(struct stun *s, const struct punt_msg *m, uint64_t now)
 		if (!p->sent_ns || now - p->sent_ns > STUN_TIMEOUT_NS ||
 		    memcmp(p->txid, txid, STUN_TXID_LEN))
 			continue;
+		if (s->on_rtt)
+			s->on_rtt(s->rtt_arg, &p->server, now - p->sent_ns, now);
 		p->sent_ns = 0;
 		s->mapped = ep;
 		s->mapped_ns = now ? now : 1;
@@ -262,4 +268,10 @@ uint64_t stun_mapped_at(const struct stun *s)
 void stun_get_stats(const struct stun *s, struct stun_stats *out)
 {
 	*out = s->st;
+}
+
+void stun_set_rtt_hook(struct stun *s, stun_rtt_fn *fn, void *arg)
+{
+	s->on_rtt = fn;
+	s->rtt_arg = arg;
 }

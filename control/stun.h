@@ -61,6 +61,11 @@ bool stun_mapped(const struct stun *s, struct mg_endpoint *out);
 /* When the latest mapped address was learned (0 = never), for freshness checks (27 s). */
 uint64_t stun_mapped_at(const struct stun *s);
 
+/* Called for each answer to our own request with the server asked and the round trip (the
+ * DERP client's home-region choice, brief §7 "Latencies choose the home region"). */
+typedef void stun_rtt_fn(void *arg, const struct mg_endpoint *server, uint64_t rtt_ns, uint64_t now);
+void stun_set_rtt_hook(struct stun *s, stun_rtt_fn *fn, void *arg);
+
 /* Counters for /metrics. */
 struct stun_stats {
 	uint64_t tx, rx_ok, rx_unknown_txid, rx_bad;

@@ -171,12 +171,32 @@ static void derp_sync_self_endpoints(struct hsglue *g)
 	disco_set_self_endpoints(g->disco, g->eps_published.ep, g->eps_published.n);
 }
 
+/* STUN round trips to the DERP map's STUN servers choose the home region (brief §7). */
+static void derp_on_stun_rtt(void *arg, const struct mg_endpoint *server, uint64_t rtt_ns, uint64_t now)
+{
+	struct hsglue *g = arg;
+
+	derp_relay_note_stun(g->relay, server, rtt_ns, now);
+}
+
+/* The home region moves with latency and fail-over: publish what the DERP client uses now. */
+static void derp_sync_home(struct hsglue *g)
+{
+	int home = derp_relay_home(g->relay);
+
+	if (home)
+		hsglue_set_home_derp(g, home);
+}
+
 static int derp_start(struct hsglue *g, int epfd)
 {
 	/* DERPCAFile, else MESHGATE_DERP_CA_FILE (tests with a private CA), else the system store. */
 	const char *ca = g->cfg->derp_ca_file[0] ? g->cfg->derp_ca_file : getenv("MESHGATE_DERP_CA_FILE");
+	int ret = derp_relay_init(&g->relay, g->dev, g->disco, epfd, ca);
 
-	return derp_relay_init(&g->relay, g->dev, g->disco, epfd, ca);
+	if (!ret)
+		stun_set_rtt_hook(g->stun, derp_on_stun_rtt, g);
+	return ret;
 }
 
 /* A pong proved a direct path: send WireGuard there (roaming would find it too, on traffic). */
@@ -613,6 +633,7 @@ void hsglue_tick(struct hsglue *g, uint64_t now)
 	disco_tick(g->disco, now);
 	derp_sync_self_endpoints(g);
 	derp_relay_tick(g->relay, now);
+	derp_sync_home(g);
 	/* A subnet router must stay reachable without traffic of its own: STUN while connected. */
 	stun_resolve_tick(g);
 	stun_tick(g->stun, now, g->st.connected);

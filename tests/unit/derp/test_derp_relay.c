@@ -15,6 +15,7 @@
  *     to a peer keeps disco active.
  */
 #include <endian.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,6 +34,7 @@ static unsigned n_sends;
 static int sent_region;
 static uint8_t sent_key[32];
 static size_t sent_len;
+static int send_ret;                     /* what derp_send answers (-EDQUOT: rate limited) */
 static derp_recv_fn recv_cb;
 static void *recv_arg;
 
@@ -58,7 +60,12 @@ int derp_send(struct derp *d, int region, const uint8_t dst[32], const void *pkt
 	sent_region = region;
 	memcpy(sent_key, dst, 32);
 	sent_len = len;
-	return 0;
+	return send_ret;
+}
+bool derp_note_stun(struct derp *d, const struct mg_endpoint *s, uint64_t rtt, uint64_t now)
+{
+	(void)d, (void)s, (void)rtt, (void)now;
+	return false;
 }
 
 /* --- disco ---------------------------------------------------------------------------- */
@@ -178,6 +185,13 @@ int main(void)
 	CHECK(n_sends == 0);
 	derp_relay_get_stats(r, &st);
 	CHECK(st.tx == 4 && st.tx_no_peer == 2);
+	send_ret = -EDQUOT;                              /* the server's token bucket said no */
+	punt(61, pb.public_key, MESSAGE_DATA, 7, 148);
+	send_ret = -ENOBUFS;
+	punt(61, pb.public_key, MESSAGE_DATA, 7, 148);
+	send_ret = 0;
+	derp_relay_get_stats(r, &st);
+	CHECK(st.tx == 4 && st.tx_rate_limited == 1 && st.tx_fail == 1);
 
 	/* 2. In. */
 	memcpy(disco_pkt, DISCO_MAGIC, DISCO_MAGIC_LEN);
