@@ -53,32 +53,49 @@ void wk_batch_hist(struct wctx *c, unsigned n)
 	c->ctr->batch_sum += n;
 }
 
+/* A slot for a destination address: a multiplicative hash of its (folded) 32-bit words. */
+static inline unsigned wk_addr_slot(int family, const uint8_t *a, unsigned slots)
+{
+	uint32_t w[4], x;
+
+	if (family == AF_INET) {
+		memcpy(&x, a, 4);
+	} else {
+		memcpy(w, a, 16);
+		x = w[0] ^ w[1] ^ w[2] ^ w[3];
+	}
+	x ^= x >> 16;                    /* IPv4 hosts differ in the last byte: the word's top */
+	return (x * 0x9e3779b1u) >> 24 & (slots - 1);
+}
+
 /*
- * A burst mostly goes to few destinations (one LAN host, one peer's endpoint), and the snapshot
- * cannot change within a pass (it is freed only after our next quiescent state), so the last
- * successful lookup is reused until the pass ends. Only successes are kept: a neighbour being
+ * A burst goes to few destinations (one LAN host, the endpoints of the peers it carries), and
+ * the snapshot cannot change within a pass (it is freed only after our next quiescent state), so
+ * lookups are remembered until the pass ends, a few destinations at once (direct-mapped: many
+ * peers in one burst each keep their endpoint's hop). Only successes are kept: a neighbour being
  * resolved is asked again.
  */
 int wk_hop(struct wctx *c, int family, const uint8_t *dst, struct nl_l2hop *out)
 {
 	/* Constant-size compares and copies: inlined, not a libc call per packet. */
 	bool v4 = family == AF_INET;
+	struct wk_hop_ent *e = &c->hop[wk_addr_slot(family, dst, WK_HOP_SLOTS)];
 	int ret;
 
-	if (c->hop.nl == c->nl && c->hop.family == family &&
-	    (v4 ? !memcmp(c->hop.dst, dst, 4) : !memcmp(c->hop.dst, dst, 16))) {
-		*out = c->hop.hop;
+	if (e->pass == c->pass && e->family == family &&
+	    (v4 ? !memcmp(e->dst, dst, 4) : !memcmp(e->dst, dst, 16))) {
+		*out = e->hop;
 		return 0;
 	}
 	ret = nl_snapshot_lookup(c->nl, family, dst, out);
 	if (!ret) {
-		c->hop.nl = c->nl;
-		c->hop.family = family;
+		e->pass = c->pass;
+		e->family = family;
 		if (v4)
-			memcpy(c->hop.dst, dst, 4);
+			memcpy(e->dst, dst, 4);
 		else
-			memcpy(c->hop.dst, dst, 16);
-		c->hop.hop = *out;
+			memcpy(e->dst, dst, 16);
+		e->hop = *out;
 	}
 	return ret;
 }
@@ -86,28 +103,24 @@ int wk_hop(struct wctx *c, int family, const uint8_t *dst, struct nl_l2hop *out)
 /*
  * Every frame asks whether an address is ours (the outer destination of WireGuard, the inner
  * destination out of the tunnel, a LAN packet's destination); a pass sees few distinct ones, so
- * the last two answers are kept until the pass ends, like wk_hop.
+ * the answers are kept until the pass ends, like wk_hop's.
  */
 bool wk_is_local(struct wctx *c, int family, const uint8_t *addr)
 {
 	bool v4 = family == AF_INET;
-	unsigned slot;
+	struct wk_local_ent *e = &c->local[wk_addr_slot(family, addr, WK_LOCAL_SLOTS)];
 
-	for (unsigned i = 0; i < c->local.n; i++)
-		if (c->local.e[i].family == family &&
-		    (v4 ? !memcmp(c->local.e[i].addr, addr, 4) : !memcmp(c->local.e[i].addr, addr, 16)))
-			return c->local.e[i].local;
-	slot = c->local.next;
-	c->local.next ^= 1;
-	if (c->local.n < 2)
-		c->local.n++;
-	c->local.e[slot].family = family;
+	if (e->pass == c->pass && e->family == family &&
+	    (v4 ? !memcmp(e->addr, addr, 4) : !memcmp(e->addr, addr, 16)))
+		return e->local;
+	e->pass = c->pass;
+	e->family = family;
 	if (v4)
-		memcpy(c->local.e[slot].addr, addr, 4);
+		memcpy(e->addr, addr, 4);
 	else
-		memcpy(c->local.e[slot].addr, addr, 16);
-	c->local.e[slot].local = nl_snapshot_is_local(c->nl, family, addr);
-	return c->local.e[slot].local;
+		memcpy(e->addr, addr, 16);
+	e->local = nl_snapshot_is_local(c->nl, family, addr);
+	return e->local;
 }
 
 static void tx_flush(struct wctx *c)
@@ -355,8 +368,7 @@ unsigned wk_poll(struct wctx *c)
 
 	c->now = mg_now();
 	c->nl = c->nl_fixed ? c->nl_fixed : nlmirror_current(c->dev->nl);
-	c->hop.nl = NULL;
-	c->local.n = 0;
+	c->pass++;                       /* empties the per-pass caches */
 	c->listen_port = atomic_load_explicit(&c->dev->listen_port, memory_order_relaxed);
 	work = rx_burst(c);
 	wk_flush_open(c);

@@ -19,6 +19,9 @@
 #define STAGE_SLOTS 512u
 #define STAGE_PER_PEER 128u              /* a peer's share of its worker's stage queue (as the kernel's) */
 #define STAGE_PEER_SLOTS 1024u           /* peers counted at once; a power of two > STAGE_SLOTS */
+#define WK_HOP_SLOTS 16u                /* per-pass next-hop cache (a power of two) */
+#define WK_OUTER_SLOTS 8u               /* per-pass outer-header cache (a power of two) */
+#define WK_LOCAL_SLOTS 16u              /* per-pass "is it ours" cache (a power of two) */
 #define STAGE_TIMEOUT_NS (3 * NSEC_PER_SEC)
 #define STAGE_RETRY_NS (1 * NSEC_PER_MSEC)
 /*
@@ -86,17 +89,30 @@ struct wctx {
 	bool stage_peers_dirty;
 	uint64_t stage_next_retry;
 
-	struct {                         /* the last next hop found in this pass (wk_hop) */
-		const struct nl_snapshot *nl;    /* NULL = empty; reset every pass */
+	/* Per-pass caches, direct-mapped by destination; an entry counts only if its pass is
+	 * this one (nothing to clear between passes). */
+	uint64_t pass;                   /* wk_poll calls so far, from 1 */
+	struct wk_hop_ent {              /* next hops found in this pass (wk_hop) */
+		uint64_t pass;
 		int family;
 		uint8_t dst[16];
 		struct nl_l2hop hop;
-	} hop;
+	} hop[WK_HOP_SLOTS];
+	struct wk_outer4 {               /* IPv4 outer headers built in this pass (worker_tx.c) */
+		uint64_t pass;               /* (the listen port may change between passes) */
+		uint16_t port;               /* destination, as p->ep.port */
+		uint8_t dst[4], src[4];      /* destination, source addresses */
+		uint8_t dst_mac[6], src_mac[6];
+		uint32_t sum;                /* the IPv4 header's sum with tot_len and check zero */
+		uint8_t hdr[14 + 20 + 8];    /* Ethernet, IPv4, UDP; lengths and checksum zero */
+	} outer4[WK_OUTER_SLOTS];
 
-	struct {                         /* recent "is it one of our addresses" answers (wk_is_local) */
-		uint8_t n, next;             /* reset every pass */
-		struct { int family; bool local; uint8_t addr[16]; } e[2];
-	} local;
+	struct wk_local_ent {            /* "is it one of our addresses" answers of this pass */
+		uint64_t pass;
+		int family;
+		bool local;
+		uint8_t addr[16];
+	} local[WK_LOCAL_SLOTS];
 
 	uint64_t icmp_last;              /* ICMP error token bucket */
 	uint32_t icmp_tokens;
@@ -117,9 +133,9 @@ void wk_want_handshake(struct wctx *c, struct peer *peer);
  * relays it; consumes the frame. */
 void wk_punt_relay(struct wctx *c, struct wpkt *p, const uint8_t *msg, uint32_t mlen);
 void wk_batch_hist(struct wctx *c, unsigned n);
-/* nl_snapshot_lookup, remembering the last success for the rest of the pass. */
+/* nl_snapshot_lookup, remembering successes for the rest of the pass. */
 int wk_hop(struct wctx *c, int family, const uint8_t *dst, struct nl_l2hop *out);
-/* nl_snapshot_is_local, remembering the last two addresses asked in the pass. */
+/* nl_snapshot_is_local, remembering answers for the rest of the pass. */
 bool wk_is_local(struct wctx *c, int family, const uint8_t *addr);
 
 /* worker_rx.c */

@@ -120,6 +120,42 @@ void wk_tunnel(struct wctx *c, struct wpkt *p, uint64_t since)
 		wk_flush_seal(c);
 }
 
+/*
+ * A burst goes to few endpoints, so the IPv4 outer header is built once per endpoint and pass
+ * (ipudp_build with no payload: every field but the two lengths and the checksum) and copied in
+ * front of each message; the checksum is the template's sum plus tot_len, folded (RFC 1071: the
+ * sum is order-independent, so adding the one word later gives the same result).
+ */
+static void outer4_write(struct wctx *c, const struct wpkt *p, uint8_t *eth, uint32_t mlen)
+{
+	struct wk_outer4 *o = &c->outer4[(p->ep.addr[3] ^ p->ep.port) & (WK_OUTER_SLOTS - 1)];
+	struct iphdr *ip = (void *)(eth + ETH_HLEN_);
+	struct udphdr *udp = (void *)(eth + ETH_HLEN_ + IP4_HLEN);
+
+	if (o->pass != c->pass || o->port != p->ep.port || memcmp(o->dst, p->ep.addr, 4) ||
+	    memcmp(o->src, p->hop.src_addr, 4) || memcmp(o->dst_mac, p->hop.dst_mac, 6) ||
+	    memcmp(o->src_mac, p->hop.src_mac, 6)) {
+		struct iphdr *t = (void *)(o->hdr + ETH_HLEN_);
+
+		eth_build(o->hdr, p->hop.dst_mac, p->hop.src_mac, AF_INET);
+		ipudp_build(o->hdr + ETH_HLEN_, &p->ep, p->hop.src_addr, c->listen_port, 0);
+		t->tot_len = 0;
+		t->check = 0;
+		((struct udphdr *)(t + 1))->len = 0;
+		o->sum = csum_add(0, t, IP4_HLEN);
+		o->pass = c->pass;
+		o->port = p->ep.port;
+		memcpy(o->dst, p->ep.addr, 4);
+		memcpy(o->src, p->hop.src_addr, 4);
+		memcpy(o->dst_mac, p->hop.dst_mac, 6);
+		memcpy(o->src_mac, p->hop.src_mac, 6);
+	}
+	memcpy(eth, o->hdr, sizeof(o->hdr));
+	ip->tot_len = htons(IP4_HLEN + UDP_HLEN + mlen);
+	ip->check = htons(csum_fold(o->sum + IP4_HLEN + UDP_HLEN + mlen));
+	udp->len = htons(UDP_HLEN + mlen);
+}
+
 /* Outer Ethernet/IP/UDP in front of the WireGuard message at msg (mlen bytes), then transmit. */
 static void send_outer(struct wctx *c, struct wpkt *p, uint8_t *msg, uint32_t mlen)
 {
@@ -130,8 +166,12 @@ static void send_outer(struct wctx *c, struct wpkt *p, uint8_t *msg, uint32_t ml
 		wk_punt_relay(c, p, msg, mlen);     /* control sends it through DERP */
 		return;
 	}
-	ipudp_build(ip, &p->ep, p->hop.src_addr, c->listen_port, mlen);
-	eth_build(ip - ETH_HLEN_, p->hop.dst_mac, p->hop.src_mac, p->ep.family);
+	if (p->ep.family == AF_INET) {
+		outer4_write(c, p, ip - ETH_HLEN_, mlen);
+	} else {
+		ipudp_build(ip, &p->ep, p->hop.src_addr, c->listen_port, mlen);
+		eth_build(ip - ETH_HLEN_, p->hop.dst_mac, p->hop.src_mac, p->ep.family);
+	}
 	wk_tx(c, ip - ETH_HLEN_, ETH_HLEN_ + iplen + mlen);
 }
 

@@ -283,9 +283,15 @@ static void chunk_check(struct bench *b, enum dir d, uint32_t size, unsigned n)
 			for (unsigned k = 0; k < b->npeers && !cl; k++)
 				if (!memcmp(&h->daddr, b->cl[k].ep_ip, 4))
 					cl = &b->cl[k];
+			const struct udphdr *udp = (const void *)(ip + IP4_HLEN);
+
+			/* The outer header as a receiver's stack checks it: lengths and header checksum. */
 			ok = cl && b->out[i].len == ETH_HLEN_ + IP4_HLEN + UDP_HLEN + mlen &&
-			     !memcmp(eth, mem_lan.gw_mac, 6) && !memcmp(&h->saddr, mem_lan.router_ip, 4) &&
-			     ntohs(((const struct udphdr *)(ip + IP4_HLEN))->dest) == MEM_FAR_PORT &&
+			     !memcmp(eth, mem_lan.gw_mac, 6) && !memcmp(eth + 6, mem_lan.router_mac, 6) &&
+			     h->version == 4 && h->ihl == 5 && ntohs(h->tot_len) == IP4_HLEN + UDP_HLEN + mlen &&
+			     ip4_header_csum(h) == 0 && h->protocol == IPPROTO_UDP && h->ttl == 64 &&
+			     !memcmp(&h->saddr, mem_lan.router_ip, 4) && ntohs(udp->len) == UDP_HLEN + mlen &&
+			     ntohs(udp->source) == MEM_LISTEN_PORT && ntohs(udp->dest) == MEM_FAR_PORT &&
 			     le32toh(hdr->receiver_index) == cl->kp.local_index;
 			if (ok) {
 				op = (struct aead_op){ .key = cl->kp.recv_key, .counter = le64toh(hdr->counter),
