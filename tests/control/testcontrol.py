@@ -327,7 +327,18 @@ class MapConn:
                 # Lite (endpoint) update: applied, answered with an empty 200 (brief §3.1).
                 state["lite"].append({"nodekey": nk, "req": req, "t": time.time()})
                 rec["last_lite_request"] = req
-                return self.reply(sid, 200)
+                self.reply(sid, 200)
+                # New Hostinfo: its routes are approved at once (as Headscale does when the
+                # policy's autoApprovers cover them, §4), and the node sees its new PrimaryRoutes.
+                hi = req.get("Hostinfo")
+                routes = list((hi or {}).get("RoutableIPs") or [])
+                if hi is None or routes == rec["approved"]:
+                    return None
+                rec["hostinfo"], rec["approved"] = hi, routes
+                log("lite: %s now announces %s" % (nk[:8], routes))
+                # Pushed from another thread once this one lets go of the lock.
+                threading.Thread(target=push_all, args=({"Node": node_json(rec)},), daemon=True).start()
+                return None
             rec["last_map_request"] = req
             if req.get("Compress") == "zstd" and state["zstd"]:
                 self.zstd_streams.add(sid)

@@ -1,0 +1,166 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-only
+# `tailscale set --advertise-routes/--advertise-exit-node` as SIGHUP: the file's AdvertiseRoutes
+# and AdvertiseExitNode change while meshgate runs under the test control server.
+#
+#   mg-lap (wireguard-go; its tunnel carries 192.168.8.0/24 and fd00:8::/64)
+#     --wan-- mg-gw [DNAT 41641; testcontrol.py on 192.168.8.1:8080, records lite MapRequests]
+#               | lan
+#             mg-rtr meshgate (LoginServer, peers from the map) -- mg-host 192.168.8.80, fd00:8::80
+#
+# 1. AdvertiseRoutes = 192.168.8.0/24: the laptop reaches the host over IPv4, not over IPv6
+#    (no_route). 2. SIGHUP, routes = fd00:8::/64 and MTU changed: a lite MapRequest carries
+#    RoutableIPs [fd00:8::/64]; IPv4 stops at once (no_route), IPv6 flows; MTU is reported as
+#    needing a restart. 3. Two SIGHUPs 0.3 s apart, the second adding 192.168.8.0/24 and the exit
+#    node: one lite request, with the second set plus 0.0.0.0/0 and ::/0; both families flow.
+# 4. SIGHUP with nothing changed: no lite request. 5. Leak check.
+. "$(dirname "$0")/lib.sh"
+HERE=$(cd "$(dirname "$0")" && pwd)
+PY=/usr/bin/python3
+CTL_ADDR=$GW_LAN4:8080
+LAP_ID=2
+
+meshgate_only || { echo "SKIP: $T_NAME: meshgate only (SIGHUP and Headscale)"; exit 77; }
+$PY -c 'import h2, cryptography' 2>/dev/null ||
+	{ echo "SKIP: $T_NAME: machine lacks python3-h2 / python3-cryptography"; exit 77; }
+t_begin
+trap 'lab_stop_pid "$MG_LAB_DIR/testcontrol.pid"; t_cleanup; exit $?' EXIT
+
+hex_of_b64() { base64 -d | od -An -tx1 | tr -d ' \n'; }
+ctl() { gw curl -sf --max-time 5 -X POST --data-binary "$2" "http://$CTL_ADDR/test/$1" >/dev/null; }
+ctl_state() { gw curl -sf --max-time 5 "http://$CTL_ADDR/test/state"; }
+
+ctl_start() {
+	rm -f "$MG_LAB_DIR/testcontrol.out"       # a READY from an earlier run must not count
+	ip netns exec "${LAB_NS[1]}" $PY "$HERE/../control/testcontrol.py" --listen $CTL_ADDR \
+		--authkey tskey-test --assign $RTR_TS4/32,$RTR_TS6/128 --keepalive 5 \
+		>"$MG_LAB_DIR/testcontrol.out" 2>"$MG_LAB_DIR/testcontrol.log" &
+	echo $! >"$MG_LAB_DIR/testcontrol.pid"
+	wait_for 5 grep -q READY "$MG_LAB_DIR/testcontrol.out"
+}
+
+# write_conf ROUTES EXIT-NODE MTU
+write_conf() {
+	cat >"$MG_LAB_DIR/meshgate.conf" <<-EOF
+	[Interface]
+	Name = $MG_IF
+	ListenPort = $WG_PORT
+	MTU = $3
+	Device = eth0
+	SNAT = false
+	AdvertiseRoutes = $1
+	AdvertiseExitNode = $2
+	MetricsListen = $METRICS_ADDR
+	LoginServer = http://$CTL_ADDR
+	AuthKeyFile = $MG_LAB_DIR/authkey
+	StateDir = $MG_LAB_DIR/hs-state
+	EOF
+}
+
+start_meshgate() {
+	rm -f "$WG_SOCK_DIR/$MG_IF.sock"
+	ip netns exec "${LAB_NS[3]}" sh -c \
+		'mountpoint -q /sys/fs/bpf || mount -t bpf bpf /sys/fs/bpf; exec "$@"' rtr \
+		"$MESHGATE" run -c "$MG_LAB_DIR/meshgate.conf" >"$MG_LAB_DIR/meshgate.log" 2>&1 &
+	MG_PID=$!
+	echo $MG_PID >"$MG_LAB_DIR/meshgate.pid"
+	T_ROUTER_UP=1
+	wait_for 10 test -S "$WG_SOCK_DIR/$MG_IF.sock"
+}
+
+# Peers need a disco key or a home DERP to be used (brief: hswant.c routable).
+laptop_json() {
+	cat <<-EOF
+	{"ID":$LAP_ID,"StableID":"$LAP_ID","Name":"laptop.tailnet.test.","Key":"nodekey:$(hex_of_b64 <"$MG_LAB_DIR/lap.pub")",
+	 "Addresses":["$LAP_TS4/32","$LAP_TS6/128"],"AllowedIPs":["$LAP_TS4/32","$LAP_TS6/128"],
+	 "DiscoKey":"discokey:$(printf 'd1%.0s' $(seq 32))","HomeDERP":999,
+	 "Endpoints":["$LAP_WAN4:$LAP_PORT"],"KeyExpiry":"0001-01-01T00:00:00Z","Online":true}
+	EOF
+}
+
+# lite_with FROM ROUTE...: how many lite MapRequests, from the FROM-th one the server got on,
+# carried exactly these RoutableIPs (in this order).
+lite_with() {
+	ctl_state | $PY -c '
+import json, sys
+start, want = int(sys.argv[1]), sys.argv[2:]
+print(sum(1 for x in json.load(sys.stdin)["lite"][start:]
+          if x["req"]["Stream"] is False and x["req"]["OmitPeers"] is True
+          and (x["req"].get("Hostinfo") or {}).get("RoutableIPs") == want))' "$@"
+}
+lite_seen() { [ "$(lite_with "$@")" -ge 1 ]; }
+n_lite() { ctl_state | $PY -c 'import json, sys; print(len(json.load(sys.stdin)["lite"]))'; }
+metric_is() { [ "$(lab_metric "$1")" = "$2" ]; }
+ping4() { ip netns exec "${LAB_NS[0]}" ping -n -q -c "${1:-3}" -i 0.2 -w "${2:-6}" $HOST4 >/dev/null 2>&1; }
+ping6() { ip netns exec "${LAB_NS[0]}" ping -n -q -c "${1:-3}" -i 0.2 -w "${2:-6}" $HOST6 >/dev/null 2>&1; }
+hup() { kill -HUP "$MG_PID"; }
+
+mkdir -p "$MG_LAB_DIR/hs-state" && chmod 700 "$MG_LAB_DIR/hs-state"
+echo tskey-test >"$MG_LAB_DIR/authkey"
+# The router's node key is the lab's router key, so the laptop's WireGuard config fits as is.
+(umask 077; printf 'privkey:%s\n' "$(hex_of_b64 <"$MG_LAB_DIR/rtr.key")" >"$MG_LAB_DIR/hs-state/node.key")
+rm -f "$MG_LAB_DIR/hs-state/netmap.json"
+
+check "test control server up on $CTL_ADDR" ctl_start
+ctl peers "[$(laptop_json)]"
+write_conf 192.168.8.0/24 false 1280
+check "meshgate starts (LoginServer, AdvertiseRoutes = 192.168.8.0/24)" start_meshgate
+check "registered, map stream up" wait_for 15 grep -q "headscale: connected" "$MG_LAB_DIR/meshgate.log"
+check "the laptop is a peer from the map" \
+	wait_for 10 sh -c "wg show $MG_IF peers | grep -qx '$(lab_lap_pub)'"
+check "registration carried RoutableIPs [192.168.8.0/24]" sh -c "ip netns exec ${LAB_NS[1]} \
+	curl -sf http://$CTL_ADDR/test/state | grep -q '\"RoutableIPs\": \\[\"192.168.8.0/24\"\\]'"
+check "/metrics: 1 advertised route" metric_is meshgate_advertised_routes 1
+check "laptop -> home host over IPv4 (advertised)" ping4 5 10
+nr0=$(drops no_route)
+check_fails "laptop -> home host over IPv6 (fd00:8::/64 not advertised) fails" ping6 2 3
+check "... counted as no_route" test "$(drops no_route)" -ge $((nr0 + 2))
+
+# 2. Swap IPv4 for IPv6; MTU changes too, which only a restart applies.
+sleep 1.5       # the start-up endpoint burst has gone out
+n0=$(n_lite)
+write_conf fd00:8::/64 false 1300
+hup
+check "SIGHUP: MTU reported as needing a restart" wait_for 5 \
+	grep -q "meshgate: reload: MTU changed in $MG_LAB_DIR/meshgate.conf; restart to apply" "$MG_LAB_DIR/meshgate.log"
+check "SIGHUP: a lite MapRequest with RoutableIPs [fd00:8::/64]" wait_for 8 lite_seen "$n0" fd00:8::/64
+check "/metrics: 1 advertised route (fd00:8::/64)" metric_is meshgate_advertised_routes 1
+nr0=$(drops no_route)
+check_fails "removed route: laptop -> home host over IPv4 fails" ping4 2 3
+check "... counted as no_route" test "$(drops no_route)" -ge $((nr0 + 2))
+check "added route: laptop -> home host over IPv6" ping6 5 10
+check "the server's approval came back as the self node's PrimaryRoutes" \
+	wait_for 5 metric_is meshgate_approved_routes 1
+check "the running MTU is untouched (still 1280 on the TUN)" \
+	sh -c "ip netns exec ${LAB_NS[3]} ip -o link show dev $MG_IF | grep -q 'mtu 1280 '"
+
+# 3. Two SIGHUPs inside the settle time: only the second set goes out.
+n0=$(n_lite)
+write_conf 192.168.8.0/24 false 1300
+hup
+sleep 0.3
+write_conf "192.168.8.0/24, fd00:8::/64" true 1300
+hup
+check "exit node: a lite MapRequest with both routes and 0.0.0.0/0, ::/0" \
+	wait_for 8 lite_seen "$n0" 0.0.0.0/0 192.168.8.0/24 ::/0 fd00:8::/64
+sleep 2
+expect_eq "debounced: the intermediate set [192.168.8.0/24] never went out in a lite request" \
+	"$(lite_with "$n0" 192.168.8.0/24)" 0
+expect_eq "debounced: one lite request for the final set" \
+	"$(lite_with "$n0" 0.0.0.0/0 192.168.8.0/24 ::/0 fd00:8::/64)" 1
+check "/metrics: 4 advertised routes (2 + exit node)" metric_is meshgate_advertised_routes 4
+check "...and 4 approved: the server's new PrimaryRoutes reached meshgate" \
+	wait_for 5 metric_is meshgate_approved_routes 4
+check "the new Hostinfo keeps NetInfo.PreferredDERP 999" sh -c "ip netns exec ${LAB_NS[1]} \
+	curl -sf http://$CTL_ADDR/test/state | $PY -c 'import json, sys
+sys.exit(json.load(sys.stdin)[\"lite\"][-1][\"req\"][\"Hostinfo\"][\"NetInfo\"][\"PreferredDERP\"] != 999)'"
+check "laptop -> home host over IPv4 again" ping4 5 10
+check "laptop -> home host over IPv6" ping6 5 10
+
+# 4. Nothing changed: nothing to tell the server.
+n0=$(n_lite)
+hup
+sleep 2.5
+expect_eq "SIGHUP without changes: no lite request" "$(n_lite)" "$n0"
+check "meshgate still running" kill -0 "$MG_PID"
+t_end
