@@ -447,6 +447,9 @@ int dpdk_eal_init(const char *args, const char *device, char *tap_name, size_t t
 		return -1;
 	}
 	free(buf);       /* EAL keeps no pointers into argv after init */
+	/* Operators size nr_hugepages for this; say which memory the pools came from. */
+	fprintf(stderr, "meshgate: DPDK memory: %s\n",
+		rte_eal_has_hugepages() ? "hugepages" : "ordinary pages (--no-huge)");
 	if (rte_eth_dev_get_port_by_name(device, &g.nic)) {
 		char names[512] = "";
 		size_t off = 0;

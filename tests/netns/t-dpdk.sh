@@ -18,7 +18,19 @@ meshgate_only || { skip "meshgate only"; exit 0; }
 export LAB_RTR_QUEUES=2
 t_begin
 TAP=$MG_IF-lan
-EAL="--no-huge -m 512 --no-pci --no-telemetry --log-level=*:warning --vdev net_af_packet0,iface=eth0,qpairs=2"
+EAL="-m 512 --no-pci --no-telemetry --log-level=*:warning --vdev net_af_packet0,iface=eth0,qpairs=2"
+if [ "${DPDK_HUGE:-0}" = 1 ]; then
+	# t-dpdk-huge.sh: the EAL on 2 MiB hugepages, reserved here and given back at the end.
+	huge0=$(cat /proc/sys/vm/nr_hugepages)
+	huge_restore() { echo "$huge0" >/proc/sys/vm/nr_hugepages; }
+	trap 'huge_restore; t_cleanup; exit $?' EXIT
+	echo $((huge0 + 384)) >/proc/sys/vm/nr_hugepages 2>/dev/null
+	got=$(($(cat /proc/sys/vm/nr_hugepages) - huge0))
+	[ "$got" -ge 300 ] || { skip "the kernel gave only $got of 384 hugepages"; exit 0; }
+	echo "# $got hugepages of 2 MiB reserved"
+else
+	EAL="--no-huge $EAL"
+fi
 
 ldd "$MESHGATE" | grep -q librte_ethdev ||
 	{ skip "meshgate built without DPDK (libdpdk-dev, meson -Ddpdk=enabled)"; exit 0; }
@@ -34,6 +46,10 @@ t_start_router_or_die --dpdk "$EAL" --queues 2
 check "meshgate says it runs on DPDK with an exception TAP" \
 	grep -q "DPDK port net_af_packet0, 2 queues, exception path through $TAP" "$MG_LAB_DIR/meshgate.log"
 check_fails "no XDP program on eth0" lab_rtr_has_xdp
+if [ "${DPDK_HUGE:-0}" = 1 ]; then
+	used=$(awk '/HugePages_Total/ {t = $2} /HugePages_Free/ {f = $2} END {print t - f}' /proc/meminfo)
+	check "meshgate's pools sit in hugepages ($used in use)" test "$used" -gt 0
+fi
 # The kernel side of the router: its LAN address and routes move to the TAP.
 rtr ip link set "$TAP" up &&
 	rtr ip addr add $RTR_LAN4/24 dev "$TAP" &&
@@ -78,4 +94,9 @@ check "the exception path carried frames both ways" \
 check "every frame came back to its pool (both queues)" \
 	test "$(grep -c "dpdk mode, frames unaccounted 0" "$MG_LAB_DIR/meshgate.log")" = 2
 check_fails "the TAP is gone with meshgate" rtr test -e "/sys/class/net/$TAP"
+if [ "${DPDK_HUGE:-0}" = 1 ]; then
+	check "the EAL ran on hugepages (meshgate said so)" grep -q "DPDK memory: hugepages" "$MG_LAB_DIR/meshgate.log"
+	expect_eq "every hugepage free again after exit" "$(cat /proc/sys/vm/nr_hugepages)-$(awk '/HugePages_Free/ {print $2}' /proc/meminfo)" \
+		"$(cat /proc/sys/vm/nr_hugepages)-$(cat /proc/sys/vm/nr_hugepages)"
+fi
 t_end
