@@ -84,6 +84,7 @@ struct derp_conn {
 	uint64_t restart_at, grace_until; /* from a Restarting frame (brief §6.2) */
 	struct derp_lat lat;             /* STUN round trips to this region's node */
 	struct derp_bucket bucket;       /* ServerInfo's send limit; rate 0 = none */
+	uint64_t limited_logged, limited_log_at;   /* rate_limited in the log at most every 5 s */
 	struct derp_region_status st;
 };
 
@@ -777,9 +778,11 @@ static void home_set(struct derp *d, int home, uint64_t now)
 {
 	struct derp_conn *o = conn_find(d, d->home), *c = conn_find(d, home);
 
+	uint64_t lat = c ? derp_lat_current(&c->lat, now) : 0;
+
 	fprintf(stderr, "meshgate: derp: home region %d -> %d (%s; latency %.1f ms, before %.1f ms)\n",
-		d->home, home, o && o->down ? "old home unreachable" : "STUN latency",
-		c ? derp_lat_current(&c->lat, now) / 1e6 : 0.0, o ? derp_lat_current(&o->lat, now) / 1e6 : 0.0);
+		d->home, home, o && o->down ? "old home unreachable" : lat ? "STUN latency" : "no STUN answer: lowest id",
+		lat / 1e6, o ? derp_lat_current(&o->lat, now) / 1e6 : 0.0);
 	note_preferred(o, false);
 	if (o)
 		o->last_used = now;
@@ -926,7 +929,8 @@ void derp_tick(struct derp *d, uint64_t now)
 		struct derp_conn *c = d->conns[i];
 		bool home = c->region.id == d->home;
 
-		if (!home && !c->down && c->wanted && now - c->last_used >= d->cfg.idle_ns) {
+		/* last_used may be a little after @now: disco sends with its own clock read. */
+		if (!home && !c->down && c->wanted && now > c->last_used && now - c->last_used >= d->cfg.idle_ns) {
 			c->wanted = false;       /* brief §5.4 derpInactiveCleanupTime */
 			if (c->state != ST_IDLE)
 				fprintf(stderr, "meshgate: derp: region %d idle, closed\n", c->region.id);
@@ -947,6 +951,12 @@ void derp_tick(struct derp *d, uint64_t now)
 		}
 		if (home)
 			home_watch(c, now);
+		if (c->st.rate_limited != c->limited_logged && now >= c->limited_log_at) {
+			fprintf(stderr, "meshgate: derp: region %d: %llu packets dropped by the server's rate limit\n",
+				c->region.id, (unsigned long long)c->st.rate_limited);
+			c->limited_logged = c->st.rate_limited;
+			c->limited_log_at = now + DERP_NS(5000);
+		}
 	}
 	home_update(d, now);
 }

@@ -21,6 +21,12 @@ With --ping-clients the server sends every client a Ping after its handshake and
 With --allow only the listed node keys are admitted (like Headscale's verify_clients).
 With --evil bigskip every client first gets a 200 kB frame of an unknown type (to be skipped);
 with --evil toolarge a frame header announcing 2 MiB (over the limit: the client must hang up).
+With --token-bucket RATE,BURST the ServerInfo carries TokenBucketBytesPerSecond/Burst (brief
+section 6.3) and the server counts the SendPacket frame bytes (header included) each client sends:
+  SENT <client key hex> bytes=<n> secs=<seconds since its ServerInfo>   (every second)
+With --stun ADDR:PORT it also answers STUN binding requests (brief section 7: SOFTWARE "tailnode"
+and a valid FINGERPRINT required, like derper) with XOR-MAPPED-ADDRESS, each answer held back
+--stun-delay-ms (a far-away region); prints "STUN <ip>:<port>" per request.
 
 The DerpClient class is the client side of the same protocol, for the laptop shim (lapsock.py)
 and the loopback test (t_local.py). Needs python3-nacl.
@@ -119,6 +125,7 @@ class Conn:
         self.wlock = threading.Lock()
         self.key = None
         self.ping_data = None
+        self.sent_bytes, self.info_t = 0, None
 
     def send(self, data):
         with self.wlock:
@@ -147,7 +154,12 @@ class Conn:
         if self.srv.allow and key not in self.srv.allow:
             raise ValueError("client %s not allowed" % key.hex())
         nonce = os.urandom(24)
-        sealed = Box(self.srv.priv, PublicKey(key)).encrypt(b'{"version":2}', nonce).ciphertext
+        info_out = {"version": 2}
+        if self.srv.args.token_bucket:
+            rate, burst = (int(x) for x in self.srv.args.token_bucket.split(","))
+            info_out.update(TokenBucketBytesPerSecond=rate, TokenBucketBytesBurst=burst)
+        sealed = Box(self.srv.priv, PublicKey(key)).encrypt(json.dumps(info_out).encode(), nonce).ciphertext
+        self.info_t = time.monotonic()
         self.send(frame(SERVER_INFO, nonce + sealed))
         self.key = key
         out("CONNECT %s version=%s canackpings=%s" % (key.hex(), lower.get("version"),
@@ -169,6 +181,8 @@ class Conn:
             self.handshake()
             while True:
                 ftype, p = read_frame(self.sock)
+                if ftype == SEND_PACKET:
+                    self.sent_bytes += 5 + len(p)
                 if ftype == SEND_PACKET and len(p) >= 32 and len(p) - 32 <= MAX_PACKET:
                     if not self.srv.deliver(self.key, p[:32], p[32:]):
                         self.send(frame(PEER_GONE, p[:32] + b"\x01"))   # not here
@@ -217,12 +231,18 @@ def serve(args):
             if now != last:
                 out("STATS relayed=%d dropped=%d" % now)
                 last = now
+            for c in conns if args.token_bucket else []:
+                if c.info_t is not None:
+                    out("SENT %s bytes=%d secs=%.2f" % (c.key.hex(), c.sent_bytes,
+                                                        time.monotonic() - c.info_t))
             if time.monotonic() - last_ka >= args.keepalive:
                 last_ka = time.monotonic()
                 for c in conns:
                     c.send(frame(KEEP_ALIVE))
 
     threading.Thread(target=keepalive, daemon=True).start()
+    if args.stun:
+        threading.Thread(target=stun_serve, args=(args.stun, args.stun_delay_ms), daemon=True).start()
     out("READY %d %s" % (ls.getsockname()[1], srv.pub.hex()))
 
     def one(s):
@@ -240,6 +260,53 @@ def serve(args):
     while True:
         s, _ = ls.accept()
         threading.Thread(target=one, args=(s,), daemon=True).start()
+
+
+# --- STUN (brief section 7) -----------------------------------------------------------------
+
+STUN_COOKIE = 0x2112A442
+
+
+def crc32_ieee(data):
+    crc = 0xFFFFFFFF
+    for b in data:
+        crc ^= b
+        for _ in range(8):
+            crc = (crc >> 1) ^ (0xEDB88320 if crc & 1 else 0)
+    return crc ^ 0xFFFFFFFF
+
+
+def stun_txid(pkt):
+    """The TxID of a Tailscale-style binding request, or None (derper's ParseBindingRequest)."""
+    if len(pkt) < 20 or pkt[0:2] != b"\x00\x01" or struct.unpack(">I", pkt[4:8])[0] != STUN_COOKIE:
+        return None
+    end = 20 + struct.unpack(">H", pkt[2:4])[0]
+    off, software, fp_ok = 20, None, False
+    while off + 4 <= min(end, len(pkt)):
+        t, n = struct.unpack(">HH", pkt[off:off + 4])
+        v = pkt[off + 4:off + 4 + n]
+        if t == 0x8022:
+            software = v
+        elif t == 0x8028 and n == 4:
+            fp_ok = struct.unpack(">I", v)[0] == crc32_ieee(pkt[:off]) ^ 0x5354554E
+        off += 4 + ((n + 3) & ~3)
+    return pkt[8:20] if software == b"tailnode" and fp_ok else None
+
+
+def stun_serve(listen, delay_ms):
+    host, _, port = listen.rpartition(":")
+    us = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    us.bind((host, int(port)))
+    while True:
+        pkt, (ip, sport) = us.recvfrom(2048)
+        txid = stun_txid(pkt)
+        if txid is None:
+            continue
+        out("STUN %s:%d" % (ip, sport))
+        xaddr = bytes(a ^ b for a, b in zip(socket.inet_aton(ip), struct.pack(">I", STUN_COOKIE)))
+        attr = struct.pack(">HHBBH", 0x0020, 8, 0, 1, sport ^ (STUN_COOKIE >> 16)) + xaddr
+        resp = struct.pack(">HHI", 0x0101, len(attr), STUN_COOKIE) + txid + attr
+        threading.Timer(delay_ms / 1000.0, us.sendto, args=(resp, (ip, sport))).start()
 
 
 # --- client ------------------------------------------------------------------------------
@@ -320,6 +387,9 @@ def main():
     s.add_argument("--ping-clients", action="store_true")
     s.add_argument("--allow", action="append")
     s.add_argument("--evil", choices=["bigskip", "toolarge"])
+    s.add_argument("--token-bucket", metavar="RATE,BURST")
+    s.add_argument("--stun", metavar="ADDR:PORT")
+    s.add_argument("--stun-delay-ms", type=float, default=0)
     a = ap.parse_args()
     serve(a)
 

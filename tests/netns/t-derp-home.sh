@@ -1,0 +1,285 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-only
+# DERP home region by STUN latency, home fail-over, and the ServerInfo send limit (issue 7),
+# against three independent Python DERP servers (tests/derp/derpd.py), two with STUN.
+#
+#   mg-lap: wireguard-go (key L) -- lapsock.py (DERP client on region 902 only)
+#           derppeer.py (a disco-only "phone" homed on 902)
+#              |  UDP between laptop and router dropped in the gateway (DERP only)
+#   mg-gw:  derpd 900 :8443 + STUN :3478 answering 80 ms late   (slow region, lowest id)
+#           derpd 901 :8444 + STUN :3479 answering at once       (fast region)
+#           derpd 902 :8445, no STUN, ServerInfo token bucket 30000 B/s, burst 12000 B
+#           testcontrol.py 192.168.8.1:8080 (records lite map requests)
+#              |
+#   mg-rtr: meshgate (LoginServer, DERPCAFile) ---------- mg-host 192.168.8.80
+#
+# 1. Latency: meshgate STUNs both regions from its WireGuard port and makes the fast 901 home
+#    (not the lowest id 900): NotePreferred(1) there, PreferredDERP 901 in a lite map request.
+#    A peer reaches meshgate through 901 (disco ping via 901, pong on the peer's home 902).
+# 2. Relay: with UDP blocked, laptop <-> home host pings go through DERP (region 902).
+# 3. Fail-over: 901's server is killed: within 10 s + margin meshgate makes 900 home (log,
+#    NotePreferred(1) on 900, PreferredDERP 900 in a lite request), a peer reaches it via 900,
+#    and the laptop's pings keep being answered.
+# 4. Send limit: a ping flood to the laptop is held to the bucket: the 902 server receives no
+#    more than rate * time + burst from meshgate, and meshgate counts what it dropped.
+# 5. Leak check.
+HERE=$(cd "$(dirname "$0")" && pwd)
+. "${LAB_SH:-$HERE/../lab/lab.sh}"
+
+T=t-derp-home
+FAILS=0
+PY=/usr/bin/python3
+CTL_ADDR=$GW_LAN4:8080
+DERP_NAME=derp.test
+R_SLOW=900 P_SLOW=8443 S_SLOW=3478
+R_FAST=901 P_FAST=8444 S_FAST=3479
+R_TB=902 P_TB=8445 TB_RATE=30000 TB_BURST=12000
+SHIM_WG=51999 SHIM_UDP=41642
+FAILOVER_MAX_S=18              # the bound is 10 s of no connection; margin for a loaded CI
+D=$MG_LAB_DIR/derp-home
+pass() { echo "PASS: $T: $*"; }
+fail() {
+	echo "FAIL: $T: $*"; FAILS=$((FAILS + 1))
+	grep 'derp:' "$MG_LAB_DIR/meshgate.log" 2>/dev/null | tail -n 8 | sed 's/^/# log: /'
+}
+check() { local d=$1; shift; if "$@"; then pass "$d"; else fail "$d"; fi; }
+
+[ "${MG_ROUTER:-meshgate}" = meshgate ] || { echo "SKIP: $T: meshgate only (DERP client)"; exit 0; }
+[ "$(id -u)" = 0 ] || { echo "SKIP: $T: needs root (network namespaces)"; exit 77; }
+for c in ip wg wireguard-go nft curl ping openssl; do
+	command -v $c >/dev/null || { echo "SKIP: $T: machine lacks $c"; exit 77; }
+done
+$PY -c 'import h2, cryptography, nacl' 2>/dev/null ||
+	{ echo "SKIP: $T: machine lacks python3-h2 / python3-cryptography / python3-nacl"; exit 77; }
+[ -x "$MESHGATE" ] || { echo "FAIL: $T: no meshgate at $MESHGATE"; exit 1; }
+
+cleanup() {
+	for p in lapsock derp900 derp901 derp902 testcontrol; do lab_stop_pid "$D/$p.pid"; done
+	lab_down
+}
+trap cleanup EXIT
+
+hex_of_b64() { base64 -d | od -An -tx1 | tr -d ' \n'; }
+wait_for() { local n=$1 i; shift; for i in $(seq $((n * 10))); do "$@" && return 0; sleep 0.1; done; return 1; }
+ctl() { gw curl -sf --max-time 5 -X POST --data-binary "$2" "http://$CTL_ADDR/test/$1" >/dev/null; }
+log_has() { grep -q "$1" "$MG_LAB_DIR/meshgate.log"; }
+keypair() { $PY -c 'from nacl.public import PrivateKey; k = PrivateKey.generate(); print(bytes(k).hex(), bytes(k.public_key).hex())'; }
+
+make_certs() {
+	rm -rf "$D"                     # no result of an earlier run may count
+	mkdir -p "$D" && cd "$D" || return 1
+	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout ca.key -out ca.pem \
+		-days 2 -subj "/CN=meshgate t-derp-home CA" &&
+	openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout leaf.key -out leaf.csr \
+		-subj "/CN=$DERP_NAME" &&
+	echo "subjectAltName=DNS:$DERP_NAME,IP:$GW_LAN4,IP:$GW_WAN4" >ext.cnf &&
+	openssl x509 -req -in leaf.csr -CA ca.pem -CAkey ca.key -CAcreateserial -out leaf.pem -days 2 \
+		-extfile ext.cnf
+	local rc=$?
+	cd - >/dev/null
+	return $rc
+} >/dev/null 2>&1
+
+start_bg() {	# start_bg NAME NS CMD...: stdout to $D/NAME.out, pid in $D/NAME.pid
+	local name=$1 ns=$2; shift 2
+	ip netns exec "$ns" "$@" >"$D/$name.out" 2>"$D/$name.log" &
+	echo $! >"$D/$name.pid"
+}
+derpd() {	# derpd REGION PORT [derpd.py options]
+	local r=$1 port=$2; shift 2
+	start_bg derp$r "${LAB_NS[1]}" $PY "$HERE/../derp/derpd.py" serve --listen 0.0.0.0:$port \
+		--cert "$D/leaf.pem" --key "$D/leaf.key" --keepalive 5 "$@"
+}
+
+write_conf() {
+	mkdir -p "$MG_LAB_DIR/hs-state" && chmod 700 "$MG_LAB_DIR/hs-state"
+	echo tskey-test >"$MG_LAB_DIR/authkey"
+	(umask 077; printf 'privkey:%s\n' "$(hex_of_b64 <"$MG_LAB_DIR/rtr.key")" >"$MG_LAB_DIR/hs-state/node.key")
+	cat >"$MG_LAB_DIR/meshgate.conf" <<-EOF2
+	[Interface]
+	Name = $MG_IF
+	ListenPort = $WG_PORT
+	MTU = 1280
+	Device = eth0
+	SNAT = false
+	AdvertiseRoutes = 192.168.8.0/24, fd00:8::/64
+	MetricsListen = $METRICS_ADDR
+	LoginServer = http://$CTL_ADDR
+	AuthKeyFile = $MG_LAB_DIR/authkey
+	StateDir = $MG_LAB_DIR/hs-state
+	DERPCAFile = $D/ca.pem
+	EOF2
+}
+
+start_meshgate() {
+	local i
+	rm -f "$WG_SOCK_DIR/$MG_IF.sock"
+	ip netns exec "${LAB_NS[3]}" sh -c \
+		'mountpoint -q /sys/fs/bpf || mount -t bpf bpf /sys/fs/bpf; exec "$@"' rtr \
+		"$MESHGATE" run -c "$MG_LAB_DIR/meshgate.conf" >>"$MG_LAB_DIR/meshgate.log" 2>&1 &
+	echo $! >"$MG_LAB_DIR/meshgate.pid"
+	for i in $(seq 100); do
+		[ -S "$WG_SOCK_DIR/$MG_IF.sock" ] && return 0
+		kill -0 "$(cat "$MG_LAB_DIR/meshgate.pid")" 2>/dev/null || break
+		sleep 0.1
+	done
+	return 1
+}
+
+block_udp() {
+	gw nft -f - <<-EOF
+	table inet derpblock {
+		chain udp_cut {
+			type filter hook forward priority filter;
+			iifname "wan0" oifname "lan0" meta l4proto udp drop
+			iifname "lan0" oifname "wan0" meta l4proto udp drop
+		}
+	}
+	EOF
+}
+
+region_json() {	# region_json ID DERPPORT STUNPORT
+	echo "\"$1\":{\"RegionID\":$1,\"RegionCode\":\"lab$1\",\"RegionName\":\"lab\",
+	 \"Nodes\":[{\"Name\":\"${1}a\",\"RegionID\":$1,\"HostName\":\"$DERP_NAME\",\"IPv4\":\"$GW_LAN4\",
+	 \"DERPPort\":$2,\"STUNPort\":$3}]}"
+}
+derpmap_json() {
+	echo "{\"DERPMap\":{\"Regions\":{$(region_json $R_SLOW $P_SLOW $S_SLOW),$(region_json $R_FAST $P_FAST $S_FAST),$(region_json $R_TB $P_TB -1)}}}"
+}
+laptop_json() {
+	cat <<-EOF2
+	{"ID":2,"StableID":"2","Name":"laptop.tailnet.test.","Key":"nodekey:$(hex_of_b64 <"$MG_LAB_DIR/lap.pub")",
+	 "DiscoKey":"discokey:$SHIM_DISCO_PUB","Addresses":["$LAP_TS4/32","$LAP_TS6/128"],
+	 "AllowedIPs":["$LAP_TS4/32","$LAP_TS6/128"],"Endpoints":["$LAP_WAN4:$SHIM_UDP"],"HomeDERP":$R_TB,
+	 "KeyExpiry":"0001-01-01T00:00:00Z","Online":true}
+	EOF2
+}
+phone_json() {
+	cat <<-EOF2
+	{"ID":3,"StableID":"3","Name":"phone.tailnet.test.","Key":"nodekey:$PHONE_PUB","DiscoKey":"discokey:$PHONE_DISCO_PUB",
+	 "Addresses":["100.64.0.9/32"],"AllowedIPs":["100.64.0.9/32"],"HomeDERP":$R_TB,
+	 "KeyExpiry":"0001-01-01T00:00:00Z","Online":true}
+	EOF2
+}
+
+# The PreferredDERP of the router's latest lite map request (what peers learn as its HomeDERP).
+lite_derp() {
+	gw curl -sf --max-time 5 "http://$CTL_ADDR/test/state" | $PY -c '
+import json, sys
+lite = json.load(sys.stdin)["lite"]
+print(((lite[-1]["req"].get("Hostinfo") or {}).get("NetInfo") or {}).get("PreferredDERP", 0) if lite else 0)'
+}
+lite_says() { [ "$(lite_derp)" = "$1" ]; }
+last_preferred() { grep "^PREFERRED $RTR_HEX " "$D/derp$1.out" | tail -n 1 | cut -d' ' -f3; }
+preferred_is() { [ "$(last_preferred "$1")" = "$2" ]; }
+peer_via() {	# peer_via PORT: a disco ping via that region is answered on the phone's home 902
+	lap timeout 12 $PY "$HERE/../derp/derppeer.py" --home $GW_WAN4:$P_TB --via $GW_WAN4:$1 \
+		--name $DERP_NAME --ca "$D/ca.pem" --node-priv "$PHONE_PRIV" --disco-priv "$PHONE_DISCO_PRIV" \
+		--peer-node "$RTR_HEX" --peer-disco "$RTR_DISCO" --seconds 3 >"$D/peer$1.out" 2>"$D/peer$1.log"
+	grep -q "^PONG via home txid-ok=True" "$D/peer$1.out"
+}
+ping_ok() { local i; for i in 1 2 3 4 5 6; do lap ping -c 1 -W 1 "$1" >/dev/null 2>&1 && return 0; done; return 1; }
+host_ping_ok() { local i; for i in 1 2 3 4 5 6; do host ping -c 1 -W 1 "$1" >/dev/null 2>&1 && return 0; done; return 1; }
+metric_is() { [ "$(lab_metric meshgate_control_preferred_derp)" = "$1" ]; }
+sent_902() { grep "^SENT $RTR_HEX " "$D/derp$R_TB.out" | tail -n 1; }   # "SENT key bytes=N secs=S"
+
+lab_up || { echo "FAIL: $T: lab setup"; exit 1; }
+: >"$MG_LAB_DIR/meshgate.log"
+check "throwaway CA and DERP server certificate (openssl)" make_certs
+derpd $R_SLOW $P_SLOW --ping-clients --stun 0.0.0.0:$S_SLOW --stun-delay-ms 80
+derpd $R_FAST $P_FAST --stun 0.0.0.0:$S_FAST
+derpd $R_TB $P_TB --token-bucket $TB_RATE,$TB_BURST
+check "three DERP servers up in the gateway (regions $R_SLOW, $R_FAST, $R_TB)" wait_for 5 sh -c \
+	"grep -q '^READY' '$D/derp$R_SLOW.out' && grep -q '^READY' '$D/derp$R_FAST.out' && grep -q '^READY' '$D/derp$R_TB.out'"
+start_bg testcontrol "${LAB_NS[1]}" $PY "$HERE/../control/testcontrol.py" --listen $CTL_ADDR \
+	--authkey tskey-test --assign $RTR_TS4/32,$RTR_TS6/128 --keepalive 5
+check "test control server up" wait_for 5 grep -q READY "$D/testcontrol.out"
+read -r SHIM_DISCO_PRIV SHIM_DISCO_PUB < <(keypair)
+read -r PHONE_PRIV PHONE_PUB < <(keypair)
+read -r PHONE_DISCO_PRIV PHONE_DISCO_PUB < <(keypair)
+RTR_HEX=$(hex_of_b64 <"$MG_LAB_DIR/rtr.pub")
+write_conf
+ctl peers "[$(laptop_json),$(phone_json)]"
+block_udp
+check "meshgate starts with LoginServer" start_meshgate
+check "meshgate registers" wait_for 10 log_has "headscale: connected"
+ctl send "$(derpmap_json)"
+
+# 1. Home by latency.
+check "STUN from meshgate's WireGuard port reaches both regions' STUN responders" wait_for 10 sh -c \
+	"grep -q '^STUN $RTR_LAN4:$WG_PORT' '$D/derp$R_SLOW.out' && grep -q '^STUN $RTR_LAN4:$WG_PORT' '$D/derp$R_FAST.out'"
+check "the fast region $R_FAST becomes home, not the lowest id $R_SLOW" \
+	wait_for 10 log_has "derp: home region [0-9]* -> $R_FAST (STUN latency"
+grep "derp: home region" "$MG_LAB_DIR/meshgate.log" | sed 's/^/# /'
+check "NotePreferred(1) on region $R_FAST's server" wait_for 10 preferred_is $R_FAST 1
+check "the lite map request publishes PreferredDERP $R_FAST" wait_for 10 lite_says $R_FAST
+check "/metrics: meshgate_control_preferred_derp $R_FAST" wait_for 5 metric_is $R_FAST
+RTR_DISCO=$(gw curl -sf --max-time 5 "http://$CTL_ADDR/test/state" | $PY -c '
+import json, sys
+n = json.load(sys.stdin)["nodes"]
+for rec in (n.values() if isinstance(n, dict) else n):
+    print(rec["discokey"].split(":")[1]); break')
+check "a peer reaches meshgate through its home $R_FAST (disco ping via $R_FAST, pong on $R_TB)" peer_via $P_FAST
+
+# 2. The laptop, relayed through region 902 (UDP blocked).
+wg set $LAP_IF peer "$(lab_rtr_pub)" endpoint 127.0.0.1:$SHIM_WG
+start_bg lapsock "${LAB_NS[0]}" $PY "$HERE/../derp/lapsock.py" --wg-listen 127.0.0.1:$SHIM_WG \
+	--wg-peer 127.0.0.1:$LAP_PORT --udp-listen 0.0.0.0:$SHIM_UDP --peer-ep $GW_WAN4:$WG_PORT \
+	--peer-node "$RTR_HEX" --peer-disco "$RTR_DISCO" --disco-priv "$SHIM_DISCO_PRIV" \
+	--node-priv "$(hex_of_b64 <"$MG_LAB_DIR/lap.key")" --derp $GW_WAN4:$P_TB --derp-name $DERP_NAME \
+	--derp-region $R_TB --ca "$D/ca.pem"
+check "laptop shim connects to region $R_TB" wait_for 5 grep -q "^DERP up" "$D/lapsock.out"
+check "UDP blocked: home host -> laptop ping through DERP region $R_TB" host_ping_ok $LAP_TS4
+check "UDP blocked: laptop -> home host ping through DERP" ping_ok $HOST4
+check "meshgate learned region $R_TB's send limit from ServerInfo" \
+	log_has "derp: region $R_TB limits what we send to $TB_RATE B/s, burst $TB_BURST B"
+
+# 3. Fail-over: the home region's server goes away for good.
+lap ping -c 40 -i 0.5 -W 1 $HOST4 >"$D/ping-failover.out" 2>&1 &
+PINGS=$!
+lab_stop_pid "$D/derp$R_FAST.pid"
+t0=$(date +%s%N)
+check "region $R_FAST killed: meshgate moves home to $R_SLOW within ${FAILOVER_MAX_S} s" \
+	wait_for $FAILOVER_MAX_S log_has "derp: home region $R_FAST -> $R_SLOW (old home unreachable"
+echo "# fail-over after $(( ($(date +%s%N) - t0) / 1000000 )) ms (bound: 10 s without a connection)"
+check "the log names the unreachable home first" log_has "derp: home region $R_FAST unreachable for"
+check "NotePreferred(1) on region $R_SLOW's server" wait_for 5 preferred_is $R_SLOW 1
+check "the lite map request publishes PreferredDERP $R_SLOW" wait_for 10 lite_says $R_SLOW
+check "a peer reaches meshgate through its new home $R_SLOW" peer_via $P_SLOW
+wait $PINGS
+echo "# laptop pings across the fail-over: $(grep -o '[0-9]* received' "$D/ping-failover.out")"
+check "the relayed laptop's pings were answered across the fail-over (>= 36 of 40)" \
+	sh -c "[ \"\$(grep -o '[0-9]* received' '$D/ping-failover.out' | cut -d' ' -f1)\" -ge 36 ]"
+
+# 4. The send limit: a flood to the laptop is held to rate * time + burst at region 902.
+before=$(sent_902)
+host ping -q -s 1200 -i 0.002 -c 1000 -w 3 $LAP_TS4 >/dev/null 2>&1
+sleep 1.2
+after=$(sent_902)
+echo "# region $R_TB received from meshgate: before [${before#SENT * }] after [${after#SENT * }]"
+held() {
+	$PY - "$before" "$after" $TB_RATE $TB_BURST <<-'EOF'
+	import sys
+	def parse(line):
+	    f = dict(kv.split("=") for kv in line.split()[2:])
+	    return int(f["bytes"]), float(f["secs"])
+	(b0, s0), (b1, s1) = parse(sys.argv[1]), parse(sys.argv[2])
+	rate, burst = int(sys.argv[3]), int(sys.argv[4])
+	# the server samples once a second: allow one sampling step and one frame of slack
+	limit = rate * (s1 - s0 + 1.0) + burst + 1300
+	print("# %d B in %.2f s; allowed %d B; offered about 1,297,000 B" % (b1 - b0, s1 - s0, limit))
+	sys.exit(0 if 0 < b1 - b0 <= limit and b1 - b0 >= rate * (s1 - s0) / 4 else 1)
+	EOF
+}
+check "region $R_TB received no more than rate * time + burst during a 650 kB/s flood" held
+check "meshgate counted the packets the bucket dropped (>= 100 of the flood)" \
+	wait_for 8 log_has "derp: region $R_TB: [1-9][0-9][0-9][0-9]* packets dropped by the server's rate limit"
+grep "rate limit" "$MG_LAB_DIR/meshgate.log" | tail -n 1 | sed 's/^/# /'
+check "an ordinary ping still passes the limit afterwards" host_ping_ok $LAP_TS4
+
+for p in lapsock derp900 derp902 testcontrol; do lab_stop_pid "$D/$p.pid"; done
+check "leak check" lab_stop_meshgate
+check "meshgate logged no DERP protocol error" sh -c "! grep -q 'derp: .*protocol error' '$MG_LAB_DIR/meshgate.log'"
+
+[ $FAILS = 0 ] && echo "$T: PASS" || echo "$T: $FAILS FAILED"
+[ $FAILS = 0 ]
