@@ -22,7 +22,9 @@
 #    and the laptop's pings keep being answered.
 # 4. Send limit: a ping flood to the laptop is held to the bucket: the 902 server receives no
 #    more than rate * time + burst from meshgate, and meshgate counts what it dropped.
-# 5. Leak check.
+# 5. The old home's server restarts: meshgate's probe reconnects and, since it is clearly faster,
+#    home returns to it (NotePreferred, PreferredDERP).
+# 6. Leak check.
 HERE=$(cd "$(dirname "$0")" && pwd)
 . "${LAB_SH:-$HERE/../lab/lab.sh}"
 
@@ -243,6 +245,10 @@ check "region $R_FAST killed: meshgate moves home to $R_SLOW within ${FAILOVER_M
 	wait_for $FAILOVER_MAX_S log_has "derp: home region $R_FAST -> $R_SLOW (old home unreachable"
 echo "# fail-over after $(( ($(date +%s%N) - t0) / 1000000 )) ms (bound: 10 s without a connection)"
 check "the log names the unreachable home first" log_has "derp: home region $R_FAST unreachable for"
+# The old home comes back (a new server process on the same address); meshgate keeps probing it.
+mv "$D/derp$R_FAST.out" "$D/derp$R_FAST-first.out"
+derpd $R_FAST $P_FAST --stun 0.0.0.0:$S_FAST
+t_back=$(date +%s%N)
 check "NotePreferred(1) on region $R_SLOW's server" wait_for 5 preferred_is $R_SLOW 1
 check "the lite map request publishes PreferredDERP $R_SLOW" wait_for 10 lite_says $R_SLOW
 check "a peer reaches meshgate through its new home $R_SLOW" peer_via $P_SLOW
@@ -277,7 +283,15 @@ check "meshgate counted the packets the bucket dropped (>= 100 of the flood)" \
 grep "rate limit" "$MG_LAB_DIR/meshgate.log" | tail -n 1 | sed 's/^/# /'
 check "an ordinary ping still passes the limit afterwards" host_ping_ok $LAP_TS4
 
-for p in lapsock derp900 derp902 testcontrol; do lab_stop_pid "$D/$p.pid"; done
+# 5. The old home is back and clearly faster (2 ms against 80 ms): home returns to it.
+check "region $R_FAST back: home returns to it (STUN latency, hysteresis passed)" \
+	wait_for 40 log_has "derp: home region $R_SLOW -> $R_FAST (STUN latency"
+echo "# back as home $(( ($(date +%s%N) - t_back) / 1000000 )) ms after its server restarted (probe backoff up to 30 s)"
+check "NotePreferred(1) on the restarted region $R_FAST, (0) on $R_SLOW" \
+	wait_for 5 sh -c "grep -q '^PREFERRED $RTR_HEX 1' '$D/derp$R_FAST.out' && [ \"\$(grep '^PREFERRED $RTR_HEX' '$D/derp$R_SLOW.out' | tail -n 1)\" = 'PREFERRED $RTR_HEX 0' ]"
+check "the lite map request publishes PreferredDERP $R_FAST again" wait_for 10 lite_says $R_FAST
+
+for p in lapsock derp900 derp901 derp902 testcontrol; do lab_stop_pid "$D/$p.pid"; done
 check "leak check" lab_stop_meshgate
 check "meshgate logged no DERP protocol error" sh -c "! grep -q 'derp: .*protocol error' '$MG_LAB_DIR/meshgate.log'"
 
