@@ -143,7 +143,9 @@ static void rx_data(struct wctx *c, struct wpkt *p, uint8_t *msg, uint32_t mlen)
 	op->counter = p->counter;
 	op->src = op->dst = msg + sizeof(*hdr);
 	op->len = mlen - sizeof(*hdr) - AEAD_TAG_LEN;
-	c->dec[c->ndec++] = *p;
+	if (p != &c->dec[c->ndec])       /* wk_rx_frame builds it in place; relayed ones are copied */
+		c->dec[c->ndec] = *p;
+	c->ndec++;
 	if (c->ndec == BURST)
 		wk_flush_open(c);
 }
@@ -252,44 +254,60 @@ static uint8_t *udp_to_us(struct wctx *c, struct wpkt *p, uint32_t *mlen)
 void wk_rx_frame(struct wctx *c, uint64_t addr, uint32_t len)
 {
 	uint8_t *eth = io_port_data(&c->w->port, addr);
-	struct wpkt p = { .addr = addr + ETH_HLEN_, .l3 = eth + ETH_HLEN_, .origin = FROM_LAN };
+	/* The open batch's next slot is the scratch (c->ndec < BURST here: rx_data flushes a full
+	 * batch): a data message stays where it is and joins the batch by a count, with no copy (a
+	 * copy right after the field writes below stalls on store forwarding); anything else leaves
+	 * it before the slot is used. */
+	struct wpkt *p = &c->dec[c->ndec];
 	uint16_t et;
 	uint8_t *msg;
 	uint32_t mlen;
 
+	/* Field by field: an initializer would clear all of it (a `rep stos` per frame). p->hop is
+	 * written by wk_hop before any read. */
+	p->addr = addr + ETH_HLEN_;
+	p->l3 = eth + ETH_HLEN_;
+	p->len = 0;
+	p->family = 0;
+	p->origin = FROM_LAN;
+	p->peer = NULL;
+	p->kp = NULL;
+	p->counter = 0;
+	p->plen = 0;
+	memset(&p->ep, 0, sizeof(p->ep));
 	c->ctr->rx_packets++;
 	c->ctr->rx_bytes += len;
 	if (len < ETH_HLEN_ + IP4_HLEN) {
-		wk_drop(c, &p, MG_DROP_TOO_SHORT);
+		wk_drop(c, p, MG_DROP_TOO_SHORT);
 		return;
 	}
 	memcpy(&et, eth + 12, 2);
-	p.len = ip_packet_len(p.l3, len - ETH_HLEN_, &p.family);
-	if (!p.len || (ntohs(et) != ETHERTYPE_IP && ntohs(et) != ETHERTYPE_IPV6)) {
-		wk_drop(c, &p, MG_DROP_MALFORMED);
+	p->len = ip_packet_len(p->l3, len - ETH_HLEN_, &p->family);
+	if (!p->len || (ntohs(et) != ETHERTYPE_IP && ntohs(et) != ETHERTYPE_IPV6)) {
+		wk_drop(c, p, MG_DROP_MALFORMED);
 		return;
 	}
-	msg = udp_to_us(c, &p, &mlen);
+	msg = udp_to_us(c, p, &mlen);
 	if (msg) {
-		rx_wireguard(c, &p, msg, mlen);
+		rx_wireguard(c, p, msg, mlen);
 		return;
 	}
 	/* Addressed to us but not WireGuard: a reply to a NAT flow (the XDP program steers only the
 	 * NAT port range here). */
-	if (wk_is_local(c, p.family, ip_dst(p.l3, p.family))) {
-		if (!c->dev->snat || !nat_in(&c->dev->nat, p.l3, p.len, p.family, c->now)) {
-			wk_drop(c, &p, MG_DROP_NAT_UNKNOWN);
+	if (wk_is_local(c, p->family, ip_dst(p->l3, p->family))) {
+		if (!c->dev->snat || !nat_in(&c->dev->nat, p->l3, p->len, p->family, c->now)) {
+			wk_drop(c, p, MG_DROP_NAT_UNKNOWN);
 			return;
 		}
-		wk_tunnel(c, &p, 0);
+		wk_tunnel(c, p, 0);
 		return;
 	}
 	/* Plaintext from the LAN that the XDP program judged tunnel-bound. */
-	if (!ip_dec_ttl(p.l3, p.family)) {
-		wk_drop(c, &p, MG_DROP_TTL_EXCEEDED);
+	if (!ip_dec_ttl(p->l3, p->family)) {
+		wk_drop(c, p, MG_DROP_TTL_EXCEEDED);
 		return;
 	}
-	wk_tunnel(c, &p, 0);
+	wk_tunnel(c, p, 0);
 }
 
 /* After authentication: roaming, counters, timers, key confirmation, last-minute rekey. */

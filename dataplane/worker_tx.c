@@ -53,14 +53,20 @@ static bool outer_hop(struct wctx *c, struct wpkt *p, uint8_t kind, uint64_t sin
 	return false;
 }
 
-void wk_tunnel(struct wctx *c, struct wpkt *p, uint64_t since)
+void wk_tunnel(struct wctx *c, struct wpkt *p_in, uint64_t since)
 {
-	struct peer *peer = allowedips_lookup(&c->dev->allowedips, p->family, ip_dst(p->l3, p->family));
+	/* Built in the seal batch's next slot, copied there first: copying it whole at the end,
+	 * right after the field writes below, would stall on store forwarding. It joins the batch
+	 * by a count; a staged or dropped packet leaves the slot unused. */
+	struct wpkt *p = &c->enc[c->nenc];
+	struct peer *peer;
 	struct msg_data *hdr;
 	struct aead_op *op;
 	struct keypair *kp;
 	uint32_t plen;
 
+	*p = *p_in;
+	peer = allowedips_lookup(&c->dev->allowedips, p->family, ip_dst(p->l3, p->family));
 	if (!peer || atomic_load_explicit(&peer->dead, memory_order_relaxed)) {
 		wk_drop(c, p, MG_DROP_NO_ROUTE);
 		return;
@@ -115,7 +121,7 @@ void wk_tunnel(struct wctx *c, struct wpkt *p, uint64_t since)
 	op->counter = p->counter;
 	op->src = op->dst = p->l3;
 	op->len = plen;
-	c->enc[c->nenc++] = *p;
+	c->nenc++;
 	if (c->nenc == BURST)
 		wk_flush_seal(c);
 }
