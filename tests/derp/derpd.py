@@ -24,6 +24,8 @@ with --evil toolarge a frame header announcing 2 MiB (over the limit: the client
 With --token-bucket RATE,BURST the ServerInfo carries TokenBucketBytesPerSecond/Burst (brief
 section 6.3) and the server counts the SendPacket frame bytes (header included) each client sends:
   SENT <client key hex> bytes=<n> secs=<seconds since its ServerInfo>   (every second)
+With --restart-frame IN_MS,FOR_MS the first client, 1 s after its handshake, gets a Restarting
+frame (reconnect in IN_MS, keep trying FOR_MS) and the connection is closed; later ones are served.
 With --stun ADDR:PORT it also answers STUN binding requests (brief section 7: SOFTWARE "tailnode"
 and a valid FINGERPRINT required, like derper) with XOR-MAPPED-ADDRESS, each answer held back
 --stun-delay-ms (a far-away region); prints "STUN <ip>:<port>" per request.
@@ -106,6 +108,7 @@ class Server:
         self.relayed = self.dropped = 0
         self.args = args
         self.allow = set(bytes.fromhex(k) for k in (args.allow or []))
+        self.restarted = False
 
     def deliver(self, src, dst, pkt):
         with self.lock:
@@ -175,6 +178,18 @@ class Conn:
             self.send(frame(0x7F, os.urandom(200000)) + frame(HEALTH, b"") + frame(KEEP_ALIVE))
         elif self.srv.args.evil == "toolarge":
             self.send(bytes([RECV_PACKET]) + struct.pack(">I", 2 << 20))
+        if self.srv.args.restart_frame and not self.srv.restarted:
+            self.srv.restarted = True
+            in_ms, for_ms = (int(x) for x in self.srv.args.restart_frame.split(","))
+            threading.Timer(1.0, self.restart, args=(in_ms, for_ms)).start()
+
+    def restart(self, in_ms, for_ms):
+        out("RESTARTING %s in=%d for=%d" % (self.key.hex(), in_ms, for_ms))
+        self.send(frame(RESTARTING, struct.pack(">II", in_ms, for_ms)))
+        try:
+            self.sock.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
 
     def run(self):
         try:
@@ -388,6 +403,7 @@ def main():
     s.add_argument("--allow", action="append")
     s.add_argument("--evil", choices=["bigskip", "toolarge"])
     s.add_argument("--token-bucket", metavar="RATE,BURST")
+    s.add_argument("--restart-frame", metavar="IN_MS,FOR_MS")
     s.add_argument("--stun", metavar="ADDR:PORT")
     s.add_argument("--stun-delay-ms", type=float, default=0)
     a = ap.parse_args()

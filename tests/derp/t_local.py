@@ -110,10 +110,10 @@ def make_certs(d):
     return hashlib.sha256(der).hexdigest()
 
 
-def start_server(d, port=0, evil=None):
+def start_server(d, port=0, evil=None, extra=()):
     s = Lines([sys.executable, os.path.join(HERE, "derpd.py"), "serve", "--listen", "127.0.0.1:%d" % port,
                "--cert", os.path.join(d, "leaf.pem"), "--key", os.path.join(d, "leaf.key"),
-               "--ping-clients", "--keepalive", "5"] + (["--evil", evil] if evil else []))
+               "--ping-clients", "--keepalive", "5"] + (["--evil", evil] if evil else []) + list(extra))
     ln = s.wait(lambda l: l.startswith("READY"), 10)
     if not ln:
         raise RuntimeError("derpd did not start: %s" % s.err[-3:])
@@ -248,6 +248,21 @@ def main():
         check("a frame length over 1 MiB ends the connection (protocol error, retried, process alive)",
               any("region 911" in e and "protocol error" in e for e in he.err) and he.p.poll() is None and
               len([l for l in s4.lines if l.startswith("CONNECT " + epub)]) >= 2, he.err[-2:])
+
+        # 4b. Restarting (brief section 6.2): come back after reconnect-in, not the 1 s backoff.
+        s5, p5 = start_server(d, extra=["--restart-frame", "2500,5000"])
+        procs.append(s5)
+        hr = harness(exe, d, "restart", [region(920, p5)], PrivateKey.generate(), 12)
+        procs.append(hr)
+        up = hr.wait(lambda l: l == "UP 920 home=1", 5) is not None
+        down = hr.wait(lambda l: l == "DOWN 920", 5) is not None
+        t_down = time.monotonic()
+        back = hr.wait(lambda l: l == "UP 920 home=1", 8, hr.mark()) is not None
+        gap = time.monotonic() - t_down
+        check("a Restarting frame (reconnect in 2.5 s) is honoured: back after %.1f s, not ~1 s" % gap,
+              up and down and back and 2.3 <= gap <= 4.5, (up, down, back, gap, hr.err[-2:]))
+        check("...and it was no protocol error", not any("protocol error" in e for e in hr.err), hr.err[-2:])
+        hr.send("QUIT")
 
         # 5. certificate checks (short runs, no echo).
         def conn_ok(name, regions, ca, secs=4):
