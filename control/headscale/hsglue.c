@@ -581,13 +581,16 @@ static void publish_tick(struct hsglue *g, uint64_t now)
 /* A Hostinfo change that stayed put for EP_SETTLE_NS goes to the client (a lite request). */
 static void hostinfo_tick(struct hsglue *g, uint64_t now)
 {
+	struct hs_hostinfo old;
+
 	if (!g->hi_pending || now - g->hi_changed_ns < EP_SETTLE_NS)
 		return;
 	g->hi_pending = false;
-	hostinfo_free(&g->hi_cur);
+	old = g->hi_cur;
 	g->hi_cur = g->hi_next;                  /* the client borrows hi_cur's routes from here on */
 	memset(&g->hi_next, 0, sizeof(g->hi_next));
 	hs_client_set_hostinfo(&g->client, &g->hi_cur);
+	hostinfo_free(&old);
 	fprintf(stderr, "meshgate: headscale: Hostinfo changed (%zu routes%s); sending it to %s\n",
 		g->hi_cur.n_routes, g->hi_cur.exit_node ? " + exit node" : "", g->cfg->login_server);
 }
