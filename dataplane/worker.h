@@ -80,6 +80,11 @@ struct wctx {
 	struct io_desc tx[TX_MAX];
 	unsigned ntx;
 
+	struct {                         /* the last roam check of this open batch (worker_rx.c) */
+		struct peer *peer;           /* NULL = none yet */
+		struct mg_endpoint ep;
+	} roamed;
+
 	struct stage_ent *stage;         /* ring of STAGE_SLOTS */
 	uint32_t stage_head, stage_tail;
 	/* Staged packets per peer, by peer id: open addressing, linear probing, no deletion; the

@@ -310,6 +310,26 @@ void wk_rx_frame(struct wctx *c, uint64_t addr, uint32_t len)
 	wk_tunnel(c, p, 0);
 }
 
+static bool ep_same(const struct mg_endpoint *a, const struct mg_endpoint *b)
+{
+	return a->family == b->family && a->port == b->port &&
+	       (a->family == AF_INET ? !memcmp(a->addr, b->addr, 4) : !memcmp(a->addr, b->addr, 16));
+}
+
+/*
+ * Roaming: the peer's endpoint becomes the source of its latest authenticated packet. Packets
+ * of one batch are handled in order, so a packet from the same peer and source as the one just
+ * checked needs no second check (the endpoint seqlock read and compare, per packet otherwise).
+ */
+static void rx_roam(struct wctx *c, struct peer *peer, const struct mg_endpoint *src)
+{
+	if (peer == c->roamed.peer && ep_same(&c->roamed.ep, src))
+		return;
+	peer_endpoint_roam(peer, src);
+	c->roamed.peer = peer;
+	c->roamed.ep = *src;
+}
+
 /* After authentication: roaming, counters, timers, key confirmation, last-minute rekey. */
 static void rx_authenticated(struct wctx *c, struct wpkt *p)
 {
@@ -317,7 +337,7 @@ static void rx_authenticated(struct wctx *c, struct wpkt *p)
 	struct peer *peer = kp->entry.peer;
 	uint32_t ilen = p->len - MESSAGE_MINIMUM_LENGTH;
 
-	peer_endpoint_roam(peer, &p->ep);
+	rx_roam(c, peer, &p->ep);
 	peer_ev_auth_rx(peer, c->now, ilen != 0);
 	c->ctr->decap_packets++;
 	c->ctr->decap_bytes += p->len;
@@ -419,6 +439,7 @@ void wk_flush_open(struct wctx *c)
 	if (locked)
 		pthread_spin_unlock(&locked->replay_lock);
 	rx_count_bytes(c->dec, n, fresh);
+	c->roamed.peer = NULL;
 	for (unsigned i = 0; i < n; i++)
 		if (fresh >> i & 1)
 			rx_authenticated(c, &c->dec[i]);
