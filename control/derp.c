@@ -2,7 +2,8 @@
 /*
  * derp.c - DERP client connections (brief §6), non-blocking on the control thread's epoll loop.
  *
- * One connection per region, a small state machine:
+ * One connection per region, a small state machine (connecting in derp_dial.c; the home region's
+ * choice and fail-over in derp_homing.c; the state in derp_conn.h):
  *   IDLE -> [RESOLVE (a HostName without forced address: getaddrinfo_a, polled from the tick)] ->
  *   TCP (connect in progress) -> TLS (handshake) -> HTTP (GET /derp, Upgrade: DERP; wait for 101)
  *   -> KEY (wait ServerKey; send ClientInfo) -> INFO (wait ServerInfo) -> READY
@@ -20,87 +21,30 @@
  * name or IP; CertName "sha256-raw:<hex>" pins the leaf certificate's SHA-256 instead;
  * InsecureForTests turns checking off (the DERP map says so; only test servers set it).
  */
-#include <arpa/inet.h>
 #include <errno.h>
-#include <netdb.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
-#include <sys/socket.h>
 #include <time.h>
-#include <openssl/err.h>
+#include <sys/socket.h>
 #include <openssl/ssl.h>
-#include <openssl/x509.h>
 #include <sodium.h>
 #include <jansson.h>
-#include "derp.h"
-#include "derp_bucket.h"
-#include "derp_frame.h"
-#include "derp_home.h"
-#include "derp_map.h"
+#include "derp_conn.h"
 #include "derp_tls.h"
 #include "evsource.h"
 #include "mg.h"
 #include "headscale/hsresolve.h"
 
-#define IN_CAP     (DERP_MAX_PACKET + 4096)      /* any relayed packet fits whole */
-#define OUT_CAP    (512u * 1024u)                /* queued frames; past this packets are dropped */
-#define PEND_CAP   (64u * 1024u)                 /* frames waiting for the handshake */
 #define CLIENT_INFO_JSON "{\"version\":2,\"CanAckPings\":true}"
 
-enum conn_state { ST_IDLE, ST_RESOLVE, ST_TCP, ST_TLS, ST_HTTP, ST_KEY, ST_INFO, ST_READY };
 static const char *const state_name[] = {
 	[ST_IDLE] = "idle", [ST_RESOLVE] = "resolving", [ST_TCP] = "connecting", [ST_TLS] = "tls", [ST_HTTP] = "upgrade",
 	[ST_KEY] = "handshake", [ST_INFO] = "handshake", [ST_READY] = "connected",
 };
 
-struct derp_conn {
-	struct derp *d;
-	struct evsource src;
-	struct derp_region region;       /* copy: the map may change under us */
-	enum conn_state state;
-	int fd;
-	SSL *ssl;
-	struct hs_resolve_batch *res;    /* ST_RESOLVE */
-	uint32_t ep_events;              /* what epoll watches now */
-	bool tls_wants_write;
-	unsigned node_idx;
-	uint8_t server_pub[32];
-	uint8_t *in;
-	size_t in_len;
-	uint32_t skip;                   /* bytes of an oversized frame still to discard */
-	uint8_t *out;
-	size_t out_off, out_len;
-	uint8_t *pend;
-	size_t pend_len;
-	uint64_t state_since, last_rx, last_used, next_try, backoff;
-	bool wanted;                     /* home, down (probed until back), or used in the last 60 s */
-	bool down;                       /* was home and unreachable for DERP_FAILOVER_NS */
-	unsigned fails;                  /* failed attempts since the last READY */
-	uint64_t unready_since;          /* home: when it was first seen not READY; 0 = READY */
-	uint64_t restart_at, grace_until; /* from a Restarting frame (brief §6.2) */
-	struct derp_lat lat;             /* STUN round trips to this region's node */
-	struct derp_bucket bucket;       /* ServerInfo's send limit; rate 0 = none */
-	uint64_t limited_logged, limited_log_at;   /* rate_limited in the log at most every 5 s */
-	struct derp_region_status st;
-};
-
-struct derp {
-	struct derp_cfg cfg;
-	SSL_CTX *ctx;
-	uint8_t priv[32], pub[32];
-	bool has_key;
-	int home;
-	uint64_t home_changes;
-	size_t n;
-	struct derp_conn *conns[DERP_REGIONS_MAX];
-};
-
 static void conn_close(struct derp_conn *c);
-static void conn_io(struct derp_conn *c, uint64_t now);
 
 static uint64_t derp_now(void)
 {
@@ -112,7 +56,7 @@ static uint64_t derp_now(void)
 
 /* --- helpers ------------------------------------------------------------------------- */
 
-static struct derp_conn *conn_find(const struct derp *d, int region)
+struct derp_conn *derp_conn_find(const struct derp *d, int region)
 {
 	for (size_t i = 0; i < d->n; i++)
 		if (d->conns[i]->region.id == region)
@@ -120,12 +64,12 @@ static struct derp_conn *conn_find(const struct derp *d, int region)
 	return NULL;
 }
 
-static const struct derp_node *conn_node(const struct derp_conn *c)
+const struct derp_node *derp_conn_node(const struct derp_conn *c)
 {
 	return &c->region.nodes[c->node_idx % c->region.n_nodes];
 }
 
-static void set_events(struct derp_conn *c)
+void derp_conn_set_events(struct derp_conn *c)
 {
 	uint32_t ev = EPOLLIN;
 
@@ -137,9 +81,9 @@ static void set_events(struct derp_conn *c)
 	}
 }
 
-static void conn_fail(struct derp_conn *c, const char *why, uint64_t now)
+void derp_conn_fail(struct derp_conn *c, const char *why, uint64_t now)
 {
-	const struct derp_node *n = conn_node(c);
+	const struct derp_node *n = derp_conn_node(c);
 
 	fprintf(stderr, "meshgate: derp: region %d (%s port %u): %s; retrying in %llu ms\n",
 		c->region.id, n->host, n->derp_port, why, (unsigned long long)(c->backoff / 1000000));
@@ -156,14 +100,14 @@ static void conn_fail(struct derp_conn *c, const char *why, uint64_t now)
 	}
 }
 
-static void set_state(struct derp_conn *c, enum conn_state s, uint64_t now)
+void derp_conn_set_state(struct derp_conn *c, enum conn_state s, uint64_t now)
 {
 	c->state = s;
 	c->state_since = now;
 }
 
 /* Appends @len bytes to the output queue; false if it does not fit (caller counts a drop). */
-static bool out_put(struct derp_conn *c, const void *p, size_t len)
+bool derp_conn_put(struct derp_conn *c, const void *p, size_t len)
 {
 	if (c->out_off && c->out_off + c->out_len + len > OUT_CAP) {
 		memmove(c->out, c->out + c->out_off, c->out_len);
@@ -174,154 +118,6 @@ static bool out_put(struct derp_conn *c, const void *p, size_t len)
 	memcpy(c->out + c->out_off + c->out_len, p, len);
 	c->out_len += len;
 	return true;
-}
-
-/* --- connecting ---------------------------------------------------------------------- */
-
-/* The address to dial when it needs no DNS: the forced IPv4, else the forced IPv6, else a
- * numeric HostName. -EAGAIN: HostName must be looked up (off the thread, ST_RESOLVE). */
-static int node_addr(const struct derp_node *n, struct sockaddr_storage *ss, socklen_t *sl)
-{
-	struct addrinfo hints = { .ai_socktype = SOCK_STREAM, .ai_flags = AI_NUMERICHOST }, *ai;
-	const char *host = n->host;
-	char port[8];
-
-	if (n->ipv4[0] && strcmp(n->ipv4, "none"))
-		host = n->ipv4;
-	else if (n->ipv6[0] && strcmp(n->ipv6, "none"))
-		host = n->ipv6;
-	snprintf(port, sizeof(port), "%u", n->derp_port ? n->derp_port : 443);
-	if (getaddrinfo(host, port, &hints, &ai) || !ai)
-		return host == n->host ? -EAGAIN : -EINVAL;
-	memcpy(ss, ai->ai_addr, ai->ai_addrlen);
-	*sl = ai->ai_addrlen;
-	freeaddrinfo(ai);
-	return 0;
-}
-
-static void conn_connect(struct derp_conn *c, const struct sockaddr_storage *ss, socklen_t sl, uint64_t now)
-{
-	int one = 1;
-
-	set_state(c, ST_TCP, now);
-	c->fd = socket(ss->ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (c->fd < 0)
-		return conn_fail(c, strerror(errno), now);
-	setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-	if (connect(c->fd, (const struct sockaddr *)ss, sl) && errno != EINPROGRESS)
-		return conn_fail(c, strerror(errno), now);
-	c->ep_events = EPOLLIN | EPOLLOUT;
-	if (evsource_add(c->d->cfg.epfd, c->fd, c->ep_events, &c->src))
-		return conn_fail(c, "epoll", now);
-}
-
-static void conn_start(struct derp_conn *c, uint64_t now)
-{
-	const struct derp_node *n = conn_node(c);
-	char names[1][256];
-	uint16_t port = n->derp_port ? n->derp_port : 443;
-	struct sockaddr_storage ss;
-	socklen_t sl;
-	int ret;
-
-	c->st.connects++;
-	set_state(c, ST_RESOLVE, now);
-	if (!c->d->has_key)
-		return conn_fail(c, "no node key yet", now);
-	ret = node_addr(n, &ss, &sl);
-	if (!ret)
-		return conn_connect(c, &ss, sl, now);
-	if (ret != -EAGAIN)
-		return conn_fail(c, "bad IPv4/IPv6 in the DERP map", now);
-	snprintf(names[0], sizeof(names[0]), "%s", n->host);
-	if (hs_resolve_start(&c->res, (const char (*)[256])names, &port, 1))
-		return conn_fail(c, "cannot start resolving", now);
-}
-
-/* ST_RESOLVE, from the tick: the first IPv4 answer (IPv6 if the map disables IPv4 or has none). */
-static void conn_resolve_poll(struct derp_conn *c, uint64_t now)
-{
-	const struct derp_node *n = conn_node(c);
-	struct mg_endpoint eps[2], *pick = NULL;
-	struct sockaddr_storage ss = { 0 };
-	socklen_t sl;
-	size_t k = 0;
-
-	if (!hs_resolve_poll(c->res, eps, 2, &k))
-		return;
-	hs_resolve_free(c->res);
-	c->res = NULL;
-	for (size_t i = 0; i < k && !pick; i++)
-		if (eps[i].family == AF_INET && strcmp(n->ipv4, "none"))
-			pick = &eps[i];
-	for (size_t i = 0; i < k && !pick; i++)
-		if (eps[i].family == AF_INET6 && strcmp(n->ipv6, "none"))
-			pick = &eps[i];
-	if (!pick)
-		return conn_fail(c, "cannot resolve", now);
-	if (pick->family == AF_INET) {
-		struct sockaddr_in *sin = (struct sockaddr_in *)&ss;
-
-		sin->sin_family = AF_INET;
-		sin->sin_port = htons(pick->port);
-		memcpy(&sin->sin_addr, pick->addr, 4);
-		sl = sizeof(*sin);
-	} else {
-		struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&ss;
-
-		sin6->sin6_family = AF_INET6;
-		sin6->sin6_port = htons(pick->port);
-		memcpy(&sin6->sin6_addr, pick->addr, 16);
-		sl = sizeof(*sin6);
-	}
-	conn_connect(c, &ss, sl, now);
-}
-
-static void send_upgrade(struct derp_conn *c, uint64_t now)
-{
-	const struct derp_node *n = conn_node(c);
-	char req[512];
-	int len;
-
-	/* Host carries the port only when it is not the default (RFC 9110 §7.2). */
-	if (n->derp_port && n->derp_port != 443)
-		len = snprintf(req, sizeof(req), "GET /derp HTTP/1.1\r\nHost: %s:%u\r\n", n->host, n->derp_port);
-	else
-		len = snprintf(req, sizeof(req), "GET /derp HTTP/1.1\r\nHost: %s\r\n", n->host);
-	if (c->node_idx % c->region.n_nodes)
-		len += snprintf(req + len, sizeof(req) - (size_t)len, "Ideal-Node: %s\r\n", c->region.nodes[0].name);
-	len += snprintf(req + len, sizeof(req) - (size_t)len, "Upgrade: DERP\r\nConnection: Upgrade\r\n\r\n");
-	c->in_len = 0;
-	c->skip = 0;
-	out_put(c, req, (size_t)len);
-	set_state(c, ST_HTTP, now);
-}
-
-static void tls_step(struct derp_conn *c, uint64_t now)
-{
-	int ret = SSL_connect(c->ssl), err;
-	char msg[160];
-
-	c->tls_wants_write = false;
-	if (ret == 1) {
-		if (!derp_tls_pin_ok(c->ssl, conn_node(c)))
-			return conn_fail(c, "certificate does not match the CertName pin", now);
-		send_upgrade(c, now);
-		return conn_io(c, now);
-	}
-	err = SSL_get_error(c->ssl, ret);
-	if (err == SSL_ERROR_WANT_READ)
-		return set_events(c);
-	if (err == SSL_ERROR_WANT_WRITE) {
-		c->tls_wants_write = true;
-		return set_events(c);
-	}
-	snprintf(msg, sizeof(msg), "TLS: %s",
-		 SSL_get_verify_result(c->ssl) != X509_V_OK ?
-		 X509_verify_cert_error_string(SSL_get_verify_result(c->ssl)) :
-		 ERR_reason_error_string(ERR_peek_last_error()) ?: "handshake failed");
-	ERR_clear_error();
-	conn_fail(c, msg, now);
 }
 
 /* --- frames in ----------------------------------------------------------------------- */
@@ -371,7 +167,7 @@ static int put_limited(struct derp_conn *c, const uint8_t *f, size_t len, uint64
 		c->st.rate_limited++;
 		return -EDQUOT;
 	}
-	if (!out_put(c, f, len)) {
+	if (!derp_conn_put(c, f, len)) {
 		c->st.tx_drops++;
 		return -ENOBUFS;
 	}
@@ -398,7 +194,7 @@ static void became_ready(struct derp_conn *c, uint64_t now)
 {
 	uint8_t np[DERP_HDR_LEN + 1];
 
-	set_state(c, ST_READY, now);
+	derp_conn_set_state(c, ST_READY, now);
 	c->backoff = DERP_BACKOFF_MIN_NS;
 	c->node_idx = c->node_idx % c->region.n_nodes;
 	c->fails = 0;
@@ -411,7 +207,7 @@ static void became_ready(struct derp_conn *c, uint64_t now)
 	c->down = false;
 	/* Brief §6.3 step 4: tell the home region's server this is where peers find us. */
 	if (c->region.id == c->d->home)
-		out_put(c, np, (size_t)derp_build_note_preferred(np, true));
+		derp_conn_put(c, np, (size_t)derp_build_note_preferred(np, true));
 	flush_pending(c, now);
 }
 
@@ -428,9 +224,9 @@ static int on_frame(struct derp_conn *c, uint8_t type, const uint8_t *p, uint32_
 			return -EPROTO;
 		n = derp_build_client_info(buf, sizeof(buf), c->d->pub, c->d->priv, c->server_pub, NULL,
 					   CLIENT_INFO_JSON, strlen(CLIENT_INFO_JSON));
-		if (n < 0 || !out_put(c, buf, (size_t)n))
+		if (n < 0 || !derp_conn_put(c, buf, (size_t)n))
 			return -EPROTO;
-		set_state(c, ST_INFO, now);
+		derp_conn_set_state(c, ST_INFO, now);
 		return 0;
 	}
 	if (c->state == ST_INFO) {
@@ -455,7 +251,7 @@ static int on_frame(struct derp_conn *c, uint8_t type, const uint8_t *p, uint32_
 		if (len >= 8) {
 			uint8_t pong[DERP_HDR_LEN + 8];
 
-			out_put(c, pong, (size_t)derp_build_pong(pong, p));
+			derp_conn_put(c, pong, (size_t)derp_build_pong(pong, p));
 		}
 		return 0;
 	case DERP_PEER_GONE:
@@ -489,7 +285,7 @@ static int parse_http(struct derp_conn *c, uint64_t now)
 	}
 	memmove(c->in, c->in + hl, c->in_len - hl);
 	c->in_len -= hl;
-	set_state(c, ST_KEY, now);
+	derp_conn_set_state(c, ST_KEY, now);
 	return 0;
 }
 
@@ -542,7 +338,7 @@ static int parse_input(struct derp_conn *c, uint64_t now)
 /* --- the pump ------------------------------------------------------------------------ */
 
 /* TLS read/write until both would block. Runs for HTTP and later states. */
-static void conn_io(struct derp_conn *c, uint64_t now)
+void derp_conn_io(struct derp_conn *c, uint64_t now)
 {
 	int n, err;
 
@@ -555,7 +351,7 @@ static void conn_io(struct derp_conn *c, uint64_t now)
 				break;
 			if (err == SSL_ERROR_WANT_READ)
 				break;
-			return conn_fail(c, "write failed", now);
+			return derp_conn_fail(c, "write failed", now);
 		}
 		c->out_off += (size_t)n;
 		c->out_len -= (size_t)n;
@@ -566,7 +362,7 @@ static void conn_io(struct derp_conn *c, uint64_t now)
 		int ret;
 
 		if (c->in_len == IN_CAP)
-			return conn_fail(c, "input buffer full", now);
+			return derp_conn_fail(c, "input buffer full", now);
 		n = SSL_read(c->ssl, c->in + c->in_len, (int)(IN_CAP - c->in_len));
 		if (n <= 0) {
 			err = SSL_get_error(c->ssl, n);
@@ -576,13 +372,13 @@ static void conn_io(struct derp_conn *c, uint64_t now)
 				c->tls_wants_write = true;
 				break;
 			}
-			return conn_fail(c, err == SSL_ERROR_ZERO_RETURN ? "closed by server" : "read failed", now);
+			return derp_conn_fail(c, err == SSL_ERROR_ZERO_RETURN ? "closed by server" : "read failed", now);
 		}
 		c->in_len += (size_t)n;
 		c->last_rx = now;
 		ret = parse_input(c, now);
 		if (ret)
-			return conn_fail(c, ret == -ECONNRESET ? "server restarting" : "protocol error", now);
+			return derp_conn_fail(c, ret == -ECONNRESET ? "server restarting" : "protocol error", now);
 	}
 	/* Frames queued while parsing (ClientInfo, Pong, NotePreferred, pending packets). */
 	if (c->out_len && !c->tls_wants_write) {
@@ -594,10 +390,10 @@ static void conn_io(struct derp_conn *c, uint64_t now)
 				c->out_off = 0;
 		} else if (SSL_get_error(c->ssl, n) != SSL_ERROR_WANT_WRITE &&
 			   SSL_get_error(c->ssl, n) != SSL_ERROR_WANT_READ) {
-			return conn_fail(c, "write failed", now);
+			return derp_conn_fail(c, "write failed", now);
 		}
 	}
-	set_events(c);
+	derp_conn_set_events(c);
 }
 
 static void on_event(struct evsource *src, uint32_t events)
@@ -611,16 +407,16 @@ static void on_event(struct evsource *src, uint32_t events)
 		if (!(events & (EPOLLOUT | EPOLLERR | EPOLLHUP)))
 			return;
 		if (getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &err, &el) || err)
-			return conn_fail(c, strerror(err ? err : errno), now);
-		c->ssl = derp_tls_new(c->d->ctx, c->fd, conn_node(c));
+			return derp_conn_fail(c, strerror(err ? err : errno), now);
+		c->ssl = derp_tls_new(c->d->ctx, c->fd, derp_conn_node(c));
 		if (!c->ssl)
-			return conn_fail(c, "TLS setup", now);
-		set_state(c, ST_TLS, now);
+			return derp_conn_fail(c, "TLS setup", now);
+		derp_conn_set_state(c, ST_TLS, now);
 	}
 	if (c->state == ST_TLS)
-		return tls_step(c, now);
+		return derp_dial_tls_step(c, now);
 	if (c->state >= ST_HTTP)
-		conn_io(c, now);
+		derp_conn_io(c, now);
 }
 
 static void conn_close(struct derp_conn *c)
@@ -731,115 +527,13 @@ static bool same_first_node(const struct derp_region *a, const struct derp_regio
 	       !strcmp(x->cert_name, y->cert_name) && x->insecure == y->insecure;
 }
 
-static bool may_be_home(const struct derp_region *r)
-{
-	for (size_t i = 0; i < r->n_nodes; i++)
-		if (!r->nodes[i].stun_only)
-			return !r->no_home;
-	return false;
-}
-
-/* --- home region: latency choice and fail-over ----------------------------------------- */
-
-/*
- * The home is "down" once it has not been READY for DERP_FAILOVER_NS with at least one failed
- * attempt, and not while a Restarting frame's try-for time runs. Peers cannot reach us through
- * a dead home at all, so waiting longer than a few reconnects only stretches the outage; a
- * restarting server that says so is given the time it asked for.
- */
-static void home_watch(struct derp_conn *c, uint64_t now)
-{
-	if (c->state == ST_READY) {
-		c->unready_since = 0;
-		return;
-	}
-	if (!c->unready_since)
-		c->unready_since = now;
-	if (c->down || !c->fails || now - c->unready_since < DERP_FAILOVER_NS || now < c->grace_until)
-		return;
-	c->down = true;
-	fprintf(stderr, "meshgate: derp: home region %d unreachable for %llu ms (%u failed attempts)\n",
-		c->region.id, (unsigned long long)((now - c->unready_since) / 1000000), c->fails);
-}
-
-static void note_preferred(struct derp_conn *c, bool home)
-{
-	uint8_t np[DERP_HDR_LEN + 1];
-
-	if (c && c->state == ST_READY) {
-		out_put(c, np, (size_t)derp_build_note_preferred(np, home));
-		set_events(c);
-	}
-}
-
-/* Moves home: NotePreferred(0) to the old server (tailscaled tells every live connection), (1)
- * to the new one now or on connect. The old region is then an on-demand one, closed when idle. */
-static void home_set(struct derp *d, int home, uint64_t now)
-{
-	struct derp_conn *o = conn_find(d, d->home), *c = conn_find(d, home);
-
-	uint64_t lat = c ? derp_lat_current(&c->lat, now) : 0;
-
-	fprintf(stderr, "meshgate: derp: home region %d -> %d (%s; latency %.1f ms, before %.1f ms)\n",
-		d->home, home, o && o->down ? "old home unreachable" : lat ? "STUN latency" : "no STUN answer: lowest id",
-		lat / 1e6, o ? derp_lat_current(&o->lat, now) / 1e6 : 0.0);
-	note_preferred(o, false);
-	if (o)
-		o->last_used = now;
-	if (c) {
-		c->unready_since = 0;
-		c->wanted = true;
-		note_preferred(c, true);
-	}
-	d->home = home;
-	d->home_changes++;
-}
-
-static void home_update(struct derp *d, uint64_t now)
-{
-	struct derp_home_cand cand[DERP_REGIONS_MAX] = { 0 };
-	bool any = false;
-	int home;
-
-	for (size_t i = 0; i < d->n; i++) {
-		const struct derp_conn *c = d->conns[i];
-
-		cand[i] = (struct derp_home_cand){
-			.id = c->region.id, .eligible = may_be_home(&c->region), .down = c->down,
-			.best_ns = derp_lat_best(&c->lat, now), .cur_ns = derp_lat_current(&c->lat, now),
-		};
-		any |= cand[i].eligible;
-	}
-	home = derp_home_pick(cand, d->n, d->home);
-	if (!home && any)
-		return;                  /* every candidate is down: keep trying the one we have */
-	if (home != d->home)
-		home_set(d, home, now);
-}
-
-bool derp_note_stun(struct derp *d, const struct mg_endpoint *server, uint64_t rtt_ns, uint64_t now)
-{
-	for (size_t i = 0; i < d->n; i++) {
-		struct derp_conn *c = d->conns[i];
-
-		for (size_t j = 0; j < c->region.n_nodes; j++) {
-			if (!derp_node_is_stun_server(&c->region.nodes[j], server))
-				continue;
-			derp_lat_add(&c->lat, rtt_ns, now);
-			home_update(d, now);
-			return true;
-		}
-	}
-	return false;
-}
-
 void derp_set_map(struct derp *d, const struct derp_region *regions, size_t n, uint64_t now)
 {
 	struct derp_conn *next[DERP_REGIONS_MAX];
 	size_t k = 0;
 
 	for (size_t i = 0; i < n && k < DERP_REGIONS_MAX; i++) {
-		struct derp_conn *c = conn_find(d, regions[i].id);
+		struct derp_conn *c = derp_conn_find(d, regions[i].id);
 
 		if (!regions[i].n_nodes)
 			continue;
@@ -862,7 +556,7 @@ void derp_set_map(struct derp *d, const struct derp_region *regions, size_t n, u
 	}
 	memcpy(d->conns, next, k * sizeof(next[0]));
 	d->n = k;
-	home_update(d, now);
+	derp_homing_update(d, now);
 	derp_tick(d, now);
 }
 
@@ -873,19 +567,19 @@ int derp_home(const struct derp *d)
 
 bool derp_region_known(const struct derp *d, int region)
 {
-	return conn_find(d, region) != NULL;
+	return derp_conn_find(d, region) != NULL;
 }
 
 bool derp_region_up(const struct derp *d, int region)
 {
-	const struct derp_conn *c = conn_find(d, region);
+	const struct derp_conn *c = derp_conn_find(d, region);
 
 	return c && c->state == ST_READY;
 }
 
 int derp_send(struct derp *d, int region, const uint8_t dst[32], const void *pkt, size_t len, uint64_t now)
 {
-	struct derp_conn *c = conn_find(d, region);
+	struct derp_conn *c = derp_conn_find(d, region);
 	uint8_t hdr[DERP_HDR_LEN + DERP_KEY_LEN];
 
 	if (!c)
@@ -898,7 +592,7 @@ int derp_send(struct derp *d, int region, const uint8_t dst[32], const void *pkt
 	memcpy(hdr + DERP_HDR_LEN, dst, DERP_KEY_LEN);
 	if (c->state != ST_READY) {
 		if (c->state == ST_IDLE && now >= c->next_try)
-			conn_start(c, now);
+			derp_dial_start(c, now);
 		if (c->pend_len + sizeof(hdr) + len > PEND_CAP) {
 			c->st.tx_drops++;
 			return -ENOBUFS;
@@ -916,10 +610,10 @@ int derp_send(struct derp *d, int region, const uint8_t dst[32], const void *pkt
 		c->st.rate_limited++;    /* the server's ServerInfo limit: drop, as tailscaled does */
 		return -EDQUOT;
 	}
-	out_put(c, hdr, sizeof(hdr));    /* both fit: checked above */
-	out_put(c, pkt, len);
+	derp_conn_put(c, hdr, sizeof(hdr));    /* both fit: checked above */
+	derp_conn_put(c, pkt, len);
 	c->st.tx_packets++;
-	set_events(c);               /* written when the socket is writable: bursts batch */
+	derp_conn_set_events(c);               /* written when the socket is writable: bursts batch */
 	return 0;
 }
 
@@ -940,17 +634,17 @@ void derp_tick(struct derp *d, uint64_t now)
 		if (home || c->down)
 			c->wanted = true;        /* a down region is probed so we learn it is back */
 		if (c->state == ST_RESOLVE)
-			conn_resolve_poll(c, now);
+			derp_dial_resolve_poll(c, now);
 		if (c->state == ST_IDLE) {
 			if (c->wanted && now >= c->next_try)
-				conn_start(c, now);
+				derp_dial_start(c, now);
 		} else if (c->state != ST_READY && now - c->state_since >= DERP_SETUP_NS) {
-			conn_fail(c, "setup timed out", now);
+			derp_conn_fail(c, "setup timed out", now);
 		} else if (c->state == ST_READY && now - c->last_rx >= DERP_READ_DEADLINE_NS) {
-			conn_fail(c, "no frame from the server in 120 s", now);
+			derp_conn_fail(c, "no frame from the server in 120 s", now);
 		}
 		if (home)
-			home_watch(c, now);
+			derp_homing_watch(c, now);
 		if (c->st.rate_limited != c->limited_logged && now >= c->limited_log_at) {
 			fprintf(stderr, "meshgate: derp: region %d: %llu packets dropped by the server's rate limit\n",
 				c->region.id, (unsigned long long)c->st.rate_limited);
@@ -958,7 +652,7 @@ void derp_tick(struct derp *d, uint64_t now)
 			c->limited_log_at = now + DERP_NS(5000);
 		}
 	}
-	home_update(d, now);
+	derp_homing_update(d, now);
 }
 
 size_t derp_get_status(const struct derp *d, struct derp_region_status *out, size_t max)
