@@ -53,45 +53,16 @@ void wk_batch_hist(struct wctx *c, unsigned n)
 	c->ctr->batch_sum += n;
 }
 
-/* A slot for a destination address: a multiplicative hash of its (folded) 32-bit words. */
-static inline unsigned wk_addr_slot(int family, const uint8_t *a, unsigned slots)
+/* wk_hop's miss (worker.h): ask the snapshot, keep a success in slot e for the pass. */
+int wk_hop_miss(struct wctx *c, struct wk_hop_ent *e, int family, const uint8_t *dst, struct nl_l2hop *out)
 {
-	uint32_t w[4], x;
+	int ret = nl_snapshot_lookup(c->nl, family, dst, out);
 
-	if (family == AF_INET) {
-		memcpy(&x, a, 4);
-	} else {
-		memcpy(w, a, 16);
-		x = w[0] ^ w[1] ^ w[2] ^ w[3];
-	}
-	x ^= x >> 16;                    /* IPv4 hosts differ in the last byte: the word's top */
-	return (x * 0x9e3779b1u) >> 24 & (slots - 1);
-}
-
-/*
- * A burst goes to few destinations (one LAN host, the endpoints of the peers it carries), and
- * the snapshot cannot change within a pass (it is freed only after our next quiescent state), so
- * lookups are remembered until the pass ends, a few destinations at once (direct-mapped: many
- * peers in one burst each keep their endpoint's hop). Only successes are kept: a neighbour being
- * resolved is asked again.
- */
-int wk_hop(struct wctx *c, int family, const uint8_t *dst, struct nl_l2hop *out)
-{
-	/* Constant-size compares and copies: inlined, not a libc call per packet. */
-	bool v4 = family == AF_INET;
-	struct wk_hop_ent *e = &c->hop[wk_addr_slot(family, dst, WK_HOP_SLOTS)];
-	int ret;
-
-	if (e->pass == c->pass && e->family == family &&
-	    (v4 ? !memcmp(e->dst, dst, 4) : !memcmp(e->dst, dst, 16))) {
-		*out = e->hop;
-		return 0;
-	}
-	ret = nl_snapshot_lookup(c->nl, family, dst, out);
 	if (!ret) {
 		e->pass = c->pass;
 		e->family = family;
-		if (v4)
+		/* Constant-size copies: inlined, not a libc call. */
+		if (family == AF_INET)
 			memcpy(e->dst, dst, 4);
 		else
 			memcpy(e->dst, dst, 16);
@@ -100,22 +71,12 @@ int wk_hop(struct wctx *c, int family, const uint8_t *dst, struct nl_l2hop *out)
 	return ret;
 }
 
-/*
- * Every frame asks whether an address is ours (the outer destination of WireGuard, the inner
- * destination out of the tunnel, a LAN packet's destination); a pass sees few distinct ones, so
- * the answers are kept until the pass ends, like wk_hop's.
- */
-bool wk_is_local(struct wctx *c, int family, const uint8_t *addr)
+/* wk_is_local's miss (worker.h): ask the snapshot, keep the answer in slot e for the pass. */
+bool wk_is_local_miss(struct wctx *c, struct wk_local_ent *e, int family, const uint8_t *addr)
 {
-	bool v4 = family == AF_INET;
-	struct wk_local_ent *e = &c->local[wk_addr_slot(family, addr, WK_LOCAL_SLOTS)];
-
-	if (e->pass == c->pass && e->family == family &&
-	    (v4 ? !memcmp(e->addr, addr, 4) : !memcmp(e->addr, addr, 16)))
-		return e->local;
 	e->pass = c->pass;
 	e->family = family;
-	if (v4)
+	if (family == AF_INET)
 		memcpy(e->addr, addr, 4);
 	else
 		memcpy(e->addr, addr, 16);

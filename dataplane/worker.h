@@ -138,10 +138,58 @@ void wk_want_handshake(struct wctx *c, struct peer *peer);
  * relays it; consumes the frame. */
 void wk_punt_relay(struct wctx *c, struct wpkt *p, const uint8_t *msg, uint32_t mlen);
 void wk_batch_hist(struct wctx *c, unsigned n);
-/* nl_snapshot_lookup, remembering successes for the rest of the pass. */
-int wk_hop(struct wctx *c, int family, const uint8_t *dst, struct nl_l2hop *out);
-/* nl_snapshot_is_local, remembering answers for the rest of the pass. */
-bool wk_is_local(struct wctx *c, int family, const uint8_t *addr);
+int wk_hop_miss(struct wctx *c, struct wk_hop_ent *e, int family, const uint8_t *dst, struct nl_l2hop *out);
+bool wk_is_local_miss(struct wctx *c, struct wk_local_ent *e, int family, const uint8_t *addr);
+
+/* A slot for a destination address: a multiplicative hash of its (folded) 32-bit words. */
+static inline unsigned wk_addr_slot(int family, const uint8_t *a, unsigned slots)
+{
+	uint32_t w[4], x;
+
+	if (family == AF_INET) {
+		memcpy(&x, a, 4);
+	} else {
+		memcpy(w, a, 16);
+		x = w[0] ^ w[1] ^ w[2] ^ w[3];
+	}
+	x ^= x >> 16;                    /* IPv4 hosts differ in the last byte: the word's top */
+	return (x * 0x9e3779b1u) >> 24 & (slots - 1);
+}
+
+/*
+ * nl_snapshot_lookup, remembering successes for the rest of the pass (wk_hop_miss asks the
+ * snapshot). A burst goes to few destinations (one LAN host, the endpoints of the peers it
+ * carries), and the snapshot cannot change within a pass (it is freed only after our next
+ * quiescent state), so answers are kept until the pass ends, a few destinations at once
+ * (direct-mapped: many peers in one burst each keep their endpoint's hop). Only successes are
+ * kept: a neighbour being resolved is asked again. The hit is inline: every packet asks.
+ */
+static inline int wk_hop(struct wctx *c, int family, const uint8_t *dst, struct nl_l2hop *out)
+{
+	struct wk_hop_ent *e = &c->hop[wk_addr_slot(family, dst, WK_HOP_SLOTS)];
+
+	if (e->pass == c->pass && e->family == family &&
+	    (family == AF_INET ? !memcmp(e->dst, dst, 4) : !memcmp(e->dst, dst, 16))) {
+		*out = e->hop;
+		return 0;
+	}
+	return wk_hop_miss(c, e, family, dst, out);
+}
+
+/*
+ * nl_snapshot_is_local, remembering answers for the rest of the pass like wk_hop. Every frame
+ * asks whether an address is ours (the outer destination of WireGuard, the inner destination out
+ * of the tunnel, a LAN packet's destination), and a pass sees few distinct ones.
+ */
+static inline bool wk_is_local(struct wctx *c, int family, const uint8_t *addr)
+{
+	struct wk_local_ent *e = &c->local[wk_addr_slot(family, addr, WK_LOCAL_SLOTS)];
+
+	if (e->pass == c->pass && e->family == family &&
+	    (family == AF_INET ? !memcmp(e->addr, addr, 4) : !memcmp(e->addr, addr, 16)))
+		return e->local;
+	return wk_is_local_miss(c, e, family, addr);
+}
 
 /* worker_rx.c */
 void wk_rx_frame(struct wctx *c, uint64_t addr, uint32_t len);
