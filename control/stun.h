@@ -18,7 +18,8 @@
 #define STUN_REQUEST_LEN      40     /* header + SOFTWARE(4+8) + FINGERPRINT(4+4) */
 #define STUN_MAGIC_COOKIE     0x2112a442u
 #define STUN_DEFAULT_PORT     3478
-#define STUN_PENDING_MAX      8      /* outstanding requests remembered (one per server) */
+#define STUN_PENDING_MAX      64     /* outstanding requests remembered (one per server): every
+                                      * region of a public-sized DERP map, v4 and v6, is measured */
 #define STUN_TIMEOUT_NS       (5ull * 1000000000ull)
 #define STUN_SERVERS_MAX      STUN_PENDING_MAX
 #define STUN_RESTUN_MIN_NS    (20ull * 1000000000ull)   /* re-STUN every uniform[20 s, 26 s) */

@@ -8,9 +8,11 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <time.h>
 #include <unistd.h>
 #include "derp.h"
 #include "derp_map.h"
+#include "devconf.h"
 
 static int failures, checks;
 #define CHECK(c) do { checks++; if (!(c)) { failures++; fprintf(stderr, "%s:%d: FAIL: %s\n", __FILE__, __LINE__, #c); } } while (0)
@@ -74,6 +76,33 @@ int main(void)
 	CHECK(derp_home(d) == 904);
 	CHECK(derp_region_known(d, 999) && derp_region_known(d, 902) && !derp_region_known(d, 905));
 	CHECK(!derp_region_up(d, 904));
+	/* 5: STUN answers map to regions by the node's numeric address and STUNPort; the first answer
+	 * moves home off the lowest id to the region that answered (904 is named by DNS only). */
+	struct mg_endpoint v4 = { .family = AF_INET, .port = 3478, .addr = { 198, 51, 100, 1 } };
+	struct mg_endpoint v6 = { .family = AF_INET6, .port = 3478,
+				  .addr = { 0x20, 0x01, 0x0d, 0xb8, [15] = 1 } };
+	struct mg_endpoint other_port = v4, other_ip = v4;
+
+	other_port.port = 3479;
+	other_ip.addr[3] = 2;
+	CHECK(derp_node_is_stun_server(&r[3].nodes[0], &v4) && derp_node_is_stun_server(&r[3].nodes[0], &v6));
+	CHECK(!derp_node_is_stun_server(&r[3].nodes[0], &other_port));
+	CHECK(!derp_node_is_stun_server(&r[3].nodes[0], &other_ip));
+	CHECK(!derp_node_is_stun_server(&r[0].nodes[1], &v4));          /* STUNPort -1 */
+	CHECK(!derp_note_stun(d, &other_ip, 1000000, 3));
+	CHECK(derp_home(d) == 904);
+	struct timespec ts;                      /* derp_get_status ages samples by the real clock */
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	CHECK(derp_note_stun(d, &v6, 20000000, (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec));
+	CHECK(derp_home(d) == 999);
+	struct derp_region_status st[DERP_REGIONS_MAX];
+	size_t k = derp_get_status(d, st, DERP_REGIONS_MAX), seen = 0;
+
+	for (size_t i = 0; i < k; i++)
+		if (st[i].id == 999)
+			seen = st[i].home && st[i].best_latency_ns == 20000000;
+	CHECK(seen);
 	/* A map without 904 moves home to 999. */
 	derp_set_map(d, &r[3], 1, 2);
 	CHECK(derp_home(d) == 999 && !derp_region_known(d, 904));
