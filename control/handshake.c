@@ -8,12 +8,14 @@
  * reply; anything else -> drop. Endpoints roam only on a consumed handshake, never on a cookie.
  */
 #include <endian.h>
+#include <stdio.h>
 #include <string.h>
 #include <sodium.h>
 #include "control.h"
 #include "crypto/aead.h"
 #include "wireguard/messages.h"
 #include "wireguard/hash.h"
+#include "conf/keyfmt.h"
 
 bool ctl_send_udp(struct mg_device *dev, const struct mg_endpoint *dst, const void *msg, uint16_t len)
 {
@@ -21,7 +23,7 @@ bool ctl_send_udp(struct mg_device *dev, const struct mg_endpoint *dst, const vo
 	struct txreq *r = ring_reserve(&w->txq);
 
 	if (!r || len > TXREQ_DATA_MAX) {
-		dev->handshake_drops++;
+		dev->handshake_drops[MG_HS_DROP_NOT_SENT]++;
 		return false;
 	}
 	r->kind = TXREQ_UDP;
@@ -132,15 +134,42 @@ static void session_derived(struct mg_device *dev, struct peer *p, uint64_t now)
 	p->zero_keys_due_ns = now + 3 * REJECT_AFTER_TIME_NS;
 }
 
+static const enum mg_hs_drop reject_reason[] = {
+	[NOISE_REJECT_DECRYPT] = MG_HS_DROP_DECRYPT,     [NOISE_REJECT_UNKNOWN_PEER] = MG_HS_DROP_UNKNOWN_PEER,
+	[NOISE_REJECT_TIMESTAMP] = MG_HS_DROP_TIMESTAMP, [NOISE_REJECT_REPLAY] = MG_HS_DROP_REPLAY,
+	[NOISE_REJECT_FLOOD] = MG_HS_DROP_FLOOD,
+};
+
+/*
+ * A peer whose initiations stop being newer than the last one it sent is either replayed or has
+ * a clock that went back (a router without an RTC before NTP, spec A.7): it cannot connect until
+ * its clock passes the old timestamp, as with the kernel. Say so, once a minute per peer.
+ */
+static void log_replay(struct peer *p, uint64_t now)
+{
+	char key[KEYFMT_BASE64_LEN + 1];
+
+	if (p->replay_logged_ns && now - p->replay_logged_ns < 60 * NSEC_PER_SEC)
+		return;
+	p->replay_logged_ns = now;
+	keyfmt_base64_encode(key, p->public_key);
+	fprintf(stderr, "meshgate: peer %.8s: initiation refused, its timestamp is not newer than the last one "
+		"accepted (a replay, or the peer's clock went back; it connects again once its clock passes "
+		"the old time, or after the peer is removed and re-added)\n", key);
+}
+
 static void consume_initiation(struct mg_device *dev, const struct punt_msg *m, uint64_t now)
 {
 	struct noise_handshake *hs;
+	struct noise_verdict v;
 	struct msg_response resp;
 	struct peer *p;
 
-	hs = noise_consume_initiation(&dev->identity, (const void *)m->data, lookup_static, dev, now);
+	hs = noise_consume_initiation_verdict(&dev->identity, (const void *)m->data, lookup_static, dev, now, &v);
 	if (!hs) {
-		dev->handshake_drops++;
+		dev->handshake_drops[reject_reason[v.why]]++;
+		if (v.why == NOISE_REJECT_REPLAY)
+			log_replay(container_of(v.hs, struct peer, hs), now);
 		return;
 	}
 	p = container_of(hs, struct peer, hs);
@@ -168,7 +197,9 @@ static void consume_response(struct mg_device *dev, const struct punt_msg *m, ui
 
 	hs = noise_consume_response(&dev->identity, (const void *)m->data, lookup_index, dev);
 	if (!hs) {
-		dev->handshake_drops++;
+		bool known = lookup_index(dev, le32toh(((const struct msg_response *)m->data)->receiver_index));
+
+		dev->handshake_drops[known ? MG_HS_DROP_DECRYPT : MG_HS_DROP_UNKNOWN_INDEX]++;
 		return;
 	}
 	p = container_of(hs, struct peer, hs);
@@ -188,8 +219,10 @@ static void consume_cookie(struct mg_device *dev, const struct punt_msg *m, uint
 	const struct msg_cookie *c = (const void *)m->data;
 	struct index_entry *e = index_lookup(&dev->index, le32toh(c->receiver_index));
 
-	if (!e || !cookie_message_consume(&e->peer->cookie, c, now))
-		dev->handshake_drops++;
+	if (!e)
+		dev->handshake_drops[MG_HS_DROP_UNKNOWN_INDEX]++;
+	else if (!cookie_message_consume(&e->peer->cookie, c, now))
+		dev->handshake_drops[MG_HS_DROP_BAD_COOKIE]++;
 }
 
 static uint32_t sender_index(const struct punt_msg *m)
@@ -226,7 +259,7 @@ void hs_receive(struct mg_device *dev, const struct punt_msg *m, uint64_t now)
 	st = cookie_validate_packet(&dev->cookie, m->data, m->len, m->src.addr, alen, htons(m->src.port),
 				    under_load, now);
 	if (st == INVALID_MAC) {
-		dev->handshake_drops++;
+		dev->handshake_drops[MG_HS_DROP_BAD_MAC1]++;
 		return;
 	}
 	if (under_load) {
@@ -235,7 +268,7 @@ void hs_receive(struct mg_device *dev, const struct punt_msg *m, uint64_t now)
 			return;
 		}
 		if (!ratelimiter_allow(&dev->ratelimiter, m->src.family, m->src.addr, now)) {
-			dev->handshake_drops++;
+			dev->handshake_drops[MG_HS_DROP_RATE_LIMITED]++;
 			return;
 		}
 	}

@@ -39,6 +39,12 @@ struct mbuf {
 	bool oom;
 };
 
+static const char *const hs_drop_label[MG_HS_DROP_MAX] = {
+#define X(n, l, h) [MG_HS_DROP_##n] = l,
+	MG_HS_DROP_REASONS(X)
+#undef X
+};
+
 static void put(struct mbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 static void put(struct mbuf *b, const char *fmt, ...)
@@ -257,8 +263,11 @@ static void render_crypto(struct mbuf *b, struct mg_device *dev, uint64_t now)
 		put(b, "meshgate_handshakes_total{message=\"%s\",direction=\"rx\"} %lu\n", msg[t], dev->handshakes[t][0]);
 		put(b, "meshgate_handshakes_total{message=\"%s\",direction=\"tx\"} %lu\n", msg[t], dev->handshakes[t][1]);
 	}
-	family(b, "meshgate_handshake_dropped_total", "counter", "Handshake messages rejected or not sent.");
-	put(b, "meshgate_handshake_dropped_total %lu\n", dev->handshake_drops);
+	family(b, "meshgate_handshake_dropped_total", "counter",
+	       "Handshake messages rejected or not sent, by reason (counters.h MG_HS_DROP_REASONS).");
+	for (unsigned r = 0; r < MG_HS_DROP_MAX; r++)
+		put(b, "meshgate_handshake_dropped_total{reason=\"%s\"} %lu\n", hs_drop_label[r],
+		    dev->handshake_drops[r]);
 	family(b, "meshgate_under_load", "gauge", "1 while handshakes are answered with cookie replies (DoS mitigation).");
 	put(b, "meshgate_under_load %d\n", dev->under_load_until_ns > now);
 }

@@ -44,6 +44,26 @@ enum mg_drop {
 extern const char *const mg_drop_label[MG_DROP_MAX];
 extern const char *const mg_drop_help[MG_DROP_MAX];
 
+/* Handshake messages the control thread refused or could not send (its own counters). */
+#define MG_HS_DROP_REASONS(X) \
+	X(BAD_MAC1,      "bad_mac1",      "mac1 does not match our public key") \
+	X(RATE_LIMITED,  "rate_limited",  "under load: over the per-source limit (20/s, burst 5)") \
+	X(DECRYPT,       "decrypt",       "encrypted static or response did not open: not for us, or corrupt") \
+	X(UNKNOWN_PEER,  "unknown_peer",  "initiation from a key that is not a peer") \
+	X(TIMESTAMP,     "timestamp",     "encrypted timestamp did not open") \
+	X(REPLAY,        "replay",        "initiation timestamp not newer than the last (replay, or the peer's clock went back)") \
+	X(FLOOD,         "flood",         "initiation within 20 ms of the peer's last one") \
+	X(UNKNOWN_INDEX, "unknown_index", "response or cookie reply for a handshake we are not waiting on") \
+	X(BAD_COOKIE,    "bad_cookie",    "cookie reply that does not decrypt") \
+	X(NOT_SENT,      "not_sent",      "our own message not sent: transmit queue full")
+
+enum mg_hs_drop {
+#define X(n, l, h) MG_HS_DROP_##n,
+	MG_HS_DROP_REASONS(X)
+#undef X
+	MG_HS_DROP_MAX
+};
+
 #define MG_BATCH_BUCKETS 7      /* crypto batch-size histogram: <=1,2,4,8,16,32,64 */
 
 struct mg_counters {

@@ -152,7 +152,7 @@ struct mg_device {
 		size_t n, cap;
 		struct mg_ipprefix *v;
 	} routes_installed;
-	uint64_t handshake_drops;
+	uint64_t handshake_drops[MG_HS_DROP_MAX];   /* enum mg_hs_drop; control thread only */
 
 	unsigned nworkers;
 	struct worker *workers;

@@ -55,6 +55,7 @@ struct peer {
 	uint64_t last_sent_handshake_ns;
 	uint64_t retransmit_due_ns;      /* 0 = no initiation awaiting a response */
 	uint32_t handshake_attempts;
+	uint64_t replay_logged_ns;       /* last "timestamp not newer" log line (once a minute) */
 	uint64_t zero_keys_due_ns;       /* 0 = not armed */
 	uint64_t dead_peer_due_ns;       /* new-handshake timer armed from ev_dp_first_tx */
 	uint16_t persistent_keepalive;   /* seconds, 0 = off */

@@ -232,28 +232,29 @@ out:
 /* Replay: TAI64N is big-endian, so byte order is time order; the stored
  * value is public (it travelled encrypted but carries no secret), hence
  * plain memcmp. Flood: at most INITIATIONS_PER_SECOND consumed per peer. */
-static bool initiation_is_fresh(const struct noise_handshake *hs,
-				const uint8_t t[NOISE_TIMESTAMP_LEN], uint64_t now_ns)
+static enum noise_reject initiation_freshness(const struct noise_handshake *hs,
+					      const uint8_t t[NOISE_TIMESTAMP_LEN], uint64_t now_ns)
 {
 	if (memcmp(t, hs->latest_timestamp, NOISE_TIMESTAMP_LEN) <= 0)
-		return false;
+		return NOISE_REJECT_REPLAY;
 	if (hs->last_initiation_consumption_ns &&
 	    hs->last_initiation_consumption_ns + NSEC_PER_SEC / INITIATIONS_PER_SECOND > now_ns)
-		return false;
-	return true;
+		return NOISE_REJECT_FLOOD;
+	return NOISE_CONSUMED;
 }
 
 struct noise_handshake *
-noise_consume_initiation(const struct noise_static_identity *ident,
-			 const struct msg_initiation *src,
-			 struct noise_handshake *(*lookup)(void *ctx,
-				const uint8_t remote_static[NOISE_PUBLIC_KEY_LEN]),
-			 void *ctx, uint64_t now_ns)
+noise_consume_initiation_verdict(const struct noise_static_identity *ident,
+				 const struct msg_initiation *src,
+				 struct noise_handshake *(*lookup)(void *ctx,
+					const uint8_t remote_static[NOISE_PUBLIC_KEY_LEN]),
+				 void *ctx, uint64_t now_ns, struct noise_verdict *v)
 {
 	uint8_t key[NOISE_SYMMETRIC_KEY_LEN], ck[NOISE_HASH_LEN], h[NOISE_HASH_LEN];
 	uint8_t s[NOISE_PUBLIC_KEY_LEN], t[NOISE_TIMESTAMP_LEN];
 	struct noise_handshake *hs = NULL;
 
+	*v = (struct noise_verdict){ .why = NOISE_REJECT_DECRYPT };
 	if (!ident->has_identity ||
 	    src->header.type != htole32(MESSAGE_HANDSHAKE_INITIATION))
 		return NULL;
@@ -267,16 +268,20 @@ noise_consume_initiation(const struct noise_static_identity *ident,
 	/* s */
 	if (!aead_open(s, src->encrypted_static, sizeof(src->encrypted_static), key, h))
 		goto out;
+	v->why = NOISE_REJECT_UNKNOWN_PEER;
 	hs = lookup(ctx, s);
 	if (!hs)
 		goto out;
+	v->hs = hs;
 	/* ss */
 	if (!mix_precomputed_dh(ck, key, hs->precomputed_static_static))
 		goto fail;
 	/* {t} */
+	v->why = NOISE_REJECT_TIMESTAMP;
 	if (!aead_open(t, src->encrypted_timestamp, sizeof(src->encrypted_timestamp), key, h))
 		goto fail;
-	if (!initiation_is_fresh(hs, t, now_ns))
+	v->why = initiation_freshness(hs, t, now_ns);
+	if (v->why != NOISE_CONSUMED)
 		goto fail;
 
 	memcpy(hs->remote_ephemeral, src->unencrypted_ephemeral, NOISE_PUBLIC_KEY_LEN);
@@ -295,6 +300,18 @@ out:
 	sodium_memzero(ck, sizeof(ck));
 	sodium_memzero(h, sizeof(h));
 	return hs;
+}
+
+struct noise_handshake *
+noise_consume_initiation(const struct noise_static_identity *ident,
+			 const struct msg_initiation *src,
+			 struct noise_handshake *(*lookup)(void *ctx,
+				const uint8_t remote_static[NOISE_PUBLIC_KEY_LEN]),
+			 void *ctx, uint64_t now_ns)
+{
+	struct noise_verdict v;
+
+	return noise_consume_initiation_verdict(ident, src, lookup, ctx, now_ns, &v);
 }
 
 bool noise_create_response(struct noise_handshake *hs,

@@ -92,6 +92,29 @@ bool noise_create_initiation(const struct noise_static_identity *ident,
  * to that peer's handshake (NULL = unknown peer). Rejects a timestamp not
  * greater than the latest seen (replay) and a second initiation within
  * 1 s / INITIATIONS_PER_SECOND of the last consumed one (flood). */
+/* Why an initiation was not consumed, for counters and the operator's log. */
+enum noise_reject {
+	NOISE_CONSUMED,
+	NOISE_REJECT_DECRYPT,      /* the encrypted static did not open: not for our key, or corrupt */
+	NOISE_REJECT_UNKNOWN_PEER, /* a valid sender that is not one of our peers */
+	NOISE_REJECT_TIMESTAMP,    /* the encrypted timestamp did not open */
+	NOISE_REJECT_REPLAY,       /* timestamp not newer than the greatest seen (or its clock went back) */
+	NOISE_REJECT_FLOOD,        /* within 1 s / INITIATIONS_PER_SECOND of the last consumed one */
+};
+
+struct noise_verdict {
+	enum noise_reject why;
+	struct noise_handshake *hs;        /* the sender's handshake, once it is known */
+};
+
+/* noise_consume_initiation, saying in @v why it refused (v->hs set from "unknown peer" on). */
+struct noise_handshake *
+noise_consume_initiation_verdict(const struct noise_static_identity *ident,
+				 const struct msg_initiation *src,
+				 struct noise_handshake *(*lookup)(void *ctx,
+					const uint8_t remote_static[NOISE_PUBLIC_KEY_LEN]),
+				 void *ctx, uint64_t now_ns, struct noise_verdict *v);
+
 struct noise_handshake *
 noise_consume_initiation(const struct noise_static_identity *ident,
 			 const struct msg_initiation *src,

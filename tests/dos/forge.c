@@ -11,6 +11,7 @@
  *       genuine initiations of a real peer (its private key in FILE), each with a fresh, strictly
  *       increasing TAI64N timestamp; cookie replies are consumed and later messages carry mac2,
  *       so under load only the per-source rate limit stands between them and a response.
+ *       --clock-offset SECS puts the peer's clock that far off (negative: it stepped back).
  *   forge replay --pcap FILE --type T --to IP:PORT --from IP[:PORT] [--wait S]
  *       re-sends the first captured UDP payload of WireGuard type T (a tcpdump -w file of
  *       Ethernet/IPv4 frames) from another address, then listens S seconds (default 2).
@@ -49,7 +50,7 @@
 struct opts {
 	const char *mode, *pub, *key, *pcap, *to, *from;
 	unsigned count, ports, type;
-	double rate, seconds, wait;
+	double rate, seconds, wait, clock_offset;
 };
 
 struct forge {
@@ -348,6 +349,7 @@ static void usage(void)
 {
 	fputs("usage: forge flood  --pub B64 --to IP:PORT --from IP [--count N] [--ports K] --rate PPS --seconds S\n"
 	      "       forge valid  --pub B64 --key FILE --to IP:PORT --from IP [--count N] --rate PPS --seconds S\n"
+	      "                    [--clock-offset SECS]\n"
 	      "       forge replay --pcap FILE --type T --to IP:PORT --from IP[:PORT] [--wait S]\n", stderr);
 	exit(2);
 }
@@ -357,7 +359,8 @@ static void parse_opts(struct opts *o, int argc, char **argv)
 	static const struct option lo[] = {
 		{ "pub", 1, 0, 'p' }, { "key", 1, 0, 'k' }, { "pcap", 1, 0, 'c' }, { "type", 1, 0, 't' },
 		{ "to", 1, 0, 'T' }, { "from", 1, 0, 'f' }, { "count", 1, 0, 'n' }, { "ports", 1, 0, 'P' },
-		{ "rate", 1, 0, 'r' }, { "seconds", 1, 0, 's' }, { "wait", 1, 0, 'w' }, { 0, 0, 0, 0 },
+		{ "rate", 1, 0, 'r' }, { "seconds", 1, 0, 's' }, { "wait", 1, 0, 'w' },
+		{ "clock-offset", 1, 0, 'o' }, { 0, 0, 0, 0 },
 	};
 	int c;
 
@@ -379,6 +382,7 @@ static void parse_opts(struct opts *o, int argc, char **argv)
 		case 'r': o->rate = atof(optarg); break;
 		case 's': o->seconds = atof(optarg); break;
 		case 'w': o->wait = atof(optarg); break;
+		case 'o': o->clock_offset = atof(optarg); break;
 		default: usage();
 		}
 	}
@@ -415,7 +419,14 @@ int main(int argc, char **argv)
 			noise_static_identity_set(&f.id, priv);
 			sodium_memzero(priv, sizeof(priv));
 			noise_handshake_init(&f.hs, &f.id, f.router_pub, NULL);
-			tai64n_now(f.ts);
+			/* A peer whose clock is off by --clock-offset seconds (e.g. -3600: stepped back). */
+			{
+				struct timespec now;
+
+				clock_gettime(CLOCK_REALTIME, &now);
+				tai64n_at(f.ts, (uint64_t)((double)now.tv_sec * 1e9 + now.tv_nsec +
+							   f.o.clock_offset * 1e9));
+			}
 		}
 		run_paced(&f, f.o.mode[0] == 'v');
 	} else {

@@ -98,6 +98,30 @@ free_resp=$(forge_field "$out" response)
 check "not under load: 100 genuine initiations/s get more than the limit ($free_resp in 2 s > $((2 * RL_RATE + RL_BURST)))" \
 	test "${free_resp:-0}" -gt $((2 * RL_RATE + RL_BURST))
 
+# ---- a peer whose clock went back (spec A.7: a router without an RTC before NTP) ------------------
+# Its initiations carry timestamps older than the last one accepted: refused like replays, as the
+# kernel does, counted as reason="replay" and named in the log; it connects again once its clock
+# passes the old time.
+hs_drops() { lab_metric meshgate_handshake_dropped_total "reason=\"$1\""; }
+out=$(valid --key forge2 --rate 10 --seconds 0.3)
+check "clock: the peer handshakes with its clock right ($(forge_field "$out" response) responses)" \
+	test "$(forge_field "$out" response)" -ge 1
+if meshgate_only; then replay0=$(hs_drops replay); fi
+out=$(valid --key forge2 --rate 10 --seconds 0.5 --clock-offset -3600)
+expect_eq "clock: an hour back, no response" "$(forge_field "$out" response)" 0
+if meshgate_only; then
+	sent=$(forge_field "$out" sent)
+	expect_eq "clock: each refused initiation counted as reason=\"replay\"" $(($(hs_drops replay) - replay0)) "$sent"
+	f2=$(wg pubkey <"$MG_LAB_DIR/forge2.key")
+	check "clock: the log names the peer and the cause" \
+		grep -q "peer ${f2:0:8}: initiation refused, its timestamp is not newer .*clock went back" "$MG_LAB_DIR/meshgate.log"
+	expect_eq "clock: logged once, not per initiation" \
+		"$(grep -c "peer ${f2:0:8}: initiation refused" "$MG_LAB_DIR/meshgate.log")" 1
+fi
+out=$(valid --key forge2 --rate 10 --seconds 0.3)
+check "clock: set right again, it handshakes ($(forge_field "$out" response) responses)" \
+	test "$(forge_field "$out" response)" -ge 1
+
 # ---- the flood ------------------------------------------------------------------------------------
 if meshgate_only; then
 	cookies_before=$(hs_metric cookie tx)

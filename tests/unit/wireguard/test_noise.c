@@ -216,6 +216,52 @@ static void test_replay_and_flood(void)
 	CHECK(initiate(&m1, ts + NSEC_PER_SEC + 1000, now + 40 * NSEC_PER_SEC) == NULL);
 }
 
+/* Each refusal says why, and names the sender once it is known (the operator's log needs it). */
+static void test_verdicts(void)
+{
+	uint64_t ts = 1700000000ULL * NSEC_PER_SEC, now = NOW0;
+	struct msg_initiation m1, bad;
+	struct noise_verdict v;
+	uint8_t t[12], c[32], pc[32];
+	struct peer C;
+
+	peers_setup(NULL);
+	tai64n_at(t, ts);
+	CHECK(noise_create_initiation(&A.id, &A.hs, &m1, 1, t));
+	CHECK(noise_consume_initiation_verdict(&B.id, &m1, lookup_static, &B, now, &v) == &B.hs);
+	CHECK(v.why == NOISE_CONSUMED && v.hs == &B.hs);
+	/* the peer's clock went back an hour: its next initiation is older than the last */
+	tai64n_at(t, ts - 3600 * NSEC_PER_SEC);
+	CHECK(noise_create_initiation(&A.id, &A.hs, &m1, 2, t));
+	CHECK(!noise_consume_initiation_verdict(&B.id, &m1, lookup_static, &B, now + 5 * NSEC_PER_SEC, &v));
+	CHECK(v.why == NOISE_REJECT_REPLAY && v.hs == &B.hs);
+	/* newer, but 1 ms after the last consumed one */
+	tai64n_at(t, ts + NSEC_PER_SEC);
+	CHECK(noise_create_initiation(&A.id, &A.hs, &m1, 3, t));
+	CHECK(!noise_consume_initiation_verdict(&B.id, &m1, lookup_static, &B, now + 1000000, &v));
+	CHECK(v.why == NOISE_REJECT_FLOOD && v.hs == &B.hs);
+	/* a corrupted timestamp */
+	bad = m1;
+	bad.encrypted_timestamp[0] ^= 1;
+	CHECK(!noise_consume_initiation_verdict(&B.id, &bad, lookup_static, &B, now + 10 * NSEC_PER_SEC, &v));
+	CHECK(v.why == NOISE_REJECT_TIMESTAMP && v.hs == &B.hs);
+	/* a corrupted static: nothing is known about the sender */
+	bad = m1;
+	bad.encrypted_static[0] ^= 1;
+	CHECK(!noise_consume_initiation_verdict(&B.id, &bad, lookup_static, &B, now + 10 * NSEC_PER_SEC, &v));
+	CHECK(v.why == NOISE_REJECT_DECRYPT && v.hs == NULL);
+	/* a sender that is not a peer */
+	noise_generate_keypair(c, pc);
+	noise_static_identity_set(&C.id, c);
+	noise_handshake_init(&C.hs, &C.id, B.id.static_public, NULL);
+	CHECK(noise_create_initiation(&C.id, &C.hs, &bad, 1, t));
+	CHECK(!noise_consume_initiation_verdict(&B.id, &bad, lookup_static, &B, now + 10 * NSEC_PER_SEC, &v));
+	CHECK(v.why == NOISE_REJECT_UNKNOWN_PEER && v.hs == NULL);
+	/* the clock passes the old time again: accepted */
+	CHECK(noise_consume_initiation_verdict(&B.id, &m1, lookup_static, &B, now + 10 * NSEC_PER_SEC, &v) == &B.hs);
+	CHECK(v.why == NOISE_CONSUMED);
+}
+
 static void test_tamper_and_unknown(void)
 {
 	struct msg_initiation m1, bad;
@@ -421,6 +467,7 @@ int main(void)
 	}
 	test_psk_mismatch();
 	test_replay_and_flood();
+	test_verdicts();
 	test_tamper_and_unknown();
 	test_low_order();
 	test_known_answers();
