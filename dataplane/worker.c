@@ -84,6 +84,19 @@ bool wk_is_local_miss(struct wctx *c, struct wk_local_ent *e, int family, const 
 	return e->local;
 }
 
+/* wk_allowedips' miss (worker.h): ask the trie, keep the answer (a peer or none) in slot e. */
+struct peer *wk_allowedips_miss(struct wctx *c, struct wk_aip_ent *e, int family, const uint8_t *addr)
+{
+	e->pass = c->pass;
+	e->family = family;
+	if (family == AF_INET)
+		memcpy(e->addr, addr, 4);
+	else
+		memcpy(e->addr, addr, 16);
+	e->peer = allowedips_lookup(&c->dev->allowedips, family, addr);
+	return e->peer;
+}
+
 static void tx_flush(struct wctx *c)
 {
 	struct io_port *port = &c->w->port;

@@ -22,6 +22,7 @@
 #define WK_HOP_SLOTS 16u                /* per-pass next-hop cache (a power of two) */
 #define WK_OUTER_SLOTS 8u               /* per-pass outer-header cache (a power of two) */
 #define WK_LOCAL_SLOTS 16u              /* per-pass "is it ours" cache (a power of two) */
+#define WK_AIP_SLOTS 16u                /* per-pass allowed-IPs cache (a power of two) */
 #define STAGE_TIMEOUT_NS (3 * NSEC_PER_SEC)
 #define STAGE_RETRY_NS (1 * NSEC_PER_MSEC)
 /*
@@ -118,6 +119,12 @@ struct wctx {
 		bool local;
 		uint8_t addr[16];
 	} local[WK_LOCAL_SLOTS];
+	struct wk_aip_ent {              /* allowed-IPs answers of this pass (wk_allowedips) */
+		uint64_t pass;
+		int family;
+		uint8_t addr[16];
+		struct peer *peer;           /* NULL: no peer's prefix holds addr */
+	} aip[WK_AIP_SLOTS];
 
 	uint64_t icmp_last;              /* ICMP error token bucket */
 	uint32_t icmp_tokens;
@@ -140,6 +147,7 @@ void wk_punt_relay(struct wctx *c, struct wpkt *p, const uint8_t *msg, uint32_t 
 void wk_batch_hist(struct wctx *c, unsigned n);
 int wk_hop_miss(struct wctx *c, struct wk_hop_ent *e, int family, const uint8_t *dst, struct nl_l2hop *out);
 bool wk_is_local_miss(struct wctx *c, struct wk_local_ent *e, int family, const uint8_t *addr);
+struct peer *wk_allowedips_miss(struct wctx *c, struct wk_aip_ent *e, int family, const uint8_t *addr);
 
 /* A slot for a destination address: a multiplicative hash of its (folded) 32-bit words. */
 static inline unsigned wk_addr_slot(int family, const uint8_t *a, unsigned slots)
@@ -189,6 +197,23 @@ static inline bool wk_is_local(struct wctx *c, int family, const uint8_t *addr)
 	    (family == AF_INET ? !memcmp(e->addr, addr, 4) : !memcmp(e->addr, addr, 16)))
 		return e->local;
 	return wk_is_local_miss(c, e, family, addr);
+}
+
+/*
+ * allowedips_lookup, remembering answers for the rest of the pass like wk_hop: each packet out
+ * of the tunnel asks twice (its source must be the sender's, its destination may be another
+ * peer's) and each packet into it once, for few distinct addresses per pass. An answer is what
+ * the trie said earlier in the same RCU read-side section; a peer it names stays allocated until
+ * our next quiescent state, and removal still shows as peer->dead.
+ */
+static inline struct peer *wk_allowedips(struct wctx *c, int family, const uint8_t *addr)
+{
+	struct wk_aip_ent *e = &c->aip[wk_addr_slot(family, addr, WK_AIP_SLOTS)];
+
+	if (e->pass == c->pass && e->family == family &&
+	    (family == AF_INET ? !memcmp(e->addr, addr, 4) : !memcmp(e->addr, addr, 16)))
+		return e->peer;
+	return wk_allowedips_miss(c, e, family, addr);
 }
 
 /* worker_rx.c */

@@ -86,7 +86,7 @@ void wk_route_inner(struct wctx *c, struct wpkt *p, struct peer *from)
 		deliver_local(c, p);
 		return;
 	}
-	to = allowedips_lookup(&c->dev->allowedips, p->family, dst);
+	to = wk_allowedips(c, p->family, dst);
 	if (to) {
 		if (to == from) {
 			wk_drop(c, p, MG_DROP_NO_ROUTE);
@@ -369,7 +369,7 @@ static void rx_authenticated(struct wctx *c, struct wpkt *p)
 		return;
 	}
 	/* Cryptokey routing, receive side: the inner source must belong to the peer that sealed it. */
-	if (allowedips_lookup(&c->dev->allowedips, p->family, ip_src(p->l3, p->family)) != peer) {
+	if (wk_allowedips(c, p->family, ip_src(p->l3, p->family)) != peer) {
 		wk_drop(c, p, MG_DROP_SOURCE_NOT_ALLOWED);
 		return;
 	}

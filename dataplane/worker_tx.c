@@ -66,7 +66,7 @@ void wk_tunnel(struct wctx *c, struct wpkt *p_in, uint64_t since)
 	uint32_t plen;
 
 	*p = *p_in;
-	peer = allowedips_lookup(&c->dev->allowedips, p->family, ip_dst(p->l3, p->family));
+	peer = wk_allowedips(c, p->family, ip_dst(p->l3, p->family));
 	if (!peer || atomic_load_explicit(&peer->dead, memory_order_relaxed)) {
 		wk_drop(c, p, MG_DROP_NO_ROUTE);
 		return;
@@ -108,7 +108,8 @@ void wk_tunnel(struct wctx *c, struct wpkt *p_in, uint64_t since)
 		wk_stage(c, p, STAGE_TUNNEL, since);
 		return;
 	}
-	memset(p->l3 + p->len, 0, plen - p->len);
+	if (plen > p->len)               /* often none: no libc call for nothing */
+		memset(p->l3 + p->len, 0, plen - p->len);
 	hdr = (struct msg_data *)(p->l3 - sizeof(*hdr));
 	hdr->header.type = htole32(MESSAGE_DATA);
 	hdr->receiver_index = htole32(kp->nk.remote_index);
