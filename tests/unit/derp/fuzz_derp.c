@@ -35,7 +35,8 @@ static void on_recv(void *arg, int region, const uint8_t src[32], const uint8_t 
 static size_t valid_prefix(uint8_t *out, size_t cap)
 {
 	static const char head[] = "HTTP/1.1 101 Switching Protocols\r\nUpgrade: DERP\r\nConnection: Upgrade\r\n\r\n";
-	static const char info[] = "{\"version\":2}";
+	/* With a send limit, so ServerInfo's JSON parse (server_info_limit) runs on every input. */
+	static const char info[] = "{\"version\":2,\"TokenBucketBytesPerSecond\":100000,\"TokenBucketBytesBurst\":20000}";
 	uint8_t srv_pub[32], cli_pub[32], nonce[24] = { 7 };
 	size_t n = sizeof(head) - 1;
 
