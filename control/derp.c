@@ -436,6 +436,7 @@ static void conn_close(struct derp_conn *c)
 	c->tls_wants_write = false;
 	c->in_len = c->out_len = c->out_off = c->pend_len = 0;
 	c->skip = 0;
+	c->probe_at = 0;
 	c->state = ST_IDLE;
 }
 
@@ -480,6 +481,8 @@ int derp_init(struct derp **out, const struct derp_cfg *cfg)
 	d->cfg = *cfg;
 	if (!d->cfg.idle_ns)
 		d->cfg.idle_ns = DERP_IDLE_NS;
+	if (!d->cfg.probe_ns)
+		d->cfg.probe_ns = DERP_PROBE_NS;
 	d->ctx = derp_tls_ctx_new(cfg->ca_file);
 	if (!d->ctx) {
 		fprintf(stderr, "meshgate: derp: TLS context%s%s failed\n", cfg->ca_file ? " with CA file " : "",
@@ -617,6 +620,27 @@ int derp_send(struct derp *d, int region, const uint8_t dst[32], const void *pkt
 	return 0;
 }
 
+/* Liveness of the home connection (DERP_PROBE_NS): a Ping after a quiet spell, any frame back
+ * (the Pong or anything else) clears it. */
+static void probe(struct derp_conn *c, uint64_t now)
+{
+	uint8_t ping[DERP_HDR_LEN + 8];
+	uint64_t quiet = c->d->cfg.probe_ns;
+
+	if (c->probe_at && c->last_rx > c->probe_at)
+		c->probe_at = 0;
+	if (c->probe_at && now - c->probe_at >= quiet / 2)
+		return derp_conn_fail(c, "no answer to our ping", now);
+	if (c->probe_at || now < c->last_rx || now - c->last_rx < quiet)
+		return;
+	derp_frame_put_header(ping, DERP_PING, 8);
+	randombytes_buf(ping + DERP_HDR_LEN, 8);
+	if (derp_conn_put(c, ping, sizeof(ping))) {
+		c->probe_at = now;
+		derp_conn_set_events(c);
+	}
+}
+
 void derp_tick(struct derp *d, uint64_t now)
 {
 	for (size_t i = 0; i < d->n; i++) {
@@ -642,6 +666,8 @@ void derp_tick(struct derp *d, uint64_t now)
 			derp_conn_fail(c, "setup timed out", now);
 		} else if (c->state == ST_READY && now - c->last_rx >= DERP_READ_DEADLINE_NS) {
 			derp_conn_fail(c, "no frame from the server in 120 s", now);
+		} else if (c->state == ST_READY && home) {
+			probe(c, now);
 		}
 		if (home)
 			derp_homing_watch(c, now);

@@ -23,6 +23,12 @@
 #define DERP_BACKOFF_MIN_NS   DERP_NS(1000)
 #define DERP_BACKOFF_MAX_NS   DERP_NS(30000)
 #define DERP_FAILOVER_NS      DERP_NS(10000)     /* home unreachable this long -> next-best region */
+/*
+ * The home connection is pinged after this long without a frame, and dropped if nothing comes
+ * back within half of it: a server host that vanished without a reset is noticed in 15 s rather
+ * than at the 120 s read deadline, so fail-over does not wait two minutes.
+ */
+#define DERP_PROBE_NS         DERP_NS(10000)
 
 /* One DERPNode / DERPRegion (brief §3.6), as far as a client uses them. */
 struct derp_node {
@@ -53,6 +59,7 @@ struct derp_cfg {
 	derp_recv_fn recv;
 	void *arg;
 	uint64_t idle_ns;                /* 0 = DERP_IDLE_NS (tests shorten it) */
+	uint64_t probe_ns;               /* 0 = DERP_PROBE_NS (tests shorten it) */
 };
 
 struct derp;

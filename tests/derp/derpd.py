@@ -26,6 +26,8 @@ section 6.3) and the server counts the SendPacket frame bytes (header included) 
   SENT <client key hex> bytes=<n> secs=<seconds since its ServerInfo>   (every second)
 With --restart-frame IN_MS,FOR_MS the first client, 1 s after its handshake, gets a Restarting
 frame (reconnect in IN_MS, keep trying FOR_MS) and the connection is closed; later ones are served.
+With --freeze-after S every connection goes silent S seconds after its handshake: the TCP
+connection stays open, frames are read and ignored, nothing is sent (a server host that vanished).
 With --stun ADDR:PORT it also answers STUN binding requests (brief section 7: SOFTWARE "tailnode"
 and a valid FINGERPRINT required, like derper) with XOR-MAPPED-ADDRESS, each answer held back
 --stun-delay-ms (a far-away region); prints "STUN <ip>:<port>" per request.
@@ -129,8 +131,15 @@ class Conn:
         self.key = None
         self.ping_data = None
         self.sent_bytes, self.info_t = 0, None
+        self.frozen = False
+
+    def freeze(self):
+        out("FROZEN %s" % self.key.hex())
+        self.frozen = True
 
     def send(self, data):
+        if self.frozen:
+            return
         with self.wlock:
             try:
                 self.sock.sendall(data)
@@ -178,6 +187,8 @@ class Conn:
             self.send(frame(0x7F, os.urandom(200000)) + frame(HEALTH, b"") + frame(KEEP_ALIVE))
         elif self.srv.args.evil == "toolarge":
             self.send(bytes([RECV_PACKET]) + struct.pack(">I", 2 << 20))
+        if self.srv.args.freeze_after:
+            threading.Timer(self.srv.args.freeze_after, self.freeze).start()
         if self.srv.args.restart_frame and not self.srv.restarted:
             self.srv.restarted = True
             in_ms, for_ms = (int(x) for x in self.srv.args.restart_frame.split(","))
@@ -196,6 +207,8 @@ class Conn:
             self.handshake()
             while True:
                 ftype, p = read_frame(self.sock)
+                if self.frozen:
+                    continue
                 if ftype == SEND_PACKET:
                     self.sent_bytes += 5 + len(p)
                 if ftype == SEND_PACKET and len(p) >= 32 and len(p) - 32 <= MAX_PACKET:
@@ -404,6 +417,7 @@ def main():
     s.add_argument("--evil", choices=["bigskip", "toolarge"])
     s.add_argument("--token-bucket", metavar="RATE,BURST")
     s.add_argument("--restart-frame", metavar="IN_MS,FOR_MS")
+    s.add_argument("--freeze-after", type=float, metavar="S")
     s.add_argument("--stun", metavar="ADDR:PORT")
     s.add_argument("--stun-delay-ms", type=float, default=0)
     a = ap.parse_args()

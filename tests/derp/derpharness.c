@@ -107,6 +107,8 @@ int main(int argc, char **argv)
 			echo = true;
 		else if (!strcmp(argv[i], "--idle-ms") && i + 1 < argc)
 			cfg.idle_ns = strtoull(argv[++i], NULL, 10) * 1000000ull;
+		else if (!strcmp(argv[i], "--probe-ms") && i + 1 < argc)
+			cfg.probe_ns = strtoull(argv[++i], NULL, 10) * 1000000ull;
 	}
 	map = json_load_file(argv[1], 0, &jerr);
 	if (!map || sodium_hex2bin(priv, 32, argv[2], strlen(argv[2]), NULL, &klen, NULL) || klen != 32) {

@@ -264,6 +264,25 @@ def main():
         check("...and it was no protocol error", not any("protocol error" in e for e in hr.err), hr.err[-2:])
         hr.send("QUIT")
 
+        # 4c. A home server that goes silent without closing (host gone): our Ping after 1 s of
+        # quiet (--probe-ms; 10 s in meshgate) is not answered within 0.5 s -> reconnect.
+        s6, p6 = start_server(d, extra=["--freeze-after", "1.5"])
+        procs.append(s6)
+        hf = harness(exe, d, "freeze", [region(921, p6)], PrivateKey.generate(), 12, extra=["--probe-ms", "1000"])
+        procs.append(hf)
+        up = hf.wait(lambda l: l == "UP 921 home=1", 5) is not None
+        frozen = s6.wait(lambda l: l.startswith("FROZEN"), 5) is not None
+        t_frozen = time.monotonic()
+        mark = hf.mark()
+        down = hf.wait(lambda l: l == "DOWN 921", 6, mark) is not None
+        gap = time.monotonic() - t_frozen
+        check("a silent home server is noticed by our unanswered Ping after %.1f s (quiet 1 s + 0.5 s)" % gap,
+              up and frozen and down and gap <= 3.5 and any("no answer to our ping" in e for e in hf.err),
+              (up, frozen, down, gap, hf.err[-2:]))
+        check("...and the client reconnects", hf.wait(lambda l: l == "UP 921 home=1", 6, mark) is not None,
+              hf.lines[-3:])
+        hf.send("QUIT")
+
         # 5. certificate checks (short runs, no echo).
         def conn_ok(name, regions, ca, secs=4):
             hh = harness(exe, d, name, regions, PrivateKey.generate(), secs, ca=ca)
