@@ -15,12 +15,12 @@ REF=mgrtrref
 lab_wggo mg-host $REF || { fail "wireguard-go reference device"; exit 1; }
 trap 'lab_stop_pid "$MG_LAB_DIR/$REF.pid"; t_cleanup; exit $?' EXIT
 NORM="$LAB_ROOT/tests/uapi/wgconf_norm.py"
-W=$MG_LAB_DIR/uapi; mkdir -p "$W"
+W=$MG_LAB_DIR/uapi; rm -rf "$W"; mkdir -p "$W"
 
 # Both start from the same identity and no peers (the lab's laptop is taken off meshgate).
 wg set $RIF peer "$(lab_lap_pub)" remove
 wg set $REF private-key "$MG_LAB_DIR/rtr.key" listen-port $WG_PORT
-k() { (umask 077; wg genkey) | tee "$W/$1.key" | wg pubkey >"$W/$1.pub"; cat "$W/$1.pub"; }
+k() { (umask 077; wg genkey >"$W/$1.key"); wg pubkey <"$W/$1.key" | tee "$W/$1.pub"; }
 A=$(k a) B=$(k b) C=$(k c) D=$(k d)
 (umask 077; wg genpsk >"$W/psk")
 
