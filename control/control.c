@@ -212,6 +212,11 @@ static void reload(struct control *ctl)
 	if (hs_reload_routes_changed(ctl->cfg, &fresh) && routes_apply(ctl, &fresh))
 		fprintf(stderr, "meshgate: reload: AdvertiseRoutes: out of memory; the old routes stay\n");
 	hsglue_set_hostinfo(ctl->hs, ctl->cfg);     /* routes, exit node, host name: a lite request */
+	if (fresh.accept_routes != ctl->cfg->accept_routes) {
+		ctl->cfg->accept_routes = fresh.accept_routes;
+		hsglue_set_accept_routes(ctl->hs, fresh.accept_routes);
+		fprintf(stderr, "meshgate: reload: AcceptRoutes = %s\n", fresh.accept_routes ? "true" : "false");
+	}
 	keys = calloc(dev->npeers ? dev->npeers : 1, 32);
 	if (!keys)
 		goto out;

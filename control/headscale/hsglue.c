@@ -623,6 +623,22 @@ bool hsglue_set_hostinfo(struct hsglue *g, const struct mg_config *cfg)
 	return true;
 }
 
+bool hsglue_set_accept_routes(struct hsglue *g, bool accept)
+{
+	struct hs_want next;
+
+	if (!g || g->opts.accept_routes == accept)
+		return false;
+	g->opts.accept_routes = accept;
+	if (!g->client.nm.n_maps)
+		return true;                     /* the first map is built with it */
+	if (hs_want_build(&next, &g->client.nm, &g->opts, (int64_t)(mg_realtime() / NSEC_PER_SEC)))
+		set_error(g, "out of memory building the peer table");
+	else
+		apply_want(g, &next);            /* peers' subnet routes come or go; sessions stay */
+	return true;
+}
+
 void hsglue_set_home_derp(struct hsglue *g, int region)
 {
 	if (g)

@@ -63,6 +63,11 @@ void hsglue_set_home_derp(struct hsglue *g, int region);
  * settle time (1 s). True if it differs from what is published or pending.
  */
 bool hsglue_set_hostinfo(struct hsglue *g, const struct mg_config *cfg);
+/*
+ * SIGHUP with a new AcceptRoutes (`tailscale set --accept-routes`): the peer table is rebuilt
+ * from the last netmap at once, adding or dropping peers' subnet routes. True if it changed.
+ */
+bool hsglue_set_accept_routes(struct hsglue *g, bool accept);
 /* Loads or creates StateDir/node.key (0600): the device's private key when LoginServer is set. */
 int hsglue_node_private_key(const struct mg_config *cfg, uint8_t out[32]);
 

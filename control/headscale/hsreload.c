@@ -82,7 +82,6 @@ size_t hs_reload_restart_keys(const struct mg_config *run, const struct mg_confi
 		{ "Poll", VAL_SAME(poll_spin_us) },
 		{ "Crypto", STR_SAME(crypto) },
 		{ "SNAT", VAL_SAME(snat) },
-		{ "AcceptRoutes", VAL_SAME(accept_routes) },
 		{ "LoginServer", STR_SAME(login_server) },
 		{ "AuthKeyFile", STR_SAME(auth_key_file) },
 		{ "StateDir", STR_SAME(state_dir) },

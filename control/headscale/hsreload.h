@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * hsreload.h - what a SIGHUP may change while running, like `tailscale set`: the advertised
- * routes, the exit-node flag and the Hostinfo built from them. Every other [Interface] key
+ * routes, the exit-node flag and the Hostinfo built from them, and AcceptRoutes (the peer table
+ * is rebuilt from the last netmap). Every other [Interface] key
  * that is not WireGuard's own (`wg syncconf` applies PrivateKey, ListenPort, FwMark, peers) or
  * FilterFile is read at start only; a change to it is reported and waits for a restart.
  */

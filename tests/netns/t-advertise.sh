@@ -15,7 +15,8 @@
 #    adding 192.168.8.0/24 and the exit node: both reloads run, one lite request goes out, with
 #    the second set plus 0.0.0.0/0 and ::/0; both families flow.
 # 4. 20 SIGHUPs swapping the set during a 10 ms ping: no loss; the set ends as it began: no
-#    lite request. 5. SIGHUP with nothing changed: no lite request. 6. Leak check.
+#    lite request. 5. SIGHUP with nothing changed: no lite request. 6. AcceptRoutes on and off:
+#    the laptop's subnet comes and goes from the last netmap. 7. Leak check.
 . "$(dirname "$0")/lib.sh"
 HERE=$(cd "$(dirname "$0")" && pwd)
 PY=/usr/bin/python3
@@ -41,7 +42,7 @@ ctl_start() {
 	wait_for 5 grep -q READY "$MG_LAB_DIR/testcontrol.out"
 }
 
-# write_conf ROUTES EXIT-NODE MTU
+# write_conf ROUTES EXIT-NODE MTU [ACCEPT-ROUTES]
 write_conf() {
 	cat >"$MG_LAB_DIR/meshgate.conf" <<-EOF
 	[Interface]
@@ -52,6 +53,7 @@ write_conf() {
 	SNAT = false
 	AdvertiseRoutes = $1
 	AdvertiseExitNode = $2
+	AcceptRoutes = ${4:-false}
 	MetricsListen = $METRICS_ADDR
 	LoginServer = http://$CTL_ADDR
 	AuthKeyFile = $MG_LAB_DIR/authkey
@@ -70,11 +72,13 @@ start_meshgate() {
 	wait_for 10 test -S "$WG_SOCK_DIR/$MG_IF.sock"
 }
 
+LAP_SUBNET=10.99.0.0/24       # a route the laptop advertises (taken only with AcceptRoutes)
 # Peers need a disco key or a home DERP to be used (brief: hswant.c routable).
 laptop_json() {
 	cat <<-EOF
 	{"ID":$LAP_ID,"StableID":"$LAP_ID","Name":"laptop.tailnet.test.","Key":"nodekey:$(hex_of_b64 <"$MG_LAB_DIR/lap.pub")",
-	 "Addresses":["$LAP_TS4/32","$LAP_TS6/128"],"AllowedIPs":["$LAP_TS4/32","$LAP_TS6/128"],
+	 "Addresses":["$LAP_TS4/32","$LAP_TS6/128"],"AllowedIPs":["$LAP_TS4/32","$LAP_TS6/128","$LAP_SUBNET"],
+	 "PrimaryRoutes":["$LAP_SUBNET"],
 	 "DiscoKey":"discokey:$(printf 'd1%.0s' $(seq 32))","HomeDERP":999,
 	 "Endpoints":["$LAP_WAN4:$LAP_PORT"],"KeyExpiry":"0001-01-01T00:00:00Z","Online":true}
 	EOF
@@ -96,6 +100,7 @@ metric_is() { [ "$(lab_metric "$1")" = "$2" ]; }
 ping4() { ip netns exec "${LAB_NS[0]}" ping -n -q -c "${1:-3}" -i 0.2 -w "${2:-6}" $HOST4 >/dev/null 2>&1; }
 ping6() { ip netns exec "${LAB_NS[0]}" ping -n -q -c "${1:-3}" -i 0.2 -w "${2:-6}" $HOST6 >/dev/null 2>&1; }
 hup() { kill -HUP "$MG_PID"; }
+not() { ! "$@"; }
 
 mkdir -p "$MG_LAB_DIR/hs-state" && chmod 700 "$MG_LAB_DIR/hs-state"
 echo tskey-test >"$MG_LAB_DIR/authkey"
@@ -189,5 +194,18 @@ n0=$(n_lite)
 hup
 sleep 2.5
 expect_eq "SIGHUP without changes: no lite request" "$(n_lite)" "$n0"
+
+# 6. AcceptRoutes (`tailscale set --accept-routes`): the laptop's subnet comes and goes with the
+# last netmap, without a new map and without touching the laptop's session.
+lap_subnet() { wg show $MG_IF allowed-ips | grep -q "$LAP_SUBNET"; }
+check "AcceptRoutes = false: the laptop's subnet is not taken" not lap_subnet
+write_conf "192.168.8.0/24, fd00:8::/64" true 1300 true
+hup
+check "SIGHUP AcceptRoutes = true: the laptop's subnet joins its allowed IPs" wait_for 5 lap_subnet
+check "... the laptop still reaches the home host" ping4 3 6
+write_conf "192.168.8.0/24, fd00:8::/64" true 1300 false
+hup
+check "SIGHUP AcceptRoutes = false: the subnet is gone again" wait_for 5 not lap_subnet
+check "... and the laptop's own addresses stay" sh -c "wg show $MG_IF allowed-ips | grep -q '$LAP_TS4/32'"
 check "meshgate still running" kill -0 "$MG_PID"
 t_end

@@ -42,7 +42,7 @@ static const struct {
 	/* 7 */ { BASE "Address = 100.64.0.6/32\nName = mg1\n", false, "Name Address" },
 	/* 8 */ { BASE "LoginServer = https://other.example\nAuthKeyFile = /k\nStateDir = /s\n", false,
 		  "LoginServer AuthKeyFile StateDir" },
-	/* 9 */ { BASE "SNAT = false\nAcceptRoutes = true\nAdvertiseExitNode = true\n", true, "SNAT AcceptRoutes" },
+	/* 9 */ { BASE "SNAT = false\nAcceptRoutes = true\nAdvertiseExitNode = true\n", true, "SNAT" },
 	/* 10 */ { BASE "PublicEndpoint = 203.0.113.9:41641\nForwardedPort = 41641\n", false,
 		   "PublicEndpoint ForwardedPort" },
 	/* 11 */ { BASE "Backend = dpdk\nDPDKArgs = -l 0\nPoll = busy\nCrypto = sodium\n", false,
