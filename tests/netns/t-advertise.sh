@@ -68,7 +68,8 @@ start_meshgate() {
 		"$MESHGATE" run -c "$MG_LAB_DIR/meshgate.conf" >"$MG_LAB_DIR/meshgate.log" 2>&1 &
 	MG_PID=$!
 	echo $MG_PID >"$MG_LAB_DIR/meshgate.pid"
-	T_ROUTER_UP=1
+	# shellcheck disable=SC2034  # read by lib.sh
+	T_ROUTER_UP=1     # lib.sh: the cleanup trap stops it and runs the leak check
 	wait_for 10 test -S "$WG_SOCK_DIR/$MG_IF.sock"
 }
 
@@ -173,7 +174,7 @@ n0=$(n_lite)
 r0=$(reloads)
 ip netns exec "${LAB_NS[0]}" ping -n -q -c 300 -i 0.01 -w 20 $HOST4 >"$MG_LAB_DIR/ping-swap.out" 2>&1 &
 ppid=$!
-for i in $(seq 10); do
+for _ in $(seq 10); do
 	write_conf 192.168.8.0/24 false 1300
 	hup
 	sleep 0.15
