@@ -110,7 +110,9 @@ struct wctx {
 		uint8_t dst[4], src[4];      /* destination, source addresses */
 		uint8_t dst_mac[6], src_mac[6];
 		uint32_t sum;                /* the IPv4 header's sum with tot_len and check zero */
-		uint8_t hdr[14 + 20 + 8];    /* Ethernet, IPv4, UDP; lengths and checksum zero */
+		/* Ethernet, IPv4, UDP from byte 2 (lengths and checksum zero), so that the IPv4
+		 * header is 4-byte aligned as in a frame */
+		_Alignas(8) uint8_t hdr[2 + 14 + 20 + 8];
 	} outer4[WK_OUTER_SLOTS];
 
 	struct wk_local_ent {            /* "is it one of our addresses" answers of this pass */

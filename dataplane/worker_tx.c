@@ -142,10 +142,10 @@ static void outer4_write(struct wctx *c, const struct wpkt *p, uint8_t *eth, uin
 	if (o->pass != c->pass || o->port != p->ep.port || memcmp(o->dst, p->ep.addr, 4) ||
 	    memcmp(o->src, p->hop.src_addr, 4) || memcmp(o->dst_mac, p->hop.dst_mac, 6) ||
 	    memcmp(o->src_mac, p->hop.src_mac, 6)) {
-		struct iphdr *t = (void *)(o->hdr + ETH_HLEN_);
+		struct iphdr *t = (void *)(o->hdr + 2 + ETH_HLEN_);
 
-		eth_build(o->hdr, p->hop.dst_mac, p->hop.src_mac, AF_INET);
-		ipudp_build(o->hdr + ETH_HLEN_, &p->ep, p->hop.src_addr, c->listen_port, 0);
+		eth_build(o->hdr + 2, p->hop.dst_mac, p->hop.src_mac, AF_INET);
+		ipudp_build(o->hdr + 2 + ETH_HLEN_, &p->ep, p->hop.src_addr, c->listen_port, 0);
 		t->tot_len = 0;
 		t->check = 0;
 		((struct udphdr *)(t + 1))->len = 0;
@@ -157,7 +157,7 @@ static void outer4_write(struct wctx *c, const struct wpkt *p, uint8_t *eth, uin
 		memcpy(o->dst_mac, p->hop.dst_mac, 6);
 		memcpy(o->src_mac, p->hop.src_mac, 6);
 	}
-	memcpy(eth, o->hdr, sizeof(o->hdr));
+	memcpy(eth, o->hdr + 2, sizeof(o->hdr) - 2);
 	ip->tot_len = htons(IP4_HLEN + UDP_HLEN + mlen);
 	ip->check = htons(csum_fold(o->sum + IP4_HLEN + UDP_HLEN + mlen));
 	udp->len = htons(UDP_HLEN + mlen);
