@@ -84,6 +84,92 @@ static struct peer *peer_create(struct mg_device *dev, const uint8_t key[32])
 	return p;
 }
 
+/* Prefixes gathered from the table (a walk's callback); failed is set if one could not be kept. */
+struct collector {
+	struct mg_prefix_set set;
+	bool failed;
+};
+
+static void collect(void *ctx, int family, const uint8_t *addr, uint8_t cidr)
+{
+	struct collector *c = ctx;
+	struct mg_prefix_set *s = &c->set;
+	struct mg_ipprefix *ip;
+
+	if (s->n == s->cap) {
+		size_t cap = s->cap ? s->cap * 2 : 64;
+		void *v = realloc(s->v, cap * sizeof(*s->v));
+
+		if (!v) {
+			c->failed = true;
+			return;
+		}
+		s->v = v;
+		s->cap = cap;
+	}
+	ip = &s->v[s->n++];
+	memset(ip, 0, sizeof(*ip));
+	ip->family = family;
+	ip->cidr = cidr;
+	memcpy(ip->addr, addr, family == AF_INET ? 4 : 16);
+}
+
+static int pfx_cmp(const void *a, const void *b)
+{
+	const struct mg_ipprefix *x = a, *y = b;
+
+	if (x->family != y->family)
+		return x->family - y->family;
+	if (x->cidr != y->cidr)
+		return x->cidr - y->cidr;
+	return memcmp(x->addr, y->addr, 16);
+}
+
+static void prefix_mask(struct mg_ipprefix *ip)
+{
+	unsigned len = ip->family == AF_INET ? 4 : 16, full = ip->cidr / 8;
+
+	if (full < len) {
+		ip->addr[full] &= (uint8_t)(0xff00 >> (ip->cidr % 8));
+		memset(ip->addr + full + 1, 0, len - full - 1);
+	}
+}
+
+/*
+ * The second half of replacing a peer's allowed IPs (`wg set ... allowed-ips`, syncconf, a
+ * Headscale update): the new list has been inserted (a no-op for prefixes the peer already
+ * owns), and now what the peer owns beyond it goes. Removing everything first, as the kernel
+ * does, would leave the workers without a route for the prefixes that stay, for as long as the
+ * inserts take; here a prefix named in both lists is never missing. -ENOMEM leaves the extra
+ * prefixes in place.
+ */
+static int remove_unlisted(struct mg_device *dev, struct peer *p, const struct mg_peer_conf *pc)
+{
+	struct collector keep = { 0 }, owned = { 0 };
+	struct mg_prefix_set *k = &keep.set, *o = &owned.set;
+	int ret = 0;
+
+	for (size_t i = 0; i < pc->n_allowed_ips; i++)
+		if (!pc->allowed_ips[i].remove)
+			collect(&keep, pc->allowed_ips[i].family, pc->allowed_ips[i].addr, pc->allowed_ips[i].cidr);
+	allowedips_walk_by_peer(&dev->allowedips, p, collect, &owned);
+	if (keep.failed || owned.failed) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	for (size_t i = 0; i < k->n; i++)
+		prefix_mask(&k->v[i]);
+	if (k->n)
+		qsort(k->v, k->n, sizeof(*k->v), pfx_cmp);
+	for (size_t i = 0; i < o->n; i++)
+		if (!k->n || !bsearch(&o->v[i], k->v, k->n, sizeof(*k->v), pfx_cmp))
+			allowedips_remove(&dev->allowedips, o->v[i].family, o->v[i].addr, o->v[i].cidr, p);
+out:
+	free(k->v);
+	free(o->v);
+	return ret;
+}
+
 static int peer_apply(struct mg_device *dev, const struct mg_peer_conf *pc)
 {
 	struct peer *p = dev_peer_find(dev, pc->public_key);
@@ -116,8 +202,6 @@ static int peer_apply(struct mg_device *dev, const struct mg_peer_conf *pc)
 		if (turned_on)
 			atomic_store(&p->ev_last_traversal, 0);
 	}
-	if (pc->replace_allowed_ips)
-		allowedips_remove_by_peer(&dev->allowedips, p);
 	for (size_t i = 0; i < pc->n_allowed_ips && !ret; i++) {
 		const struct mg_ipprefix *ip = &pc->allowed_ips[i];
 
@@ -126,6 +210,8 @@ static int peer_apply(struct mg_device *dev, const struct mg_peer_conf *pc)
 		else
 			ret = allowedips_insert(&dev->allowedips, ip->family, ip->addr, ip->cidr, p);
 	}
+	if (pc->replace_allowed_ips && !ret)
+		ret = remove_unlisted(dev, p, pc);
 	return ret;
 }
 
@@ -221,38 +307,6 @@ int dev_set_addresses(struct mg_device *dev, const struct mg_ipprefix *a, size_t
 
 /* ---- steering and TUN routes: union of allowed IPs, diffed against what was installed ------- */
 
-static void collect(void *ctx, int family, const uint8_t *addr, uint8_t cidr)
-{
-	struct mg_prefix_set *s = ctx;
-	struct mg_ipprefix *ip;
-
-	if (s->n == s->cap) {
-		size_t cap = s->cap ? s->cap * 2 : 64;
-		void *v = realloc(s->v, cap * sizeof(*s->v));
-
-		if (!v)
-			return;
-		s->v = v;
-		s->cap = cap;
-	}
-	ip = &s->v[s->n++];
-	memset(ip, 0, sizeof(*ip));
-	ip->family = family;
-	ip->cidr = cidr;
-	memcpy(ip->addr, addr, family == AF_INET ? 4 : 16);
-}
-
-static int pfx_cmp(const void *a, const void *b)
-{
-	const struct mg_ipprefix *x = a, *y = b;
-
-	if (x->family != y->family)
-		return x->family - y->family;
-	if (x->cidr != y->cidr)
-		return x->cidr - y->cidr;
-	return memcmp(x->addr, y->addr, 16);
-}
-
 static void route_change(struct mg_device *dev, const struct mg_ipprefix *ip, bool add)
 {
 	if (dev->steer.prog)
@@ -267,12 +321,18 @@ static void route_change(struct mg_device *dev, const struct mg_ipprefix *ip, bo
 
 int dev_routes_sync(struct mg_device *dev)
 {
-	struct mg_prefix_set want = { 0 }, *installed = &dev->routes_installed;
+	struct collector all = { 0 };
+	struct mg_prefix_set want, *installed = &dev->routes_installed;
 	struct peer *p;
 	size_t i = 0, j = 0;
 
 	cds_list_for_each_entry(p, &dev->peers, node)
-		allowedips_walk_by_peer(&dev->allowedips, p, collect, &want);
+		allowedips_walk_by_peer(&dev->allowedips, p, collect, &all);
+	if (all.failed) {       /* an incomplete list would withdraw live routes: keep them all */
+		free(all.set.v);
+		return -ENOMEM;
+	}
+	want = all.set;
 	if (want.n)
 		qsort(want.v, want.n, sizeof(*want.v), pfx_cmp);
 	while (i < want.n || j < installed->n) {

@@ -36,7 +36,7 @@ SAN_DIR=${SAN_DIR:-build-san}
 # ICMP, outer IPv6, handshakes and rekeys, reload, the lifecycle leak check, least privilege);
 # under TSan the ones with more than one worker or a worker racing the control thread.
 SAN_ASAN_NETNS=${SAN_ASAN_NETNS:-t-tcp.sh,t-snat.sh,t-mtu.sh,t-outer6.sh,t-rekey.sh,t-reload.sh,t-leak.sh,t-privdrop.sh,t-junk.sh}
-SAN_TSAN_NETNS=${SAN_TSAN_NETNS:-t-queues.sh,t-tcp.sh,t-reload.sh}
+SAN_TSAN_NETNS=${SAN_TSAN_NETNS:-t-queues.sh,t-tcp.sh,t-reload.sh,t-cfgchurn.sh}
 # ci: TSan on the unit suites whose code has threads (RCU tables, rings, the NAT table shared by
 # workers, the netlink mirror); crypto, parsers and codecs are single-threaded.
 SAN_TSAN_SUITES=${SAN_TSAN_SUITES:-dataplane netlink wireguard ops}
