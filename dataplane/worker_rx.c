@@ -217,7 +217,8 @@ void wk_rx_relayed(struct wctx *c, struct wpkt *p)
 	rx_wireguard(c, p, p->l3, p->len);
 }
 
-/* Outer UDP to our listen port on one of our addresses? Then returns the payload. */
+/* Outer UDP to our listen port (the caller found the destination is ours)? Then returns the
+ * payload. */
 static uint8_t *udp_to_us(struct wctx *c, struct wpkt *p, uint32_t *mlen)
 {
 	const uint8_t *l4;
@@ -235,8 +236,6 @@ static uint8_t *udp_to_us(struct wctx *c, struct wpkt *p, uint32_t *mlen)
 			return NULL;
 		hl = IP6_HLEN;
 	}
-	if (!wk_is_local(c, p->family, ip_dst(p->l3, p->family)))
-		return NULL;
 	if (p->len < hl + UDP_HLEN)
 		return NULL;
 	l4 = p->l3 + hl;
@@ -262,6 +261,7 @@ void wk_rx_frame(struct wctx *c, uint64_t addr, uint32_t len)
 	uint16_t et;
 	uint8_t *msg;
 	uint32_t mlen;
+	bool local;
 
 	/* Field by field: an initializer would clear all of it (a `rep stos` per frame). p->hop is
 	 * written by wk_hop before any read. */
@@ -287,14 +287,16 @@ void wk_rx_frame(struct wctx *c, uint64_t addr, uint32_t len)
 		wk_drop(c, p, MG_DROP_MALFORMED);
 		return;
 	}
-	msg = udp_to_us(c, p, &mlen);
+	/* Asked once per frame: WireGuard must be for one of our addresses, and so is a NAT reply. */
+	local = wk_is_local(c, p->family, ip_dst(p->l3, p->family));
+	msg = local ? udp_to_us(c, p, &mlen) : NULL;
 	if (msg) {
 		rx_wireguard(c, p, msg, mlen);
 		return;
 	}
 	/* Addressed to us but not WireGuard: a reply to a NAT flow (the XDP program steers only the
 	 * NAT port range here). */
-	if (wk_is_local(c, p->family, ip_dst(p->l3, p->family))) {
+	if (local) {
 		if (!c->dev->snat || !nat_in(&c->dev->nat, p->l3, p->len, p->family, c->now)) {
 			wk_drop(c, p, MG_DROP_NAT_UNKNOWN);
 			return;
