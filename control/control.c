@@ -147,6 +147,16 @@ static void control_state(void *ctx, struct metrics_control *out)
 		out->endpoint_type[i] = hs_endpoint_type_name(st.endpoints.type[i]);
 		out->n_endpoints++;
 	}
+	out->n_derp = 0;
+	for (size_t i = 0; i < st.n_derp && i < ARRAY_SIZE(out->derp); i++) {
+		const struct derp_region_status *r = &st.derp[i];
+
+		out->derp[out->n_derp++] = (struct metrics_derp){
+			.region = r->id, .up = r->up, .latency_ns = r->latency_ns, .connects = r->connects,
+			.tx_packets = r->tx_packets, .rx_packets = r->rx_packets, .tx_dropped = r->tx_drops,
+			.rate_limited = r->rate_limited,
+		};
+	}
 }
 
 static const struct uapi_ops uapi_ops = {

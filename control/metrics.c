@@ -298,6 +298,41 @@ static void render_publish(struct mbuf *b, const struct metrics_control *ctl)
 		    ctl->endpoint_type[i]);
 }
 
+/* DERP regions we are connected to or want (home, and others while peers use them). */
+static void render_derp(struct mbuf *b, const struct metrics_control *ctl)
+{
+	const struct metrics_derp *d = ctl->derp;
+	unsigned i, n = ctl->n_derp;
+
+	family(b, "meshgate_derp_region_connected", "gauge", "1 while the DERP client is connected to the region.");
+	for (i = 0; i < n; i++)
+		put(b, "meshgate_derp_region_connected{region=\"%d\"} %d\n", d[i].region, d[i].up);
+	family(b, "meshgate_derp_region_latency_seconds", "gauge",
+	       "Current STUN round trip to the region (the home choice's input); absent until measured.");
+	for (i = 0; i < n; i++)
+		if (d[i].latency_ns)
+			put(b, "meshgate_derp_region_latency_seconds{region=\"%d\"} %.6f\n", d[i].region,
+			    d[i].latency_ns / 1e9);
+	family(b, "meshgate_derp_connects_total", "counter", "Connections made to the region's DERP server.");
+	for (i = 0; i < n; i++)
+		put(b, "meshgate_derp_connects_total{region=\"%d\"} %lu\n", d[i].region, (unsigned long)d[i].connects);
+	family(b, "meshgate_derp_packets_total", "counter", "Packets relayed through the region, by direction.");
+	for (i = 0; i < n; i++) {
+		put(b, "meshgate_derp_packets_total{region=\"%d\",direction=\"tx\"} %lu\n", d[i].region,
+		    (unsigned long)d[i].tx_packets);
+		put(b, "meshgate_derp_packets_total{region=\"%d\",direction=\"rx\"} %lu\n", d[i].region,
+		    (unsigned long)d[i].rx_packets);
+	}
+	family(b, "meshgate_derp_dropped_packets_total", "counter",
+	       "Packets for the region not sent: over the server's rate limit, or its queue full.");
+	for (i = 0; i < n; i++) {
+		put(b, "meshgate_derp_dropped_packets_total{region=\"%d\",reason=\"rate_limited\"} %lu\n",
+		    d[i].region, (unsigned long)d[i].rate_limited);
+		put(b, "meshgate_derp_dropped_packets_total{region=\"%d\",reason=\"queue_full\"} %lu\n",
+		    d[i].region, (unsigned long)d[i].tx_dropped);
+	}
+}
+
 /* Without a control-server source (static config, or before the client starts) the node reports
  * "not connected" and no map-update series, so the NoMapUpdate alert cannot fire on it. */
 static void render_control(struct mbuf *b, struct mg_device *dev, const struct metrics_control *ctl, uint64_t now)
@@ -317,6 +352,7 @@ static void render_control(struct mbuf *b, struct mg_device *dev, const struct m
 		       "Advertised subnet routes the control server approved (the self node's PrimaryRoutes).");
 		put(b, "meshgate_approved_routes %lu\n", (unsigned long)ctl->approved_routes);
 		render_publish(b, ctl);
+		render_derp(b, ctl);
 	}
 	family(b, "meshgate_advertised_routes", "gauge", "Subnet routes this node advertises (AdvertiseRoutes).");
 	put(b, "meshgate_advertised_routes %zu\n", rcu_dereference(dev->routes)->n);   /* SIGHUP swaps it */

@@ -33,6 +33,15 @@ struct metrics_control {
 	unsigned n_endpoints;             /* the endpoints we publish, as "addr:port" and type name */
 	char endpoint[16][64];
 	const char *endpoint_type[16];
+	unsigned n_derp;                  /* DERP regions connected or wanted (derp_get_status) */
+	struct metrics_derp {
+		int region;
+		bool up;
+		uint64_t latency_ns;      /* current STUN round trip; 0 = not measured */
+		uint64_t connects, tx_packets, rx_packets;
+		uint64_t tx_dropped;      /* queue full or not connected in time */
+		uint64_t rate_limited;    /* over the server's ServerInfo token bucket */
+	} derp[16];
 };
 typedef void metrics_control_fn(void *ctx, struct metrics_control *out);
 

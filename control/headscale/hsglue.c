@@ -502,6 +502,7 @@ void hsglue_get_status(const struct hsglue *g, struct hsglue_status *out)
 	out->last_lite_map_ns = g->client.lite_last_ns;
 	out->endpoints = g->eps_published;
 	out->preferred_derp = g->derp_published;
+	out->n_derp = g->relay ? derp_relay_regions(g->relay, out->derp, HSGLUE_DERP_MAX) : 0;
 }
 
 bool hsglue_owns(const struct hsglue *g, const uint8_t key[32])

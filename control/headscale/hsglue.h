@@ -12,6 +12,7 @@
 #include <stdint.h>
 #include "devconf.h"
 #include "hsendpoint.h"
+#include "derp.h"
 
 struct punt_msg;
 
@@ -20,6 +21,7 @@ struct mg_device;
 struct mg_config;
 
 #define HSGLUE_SELF_MAX 8
+#define HSGLUE_DERP_MAX 16
 
 struct hsglue_status {
 	bool connected;
@@ -37,6 +39,8 @@ struct hsglue_status {
 	struct hs_endpoints endpoints;    /* what we publish (Endpoints/EndpointTypes) */
 	int preferred_derp;               /* NetInfo.PreferredDERP we publish; 0 = none */
 	uint64_t key_rotations;
+	size_t n_derp;                    /* DERP regions connected or wanted */
+	struct derp_region_status derp[HSGLUE_DERP_MAX];
 };
 
 /* Starts registration + map stream if cfg->login_server is set (returns 0 and *out = NULL if not). */

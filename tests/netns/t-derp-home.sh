@@ -216,6 +216,12 @@ grep "derp: home region" "$MG_LAB_DIR/meshgate.log" | sed 's/^/# /'
 check "NotePreferred(1) on region $R_FAST's server" wait_for 10 preferred_is $R_FAST 1
 check "the lite map request publishes PreferredDERP $R_FAST" wait_for 10 lite_says $R_FAST
 check "/metrics: meshgate_control_preferred_derp $R_FAST" wait_for 5 metric_is $R_FAST
+check "/metrics: connected to region $R_FAST" \
+	test "$(lab_metric meshgate_derp_region_connected "region=\"$R_FAST\"")" = 1
+fast_rtt=$(rtr curl -sf --max-time 3 "http://$METRICS_ADDR/metrics" |
+	awk -v k="meshgate_derp_region_latency_seconds{region=\"$R_FAST\"}" '$1 == k { print $2 }')
+check "/metrics: region $R_FAST's STUN round trip ($fast_rtt s) below the slow region's 80 ms" \
+	awk -v r="${fast_rtt:-1}" 'BEGIN { exit !(r > 0 && r < 0.08) }'
 RTR_DISCO=$(gw curl -sf --max-time 5 "http://$CTL_ADDR/test/state" | $PY -c '
 import json, sys
 n = json.load(sys.stdin)["nodes"]
@@ -281,6 +287,8 @@ check "region $R_TB received no more than rate * time + burst during a 650 kB/s 
 check "meshgate counted the packets the bucket dropped (>= 100 of the flood)" \
 	wait_for 8 log_has "derp: region $R_TB: [1-9][0-9][0-9][0-9]* packets dropped by the server's rate limit"
 grep "rate limit" "$MG_LAB_DIR/meshgate.log" | tail -n 1 | sed 's/^/# /'
+tb_drops=$(lab_metric meshgate_derp_dropped_packets_total "region=\"$R_TB\"" 'reason="rate_limited"')
+check "/metrics: the same drops under reason=\"rate_limited\" ($tb_drops >= 100)" test "${tb_drops:-0}" -ge 100
 check "an ordinary ping still passes the limit afterwards" host_ping_ok $LAP_TS4
 
 # 5. The old home is back and clearly faster (2 ms against 80 ms): home returns to it.
