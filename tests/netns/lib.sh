@@ -174,4 +174,29 @@ kernel_forwarded() {
 # drops REASON: meshgate_inbound_dropped_packets_total for one reason.
 drops() { lab_metric meshgate_inbound_dropped_packets_total "reason=\"$1\""; }
 
+# random_keys N: N random public keys, one a line (any 32 bytes will do for a peer we never reach).
+random_keys() {
+	python3 -c 'import base64, os, sys
+for _ in range(int(sys.argv[1])): print(base64.b64encode(os.urandom(32)).decode())' "$1"
+}
+
+# peers_set add|remove BATCH KEY...: `wg set` on the router in batches of BATCH peers; peer i gets
+# allowed IP 100.(96 + i / 250).(i % 250).1/32. Prints how many `wg set` calls failed.
+peers_set() {
+	local op=$1 batch=$2 errs=0 b i args; shift 2
+	local keys=("$@")
+	for ((b = 0; b < ${#keys[@]}; b += batch)); do
+		args=()
+		for ((i = b; i < b + batch && i < ${#keys[@]}; i++)); do
+			if [ "$op" = add ]; then
+				args+=(peer "${keys[$i]}" allowed-ips "100.$((96 + i / 250)).$((i % 250)).1/32")
+			else
+				args+=(peer "${keys[$i]}" remove)
+			fi
+		done
+		wg set $RIF "${args[@]}" || errs=$((errs + 1))
+	done
+	echo $errs
+}
+
 t_end() { exit $((T_FAILS > 0)); }

@@ -19,9 +19,7 @@ N=${CHURN_N:-1000}
 churn() {
 	local i lap key errs=0 keys
 	lap=$(lab_lap_pub)
-	mapfile -t keys < <(python3 -c '
-import base64, os
-for _ in range('$((N / 4))'): print(base64.b64encode(os.urandom(32)).decode())')
+	mapfile -t keys < <(random_keys $((N / 4)))
 	for ((i = 0; i < N; i += 4)); do
 		key=${keys[i / 4]}
 		wg set $RIF peer "$lap" persistent-keepalive $((i % 3 ? 25 : 0)) || errs=$((errs + 1))

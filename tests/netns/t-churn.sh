@@ -16,22 +16,8 @@ rss() { awk '/^VmRSS/ {print $2}' /proc/$MG_PID/status; }
 
 errs=0
 for ((r = 1; r <= ROUNDS; r++)); do
-	mapfile -t keys < <(python3 -c '
-import base64, os
-for _ in range('$N'): print(base64.b64encode(os.urandom(32)).decode())')
-	for op in add remove; do
-		for ((b = 0; b < N; b += 50)); do
-			args=()
-			for ((i = b; i < b + 50; i++)); do
-				if [ $op = add ]; then
-					args+=(peer "${keys[$i]}" allowed-ips "100.$((96 + i / 250)).$((i % 250)).1/32")
-				else
-					args+=(peer "${keys[$i]}" remove)
-				fi
-			done
-			wg set $MG_IF "${args[@]}" || errs=$((errs + 1))
-		done
-	done
+	mapfile -t keys < <(random_keys $N)
+	errs=$((errs + $(peers_set add 50 "${keys[@]}") + $(peers_set remove 50 "${keys[@]}")))
 	sleep 0.3       # freed peers go after an RCU grace period
 	rss_r[r]=$(rss)
 	echo "# round $r: VmRSS ${rss_r[r]} KiB after $((r * 2 * N)) changes"

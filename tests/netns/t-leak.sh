@@ -56,26 +56,11 @@ check "traffic under $UNDER: ping laptop -> host" slow_ping lap $HOST4
 check "traffic under $UNDER: ping host -> laptop" slow_ping host $LAP_TS4
 
 # 500 random public keys (any 32 bytes; the rare low-order one is ignored like any other peer).
-mapfile -t keys < <(python3 -c '
-import base64, os
-for _ in range('$N_PEERS'): print(base64.b64encode(os.urandom(32)).decode())')
-changes=0 errs=0
-for op in add remove; do
-	for ((b = 0; b < N_PEERS; b += BATCH)); do
-		args=()
-		for ((i = b; i < b + BATCH; i++)); do
-			if [ $op = add ]; then
-				args+=(peer "${keys[$i]}" allowed-ips "100.$((96 + i / 250)).$((i % 250)).1/32")
-			else
-				args+=(peer "${keys[$i]}" remove)
-			fi
-		done
-		wg set $MG_IF "${args[@]}" || errs=$((errs + 1))
-		changes=$((changes + BATCH))
-	done
-	[ $op = add ] && expect_eq "all $N_PEERS peers listed by wg show" \
-		"$(wg show $MG_IF peers | wc -l)" $((N_PEERS + 1))
-done
+mapfile -t keys < <(random_keys $N_PEERS)
+errs=$(peers_set add $BATCH "${keys[@]}")
+expect_eq "all $N_PEERS peers listed by wg show" "$(wg show $MG_IF peers | wc -l)" $((N_PEERS + 1))
+errs=$((errs + $(peers_set remove $BATCH "${keys[@]}")))
+changes=$((2 * N_PEERS))
 expect_eq "$changes peer changes applied by wg set without error" "$errs" 0
 expect_eq "only the laptop is left" "$(wg show $MG_IF peers)" "$(lab_lap_pub)"
 check "traffic after the churn: ping laptop -> host" slow_ping lap $HOST4
