@@ -21,24 +21,15 @@
 # selects another copy of the lab, e.g. with renamed namespaces). Exit 0 pass, 1 fail, 77 skip.
 HERE=$(cd "$(dirname "$0")" && pwd)
 . "${LAB_SH:-$HERE/../lab/lab.sh}"
+. "$HERE/hslab.sh"
 
 T=t-headscale
 FAILS=0
 PY=/usr/bin/python3
 CTL_ADDR=$GW_LAN4:8080
-LAP_ID=2
-pass() { echo "PASS: $T: $*"; }
-fail() { echo "FAIL: $T: $*"; FAILS=$((FAILS + 1)); tail -n 8 "$MG_LAB_DIR/meshgate.log" 2>/dev/null | sed 's/^/# log: /'; }
-check() { local d=$1; shift; if "$@"; then pass "$d"; else fail "$d"; fi; }
-check_fails() { local d=$1; shift; if "$@"; then fail "$d"; else pass "$d"; fi; }
+D=$MG_LAB_DIR
 
-[ "$(id -u)" = 0 ] || { echo "SKIP: $T: needs root (network namespaces)"; exit 77; }
-for c in ip wg wireguard-go nft curl ping; do
-	command -v $c >/dev/null || { echo "SKIP: $T: machine lacks $c"; exit 77; }
-done
-$PY -c 'import h2, cryptography' 2>/dev/null ||
-	{ echo "SKIP: $T: machine lacks python3-h2 / python3-cryptography"; exit 77; }
-[ -x "$MESHGATE" ] || { echo "FAIL: $T: no meshgate at $MESHGATE"; exit 1; }
+hs_require h2 cryptography -- ip wg wireguard-go nft curl ping
 
 cleanup() {
 	lab_stop_pid "$MG_LAB_DIR/testcontrol.pid"
@@ -49,79 +40,15 @@ cleanup() {
 }
 trap cleanup EXIT
 
-hex_of_b64() { base64 -d | od -An -tx1 | tr -d ' \n'; }
-
 ZSTD=
 $PY -c 'import zstandard' 2>/dev/null && ZSTD=--zstd
-ctl_start() {
-	ip netns exec "${LAB_NS[1]}" $PY "$HERE/testcontrol.py" --listen $CTL_ADDR --authkey tskey-test \
-		--assign $RTR_TS4/32,$RTR_TS6/128 --keepalive 5 $ZSTD >"$MG_LAB_DIR/testcontrol.out" 2>"$MG_LAB_DIR/testcontrol.log" &
-	echo $! >"$MG_LAB_DIR/testcontrol.pid"
-	local i
-	for i in $(seq 50); do grep -q READY "$MG_LAB_DIR/testcontrol.out" && return 0; sleep 0.1; done
-	return 1
-}
-ctl() { gw curl -sf --max-time 5 -X POST --data-binary "$2" "http://$CTL_ADDR/test/$1" >/dev/null; }
-
-write_conf() {
-	mkdir -p "$MG_LAB_DIR/hs-state" && chmod 700 "$MG_LAB_DIR/hs-state"
-	echo tskey-test >"$MG_LAB_DIR/authkey"
-	# The router's node key is the lab's router key, so the laptop's config fits as is.
-	(umask 077; printf 'privkey:%s\n' "$(hex_of_b64 <"$MG_LAB_DIR/rtr.key")" >"$MG_LAB_DIR/hs-state/node.key")
-	cat >"$MG_LAB_DIR/meshgate.conf" <<-EOF2
-	[Interface]
-	Name = $MG_IF
-	ListenPort = $WG_PORT
-	${CONF_ADDRESS:-}
-	MTU = 1280
-	Device = eth0
-	SNAT = false
-	AcceptRoutes = ${ACCEPT_ROUTES:-false}
-	AdvertiseRoutes = 192.168.8.0/24, fd00:8::/64
-	MetricsListen = $METRICS_ADDR
-	${CONF_PUBLISH:-}
-	LoginServer = http://$CTL_ADDR
-	AuthKeyFile = $MG_LAB_DIR/authkey
-	StateDir = $MG_LAB_DIR/hs-state
-	EOF2
-}
-
-# The lab's start helper writes its own config; start meshgate the same way with ours.
-start_meshgate() {
-	local i
-	rm -f "$WG_SOCK_DIR/$MG_IF.sock"
-	ip netns exec "${LAB_NS[3]}" sh -c \
-		'mountpoint -q /sys/fs/bpf || mount -t bpf bpf /sys/fs/bpf; exec "$@"' rtr \
-		"$MESHGATE" run -c "$MG_LAB_DIR/meshgate.conf" >>"$MG_LAB_DIR/meshgate.log" 2>&1 &
-	MG_PID=$!
-	echo $MG_PID >"$MG_LAB_DIR/meshgate.pid"
-	for i in $(seq 100); do
-		[ -S "$WG_SOCK_DIR/$MG_IF.sock" ] && return 0
-		kill -0 $MG_PID 2>/dev/null || break
-		sleep 0.1
-	done
-	return 1
-}
-
 # A subnet behind the laptop (its own approved route), for AcceptRoutes.
 LAP_SUBNET=10.99.0.0/24 LAP_SUBNET_HOST=10.99.0.1
-laptop_json() {
-	cat <<-EOF2
-	{"ID":$LAP_ID,"StableID":"$LAP_ID","Name":"laptop.tailnet.test.","Key":"nodekey:$(hex_of_b64 <"$MG_LAB_DIR/lap.pub")",
-	 "DiscoKey":"discokey:$(printf 'd1%.0s' $(seq 32))","Addresses":["$LAP_TS4/32","$LAP_TS6/128"],
-	 "AllowedIPs":["$LAP_TS4/32","$LAP_TS6/128","$LAP_SUBNET"],"PrimaryRoutes":["$LAP_SUBNET"],"Endpoints":["$LAP_WAN4:$LAP_PORT"],"HomeDERP":999,
-	 "KeyExpiry":"0001-01-01T00:00:00Z","Online":true}
-	EOF2
-}
 
 has_laptop_peer() { wg show $MG_IF allowed-ips 2>/dev/null | grep -q "^$(lab_lap_pub)	.*$LAP_TS4/32"; }
 no_laptop_peer() { ! wg show $MG_IF peers 2>/dev/null | grep -q "^$(lab_lap_pub)$"; }
-wait_for() { local i; for i in $(seq 100); do "$@" && return 0; sleep 0.1; done; return 1; }
-ping_ok() { local i; for i in 1 2 3 4 5; do lap ping -c 1 -W 1 "$1" >/dev/null 2>&1 && return 0; done; return 1; }
-not() { ! "$@"; }
 ping_fails() { ! lap ping -c 2 -W 1 "$1" >/dev/null 2>&1; }
 connected() { grep -q "headscale: connected" "$MG_LAB_DIR/meshgate.log"; }
-ctl_state() { gw curl -sf --max-time 5 "http://$CTL_ADDR/test/state"; }
 # published lite|any EP/TYPE...: a lite MapRequest (or any MapRequest) published exactly these
 # endpoints among others, with Hostinfo.NetInfo.PreferredDERP 999.
 published() {
@@ -151,7 +78,7 @@ DERPMAP='{"Regions":{"999":{"RegionID":999,"RegionCode":"test","RegionName":"tes
 
 lab_up || { echo "FAIL: $T: lab setup"; exit 1; }
 : >"$MG_LAB_DIR/meshgate.log"
-check "test control server up on $CTL_ADDR" ctl_start
+check "test control server up on $CTL_ADDR" ctl_start $ZSTD
 lap $PY "$HERE/../disco/tsdisco.py" stun --listen $LAP_WAN4:$STUN_PORT --seconds 120 >"$MG_LAB_DIR/stunserver.log" 2>&1 &
 echo $! >"$MG_LAB_DIR/stunserver.pid"
 lap $PY "$HERE/../disco/tsdisco.py" stun --listen $LAP_WAN4:$STUN2_PORT --seconds 120 >"$MG_LAB_DIR/stunserver2.log" 2>&1 &
@@ -161,15 +88,16 @@ if [ ! -e "/etc/netns/${LAB_NS[3]}" ]; then
 	mkdir -p "$NETNS_ETC" && printf '127.0.0.1 localhost\n%s stun.lab.test\n' $LAP_WAN4 >"$NETNS_ETC/hosts"
 fi
 ctl config "{\"derpmap\":$DERPMAP}"
-write_conf
+hs_state
+write_conf "AcceptRoutes = false"
 ctl peers "[$(laptop_json)]"
 check "meshgate starts with LoginServer and no [Peer]" start_meshgate
-check "meshgate registers and holds a map stream" wait_for connected
-check "the netmap's laptop is a WireGuard peer with its tailnet addresses" wait_for has_laptop_peer
+check "meshgate registers and holds a map stream" wait_for 10 connected
+check "the netmap's laptop is a WireGuard peer with its tailnet addresses" wait_for 10 has_laptop_peer
 check "AcceptRoutes = false: the laptop's subnet route is not accepted" \
 	sh -c "! wg show $MG_IF allowed-ips | grep -q '$LAP_SUBNET'"
 check "the TUN holds the addresses Headscale assigned (no Address in the file)" \
-	wait_for sh -c "ip netns exec ${LAB_NS[3]} ip -o addr show dev $MG_IF | grep -q ' $RTR_TS4/32'"
+	wait_for 10 sh -c "ip netns exec ${LAB_NS[3]} ip -o addr show dev $MG_IF | grep -q ' $RTR_TS4/32'"
 check "laptop -> the router's assigned tailnet address" ping_ok $RTR_TS4
 check "router key is the StateDir node key" test "$(wg show $MG_IF public-key)" = "$(lab_rtr_pub)"
 check "Hostinfo.RoutableIPs reached the server" \
@@ -183,14 +111,14 @@ check "netmap.json holds our tailnet addresses" grep -q "\"$RTR_TS4/32\"" "$MG_L
 
 # STUN from the WireGuard port to the DERP map's STUN-only node, through the gateway's NAT.
 check "STUN: the DERP map's STUN server answered meshgate (from the gateway's public side)" \
-	wait_for grep -q "^STUN answered $GW_WAN4:" "$MG_LAB_DIR/stunserver.log"
+	wait_for 10 grep -q "^STUN answered $GW_WAN4:" "$MG_LAB_DIR/stunserver.log"
 mapped=$(awk '/^STUN answered/ { print $3; exit }' "$MG_LAB_DIR/stunserver.log")
 if [ -n "${NETNS_ETC:-}" ]; then
 	check "STUN: a target the DERP map names only by HostName is resolved and answers" \
-		wait_for grep -q "^STUN answered $GW_WAN4:" "$MG_LAB_DIR/stunserver2.log"
+		wait_for 10 grep -q "^STUN answered $GW_WAN4:" "$MG_LAB_DIR/stunserver2.log"
 fi
 check "lite MapRequest: STUN-mapped $mapped (type 2), LAN address (type 1), PreferredDERP 999" \
-	wait_for published lite "$mapped/2" "$RTR_LAN4:$WG_PORT/1"
+	wait_for 10 published lite "$mapped/2" "$RTR_LAN4:$WG_PORT/1"
 sleep 2
 nl=$(n_lite)
 check "debounced: $nl lite request(s) for the start-up burst (<= 2)" test "$nl" -ge 1 -a "$nl" -le 2
@@ -212,12 +140,12 @@ if [ -n "$ZSTD" ]; then
 fi
 
 ctl send "{\"PeersRemoved\":[$LAP_ID]}"
-check "PeersRemoved: the laptop is no longer a peer" wait_for no_laptop_peer
+check "PeersRemoved: the laptop is no longer a peer" wait_for 10 no_laptop_peer
 lab_reset_laptop_session
 check "PeersRemoved: laptop traffic stops" ping_fails $HOST4
 
 ctl send "{\"PeersChanged\":[$(laptop_json)]}"
-check "PeersChanged: the laptop is a peer again" wait_for has_laptop_peer
+check "PeersChanged: the laptop is a peer again" wait_for 10 has_laptop_peer
 lab_reset_laptop_session
 check "PeersChanged: laptop -> home host again" ping_ok $HOST4
 
@@ -226,11 +154,8 @@ check "PeersChanged: laptop -> home host again" ping_ok $HOST4
 # of its own: a real peer speaks disco and WireGuard on one port, this test peer does not, and the
 # path its pongs prove must not move the laptop's endpoint.)
 if /usr/bin/python3 -c 'import nacl' 2>/dev/null; then
-	read -r dpriv dpub < <(/usr/bin/python3 -c '
-from nacl.public import PrivateKey
-k = PrivateKey.generate(); print(bytes(k).hex(), bytes(k.public_key).hex())')
-	rtr_disco=$(gw curl -sf --max-time 5 "http://$CTL_ADDR/test/state" |
-		/usr/bin/python3 -c 'import json,sys; n=json.load(sys.stdin)["nodes"]; print(list(n.values())[0]["discokey"].split(":")[1] if isinstance(n, dict) else n[0]["discokey"].split(":")[1])')
+	read -r dpriv dpub < <(keypair)
+	rtr_disco=$(rtr_disco)
 	dnode=$(/usr/bin/python3 -c 'import os; print(os.urandom(32).hex())')
 	ctl send '{"PeersChanged":[{"ID":7,"StableID":"7","Name":"disco.tailnet.test.","Key":"nodekey:'$dnode'",
 	  "DiscoKey":"discokey:'$dpub'","Addresses":["100.64.0.77/32"],"AllowedIPs":["100.64.0.77/32"],
@@ -240,7 +165,7 @@ k = PrivateKey.generate(); print(bytes(k).hex(), bytes(k.public_key).hex())')
 		--their-key "$rtr_disco" --node-key "$dnode" \
 		--ping $GW_WAN4:$WG_PORT --seconds 8 >"$MG_LAB_DIR/discopeer.log" 2>&1 &
 	dpid=$!
-	check "disco: meshgate answers a peer's ping with its TxID and observed source" wait_for \
+	check "disco: meshgate answers a peer's ping with its TxID and observed source" wait_for 10 \
 		grep -q "PONG from $GW_WAN4:$WG_PORT txid-ok=True src=$LAP_WAN4:41700" "$MG_LAB_DIR/discopeer.log"
 	kill $dpid 2>/dev/null; wait $dpid 2>/dev/null
 	check "disco: the pong proved the path: the disco node's endpoint is where it answered" \
@@ -248,7 +173,7 @@ k = PrivateKey.generate(); print(bytes(k).hex(), bytes(k.public_key).hex())')
 	check "disco: the laptop's WireGuard is untouched" ping_ok $HOST4
 	ctl send '{"PeersRemoved":[7]}'
 	check "disco: the disco node leaves with the map" \
-		wait_for sh -c "! wg show $MG_IF endpoints | grep -q '$LAP_WAN4:41700'"
+		wait_for 10 sh -c "! wg show $MG_IF endpoints | grep -q '$LAP_WAN4:41700'"
 else
 	echo "SKIP: $T: disco checks need python3-nacl"
 fi
@@ -280,18 +205,18 @@ check "ACL back to allow-all: ping passes again" ping_ok $HOST4
 
 # AcceptRoutes: the LAN reaches a subnet that another peer advertises, through meshgate.
 check "restart with AcceptRoutes = true" lab_stop_meshgate
-CONF_PUBLISH="ForwardedPort = $WG_PORT
-PublicEndpoint = 203.0.113.9:41641" ACCEPT_ROUTES=true write_conf
+hs_state
+write_conf "AcceptRoutes = true" "ForwardedPort = $WG_PORT" "PublicEndpoint = 203.0.113.9:41641"
 start_meshgate
 lab_reset_laptop_session
 lap ip addr add $LAP_SUBNET_HOST/32 dev lo
 host ip route add $LAP_SUBNET via $RTR_LAN4
 check "AcceptRoutes = true: the laptop's subnet is in its allowed IPs" \
-	wait_for sh -c "wg show $MG_IF allowed-ips | grep -q '$LAP_SUBNET'"
+	wait_for 10 sh -c "wg show $MG_IF allowed-ips | grep -q '$LAP_SUBNET'"
 check "AcceptRoutes: home host -> $LAP_SUBNET_HOST behind the laptop" \
 	sh -c "ip netns exec ${LAB_NS[4]} ping -c 3 -i 0.2 -w 10 $LAP_SUBNET_HOST >/dev/null"
 check "PublicEndpoint and ForwardedPort (STUN address + $WG_PORT) published as type 5" \
-	wait_for published any "203.0.113.9:41641/5" "$GW_WAN4:$WG_PORT/5"
+	wait_for 10 published any "203.0.113.9:41641/5" "$GW_WAN4:$WG_PORT/5"
 
 # Node-key rotation: the server expires our key; meshgate registers a new one with OldNodeKey and
 # only then switches the device's key, keeping its peers. The laptop reaches the LAN once it
@@ -301,11 +226,11 @@ ctl config '{"rotate_delay_s":4}'
 ctl expire '{}'
 rotated() { [ "$(wg show $MG_IF public-key 2>/dev/null)" != "$old_pub" ]; }
 rotation_pending() { ctl_state | grep -q "rotation pending"; }
-check "NodeKeyExpired: a new key is being registered (with OldNodeKey)" wait_for rotation_pending
+check "NodeKeyExpired: a new key is being registered (with OldNodeKey)" wait_for 10 rotation_pending
 check "until it is registered the device keeps the old key" not rotated
 lab_reset_laptop_session
 check "...and serves: laptop (old router key) -> home host" ping_ok $HOST4
-check "node key expired: the device's public key changes" wait_for rotated
+check "node key expired: the device's public key changes" wait_for 10 rotated
 new_pub=$(wg show $MG_IF public-key)
 check "the server has the node under the new key, OldNodeKey = the old one" sh -c "
 	ip netns exec ${LAB_NS[1]} curl -sf http://$CTL_ADDR/test/state | $PY -c '
@@ -325,12 +250,13 @@ lab_reset_laptop_session
 lab_stop_pid "$MG_LAB_DIR/testcontrol.pid"
 check "leak check after the first run" lab_stop_meshgate
 # Without the control server and without Address in the file, the addresses saved with the
-# netmap serve (write_conf puts the lab's router key back: the saved peers are unchanged).
-write_conf
+# netmap serve (hs_state puts the lab's router key back: the saved peers are unchanged).
+hs_state
+write_conf "AcceptRoutes = false"
 check "restart with the control server down (no Address in the file)" start_meshgate
-check "the last netmap is restored from StateDir" wait_for has_laptop_peer
+check "the last netmap is restored from StateDir" wait_for 10 has_laptop_peer
 check "the TUN holds the tailnet addresses saved with the netmap" \
-	wait_for sh -c "ip netns exec ${LAB_NS[3]} ip -o addr show dev $MG_IF | grep -q ' $RTR_TS4/32'"
+	wait_for 10 sh -c "ip netns exec ${LAB_NS[3]} ip -o addr show dev $MG_IF | grep -q ' $RTR_TS4/32'"
 lab_reset_laptop_session
 check "laptop -> home host with Headscale unreachable" ping_ok $HOST4
 check "laptop -> the router's saved tailnet address" ping_ok $RTR_TS4

@@ -19,72 +19,24 @@
 #    the laptop's subnet comes and goes from the last netmap. 7. Leak check.
 . "$(dirname "$0")/lib.sh"
 HERE=$(cd "$(dirname "$0")" && pwd)
+. "$HERE/../control/hslab.sh"
 PY=/usr/bin/python3
 CTL_ADDR=$GW_LAN4:8080
-LAP_ID=2
+D=$MG_LAB_DIR
 
 meshgate_only || { echo "SKIP: $T_NAME: meshgate only (SIGHUP and Headscale)"; exit 77; }
-$PY -c 'import h2, cryptography' 2>/dev/null ||
-	{ echo "SKIP: $T_NAME: machine lacks python3-h2 / python3-cryptography"; exit 77; }
+hs_require_python h2 cryptography
 t_begin
 trap 'lab_stop_pid "$MG_LAB_DIR/testcontrol.pid"; t_cleanup; exit $?' EXIT
 
-hex_of_b64() { base64 -d | od -An -tx1 | tr -d ' \n'; }
-ctl() { gw curl -sf --max-time 5 -X POST --data-binary "$2" "http://$CTL_ADDR/test/$1" >/dev/null; }
-ctl_state() { gw curl -sf --max-time 5 "http://$CTL_ADDR/test/state"; }
-
-ctl_start() {
-	rm -f "$MG_LAB_DIR/testcontrol.out"       # a READY from an earlier run must not count
-	ip netns exec "${LAB_NS[1]}" $PY "$HERE/../control/testcontrol.py" --listen $CTL_ADDR \
-		--authkey tskey-test --assign $RTR_TS4/32,$RTR_TS6/128 --keepalive 5 \
-		>"$MG_LAB_DIR/testcontrol.out" 2>"$MG_LAB_DIR/testcontrol.log" &
-	echo $! >"$MG_LAB_DIR/testcontrol.pid"
-	wait_for 5 grep -q READY "$MG_LAB_DIR/testcontrol.out"
-}
-
-# write_conf ROUTES EXIT-NODE MTU [ACCEPT-ROUTES]
-write_conf() {
-	cat >"$MG_LAB_DIR/meshgate.conf" <<-EOF
-	[Interface]
-	Name = $MG_IF
-	ListenPort = $WG_PORT
-	MTU = $3
-	Device = eth0
-	SNAT = false
-	AdvertiseRoutes = $1
-	AdvertiseExitNode = $2
-	AcceptRoutes = ${4:-false}
-	MetricsListen = $METRICS_ADDR
-	LoginServer = http://$CTL_ADDR
-	AuthKeyFile = $MG_LAB_DIR/authkey
-	StateDir = $MG_LAB_DIR/hs-state
-	EOF
-}
-
-start_meshgate() {
-	rm -f "$WG_SOCK_DIR/$MG_IF.sock"
-	ip netns exec "${LAB_NS[3]}" sh -c \
-		'mountpoint -q /sys/fs/bpf || mount -t bpf bpf /sys/fs/bpf; exec "$@"' rtr \
-		"$MESHGATE" run -c "$MG_LAB_DIR/meshgate.conf" >"$MG_LAB_DIR/meshgate.log" 2>&1 &
-	MG_PID=$!
-	echo $MG_PID >"$MG_LAB_DIR/meshgate.pid"
-	# shellcheck disable=SC2034  # read by lib.sh
-	T_ROUTER_UP=1     # lib.sh: the cleanup trap stops it and runs the leak check
-	wait_for 10 test -S "$WG_SOCK_DIR/$MG_IF.sock"
+# adv_conf ROUTES EXIT-NODE MTU [ACCEPT-ROUTES]
+adv_conf() {
+	write_conf "MTU = $3" "AdvertiseRoutes = $1" "AdvertiseExitNode = $2" "AcceptRoutes = ${4:-false}"
 }
 
 LAP_SUBNET=10.99.0.0/24       # a route the laptop advertises (taken only with AcceptRoutes)
-# Peers need a disco key or a home DERP to be used (brief: hswant.c routable).
-laptop_json() {
-	cat <<-EOF
-	{"ID":$LAP_ID,"StableID":"$LAP_ID","Name":"laptop.tailnet.test.","Key":"nodekey:$(hex_of_b64 <"$MG_LAB_DIR/lap.pub")",
-	 "Addresses":["$LAP_TS4/32","$LAP_TS6/128"],"AllowedIPs":["$LAP_TS4/32","$LAP_TS6/128","$LAP_SUBNET"],
-	 "PrimaryRoutes":["$LAP_SUBNET"],
-	 "DiscoKey":"discokey:$(printf 'd1%.0s' $(seq 32))","HomeDERP":999,
-	 "Endpoints":["$LAP_WAN4:$LAP_PORT"],"KeyExpiry":"0001-01-01T00:00:00Z","Online":true}
-	EOF
-}
-
+# Peers need a disco key or a home DERP to be used (brief: hswant.c routable): laptop_json
+# gives it both.
 # lite_with FROM ROUTE...: how many lite MapRequests, from the FROM-th one the server got on,
 # carried exactly these RoutableIPs (in this order).
 lite_with() {
@@ -101,17 +53,14 @@ metric_is() { [ "$(lab_metric "$1")" = "$2" ]; }
 ping4() { ip netns exec "${LAB_NS[0]}" ping -n -q -c "${1:-3}" -i 0.2 -w "${2:-6}" $HOST4 >/dev/null 2>&1; }
 ping6() { ip netns exec "${LAB_NS[0]}" ping -n -q -c "${1:-3}" -i 0.2 -w "${2:-6}" $HOST6 >/dev/null 2>&1; }
 hup() { kill -HUP "$MG_PID"; }
-not() { ! "$@"; }
 
-mkdir -p "$MG_LAB_DIR/hs-state" && chmod 700 "$MG_LAB_DIR/hs-state"
-echo tskey-test >"$MG_LAB_DIR/authkey"
-# The router's node key is the lab's router key, so the laptop's WireGuard config fits as is.
-(umask 077; printf 'privkey:%s\n' "$(hex_of_b64 <"$MG_LAB_DIR/rtr.key")" >"$MG_LAB_DIR/hs-state/node.key")
+hs_state
 rm -f "$MG_LAB_DIR/hs-state/netmap.json"
+: >"$MG_LAB_DIR/meshgate.log"
 
 check "test control server up on $CTL_ADDR" ctl_start
 ctl peers "[$(laptop_json)]"
-write_conf 192.168.8.0/24 false 1280
+adv_conf 192.168.8.0/24 false 1280
 check "meshgate starts (LoginServer, AdvertiseRoutes = 192.168.8.0/24)" start_meshgate
 check "registered, map stream up" wait_for 15 grep -q "headscale: connected" "$MG_LAB_DIR/meshgate.log"
 check "the laptop is a peer from the map" \
@@ -127,7 +76,7 @@ check "... counted as no_route" test "$(drops no_route)" -ge $((nr0 + 2))
 # 2. Swap IPv4 for IPv6; MTU changes too, which only a restart applies.
 sleep 1.5       # the start-up endpoint burst has gone out
 n0=$(n_lite)
-write_conf fd00:8::/64 false 1300
+adv_conf fd00:8::/64 false 1300
 hup
 check "SIGHUP: MTU reported as needing a restart" wait_for 5 \
 	grep -q "meshgate: reload: MTU changed in $MG_LAB_DIR/meshgate.conf; restart to apply" "$MG_LAB_DIR/meshgate.log"
@@ -146,10 +95,10 @@ check "the running MTU is untouched (still 1280 on the TUN)" \
 n0=$(n_lite)
 reloads() { grep -c "meshgate: reloaded " "$MG_LAB_DIR/meshgate.log"; }
 r0=$(reloads)
-write_conf 192.168.8.0/24 false 1300
+adv_conf 192.168.8.0/24 false 1300
 hup
 sleep 0.1
-write_conf "192.168.8.0/24, fd00:8::/64" true 1300
+adv_conf "192.168.8.0/24, fd00:8::/64" true 1300
 hup
 check "both SIGHUPs were reloads of their own" wait_for 5 test "$(reloads)" = $((r0 + 2))
 check "exit node: a lite MapRequest with both routes and 0.0.0.0/0, ::/0" \
@@ -175,10 +124,10 @@ r0=$(reloads)
 ip netns exec "${LAB_NS[0]}" ping -n -q -c 300 -i 0.01 -w 20 $HOST4 >"$MG_LAB_DIR/ping-swap.out" 2>&1 &
 ppid=$!
 for _ in $(seq 10); do
-	write_conf 192.168.8.0/24 false 1300
+	adv_conf 192.168.8.0/24 false 1300
 	hup
 	sleep 0.15
-	write_conf "192.168.8.0/24, fd00:8::/64" true 1300
+	adv_conf "192.168.8.0/24, fd00:8::/64" true 1300
 	hup
 	sleep 0.15
 done
@@ -200,11 +149,11 @@ expect_eq "SIGHUP without changes: no lite request" "$(n_lite)" "$n0"
 # last netmap, without a new map and without touching the laptop's session.
 lap_subnet() { wg show $MG_IF allowed-ips | grep -q "$LAP_SUBNET"; }
 check "AcceptRoutes = false: the laptop's subnet is not taken" not lap_subnet
-write_conf "192.168.8.0/24, fd00:8::/64" true 1300 true
+adv_conf "192.168.8.0/24, fd00:8::/64" true 1300 true
 hup
 check "SIGHUP AcceptRoutes = true: the laptop's subnet joins its allowed IPs" wait_for 5 lap_subnet
 check "... the laptop still reaches the home host" ping4 3 6
-write_conf "192.168.8.0/24, fd00:8::/64" true 1300 false
+adv_conf "192.168.8.0/24, fd00:8::/64" true 1300 false
 hup
 check "SIGHUP AcceptRoutes = false: the subnet is gone again" wait_for 5 not lap_subnet
 check "... and the laptop's own addresses stay" sh -c "wg show $MG_IF allowed-ips | grep -q '$LAP_TS4/32'"

@@ -27,6 +27,7 @@
 # 6. Leak check.
 HERE=$(cd "$(dirname "$0")" && pwd)
 . "${LAB_SH:-$HERE/../lab/lab.sh}"
+. "$HERE/../control/hslab.sh"
 
 T=t-derp-home
 FAILS=0
@@ -39,21 +40,10 @@ R_TB=902 P_TB=8445 TB_RATE=30000 TB_BURST=12000
 SHIM_WG=51999 SHIM_UDP=41642
 FAILOVER_MAX_S=18              # the bound is 10 s of no connection; margin for a loaded CI
 D=$MG_LAB_DIR/derp-home
-pass() { echo "PASS: $T: $*"; }
-fail() {
-	echo "FAIL: $T: $*"; FAILS=$((FAILS + 1))
-	grep 'derp:' "$MG_LAB_DIR/meshgate.log" 2>/dev/null | tail -n 8 | sed 's/^/# log: /'
-}
-check() { local d=$1; shift; if "$@"; then pass "$d"; else fail "$d"; fi; }
+hs_diagnose() { grep 'derp:' "$MG_LAB_DIR/meshgate.log" 2>/dev/null | tail -n 8 | sed 's/^/# log: /'; }
 
 [ "${MG_ROUTER:-meshgate}" = meshgate ] || { echo "SKIP: $T: meshgate only (DERP client)"; exit 0; }
-[ "$(id -u)" = 0 ] || { echo "SKIP: $T: needs root (network namespaces)"; exit 77; }
-for c in ip wg wireguard-go nft curl ping openssl; do
-	command -v $c >/dev/null || { echo "SKIP: $T: machine lacks $c"; exit 77; }
-done
-$PY -c 'import h2, cryptography, nacl' 2>/dev/null ||
-	{ echo "SKIP: $T: machine lacks python3-h2 / python3-cryptography / python3-nacl"; exit 77; }
-[ -x "$MESHGATE" ] || { echo "FAIL: $T: no meshgate at $MESHGATE"; exit 1; }
+hs_require h2 cryptography nacl -- ip wg wireguard-go nft curl ping openssl
 
 cleanup() {
 	for p in lapsock derp900 derp901 derp902 testcontrol; do lab_stop_pid "$D/$p.pid"; done
@@ -61,112 +51,13 @@ cleanup() {
 }
 trap cleanup EXIT
 
-hex_of_b64() { base64 -d | od -An -tx1 | tr -d ' \n'; }
-wait_for() { local n=$1 i; shift; for i in $(seq $((n * 10))); do "$@" && return 0; sleep 0.1; done; return 1; }
-ctl() { gw curl -sf --max-time 5 -X POST --data-binary "$2" "http://$CTL_ADDR/test/$1" >/dev/null; }
-log_has() { grep -q "$1" "$MG_LAB_DIR/meshgate.log"; }
-keypair() { $PY -c 'from nacl.public import PrivateKey; k = PrivateKey.generate(); print(bytes(k).hex(), bytes(k.public_key).hex())'; }
-
-make_certs() {
-	rm -rf "$D"                     # no result of an earlier run may count
-	mkdir -p "$D" && cd "$D" || return 1
-	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout ca.key -out ca.pem \
-		-days 2 -subj "/CN=meshgate t-derp-home CA" &&
-	openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout leaf.key -out leaf.csr \
-		-subj "/CN=$DERP_NAME" &&
-	echo "subjectAltName=DNS:$DERP_NAME,IP:$GW_LAN4,IP:$GW_WAN4" >ext.cnf &&
-	openssl x509 -req -in leaf.csr -CA ca.pem -CAkey ca.key -CAcreateserial -out leaf.pem -days 2 \
-		-extfile ext.cnf
-	local rc=$?
-	cd - >/dev/null
-	return $rc
-} >/dev/null 2>&1
-
-start_bg() {	# start_bg NAME NS CMD...: stdout to $D/NAME.out, pid in $D/NAME.pid
-	local name=$1 ns=$2; shift 2
-	ip netns exec "$ns" "$@" >"$D/$name.out" 2>"$D/$name.log" &
-	echo $! >"$D/$name.pid"
-}
-derpd() {	# derpd REGION PORT [derpd.py options]
-	local r=$1 port=$2; shift 2
-	start_bg derp$r "${LAB_NS[1]}" $PY "$HERE/../derp/derpd.py" serve --listen 0.0.0.0:$port \
-		--cert "$D/leaf.pem" --key "$D/leaf.key" --keepalive 5 "$@"
-}
-
-write_conf() {
-	mkdir -p "$MG_LAB_DIR/hs-state" && chmod 700 "$MG_LAB_DIR/hs-state"
-	echo tskey-test >"$MG_LAB_DIR/authkey"
-	(umask 077; printf 'privkey:%s\n' "$(hex_of_b64 <"$MG_LAB_DIR/rtr.key")" >"$MG_LAB_DIR/hs-state/node.key")
-	cat >"$MG_LAB_DIR/meshgate.conf" <<-EOF2
-	[Interface]
-	Name = $MG_IF
-	ListenPort = $WG_PORT
-	MTU = 1280
-	Device = eth0
-	SNAT = false
-	AdvertiseRoutes = 192.168.8.0/24, fd00:8::/64
-	MetricsListen = $METRICS_ADDR
-	LoginServer = http://$CTL_ADDR
-	AuthKeyFile = $MG_LAB_DIR/authkey
-	StateDir = $MG_LAB_DIR/hs-state
-	DERPCAFile = $D/ca.pem
-	EOF2
-}
-
-start_meshgate() {
-	local i
-	rm -f "$WG_SOCK_DIR/$MG_IF.sock"
-	ip netns exec "${LAB_NS[3]}" sh -c \
-		'mountpoint -q /sys/fs/bpf || mount -t bpf bpf /sys/fs/bpf; exec "$@"' rtr \
-		"$MESHGATE" run -c "$MG_LAB_DIR/meshgate.conf" >>"$MG_LAB_DIR/meshgate.log" 2>&1 &
-	echo $! >"$MG_LAB_DIR/meshgate.pid"
-	for i in $(seq 100); do
-		[ -S "$WG_SOCK_DIR/$MG_IF.sock" ] && return 0
-		kill -0 "$(cat "$MG_LAB_DIR/meshgate.pid")" 2>/dev/null || break
-		sleep 0.1
-	done
-	return 1
-}
-
-block_udp() {
-	gw nft -f - <<-EOF
-	table inet derpblock {
-		chain udp_cut {
-			type filter hook forward priority filter;
-			iifname "wan0" oifname "lan0" meta l4proto udp drop
-			iifname "lan0" oifname "wan0" meta l4proto udp drop
-		}
-	}
-	EOF
-}
-
-region_json() {	# region_json ID DERPPORT STUNPORT
-	echo "\"$1\":{\"RegionID\":$1,\"RegionCode\":\"lab$1\",\"RegionName\":\"lab\",
-	 \"Nodes\":[{\"Name\":\"${1}a\",\"RegionID\":$1,\"HostName\":\"$DERP_NAME\",\"IPv4\":\"$GW_LAN4\",
-	 \"DERPPort\":$2,\"STUNPort\":$3}]}"
-}
 derpmap_json() {
 	echo "{\"DERPMap\":{\"Regions\":{$(region_json $R_SLOW $P_SLOW $S_SLOW),$(region_json $R_FAST $P_FAST $S_FAST),$(region_json $R_TB $P_TB -1)}}}"
-}
-laptop_json() {
-	cat <<-EOF2
-	{"ID":2,"StableID":"2","Name":"laptop.tailnet.test.","Key":"nodekey:$(hex_of_b64 <"$MG_LAB_DIR/lap.pub")",
-	 "DiscoKey":"discokey:$SHIM_DISCO_PUB","Addresses":["$LAP_TS4/32","$LAP_TS6/128"],
-	 "AllowedIPs":["$LAP_TS4/32","$LAP_TS6/128"],"Endpoints":["$LAP_WAN4:$SHIM_UDP"],"HomeDERP":$R_TB,
-	 "KeyExpiry":"0001-01-01T00:00:00Z","Online":true}
-	EOF2
-}
-phone_json() {
-	cat <<-EOF2
-	{"ID":3,"StableID":"3","Name":"phone.tailnet.test.","Key":"nodekey:$PHONE_PUB","DiscoKey":"discokey:$PHONE_DISCO_PUB",
-	 "Addresses":["100.64.0.9/32"],"AllowedIPs":["100.64.0.9/32"],"HomeDERP":$R_TB,
-	 "KeyExpiry":"0001-01-01T00:00:00Z","Online":true}
-	EOF2
 }
 
 # The PreferredDERP of the router's latest lite map request (what peers learn as its HomeDERP).
 lite_derp() {
-	gw curl -sf --max-time 5 "http://$CTL_ADDR/test/state" | $PY -c '
+	ctl_state | $PY -c '
 import json, sys
 lite = json.load(sys.stdin)["lite"]
 print(((lite[-1]["req"].get("Hostinfo") or {}).get("NetInfo") or {}).get("PreferredDERP", 0) if lite else 0)'
@@ -180,8 +71,6 @@ peer_via() {	# peer_via PORT: a disco ping via that region is answered on the ph
 		--peer-node "$RTR_HEX" --peer-disco "$RTR_DISCO" --seconds 3 >"$D/peer$1.out" 2>"$D/peer$1.log"
 	grep -q "^PONG via home txid-ok=True" "$D/peer$1.out"
 }
-ping_ok() { local i; for i in 1 2 3 4 5 6; do lap ping -c 1 -W 1 "$1" >/dev/null 2>&1 && return 0; done; return 1; }
-host_ping_ok() { local i; for i in 1 2 3 4 5 6; do host ping -c 1 -W 1 "$1" >/dev/null 2>&1 && return 0; done; return 1; }
 metric_is() { [ "$(lab_metric meshgate_control_preferred_derp)" = "$1" ]; }
 sent_902() { grep "^SENT $RTR_HEX " "$D/derp$R_TB.out" | tail -n 1; }   # "SENT key bytes=N secs=S"
 
@@ -193,15 +82,14 @@ derpd $R_FAST $P_FAST --stun 0.0.0.0:$S_FAST
 derpd $R_TB $P_TB --token-bucket $TB_RATE,$TB_BURST
 check "three DERP servers up in the gateway (regions $R_SLOW, $R_FAST, $R_TB)" wait_for 5 sh -c \
 	"grep -q '^READY' '$D/derp$R_SLOW.out' && grep -q '^READY' '$D/derp$R_FAST.out' && grep -q '^READY' '$D/derp$R_TB.out'"
-start_bg testcontrol "${LAB_NS[1]}" $PY "$HERE/../control/testcontrol.py" --listen $CTL_ADDR \
-	--authkey tskey-test --assign $RTR_TS4/32,$RTR_TS6/128 --keepalive 5
-check "test control server up" wait_for 5 grep -q READY "$D/testcontrol.out"
+check "test control server up" ctl_start
 read -r SHIM_DISCO_PRIV SHIM_DISCO_PUB < <(keypair)
 read -r PHONE_PRIV PHONE_PUB < <(keypair)
 read -r PHONE_DISCO_PRIV PHONE_DISCO_PUB < <(keypair)
 RTR_HEX=$(hex_of_b64 <"$MG_LAB_DIR/rtr.pub")
-write_conf
-ctl peers "[$(laptop_json),$(phone_json)]"
+hs_state
+write_conf "DERPCAFile = $D/ca.pem"
+ctl peers "[$(laptop_json $R_TB $SHIM_DISCO_PUB $LAP_WAN4:$SHIM_UDP),$(phone_json $R_TB)]"
 block_udp
 check "meshgate starts with LoginServer" start_meshgate
 check "meshgate registers" wait_for 10 log_has "headscale: connected"
@@ -222,20 +110,11 @@ fast_rtt=$(rtr curl -sf --max-time 3 "http://$METRICS_ADDR/metrics" |
 	awk -v k="meshgate_derp_region_latency_seconds{region=\"$R_FAST\"}" '$1 == k { print $2 }')
 check "/metrics: region $R_FAST's STUN round trip ($fast_rtt s) below the slow region's 80 ms" \
 	awk -v r="${fast_rtt:-1}" 'BEGIN { exit !(r > 0 && r < 0.08) }'
-RTR_DISCO=$(gw curl -sf --max-time 5 "http://$CTL_ADDR/test/state" | $PY -c '
-import json, sys
-n = json.load(sys.stdin)["nodes"]
-for rec in (n.values() if isinstance(n, dict) else n):
-    print(rec["discokey"].split(":")[1]); break')
+RTR_DISCO=$(rtr_disco)
 check "a peer reaches meshgate through its home $R_FAST (disco ping via $R_FAST, pong on $R_TB)" peer_via $P_FAST
 
 # 2. The laptop, relayed through region 902 (UDP blocked).
-wg set $LAP_IF peer "$(lab_rtr_pub)" endpoint 127.0.0.1:$SHIM_WG
-start_bg lapsock "${LAB_NS[0]}" $PY "$HERE/../derp/lapsock.py" --wg-listen 127.0.0.1:$SHIM_WG \
-	--wg-peer 127.0.0.1:$LAP_PORT --udp-listen 0.0.0.0:$SHIM_UDP --peer-ep $GW_WAN4:$WG_PORT \
-	--peer-node "$RTR_HEX" --peer-disco "$RTR_DISCO" --disco-priv "$SHIM_DISCO_PRIV" \
-	--node-priv "$(hex_of_b64 <"$MG_LAB_DIR/lap.key")" --derp $GW_WAN4:$P_TB --derp-name $DERP_NAME \
-	--derp-region $R_TB --ca "$D/ca.pem"
+start_lapsock $P_TB $R_TB
 check "laptop shim connects to region $R_TB" wait_for 5 grep -q "^DERP up" "$D/lapsock.out"
 check "UDP blocked: home host -> laptop ping through DERP region $R_TB" host_ping_ok $LAP_TS4
 check "UDP blocked: laptop -> home host ping through DERP" ping_ok $HOST4

@@ -21,6 +21,7 @@
 # Usage: tests/netns/t-derp.sh (root; MESHGATE=...; LAB_SH=... like t-headscale.sh).
 HERE=$(cd "$(dirname "$0")" && pwd)
 . "${LAB_SH:-$HERE/../lab/lab.sh}"
+. "$HERE/../control/hslab.sh"
 
 T=t-derp
 FAILS=0
@@ -28,112 +29,26 @@ PY=/usr/bin/python3
 CTL_ADDR=$GW_LAN4:8080
 DERP_PORT=8443 DERP_REGION=900 DERP_NAME=derp.test DERP2_PORT=8444 DERP2_REGION=901
 SHIM_WG=51999 SHIM_UDP=41642
-LAP_ID=2
 D=$MG_LAB_DIR/derp
-pass() { echo "PASS: $T: $*"; }
-fail() {
-	echo "FAIL: $T: $*"; FAILS=$((FAILS + 1))
+hs_diagnose() {
 	tail -n 8 "$MG_LAB_DIR/meshgate.log" 2>/dev/null | sed 's/^/# log: /'
 	"$MESHGATE" status -c "$MG_LAB_DIR/meshgate.conf" 2>&1 | sed 's/^/# status: /'
 }
-check() { local d=$1; shift; if "$@"; then pass "$d"; else fail "$d"; fi; }
 
 [ "${MG_ROUTER:-meshgate}" = meshgate ] || { echo "SKIP: $T: meshgate only (DERP client)"; exit 0; }
-[ "$(id -u)" = 0 ] || { echo "SKIP: $T: needs root (network namespaces)"; exit 77; }
-for c in ip wg wireguard-go nft curl ping nc openssl; do
-	command -v $c >/dev/null || { echo "SKIP: $T: machine lacks $c"; exit 77; }
-done
-$PY -c 'import h2, cryptography, nacl' 2>/dev/null ||
-	{ echo "SKIP: $T: machine lacks python3-h2 / python3-cryptography / python3-nacl"; exit 77; }
-[ -x "$MESHGATE" ] || { echo "FAIL: $T: no meshgate at $MESHGATE"; exit 1; }
+hs_require h2 cryptography nacl -- ip wg wireguard-go nft curl ping nc openssl
 
 cleanup() {
-	for p in lapsock derpd derpd2 testcontrol; do lab_stop_pid "$D/$p.pid"; done
+	for p in lapsock derp$DERP_REGION derp$DERP2_REGION testcontrol; do lab_stop_pid "$D/$p.pid"; done
 	lab_down
 }
 trap cleanup EXIT
 
-hex_of_b64() { base64 -d | od -An -tx1 | tr -d ' \n'; }
-wait_for() { local n=$1 i; shift; for i in $(seq $((n * 10))); do "$@" && return 0; sleep 0.1; done; return 1; }
-ping_ok() { local i; for i in 1 2 3 4 5 6; do lap ping -c 1 -W 1 "$1" >/dev/null 2>&1 && return 0; done; return 1; }
-ctl() { gw curl -sf --max-time 5 -X POST --data-binary "$2" "http://$CTL_ADDR/test/$1" >/dev/null; }
 status_line() { "$MESHGATE" status -c "$MG_LAB_DIR/meshgate.conf" 2>/dev/null | grep "^$LAP_TS4 "; }
 path_is() { status_line | grep -q "$1"; }
 shim_count() {	# shim_count NAME: the last COUNT line's value
 	awk -v k="$1" '/^COUNT/ { for (i = 2; i <= NF; i++) { split($i, kv, "="); if (kv[1] == k) v = kv[2] } } END { print v + 0 }' "$D/lapsock.out"
 }
-
-make_certs() {
-	rm -rf "$D"                     # no result of an earlier run may count
-	mkdir -p "$D" && cd "$D" || return 1
-	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout ca.key -out ca.pem \
-		-days 2 -subj "/CN=meshgate t-derp CA" &&
-	openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout leaf.key -out leaf.csr \
-		-subj "/CN=$DERP_NAME" &&
-	echo "subjectAltName=DNS:$DERP_NAME,IP:$GW_LAN4,IP:$GW_WAN4" >ext.cnf &&
-	openssl x509 -req -in leaf.csr -CA ca.pem -CAkey ca.key -CAcreateserial -out leaf.pem -days 2 \
-		-extfile ext.cnf
-	local rc=$?
-	cd - >/dev/null
-	return $rc
-} >/dev/null 2>&1
-
-start_bg() {	# start_bg NAME NS CMD...: stdout to $D/NAME.out, pid in $D/NAME.pid
-	local name=$1 ns=$2; shift 2
-	ip netns exec "$ns" "$@" >"$D/$name.out" 2>"$D/$name.log" &
-	echo $! >"$D/$name.pid"
-}
-
-write_conf() {
-	mkdir -p "$MG_LAB_DIR/hs-state" && chmod 700 "$MG_LAB_DIR/hs-state"
-	echo tskey-test >"$MG_LAB_DIR/authkey"
-	(umask 077; printf 'privkey:%s\n' "$(hex_of_b64 <"$MG_LAB_DIR/rtr.key")" >"$MG_LAB_DIR/hs-state/node.key")
-	cat >"$MG_LAB_DIR/meshgate.conf" <<-EOF2
-	[Interface]
-	Name = $MG_IF
-	ListenPort = $WG_PORT
-	MTU = 1280
-	Device = eth0
-	SNAT = false
-	AdvertiseRoutes = 192.168.8.0/24, fd00:8::/64
-	MetricsListen = $METRICS_ADDR
-	LoginServer = http://$CTL_ADDR
-	AuthKeyFile = $MG_LAB_DIR/authkey
-	StateDir = $MG_LAB_DIR/hs-state
-	DERPCAFile = $D/ca.pem
-	EOF2
-}
-
-start_meshgate() {
-	local i
-	rm -f "$WG_SOCK_DIR/$MG_IF.sock"
-	ip netns exec "${LAB_NS[3]}" sh -c \
-		'mountpoint -q /sys/fs/bpf || mount -t bpf bpf /sys/fs/bpf; exec "$@"' rtr \
-		"$MESHGATE" run -c "$MG_LAB_DIR/meshgate.conf" >>"$MG_LAB_DIR/meshgate.log" 2>&1 &
-	MG_PID=$!
-	echo $MG_PID >"$MG_LAB_DIR/meshgate.pid"
-	for i in $(seq 100); do
-		[ -S "$WG_SOCK_DIR/$MG_IF.sock" ] && return 0
-		kill -0 $MG_PID 2>/dev/null || break
-		sleep 0.1
-	done
-	return 1
-}
-
-# UDP between the internet side and the LAN, both ways, dropped in the gateway's forward path
-# (TCP to the DERP server on the gateway itself is untouched).
-block_udp() {
-	gw nft -f - <<-EOF
-	table inet derpblock {
-		chain udp_cut {
-			type filter hook forward priority filter;
-			iifname "wan0" oifname "lan0" meta l4proto udp drop
-			iifname "lan0" oifname "wan0" meta l4proto udp drop
-		}
-	}
-	EOF
-}
-unblock_udp() { gw nft delete table inet derpblock; }
 
 # download NAME BYTES RATE_CHUNKS: the home host sends BYTES random bytes (16 KiB chunks, a pause
 # of RATE seconds after each) to the laptop over TCP; prints "OK" into $D/NAME.res if the sha256
@@ -156,26 +71,6 @@ c.shutdown(socket.SHUT_WR); c.recv(1); c.close()' "$D/$name.src" "$port" "$pause
 	[ "$(sha256sum <"$D/$name.src")" = "$(sha256sum <"$D/$name.dst")" ] && echo OK >"$D/$name.res"
 }
 
-laptop_json() {
-	cat <<-EOF2
-	{"ID":$LAP_ID,"StableID":"$LAP_ID","Name":"laptop.tailnet.test.","Key":"nodekey:$(hex_of_b64 <"$MG_LAB_DIR/lap.pub")",
-	 "DiscoKey":"discokey:$SHIM_DISCO_PUB","Addresses":["$LAP_TS4/32","$LAP_TS6/128"],
-	 "AllowedIPs":["$LAP_TS4/32","$LAP_TS6/128"],"Endpoints":["$LAP_WAN4:$SHIM_UDP"],"HomeDERP":$DERP_REGION,
-	 "KeyExpiry":"0001-01-01T00:00:00Z","Online":true}
-	EOF2
-}
-phone_json() {	# a disco-only node whose home is the second region (derppeer.py)
-	cat <<-EOF2
-	{"ID":3,"StableID":"3","Name":"phone.tailnet.test.","Key":"nodekey:$PHONE_PUB","DiscoKey":"discokey:$PHONE_DISCO_PUB",
-	 "Addresses":["100.64.0.9/32"],"AllowedIPs":["100.64.0.9/32"],"HomeDERP":$DERP2_REGION,
-	 "KeyExpiry":"0001-01-01T00:00:00Z","Online":true}
-	EOF2
-}
-region_json() {	# region_json ID PORT
-	echo "\"$1\":{\"RegionID\":$1,\"RegionCode\":\"lab$1\",\"RegionName\":\"lab\",
-	 \"Nodes\":[{\"Name\":\"${1}a\",\"RegionID\":$1,\"HostName\":\"$DERP_NAME\",\"IPv4\":\"$GW_LAN4\",
-	 \"DERPPort\":$2,\"STUNPort\":-1}]}"
-}
 derpmap_json() {
 	echo "{\"DERPMap\":{\"Regions\":{$(region_json $DERP_REGION $DERP_PORT),$(region_json $DERP2_REGION $DERP2_PORT)}}}"
 }
@@ -183,23 +78,19 @@ derpmap_json() {
 lab_up || { echo "FAIL: $T: lab setup"; exit 1; }
 : >"$MG_LAB_DIR/meshgate.log"
 check "throwaway CA and DERP server certificate (openssl)" make_certs
-start_bg derpd "${LAB_NS[1]}" $PY "$HERE/../derp/derpd.py" serve --listen 0.0.0.0:$DERP_PORT \
-	--cert "$D/leaf.pem" --key "$D/leaf.key" --ping-clients --keepalive 5
-start_bg derpd2 "${LAB_NS[1]}" $PY "$HERE/../derp/derpd.py" serve --listen 0.0.0.0:$DERP2_PORT \
-	--cert "$D/leaf.pem" --key "$D/leaf.key" --keepalive 5
+derpd $DERP_REGION $DERP_PORT --ping-clients
+derpd $DERP2_REGION $DERP2_PORT
 check "test DERP servers up in the gateway (regions $DERP_REGION, $DERP2_REGION)" \
-	wait_for 5 sh -c "grep -q '^READY' '$D/derpd.out' && grep -q '^READY' '$D/derpd2.out'"
-start_bg testcontrol "${LAB_NS[1]}" $PY "$HERE/../control/testcontrol.py" --listen $CTL_ADDR \
-	--authkey tskey-test --assign $RTR_TS4/32,$RTR_TS6/128 --keepalive 5
-check "test control server up" wait_for 5 grep -q READY "$D/testcontrol.out"
-keypair() { $PY -c 'from nacl.public import PrivateKey; k = PrivateKey.generate(); print(bytes(k).hex(), bytes(k.public_key).hex())'; }
+	wait_for 5 sh -c "grep -q '^READY' '$D/derp$DERP_REGION.out' && grep -q '^READY' '$D/derp$DERP2_REGION.out'"
+check "test control server up" ctl_start
 read -r SHIM_DISCO_PRIV SHIM_DISCO_PUB < <(keypair)
 read -r PHONE_PRIV PHONE_PUB < <(keypair)
 read -r PHONE_DISCO_PRIV PHONE_DISCO_PUB < <(keypair)
 RTR_HEX=$(hex_of_b64 <"$MG_LAB_DIR/rtr.pub")
 LAP_TAG=$(hex_of_b64 <"$MG_LAB_DIR/lap.pub" | cut -c1-8)     # how meshgate's log names the laptop
-write_conf
-ctl peers "[$(laptop_json),$(phone_json)]"
+hs_state
+write_conf "DERPCAFile = $D/ca.pem"
+ctl peers "[$(laptop_json $DERP_REGION $SHIM_DISCO_PUB $LAP_WAN4:$SHIM_UDP),$(phone_json $DERP2_REGION)]"
 block_udp
 check "UDP between the laptop and the router blocked in the gateway" gw nft list table inet derpblock
 check "meshgate starts with LoginServer" start_meshgate
@@ -208,26 +99,16 @@ ctl send "$(derpmap_json)"
 check "meshgate connects to its home DERP region over TLS checked against the CA" \
 	wait_for 10 grep -q "derp: region $DERP_REGION connected (home)" "$MG_LAB_DIR/meshgate.log"
 check "DERP server: ClientInfo from the router's node key, version 2, CanAckPings" \
-	grep -q "^CONNECT $RTR_HEX version=2 canackpings=true" "$D/derpd.out"
-check "DERP server: NotePreferred(1) from the router" wait_for 5 grep -q "^PREFERRED $RTR_HEX 1" "$D/derpd.out"
-check "DERP server: its Ping answered with a matching Pong" wait_for 5 grep -q "^PONG $RTR_HEX ok" "$D/derpd.out"
+	grep -q "^CONNECT $RTR_HEX version=2 canackpings=true" "$D/derp$DERP_REGION.out"
+check "DERP server: NotePreferred(1) from the router" wait_for 5 grep -q "^PREFERRED $RTR_HEX 1" "$D/derp$DERP_REGION.out"
+check "DERP server: its Ping answered with a matching Pong" wait_for 5 grep -q "^PONG $RTR_HEX ok" "$D/derp$DERP_REGION.out"
 
-RTR_DISCO=$(gw curl -sf --max-time 5 "http://$CTL_ADDR/test/state" | $PY -c '
-import json, sys
-n = json.load(sys.stdin)["nodes"]
-for rec in (n.values() if isinstance(n, dict) else n):
-    print(rec["discokey"].split(":")[1]); break')
-wg set $LAP_IF peer "$(lab_rtr_pub)" endpoint 127.0.0.1:$SHIM_WG
-start_bg lapsock "${LAB_NS[0]}" $PY "$HERE/../derp/lapsock.py" --wg-listen 127.0.0.1:$SHIM_WG \
-	--wg-peer 127.0.0.1:$LAP_PORT --udp-listen 0.0.0.0:$SHIM_UDP --peer-ep $GW_WAN4:$WG_PORT \
-	--peer-node "$RTR_HEX" --peer-disco "$RTR_DISCO" --disco-priv "$SHIM_DISCO_PRIV" \
-	--node-priv "$(hex_of_b64 <"$MG_LAB_DIR/lap.key")" --derp $GW_WAN4:$DERP_PORT --derp-name $DERP_NAME \
-	--derp-region $DERP_REGION --ca "$D/ca.pem"
+RTR_DISCO=$(rtr_disco)
+start_lapsock $DERP_PORT $DERP_REGION
 check "laptop shim connects to the DERP server" wait_for 5 grep -q "^DERP up" "$D/lapsock.out"
 
 # 1. Relay. First meshgate initiates (its handshake goes out through DERP, matched to the peer by
 #    index), then the laptop.
-host_ping_ok() { local i; for i in 1 2 3 4 5 6; do host ping -c 1 -W 1 "$1" >/dev/null 2>&1 && return 0; done; return 1; }
 check "meshgate steers the laptop to DERP (no trusted direct path)" \
 	wait_for 5 grep -q "derp: peer $LAP_TAG: path relay" "$MG_LAB_DIR/meshgate.log"
 check "UDP blocked: home host -> laptop ping, meshgate initiating the handshake through DERP" host_ping_ok $LAP_TS4
@@ -252,7 +133,7 @@ only_derp() { [ "$(shim_count from_derp)" -gt 100 ] && [ "$(shim_count from_udp)
 check "the shim saw only DERP traffic from the router" wait_for 3 only_derp
 check "meshgate sent a CallMeMaybe through DERP listing its LAN endpoint $RTR_LAN4:$WG_PORT" \
 	wait_for 8 grep -q "^CMM .*$RTR_LAN4:$WG_PORT" "$D/lapsock.out"
-check "the DERP server relayed the packets" wait_for 3 grep -q '^STATS relayed=[0-9][0-9][0-9]' "$D/derpd.out"
+check "the DERP server relayed the packets" wait_for 3 grep -q '^STATS relayed=[0-9][0-9][0-9]' "$D/derp$DERP_REGION.out"
 
 # 2. Unblocked during a running transfer: direct within seconds (a disco pong proved it), no loss.
 n_direct() { grep -c "derp: peer $LAP_TAG: path direct" "$MG_LAB_DIR/meshgate.log"; }
@@ -302,10 +183,10 @@ lap timeout 15 $PY "$HERE/../derp/derppeer.py" --home $GW_WAN4:$DERP2_PORT --via
 check "a disco ping through region $DERP_REGION is answered on the phone's home region $DERP2_REGION (src 127.3.3.40:$DERP_REGION)" \
 	grep -q "^PONG via home txid-ok=True src=127.3.3.40:$DERP_REGION" "$D/derppeer.out"
 check "meshgate dialled region $DERP2_REGION on demand (not as home)" \
-	sh -c "grep -q 'derp: region $DERP2_REGION connected\$' '$MG_LAB_DIR/meshgate.log' && grep -q '^CONNECT $RTR_HEX' '$D/derpd2.out'"
-check "no NotePreferred(1) to the non-home region" sh -c "! grep -q '^PREFERRED $RTR_HEX 1' '$D/derpd2.out'"
+	sh -c "grep -q 'derp: region $DERP2_REGION connected\$' '$MG_LAB_DIR/meshgate.log' && grep -q '^CONNECT $RTR_HEX' '$D/derp$DERP2_REGION.out'"
+check "no NotePreferred(1) to the non-home region" sh -c "! grep -q '^PREFERRED $RTR_HEX 1' '$D/derp$DERP2_REGION.out'"
 
-for p in lapsock derpd derpd2 testcontrol; do lab_stop_pid "$D/$p.pid"; done
+for p in lapsock derp$DERP_REGION derp$DERP2_REGION testcontrol; do lab_stop_pid "$D/$p.pid"; done
 check "leak check" lab_stop_meshgate
 check "meshgate logged no DERP protocol error" sh -c "! grep -q 'derp: .*protocol error' '$MG_LAB_DIR/meshgate.log'"
 
