@@ -20,15 +20,43 @@
 #define IP6_HLEN 40
 #define UDP_HLEN 8
 
+/*
+ * Adds @data to an unfolded Internet checksum @sum of big-endian 16-bit words (an odd last byte
+ * is the high half of a word, as if padded). The one's-complement sum does not depend on byte
+ * order (RFC 1071 2.B), so the data is added as native 32-bit halves of 8-byte loads into 64
+ * bits, folded, and swapped once: the outer IPv6 UDP checksum covers the whole message, and a
+ * 16-bit loop cost a 1420-byte packet several hundred cycles.
+ */
 static inline uint32_t csum_add(uint32_t sum, const void *data, size_t len)
 {
 	const uint8_t *p = data;
+	uint64_t acc = 0;
+	uint64_t w8;
+	uint32_t w4;
+	uint16_t w2;
 
-	for (; len >= 2; p += 2, len -= 2)
-		sum += (uint32_t)p[0] << 8 | p[1];
-	if (len)
-		sum += (uint32_t)p[0] << 8;
-	return sum;
+	for (; len >= 8; p += 8, len -= 8) {
+		memcpy(&w8, p, 8);
+		acc += (w8 & 0xffffffffu) + (w8 >> 32);
+	}
+	if (len >= 4) {
+		memcpy(&w4, p, 4);
+		acc += w4;
+		p += 4, len -= 4;
+	}
+	if (len >= 2) {
+		memcpy(&w2, p, 2);
+		acc += w2;
+		p += 2, len -= 2;
+	}
+	if (len) {
+		w2 = 0;
+		memcpy(&w2, p, 1);           /* the byte at the lower address: a word's high half */
+		acc += w2;
+	}
+	while (acc >> 16)
+		acc = (acc & 0xffff) + (acc >> 16);
+	return sum + ntohs((uint16_t)acc);
 }
 
 static inline uint16_t csum_fold(uint32_t sum)
