@@ -53,6 +53,15 @@ void wk_batch_hist(struct wctx *c, unsigned n)
 	c->ctr->batch_sum += n;
 }
 
+/* An address of @family into a cache slot; constant-size copies are inlined, not a libc call. */
+static inline void slot_addr_set(uint8_t *slot, int family, const uint8_t *addr)
+{
+	if (family == AF_INET)
+		memcpy(slot, addr, 4);
+	else
+		memcpy(slot, addr, 16);
+}
+
 /* wk_hop's miss (worker.h): ask the snapshot, keep a success in slot e for the pass. */
 int wk_hop_miss(struct wctx *c, struct wk_hop_ent *e, int family, const uint8_t *dst, struct nl_l2hop *out)
 {
@@ -61,11 +70,7 @@ int wk_hop_miss(struct wctx *c, struct wk_hop_ent *e, int family, const uint8_t 
 	if (!ret) {
 		e->pass = c->pass;
 		e->family = family;
-		/* Constant-size copies: inlined, not a libc call. */
-		if (family == AF_INET)
-			memcpy(e->dst, dst, 4);
-		else
-			memcpy(e->dst, dst, 16);
+		slot_addr_set(e->dst, family, dst);
 		e->hop = *out;
 	}
 	return ret;
@@ -76,10 +81,7 @@ bool wk_is_local_miss(struct wctx *c, struct wk_local_ent *e, int family, const 
 {
 	e->pass = c->pass;
 	e->family = family;
-	if (family == AF_INET)
-		memcpy(e->addr, addr, 4);
-	else
-		memcpy(e->addr, addr, 16);
+	slot_addr_set(e->addr, family, addr);
 	e->local = nl_snapshot_is_local(c->nl, family, addr);
 	return e->local;
 }
@@ -89,10 +91,7 @@ struct peer *wk_allowedips_miss(struct wctx *c, struct wk_aip_ent *e, int family
 {
 	e->pass = c->pass;
 	e->family = family;
-	if (family == AF_INET)
-		memcpy(e->addr, addr, 4);
-	else
-		memcpy(e->addr, addr, 16);
+	slot_addr_set(e->addr, family, addr);
 	e->peer = allowedips_lookup(&c->dev->allowedips, family, addr);
 	return e->peer;
 }
