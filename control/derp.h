@@ -106,7 +106,7 @@ struct derp_region_status {
 	uint64_t latency_ns;             /* current STUN round trip; 0 = none */
 	uint64_t best_latency_ns;        /* best of the last 5 minutes; 0 = none */
 };
-/* Per connected-or-wanted region; returns how many were written. */
+/* Per region of the map (connected or not); returns how many were written. */
 size_t derp_get_status(const struct derp *d, struct derp_region_status *out, size_t max);
 
 #endif

@@ -298,7 +298,7 @@ static void render_publish(struct mbuf *b, const struct metrics_control *ctl)
 		    ctl->endpoint_type[i]);
 }
 
-/* DERP regions we are connected to or want (home, and others while peers use them). */
+/* Every region of the DERP map: connected or not, and the STUN round trip the home choice uses. */
 static void render_derp(struct mbuf *b, const struct metrics_control *ctl)
 {
 	const struct metrics_derp *d = ctl->derp;

@@ -33,7 +33,7 @@ struct metrics_control {
 	unsigned n_endpoints;             /* the endpoints we publish, as "addr:port" and type name */
 	char endpoint[16][64];
 	const char *endpoint_type[16];
-	unsigned n_derp;                  /* DERP regions connected or wanted (derp_get_status) */
+	unsigned n_derp;                  /* the DERP map's regions (derp_get_status) */
 	struct metrics_derp {
 		int region;
 		bool up;
@@ -41,7 +41,7 @@ struct metrics_control {
 		uint64_t connects, tx_packets, rx_packets;
 		uint64_t tx_dropped;      /* queue full or not connected in time */
 		uint64_t rate_limited;    /* over the server's ServerInfo token bucket */
-	} derp[16];
+	} derp[32];                       /* DERP_REGIONS_MAX */
 };
 typedef void metrics_control_fn(void *ctx, struct metrics_control *out);
 

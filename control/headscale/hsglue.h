@@ -21,7 +21,7 @@ struct mg_device;
 struct mg_config;
 
 #define HSGLUE_SELF_MAX 8
-#define HSGLUE_DERP_MAX 16
+#define HSGLUE_DERP_MAX DERP_REGIONS_MAX
 
 struct hsglue_status {
 	bool connected;
@@ -39,7 +39,7 @@ struct hsglue_status {
 	struct hs_endpoints endpoints;    /* what we publish (Endpoints/EndpointTypes) */
 	int preferred_derp;               /* NetInfo.PreferredDERP we publish; 0 = none */
 	uint64_t key_rotations;
-	size_t n_derp;                    /* DERP regions connected or wanted */
+	size_t n_derp;                    /* the DERP map's regions, connected or not */
 	struct derp_region_status derp[HSGLUE_DERP_MAX];
 };
 
