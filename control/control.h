@@ -8,6 +8,7 @@
 
 #include <signal.h>
 #include "device.h"
+#include "devconf.h"
 
 struct mg_config;
 

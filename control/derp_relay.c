@@ -23,9 +23,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include "control.h"
-#include "derp_map.h"
+#include "derp/derp_map.h"
 #include "derp_relay.h"
-#include "disco.h"
+#include "disco/disco.h"
 #include "wireguard/messages.h"
 
 #define PATH_CHECK_NS (100 * NSEC_PER_MSEC)

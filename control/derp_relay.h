@@ -14,7 +14,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <jansson.h>
-#include "derp.h"
+#include "derp/derp.h"
 
 struct mg_device;
 struct disco;

@@ -15,7 +15,7 @@
 #include "crypto/aead.h"
 #include "wireguard/messages.h"
 #include "wireguard/hash.h"
-#include "conf/keyfmt.h"
+#include "keyfmt.h"
 
 bool ctl_send_udp(struct mg_device *dev, const struct mg_endpoint *dst, const void *msg, uint16_t len)
 {

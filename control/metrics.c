@@ -26,10 +26,10 @@
 #include "../bpf/steer_maps.h"
 #include "evsource.h"
 #include "metrics.h"
-#include "peerstate.h"
+#include "cli/peerstate.h"
 #include "mg_config.h"
-#include "conf/addrfmt.h"
-#include "conf/keyfmt.h"
+#include "addrfmt.h"
+#include "keyfmt.h"
 
 #define METRICS_MAX_QUEUES 64   /* config.h: Queues = 1..64 */
 

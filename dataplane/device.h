@@ -15,7 +15,7 @@
 #include <sys/socket.h>
 #include <urcu/list.h>
 #include "mg.h"
-#include "devconf.h"
+#include "addr.h"
 #include "peer.h"
 #include "ring.h"
 #include "counters.h"

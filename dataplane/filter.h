@@ -15,7 +15,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
-#include "devconf.h"
+#include "addr.h"
 
 struct filter_dst {
 	struct mg_ipprefix prefix;

@@ -134,7 +134,7 @@ void peer_clear_keypairs(struct index_table *t, struct peer *p)
 
 /* ---- peers ------------------------------------------------------------------------------- */
 
-struct peer *peer_new(const uint8_t public_key[WG_KEY_LEN])
+struct peer *peer_new(const uint8_t public_key[NOISE_PUBLIC_KEY_LEN])
 {
 	struct peer *p = calloc(1, sizeof(*p));
 
@@ -142,7 +142,7 @@ struct peer *peer_new(const uint8_t public_key[WG_KEY_LEN])
 		return NULL;
 	static _Atomic uint64_t next_id = 1;
 
-	memcpy(p->public_key, public_key, WG_KEY_LEN);
+	memcpy(p->public_key, public_key, NOISE_PUBLIC_KEY_LEN);
 	p->id = atomic_fetch_add_explicit(&next_id, 1, memory_order_relaxed);
 	pthread_spin_init(&p->ep_lock, PTHREAD_PROCESS_PRIVATE);
 	p->hs_entry.peer = p;

@@ -14,7 +14,7 @@
 #include <urcu-qsbr.h>
 #include <urcu/list.h>
 #include "mg.h"
-#include "devconf.h"
+#include "addr.h"
 #include "wireguard/noise.h"
 #include "wireguard/cookie.h"
 
@@ -45,7 +45,7 @@ struct keypair {
 
 struct peer {
 	struct cds_list_head node;       /* control: device peer list, creation order */
-	uint8_t public_key[WG_KEY_LEN];  /* immutable */
+	uint8_t public_key[NOISE_PUBLIC_KEY_LEN];  /* immutable */
 	uint64_t id;                     /* immutable: unique in the process, never reused (staging) */
 
 	/* Control thread only. */
@@ -140,7 +140,7 @@ struct keypair *keypair_new(void);
 void keypair_retire(struct index_table *t, struct keypair *kp);   /* unpublish index, free after grace */
 
 /* Peers (control). */
-struct peer *peer_new(const uint8_t public_key[WG_KEY_LEN]);
+struct peer *peer_new(const uint8_t public_key[NOISE_PUBLIC_KEY_LEN]);
 /* Drops all keypairs (expiry, key change, removal). */
 void peer_clear_keypairs(struct index_table *t, struct peer *p);
 void peer_retire(struct index_table *t, struct peer *p);   /* after unlinking from every table */

@@ -13,7 +13,7 @@
 #include <netinet/ip6.h>
 #include <netinet/udp.h>
 #include "mg.h"
-#include "devconf.h"
+#include "addr.h"
 
 #define ETH_HLEN_ 14
 #define IP4_HLEN 20

@@ -45,7 +45,7 @@ while [ $# -gt 0 ]; do
 	esac
 	shift
 done
-MESHGATE=$BUILD/dataplane/meshgate WGGEN=$BUILD/perf/wggen WGSINK=$BUILD/perf/wgsink
+MESHGATE=$BUILD/control/meshgate WGGEN=$BUILD/perf/wggen WGSINK=$BUILD/perf/wgsink
 ENGINE_BENCH=$BUILD/perf/engine-bench
 [ "$(id -u)" = 0 ] || { echo "bench: needs root (network namespaces)" >&2; exit 1; }
 for b in "$MESHGATE" "$WGGEN" "$WGSINK"; do

@@ -16,7 +16,7 @@ cd "$(dirname "$0")/.." || exit 1
 . tests/lab/lab.sh
 
 BUILD=${MG_BUILD_DIR:-build}
-MESHGATE=${MESHGATE:-"$PWD/$BUILD/dataplane/meshgate"}
+MESHGATE=${MESHGATE:-"$PWD/$BUILD/control/meshgate"}
 failed=0
 step() { printf '\n== %s\n' "$*"; }
 ok() { echo "   ok: $*"; }

@@ -47,7 +47,7 @@ passed=$((passed + u_ok)) failed=$((failed + u_fail)) skipped=$((skipped + u_ski
 echo "unit: $u_ok passed, $u_fail failed, $u_skip skipped"
 
 echo "== integration (tests/netns)"
-MESHGATE="$PWD/$BUILD/dataplane/meshgate" tests/netns/run.sh 2>&1 | tee "$log"
+MESHGATE="$PWD/$BUILD/control/meshgate" tests/netns/run.sh 2>&1 | tee "$log"
 nrc=${PIPESTATUS[0]}
 read -r n_ok n_fail n_skip < <(sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed\(, \([0-9]*\) skipped\)\?$/\1 \2 \4/p' "$log" | tail -n 1)
 [ -n "${n_ok:-}" ] || { n_ok=0 n_fail=1; echo "FAIL: tests/netns/run.sh printed no summary"; }

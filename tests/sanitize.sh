@@ -63,7 +63,7 @@ d, want = os.path.realpath(sys.argv[1]), set(sys.argv[2:])
 intro = lambda what: json.loads(subprocess.run(["meson", "introspect", d, what], capture_output=True).stdout)
 files = {t["id"]: t["filename"] for t in intro("--targets")}
 built = {os.path.realpath(f) for fs in files.values() for f in fs}
-out = {"dataplane/meshgate", "tests/dos/forge"}
+out = {"control/meshgate", "tests/dos/forge"}
 out.update(os.path.relpath(f, d) for f in built if os.path.relpath(f, d).startswith("bpf/"))
 for t in intro("--tests"):
     if want and not want & {s.split(":")[-1] for s in t["suite"]}:
@@ -104,7 +104,7 @@ run() {
 netns_run() {
 	local name=$1 dir=$SAN_DIR-$1 list=() st line
 	[ -n "$2" ] && IFS=, read -r -a list <<<"$2"
-	MESHGATE="$(realpath "$dir")/dataplane/meshgate" "${SAN_NETNS_RUN:-tests/netns/run.sh}" "${list[@]}" \
+	MESHGATE="$(realpath "$dir")/control/meshgate" "${SAN_NETNS_RUN:-tests/netns/run.sh}" "${list[@]}" \
 		>"$dir.netns.log" 2>&1
 	st=$?
 	line=$(tail -n 1 "$dir.netns.log")

@@ -8,7 +8,7 @@
 #include <string.h>
 #include <arpa/inet.h>
 #include "hsderpmap.h"
-#include "stun.h"
+#include "disco/stun.h"
 
 #define REGIONS_MAX 256
 

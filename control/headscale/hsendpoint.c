@@ -9,7 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <netinet/in.h>
-#include "conf/addrfmt.h"
+#include "addrfmt.h"
 #include "hsendpoint.h"
 #include "mg.h"
 

@@ -4,7 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 #include "hsfilter.h"
-#include "conf/addrfmt.h"
+#include "addrfmt.h"
 
 typedef unsigned __int128 u128;
 

@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include "conf/addrfmt.h"
+#include "addrfmt.h"
 #include "hskey.h"
 #include "hsnode.h"
 

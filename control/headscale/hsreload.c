@@ -5,7 +5,7 @@
  * table of keys is tested without a device (tests/unit/headscale/test_reload.c).
  */
 #include <string.h>
-#include "conf/config.h"
+#include "config.h"
 #include "hsreload.h"
 
 static bool prefix_same(const struct mg_ipprefix *x, const struct mg_ipprefix *y)

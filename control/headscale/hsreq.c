@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <jansson.h>
-#include "conf/addrfmt.h"
+#include "addrfmt.h"
 #include "hskey.h"
 #include "hsreq.h"
 #include "mg_config.h"

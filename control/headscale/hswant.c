@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sodium.h>
-#include "conf/devconf_edit.h"
+#include "devconf_edit.h"
 #include "hswant.h"
 
 static bool prefix_eq(const struct mg_ipprefix *a, const struct mg_ipprefix *b)

@@ -13,7 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <jansson.h>
-#include "conf/addrfmt.h"
+#include "addrfmt.h"
 #include "hskey.h"
 #include "hswant.h"
 

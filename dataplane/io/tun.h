@@ -8,7 +8,7 @@
 #define MG_TUN_H
 
 #include <stdint.h>
-#include "devconf.h"
+#include "addr.h"
 
 /* Creates (or attaches to) TUN device name: IFF_TUN | IFF_NO_PI, non-blocking, non-persistent;
  * sets the MTU and brings it up over rtnetlink. Returns the fd or -errno. */

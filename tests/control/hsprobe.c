@@ -20,7 +20,7 @@
 #include <sys/epoll.h>
 #include <jansson.h>
 #include <sodium.h>
-#include "conf/addrfmt.h"
+#include "addrfmt.h"
 #include "hsclient.h"
 #include "hskey.h"
 #include "hswant.h"

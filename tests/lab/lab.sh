@@ -34,7 +34,7 @@
 
 LAB_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 MG_LAB_DIR=${MG_LAB_DIR:-/tmp/mg-lab}
-MESHGATE=${MESHGATE:-$LAB_ROOT/build/dataplane/meshgate}
+MESHGATE=${MESHGATE:-$LAB_ROOT/build/control/meshgate}
 LAB_NS=(mg-lap mg-gw mg-lan mg-rtr mg-host)
 
 # Addresses every script refers to by name.

@@ -6,7 +6,7 @@
 #   mg-lap (wireguard-go mglap) -- mg-gw (DNAT 41641) -- mg-lan br0 -+- mg-rtr (router under test)
 #                                                                     +- mg-host (192.168.8.80)
 #
-# MG_ROUTER=meshgate (default) tests build/dataplane/meshgate (or $MESHGATE);
+# MG_ROUTER=meshgate (default) tests build/control/meshgate (or $MESHGATE);
 # MG_ROUTER=wggo runs the same scenarios against the wireguard-go baseline,
 # which checks the tests themselves; meshgate-only assertions (metrics,
 # `meshgate check`, the test rekey timer) then print SKIP.

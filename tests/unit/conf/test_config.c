@@ -11,8 +11,8 @@
 #include <unistd.h>
 
 #include "check.h"
-#include "conf/config.h"
-#include "conf/keyfmt.h"
+#include "config.h"
+#include "keyfmt.h"
 
 #define K_PRIV "dwdtCnMYpX08FsFyUbJmRd9ML4frwJkqsXf7pR25LCo="   /* RFC 7748 Alice private */
 #define K_A    "hSDwCYkwp1R0i33ctD73Wg2/Og0mOBr066SpjqqbTmo="   /* RFC 7748 Alice public */

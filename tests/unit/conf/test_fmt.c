@@ -10,8 +10,8 @@
 #include <stdint.h>
 
 #include "check.h"
-#include "conf/addrfmt.h"
-#include "conf/keyfmt.h"
+#include "addrfmt.h"
+#include "keyfmt.h"
 
 /* RFC 7748 6.1: Alice's private key, in hex and in wg(8)'s base64. */
 static const char alice_hex[] = "77076d0a7318a57d3c16c17251b26645df4c2f87ebc0992ab177fba51db92c2a";

@@ -11,8 +11,8 @@
 
 #include "check.h"
 #include "uapi.h"
-#include "conf/addrfmt.h"
-#include "conf/keyfmt.h"
+#include "addrfmt.h"
+#include "keyfmt.h"
 
 #define H1 "77076d0a7318a57d3c16c17251b26645df4c2f87ebc0992ab177fba51db92c2a"
 #define H2 "8520f0098930a754748b7ddcb43ef75a0dbf3a0d26381af4eba4a98eaa9b4e6a"

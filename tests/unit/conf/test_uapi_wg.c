@@ -29,7 +29,7 @@
 #include "evsource.h"
 #include "mg.h"
 #include "uapi.h"
-#include "conf/keyfmt.h"
+#include "keyfmt.h"
 
 #define MAX_PEERS 16
 #define MAX_IPS 64

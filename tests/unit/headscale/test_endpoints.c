@@ -11,8 +11,8 @@
 #include <string.h>
 #include <unistd.h>
 #include <jansson.h>
-#include "conf/addrfmt.h"
-#include "conf/config.h"
+#include "addrfmt.h"
+#include "config.h"
 #include "hsderpmap.h"
 #include "hsendpoint.h"
 #include "hsresolve.h"

@@ -9,7 +9,7 @@
 #include <errno.h>
 #include <jansson.h>
 #include <sodium.h>
-#include "conf/addrfmt.h"
+#include "addrfmt.h"
 #include "devconf.h"
 #include "hskey.h"
 #include "hswant.h"

@@ -7,8 +7,8 @@
  * route set for an exit node.
  */
 #include <jansson.h>
-#include "conf/addrfmt.h"
-#include "conf/config.h"
+#include "addrfmt.h"
+#include "config.h"
 #include "device.h"
 #include "hsclient.h"
 #include "hsreload.h"

@@ -7,7 +7,7 @@
  */
 #include <errno.h>
 #include <jansson.h>
-#include "conf/addrfmt.h"
+#include "addrfmt.h"
 #include "hsfetch.h"
 #include "hskey.h"
 #include "hsreq.h"

@@ -13,7 +13,7 @@
 #include "cli.h"
 #include "uapi.h"
 #include "check.h"
-#include "conf/keyfmt.h"
+#include "keyfmt.h"
 
 static void roundtrip(void)
 {

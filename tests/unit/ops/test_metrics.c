@@ -13,7 +13,7 @@
 #include "device.h"
 #include "metrics.h"
 #include "check.h"
-#include "conf/keyfmt.h"
+#include "keyfmt.h"
 
 /* ---- what the renderer reads from outside control/ (stubbed with known answers) --------------- */
 

@@ -18,7 +18,7 @@
 #include <sodium.h>
 #include "cli.h"
 #include "uapi.h"
-#include "conf/keyfmt.h"
+#include "keyfmt.h"
 
 #define CLI_TIMEOUT_S 5
 #define CLI_REPLY_MAX (64u << 20)

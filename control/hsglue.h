@@ -11,8 +11,8 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "devconf.h"
-#include "hsendpoint.h"
-#include "derp.h"
+#include "headscale/hsendpoint.h"
+#include "derp/derp.h"
 
 struct punt_msg;
 

@@ -27,8 +27,8 @@
 #include <xdp/libxdp.h>
 #include "device.h"
 #include "mg_config.h"
-#include "conf/config.h"
-#include "../control/headscale/hsglue.h"
+#include "config.h"
+#include "hsglue.h"
 #include "crypto/aead.h"
 #include "io/tun.h"
 #include "io/xsk.h"
@@ -37,8 +37,8 @@
 #endif
 #include "privdrop.h"
 #include "netlink/nlmirror.h"
-#include "../control/control.h"
-#include "../control/cli.h"
+#include "control.h"
+#include "cli/cli.h"
 #include "wireguard/messages.h"
 
 #ifndef MG_BPF_OBJ_BUILD

@@ -26,8 +26,8 @@
 #include <netinet/ip_icmp.h>
 #include <sodium.h>
 #include "cli.h"
-#include "conf/addrfmt.h"
-#include "conf/keyfmt.h"
+#include "addrfmt.h"
+#include "keyfmt.h"
 
 struct pinger {
 	int fd, family;

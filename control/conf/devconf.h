@@ -11,21 +11,9 @@
 #include <stdint.h>
 #include <stddef.h>
 #include <netinet/in.h>
+#include "addr.h"
 
 #define WG_KEY_LEN 32
-
-struct mg_ipprefix {
-	uint8_t family;          /* AF_INET or AF_INET6 */
-	uint8_t cidr;            /* 0..32 or 0..128 */
-	bool remove;             /* UAPI "allowed_ip=-a/b": remove this one prefix */
-	uint8_t addr[16];        /* network byte order; v4 in the first 4 bytes */
-};
-
-struct mg_endpoint {
-	uint8_t family;          /* 0 = none, AF_INET, AF_INET6 */
-	uint16_t port;           /* host byte order */
-	uint8_t addr[16];        /* network byte order; v4 in the first 4 bytes */
-};
 
 struct mg_peer_conf {
 	uint8_t public_key[WG_KEY_LEN];

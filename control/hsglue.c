@@ -16,18 +16,18 @@
 #include <string.h>
 #include <unistd.h>
 #include <sodium.h>
-#include "conf/config.h"
+#include "config.h"
 #include "control.h"
-#include "hsclient.h"
-#include "hskey.h"
+#include "headscale/hsclient.h"
+#include "headscale/hskey.h"
 #include "hsglue.h"
-#include "hsfilter.h"
-#include "hswant.h"
-#include "hsderpmap.h"
-#include "hsreload.h"
-#include "hsendpoint.h"
-#include "disco.h"
-#include "stun.h"
+#include "headscale/hsfilter.h"
+#include "headscale/hswant.h"
+#include "headscale/hsderpmap.h"
+#include "headscale/hsreload.h"
+#include "headscale/hsendpoint.h"
+#include "disco/disco.h"
+#include "disco/stun.h"
 #include "derp_relay.h"
 
 #define NETMAP_FILE "netmap.json"

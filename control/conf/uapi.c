@@ -24,9 +24,9 @@
 #include "uapi.h"
 #include "evsource.h"
 #include "mg.h"
-#include "conf/addrfmt.h"
-#include "conf/devconf_edit.h"
-#include "conf/keyfmt.h"
+#include "addrfmt.h"
+#include "devconf_edit.h"
+#include "keyfmt.h"
 
 struct uapi_conn {
 	struct evsource ev;

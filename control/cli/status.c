@@ -25,7 +25,7 @@
 #include "cli.h"
 #include "peerstate.h"
 #include "mg_config.h"
-#include "conf/keyfmt.h"
+#include "keyfmt.h"
 #include "mg.h"
 
 #define MAX_HEALTH 8
