@@ -43,7 +43,8 @@ FAILS = 0
 
 def check(name, ok, detail=""):
     global FAILS
-    print(("PASS: " if ok else "FAIL: ") + name + ("" if ok or not detail else " (%s)" % detail))
+    # detail may be any object, a tuple included: format it as one value
+    print(("PASS: " if ok else "FAIL: ") + name + ("" if ok or not detail else " (%s)" % (detail,)))
     if not ok:
         FAILS += 1
 
