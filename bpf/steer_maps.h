@@ -1,10 +1,13 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * steer_maps.h - the contract between bpf/xdp_steer.bpf.c and the user-space loader
- * (dataplane/io/xsk_prog.c): map names, key and value layouts. Plain C, shared by both sides.
+ * (dataplane/io/xsk_prog.c): map names, key and value layouts, and the verdicts of the steering
+ * decision (steer_decide.h). Plain C, shared by both sides and by the DPDK steering.
  */
 #ifndef MG_STEER_MAPS_H
 #define MG_STEER_MAPS_H
+
+#include <linux/types.h>
 
 #define STEER_MAX_QUEUES 64
 #define STEER_MAX_ROUTES 65536
@@ -18,7 +21,7 @@ struct steer_cfg {
 };
 
 #define STEER_F_NAT 1u            /* steer replies to the NAT port range */
-#define STEER_NAT_PORT_MIN 61000  /* = NAT_PORT_MIN in dataplane/nat.h */
+#define STEER_NAT_PORT_MIN 61000  /* = NAT_PORT_MIN in dataplane/nat.h (asserted in dpdk_steer.c) */
 #define STEER_NAT_PORT_MAX 65535
 
 /* LPM keys: prefixlen first, as BPF_MAP_TYPE_LPM_TRIE wants. */
@@ -32,19 +35,23 @@ struct steer_lpm6 {
 	__u8 addr[16];
 };
 
+/* Address families as steer_local and steer_decide.h spell them. */
+#define STEER_FAMILY_V4 4
+#define STEER_FAMILY_V6 6
+
 /* Local address keys (hash): family-tagged so one map holds v4 and v6. */
 struct steer_local {
-	__u8 family;     /* 4 or 6 */
+	__u8 family;     /* STEER_FAMILY_V4 or STEER_FAMILY_V6 */
 	__u8 pad[3];
 	__u8 addr[16];
 };
 
-/* Per-CPU counters of the steering decision, index = enum steer_stat. */
-enum steer_stat {
-	STEER_WG = 0,      /* UDP to our listen port on a local address -> AF_XDP */
-	STEER_ROUTE,       /* plaintext for a tunnel destination -> AF_XDP */
+/* What steer_decide() says about a frame; also the index of the per-CPU counters (steer_stats). */
+enum steer_verdict {
+	STEER_WG = 0,      /* UDP to our listen port on a local address -> worker */
+	STEER_ROUTE,       /* plaintext for a tunnel destination -> worker */
 	STEER_PASS,        /* everything else -> kernel */
-	STEER_NAT,         /* replies to SNAT flows -> AF_XDP */
+	STEER_NAT,         /* replies to SNAT flows -> worker */
 	STEER_NSTATS,
 };
 

@@ -18,7 +18,7 @@
  * Exception path. DPDK owns the NIC, so the kernel sees the LAN through a TAP port (net_tap)
  * named "<Name>-lan" (or the net_tap/virtio_user port given in DPDKArgs) with the NIC's MAC:
  * frames that the XDP program would pass to the kernel (ARP, ND, the router's own traffic,
- * anything not for meshgate: dpdk_steer.c, the C twin of bpf/xdp_steer.bpf.c) are sent to the
+ * anything not for meshgate: bpf/steer_decide.h, run by dpdk_steer.c) are sent to the
  * TAP, and what the kernel sends on the TAP goes out of the NIC. The router's LAN address,
  * routes and neighbours live on the TAP interface, and the netlink mirror watches it.
  *

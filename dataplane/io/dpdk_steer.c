@@ -1,84 +1,53 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * dpdk_steer.c - the XDP program's decision in C (see dpdk_steer.h and bpf/xdp_steer.bpf.c):
- *   to the worker: UDP to the listen port on one of our addresses; with SNAT, a reply to the
- *   NAT port range (TCP/UDP destination port, echo-reply identifier); an IP packet whose
- *   destination lies in a peer's allowed IPs (plaintext to encrypt);
- *   to the kernel: ARP, ND and other link-local or multicast IPv6, fragments to us, IPv6 with
- *   extension headers to us, and everything else.
+ * dpdk_steer.c - the facts bpf/steer_decide.h asks for, as the DPDK backend knows them: our
+ * addresses from the netlink snapshot, the tunnel routes from the allowed IPs (the XDP loader
+ * installs the same prefixes into its LPM maps), the listen port and SNAT flag from the device.
  */
-#include <string.h>
-#include <arpa/inet.h>
-#include <net/ethernet.h>
-#include <netinet/in.h>
+#include <sys/socket.h>
 #include "io/dpdk_steer.h"
 #include "device.h"
-#include "pkt.h"
 #include "netlink/nlmirror.h"
 
-static bool nat_port(const uint8_t *p)
-{
-	uint32_t port = (uint32_t)(p[0] << 8 | p[1]);
+_Static_assert(STEER_NAT_PORT_MIN == NAT_PORT_MIN && STEER_NAT_PORT_MAX == NAT_PORT_MAX,
+	       "the steering NAT range must be the NAT table's");
 
-	return port >= NAT_PORT_MIN && port <= NAT_PORT_MAX;
+struct steer_env {
+	struct mg_device *dev;
+	const struct nl_snapshot *nl;
+};
+
+static int af_of(int family)
+{
+	return family == STEER_FAMILY_V4 ? AF_INET : AF_INET6;
 }
 
-/* Our address: WireGuard/disco/STUN on the listen port, or a reply to a NAT flow. */
-static bool for_us(struct mg_device *dev, uint8_t proto, const uint8_t *l4, uint32_t l4len, uint8_t echo_reply)
+static bool steer_env_local(const struct steer_env *env, int family, const __u8 *addr)
 {
-	uint16_t port = atomic_load_explicit(&dev->listen_port, memory_order_relaxed);
-
-	if (l4len < 8)
-		return false;
-	if (proto == IPPROTO_UDP && (l4[2] << 8 | l4[3]) == port)
-		return true;
-	if (!dev->snat)
-		return false;
-	if (proto == IPPROTO_TCP || proto == IPPROTO_UDP)
-		return nat_port(l4 + 2);
-	if (proto == IPPROTO_ICMP || proto == IPPROTO_ICMPV6)
-		return l4[0] == echo_reply && nat_port(l4 + 4);
-	return false;
+	return nl_snapshot_is_local(env->nl, af_of(family), addr);
 }
 
-static bool steer_ipv4(struct mg_device *dev, const struct nl_snapshot *nl, const uint8_t *ip, uint32_t len)
+static bool steer_env_routed(const struct steer_env *env, int family, const __u8 *addr)
 {
-	uint32_t hl = (ip[0] & 0xf) * 4u;
-
-	if (len < IP4_HLEN || hl < IP4_HLEN || hl > len)
-		return false;
-	if (nl_snapshot_is_local(nl, AF_INET, ip + 16)) {
-		if ((ip[6] << 8 | ip[7]) & 0x3fff)          /* fragments: the kernel reassembles */
-			return false;
-		return for_us(dev, ip[9], ip + hl, len - hl, 0);
-	}
-	return allowedips_lookup(&dev->allowedips, AF_INET, ip + 16) != NULL;
+	return allowedips_lookup(&env->dev->allowedips, af_of(family), addr) != NULL;
 }
 
-static bool steer_ipv6(struct mg_device *dev, const struct nl_snapshot *nl, const uint8_t *ip, uint32_t len)
+static __u16 steer_env_port(const struct steer_env *env)
 {
-	const uint8_t *dst = ip + 24;
-
-	if (len < IP6_HLEN)
-		return false;
-	if (nl_snapshot_is_local(nl, AF_INET6, dst))
-		return for_us(dev, ip[6], ip + IP6_HLEN, len - IP6_HLEN, 129);
-	if (dst[0] == 0xff || (dst[0] == 0xfe && (dst[1] & 0xc0) == 0x80))
-		return false;                                /* ND, MLD, link-local */
-	return allowedips_lookup(&dev->allowedips, AF_INET6, dst) != NULL;
+	return atomic_load_explicit(&env->dev->listen_port, memory_order_relaxed);
 }
 
-bool dpdk_steer_to_worker(struct mg_device *dev, const struct nl_snapshot *nl, const uint8_t *frame,
-			  uint32_t len)
+static bool steer_env_nat(const struct steer_env *env)
 {
-	uint16_t et;
+	return env->dev->snat;
+}
 
-	if (len < ETH_HLEN_)
-		return false;
-	et = (uint16_t)(frame[12] << 8 | frame[13]);
-	if (et == ETHERTYPE_IP)
-		return steer_ipv4(dev, nl, frame + ETH_HLEN_, len - ETH_HLEN_);
-	if (et == ETHERTYPE_IPV6)
-		return steer_ipv6(dev, nl, frame + ETH_HLEN_, len - ETH_HLEN_);
-	return false;
+#include "../bpf/steer_decide.h"
+
+enum steer_verdict dpdk_steer_verdict(struct mg_device *dev, const struct nl_snapshot *nl,
+				      const uint8_t *frame, uint32_t len)
+{
+	const struct steer_env env = { .dev = dev, .nl = nl };
+
+	return steer_decide(&env, frame, frame + len);
 }

@@ -123,7 +123,7 @@ int steer_prog_set_nat(struct steer_prog *sp, bool on)
 
 int steer_prog_local(struct steer_prog *sp, int family, const uint8_t *addr, bool add)
 {
-	struct steer_local key = { .family = family == AF_INET ? 4 : 6 };
+	struct steer_local key = { .family = family == AF_INET ? STEER_FAMILY_V4 : STEER_FAMILY_V6 };
 	__u8 one = 1;
 
 	memcpy(key.addr, addr, family == AF_INET ? 4 : 16);

@@ -26,7 +26,7 @@ int steer_prog_set_port(struct steer_prog *sp, uint16_t port);
 int steer_prog_set_nat(struct steer_prog *sp, bool on);
 int steer_prog_local(struct steer_prog *sp, int family, const uint8_t *addr, bool add);
 int steer_prog_route(struct steer_prog *sp, int family, const uint8_t *addr, uint8_t cidr, bool add);
-/* Sum of the per-CPU steering counters, indexed by enum steer_stat (bpf/steer_maps.h). */
+/* Sum of the per-CPU steering counters, indexed by enum steer_verdict (bpf/steer_maps.h). */
 int steer_prog_stats(struct steer_prog *sp, uint64_t out[4]);
 
 #endif

@@ -1,0 +1,140 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * steer_decide.h - THE steering decision: is a received Ethernet frame meshgate's (which kind),
+ * or the kernel's? Compiled twice from this one text: into bpf/xdp_steer.bpf.c (clang -target
+ * bpf, facts from BPF maps) and into dataplane/io/dpdk_steer.c (ordinary C, facts from the
+ * device and the netlink snapshot), so the two NIC backends cannot drift apart.
+ *
+ * To the worker:
+ *   STEER_WG    UDP to the listen port on one of our addresses (WireGuard, disco, STUN);
+ *   STEER_NAT   with SNAT on, a reply to our NAT port range on one of our addresses: TCP/UDP
+ *               destination port, or echo reply (ICMP 0 / ICMPv6 129) whose identifier is one;
+ *   STEER_ROUTE IPv4/IPv6 to a destination inside a tunnel route (plaintext to encrypt).
+ * To the kernel (STEER_PASS): ARP, VLAN-tagged and other non-IP frames, fragments to us (the
+ * kernel reassembles), IPv6 to us with an extension header, link-local and multicast IPv6 (ND,
+ * MLD), truncated headers and everything else.
+ *
+ * The includer supplies the facts before including this file, as (always-inline) functions:
+ *   struct steer_env;                      its own context, passed through untouched
+ *   bool  steer_env_local(const struct steer_env *, int family, const __u8 *addr);
+ *                                          addr (network order, 4 or 16 bytes) is one of ours
+ *   bool  steer_env_routed(const struct steer_env *, int family, const __u8 *addr);
+ *                                          addr lies inside a tunnel route
+ *   __u16 steer_env_port(const struct steer_env *);   listen port, host order; 0 = none
+ *   bool  steer_env_nat(const struct steer_env *);    SNAT on
+ * family is STEER_FAMILY_V4 or STEER_FAMILY_V6 (steer_maps.h; a constant once inlined). addr points into the
+ * frame, inside the bounds already checked.
+ *
+ * For the verifier: every read is preceded by a check of the pointer plus a constant against
+ * end; no loops; the only variable offset (the IPv4 header length) is at most 60.
+ */
+#ifndef MG_STEER_DECIDE_H
+#define MG_STEER_DECIDE_H
+
+#include <stdbool.h>
+#include <linux/types.h>
+#include "steer_maps.h"
+
+#ifndef STEER_INLINE
+#define STEER_INLINE static inline __attribute__((always_inline))
+#endif
+
+/* Numbers from IANA, spelled here so this file needs neither <netinet/in.h> nor <linux/in.h>. */
+enum {
+	STEER_ETH_HLEN = 14, STEER_IP4_HLEN = 20, STEER_IP6_HLEN = 40, STEER_L4_MIN = 8,
+	STEER_ETH_IP4 = 0x0800, STEER_ETH_IP6 = 0x86dd,
+	STEER_P_ICMP = 1, STEER_P_TCP = 6, STEER_P_UDP = 17, STEER_P_ICMP6 = 58,
+	STEER_ECHO_REPLY4 = 0, STEER_ECHO_REPLY6 = 129,
+};
+
+STEER_INLINE __u32 steer_be16(const __u8 *p)
+{
+	return (__u32)p[0] << 8 | p[1];
+}
+
+STEER_INLINE bool steer_nat_port(const __u8 *p)
+{
+	__u32 port = steer_be16(p);
+
+	return port >= STEER_NAT_PORT_MIN && port <= STEER_NAT_PORT_MAX;
+}
+
+/*
+ * A packet to one of our addresses; l4 is where the transport header starts (possibly beyond
+ * end). The first 8 bytes hold the UDP/TCP ports and the ICMP type and echo identifier.
+ * echo_reply is the family's type; the protocol is not checked against the family, so an IPv4
+ * packet of protocol 58 is read as ICMPv6 (the kernel drops such packets either way).
+ */
+STEER_INLINE enum steer_verdict steer_for_us(const struct steer_env *env, __u8 proto, const __u8 *l4,
+					     const __u8 *end, __u8 echo_reply)
+{
+	__u32 port;
+
+	if (l4 + STEER_L4_MIN > end)
+		return STEER_PASS;
+	port = steer_env_port(env);
+	if (proto == STEER_P_UDP && port && steer_be16(l4 + 2) == port)
+		return STEER_WG;
+	if (!steer_env_nat(env))
+		return STEER_PASS;
+	if (proto == STEER_P_TCP || proto == STEER_P_UDP)
+		return steer_nat_port(l4 + 2) ? STEER_NAT : STEER_PASS;
+	if (proto == STEER_P_ICMP || proto == STEER_P_ICMP6)
+		return l4[0] == echo_reply && steer_nat_port(l4 + 4) ? STEER_NAT : STEER_PASS;
+	return STEER_PASS;
+}
+
+/*
+ * The header length is trusted only as far as the frame goes: a packet to a tunnel destination
+ * whose IHL points past the frame still goes to the worker, which validates lengths and drops
+ * it with a counter, as it does every other malformed plaintext packet.
+ */
+STEER_INLINE enum steer_verdict steer_ipv4(const struct steer_env *env, const __u8 *ip, const __u8 *end)
+{
+	__u32 hl;
+
+	if (ip + STEER_IP4_HLEN > end)
+		return STEER_PASS;
+	hl = (ip[0] & 0xfu) * 4u;
+	if (hl < STEER_IP4_HLEN)
+		return STEER_PASS;
+	if (steer_env_local(env, STEER_FAMILY_V4, ip + 16)) {
+		if (steer_be16(ip + 6) & 0x3fff)         /* MF or an offset: the kernel reassembles */
+			return STEER_PASS;
+		return steer_for_us(env, ip[9], ip + hl, end, STEER_ECHO_REPLY4);
+	}
+	return steer_env_routed(env, STEER_FAMILY_V4, ip + 16) ? STEER_ROUTE : STEER_PASS;
+}
+
+/* To us: only a transport header right after the fixed header; extension headers (fragments
+ * included) go to the kernel. */
+STEER_INLINE enum steer_verdict steer_ipv6(const struct steer_env *env, const __u8 *ip, const __u8 *end)
+{
+	const __u8 *dst = ip + 24;
+
+	if (ip + STEER_IP6_HLEN > end)
+		return STEER_PASS;
+	if (steer_env_local(env, STEER_FAMILY_V6, dst))
+		return steer_for_us(env, ip[6], ip + STEER_IP6_HLEN, end, STEER_ECHO_REPLY6);
+	if (dst[0] == 0xff || (dst[0] == 0xfe && (dst[1] & 0xc0) == 0x80))
+		return STEER_PASS;                      /* multicast, link-local: ND, MLD */
+	return steer_env_routed(env, STEER_FAMILY_V6, dst) ? STEER_ROUTE : STEER_PASS;
+}
+
+/* frame .. end: the received Ethernet frame. */
+STEER_INLINE enum steer_verdict steer_decide(const struct steer_env *env, const __u8 *frame,
+					     const __u8 *end)
+{
+	__u32 type;
+
+	if (frame + STEER_ETH_HLEN > end)
+		return STEER_PASS;
+	type = steer_be16(frame + 12);
+	if (type == STEER_ETH_IP4)
+		return steer_ipv4(env, frame + STEER_ETH_HLEN, end);
+	if (type == STEER_ETH_IP6)
+		return steer_ipv6(env, frame + STEER_ETH_HLEN, end);
+	return STEER_PASS;
+}
+
+#endif
