@@ -19,23 +19,24 @@ static bool icmp_err_allowed(struct wctx *c)
 	return true;
 }
 
-void icmp_err_too_big(struct wctx *c, const struct wpkt *orig, uint32_t mtu)
+bool icmp_err_too_big(struct wctx *c, const struct wpkt *orig, uint32_t mtu, struct wpkt *out)
 {
 	struct nl_l2hop hop;
 	struct wpkt p = { .family = orig->family, .origin = FROM_LOCAL };
 	uint64_t base;
 
 	if (orig->family == AF_INET && !(((const struct iphdr *)orig->l3)->frag_off & htons(IP_DF)))
-		return;
+		return false;
 	if (nl_snapshot_lookup(c->nl, orig->family, ip_src(orig->l3, orig->family), &hop) == -ENETUNREACH ||
 	    !icmp_err_allowed(c))
-		return;
+		return false;
 	base = io_frame_get(&c->w->port);
 	if (base == UINT64_MAX)
-		return;
+		return false;
 	p.addr = base + FRAME_DATA_OFF;
 	p.l3 = io_port_data(&c->w->port, p.addr);
 	p.len = icmp_build_too_big(p.l3, orig->l3, orig->len, orig->family, hop.src_addr, mtu);
 	c->ctr->icmp_sent++;
-	wk_lan(c, &p, 0);
+	*out = p;
+	return true;
 }

@@ -11,7 +11,8 @@
 #include <endian.h>
 #include <errno.h>
 #include <unistd.h>
-#include "worker.h"
+#include "worker_rx.h"
+#include "worker_tx.h"
 #include "pkt.h"
 #include "wireguard/messages.h"
 

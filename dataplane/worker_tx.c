@@ -8,7 +8,7 @@
 #define _LGPL_SOURCE
 #include <endian.h>
 #include <errno.h>
-#include "worker.h"
+#include "worker_tx.h"
 #include "pkt.h"
 #include "mss.h"
 #include "icmp_err.h"
@@ -53,6 +53,17 @@ static bool outer_hop(struct wctx *c, struct wpkt *p, uint8_t kind, uint64_t sin
 	return false;
 }
 
+/* Too big for the tunnel: a LAN sender learns the MTU (RFC 1191, RFC 4443), then the drop. Out
+ * of line: the error packet's room stays off wk_tunnel's stack. */
+static __attribute__((noinline)) void tunnel_too_big(struct wctx *c, struct wpkt *p)
+{
+	struct wpkt err;
+
+	if (p->origin == FROM_LAN && icmp_err_too_big(c, p, c->dev->mtu, &err))
+		wk_lan(c, &err, 0);
+	wk_drop(c, p, MG_DROP_TOO_BIG);
+}
+
 void wk_tunnel(struct wctx *c, struct wpkt *p_in, uint64_t since)
 {
 	/* Built in the seal batch's next slot, copied there first: copying it whole at the end,
@@ -73,9 +84,7 @@ void wk_tunnel(struct wctx *c, struct wpkt *p_in, uint64_t since)
 	}
 	p->peer = peer;                 /* the destination from here on (the stage bound counts it) */
 	if (p->len > c->dev->mtu) {
-		if (p->origin == FROM_LAN)
-			icmp_err_too_big(c, p, c->dev->mtu);
-		wk_drop(c, p, MG_DROP_TOO_BIG);
+		tunnel_too_big(c, p);
 		return;
 	}
 	if (!since && p->origin != FROM_LOCAL && mss_clamp(p->l3, p->len, p->family, c->dev->mtu))

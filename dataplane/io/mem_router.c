@@ -11,6 +11,7 @@
 #include <sodium.h>
 #include "io/mem.h"
 #include "io/mem_router.h"
+#include "wctx.h"
 #include "netlink/nl_snapshot.h"
 #include "netlink/nltables.h"
 #include "wireguard/hash.h"

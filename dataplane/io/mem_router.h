@@ -13,7 +13,10 @@
 #ifndef MG_MEM_ROUTER_H
 #define MG_MEM_ROUTER_H
 
-#include "worker.h"
+#include "device.h"
+
+struct wctx;
+struct nl_snapshot;
 
 #define MEM_LAN_IFINDEX 2
 #define MEM_LISTEN_PORT 41641

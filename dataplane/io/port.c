@@ -7,7 +7,6 @@
 #include <string.h>
 #include <sys/mman.h>
 #include "io/port.h"
-#include "io/xsk.h"
 
 #define AREA_SIZE ((size_t)IO_NUM_FRAMES * IO_FRAME_SIZE)
 

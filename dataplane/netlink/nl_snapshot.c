@@ -2,6 +2,13 @@
 /*
  * nl_snapshot.c - builds the immutable route/neighbour/address table (control thread) and
  * answers lookups on it (any thread, lock-free: the snapshot never changes once published).
+ *
+ * Routes: per family, one open-addressed hash keyed by (prefix length, masked prefix) plus the
+ * list of prefix lengths present, longest first. A lookup probes one hash per distinct length
+ * (a home router has 3-6), stopping at the first hit, which is the longest match. Each slot
+ * holds the winner for its prefix (lowest metric) with the next-hop data and source address
+ * resolved at build time, so the fast path does no per-route work beyond the probe.
+ * Neighbours: one open-addressed hash keyed by (family, address) holding only usable entries.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -10,9 +17,47 @@
 #include <linux/neighbour.h>
 #include <linux/if_addr.h>
 #include <linux/rtnetlink.h>
+#include <urcu-qsbr.h>
 
 #include "mg.h"
 #include "netlink/nl_snapshot.h"
+#include "netlink/nltables.h"
+
+struct nl_snap_route {
+	uint8_t key[16];        /* prefix, masked to len bits */
+	uint8_t len;
+	uint8_t used;
+	uint8_t ours;           /* unicast through the mirrored interface */
+	uint8_t has_gw;
+	uint32_t priority;      /* build time only: lowest metric wins the slot */
+	uint8_t gw[16];
+	uint8_t src[16];
+};
+
+struct nl_lpm {
+	struct nl_snap_route *slots;
+	uint32_t mask;          /* slot count - 1 (power of two) */
+	uint32_t nlens;
+	uint8_t lens[129];      /* distinct prefix lengths, longest first */
+	uint64_t masks[129][2]; /* netmask of lens[i], as two words in memory byte order */
+};
+
+struct nl_snap_neigh {
+	uint8_t used, family;
+	uint8_t mac[6];
+	uint8_t addr[16];
+};
+
+struct nl_snapshot {
+	struct rcu_head rcu;    /* nl_snapshot_retire: freed after a grace period */
+	uint8_t mac[6];
+	uint32_t mtu;
+	struct nl_lpm lpm[2];   /* [0] IPv4, [1] IPv6 */
+	struct nl_snap_neigh *neigh;
+	uint32_t neigh_mask;
+	size_t n_addrs;
+	struct nl_addr_ent *addrs;
+};
 
 #define NL_USABLE_NUD (NUD_REACHABLE | NUD_STALE | NUD_DELAY | NUD_PROBE | NUD_PERMANENT | NUD_NOARP)
 
@@ -306,6 +351,16 @@ void nl_snapshot_free(struct nl_snapshot *s)
 	free(s->neigh);
 	free(s->addrs);
 	free(s);
+}
+
+static void nls_free_rcu(struct rcu_head *head)
+{
+	nl_snapshot_free(caa_container_of(head, struct nl_snapshot, rcu));
+}
+
+void nl_snapshot_retire(struct nl_snapshot *s)
+{
+	call_rcu(&s->rcu, nls_free_rcu);
 }
 
 struct nl_snapshot *nl_snapshot_build(const struct nltables *t)

@@ -1,62 +1,54 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * nl_snapshot.h - layout and builder of the immutable table workers read (internal to the
- * netlink room and its tests; everyone else uses nlmirror.h).
+ * nl_snapshot.h - the immutable route/neighbour/address table workers read: built by the control
+ * thread from its nltables (nlmirror.c publishes it with liburcu QSBR), answered lock-free by any
+ * thread. Its layout is private to nl_snapshot.c.
  *
- * Routes: per family, one open-addressed hash keyed by (prefix length, masked prefix) plus the
- * list of prefix lengths present, longest first. A lookup probes one hash per distinct length
- * (a home router has 3-6), stopping at the first hit, which is the longest match. Each slot
- * holds the winner for its prefix (lowest metric) with the next-hop data and source address
- * resolved at build time, so the fast path does no per-route work beyond the probe.
- * Neighbours: one open-addressed hash keyed by (family, address) holding only usable entries.
+ * Threads: nl_snapshot_build/free/retire run on the control thread. The readers
+ * (nl_snapshot_lookup/is_local/mac/mtu) are lock-free for any registered, online QSBR thread; a
+ * snapshot pointer stays valid until that thread's next quiescent state.
  */
 #ifndef MG_NL_SNAPSHOT_H
 #define MG_NL_SNAPSHOT_H
 
+#include <stdbool.h>
 #include <stdint.h>
-#include <urcu-qsbr.h>
 
-#include "netlink/nlmirror.h"
-#include "netlink/nltables.h"
-
-struct nl_snap_route {
-	uint8_t key[16];        /* prefix, masked to len bits */
-	uint8_t len;
-	uint8_t used;
-	uint8_t ours;           /* unicast through the mirrored interface */
-	uint8_t has_gw;
-	uint32_t priority;      /* build time only: lowest metric wins the slot */
-	uint8_t gw[16];
-	uint8_t src[16];
+struct nl_l2hop {
+	uint8_t dst_mac[6], src_mac[6];
+	uint8_t src_addr[16];    /* network byte order; IPv4 in the first 4 bytes, rest zero */
+	uint8_t nexthop[16];     /* gateway, or the destination itself when on-link */
+	int family;              /* AF_INET or AF_INET6 */
 };
 
-struct nl_lpm {
-	struct nl_snap_route *slots;
-	uint32_t mask;          /* slot count - 1 (power of two) */
-	uint32_t nlens;
-	uint8_t lens[129];      /* distinct prefix lengths, longest first */
-	uint64_t masks[129][2]; /* netmask of lens[i], as two words in memory byte order */
-};
-
-struct nl_snap_neigh {
-	uint8_t used, family;
-	uint8_t mac[6];
-	uint8_t addr[16];
-};
-
-struct nl_snapshot {
-	struct rcu_head rcu;    /* nlmirror frees old snapshots with call_rcu */
-	uint8_t mac[6];
-	uint32_t mtu;
-	struct nl_lpm lpm[2];   /* [0] IPv4, [1] IPv6 */
-	struct nl_snap_neigh *neigh;
-	uint32_t neigh_mask;
-	size_t n_addrs;
-	struct nl_addr_ent *addrs;
-};
+struct nl_snapshot;                   /* immutable once built */
+struct nltables;
 
 /* Builds a snapshot from the control thread's tables; NULL on allocation failure. */
 struct nl_snapshot *nl_snapshot_build(const struct nltables *t);
+/* At once: for a snapshot no reader can see (never published, or after a grace period). */
 void nl_snapshot_free(struct nl_snapshot *s);
+/* After every reader passed a quiescent state (call_rcu): for one just unpublished. */
+void nl_snapshot_retire(struct nl_snapshot *s);
+
+/* Longest-prefix match over the main table as the kernel sees it (routes via other interfaces
+ * and blackhole/unreachable/prohibit routes take part, so a more specific one hides ours),
+ * lowest metric first among equal prefixes; then the neighbour entry of the gateway, or of dst
+ * when the route is on-link.
+ *   0            out fully filled
+ *   -EAGAIN      route via our interface, neighbour not usable yet; out->nexthop, ->family,
+ *                ->src_addr and ->src_mac are set so the caller can ask for resolution
+ *   -ENETUNREACH no route, or the best route does not leave through our interface
+ * src_addr: the route's prefsrc, else an address of ours in that family (IPv4: one whose subnet
+ * holds the next hop, else the first primary; IPv6: a usable global one first); all zero when
+ * the interface has no address in that family. Usable neighbours: REACHABLE, STALE, DELAY, PROBE,
+ * PERMANENT and NOARP with a 6-byte link-layer address. */
+int nl_snapshot_lookup(const struct nl_snapshot *s, int family, const uint8_t *dst, struct nl_l2hop *out);
+/* One of the interface's addresses. */
+bool nl_snapshot_is_local(const struct nl_snapshot *s, int family, const uint8_t *addr);
+/* The interface's own MAC. */
+void nl_snapshot_mac(const struct nl_snapshot *s, uint8_t mac[6]);
+/* The interface's MTU. */
+uint32_t nl_snapshot_mtu(const struct nl_snapshot *s);
 
 #endif

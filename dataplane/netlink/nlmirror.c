@@ -27,7 +27,6 @@
 #include "mg.h"
 #include "evsource.h"
 #include "netlink/nlmirror.h"
-#include "netlink/nlmirror_debug.h"
 #include "netlink/nlsock.h"
 #include "netlink/nltables.h"
 #include "netlink/nl_snapshot.h"
@@ -126,11 +125,6 @@ static int nlm_dump_all(struct nlmirror *m)
 	return ret;
 }
 
-static void nlm_free_rcu(struct rcu_head *head)
-{
-	nl_snapshot_free(caa_container_of(head, struct nl_snapshot, rcu));
-}
-
 /* Builds aside, publishes, and frees the old one after every reader passed a quiescent state. */
 static int nlm_publish(struct nlmirror *m)
 {
@@ -140,7 +134,7 @@ static int nlm_publish(struct nlmirror *m)
 		return -ENOMEM;
 	rcu_assign_pointer(m->snap, s);
 	if (old)
-		call_rcu(&old->rcu, nlm_free_rcu);
+		nl_snapshot_retire(old);
 	if (m->notify)
 		m->notify(m->notify_ctx);
 	return 0;
@@ -304,7 +298,7 @@ void nlmirror_uninit(struct nlmirror *m)
 	rcu_assign_pointer(m->snap, NULL);
 	synchronize_rcu();
 	nl_snapshot_free(old);
-	rcu_barrier();               /* snapshots retired earlier with call_rcu */
+	rcu_barrier();               /* snapshots retired earlier (nl_snapshot_retire) */
 	mnl_socket_close(m->req);
 	mnl_socket_close(m->evsock);
 	nltables_free(&m->t);

@@ -18,6 +18,7 @@
 #include <unistd.h>
 #include <sodium.h>
 #include <urcu-qsbr.h>
+#include "worker.h"
 #include "io/mem.h"
 #include "io/mem_router.h"
 #include "crypto/aead.h"

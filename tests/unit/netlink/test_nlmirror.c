@@ -25,7 +25,6 @@
 
 #include "evsource.h"
 #include "netlink/nlmirror.h"
-#include "netlink/nlmirror_debug.h"
 #include "nstest.h"
 
 static const char *A, *B;

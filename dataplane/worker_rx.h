@@ -1,0 +1,21 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * worker_rx.h - frames into a worker (worker_rx.c): classify, WireGuard data in (open batch,
+ * replay window, roaming, source check) and the forwarding decision for what came out of the
+ * tunnel, which hands packets to worker_tx.h. Each consumes the packet or frame it is given.
+ */
+#ifndef MG_WORKER_RX_H
+#define MG_WORKER_RX_H
+
+#include "wctx.h"
+
+/* One received frame at port offset addr (its Ethernet header), len bytes. */
+void wk_rx_frame(struct wctx *c, uint64_t addr, uint32_t len);
+/* Opens the batch wk_rx_frame gathered, checks replay, and routes what authenticates. */
+void wk_flush_open(struct wctx *c);
+void wk_route_inner(struct wctx *c, struct wpkt *p, struct peer *from);
+/* A WireGuard message (p->l3, p->len) that control received through DERP from p->ep: the same
+ * classify/open/replay/route path as UDP. */
+void wk_rx_relayed(struct wctx *c, struct wpkt *p);
+
+#endif
