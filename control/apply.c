@@ -11,7 +11,6 @@
 #include <string.h>
 #include <sodium.h>
 #include "control.h"
-#include "io/tun.h"
 #include "headscale/hsfilter.h"
 #include "wireguard/messages.h"
 
@@ -239,12 +238,7 @@ int dev_apply(struct mg_device *dev, const struct mg_device_update *u, uint64_t 
 
 void dev_set_filter(struct mg_device *dev, struct filter *f)
 {
-	struct filter *old = rcu_xchg_pointer(&dev->filter, f);
-
-	if (old) {
-		synchronize_rcu();      /* workers pass a quiescent state every loop: short */
-		filter_free(old);
-	}
+	dataplane_publish_filter(dev, f);
 }
 
 int dev_load_filter_file(struct mg_device *dev, const char *path, char *err, size_t errlen)
@@ -297,11 +291,7 @@ int dev_set_addresses(struct mg_device *dev, const struct mg_ipprefix *a, size_t
 		if (!addr_in(a, n, &old->a[i]))
 			if ((r = tun_del_address(dev->name, &old->a[i])) && !ret)
 				ret = r;
-	rcu_assign_pointer(dev->addrs, next);
-	if (old) {
-		synchronize_rcu();
-		free(old);
-	}
+	dataplane_publish_addrs(dev, next);
 	return ret;
 }
 

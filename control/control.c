@@ -184,7 +184,7 @@ static void report_restart_keys(const struct mg_config *run, const struct mg_con
 static int routes_apply(struct control *ctl, struct mg_config *fresh)
 {
 	struct mg_config *run = ctl->cfg;
-	struct mg_routeset *next, *old;
+	struct mg_routeset *next;
 	struct mg_ipprefix *r;
 	size_t n;
 	bool exit_node;
@@ -192,9 +192,7 @@ static int routes_apply(struct control *ctl, struct mg_config *fresh)
 	next = mg_routeset_new(fresh->advertise_routes, fresh->n_routes, fresh->advertise_exit_node);
 	if (!next)
 		return -ENOMEM;
-	old = rcu_xchg_pointer(&ctl->dev->routes, next);
-	synchronize_rcu();
-	free(old);
+	dataplane_publish_routes(ctl->dev, next);
 	r = run->advertise_routes, n = run->n_routes, exit_node = run->advertise_exit_node;
 	run->advertise_routes = fresh->advertise_routes, run->n_routes = fresh->n_routes;
 	run->advertise_exit_node = fresh->advertise_exit_node;

@@ -7,7 +7,7 @@
 #define MG_CONTROL_H
 
 #include <signal.h>
-#include "device.h"
+#include "dataplane.h"
 #include "devconf.h"
 
 struct mg_config;

@@ -25,16 +25,11 @@
 #include <bpf/libbpf.h>
 #include <linux/if_link.h>
 #include <xdp/libxdp.h>
-#include "device.h"
+#include "dataplane.h"
 #include "mg_config.h"
 #include "config.h"
 #include "hsglue.h"
 #include "crypto/aead.h"
-#include "io/tun.h"
-#include "io/xsk.h"
-#ifdef MG_HAVE_DPDK
-#include "io/dpdk.h"
-#endif
 #include "privdrop.h"
 #include "netlink/nlmirror.h"
 #include "control.h"
