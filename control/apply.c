@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sodium.h>
-#include "control.h"
+#include "apply.h"
 #include "headscale/hsfilter.h"
 #include "wireguard/messages.h"
 

@@ -18,6 +18,10 @@
 #include <sodium.h>
 #include <systemd/sd-daemon.h>
 #include "control.h"
+#include "dataplane.h"
+#include "apply.h"
+#include "handshake.h"
+#include "timers.h"
 #include "crypto/aead.h"
 #include "uapi.h"
 #include "evsource.h"

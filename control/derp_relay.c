@@ -22,7 +22,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "control.h"
+#include "dataplane.h"
+#include "apply.h"
 #include "derp/derp_map.h"
 #include "derp_relay.h"
 #include "disco/disco.h"

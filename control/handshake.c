@@ -11,7 +11,8 @@
 #include <stdio.h>
 #include <string.h>
 #include <sodium.h>
-#include "control.h"
+#include "handshake.h"
+#include "apply.h"
 #include "crypto/aead.h"
 #include "wireguard/messages.h"
 #include "wireguard/hash.h"

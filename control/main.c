@@ -33,6 +33,7 @@
 #include "privdrop.h"
 #include "netlink/nlmirror.h"
 #include "control.h"
+#include "apply.h"
 #include "cli/cli.h"
 #include "wireguard/messages.h"
 

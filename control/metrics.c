@@ -21,7 +21,7 @@
 #include <string.h>
 #include <netdb.h>
 #include <microhttpd.h>
-#include "control.h"
+#include "dataplane.h"
 #include <linux/types.h>
 #include "../bpf/steer_maps.h"
 #include "evsource.h"

@@ -14,6 +14,10 @@
 struct mg_device;
 struct metrics;
 
+/* The /metrics HTTP listener on the control loop's epoll @epfd. */
+int metrics_init(struct metrics **out, struct mg_device *dev, const char *listen, int epfd);
+void metrics_uninit(struct metrics *m);
+
 #define METRICS_CONTENT_TYPE "text/plain; version=0.0.4; charset=utf-8"
 
 /* Opt-in per-peer series under mdlayher/wireguard_exporter's names (wireguard_peer_*). Off by

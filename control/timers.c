@@ -15,7 +15,9 @@
  * arrive here as want_handshake.
  */
 #include <sodium.h>
-#include "control.h"
+#include "timers.h"
+#include "dataplane.h"
+#include "handshake.h"
 #include "wireguard/messages.h"
 
 static void retransmit(struct mg_device *dev, struct peer *p, uint64_t now)

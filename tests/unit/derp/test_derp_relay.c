@@ -19,7 +19,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "control.h"
+#include "dataplane.h"
+#include "apply.h"
 #include "derp_relay.h"
 #include "disco.h"
 #include "wireguard/messages.h"

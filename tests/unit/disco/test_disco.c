@@ -139,7 +139,7 @@ static void test_keys_and_box(void)
 	/* brief §9 (TS:types/key/disco_test.go): private -> public. */
 	t_unhex(priv, 32, "40ab1b58e9076c7a4d9d07291f5edf9d1aa017eb949624ba683317f48a640369");
 	t_unhex(want, 32, "50d20b455ecf12bc453f83c2cfdb2a24925d06cf2598dcaa54e91af82ce9f765");
-	CHECK(disco_init(&d, NULL, priv) == 0);
+	CHECK(disco_init(&d, &t_disco_ops, priv) == 0);
 	disco_public_key(d, pub);
 	CHECK_MEM(pub, want, 32);
 	disco_uninit(d);
@@ -445,7 +445,7 @@ static void test_eviction(uint64_t now)
 	struct disco_msg ping = { .type = DISCO_PING }, got;
 	struct disco *d;
 
-	CHECK(disco_init(&d, NULL, our_priv) == 0);
+	CHECK(disco_init(&d, &t_disco_ops, our_priv) == 0);
 	CHECK(disco_peer_set(d, peer_node, peer_pub, &b, 1) == 0);
 	for (unsigned i = 0; i < 100; i++) {
 		struct mg_endpoint src = t_ep4(10, 0, 0, (uint8_t)i, (uint16_t)i);
@@ -472,7 +472,7 @@ static void test_ping_back(uint64_t now)
 	struct mg_endpoint path;
 	struct disco *d;
 
-	CHECK(disco_init(&d, NULL, our_priv) == 0);
+	CHECK(disco_init(&d, &t_disco_ops, our_priv) == 0);
 	CHECK(disco_peer_set(d, peer_node, peer_pub, &b, 1) == 0);
 	t_nsent = 0;
 	deliver(d, &ping, &a, now);                      /* idle: the pong only */
@@ -505,7 +505,7 @@ int main(void)
 	test_malformed();
 	test_keys_and_box();
 
-	CHECK(disco_init(&d, NULL, our_priv) == 0);
+	CHECK(disco_init(&d, &t_disco_ops, our_priv) == 0);
 	disco_set_path_cb(d, on_path, NULL);
 	disco_set_derp(d, derp_send, NULL);
 	CHECK(disco_peer_set(d, other_node, (const uint8_t[32]){ 9 }, NULL, 0) == 0);
