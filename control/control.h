@@ -9,10 +9,10 @@
 
 #include <signal.h>
 
-struct mg_device;
+struct mg_ctl;
 struct mg_config;
 
-int control_run(struct mg_device *dev, struct mg_config *cfg);
+int control_run(struct mg_ctl *dev, struct mg_config *cfg);
 /* SIGINT, SIGTERM, SIGHUP: blocked in the calling thread (call before any thread exists, so all
  * inherit it) and read by the control loop through a signalfd on the same set. */
 void control_block_signals(sigset_t *mask);

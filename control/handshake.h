@@ -8,13 +8,13 @@
 
 #include <stdbool.h>
 #include <stdint.h>
-#include "dataplane.h"
+#include "ctldev.h"
 
-void hs_receive(struct mg_device *dev, const struct punt_msg *m, uint64_t now);
-void hs_send_initiation(struct mg_device *dev, struct peer *p, uint64_t now, bool is_retry);
-void hs_send_keepalive(struct mg_device *dev, struct peer *p, uint64_t now);
+void hs_receive(struct mg_ctl *dev, const struct punt_msg *m, uint64_t now);
+void hs_send_initiation(struct mg_ctl *dev, struct peer *p, uint64_t now, bool is_retry);
+void hs_send_keepalive(struct mg_ctl *dev, struct peer *p, uint64_t now);
 /* Queues @msg to worker 0's TX as a UDP datagram from the listen port; false (counted as the
  * handshake drop "not_sent") when the queue is full or @len too long. */
-bool ctl_send_udp(struct mg_device *dev, const struct mg_endpoint *dst, const void *msg, uint16_t len);
+bool ctl_send_udp(struct mg_ctl *dev, const struct mg_endpoint *dst, const void *msg, uint16_t len);
 
 #endif

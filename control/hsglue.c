@@ -17,7 +17,7 @@
 #include <unistd.h>
 #include <sodium.h>
 #include "config.h"
-#include "dataplane.h"
+#include "ctldev.h"
 #include "apply.h"
 #include "handshake.h"
 #include "headscale/hsclient.h"
@@ -38,7 +38,7 @@
 #define STUN_STALE_NS   (60ull * NSEC_PER_SEC)   /* a mapped address older than this is dropped */
 
 struct hsglue {
-	struct mg_device *dev;
+	struct mg_ctl *dev;
 	const struct mg_config *cfg;
 	struct hs_client client;
 	struct hs_route_opts opts;
@@ -438,7 +438,7 @@ static bool dev_send_udp(void *arg, const struct mg_endpoint *dst, const void *p
 
 static bool dev_node_key(void *arg, uint8_t out[32])
 {
-	struct mg_device *dev = arg;
+	struct mg_ctl *dev = arg;
 
 	if (!dev->identity.has_identity)
 		return false;
@@ -446,7 +446,7 @@ static bool dev_node_key(void *arg, uint8_t out[32])
 	return true;
 }
 
-int hsglue_init(struct hsglue **out, struct mg_device *dev, const struct mg_config *cfg, int epfd)
+int hsglue_init(struct hsglue **out, struct mg_ctl *dev, const struct mg_config *cfg, int epfd)
 {
 	const struct disco_ops disco_ops = { .send_udp = dev_send_udp, .node_key = dev_node_key, .arg = dev };
 	struct hs_client_cfg cc;
@@ -550,7 +550,7 @@ void hsglue_punt(struct hsglue *g, const struct punt_msg *m, uint64_t now)
 static void endpoints_now(struct hsglue *g, struct hs_endpoints *s, uint64_t now)
 {
 	const struct mg_config *cfg = g->cfg;
-	uint16_t port = atomic_load_explicit(&g->dev->listen_port, memory_order_relaxed);
+	uint16_t port = atomic_load_explicit(&g->dev->dp.listen_port, memory_order_relaxed);
 	struct mg_endpoint mapped;
 	bool have_mapped;
 	size_t i;

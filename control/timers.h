@@ -7,8 +7,8 @@
 
 #include <stdint.h>
 
-struct mg_device;
+struct mg_ctl;
 
-void timers_tick(struct mg_device *dev, uint64_t now);
+void timers_tick(struct mg_ctl *dev, uint64_t now);
 
 #endif

@@ -11,7 +11,7 @@
  *   struct mg_device (device.h), as workers read it
  *     name, ifname, ifindex, mtu, tun_fd, snat,     written by control before worker_start(),
  *     poll_spin_ns, rekey_after_time_ns, nworkers,  immutable while workers run
- *     workers, wake_fd
+ *     workers, wake_fd, epfd
  *     listen_port                                   control writes, workers load: atomic
  *     allowedips, index                             control writes under RCU (allowedips_*,
  *                                                   index_insert/remove/replace); workers read in
@@ -34,6 +34,10 @@
  *                                                   single-consumer; counters are written by their
  *                                                   worker only and summed by control at scrape
  *                                                   time; stop is atomic
+ *
+ * What no worker reads (our identity, the cookie checker and rate limiter, the peer list, the
+ * steering program, the installed routes, the handshake counters) is not in struct mg_device at
+ * all: control keeps it beside the device in its own struct mg_ctl.
  *
  * The control thread is the only writer of every RCU-published table, so publishing needs no lock;
  * synchronize_rcu() returns once every worker passed a quiescent state (once per loop pass).
