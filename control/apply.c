@@ -10,12 +10,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sodium.h>
-#include "control.h"
-#include "io/tun.h"
+#include "apply.h"
 #include "headscale/hsfilter.h"
 #include "wireguard/messages.h"
 
-struct peer *dev_peer_find(struct mg_device *dev, const uint8_t key[32])
+struct peer *dev_peer_find(struct mg_ctl *dev, const uint8_t key[32])
 {
 	struct peer *p;
 
@@ -26,15 +25,15 @@ struct peer *dev_peer_find(struct mg_device *dev, const uint8_t key[32])
 	return NULL;
 }
 
-static void peer_remove(struct mg_device *dev, struct peer *p)
+static void peer_remove(struct mg_ctl *dev, struct peer *p)
 {
-	allowedips_remove_by_peer(&dev->allowedips, p);
+	allowedips_remove_by_peer(&dev->dp.allowedips, p);
 	cds_list_del(&p->node);
 	dev->npeers--;
-	peer_retire(&dev->index, p);
+	peer_retire(&dev->dp.index, p);
 }
 
-void dev_remove_all_peers(struct mg_device *dev)
+void dev_remove_all_peers(struct mg_ctl *dev)
 {
 	struct peer *p, *tmp;
 
@@ -42,7 +41,7 @@ void dev_remove_all_peers(struct mg_device *dev)
 		peer_remove(dev, p);
 }
 
-static void set_private_key(struct mg_device *dev, const uint8_t key[32])
+static void set_private_key(struct mg_ctl *dev, const uint8_t key[32])
 {
 	static const uint8_t zero[32];
 	struct peer *p, *tmp;
@@ -64,14 +63,14 @@ static void set_private_key(struct mg_device *dev, const uint8_t key[32])
 			peer_remove(dev, p);
 			continue;
 		}
-		peer_clear_keypairs(&dev->index, p);
-		index_remove(&dev->index, &p->hs_entry);
+		peer_clear_keypairs(&dev->dp.index, p);
+		index_remove(&dev->dp.index, &p->hs_entry);
 		noise_handshake_clear(&p->hs);
 		noise_precompute(&p->hs, &dev->identity);
 	}
 }
 
-static struct peer *peer_create(struct mg_device *dev, const uint8_t key[32])
+static struct peer *peer_create(struct mg_ctl *dev, const uint8_t key[32])
 {
 	struct peer *p = peer_new(key);
 
@@ -143,7 +142,7 @@ static void prefix_mask(struct mg_ipprefix *ip)
  * inserts take; here a prefix named in both lists is never missing. -ENOMEM leaves the extra
  * prefixes in place.
  */
-static int remove_unlisted(struct mg_device *dev, struct peer *p, const struct mg_peer_conf *pc)
+static int remove_unlisted(struct mg_ctl *dev, struct peer *p, const struct mg_peer_conf *pc)
 {
 	struct collector keep = { 0 }, owned = { 0 };
 	struct mg_prefix_set *k = &keep.set, *o = &owned.set;
@@ -152,7 +151,7 @@ static int remove_unlisted(struct mg_device *dev, struct peer *p, const struct m
 	for (size_t i = 0; i < pc->n_allowed_ips; i++)
 		if (!pc->allowed_ips[i].remove)
 			collect(&keep, pc->allowed_ips[i].family, pc->allowed_ips[i].addr, pc->allowed_ips[i].cidr);
-	allowedips_walk_by_peer(&dev->allowedips, p, collect, &owned);
+	allowedips_walk_by_peer(&dev->dp.allowedips, p, collect, &owned);
 	if (keep.failed || owned.failed) {
 		ret = -ENOMEM;
 		goto out;
@@ -163,14 +162,14 @@ static int remove_unlisted(struct mg_device *dev, struct peer *p, const struct m
 		qsort(k->v, k->n, sizeof(*k->v), pfx_cmp);
 	for (size_t i = 0; i < o->n; i++)
 		if (!k->n || !bsearch(&o->v[i], k->v, k->n, sizeof(*k->v), pfx_cmp))
-			allowedips_remove(&dev->allowedips, o->v[i].family, o->v[i].addr, o->v[i].cidr, p);
+			allowedips_remove(&dev->dp.allowedips, o->v[i].family, o->v[i].addr, o->v[i].cidr, p);
 out:
 	free(k->v);
 	free(o->v);
 	return ret;
 }
 
-static int peer_apply(struct mg_device *dev, const struct mg_peer_conf *pc)
+static int peer_apply(struct mg_ctl *dev, const struct mg_peer_conf *pc)
 {
 	struct peer *p = dev_peer_find(dev, pc->public_key);
 	int ret = 0;
@@ -206,26 +205,26 @@ static int peer_apply(struct mg_device *dev, const struct mg_peer_conf *pc)
 		const struct mg_ipprefix *ip = &pc->allowed_ips[i];
 
 		if (ip->remove)
-			allowedips_remove(&dev->allowedips, ip->family, ip->addr, ip->cidr, p);
+			allowedips_remove(&dev->dp.allowedips, ip->family, ip->addr, ip->cidr, p);
 		else
-			ret = allowedips_insert(&dev->allowedips, ip->family, ip->addr, ip->cidr, p);
+			ret = allowedips_insert(&dev->dp.allowedips, ip->family, ip->addr, ip->cidr, p);
 	}
 	if (pc->replace_allowed_ips && !ret)
 		ret = remove_unlisted(dev, p, pc);
 	return ret;
 }
 
-int dev_apply(struct mg_device *dev, const struct mg_device_update *u, uint64_t now)
+int dev_apply(struct mg_ctl *dev, const struct mg_device_update *u, uint64_t now)
 {
 	int ret = 0;
 
 	(void)now;
 	if (u->has_private_key)
 		set_private_key(dev, u->private_key);
-	if (u->listen_port >= 0 && u->listen_port != atomic_load(&dev->listen_port)) {
+	if (u->listen_port >= 0 && u->listen_port != atomic_load(&dev->dp.listen_port)) {
 		if (dev->steer.prog)
 			steer_prog_set_port(&dev->steer, (uint16_t)u->listen_port);
-		atomic_store(&dev->listen_port, (uint16_t)u->listen_port);
+		atomic_store(&dev->dp.listen_port, (uint16_t)u->listen_port);
 	}
 	if (u->fwmark >= 0)
 		dev->fwmark = (uint32_t)u->fwmark;
@@ -237,17 +236,12 @@ int dev_apply(struct mg_device *dev, const struct mg_device_update *u, uint64_t 
 	return ret;
 }
 
-void dev_set_filter(struct mg_device *dev, struct filter *f)
+void dev_set_filter(struct mg_ctl *dev, struct filter *f)
 {
-	struct filter *old = rcu_xchg_pointer(&dev->filter, f);
-
-	if (old) {
-		synchronize_rcu();      /* workers pass a quiescent state every loop: short */
-		filter_free(old);
-	}
+	dataplane_publish_filter(&dev->dp, f);
 }
 
-int dev_load_filter_file(struct mg_device *dev, const char *path, char *err, size_t errlen)
+int dev_load_filter_file(struct mg_ctl *dev, const char *path, char *err, size_t errlen)
 {
 	json_error_t je;
 	json_t *rules = json_load_file(path, 0, &je);
@@ -279,9 +273,9 @@ static bool addr_in(const struct mg_ipprefix *a, size_t n, const struct mg_ippre
 	return false;
 }
 
-int dev_set_addresses(struct mg_device *dev, const struct mg_ipprefix *a, size_t n)
+int dev_set_addresses(struct mg_ctl *dev, const struct mg_ipprefix *a, size_t n)
 {
-	struct mg_addrset *next = calloc(1, sizeof(*next) + n * sizeof(next->a[0])), *old = dev->addrs;
+	struct mg_addrset *next = calloc(1, sizeof(*next) + n * sizeof(next->a[0])), *old = dev->dp.addrs;
 	int ret = 0, r;
 
 	if (!next)
@@ -289,37 +283,33 @@ int dev_set_addresses(struct mg_device *dev, const struct mg_ipprefix *a, size_t
 	next->n = n;
 	if (n)
 		memcpy(next->a, a, n * sizeof(*a));
-	for (size_t i = 0; dev->tun_fd >= 0 && i < n; i++)
+	for (size_t i = 0; dev->dp.tun_fd >= 0 && i < n; i++)
 		if (!old || !addr_in(old->a, old->n, &a[i]))
-			if ((r = tun_add_address(dev->name, &a[i])) && !ret)
+			if ((r = tun_add_address(dev->dp.name, &a[i])) && !ret)
 				ret = r;
-	for (size_t i = 0; dev->tun_fd >= 0 && old && i < old->n; i++)
+	for (size_t i = 0; dev->dp.tun_fd >= 0 && old && i < old->n; i++)
 		if (!addr_in(a, n, &old->a[i]))
-			if ((r = tun_del_address(dev->name, &old->a[i])) && !ret)
+			if ((r = tun_del_address(dev->dp.name, &old->a[i])) && !ret)
 				ret = r;
-	rcu_assign_pointer(dev->addrs, next);
-	if (old) {
-		synchronize_rcu();
-		free(old);
-	}
+	dataplane_publish_addrs(&dev->dp, next);
 	return ret;
 }
 
 /* ---- steering and TUN routes: union of allowed IPs, diffed against what was installed ------- */
 
-static void route_change(struct mg_device *dev, const struct mg_ipprefix *ip, bool add)
+static void route_change(struct mg_ctl *dev, const struct mg_ipprefix *ip, bool add)
 {
 	if (dev->steer.prog)
 		steer_prog_route(&dev->steer, ip->family, ip->addr, ip->cidr, add);
-	if (dev->tun_fd >= 0) {
+	if (dev->dp.tun_fd >= 0) {
 		if (add)
-			tun_add_route(dev->name, ip);
+			tun_add_route(dev->dp.name, ip);
 		else
-			tun_del_route(dev->name, ip);
+			tun_del_route(dev->dp.name, ip);
 	}
 }
 
-int dev_routes_sync(struct mg_device *dev)
+int dev_routes_sync(struct mg_ctl *dev)
 {
 	struct collector all = { 0 };
 	struct mg_prefix_set want, *installed = &dev->routes_installed;
@@ -327,7 +317,7 @@ int dev_routes_sync(struct mg_device *dev)
 	size_t i = 0, j = 0;
 
 	cds_list_for_each_entry(p, &dev->peers, node)
-		allowedips_walk_by_peer(&dev->allowedips, p, collect, &all);
+		allowedips_walk_by_peer(&dev->dp.allowedips, p, collect, &all);
 	if (all.failed) {       /* an incomplete list would withdraw live routes: keep them all */
 		free(all.set.v);
 		return -ENOMEM;

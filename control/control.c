@@ -18,6 +18,10 @@
 #include <sodium.h>
 #include <systemd/sd-daemon.h>
 #include "control.h"
+#include "ctldev.h"
+#include "apply.h"
+#include "handshake.h"
+#include "timers.h"
 #include "crypto/aead.h"
 #include "uapi.h"
 #include "evsource.h"
@@ -33,7 +37,7 @@
 #define TICK_NS (20 * NSEC_PER_MSEC)
 
 struct control {
-	struct mg_device *dev;
+	struct mg_ctl *dev;
 	struct mg_config *cfg;
 	int epfd, sigfd, tickfd;
 	struct evsource sig_src, wake_src, tick_src, tun_src;
@@ -64,25 +68,25 @@ static void count_ip(void *ctx, int family, const uint8_t *addr, uint8_t cidr)
 	++*(size_t *)ctx;
 }
 
-static size_t count_ips(struct mg_device *dev, struct peer *p)
+static size_t count_ips(struct mg_ctl *dev, struct peer *p)
 {
 	size_t n = 0;
 
-	allowedips_walk_by_peer(&dev->allowedips, p, count_ip, &n);
+	allowedips_walk_by_peer(&dev->dp.allowedips, p, count_ip, &n);
 	return n;
 }
 
 static int uapi_get(void *ctx, struct uapi_device_view *out)
 {
 	struct control *ctl = ctx;
-	struct mg_device *dev = ctl->dev;
+	struct mg_ctl *dev = ctl->dev;
 	struct peer *p;
 	size_t i = 0;
 
 	memset(out, 0, sizeof(*out));
 	out->has_private_key = dev->identity.has_identity;
 	memcpy(out->private_key, dev->identity.static_private, 32);
-	out->listen_port = atomic_load(&dev->listen_port);
+	out->listen_port = atomic_load(&dev->dp.listen_port);
 	out->fwmark = dev->fwmark;
 	out->peers = calloc(dev->npeers ? dev->npeers : 1, sizeof(*out->peers));
 	if (!out->peers)
@@ -105,7 +109,7 @@ static int uapi_get(void *ctx, struct uapi_device_view *out)
 			out->n_peers = i;
 			return -ENOMEM;
 		}
-		allowedips_walk_by_peer(&dev->allowedips, p, collect_ip, v);
+		allowedips_walk_by_peer(&dev->dp.allowedips, p, collect_ip, v);
 	}
 	out->n_peers = i;
 	return 0;
@@ -184,7 +188,7 @@ static void report_restart_keys(const struct mg_config *run, const struct mg_con
 static int routes_apply(struct control *ctl, struct mg_config *fresh)
 {
 	struct mg_config *run = ctl->cfg;
-	struct mg_routeset *next, *old;
+	struct mg_routeset *next;
 	struct mg_ipprefix *r;
 	size_t n;
 	bool exit_node;
@@ -192,9 +196,7 @@ static int routes_apply(struct control *ctl, struct mg_config *fresh)
 	next = mg_routeset_new(fresh->advertise_routes, fresh->n_routes, fresh->advertise_exit_node);
 	if (!next)
 		return -ENOMEM;
-	old = rcu_xchg_pointer(&ctl->dev->routes, next);
-	synchronize_rcu();
-	free(old);
+	dataplane_publish_routes(&ctl->dev->dp, next);
 	r = run->advertise_routes, n = run->n_routes, exit_node = run->advertise_exit_node;
 	run->advertise_routes = fresh->advertise_routes, run->n_routes = fresh->n_routes;
 	run->advertise_exit_node = fresh->advertise_exit_node;
@@ -206,7 +208,7 @@ static int routes_apply(struct control *ctl, struct mg_config *fresh)
 
 static void reload(struct control *ctl)
 {
-	struct mg_device *dev = ctl->dev;
+	struct mg_ctl *dev = ctl->dev;
 	struct mg_config fresh;
 	struct mg_device_update u;
 	uint8_t (*keys)[32];
@@ -265,10 +267,10 @@ static void on_signal(struct evsource *src, uint32_t events)
 
 static void drain_punts(struct control *ctl, uint64_t now)
 {
-	struct mg_device *dev = ctl->dev;
+	struct mg_ctl *dev = ctl->dev;
 
-	for (unsigned i = 0; i < dev->nworkers; i++) {
-		struct ring *r = &dev->workers[i].punt;
+	for (unsigned i = 0; i < dev->dp.nworkers; i++) {
+		struct ring *r = &dev->dp.workers[i].punt;
 		struct punt_msg *m;
 
 		/* A deep queue means a handshake flood: answer with cookies for the next second. */
@@ -278,7 +280,7 @@ static void drain_punts(struct control *ctl, uint64_t now)
 			if (m->kind == PUNT_HANDSHAKE)
 				hs_receive(dev, m, now);
 			else if (m->kind == PUNT_RESOLVE)
-				nlmirror_resolve(dev->nl, m->src.family, m->src.addr);
+				nlmirror_resolve(dev->dp.nl, m->src.family, m->src.addr);
 			else
 				hsglue_punt(ctl->hs, m, now);    /* disco, STUN: only with Headscale */
 			ring_release(r);
@@ -292,7 +294,7 @@ static void on_wake(struct evsource *src, uint32_t events)
 	uint64_t v, now = mg_now();
 
 	(void)events;
-	if (read(ctl->dev->wake_fd, &v, sizeof(v)) < 0 && errno != EAGAIN)
+	if (read(ctl->dev->dp.wake_fd, &v, sizeof(v)) < 0 && errno != EAGAIN)
 		return;
 	drain_punts(ctl, now);
 	timers_tick(ctl->dev, now);
@@ -304,13 +306,13 @@ static void on_wake(struct evsource *src, uint32_t events)
  */
 static void watchdog(struct control *ctl, uint64_t now)
 {
-	struct mg_device *dev = ctl->dev;
+	struct mg_ctl *dev = ctl->dev;
 
 	if (!ctl->watchdog_usec || now - ctl->last_watchdog_ns < ctl->watchdog_usec * 1000 / 2)
 		return;
 	ctl->last_watchdog_ns = now;
-	for (unsigned i = 0; i < dev->nworkers; i++) {
-		uint64_t loops = dev->workers[i].ctr.loops;
+	for (unsigned i = 0; i < dev->dp.nworkers; i++) {
+		uint64_t loops = dev->dp.workers[i].ctr.loops;
 
 		if (loops == ctl->loops_seen[i])
 			return;
@@ -334,7 +336,7 @@ static void on_tick(struct evsource *src, uint32_t events)
 	watchdog(ctl, now);
 	if (now - ctl->last_sweep_ns >= NSEC_PER_SEC) {
 		ctl->last_sweep_ns = now;
-		nat_expire(&ctl->dev->nat, now);
+		nat_expire(&ctl->dev->dp.nat, now);
 	}
 }
 
@@ -342,14 +344,14 @@ static void on_tick(struct evsource *src, uint32_t events)
 static void on_tun(struct evsource *src, uint32_t events)
 {
 	struct control *ctl = container_of(src, struct control, tun_src);
-	struct mg_device *dev = ctl->dev;
-	struct ring *q = &dev->workers[0].txq;
+	struct mg_ctl *dev = ctl->dev;
+	struct ring *q = &dev->dp.workers[0].txq;
 
 	(void)events;
 	for (unsigned budget = 64; budget; budget--) {
 		struct txreq *r = ring_reserve(q);
 		uint8_t scratch[TXREQ_DATA_MAX];
-		ssize_t n = read(dev->tun_fd, r ? r->data : scratch, TXREQ_DATA_MAX);
+		ssize_t n = read(dev->dp.tun_fd, r ? r->data : scratch, TXREQ_DATA_MAX);
 
 		if (n <= 0)
 			return;
@@ -386,15 +388,15 @@ static int setup_fds(struct control *ctl)
 	ctl->tun_src.cb = on_tun;
 	if (evsource_add(ctl->epfd, ctl->sigfd, EPOLLIN, &ctl->sig_src) ||
 	    evsource_add(ctl->epfd, ctl->tickfd, EPOLLIN, &ctl->tick_src) ||
-	    evsource_add(ctl->epfd, ctl->dev->wake_fd, EPOLLIN, &ctl->wake_src) ||
-	    (ctl->dev->tun_fd >= 0 && evsource_add(ctl->epfd, ctl->dev->tun_fd, EPOLLIN, &ctl->tun_src)))
+	    evsource_add(ctl->epfd, ctl->dev->dp.wake_fd, EPOLLIN, &ctl->wake_src) ||
+	    (ctl->dev->dp.tun_fd >= 0 && evsource_add(ctl->epfd, ctl->dev->dp.tun_fd, EPOLLIN, &ctl->tun_src)))
 		return -errno;
 	return 0;
 }
 
-int control_run(struct mg_device *dev, struct mg_config *cfg)
+int control_run(struct mg_ctl *dev, struct mg_config *cfg)
 {
-	struct control ctl = { .dev = dev, .cfg = cfg, .epfd = dev->epfd, .sigfd = -1, .tickfd = -1 };
+	struct control ctl = { .dev = dev, .cfg = cfg, .epfd = dev->dp.epfd, .sigfd = -1, .tickfd = -1 };
 	struct uapi *uapi = NULL;
 	struct metrics *metrics = NULL;
 	int ret;
@@ -402,9 +404,9 @@ int control_run(struct mg_device *dev, struct mg_config *cfg)
 	ret = setup_fds(&ctl);
 	if (ret)
 		goto out;
-	ret = uapi_init(&uapi, dev->name, ctl.epfd, &uapi_ops, &ctl);
+	ret = uapi_init(&uapi, dev->dp.name, ctl.epfd, &uapi_ops, &ctl);
 	if (ret) {
-		fprintf(stderr, "meshgate: UAPI socket for %s: %s\n", dev->name, strerror(-ret));
+		fprintf(stderr, "meshgate: UAPI socket for %s: %s\n", dev->dp.name, strerror(-ret));
 		goto out;
 	}
 	if (cfg->metrics_listen[0]) {
@@ -423,12 +425,12 @@ int control_run(struct mg_device *dev, struct mg_config *cfg)
 		metrics_set_control(metrics, control_state, ctl.hs);
 	if (sd_watchdog_enabled(0, &ctl.watchdog_usec) <= 0)
 		ctl.watchdog_usec = 0;
-	ctl.loops_seen = calloc(dev->nworkers ? dev->nworkers : 1, sizeof(*ctl.loops_seen));
+	ctl.loops_seen = calloc(dev->dp.nworkers ? dev->dp.nworkers : 1, sizeof(*ctl.loops_seen));
 	if (!ctl.loops_seen)
 		ctl.watchdog_usec = 0;
 	sd_notify(0, "READY=1");
-	fprintf(stderr, "meshgate: %s running on %s (%u queue%s, crypto %s)\n", dev->name, dev->ifname,
-		dev->nworkers, dev->nworkers == 1 ? "" : "s", aead_backend_name());
+	fprintf(stderr, "meshgate: %s running on %s (%u queue%s, crypto %s)\n", dev->dp.name, dev->dp.ifname,
+		dev->dp.nworkers, dev->dp.nworkers == 1 ? "" : "s", aead_backend_name());
 	while (!ctl.stop) {
 		struct epoll_event ev[16];
 		int n;

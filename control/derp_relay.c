@@ -22,7 +22,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "control.h"
+#include "ctldev.h"
+#include "apply.h"
 #include "derp/derp_map.h"
 #include "derp_relay.h"
 #include "disco/disco.h"
@@ -39,7 +40,7 @@ struct relay_peer {
 };
 
 struct derp_relay {
-	struct mg_device *dev;
+	struct mg_ctl *dev;
 	struct disco *disco;
 	struct derp *derp;
 	struct relay_peer *peers;
@@ -69,7 +70,7 @@ static void derp_ep(struct mg_endpoint *ep, int region)
 static void on_recv(void *arg, int region, const uint8_t src[32], const uint8_t *pkt, size_t len)
 {
 	struct derp_relay *r = arg;
-	struct ring *q = &r->dev->workers[0].txq;
+	struct ring *q = &r->dev->dp.workers[0].txq;
 	struct txreq *t;
 
 	if (disco_looks_like(pkt, len)) {
@@ -95,7 +96,7 @@ static void on_recv(void *arg, int region, const uint8_t src[32], const uint8_t 
 
 /* The peer a control-made message is for: handshakes by our sender index, keepalives by the
  * peer's receiver index on one of its keypairs. Cookie replies are not relayed (under load only). */
-static struct peer *peer_of_msg(struct mg_device *dev, const uint8_t *msg, size_t len)
+static struct peer *peer_of_msg(struct mg_ctl *dev, const uint8_t *msg, size_t len)
 {
 	uint32_t type, idx;
 	struct index_entry *e;
@@ -108,7 +109,7 @@ static struct peer *peer_of_msg(struct mg_device *dev, const uint8_t *msg, size_
 	type = le32toh(type);
 	idx = le32toh(idx);
 	if (type == MESSAGE_HANDSHAKE_INITIATION || type == MESSAGE_HANDSHAKE_RESPONSE) {
-		e = index_lookup(&dev->index, idx);
+		e = index_lookup(&dev->dp.index, idx);
 		return e ? e->peer : NULL;
 	}
 	if (type != MESSAGE_DATA)
@@ -290,7 +291,7 @@ int derp_relay_home(const struct derp_relay *r)
 	return r ? derp_home(r->derp) : 0;
 }
 
-int derp_relay_init(struct derp_relay **out, struct mg_device *dev, struct disco *disco, int epfd,
+int derp_relay_init(struct derp_relay **out, struct mg_ctl *dev, struct disco *disco, int epfd,
 		    const char *ca_file)
 {
 	struct derp_relay *r = calloc(1, sizeof(*r));

@@ -16,12 +16,12 @@
 #include <jansson.h>
 #include "derp/derp.h"
 
-struct mg_device;
+struct mg_ctl;
 struct disco;
 struct punt_msg;
 struct derp_relay;
 
-int derp_relay_init(struct derp_relay **out, struct mg_device *dev, struct disco *disco, int epfd,
+int derp_relay_init(struct derp_relay **out, struct mg_ctl *dev, struct disco *disco, int epfd,
 		    const char *ca_file);
 void derp_relay_uninit(struct derp_relay *r);
 /* The netmap's DERPMap.Regions changed. */

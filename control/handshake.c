@@ -11,15 +11,16 @@
 #include <stdio.h>
 #include <string.h>
 #include <sodium.h>
-#include "control.h"
+#include "handshake.h"
+#include "apply.h"
 #include "crypto/aead.h"
 #include "wireguard/messages.h"
 #include "wireguard/hash.h"
 #include "keyfmt.h"
 
-bool ctl_send_udp(struct mg_device *dev, const struct mg_endpoint *dst, const void *msg, uint16_t len)
+bool ctl_send_udp(struct mg_ctl *dev, const struct mg_endpoint *dst, const void *msg, uint16_t len)
 {
-	struct worker *w = &dev->workers[0];
+	struct worker *w = &dev->dp.workers[0];
 	struct txreq *r = ring_reserve(&w->txq);
 
 	if (!r || len > TXREQ_DATA_MAX) {
@@ -34,13 +35,13 @@ bool ctl_send_udp(struct mg_device *dev, const struct mg_endpoint *dst, const vo
 	return true;
 }
 
-static void count(struct mg_device *dev, unsigned type, int dir)
+static void count(struct mg_ctl *dev, unsigned type, int dir)
 {
 	if (type < 4)
 		dev->handshakes[type][dir]++;
 }
 
-void hs_send_initiation(struct mg_device *dev, struct peer *p, uint64_t now, bool is_retry)
+void hs_send_initiation(struct mg_ctl *dev, struct peer *p, uint64_t now, bool is_retry)
 {
 	struct msg_initiation msg;
 	struct mg_endpoint ep;
@@ -54,8 +55,8 @@ void hs_send_initiation(struct mg_device *dev, struct peer *p, uint64_t now, boo
 	peer_endpoint_get(p, &ep);
 	if (!ep.family || !dev->identity.has_identity)
 		return;
-	index_remove(&dev->index, &p->hs_entry);
-	if (index_insert(&dev->index, &p->hs_entry))
+	index_remove(&dev->dp.index, &p->hs_entry);
+	if (index_insert(&dev->dp.index, &p->hs_entry))
 		return;
 	tai64n_now(ts);
 	if (!noise_create_initiation(&dev->identity, &p->hs, &msg, p->hs_entry.index, ts))
@@ -72,7 +73,7 @@ void hs_send_initiation(struct mg_device *dev, struct peer *p, uint64_t now, boo
 	sodium_memzero(&msg, sizeof(msg));
 }
 
-void hs_send_keepalive(struct mg_device *dev, struct peer *p, uint64_t now)
+void hs_send_keepalive(struct mg_ctl *dev, struct peer *p, uint64_t now)
 {
 	struct keypair *kp = p->cur;
 	uint8_t buf[sizeof(struct msg_data) + AEAD_TAG_LEN];
@@ -110,14 +111,14 @@ static struct noise_handshake *lookup_static(void *ctx, const uint8_t key[32])
 
 static struct noise_handshake *lookup_index(void *ctx, uint32_t index)
 {
-	struct mg_device *dev = ctx;
-	struct index_entry *e = index_lookup(&dev->index, index);
+	struct mg_ctl *dev = ctx;
+	struct index_entry *e = index_lookup(&dev->dp.index, index);
 
 	return e && !e->keypair ? &e->peer->hs : NULL;
 }
 
 /* A session derived from the handshake: the keypair takes the handshake's index. */
-static void session_derived(struct mg_device *dev, struct peer *p, uint64_t now)
+static void session_derived(struct mg_ctl *dev, struct peer *p, uint64_t now)
 {
 	struct keypair *kp = keypair_new();
 
@@ -129,8 +130,8 @@ static void session_derived(struct mg_device *dev, struct peer *p, uint64_t now)
 	}
 	replay_init(&kp->nk.replay);
 	kp->entry.peer = p;
-	index_replace(&dev->index, &p->hs_entry, &kp->entry);
-	peer_install_keypair(&dev->index, p, kp);
+	index_replace(&dev->dp.index, &p->hs_entry, &kp->entry);
+	peer_install_keypair(&dev->dp.index, p, kp);
 	p->zero_keys_due_ns = now + 3 * REJECT_AFTER_TIME_NS;
 }
 
@@ -158,7 +159,7 @@ static void log_replay(struct peer *p, uint64_t now)
 		"the old time, or after the peer is removed and re-added)\n", key);
 }
 
-static void consume_initiation(struct mg_device *dev, const struct punt_msg *m, uint64_t now)
+static void consume_initiation(struct mg_ctl *dev, const struct punt_msg *m, uint64_t now)
 {
 	struct noise_handshake *hs;
 	struct noise_verdict v;
@@ -176,8 +177,8 @@ static void consume_initiation(struct mg_device *dev, const struct punt_msg *m, 
 	peer_endpoint_roam(p, &m->src);
 	atomic_fetch_add(&p->rx_bytes, m->len);
 	peer_ev_auth_rx(p, now, false);
-	index_remove(&dev->index, &p->hs_entry);
-	if (index_insert(&dev->index, &p->hs_entry) ||
+	index_remove(&dev->dp.index, &p->hs_entry);
+	if (index_insert(&dev->dp.index, &p->hs_entry) ||
 	    !noise_create_response(hs, &resp, p->hs_entry.index))
 		return;
 	cookie_add_mac_to_packet(&p->cookie, &resp, sizeof(resp), now);
@@ -190,7 +191,7 @@ static void consume_initiation(struct mg_device *dev, const struct punt_msg *m, 
 	sodium_memzero(&resp, sizeof(resp));
 }
 
-static void consume_response(struct mg_device *dev, const struct punt_msg *m, uint64_t now)
+static void consume_response(struct mg_ctl *dev, const struct punt_msg *m, uint64_t now)
 {
 	struct noise_handshake *hs;
 	struct peer *p;
@@ -214,10 +215,10 @@ static void consume_response(struct mg_device *dev, const struct punt_msg *m, ui
 	hs_send_keepalive(dev, p, now);
 }
 
-static void consume_cookie(struct mg_device *dev, const struct punt_msg *m, uint64_t now)
+static void consume_cookie(struct mg_ctl *dev, const struct punt_msg *m, uint64_t now)
 {
 	const struct msg_cookie *c = (const void *)m->data;
-	struct index_entry *e = index_lookup(&dev->index, le32toh(c->receiver_index));
+	struct index_entry *e = index_lookup(&dev->dp.index, le32toh(c->receiver_index));
 
 	if (!e)
 		dev->handshake_drops[MG_HS_DROP_UNKNOWN_INDEX]++;
@@ -233,7 +234,7 @@ static uint32_t sender_index(const struct punt_msg *m)
 	return le32toh(idx);
 }
 
-static void send_cookie_reply(struct mg_device *dev, const struct punt_msg *m, uint64_t now)
+static void send_cookie_reply(struct mg_ctl *dev, const struct punt_msg *m, uint64_t now)
 {
 	struct msg_cookie reply;
 	size_t alen = m->src.family == AF_INET ? 4 : 16;
@@ -244,7 +245,7 @@ static void send_cookie_reply(struct mg_device *dev, const struct punt_msg *m, u
 		count(dev, MESSAGE_HANDSHAKE_COOKIE, 1);
 }
 
-void hs_receive(struct mg_device *dev, const struct punt_msg *m, uint64_t now)
+void hs_receive(struct mg_ctl *dev, const struct punt_msg *m, uint64_t now)
 {
 	bool under_load = now < dev->under_load_until_ns;
 	size_t alen = m->src.family == AF_INET ? 4 : 16;

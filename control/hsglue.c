@@ -17,7 +17,9 @@
 #include <unistd.h>
 #include <sodium.h>
 #include "config.h"
-#include "control.h"
+#include "ctldev.h"
+#include "apply.h"
+#include "handshake.h"
 #include "headscale/hsclient.h"
 #include "headscale/hskey.h"
 #include "hsglue.h"
@@ -36,7 +38,7 @@
 #define STUN_STALE_NS   (60ull * NSEC_PER_SEC)   /* a mapped address older than this is dropped */
 
 struct hsglue {
-	struct mg_device *dev;
+	struct mg_ctl *dev;
 	const struct mg_config *cfg;
 	struct hs_client client;
 	struct hs_route_opts opts;
@@ -428,8 +430,25 @@ static void restore(struct hsglue *g)
 	apply_want(g, &saved);
 }
 
-int hsglue_init(struct hsglue **out, struct mg_device *dev, const struct mg_config *cfg, int epfd)
+/* Disco and STUN leave through the WireGuard port like handshakes (a worker's TX queue). */
+static bool dev_send_udp(void *arg, const struct mg_endpoint *dst, const void *pkt, uint16_t len)
 {
+	return ctl_send_udp(arg, dst, pkt, len);
+}
+
+static bool dev_node_key(void *arg, uint8_t out[32])
+{
+	struct mg_ctl *dev = arg;
+
+	if (!dev->identity.has_identity)
+		return false;
+	memcpy(out, dev->identity.static_public, 32);
+	return true;
+}
+
+int hsglue_init(struct hsglue **out, struct mg_ctl *dev, const struct mg_config *cfg, int epfd)
+{
+	const struct disco_ops disco_ops = { .send_udp = dev_send_udp, .node_key = dev_node_key, .arg = dev };
 	struct hs_client_cfg cc;
 	struct hsglue *g;
 	int ret;
@@ -447,9 +466,9 @@ int hsglue_init(struct hsglue **out, struct mg_device *dev, const struct mg_conf
 	ret = load_config(g, &cc);
 	if (ret)
 		goto err_free;
-	ret = disco_init(&g->disco, dev, g->disco_priv);
+	ret = disco_init(&g->disco, &disco_ops, g->disco_priv);
 	sodium_memzero(g->disco_priv, sizeof(g->disco_priv));
-	if (ret || (ret = stun_init(&g->stun, dev)))
+	if (ret || (ret = stun_init(&g->stun, dev_send_udp, dev)))
 		goto err_free;
 	disco_set_path_cb(g->disco, on_disco_path, g);
 	if ((ret = derp_start(g, epfd)))
@@ -531,7 +550,7 @@ void hsglue_punt(struct hsglue *g, const struct punt_msg *m, uint64_t now)
 static void endpoints_now(struct hsglue *g, struct hs_endpoints *s, uint64_t now)
 {
 	const struct mg_config *cfg = g->cfg;
-	uint16_t port = atomic_load_explicit(&g->dev->listen_port, memory_order_relaxed);
+	uint16_t port = atomic_load_explicit(&g->dev->dp.listen_port, memory_order_relaxed);
 	struct mg_endpoint mapped;
 	bool have_mapped;
 	size_t i;

@@ -17,7 +17,7 @@
 struct punt_msg;
 
 struct hsglue;
-struct mg_device;
+struct mg_ctl;
 struct mg_config;
 
 #define HSGLUE_SELF_MAX 8
@@ -44,7 +44,7 @@ struct hsglue_status {
 };
 
 /* Starts registration + map stream if cfg->login_server is set (returns 0 and *out = NULL if not). */
-int hsglue_init(struct hsglue **out, struct mg_device *dev, const struct mg_config *cfg, int epfd);
+int hsglue_init(struct hsglue **out, struct mg_ctl *dev, const struct mg_config *cfg, int epfd);
 void hsglue_uninit(struct hsglue *g);
 void hsglue_get_status(const struct hsglue *g, struct hsglue_status *out);
 /*

@@ -25,19 +25,15 @@
 #include <bpf/libbpf.h>
 #include <linux/if_link.h>
 #include <xdp/libxdp.h>
-#include "device.h"
+#include "ctldev.h"
 #include "mg_config.h"
 #include "config.h"
 #include "hsglue.h"
 #include "crypto/aead.h"
-#include "io/tun.h"
-#include "io/xsk.h"
-#ifdef MG_HAVE_DPDK
-#include "io/dpdk.h"
-#endif
 #include "privdrop.h"
 #include "netlink/nlmirror.h"
 #include "control.h"
+#include "apply.h"
 #include "cli/cli.h"
 #include "wireguard/messages.h"
 
@@ -74,13 +70,13 @@ static int usage(void)
  * Addresses that disappear stay in the map: a stale entry only steers UDP to the listen port. */
 static void steer_local_sync(void *ctx)
 {
-	struct mg_device *dev = ctx;
+	struct mg_ctl *dev = ctx;
 	struct ifaddrs *ifa, *i;
 
 	if (!dev->steer.prog || getifaddrs(&ifa))
 		return;
 	for (i = ifa; i; i = i->ifa_next) {
-		if (!i->ifa_addr || strcmp(i->ifa_name, dev->ifname))
+		if (!i->ifa_addr || strcmp(i->ifa_name, dev->dp.ifname))
 			continue;
 		if (i->ifa_addr->sa_family == AF_INET)
 			steer_prog_local(&dev->steer, AF_INET,
@@ -92,52 +88,52 @@ static void steer_local_sync(void *ctx)
 	freeifaddrs(ifa);
 }
 
-static int device_init(struct mg_device *dev, struct mg_config *cfg, const char *ifname)
+static int device_init(struct mg_ctl *dev, struct mg_config *cfg, const char *ifname)
 {
 	memset(dev, 0, sizeof(*dev));
-	snprintf(dev->name, sizeof(dev->name), "%s", cfg->name);
-	snprintf(dev->ifname, sizeof(dev->ifname), "%s", ifname);
-	dev->ifindex = if_nametoindex(dev->ifname);
-	if (!dev->ifindex)
+	snprintf(dev->dp.name, sizeof(dev->dp.name), "%s", cfg->name);
+	snprintf(dev->dp.ifname, sizeof(dev->dp.ifname), "%s", ifname);
+	dev->dp.ifindex = if_nametoindex(dev->dp.ifname);
+	if (!dev->dp.ifindex)
 		return -ENODEV;
-	dev->mtu = cfg->mtu;
+	dev->dp.mtu = cfg->mtu;
 	/* An exit node forwards everything from peers (0.0.0.0/0, ::/0) to the LAN's gateway.
 	 * SIGHUP publishes a new set (control.c reload). */
-	dev->routes = mg_routeset_new(cfg->advertise_routes, cfg->n_routes, cfg->advertise_exit_node);
-	if (!dev->routes)
+	dev->dp.routes = mg_routeset_new(cfg->advertise_routes, cfg->n_routes, cfg->advertise_exit_node);
+	if (!dev->dp.routes)
 		return -ENOMEM;
-	dev->tun_fd = -1;
-	dev->snat = cfg->snat;
-	dev->poll_spin_ns = cfg->poll_spin_us == MG_POLL_BUSY ? UINT64_MAX : cfg->poll_spin_us * 1000ull;
-	dev->rekey_after_time_ns = cfg->test_rekey_after_time_s ?
+	dev->dp.tun_fd = -1;
+	dev->dp.snat = cfg->snat;
+	dev->dp.poll_spin_ns = cfg->poll_spin_us == MG_POLL_BUSY ? UINT64_MAX : cfg->poll_spin_us * 1000ull;
+	dev->dp.rekey_after_time_ns = cfg->test_rekey_after_time_s ?
 		cfg->test_rekey_after_time_s * NSEC_PER_SEC : REKEY_AFTER_TIME_NS;
-	allowedips_init(&dev->allowedips);
-	index_table_init(&dev->index);
+	allowedips_init(&dev->dp.allowedips);
+	index_table_init(&dev->dp.index);
 	CDS_INIT_LIST_HEAD(&dev->peers);
 	cookie_checker_init(&dev->cookie, dev->identity.static_public);
 	if (ratelimiter_init(&dev->ratelimiter, RATELIMITER_DEFAULT_MAX_ENTRIES))
 		return -ENOMEM;
-	dev->epfd = epoll_create1(EPOLL_CLOEXEC);
-	dev->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-	if (dev->epfd < 0 || dev->wake_fd < 0)
+	dev->dp.epfd = epoll_create1(EPOLL_CLOEXEC);
+	dev->dp.wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	if (dev->dp.epfd < 0 || dev->dp.wake_fd < 0)
 		return -errno;
 	return 0;
 }
 
-static void device_uninit(struct mg_device *dev)
+static void device_uninit(struct mg_ctl *dev)
 {
 	dev_remove_all_peers(dev);
 	dev_set_filter(dev, NULL);
-	free(rcu_xchg_pointer(&dev->addrs, NULL));     /* workers have stopped */
-	free(rcu_xchg_pointer(&dev->routes, NULL));   /* workers have stopped */
+	free(rcu_xchg_pointer(&dev->dp.addrs, NULL));     /* workers have stopped */
+	free(rcu_xchg_pointer(&dev->dp.routes, NULL));   /* workers have stopped */
 	free(dev->routes_installed.v);
 	rcu_barrier();
-	allowedips_uninit(&dev->allowedips);
+	allowedips_uninit(&dev->dp.allowedips);
 	ratelimiter_uninit(&dev->ratelimiter);
-	if (dev->wake_fd >= 0)
-		close(dev->wake_fd);
-	if (dev->epfd >= 0)
-		close(dev->epfd);
+	if (dev->dp.wake_fd >= 0)
+		close(dev->dp.wake_fd);
+	if (dev->dp.epfd >= 0)
+		close(dev->dp.epfd);
 	sodium_memzero(&dev->identity, sizeof(dev->identity));
 }
 
@@ -147,14 +143,14 @@ static void device_uninit(struct mg_device *dev)
  */
 #define WG_OVERHEAD_V6 (40 + 8 + 32)
 
-static void mtu_check(struct mg_device *dev)
+static void mtu_check(struct mg_ctl *dev)
 {
-	uint32_t link = nl_snapshot_mtu(nlmirror_current(dev->nl));
+	uint32_t link = nl_snapshot_mtu(nlmirror_current(dev->dp.nl));
 
-	if (link && dev->mtu + WG_OVERHEAD_V6 > link) {
+	if (link && dev->dp.mtu + WG_OVERHEAD_V6 > link) {
 		fprintf(stderr, "meshgate: MTU %u does not fit %s (MTU %u) with WireGuard's overhead; using %u\n",
-			dev->mtu, dev->ifname, link, link - WG_OVERHEAD_V6);
-		dev->mtu = link - WG_OVERHEAD_V6;
+			dev->dp.mtu, dev->dp.ifname, link, link - WG_OVERHEAD_V6);
+		dev->dp.mtu = link - WG_OVERHEAD_V6;
 	}
 }
 
@@ -186,11 +182,11 @@ static void nat_reserve_ports(void)
 		NAT_PORT_MIN, NAT_PORT_MAX, path, strerror(errno));
 }
 
-static int tun_init(struct mg_device *dev, const struct mg_ipprefix *cfg_addresses, size_t n_cfg_addresses)
+static int tun_init(struct mg_ctl *dev, const struct mg_ipprefix *cfg_addresses, size_t n_cfg_addresses)
 {
-	dev->tun_fd = tun_open(dev->name, dev->mtu);
-	if (dev->tun_fd < 0)
-		return dev->tun_fd;
+	dev->dp.tun_fd = tun_open(dev->dp.name, dev->dp.mtu);
+	if (dev->dp.tun_fd < 0)
+		return dev->dp.tun_fd;
 	return dev_set_addresses(dev, cfg_addresses, n_cfg_addresses);
 }
 
@@ -202,23 +198,23 @@ static void ensure_bpffs(void)
 		fprintf(stderr, "meshgate: mounted bpffs at /sys/fs/bpf\n");
 }
 
-static int steer_init(struct mg_device *dev)
+static int steer_init(struct mg_ctl *dev)
 {
 	const char *obj = bpf_object_path();
 	int ret;
 
 	ensure_bpffs();
-	ret = steer_prog_attach(&dev->steer, dev->ifindex, obj);
+	ret = steer_prog_attach(&dev->steer, dev->dp.ifindex, obj);
 	if (ret) {
-		fprintf(stderr, "meshgate: attaching XDP program %s to %s: %s\n", obj, dev->ifname, strerror(-ret));
+		fprintf(stderr, "meshgate: attaching XDP program %s to %s: %s\n", obj, dev->dp.ifname, strerror(-ret));
 		return ret;
 	}
-	fprintf(stderr, "meshgate: XDP program attached to %s in %s mode\n", dev->ifname,
+	fprintf(stderr, "meshgate: XDP program attached to %s in %s mode\n", dev->dp.ifname,
 		dev->steer.mode == 1 ? "native" : "generic (skb)");
-	steer_prog_set_port(&dev->steer, atomic_load(&dev->listen_port));
-	steer_prog_set_nat(&dev->steer, dev->snat);
+	steer_prog_set_port(&dev->steer, atomic_load(&dev->dp.listen_port));
+	steer_prog_set_nat(&dev->steer, dev->dp.snat);
 	steer_local_sync(dev);
-	nlmirror_set_notify(dev->nl, steer_local_sync, dev);
+	nlmirror_set_notify(dev->dp.nl, steer_local_sync, dev);
 	return 0;
 }
 
@@ -228,34 +224,34 @@ static int steer_init(struct mg_device *dev)
  * needs CAP_NET_ADMIN only. libxdp's detach first looks the attached program up by id, which
  * needs CAP_SYS_ADMIN, gone after privdrop; it then finds nothing left and just frees.
  */
-static void steer_uninit(struct mg_device *dev)
+static void steer_uninit(struct mg_ctl *dev)
 {
 	if (dev->steer.prog) {
 		LIBBPF_OPTS(bpf_xdp_attach_opts, o, .old_prog_fd = xdp_program__fd(dev->steer.prog));
 
-		bpf_xdp_detach(dev->ifindex, dev->steer.mode == XDP_MODE_SKB ? XDP_FLAGS_SKB_MODE :
+		bpf_xdp_detach(dev->dp.ifindex, dev->steer.mode == XDP_MODE_SKB ? XDP_FLAGS_SKB_MODE :
 			       XDP_FLAGS_DRV_MODE, &o);
 	}
 	steer_prog_detach(&dev->steer);
 }
 
-static int workers_init(struct mg_device *dev, const struct mg_config *cfg)
+static int workers_init(struct mg_ctl *dev, const struct mg_config *cfg)
 {
 	unsigned queues = cfg->queues;
 	int ret;
 
-	dev->workers = calloc(queues, sizeof(*dev->workers));
-	if (!dev->workers)
+	dev->dp.workers = calloc(queues, sizeof(*dev->dp.workers));
+	if (!dev->dp.workers)
 		return -ENOMEM;
 	for (unsigned q = 0; q < queues; q++) {
-		struct worker *w = &dev->workers[q];
+		struct worker *w = &dev->dp.workers[q];
 
-		w->dev = dev;
+		w->dev = &dev->dp;
 		w->id = q;
-		dev->nworkers = q + 1;
+		dev->dp.nworkers = q + 1;
 #ifdef MG_HAVE_DPDK
 		if (cfg->backend == MG_BACKEND_DPDK) {
-			ret = dpdk_port_open(&w->port, q, dev);
+			ret = dpdk_port_open(&w->port, q, &dev->dp);
 			if (ret) {
 				fprintf(stderr, "meshgate: DPDK frame pool for queue %u: %s\n", q, strerror(-ret));
 				return ret;
@@ -263,12 +259,12 @@ static int workers_init(struct mg_device *dev, const struct mg_config *cfg)
 			continue;
 		}
 #endif
-		ret = xsk_port_open(&w->port, dev->ifname, q, dev->steer.xsks_fd);
+		ret = xsk_port_open(&w->port, dev->dp.ifname, q, dev->steer.xsks_fd);
 		if (ret) {
-			fprintf(stderr, "meshgate: AF_XDP socket on %s queue %u: %s\n", dev->ifname, q, strerror(-ret));
+			fprintf(stderr, "meshgate: AF_XDP socket on %s queue %u: %s\n", dev->dp.ifname, q, strerror(-ret));
 			return ret;
 		}
-		fprintf(stderr, "meshgate: %s queue %u: AF_XDP in %s mode\n", dev->ifname, q, w->port.mode);
+		fprintf(stderr, "meshgate: %s queue %u: AF_XDP in %s mode\n", dev->dp.ifname, q, w->port.mode);
 	}
 #ifdef MG_HAVE_DPDK
 	if (cfg->backend == MG_BACKEND_DPDK) {
@@ -276,26 +272,26 @@ static int workers_init(struct mg_device *dev, const struct mg_config *cfg)
 		if (ret)
 			return ret;
 		fprintf(stderr, "meshgate: DPDK port %s, %u queue%s, exception path through %s\n", cfg->devices[0],
-			queues, queues == 1 ? "" : "s", dev->ifname);
+			queues, queues == 1 ? "" : "s", dev->dp.ifname);
 	}
 #endif
 	for (unsigned q = 0; q < queues; q++) {
-		ret = worker_start(&dev->workers[q]);
+		ret = worker_start(&dev->dp.workers[q]);
 		if (ret)
 			return ret;
 	}
 	return 0;
 }
 
-static void workers_uninit(struct mg_device *dev)
+static void workers_uninit(struct mg_ctl *dev)
 {
-	for (unsigned q = 0; q < dev->nworkers; q++)
-		worker_stop(&dev->workers[q]);
+	for (unsigned q = 0; q < dev->dp.nworkers; q++)
+		worker_stop(&dev->dp.workers[q]);
 #ifdef MG_HAVE_DPDK
 	dpdk_stop();     /* the PMDs give back every frame they hold */
 #endif
-	for (unsigned q = 0; q < dev->nworkers; q++) {
-		struct worker *w = &dev->workers[q];
+	for (unsigned q = 0; q < dev->dp.nworkers; q++) {
+		struct worker *w = &dev->dp.workers[q];
 		uint64_t st[6] = { 0 };
 
 		if (!w->port.ops)
@@ -309,9 +305,9 @@ static void workers_uninit(struct mg_device *dev)
 		assert(w->port.ops->unaccounted(&w->port) == 0);   /* every frame came back */
 		io_port_close(&w->port);
 	}
-	free(dev->workers);
-	dev->workers = NULL;
-	dev->nworkers = 0;
+	free(dev->dp.workers);
+	dev->dp.workers = NULL;
+	dev->dp.nworkers = 0;
 }
 
 /*
@@ -341,7 +337,7 @@ static int backend_init(const struct mg_config *cfg, char ifname[64])
 
 static int cmd_run(struct mg_config *cfg)
 {
-	struct mg_device *dev = calloc(1, sizeof(*dev));
+	struct mg_ctl *dev = calloc(1, sizeof(*dev));
 	struct privdrop pd;
 	char ifname[64];
 	int ret;
@@ -368,26 +364,26 @@ static int cmd_run(struct mg_config *cfg)
 		fprintf(stderr, "meshgate: %s: Device = %s: %s\n", cfg->path, ifname, strerror(-ret));
 		goto out_dev;
 	}
-	atomic_store(&dev->listen_port, cfg->wg.listen_port > 0 ? cfg->wg.listen_port : 41641);
-	ret = nlmirror_init(&dev->nl, dev->ifindex, dev->epfd);
+	atomic_store(&dev->dp.listen_port, cfg->wg.listen_port > 0 ? cfg->wg.listen_port : 41641);
+	ret = nlmirror_init(&dev->dp.nl, dev->dp.ifindex, dev->dp.epfd);
 	if (ret) {
-		fprintf(stderr, "meshgate: netlink mirror of %s: %s\n", dev->ifname, strerror(-ret));
+		fprintf(stderr, "meshgate: netlink mirror of %s: %s\n", dev->dp.ifname, strerror(-ret));
 		goto out_dev;
 	}
 	mtu_check(dev);
 	ret = tun_init(dev, cfg->addresses, cfg->n_addresses);
 	if (ret) {
-		fprintf(stderr, "meshgate: TUN device %s: %s\n", dev->name, strerror(-ret));
+		fprintf(stderr, "meshgate: TUN device %s: %s\n", dev->dp.name, strerror(-ret));
 		goto out_nl;
 	}
 	/* DPDK owns the NIC: no XDP program, io/dpdk_steer.c decides instead. */
 	ret = cfg->backend == MG_BACKEND_XDP ? steer_init(dev) : 0;
 	if (ret)
 		goto out_tun;
-	ret = nat_init(&dev->nat, cfg->queues);
+	ret = nat_init(&dev->dp.nat, cfg->queues);
 	if (ret)
 		goto out_tun;
-	if (dev->snat)
+	if (dev->dp.snat)
 		nat_reserve_ports();
 	ret = workers_init(dev, cfg);
 	if (ret)
@@ -424,13 +420,13 @@ static int cmd_run(struct mg_config *cfg)
 	ret = control_run(dev, cfg);
 out_workers:
 	workers_uninit(dev);
-	nat_uninit(&dev->nat);
+	nat_uninit(&dev->dp.nat);
 	steer_uninit(dev);
 out_tun:
-	if (dev->tun_fd >= 0)
-		tun_close(dev->tun_fd, dev->name);
+	if (dev->dp.tun_fd >= 0)
+		tun_close(dev->dp.tun_fd, dev->dp.name);
 out_nl:
-	nlmirror_uninit(dev->nl);
+	nlmirror_uninit(dev->dp.nl);
 out_dev:
 	device_uninit(dev);
 #ifdef MG_HAVE_DPDK

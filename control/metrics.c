@@ -21,7 +21,7 @@
 #include <string.h>
 #include <netdb.h>
 #include <microhttpd.h>
-#include "control.h"
+#include "ctldev.h"
 #include <linux/types.h>
 #include "../bpf/steer_maps.h"
 #include "evsource.h"
@@ -91,14 +91,14 @@ static void put_label(struct mbuf *b, const char *s)
 	}
 }
 
-#define SUM(dev, field) ({ uint64_t s_ = 0;                              \
-	for (unsigned i_ = 0; i_ < (dev)->nworkers; i_++)                 \
-		s_ += (dev)->workers[i_].ctr.field;                       \
+#define SUM(dev, field) ({ uint64_t s_ = 0;                           \
+	for (unsigned i_ = 0; i_ < (dev)->dp.nworkers; i_++)          \
+		s_ += (dev)->dp.workers[i_].ctr.field;                \
 	s_; })
 
 /* ---- peers: the five tailscale_* gauges and meshgate_peers{state} ---------------------------- */
 
-static void render_peers(struct mbuf *b, struct mg_device *dev, uint64_t now_real)
+static void render_peers(struct mbuf *b, struct mg_ctl *dev, uint64_t now_real)
 {
 	unsigned state[PEER_NSTATES] = { 0 };
 	unsigned running = 0, relay = 0;
@@ -113,9 +113,9 @@ static void render_peers(struct mbuf *b, struct mg_device *dev, uint64_t now_rea
 		state[st]++;
 		relay += st == PEER_ACTIVE && mg_endpoint_is_derp(&ep);   /* 127.3.3.40:<region> */
 	}
-	for (unsigned i = 0; i < dev->nworkers; i++)
-		running += dev->workers[i].started;
-	running = dev->nworkers && running == dev->nworkers;
+	for (unsigned i = 0; i < dev->dp.nworkers; i++)
+		running += dev->dp.workers[i].started;
+	running = dev->dp.nworkers && running == dev->dp.nworkers;
 
 	family(b, "tailscale_up", "gauge", "1 when the node has its private key and its data path runs.");
 	put(b, "tailscale_up %d\n", dev->identity.has_identity && running);
@@ -145,7 +145,7 @@ static void render_path(struct mbuf *b, const char *name, const char *help, uint
 }
 
 /* Paths as tailscaled names them: by the outer family, and DERP for the 127.3.3.40 pseudo-endpoint. */
-static void render_traffic(struct mbuf *b, struct mg_device *dev)
+static void render_traffic(struct mbuf *b, struct mg_ctl *dev)
 {
 	render_path(b, "meshgate_inbound_packets_total", "WireGuard data messages received and authenticated, by path.",
 		    SUM(dev, decap_packets), SUM(dev, decap_packets6), SUM(dev, decap_packets_derp));
@@ -159,16 +159,16 @@ static void render_traffic(struct mbuf *b, struct mg_device *dev)
 		    SUM(dev, encap_bytes), SUM(dev, encap_bytes6), SUM(dev, encap_bytes_derp));
 }
 
-static void render_per_queue(struct mbuf *b, struct mg_device *dev, const char *name, const char *help,
+static void render_per_queue(struct mbuf *b, struct mg_ctl *dev, const char *name, const char *help,
 			     size_t off)
 {
 	family(b, name, "counter", help);
-	for (unsigned i = 0; i < dev->nworkers; i++)
+	for (unsigned i = 0; i < dev->dp.nworkers; i++)
 		put(b, "%s{queue=\"%u\"} %lu\n", name, i,
-		    *(const uint64_t *)((const char *)&dev->workers[i].ctr + off));
+		    *(const uint64_t *)((const char *)&dev->dp.workers[i].ctr + off));
 }
 
-static void render_nic(struct mbuf *b, struct mg_device *dev)
+static void render_nic(struct mbuf *b, struct mg_ctl *dev)
 {
 	render_per_queue(b, dev, "meshgate_nic_received_packets_total", "Frames the workers received from the NIC, by queue.",
 			 offsetof(struct mg_counters, rx_packets));
@@ -193,7 +193,7 @@ static void render_nic(struct mbuf *b, struct mg_device *dev)
 	family(b, "meshgate_mss_clamped_total", "counter", "TCP SYNs whose MSS option was lowered to fit the tunnel.");
 	put(b, "meshgate_mss_clamped_total %lu\n", SUM(dev, mss_clamped));
 	family(b, "meshgate_nat_flows", "gauge", "SNAT flows in the table.");
-	put(b, "meshgate_nat_flows %lu\n", (unsigned long)atomic_load(&dev->nat.nflows));
+	put(b, "meshgate_nat_flows %lu\n", (unsigned long)atomic_load(&dev->dp.nat.nflows));
 	family(b, "meshgate_punted_packets_total", "counter", "Handshake and cookie messages handed from workers to the control thread.");
 	put(b, "meshgate_punted_packets_total %lu\n", SUM(dev, punted));
 	/* One list (counters.h MG_DROP_REASONS) drives the enum, these labels and the help text. */
@@ -205,7 +205,7 @@ static void render_nic(struct mbuf *b, struct mg_device *dev)
 
 /* ---- AF_XDP saturation: XDP_STATISTICS per socket, XDP program verdicts ---------------------- */
 
-static void render_xsk(struct mbuf *b, struct mg_device *dev)
+static void render_xsk(struct mbuf *b, struct mg_ctl *dev)
 {
 	static const struct { const char *name, *help; } f[6] = {
 		{ "meshgate_xsk_rx_dropped_total", "Frames the kernel dropped for this AF_XDP socket (XDP_STATISTICS rx_dropped)." },
@@ -217,12 +217,12 @@ static void render_xsk(struct mbuf *b, struct mg_device *dev)
 	};
 	uint64_t st[METRICS_MAX_QUEUES][6];
 	bool ok[METRICS_MAX_QUEUES];
-	unsigned n = dev->nworkers < METRICS_MAX_QUEUES ? dev->nworkers : METRICS_MAX_QUEUES;
+	unsigned n = dev->dp.nworkers < METRICS_MAX_QUEUES ? dev->dp.nworkers : METRICS_MAX_QUEUES;
 	uint64_t steer[STEER_NSTATS];
 
 	/* getsockopt on a worker's socket reads kernel counters; it never waits for the worker. */
 	for (unsigned q = 0; q < n; q++)
-		ok[q] = dev->workers[q].started && !io_port_stats(&dev->workers[q].port, st[q]);
+		ok[q] = dev->dp.workers[q].started && !io_port_stats(&dev->dp.workers[q].port, st[q]);
 	for (unsigned k = 0; k < 6; k++) {
 		family(b, f[k].name, "counter", f[k].help);
 		for (unsigned q = 0; q < n; q++)
@@ -232,8 +232,8 @@ static void render_xsk(struct mbuf *b, struct mg_device *dev)
 	family(b, "meshgate_io_mode", "gauge",
 	       "Each queue's packet I/O (always 1; the label says how): AF_XDP zerocopy or copy, dpdk, memory.");
 	for (unsigned q = 0; q < n; q++)
-		if (dev->workers[q].started && dev->workers[q].port.mode)
-			put(b, "meshgate_io_mode{queue=\"%u\",mode=\"%s\"} 1\n", q, dev->workers[q].port.mode);
+		if (dev->dp.workers[q].started && dev->dp.workers[q].port.mode)
+			put(b, "meshgate_io_mode{queue=\"%u\",mode=\"%s\"} 1\n", q, dev->dp.workers[q].port.mode);
 	family(b, "meshgate_xdp_steered_packets_total", "counter",
 	       "XDP program verdicts: to a worker as WireGuard, to a worker as routed plaintext, or passed to the kernel.");
 	if (dev->steer.prog && !steer_prog_stats(&dev->steer, steer)) {
@@ -246,7 +246,7 @@ static void render_xsk(struct mbuf *b, struct mg_device *dev)
 
 /* ---- crypto, handshakes, control plane, health ----------------------------------------------- */
 
-static void render_crypto(struct mbuf *b, struct mg_device *dev, uint64_t now)
+static void render_crypto(struct mbuf *b, struct mg_ctl *dev, uint64_t now)
 {
 	static const char *const msg[4] = { "", "initiation", "response", "cookie" };
 	uint64_t cum = 0;
@@ -272,7 +272,7 @@ static void render_crypto(struct mbuf *b, struct mg_device *dev, uint64_t now)
 	put(b, "meshgate_under_load %d\n", dev->under_load_until_ns > now);
 }
 
-static unsigned health_warnings(struct mg_device *dev, uint64_t now)
+static unsigned health_warnings(struct mg_ctl *dev, uint64_t now)
 {
 	return !dev->identity.has_identity + !dev->npeers + (dev->under_load_until_ns > now);
 }
@@ -335,7 +335,7 @@ static void render_derp(struct mbuf *b, const struct metrics_control *ctl)
 
 /* Without a control-server source (static config, or before the client starts) the node reports
  * "not connected" and no map-update series, so the NoMapUpdate alert cannot fire on it. */
-static void render_control(struct mbuf *b, struct mg_device *dev, const struct metrics_control *ctl, uint64_t now)
+static void render_control(struct mbuf *b, struct mg_ctl *dev, const struct metrics_control *ctl, uint64_t now)
 {
 	family(b, "meshgate_control_connected", "gauge",
 	       "1 while the Headscale map stream is connected; 0 when not, or with a static config (no LoginServer).");
@@ -355,7 +355,7 @@ static void render_control(struct mbuf *b, struct mg_device *dev, const struct m
 		render_derp(b, ctl);
 	}
 	family(b, "meshgate_advertised_routes", "gauge", "Subnet routes this node advertises (AdvertiseRoutes).");
-	put(b, "meshgate_advertised_routes %zu\n", rcu_dereference(dev->routes)->n);   /* SIGHUP swaps it */
+	put(b, "meshgate_advertised_routes %zu\n", rcu_dereference(dev->dp.routes)->n);   /* SIGHUP swaps it */
 	family(b, "meshgate_health_messages", "gauge",
 	       "Health warnings (no private key, no peers, under load); `meshgate status` lists them.");
 	put(b, "meshgate_health_messages{type=\"warning\"} %u\n", health_warnings(dev, now));
@@ -385,7 +385,7 @@ static void put_allowed_ip(void *ctx, int family, const uint8_t *addr, uint8_t c
 
 enum peer_series { PS_INFO, PS_ALLOWED_IPS, PS_RX, PS_TX, PS_HANDSHAKE };
 
-static void render_peer_series(struct mbuf *b, struct mg_device *dev, const char *name, const char *type,
+static void render_peer_series(struct mbuf *b, struct mg_ctl *dev, const char *name, const char *type,
 			       const char *help, enum peer_series what)
 {
 	char key[KEYFMT_BASE64_LEN + 1], ep_s[ADDRFMT_ENDPOINT_MAX];
@@ -393,7 +393,7 @@ static void render_peer_series(struct mbuf *b, struct mg_device *dev, const char
 
 	family(b, name, type, help);
 	cds_list_for_each_entry(p, &dev->peers, node) {
-		struct ips_ctx c = { b, dev->name, key };
+		struct ips_ctx c = { b, dev->dp.name, key };
 		struct mg_endpoint ep;
 
 		keyfmt_base64_encode(key, p->public_key);
@@ -403,16 +403,16 @@ static void render_peer_series(struct mbuf *b, struct mg_device *dev, const char
 			if (ep.family)
 				addrfmt_format_endpoint(ep_s, sizeof(ep_s), &ep);
 			put(b, "%s{device=\"", name);
-			put_label(b, dev->name);
+			put_label(b, dev->dp.name);
 			put(b, "\",endpoint=\"%s\",name=\"\",public_key=\"%s\"} 1\n", ep_s, key);
 			continue;
 		}
 		if (what == PS_ALLOWED_IPS) {
-			allowedips_walk_by_peer(&dev->allowedips, p, put_allowed_ip, &c);
+			allowedips_walk_by_peer(&dev->dp.allowedips, p, put_allowed_ip, &c);
 			continue;
 		}
 		put(b, "%s{device=\"", name);
-		put_label(b, dev->name);
+		put_label(b, dev->dp.name);
 		if (what == PS_RX)
 			put(b, "\",public_key=\"%s\"} %lu\n", key, atomic_load(&p->rx_bytes));
 		else if (what == PS_TX)
@@ -422,14 +422,14 @@ static void render_peer_series(struct mbuf *b, struct mg_device *dev, const char
 	}
 }
 
-static void render_wireguard(struct mbuf *b, struct mg_device *dev)
+static void render_wireguard(struct mbuf *b, struct mg_ctl *dev)
 {
 	char key[KEYFMT_BASE64_LEN + 1];
 
 	family(b, "wireguard_device_info", "gauge", "Metadata about a device.");
 	keyfmt_base64_encode(key, dev->identity.static_public);
 	put(b, "wireguard_device_info{device=\"");
-	put_label(b, dev->name);
+	put_label(b, dev->dp.name);
 	put(b, "\",public_key=\"%s\"} 1\n", dev->identity.has_identity ? key : "");
 	render_peer_series(b, dev, "wireguard_peer_info", "gauge",
 			   "Metadata about a peer. The public_key label is the peer's public key.", PS_INFO);
@@ -443,7 +443,7 @@ static void render_wireguard(struct mbuf *b, struct mg_device *dev)
 			   "UNIX timestamp of the last handshake with a peer (0 = never).", PS_HANDSHAKE);
 }
 
-char *metrics_render(struct mg_device *dev, const struct metrics_control *ctl, unsigned flags, size_t *len)
+char *metrics_render(struct mg_ctl *dev, const struct metrics_control *ctl, unsigned flags, size_t *len)
 {
 	struct mbuf b = { .cap = 16384 };
 	uint64_t now = mg_now(), now_real = mg_realtime();
@@ -471,7 +471,7 @@ char *metrics_render(struct mg_device *dev, const struct metrics_control *ctl, u
 /* ---- the HTTP server ------------------------------------------------------------------------ */
 
 struct metrics {
-	struct mg_device *dev;
+	struct mg_ctl *dev;
 	metrics_control_fn *ctl_get;     /* NULL: no control server */
 	void *ctl_ctx;
 	struct MHD_Daemon *mhd;
@@ -555,7 +555,7 @@ static int parse_listen(const char *listen, struct sockaddr_storage *ss)
 	return 0;
 }
 
-int metrics_init(struct metrics **out, struct mg_device *dev, const char *listen, int epfd)
+int metrics_init(struct metrics **out, struct mg_ctl *dev, const char *listen, int epfd)
 {
 	struct metrics *m = calloc(1, sizeof(*m));
 	struct sockaddr_storage ss;

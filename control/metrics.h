@@ -11,8 +11,12 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-struct mg_device;
+struct mg_ctl;
 struct metrics;
+
+/* The /metrics HTTP listener on the control loop's epoll @epfd. */
+int metrics_init(struct metrics **out, struct mg_ctl *dev, const char *listen, int epfd);
+void metrics_uninit(struct metrics *m);
 
 #define METRICS_CONTENT_TYPE "text/plain; version=0.0.4; charset=utf-8"
 
@@ -55,6 +59,6 @@ void metrics_set_control(struct metrics *m, metrics_control_fn *get, void *ctx);
  * mix values from slightly different instants, which Prometheus tolerates. Returns a malloc'd,
  * NUL-terminated text and its length, or NULL when out of memory.
  */
-char *metrics_render(struct mg_device *dev, const struct metrics_control *ctl, unsigned flags, size_t *len);
+char *metrics_render(struct mg_ctl *dev, const struct metrics_control *ctl, unsigned flags, size_t *len);
 
 #endif

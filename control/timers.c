@@ -15,10 +15,12 @@
  * arrive here as want_handshake.
  */
 #include <sodium.h>
-#include "control.h"
+#include "timers.h"
+#include "ctldev.h"
+#include "handshake.h"
 #include "wireguard/messages.h"
 
-static void retransmit(struct mg_device *dev, struct peer *p, uint64_t now)
+static void retransmit(struct mg_ctl *dev, struct peer *p, uint64_t now)
 {
 	if (!p->retransmit_due_ns || now < p->retransmit_due_ns)
 		return;
@@ -35,7 +37,7 @@ static void retransmit(struct mg_device *dev, struct peer *p, uint64_t now)
 	hs_send_initiation(dev, p, now, true);
 }
 
-static void keepalives(struct mg_device *dev, struct peer *p, uint64_t now)
+static void keepalives(struct mg_ctl *dev, struct peer *p, uint64_t now)
 {
 	uint64_t ka = atomic_load_explicit(&p->ev_ka_first_rx, memory_order_relaxed);
 	uint64_t last = atomic_load_explicit(&p->ev_last_traversal, memory_order_relaxed);
@@ -51,7 +53,7 @@ static void keepalives(struct mg_device *dev, struct peer *p, uint64_t now)
 	}
 }
 
-static void dead_peer(struct mg_device *dev, struct peer *p, uint64_t now)
+static void dead_peer(struct mg_ctl *dev, struct peer *p, uint64_t now)
 {
 	uint64_t dp = atomic_load_explicit(&p->ev_dp_first_tx, memory_order_relaxed);
 
@@ -67,24 +69,24 @@ static void dead_peer(struct mg_device *dev, struct peer *p, uint64_t now)
 	hs_send_initiation(dev, p, now, false);
 }
 
-static void zero_keys(struct mg_device *dev, struct peer *p, uint64_t now)
+static void zero_keys(struct mg_ctl *dev, struct peer *p, uint64_t now)
 {
 	if (!p->zero_keys_due_ns || now < p->zero_keys_due_ns)
 		return;
 	p->zero_keys_due_ns = 0;
-	peer_clear_keypairs(&dev->index, p);
-	index_remove(&dev->index, &p->hs_entry);
+	peer_clear_keypairs(&dev->dp.index, p);
+	index_remove(&dev->dp.index, &p->hs_entry);
 	noise_handshake_clear(&p->hs);
 }
 
-void timers_tick(struct mg_device *dev, uint64_t now)
+void timers_tick(struct mg_ctl *dev, uint64_t now)
 {
 	struct peer *p;
 
 	cds_list_for_each_entry(p, &dev->peers, node) {
 		if (atomic_load_explicit(&p->confirm_next, memory_order_relaxed)) {
 			/* Responder's handshake completes with the first data under the new key. */
-			peer_rotate_next(&dev->index, p);
+			peer_rotate_next(&dev->dp.index, p);
 			p->retransmit_due_ns = 0;
 			p->handshake_attempts = 0;
 			atomic_store(&p->last_handshake_real_ns, mg_realtime());

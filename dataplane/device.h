@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * device.h - the one meshgate device: what workers read (published tables, immutable settings)
- * and what only the control thread touches. This is the dataplane's configuration API that
- * control/ includes.
+ * device.h - the meshgate device as the workers read it: published tables and settings that are
+ * immutable while workers run. The control thread's own state (identity, peer list, handshake
+ * machinery) lives in its struct mg_ctl, which contains this one. control/ reaches this header
+ * through dataplane.h, where the sharing rule of each field is written out.
  */
 #ifndef MG_DEVICE_H
 #define MG_DEVICE_H
@@ -136,24 +137,9 @@ struct mg_device {
 						  * never NULL while workers run */
 	_Atomic uint16_t listen_port;
 	int wake_fd;                             /* eventfd: workers poke control */
-	int epfd;                                /* the control loop's epoll */
+	int epfd;                                /* the control loop's epoll; no worker reads it */
 
-	/* Control only. */
-	struct noise_static_identity identity;
-	struct cookie_checker cookie;
-	struct ratelimiter ratelimiter;
-	struct cds_list_head peers;
-	size_t npeers;
-	uint32_t fwmark;
-	uint64_t under_load_until_ns;
-	struct steer_prog steer;
-	uint64_t handshakes[4][2];               /* [message type][0=rx,1=tx] */
-	struct mg_prefix_set {                   /* allowed IPs installed in XDP and on the TUN */
-		size_t n, cap;
-		struct mg_ipprefix *v;
-	} routes_installed;
-	uint64_t handshake_drops[MG_HS_DROP_MAX];   /* enum mg_hs_drop; control thread only */
-
+	/* Immutable after start. */
 	unsigned nworkers;
 	struct worker *workers;
 };

@@ -29,7 +29,7 @@
 #include <sys/socket.h>
 #include <sodium.h>
 #include "disco.h"
-#include "control.h"
+#include "dataplane.h"       /* struct punt_msg */
 
 #define PING_BODY_MIN   DISCO_TXID_LEN
 #define PING_BODY_KEY   (DISCO_TXID_LEN + 32)
@@ -62,7 +62,7 @@ struct disco_peer {
 };
 
 struct disco {
-	struct mg_device *dev;
+	struct disco_ops ops;
 	uint8_t priv[32], pub[32];
 	struct disco_peer *peers;        /* control thread only; small, scanned linearly */
 	size_t n_peers, cap_peers;
@@ -414,7 +414,7 @@ static bool send_msg(struct disco *d, struct disco_peer *p, const struct mg_endp
 	if (len < 0)
 		return false;
 	if (dst)
-		ok = ctl_send_udp(d->dev, dst, pkt, (uint16_t)len);
+		ok = d->ops.send_udp && d->ops.send_udp(d->ops.arg, dst, pkt, (uint16_t)len);
 	else
 		ok = d->derp_send && d->derp_send(d->derp_arg, p->node_key, pkt, (uint16_t)len);
 	if (!ok)
@@ -428,10 +428,8 @@ static void send_ping(struct disco *d, struct disco_peer *p, struct disco_ep *e,
 
 	randombytes_buf(m.txid, sizeof(m.txid));
 	/* Our node key lets the peer map the ping to us even if disco keys collide. */
-	if (d->dev && d->dev->identity.has_identity) {
+	if (d->ops.node_key && d->ops.node_key(d->ops.arg, m.node_key))
 		m.has_node_key = true;
-		memcpy(m.node_key, d->dev->identity.static_public, 32);
-	}
 	e->last_ping_ns = now;
 	if (!send_msg(d, p, &e->ep, &m))
 		return;
@@ -668,7 +666,7 @@ void disco_tick(struct disco *d, uint64_t now)
 
 /* --- lifecycle ------------------------------------------------------------------------ */
 
-int disco_init(struct disco **out, struct mg_device *dev, const uint8_t disco_private[32])
+int disco_init(struct disco **out, const struct disco_ops *ops, const uint8_t disco_private[32])
 {
 	struct disco *d;
 
@@ -677,7 +675,7 @@ int disco_init(struct disco **out, struct mg_device *dev, const uint8_t disco_pr
 	d = calloc(1, sizeof(*d));
 	if (!d)
 		return -ENOMEM;
-	d->dev = dev;
+	d->ops = *ops;
 	memcpy(d->priv, disco_private, 32);
 	crypto_scalarmult_base(d->pub, d->priv);
 	*out = d;

@@ -68,9 +68,21 @@ int disco_seal(uint8_t *out, size_t cap, const uint8_t sender_pub[32], const uin
 int disco_open(uint8_t *plain, size_t cap, const uint8_t shared[32], const uint8_t *pkt, size_t len);
 
 /* The control-thread state. */
-struct mg_device;
 struct punt_msg;
 struct disco;
+
+/*
+ * What the owner lends the room (the disco room knows nothing of the device): a UDP datagram out
+ * of the WireGuard port (false = dropped), and our WireGuard public key for pings (false = none
+ * yet). @node_key may be NULL: pings then carry no key.
+ */
+typedef bool disco_udp_send_fn(void *arg, const struct mg_endpoint *dst, const void *pkt, uint16_t len);
+typedef bool disco_node_key_fn(void *arg, uint8_t out[32]);
+struct disco_ops {
+	disco_udp_send_fn *send_udp;
+	disco_node_key_fn *node_key;
+	void *arg;
+};
 
 /* Sends @pkt to the peer @node_key through DERP (home region of that peer); false = dropped. */
 typedef bool (*disco_derp_send_fn)(void *arg, const uint8_t node_key[32], const void *pkt, uint16_t len);
@@ -78,7 +90,8 @@ typedef bool (*disco_derp_send_fn)(void *arg, const uint8_t node_key[32], const 
  * at it. Called from disco_receive. */
 typedef void (*disco_path_fn)(void *arg, const uint8_t node_key[32], const struct mg_endpoint *ep);
 
-int disco_init(struct disco **out, struct mg_device *dev, const uint8_t disco_private[32]);
+/* @ops is copied. */
+int disco_init(struct disco **out, const struct disco_ops *ops, const uint8_t disco_private[32]);
 void disco_uninit(struct disco *d);
 void disco_public_key(const struct disco *d, uint8_t out[32]);
 void disco_set_derp(struct disco *d, disco_derp_send_fn fn, void *arg);

@@ -8,7 +8,7 @@
  *  20  SOFTWARE    0x8022, len 8, "tailnode"
  *  32  FINGERPRINT 0x8028, len 4, CRC-32 of bytes 0..31 XOR 0x5354554e (RFC 5389 §15.5)
  *
- * Requests leave through the WireGuard port (ctl_send_udp -> worker TX), so the NAT mapping the
+ * Requests leave through the WireGuard port (the owner's send function: a worker's TX), so the NAT mapping the
  * server sees is the one peers must use; answers come back punted as PUNT_STUN.
  */
 #include <errno.h>
@@ -17,7 +17,7 @@
 #include <sys/socket.h>
 #include <sodium.h>
 #include "stun.h"
-#include "control.h"
+#include "dataplane.h"       /* struct punt_msg */
 
 #define STUN_BINDING_REQUEST   0x0001
 #define STUN_BINDING_SUCCESS   0x0101
@@ -35,7 +35,8 @@ struct stun_pending {
 };
 
 struct stun {
-	struct mg_device *dev;
+	stun_send_fn *send;
+	void *send_arg;
 	struct stun_pending pending[STUN_PENDING_MAX];
 	struct mg_endpoint servers[STUN_SERVERS_MAX];
 	size_t n_servers;
@@ -151,13 +152,14 @@ int stun_parse_response(const uint8_t *pkt, size_t len, uint8_t txid[STUN_TXID_L
 	return 0;
 }
 
-int stun_init(struct stun **out, struct mg_device *dev)
+int stun_init(struct stun **out, stun_send_fn *send, void *arg)
 {
 	struct stun *s = calloc(1, sizeof(*s));
 
 	if (!s)
 		return -ENOMEM;
-	s->dev = dev;
+	s->send = send;
+	s->send_arg = arg;
 	*out = s;
 	return 0;
 }
@@ -196,7 +198,7 @@ int stun_query(struct stun *s, const struct mg_endpoint *server, uint64_t now)
 	p = pending_slot(s, now);
 	randombytes_buf(p->txid, sizeof(p->txid));
 	stun_build_request(req, p->txid);
-	if (!ctl_send_udp(s->dev, &dst, req, sizeof(req))) {
+	if (!s->send(s->send_arg, &dst, req, sizeof(req))) {
 		p->sent_ns = 0;
 		return -ENOBUFS;
 	}

@@ -42,11 +42,14 @@ int stun_parse_response(const uint8_t *pkt, size_t len, uint8_t txid[STUN_TXID_L
 uint32_t stun_crc32(const uint8_t *p, size_t n);
 
 /* The client on the control thread. */
-struct mg_device;
 struct punt_msg;
 struct stun;
 
-int stun_init(struct stun **out, struct mg_device *dev);
+/* The owner's way out: a UDP datagram from the WireGuard port, so the mapping the server sees is
+ * the one peers must use. False = dropped (TX queue full). */
+typedef bool stun_send_fn(void *arg, const struct mg_endpoint *dst, const void *pkt, uint16_t len);
+
+int stun_init(struct stun **out, stun_send_fn *send, void *arg);
 void stun_uninit(struct stun *s);
 /* Sends one request to @server (port 0 means 3478); 0, or -errno (-ENOBUFS: TX queue full). */
 int stun_query(struct stun *s, const struct mg_endpoint *server, uint64_t now);

@@ -8,7 +8,6 @@
 #include <string.h>
 #include <arpa/inet.h>
 #include "hsderpmap.h"
-#include "disco/stun.h"
 
 #define REGIONS_MAX 256
 
@@ -56,6 +55,9 @@ static bool parse_ip(const char *s, int family, uint16_t port, struct mg_endpoin
 	return true;
 }
 
+/* tailcfg.DERPNode: STUNPort 0 means the STUN default, 3478 (RFC 5389). */
+#define DERPMAP_STUN_PORT 3478
+
 /* 0, 1 or 2 endpoints of one node; -1 if the node has STUN disabled; 0 with @name set when
  * only a host name is given. */
 static int node_stun(const json_t *node, struct mg_endpoint ep[2], const char **name, uint16_t *name_port)
@@ -70,7 +72,7 @@ static int node_stun(const json_t *node, struct mg_endpoint ep[2], const char **
 	if (port < 0 || port > 65535)
 		return -1;
 	if (!port)
-		port = STUN_DEFAULT_PORT;
+		port = DERPMAP_STUN_PORT;
 	if (parse_ip(v4, AF_INET, (uint16_t)port, &ep[n]))
 		n++;
 	if (parse_ip(v6, AF_INET6, (uint16_t)port, &ep[n]))

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 #include "hsfilter.h"
+#include "dataplane.h"
 #include "addrfmt.h"
 
 typedef unsigned __int128 u128;

@@ -8,7 +8,7 @@
 #define MG_HSFILTER_H
 
 #include <jansson.h>
-#include "filter.h"
+struct filter;
 
 /* rules: a JSON array of FilterRule. NULL on a malformed filter (the caller keeps the old one). */
 struct filter *hs_filter_compile(const json_t *rules, char *err, size_t errlen);

@@ -67,8 +67,6 @@ static struct nl_snapshot *lan_snapshot(void)
 
 static int device_init(struct mg_device *dev, const char *name, uint32_t mtu)
 {
-	uint8_t priv[32], pub[32];
-
 	snprintf(dev->name, sizeof(dev->name), "%s", name);
 	snprintf(dev->ifname, sizeof(dev->ifname), "mem0");
 	dev->ifindex = MEM_LAN_IFINDEX;
@@ -83,16 +81,20 @@ static int device_init(struct mg_device *dev, const char *name, uint32_t mtu)
 		return -1;
 	allowedips_init(&dev->allowedips);
 	index_table_init(&dev->index);
-	CDS_INIT_LIST_HEAD(&dev->peers);
 	atomic_store(&dev->listen_port, MEM_LISTEN_PORT);
 	dev->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	if (dev->wake_fd < 0 || nat_init(&dev->nat, 1))
 		return -1;
-	noise_generate_keypair(priv, pub);
-	noise_static_identity_set(&dev->identity, priv);
-	sodium_memzero(priv, sizeof(priv));
-	cookie_checker_init(&dev->cookie, dev->identity.static_public);
 	return 0;
+}
+
+static void identity_init(struct mem_router *r)
+{
+	uint8_t priv[32], pub[32];
+
+	noise_generate_keypair(priv, pub);
+	noise_static_identity_set(&r->identity, priv);
+	sodium_memzero(priv, sizeof(priv));
 }
 
 int mem_router_init(struct mem_router *r, const char *name, uint32_t mtu)
@@ -101,6 +103,8 @@ int mem_router_init(struct mem_router *r, const char *name, uint32_t mtu)
 	r->dev = calloc(1, sizeof(*r->dev));
 	if (!r->dev || device_init(r->dev, name, mtu) || !(r->snap = lan_snapshot()))
 		return -1;
+	CDS_INIT_LIST_HEAD(&r->peers);
+	identity_init(r);
 	r->w.dev = r->dev;
 	if (io_mem_open(&r->w.port, 0) || ring_init(&r->w.punt, PUNT_RING_SLOTS, sizeof(struct punt_msg)) ||
 	    ring_init(&r->w.txq, TXREQ_RING_SLOTS, sizeof(struct txreq)))
@@ -132,7 +136,7 @@ static struct noise_handshake *lookup_dev(void *ctx, uint32_t index)
 	return p->hs_entry.index == index ? &p->hs : NULL;
 }
 
-static int session(struct mg_device *dev, struct peer *p, const uint8_t far_priv[32],
+static int session(struct mem_router *r, struct peer *p, const uint8_t far_priv[32],
 		   uint32_t far_index, struct noise_keypair *far_kp)
 {
 	struct noise_static_identity far_id;
@@ -146,20 +150,20 @@ static int session(struct mg_device *dev, struct peer *p, const uint8_t far_priv
 	int ret = -1;
 
 	noise_static_identity_set(&far_id, far_priv);
-	noise_handshake_init(&far_hs, &far_id, dev->identity.static_public, NULL);
+	noise_handshake_init(&far_hs, &far_id, r->identity.static_public, NULL);
 	tai64n_now(ts);
-	if (!noise_create_initiation(&dev->identity, &p->hs, &init, p->hs_entry.index, ts) ||
+	if (!noise_create_initiation(&r->identity, &p->hs, &init, p->hs_entry.index, ts) ||
 	    noise_consume_initiation(&far_id, &init, lookup_far, &lk, now) != &far_hs ||
 	    !noise_create_response(&far_hs, &resp, far_index) || !noise_derive_keypair(&far_hs, far_kp, now) ||
-	    noise_consume_response(&dev->identity, &resp, lookup_dev, &lk) != &p->hs)
+	    noise_consume_response(&r->identity, &resp, lookup_dev, &lk) != &p->hs)
 		goto out;
 	kp = keypair_new();
 	if (!kp || !noise_derive_keypair(&p->hs, &kp->nk, now))
 		goto out;
 	replay_init(&kp->nk.replay);
 	kp->entry.peer = p;
-	index_replace(&dev->index, &p->hs_entry, &kp->entry);
-	peer_install_keypair(&dev->index, p, kp);
+	index_replace(&r->dev->index, &p->hs_entry, &kp->entry);
+	peer_install_keypair(&r->dev->index, p, kp);
 	kp = NULL;
 	if (rcu_dereference(p->cur)->nk.remote_index == far_index &&
 	    !memcmp(rcu_dereference(p->cur)->nk.send_key, far_kp->recv_key, 32) &&
@@ -186,8 +190,8 @@ int mem_router_add_peer(struct mem_router *r, unsigned i, bool live, struct mem_
 	p = peer_new(pub);
 	if (!p)
 		goto out;
-	noise_handshake_init(&p->hs, &dev->identity, pub, NULL);
-	if (index_insert(&dev->index, &p->hs_entry) || (live && session(dev, p, priv, 0x1000 + i, &far->kp)))
+	noise_handshake_init(&p->hs, &r->identity, pub, NULL);
+	if (index_insert(&dev->index, &p->hs_entry) || (live && session(r, p, priv, 0x1000 + i, &far->kp)))
 		goto out;
 	far->peer = p;
 	memcpy(far->tun_ip, (uint8_t[]){ 100, 64, (uint8_t)((i + 2) >> 8), (uint8_t)(i + 2) }, 4);
@@ -197,8 +201,7 @@ int mem_router_add_peer(struct mem_router *r, unsigned i, bool live, struct mem_
 	if (allowedips_insert(&dev->allowedips, AF_INET, far->tun_ip, 32, p) ||
 	    allowedips_insert(&dev->allowedips, AF_INET6, tun6, 128, p))
 		goto out;
-	cds_list_add_tail(&p->node, &dev->peers);
-	dev->npeers++;
+	cds_list_add_tail(&p->node, &r->peers);
 	ret = 0;
 out:
 	sodium_memzero(priv, sizeof(priv));
@@ -218,7 +221,7 @@ int mem_router_free(struct mem_router *r)
 		io_port_close(&r->w.port);
 	ring_uninit(&r->w.punt);
 	ring_uninit(&r->w.txq);
-	cds_list_for_each_entry_safe(p, tmp, &dev->peers, node) {
+	cds_list_for_each_entry_safe(p, tmp, &r->peers, node) {
 		cds_list_del(&p->node);
 		allowedips_remove_by_peer(&dev->allowedips, p);
 		peer_retire(&dev->index, p);
@@ -229,7 +232,7 @@ int mem_router_free(struct mem_router *r)
 	nl_snapshot_free(r->snap);
 	close(dev->wake_fd);
 	free(dev->routes);
-	sodium_memzero(&dev->identity, sizeof(dev->identity));
+	sodium_memzero(&r->identity, sizeof(r->identity));
 	free(dev);
 	memset(r, 0, sizeof(*r));
 	return ret;

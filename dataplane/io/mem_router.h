@@ -40,6 +40,9 @@ struct mem_far {
 
 struct mem_router {
 	struct mg_device *dev;
+	/* What the control thread would hold beside the device (its struct mg_ctl). */
+	struct noise_static_identity identity;
+	struct cds_list_head peers;      /* struct peer.node */
 	struct worker w;
 	struct wctx *c;                  /* drive it with wk_poll(c) */
 	struct nl_snapshot *snap;

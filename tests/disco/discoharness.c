@@ -3,7 +3,7 @@
  * discoharness.c - the control side of disco and STUN on a plain UDP socket, for tests with
  * the Python peer and STUN server before the worker punts disco/STUN (and in the lab beside
  * meshgate). It classifies datagrams like the worker will (brief §5.2), wraps them in a
- * struct punt_msg and calls disco_receive / stun_receive; ctl_send_udp is a sendto().
+ * struct punt_msg and calls disco_receive / stun_receive; the send function is a sendto().
  *
  *   discoharness -k PRIVHEX [-p PORT] [-P NODEKEYHEX,DISCOPUBHEX[,ENDPOINT...]]... [-s ENDPOINT]
  *                [-a] [-t SECONDS]
@@ -22,7 +22,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <sodium.h>
-#include "control.h"
+#include "dataplane.h"
 #include "disco.h"
 #include "stun.h"
 
@@ -59,14 +59,16 @@ static void from_sockaddr(struct mg_endpoint *ep, const struct sockaddr_in6 *sa)
 	}
 }
 
-bool ctl_send_udp(struct mg_device *dev, const struct mg_endpoint *dst, const void *msg, uint16_t len)
+static bool udp_send(void *arg, const struct mg_endpoint *dst, const void *msg, uint16_t len)
 {
 	struct sockaddr_in6 sa;
 
-	(void)dev;
+	(void)arg;
 	to_sockaddr(dst, &sa);
 	return sendto(sock, msg, len, 0, (struct sockaddr *)&sa, sizeof(sa)) == len;
 }
+
+static const struct disco_ops harness_ops = { .send_udp = udp_send };
 
 static const char *ep_str(const struct mg_endpoint *ep, char *buf, size_t n)
 {
@@ -256,7 +258,8 @@ int main(int argc, char **argv)
 	char hex[65];
 	int c;
 
-	if (sodium_init() < 0 || disco_init(&d, NULL, (uint8_t[32]){ 0 }) || stun_init(&s, NULL))
+	if (sodium_init() < 0 || disco_init(&d, &harness_ops, (uint8_t[32]){ 0 }) ||
+	    stun_init(&s, udp_send, NULL))
 		return 1;
 	while ((c = getopt(argc, argv, "k:p:P:s:at:")) != -1) {
 		switch (c) {
@@ -264,7 +267,7 @@ int main(int argc, char **argv)
 			if (hex32(priv, optarg))
 				goto usage;
 			disco_uninit(d);
-			if (disco_init(&d, NULL, priv))
+			if (disco_init(&d, &harness_ops, priv))
 				return 1;
 			have_key = true;
 			break;

@@ -19,7 +19,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "control.h"
+#include "dataplane.h"
+#include "apply.h"
+#include "ctldev.h"
 #include "derp_relay.h"
 #include "disco.h"
 #include "wireguard/messages.h"
@@ -92,11 +94,11 @@ bool disco_looks_like(const uint8_t *pkt, size_t len)
 }
 
 /* --- the device ---------------------------------------------------------------------- */
-static struct mg_device dev;
+static struct mg_ctl dev;
 static struct worker wk;
 static struct peer pa, pb, pc, pd;    /* pa, pb: disco peers; pc, pd: no disco (pd: no endpoint) */
 
-struct peer *dev_peer_find(struct mg_device *d, const uint8_t key[32])
+struct peer *dev_peer_find(struct mg_ctl *d, const uint8_t key[32])
 {
 	struct peer *p;
 
@@ -124,7 +126,7 @@ static void put_index(struct index_entry *e, uint32_t idx, struct peer *p)
 {
 	e->index = idx;
 	e->peer = p;
-	dev.index.slots[idx & (INDEX_SLOTS - 1)] = e;
+	dev.dp.index.slots[idx & (INDEX_SLOTS - 1)] = e;
 }
 
 static void punt(uint16_t region, const uint8_t *key, uint32_t type, uint32_t idx, uint16_t len)
@@ -159,8 +161,8 @@ int main(void)
 	cds_list_add_tail(&pc.node, &dev.peers);
 	memset(pd.public_key, 0xd4, 32);
 	cds_list_add_tail(&pd.node, &dev.peers);
-	dev.workers = &wk;
-	dev.nworkers = 1;
+	dev.dp.workers = &wk;
+	dev.dp.nworkers = 1;
 	CHECK(ring_init(&wk.txq, 4, sizeof(struct txreq)) == 0);
 	CHECK(derp_relay_init(&r, &dev, NULL, -1, NULL) == 0);
 	CHECK(recv_arg == r && derp_relay_home(r) == 900);

@@ -12,13 +12,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sodium.h>
-#include "control.h"
+#include "dataplane.h"
 #include "disco.h"
 #include "stun.h"
 
-bool ctl_send_udp(struct mg_device *dev, const struct mg_endpoint *dst, const void *msg, uint16_t len)
+static bool fz_send_udp(void *arg, const struct mg_endpoint *dst, const void *msg, uint16_t len)
 {
-	(void)dev; (void)dst; (void)msg; (void)len;
+	(void)arg; (void)dst; (void)msg; (void)len;
 	return true;
 }
 
@@ -43,7 +43,8 @@ static void fz_init(void)
 	crypto_scalarmult_base(our_pub, our_priv);
 	crypto_scalarmult_base(fz_peer_pub, peer_priv);
 	if (crypto_box_beforenm(fz_peer_shared, our_pub, peer_priv) ||
-	    disco_init(&fz_disco, NULL, our_priv) || stun_init(&fz_stun, NULL) ||
+	    disco_init(&fz_disco, &(struct disco_ops){ .send_udp = fz_send_udp }, our_priv) ||
+	    stun_init(&fz_stun, fz_send_udp, NULL) ||
 	    disco_peer_set(fz_disco, fz_node, fz_peer_pub, &ep, 1))
 		abort();
 	disco_set_derp(fz_disco, derp_send, NULL);

@@ -139,7 +139,7 @@ static void test_keys_and_box(void)
 	/* brief §9 (TS:types/key/disco_test.go): private -> public. */
 	t_unhex(priv, 32, "40ab1b58e9076c7a4d9d07291f5edf9d1aa017eb949624ba683317f48a640369");
 	t_unhex(want, 32, "50d20b455ecf12bc453f83c2cfdb2a24925d06cf2598dcaa54e91af82ce9f765");
-	CHECK(disco_init(&d, NULL, priv) == 0);
+	CHECK(disco_init(&d, &t_disco_ops, priv) == 0);
 	disco_public_key(d, pub);
 	CHECK_MEM(pub, want, 32);
 	disco_uninit(d);
@@ -445,7 +445,7 @@ static void test_eviction(uint64_t now)
 	struct disco_msg ping = { .type = DISCO_PING }, got;
 	struct disco *d;
 
-	CHECK(disco_init(&d, NULL, our_priv) == 0);
+	CHECK(disco_init(&d, &t_disco_ops, our_priv) == 0);
 	CHECK(disco_peer_set(d, peer_node, peer_pub, &b, 1) == 0);
 	for (unsigned i = 0; i < 100; i++) {
 		struct mg_endpoint src = t_ep4(10, 0, 0, (uint8_t)i, (uint16_t)i);
@@ -472,7 +472,7 @@ static void test_ping_back(uint64_t now)
 	struct mg_endpoint path;
 	struct disco *d;
 
-	CHECK(disco_init(&d, NULL, our_priv) == 0);
+	CHECK(disco_init(&d, &t_disco_ops, our_priv) == 0);
 	CHECK(disco_peer_set(d, peer_node, peer_pub, &b, 1) == 0);
 	t_nsent = 0;
 	deliver(d, &ping, &a, now);                      /* idle: the pong only */
@@ -492,6 +492,50 @@ static void test_ping_back(uint64_t now)
 	disco_uninit(d);
 }
 
+/* What the owner lends through struct disco_ops: our node key goes into every ping while it has
+ * one (not before), and a send the owner refuses is counted, not retried at once. */
+static const uint8_t our_node[32] = { 0x5a, [31] = 0xa5 };
+static bool have_node_key;
+
+static bool lend_node_key(void *arg, uint8_t out[32])
+{
+	CHECK(arg == &have_node_key);
+	if (!have_node_key)
+		return false;
+	memcpy(out, our_node, 32);
+	return true;
+}
+
+static void test_ops(uint64_t now)
+{
+	const struct disco_ops ops = { .send_udp = t_send_udp, .node_key = lend_node_key, .arg = &have_node_key };
+	struct mg_endpoint b = t_ep4(203, 0, 113, 9, 1000);
+	struct disco_stats st;
+	struct disco_msg got;
+	struct disco *d;
+
+	CHECK(disco_init(&d, &ops, our_priv) == 0);
+	CHECK(disco_peer_set(d, peer_node, peer_pub, &b, 1) == 0);
+	disco_peer_active(d, peer_node, now);
+	have_node_key = false;
+	t_nsent = 0;
+	disco_tick(d, now);
+	CHECK(t_nsent == 1 && find_ping(&b, &got) && !got.has_node_key);
+	have_node_key = true;
+	t_nsent = 0;
+	disco_tick(d, now + DISCO_PING_INTERVAL_NS + 1);
+	CHECK(t_nsent == 1 && find_ping(&b, &got) && got.has_node_key && !memcmp(got.node_key, our_node, 32));
+	disco_get_stats(d, &st);
+	CHECK(st.tx_fail == 0);
+	t_send_fails = true;
+	t_nsent = 0;
+	disco_tick(d, now + 2 * (DISCO_PING_INTERVAL_NS + 1));
+	t_send_fails = false;
+	disco_get_stats(d, &st);
+	CHECK(t_nsent == 0 && st.tx_fail == 1);
+	disco_uninit(d);
+}
+
 int main(void)
 {
 	struct mg_endpoint b = t_ep4(203, 0, 113, 9, 1000);
@@ -505,7 +549,7 @@ int main(void)
 	test_malformed();
 	test_keys_and_box();
 
-	CHECK(disco_init(&d, NULL, our_priv) == 0);
+	CHECK(disco_init(&d, &t_disco_ops, our_priv) == 0);
 	disco_set_path_cb(d, on_path, NULL);
 	disco_set_derp(d, derp_send, NULL);
 	CHECK(disco_peer_set(d, other_node, (const uint8_t[32]){ 9 }, NULL, 0) == 0);
@@ -517,5 +561,6 @@ int main(void)
 	disco_uninit(d);
 	test_eviction(now);
 	test_ping_back(now);
+	test_ops(now);
 	return t_done("test_disco");
 }

@@ -2,7 +2,7 @@
 /*
  * test_stun.c - STUN known answers: the request bytes of brief §7, CRC-32, responses captured
  * from real servers (TS:net/stun/stun_test.go responseTests, incl. IPv6 and padding cases),
- * malformed inputs, and the client's TxID matching through the ctl_send_udp stand-in.
+ * malformed inputs, and the client's TxID matching through the t_send_udp stand-in.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -130,7 +130,7 @@ static void test_client(void)
 	struct stun *s;
 	uint64_t now = 1000000000ull;
 
-	CHECK(stun_init(&s, NULL) == 0);
+	CHECK(stun_init(&s, t_send_udp, NULL) == 0);
 	CHECK(!stun_mapped(s, &got));
 	t_nsent = 0;
 	CHECK(stun_query(s, &server, now) == 0);
@@ -186,7 +186,7 @@ static void test_periodic(void)
 	unsigned rounds_seen[8] = { 0 };
 	struct stun *st;
 
-	CHECK(stun_init(&st, NULL) == 0);
+	CHECK(stun_init(&st, t_send_udp, NULL) == 0);
 	t_nsent = 0;
 	stun_tick(st, t0, true);                  /* no servers yet */
 	stun_set_servers(st, servers, 2);

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <netinet/in.h>
 #include "hsfilter.h"
+#include "filter.h"
 
 static int failures;
 

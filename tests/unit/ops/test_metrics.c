@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
-#include "device.h"
+#include "ctldev.h"
 #include "metrics.h"
 #include "check.h"
 #include "keyfmt.h"
@@ -45,7 +45,7 @@ void peer_endpoint_get(struct peer *p, struct mg_endpoint *out)
 
 /* ---- the device ---------------------------------------------------------------------------- */
 
-static struct peer *add_peer(struct mg_device *dev, uint8_t fill, uint64_t hs_real, bool endpoint, uint8_t ip4)
+static struct peer *add_peer(struct mg_ctl *dev, uint8_t fill, uint64_t hs_real, bool endpoint, uint8_t ip4)
 {
 	struct peer *p = calloc(1, sizeof(*p));
 	uint8_t a[4] = { 100, 64, 0, ip4 };
@@ -57,53 +57,53 @@ static struct peer *add_peer(struct mg_device *dev, uint8_t fill, uint64_t hs_re
 		p->ep.port = 51820;
 		memcpy(p->ep.addr, (uint8_t[4]){ 198, 51, 100, ip4 }, 4);
 	}
-	allowedips_insert(&dev->allowedips, AF_INET, a, 32, p);
+	allowedips_insert(&dev->dp.allowedips, AF_INET, a, 32, p);
 	cds_list_add_tail(&p->node, &dev->peers);
 	dev->npeers++;
 	return p;
 }
 
 /* The test's device is built by hand (no RCU grace periods needed): free it the same way. */
-static void free_device(struct mg_device *dev)
+static void free_device(struct mg_ctl *dev)
 {
 	struct peer *p, *tmp;
 
 	cds_list_for_each_entry_safe(p, tmp, &dev->peers, node) {
-		allowedips_remove_by_peer(&dev->allowedips, p);
+		allowedips_remove_by_peer(&dev->dp.allowedips, p);
 		cds_list_del(&p->node);
 		free(p);
 	}
-	allowedips_uninit(&dev->allowedips);
-	free(dev->workers);
-	free(dev->routes);
+	allowedips_uninit(&dev->dp.allowedips);
+	free(dev->dp.workers);
+	free(dev->dp.routes);
 	free(dev);
 }
 
-static struct mg_device *make_device(void)
+static struct mg_ctl *make_device(void)
 {
-	struct mg_device *dev = calloc(1, sizeof(*dev));
+	struct mg_ctl *dev = calloc(1, sizeof(*dev));
 	uint64_t now_real = mg_realtime();
 	struct peer *a;
 
-	snprintf(dev->name, sizeof(dev->name), "mg\"x\\0");   /* label escaping: mg\"x\\0 */
+	snprintf(dev->dp.name, sizeof(dev->dp.name), "mg\"x\\0");   /* label escaping: mg\"x\\0 */
 	dev->identity.has_identity = true;
 	CDS_INIT_LIST_HEAD(&dev->peers);
-	allowedips_init(&dev->allowedips);
-	dev->routes = mg_routeset_new((const struct mg_ipprefix[]){ { .family = AF_INET, .cidr = 24 },
+	allowedips_init(&dev->dp.allowedips);
+	dev->dp.routes = mg_routeset_new((const struct mg_ipprefix[]){ { .family = AF_INET, .cidr = 24 },
 								   { .family = AF_INET, .cidr = 16 } }, 2, false);
-	dev->nworkers = 2;
-	dev->workers = calloc(2, sizeof(*dev->workers));
+	dev->dp.nworkers = 2;
+	dev->dp.workers = calloc(2, sizeof(*dev->dp.workers));
 	for (unsigned i = 0; i < 2; i++)
-		dev->workers[i].started = true;
-	dev->workers[0].ctr.decap_packets = 10, dev->workers[0].ctr.decap_bytes = 1280;
-	dev->workers[1].ctr.decap_packets = 5, dev->workers[1].ctr.decap_bytes = 640;
-	dev->workers[0].ctr.encap_packets = 3, dev->workers[1].ctr.encap_bytes = 96;
-	dev->workers[0].ctr.rx_packets = 11, dev->workers[1].ctr.rx_packets = 22;
-	dev->workers[0].ctr.drops[MG_DROP_REPLAY] = 3, dev->workers[1].ctr.drops[MG_DROP_REPLAY] = 4;
-	dev->workers[1].ctr.drops[MG_DROP_TX_FULL] = 1;
-	dev->workers[0].ctr.batch_hist[0] = 2, dev->workers[0].ctr.batch_hist[2] = 1;
-	dev->workers[1].ctr.batch_hist[6] = 3;
-	dev->workers[0].ctr.batch_sum = 2 + 3, dev->workers[1].ctr.batch_sum = 3 * 64;
+		dev->dp.workers[i].started = true;
+	dev->dp.workers[0].ctr.decap_packets = 10, dev->dp.workers[0].ctr.decap_bytes = 1280;
+	dev->dp.workers[1].ctr.decap_packets = 5, dev->dp.workers[1].ctr.decap_bytes = 640;
+	dev->dp.workers[0].ctr.encap_packets = 3, dev->dp.workers[1].ctr.encap_bytes = 96;
+	dev->dp.workers[0].ctr.rx_packets = 11, dev->dp.workers[1].ctr.rx_packets = 22;
+	dev->dp.workers[0].ctr.drops[MG_DROP_REPLAY] = 3, dev->dp.workers[1].ctr.drops[MG_DROP_REPLAY] = 4;
+	dev->dp.workers[1].ctr.drops[MG_DROP_TX_FULL] = 1;
+	dev->dp.workers[0].ctr.batch_hist[0] = 2, dev->dp.workers[0].ctr.batch_hist[2] = 1;
+	dev->dp.workers[1].ctr.batch_hist[6] = 3;
+	dev->dp.workers[0].ctr.batch_sum = 2 + 3, dev->dp.workers[1].ctr.batch_sum = 3 * 64;
 	dev->handshakes[1][0] = 4, dev->handshakes[2][1] = 4, dev->handshakes[3][1] = 1;
 	dev->under_load_until_ns = mg_now() + NSEC_PER_SEC * 60;
 	dev->steer.prog = (struct xdp_program *)1;   /* "attached": the stub answers */
@@ -243,7 +243,7 @@ int main(int argc, char **argv)
 {
 	struct metrics_control ctl = { .connected = true, .last_map_update_real_ns = 1795611527500000000ull,
 				       .map_updates = 12, .errors = 3 };
-	struct mg_device *dev;
+	struct mg_ctl *dev;
 	char *text, *plain;
 	size_t len, plen;
 
@@ -266,7 +266,7 @@ int main(int argc, char **argv)
 	CHECK(!strstr(plain, "meshgate_control_last_map_update"));
 	CHECK(strstr(plain, "tailscale_peers 3\n") != NULL);
 	/* A stopped worker: the data path is down, and its socket statistics are not read. */
-	dev->workers[1].started = false;
+	dev->dp.workers[1].started = false;
 	free(plain);
 	plain = metrics_render(dev, NULL, 0, &plen);
 	CHECK_LINE(plain, "tailscale_backend_running 0");
