@@ -26,6 +26,8 @@
 #include "io/dpdk_steer.h"
 #include "io/xsk_prog.h"
 #include "netlink/nl_snapshot.h"
+#include "netlink/nltables.h"
+#include <linux/rtnetlink.h>
 #include "frames.h"
 
 #define NCONF 3
@@ -163,8 +165,7 @@ static int pton_any(const char *s, uint8_t out[16])
 
 struct dpdk_side {
 	struct mg_device *dev;
-	struct nl_snapshot snap;           /* only the address list: all nl_snapshot_is_local reads */
-	struct nl_addr_ent addrs[sizeof(locals) / sizeof(locals[0])];
+	struct nl_snapshot *snap;          /* only the address list: all nl_snapshot_is_local reads */
 };
 
 static int peer_token;                     /* allowed IPs map prefixes to an opaque peer */
@@ -188,17 +189,29 @@ static void dpdk_side_init(struct dpdk_side *d, const struct conf *c)
 		if (allowedips_insert(&d->dev->allowedips, family, a, routes[i].cidr, &peer_token))
 			exit(1);
 	}
+	/* The snapshot as the kernel mirror builds it, from tables holding only the addresses. */
+	struct nltables t;
+
+	nltables_init(&t, 1);
+	t.present = true;
 	for (size_t i = 0; i < sizeof(locals) / sizeof(locals[0]); i++) {
-		d->addrs[i].family = (uint8_t)pton_any(locals[i], d->addrs[i].addr);
-		d->addrs[i].prefixlen = d->addrs[i].family == AF_INET ? 24 : 64;
+		struct nl_addr_ent e = { .scope = RT_SCOPE_UNIVERSE };
+
+		e.family = (uint8_t)pton_any(locals[i], e.addr);
+		e.prefixlen = e.family == AF_INET ? 24 : 64;
+		if (nltables_addr_upsert(&t, &e) < 0)
+			exit(1);
 	}
-	d->snap.addrs = d->addrs;
-	d->snap.n_addrs = sizeof(locals) / sizeof(locals[0]);
+	d->snap = nl_snapshot_build(&t);
+	nltables_free(&t);
+	if (!d->snap)
+		exit(1);
 }
 
 static void dpdk_side_uninit(struct dpdk_side *d)
 {
 	allowedips_uninit(&d->dev->allowedips);
+	nl_snapshot_free(d->snap);
 	free(d->dev);
 }
 
@@ -320,7 +333,7 @@ static unsigned run_conf(unsigned ci, struct xdp_side *x)
 	dpdk_side_init(&d, c);
 	for (unsigned i = 0; i < NCASES; i++) {
 		uint32_t len = frame_build(&cases[i].f, frame);
-		int cv = dpdk_steer_verdict(d.dev, &d.snap, frame, len);
+		int cv = dpdk_steer_verdict(d.dev, d.snap, frame, len);
 		int xv = x && len >= 14 ? xdp_verdict(x, frame, len) : cv;
 		char want = cases[i].expect[ci];
 
