@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "config.h"
+#include "config_sync.h"
 #include "devconf_edit.h"
 
 /* Public keys are public data: memcmp ordering is fine. */

@@ -11,7 +11,7 @@
 #include <unistd.h>
 
 #include "check.h"
-#include "config.h"
+#include "config_sync.h"
 #include "keyfmt.h"
 
 #define K_PRIV "dwdtCnMYpX08FsFyUbJmRd9ML4frwJkqsXf7pR25LCo="   /* RFC 7748 Alice private */

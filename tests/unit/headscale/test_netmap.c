@@ -12,7 +12,7 @@
 #include "addrfmt.h"
 #include "devconf.h"
 #include "hskey.h"
-#include "hswant.h"
+#include "hswant_file.h"
 #include "t.h"
 
 static const char *cur;
