@@ -38,7 +38,9 @@
 #include "privdrop.h"
 #include "netlink/nlmirror.h"
 #include "control.h"
-#include "cli/cli.h"
+#include "cli/metrics_write.h"
+#include "cli/ping.h"
+#include "cli/status.h"
 #include "wireguard/messages.h"
 
 #ifndef MG_BPF_OBJ_BUILD

@@ -26,6 +26,7 @@
 #include <netinet/ip_icmp.h>
 #include <sodium.h>
 #include "cli.h"
+#include "ping.h"
 #include "addrfmt.h"
 #include "keyfmt.h"
 
