@@ -149,9 +149,12 @@ static int remove_unlisted(struct mg_device *dev, struct peer *p, const struct m
 	struct mg_prefix_set *k = &keep.set, *o = &owned.set;
 	int ret = 0;
 
-	for (size_t i = 0; i < pc->n_allowed_ips; i++)
+	for (size_t i = 0; i < pc->n_allowed_ips; i++) {
+		const struct mg_ipprefix *ip = &pc->allowed_ips[i].p;
+
 		if (!pc->allowed_ips[i].remove)
-			collect(&keep, pc->allowed_ips[i].family, pc->allowed_ips[i].addr, pc->allowed_ips[i].cidr);
+			collect(&keep, ip->family, ip->addr, ip->cidr);
+	}
 	allowedips_walk_by_peer(&dev->allowedips, p, collect, &owned);
 	if (keep.failed || owned.failed) {
 		ret = -ENOMEM;
@@ -203,9 +206,9 @@ static int peer_apply(struct mg_device *dev, const struct mg_peer_conf *pc)
 			atomic_store(&p->ev_last_traversal, 0);
 	}
 	for (size_t i = 0; i < pc->n_allowed_ips && !ret; i++) {
-		const struct mg_ipprefix *ip = &pc->allowed_ips[i];
+		const struct mg_ipprefix *ip = &pc->allowed_ips[i].p;
 
-		if (ip->remove)
+		if (pc->allowed_ips[i].remove)
 			allowedips_remove(&dev->allowedips, ip->family, ip->addr, ip->cidr, p);
 		else
 			ret = allowedips_insert(&dev->allowedips, ip->family, ip->addr, ip->cidr, p);

@@ -512,7 +512,7 @@ static int add_allowed_ip(struct parser *p, const struct key_def *k, char *item)
 
 	if (parse_prefix_item(p, k, item, &pf))
 		return -1;
-	if (devconf_allowed_ip_append(p->peer, &pf))
+	if (devconf_allowed_ip_append(p->peer, &pf, false))
 		return perr(p, k->name, "out of memory");
 	return 0;
 }

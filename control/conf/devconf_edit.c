@@ -38,10 +38,10 @@ struct mg_peer_conf *devconf_peer_append(struct mg_device_update *u, const uint8
 	return p;
 }
 
-int devconf_allowed_ip_append(struct mg_peer_conf *p, const struct mg_ipprefix *ip)
+int devconf_allowed_ip_append(struct mg_peer_conf *p, const struct mg_ipprefix *ip, bool remove)
 {
 	if (devconf_grow((void **)&p->allowed_ips, p->n_allowed_ips, sizeof(*p->allowed_ips)))
 		return -ENOMEM;
-	p->allowed_ips[p->n_allowed_ips++] = *ip;
+	p->allowed_ips[p->n_allowed_ips++] = (struct mg_allowed_ip){ .p = *ip, .remove = remove };
 	return 0;
 }

@@ -15,7 +15,6 @@
 struct mg_ipprefix {
 	uint8_t family;          /* AF_INET or AF_INET6 */
 	uint8_t cidr;            /* 0..32 or 0..128 */
-	bool remove;             /* UAPI "allowed_ip=-a/b": remove this one prefix */
 	uint8_t addr[16];        /* network byte order; v4 in the first 4 bytes */
 };
 
