@@ -14,6 +14,7 @@
 #include "io/tun.h"
 #include "headscale/hsfilter.h"
 #include "wireguard/messages.h"
+#include "vec.h"
 
 struct peer *dev_peer_find(struct mg_device *dev, const uint8_t key[32])
 {
@@ -96,16 +97,9 @@ static void collect(void *ctx, int family, const uint8_t *addr, uint8_t cidr)
 	struct mg_prefix_set *s = &c->set;
 	struct mg_ipprefix *ip;
 
-	if (s->n == s->cap) {
-		size_t cap = s->cap ? s->cap * 2 : 64;
-		void *v = realloc(s->v, cap * sizeof(*s->v));
-
-		if (!v) {
-			c->failed = true;
-			return;
-		}
-		s->v = v;
-		s->cap = cap;
+	if (mg_vec_grow((void **)&s->v, &s->cap, s->n, sizeof(*s->v))) {
+		c->failed = true;
+		return;
 	}
 	ip = &s->v[s->n++];
 	memset(ip, 0, sizeof(*ip));
