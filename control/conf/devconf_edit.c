@@ -1,28 +1,20 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* devconf_edit.c - the builders of devconf_edit.h: a struct mg_device_update grown piece by piece. */
 #include <errno.h>
-#include <stdint.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "devconf_edit.h"
+#include "vec.h"
 
 int devconf_grow(void **arr, size_t n, size_t size)
 {
-	size_t cap;
-	void *p;
+	size_t cap = 0;
 
-	/* Capacity is 4 for n <= 4, else the next power of two >= n: grow at 0 and at 4, 8, 16... */
-	if (n != 0 && (n < 4 || (n & (n - 1))))
-		return 0;
-	cap = n ? n * 2 : 4;
-	if (cap > SIZE_MAX / size)
-		return -ENOMEM;
-	p = realloc(*arr, cap * size);
-	if (!p)
-		return -ENOMEM;
-	*arr = p;
-	return 0;
+	/* The capacity mg_vec_grow gave an array grown only by it: 0, then 16, doubling after. */
+	if (n)
+		for (cap = 16; cap < n; cap *= 2)
+			;
+	return mg_vec_grow(arr, &cap, n, size);
 }
 
 struct mg_peer_conf *devconf_peer_append(struct mg_device_update *u, const uint8_t public_key[WG_KEY_LEN])

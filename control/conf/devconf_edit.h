@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * devconf_edit.h - building a struct mg_device_update piece by piece (parsers only).
- * Arrays grow in powers of two, so their capacity follows from their length and the
- * struct in devconf.h needs no capacity fields.
+ * Arrays grow as vec.h grows them (16, then doubling), so their capacity follows from their
+ * length and the struct in devconf.h needs no capacity fields.
  */
 #ifndef MG_CONF_DEVCONF_EDIT_H
 #define MG_CONF_DEVCONF_EDIT_H
