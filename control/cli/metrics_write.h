@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * metrics_write.h - `meshgate metrics write PATH | metrics print`: the daemon's /metrics into a file (atomic) or onto stdout.
+ * metrics_write.h - `meshgate metrics write PATH | metrics print`: the daemon's /metrics into a
+ * file (atomic) or onto stdout.
  * An entry point for main.c, called with the arguments from the subcommand word on, i.e.
  * `meshgate metrics print`
  *   -> metrics_write_main(2, { "metrics", "print", NULL }).

@@ -4,7 +4,7 @@
  *
  * One connection per region, a small state machine (the connection and its pump in derp_conn.c;
  * connecting in derp_dial.c; the home region's choice and fail-over in derp_homing.c; this file
- * is the API on top: regions, sends, the tick, status):
+ * is the API on top: regions, sends, STUN answers per region, the tick, status):
  *   IDLE -> [RESOLVE (a HostName without forced address: getaddrinfo_a, polled from the tick)] ->
  *   TCP (connect in progress) -> TLS (handshake) -> HTTP (GET /derp, Upgrade: DERP; wait for 101)
  *   -> KEY (wait ServerKey; send ClientInfo) -> INFO (wait ServerInfo) -> READY
