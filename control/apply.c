@@ -13,6 +13,7 @@
 #include "apply.h"
 #include "headscale/hsfilter.h"
 #include "wireguard/messages.h"
+#include "vec.h"
 
 struct peer *dev_peer_find(struct mg_ctl *dev, const uint8_t key[32])
 {
@@ -95,16 +96,9 @@ static void collect(void *ctx, int family, const uint8_t *addr, uint8_t cidr)
 	struct mg_prefix_set *s = &c->set;
 	struct mg_ipprefix *ip;
 
-	if (s->n == s->cap) {
-		size_t cap = s->cap ? s->cap * 2 : 64;
-		void *v = realloc(s->v, cap * sizeof(*s->v));
-
-		if (!v) {
-			c->failed = true;
-			return;
-		}
-		s->v = v;
-		s->cap = cap;
+	if (mg_vec_grow((void **)&s->v, &s->cap, s->n, sizeof(*s->v))) {
+		c->failed = true;
+		return;
 	}
 	ip = &s->v[s->n++];
 	memset(ip, 0, sizeof(*ip));
@@ -148,9 +142,12 @@ static int remove_unlisted(struct mg_ctl *dev, struct peer *p, const struct mg_p
 	struct mg_prefix_set *k = &keep.set, *o = &owned.set;
 	int ret = 0;
 
-	for (size_t i = 0; i < pc->n_allowed_ips; i++)
+	for (size_t i = 0; i < pc->n_allowed_ips; i++) {
+		const struct mg_ipprefix *ip = &pc->allowed_ips[i].p;
+
 		if (!pc->allowed_ips[i].remove)
-			collect(&keep, pc->allowed_ips[i].family, pc->allowed_ips[i].addr, pc->allowed_ips[i].cidr);
+			collect(&keep, ip->family, ip->addr, ip->cidr);
+	}
 	allowedips_walk_by_peer(&dev->dp.allowedips, p, collect, &owned);
 	if (keep.failed || owned.failed) {
 		ret = -ENOMEM;
@@ -202,9 +199,9 @@ static int peer_apply(struct mg_ctl *dev, const struct mg_peer_conf *pc)
 			atomic_store(&p->ev_last_traversal, 0);
 	}
 	for (size_t i = 0; i < pc->n_allowed_ips && !ret; i++) {
-		const struct mg_ipprefix *ip = &pc->allowed_ips[i];
+		const struct mg_ipprefix *ip = &pc->allowed_ips[i].p;
 
-		if (ip->remove)
+		if (pc->allowed_ips[i].remove)
 			allowedips_remove(&dev->dp.allowedips, ip->family, ip->addr, ip->cidr, p);
 		else
 			ret = allowedips_insert(&dev->dp.allowedips, ip->family, ip->addr, ip->cidr, p);

@@ -26,6 +26,7 @@
 #include "uapi.h"
 #include "evsource.h"
 #include "config.h"
+#include "config_sync.h"
 #include "hsglue.h"
 #include "headscale/hsendpoint.h"
 #include "headscale/hsreload.h"

@@ -28,6 +28,7 @@
 #include "derp_relay.h"
 #include "disco/disco.h"
 #include "wireguard/messages.h"
+#include "vec.h"
 
 #define PATH_CHECK_NS (100 * NSEC_PER_MSEC)
 
@@ -171,12 +172,6 @@ static bool derp_usable(const struct derp_relay *r, int region)
 	return region != derp_home(r->derp) || derp_region_up(r->derp, region);
 }
 
-static bool ep_same(const struct mg_endpoint *a, const struct mg_endpoint *b)
-{
-	return a->family == b->family && a->port == b->port &&
-	       !memcmp(a->addr, b->addr, a->family == AF_INET ? 4 : 16);
-}
-
 static void path_check(struct derp_relay *r, struct relay_peer *rp, uint64_t now)
 {
 	struct peer *p = dev_peer_find(r->dev, rp->key);
@@ -217,7 +212,7 @@ static void path_check(struct derp_relay *r, struct relay_peer *rp, uint64_t now
 		rp->direct = direct;
 	}
 	peer_endpoint_get(p, &cur);
-	if (!ep_same(&cur, &want))
+	if (!mg_endpoint_equal(&cur, &want))
 		peer_endpoint_set(p, &want);
 }
 
@@ -242,15 +237,8 @@ int derp_relay_peer_set(struct derp_relay *r, const uint8_t node_key[32], int ho
 	struct relay_peer *rp = rpeer_find(r, node_key);
 
 	if (!rp) {
-		if (r->n == r->cap) {
-			size_t cap = r->cap ? 2 * r->cap : 16;
-			struct relay_peer *np = realloc(r->peers, cap * sizeof(*np));
-
-			if (!np)
-				return -ENOMEM;
-			r->peers = np;
-			r->cap = cap;
-		}
+		if (mg_vec_grow((void **)&r->peers, &r->cap, r->n, sizeof(*r->peers)))
+			return -ENOMEM;
 		rp = &r->peers[r->n++];
 		memset(rp, 0, sizeof(*rp));
 		memcpy(rp->key, node_key, 32);

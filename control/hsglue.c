@@ -24,7 +24,7 @@
 #include "headscale/hskey.h"
 #include "hsglue.h"
 #include "headscale/hsfilter.h"
-#include "headscale/hswant.h"
+#include "headscale/hswant_file.h"
 #include "headscale/hsderpmap.h"
 #include "headscale/hsreload.h"
 #include "headscale/hsendpoint.h"

@@ -34,7 +34,9 @@
 #include "netlink/nlmirror.h"
 #include "control.h"
 #include "apply.h"
-#include "cli/cli.h"
+#include "cli/metrics_write.h"
+#include "cli/ping.h"
+#include "cli/status.h"
 #include "wireguard/messages.h"
 
 #ifndef MG_BPF_OBJ_BUILD

@@ -69,15 +69,6 @@ void filter_free(struct filter *f)
 	free(f);
 }
 
-static bool prefix_has(const struct mg_ipprefix *p, int family, const uint8_t *addr)
-{
-	unsigned whole = p->cidr / 8, rest = p->cidr % 8;
-
-	if (p->family != family || memcmp(p->addr, addr, whole))
-		return false;
-	return !rest || !((p->addr[whole] ^ addr[whole]) & (uint8_t)(0xff << (8 - rest)));
-}
-
 /* Protocol and destination port; IPv6 extension headers other than none are not walked. */
 static uint8_t l4_info(const uint8_t *l3, uint32_t len, int family, uint16_t *dport, bool *has_port)
 {
@@ -123,13 +114,13 @@ static bool rule_allows(const struct filter_rule *r, int family, const uint8_t *
 	if (!(r->protos[proto / 32] >> (proto % 32) & 1))
 		return false;
 	for (size_t i = 0; i < r->n_src && !src_ok; i++)
-		src_ok = prefix_has(&r->src[i], family, src);
+		src_ok = mg_prefix_contains(&r->src[i], family, src);
 	if (!src_ok)
 		return false;
 	for (size_t i = 0; i < r->n_dst; i++) {
 		const struct filter_dst *d = &r->dst[i];
 
-		if (!prefix_has(&d->prefix, family, dst))
+		if (!mg_prefix_contains(&d->prefix, family, dst))
 			continue;
 		/* ICMP matches on addresses alone; other port-less protocols need an all-ports rule. */
 		if (has_port ? dport >= d->port_first && dport <= d->port_last :

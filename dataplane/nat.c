@@ -78,38 +78,22 @@ static bool l4_parse(uint8_t *l3, uint32_t len, int family, struct l4_view *v)
 	return true;
 }
 
-/* RFC 1624 eqn. 3 over n 16-bit words (n bytes, even). */
-static void csum_update(uint8_t *check, const uint8_t *old, const uint8_t *new, size_t n)
-{
-	uint32_t sum;
-	uint16_t c;
-
-	memcpy(&c, check, 2);
-	sum = (uint16_t)~ntohs(c);
-	for (size_t i = 0; i < n; i += 2) {
-		sum += (uint16_t)~((uint16_t)old[i] << 8 | old[i + 1]);
-		sum += (uint16_t)new[i] << 8 | new[i + 1];
-	}
-	c = htons(csum_fold(sum));
-	memcpy(check, &c, 2);
-}
-
 /* Rewrite an address (source or destination) and its checksums. */
 static void set_addr(uint8_t *l3, int family, uint8_t *field, const uint8_t *addr, const struct l4_view *v)
 {
 	size_t alen = family == AF_INET ? 4 : 16;
 
 	if (family == AF_INET)
-		csum_update(l3 + 10, field, addr, alen);
+		csum_replace(l3 + 10, field, addr, alen);
 	if (v->check && v->pseudo)
-		csum_update(v->check, field, addr, alen);
+		csum_replace(v->check, field, addr, alen);
 	memcpy(field, addr, alen);
 }
 
 static void set_port(uint8_t *field, uint16_t port_be, const struct l4_view *v)
 {
 	if (v->check)
-		csum_update(v->check, field, (const uint8_t *)&port_be, 2);
+		csum_replace(v->check, field, (const uint8_t *)&port_be, 2);
 	memcpy(field, &port_be, 2);
 }
 

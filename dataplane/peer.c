@@ -192,19 +192,11 @@ void peer_endpoint_set(struct peer *p, const struct mg_endpoint *ep)
 	pthread_spin_unlock(&p->ep_lock);
 }
 
-static bool endpoint_equal(const struct mg_endpoint *a, const struct mg_endpoint *b)
-{
-	/* Public data: plain memcmp is fine; constant sizes so that it is inlined (every packet
-	 * received asks). */
-	return a->family == b->family && a->port == b->port &&
-	       (a->family == AF_INET ? !memcmp(a->addr, b->addr, 4) : !memcmp(a->addr, b->addr, 16));
-}
-
 void peer_endpoint_roam(struct peer *p, const struct mg_endpoint *src)
 {
 	struct mg_endpoint cur;
 
 	peer_endpoint_get(p, &cur);
-	if (!endpoint_equal(&cur, src))
+	if (!mg_endpoint_equal(&cur, src))
 		peer_endpoint_set(p, src);
 }

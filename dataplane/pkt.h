@@ -66,12 +66,30 @@ static inline uint16_t csum_fold(uint32_t sum)
 	return (uint16_t)~sum;
 }
 
-/* RFC 1624 eqn. 3: HC' = ~(~HC + ~m + m'), for one 16-bit word changing from old to new. */
+/*
+ * RFC 1624 eqn. 3, HC' = ~(~HC + ~m + m'), for @n bytes (even) changing from @old to @new; the
+ * checksum at @check is updated in place (unaligned is fine: rewritten addresses and ports).
+ */
+static inline void csum_replace(uint8_t *check, const uint8_t *old, const uint8_t *new, size_t n)
+{
+	uint32_t sum;
+	uint16_t c;
+
+	memcpy(&c, check, 2);
+	sum = (uint16_t)~ntohs(c);
+	for (size_t i = 0; i < n; i += 2) {
+		sum += (uint16_t)~((uint16_t)old[i] << 8 | old[i + 1]);
+		sum += (uint16_t)new[i] << 8 | new[i + 1];
+	}
+	c = htons(csum_fold(sum));     /* csum_fold complements: this is HC' */
+	memcpy(check, &c, 2);
+}
+
+/* The same for one 16-bit word, checksum and words in network order. */
 static inline uint16_t csum_replace2(uint16_t check_be, uint16_t old_be, uint16_t new_be)
 {
-	uint32_t sum = (uint16_t)~ntohs(check_be) + (uint16_t)~ntohs(old_be) + ntohs(new_be);
-
-	return htons(csum_fold(sum));  /* csum_fold complements: this is HC' */
+	csum_replace((uint8_t *)&check_be, (const uint8_t *)&old_be, (const uint8_t *)&new_be, 2);
+	return check_be;
 }
 
 static inline uint16_t ip4_header_csum(const struct iphdr *ip)

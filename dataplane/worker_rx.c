@@ -28,31 +28,13 @@ static bool is_tailnet_local(struct mg_device *dev, int family, const uint8_t *a
 	return false;
 }
 
-/* Byte by byte under the prefix's mask: a few iterations, where a variable-length memcmp would
- * be a libc call for every packet out of the tunnel. */
-static bool prefix_contains(const struct mg_ipprefix *pfx, int family, const uint8_t *addr)
-{
-	unsigned bits = pfx->cidr;
-
-	if (pfx->family != family)
-		return false;
-	for (unsigned i = 0; bits; i++) {
-		uint8_t mask = bits >= 8 ? 0xff : (uint8_t)(0xff << (8 - bits));
-
-		if ((pfx->addr[i] ^ addr[i]) & mask)
-			return false;
-		bits = bits >= 8 ? bits - 8 : 0;
-	}
-	return true;
-}
-
 /* The set control published last (SIGHUP may swap it): read once, inside this loop's read side. */
 static bool is_advertised(struct mg_device *dev, int family, const uint8_t *addr)
 {
 	const struct mg_routeset *s = rcu_dereference(dev->routes);
 
 	for (size_t i = 0; i < s->n; i++)
-		if (prefix_contains(&s->r[i], family, addr))
+		if (mg_prefix_contains(&s->r[i], family, addr))
 			return true;
 	return false;
 }
@@ -313,12 +295,6 @@ void wk_rx_frame(struct wctx *c, uint64_t addr, uint32_t len)
 	wk_tunnel(c, p, 0);
 }
 
-static bool ep_same(const struct mg_endpoint *a, const struct mg_endpoint *b)
-{
-	return a->family == b->family && a->port == b->port &&
-	       (a->family == AF_INET ? !memcmp(a->addr, b->addr, 4) : !memcmp(a->addr, b->addr, 16));
-}
-
 /*
  * Roaming: the peer's endpoint becomes the source of its latest authenticated packet. Packets
  * of one batch are handled in order, so a packet from the same peer and source as the one just
@@ -326,7 +302,7 @@ static bool ep_same(const struct mg_endpoint *a, const struct mg_endpoint *b)
  */
 static void rx_roam(struct wctx *c, struct peer *peer, const struct mg_endpoint *src)
 {
-	if (peer == c->roamed.peer && ep_same(&c->roamed.ep, src))
+	if (peer == c->roamed.peer && mg_endpoint_equal(&c->roamed.ep, src))
 		return;
 	peer_endpoint_roam(peer, src);
 	c->roamed.peer = peer;

@@ -60,6 +60,7 @@
 #include "payload.h"
 #include "rate.h"
 #include "wggen_xsk.h"
+#include "keyfmt.h"
 
 #define BURST 64
 #define BUF_LEN 2048
@@ -135,27 +136,6 @@ static void parse_v4(const char *s, struct sockaddr_in *sa, bool need_port)
 	}
 	if (inet_pton(AF_INET, buf, &sa->sin_addr) != 1)
 		die("not an IPv4 address (outer and inner IPv4 only)");
-}
-
-static void read_key(const char *b64, uint8_t out[32])
-{
-	size_t n = 0;
-
-	if (sodium_base642bin(out, 32, b64, strlen(b64), " \n", &n, NULL,
-			      sodium_base64_VARIANT_ORIGINAL) || n != 32)
-		die("not a base64 key");
-}
-
-static void read_key_file(const char *path, uint8_t out[32])
-{
-	char buf[128] = "";
-	FILE *f = fopen(path, "r");
-
-	if (!f || !fgets(buf, sizeof(buf), f))
-		die("cannot read the key file");
-	fclose(f);
-	read_key(buf, out);
-	sodium_memzero(buf, sizeof(buf));
 }
 
 /* ---- handshake (initiator), whitepaper 5.4.2-5.4.4 ---- */
@@ -663,8 +643,10 @@ int main(int argc, char **argv)
 	parse_opts(argc, argv, &g.o);
 	if (sodium_init() < 0 || aead_init(g.o.crypto))
 		die("crypto init");
-	read_key_file(g.o.key, priv);
-	read_key(g.o.peer_pub, pub);
+	if (keyfmt_read_file(priv, g.o.key))
+		die("--key: cannot read a base64 key from the file");
+	if (keyfmt_base64_decode(pub, g.o.peer_pub))
+		die("--peer-pub: not a base64 key");
 	noise_static_identity_set(&g.id, priv);
 	sodium_memzero(priv, sizeof(priv));
 	noise_handshake_init(&g.hs, &g.id, pub, NULL);

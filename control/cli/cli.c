@@ -4,7 +4,6 @@
  * its reply parser (wireguard.com/xplatform: key=value lines, a peer starts at public_key, the
  * reply ends with errno=N and a blank line), a tiny HTTP/1.0 GET for /metrics, and text forms.
  */
-#include <ctype.h>
 #include <errno.h>
 #include <netdb.h>
 #include <stdio.h>
@@ -19,23 +18,12 @@
 #include "cli.h"
 #include "uapi.h"
 #include "keyfmt.h"
+#include "text.h"
 
 #define CLI_TIMEOUT_S 5
 #define CLI_REPLY_MAX (64u << 20)
 
 /* ---- -c FILE ------------------------------------------------------------------------------- */
-
-static char *trim(char *s)
-{
-	char *e;
-
-	while (isspace((unsigned char)*s))
-		s++;
-	e = s + strlen(s);
-	while (e > s && isspace((unsigned char)e[-1]))
-		*--e = '\0';
-	return s;
-}
 
 int cli_target_load(struct cli_target *t, const char *config_path)
 {
@@ -57,7 +45,7 @@ int cli_target_load(struct cli_target *t, const char *config_path)
 		char *s = line, *eq, *key, *val;
 
 		s[strcspn(s, "#")] = '\0';
-		s = trim(s);
+		s = text_trim(s);
 		if (*s == '[') {
 			in_iface = !strcasecmp(s, "[Interface]");
 			continue;
@@ -66,7 +54,7 @@ int cli_target_load(struct cli_target *t, const char *config_path)
 		if (!in_iface || !eq)
 			continue;
 		*eq = '\0';
-		key = trim(s), val = trim(eq + 1);
+		key = text_trim(s), val = text_trim(eq + 1);
 		if (!strcasecmp(key, "Name"))
 			snprintf(t->name, sizeof(t->name), "%s", val);
 		else if (!strcasecmp(key, "MetricsListen")) {

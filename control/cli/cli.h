@@ -1,13 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * cli.h - the operator commands that talk to a running meshgate: `meshgate status`, `meshgate
- * ping`, `meshgate metrics write|print`. They are clients, not part of the daemon: they reach it
- * through the UAPI socket (/var/run/wireguard/NAME.sock, `get=1`) and over HTTP /metrics, exactly
- * as `wg` and Prometheus do, so they work the same whoever started the daemon.
- *
- * Entry points for main.c: called with the arguments from the subcommand word on, i.e.
- * `meshgate status --json` -> status_main(2, { "status", "--json", NULL }). Exit status: 0 ok,
- * 1 failure (daemon not running, no reply...), 2 usage.
+ * cli.h - what the operator commands (status.h, ping.h, metrics_write.h) share: which daemon to
+ * talk to, its UAPI `get=1` reply parsed, HTTP GET of /metrics, and the text forms they print.
+ * The commands are clients, not part of the daemon: they reach it through the UAPI socket
+ * (/var/run/wireguard/NAME.sock, `get=1`) and over HTTP /metrics, exactly as `wg` and Prometheus
+ * do, so they work the same whoever started the daemon.
  */
 #ifndef MG_CONTROL_CLI_H
 #define MG_CONTROL_CLI_H
@@ -15,12 +12,6 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
-
-int status_main(int argc, char **argv);          /* status.c */
-int ping_main(int argc, char **argv);            /* ping.c */
-int metrics_write_main(int argc, char **argv);   /* metrics_write.c: "metrics write PATH" | "metrics print" */
-
-/* ---- shared by the commands (cli.c) ---------------------------------------------------------- */
 
 #define CLI_DEFAULT_NAME "meshgate0"
 #define CLI_DEFAULT_METRICS "127.0.0.1:9586"

@@ -20,6 +20,7 @@
 #include <unistd.h>
 #include <sys/stat.h>
 #include "cli.h"
+#include "metrics_write.h"
 
 static int write_all(int fd, const char *p, size_t len)
 {

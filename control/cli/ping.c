@@ -26,6 +26,7 @@
 #include <netinet/ip_icmp.h>
 #include <sodium.h>
 #include "cli.h"
+#include "ping.h"
 #include "addrfmt.h"
 #include "keyfmt.h"
 
@@ -36,15 +37,6 @@ struct pinger {
 	uint16_t id;
 	uint8_t cookie[16];              /* random payload: tells our replies from anyone else's */
 };
-
-static bool prefix_contains(const struct mg_ipprefix *p, const struct mg_ipprefix *a)
-{
-	unsigned full = p->cidr / 8, rest = p->cidr % 8;
-
-	if (p->family != a->family || memcmp(p->addr, a->addr, full))
-		return false;
-	return !rest || ((p->addr[full] ^ a->addr[full]) & (0xff00 >> rest)) == 0;
-}
 
 /* The peer for @arg: longest allowed-IP match for an address, else a public-key prefix. */
 static const struct cli_peer *find_peer(const struct cli_device *d, const char *arg, struct mg_ipprefix *ip)
@@ -57,7 +49,7 @@ static const struct cli_peer *find_peer(const struct cli_device *d, const char *
 			for (size_t j = 0; j < d->peers[i].n_ips; j++) {
 				struct mg_ipprefix p;
 
-				if (!addrfmt_parse_prefix(&p, d->peers[i].ips[j]) && prefix_contains(&p, ip) &&
+				if (!addrfmt_parse_prefix(&p, d->peers[i].ips[j]) && mg_prefix_contains(&p, ip->family, ip->addr) &&
 				    p.cidr > best_cidr)
 					best = &d->peers[i], best_cidr = p.cidr;
 			}

@@ -23,6 +23,7 @@
 #include <netinet/in.h>
 #include <sodium.h>
 #include "cli.h"
+#include "status.h"
 #include "peerstate.h"
 #include "mg_config.h"
 #include "keyfmt.h"

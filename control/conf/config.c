@@ -23,6 +23,7 @@
 #include "addrfmt.h"
 #include "devconf_edit.h"
 #include "keyfmt.h"
+#include "text.h"
 
 #define CONFIG_MAX_SIZE (16u << 20)   /* 130,560 AllowedIPs fit in ~3 MiB */
 
@@ -64,18 +65,6 @@ static int perr(struct parser *p, const char *key, const char *fmt, ...)
 		va_end(ap);
 	}
 	return -1;
-}
-
-static char *trim(char *s)
-{
-	char *e;
-
-	while (isspace((unsigned char)*s))
-		s++;
-	e = s + strlen(s);
-	while (e > s && isspace((unsigned char)e[-1]))
-		*--e = '\0';
-	return s;
 }
 
 /* Digits only (base 10, or base 16 after "0x" when @hex), value <= max. */
@@ -122,7 +111,7 @@ static int for_each_item(struct parser *p, const struct key_def *k, char *val,
 		next = strchr(item, ',');
 		if (next)
 			*next++ = '\0';
-		item = trim(item);
+		item = text_trim(item);
 		if (!*item)
 			return perr(p, k->name, "empty item in list");
 		if (fn(p, k, item))
@@ -209,9 +198,7 @@ static int check_key_file_mode(struct parser *p, const char *key, const char *pa
 /* Reads a key file as wg(8) does: one base64 key, surrounding whitespace ignored. */
 static int read_key_file(struct parser *p, const char *key, const char *path, uint8_t out[32])
 {
-	char buf[128];
-	ssize_t n;
-	int fd, ret = 0;
+	int fd, ret;
 
 	if (!*path)
 		return perr(p, key, "empty value");
@@ -222,17 +209,13 @@ static int read_key_file(struct parser *p, const char *key, const char *path, ui
 		close(fd);
 		return -1;
 	}
-	n = read(fd, buf, sizeof(buf) - 1);
-	if (n < 0)
-		ret = perr(p, key, "%.256s: %s", path, strerror(errno));
+	ret = keyfmt_read_fd(out, fd);
 	close(fd);
-	if (!ret) {
-		buf[n] = '\0';
-		if (keyfmt_base64_decode(out, trim(buf)))
-			ret = perr(p, key, "%.256s does not hold a base64 key (44 characters ending in '=')", path);
-	}
-	explicit_bzero(buf, sizeof(buf));
-	return ret;
+	if (ret == -EINVAL)
+		return perr(p, key, "%.256s does not hold a base64 key (44 characters ending in '=')", path);
+	if (ret)
+		return perr(p, key, "%.256s: %s", path, strerror(-ret));
+	return 0;
 }
 
 /* PrivateKey / PrivateKeyFile and PresharedKey / PresharedKeyFile: one of each pair. */
@@ -512,7 +495,7 @@ static int add_allowed_ip(struct parser *p, const struct key_def *k, char *item)
 
 	if (parse_prefix_item(p, k, item, &pf))
 		return -1;
-	if (devconf_allowed_ip_append(p->peer, &pf))
+	if (devconf_allowed_ip_append(p->peer, &pf, false))
 		return perr(p, k->name, "out of memory");
 	return 0;
 }
@@ -600,7 +583,7 @@ static int begin_section(struct parser *p, char *hdr)
 	if (hdr[strlen(hdr) - 1] != ']')
 		return perr(p, hdr, "section header without closing ']'");
 	hdr[strlen(hdr) - 1] = '\0';
-	name = trim(hdr + 1);
+	name = text_trim(hdr + 1);
 	if (end_peer(p))
 		return -1;
 	p->peer = NULL;
@@ -633,7 +616,7 @@ static int parse_line(struct parser *p, char *line)
 
 	if (hash)
 		*hash = '\0';
-	line = trim(line);
+	line = text_trim(line);
 	if (!*line)
 		return 0;
 	if (*line == '[')
@@ -642,8 +625,8 @@ static int parse_line(struct parser *p, char *line)
 	if (!eq)
 		return perr(p, line, "not a \"Key = Value\" line");
 	*eq = '\0';
-	key = trim(line);
-	val = trim(eq + 1);
+	key = text_trim(line);
+	val = text_trim(eq + 1);
 	if (p->sec == SEC_NONE)
 		return perr(p, key, "key outside [Interface] or [Peer]");
 	if (p->sec == SEC_INTERFACE)

@@ -65,15 +65,4 @@ int config_load_string(struct mg_config *cfg, const char *name, const char *text
 /* Frees the arrays and wipes keys; @cfg may then be loaded again. */
 void config_free(struct mg_config *cfg);
 
-/*
- * SIGHUP = `wg syncconf`: a sort-merge diff by public key of the file's peers against the
- * running ones, as one update: private key, listen port and fwmark as in the file (applying an
- * unchanged value is a no-op for the device), every file peer with replace_allowed_ips, explicit
- * preshared key (zero if absent) and keepalive (0 if absent), endpoint if set, and remove = true
- * for each running peer absent from the file. replace_peers stays false, so live sessions of
- * unchanged peers survive. Peers come out in public-key order. 0 or -ENOMEM (@out freed).
- */
-int config_sync_update(const struct mg_config *cfg, const uint8_t (*running_keys)[32], size_t n_running,
-		       struct mg_device_update *out);
-
 #endif

@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "config.h"
+#include "config_sync.h"
 #include "devconf_edit.h"
 
 /* Public keys are public data: memcmp ordering is fine. */
@@ -40,7 +40,7 @@ static int emit_file_peer(struct mg_device_update *out, const struct mg_peer_con
 	p->persistent_keepalive = src->persistent_keepalive > 0 ? src->persistent_keepalive : 0;
 	p->replace_allowed_ips = true;
 	for (i = 0; i < src->n_allowed_ips; i++)
-		if (devconf_allowed_ip_append(p, &src->allowed_ips[i]))
+		if (devconf_allowed_ip_append(p, &src->allowed_ips[i].p, src->allowed_ips[i].remove))
 			return -ENOMEM;
 	return 0;
 }

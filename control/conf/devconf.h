@@ -15,6 +15,12 @@
 
 #define WG_KEY_LEN 32
 
+/* One allowed_ip line of an update: add the prefix, or (UAPI "allowed_ip=-a/b") remove just it. */
+struct mg_allowed_ip {
+	struct mg_ipprefix p;
+	bool remove;
+};
+
 struct mg_peer_conf {
 	uint8_t public_key[WG_KEY_LEN];
 	bool remove;                 /* remove=true */
@@ -26,7 +32,7 @@ struct mg_peer_conf {
 	int32_t persistent_keepalive;        /* -1 = unchanged, 0 = off, 1..65535 seconds */
 	bool replace_allowed_ips;
 	size_t n_allowed_ips;
-	struct mg_ipprefix *allowed_ips;     /* malloc'd, in order of appearance */
+	struct mg_allowed_ip *allowed_ips;   /* malloc'd, in order of appearance */
 };
 
 struct mg_device_update {

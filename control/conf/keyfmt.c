@@ -5,9 +5,12 @@
  * class contributes its value only when a sign-mask says the character lies in its range.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "keyfmt.h"
+#include "text.h"
 
 /* All ones when lo <= c <= hi, else zero; c, lo, hi are small non-negative ints. */
 static inline int range_mask(int c, int lo, int hi)
@@ -139,4 +142,29 @@ bool keyfmt_is_zero(const uint8_t k[32])
 	for (i = 0; i < 32; i++)
 		acc |= k[i];
 	return acc == 0;
+}
+
+int keyfmt_read_fd(uint8_t out[32], int fd)
+{
+	char buf[128];
+	ssize_t n = read(fd, buf, sizeof(buf) - 1);
+	int ret = n < 0 ? -errno : 0;
+
+	if (!ret) {
+		buf[n] = '\0';
+		ret = keyfmt_base64_decode(out, text_trim(buf));
+	}
+	explicit_bzero(buf, sizeof(buf));
+	return ret;
+}
+
+int keyfmt_read_file(uint8_t out[32], const char *path)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC), ret;
+
+	if (fd < 0)
+		return -errno;
+	ret = keyfmt_read_fd(out, fd);
+	close(fd);
+	return ret;
 }

@@ -22,5 +22,9 @@ int keyfmt_hex_decode(uint8_t out[32], const char *in);
 void keyfmt_hex_encode(char out[KEYFMT_HEX_LEN + 1], const uint8_t k[32]);
 /* All-zero test that takes the same time for every key. */
 bool keyfmt_is_zero(const uint8_t k[32]);
+/* A key file as wg(8) reads it: one base64 key, surrounding whitespace ignored. 0, -errno if
+ * it cannot be read, -EINVAL (@out zeroed) if it holds no key. The file's mode is not checked. */
+int keyfmt_read_fd(uint8_t out[32], int fd);
+int keyfmt_read_file(uint8_t out[32], const char *path);
 
 #endif

@@ -210,8 +210,7 @@ static int set_allowed_ip(struct mg_peer_conf *p, const char *val)
 	/* "-prefix" removes one prefix (wireguard-go 0.0.20250522+, wg v1.0.20250521+). */
 	if (addrfmt_parse_prefix(&pf, val + remove) || !strchr(val, '/'))
 		return -EINVAL;
-	pf.remove = remove;
-	return devconf_allowed_ip_append(p, &pf);
+	return devconf_allowed_ip_append(p, &pf, remove);
 }
 
 static int set_peer_key(struct mg_peer_conf *p, const char *key, const char *val)

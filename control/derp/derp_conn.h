@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * derp_conn.h - the DERP client's state, private to derp.c (frames, I/O, API), derp_dial.c
- * (connecting: resolve, TCP, TLS, upgrade) and derp_homing.c (the home choice applied, fail-over).
- * Everything else uses derp.h. Control thread only.
+ * derp_conn.h - one DERP connection and the client that holds them (struct derp), private to the
+ * client's files, with the connection's primitives (derp_conn.c). The files above it: dialing
+ * (derp_dial.h), the home choice applied (derp_homing.h), the API (derp.h, derp.c). Everything
+ * outside the client uses derp.h. Control thread only.
  */
 #ifndef MG_DERP_CONN_H
 #define MG_DERP_CONN_H
@@ -11,10 +12,10 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <openssl/ssl.h>
-#include "derp.h"
 #include "derp_bucket.h"
 #include "derp_frame.h"
-#include "derp_home.h"
+#include "derp_home_rule.h"
+#include "derp_types.h"
 #include "evsource.h"
 
 #define IN_CAP     (DERP_MAX_PACKET + 4096)      /* any relayed packet fits whole */
@@ -66,7 +67,7 @@ struct derp {
 	struct derp_conn *conns[DERP_REGIONS_MAX];
 };
 
-/* derp.c */
+/* The region's connection, NULL if the map has none. */
 struct derp_conn *derp_conn_find(const struct derp *d, int region);
 const struct derp_node *derp_conn_node(const struct derp_conn *c);
 void derp_conn_set_state(struct derp_conn *c, enum conn_state s, uint64_t now);
@@ -78,16 +79,7 @@ void derp_conn_io(struct derp_conn *c, uint64_t now);
 /* Closes and schedules a retry with backoff on the region's next node. */
 void derp_conn_fail(struct derp_conn *c, const char *why, uint64_t now);
 
-/* derp_dial.c: IDLE -> RESOLVE/TCP (start), RESOLVE -> TCP (poll), TLS -> HTTP (step). */
-void derp_dial_start(struct derp_conn *c, uint64_t now);
-void derp_dial_resolve_poll(struct derp_conn *c, uint64_t now);
-void derp_dial_tls_step(struct derp_conn *c, uint64_t now);
-
-/* derp_homing.c */
-bool derp_region_may_be_home(const struct derp_region *r);
-/* The home connection, from every tick: marks it down after DERP_FAILOVER_NS (see there). */
-void derp_homing_watch(struct derp_conn *c, uint64_t now);
-/* Applies derp_home_pick to the regions; a change is announced with NotePreferred. */
-void derp_homing_update(struct derp *d, uint64_t now);
+/* Closes the socket and TLS, drops queued bytes; the state is IDLE again. */
+void derp_conn_close(struct derp_conn *c);
 
 #endif

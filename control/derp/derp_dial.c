@@ -16,7 +16,7 @@
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
-#include "derp_conn.h"
+#include "derp_dial.h"
 #include "derp_tls.h"
 #include "mg.h"
 #include "headscale/hsresolve.h"

@@ -1,13 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * derp_homing.c - the DERP client's home region in practice: STUN round trips recorded per
- * region (derp_note_stun), derp_home.c's choice applied to the connections (NotePreferred(0) to
- * the old home, (1) to the new), and the fail-over watch on the home connection. derp_home() is
- * what hsglue publishes as PreferredDERP. Control thread only.
+ * derp_homing.c - the DERP client's home region in practice: derp_home_rule.c's choice applied
+ * to the connections (NotePreferred(0) to the old home, (1) to the new), and the fail-over watch
+ * on the home connection. derp_home() is what hsglue publishes as PreferredDERP. Control thread
+ * only.
  */
 #include <stdio.h>
-#include "derp_conn.h"
-#include "derp_map.h"
+#include "derp_homing.h"
 
 bool derp_region_may_be_home(const struct derp_region *r)
 {
@@ -91,20 +90,4 @@ void derp_homing_update(struct derp *d, uint64_t now)
 		return;                  /* every candidate is down: keep trying the one we have */
 	if (home != d->home)
 		home_set(d, home, now);
-}
-
-bool derp_note_stun(struct derp *d, const struct mg_endpoint *server, uint64_t rtt_ns, uint64_t now)
-{
-	for (size_t i = 0; i < d->n; i++) {
-		struct derp_conn *c = d->conns[i];
-
-		for (size_t j = 0; j < c->region.n_nodes; j++) {
-			if (!derp_node_is_stun_server(&c->region.nodes[j], server))
-				continue;
-			derp_lat_add(&c->lat, rtt_ns, now);
-			derp_homing_update(d, now);
-			return true;
-		}
-	}
-	return false;
 }

@@ -8,7 +8,7 @@
 
 #include <stddef.h>
 #include <jansson.h>
-#include "derp.h"
+#include "derp_types.h"
 
 /*
  * Fills @out (at most @max) in ascending region id, skipping regions without a valid RegionID

@@ -10,7 +10,7 @@
 
 #include <stdbool.h>
 #include <openssl/ssl.h>
-#include "derp.h"
+#include "derp_types.h"
 
 /* NULL if the context cannot be made or @ca_file (optional) cannot be loaded. */
 SSL_CTX *derp_tls_ctx_new(const char *ca_file);

@@ -30,6 +30,7 @@
 #include <sodium.h>
 #include "disco.h"
 #include "dataplane.h"       /* struct punt_msg */
+#include "vec.h"
 
 #define PING_BODY_MIN   DISCO_TXID_LEN
 #define PING_BODY_KEY   (DISCO_TXID_LEN + 32)
@@ -339,15 +340,8 @@ int disco_peer_set(struct disco *d, const uint8_t node_key[32], const uint8_t di
 		return 0;
 	}
 	if (!p) {
-		if (d->n_peers == d->cap_peers) {
-			size_t cap = d->cap_peers ? 2 * d->cap_peers : 16;
-			struct disco_peer *np = realloc(d->peers, cap * sizeof(*np));
-
-			if (!np)
-				return -ENOMEM;
-			d->peers = np;
-			d->cap_peers = cap;
-		}
+		if (mg_vec_grow((void **)&d->peers, &d->cap_peers, d->n_peers, sizeof(*d->peers)))
+			return -ENOMEM;
 		p = &d->peers[d->n_peers++];
 		memset(p, 0, sizeof(*p));
 		memcpy(p->node_key, node_key, 32);

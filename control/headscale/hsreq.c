@@ -56,7 +56,6 @@ static json_t *routable_ips(const struct hs_hostinfo *hi)
 		unsigned bits = hi->routes[i].cidr, b;
 
 		p[k] = hi->routes[i];
-		p[k].remove = false;
 		for (b = bits; b < 128; b++)
 			p[k].addr[b / 8] &= (uint8_t)~(0x80 >> (b % 8));
 		k++;

@@ -45,8 +45,7 @@ static int add_allowed(struct hs_want_peer *wp, const struct mg_ipprefix *p)
 		return 0;
 	if (devconf_grow((void **)&wp->allowed, wp->n_allowed, sizeof(*wp->allowed)))
 		return -ENOMEM;
-	wp->allowed[wp->n_allowed] = *p;
-	wp->allowed[wp->n_allowed++].remove = false;
+	wp->allowed[wp->n_allowed++] = *p;
 	return 0;
 }
 
@@ -183,7 +182,7 @@ static int emit_upsert(struct mg_device_update *u, const struct hs_want_peer *wp
 	if (wp->has_endpoint)
 		pc->endpoint = wp->endpoint;
 	for (i = 0; i < wp->n_allowed; i++)
-		if (devconf_allowed_ip_append(pc, &wp->allowed[i]))
+		if (devconf_allowed_ip_append(pc, &wp->allowed[i], false))
 			return -ENOMEM;
 	return 0;
 }

@@ -57,12 +57,4 @@ int hs_want_diff(const struct hs_want *prev, const struct hs_want *next, struct 
 /* Deep copy (to remember what was applied). 0 or -ENOMEM. */
 int hs_want_copy(struct hs_want *dst, const struct hs_want *src);
 
-/*
- * The last applied peer table and our addresses in @dir/@name (JSON {"self":[...],"peers":[...]},
- * 0600, atomic rename), so a restart during a control outage still serves (issue 6). Load also
- * takes the older form (a bare peers array) and gives 0 with an empty table if the file is absent.
- */
-int hs_want_save(const struct hs_want *w, const char *dir, const char *name);
-int hs_want_load(struct hs_want *w, const char *dir, const char *name);
-
 #endif

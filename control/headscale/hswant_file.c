@@ -15,7 +15,7 @@
 #include <jansson.h>
 #include "addrfmt.h"
 #include "hskey.h"
-#include "hswant.h"
+#include "hswant_file.h"
 
 static json_t *peer_to_json(const struct hs_want_peer *p)
 {

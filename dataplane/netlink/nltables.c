@@ -15,6 +15,7 @@
 #include <libmnl/libmnl.h>
 
 #include "netlink/nltables.h"
+#include "vec.h"
 
 #define NLT_MAXATTR 64
 
@@ -22,23 +23,8 @@
 #define IFF_LOWER_UP 0x10000
 #endif
 
-static int nlt_grow(void **v, size_t *cap, size_t n, size_t elem)
-{
-	size_t ncap = *cap ? *cap * 2 : 16;
-	void *nv;
-
-	if (n < *cap)
-		return 0;
-	nv = realloc(*v, ncap * elem);
-	if (!nv)
-		return -ENOMEM;
-	*v = nv;
-	*cap = ncap;
-	return 0;
-}
-
 #define NLT_PUSH(vec, item) ({                                                        \
-	int __r = nlt_grow((void **)&(vec).v, &(vec).cap, (vec).n, sizeof(*(vec).v));    \
+	int __r = mg_vec_grow((void **)&(vec).v, &(vec).cap, (vec).n, sizeof(*(vec).v)); \
 	if (!__r)                                                                    \
 		(vec).v[(vec).n++] = *(item);                                        \
 	__r; })

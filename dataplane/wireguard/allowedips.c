@@ -17,6 +17,7 @@
  */
 #include "wireguard/allowedips.h"
 #include "mg.h"
+#include "vec.h"
 
 #include <endian.h>
 #include <errno.h>
@@ -316,16 +317,9 @@ static void collect_node(struct allowedips_node *n, void *arg)
 
 	if (n->peer != c->peer || c->oom)
 		return;
-	if (c->len == c->cap) {
-		size_t cap = c->cap ? c->cap * 2 : 64;
-		void *p = realloc(c->nodes, cap * sizeof(*c->nodes));
-
-		if (!p) {
-			c->oom = true;
-			return;
-		}
-		c->nodes = p;
-		c->cap = cap;
+	if (mg_vec_grow((void **)&c->nodes, &c->cap, c->len, sizeof(*c->nodes))) {
+		c->oom = true;
+		return;
 	}
 	c->nodes[c->len++] = n;
 }

@@ -48,8 +48,24 @@ static json_t *prefixes(const struct mg_ipprefix *p, size_t n)
 	return a;
 }
 
-static json_t *peer_json(const uint8_t key[32], const struct mg_ipprefix *a, size_t n, bool has_ep,
-			 const struct mg_endpoint *ep, bool remove)
+/* An update's allowed IPs as the UAPI writes them: "-prefix" for a removal. */
+static json_t *allowed_ips(const struct mg_allowed_ip *p, size_t n)
+{
+	json_t *a = json_array();
+	char buf[ADDRFMT_PREFIX_MAX + 1];
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		buf[0] = '-';
+		addrfmt_format_prefix(buf + 1, sizeof(buf) - 1, &p[i].p);
+		json_array_append_new(a, json_string(buf + !p[i].remove));
+	}
+	return a;
+}
+
+/* Takes @allowed. */
+static json_t *peer_json(const uint8_t key[32], json_t *allowed, bool has_ep, const struct mg_endpoint *ep,
+			 bool remove)
 {
 	char k[HSKEY_TEXT_MAX], e[ADDRFMT_ENDPOINT_MAX];
 	json_t *o;
@@ -57,10 +73,11 @@ static json_t *peer_json(const uint8_t key[32], const struct mg_ipprefix *a, siz
 	hskey_format(k, "nodekey:", key);
 	o = json_pack("{s:s}", "key", k);
 	if (remove) {
+		json_decref(allowed);
 		json_object_set_new(o, "remove", json_true());
 		return o;
 	}
-	json_object_set_new(o, "allowed", prefixes(a, n));
+	json_object_set_new(o, "allowed", allowed);
 	if (has_ep) {
 		addrfmt_format_endpoint(e, sizeof(e), ep);
 		json_object_set_new(o, "endpoint", json_string(e));
@@ -94,10 +111,12 @@ static void on_netmap(void *arg, const struct hs_netmap *nm, const struct hs_map
 	if (hs_want_build(&next, nm, &opts, (int64_t)time(NULL)) || hs_want_diff(&prev, &next, &u))
 		exit(2);
 	for (i = 0; i < next.n; i++)
-		json_array_append_new(want, peer_json(next.peers[i].key, next.peers[i].allowed, next.peers[i].n_allowed,
+		json_array_append_new(want, peer_json(next.peers[i].key,
+						      prefixes(next.peers[i].allowed, next.peers[i].n_allowed),
 						      next.peers[i].has_endpoint, &next.peers[i].endpoint, false));
 	for (i = 0; i < u.n_peers; i++)
-		json_array_append_new(upd, peer_json(u.peers[i].public_key, u.peers[i].allowed_ips, u.peers[i].n_allowed_ips,
+		json_array_append_new(upd, peer_json(u.peers[i].public_key,
+						     allowed_ips(u.peers[i].allowed_ips, u.peers[i].n_allowed_ips),
 						     u.peers[i].has_endpoint, &u.peers[i].endpoint, u.peers[i].remove));
 	o = json_pack("{s:s, s:I, s:o, s:o, s:o}", "event", "map", "maps", (json_int_t)nm->n_maps,
 		      "self", prefixes(nm->self.addresses, nm->self.n_addresses), "want", want, "update", upd);

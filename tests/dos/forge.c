@@ -44,6 +44,7 @@
 #include "wireguard/cookie.h"
 #include "wireguard/hash.h"
 #include "wireguard/noise.h"
+#include "keyfmt.h"
 
 #define MAX_SOCKS 4096
 
@@ -150,26 +151,6 @@ static socklen_t nth_addr(const struct sockaddr_storage *base, unsigned i, unsig
 	if (s6->sin6_port)
 		s6->sin6_port = htons((uint16_t)(ntohs(s6->sin6_port) + j));
 	return sizeof(*s6);
-}
-
-static void read_key(const char *b64, uint8_t out[32])
-{
-	size_t n = 0;
-
-	if (sodium_base642bin(out, 32, b64, strlen(b64), " \n", &n, NULL, sodium_base64_VARIANT_ORIGINAL) || n != 32)
-		die("not a base64 key");
-}
-
-static void read_key_file(const char *path, uint8_t out[32])
-{
-	char buf[128] = "";
-	FILE *f = fopen(path, "r");
-
-	if (!f || !fgets(buf, sizeof(buf), f))
-		die("cannot read the key file");
-	fclose(f);
-	read_key(buf, out);
-	sodium_memzero(buf, sizeof(buf));
 }
 
 /* One non-blocking UDP socket bound to src; its fd joins the poll set. */
@@ -409,13 +390,15 @@ int main(int argc, char **argv)
 	} else if (!strcmp(f.o.mode, "flood") || !strcmp(f.o.mode, "valid")) {
 		if (!f.o.pub)
 			usage();
-		read_key(f.o.pub, f.router_pub);
+		if (keyfmt_base64_decode(f.router_pub, f.o.pub))
+			die("--pub: not a base64 key");
 		for (unsigned i = 0; i < f.nfds; i++)
 			cookie_maker_init(&f.makers[i], f.router_pub);
 		if (f.o.mode[0] == 'v') {
 			if (!f.o.key)
 				usage();
-			read_key_file(f.o.key, priv);
+			if (keyfmt_read_file(priv, f.o.key))
+				die("--key: cannot read a base64 key from the file");
 			noise_static_identity_set(&f.id, priv);
 			sodium_memzero(priv, sizeof(priv));
 			noise_handshake_init(&f.hs, &f.id, f.router_pub, NULL);

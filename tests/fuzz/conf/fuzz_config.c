@@ -11,7 +11,7 @@
 #include <netinet/in.h>
 #include <sys/socket.h>
 
-#include "config.h"
+#include "config_sync.h"
 
 /* Interposes libc's resolver: "localhost" resolves, every other name does not. */
 int getaddrinfo(const char *node, const char *service, const struct addrinfo *hints, struct addrinfo **res)

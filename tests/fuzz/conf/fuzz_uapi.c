@@ -27,6 +27,16 @@ static void check_reply(const char *out, size_t len)
 	}
 }
 
+/* The view lists prefixes only: an update's "-prefix" removals show as the prefix itself. */
+static struct mg_ipprefix *prefixes_of(const struct mg_peer_conf *p)
+{
+	struct mg_ipprefix *v = calloc(p->n_allowed_ips ? p->n_allowed_ips : 1, sizeof(*v));
+
+	for (size_t i = 0; v && i < p->n_allowed_ips; i++)
+		v[i] = p->allowed_ips[i].p;
+	return v;
+}
+
 static void format_from(const struct mg_device_update *u)
 {
 	struct uapi_device_view v = { 0 };
@@ -46,13 +56,16 @@ static void format_from(const struct mg_device_update *u)
 		memcpy(v.peers[i].preshared_key, u->peers[i].preshared_key, 32);
 		v.peers[i].endpoint = u->peers[i].endpoint;
 		v.peers[i].persistent_keepalive = (uint16_t)u->peers[i].persistent_keepalive;
-		v.peers[i].n_allowed_ips = u->peers[i].n_allowed_ips;
-		v.peers[i].allowed_ips = u->peers[i].allowed_ips;
+		v.peers[i].allowed_ips = prefixes_of(&u->peers[i]);
+		if (v.peers[i].allowed_ips)
+			v.peers[i].n_allowed_ips = u->peers[i].n_allowed_ips;
 	}
 	if (uapi_format_get(&v, &out, &len) == 0) {
 		check_reply(out, len);
 		free(out);
 	}
+	for (i = 0; i < u->n_peers; i++)
+		free(v.peers[i].allowed_ips);
 	free(v.peers);
 }
 

@@ -11,7 +11,7 @@
 #include <unistd.h>
 
 #include "check.h"
-#include "config.h"
+#include "config_sync.h"
 #include "keyfmt.h"
 
 #define K_PRIV "dwdtCnMYpX08FsFyUbJmRd9ML4frwJkqsXf7pR25LCo="   /* RFC 7748 Alice private */
@@ -68,7 +68,13 @@ static void check_prefix(const struct mg_ipprefix *p, int family, const char *ad
 	CHECK_INT(p->cidr, cidr);
 	CHECK_INT(inet_pton(family, addr, want), 1);
 	CHECK(!memcmp(p->addr, want, family == AF_INET ? 4 : 16));
-	CHECK(!p->remove);
+}
+
+/* A config file only adds allowed IPs: never the UAPI's "-prefix" removal. */
+static void check_allowed(const struct mg_allowed_ip *a, int family, const char *addr, int cidr)
+{
+	check_prefix(&a->p, family, addr, cidr);
+	CHECK(!a->remove);
 }
 
 static void test_full(void)
@@ -123,8 +129,8 @@ static void test_full(void)
 	CHECK_INT(c.wg.peers[0].persistent_keepalive, 25);
 	CHECK(c.wg.peers[0].replace_allowed_ips);
 	CHECK_INT(c.wg.peers[0].n_allowed_ips, 3);
-	check_prefix(&c.wg.peers[0].allowed_ips[1], AF_INET6, "fd7a:115c:a1e0::2", 128);
-	check_prefix(&c.wg.peers[0].allowed_ips[2], AF_INET, "192.168.30.0", 24);
+	check_allowed(&c.wg.peers[0].allowed_ips[1], AF_INET6, "fd7a:115c:a1e0::2", 128);
+	check_allowed(&c.wg.peers[0].allowed_ips[2], AF_INET, "192.168.30.0", 24);
 	CHECK(!c.wg.peers[1].has_preshared_key);
 	CHECK_INT(c.wg.peers[1].endpoint.family, AF_INET6);
 	CHECK_INT(c.wg.peers[1].endpoint.port, 51820);

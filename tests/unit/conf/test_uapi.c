@@ -51,9 +51,9 @@ static void test_every_key(void)
 	CHECK_INT(u.peers[0].persistent_keepalive, 25);
 	CHECK(u.peers[0].replace_allowed_ips);
 	CHECK_INT(u.peers[0].n_allowed_ips, 2);
-	CHECK(u.peers[0].allowed_ips[0].family == AF_INET && u.peers[0].allowed_ips[0].cidr == 8 &&
+	CHECK(u.peers[0].allowed_ips[0].p.family == AF_INET && u.peers[0].allowed_ips[0].p.cidr == 8 &&
 	      !u.peers[0].allowed_ips[0].remove);
-	CHECK(u.peers[0].allowed_ips[1].family == AF_INET6 && u.peers[0].allowed_ips[1].cidr == 64 &&
+	CHECK(u.peers[0].allowed_ips[1].p.family == AF_INET6 && u.peers[0].allowed_ips[1].p.cidr == 64 &&
 	      u.peers[0].allowed_ips[1].remove);
 	CHECK(!memcmp(u.peers[1].public_key, k, 32));
 	CHECK(u.peers[1].remove && u.peers[1].persistent_keepalive == -1 && !u.peers[1].has_endpoint);
@@ -188,7 +188,13 @@ static void random_prefix(struct mg_ipprefix *p)
 	p->family = randombytes_uniform(2) ? AF_INET : AF_INET6;
 	randombytes_buf(p->addr, p->family == AF_INET ? 4 : 16);
 	p->cidr = (uint8_t)randombytes_uniform(p->family == AF_INET ? 33 : 129);
-	p->remove = randombytes_uniform(4) == 0;
+}
+
+static void random_allowed(struct mg_allowed_ip *a)
+{
+	memset(a, 0, sizeof(*a));
+	random_prefix(&a->p);
+	a->remove = randombytes_uniform(4) == 0;
 }
 
 static size_t serialize(const struct mg_device_update *u, char *buf, size_t cap)
@@ -229,7 +235,7 @@ static size_t serialize(const struct mg_device_update *u, char *buf, size_t cap)
 		if (p->replace_allowed_ips)
 			OUT("replace_allowed_ips=true\n");
 		for (j = 0; j < p->n_allowed_ips; j++) {
-			addrfmt_format_prefix(txt, sizeof(txt), &p->allowed_ips[j]);
+			addrfmt_format_prefix(txt, sizeof(txt), &p->allowed_ips[j].p);
 			OUT("allowed_ip=%s%s\n", p->allowed_ips[j].remove ? "-" : "", txt);
 		}
 	}
@@ -240,7 +246,7 @@ static size_t serialize(const struct mg_device_update *u, char *buf, size_t cap)
 static void test_round_trip(void)
 {
 	static char buf[1 << 16];
-	struct mg_ipprefix ips[8];
+	struct mg_allowed_ip ips[8];
 	struct mg_peer_conf peers[4];
 	struct mg_device_update in, out;
 	int iter;
@@ -278,7 +284,7 @@ static void test_round_trip(void)
 			p->allowed_ips = ips;
 		}
 		for (i = 0; i < 8; i++)
-			random_prefix(&ips[i]);
+			random_allowed(&ips[i]);
 		n = serialize(&in, buf, sizeof(buf));
 		CHECK_INT(uapi_parse_set(buf, n, &out), 0);
 		CHECK_INT(out.n_peers, in.n_peers);
@@ -317,10 +323,8 @@ static void test_get_round_trip(void)
 		v.listen_port = (uint16_t)randombytes_random();
 		v.fwmark = randombytes_random();
 		v.n_peers = randombytes_uniform(4);
-		for (i = 0; i < 8; i++) {
+		for (i = 0; i < 8; i++)
 			random_prefix(&ips[i]);
-			ips[i].remove = false;
-		}
 		want_lines = 1 + v.has_private_key + !!v.listen_port + !!v.fwmark;
 		for (i = 0; i < v.n_peers; i++) {
 			randombytes_buf(peers[i].public_key, 32);

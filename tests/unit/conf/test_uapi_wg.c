@@ -74,12 +74,12 @@ static void mask(struct mg_ipprefix *p)
 
 	for (i = 0; i < 16; i++, bits -= 8)
 		p->addr[i] &= bits >= 8 ? 0xff : bits <= 0 ? 0 : (uint8_t)(0xff << (8 - bits));
-	p->remove = false;
 }
 
-static void apply_ip(struct fake_peer *fp, struct mg_ipprefix ip)
+static void apply_ip(struct fake_peer *fp, const struct mg_allowed_ip *a)
 {
-	bool remove = ip.remove;
+	struct mg_ipprefix ip = a->p;
+	bool remove = a->remove;
 	size_t i;
 
 	mask(&ip);
@@ -120,7 +120,7 @@ static void apply_peer(const struct mg_peer_conf *p)
 	if (p->replace_allowed_ips)
 		fp->n_ips = 0;
 	for (i = 0; i < p->n_allowed_ips; i++)
-		apply_ip(fp, p->allowed_ips[i]);
+		apply_ip(fp, &p->allowed_ips[i]);
 }
 
 static int fake_set(void *ctx, const struct mg_device_update *u)

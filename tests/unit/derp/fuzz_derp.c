@@ -4,8 +4,9 @@
  * connection's byte-stream parser (HTTP 101 head, frame headers, ServerKey/ServerInfo handshake,
  * RecvPacket, Ping, Health, oversized frames to skip) and the DERPMap JSON parser.
  *
- * derp.c is included whole so its static parser runs exactly as in meshgate; the TLS layer is
- * bypassed (bytes are appended to the connection's input buffer and parsed).
+ * derp_conn.c (and derp.c, for conn_new) are included whole so the static parser runs exactly as
+ * in meshgate; the TLS layer is bypassed (bytes are appended to the connection's input buffer and
+ * parsed).
  *
  * Input: mode[1] || data.
  *   mode 0: data is DERPMap JSON for derp_map_parse.
@@ -16,6 +17,7 @@
  * lies inside the input, queued output never exceeds the output buffer.
  */
 #include "../../../control/derp/derp.c"
+#include "../../../control/derp/derp_conn.c"
 #include "../../../control/derp/derp_map.c"
 
 static const uint8_t srv_priv[32] = { 1, 2, 3, 4, 5, 6, 7, 8, 9, 10 };

@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * test_derp_home.c - the home-region rule (control/derp_home.c) on latency tables, and the
+ * test_derp_home.c - the home-region rule (control/derp/derp_home_rule.c) on latency tables, and the
  * ServerInfo token bucket (control/derp_bucket.c) against a naive per-nanosecond reference.
  *
- * The expected homes follow tailscaled's rule as stated in derp_home.h (tailscale/tailscale
+ * The expected homes follow tailscaled's rule as stated in derp_home_rule.h (tailscale/tailscale
  * net/netcheck/netcheck.go addReportHistoryAndSetPreferredDERP): lowest 5-minute best among
  * regions answering now; the old home stays unless the winner's best is at most 2/3 of the old
  * home's current round trip.
@@ -11,7 +11,7 @@
 #include <stdio.h>
 #include <string.h>
 #include "derp_bucket.h"
-#include "derp_home.h"
+#include "derp_home_rule.h"
 
 static unsigned checks, failures;
 #define CHECK(c) do { checks++; if (!(c)) { failures++; fprintf(stderr, "%s:%d: FAIL: %s\n", __FILE__, __LINE__, #c); } } while (0)

@@ -12,7 +12,7 @@
 #include "addrfmt.h"
 #include "devconf.h"
 #include "hskey.h"
-#include "hswant.h"
+#include "hswant_file.h"
 #include "t.h"
 
 static const char *cur;
@@ -37,6 +37,26 @@ static bool prefixes_match(const json_t *want, const struct mg_ipprefix *got, si
 			fprintf(stderr, "  prefix %zu: got %s want %s\n", i, buf, json_string_value(json_array_get(want, i)));
 			return false;
 		}
+	}
+	return true;
+}
+
+/* An update from the netmap only adds prefixes: no "-prefix" removal. */
+static bool allowed_match(const json_t *want, const struct mg_allowed_ip *got, size_t n)
+{
+	size_t i;
+
+	if (json_array_size(want) != n)
+		return false;
+	for (i = 0; i < n; i++) {
+		json_t *one = json_array();
+		bool ok = !got[i].remove;
+
+		json_array_append(one, json_array_get(want, i));
+		ok = ok && prefixes_match(one, &got[i].p, 1);
+		json_decref(one);
+		if (!ok)
+			return false;
 	}
 	return true;
 }
@@ -90,7 +110,7 @@ static void check_update(const json_t *exp, const struct mg_device_update *u)
 		if (pc->remove)
 			continue;
 		FCHECK(pc->replace_allowed_ips);
-		FCHECK(prefixes_match(json_object_get(p, "allowed"), pc->allowed_ips, pc->n_allowed_ips));
+		FCHECK(allowed_match(json_object_get(p, "allowed"), pc->allowed_ips, pc->n_allowed_ips));
 		FCHECK(endpoint_match(json_object_get(p, "endpoint"), pc->has_endpoint, &pc->endpoint));
 	}
 }

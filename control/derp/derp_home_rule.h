@@ -1,11 +1,11 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * derp_home.h - which DERP region is home (NetInfo.PreferredDERP, brief §3.2, §7): per-region
+ * derp_home_rule.h - which DERP region is home (NetInfo.PreferredDERP, brief §3.2, §7): per-region
  * STUN round trips and the choice with tailscaled's hysteresis, apart from any socket so the
- * rule is tested on tables. derp.c feeds it and acts on the answer.
+ * rule is tested on tables. derp.c feeds it; derp_homing.c acts on the answer.
  */
-#ifndef MG_DERP_HOME_H
-#define MG_DERP_HOME_H
+#ifndef MG_DERP_HOME_RULE_H
+#define MG_DERP_HOME_RULE_H
 
 #include <stdbool.h>
 #include <stddef.h>

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * derp_home.c - the home-region rule (see derp_home.h). Pure functions of their arguments.
+ * derp_home_rule.c - the home-region rule (see derp_home_rule.h). Pure functions of their arguments.
  */
-#include "derp_home.h"
+#include "derp_home_rule.h"
 
 void derp_lat_add(struct derp_lat *l, uint64_t rtt_ns, uint64_t now)
 {
