@@ -135,6 +135,9 @@ lab_up || { fail "lab setup"; exit 1; }
 MESHGATE=/usr/bin/meshgate
 lab_write_meshgate_conf || { fail "lab config"; exit 1; }
 sed "s/^Name = .*/&\nUser = meshgate/" "$MG_LAB_DIR/meshgate.conf" >/etc/meshgate/meshgate.conf
+ip netns exec mg-rtr env LIBXDP_SKIP_DISPATCHER=1 /usr/bin/meshgate doctor >"$MG_LAB_DIR/doctor.txt" 2>&1
+expect_eq "installed meshgate doctor on /etc/meshgate/meshgate.conf (the default): no FAIL" "$?" 0
+grep -E '^(WARN|FAIL)' "$MG_LAB_DIR/doctor.txt" | sed 's/^/# doctor: /'
 rm -f "$WG_SOCK_DIR/$MG_IF.sock"
 ip netns exec mg-rtr sh -c 'mountpoint -q /sys/fs/bpf || mount -t bpf bpf /sys/fs/bpf; exec "$@"' rtr \
 	env LIBXDP_SKIP_DISPATCHER=1 /usr/bin/meshgate run -c /etc/meshgate/meshgate.conf \
