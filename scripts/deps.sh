@@ -15,6 +15,8 @@ MG_DEBIAN_PACKAGES=(
 	prometheus nix-bin jq python3-h2 python3-cryptography python3-nacl systemd valgrind python3-zstandard
 	# least privilege: the UAPI directory ACL of t-privdrop (as configs/systemd/meshgate.tmpfiles)
 	acl
+	# the Debian package (debian/, tests/netns/t-deb.sh): its build, man pages and check
+	debhelper go-md2man lintian
 )
 
 # mg_install_deps: install the list; refresh the package index only if the
