@@ -100,12 +100,17 @@ char *hs_req_register(const uint8_t node_pub[32], const uint8_t *old_node_pub, c
 	static const uint8_t zero[32];
 	char nk[HSKEY_TEXT_MAX], old[HSKEY_TEXT_MAX];
 
+	json_t *j;
+
 	hskey_format(nk, "nodekey:", node_pub);
 	hskey_format(old, "nodekey:", old_node_pub ? old_node_pub : zero);
-	return dump(json_pack("{s:i, s:s, s:s, s:{s:s}, s:s, s:s, s:o}",
-			      "Version", HS_CAPVER, "NodeKey", nk, "OldNodeKey", old,
-			      "Auth", "AuthKey", auth_key ? auth_key : "",
-			      "Expiry", "0001-01-01T00:00:00Z", "Followup", "", "Hostinfo", hostinfo(hi)));
+	j = json_pack("{s:i, s:s, s:s, s:s, s:s, s:o}", "Version", HS_CAPVER, "NodeKey", nk, "OldNodeKey", old,
+		      "Expiry", "0001-01-01T00:00:00Z", "Followup", "", "Hostinfo", hostinfo(hi));
+	/* No key, no Auth (tailscaled): Headscale then answers for a node it knows instead of
+	 * starting an interactive login, which it does for an empty AuthKey. */
+	if (j && auth_key && *auth_key)
+		json_object_set_new(j, "Auth", json_pack("{s:s}", "AuthKey", auth_key));
+	return dump(j);
 }
 
 int hs_req_parse_register(const char *body, size_t len, struct hs_register_result *r)

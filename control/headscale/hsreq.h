@@ -37,7 +37,8 @@ struct hs_register_result {
 
 /* Server Noise key from the /key JSON; -EINVAL with @err for junk or a zero publicKey. */
 int hs_req_parse_key(const char *body, size_t len, uint8_t key[32], char *err, size_t errlen);
-/* RegisterRequest; malloc'd NUL-terminated JSON or NULL. @old_node_pub may be NULL. */
+/* RegisterRequest; malloc'd NUL-terminated JSON or NULL. @old_node_pub may be NULL; Auth is
+ * left out when @auth_key is NULL or "". */
 char *hs_req_register(const uint8_t node_pub[32], const uint8_t *old_node_pub, const char *auth_key,
 		      const struct hs_hostinfo *hi);
 int hs_req_parse_register(const char *body, size_t len, struct hs_register_result *r);

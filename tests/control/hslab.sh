@@ -81,9 +81,11 @@ for rec in (n.values() if isinstance(n, dict) else n):
 }
 
 # hs_state: StateDir with the pre-auth key file; the router's node key is the lab's router key,
-# so the laptop's WireGuard config fits as is.
+# so the laptop's WireGuard config fits as is. Each script's control server is new: no login
+# is remembered (StateDir/registered) from an earlier one.
 hs_state() {
 	mkdir -p "$MG_LAB_DIR/hs-state" && chmod 700 "$MG_LAB_DIR/hs-state"
+	rm -f "$MG_LAB_DIR/hs-state/registered"
 	echo tskey-test >"$MG_LAB_DIR/authkey"
 	(umask 077; printf 'privkey:%s\n' "$(hex_of_b64 <"$MG_LAB_DIR/rtr.key")" >"$MG_LAB_DIR/hs-state/node.key")
 }

@@ -10,7 +10,10 @@ answered with HEAD; server dropping every connection mid-stream -> reconnect and
 that changes nothing; a restart with a used single-use key (not re-validated for a known node);
 capver below the server minimum -> closed after the handshake, reported; a lite MapRequest
 (Stream=false, OmitPeers=true) with the published endpoints, their types and PreferredDERP;
-zstd-compressed maps; node-key rotation when the server says the key expired (OldNodeKey).
+zstd-compressed maps; node-key rotation when the server says the key expired (OldNodeKey);
+registered once, reconnects and restarts go straight to the map poll (a spent single-use key
+under a server that re-validates keys, a deleted key, an emptied AuthKeyFile), an expired node key
+needs a new login with a key from AuthKeyFile and a new node key, a deleted node logs in again.
 Usage: t_client.py PATH/TO/hsprobe   (exit 0 = pass)
 """
 import json
@@ -212,6 +215,90 @@ def publish_zstd_rotate(tmp):
         srv.stop()
 
 
+def read_text(path):
+    try:
+        with open(path) as f:
+            return f.read()
+    except OSError:
+        return ""
+
+
+def registers(srv):
+    return srv.hook("/test/state")["registers"]
+
+
+def reconnect_without_register(tmp):
+    """Registered once, a client reconnects and restarts straight into the map poll (tailscaled
+    logs in only when it has no registered node key), so a spent single-use key, a deleted key and
+    an emptied AuthKeyFile change nothing. The server validates the key at every registration
+    (Headscale before 0.27.1), so a client that registers again is refused."""
+    srv = Server("--authkey", "oncekey:single", "--authkey", "goodkey", "--revalidate-keys", "--keepalive", "1")
+    sd, keyfile = os.path.join(tmp, "rejoin"), os.path.join(tmp, "rejoin.authkey")
+    with open(keyfile, "w") as f:
+        f.write("oncekey\n")
+    try:
+        pr = Probe(srv.url, sd, "@" + keyfile, 60)
+        check(pr.wait(is_status(True)) is not None, "joined with a single-use key from AuthKeyFile")
+        regs = registers(srv)
+        check(len(regs) == 1 and regs[0]["auth"] == {"AuthKey": "oncekey"}, "one registration, with the key")
+        nodekey = regs[0]["nodekey"] if regs else None
+        srv.hook("/test/drop", {})
+        check(pr.wait(is_status(False)) is not None and pr.wait(is_status(True), 10) is not None,
+              "server drop: reconnected with the single-use key spent")
+        pr.stop()
+        pr = Probe(srv.url, sd, "@" + keyfile, 60)
+        check(pr.wait(is_status(True)) is not None, "restart: connected with the single-use key spent")
+        srv.hook("/test/authkey", {"delete": "oncekey"})
+        srv.hook("/test/drop", {})
+        check(pr.wait(is_status(False)) is not None and pr.wait(is_status(True), 10) is not None,
+              "key deleted on the server: reconnected")
+        with open(keyfile, "w") as f:
+            f.write("")
+        srv.hook("/test/drop", {})
+        check(pr.wait(is_status(False)) is not None and pr.wait(is_status(True), 10) is not None,
+              "AuthKeyFile emptied: reconnected")
+        pr.stop()
+        pr = Probe(srv.url, sd, "@" + keyfile, 60)
+        check(pr.wait(is_status(True)) is not None, "restart with AuthKeyFile empty: connected")
+        regs = registers(srv)
+        check(len(regs) == 1, "no registration after the first (%d)" % len(regs))
+        node = srv.hook("/test/state")["nodes"].get(nodekey, {})
+        check(node.get("last_map_request", {}).get("NodeKey") == "nodekey:%s" % nodekey, "map polls under the joined node key")
+        check(read_text(os.path.join(sd, "registered")).split() == ["nodekey:%s" % nodekey, srv.url],
+              "StateDir/registered names the node key and server")
+
+        # Node key expired, no key at hand: a new login is needed (logged), and it happens as soon
+        # as AuthKeyFile holds a key again: a NEW node key, OldNodeKey = the expired one.
+        srv.hook("/test/expire", {})
+        ev = pr.wait(is_status(False, "expired"))
+        check(ev is not None, "self node expired: reported (%s)" % (ev and ev["error"]))
+        ev = pr.wait(is_status(False, "AuthKeyFile"), 10)
+        check(ev is not None, "a new login needs a pre-auth key: %s" % (ev and ev["error"]))
+        check(len(registers(srv)) == 1, "nothing registered without a key")
+        with open(keyfile, "w") as f:
+            f.write("goodkey\n")
+        ev = pr.wait(lambda e: e["event"] == "rotated", 20)
+        check(ev is not None and ev["key"] != "nodekey:" + nodekey, "a key in AuthKeyFile: logged in with a new node key")
+        check(pr.wait(is_status(True), 10) is not None, "connected again after the new login")
+        regs = registers(srv)
+        check(len(regs) == 2 and regs[1]["old"] == nodekey and regs[1]["auth"] == {"AuthKey": "goodkey"},
+              "the login carried OldNodeKey and the new key")
+        check((read_text(os.path.join(sd, "registered")).split() or [""])[0] == (ev or {}).get("key"),
+              "StateDir/registered names the new node key")
+        pr.stop()
+
+        # The server forgot the node (deleted): the map poll gets 404, the client logs in again.
+        srv.hook("/test/forget", {})
+        pr = Probe(srv.url, sd, "@" + keyfile, 60)
+        ev = pr.wait(is_status(False, "404"))
+        check(ev is not None, "map poll for a deleted node: %s" % (ev and ev["error"]))
+        check(pr.wait(is_status(True), 10) is not None, "registered again and connected")
+        check(len(registers(srv)) == 3, "one more registration (%d)" % len(registers(srv)))
+        check(pr.stop() == 0, "clean teardown (reconnect checks)")
+    finally:
+        srv.stop()
+
+
 def main():
     tmp = tempfile.mkdtemp(prefix="hs-client-")
     srv = Server("--authkey", "goodkey", "--authkey", "usedkey:used", "--authkey", "oldkey:expired",
@@ -285,6 +372,7 @@ def main():
     finally:
         srv.stop()
 
+    reconnect_without_register(tmp)
     publish_zstd_rotate(tmp)
     if shutil.which("openssl"):
         tls_checks(tmp)

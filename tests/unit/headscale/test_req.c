@@ -54,6 +54,13 @@ static void test_register(void)
 	CHECK(!strcmp(json_string_value(json_object_get(j, "OldNodeKey")),
 		      "nodekey:1111111111111111111111111111111111111111111111111111111111111111"));
 	json_decref(j);
+	/* No key (a login after the join with AuthKeyFile emptied): no Auth at all, as tailscaled. */
+	j = parse(hs_req_register(nk, NULL, "", &hi));
+	CHECK(j && !json_object_get(j, "Auth"));
+	json_decref(j);
+	j = parse(hs_req_register(nk, NULL, NULL, &hi));
+	CHECK(j && !json_object_get(j, "Auth"));
+	json_decref(j);
 }
 
 static void test_map(void)
