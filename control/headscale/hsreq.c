@@ -150,10 +150,20 @@ char *hs_req_map(const uint8_t node_pub[32], const uint8_t disco_pub[32], bool s
 		json_array_append_new(eparr, json_string(buf));
 		json_array_append_new(types, json_integer(eps->type[i]));
 	}
-	j = json_pack("{s:i, s:b, s:s, s:s, s:b, s:b, s:o, s:o, s:o}",
+	j = json_pack("{s:i, s:b, s:s, s:s, s:b, s:b, s:o}",
 		      "Version", HS_CAPVER, "KeepAlive", 1, "NodeKey", nk, "DiscoKey", dk,
-		      "Stream", stream, "OmitPeers", !stream, "Hostinfo", hostinfo(hi),
-		      "Endpoints", eparr, "EndpointTypes", types);
+		      "Stream", stream, "OmitPeers", !stream, "Hostinfo", hostinfo(hi));
+	/*
+	 * No endpoints known yet (the first request after a start): leave both out, as tailscaled
+	 * does (omitempty). Headscale takes an empty list as "no endpoints" and would wipe the set it
+	 * stored, leaving peers nothing to try but DERP until our next update.
+	 */
+	if (j && json_array_size(eparr)) {
+		json_object_set(j, "Endpoints", eparr);
+		json_object_set(j, "EndpointTypes", types);
+	}
+	json_decref(eparr);
+	json_decref(types);
 	if (j && zstd)
 		json_object_set_new(j, "Compress", json_string("zstd"));   /* exact string (§3.3) */
 	return dump(j);

@@ -44,7 +44,8 @@ char *hs_req_register(const uint8_t node_pub[32], const uint8_t *old_node_pub, c
 int hs_req_parse_register(const char *body, size_t len, struct hs_register_result *r);
 /*
  * MapRequest: @stream = long poll; otherwise a lite update (Stream=false, OmitPeers=true) that
- * Headscale answers with an empty 200. @eps may be NULL (no endpoints known). @zstd asks for
+ * Headscale answers with an empty 200. @eps may be NULL or empty (no endpoints known: the
+ * Endpoints and EndpointTypes fields are left out, so the server keeps its set). @zstd asks for
  * Compress="zstd". malloc'd or NULL.
  */
 char *hs_req_map(const uint8_t node_pub[32], const uint8_t disco_pub[32], bool stream, const struct hs_hostinfo *hi,

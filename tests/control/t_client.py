@@ -13,7 +13,8 @@ capver below the server minimum -> closed after the handshake, reported; a lite 
 zstd-compressed maps; node-key rotation when the server says the key expired (OldNodeKey);
 registered once, reconnects and restarts go straight to the map poll (a spent single-use key
 under a server that re-validates keys, a deleted key, an emptied AuthKeyFile), an expired node key
-needs a new login with a key from AuthKeyFile and a new node key, a deleted node logs in again.
+needs a new login with a key from AuthKeyFile and a new node key, a deleted node logs in again;
+a MapRequest without known endpoints leaves "Endpoints" out, so the server keeps its stored set.
 Usage: t_client.py PATH/TO/hsprobe   (exit 0 = pass)
 """
 import json
@@ -299,6 +300,34 @@ def reconnect_without_register(tmp):
         srv.stop()
 
 
+def endpoints_kept(tmp):
+    """A MapRequest before we know any endpoint leaves "Endpoints" out (tailscaled: omitempty), so
+    the set the server stored from the last run stays (an empty list would wipe it)."""
+    srv = Server("--authkey", "goodkey")
+    sd = os.path.join(tmp, "eps")
+    try:
+        pr = Probe(srv.url, sd, "goodkey", 20, env={"HSPROBE_PUBLISH": "198.51.100.1:41641/5;999"})
+        ev = pr.wait(lambda e: e["event"] == "published")
+        check(ev is not None and ev["lite"] is True, "endpoints published while streaming")
+        for _ in range(50):
+            nodes = list(srv.hook("/test/state")["nodes"].values())
+            if nodes and nodes[0].get("endpoints"):
+                break
+            time.sleep(0.1)
+        check(nodes and nodes[0].get("endpoints") == ["198.51.100.1:41641"], "the server stored them")
+        pr.stop()
+        pr = Probe(srv.url, sd, "goodkey", 20)
+        check(pr.wait(is_status(True)) is not None, "restart (no endpoints known yet): connected")
+        node = list(srv.hook("/test/state")["nodes"].values())[0]
+        mr = node.get("last_map_request", {})
+        check("Endpoints" not in mr and "EndpointTypes" not in mr, "the MapRequest leaves Endpoints out: %s"
+              % sorted(k for k in mr if k.startswith("Endpoint")))
+        check(node.get("endpoints") == ["198.51.100.1:41641"], "the stored endpoints stay: %s" % node.get("endpoints"))
+        check(pr.stop() == 0, "clean teardown (endpoints)")
+    finally:
+        srv.stop()
+
+
 def main():
     tmp = tempfile.mkdtemp(prefix="hs-client-")
     srv = Server("--authkey", "goodkey", "--authkey", "usedkey:used", "--authkey", "oldkey:expired",
@@ -373,6 +402,7 @@ def main():
         srv.stop()
 
     reconnect_without_register(tmp)
+    endpoints_kept(tmp)
     publish_zstd_rotate(tmp)
     if shutil.which("openssl"):
         tls_checks(tmp)

@@ -111,6 +111,7 @@ def node_json(rec):
          "KeyExpiry": "2001-01-01T00:00:00Z" if rec.get("expired") else ZERO_TIME, "Expired": bool(rec.get("expired")),
          "Machine": "mkey:" + rec["mkey"], "DiscoKey": rec.get("discokey") or "discokey:" + "00" * 32,
          "Addresses": rec["addresses"], "AllowedIPs": rec["addresses"] + rec["approved"],
+         "Endpoints": rec.get("endpoints", []),
          "PrimaryRoutes": rec["approved"], "HomeDERP": 999, "Hostinfo": rec["hostinfo"],
          "Online": True, "Cap": rec["capver"], "MachineAuthorized": True}
     return n
@@ -347,6 +348,10 @@ class MapConn:
                 return self.reply(sid, 404, b"node not found")
             if req.get("DiscoKey"):
                 rec["discokey"] = req["DiscoKey"]
+            # Headscale stores what a MapRequest says: "Endpoints" absent (Go: nil) changes
+            # nothing, an empty list replaces the stored set with nothing.
+            if "Endpoints" in req:
+                rec["endpoints"] = list(req["Endpoints"] or [])
             if not req.get("Stream"):
                 # Lite (endpoint) update: applied, answered with an empty 200 (brief §3.1).
                 state["lite"].append({"nodekey": nk, "req": req, "t": time.time()})

@@ -94,9 +94,15 @@ static void test_map(void)
 	json_decref(j);
 	j = parse(hs_req_map(nk, dk, false, &hi, NULL, true));
 	CHECK(json_is_false(json_object_get(j, "Stream")) && json_is_true(json_object_get(j, "OmitPeers")));
-	CHECK(json_array_size(json_object_get(j, "Endpoints")) == 0);
+	/* No endpoints: both fields left out (an empty list would wipe the server's stored set). */
+	CHECK(!json_object_get(j, "Endpoints") && !json_object_get(j, "EndpointTypes"));
 	CHECK(!strcmp(json_string_value(json_object_get(j, "Compress")), "zstd"));
 	json_decref(j);
+	eps.n = 0;
+	j = parse(hs_req_map(nk, dk, true, &hi, &eps, false));
+	CHECK(j && !json_object_get(j, "Endpoints") && !json_object_get(j, "EndpointTypes"));
+	json_decref(j);
+	eps.n = 2;
 	hi.preferred_derp = 0;          /* unknown home: NetInfo left out (Headscale keeps the stored one) */
 	j = parse(hs_req_map(nk, dk, false, &hi, &eps, false));
 	CHECK(!json_object_get(json_object_get(j, "Hostinfo"), "NetInfo"));
