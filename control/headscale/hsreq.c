@@ -79,7 +79,7 @@ static json_t *routable_ips(const struct hs_hostinfo *hi)
 static json_t *hostinfo(const struct hs_hostinfo *hi)
 {
 	json_t *h = json_pack("{s:s, s:s, s:s, s:o}", "OS", "linux", "Hostname", hi->hostname,
-			      "IPNVersion", "1.80.0-meshgate-" MG_VERSION, "RoutableIPs", routable_ips(hi));
+			      "IPNVersion", HS_IPN_VERSION "-meshgate-" MG_VERSION, "RoutableIPs", routable_ips(hi));
 
 	if (h && hi->preferred_derp)
 		json_object_set_new(h, "NetInfo", json_pack("{s:i}", "PreferredDERP", hi->preferred_derp));

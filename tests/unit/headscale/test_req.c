@@ -35,11 +35,11 @@ static void test_register(void)
 	memset(old, 0x11, 32);
 	j = parse(hs_req_register(nk, NULL, "hskey-auth-x", &hi));
 	want = json_pack("{s:i, s:s, s:s, s:{s:s}, s:s, s:s, s:{s:s, s:s, s:s, s:[s,s,s,s]}}",
-			 "Version", 133,
+			 "Version", 115,
 			 "NodeKey", "nodekey:3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f",
 			 "OldNodeKey", "nodekey:0000000000000000000000000000000000000000000000000000000000000000",
 			 "Auth", "AuthKey", "hskey-auth-x", "Expiry", "0001-01-01T00:00:00Z", "Followup", "",
-			 "Hostinfo", "OS", "linux", "Hostname", "gw", "IPNVersion", "1.80.0-meshgate-" MG_VERSION_FOR_TEST,
+			 "Hostinfo", "OS", "linux", "Hostname", "gw", "IPNVersion", "1.82.0-meshgate-" MG_VERSION_FOR_TEST,
 			 "RoutableIPs", "0.0.0.0/0", "192.168.8.0/24", "192.168.20.0/24", "::/0");
 	CHECK(json_equal(j, want));
 	if (!json_equal(j, want)) {
@@ -78,7 +78,7 @@ static void test_map(void)
 	CHECK(!addrfmt_parse_endpoint(&ep, "[2001:db8::7]:1234", false));
 	CHECK(hs_endpoints_add(&eps, &ep, HS_EP_STUN));
 	j = parse(hs_req_map(nk, dk, true, &hi, &eps, false));
-	CHECK(json_integer_value(json_object_get(j, "Version")) == 133);
+	CHECK(json_integer_value(json_object_get(j, "Version")) == 115);
 	CHECK(json_is_true(json_object_get(j, "Stream")) && json_is_false(json_object_get(j, "OmitPeers")));
 	CHECK(json_is_true(json_object_get(j, "KeepAlive")));
 	CHECK(!json_object_get(j, "Compress") && !json_object_get(j, "ReadOnly"));
