@@ -538,7 +538,10 @@ int hs_client_start(struct hs_client *c, const struct hs_client_cfg *cfg, int ep
 	c->epfd = epfd;
 	if (hs_url_parse(cfg->login_server, &c->url_tls, c->host, sizeof(c->host), &c->port, path, sizeof(path)))
 		return -EINVAL;
-	if (c->url_tls && !(c->tls = hs_tls_ctx_new(cfg->ca_file)))
+	/* Also for an http:// server (then optional): /key may redirect to https, and a
+	 * PingRequest may name an https URL. */
+	c->tls = hs_tls_ctx_new(cfg->ca_file);
+	if (c->url_tls && !c->tls)
 		return -ENOMEM;
 	c->tfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
 	c->timer_src.cb = on_timer;

@@ -14,7 +14,8 @@ zstd-compressed maps; node-key rotation when the server says the key expired (Ol
 registered once, reconnects and restarts go straight to the map poll (a spent single-use key
 under a server that re-validates keys, a deleted key, an emptied AuthKeyFile), an expired node key
 needs a new login with a key from AuthKeyFile and a new node key, a deleted node logs in again;
-a MapRequest without known endpoints leaves "Endpoints" out, so the server keeps its stored set.
+a MapRequest without known endpoints leaves "Endpoints" out, so the server keeps its stored set;
+GET /key through 301/302/307/308 redirects to a chunked answer, a redirect loop cut off.
 Usage: t_client.py PATH/TO/hsprobe   (exit 0 = pass)
 """
 import json
@@ -328,6 +329,38 @@ def endpoints_kept(tmp):
         srv.stop()
 
 
+def key_fetch(tmp):
+    """GET /key through a redirect of each kind (Location absolute, then a bare path) to a chunked
+    answer, as a reverse proxy in front of Headscale may give; a redirect loop is cut off."""
+    srv = Server("--authkey", "goodkey", "--key-chunked")
+    try:
+        pr = Probe(srv.url, os.path.join(tmp, "keychunked"), "goodkey", 10)
+        ev = pr.wait(lambda e: e["event"] == "status")
+        check(ev is not None and ev["up"], "/key answered chunked: connected (%s)" % (ev and ev["error"]))
+        pr.stop()
+    finally:
+        srv.stop()
+    srv = Server("--authkey", "goodkey", "--key-redirect", "301,302,307,308", "--key-chunked")
+    try:
+        pr = Probe(srv.url, os.path.join(tmp, "keyfetch"), "goodkey", 10)
+        ev = pr.wait(lambda e: e["event"] == "status")
+        check(ev is not None and ev["up"], "/key after 301, 302, 307, 308 and a chunked body: connected (%s)"
+              % (ev and ev["error"]))
+        check(srv.hook("/test/state")["key_hops"] == 4, "all four redirects followed")
+        pr.stop()
+    finally:
+        srv.stop()
+    srv = Server("--authkey", "goodkey", "--key-redirect", ",".join(["302"] * 11))
+    try:
+        pr = Probe(srv.url, os.path.join(tmp, "keyloop"), "goodkey", 10)
+        ev = pr.wait(is_status(False))
+        check(ev is not None and "redirects" in ev["error"], "11 redirects: given up (%s)" % (ev and ev["error"]))
+        check(srv.hook("/test/state")["key_hops"] == 11, "after following 10")
+        pr.stop()
+    finally:
+        srv.stop()
+
+
 def main():
     tmp = tempfile.mkdtemp(prefix="hs-client-")
     srv = Server("--authkey", "goodkey", "--authkey", "usedkey:used", "--authkey", "oldkey:expired",
@@ -407,6 +440,7 @@ def main():
 
     reconnect_without_register(tmp)
     endpoints_kept(tmp)
+    key_fetch(tmp)
     publish_zstd_rotate(tmp)
     if shutil.which("openssl"):
         tls_checks(tmp)

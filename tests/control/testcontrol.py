@@ -20,6 +20,7 @@ Test hooks (plain HTTP/1.1 on the same port, JSON bodies):
   GET  /test/state                     registered nodes, open streams, pings answered, log,
                                        lite map requests ("lite": Stream=false, OmitPeers=true),
                                        every RegisterRequest ("registers")
+GET /key may first redirect (--key-redirect 301,302,...) and answer chunked (--key-chunked).
 With --zstd, a map stream whose request says Compress="zstd" gets every message as one zstd
 frame (python3-zstandard), as Headscale does (§3.3); without it maps stay plain JSON.
   HEAD /test/ping-response?id=N        the client's answer to a PingRequest
@@ -65,12 +66,16 @@ state = {
     "rotate_delay_s": 0,
     "registers": [],      # every RegisterRequest: {"nodekey", "old", "auth" (None = absent), "t"}
     "revalidate_keys": False,
+    "key_redirects": [],  # GET /key answers with these redirect statuses first, one per hop
+    "key_hops": 0,        # redirects served
+    "key_chunked": False,
 }
 authkeys = {}             # key -> {"flags": set(), "used_by": None}
 server_priv = os.urandom(32)
 server_pub = ts2021.pub_bytes(ts2021.priv_from_bytes(server_priv))
 listen_host = "127.0.0.1"
 listen_port = 0
+listen_scheme = "http"
 
 
 def log(msg):
@@ -100,9 +105,41 @@ def read_headers(sock):
 
 def respond(sock, status, body=b"", ctype="application/json", extra=""):
     reason = {200: "OK", 400: "Bad Request", 404: "Not Found", 500: "Internal Server Error",
-              101: "Switching Protocols"}.get(status, "X")
+              101: "Switching Protocols", 301: "Moved Permanently", 302: "Found", 303: "See Other",
+              307: "Temporary Redirect", 308: "Permanent Redirect"}.get(status, "X")
     sock.sendall(("HTTP/1.1 %d %s\r\nContent-Type: %s\r\nContent-Length: %d\r\n%sConnection: close\r\n\r\n"
                   % (status, reason, ctype, len(body), extra)).encode() + body)
+
+
+def respond_chunked(sock, body):
+    """200 with Transfer-Encoding: chunked, in small chunks (one with an extension) and a
+    trailer, each written on its own so the client sees them arrive piece by piece."""
+    sock.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n"
+                 b"Connection: close\r\n\r\n")
+    for i in range(0, len(body), 17):
+        part = body[i:i + 17]
+        sock.sendall(b"%x%s\r\n" % (len(part), b";ext=1" if i == 17 else b"") + part + b"\r\n")
+        time.sleep(0.002)
+    sock.sendall(b"0\r\nX-Trailer: yes\r\n\r\n")
+
+
+def answer_key(sock, q):
+    """GET /key: the redirect chain first (--key-redirect; a Location alternately absolute and a
+    bare path, the hop counted in the query), then the keys, chunked with --key-chunked."""
+    hop = int(q.get("hop", ["0"])[0])
+    codes = state["key_redirects"]
+    if hop < len(codes):
+        nxt = "/key?v=%s&hop=%d" % (q["v"][0], hop + 1)
+        loc = nxt if hop % 2 else "%s://%s:%d%s" % (listen_scheme, listen_host, listen_port, nxt)
+        with lock:
+            state["key_hops"] += 1
+        return respond(sock, codes[hop], b"moved", ctype="text/plain", extra="Location: %s\r\n" % loc)
+    if int(q["v"][0]) < 39:
+        return respond(sock, 200, b"")
+    body = json.dumps({"legacyPublicKey": "mkey:" + "00" * 32, "publicKey": "mkey:" + server_pub.hex()}).encode()
+    if state["key_chunked"]:
+        return respond_chunked(sock, body)
+    return respond(sock, 200, body)
 
 
 def node_json(rec):
@@ -485,7 +522,7 @@ def test_hook(sock, method, target, hdrs, body):
         with lock:
             out = {"nodes": state["nodes"], "streams": len(state["streams"]), "pings": state["pings"],
                    "log": state["log"][-50:], "lite": state["lite"],
-                   "registers": state["registers"], "zstd_messages": state["zstd_messages"]}
+                   "registers": state["registers"], "key_hops": state["key_hops"], "zstd_messages": state["zstd_messages"]}
             return respond(sock, 200, json.dumps(out).encode())
     if path == "/test/ping-response":
         with lock:
@@ -516,10 +553,7 @@ def handle(sock):
             q = urllib.parse.parse_qs(u.query)
             if "v" not in q:
                 return respond(sock, 400, b"missing v")
-            if int(q["v"][0]) < 39:
-                return respond(sock, 200, b"")
-            return respond(sock, 200, json.dumps({"legacyPublicKey": "mkey:" + "00" * 32,
-                                                  "publicKey": "mkey:" + server_pub.hex()}).encode())
+            return answer_key(sock, q)
         if u.path.startswith("/test/"):
             return test_hook(sock, method, target, hdrs, body)
         respond(sock, 404, b"not found")
@@ -533,12 +567,14 @@ def handle(sock):
 
 
 def main():
-    global listen_host, listen_port
+    global listen_host, listen_port, listen_scheme
     ap = argparse.ArgumentParser()
     ap.add_argument("--listen", default="127.0.0.1:0")
     ap.add_argument("--authkey", action="append", default=[])
     ap.add_argument("--min-capver", type=int, default=113)
     ap.add_argument("--keepalive", type=float, default=50)
+    ap.add_argument("--key-redirect", default="", help="GET /key redirects first, e.g. 301,302,307,308")
+    ap.add_argument("--key-chunked", action="store_true", help="GET /key answers with a chunked body")
     ap.add_argument("--revalidate-keys", action="store_true",
                     help="validate the pre-auth key at every registration, as Headscale 0.27.0 did")
     ap.add_argument("--tls", help="CERT,KEY: serve HTTPS (the /key trust anchor and the upgrade)")
@@ -552,6 +588,8 @@ def main():
     state["keepalive_s"] = a.keepalive
     state["zstd"] = a.zstd
     state["revalidate_keys"] = a.revalidate_keys
+    state["key_redirects"] = [int(c) for c in a.key_redirect.split(",") if c]
+    state["key_chunked"] = a.key_chunked
     if a.assign:
         state["assign"] = a.assign.split(",")
     host, _, port = a.listen.rpartition(":")
@@ -561,6 +599,7 @@ def main():
     ls.listen(64)
     listen_host, listen_port = host, ls.getsockname()[1]
     tls = None
+    listen_scheme = "https" if a.tls else "http"
     if a.tls:
         import ssl
         tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
