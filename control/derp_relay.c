@@ -150,12 +150,13 @@ void derp_relay_punt(struct derp_relay *r, const struct punt_msg *m, uint64_t no
 	}
 }
 
-static bool disco_derp_send(void *arg, const uint8_t node_key[32], const void *pkt, uint16_t len)
+static bool disco_derp_send(void *arg, const uint8_t node_key[32], int region, const void *pkt, uint16_t len)
 {
 	struct derp_relay *r = arg;
 	struct relay_peer *rp = rpeer_find(r, node_key);
-	int region = rp && rp->home ? rp->home : derp_home(r->derp);
 
+	if (!region)
+		region = rp && rp->home ? rp->home : derp_home(r->derp);
 	return region && !derp_send(r->derp, region, node_key, pkt, len, mg_now());
 }
 

@@ -16,6 +16,8 @@
  *  4. Map: a DERP map of 41 regions (keys in Go's string order) keeps 32: the lowest ids while
  *     nobody is homed elsewhere, 9 counted as left out; a peer homed in a region left out makes
  *     the relay choose again and keep it.
+ *  5. Disco through DERP: a message with a region goes out on that region (a pong on the region
+ *     its ping came in on), one without on the peer's home region, else on ours.
  */
 #include <endian.h>
 #include <errno.h>
@@ -95,7 +97,14 @@ bool derp_note_stun(struct derp *d, const struct mg_endpoint *s, uint64_t rtt, u
 static bool trusted;
 static struct mg_endpoint trusted_ep;
 static unsigned n_active, n_disco_derp;
-void disco_set_derp(struct disco *d, disco_derp_send_fn fn, void *arg) { (void)d, (void)fn, (void)arg; }
+static disco_derp_send_fn disco_send;
+static void *disco_send_arg;
+void disco_set_derp(struct disco *d, disco_derp_send_fn fn, void *arg)
+{
+	(void)d;
+	disco_send = fn;
+	disco_send_arg = arg;
+}
 void disco_peer_active(struct disco *d, const uint8_t k[32], uint64_t now) { (void)d, (void)k, (void)now; n_active++; }
 bool disco_peer_path(const struct disco *d, const uint8_t k[32], uint64_t now, struct mg_endpoint *out)
 {
@@ -307,6 +316,16 @@ int main(void)
 
 	/* 4. Map. */
 	test_map(r);
+
+	/* 5. Disco through DERP (pb is homed in 999 since section 4; pc in 900). */
+	CHECK(disco_send && disco_send_arg == r);
+	n_sends = 0;
+	CHECK(disco_send(disco_send_arg, pb.public_key, 7, disco_pkt, 64));
+	CHECK(n_sends == 1 && sent_region == 7 && !memcmp(sent_key, pb.public_key, 32));
+	CHECK(disco_send(disco_send_arg, pb.public_key, 0, disco_pkt, 64) && sent_region == 999);
+	CHECK(disco_send(disco_send_arg, pa.public_key, 0, disco_pkt, 64) && sent_region == 40);
+	memset(sent_key, 0, 32);
+	CHECK(disco_send(disco_send_arg, (uint8_t[32]){ 0xee }, 0, disco_pkt, 64) && sent_region == 900);
 
 	derp_relay_uninit(r);
 	ring_uninit(&wk.txq);

@@ -22,9 +22,9 @@ bool ctl_send_udp(struct mg_device *dev, const struct mg_endpoint *dst, const vo
 	return true;
 }
 
-static bool derp_send(void *arg, const uint8_t node_key[32], const void *pkt, uint16_t len)
+static bool derp_send(void *arg, const uint8_t node_key[32], int region, const void *pkt, uint16_t len)
 {
-	(void)arg; (void)node_key; (void)pkt; (void)len;
+	(void)arg; (void)node_key; (void)region; (void)pkt; (void)len;
 	return true;
 }
 
