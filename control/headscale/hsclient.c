@@ -135,9 +135,14 @@ static bool login_ready(struct hs_client *c)
 			return false;
 		}
 	}
-	/* Without a key the server would only offer an interactive login (AuthURL). */
-	if (c->need_new_key && !c->cfg.auth_key[0]) {
-		fail(c, "node key expired: a new login needs a fresh pre-auth key in AuthKeyFile%s", NULL);
+	/*
+	 * No key, no registration: a new node would only be offered an interactive login, and
+	 * Headscale 0.27 takes a registration without Auth from a known node without expiry as a
+	 * logout (it sets the node's expiry and tells every peer).
+	 */
+	if (!c->cfg.auth_key[0]) {
+		fail(c, c->need_new_key ? "node key expired: a new login needs a fresh pre-auth key in AuthKeyFile%s" :
+			"login: no pre-auth key (AuthKeyFile is empty)%s", NULL);
 		return false;
 	}
 	return true;

@@ -297,6 +297,22 @@ def reconnect_without_register(tmp):
         check(pr.wait(is_status(True), 10) is not None, "registered again and connected")
         check(len(registers(srv)) == 3, "one more registration (%d)" % len(registers(srv)))
         check(pr.stop() == 0, "clean teardown (reconnect checks)")
+
+        # Never joined and no key: nothing is sent (a registration without Auth is a logout for
+        # Headscale 0.27, and an interactive login for a new node).
+        empty = os.path.join(tmp, "empty.authkey")
+        with open(empty, "w") as f:
+            f.write("\n")
+        pr = Probe(srv.url, os.path.join(tmp, "nokey"), "@" + empty, 10)
+        ev = pr.wait(is_status(False))
+        check(ev is not None and "no pre-auth key" in ev["error"], "no key, not joined: %s" % (ev and ev["error"]))
+        check(len(registers(srv)) == 3, "and no registration sent")
+        pr.stop()
+        pr = Probe(srv.url, os.path.join(tmp, "nofile"), "@" + os.path.join(tmp, "missing.authkey"), 10)
+        ev = pr.wait(is_status(False))
+        check(ev is not None and "AuthKeyFile" in ev["error"] and "No such file" in ev["error"],
+              "AuthKeyFile missing, not joined: %s" % (ev and ev["error"]))
+        pr.stop()
     finally:
         srv.stop()
 
