@@ -47,6 +47,7 @@ struct derp_relay {
 	struct relay_peer *peers;
 	size_t n, cap;
 	uint64_t next_path_check;
+	json_t *map;                     /* the last DERPMap.Regions (a reference): to choose again */
 	struct derp_relay_stats st;
 };
 
@@ -151,12 +152,13 @@ void derp_relay_punt(struct derp_relay *r, const struct punt_msg *m, uint64_t no
 	}
 }
 
-static bool disco_derp_send(void *arg, const uint8_t node_key[32], const void *pkt, uint16_t len)
+static bool disco_derp_send(void *arg, const uint8_t node_key[32], int region, const void *pkt, uint16_t len)
 {
 	struct derp_relay *r = arg;
 	struct relay_peer *rp = rpeer_find(r, node_key);
-	int region = rp && rp->home ? rp->home : derp_home(r->derp);
 
+	if (!region)
+		region = rp && rp->home ? rp->home : derp_home(r->derp);
 	return region && !derp_send(r->derp, region, node_key, pkt, len, mg_now());
 }
 
@@ -232,6 +234,31 @@ void derp_relay_tick(struct derp_relay *r, uint64_t now)
 
 /* --- peers, map, lifecycle ------------------------------------------------------------ */
 
+/* The regions we hold when the map has more than DERP_REGIONS_MAX: our home, then the peers'
+ * homes (where we reach them), then the lowest ids; the rest is counted and logged. */
+static void choose_regions(struct derp_relay *r, uint64_t now)
+{
+	struct derp_region *v = calloc(DERP_REGIONS_MAX, sizeof(*v));
+	int *keep = calloc(r->n + 1, sizeof(*keep));
+	size_t n, k = 0, dropped;
+
+	if (v && keep) {
+		if (derp_home(r->derp))
+			keep[k++] = derp_home(r->derp);
+		for (size_t i = 0; i < r->n; i++)
+			if (r->peers[i].home)
+				keep[k++] = r->peers[i].home;
+		n = derp_map_parse_keep(r->map, v, DERP_REGIONS_MAX, keep, k, &dropped);
+		derp_set_map(r->derp, v, n, now);
+		if (dropped != r->st.map_regions_dropped)
+			fprintf(stderr, "meshgate: derp: DERP map of %zu regions: %zu kept (our home, peers' homes, "
+				"lowest ids), %zu left out\n", n + dropped, n, dropped);
+		r->st.map_regions_dropped = dropped;
+	}
+	free(keep);
+	free(v);
+}
+
 int derp_relay_peer_set(struct derp_relay *r, const uint8_t node_key[32], int home_region, bool disco)
 {
 	struct relay_peer *rp = rpeer_find(r, node_key);
@@ -246,6 +273,9 @@ int derp_relay_peer_set(struct derp_relay *r, const uint8_t node_key[32], int ho
 	}
 	rp->home = home_region;
 	rp->disco = disco;
+	/* Homed in a region the map had to leave out: choose again, keeping it. */
+	if (home_region && r->st.map_regions_dropped && !derp_region_known(r->derp, home_region))
+		choose_regions(r, mg_now());
 	return 0;
 }
 
@@ -259,14 +289,9 @@ void derp_relay_peer_remove(struct derp_relay *r, const uint8_t node_key[32])
 
 void derp_relay_set_map(struct derp_relay *r, const json_t *regions, uint64_t now)
 {
-	struct derp_region *v = calloc(DERP_REGIONS_MAX, sizeof(*v));
-	size_t n;
-
-	if (!v)
-		return;
-	n = derp_map_parse(regions, v, DERP_REGIONS_MAX);
-	derp_set_map(r->derp, v, n, now);
-	free(v);
+	json_decref(r->map);
+	r->map = json_incref((json_t *)regions);
+	choose_regions(r, now);
 }
 
 bool derp_relay_note_stun(struct derp_relay *r, const struct mg_endpoint *server, uint64_t rtt_ns, uint64_t now)
@@ -309,6 +334,7 @@ void derp_relay_uninit(struct derp_relay *r)
 		return;
 	disco_set_derp(r->disco, NULL, NULL);
 	derp_uninit(r->derp);
+	json_decref(r->map);
 	free(r->peers);
 	free(r);
 }

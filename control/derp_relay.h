@@ -24,7 +24,8 @@ struct derp_relay;
 int derp_relay_init(struct derp_relay **out, struct mg_ctl *dev, struct disco *disco, int epfd,
 		    const char *ca_file);
 void derp_relay_uninit(struct derp_relay *r);
-/* The netmap's DERPMap.Regions changed. */
+/* The netmap's DERPMap.Regions changed (kept by reference, to choose again when a peer is homed
+ * in a region left out: see derp_map_parse_keep). */
 void derp_relay_set_map(struct derp_relay *r, const json_t *regions, uint64_t now);
 /* A netmap peer: its home region (0 = none) and whether it speaks disco (the relay only steers
  * the endpoints of disco peers; others keep the netmap's endpoint and roaming). */
@@ -39,6 +40,7 @@ bool derp_relay_note_stun(struct derp_relay *r, const struct mg_endpoint *server
 
 struct derp_relay_stats {
 	uint64_t tx, tx_no_peer, tx_fail, tx_rate_limited, rx_wireguard, rx_disco, rx_ring_full, path_direct, path_relay;
+	size_t map_regions_dropped;      /* usable regions of the DERP map beyond DERP_REGIONS_MAX */
 };
 void derp_relay_get_stats(const struct derp_relay *r, struct derp_relay_stats *out);
 size_t derp_relay_regions(const struct derp_relay *r, struct derp_region_status *out, size_t max);

@@ -333,24 +333,6 @@ static const struct hs_client_ops client_ops = {
 	.node_key_registered = on_key_registered,
 };
 
-static int read_auth_key(const char *path, char *out, size_t len)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	ssize_t n;
-
-	if (!*path)
-		return out[0] = '\0', 0;
-	if (fd < 0)
-		return -errno;
-	n = read(fd, out, len - 1);
-	close(fd);
-	if (n < 0)
-		return -errno;
-	out[n] = '\0';
-	out[strcspn(out, "\r\n \t")] = '\0';
-	return 0;
-}
-
 /* Hostname (the system's, else the device name) and RoutableIPs, with the routes copied: the
  * running config's arrays change under SIGHUP. 0 or -ENOMEM. */
 static int hostinfo_from_config(struct hs_hostinfo *hi, const struct mg_config *cfg)
@@ -386,10 +368,9 @@ static int load_config(struct hsglue *g, struct hs_client_cfg *cc)
 	int ret;
 
 	snprintf(cc->login_server, sizeof(cc->login_server), "%s", cfg->login_server);
-	if ((ret = read_auth_key(cfg->auth_key_file, cc->auth_key, sizeof(cc->auth_key)))) {
-		fprintf(stderr, "meshgate: headscale: AuthKeyFile %s: %s\n", cfg->auth_key_file, strerror(-ret));
-		return ret;
-	}
+	/* The client reads AuthKeyFile when it logs in, and keeps its login in StateDir. */
+	snprintf(cc->auth_key_file, sizeof(cc->auth_key_file), "%s", cfg->auth_key_file);
+	snprintf(cc->state_dir, sizeof(cc->state_dir), "%s", cfg->state_dir);
 	if ((ret = hskey_load_or_create(cc->machine_priv, cfg->state_dir, "machine.key", err, sizeof(err)))) {
 		fprintf(stderr, "meshgate: headscale: %s\n", err);
 		return ret;

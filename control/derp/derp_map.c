@@ -45,39 +45,103 @@ static int by_id(const void *a, const void *b)
 	return (x->id > y->id) - (x->id < y->id);
 }
 
-size_t derp_map_parse(const json_t *regions, struct derp_region *out, size_t max)
+/* A region worth parsing: a valid id and at least one node object. */
+struct cand {
+	int id;
+	size_t rank;                     /* position in @keep; n_keep if not there */
+	const json_t *r;
+};
+
+static int by_rank(const void *a, const void *b)
+{
+	const struct cand *x = a, *y = b;
+
+	if (x->rank != y->rank)
+		return x->rank < y->rank ? -1 : 1;
+	return (x->id > y->id) - (x->id < y->id);
+}
+
+static bool has_node(const json_t *nodes)
+{
+	size_t i;
+	json_t *n;
+
+	json_array_foreach(nodes, i, n)
+		if (json_is_object(n))
+			return true;
+	return false;
+}
+
+/* Every usable region of @regions into @c (json_object_size entries), ranked by @keep. */
+static size_t candidates(const json_t *regions, const int *keep, size_t n_keep, struct cand *c)
 {
 	const char *key;
 	json_t *r;
 	size_t k = 0;
 
-	if (!json_is_object(regions))
-		return 0;
 	json_object_foreach((json_t *)regions, key, r) {
-		json_t *id = json_object_get(r, "RegionID"), *nodes = json_object_get(r, "Nodes"), *n;
-		struct derp_region *reg = &out[k];
-		size_t i;
+		json_t *id = json_object_get(r, "RegionID");
+		size_t rank;
 
-		if (k == max)
-			break;
 		/* Ids above INT_MAX are valid on the wire (up to 2^53-1) but never used; skip them. */
-		if (!json_is_integer(id) || json_integer_value(id) <= 0 || json_integer_value(id) > 0x7fffffff)
+		if (!json_is_integer(id) || json_integer_value(id) <= 0 || json_integer_value(id) > 0x7fffffff ||
+		    !has_node(json_object_get(r, "Nodes")))
 			continue;
-		memset(reg, 0, sizeof(*reg));
-		reg->id = (int)json_integer_value(id);
-		copy_str(reg->code, sizeof(reg->code), json_object_get(r, "RegionCode"));
-		reg->no_home = json_is_true(json_object_get(r, "NoMeasureNoHome"));
-		json_array_foreach(nodes, i, n) {
-			if (reg->n_nodes == DERP_NODES_MAX)
-				break;
-			if (json_is_object(n))
-				parse_node(&reg->nodes[reg->n_nodes++], n);
-		}
-		if (reg->n_nodes)
-			k++;
+		c[k].id = (int)json_integer_value(id);
+		for (rank = 0; rank < n_keep && keep[rank] != c[k].id; rank++)
+			;
+		c[k].rank = rank;
+		c[k++].r = r;
 	}
+	return k;
+}
+
+static void parse_region(struct derp_region *reg, int id, const json_t *r)
+{
+	json_t *n;
+	size_t i;
+
+	memset(reg, 0, sizeof(*reg));
+	reg->id = id;
+	copy_str(reg->code, sizeof(reg->code), json_object_get(r, "RegionCode"));
+	reg->no_home = json_is_true(json_object_get(r, "NoMeasureNoHome"));
+	json_array_foreach(json_object_get(r, "Nodes"), i, n) {
+		if (reg->n_nodes == DERP_NODES_MAX)
+			break;
+		if (json_is_object(n))
+			parse_node(&reg->nodes[reg->n_nodes++], n);
+	}
+}
+
+size_t derp_map_parse_keep(const json_t *regions, struct derp_region *out, size_t max, const int *keep,
+			   size_t n_keep, size_t *dropped)
+{
+	struct cand *c;
+	size_t n, k, i;
+
+	if (dropped)
+		*dropped = 0;
+	if (!json_is_object(regions) || !json_object_size(regions))
+		return 0;
+	c = calloc(json_object_size(regions), sizeof(*c));
+	if (!c)
+		return 0;
+	/* Which regions survive must not depend on the order of the JSON object's keys. */
+	n = candidates(regions, keep, n_keep, c);
+	qsort(c, n, sizeof(*c), by_rank);
+	k = n < max ? n : max;
+	for (i = 0; i < k; i++)
+		parse_region(&out[i], c[i].id, c[i].r);
+	free(c);
+	if (dropped)
+		*dropped = n - k;
 	qsort(out, k, sizeof(*out), by_id);
 	return k;
+}
+
+size_t derp_map_parse(const json_t *regions, struct derp_region *out, size_t max)
+{
+	return derp_map_parse_keep(regions, out, max, NULL, 0, NULL);
 }
 
 static bool addr_is(const char *text, const struct mg_endpoint *ep)

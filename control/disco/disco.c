@@ -393,8 +393,9 @@ bool disco_peer_path(const struct disco *d, const uint8_t node_key[32], uint64_t
 
 /* --- sending -------------------------------------------------------------------------- */
 
-/* Seals @m for @p and sends it over UDP to @dst, or through DERP when @dst is NULL. */
-static bool send_msg(struct disco *d, struct disco_peer *p, const struct mg_endpoint *dst,
+/* Seals @m for @p and sends it over UDP to @dst, or through DERP when @dst is NULL: region
+ * @region, 0 = the peer's home. */
+static bool send_msg(struct disco *d, struct disco_peer *p, const struct mg_endpoint *dst, int region,
 		     const struct disco_msg *m)
 {
 	uint8_t plain[DISCO_PKT_MAX - DISCO_HDR_LEN - DISCO_TAG_LEN], pkt[DISCO_PKT_MAX];
@@ -410,7 +411,7 @@ static bool send_msg(struct disco *d, struct disco_peer *p, const struct mg_endp
 	if (dst)
 		ok = d->ops.send_udp && d->ops.send_udp(d->ops.arg, dst, pkt, (uint16_t)len);
 	else
-		ok = d->derp_send && d->derp_send(d->derp_arg, p->node_key, pkt, (uint16_t)len);
+		ok = d->derp_send && d->derp_send(d->derp_arg, p->node_key, region, pkt, (uint16_t)len);
 	if (!ok)
 		d->st.tx_fail++;
 	return ok;
@@ -425,7 +426,7 @@ static void send_ping(struct disco *d, struct disco_peer *p, struct disco_ep *e,
 	if (d->ops.node_key && d->ops.node_key(d->ops.arg, m.node_key))
 		m.has_node_key = true;
 	e->last_ping_ns = now;
-	if (!send_msg(d, p, &e->ep, &m))
+	if (!send_msg(d, p, &e->ep, 0, &m))
 		return;
 	memcpy(e->txid, m.txid, DISCO_TXID_LEN);
 	e->ping_sent_ns = now;
@@ -439,7 +440,7 @@ static void send_call_me_maybe(struct disco *d, struct disco_peer *p)
 	if (!d->derp_send || !d->n_self)
 		return;
 	memcpy(m.eps, d->self_eps, d->n_self * sizeof(m.eps[0]));
-	if (send_msg(d, p, NULL, &m))
+	if (send_msg(d, p, NULL, 0, &m))
 		d->st.tx_cmm++;
 }
 
@@ -481,7 +482,9 @@ static void ping_back(struct disco *d, struct disco_peer *p, struct disco_ep *e,
 }
 
 /* Ping: answer with a Pong carrying the TxID and the source we saw - over UDP to that source,
- * or through DERP with 127.3.3.40:<region> as source. A UDP source becomes a candidate. */
+ * or through DERP with 127.3.3.40:<region> as source, on that same region (the path the peer
+ * probed; its home may differ: TS magicsock replies to the DERP address the ping came from).
+ * A UDP source becomes a candidate. */
 static void on_ping(struct disco *d, struct disco_peer *p, const struct disco_msg *m,
 		    const struct mg_endpoint *src, int region, uint64_t now)
 {
@@ -496,7 +499,7 @@ static void on_ping(struct disco *d, struct disco_peer *p, const struct disco_ms
 		memcpy(pong.src.addr, DERP_MAGIC_IP, 4);
 		pong.src.port = (uint16_t)region;
 	}
-	if (send_msg(d, p, src, &pong))
+	if (send_msg(d, p, src, src ? 0 : region, &pong))
 		d->st.tx_pong++;
 	/* Only a ping that names this peer's node key (or none) may add a path for it. */
 	if (src && (!m->has_node_key || !memcmp(m->node_key, p->node_key, 32)))

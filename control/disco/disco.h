@@ -84,8 +84,10 @@ struct disco_ops {
 	void *arg;
 };
 
-/* Sends @pkt to the peer @node_key through DERP (home region of that peer); false = dropped. */
-typedef bool (*disco_derp_send_fn)(void *arg, const uint8_t node_key[32], const void *pkt, uint16_t len);
+/* Sends @pkt to the peer @node_key through DERP region @region, or, with @region 0, the peer's
+ * home region; false = dropped. */
+typedef bool (*disco_derp_send_fn)(void *arg, const uint8_t node_key[32], int region, const void *pkt,
+				   uint16_t len);
 /* A peer's trusted direct path changed (a Pong arrived on a better address): point WireGuard
  * at it. Called from disco_receive. */
 typedef void (*disco_path_fn)(void *arg, const uint8_t node_key[32], const struct mg_endpoint *ep);

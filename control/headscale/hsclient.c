@@ -15,6 +15,7 @@
 #include <sodium.h>
 #include "hskey.h"
 #include "hsclient.h"
+#include "hslogin.h"
 #include "hszstd.h"
 #include "mg.h"
 
@@ -114,6 +115,62 @@ static void start_key(struct hs_client *c)
 		fail(c, "GET /key: %s", strerror(-ret));
 }
 
+/* --- login ---------------------------------------------------------------------------------- */
+
+/*
+ * A login is due. The pre-auth key is read now, not at start: it may have been emptied since the
+ * join (and is not needed then) or replaced by a fresh one after an expiry. false after fail()
+ * when the login cannot succeed.
+ */
+static bool login_ready(struct hs_client *c)
+{
+	char why[300];
+	int ret;
+
+	if (c->cfg.auth_key_file[0]) {
+		ret = hs_login_read_authkey(c->cfg.auth_key_file, c->cfg.auth_key, sizeof(c->cfg.auth_key));
+		if (ret) {
+			snprintf(why, sizeof(why), "%.200s: %s", c->cfg.auth_key_file, strerror(-ret));
+			fail(c, "login: AuthKeyFile %s", why);
+			return false;
+		}
+	}
+	/*
+	 * No key, no registration: a new node would only be offered an interactive login, and
+	 * Headscale 0.27 takes a registration without Auth from a known node without expiry as a
+	 * logout (it sets the node's expiry and tells every peer).
+	 */
+	if (!c->cfg.auth_key[0]) {
+		fail(c, c->need_new_key ? "node key expired: a new login needs a fresh pre-auth key in AuthKeyFile%s" :
+			"login: no pre-auth key (AuthKeyFile is empty)%s", NULL);
+		return false;
+	}
+	return true;
+}
+
+/* The node key is no longer registered: expired (a new one is needed), or unknown to the server. */
+static void logout(struct hs_client *c, bool need_new_key)
+{
+	c->registered = false;
+	c->need_new_key = need_new_key;
+	if (hs_login_forget(c->cfg.state_dir))
+		c->errors++;
+}
+
+/* A new node key for the login; the old one keeps the device serving until the server took it. */
+static int begin_rotation(struct hs_client *c)
+{
+	uint8_t next[32];
+
+	if (!c->ops->rotate_node_key || c->ops->rotate_node_key(c->arg, next))
+		return -1;
+	memcpy(c->old_node_priv, c->cfg.node_priv, 32);
+	memcpy(c->cfg.node_priv, next, 32);
+	sodium_memzero(next, sizeof(next));
+	c->rotating = true;
+	return 0;
+}
+
 /* --- HTTP/2 streams ------------------------------------------------------------------------- */
 
 static void submit_register(struct hs_client *c)
@@ -121,10 +178,8 @@ static void submit_register(struct hs_client *c)
 	uint8_t pub[32], old[32];
 	char *body;
 
-	if (c->key_fetch_live) {
-		hs_fetch_free(&c->key_fetch);     /* done with it; not inside its callback any more */
-		c->key_fetch_live = false;
-	}
+	if (c->need_new_key && !c->rotating && begin_rotation(c))
+		return fail(c, "login: could not make a new node key%s", NULL);
 	hskey_public(pub, c->cfg.node_priv);
 	if (c->rotating)
 		hskey_public(old, c->old_node_priv);
@@ -167,7 +222,16 @@ static void submit_map(struct hs_client *c)
 
 static void on_ready(void *arg)
 {
-	submit_register(arg);
+	struct hs_client *c = arg;
+
+	if (c->key_fetch_live) {
+		hs_fetch_free(&c->key_fetch);     /* done with it; not inside its callback any more */
+		c->key_fetch_live = false;
+	}
+	if (c->registered)
+		submit_map(c);
+	else
+		submit_register(c);
 }
 
 static void on_failed(void *arg, const char *why)
@@ -262,7 +326,9 @@ static int on_map_msg(void *arg, const uint8_t *msg, size_t len)
 		return ret;
 	}
 	if (ev.self_changed && self_expired(&c->nm, (int64_t)time(NULL))) {
-		fail(c, "map: our node key expired; registering again%s", NULL);
+		/* tailscaled: an expired key needs a new login, with a new node key (doLogin regen). */
+		logout(c, true);
+		fail(c, "map: our node key expired; logging in again with a new node key%s", NULL);
 		return -EKEYEXPIRED;
 	}
 	if (!c->connected && c->nm.has_self) {
@@ -308,6 +374,22 @@ static void on_data(void *arg, int32_t stream, const uint8_t *data, size_t len)
 	}
 }
 
+/* The login succeeded: remembered in StateDir, so later connections go straight to the map. */
+static void logged_in(struct hs_client *c)
+{
+	uint8_t pub[32];
+	int ret;
+
+	c->registered = true;
+	c->need_new_key = false;
+	hskey_public(pub, c->cfg.node_priv);
+	ret = hs_login_store(c->cfg.state_dir, c->cfg.login_server, pub);
+	if (ret) {
+		c->errors++;
+		snprintf(c->last_error, sizeof(c->last_error), "StateDir/" HS_LOGIN_FILE ": %s", strerror(-ret));
+	}
+}
+
 static void registered(struct hs_client *c)
 {
 	struct hs_register_result r;
@@ -324,21 +406,14 @@ static void registered(struct hs_client *c)
 	if (r.error[0])
 		return fail(c, "register refused: %s", r.error);
 	if (r.node_key_expired && !c->rotating && c->ops->rotate_node_key) {
-		uint8_t next[32];
-
-		/* The old key keeps the device serving until the new one is registered. */
-		if (c->ops->rotate_node_key(c->arg, next))
+		if (begin_rotation(c))
 			return fail(c, "register: node key expired and rotation failed%s", NULL);
-		memcpy(c->old_node_priv, c->cfg.node_priv, 32);
-		memcpy(c->cfg.node_priv, next, 32);
-		sodium_memzero(next, sizeof(next));
-		c->rotating = true;
 		return submit_register(c);
 	}
 	if (r.node_key_expired)
 		return fail(c, "register: node key expired%s", NULL);
 	if (r.auth_url[0])
-		return fail(c, "register: interactive login required (%s); use a pre-auth key", r.auth_url);
+		return fail(c, "register: interactive login required (%s); put a pre-auth key in AuthKeyFile", r.auth_url);
 	if (!r.machine_authorized)
 		return fail(c, "register: machine not authorized%s", NULL);
 	if (c->rotating) {
@@ -348,6 +423,7 @@ static void registered(struct hs_client *c)
 		c->rotations++;
 	}
 	c->rotating = false;
+	logged_in(c);
 	submit_map(c);
 }
 
@@ -381,6 +457,11 @@ static void on_closed(void *arg, int32_t stream, uint32_t h2_error)
 	if (stream == c->map_stream) {
 		snprintf(st, sizeof(st), "HTTP %d%s%.200s", c->map_status, c->reg_body ? ": " : "",
 			 c->reg_body ? c->reg_body : "");
+		/* Headscale's answer for a node key it does not know (deleted node, reset database). */
+		if (c->map_status == 404 && c->registered) {
+			logout(c, false);
+			return fail(c, "map: %s; the server does not know our node key: logging in again", st);
+		}
 		fail(c, "map stream ended: %s", st);
 	}
 }
@@ -404,6 +485,8 @@ static void start_connect(struct hs_client *c)
 
 static void start(struct hs_client *c)
 {
+	if (!c->registered && !login_ready(c))
+		return;
 	if (c->have_server_pub)
 		start_connect(c);
 	else
@@ -451,6 +534,7 @@ int hs_client_start(struct hs_client *c, const struct hs_client_cfg *cfg, int ep
 		    const struct hs_client_ops *ops, void *arg)
 {
 	char path[512];
+	uint8_t pub[32];
 
 	memset(c, 0, sizeof(*c));
 	c->cfg = *cfg;
@@ -459,7 +543,10 @@ int hs_client_start(struct hs_client *c, const struct hs_client_cfg *cfg, int ep
 	c->epfd = epfd;
 	if (hs_url_parse(cfg->login_server, &c->url_tls, c->host, sizeof(c->host), &c->port, path, sizeof(path)))
 		return -EINVAL;
-	if (c->url_tls && !(c->tls = hs_tls_ctx_new(cfg->ca_file)))
+	/* Also for an http:// server (then optional): /key may redirect to https, and a
+	 * PingRequest may name an https URL. */
+	c->tls = hs_tls_ctx_new(cfg->ca_file);
+	if (c->url_tls && !c->tls)
 		return -ENOMEM;
 	c->tfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
 	c->timer_src.cb = on_timer;
@@ -470,6 +557,8 @@ int hs_client_start(struct hs_client *c, const struct hs_client_cfg *cfg, int ep
 		return -errno;
 	}
 	hs_netmap_init(&c->nm);
+	hskey_public(pub, cfg->node_priv);
+	c->registered = hs_login_is_registered(cfg->state_dir, cfg->login_server, pub);
 	c->zstd = hs_zstd_available();
 	c->state = HS_C_BACKOFF;
 	arm(c, 0);

@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * hsclient.h - the control-protocol client as a state machine on the control thread's epoll:
- *   backoff -> GET /key -> /ts2021 (Noise, HTTP/2) -> /machine/register -> /machine/map stream
+ *   backoff -> GET /key -> /ts2021 (Noise, HTTP/2) -> [/machine/register] -> /machine/map stream
  * with a 120 s watchdog, reconnect with exponential backoff, PingRequest answered with HEAD.
+ * Registration (a login) happens only while the node key is not registered (StateDir/registered,
+ * hslogin.h); every other connection goes straight to the map poll, as tailscaled's do.
  * It owns one timerfd. It knows nothing of the device: the netmap goes to ops->netmap.
  */
 #ifndef MG_HSCLIENT_H
@@ -24,7 +26,9 @@
 
 struct hs_client_cfg {
 	char login_server[512];
-	char auth_key[512];
+	char auth_key[512];               /* used when auth_key_file is "" */
+	char auth_key_file[4096];         /* read at each login, never before or after */
+	char state_dir[4096];             /* StateDir/registered; "" = remembered in memory only */
 	uint8_t machine_priv[32];
 	uint8_t node_priv[32];
 	uint8_t disco_pub[32];
@@ -66,6 +70,8 @@ struct hs_client {
 	bool have_server_pub;
 	uint8_t old_node_priv[32];
 	bool rotating;
+	bool registered;                 /* our node key is registered: connect straight to the map */
+	bool need_new_key;               /* it expired: the next login registers a new one */
 	struct hs_fetch key_fetch, ping_fetch;
 	bool key_fetch_live, ping_fetch_live;
 	struct hs_conn conn;

@@ -9,8 +9,6 @@
 #include <arpa/inet.h>
 #include "hsderpmap.h"
 
-#define REGIONS_MAX 256
-
 static int cmp_int(const void *a, const void *b)
 {
 	int x = *(const int *)a, y = *(const int *)b;
@@ -18,22 +16,29 @@ static int cmp_int(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
-/* Region ids in ascending order (keys are decimal strings; junk keys are skipped). */
-static size_t region_ids(const json_t *regions, int *ids)
+/*
+ * Region ids in ascending order (keys are decimal strings; junk keys are skipped), all of them:
+ * a cap applied while walking the object would keep whichever came first in the JSON. malloc'd
+ * into *@ids (NULL when there are none or memory is short).
+ */
+static size_t region_ids(const json_t *regions, int **ids)
 {
 	const char *k;
 	json_t *v;
 	size_t n = 0;
 
+	*ids = json_object_size(regions) ? malloc(json_object_size(regions) * sizeof(**ids)) : NULL;
+	if (!*ids)
+		return 0;
 	json_object_foreach((json_t *)regions, k, v) {
 		char *end;
 		long id = strtol(k, &end, 10);
 
-		if (*end || end == k || id <= 0 || id > 0x7fffffff || !json_is_object(v) || n >= REGIONS_MAX)
+		if (*end || end == k || id <= 0 || id > 0x7fffffff || !json_is_object(v))
 			continue;
-		ids[n++] = (int)id;
+		(*ids)[n++] = (int)id;
 	}
-	qsort(ids, n, sizeof(ids[0]), cmp_int);
+	qsort(*ids, n, sizeof(**ids), cmp_int);
 	return n;
 }
 
@@ -91,14 +96,14 @@ static int node_stun(const json_t *node, struct mg_endpoint ep[2], const char **
 size_t hs_derpmap_stun_servers(const json_t *regions, struct mg_endpoint *out, size_t max,
 			       struct hs_stun_names *names)
 {
-	int ids[REGIONS_MAX];
 	size_t n_ids, i, n = 0;
+	int *ids;
 
 	if (names)
 		names->n = 0;
 	if (!json_is_object(regions))
 		return 0;
-	n_ids = region_ids(regions, ids);
+	n_ids = region_ids(regions, &ids);
 	for (i = 0; i < n_ids && n < max; i++) {
 		const json_t *r = region(regions, ids[i]), *node;
 		size_t k;
@@ -124,22 +129,24 @@ size_t hs_derpmap_stun_servers(const json_t *regions, struct mg_endpoint *out, s
 				break;           /* the first STUN-capable node stands for its region */
 		}
 	}
+	free(ids);
 	return n;
 }
 
 int hs_derpmap_first_region(const json_t *regions)
 {
-	int ids[REGIONS_MAX];
 	size_t n_ids, i;
+	int *ids, first = 0;
 
 	if (!json_is_object(regions))
 		return 0;
-	n_ids = region_ids(regions, ids);
-	for (i = 0; i < n_ids; i++) {
+	n_ids = region_ids(regions, &ids);
+	for (i = 0; i < n_ids && !first; i++) {
 		const json_t *r = region(regions, ids[i]), *nodes = json_object_get(r, "Nodes");
 
 		if (!json_is_true(json_object_get(r, "NoMeasureNoHome")) && json_array_size(nodes))
-			return ids[i];
+			first = ids[i];
 	}
-	return 0;
+	free(ids);
+	return first;
 }

@@ -78,7 +78,7 @@ static json_t *routable_ips(const struct hs_hostinfo *hi)
 static json_t *hostinfo(const struct hs_hostinfo *hi)
 {
 	json_t *h = json_pack("{s:s, s:s, s:s, s:o}", "OS", "linux", "Hostname", hi->hostname,
-			      "IPNVersion", "1.80.0-meshgate-" MG_VERSION, "RoutableIPs", routable_ips(hi));
+			      "IPNVersion", HS_IPN_VERSION "-meshgate-" MG_VERSION, "RoutableIPs", routable_ips(hi));
 
 	if (h && hi->preferred_derp)
 		json_object_set_new(h, "NetInfo", json_pack("{s:i}", "PreferredDERP", hi->preferred_derp));
@@ -99,12 +99,17 @@ char *hs_req_register(const uint8_t node_pub[32], const uint8_t *old_node_pub, c
 	static const uint8_t zero[32];
 	char nk[HSKEY_TEXT_MAX], old[HSKEY_TEXT_MAX];
 
+	json_t *j;
+
 	hskey_format(nk, "nodekey:", node_pub);
 	hskey_format(old, "nodekey:", old_node_pub ? old_node_pub : zero);
-	return dump(json_pack("{s:i, s:s, s:s, s:{s:s}, s:s, s:s, s:o}",
-			      "Version", HS_CAPVER, "NodeKey", nk, "OldNodeKey", old,
-			      "Auth", "AuthKey", auth_key ? auth_key : "",
-			      "Expiry", "0001-01-01T00:00:00Z", "Followup", "", "Hostinfo", hostinfo(hi)));
+	j = json_pack("{s:i, s:s, s:s, s:s, s:s, s:o}", "Version", HS_CAPVER, "NodeKey", nk, "OldNodeKey", old,
+		      "Expiry", "0001-01-01T00:00:00Z", "Followup", "", "Hostinfo", hostinfo(hi));
+	/* No key, no Auth (tailscaled): Headscale then answers for a node it knows instead of
+	 * starting an interactive login, which it does for an empty AuthKey. */
+	if (j && auth_key && *auth_key)
+		json_object_set_new(j, "Auth", json_pack("{s:s}", "AuthKey", auth_key));
+	return dump(j);
 }
 
 int hs_req_parse_register(const char *body, size_t len, struct hs_register_result *r)
@@ -144,10 +149,20 @@ char *hs_req_map(const uint8_t node_pub[32], const uint8_t disco_pub[32], bool s
 		json_array_append_new(eparr, json_string(buf));
 		json_array_append_new(types, json_integer(eps->type[i]));
 	}
-	j = json_pack("{s:i, s:b, s:s, s:s, s:b, s:b, s:o, s:o, s:o}",
+	j = json_pack("{s:i, s:b, s:s, s:s, s:b, s:b, s:o}",
 		      "Version", HS_CAPVER, "KeepAlive", 1, "NodeKey", nk, "DiscoKey", dk,
-		      "Stream", stream, "OmitPeers", !stream, "Hostinfo", hostinfo(hi),
-		      "Endpoints", eparr, "EndpointTypes", types);
+		      "Stream", stream, "OmitPeers", !stream, "Hostinfo", hostinfo(hi));
+	/*
+	 * No endpoints known yet (the first request after a start): leave both out, as tailscaled
+	 * does (omitempty). Headscale takes an empty list as "no endpoints" and would wipe the set it
+	 * stored, leaving peers nothing to try but DERP until our next update.
+	 */
+	if (j && json_array_size(eparr)) {
+		json_object_set(j, "Endpoints", eparr);
+		json_object_set(j, "EndpointTypes", types);
+	}
+	json_decref(eparr);
+	json_decref(types);
 	if (j && zstd)
 		json_object_set_new(j, "Compress", json_string("zstd"));   /* exact string (§3.3) */
 	return dump(j);

@@ -62,9 +62,11 @@ start_bg() {	# start_bg NAME NS CMD...: stdout to $D/NAME.out, pid in $D/NAME.pi
 
 # The test control server: ctl_start [testcontrol.py options] starts it in the gateway (assigning
 # the router its tailnet addresses) and waits for READY; ctl WHAT JSON posts to /test/WHAT;
-# ctl_state prints /test/state.
+# ctl_state prints /test/state. A new server knows no node: meshgate's login from an earlier
+# one (StateDir/registered) is forgotten.
 ctl_start() {
 	rm -f "$D/testcontrol.out"       # a READY from an earlier run must not count
+	rm -f "$MG_LAB_DIR/hs-state/registered"
 	start_bg testcontrol "${LAB_NS[1]}" $PY "$HSLAB_DIR/testcontrol.py" --listen $CTL_ADDR \
 		--authkey tskey-test --assign $RTR_TS4/32,$RTR_TS6/128 --keepalive 5 "$@"
 	wait_for 5 grep -q READY "$D/testcontrol.out"

@@ -4,7 +4,7 @@
  * prints one JSON line per event, so tests can drive it against the test control server:
  *   {"event":"status","up":true|false,"error":"..."}
  *   {"event":"map","maps":N,"self":[...],"want":[{"key","allowed","endpoint"}],"update":[...]}
- * Usage: hsprobe URL STATE_DIR AUTHKEY [SECONDS] [ROUTE...]
+ * Usage: hsprobe URL STATE_DIR AUTHKEY|@AUTHKEYFILE [SECONDS] [ROUTE...]
  * HSPROBE_PUBLISH="ADDR:PORT/TYPE,...;DERP" (environment): once connected, publish these
  * endpoints and home region with hs_client_publish (a lite MapRequest), event "published";
  * with HSPROBE_PUBLISH_EARLY set, right after start instead (not streaming yet: no lite request,
@@ -141,12 +141,15 @@ static int on_rotate(void *arg, uint8_t new_priv[32])
 	return 0;
 }
 
+/* As the device does: the registered key replaces node.key in StateDir (@arg). */
 static int on_key_registered(void *arg, const uint8_t new_priv[32])
 {
 	char k[HSKEY_TEXT_MAX];
 	uint8_t pub[32];
+	int ret = hskey_store(new_priv, arg, "node.key");
 
-	(void)arg;
+	if (ret)
+		return ret;
 	hskey_public(pub, new_priv);
 	hskey_format(k, "nodekey:", pub);
 	emit(json_pack("{s:s, s:s}", "event", "rotated", "key", k));
@@ -194,11 +197,16 @@ int main(int argc, char **argv)
 	int epfd, i;
 
 	if (argc < 4 || sodium_init() < 0)
-		return fprintf(stderr, "usage: hsprobe URL STATE_DIR AUTHKEY [SECONDS] [ROUTE...]\n"), 1;
+		return fprintf(stderr, "usage: hsprobe URL STATE_DIR AUTHKEY|@AUTHKEYFILE [SECONDS] [ROUTE...]\n"), 1;
 	signal(SIGPIPE, SIG_IGN);
 	signal(SIGTERM, on_term);     /* exit through the normal teardown, so leak checkers see it */
 	snprintf(cfg.login_server, sizeof(cfg.login_server), "%s", argv[1]);
-	snprintf(cfg.auth_key, sizeof(cfg.auth_key), "%s", argv[3]);
+	/* "@PATH": an AuthKeyFile, read by the client when it logs in; otherwise the key itself. */
+	if (argv[3][0] == '@')
+		snprintf(cfg.auth_key_file, sizeof(cfg.auth_key_file), "%s", argv[3] + 1);
+	else
+		snprintf(cfg.auth_key, sizeof(cfg.auth_key), "%s", argv[3]);
+	snprintf(cfg.state_dir, sizeof(cfg.state_dir), "%s", argv[2]);
 	if (hskey_load_or_create(cfg.machine_priv, argv[2], "machine.key", err, sizeof(err)) ||
 	    hskey_load_or_create(cfg.node_priv, argv[2], "node.key", err, sizeof(err)))
 		return fprintf(stderr, "%s\n", err), 1;
@@ -212,7 +220,7 @@ int main(int argc, char **argv)
 	cfg.hostinfo.routes = routes;
 	cfg.hostinfo.n_routes = argc > 5 ? (size_t)(argc - 5) : 0;
 	epfd = epoll_create1(EPOLL_CLOEXEC);
-	if (hs_client_start(&c, &cfg, epfd, &ops, NULL))
+	if (hs_client_start(&c, &cfg, epfd, &ops, argv[2]))
 		return fprintf(stderr, "hs_client_start failed\n"), 1;
 	end = time(NULL) + (argc > 4 ? atoi(argv[4]) : 30);
 	pub_spec = getenv("HSPROBE_PUBLISH");

@@ -16,6 +16,7 @@
 # new key to reach the LAN).
 # 4. The server dies; meshgate restarts with no Address in the file -> StateDir/netmap.json
 #    restores L and our tailnet addresses; traffic still flows.
+# A restart with AuthKeyFile emptied reconnects without registering again.
 # 5. Leak check (lab_stop_meshgate: exit 0, no XDP program, no UAPI socket).
 # Usage: tests/control/t-headscale.sh   (root; MESHGATE=path/to/meshgate; LAB_SH=path/to/lab.sh
 # selects another copy of the lab, e.g. with renamed namespaces). Exit 0 pass, 1 fail, 77 skip.
@@ -49,6 +50,7 @@ has_laptop_peer() { wg show $MG_IF allowed-ips 2>/dev/null | grep -q "^$(lab_lap
 no_laptop_peer() { ! wg show $MG_IF peers 2>/dev/null | grep -q "^$(lab_lap_pub)$"; }
 ping_fails() { ! lap ping -c 2 -W 1 "$1" >/dev/null 2>&1; }
 connected() { grep -q "headscale: connected" "$MG_LAB_DIR/meshgate.log"; }
+n_registers() { ctl_state | $PY -c 'import json, sys; print(len(json.load(sys.stdin)["registers"]))'; }
 # published lite|any EP/TYPE...: a lite MapRequest (or any MapRequest) published exactly these
 # endpoints among others, with Hostinfo.NetInfo.PreferredDERP 999.
 published() {
@@ -204,10 +206,18 @@ sleep 0.5
 check "ACL back to allow-all: ping passes again" ping_ok $HOST4
 
 # AcceptRoutes: the LAN reaches a subnet that another peer advertises, through meshgate.
+# The restart also shows a joined router needs no key: AuthKeyFile is emptied, and meshgate goes
+# straight to the map poll (StateDir/registered) without registering again.
 check "restart with AcceptRoutes = true" lab_stop_meshgate
 hs_state
+: >"$MG_LAB_DIR/authkey"
 write_conf "AcceptRoutes = true" "ForwardedPort = $WG_PORT" "PublicEndpoint = 203.0.113.9:41641"
+n_conn=$(grep -c "headscale: connected" "$MG_LAB_DIR/meshgate.log")
 start_meshgate
+check "AuthKeyFile emptied: the restarted router reconnects" \
+	wait_for 10 sh -c "[ \$(grep -c 'headscale: connected' '$MG_LAB_DIR/meshgate.log') -gt $n_conn ]"
+check "... without registering again (one registration so far)" test "$(n_registers)" = 1
+echo tskey-test >"$MG_LAB_DIR/authkey"     # the node-key expiry below needs a new login
 lab_reset_laptop_session
 lap ip addr add $LAP_SUBNET_HOST/32 dev lo
 host ip route add $LAP_SUBNET via $RTR_LAN4

@@ -13,15 +13,21 @@ Test hooks (plain HTTP/1.1 on the same port, JSON bodies):
   POST /test/drop    {}                close every connection (a server restart mid-stream)
   POST /test/config  {"min_capver":N, "keepalive_s":N, "derpmap":DERPMap, "rotate_delay_s":N}
                                        (rotate_delay_s: hold a register with OldNodeKey that long)
+  POST /test/authkey {"delete":KEY} / {"add":"KEY[:flags]"}   a pre-auth key deleted or created
+  POST /test/forget  {}                every node deleted (the map poll then answers 404)
   POST /test/expire  {}                every node's key expired: self Node pushed with Expired, and
                                        the next register answers NodeKeyExpired (rotation, §2)
   GET  /test/state                     registered nodes, open streams, pings answered, log,
-                                       lite map requests ("lite": Stream=false, OmitPeers=true)
+                                       lite map requests ("lite": Stream=false, OmitPeers=true),
+                                       every RegisterRequest ("registers")
+GET /key may first redirect (--key-redirect 301,302,...) and answer chunked (--key-chunked).
 With --zstd, a map stream whose request says Compress="zstd" gets every message as one zstd
 frame (python3-zstandard), as Headscale does (§3.3); without it maps stay plain JSON.
   HEAD /test/ping-response?id=N        the client's answer to a PingRequest
 Usage: testcontrol.py --listen 127.0.0.1:8080 --authkey KEY[:flags] ... (flags: used, expired,
-revoked, single); prints "READY <port>" when listening.
+revoked, single); prints "READY <port>" when listening. Registration follows Headscale: a register
+without Auth returns a known node's state, an empty AuthKey is an interactive login, a deleted
+key is refused, a spent single-use key only for a new node (or always, with --revalidate-keys).
 """
 import argparse
 import json
@@ -58,12 +64,18 @@ state = {
     "zstd": False,
     "zstd_messages": 0,
     "rotate_delay_s": 0,
+    "registers": [],      # every RegisterRequest: {"nodekey", "old", "auth" (None = absent), "t"}
+    "revalidate_keys": False,
+    "key_redirects": [],  # GET /key answers with these redirect statuses first, one per hop
+    "key_hops": 0,        # redirects served
+    "key_chunked": False,
 }
 authkeys = {}             # key -> {"flags": set(), "used_by": None}
 server_priv = os.urandom(32)
 server_pub = ts2021.pub_bytes(ts2021.priv_from_bytes(server_priv))
 listen_host = "127.0.0.1"
 listen_port = 0
+listen_scheme = "http"
 
 
 def log(msg):
@@ -93,9 +105,41 @@ def read_headers(sock):
 
 def respond(sock, status, body=b"", ctype="application/json", extra=""):
     reason = {200: "OK", 400: "Bad Request", 404: "Not Found", 500: "Internal Server Error",
-              101: "Switching Protocols"}.get(status, "X")
+              101: "Switching Protocols", 301: "Moved Permanently", 302: "Found", 303: "See Other",
+              307: "Temporary Redirect", 308: "Permanent Redirect"}.get(status, "X")
     sock.sendall(("HTTP/1.1 %d %s\r\nContent-Type: %s\r\nContent-Length: %d\r\n%sConnection: close\r\n\r\n"
                   % (status, reason, ctype, len(body), extra)).encode() + body)
+
+
+def respond_chunked(sock, body):
+    """200 with Transfer-Encoding: chunked, in small chunks (one with an extension) and a
+    trailer, each written on its own so the client sees them arrive piece by piece."""
+    sock.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n"
+                 b"Connection: close\r\n\r\n")
+    for i in range(0, len(body), 17):
+        part = body[i:i + 17]
+        sock.sendall(b"%x%s\r\n" % (len(part), b";ext=1" if i == 17 else b"") + part + b"\r\n")
+        time.sleep(0.002)
+    sock.sendall(b"0\r\nX-Trailer: yes\r\n\r\n")
+
+
+def answer_key(sock, q):
+    """GET /key: the redirect chain first (--key-redirect; a Location alternately absolute and a
+    bare path, the hop counted in the query), then the keys, chunked with --key-chunked."""
+    hop = int(q.get("hop", ["0"])[0])
+    codes = state["key_redirects"]
+    if hop < len(codes):
+        nxt = "/key?v=%s&hop=%d" % (q["v"][0], hop + 1)
+        loc = nxt if hop % 2 else "%s://%s:%d%s" % (listen_scheme, listen_host, listen_port, nxt)
+        with lock:
+            state["key_hops"] += 1
+        return respond(sock, codes[hop], b"moved", ctype="text/plain", extra="Location: %s\r\n" % loc)
+    if int(q["v"][0]) < 39:
+        return respond(sock, 200, b"")
+    body = json.dumps({"legacyPublicKey": "mkey:" + "00" * 32, "publicKey": "mkey:" + server_pub.hex()}).encode()
+    if state["key_chunked"]:
+        return respond_chunked(sock, body)
+    return respond(sock, 200, body)
 
 
 def node_json(rec):
@@ -104,6 +148,7 @@ def node_json(rec):
          "KeyExpiry": "2001-01-01T00:00:00Z" if rec.get("expired") else ZERO_TIME, "Expired": bool(rec.get("expired")),
          "Machine": "mkey:" + rec["mkey"], "DiscoKey": rec.get("discokey") or "discokey:" + "00" * 32,
          "Addresses": rec["addresses"], "AllowedIPs": rec["addresses"] + rec["approved"],
+         "Endpoints": rec.get("endpoints", []),
          "PrimaryRoutes": rec["approved"], "HomeDERP": 999, "Hostinfo": rec["hostinfo"],
          "Online": True, "Cap": rec["capver"], "MachineAuthorized": True}
     return n
@@ -265,8 +310,9 @@ class MapConn:
         if delay:
             log("register: rotation pending for %.1f s" % delay)
             time.sleep(delay)
-        auth = (req.get("Auth") or {}).get("AuthKey", "")
+        auth = req.get("Auth")
         with lock:
+            state["registers"].append({"nodekey": nk, "old": old, "auth": auth, "t": time.time()})
             rec = state["nodes"].get(nk)
             if rec and rec["mkey"] != self.mkey:
                 return self.reply(sid, 200, json.dumps({"Error": "node exists with a different machine key"}).encode())
@@ -274,24 +320,19 @@ class MapConn:
                 log("register: node key %s expired" % nk[:8])
                 return self.reply(sid, 200, json.dumps({"User": {"ID": 1}, "Login": {"ID": 1, "LoginName": "test"},
                                                         "NodeKeyExpired": True, "MachineAuthorized": True}).encode())
-            # Same machine key and node key: the pre-auth key is not re-validated (Headscale).
-            if not (rec and rec["mkey"] == self.mkey):
-                k = authkeys.get(auth)
-                err = None
-                if k is None:
-                    err = "invalid pre auth key" if auth else None
-                elif "revoked" in k["flags"]:
-                    err = "authkey revoked"
-                elif "expired" in k["flags"]:
-                    err = "authkey expired"
-                elif "used" in k["flags"] or ("single" in k["flags"] and k["used_by"] not in (None, self.mkey)):
-                    err = "authkey already used"
-                if err is None and k is None and not rec:
-                    return self.reply(sid, 200, json.dumps({"AuthURL": "http://%s:%d/register/xyz" % (listen_host, listen_port)}).encode())
-                if err:
-                    log("register refused: " + err)
-                    return self.reply(sid, 200, json.dumps({"Error": err}).encode())
-                k["used_by"] = self.mkey
+            if auth is None:
+                # No Auth: tailscaled's start after a login. A known node gets its state back; an
+                # unknown one is sent to the interactive login (Headscale handleRegister).
+                if rec:
+                    return self.reply(sid, 200, json.dumps({"User": {"ID": 1}, "Login": {"ID": 1, "LoginName": "test"},
+                                                            "NodeKeyExpired": False, "MachineAuthorized": True}).encode())
+                return self.reply(sid, 200, json.dumps({"AuthURL": "http://%s:%d/register/xyz" % (listen_host, listen_port)}).encode())
+            err = self.check_authkey(auth.get("AuthKey", ""), rec)
+            if err == "interactive":
+                return self.reply(sid, 200, json.dumps({"AuthURL": "http://%s:%d/register/xyz" % (listen_host, listen_port)}).encode())
+            if err:
+                log("register refused: " + err)
+                return self.reply(sid, 200, json.dumps({"Error": err}).encode())
             if not rec and old in state["nodes"] and state["nodes"][old]["mkey"] == self.mkey:
                 rec = state["nodes"].pop(old)
                 rec["nodekey"] = nk
@@ -313,6 +354,27 @@ class MapConn:
                                          "NodeKeyExpired": False, "MachineAuthorized": True,
                                          "AuthURL": ""}).encode())
 
+    def check_authkey(self, key, rec):
+        """None (accepted and marked used), "interactive", or Headscale's refusal text. An empty
+        AuthKey is an interactive login even for a known node; a key that no longer exists is
+        refused even for one (the lookup comes first); a known node re-registering with its node
+        key skips the key's validity checks (Headscale 0.27.1+) unless --revalidate-keys
+        (Headscale 0.27.0: every registration validates, so a spent single-use key fails)."""
+        if not key:
+            return "interactive"
+        k = authkeys.get(key)
+        if k is None:
+            return "invalid pre auth key"
+        if not rec or state["revalidate_keys"]:
+            if "revoked" in k["flags"]:
+                return "authkey revoked"
+            if "expired" in k["flags"]:
+                return "authkey expired"
+            if "used" in k["flags"] or ("single" in k["flags"] and k["used_by"] is not None):
+                return "authkey already used"
+        k["used_by"] = self.mkey
+        return None
+
     def map(self, sid, req):
         if self.refuse_version(sid, req.get("Version", 0)):
             return
@@ -323,6 +385,10 @@ class MapConn:
                 return self.reply(sid, 404, b"node not found")
             if req.get("DiscoKey"):
                 rec["discokey"] = req["DiscoKey"]
+            # Headscale stores what a MapRequest says: "Endpoints" absent (Go: nil) changes
+            # nothing, an empty list replaces the stored set with nothing.
+            if "Endpoints" in req:
+                rec["endpoints"] = list(req["Endpoints"] or [])
             if not req.get("Stream"):
                 # Lite (endpoint) update: applied, answered with an empty 200 (brief §3.1).
                 state["lite"].append({"nodekey": nk, "req": req, "t": time.time()})
@@ -433,6 +499,19 @@ def test_hook(sock, method, target, hdrs, body):
         for rec in recs:
             push_all({"Node": node_json(rec)})
         return respond(sock, 200, json.dumps({"expired": len(recs)}).encode())
+    if path == "/test/forget":
+        with lock:
+            n = len(state["nodes"])
+            state["nodes"] = {}
+        return respond(sock, 200, json.dumps({"forgotten": n}).encode())
+    if path == "/test/authkey":
+        with lock:
+            if "delete" in data:
+                authkeys.pop(data["delete"], None)
+            if "add" in data:
+                key, _, flags = data["add"].partition(":")
+                authkeys[key] = {"flags": set(f for f in flags.split(",") if f), "used_by": None}
+        return respond(sock, 200, b"{}")
     if path == "/test/config":
         with lock:
             for k in ("min_capver", "keepalive_s", "derpmap", "rotate_delay_s"):
@@ -442,7 +521,8 @@ def test_hook(sock, method, target, hdrs, body):
     if path == "/test/state":
         with lock:
             out = {"nodes": state["nodes"], "streams": len(state["streams"]), "pings": state["pings"],
-                   "log": state["log"][-50:], "lite": state["lite"], "zstd_messages": state["zstd_messages"]}
+                   "log": state["log"][-50:], "lite": state["lite"],
+                   "registers": state["registers"], "key_hops": state["key_hops"], "zstd_messages": state["zstd_messages"]}
             return respond(sock, 200, json.dumps(out).encode())
     if path == "/test/ping-response":
         with lock:
@@ -473,10 +553,7 @@ def handle(sock):
             q = urllib.parse.parse_qs(u.query)
             if "v" not in q:
                 return respond(sock, 400, b"missing v")
-            if int(q["v"][0]) < 39:
-                return respond(sock, 200, b"")
-            return respond(sock, 200, json.dumps({"legacyPublicKey": "mkey:" + "00" * 32,
-                                                  "publicKey": "mkey:" + server_pub.hex()}).encode())
+            return answer_key(sock, q)
         if u.path.startswith("/test/"):
             return test_hook(sock, method, target, hdrs, body)
         respond(sock, 404, b"not found")
@@ -490,12 +567,16 @@ def handle(sock):
 
 
 def main():
-    global listen_host, listen_port
+    global listen_host, listen_port, listen_scheme
     ap = argparse.ArgumentParser()
     ap.add_argument("--listen", default="127.0.0.1:0")
     ap.add_argument("--authkey", action="append", default=[])
     ap.add_argument("--min-capver", type=int, default=113)
     ap.add_argument("--keepalive", type=float, default=50)
+    ap.add_argument("--key-redirect", default="", help="GET /key redirects first, e.g. 301,302,307,308")
+    ap.add_argument("--key-chunked", action="store_true", help="GET /key answers with a chunked body")
+    ap.add_argument("--revalidate-keys", action="store_true",
+                    help="validate the pre-auth key at every registration, as Headscale 0.27.0 did")
     ap.add_argument("--tls", help="CERT,KEY: serve HTTPS (the /key trust anchor and the upgrade)")
     ap.add_argument("--zstd", action="store_true", help="compress maps for clients that ask (python3-zstandard)")
     ap.add_argument("--assign", help="addresses for the first node that registers, e.g. 100.64.0.5/32,fd7a:115c:a1e0::5/128")
@@ -506,6 +587,9 @@ def main():
     state["min_capver"] = a.min_capver
     state["keepalive_s"] = a.keepalive
     state["zstd"] = a.zstd
+    state["revalidate_keys"] = a.revalidate_keys
+    state["key_redirects"] = [int(c) for c in a.key_redirect.split(",") if c]
+    state["key_chunked"] = a.key_chunked
     if a.assign:
         state["assign"] = a.assign.split(",")
     host, _, port = a.listen.rpartition(":")
@@ -515,6 +599,7 @@ def main():
     ls.listen(64)
     listen_host, listen_port = host, ls.getsockname()[1]
     tls = None
+    listen_scheme = "https" if a.tls else "http"
     if a.tls:
         import ssl
         tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)

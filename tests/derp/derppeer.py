@@ -4,8 +4,8 @@
 
 Like a Tailscale client whose home region is not ours, it connects to its home region (--home)
 and, to reach meshgate, to meshgate's home region (--via). It sends a disco Ping to meshgate's
-node key through --via; meshgate answers through DERP to the peer's node key on the peer's home
-region, so meshgate has to dial that region on demand. Prints
+node key through --via; meshgate answers through DERP on the region the ping came in on (--via),
+as tailscaled does. Prints
   "PONG via <home|via> txid-ok=<bool> src=<ip:port>"   for each pong, then exits after --seconds.
 Needs python3-nacl.
 """

@@ -15,7 +15,8 @@
 #
 # 1. Latency: meshgate STUNs both regions from its WireGuard port and makes the fast 901 home
 #    (not the lowest id 900): NotePreferred(1) there, PreferredDERP 901 in a lite map request.
-#    A peer reaches meshgate through 901 (disco ping via 901, pong on the peer's home 902).
+#    A peer reaches meshgate through 901 (disco ping via 901, pong back on 901, not on the
+#    peer's home 902).
 # 2. Relay: with UDP blocked, laptop <-> home host pings go through DERP (region 902).
 # 3. Fail-over: 901's server is killed: within 10 s + margin meshgate makes 900 home (log,
 #    NotePreferred(1) on 900, PreferredDERP 900 in a lite request), a peer reaches it via 900,
@@ -65,11 +66,11 @@ print(((lite[-1]["req"].get("Hostinfo") or {}).get("NetInfo") or {}).get("Prefer
 lite_says() { [ "$(lite_derp)" = "$1" ]; }
 last_preferred() { grep "^PREFERRED $RTR_HEX " "$D/derp$1.out" | tail -n 1 | cut -d' ' -f3; }
 preferred_is() { [ "$(last_preferred "$1")" = "$2" ]; }
-peer_via() {	# peer_via PORT: a disco ping via that region is answered on the phone's home 902
+peer_via() {	# peer_via PORT REGION: a disco ping via that region is answered on the same region
 	lap timeout 12 $PY "$HERE/../derp/derppeer.py" --home $GW_WAN4:$P_TB --via $GW_WAN4:$1 \
 		--name $DERP_NAME --ca "$D/ca.pem" --node-priv "$PHONE_PRIV" --disco-priv "$PHONE_DISCO_PRIV" \
 		--peer-node "$RTR_HEX" --peer-disco "$RTR_DISCO" --seconds 3 >"$D/peer$1.out" 2>"$D/peer$1.log"
-	grep -q "^PONG via home txid-ok=True" "$D/peer$1.out"
+	grep -q "^PONG via via txid-ok=True src=127.3.3.40:$2\$" "$D/peer$1.out" && ! grep -q "^PONG via home" "$D/peer$1.out"
 }
 metric_is() { [ "$(lab_metric meshgate_control_preferred_derp)" = "$1" ]; }
 sent_902() { grep "^SENT $RTR_HEX " "$D/derp$R_TB.out" | tail -n 1; }   # "SENT key bytes=N secs=S"
@@ -116,7 +117,8 @@ check "/metrics: region $R_FAST's STUN round trip ($fast_rtt s) below 80 ms" \
 check "/metrics: region $R_SLOW measured too, with its 80 ms delay ($slow_rtt s)" \
 	awk -v r="${slow_rtt:-0}" 'BEGIN { exit !(r >= 0.08) }'
 RTR_DISCO=$(rtr_disco)
-check "a peer reaches meshgate through its home $R_FAST (disco ping via $R_FAST, pong on $R_TB)" peer_via $P_FAST
+check "a peer reaches meshgate through its home $R_FAST (disco ping via $R_FAST, pong back on $R_FAST)" \
+	peer_via $P_FAST $R_FAST
 
 # 2. The laptop, relayed through region 902 (UDP blocked).
 start_lapsock $P_TB $R_TB
@@ -141,7 +143,7 @@ derpd $R_FAST $P_FAST --stun 0.0.0.0:$S_FAST
 t_back=$(date +%s%N)
 check "NotePreferred(1) on region $R_SLOW's server" wait_for 5 preferred_is $R_SLOW 1
 check "the lite map request publishes PreferredDERP $R_SLOW" wait_for 10 lite_says $R_SLOW
-check "a peer reaches meshgate through its new home $R_SLOW" peer_via $P_SLOW
+check "a peer reaches meshgate through its new home $R_SLOW (pong back on $R_SLOW)" peer_via $P_SLOW $R_SLOW
 wait $PINGS
 echo "# laptop pings across the fail-over: $(grep -o '[0-9]* received' "$D/ping-failover.out")"
 check "the relayed laptop's pings were answered across the fail-over (>= 36 of 40)" \

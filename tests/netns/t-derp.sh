@@ -16,7 +16,8 @@
 # 2. A 4 MiB download runs while UDP is unblocked: disco pongs prove the path, it turns direct
 #    within seconds (status, metrics, the shim's counters), and the download's sha256 matches.
 # 3. Blocked again: the trust lapses (6.5 s) and the path falls back to DERP; ping still works.
-# 4. A peer on another region: meshgate dials that region on demand (no NotePreferred there).
+# 4. A peer on another region pings us through ours: the pong goes back on that region; traffic
+#    to the peer makes meshgate dial the peer's region on demand (no NotePreferred there).
 # 5. Leak check.
 # Usage: tests/netns/t-derp.sh (root; MESHGATE=...; LAB_SH=... like t-headscale.sh).
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -174,16 +175,21 @@ check "ping through DERP again" ping_ok $HOST4
 check "1 MiB TCP download through DERP again, sha256 equal" download relay2 1048576 0 5003
 
 # 4. Another region on demand: the phone lives on region 901 and pings meshgate through 900;
-#    meshgate answers through DERP on the phone's home region, which it dials only now.
+#    meshgate answers on the region the ping came in on (900), as tailscaled does. Traffic for
+#    the phone then goes to its home region, which meshgate dials only now.
 check "region $DERP2_REGION not dialled while nothing is sent there" \
 	sh -c "! grep -q 'derp: region $DERP2_REGION connected' '$MG_LAB_DIR/meshgate.log'"
 lap timeout 15 $PY "$HERE/../derp/derppeer.py" --home $GW_WAN4:$DERP2_PORT --via $GW_WAN4:$DERP_PORT \
 	--name $DERP_NAME --ca "$D/ca.pem" --node-priv "$PHONE_PRIV" --disco-priv "$PHONE_DISCO_PRIV" \
 	--peer-node "$RTR_HEX" --peer-disco "$RTR_DISCO" --seconds 5 >"$D/derppeer.out" 2>"$D/derppeer.log"
-check "a disco ping through region $DERP_REGION is answered on the phone's home region $DERP2_REGION (src 127.3.3.40:$DERP_REGION)" \
-	grep -q "^PONG via home txid-ok=True src=127.3.3.40:$DERP_REGION" "$D/derppeer.out"
-check "meshgate dialled region $DERP2_REGION on demand (not as home)" \
-	sh -c "grep -q 'derp: region $DERP2_REGION connected\$' '$MG_LAB_DIR/meshgate.log' && grep -q '^CONNECT $RTR_HEX' '$D/derp$DERP2_REGION.out'"
+check "a disco ping through region $DERP_REGION is answered on region $DERP_REGION (src 127.3.3.40:$DERP_REGION)" \
+	grep -q "^PONG via via txid-ok=True src=127.3.3.40:$DERP_REGION" "$D/derppeer.out"
+check "... and not on the phone's home region $DERP2_REGION" sh -c "! grep -q '^PONG via home' '$D/derppeer.out'"
+check "region $DERP2_REGION still not dialled" \
+	sh -c "! grep -q 'derp: region $DERP2_REGION connected' '$MG_LAB_DIR/meshgate.log'"
+host ping -c 2 -W 1 100.64.0.9 >/dev/null 2>&1   # the phone speaks no WireGuard: only the handshake goes out
+check "meshgate dialled region $DERP2_REGION on demand (not as home) for traffic to the phone" \
+	wait_for 10 sh -c "grep -q 'derp: region $DERP2_REGION connected\$' '$MG_LAB_DIR/meshgate.log' && grep -q '^CONNECT $RTR_HEX' '$D/derp$DERP2_REGION.out'"
 check "no NotePreferred(1) to the non-home region" sh -c "! grep -q '^PREFERRED $RTR_HEX 1' '$D/derp$DERP2_REGION.out'"
 
 for p in lapsock derp$DERP_REGION derp$DERP2_REGION testcontrol; do lab_stop_pid "$D/$p.pid"; done

@@ -3,9 +3,13 @@
  * test_derp_map.c - DERPMap JSON -> regions (brief §3.6): the brief's example map, defaults
  * (DERPPort 0 -> 443, STUNPort 0 -> 3478, -1 = none), node order kept, regions sorted by id,
  * invalid ids and node-less regions skipped; and the home-region rule of derp_set_map (lowest
- * id that may be home: not NoMeasureNoHome, not only STUN nodes).
+ * id that may be home: not NoMeasureNoHome, not only STUN nodes). A map of 41 regions with its
+ * keys in Go's order ("1", "10", "11", ..., "2", ..., "999"): the 32 kept are the lowest ids, or
+ * the ones to keep (home, peers' homes) and then the lowest, never the first in the JSON; the
+ * rest is counted.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
 #include <time.h>
@@ -33,6 +37,56 @@ static const char *map_json =
 static void noop(void *a, int r, const uint8_t s[32], const uint8_t *p, size_t l)
 {
 	(void)a, (void)r, (void)s, (void)p, (void)l;
+}
+
+/* Regions 1..40 and 999, keys in the order Go's encoding/json writes a map: as strings. */
+static json_t *big_map(void)
+{
+	json_t *m = json_object();
+	char keys[41][8];
+	int ids[41], i, j;
+
+	for (i = 0; i < 40; i++)
+		ids[i] = i + 1;
+	ids[40] = 999;
+	for (i = 0; i < 41; i++)
+		snprintf(keys[i], sizeof(keys[i]), "%d", ids[i]);
+	for (i = 1; i < 41; i++)                         /* insertion sort by string */
+		for (j = i; j > 0 && strcmp(keys[j - 1], keys[j]) > 0; j--) {
+			char t[8];
+
+			memcpy(t, keys[j], 8), memcpy(keys[j], keys[j - 1], 8), memcpy(keys[j - 1], t, 8);
+		}
+	for (i = 0; i < 41; i++)
+		json_object_set_new(m, keys[i], json_pack("{s:i, s:[{s:s, s:s}]}", "RegionID", atoi(keys[i]),
+							  "Nodes", "Name", keys[i], "HostName", "derp.test"));
+	return m;
+}
+
+static void test_many_regions(void)
+{
+	struct derp_region r[DERP_REGIONS_MAX];
+	static const int keep[] = { 999, 40, 7, 12345 };
+	json_t *m = big_map();
+	size_t n, dropped = 0, i;
+	bool lowest = true, ok = true;
+
+	CHECK(DERP_REGIONS_MAX == 32);
+	n = derp_map_parse(m, r, DERP_REGIONS_MAX);
+	for (i = 0; i < n; i++)
+		lowest = lowest && r[i].id == (int)i + 1;
+	CHECK(n == 32 && lowest);                       /* 1..32, not "1".."36" with "4" in between */
+	n = derp_map_parse_keep(m, r, DERP_REGIONS_MAX, keep, 4, &dropped);
+	CHECK(n == 32 && dropped == 9);
+	/* 7, 40 and 999 kept (12345 is not in the map), then the lowest: 1..30 (7 among them). */
+	for (i = 0; i < 30; i++)
+		ok = ok && r[i].id == (int)i + 1;
+	CHECK(ok && r[30].id == 40 && r[31].id == 999);
+	n = derp_map_parse_keep(m, r, 64 > DERP_REGIONS_MAX ? DERP_REGIONS_MAX : 64, NULL, 0, &dropped);
+	CHECK(n == 32 && dropped == 9);
+	n = derp_map_parse_keep(m, r, 3, keep, 1, &dropped);
+	CHECK(n == 3 && dropped == 38 && r[0].id == 1 && r[1].id == 2 && r[2].id == 999);
+	json_decref(m);
 }
 
 int main(void)
@@ -109,6 +163,7 @@ int main(void)
 	derp_uninit(d);
 	close(cfg.epfd);
 	json_decref(j);
+	test_many_regions();
 	printf("%d checks, %d failures\n", checks, failures);
 	return failures ? 1 : 0;
 }

@@ -13,6 +13,11 @@
  *     region is up), to the trusted direct endpoint as soon as disco has one, back to DERP when the
  *     trust lapses; a roamed endpoint is put back; peers without disco are left alone; data sent
  *     to a peer keeps disco active.
+ *  4. Map: a DERP map of 41 regions (keys in Go's string order) keeps 32: the lowest ids while
+ *     nobody is homed elsewhere, 9 counted as left out; a peer homed in a region left out makes
+ *     the relay choose again and keep it.
+ *  5. Disco through DERP: a message with a region goes out on that region (a pong on the region
+ *     its ping came in on), one without on the peer's home region, else on ours.
  */
 #include <endian.h>
 #include <errno.h>
@@ -49,9 +54,29 @@ int derp_init(struct derp **out, const struct derp_cfg *cfg)
 }
 void derp_uninit(struct derp *d) { (void)d; }
 void derp_set_key(struct derp *d, const uint8_t k[32]) { (void)d, (void)k; }
-void derp_set_map(struct derp *d, const struct derp_region *r, size_t n, uint64_t now) { (void)d, (void)r, (void)n, (void)now; }
+static int map_ids[DERP_REGIONS_MAX];
+static size_t map_n;
+static bool map_set;
+void derp_set_map(struct derp *d, const struct derp_region *r, size_t n, uint64_t now)
+{
+	(void)d, (void)now;
+	map_set = true;
+	for (map_n = 0; map_n < n && map_n < DERP_REGIONS_MAX; map_n++)
+		map_ids[map_n] = r[map_n].id;
+}
+static bool in_map(int region)
+{
+	for (size_t i = 0; i < map_n; i++)
+		if (map_ids[i] == region)
+			return true;
+	return false;
+}
 int derp_home(const struct derp *d) { (void)d; return home_region; }
-bool derp_region_known(const struct derp *d, int region) { (void)d; return region == 900 || region == 901; }
+bool derp_region_known(const struct derp *d, int region)
+{
+	(void)d;
+	return map_set ? in_map(region) : region == 900 || region == 901;
+}
 bool derp_region_up(const struct derp *d, int region) { (void)d; return region == 900 && home_up; }
 void derp_tick(struct derp *d, uint64_t now) { (void)d, (void)now; }
 size_t derp_get_status(const struct derp *d, struct derp_region_status *o, size_t m) { (void)d, (void)o, (void)m; return 0; }
@@ -74,7 +99,14 @@ bool derp_note_stun(struct derp *d, const struct mg_endpoint *s, uint64_t rtt, u
 static bool trusted;
 static struct mg_endpoint trusted_ep;
 static unsigned n_active, n_disco_derp;
-void disco_set_derp(struct disco *d, disco_derp_send_fn fn, void *arg) { (void)d, (void)fn, (void)arg; }
+static disco_derp_send_fn disco_send;
+static void *disco_send_arg;
+void disco_set_derp(struct disco *d, disco_derp_send_fn fn, void *arg)
+{
+	(void)d;
+	disco_send = fn;
+	disco_send_arg = arg;
+}
 void disco_peer_active(struct disco *d, const uint8_t k[32], uint64_t now) { (void)d, (void)k, (void)now; n_active++; }
 bool disco_peer_path(const struct disco *d, const uint8_t k[32], uint64_t now, struct mg_endpoint *out)
 {
@@ -141,6 +173,42 @@ static void punt(uint16_t region, const uint8_t *key, uint32_t type, uint32_t id
 	memcpy(m.data + 4, &i, 4);
 	n_sends = 0;
 	derp_relay_punt((struct derp_relay *)recv_arg, &m, 1);
+}
+
+/* Regions 1..40 and 999 with the keys in the order Go writes a map's: "1", "10", ..., "999". */
+static json_t *big_map(void)
+{
+	json_t *m = json_object();
+	char key[8];
+
+	for (int first = 1; first <= 9; first++)
+		for (int id = 1; id <= 999; id++) {
+			snprintf(key, sizeof(key), "%d", id);
+			if ((id <= 40 || id == 999) && key[0] == '0' + first)
+				json_object_set_new(m, key, json_pack("{s:i, s:[{s:s}]}", "RegionID", id, "Nodes", "HostName", "d.test"));
+		}
+	return m;
+}
+
+static void test_map(struct derp_relay *r)
+{
+	struct derp_relay_stats st;
+	json_t *m = big_map();
+	bool lowest = true;
+
+	CHECK(json_object_size(m) == 41);
+	derp_relay_set_map(r, m, 1);
+	json_decref(m);                                  /* the relay holds its own reference */
+	for (size_t i = 0; i < map_n; i++)
+		lowest = lowest && map_ids[i] == (int)i + 1;
+	derp_relay_get_stats(r, &st);
+	CHECK(map_n == DERP_REGIONS_MAX && lowest && st.map_regions_dropped == 9);
+	CHECK(derp_relay_peer_set(r, pa.public_key, 40, true) == 0);
+	CHECK(in_map(40) && in_map(31) && !in_map(32) && map_n == DERP_REGIONS_MAX);
+	CHECK(derp_relay_peer_set(r, pb.public_key, 999, true) == 0);
+	CHECK(in_map(40) && in_map(999) && in_map(30) && !in_map(31));
+	derp_relay_get_stats(r, &st);
+	CHECK(st.map_regions_dropped == 9);
 }
 
 int main(void)
@@ -247,6 +315,19 @@ int main(void)
 	pa.ep = direct;
 	derp_relay_tick(r, now += 200000000ull);
 	CHECK(ep_eq(&pa.ep, &direct));                   /* forgotten: left alone */
+
+	/* 4. Map. */
+	test_map(r);
+
+	/* 5. Disco through DERP (pb is homed in 999 since section 4; pc in 900). */
+	CHECK(disco_send && disco_send_arg == r);
+	n_sends = 0;
+	CHECK(disco_send(disco_send_arg, pb.public_key, 7, disco_pkt, 64));
+	CHECK(n_sends == 1 && sent_region == 7 && !memcmp(sent_key, pb.public_key, 32));
+	CHECK(disco_send(disco_send_arg, pb.public_key, 0, disco_pkt, 64) && sent_region == 999);
+	CHECK(disco_send(disco_send_arg, pa.public_key, 0, disco_pkt, 64) && sent_region == 40);
+	memset(sent_key, 0, 32);
+	CHECK(disco_send(disco_send_arg, (uint8_t[32]){ 0xee }, 0, disco_pkt, 64) && sent_region == 900);
 
 	derp_relay_uninit(r);
 	ring_uninit(&wk.txq);

@@ -22,9 +22,9 @@ static bool fz_send_udp(void *arg, const struct mg_endpoint *dst, const void *ms
 	return true;
 }
 
-static bool derp_send(void *arg, const uint8_t node_key[32], const void *pkt, uint16_t len)
+static bool derp_send(void *arg, const uint8_t node_key[32], int region, const void *pkt, uint16_t len)
 {
-	(void)arg; (void)node_key; (void)pkt; (void)len;
+	(void)arg; (void)node_key; (void)region; (void)pkt; (void)len;
 	return true;
 }
 

@@ -188,9 +188,12 @@ static void on_path(void *arg, const uint8_t node_key[32], const struct mg_endpo
 	path_calls++;
 }
 
-static bool derp_send(void *arg, const uint8_t node_key[32], const void *pkt, uint16_t len)
+static int derp_region;                /* 0 = the peer's home */
+
+static bool derp_send(void *arg, const uint8_t node_key[32], int region, const void *pkt, uint16_t len)
 {
 	(void)arg;
+	derp_region = region;
 	memcpy(derp_to, node_key, 32);
 	memcpy(derp_pkt, pkt, len);
 	derp_len = len;
@@ -316,7 +319,7 @@ static void test_our_pings(struct disco *d, uint64_t now)
 	CHECK(t_nsent == 3);
 	CHECK(find_ping(&a, &pa) && find_ping(&b, &pb));
 	CHECK(memcmp(pa.txid, pb.txid, 12) != 0);
-	CHECK(derp_calls == 1 && !memcmp(derp_to, peer_node, 32));
+	CHECK(derp_calls == 1 && !memcmp(derp_to, peer_node, 32) && derp_region == 0);   /* its home */
 	CHECK(peer_open(&cmm, derp_pkt, derp_len) && cmm.type == DISCO_CALL_ME_MAYBE &&
 	      cmm.n_eps == 1 && t_ep_eq(&cmm.eps[0], &self));
 	CHECK(!pa.has_node_key);                  /* no device identity in this test */
@@ -399,14 +402,15 @@ static void test_call_me_maybe(struct disco *d, uint64_t now)
 	pong_back(d, &ping, &c, now + DISCO_NS(1));
 	CHECK(disco_peer_path(d, peer_node, now + DISCO_NS(2), &got) && t_ep_eq(&got, &c));
 
-	/* A ping through DERP is answered through DERP, source 127.3.3.40:<region>. */
+	/* A ping through DERP is answered through DERP on the region it came in on (7, not the
+	 * peer's home), source 127.3.3.40:<region>. */
 	struct disco_msg p2 = { .type = DISCO_PING, .txid = { 9 } }, pong;
 	n = disco_build(plain, sizeof(plain), &p2);
 	len = peer_seal(pkt, plain, (size_t)n, peer_shared);
 	derp_calls = 0;
 	t_nsent = 0;
 	disco_receive_derp(d, peer_node, 7, pkt, len, now);
-	CHECK(derp_calls == 1 && t_nsent == 0 && !memcmp(derp_to, peer_node, 32));
+	CHECK(derp_calls == 1 && t_nsent == 0 && !memcmp(derp_to, peer_node, 32) && derp_region == 7);
 	CHECK(peer_open(&pong, derp_pkt, derp_len) && pong.type == DISCO_PONG && pong.txid[0] == 9);
 	struct mg_endpoint derp_src = t_ep4(127, 3, 3, 40, 7);
 	CHECK(t_ep_eq(&pong.src, &derp_src));

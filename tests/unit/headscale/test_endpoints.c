@@ -115,6 +115,31 @@ static void test_derpmap(void)
 	json_decref(r);
 }
 
+/* 300 regions written highest id first: the STUN targets and the first region are still the
+ * lowest ids (no cap that keeps whatever the JSON names first). */
+static void test_derpmap_many(void)
+{
+	json_t *m = json_object();
+	struct mg_endpoint out[4];
+	char key[8], ip[32], buf[64];
+	bool ok = true;
+
+	for (int id = 300; id >= 1; id--) {
+		snprintf(key, sizeof(key), "%d", id);
+		snprintf(ip, sizeof(ip), "10.0.%d.%d", id / 256, id % 256);
+		json_object_set_new(m, key, json_pack("{s:i, s:[{s:s, s:s}]}", "RegionID", id, "Nodes", "Name", key, "IPv4", ip));
+	}
+	CHECK(hs_derpmap_stun_servers(m, out, 4, NULL) == 4);
+	for (int i = 0; i < 4; i++) {
+		snprintf(ip, sizeof(ip), "10.0.0.%d:3478", i + 1);
+		addrfmt_format_endpoint(buf, sizeof(buf), &out[i]);
+		ok = ok && !strcmp(buf, ip);
+	}
+	CHECK(ok);
+	CHECK(hs_derpmap_first_region(m) == 1);
+	json_decref(m);
+}
+
 /* Names resolve off the thread; "localhost" comes from /etc/hosts, the .invalid TLD never
  * resolves (RFC 6761), so the test needs no network. */
 static void test_resolve(void)
@@ -219,6 +244,7 @@ int main(void)
 	test_set();
 	test_local();
 	test_derpmap();
+	test_derpmap_many();
 	test_resolve();
 	test_zstd();
 	return t_done("test_endpoints");

@@ -35,11 +35,11 @@ static void test_register(void)
 	memset(old, 0x11, 32);
 	j = parse(hs_req_register(nk, NULL, "hskey-auth-x", &hi));
 	want = json_pack("{s:i, s:s, s:s, s:{s:s}, s:s, s:s, s:{s:s, s:s, s:s, s:[s,s,s,s]}}",
-			 "Version", 133,
+			 "Version", 115,
 			 "NodeKey", "nodekey:3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f",
 			 "OldNodeKey", "nodekey:0000000000000000000000000000000000000000000000000000000000000000",
 			 "Auth", "AuthKey", "hskey-auth-x", "Expiry", "0001-01-01T00:00:00Z", "Followup", "",
-			 "Hostinfo", "OS", "linux", "Hostname", "gw", "IPNVersion", "1.80.0-meshgate-" MG_VERSION_FOR_TEST,
+			 "Hostinfo", "OS", "linux", "Hostname", "gw", "IPNVersion", "1.82.0-meshgate-" MG_VERSION_FOR_TEST,
 			 "RoutableIPs", "0.0.0.0/0", "192.168.8.0/24", "192.168.20.0/24", "::/0");
 	CHECK(json_equal(j, want));
 	if (!json_equal(j, want)) {
@@ -53,6 +53,13 @@ static void test_register(void)
 	j = parse(hs_req_register(nk, old, "k", &hi));
 	CHECK(!strcmp(json_string_value(json_object_get(j, "OldNodeKey")),
 		      "nodekey:1111111111111111111111111111111111111111111111111111111111111111"));
+	json_decref(j);
+	/* No key (a login after the join with AuthKeyFile emptied): no Auth at all, as tailscaled. */
+	j = parse(hs_req_register(nk, NULL, "", &hi));
+	CHECK(j && !json_object_get(j, "Auth"));
+	json_decref(j);
+	j = parse(hs_req_register(nk, NULL, NULL, &hi));
+	CHECK(j && !json_object_get(j, "Auth"));
 	json_decref(j);
 }
 
@@ -71,7 +78,7 @@ static void test_map(void)
 	CHECK(!addrfmt_parse_endpoint(&ep, "[2001:db8::7]:1234", false));
 	CHECK(hs_endpoints_add(&eps, &ep, HS_EP_STUN));
 	j = parse(hs_req_map(nk, dk, true, &hi, &eps, false));
-	CHECK(json_integer_value(json_object_get(j, "Version")) == 133);
+	CHECK(json_integer_value(json_object_get(j, "Version")) == 115);
 	CHECK(json_is_true(json_object_get(j, "Stream")) && json_is_false(json_object_get(j, "OmitPeers")));
 	CHECK(json_is_true(json_object_get(j, "KeepAlive")));
 	CHECK(!json_object_get(j, "Compress") && !json_object_get(j, "ReadOnly"));
@@ -87,9 +94,15 @@ static void test_map(void)
 	json_decref(j);
 	j = parse(hs_req_map(nk, dk, false, &hi, NULL, true));
 	CHECK(json_is_false(json_object_get(j, "Stream")) && json_is_true(json_object_get(j, "OmitPeers")));
-	CHECK(json_array_size(json_object_get(j, "Endpoints")) == 0);
+	/* No endpoints: both fields left out (an empty list would wipe the server's stored set). */
+	CHECK(!json_object_get(j, "Endpoints") && !json_object_get(j, "EndpointTypes"));
 	CHECK(!strcmp(json_string_value(json_object_get(j, "Compress")), "zstd"));
 	json_decref(j);
+	eps.n = 0;
+	j = parse(hs_req_map(nk, dk, true, &hi, &eps, false));
+	CHECK(j && !json_object_get(j, "Endpoints") && !json_object_get(j, "EndpointTypes"));
+	json_decref(j);
+	eps.n = 2;
 	hi.preferred_derp = 0;          /* unknown home: NetInfo left out (Headscale keeps the stored one) */
 	j = parse(hs_req_map(nk, dk, false, &hi, &eps, false));
 	CHECK(!json_object_get(json_object_get(j, "Hostinfo"), "NetInfo"));
