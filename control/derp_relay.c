@@ -6,10 +6,10 @@
  * punts the message (PUNT_DERP_TX) instead of transmitting it; here it becomes a SendPacket to the
  * peer's node key on that region. Control's own messages (handshakes, keepalives) take the same
  * way through the worker and carry no key: the peer is found by the message's index.
- * In: a RecvPacket starting with the disco magic goes to disco (brief §5.3); anything else is
+ * In: a RecvPacket starting with the disco magic goes to disco; anything else is
  * WireGuard and goes to worker 0 as TXREQ_RELAYED with source 127.3.3.40:<region>.
  *
- * Path (brief §5.4, our side): a disco peer is sent to via its home region until disco trusts a
+ * Path (our side): a disco peer is sent to via its home region until disco trusts a
  * direct endpoint (a pong in the last 6.5 s, kept alive by 3 s heartbeats while we send), then
  * there; when the trust lapses, back to DERP. The endpoint is re-asserted every 100 ms for disco
  * peers, so a packet that roamed the endpoint meanwhile does not decide the path. A peer without

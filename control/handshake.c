@@ -143,7 +143,7 @@ static const enum mg_hs_drop reject_reason[] = {
 
 /*
  * A peer whose initiations stop being newer than the last one it sent is either replayed or has
- * a clock that went back (a router without an RTC before NTP, spec A.7): it cannot connect until
+ * a clock that went back (a router without an RTC before NTP): it cannot connect until
  * its clock passes the old timestamp, as with the kernel. Say so, once a minute per peer.
  */
 static void log_replay(struct peer *p, uint64_t now)

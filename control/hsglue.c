@@ -48,7 +48,7 @@ struct hsglue {
 	struct stun *stun;
 	struct derp_relay *relay;        /* DERP client + relay data path + disco path choice */
 	uint8_t disco_priv[32];          /* until disco_init takes it */
-	/* Lite map requests (brief §3.1): the set computed last, since when, and what went out. */
+	/* Lite map requests: the set computed last, since when, and what went out. */
 	struct hs_endpoints eps_seen, eps_published;
 	uint64_t eps_seen_ns, eps_next_check_ns;
 	int derp_published;
@@ -58,7 +58,7 @@ struct hsglue {
 	size_t n_stun_srv;
 	struct hs_resolve_batch *stun_resolving;
 	int derp_first;                  /* fallback: the map's first region (hsderpmap.h) */
-	/* Hostinfo (brief §3.2): what the client holds (its routes owned here), and a SIGHUP's
+	/* Hostinfo: what the client holds (its routes owned here), and a SIGHUP's
 	 * change waiting out the same settle time as endpoints before it goes out. */
 	struct hs_hostinfo hi_cur, hi_next;
 	bool hi_pending;
@@ -173,7 +173,7 @@ static void derp_sync_self_endpoints(struct hsglue *g)
 	disco_set_self_endpoints(g->disco, g->eps_published.ep, g->eps_published.n);
 }
 
-/* STUN round trips to the DERP map's STUN servers choose the home region (brief §7). */
+/* STUN round trips to the DERP map's STUN servers choose the home region. */
 static void derp_on_stun_rtt(void *arg, const struct mg_endpoint *server, uint64_t rtt_ns, uint64_t now)
 {
 	struct hsglue *g = arg;
@@ -527,7 +527,7 @@ void hsglue_punt(struct hsglue *g, const struct punt_msg *m, uint64_t now)
 		derp_relay_punt(g->relay, m, now);
 }
 
-/* Configured (type 5), STUN-mapped (2), interface addresses with our port (1); brief §3.1, §7. */
+/* Configured (type 5), STUN-mapped (2), interface addresses with our port (1). */
 static void endpoints_now(struct hsglue *g, struct hs_endpoints *s, uint64_t now)
 {
 	const struct mg_config *cfg = g->cfg;

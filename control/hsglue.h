@@ -57,7 +57,7 @@ void hsglue_punt(struct hsglue *g, const struct punt_msg *m, uint64_t now);
 void hsglue_tick(struct hsglue *g, uint64_t now);
 bool hsglue_owns(const struct hsglue *g, const uint8_t key[32]);
 /*
- * The DERP client's home region (NetInfo.PreferredDERP, brief §3.2); 0 = none chosen, then the
+ * The DERP client's home region (NetInfo.PreferredDERP); 0 = none chosen, then the
  * DERP map's lowest home-capable region is published. A change goes out in a lite map request.
  */
 void hsglue_set_home_derp(struct hsglue *g, int region);

@@ -5,7 +5,7 @@
  * control thread: it sums the workers' single-writer counters and reads the peer list without
  * any lock, and never makes a worker wait.
  *
- * Naming (spec/operations.md B.2): the five tailscale_* gauges the operators' dashboards already
+ * Naming: the five tailscale_* gauges the operators' dashboards already
  * query keep their names and meaning; everything else is meshgate_* with base units, `_total`
  * on counters and bounded labels only (path, reason, queue, message/direction, state, action).
  * Per-peer series exist only when a scrape asks for them (METRICS_PEERS), under

@@ -78,7 +78,7 @@ struct punt_msg {
 	uint8_t data[PUNT_DATA_MAX];
 };
 
-/* Tailscale's pseudo-endpoint "via DERP region N" is 127.3.3.40:N (brief §10): a peer whose
+/* Tailscale's pseudo-endpoint "via DERP region N" is 127.3.3.40:N: a peer whose
  * endpoint is this is reached through the DERP relay, never by UDP. */
 #define MG_DERP_MAGIC_IP4 0x7f030328u
 static inline bool mg_endpoint_is_derp(const struct mg_endpoint *ep)

@@ -83,7 +83,7 @@ static uint8_t l4_info(const uint8_t *l3, uint32_t len, int family, uint16_t *dp
 }
 
 /*
- * Tailscale's receive-side semantics (wgengine/filter runIn4/runIn6, see the brief 3.8): rules
+ * Tailscale's receive-side semantics (wgengine/filter runIn4/runIn6): rules
  * decide only new flows; the rest passes statelessly.
  */
 static bool always_passes(const uint8_t *l3, uint32_t len, int family, uint8_t proto)

@@ -134,7 +134,7 @@ static void rx_data(struct wctx *c, struct wpkt *p, uint8_t *msg, uint32_t mlen)
 }
 
 /*
- * The WireGuard port is shared with disco and STUN (tailscale-protocol brief 5.2): disco starts
+ * The WireGuard port is shared with disco and STUN (as in tailscale's magicsock): disco starts
  * with its magic, STUN has the RFC 5389 magic cookie at offset 4 and its first two bits clear.
  * A WireGuard message never matches either: its type's three high bytes are zero.
  */

@@ -1,7 +1,7 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0-only
 #
-# The lab benchmark with a real WireGuard generator (issue 8): one lab session, one table.
+# The lab benchmark with a real WireGuard generator: one lab session, one table.
 #
 #   mg-lap  wggen (a WireGuard peer: AF_XDP TX on eth0, decrypts replies) ==wg==> mg-gw DNAT
 #     ==> mg-rtr ROUTER --> mg-host wgsink recv          (forward: laptop -> home host)

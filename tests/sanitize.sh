@@ -1,6 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0-only
-# Sanitizer runs (issue 9), each in its own build directory beside the normal one, with the
+# Sanitizer runs, each in its own build directory beside the normal one, with the
 # meson test setup of the same name (tests/meson.build: the *SAN_OPTIONS and suppressions):
 #
 #   asan  -Db_sanitize=address,undefined: every meson suite (unit, fuzz smoke runs, ...), and with

@@ -23,7 +23,7 @@ let
   boolStr = b: if b then "true" else "false";
   listStr = l: concatStringsSep ", " l;
 
-  # The [Interface] section of meshgate.conf (DESIGN.md "Config file"); extraSettings last so
+  # The [Interface] section of meshgate.conf; extraSettings last so
   # it can add keys the module does not know yet.
   configFile = pkgs.writeText "meshgate.conf" (''
     [Interface]

@@ -197,7 +197,7 @@ static void json_str_array(const char *key, char (*v)[52], size_t n)
 	printf("]");
 }
 
-/* Tailscale's pseudo-endpoint 127.3.3.40:<region> means "through DERP region N" (brief §10). */
+/* Tailscale's pseudo-endpoint 127.3.3.40:<region> means "through DERP region N". */
 static int derp_region_of(const char *endpoint)
 {
 	return strncmp(endpoint, "127.3.3.40:", 11) ? 0 : atoi(endpoint + 11);

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * config.h - the meshgate config file: a superset of wg(8)'s format (DESIGN.md "Config file"),
+ * config.h - the meshgate config file: a superset of wg(8)'s format,
  * so a `wg setconf` file loads as is. Errors read "FILE:LINE: Key: message".
  */
 #ifndef MG_CONF_CONFIG_H

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * uapi.c - the WireGuard UAPI socket (spec/wireguard.md B.1; wireguard-go ipc/uapi_unix.go and
+ * uapi.c - the WireGuard UAPI socket (wireguard-go ipc/uapi_unix.go and
  * device/uapi.go are the reference server, wireguard-tools ipc-uapi.h the reference client).
  *
  * Wire format: an operation is "get=1\n\n" or "set=1\n" + "key=value\n" lines + "\n". Replies are

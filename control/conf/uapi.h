@@ -2,7 +2,7 @@
 /*
  * uapi.h - WireGuard's cross-platform userspace API (wireguard.com/xplatform) on
  * /var/run/wireguard/NAME.sock, so stock `wg` and wgctrl-go work unmodified
- * (spec/wireguard.md B.1). The server lives in the control thread's epoll loop and never blocks.
+ * The server lives in the control thread's epoll loop and never blocks.
  */
 #ifndef MG_CONTROL_UAPI_H
 #define MG_CONTROL_UAPI_H

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * derp.c - DERP client connections (brief §6), non-blocking on the control thread's epoll loop.
+ * derp.c - DERP client connections, non-blocking on the control thread's epoll loop.
  *
  * One connection per region, a small state machine (the connection and its pump in derp_conn.c;
  * connecting in derp_dial.c; the home region's choice and fail-over in derp_homing.c; this file
@@ -279,7 +279,7 @@ void derp_tick(struct derp *d, uint64_t now)
 
 		/* last_used may be a little after @now: disco sends with its own clock read. */
 		if (!home && !c->down && c->wanted && now > c->last_used && now - c->last_used >= d->cfg.idle_ns) {
-			c->wanted = false;       /* brief §5.4 derpInactiveCleanupTime */
+			c->wanted = false;       /* derpInactiveCleanupTime */
 			if (c->state != ST_IDLE)
 				fprintf(stderr, "meshgate: derp: region %d idle, closed\n", c->region.id);
 			derp_conn_close(c);

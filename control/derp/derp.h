@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * derp.h - the DERP relay client (brief §6) on the control thread's epoll loop: one TLS
+ * derp.h - the DERP relay client on the control thread's epoll loop: one TLS
  * connection per region in use, never blocking the loop. The home region stays connected (and
  * is told NotePreferred); other regions connect when a packet is sent there and close after 60 s
  * without one. Frames are derp_frame.h's; the map comes from derp_map.h.

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * derp_bucket.h - the send limit a DERP server asks for in ServerInfo (brief §6.3:
- * TokenBucketBytesPerSecond / TokenBucketBytesBurst). A token bucket in bytes, as tailscaled's
+ * derp_bucket.h - the send limit a DERP server asks for in ServerInfo
+ * (TokenBucketBytesPerSecond / TokenBucketBytesBurst). A token bucket in bytes, as tailscaled's
  * client applies it (tailscale/tailscale derp/derp_client.go: a golang.org/x/time/rate limiter
  * that starts full; each SendPacket frame costs its whole size, header and key included; a
  * frame the bucket cannot pay for is dropped, never delayed).

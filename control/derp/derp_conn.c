@@ -62,7 +62,7 @@ void derp_conn_fail(struct derp_conn *c, const char *why, uint64_t now)
 	c->fails++;
 	c->next_try = now + c->backoff + randombytes_uniform((uint32_t)(c->backoff / 4 / 1000)) * 1000ull;
 	c->backoff = c->backoff * 2 > DERP_BACKOFF_MAX_NS ? DERP_BACKOFF_MAX_NS : c->backoff * 2;
-	c->node_idx++;                   /* brief §3.6: fall back to the region's next node */
+	c->node_idx++;                   /* fall back to the region's next node */
 	if (c->restart_at) {             /* the server said when to come back: same node, then */
 		c->next_try = c->restart_at;
 		c->backoff = DERP_BACKOFF_MIN_NS;
@@ -93,7 +93,7 @@ bool derp_conn_put(struct derp_conn *c, const void *p, size_t len)
 
 /* --- frames in ----------------------------------------------------------------------- */
 
-/* ServerInfo's optional TokenBucketBytesPerSecond/Burst (brief §6.3): our send limit there. */
+/* ServerInfo's optional TokenBucketBytesPerSecond/Burst: our send limit there. */
 static void server_info_limit(struct derp_conn *c, const char *json, size_t len, uint64_t now)
 {
 	json_t *o = json_loadb(json, len, 0, NULL);
@@ -112,7 +112,7 @@ static void server_info_limit(struct derp_conn *c, const char *json, size_t len,
 }
 
 /*
- * Restarting (brief §6.2): reconnect-in ms, then try-for ms. Come back when told, and do not fail
+ * Restarting: reconnect-in ms, then try-for ms. Come back when told, and do not fail
  * over while the server said it would be back; both capped so a confused server cannot park us.
  */
 static void on_restarting(struct derp_conn *c, const uint8_t *p, uint32_t len, uint64_t now)
@@ -202,7 +202,7 @@ static int on_frame(struct derp_conn *c, uint8_t type, const uint8_t *p, uint32_
 	}
 	if (c->state == ST_INFO) {
 		if (type != DERP_SERVER_INFO)
-			return 0;                /* brief: unknown frames are skipped */
+			return 0;                /* unknown frames are skipped, as derp_client.go does */
 		/* A box that opens proves the server holds the key it announced. */
 		n = derp_open_server_info(json, sizeof(json), p, len, c->d->priv, c->server_pub);
 		if (n < 0)

@@ -48,7 +48,7 @@ struct derp_conn {
 	bool down;                       /* was home and unreachable for DERP_FAILOVER_NS */
 	unsigned fails;                  /* failed attempts since the last READY */
 	uint64_t unready_since;          /* home: when it was first seen not READY; 0 = READY */
-	uint64_t restart_at, grace_until; /* from a Restarting frame (brief §6.2) */
+	uint64_t restart_at, grace_until; /* from a Restarting frame */
 	uint64_t probe_at;               /* home: when our liveness Ping went out; 0 = none pending */
 	struct derp_lat lat;             /* STUN round trips to this region's node */
 	struct derp_bucket bucket;       /* ServerInfo's send limit; rate 0 = none */

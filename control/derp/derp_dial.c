@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * derp_dial.c - a DERP connection from IDLE to the HTTP upgrade (brief §6.1): the node's address
+ * derp_dial.c - a DERP connection from IDLE to the HTTP upgrade: the node's address
  * (forced IPv4/IPv6 or a numeric HostName; other names resolved off the thread with
  * getaddrinfo_a, polled from the tick), a non-blocking TCP connect, the TLS handshake
  * (derp_tls.c: CA file, CertName, sha256-raw pin, InsecureForTests) and the GET /derp request.

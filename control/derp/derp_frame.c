@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * derp_frame.c - DERP frame encoding (brief §6.2-6.4; TS:derp/derp.go, derp_client.go).
+ * derp_frame.c - DERP frame encoding (TS:derp/derp.go, derp_client.go).
  *
  * Every frame is type[1] || length[4] big-endian || payload. The handshake:
  *   S->C ServerKey   magic "DERP🔑" || server public key

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * derp_frame.h - DERP frames (brief §6.2, §6.3): the 5-byte header, the handshake payloads
+ * derp_frame.h - DERP frames: the 5-byte header, the handshake payloads
  * (ServerKey, ClientInfo, ServerInfo) and the relay payloads (SendPacket, RecvPacket), as pure
  * encoders/decoders over caller buffers. The connection (TLS, HTTP upgrade, reconnects) is not
  * here; this is what it reads and writes.

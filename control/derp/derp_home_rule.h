@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * derp_home_rule.h - which DERP region is home (NetInfo.PreferredDERP, brief §3.2, §7): per-region
+ * derp_home_rule.h - which DERP region is home (NetInfo.PreferredDERP): per-region
  * STUN round trips and the choice with tailscaled's hysteresis, apart from any socket so the
  * rule is tested on tables. derp.c feeds it; derp_homing.c acts on the answer.
  */

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * derp_map.c - DERPMap regions from JSON (brief §3.6, TS:tailcfg/derpmap.go). Go decodes field
+ * derp_map.c - DERPMap regions from JSON (TS:tailcfg/derpmap.go). Go decodes field
  * names case-insensitively; Tailscale and Headscale both send the exact Go names, which is what
  * jansson matches here.
  */

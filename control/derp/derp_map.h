@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * derp_map.h - the netmap's DERPMap "Regions" object (brief §3.6) -> struct derp_region, for the
+ * derp_map.h - the netmap's DERPMap "Regions" object -> struct derp_region, for the
  * DERP client. Region keys are decimal strings; each region's Nodes are in priority order.
  */
 #ifndef MG_DERP_MAP_H

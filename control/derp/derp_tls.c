@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * derp_tls.c - the TLS side of a DERP connection (brief §6.1, §3.6 CertName/InsecureForTests).
+ * derp_tls.c - the TLS side of a DERP connection (and the map's CertName/InsecureForTests).
  * The handshake itself is driven non-blocking by derp.c; this file only sets up what is checked.
  */
 #include <arpa/inet.h>

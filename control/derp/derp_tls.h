@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * derp_tls.h - TLS for DERP connections (brief §6.1): one OpenSSL client context (TLS 1.2+, no
+ * derp_tls.h - TLS for DERP connections: one OpenSSL client context (TLS 1.2+, no
  * ALPN, the system store plus an optional CA file) and, per connection, the name check the DERP
  * map asks for: CertName (or HostName) as DNS name or IP address, a "sha256-raw:<hex>" pin of the
  * leaf certificate, or no check at all for InsecureForTests.

@@ -17,7 +17,7 @@
 
 #define DERP_NS(ms)           ((uint64_t)(ms) * 1000000ull)
 #define DERP_IDLE_NS          DERP_NS(60000)     /* non-home region closed after this idle */
-#define DERP_READ_DEADLINE_NS DERP_NS(120000)    /* server KeepAlive is 60-65 s (brief §6.4) */
+#define DERP_READ_DEADLINE_NS DERP_NS(120000)    /* server KeepAlive is 60-65 s */
 #define DERP_SETUP_NS         DERP_NS(10000)     /* connect + TLS + upgrade + handshake */
 #define DERP_BACKOFF_MIN_NS   DERP_NS(1000)
 #define DERP_BACKOFF_MAX_NS   DERP_NS(30000)
@@ -29,7 +29,7 @@
  */
 #define DERP_PROBE_NS         DERP_NS(10000)
 
-/* One DERPNode / DERPRegion (brief §3.6), as far as a client uses them. */
+/* One DERPNode / DERPRegion, as far as a client uses them. */
 struct derp_node {
 	char name[64];
 	char host[DERP_HOST_MAX];        /* HostName: TLS SNI and name check; dialled when no IP */

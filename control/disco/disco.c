@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * disco.c - disco messages and the per-peer path state (brief §5).
+ * disco.c - disco messages and the per-peer path state.
  *
  * Packet: magic[6] || sender disco key[32] || nonce[24] || box, where box = Poly1305 tag[16] ||
  * XSalsa20 ciphertext (crypto_box_easy layout) under the precomputed Curve25519 shared key.
@@ -9,7 +9,7 @@
  *   Pong        TxID[12] || source IP[16] (v4 as ::ffff:a.b.c.d) || source port[2] BE
  *   CallMeMaybe n x (IP[16] || port[2] BE)
  *
- * Path rules, for our own sending (brief §5.4):
+ * Path rules, for our own sending:
  *   - a peer is "active" for 45 s after disco_peer_active();
  *   - while active and without a trusted path: ping every candidate not pinged in the last 5 s,
  *     and if a ping went out, send our endpoints in a CallMeMaybe through DERP;

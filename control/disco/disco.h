@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * disco.h - Tailscale's path discovery protocol (brief §5): NaCl-boxed Ping / Pong /
+ * disco.h - Tailscale's path discovery protocol: NaCl-boxed Ping / Pong /
  * CallMeMaybe between disco keys, on the WireGuard port or through DERP. The control thread
  * answers every Ping with a Pong (TxID + the source it saw), pings candidate endpoints of its
  * peers and trusts a direct path only for 6.5 s after a Pong on it.
@@ -27,7 +27,7 @@
 #define DISCO_PEER_EPS_MAX    24      /* candidate endpoints per peer */
 #define DISCO_PKT_MAX         512     /* largest disco packet we build */
 
-/* Timing constants (brief §5.4, TS:wgengine/magicsock). */
+/* Timing constants (TS:wgengine/magicsock). */
 #define DISCO_NS(ms)                 ((uint64_t)(ms) * 1000000ull)
 #define DISCO_HEARTBEAT_NS           DISCO_NS(3000)
 #define DISCO_SESSION_ACTIVE_NS      DISCO_NS(45000)

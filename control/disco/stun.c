@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * stun.c - STUN binding client for endpoint discovery (brief §7, RFC 5389 §6, §15).
+ * stun.c - STUN binding client for endpoint discovery (RFC 5389 §6, §15).
  *
  * Request layout (40 bytes, attribute order fixed - derper's XDP responder expects SOFTWARE at
  * offset 20):

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * stun.h - STUN binding requests from the WireGuard port, and the mapped address they return
- * (brief §7; RFC 5389). Requests carry SOFTWARE "tailnode" and FINGERPRINT, in that order,
+ * (RFC 5389). Requests carry SOFTWARE "tailnode" and FINGERPRINT, in that order,
  * because Tailscale's STUN servers (derper, Headscale's embedded one) ignore anything else.
  * The pure encoder/decoder is separate from the small client state so both are testable.
  */
@@ -25,7 +25,7 @@
 #define STUN_RESTUN_MIN_NS    (20ull * 1000000000ull)   /* re-STUN every uniform[20 s, 26 s) */
 #define STUN_RESTUN_SPAN_NS   (6ull * 1000000000ull)
 
-/* Cheap classifier (brief §5.2): cookie at offset 4, top two bits of byte 0 zero, >= 20 bytes. */
+/* Cheap classifier: cookie at offset 4, top two bits of byte 0 zero, >= 20 bytes. */
 bool stun_looks_like(const uint8_t *pkt, size_t len);
 
 /* Writes the 40-byte binding request for @txid into @out. */
@@ -55,7 +55,7 @@ void stun_uninit(struct stun *s);
 int stun_query(struct stun *s, const struct mg_endpoint *server, uint64_t now);
 /* A punted STUN datagram (PUNT_STUN): answers to our own pending requests only. */
 void stun_receive(struct stun *s, const struct punt_msg *m, uint64_t now);
-/* Periodic discovery (brief §7): the DERP map's STUN servers (port 0 = 3478; at most
+/* Periodic discovery: the DERP map's STUN servers (port 0 = 3478; at most
  * STUN_SERVERS_MAX kept), queried all at once on the first stun_tick while active and then every
  * uniform[20 s, 26 s) while @active (the node has peers and sent data in the last 45 s). */
 void stun_set_servers(struct stun *s, const struct mg_endpoint *servers, size_t n);
@@ -66,7 +66,7 @@ bool stun_mapped(const struct stun *s, struct mg_endpoint *out);
 uint64_t stun_mapped_at(const struct stun *s);
 
 /* Called for each answer to our own request with the server asked and the round trip (the
- * DERP client's home-region choice, brief §7 "Latencies choose the home region"). */
+ * DERP client's home-region choice, "Latencies choose the home region"). */
 typedef void stun_rtt_fn(void *arg, const struct mg_endpoint *server, uint64_t rtt_ns, uint64_t now);
 void stun_set_rtt_hook(struct stun *s, stun_rtt_fn *fn, void *arg);
 

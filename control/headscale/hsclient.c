@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * hsclient.c - sequencing of the control protocol (brief "Quick sequence", §1-3; TS
+ * hsclient.c - sequencing of the control protocol (TS
  * control/controlclient/direct.go doLogin/sendMapRequest). One timerfd serves four purposes,
  * one at a time: the backoff wait, the connect deadline, the map watchdog, and the deferred
  * close after a failure (a connection is never torn down inside its own callbacks).
@@ -294,7 +294,7 @@ static void answer_ping(struct hs_client *c, const struct hs_map_events *ev)
 static bool send_lite(struct hs_client *c);
 
 /* Our own node key expired (self Node "Expired" or KeyExpiry passed by the server's clock): the
- * next registration gets NodeKeyExpired and rotates it (brief §2). */
+ * next registration gets NodeKeyExpired and rotates it. */
 static bool self_expired(const struct hs_netmap *nm, int64_t now)
 {
 	return nm->has_self && (nm->self.expired ||
@@ -440,7 +440,7 @@ static void on_closed(void *arg, int32_t stream, uint32_t h2_error)
 		return registered(c);
 	}
 	if (stream == c->lite_stream && stream) {
-		/* Headscale answers a lite request with an empty 200 (brief §3.1). */
+		/* Headscale answers a lite request with an empty 200. */
 		c->lite_stream = 0;
 		if (!h2_error && c->lite_status == 200) {
 			struct timespec ts;

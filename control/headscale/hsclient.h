@@ -89,7 +89,7 @@ struct hs_client {
 	char last_error[256];
 	bool connected;
 	bool zstd;                       /* ask for Compress="zstd" (built with libzstd) */
-	/* What we publish (brief §3.1): every MapRequest carries it; changes go out as lite requests. */
+	/* What we publish: every MapRequest carries it; changes go out as lite requests. */
 	struct hs_endpoints eps, sent_eps;   /* wanted; in the last request the server got */
 	int sent_derp;
 	bool hostinfo_stale;             /* Hostinfo changed since the server last got a MapRequest */

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * hsconn.h - one ts2021 control connection (brief §1.2-1.7): POST /ts2021 upgrade carrying the
+ * hsconn.h - one ts2021 control connection: POST /ts2021 upgrade carrying the
  * Noise initiation, the Noise response, transport records, the early payload, then HTTP/2 with
  * prior knowledge (nghttp2) over the decrypted stream. Requests are multiplexed as streams.
  */

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * hsderpmap.c - STUN targets and a fallback home region from the DERPMap (TS tailcfg/derpmap.go;
- * brief §3.6: STUNPort 0 -> 3478, -1 -> none; IPv4/IPv6 "none" disables a family).
+ * STUNPort 0 -> 3478, -1 -> none; IPv4/IPv6 "none" disables a family).
  */
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * hsderpmap.h - what the control client takes from the netmap's DERPMap (brief §3.6, §7): the
+ * hsderpmap.h - what the control client takes from the netmap's DERPMap: the
  * STUN servers to probe from the WireGuard port, and a home region for NetInfo.PreferredDERP
  * until the DERP client measures one.
  */

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * hsendpoint.c - the endpoint set a lite MapRequest publishes (brief §3.1, §7). Order matters
+ * hsendpoint.c - the endpoint set a lite MapRequest publishes. Order matters
  * to peers only as a hint; de-duplication keeps the first, most explicit type.
  */
 #include <errno.h>

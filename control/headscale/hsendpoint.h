@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * hsendpoint.h - the UDP endpoints we publish in MapRequest.Endpoints/EndpointTypes (brief §3.1,
- * §7): explicitly configured ones (type 5), the STUN-mapped address (type 2) and interface
+ * hsendpoint.h - the UDP endpoints we publish in MapRequest.Endpoints/EndpointTypes:
+ * explicitly configured ones (type 5), the STUN-mapped address (type 2) and interface
  * addresses with the WireGuard port (type 1), in that order, each address:port once.
  */
 #ifndef MG_HSENDPOINT_H
@@ -14,7 +14,7 @@
 
 #define HS_EP_MAX 16
 
-/* tailcfg.EndpointType numbers (brief §3.1). */
+/* tailcfg.EndpointType numbers. */
 enum hs_ep_type {
 	HS_EP_LOCAL = 1, HS_EP_STUN = 2, HS_EP_PORTMAP = 3, HS_EP_STUN4_LOCALPORT = 4, HS_EP_CONFIGURED = 5,
 };

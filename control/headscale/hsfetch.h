@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * hsfetch.h - a one-shot HTTP/1.1 request over hstcp with "Connection: close": GET /key?v=N
- * (the trust anchor for ts2021, so TLS is verified; brief §1.1) and the HEAD that answers a
+ * (the trust anchor for ts2021, so TLS is verified) and the HEAD that answers a
  * PingRequest (§3.7). The body is capped (64 KiB, like tailscaled's /key read limit). It may
  * come chunked, and redirects are followed (at most HS_FETCH_REDIRECTS_MAX), as Go's
  * http.Client, which tailscaled fetches /key with, does.

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * hsfilter.h - MapResponse.PacketFilter (tailcfg.FilterRule JSON, brief 3.8) compiled into the
+ * hsfilter.h - MapResponse.PacketFilter (tailcfg.FilterRule JSON) compiled into the
  * dataplane's struct filter. Forms: single IP, "*", CIDR, inclusive range "a-b" (split into
  * prefixes); "cap:" sources and CapGrant rules grant no packets and are skipped.
  */

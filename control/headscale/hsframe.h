@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * hsframe.h - the two byte-stream framings above the Noise records: the early payload the server
- * may send before HTTP/2 (brief §1.6) and the length-prefixed MapResponse stream (brief §3.3).
+ * may send before HTTP/2 and the length-prefixed MapResponse stream.
  * Both are fed arbitrary slices: record and DATA-frame boundaries mean nothing here.
  */
 #ifndef MG_HSFRAME_H

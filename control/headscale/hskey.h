@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * hskey.h - Tailscale key text forms and the persistent keys in StateDir.
- * Text form (brief §0): lowercase type prefix + 64 hex digits of the raw 32 bytes, e.g.
+ * Text form: lowercase type prefix + 64 hex digits of the raw 32 bytes, e.g.
  * "nodekey:<hex>"; parsing accepts either hex case. Private keys on disk are "privkey:<hex>".
  */
 #ifndef MG_HSKEY_H

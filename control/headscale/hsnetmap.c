@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * hsnetmap.c - applying MapResponses (brief §3.5; TS control/controlclient/map.go
+ * hsnetmap.c - applying MapResponses (TS control/controlclient/map.go
  * updatePeersStateFromResponse). A null or absent field means unchanged; a non-empty Peers is
  * the whole peer set and the delta fields of that message are ignored.
  */

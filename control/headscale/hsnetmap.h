@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * hsnetmap.h - the network map as successive MapResponses build it (brief §3.5): self node,
+ * hsnetmap.h - the network map as successive MapResponses build it: self node,
  * peers by node ID, DERP map and packet-filter chunks (kept as JSON for their consumers).
  */
 #ifndef MG_HSNETMAP_H

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * hsnode.c - tailcfg.Node and tailcfg.PeerChange as Headscale sends them (brief §3.4; TS
+ * hsnode.c - tailcfg.Node and tailcfg.PeerChange as Headscale sends them (TS
  * tailcfg/tailcfg.go, HS hscontrol/types/node.go TailNode). Go decodes field names
  * case-insensitively; Headscale always uses the Go spelling, and so do we.
  */

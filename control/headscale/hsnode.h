@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * hsnode.h - the parts of a tailcfg.Node (brief §3.4) the router needs, parsed from JSON, and
+ * hsnode.h - the parts of a tailcfg.Node the router needs, parsed from JSON, and
  * a PeerChange patch applied to one. Strings are never kept: only keys, prefixes, endpoints.
  */
 #ifndef MG_HSNODE_H
@@ -32,7 +32,7 @@ struct hs_node {
 
 /* Parses one Node object. 0 or -EINVAL (@err names the field); @n is freed on error. */
 int hs_node_parse(struct hs_node *n, const json_t *obj, char *err, size_t errlen);
-/* Applies a PeerChange (brief §3.4): only the fields present change. 0 or -EINVAL. */
+/* Applies a PeerChange: only the fields present change. 0 or -EINVAL. */
 int hs_node_patch(struct hs_node *n, const json_t *patch, char *err, size_t errlen);
 void hs_node_free(struct hs_node *n);
 /* Deep copy; 0 or -ENOMEM. */

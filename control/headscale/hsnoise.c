@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * hsnoise.c - ts2021 Noise, initiator side (TS control/controlbase, brief §1.3-1.5).
+ * hsnoise.c - ts2021 Noise, initiator side (TS control/controlbase).
  *
  *   Noise_IK_25519_ChaChaPoly_BLAKE2s, prologue "Tailscale Control Protocol v<version>"
  *     <- s                       (pre-message: server key from GET /key)
@@ -10,7 +10,7 @@
  *   Split -> k1 (client->server), k2 (server->client).
  *
  * Every handshake key is used exactly once, so the handshake nonce is always zero. Transport
- * records number their nonces big-endian, unlike the Noise specification (brief §1.5).
+ * records number their nonces big-endian, unlike the Noise specification.
  */
 #include <errno.h>
 #include <stdio.h>

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * hsnoise.h - the ts2021 Noise layer (brief §1.3-1.5): Noise_IK_25519_ChaChaPoly_BLAKE2s, client
+ * hsnoise.h - the ts2021 Noise layer: Noise_IK_25519_ChaChaPoly_BLAKE2s, client
  * (initiator) side only, plus the transport records that carry HTTP/2 afterwards.
  */
 #ifndef MG_HSNOISE_H

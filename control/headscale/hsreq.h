@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * hsreq.h - the JSON bodies of the control protocol: the /key answer (brief §1.1),
+ * hsreq.h - the JSON bodies of the control protocol: the /key answer,
  * RegisterRequest/RegisterResponse (§2), MapRequest with Hostinfo (§3.1-3.2).
  * The capability version lives here, in one place.
  */

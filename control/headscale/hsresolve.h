@@ -2,7 +2,7 @@
 /*
  * hsresolve.h - a batch of host name lookups for the control thread without blocking it: glibc's
  * getaddrinfo_a (GAI_NOWAIT), polled from the periodic tick. Used for STUN targets that the
- * DERPMap names only by HostName (brief §3.6: empty IPv4/IPv6 = use DNS).
+ * DERPMap names only by HostName (empty IPv4/IPv6 = use DNS).
  */
 #ifndef MG_HSRESOLVE_H
 #define MG_HSRESOLVE_H

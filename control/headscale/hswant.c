@@ -2,7 +2,7 @@
 /*
  * hswant.c - netmap -> wanted WireGuard peers -> one device update.
  * Routing rules mirror TS net/routemanager/routemanager.go peerViewOf and ipn/ipnlocal/expiry.go
- * (brief §3.5): a peer's own single addresses always; other AllowedIPs only with accept-routes;
+ *: a peer's own single addresses always; other AllowedIPs only with accept-routes;
  * default routes only from the chosen exit node. The diff mirrors wireguard-tools setconf.c.
  */
 #include <errno.h>

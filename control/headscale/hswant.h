@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * hswant.h - the netmap as the WireGuard peer table it asks for (brief §3.5 rules 6-7), and the
+ * hswant.h - the netmap as the WireGuard peer table it asks for (rules 6-7), and the
  * sort-merge diff by public key between what was applied last and what is wanted now, as one
  * struct mg_device_update (the same shape the UAPI and SIGHUP produce).
  */

@@ -7,7 +7,7 @@
 
 /*
  * The last applied peer table and our addresses in @dir/@name (JSON {"self":[...],"peers":[...]},
- * 0600, atomic rename), so a restart during a control outage still serves (issue 6). Load also
+ * 0600, atomic rename), so a restart during a control outage still serves. Load also
  * takes the older form (a bare peers array) and gives 0 with an empty table if the file is absent.
  */
 int hs_want_save(const struct hs_want *w, const char *dir, const char *name);

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * hszstd.h - zstd-compressed MapResponses (brief §3.3: MapRequest.Compress = "zstd"; each
+ * hszstd.h - zstd-compressed MapResponses (MapRequest.Compress = "zstd"; each
  * length-prefixed message is then one zstd frame). Optional: without libzstd at build time
  * hs_zstd_available() is false and maps are requested uncompressed.
  */

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * cookie.c - DoS cookies, kernel cookie.c semantics (spec A.3).
+ * cookie.c - DoS cookies, kernel cookie.c semantics.
  *
  *   mac1 key   = HASH("mac1----" || receiver static public)
  *   cookie key = HASH("cookie--" || responder static public)

@@ -6,7 +6,7 @@
  * and hold raw le32/le64 values (convert with htole32/le32toh). The message
  * type is a le32 whose upper three bytes must be zero. Timer values are the
  * whitepaper's table as the kernel's messages.h and wireguard-go's
- * constants.go carry them (spec/wireguard.md A.1).
+ * constants.go carry them.
  */
 #ifndef MG_WG_MESSAGES_H
 #define MG_WG_MESSAGES_H

@@ -1,8 +1,8 @@
 #!/usr/bin/python3
 # SPDX-License-Identifier: GPL-2.0-only
 """An independent test control server that speaks the Tailscale control protocol the way
-Headscale does, written from the brief (shared/spec/tailscale-protocol.md §1-3), not from
-meshgate's C code: GET /key, POST /ts2021 (Noise IK via ts2021.py, early payload as three
+Headscale does, written from the public protocol (tailscale's tailcfg and controlclient,
+Headscale's behaviour), not from meshgate's C code: GET /key, POST /ts2021 (Noise IK via ts2021.py, early payload as three
 records), HTTP/2 with prior knowledge (python3-h2), /machine/register with pre-auth keys and
 Headscale's refusals, and a scripted /machine/map long-poll.
 
@@ -390,7 +390,7 @@ class MapConn:
             if "Endpoints" in req:
                 rec["endpoints"] = list(req["Endpoints"] or [])
             if not req.get("Stream"):
-                # Lite (endpoint) update: applied, answered with an empty 200 (brief §3.1).
+                # Lite (endpoint) update: applied, answered with an empty 200.
                 state["lite"].append({"nodekey": nk, "req": req, "t": time.time()})
                 rec["last_lite_request"] = req
                 self.reply(sid, 200)

@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: GPL-2.0-only
-"""ts2021 Noise for the test control server, written from the protocol brief
-(shared/spec/tailscale-protocol.md sections 1.3-1.6) independently of meshgate's C code.
+"""ts2021 Noise for the test control server, written from the public protocol
+(tailscale's control/controlbase) independently of meshgate's C code.
 
 Noise_IK_25519_ChaChaPoly_BLAKE2s, prologue "Tailscale Control Protocol v<N>"; transport
 records are 0x04 + u16 BE length + ChaCha20-Poly1305 with a big-endian 64-bit counter nonce.

@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0-only
 """derpd.py - an independent DERP server (and client) for meshgate's tests.
 
-Written from the brief (shared/spec/tailscale-protocol.md section 6), not from meshgate's C:
+Written from the public protocol (tailscale's derp/ sources), not from meshgate's C:
 HTTPS (Python ssl) with `GET /derp` + `Upgrade: DERP` -> 101, then frames type[1] || len[4] BE:
 ServerKey (magic "DERP" U+1F511 || key), ClientInfo (client key || nonce || NaCl box of JSON,
 PyNaCl), ServerInfo (nonce || box of {"version":2}), SendPacket -> RecvPacket to the named node
@@ -21,14 +21,13 @@ With --ping-clients the server sends every client a Ping after its handshake and
 With --allow only the listed node keys are admitted (like Headscale's verify_clients).
 With --evil bigskip every client first gets a 200 kB frame of an unknown type (to be skipped);
 with --evil toolarge a frame header announcing 2 MiB (over the limit: the client must hang up).
-With --token-bucket RATE,BURST the ServerInfo carries TokenBucketBytesPerSecond/Burst (brief
-section 6.3) and the server counts the SendPacket frame bytes (header included) each client sends:
+With --token-bucket RATE,BURST the ServerInfo carries TokenBucketBytesPerSecond/Burst and the server counts the SendPacket frame bytes (header included) each client sends:
   SENT <client key hex> bytes=<n> secs=<seconds since its ServerInfo>   (every second)
 With --restart-frame IN_MS,FOR_MS the first client, 1 s after its handshake, gets a Restarting
 frame (reconnect in IN_MS, keep trying FOR_MS) and the connection is closed; later ones are served.
 With --freeze-after S every connection goes silent S seconds after its handshake: the TCP
 connection stays open, frames are read and ignored, nothing is sent (a server host that vanished).
-With --stun ADDR:PORT it also answers STUN binding requests (brief section 7: SOFTWARE "tailnode"
+With --stun ADDR:PORT it also answers STUN binding requests (SOFTWARE "tailnode"
 and a valid FINGERPRINT required, like derper) with XOR-MAPPED-ADDRESS, each answer held back
 --stun-delay-ms (a far-away region); prints "STUN <ip>:<port>" per request.
 
@@ -290,7 +289,7 @@ def serve(args):
         threading.Thread(target=one, args=(s,), daemon=True).start()
 
 
-# --- STUN (brief section 7) -----------------------------------------------------------------
+# --- STUN -----------------------------------------------------------------------------------
 
 STUN_COOKIE = 0x2112A442
 

@@ -4,8 +4,8 @@
 
 Tailscale's clients put magicsock between WireGuard and the network: WireGuard packets for a
 peer go over UDP to a direct address only while disco trusts it (a pong in the last 6.5 s), and
-through the peer's DERP region otherwise (brief §5.4, §6.4). This shim does that for one peer
-(meshgate), written from the brief:
+through the peer's DERP region otherwise. This shim does that for one peer
+(meshgate), written from tailscale's magicsock behaviour:
 
   wireguard-go --UDP--> 127.0.0.1:WG_LISTEN (this shim) --+--> UDP to --peer-ep     (trusted)
                                                           +--> DERP SendPacket to --peer-node

@@ -250,7 +250,7 @@ def main():
               any("region 911" in e and "protocol error" in e for e in he.err) and he.p.poll() is None and
               len([l for l in s4.lines if l.startswith("CONNECT " + epub)]) >= 2, he.err[-2:])
 
-        # 4b. Restarting (brief section 6.2): come back after reconnect-in, not the 1 s backoff.
+        # 4b. Restarting: come back after reconnect-in, not the 1 s backoff.
         s5, p5 = start_server(d, extra=["--restart-frame", "2500,5000"])
         procs.append(s5)
         hr = harness(exe, d, "restart", [region(920, p5)], PrivateKey.generate(), 12)

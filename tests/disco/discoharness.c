@@ -2,7 +2,7 @@
 /*
  * discoharness.c - the control side of disco and STUN on a plain UDP socket, for tests with
  * the Python peer and STUN server before the worker punts disco/STUN (and in the lab beside
- * meshgate). It classifies datagrams like the worker will (brief §5.2), wraps them in a
+ * meshgate). It classifies datagrams like the worker will, wraps them in a
  * struct punt_msg and calls disco_receive / stun_receive; the send function is a sendto().
  *
  *   discoharness -k PRIVHEX [-p PORT] [-P NODEKEYHEX,DISCOPUBHEX[,ENDPOINT...]]... [-s ENDPOINT]

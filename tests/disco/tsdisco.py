@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0-only
 """tsdisco.py - an independent disco peer and Tailscale-style STUN server for meshgate's tests.
 
-Written from the brief (shared/spec/tailscale-protocol.md sections 5 and 7), not from the C code:
+Written from the public protocol (tailscale's disco/ and net/stun sources), not from the C code:
 disco packets are magic || sender key || nonce || PyNaCl Box(ours, theirs).encrypt(plain), and
 the STUN server only answers binding requests that carry SOFTWARE "tailnode" and a valid
 FINGERPRINT, as derper and Headscale's embedded server do.

@@ -35,7 +35,7 @@ adv_conf() {
 }
 
 LAP_SUBNET=10.99.0.0/24       # a route the laptop advertises (taken only with AcceptRoutes)
-# Peers need a disco key or a home DERP to be used (brief: hswant.c routable): laptop_json
+# Peers need a disco key or a home DERP to be used (hswant.c: routable): laptop_json
 # gives it both.
 # lite_with FROM ROUTE...: how many lite MapRequests, from the FROM-th one the server got on,
 # carried exactly these RoutableIPs (in this order).

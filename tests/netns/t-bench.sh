@@ -1,6 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0-only
-# perf/bench.sh --quick --json runs end to end (issue 8): sizes 64 and 1280, both directions,
+# perf/bench.sh --quick --json runs end to end: sizes 64 and 1280, both directions,
 # measured for meshgate (xdp, and dpdk when meshgate was built with DPDK) and the wireguard-go
 # baseline; every row delivered something and nothing corrupt, the sweep covers every router,
 # and the plot exists. It checks the benchmark works, not the

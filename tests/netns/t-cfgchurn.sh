@@ -1,6 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0-only
-# Configuration churn during traffic (spec wireguard.md A.8 #20, wireguard-go's
+# Configuration churn during traffic (wireguard-go's
 # TestConcurrencySafety): while 32 MiB cross the tunnel each way on two workers, the control side
 # takes 1,000 `wg set` changes: the laptop's keepalive, its allowed IPs set again (unchanged),
 # and other peers added and removed with routes of their own. Nothing of the laptop's traffic may

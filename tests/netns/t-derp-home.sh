@@ -1,6 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0-only
-# DERP home region by STUN latency, home fail-over, and the ServerInfo send limit (issue 7),
+# DERP home region by STUN latency, home fail-over, and the ServerInfo send limit,
 # against three independent Python DERP servers (tests/derp/derpd.py), two with STUN.
 #
 #   mg-lap: wireguard-go (key L) -- lapsock.py (DERP client on region 902 only)

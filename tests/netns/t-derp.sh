@@ -1,6 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0-only
-# DERP relay and direct-path switching (issue 7), against an independent DERP server and a
+# DERP relay and direct-path switching, against an independent DERP server and a
 # Tailscale-like client shim.
 #
 #   mg-lap: wireguard-go (key L) --udp--> lapsock.py (disco key D, DERP client as L)

@@ -1,6 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0-only
-# Denial of service (issue 9): a flood of mac1-valid handshake initiations from many sources puts
+# Denial of service: a flood of mac1-valid handshake initiations from many sources puts
 # the router under load; it answers them with 64-byte cookie replies, the real laptop still
 # completes its handshake (wireguard-go handles cookies) and its pings keep flowing, and a
 # sender that holds a cookie gets at most 20 handshakes a second (burst 5) per source: per IPv4
@@ -22,7 +22,7 @@ FORGE=${FORGE:-$LAB_ROOT/build/tests/dos/forge}
 FLOOD_RATE=${FLOOD_RATE:-40000}	# initiations/s: far more than one control thread's X25519 rate
 FLOOD_SRC=198.51.100.10 FLOOD_N=64 VALID_SRC=198.51.100.200 REPLAY_SRC=198.51.100.201
 VALID6_SRC=2001:db8:100::a:1	# and ::a:2, the same /64
-RL_RATE=20 RL_BURST=5		# spec/wireguard.md: packets per second and burst per source
+RL_RATE=20 RL_BURST=5		# WireGuard's limiter: packets per second and burst per source
 
 t_begin
 [ -x "$FORGE" ] || { fail "no forge binary at $FORGE (tests/dos is built with the tree)"; exit 1; }
@@ -98,7 +98,7 @@ free_resp=$(forge_field "$out" response)
 check "not under load: 100 genuine initiations/s get more than the limit ($free_resp in 2 s > $((2 * RL_RATE + RL_BURST)))" \
 	test "${free_resp:-0}" -gt $((2 * RL_RATE + RL_BURST))
 
-# ---- a peer whose clock went back (spec A.7: a router without an RTC before NTP) ------------------
+# ---- a peer whose clock went back (a router without an RTC before NTP) ------------------
 # Its initiations carry timestamps older than the last one accepted: refused like replays, as the
 # kernel does, counted as reason="replay" and named in the log; it connects again once its clock
 # passes the old time.

@@ -1,6 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0-only
-# Persistent keepalive through a NAT (spec wireguard.md A.8 #16, the kernel's netns.sh NAT test):
+# Persistent keepalive through a NAT (the kernel's netns.sh NAT test):
 # the gateway loses its port forward, so the laptop reaches the router only through the mapping
 # the router's own packets open, and that mapping lives 2 s (nf_conntrack_udp_timeout=2). With
 # `persistent-keepalive 1` the router's keepalives hold it open: the laptop gets through after

@@ -1,7 +1,7 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0-only
-# The router's private key changed at run time with stock `wg set` (spec wireguard.md A.8 #18,
-# #19, as the kernel's netns.sh does it): the new public key is reported at once, the old
+# The router's private key changed at run time with stock `wg set` (as the
+# kernel's netns.sh does it): the new public key is reported at once, the old
 # sessions stop, and a laptop that knows the new key handshakes again straight away; a
 # `/dev/null` key clears the identity (public key "(none)") and nothing is sent.
 #

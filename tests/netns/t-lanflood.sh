@@ -1,6 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0-only
-# LAN-side initiation rate (issue 9): the home host floods 20 peers that have no session with
+# LAN-side initiation rate: the home host floods 20 peers that have no session with
 # UDP to 50 tailnet addresses each for 12 s. Every peer's endpoint (a port on the home host)
 # sees at most one handshake initiation per REKEY_TIMEOUT (5 s): at most 3 in the window,
 # and at least 1 (the flood does ask for a session). The staged packets are bounded: the

@@ -1,6 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0-only
-# Leaks and memory errors over a whole life (issue 9): meshgate runs under valgrind memcheck
+# Leaks and memory errors over a whole life: meshgate runs under valgrind memcheck
 # through start, traffic, 1,000 peer changes with `wg set` (500 peers added in batches of 50,
 # then removed) and SIGTERM. valgrind must find no definitely lost block and no invalid read,
 # write or free; meshgate must still forward afterwards and stop cleanly.

@@ -1,6 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0-only
-# Routing loop (spec wireguard.md A.8 #21, the kernel's netns.sh): the laptop's endpoint is set
+# Routing loop (the kernel's netns.sh): the laptop's endpoint is set
 # to an address inside the tunnel (its own tailnet address). A kernel WireGuard would route the
 # outer packet back into its own device; the kernel suite bounds what it then sends to
 # < 70,000 B/s. meshgate resolves outer next hops from the kernel's tables without its own

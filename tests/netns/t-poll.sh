@@ -1,6 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0-only
-# The worker's idle policy (config Poll, issue 8): adaptive (the default) gives the core back when
+# The worker's idle policy (config Poll): adaptive (the default) gives the core back when
 # the LAN is quiet and still forwards at once when traffic comes; busy keeps polling. Measured as
 # the router process's CPU time (utime + stime from /proc/PID/stat) over a quiet interval.
 . "$(dirname "$0")/lib.sh"

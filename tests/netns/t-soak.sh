@@ -1,6 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0-only
-# Soak (issue 9): mixed traffic for a set time (default 60 s here; perf/soak.sh runs this for
+# Soak: mixed traffic for a set time (default 60 s here; perf/soak.sh runs this for
 # 600 s) while the laptop roams to a new port every 20 s, sessions rekey every 15 s
 # (TestRekeyAfterTime) and a peer is added and another removed with `wg set` every 3 s. Then:
 # nothing lost that should not be (ping and UDP loss within the roams' allowance, every TCP

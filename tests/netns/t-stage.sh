@@ -1,6 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0-only
-# The stage queue is bounded per peer (issue 9): packets for a peer without a session wait for
+# The stage queue is bounded per peer: packets for a peer without a session wait for
 # its handshake, at most STAGE_PER_PEER (128) per peer and worker, so one peer flooded from the
 # LAN cannot take the queue from the others. The home host floods a session-less peer whose
 # endpoint never answers (its packets wait 3 s and are dropped: the queue stays full of them),

@@ -1,6 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0-only
-# UAPI conformance against the reference (spec wireguard.md A.8 #26): one script of stock `wg`
+# UAPI conformance against the reference: one script of stock `wg`
 # commands is run against meshgate's socket and against a wireguard-go device, and after each
 # step `wg showconf` of both must be the same (tests/uapi/wgconf_norm.py: peer order and
 # allowed-IP order are each implementation's own, so both are sorted), as must the exit codes.

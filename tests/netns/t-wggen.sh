@@ -1,6 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0-only
-# The benchmark's traffic tools work against the router (issue 8): perf/wggen, a WireGuard peer
+# The benchmark's traffic tools work against the router: perf/wggen, a WireGuard peer
 # written on meshgate's own noise/AEAD code, completes a real handshake with the router as the
 # laptop and sends 512-byte inner packets at a modest fixed rate over AF_XDP (TX only) for 3 s,
 # re-handshaking every 1.2 s (the REKEY_AFTER_TIME path, sped up); perf/wgsink on the home host receives at least 99% of what wggen sent, none corrupt. Then the

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * test_keyage.c - the worker's session-age rules with an injected clock (spec wireguard.md A.2,
- * test matrix #6 and #7): the real wk_poll over a memory port (io/mem_router.h) with one peer
+ * test_keyage.c - the worker's session-age rules with an injected clock (the
+ * kernel's timers and WireGuard's key-age constants): the real wk_poll over a memory port (io/mem_router.h) with one peer
  * whose session came from a real handshake, the router initiating; the session's birth is moved
  * back instead of waiting.
  *

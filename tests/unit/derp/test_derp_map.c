@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * test_derp_map.c - DERPMap JSON -> regions (brief §3.6): the brief's example map, defaults
+ * test_derp_map.c - DERPMap JSON -> regions: tailscale's documented example map, defaults
  * (DERPPort 0 -> 443, STUNPort 0 -> 3478, -1 = none), node order kept, regions sorted by id,
  * invalid ids and node-less regions skipped; and the home-region rule of derp_set_map (lowest
  * id that may be home: not NoMeasureNoHome, not only STUN nodes). A map of 41 regions with its
@@ -21,7 +21,7 @@
 static int failures, checks;
 #define CHECK(c) do { checks++; if (!(c)) { failures++; fprintf(stderr, "%s:%d: FAIL: %s\n", __FILE__, __LINE__, #c); } } while (0)
 
-/* The example of brief §3.6, plus a second region and edge cases. */
+/* The example of plus a second region and edge cases. */
 static const char *map_json =
 	"{\"999\":{\"RegionID\":999,\"RegionCode\":\"headscale\",\"RegionName\":\"Headscale Embedded DERP\","
 	"  \"Nodes\":[{\"Name\":\"999\",\"RegionID\":999,\"HostName\":\"hs.example.com\",\"IPv4\":\"198.51.100.1\","
@@ -102,7 +102,7 @@ int main(void)
 	n = derp_map_parse(j, r, DERP_REGIONS_MAX);
 	CHECK(n == 4);                                   /* 0 and node-less 905 skipped */
 	CHECK(r[0].id == 902 && r[1].id == 903 && r[2].id == 904 && r[3].id == 999);
-	/* 1: the brief's example region. */
+	/* 1: the documented example region. */
 	CHECK(!strcmp(r[3].code, "headscale") && r[3].n_nodes == 1 && !r[3].no_home);
 	CHECK(!strcmp(r[3].nodes[0].host, "hs.example.com") && !strcmp(r[3].nodes[0].ipv4, "198.51.100.1"));
 	CHECK(!strcmp(r[3].nodes[0].ipv6, "2001:db8::1") && r[3].nodes[0].derp_port == 443);

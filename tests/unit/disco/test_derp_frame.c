@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * test_derp_frame.c - DERP frame known answers: headers from TS:derp/derp_test.go (brief §9),
+ * test_derp_frame.c - DERP frame known answers: headers from TS:derp/derp_test.go,
  * the ServerKey magic, a ClientInfo frame and a ServerInfo payload sealed by PyNaCl with fixed
  * keys and nonces (tests/disco/gen_kat.py), SendPacket/RecvPacket layout and limits.
  */

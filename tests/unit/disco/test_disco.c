@@ -3,7 +3,7 @@
  * test_disco.c - disco known answers and behaviour:
  *   1. inner encodings: the TS:disco/disco_test.go TestMarshalAndParse vectors, both directions;
  *   2. malformed / forward-compatible inputs;
- *   3. keys: the brief's §9 X25519 pair; a packet sealed by PyNaCl (independent framing) opens;
+ *   3. keys: tailscale's test X25519 pair; a packet sealed by PyNaCl (independent framing) opens;
  *   4. the control-side state machine, driven directly, against a peer built here from raw
  *      libsodium calls: Ping -> Pong (TxID, observed source), unknown key / bad box dropped,
  *      our pings and trust on Pong, heartbeats, timeouts, CallMeMaybe via DERP only.
@@ -136,7 +136,7 @@ static void test_keys_and_box(void)
 	struct disco_msg m;
 	size_t n;
 
-	/* brief §9 (TS:types/key/disco_test.go): private -> public. */
+	/* (TS:types/key/disco_test.go): private -> public. */
 	t_unhex(priv, 32, "40ab1b58e9076c7a4d9d07291f5edf9d1aa017eb949624ba683317f48a640369");
 	t_unhex(want, 32, "50d20b455ecf12bc453f83c2cfdb2a24925d06cf2598dcaa54e91af82ce9f765");
 	CHECK(disco_init(&d, &t_disco_ops, priv) == 0);
@@ -246,7 +246,7 @@ static void test_answer_ping(struct disco *d, uint64_t now)
 	deliver(d, &ping, &src, now);
 	CHECK(t_nsent == 1);
 	CHECK(t_ep_eq(&t_sent[0].dst, &src));
-	CHECK(t_sent[0].len == 110);                         /* brief §5.1: a Pong is 110 bytes */
+	CHECK(t_sent[0].len == 110);                         /* a Pong is 110 bytes */
 	CHECK(peer_open(&pong, t_sent[0].data, t_sent[0].len));
 	CHECK(pong.type == DISCO_PONG && !memcmp(pong.txid, ping.txid, 12));
 	CHECK(t_ep_eq(&pong.src, &src));

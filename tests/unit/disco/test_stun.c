@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * test_stun.c - STUN known answers: the request bytes of brief §7, CRC-32, responses captured
+ * test_stun.c - STUN known answers: the request bytes of CRC-32, responses captured
  * from real servers (TS:net/stun/stun_test.go responseTests, incl. IPv6 and padding cases),
  * malformed inputs, and the client's TxID matching through the t_send_udp stand-in.
  */

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * test_endpoints.c - what the client publishes and where it STUNs (brief §3.1, §3.3, §3.6, §7):
+ * test_endpoints.c - what the client publishes and where it STUNs:
  * the endpoint set (types, order, de-duplication, local addresses without loopback/link-local),
  * STUN targets and the fallback home region from DERPMaps shaped like Headscale's embedded
  * region and Tailscale's default map, and zstd frames made by python3-zstandard (level 1, with

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * test_filter.c - PacketFilter JSON -> dataplane filter -> verdicts, as a numbered table of
- * allow/deny cases (tailscale's receive-side rules, brief 3.8), plus range splitting and
+ * allow/deny cases (tailscale's receive-side rules), plus range splitting and
  * malformed filters.
  */
 #include <arpa/inet.h>

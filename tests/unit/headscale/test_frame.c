@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * test_frame.c - early payload (brief §1.6) fed in Headscale's three writes and byte by byte;
+ * test_frame.c - early payload fed in Headscale's three writes and byte by byte;
  * its absence (an HTTP/2 SETTINGS header first) replays the 9 bytes; the 10 MiB cap. MapResponse
- * framing (brief §3.3): uint32 LE lengths, messages split at every possible point, zero-length
+ * framing: uint32 LE lengths, messages split at every possible point, zero-length
  * messages, the size cap, a callback that stops the feed.
  */
 #include <errno.h>

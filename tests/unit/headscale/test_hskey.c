@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * test_hskey.c - key text forms against the vectors of TS types/key/{node,machine,disco}_test.go (brief §9), and the
+ * test_hskey.c - key text forms against the vectors of TS types/key/{node,machine,disco}_test.go, and the
  * StateDir key files: create with 0600, reload the same key, refuse group/other-readable files.
  */
 #include <errno.h>

@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * test_netmap.c - table-driven MapResponse fixtures (fixtures/NN-*.json, shaped like the brief §3.4-3.5
- * and Headscale's output). Each fixture is a sequence of steps; after each MapResponse the test
+ * test_netmap.c - table-driven MapResponse fixtures (fixtures/NN-*.json, shaped like the * and Headscale's output). Each fixture is a sequence of steps; after each MapResponse the test
  * compares: the events, the wanted peer table (key, allowed IPs, endpoint), the device update
  * the sort-merge diff produces against the previous step, and optionally the effective packet
  * filter, the self addresses and the DERP regions. Usage: test_netmap FIXTURE...

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * test_noise.c - ts2021 known answers. No fixed transcript exists upstream (brief §9, §11.1), so
+ * test_noise.c - ts2021 known answers. No fixed transcript exists upstream, so
  * noise_kat.h was computed by an independent implementation (tests/control/ts2021.py: Python
  * cryptography + hashlib BLAKE2s) with fixed keys: the 101-byte initiation must match byte for
  * byte, the 51-byte response must complete the handshake, and three records per direction pin

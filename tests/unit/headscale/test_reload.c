@@ -2,7 +2,7 @@
 /*
  * test_reload.c - SIGHUP: which changes apply while running and which need a restart
  * (hsreload.h), table-driven from config text pairs; the route set as a set (order, repeats,
- * host bits); the Hostinfo a lite request carries after a change (brief §3.1-3.2); the client
+ * host bits); the Hostinfo a lite request carries after a change; the client
  * keeping its PreferredDERP and marking the Hostinfo for the next request; the data plane's
  * route set for an exit node.
  */

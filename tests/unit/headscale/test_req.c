@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * test_req.c - request bodies and small parsers against expected JSON (brief §1.1, §2, §3.1):
+ * test_req.c - request bodies and small parsers against expected JSON:
  * RegisterRequest and MapRequest field by field, RoutableIPs sorted/de-duplicated with host
  * bits cleared and both default routes for an exit node; the /key answer (zero key refused);
  * RegisterResponse refusals; login-server URLs.
