@@ -7,8 +7,8 @@
 #include <errno.h>
 #include <string.h>
 
+#include "aead.h"
 #include "aead_backend.h"
-#include "memzero.h"
 #include "mg.h"
 #include "mg_config.h"
 
@@ -29,17 +29,6 @@ const char *const aead_backend_names[] = {
 static struct aead_backend active = {
 	.name = "none",
 };
-
-void __attribute__((noinline)) aead_stack_scrub(size_t n)
-{
-	uint8_t area[16384] __attribute__((aligned(32)));
-
-	/* the top of area lies right below the caller's frame */
-	if (n > sizeof(area))
-		n = sizeof(area);
-	memzero_explicit(area + sizeof(area) - n, n);
-	__asm__ volatile("" : : "r"(area) : "memory");
-}
 
 unsigned aead_cpu_features(void)
 {

@@ -14,18 +14,7 @@
 #ifndef MG_CRYPTO_AEAD_H
 #define MG_CRYPTO_AEAD_H
 
-#include <stdint.h>
-
-struct aead_op {
-	const uint8_t *key;   /* 32 bytes */
-	uint64_t counter;     /* nonce = 0x00000000 || le64(counter) */
-	const uint8_t *src;   /* seal: len plaintext bytes; open: len ciphertext bytes + 16-byte tag */
-	uint8_t *dst;         /* seal: len ciphertext bytes + tag written; open: len plaintext bytes. dst == src allowed (in place) */
-	uint32_t len;         /* plaintext length (== ciphertext length without tag) */
-};
-
-#define AEAD_TAG_LEN 16
-#define AEAD_BURST_MAX 64
+#include "aead_types.h"
 
 /* "auto"|"avx512"|"avx2"|"ipsecmb"|"sodium"|"generic"; 0 or -errno
  * (-ENOTSUP when the CPU/build lacks it, -EINVAL for an unknown name). */
@@ -43,16 +32,6 @@ void aead_seal_burst(struct aead_op *ops, unsigned n);
  * content of dst is unspecified, but it never holds plaintext of the failed
  * message (backends verify before they decrypt, or wipe dst afterwards). */
 uint64_t aead_open_burst(struct aead_op *ops, unsigned n);
-
-/*
- * CPU features a backend may use. aead_init() uses what the CPU has;
- * tests restrict the set to run a backend over every subset of features.
- */
-enum {
-	AEAD_CPU_AVX2       = 1u << 0,
-	AEAD_CPU_AVX512F    = 1u << 1, /* with VL, BW, DQ */
-	AEAD_CPU_AVX512IFMA = 1u << 2,
-};
 
 /* The features this CPU has (and that this build can use). */
 unsigned aead_cpu_features(void);

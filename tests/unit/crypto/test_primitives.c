@@ -12,6 +12,8 @@
  */
 #include "aead_test.h"
 #include "aead_wide.h"
+#include "chacha20_avx2.h"
+#include "poly1305_avx2.h"
 #include "chacha20.h"
 #include "poly1305.h"
 #include "poly1305_lanes.h"
