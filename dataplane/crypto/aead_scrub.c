@@ -7,7 +7,7 @@
 
 void __attribute__((noinline)) aead_stack_scrub(size_t n)
 {
-	uint8_t area[16384] __attribute__((aligned(32)));
+	uint8_t area[AEAD_SCRUB_MAX] __attribute__((aligned(32)));
 
 	/* the top of area lies right below the caller's frame */
 	if (n > sizeof(area))

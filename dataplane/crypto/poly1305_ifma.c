@@ -144,17 +144,18 @@ static inline void finish8(const uint64_t hs[3][LANES], const uint64_t pad[2][LA
 	g0 = ADD(h0, SET1(5)); c = SHR(g0, 44); g0 = AND(g0, m44);
 	g1 = ADD(h1, c); c = SHR(g1, 44); g1 = AND(g1, m44);
 	g2 = _mm512_sub_epi64(ADD(h2, c), SET1(1ull << 42));
-	borrow = _mm512_cmplt_epi64_mask(g2, _mm512_setzero_si512());
+	borrow = _mm512_cmpgt_epi64_mask(_mm512_setzero_si512(), g2);
 	h0 = _mm512_mask_blend_epi64(borrow, g0, h0);
 	h1 = _mm512_mask_blend_epi64(borrow, g1, h1);
 	h2 = _mm512_mask_blend_epi64(borrow, AND(g2, m42), h2);
 
-	lo = OR(h0, SHL(h1, 44));
+	g0 = OR(h0, SHL(h1, 44));
 	hi = OR(SHR(h1, 20), SHL(h2, 24));
 	s = LD(pad[0], base);
-	lo = ADD(lo, s);
-	hi = ADD(ADD(hi, LD(pad[1], base)),
-		 _mm512_maskz_set1_epi64(_mm512_cmplt_epu64_mask(lo, s), 1));
+	lo = ADD(g0, s);
+	/* the carry out of g0 + s: top bit of (g0 & s) | ((g0 | s) & ~lo) */
+	c = SHR(OR(AND(g0, s), _mm512_andnot_si512(lo, OR(g0, s))), 63);
+	hi = ADD(ADD(hi, LD(pad[1], base)), c);
 	ST(tag[0], base, lo);
 	ST(tag[1], base, hi);
 }

@@ -118,10 +118,15 @@ static void run(void)
 	}
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
 	if (sodium_init() < 0)
 		return 1;
+	test_args(argc, argv);
+	if (test_only) {
+		CHECK(for_each_backend(run) >= 1, "%s did not run", test_only);
+		return test_exit("aead-kat");
+	}
 	CHECK(aead_init("nonsense") == -EINVAL, "unknown backend name accepted");
 	/* the feature mask really limits what a backend may use */
 	CHECK(aead_init_features("avx2", 0) == -ENOTSUP, "avx2 without AVX2");
