@@ -17,7 +17,10 @@
 #include "aead_types.h"
 
 /* "auto"|"avx512"|"avx2"|"ipsecmb"|"sodium"|"generic"; 0 or -errno
- * (-ENOTSUP when the CPU/build lacks it, -EINVAL for an unknown name). */
+ * (-ENOTSUP when the CPU/build lacks it, -EINVAL for an unknown name).
+ * "auto" sets up every backend that can run and times them (10-20 ms; one
+ * line on stderr says what it chose), then runs each burst on the fastest
+ * for its shape; aead_backend_name() is then "auto". */
 int aead_init(const char *backend);
 const char *aead_backend_name(void);
 /* Why aead_init(backend) returned err, in words for the operator (which
@@ -38,6 +41,18 @@ unsigned aead_cpu_features(void);
 
 /* aead_init() with the usable features limited to mask & aead_cpu_features(). */
 int aead_init_features(const char *backend, unsigned mask);
+
+/*
+ * What Crypto = auto chose for a size class (0..AEAD_SIZE_CLASSES-1, see
+ * aead_types.h) in full bursts (16..64 messages), or for a burst class
+ * (0..AEAD_BURST_CLASSES-1: 1, 2, 3-15, 16-64 messages): a backend name,
+ * for /metrics. With a fixed backend, its name; NULL for a class out of
+ * range. aead_size_class_bytes(): the length a size class is measured at
+ * (its label), 0 out of range.
+ */
+const char *aead_auto_choice(unsigned size_class);
+const char *aead_auto_choice_burst(unsigned size_class, unsigned burst_class);
+unsigned aead_size_class_bytes(unsigned size_class);
 
 /* Names aead_init() accepts, NULL-terminated, best first (without "auto"). */
 extern const char *const aead_backend_names[];

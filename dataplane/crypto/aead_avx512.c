@@ -77,7 +77,7 @@ static bool avx512_wide_open(struct aead_op *op)
 			chacha20_avx512_xor(op->dst + first, op->src + first, op->len - first,
 					    op->key, op->counter, 1 + FIRST_DATA / 64, NULL);
 	}
-	memzero_explicit(ks, sizeof(ks));
+	memzero_explicit(ks, (first + 63) & ~63u); /* what the first step wrote */
 	memzero_explicit(otk, sizeof(otk));
 	return ok;
 }

@@ -143,8 +143,31 @@ int main(int argc, char **argv)
 	      (aead_cpu_features() & AEAD_CPU_AVX512F),
 	      "avx512 error text: %s", aead_strerror("avx512", -ENOTSUP));
 	CHECK(strstr(aead_strerror("fast", -EINVAL), "not a crypto backend"), "unknown name text");
-	CHECK(aead_init("auto") == 0, "auto init");
-	printf("# auto picks %s\n", aead_backend_name());
+	/* auto without AVX2: the calibration only chose among what may run */
+	CHECK(aead_init_features("auto", AEAD_CPU_AVX512F) == 0, "auto without AVX2");
+	for (unsigned s = 0; s < AEAD_SIZE_CLASSES; s++)
+		for (unsigned b = 0; b < AEAD_BURST_CLASSES; b++) {
+			const char *c = aead_auto_choice_burst(s, b);
+
+			CHECK(c && strcmp(c, "avx2") && ((aead_cpu_features() & AEAD_CPU_AVX512F) ||
+							 strcmp(c, "avx512")),
+			      "auto without AVX2 chose %s", c ? c : "NULL");
+		}
+	CHECK(aead_init("auto") == 0 && !strcmp(aead_backend_name(), "auto"), "auto init");
+	for (unsigned s = 0; s < AEAD_SIZE_CLASSES; s++) {
+		const char *c = aead_auto_choice(s);
+		bool known = false;
+
+		for (const char *const *name = aead_backend_names; c && *name; name++)
+			known |= !strcmp(c, *name);
+		CHECK(known, "auto choice for size class %u: %s", s, c ? c : "NULL");
+		printf("# auto, %u B, full bursts: %s\n", aead_size_class_bytes(s), c);
+	}
+	CHECK(!aead_auto_choice(AEAD_SIZE_CLASSES) && !aead_size_class_bytes(AEAD_SIZE_CLASSES),
+	      "size class out of range");
+	run();
+	CHECK(aead_init("avx2") != 0 || !strcmp(aead_auto_choice(0), "avx2"),
+	      "a fixed backend's choice is its name");
 	CHECK(for_each_backend(run) >= 2, "too few backends ran");
 	return test_exit("aead-kat");
 }
