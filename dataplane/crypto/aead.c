@@ -43,7 +43,9 @@ static struct {
 	struct aead_backend cand[ARRAY_SIZE(backends)];
 	unsigned ncand;
 	uint8_t choice[AEAD_BURST_CLASSES][AEAD_SIZE_CLASSES];
-} autosel;
+	bool on;             /* auto is the active backend */
+	int features;        /* what the table was calibrated with; -1: none */
+} autosel = { .features = -1 };
 
 unsigned aead_cpu_features(void)
 {
@@ -132,13 +134,20 @@ static int auto_init(unsigned features)
 	}
 	if (!n)
 		return backend_try(&aead_generic_backend, features);
-	memcpy(autosel.cand, got, sizeof(got));
-	autosel.ncand = n;
-	ret = aead_auto_calibrate(autosel.cand, n, autosel.choice);
-	if (ret)
-		return ret;
+	/* a second aead_init("auto") with the same features (benchmarks that
+	 * switch backends) keeps the first calibration: setups are redone
+	 * above, the table stays */
+	if (autosel.features != (int)features || autosel.ncand != n) {
+		memcpy(autosel.cand, got, sizeof(got));
+		autosel.ncand = n;
+		ret = aead_auto_calibrate(autosel.cand, n, autosel.choice);
+		if (ret)
+			return ret;
+		autosel.features = (int)features;
+		auto_log();
+	}
 	active = (struct aead_backend){ .name = "auto", .seal = auto_seal, .open = auto_open };
-	auto_log();
+	autosel.on = true;
 	return 0;
 }
 
@@ -146,7 +155,7 @@ int aead_init_features(const char *backend, unsigned mask)
 {
 	unsigned features = mask & aead_cpu_features();
 
-	autosel.ncand = 0;
+	autosel.on = false;
 	if (!backend || !strcmp(backend, "auto"))
 		return auto_init(features);
 	for (size_t i = 0; i < ARRAY_SIZE(backends); i++)
@@ -159,7 +168,7 @@ const char *aead_auto_choice_burst(unsigned size_class, unsigned burst_class)
 {
 	if (size_class >= AEAD_SIZE_CLASSES || burst_class >= AEAD_BURST_CLASSES)
 		return NULL;
-	if (!autosel.ncand)
+	if (!autosel.on)
 		return active.name;
 	return autosel.cand[autosel.choice[burst_class][size_class]].name;
 }
