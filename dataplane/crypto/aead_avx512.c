@@ -71,8 +71,7 @@ static bool avx512_wide_open(struct aead_op *op)
 	avx512_tag(tag, otk, op->src, op->len);
 	ok = aead_tag_equal(tag, op->src + op->len);
 	if (ok) {
-		for (uint32_t i = 0; i < first; i++)
-			op->dst[i] = op->src[i] ^ ks[i];
+		chacha20_avx512_xor_ks(op->dst, op->src, ks, first);
 		if (op->len > first)
 			chacha20_avx512_xor(op->dst + first, op->src + first, op->len - first,
 					    op->key, op->counter, 1 + FIRST_DATA / 64, NULL);

@@ -387,3 +387,16 @@ void chacha20_avx512_xor(uint8_t *dst, const uint8_t *src, size_t len, const uin
 	/* b, c, d hold the key and counter: registers only; spills are
 	 * scrubbed by the caller's aead_stack_scrub() */
 }
+
+void chacha20_avx512_xor_ks(uint8_t *dst, const uint8_t *src, const uint8_t *ks, size_t n)
+{
+	for (; n >= 64; n -= 64, dst += 64, src += 64, ks += 64)
+		put64(dst, src, _mm512_loadu_si512((const void *)ks));
+	if (n) {
+		__mmask64 m = (1ull << n) - 1;
+		__m512i k = _mm512_maskz_loadu_epi8(m, (const void *)ks);
+
+		k = _mm512_xor_si512(k, _mm512_maskz_loadu_epi8(m, (const void *)src));
+		_mm512_mask_storeu_epi8((void *)dst, m, k);
+	}
+}

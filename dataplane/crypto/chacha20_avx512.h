@@ -27,4 +27,7 @@ void chacha20_avx512_jobs(const struct chacha20_job *jobs, unsigned n);
 void chacha20_avx512_xor(uint8_t *dst, const uint8_t *src, size_t len, const uint8_t key[32],
 			 uint64_t counter, uint32_t block, uint8_t *otk);
 
+/* dst = src ^ ks for n bytes (a keystream made before). dst == src allowed. */
+void chacha20_avx512_xor_ks(uint8_t *dst, const uint8_t *src, const uint8_t *ks, size_t n);
+
 #endif

@@ -311,10 +311,38 @@ void ENGINE(jobs)(const struct poly1305_job *jobs, unsigned n)
  * conversion.
  */
 struct wide_keys {
-	uint64_t pw[8][3];                                 /* r^1..r^8 */
-	uint64_t rl[3][8] __attribute__((aligned(64)));    /* lane j: r^(8 - j) */
+	uint64_t pw[4][3];                                 /* r^1..r^4 */
+	uint64_t v[3][8] __attribute__((aligned(64)));     /* r^4..r^1 twice */
 	uint64_t hv[3][8] __attribute__((aligned(64)));
 };
+
+/*
+ * Lane j of rl: r^(8 - j). r^2..r^4 by scalar multiplications (a chain two
+ * deep), then r^8..r^5 as r^4..r^1 times r^4 in one vector step (lanes
+ * 4..7 times 1); r8: r^8 in every lane.
+ */
+static inline __attribute__((always_inline)) void
+wide_powers(struct wide_keys *k, const struct poly1305_ctx *ctx, __m512i rl[3], __m512i r8[3])
+{
+	const __m512i lane0 = _mm512_setzero_si512();
+	const __mmask8 lo4 = 0x0f;
+	__m512i m[3];
+
+	memcpy(k->pw[0], ctx->r, sizeof(k->pw[0]));
+	poly1305_mul(k->pw[1], k->pw[0], k->pw[0]);
+	poly1305_mul(k->pw[2], k->pw[1], k->pw[0]);
+	poly1305_mul(k->pw[3], k->pw[1], k->pw[1]);
+	for (int i = 0; i < 3; i++) {
+		for (int j = 0; j < 8; j++)
+			k->v[i][j] = k->pw[3 - (j & 3)][i];
+		rl[i] = LD(k->v[i], 0);
+		/* multiplier: r^4 in lanes 0..3, 1 in lanes 4..7 */
+		m[i] = _mm512_mask_blend_epi64(lo4, SET1(i == 0), SET1(k->pw[3][i]));
+	}
+	mul_r(rl, m[0], m[1], m[2], ADD(SHL(m[1], 4), SHL(m[1], 2)), ADD(SHL(m[2], 4), SHL(m[2], 2)));
+	for (int i = 0; i < 3; i++)
+		r8[i] = _mm512_permutexvar_epi64(lane0, rl[i]);
+}
 
 void ENGINE(blocks8)(struct poly1305_ctx *ctx, const uint8_t *m, size_t nblocks)
 {
@@ -323,20 +351,10 @@ void ENGINE(blocks8)(struct poly1305_ctx *ctx, const uint8_t *m, size_t nblocks)
 	const __m512i idx_lo = _mm512_setr_epi64(0, 2, 4, 6, 8, 10, 12, 14);
 	const __m512i idx_hi = _mm512_setr_epi64(1, 3, 5, 7, 9, 11, 13, 15);
 
-	/* r^2..r^8 in a chain three multiplications deep */
-	memcpy(k.pw[0], ctx->r, sizeof(k.pw[0]));
-	poly1305_mul(k.pw[1], k.pw[0], k.pw[0]);
-	poly1305_mul(k.pw[2], k.pw[1], k.pw[0]);
-	poly1305_mul(k.pw[3], k.pw[1], k.pw[1]);
-	for (int i = 4; i < 8; i++)
-		poly1305_mul(k.pw[i], k.pw[3], k.pw[i - 4]);
+	wide_powers(&k, ctx, rl, r8);
 	for (int i = 0; i < 3; i++) {
-		for (int j = 0; j < 8; j++)
-			k.rl[i][j] = k.pw[7 - j][i];
-		rl[i] = LD(k.rl[i], 0);
 		sl[i] = ADD(SHL(rl[i], 4), SHL(rl[i], 2)); /* 20 r, without DQ */
-		r8[i] = SET1(k.pw[7][i]);
-		s8[i] = SET1(k.pw[7][i] * 20);
+		s8[i] = ADD(SHL(r8[i], 4), SHL(r8[i], 2));
 	}
 	poly1305_carry(ctx->h);
 	for (int i = 0; i < 3; i++)
