@@ -225,11 +225,77 @@ static uint32_t lanes_full_blocks(const struct lanes *L)
 	return k;
 }
 
+/*
+ * Rows 4..15 of all sixteen lanes at once from sixteen jobs: the keys by a
+ * transpose (keys l and l + 8 in the two halves of register l, an 8x8
+ * word transpose within each half), so the rows are written with vector
+ * stores: a full burst's refills cause no store-forwarding stalls.
+ */
+static void lanes_load16(struct lanes *L, const struct chacha20_job *j)
+{
+	const __m512i lo = _mm512_setr_epi64(0, 1, 8, 9, 4, 5, 12, 13);
+	const __m512i hi = _mm512_setr_epi64(2, 3, 10, 11, 6, 7, 14, 15);
+	__m512i x[8], t[8], u[8];
+	uint32_t blk[LANES], c0[LANES], c1[LANES];
+
+	for (int i = 0; i < 8; i++)
+		x[i] = _mm512_inserti64x4(_mm512_castsi256_si512(
+			_mm256_loadu_si256((const __m256i *)j[i].key)),
+			_mm256_loadu_si256((const __m256i *)j[i + 8].key), 1);
+	for (int i = 0; i < 8; i += 2) {
+		t[i] = _mm512_unpacklo_epi32(x[i], x[i + 1]);
+		t[i + 1] = _mm512_unpackhi_epi32(x[i], x[i + 1]);
+	}
+	for (int i = 0; i < 8; i += 4) {
+		u[i] = _mm512_unpacklo_epi64(t[i], t[i + 2]);
+		u[i + 1] = _mm512_unpackhi_epi64(t[i], t[i + 2]);
+		u[i + 2] = _mm512_unpacklo_epi64(t[i + 1], t[i + 3]);
+		u[i + 3] = _mm512_unpackhi_epi64(t[i + 1], t[i + 3]);
+	}
+	for (int i = 0; i < 4; i++) {
+		_mm512_store_si512((void *)L->st[4 + i], _mm512_permutex2var_epi64(u[i], lo, u[i + 4]));
+		_mm512_store_si512((void *)L->st[8 + i], _mm512_permutex2var_epi64(u[i], hi, u[i + 4]));
+	}
+	for (int l = 0; l < LANES; l++) {
+		struct lane *ln = &L->lane[l];
+
+		blk[l] = j[l].block;
+		c0[l] = (uint32_t)j[l].counter;
+		c1[l] = (uint32_t)(j[l].counter >> 32);
+		ln->src = j[l].src;
+		ln->dst = j[l].dst;
+		ln->otk = j[l].otk;
+		ln->left = j[l].len;
+		ln->busy = true;
+	}
+	_mm512_store_si512((void *)L->st[12], _mm512_loadu_si512((const void *)blk));
+	_mm512_store_si512((void *)L->st[13], _mm512_setzero_si512());
+	_mm512_store_si512((void *)L->st[14], _mm512_loadu_si512((const void *)c0));
+	_mm512_store_si512((void *)L->st[15], _mm512_loadu_si512((const void *)c1));
+	/* x, t, u live in registers: what the compiler spills is scrubbed by
+	 * aead_stack_scrub() after the burst (wiping them here would force
+	 * them to memory first) */
+}
+
+/* The next sixteen jobs all have work (so lanes_load16() may take them). */
+static bool jobs_useful(const struct chacha20_job *j)
+{
+	for (int l = 0; l < LANES; l++)
+		if (!j[l].len && !j[l].otk)
+			return false;
+	return true;
+}
+
 /* Give every idle lane the next job with work (jobs without a one-time key
  * or data never take a lane); returns the busy lanes. */
 static unsigned lanes_refill(struct lanes *L, const struct chacha20_job *jobs, unsigned n,
 			     unsigned *next, unsigned busy)
 {
+	if (!busy && n - *next >= LANES && jobs_useful(jobs + *next)) {
+		lanes_load16(L, jobs + *next);
+		*next += LANES;
+		return LANES;
+	}
 	for (int l = 0; l < LANES && *next < n; l++) {
 		if (L->lane[l].busy)
 			continue;

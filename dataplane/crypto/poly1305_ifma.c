@@ -253,6 +253,47 @@ static void lane_begin(struct vstate *v, int l, const struct poly1305_job *jobs,
 	memzero_explicit(r, sizeof(r));
 }
 
+/* All sixteen lanes start jobs first..first+15: the keys with vector code
+ * (and vector stores, which the next run_steps() loads without a
+ * store-forwarding stall). */
+static void lanes_begin16(struct vstate *v, const struct poly1305_job *jobs, int first)
+{
+	const __m512i zero = _mm512_setzero_si512();
+
+	for (int l = 0; l < LANES; l++) {
+		poly1305_lane_start(&v->lane[l], &jobs[first + l], first + l);
+		v->p[l] = v->lane[l].p;
+		v->end[l] = v->lane[l].end;
+		v->tail[l] = v->lane[l].tail;
+		v->inc[l] = 16;
+	}
+	for (int g = 0; g < LANES; g += 8) {
+		const uint8_t *k[8], *ks[8];
+		__m512i lo, hi, r1, r2;
+
+		for (int l = 0; l < 8; l++) {
+			k[l] = jobs[first + g + l].otk;
+			ks[l] = k[l] + 16;
+		}
+		/* the clamp of RFC 8439 2.5, then 44/44/42-bit limbs */
+		load8(&lo, &hi, k);
+		lo = AND(lo, SET1(0x0ffffffc0fffffffull));
+		hi = AND(hi, SET1(0x0ffffffc0ffffffcull));
+		r1 = AND(OR(SHR(lo, 44), SHL(hi, 20)), SET1(M44));
+		r2 = SHR(hi, 24);
+		ST(v->r[0], g, AND(lo, SET1(M44)));
+		ST(v->r[1], g, r1);
+		ST(v->r[2], g, r2);
+		ST(v->s[1], g, ADD(SHL(r1, 4), SHL(r1, 2)));
+		ST(v->s[2], g, ADD(SHL(r2, 4), SHL(r2, 2)));
+		for (int i = 0; i < 3; i++)
+			ST(v->h[i], g, zero);
+		load8(&lo, &hi, ks);
+		ST(v->pad[0], g, lo);
+		ST(v->pad[1], g, hi);
+	}
+}
+
 static void lane_end(struct vstate *v, int l, const struct poly1305_job *jobs)
 {
 	uint8_t *tag = jobs[v->lane[l].job].tag;
@@ -266,9 +307,14 @@ void ENGINE(jobs)(const struct poly1305_job *jobs, unsigned n)
 	struct vstate v;
 	unsigned next = 0, busy = 0, ending;
 
-	for (int l = 0; l < LANES; l++) {
-		lane_begin(&v, l, jobs, next < n ? (int)next++ : -1);
-		busy += v.lane[l].job >= 0;
+	if (n >= LANES) {
+		lanes_begin16(&v, jobs, 0);
+		next = busy = LANES;
+	} else {
+		for (int l = 0; l < LANES; l++) {
+			lane_begin(&v, l, jobs, next < n ? (int)next++ : -1);
+			busy += v.lane[l].job >= 0;
+		}
 	}
 	while (busy) {
 		uint32_t k = UINT32_MAX;
@@ -290,6 +336,13 @@ void ENGINE(jobs)(const struct poly1305_job *jobs, unsigned n)
 		if (!ending)
 			continue;
 		ENGINE(finish)(v.h, v.pad, v.tag);
+		if (ending == (1u << LANES) - 1 && n - next >= LANES) {
+			for (int l = 0; l < LANES; l++)
+				lane_end(&v, l, jobs);
+			lanes_begin16(&v, jobs, (int)next);
+			next += LANES;
+			continue;
+		}
 		for (int l = 0; l < LANES; l++) {
 			if (!(ending & 1u << l))
 				continue;
