@@ -184,6 +184,64 @@ static __attribute__((noinline)) void lanes_step(struct lanes *L)
 	lanes_block(L, out, NULL);
 }
 
+/*
+ * Every lane busy with its one-time key next (a fresh full burst): only
+ * words 0..7 of each lane's block are wanted, so half of the transpose
+ * and of the final additions is skipped and the 32 bytes go straight to
+ * the lanes' otk buffers.
+ */
+static __attribute__((noinline)) void lanes_otk(struct lanes *L)
+{
+	__m512i x[16], s[16], t[8], u[8];
+
+	s[0] = _mm512_set1_epi32((int)CHACHA20_C0);
+	s[1] = _mm512_set1_epi32((int)CHACHA20_C1);
+	s[2] = _mm512_set1_epi32((int)CHACHA20_C2);
+	s[3] = _mm512_set1_epi32((int)CHACHA20_C3);
+	for (int i = 4; i < 16; i++)
+		s[i] = ROW(i);
+	for (int i = 0; i < 16; i++)
+		x[i] = s[i];
+	for (int i = 0; i < 10; i++) {
+		QR(x[0], x[4], x[8], x[12]);
+		QR(x[1], x[5], x[9], x[13]);
+		QR(x[2], x[6], x[10], x[14]);
+		QR(x[3], x[7], x[11], x[15]);
+		QR(x[0], x[5], x[10], x[15]);
+		QR(x[1], x[6], x[11], x[12]);
+		QR(x[2], x[7], x[8], x[13]);
+		QR(x[3], x[4], x[9], x[14]);
+	}
+	for (int i = 0; i < 8; i++)
+		x[i] = _mm512_add_epi32(x[i], s[i]);
+	for (int i = 0; i < 8; i += 2) {
+		t[i] = _mm512_unpacklo_epi32(x[i], x[i + 1]);
+		t[i + 1] = _mm512_unpackhi_epi32(x[i], x[i + 1]);
+	}
+	for (int q = 0; q < 8; q += 4) {
+		u[q] = _mm512_unpacklo_epi64(t[q], t[q + 2]);
+		u[q + 1] = _mm512_unpackhi_epi64(t[q], t[q + 2]);
+		u[q + 2] = _mm512_unpacklo_epi64(t[q + 1], t[q + 3]);
+		u[q + 3] = _mm512_unpackhi_epi64(t[q + 1], t[q + 3]);
+	}
+	/* lane 4k + j: chunk k of u[j] (words 0..3) and of u[4 + j] (4..7) */
+	for (int j = 0; j < 4; j++) {
+		__m512i a = _mm512_shuffle_i32x4(u[j], u[4 + j], 0x88);
+		__m512i b = _mm512_shuffle_i32x4(u[j], u[4 + j], 0xdd);
+
+#define OTK(l, v, imm) _mm256_storeu_si256((__m256i *)L->lane[l].otk,			\
+					   _mm512_castsi512_si256(_mm512_shuffle_i32x4(v, v, imm)))
+		OTK(j, a, 0x08);
+		OTK(8 + j, a, 0x0d);
+		OTK(4 + j, b, 0x08);
+		OTK(12 + j, b, 0x0d);
+#undef OTK
+	}
+	for (int l = 0; l < LANES; l++)
+		L->lane[l].otk = NULL;
+	_mm512_store_si512((void *)L->st[12], _mm512_add_epi32(s[12], _mm512_set1_epi32(1)));
+}
+
 /* Every lane busy with at least k more full data blocks: the keystream is
  * xored straight from registers. */
 static __attribute__((noinline)) void lanes_full(struct lanes *L, uint32_t k)
@@ -286,6 +344,14 @@ static bool jobs_useful(const struct chacha20_job *j)
 	return true;
 }
 
+static bool lanes_all_otk(const struct lanes *L)
+{
+	for (int l = 0; l < LANES; l++)
+		if (!L->lane[l].busy || !L->lane[l].otk)
+			return false;
+	return true;
+}
+
 /* Give every idle lane the next job with work (jobs without a one-time key
  * or data never take a lane); returns the busy lanes. */
 static unsigned lanes_refill(struct lanes *L, const struct chacha20_job *jobs, unsigned n,
@@ -320,6 +386,8 @@ void chacha20_avx512_jobs(const struct chacha20_job *jobs, unsigned n)
 		k = lanes_full_blocks(&L);
 		if (k) {
 			lanes_full(&L, k);
+		} else if (lanes_all_otk(&L)) {
+			lanes_otk(&L);
 		} else {
 			lanes_step(&L);
 			for (int l = 0; l < LANES; l++)
