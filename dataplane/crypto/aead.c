@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "aead.h"
 #include "aead_auto.h"
@@ -103,9 +104,9 @@ static uint64_t auto_open(struct aead_op *ops, unsigned n)
 }
 
 /* One line for the operator: the choice per shape, bursts 1/2/3-15/16-64. */
-static void auto_log(void)
+static void auto_log(double ms)
 {
-	fprintf(stderr, "meshgate: crypto auto:");
+	fprintf(stderr, "meshgate: crypto auto (calibrated in %.0f ms; bursts 1/2/3-15/16-64):", ms);
 	for (unsigned s = 0; s < AEAD_SIZE_CLASSES; s++) {
 		fprintf(stderr, " %uB", aead_auto_size[s]);
 		for (unsigned b = 0; b < AEAD_BURST_CLASSES; b++)
@@ -140,11 +141,15 @@ static int auto_init(unsigned features)
 	if (autosel.features != (int)features || autosel.ncand != n) {
 		memcpy(autosel.cand, got, sizeof(got));
 		autosel.ncand = n;
+		struct timespec t0, t1;
+
+		clock_gettime(CLOCK_MONOTONIC, &t0);
 		ret = aead_auto_calibrate(autosel.cand, n, autosel.choice);
 		if (ret)
 			return ret;
+		clock_gettime(CLOCK_MONOTONIC, &t1);
 		autosel.features = (int)features;
-		auto_log();
+		auto_log((t1.tv_sec - t0.tv_sec) * 1e3 + (t1.tv_nsec - t0.tv_nsec) / 1e6);
 	}
 	active = (struct aead_backend){ .name = "auto", .seal = auto_seal, .open = auto_open };
 	autosel.on = true;

@@ -18,7 +18,7 @@
 
 /* "auto"|"avx512"|"avx2"|"ipsecmb"|"sodium"|"generic"; 0 or -errno
  * (-ENOTSUP when the CPU/build lacks it, -EINVAL for an unknown name).
- * "auto" sets up every backend that can run and times them (10-20 ms; one
+ * "auto" sets up every backend that can run and times them (about 30 ms; one
  * line on stderr says what it chose), then runs each burst on the fastest
  * for its shape; aead_backend_name() is then "auto". */
 int aead_init(const char *backend);

@@ -18,7 +18,7 @@ extern const uint32_t aead_auto_size[AEAD_SIZE_CLASSES];
 /*
  * Times seal + open of every candidate (set up already) on every shape and
  * writes the index of the fastest into choice[burst class][size class].
- * Takes about 10-20 ms. 0 or -ENOMEM.
+ * Takes about 30 ms. 0 or -ENOMEM.
  */
 int aead_auto_calibrate(const struct aead_backend *cand, unsigned ncand,
 			uint8_t choice[AEAD_BURST_CLASSES][AEAD_SIZE_CLASSES]);

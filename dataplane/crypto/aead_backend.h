@@ -15,6 +15,7 @@
 struct aead_backend {
 	const char *name;
 	unsigned needs;  /* AEAD_CPU_* the backend cannot run without */
+	bool library;    /* a library's code (ipsec-mb, libsodium), not ours */
 	/* Optional: pick internal variants from the usable features, once, at
 	 * init time. 0 or -errno. */
 	int (*setup)(unsigned features);

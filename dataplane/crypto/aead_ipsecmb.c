@@ -136,6 +136,7 @@ static int ipsecmb_setup(unsigned features)
 
 const struct aead_backend aead_ipsecmb_backend = {
 	.name = "ipsecmb",
+	.library = true,
 	.setup = ipsecmb_setup,
 	.seal = ipsecmb_seal,
 	.open = ipsecmb_open,
