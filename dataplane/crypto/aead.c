@@ -19,8 +19,8 @@
 #include "mg.h"
 #include "mg_config.h"
 
-/* Best first: without calibration (aead_auto_fixed()), the first one whose
- * setup succeeds. */
+/* Every backend; "auto" times those that can run (generic only when
+ * nothing else can) and keeps the fastest per burst shape. */
 static const struct aead_backend *const backends[] = {
 	&aead_avx512_backend,
 	&aead_avx2_backend,

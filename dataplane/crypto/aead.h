@@ -54,7 +54,7 @@ const char *aead_auto_choice(unsigned size_class);
 const char *aead_auto_choice_burst(unsigned size_class, unsigned burst_class);
 unsigned aead_size_class_bytes(unsigned size_class);
 
-/* Names aead_init() accepts, NULL-terminated, best first (without "auto"). */
+/* Names aead_init() accepts, NULL-terminated (without "auto"). */
 extern const char *const aead_backend_names[];
 
 #endif
