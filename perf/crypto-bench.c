@@ -15,6 +15,12 @@
  * alike. Time is the thread's CPU time (CLOCK_THREAD_CPUTIME_ID): figures
  * are per core even when the machine is shared; --wall uses wall time.
  *
+ * "auto" is Crypto = auto: calibrated once at start (aead.c), then each
+ * burst runs on the backend chosen for its shape; the tables name that
+ * choice and --json carries it ("chosen"). The last table is the ratio of
+ * every own backend and of auto to the best library (OpenSSL EVP,
+ * libsodium, ipsec-mb) per size, seal/open, for each burst size.
+ *
  * --mixed adds bursts of mixed lengths (one 1420-byte message among 64-byte
  * ones), where a batch engine must not let one long message idle its lanes
  * (a table only, not in --json).
@@ -41,7 +47,7 @@
 #define MAXLEN 1420
 #define MAXRUNS 31
 
-static const uint32_t sizes[] = { 64, 128, 256, 512, 1024, 1280, 1420 };
+static const uint32_t sizes[] = { 64, 128, 256, 512, 1280, 1420 };
 
 struct bench_buf {
 	uint8_t keys[BATCH][32];
@@ -200,6 +206,8 @@ static void add_contenders(const char *only)
 			.own = strcmp(*name, "sodium") && strcmp(*name, "ipsecmb"),
 		};
 	}
+	if ((!only || !strcmp(only, "auto")) && !aead_init("auto"))
+		conts[ncont++] = (struct contender){ .name = "auto", .burst = burst_batch };
 	if (only)
 		return;
 	conts[ncont] = (struct contender){ .name = "openssl-evp", .burst = burst_evp,
@@ -211,7 +219,16 @@ static void add_contenders(const char *only)
 
 static bool is_library_peer(const struct contender *c)
 {
-	return !strcmp(c->name, "openssl-evp") || !strcmp(c->name, "ipsecmb");
+	return !strcmp(c->name, "openssl-evp") || !strcmp(c->name, "ipsecmb") ||
+	       !strcmp(c->name, "libsodium-1x") || !strcmp(c->name, "sodium");
+}
+
+/* What auto ran for this burst size and message length. */
+static const char *auto_choice(unsigned batch, uint32_t len)
+{
+	if (aead_init("auto"))
+		return "-";
+	return aead_auto_choice_burst(aead_size_class(len), aead_burst_class(batch));
 }
 
 static void print_table(unsigned bi, unsigned ms, unsigned runs)
@@ -229,22 +246,48 @@ static void print_table(unsigned bi, unsigned ms, unsigned runs)
 			       pp[c][s][1] / 1e6, pp[c][s][1] * sizes[s] / 1e9);
 		putchar('\n');
 	}
-	/* The yardstick: best own backend vs best single-message library. */
-	printf("%5s  %-24s %-24s\n", "size", "seal own/lib (best of)", "open own/lib");
-	for (size_t s = 0; s < ARRAY_SIZE(sizes); s++) {
-		double own[2] = { 0 }, lib[2] = { 0 };
-
-		for (unsigned c = 0; c < ncont; c++)
-			for (int d = 0; d < 2; d++) {
-				if (conts[c].own && pp[c][s][d] > own[d])
-					own[d] = pp[c][s][d];
-				if (is_library_peer(&conts[c]) && pp[c][s][d] > lib[d])
-					lib[d] = pp[c][s][d];
-			}
-		printf("%5u  %-24.2f %-24.2f\n", sizes[s], lib[0] ? own[0] / lib[0] : 0,
-		       lib[1] ? own[1] / lib[1] : 0);
-	}
 	putchar('\n');
+}
+
+static double best_library(unsigned bi, size_t s, int d)
+{
+	double lib = 0;
+
+	for (unsigned c = 0; c < ncont; c++)
+		if (is_library_peer(&conts[c]) && pps[bi][c][s][d] > lib)
+			lib = pps[bi][c][s][d];
+	return lib;
+}
+
+/* The final table: each own backend and auto against the best library,
+ * seal/open, per burst size and message size. */
+static void print_ratios(void)
+{
+	printf("crypto-bench: ratio to the best library (OpenSSL EVP, libsodium, ipsec-mb), seal/open\n");
+	for (unsigned bi = 0; bi < nbatch; bi++) {
+		printf("batch %-3u %-11s", batches[bi], "best lib");
+		for (unsigned c = 0; c < ncont; c++)
+			if (conts[c].own || !strcmp(conts[c].name, "auto"))
+				printf(" %-11s", conts[c].name);
+		printf(" %s\n", "auto ran");
+		for (size_t s = 0; s < ARRAY_SIZE(sizes); s++) {
+			double lib[2] = { best_library(bi, s, 0), best_library(bi, s, 1) };
+
+			printf("%5u B   %-11s", sizes[s], "1.00/1.00");
+			for (unsigned c = 0; c < ncont; c++) {
+				char cell[32];
+
+				if (!conts[c].own && strcmp(conts[c].name, "auto"))
+					continue;
+				snprintf(cell, sizeof(cell), "%.2f/%.2f",
+					 lib[0] ? pps[bi][c][s][0] / lib[0] : 0,
+					 lib[1] ? pps[bi][c][s][1] / lib[1] : 0);
+				printf(" %-11s", cell);
+			}
+			printf(" %s\n", auto_choice(batches[bi], sizes[s]));
+		}
+		putchar('\n');
+	}
 }
 
 static void print_json(void)
@@ -257,10 +300,14 @@ static void print_json(void)
 			for (size_t s = 0; s < ARRAY_SIZE(sizes); s++)
 				for (int d = 0; d < 2; d++) {
 					printf("%s  {\"backend\": \"%s\", \"size\": %u, \"direction\": \"%s\", "
-					       "\"batch\": %u, \"mpps\": %.4f, \"gbps\": %.4f}",
+					       "\"batch\": %u, \"mpps\": %.4f, \"gbps\": %.4f, "
+					       "\"vs_best_library\": %.3f, \"chosen\": \"%s\"}",
 					       first ? "" : ",\n", conts[c].name, sizes[s],
 					       d ? "open" : "seal", batches[bi], pps[bi][c][s][d] / 1e6,
-					       pps[bi][c][s][d] * sizes[s] / 1e9);
+					       pps[bi][c][s][d] * sizes[s] / 1e9,
+					       best_library(bi, s, d) ? pps[bi][c][s][d] / best_library(bi, s, d) : 0,
+					       strcmp(conts[c].name, "auto") ? conts[c].name :
+					       auto_choice(batches[bi], sizes[s]));
 					first = false;
 				}
 	printf("\n]\n");
@@ -406,6 +453,8 @@ int main(int argc, char **argv)
 	else
 		for (unsigned bi = 0; bi < nbatch; bi++)
 			print_table(bi, ms, runs);
+	if (!json)
+		print_ratios();
 	if (mixed && !json)
 		bench_mixed(b, ms, runs);
 	free(b);

@@ -8,6 +8,8 @@ MG_DEBIAN_PACKAGES=(
 	libbpf-dev libxdp-dev libsodium-dev libb2-dev liburcu-dev libmnl-dev libdpdk-dev
 	libssl-dev libipsec-mb-dev libmicrohttpd-dev libsystemd-dev libnghttp2-dev libjansson-dev
 	libzstd-dev
+	# the emulated AVX-512 test build (tests/unit/crypto): SIMDe headers
+	libsimde-dev
 	# the lab, the integration tests and the benchmark
 	wireguard-go wireguard-tools iperf3 iproute2 nftables ethtool tcpdump gnuplot-nox
 	iputils-ping netcat-openbsd python3 python3-scapy curl xdp-tools procps openssl

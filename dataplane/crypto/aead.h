@@ -14,21 +14,13 @@
 #ifndef MG_CRYPTO_AEAD_H
 #define MG_CRYPTO_AEAD_H
 
-#include <stdint.h>
-
-struct aead_op {
-	const uint8_t *key;   /* 32 bytes */
-	uint64_t counter;     /* nonce = 0x00000000 || le64(counter) */
-	const uint8_t *src;   /* seal: len plaintext bytes; open: len ciphertext bytes + 16-byte tag */
-	uint8_t *dst;         /* seal: len ciphertext bytes + tag written; open: len plaintext bytes. dst == src allowed (in place) */
-	uint32_t len;         /* plaintext length (== ciphertext length without tag) */
-};
-
-#define AEAD_TAG_LEN 16
-#define AEAD_BURST_MAX 64
+#include "aead_types.h"
 
 /* "auto"|"avx512"|"avx2"|"ipsecmb"|"sodium"|"generic"; 0 or -errno
- * (-ENOTSUP when the CPU/build lacks it, -EINVAL for an unknown name). */
+ * (-ENOTSUP when the CPU/build lacks it, -EINVAL for an unknown name).
+ * "auto" sets up every backend that can run and times them (about 30 ms; one
+ * line on stderr says what it chose), then runs each burst on the fastest
+ * for its shape; aead_backend_name() is then "auto". */
 int aead_init(const char *backend);
 const char *aead_backend_name(void);
 /* Why aead_init(backend) returned err, in words for the operator (which
@@ -44,23 +36,25 @@ void aead_seal_burst(struct aead_op *ops, unsigned n);
  * message (backends verify before they decrypt, or wipe dst afterwards). */
 uint64_t aead_open_burst(struct aead_op *ops, unsigned n);
 
-/*
- * CPU features a backend may use. aead_init() uses what the CPU has;
- * tests restrict the set to run a backend over every subset of features.
- */
-enum {
-	AEAD_CPU_AVX2       = 1u << 0,
-	AEAD_CPU_AVX512F    = 1u << 1, /* with VL, BW, DQ */
-	AEAD_CPU_AVX512IFMA = 1u << 2,
-};
-
 /* The features this CPU has (and that this build can use). */
 unsigned aead_cpu_features(void);
 
 /* aead_init() with the usable features limited to mask & aead_cpu_features(). */
 int aead_init_features(const char *backend, unsigned mask);
 
-/* Names aead_init() accepts, NULL-terminated, best first (without "auto"). */
+/*
+ * What Crypto = auto chose for a size class (0..AEAD_SIZE_CLASSES-1, see
+ * aead_types.h) in full bursts (16..64 messages), or for a burst class
+ * (0..AEAD_BURST_CLASSES-1: 1, 2, 3-15, 16-64 messages): a backend name,
+ * for /metrics. With a fixed backend, its name; NULL for a class out of
+ * range. aead_size_class_bytes(): the length a size class is measured at
+ * (its label), 0 out of range.
+ */
+const char *aead_auto_choice(unsigned size_class);
+const char *aead_auto_choice_burst(unsigned size_class, unsigned burst_class);
+unsigned aead_size_class_bytes(unsigned size_class);
+
+/* Names aead_init() accepts, NULL-terminated (without "auto"). */
 extern const char *const aead_backend_names[];
 
 #endif

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "aead_backend.h"
+#include "aead_scrub.h"
 #include "chacha20.h"
 #include "memzero.h"
 #include "poly1305.h"

@@ -1,11 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * aead_lanes.c - the cross-packet backend (avx2; an avx512 engine would
- * plug in as another struct lanes_engine): ChaCha20 and Poly1305 each run
- * one message per SIMD lane (chacha20_lanes.h, poly1305_lanes.h); this
- * file cuts a burst into lane jobs. Bursts of one or two messages, and the
- * Poly1305 of a message much longer than the rest of its burst, take the
- * within-message wide path instead (aead_wide.h).
+ * aead_lanes.c - the cross-packet backends' common part (aead_lanes.h;
+ * the avx2 and avx512 backends are each a struct lanes_engine): ChaCha20
+ * and Poly1305 each run one message per SIMD lane (chacha20_lanes.h,
+ * poly1305_lanes.h); this file cuts a burst into lane jobs. Bursts of one
+ * or two messages, and the Poly1305 of a message much longer than the rest
+ * of its burst, take the engine's within-message wide path instead.
  *
  * Lane scheduling with mixed lengths:
  * ChaCha20: when the blocks of a burst do not fill every lane evenly, long
@@ -16,8 +16,8 @@
  * Poly1305 cannot be cut that way (one Horner chain per message), so a
  * message with more than a quarter of the burst's blocks (and at least
  * AEAD_WIDE_POLY_MIN of them) leaves the lanes and runs four blocks per
- * group step with powers of r (aead_wide_tag(), poly1305_avx2_blocks4());
- * the others share the eight lanes.
+ * group step with powers of r (the engine's wide_tag); the others share
+ * the lanes.
  *
  * seal: ChaCha20 jobs write ciphertext and one-time keys, then Poly1305
  *       jobs write the tags.
@@ -26,33 +26,23 @@
  *       messages only: a forged message never yields plaintext, in place
  *       or not.
  * Built without SIMD flags: it only runs after aead_init() chose a backend
- * whose CPU features are present.
+ * whose CPU features are present, and calls SIMD code only through the
+ * engine's pointers.
  */
 #include <errno.h>
 #include <string.h>
 
 #include "aead_backend.h"
-#include "aead_wide.h"
-#include "chacha20_lanes.h"
+#include "aead_lanes.h"
+#include "aead_scrub.h"
 #include "memzero.h"
 #include "mg.h"
 #include "poly1305.h"
-#include "poly1305_lanes.h"
 
 #define JOBS_MAX 128
 
-struct lanes_engine {
-	void (*chacha)(const struct chacha20_job *jobs, unsigned n);
-	void (*poly)(const struct poly1305_job *jobs, unsigned n);
-	unsigned lanes;        /* ChaCha20 lanes */
-	unsigned poly_min;     /* fewer messages than this: scalar Poly1305 */
-	unsigned burst_min;    /* fewer messages than this: one at a time, wide */
-};
-
-/* Chosen by the backends' setup() at init time; read-only afterwards. */
-static struct lanes_engine engine;
-
 struct job_list {
+	const struct lanes_engine *e;
 	struct chacha20_job j[JOBS_MAX];
 	unsigned n;
 };
@@ -60,7 +50,7 @@ struct job_list {
 static void jobs_add(struct job_list *jl, const struct chacha20_job *j)
 {
 	if (jl->n == JOBS_MAX) {
-		engine.chacha(jl->j, jl->n);
+		jl->e->chacha(jl->j, jl->n);
 		jl->n = 0;
 	}
 	jl->j[jl->n++] = *j;
@@ -104,7 +94,7 @@ static void jobs_keys(struct job_list *jl, const struct aead_op *ops, unsigned n
 	jl->n = n;
 }
 
-static uint32_t chunk_for(const struct aead_op *ops, unsigned n)
+static uint32_t chunk_for(const struct lanes_engine *e, const struct aead_op *ops, unsigned n)
 {
 	uint64_t blocks = 0;
 
@@ -113,7 +103,7 @@ static uint32_t chunk_for(const struct aead_op *ops, unsigned n)
 	/* enough jobs for every lane, at least 4 blocks to amortise a refill;
 	 * with evenly long messages the average is at least a message, and
 	 * nothing is cut */
-	blocks = (blocks + engine.lanes - 1) / engine.lanes;
+	blocks = (blocks + e->lanes - 1) / e->lanes;
 	return blocks < 4 ? 4 : (uint32_t)blocks;
 }
 
@@ -130,7 +120,7 @@ static uint32_t poly_blocks(uint32_t len)
  * pj is not const: gcc 12 takes a const pointer to a partly filled array as
  * a read of uninitialised memory (-Wmaybe-uninitialized).
  */
-static void tags(struct poly1305_job *pj, unsigned n)
+static void tags(const struct lanes_engine *e, struct poly1305_job *pj, unsigned n)
 {
 	struct poly1305_job rest[AEAD_BURST_MAX];
 	uint64_t total = 0;
@@ -141,40 +131,43 @@ static void tags(struct poly1305_job *pj, unsigned n)
 	for (unsigned i = 0; i < n; i++) {
 		uint32_t b = poly_blocks(pj[i].len);
 
-		if (b >= AEAD_WIDE_POLY_MIN + 2 && 4ull * b > total)
-			aead_wide_tag(pj[i].tag, pj[i].otk, pj[i].ct, pj[i].len);
+		if (b >= e->poly_wide_min + 2 && 4ull * b > total)
+			e->wide_tag(pj[i].tag, pj[i].otk, pj[i].ct, pj[i].len);
 		else
 			rest[m++] = pj[i];
 	}
-	if (m >= engine.poly_min) {
-		engine.poly(rest, m);
+	if (m >= e->poly_min) {
+		e->poly(rest, m);
 		return;
 	}
 	for (unsigned i = 0; i < m; i++)
 		poly1305_aead(rest[i].tag, rest[i].otk, rest[i].ct, rest[i].len);
 }
 
-static __attribute__((noinline)) void lanes_seal_burst(struct aead_op *ops, unsigned n)
+static __attribute__((noinline)) void lanes_seal_burst(const struct lanes_engine *e,
+						       struct aead_op *ops, unsigned n)
 {
 	uint8_t otk[AEAD_BURST_MAX][32];
 	struct poly1305_job pj[AEAD_BURST_MAX];
 	struct job_list jl;
 	uint32_t chunk;
 
-	chunk = chunk_for(ops, n);
+	chunk = chunk_for(e, ops, n);
+	jl.e = e;
 	jl.n = 0;
 	for (unsigned i = 0; i < n; i++)
 		jobs_message(&jl, &ops[i], otk[i], chunk);
-	engine.chacha(jl.j, jl.n);
+	e->chacha(jl.j, jl.n);
 	for (unsigned i = 0; i < n; i++)
 		pj[i] = (struct poly1305_job){ .otk = otk[i], .ct = ops[i].dst,
 					       .len = ops[i].len, .tag = ops[i].dst + ops[i].len };
-	tags(pj, n);
+	tags(e, pj, n);
 	memzero_explicit(otk, sizeof(otk));
 	aead_stack_scrub(AEAD_SCRUB_LANES);
 }
 
-static __attribute__((noinline)) uint64_t lanes_open_burst(struct aead_op *ops, unsigned n)
+static __attribute__((noinline)) uint64_t lanes_open_burst(const struct lanes_engine *e,
+							   struct aead_op *ops, unsigned n)
 {
 	uint8_t otk[AEAD_BURST_MAX][32], tag[AEAD_BURST_MAX][AEAD_TAG_LEN];
 	struct poly1305_job pj[AEAD_BURST_MAX];
@@ -182,14 +175,15 @@ static __attribute__((noinline)) uint64_t lanes_open_burst(struct aead_op *ops, 
 	uint32_t chunk;
 	uint64_t ok = 0;
 
-	chunk = chunk_for(ops, n);
+	chunk = chunk_for(e, ops, n);
+	jl.e = e;
 	/* one-time keys only: nothing is decrypted before its tag is checked */
 	jobs_keys(&jl, ops, n, otk);
-	engine.chacha(jl.j, jl.n);
+	e->chacha(jl.j, jl.n);
 	for (unsigned i = 0; i < n; i++)
 		pj[i] = (struct poly1305_job){ .otk = otk[i], .ct = ops[i].src,
 					       .len = ops[i].len, .tag = tag[i] };
-	tags(pj, n);
+	tags(e, pj, n);
 	memzero_explicit(otk, sizeof(otk));
 
 	jl.n = 0;
@@ -199,7 +193,7 @@ static __attribute__((noinline)) uint64_t lanes_open_burst(struct aead_op *ops, 
 		ok |= 1ull << i;
 		jobs_message(&jl, &ops[i], NULL, chunk);
 	}
-	engine.chacha(jl.j, jl.n);
+	e->chacha(jl.j, jl.n);
 	aead_stack_scrub(AEAD_SCRUB_LANES);
 	return ok;
 }
@@ -211,42 +205,25 @@ static __attribute__((noinline)) uint64_t lanes_open_burst(struct aead_op *ops, 
  * large frames of their own (no secrets in them but the one-time keys,
  * wiped), kept out of the one-message path.
  */
-static void lanes_seal(struct aead_op *ops, unsigned n)
+void lanes_seal(const struct lanes_engine *e, struct aead_op *ops, unsigned n)
 {
-	if (n >= engine.burst_min) {
-		lanes_seal_burst(ops, n);
+	if (n >= e->burst_min) {
+		lanes_seal_burst(e, ops, n);
 		return;
 	}
 	for (unsigned i = 0; i < n; i++)
-		aead_wide_seal(&ops[i]);
+		e->wide_seal(&ops[i]);
 	aead_stack_scrub(AEAD_SCRUB_WIDE);
 }
 
-static uint64_t lanes_open(struct aead_op *ops, unsigned n)
+uint64_t lanes_open(const struct lanes_engine *e, struct aead_op *ops, unsigned n)
 {
 	uint64_t ok = 0;
 
-	if (n >= engine.burst_min) {
-		return lanes_open_burst(ops, n);
-	}
+	if (n >= e->burst_min)
+		return lanes_open_burst(e, ops, n);
 	for (unsigned i = 0; i < n; i++)
-		ok |= (uint64_t)aead_wide_open(&ops[i]) << i;
+		ok |= (uint64_t)e->wide_open(&ops[i]) << i;
 	aead_stack_scrub(AEAD_SCRUB_WIDE);
 	return ok;
 }
-
-static int avx2_setup(unsigned features)
-{
-	engine = (struct lanes_engine){ .chacha = chacha20_avx2_jobs,
-					.poly = poly1305_avx2_jobs, .lanes = 8, .poly_min = 3,
-					.burst_min = 3 };
-	return aead_sodium_backend.setup(features);
-}
-
-const struct aead_backend aead_avx2_backend = {
-	.name = "avx2",
-	.needs = AEAD_CPU_AVX2,
-	.setup = avx2_setup,
-	.seal = lanes_seal,
-	.open = lanes_open,
-};

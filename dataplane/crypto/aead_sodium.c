@@ -48,6 +48,7 @@ static int sodium_setup(unsigned features)
 
 const struct aead_backend aead_sodium_backend = {
 	.name = "sodium",
+	.library = true,
 	.setup = sodium_setup,
 	.seal = sodium_seal,
 	.open = sodium_open,

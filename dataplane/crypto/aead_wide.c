@@ -10,7 +10,9 @@
  */
 #include "aead_backend.h"
 #include "aead_wide.h"
+#include "chacha20_avx2.h"
 #include "memzero.h"
+#include "poly1305_avx2.h"
 
 #define FIRST_DATA (7 * 64) /* data bytes keyed by chacha20_avx2_first8() */
 

@@ -11,9 +11,8 @@
 #include <stdbool.h>
 #include <string.h>
 
-#include "aead_wide.h"
 #include "chacha20.h"
-#include "chacha20_lanes.h"
+#include "chacha20_avx2.h"
 #include "memzero.h"
 
 #define LANES 8

@@ -4,7 +4,8 @@
  * keystream of a different job (key, nonce, block counter), so a burst of
  * small packets under many keys fills every lane. A job is a run of blocks
  * of one message; long messages are split into several jobs by the caller
- * so that even one long message fills several lanes.
+ * so that even one long message fills several lanes. Types only: each
+ * engine declares its own functions in its own header.
  */
 #ifndef MG_CRYPTO_CHACHA20_LANES_H
 #define MG_CRYPTO_CHACHA20_LANES_H
@@ -23,9 +24,8 @@ struct chacha20_job {
 	uint8_t *otk;
 };
 
-/* Runs every job. The jobs' buffers must not overlap each other, except
- * src == dst of the same job. Wipes its keystream and state copies. */
-void chacha20_avx2_jobs(const struct chacha20_job *jobs, unsigned n);
-void chacha20_avx512_jobs(const struct chacha20_job *jobs, unsigned n);
+/* The engines (chacha20_avx2.h, chacha20_avx512.h) run every job of a
+ * list. The jobs' buffers must not overlap each other, except src == dst
+ * of the same job. They wipe their keystream and state copies. */
 
 #endif

@@ -12,9 +12,9 @@
 #include <stdbool.h>
 #include <string.h>
 
-#include "aead_wide.h"
 #include "memzero.h"
 #include "poly1305.h"
+#include "poly1305_avx2.h"
 #include "poly1305_lanes.h"
 
 #define LANES 8

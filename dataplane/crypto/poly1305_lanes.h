@@ -4,6 +4,9 @@
  * Horner chain of a different message (its own r, its own h), so there is
  * no per-message precomputation of r^2..r^n. Each job is one RFC 8439
  * section 2.8 tag with empty AAD: ct || pad16 || le64(0) || le64(len).
+ * The engines (poly1305_avx2.h, poly1305_avx512.h, poly1305_ifma.h)
+ * declare their own functions; this header, the lane bookkeeping they
+ * share (poly1305_lanes.c).
  */
 #ifndef MG_CRYPTO_POLY1305_LANES_H
 #define MG_CRYPTO_POLY1305_LANES_H
@@ -17,9 +20,6 @@ struct poly1305_job {
 	uint32_t len;
 	uint8_t *tag;        /* 16 bytes out */
 };
-
-void poly1305_avx2_jobs(const struct poly1305_job *jobs, unsigned n);
-void poly1305_avx512_jobs(const struct poly1305_job *jobs, unsigned n);
 
 /*
  * Shared lane bookkeeping: a lane reads its message's full blocks in place,
@@ -40,12 +40,5 @@ struct poly1305_lane {
 void poly1305_lane_start(struct poly1305_lane *ln, const struct poly1305_job *j, int ji);
 /* The clamped r of a one-time key as two words (RFC 8439 section 2.5). */
 void poly1305_clamp(uint64_t r[2], const uint8_t otk[32]);
-/*
- * The AVX2 engine's final step, exported for tests: for each of 8 lanes
- * (column l), h in radix 2^26 (limbs may exceed 26 bits a little) and
- * pad = s as two le64 words; writes (h mod 2^130 - 5 + s) mod 2^128 as two
- * words. Needs AVX2; no alignment required.
- */
-void poly1305_avx2_finish(uint64_t h[5][8], const uint64_t pad[2][8], uint64_t tag[2][8]);
 
 #endif

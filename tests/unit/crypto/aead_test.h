@@ -14,8 +14,10 @@
 #include "mg.h"
 
 static int test_failures;
+static unsigned long test_checks;
 
 #define CHECK(cond, ...) do {						\
+	test_checks++;							\
 	if (!(cond)) {							\
 		test_failures++;					\
 		fprintf(stderr, "FAIL %s:%d [%s]: ", __FILE__, __LINE__,	\
@@ -75,12 +77,41 @@ static inline void test_fill(uint8_t *p, size_t n, uint64_t *s)
  * machine has. A backend that reports -ENOTSUP for a subset is skipped for
  * that subset only; sodium and generic must always be available.
  */
+/* --backend NAME: run that backend only; exit 77 (a counted skip) when it
+ * cannot run on this CPU or build, saying why. */
+static const char *test_only;
+
+static inline int test_args(int argc, char **argv)
+{
+	int i = 1;
+
+	if (argc > 2 && !strcmp(argv[1], "--backend")) {
+		test_only = argv[2];
+		i = 3;
+		int ret = aead_init(test_only);
+
+		if (ret == -ENOTSUP) {
+			printf("SKIP: %s backend%s: %s\n", test_only,
+#ifdef MG_SIMD_EMULATED
+			       " (emulated build)",
+#else
+			       " (native build)",
+#endif
+			       aead_strerror(test_only, ret));
+			exit(77);
+		}
+	}
+	return i;
+}
+
 static inline int for_each_backend(void (*fn)(void))
 {
 	unsigned all = aead_cpu_features();
 	int runs = 0;
 
 	for (const char *const *name = aead_backend_names; *name; name++) {
+		if (test_only && strcmp(*name, test_only))
+			continue;
 		for (unsigned mask = 0; mask <= all; mask++) {
 			if (mask & ~all)
 				continue;
@@ -105,10 +136,10 @@ static inline int for_each_backend(void (*fn)(void))
 static inline int test_exit(const char *name)
 {
 	if (test_failures) {
-		printf("%s: %d failures\n", name, test_failures);
+		printf("%s: %d failures in %lu checks\n", name, test_failures, test_checks);
 		return 1;
 	}
-	printf("%s: ok\n", name);
+	printf("%s: ok, %lu checks\n", name, test_checks);
 	return 0;
 }
 

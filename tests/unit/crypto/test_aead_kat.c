@@ -118,10 +118,15 @@ static void run(void)
 	}
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
 	if (sodium_init() < 0)
 		return 1;
+	test_args(argc, argv);
+	if (test_only) {
+		CHECK(for_each_backend(run) >= 1, "%s did not run", test_only);
+		return test_exit("aead-kat");
+	}
 	CHECK(aead_init("nonsense") == -EINVAL, "unknown backend name accepted");
 	/* the feature mask really limits what a backend may use */
 	CHECK(aead_init_features("avx2", 0) == -ENOTSUP, "avx2 without AVX2");
@@ -129,17 +134,40 @@ int main(void)
 	      "avx2 availability does not follow CPUID");
 	CHECK(aead_init_features("auto", 0) == 0 && strcmp(aead_backend_name(), "avx2"),
 	      "auto without features picked %s", aead_backend_name());
-	/* avx512 is a stub until it can be tested on an AVX-512 machine: never
-	 * chosen, and naming it says why (the message main.c prints) */
-	CHECK(aead_init("avx512") == -ENOTSUP, "avx512 stub accepted");
-	CHECK(strstr(aead_strerror("avx512", -ENOTSUP), "AVX-512") ||
-	      strstr(aead_strerror("avx512", -ENOTSUP), "not built"),
+	/* avx512 follows CPUID; without AVX-512, naming it fails and says why
+	 * (the message main.c prints) */
+	CHECK(aead_init("avx512") == ((aead_cpu_features() & AEAD_CPU_AVX512F) ? 0 : -ENOTSUP),
+	      "avx512 availability does not follow CPUID");
+	CHECK(aead_init_features("avx512", AEAD_CPU_AVX2) == -ENOTSUP, "avx512 without AVX-512");
+	CHECK(strstr(aead_strerror("avx512", -ENOTSUP), "lacks AVX-512") ||
+	      (aead_cpu_features() & AEAD_CPU_AVX512F),
 	      "avx512 error text: %s", aead_strerror("avx512", -ENOTSUP));
 	CHECK(strstr(aead_strerror("fast", -EINVAL), "not a crypto backend"), "unknown name text");
-	printf("# Crypto = avx512: %s\n", aead_strerror("avx512", -ENOTSUP));
-	CHECK(aead_init("auto") == 0, "auto init");
-	printf("# auto picks %s\n", aead_backend_name());
-	CHECK(strcmp(aead_backend_name(), "avx512"), "auto picked the avx512 stub");
+	/* auto without AVX2: the calibration only chose among what may run */
+	CHECK(aead_init_features("auto", AEAD_CPU_AVX512F) == 0, "auto without AVX2");
+	for (unsigned s = 0; s < AEAD_SIZE_CLASSES; s++)
+		for (unsigned b = 0; b < AEAD_BURST_CLASSES; b++) {
+			const char *c = aead_auto_choice_burst(s, b);
+
+			CHECK(c && strcmp(c, "avx2") && ((aead_cpu_features() & AEAD_CPU_AVX512F) ||
+							 strcmp(c, "avx512")),
+			      "auto without AVX2 chose %s", c ? c : "NULL");
+		}
+	CHECK(aead_init("auto") == 0 && !strcmp(aead_backend_name(), "auto"), "auto init");
+	for (unsigned s = 0; s < AEAD_SIZE_CLASSES; s++) {
+		const char *c = aead_auto_choice(s);
+		bool known = false;
+
+		for (const char *const *name = aead_backend_names; c && *name; name++)
+			known |= !strcmp(c, *name);
+		CHECK(known, "auto choice for size class %u: %s", s, c ? c : "NULL");
+		printf("# auto, %u B, full bursts: %s\n", aead_size_class_bytes(s), c);
+	}
+	CHECK(!aead_auto_choice(AEAD_SIZE_CLASSES) && !aead_size_class_bytes(AEAD_SIZE_CLASSES),
+	      "size class out of range");
+	run();
+	CHECK(aead_init("avx2") != 0 || !strcmp(aead_auto_choice(0), "avx2"),
+	      "a fixed backend's choice is its name");
 	CHECK(for_each_backend(run) >= 2, "too few backends ran");
 	return test_exit("aead-kat");
 }

@@ -8,10 +8,22 @@
  * within-message wide path (aead_wide.h): ChaCha20 over eight consecutive
  * blocks and Poly1305 four blocks per step against the portable code, on
  * random data, extreme keys and h, and every block count up to 300; the
- * radix-2^64 block loop against 44-bit Horner steps from extreme h.
+ * radix-2^64 block loop against 44-bit Horner steps from extreme h; the
+ * AVX-512 engines' wide ChaCha20 (every start, with and without the
+ * one-time key, in place, keystream only), eight-block Poly1305 and
+ * sixteen-lane final reduction against the portable code.
+ *
+ * Usage: test_primitives [avx2|avx512|ifma]: without an argument the
+ * portable checks; with one, that engine's checks, or exit 77 (a counted
+ * skip) when the CPU lacks it. Built a second time against SIMDe
+ * (MG_SIMD_EMULATED), where avx512 and ifma run on every CPU.
  */
 #include "aead_test.h"
 #include "aead_wide.h"
+#include "chacha20_avx2.h"
+#include "chacha20_avx512.h"
+#include "poly1305_avx2.h"
+#include "poly1305_ifma.h"
 #include "chacha20.h"
 #include "poly1305.h"
 #include "poly1305_lanes.h"
@@ -173,10 +185,6 @@ static void test_finish_avx2(void)
 	uint64_t seed = 42;
 	int n = 0;
 
-	if (!(aead_cpu_features() & AEAD_CPU_AVX2)) {
-		printf("# skip avx2 finish: no AVX2 on this CPU\n");
-		return;
-	}
 	for (size_t i = 0; i < ARRAY_SIZE(vals); i++)
 		for (int u = -1; u < 4; u++)
 			for (int k = 0; k < 2; k++) {
@@ -367,19 +375,168 @@ static void test_poly1305_wide(void)
 	}
 }
 
-int main(void)
+/* chacha20_avx512_xor() against chacha20.c: every start block (one
+ * wraps word 12), with and without the one-time key, in place, and the
+ * keystream alone (src NULL). */
+static void test_chacha20_avx512(void)
 {
+	static uint8_t src[2200], want[2200 + 64], got[2200 + 64], zero[2200 + 64];
+	static const uint32_t starts[] = { 0, 1, 8, 0xfffffff3u };
+	uint8_t key[32], otk[32];
+	uint64_t seed = 13;
+	uint32_t st[16];
+
+	for (uint32_t len = 0; len <= sizeof(src); len += len < 300 ? 1 : 61) {
+		for (size_t b = 0; b < ARRAY_SIZE(starts); b++) {
+			uint64_t ctr = b == 3 ? ~0ull : test_rand(&seed);
+			bool with_otk = (len + b) & 1;
+
+			test_fill(key, 32, &seed);
+			test_fill(src, len, &seed);
+			chacha20_init(st, key, ctr);
+			st[12] = starts[b];
+			chacha20_xor(want, zero, 64 * with_otk, st);
+			chacha20_xor(want + 64 * with_otk, src, len, st);
+			memset(got, 0xa5, sizeof(got));
+			chacha20_avx512_xor(got, src, len, key, ctr, starts[b], with_otk ? otk : NULL);
+			CHECK(!memcmp(got, want + 64 * with_otk, len) && got[len] == 0xa5,
+			      "chacha20 avx512 len %u block %#x otk %d", len, starts[b], with_otk);
+			CHECK(!with_otk || !memcmp(otk, want, 32), "chacha20 avx512 otk len %u", len);
+			chacha20_avx512_xor(src, src, len, key, ctr, starts[b], NULL);
+			chacha20_init(st, key, ctr);
+			st[12] = starts[b] + with_otk;
+			chacha20_xor(want, zero, len, st);
+			/* src ^ ks ^ ks' where ks' started one block later (or equal) */
+			chacha20_avx512_xor(got, NULL, len, key, ctr, starts[b] + with_otk, NULL);
+			CHECK(!memcmp(got, want, len), "chacha20 avx512 keystream len %u", len);
+		}
+	}
+}
+
+struct avx512_poly {
+	const char *name;
+	void (*blocks8)(struct poly1305_ctx *ctx, const uint8_t *m, size_t nblocks);
+	void (*finish)(const uint64_t h[3][16], const uint64_t pad[2][16], uint64_t tag[2][16]);
+};
+
+/* Eight-block steps against poly1305_blocks(), from extreme h, with the
+ * largest r the clamp allows and all-ones blocks. */
+static void test_poly1305_blocks8(const struct avx512_poly *e)
+{
+	static uint8_t m[304 * 16], ff[304 * 16];
+	const uint64_t M44 = 0xfffffffffffull, M42 = 0x3ffffffffffull;
+	const uint64_t hs[][3] = { { 0, 0, 0 }, { M44 - 5, M44, M42 }, { M44 - 4, M44, M42 },
+				   { M44, M44, M42 }, { M44 + 7, M44 + 3, M42 } };
+	uint8_t key[32], maxkey[32];
+	uint64_t seed = 17;
+
+	memset(ff, 0xff, sizeof(ff));
+	memset(maxkey, 0xff, sizeof(maxkey));
+	test_fill(m, sizeof(m), &seed);
+	for (size_t n = 0; n <= 304; n += 8) {
+		for (int v = 0; v < 3; v++) {
+			struct poly1305_ctx a, b;
+			uint8_t ta[16], tb[16];
+			const uint8_t *msg = v == 1 ? ff : m;
+
+			if (v == 0)
+				test_fill(key, 32, &seed);
+			poly1305_init(&a, v ? maxkey : key);
+			memcpy(a.h, hs[(n / 8 + v) % ARRAY_SIZE(hs)], sizeof(a.h));
+			b = a;
+			e->blocks8(&a, msg, n);
+			poly1305_blocks(&b, msg, n);
+			poly1305_final(&a, ta);
+			poly1305_final(&b, tb);
+			CHECK(!memcmp(ta, tb, 16), "poly1305 %s blocks8: %zu blocks, case %d",
+			      e->name, n, v);
+		}
+	}
+}
+
+/* The sixteen-lane final reduction against poly1305_final() on h around
+ * p = 2^130 - 5 and 2^130, limbs above their widths, s that carries. */
+static void test_poly1305_finish16(const struct avx512_poly *e)
+{
+	const uint64_t M44 = 0xfffffffffffull, M42 = 0x3ffffffffffull;
+	const uint64_t vals[][3] = {
+		{ 0, 0, 0 }, { M44 - 5, M44, M42 }, { M44 - 4, M44, M42 }, { M44 - 3, M44, M42 },
+		{ M44, M44, M42 }, { 0, 0, M42 + 1 }, { 4, 0, M42 + 1 }, { M44 + 5, M44, M42 },
+		{ M44 + 9, M44 + 9, M42 * 2 + 1 }, { 1, M44 + 1, M42 }, { 0x123456789ab, 0xfedcba98765, 0x1000 },
+	};
+	static uint64_t h[3][16] __attribute__((aligned(64)));
+	static uint64_t pad[2][16] __attribute__((aligned(64))), tag[2][16] __attribute__((aligned(64)));
+	struct poly1305_ctx ctx[16];
+	uint64_t seed = 19;
+
+	for (int round = 0; round < 400; round++) {
+		for (int l = 0; l < 16; l++) {
+			int vi = (round * 16 + l) % (int)(ARRAY_SIZE(vals) + 4);
+
+			memset(&ctx[l], 0, sizeof(ctx[l]));
+			for (int i = 0; i < 3; i++)
+				ctx[l].h[i] = vi < (int)ARRAY_SIZE(vals) ? vals[vi][i] :
+					test_rand(&seed) & (i == 2 ? M42 : M44);
+			if (l & 1)
+				memset(ctx[l].s, 0xff, 16);
+			else
+				test_fill(ctx[l].s, 16, &seed);
+			for (int i = 0; i < 3; i++)
+				h[i][l] = ctx[l].h[i];
+			memcpy(&pad[0][l], ctx[l].s, 8);
+			memcpy(&pad[1][l], ctx[l].s + 8, 8);
+		}
+		e->finish(h, pad, tag);
+		for (int l = 0; l < 16; l++) {
+			uint8_t want[16], got[16];
+
+			poly1305_final(&ctx[l], want);
+			memcpy(got, &tag[0][l], 8);
+			memcpy(got + 8, &tag[1][l], 8);
+			CHECK(!memcmp(got, want, 16), "poly1305 %s finish round %d lane %d", e->name,
+			      round, l);
+		}
+	}
+}
+
+/* Exit 77 with the reason when the CPU lacks what a mode needs. */
+static void need(unsigned features, const char *what)
+{
+	if ((aead_cpu_features() & features) == features)
+		return;
+	printf("SKIP: this CPU lacks %s\n", what);
+	exit(77);
+}
+
+int main(int argc, char **argv)
+{
+	static const struct avx512_poly f = { "avx512f", poly1305_avx512_blocks8,
+					      poly1305_avx512_finish };
+	static const struct avx512_poly ifma = { "ifma", poly1305_ifma_blocks8,
+						 poly1305_ifma_finish };
+	const char *mode = argc > 1 ? argv[1] : "portable";
+
 	aead_init("generic");
-	test_chacha20_block();
-	test_poly1305_keygen();
-	test_poly1305();
-	test_poly1305_radix();
-	test_finish_avx2();
-	if (aead_cpu_features() & AEAD_CPU_AVX2) {
+	if (!strcmp(mode, "avx2")) {
+		need(AEAD_CPU_AVX2, "AVX2");
+		test_finish_avx2();
 		test_chacha20_wide();
 		test_poly1305_wide();
+	} else if (!strcmp(mode, "avx512")) {
+		need(AEAD_CPU_AVX512F, "AVX-512 F/VL/BW/DQ");
+		test_chacha20_avx512();
+		test_poly1305_blocks8(&f);
+		test_poly1305_finish16(&f);
+	} else if (!strcmp(mode, "ifma")) {
+		need(AEAD_CPU_AVX512F | AEAD_CPU_AVX512IFMA, "AVX-512 IFMA");
+		test_poly1305_blocks8(&ifma);
+		test_poly1305_finish16(&ifma);
 	} else {
-		printf("# skip wide path: no AVX2 on this CPU\n");
+		test_chacha20_block();
+		test_poly1305_keygen();
+		test_poly1305();
+		test_poly1305_radix();
 	}
+	printf("# %s checks\n", mode);
 	return test_exit("primitives");
 }
