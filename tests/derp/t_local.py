@@ -57,8 +57,10 @@ class Lines:
                                   env=env, stdin=subprocess.PIPE if stdin else None, bufsize=1)
         self.lines, self.err = [], []
         self.cv = threading.Condition()
-        threading.Thread(target=self._read, args=(self.p.stdout, self.lines), daemon=True).start()
-        threading.Thread(target=self._read, args=(self.p.stderr, self.err), daemon=True).start()
+        self.readers = [threading.Thread(target=self._read, args=(f, into), daemon=True)
+                        for f, into in ((self.p.stdout, self.lines), (self.p.stderr, self.err))]
+        for r in self.readers:
+            r.start()
 
     def _read(self, f, into):
         for ln in f:
@@ -66,17 +68,28 @@ class Lines:
                 into.append(ln.rstrip("\n"))
                 self.cv.notify_all()
 
-    def wait(self, pred, timeout=10, start=0):
+    def wait(self, pred, timeout=10, start=0, stream=None):
         end = time.monotonic() + timeout
+        lines = self.lines if stream is None else stream
         with self.cv:
             while True:
-                for ln in self.lines[start:]:
+                for ln in lines[start:]:
                     if pred(ln):
                         return ln
                 left = end - time.monotonic()
                 if left <= 0:
                     return None
                 self.cv.wait(left)
+
+    def wait_err(self, pred, timeout=10):
+        """Like wait, on stderr: its lines come through their own pipe and thread, so one the
+        child wrote before a stdout line may still be on its way when that line is seen."""
+        return self.wait(pred, timeout, 0, self.err)
+
+    def drain(self, timeout=5):
+        """After the child exited: every line it wrote is in lines/err once the readers end."""
+        for r in self.readers:
+            r.join(timeout)
 
     def mark(self):
         with self.cv:
@@ -247,7 +260,8 @@ def main():
         he.send("SEND 911 %s 00" % epub)
         time.sleep(3)
         check("a frame length over 1 MiB ends the connection (protocol error, retried, process alive)",
-              any("region 911" in e and "protocol error" in e for e in he.err) and he.p.poll() is None and
+              he.wait_err(lambda e: "region 911" in e and "protocol error" in e, 2) is not None and
+              he.p.poll() is None and
               len([l for l in s4.lines if l.startswith("CONNECT " + epub)]) >= 2, he.err[-2:])
 
         # 4b. Restarting: come back after reconnect-in, not the 1 s backoff.
@@ -278,7 +292,8 @@ def main():
         down = hf.wait(lambda l: l == "DOWN 921", 6, mark) is not None
         gap = time.monotonic() - t_frozen
         check("a silent home server is noticed by our unanswered Ping after %.1f s (quiet 1 s + 0.5 s)" % gap,
-              up and frozen and down and gap <= 3.5 and any("no answer to our ping" in e for e in hf.err),
+              up and frozen and down and gap <= 3.5 and
+              hf.wait_err(lambda e: "no answer to our ping" in e, 2) is not None,
               (up, frozen, down, gap, hf.err[-2:]))
         check("...and the client reconnects", hf.wait(lambda l: l == "UP 921 home=1", 6, mark) is not None,
               hf.lines[-3:])
@@ -290,6 +305,7 @@ def main():
             procs.append(hh)
             ok = hh.wait(lambda l: l.startswith("UP "), secs + 1) is not None
             hh.p.wait(secs + 5)
+            hh.drain()
             return ok, hh.err
         ok, err = conn_ok("noca", [region(900, p1)], ca=False)
         check("without the CA file the self-signed server is refused", not ok and any("TLS" in e for e in err), err[-2:])
