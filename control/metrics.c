@@ -26,6 +26,7 @@
 #include "../bpf/steer_maps.h"
 #include "evsource.h"
 #include "metrics.h"
+#include "crypto/aead.h"
 #include "cli/peerstate.h"
 #include "mg_config.h"
 #include "addrfmt.h"
@@ -246,6 +247,24 @@ static void render_xsk(struct mbuf *b, struct mg_ctl *dev)
 
 /* ---- crypto, handshakes, control plane, health ----------------------------------------------- */
 
+/* The AEAD backend per message size and burst size: fixed by Crypto =, or what Crypto = auto's
+ * start-up calibration chose. 6 sizes x 4 burst classes, a bounded label set. */
+static void render_crypto_choice(struct mbuf *b)
+{
+	static const char *const burst[AEAD_BURST_CLASSES] = { "1", "2", "3-15", "16-64" };
+
+	family(b, "meshgate_crypto_backend_info", "gauge",
+	       "AEAD backend used for messages of about size bytes in bursts of burst messages.");
+	for (unsigned s = 0; s < AEAD_SIZE_CLASSES; s++)
+		for (unsigned k = 0; k < AEAD_BURST_CLASSES; k++) {
+			const char *name = aead_auto_choice_burst(s, k);
+
+			if (name)
+				put(b, "meshgate_crypto_backend_info{size=\"%u\",burst=\"%s\",backend=\"%s\"} 1\n",
+				    aead_size_class_bytes(s), burst[k], name);
+		}
+}
+
 static void render_crypto(struct mbuf *b, struct mg_ctl *dev, uint64_t now)
 {
 	static const char *const msg[4] = { "", "initiation", "response", "cookie" };
@@ -270,6 +289,7 @@ static void render_crypto(struct mbuf *b, struct mg_ctl *dev, uint64_t now)
 		    dev->handshake_drops[r]);
 	family(b, "meshgate_under_load", "gauge", "1 while handshakes are answered with cookie replies (DoS mitigation).");
 	put(b, "meshgate_under_load %d\n", dev->under_load_until_ns > now);
+	render_crypto_choice(b);
 }
 
 static unsigned health_warnings(struct mg_ctl *dev, uint64_t now)

@@ -13,6 +13,7 @@
 #include "ctldev.h"
 #include "metrics.h"
 #include "check.h"
+#include "crypto/aead.h"
 #include "keyfmt.h"
 
 /* ---- what the renderer reads from outside control/ (stubbed with known answers) --------------- */
@@ -248,6 +249,7 @@ int main(int argc, char **argv)
 	size_t len, plen;
 
 	rcu_register_thread();
+	CHECK(aead_init("sodium") == 0);                 /* a fixed backend: every class names it */
 	dev = make_device();
 	text = metrics_render(dev, &ctl, METRICS_PEERS, &len);
 	plain = metrics_render(dev, NULL, 0, &plen);
@@ -258,6 +260,8 @@ int main(int argc, char **argv)
 	check_format(text);
 	check_values(text);
 	CHECK(!strstr(plain, "wireguard_"));             /* per-peer series are opt-in */
+	CHECK_LINE(text, "meshgate_crypto_backend_info{size=\"64\",burst=\"1\",backend=\"sodium\"} 1");
+	CHECK_LINE(text, "meshgate_crypto_backend_info{size=\"1420\",burst=\"16-64\",backend=\"sodium\"} 1");
 	CHECK_LINE(text, "meshgate_control_connected 1");
 	CHECK_LINE(text, "meshgate_control_last_map_update_timestamp_seconds 1795611527.500");
 	CHECK_LINE(text, "meshgate_control_map_updates_total 12");
