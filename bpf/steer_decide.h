@@ -10,9 +10,16 @@
  *   STEER_NAT   with SNAT on, a reply to our NAT port range on one of our addresses: TCP/UDP
  *               destination port, or echo reply (ICMP 0 / ICMPv6 129) whose identifier is one;
  *   STEER_ROUTE IPv4/IPv6 to a destination inside a tunnel route (plaintext to encrypt).
- * To the kernel (STEER_PASS): ARP, VLAN-tagged and other non-IP frames, fragments to us (the
- * kernel reassembles), IPv6 to us with an extension header, link-local and multicast IPv6 (ND,
- * MLD), truncated headers and everything else.
+ * Outer IPv4 fragments to us (a path whose MTU is below the peer's packets): meshgate does not
+ * reassemble, and the kernel has no socket on the listen port to deliver a reassembled datagram to:
+ *   STEER_FRAG_FIRST  the first fragment of UDP to the listen port: dropped, counted;
+ *   STEER_FRAG_LATER  any later fragment to one of our addresses (its ports are in the first
+ *                     fragment, so it may be the router's own traffic): to the kernel, counted.
+ * To the kernel (STEER_PASS): ARP, VLAN-tagged and other non-IP frames, other first fragments to
+ * us, IPv6 to us with an extension header, link-local and multicast IPv6 (ND, MLD), IPv4
+ * broadcast (255.255.255.255 and our subnets' broadcast), multicast (224.0.0.0/4) and link-local
+ * (169.254.0.0/16) even when a route such as 0.0.0.0/0 covers them (DHCP, mDNS, SSDP stay the
+ * router's and the LAN's: a tunnel route is for unicast), truncated headers and everything else.
  *
  * The includer supplies the facts before including this file, as (always-inline) functions:
  *   struct steer_env;                      its own context, passed through untouched
@@ -20,6 +27,9 @@
  *                                          addr (network order, 4 or 16 bytes) is one of ours
  *   bool  steer_env_routed(const struct steer_env *, int family, const __u8 *addr);
  *                                          addr lies inside a tunnel route
+ *   bool  steer_env_bcast4(const struct steer_env *, const __u8 *addr);
+ *                                          addr (4 bytes) is the broadcast address of one of our
+ *                                          IPv4 subnets
  *   __u16 steer_env_port(const struct steer_env *);   listen port, host order; 0 = none
  *   bool  steer_env_nat(const struct steer_env *);    SNAT on
  * family is STEER_FAMILY_V4 or STEER_FAMILY_V6 (steer_maps.h; a constant once inlined). addr points into the
@@ -85,6 +95,32 @@ STEER_INLINE enum steer_verdict steer_for_us(const struct steer_env *env, __u8 p
 }
 
 /*
+ * A fragmented packet to us (MF or an offset). The UDP header is only in the first fragment
+ * (offset 0); a WireGuard message that was fragmented is lost either way, so say which.
+ */
+STEER_INLINE enum steer_verdict steer_frag_for_us(const struct steer_env *env, const __u8 *ip,
+						  const __u8 *l4, const __u8 *end)
+{
+	__u32 port = steer_env_port(env);
+
+	if (steer_be16(ip + 6) & 0x1fff)
+		return STEER_FRAG_LATER;
+	if (ip[9] == STEER_P_UDP && port && l4 + STEER_L4_MIN <= end && steer_be16(l4 + 2) == port)
+		return STEER_FRAG_FIRST;
+	return STEER_PASS;
+}
+
+/* Broadcast, multicast and link-local IPv4: never unicast traffic for a tunnel route. */
+STEER_INLINE bool steer_ipv4_not_unicast(const struct steer_env *env, const __u8 *dst)
+{
+	if (dst[0] >= 224)                              /* 224/4 multicast, 240/4 and 255.255.255.255 */
+		return true;
+	if (dst[0] == 169 && dst[1] == 254)
+		return true;
+	return steer_env_bcast4(env, dst);
+}
+
+/*
  * The header length is trusted only as far as the frame goes: a packet to a tunnel destination
  * whose IHL points past the frame still goes to the worker, which validates lengths and drops
  * it with a counter, as it does every other malformed plaintext packet.
@@ -99,10 +135,12 @@ STEER_INLINE enum steer_verdict steer_ipv4(const struct steer_env *env, const __
 	if (hl < STEER_IP4_HLEN)
 		return STEER_PASS;
 	if (steer_env_local(env, STEER_FAMILY_V4, ip + 16)) {
-		if (steer_be16(ip + 6) & 0x3fff)         /* MF or an offset: the kernel reassembles */
-			return STEER_PASS;
+		if (steer_be16(ip + 6) & 0x3fff)         /* MF or an offset */
+			return steer_frag_for_us(env, ip, ip + hl, end);
 		return steer_for_us(env, ip[9], ip + hl, end, STEER_ECHO_REPLY4);
 	}
+	if (steer_ipv4_not_unicast(env, ip + 16))
+		return STEER_PASS;
 	return steer_env_routed(env, STEER_FAMILY_V4, ip + 16) ? STEER_ROUTE : STEER_PASS;
 }
 

@@ -35,13 +35,15 @@ struct steer_lpm6 {
 	__u8 addr[16];
 };
 
-/* Address families as steer_local and steer_decide.h spell them. */
+/* Address families as steer_local and steer_decide.h spell them. STEER_FAMILY_BCAST4 tags the
+ * directed broadcast address of one of our IPv4 subnets (never steered into the tunnel). */
 #define STEER_FAMILY_V4 4
 #define STEER_FAMILY_V6 6
+#define STEER_FAMILY_BCAST4 5
 
 /* Local address keys (hash): family-tagged so one map holds v4 and v6. */
 struct steer_local {
-	__u8 family;     /* STEER_FAMILY_V4 or STEER_FAMILY_V6 */
+	__u8 family;     /* STEER_FAMILY_V4, _V6 or _BCAST4 */
 	__u8 pad[3];
 	__u8 addr[16];
 };
@@ -52,6 +54,14 @@ enum steer_verdict {
 	STEER_ROUTE,       /* plaintext for a tunnel destination -> worker */
 	STEER_PASS,        /* everything else -> kernel */
 	STEER_NAT,         /* replies to SNAT flows -> worker */
+	STEER_FRAG_FIRST,  /* first fragment of UDP to our listen port: dropped (no one could use it) */
+	STEER_FRAG_LATER,  /* a later IPv4 fragment to one of our addresses -> kernel, counted */
+	STEER_NVERDICTS,
+};
+
+/* steer_stats holds one counter per verdict, then these (the XDP program's own events). */
+enum {
+	STEER_ST_NOSOCK = STEER_NVERDICTS, /* worker verdict on a queue without a socket -> kernel */
 	STEER_NSTATS,
 };
 

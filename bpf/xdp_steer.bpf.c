@@ -8,7 +8,10 @@
  * A worker verdict redirects to the AF_XDP socket of the receiving queue; everything else (ARP, ND,
  * SSH to the router, the router's own traffic, fragments) goes to the kernel, which keeps doing
  * neighbour resolution and local delivery. If no socket is bound for the queue, the frame also goes
- * to the kernel (bpf_redirect_map's fallback action), so a stopped worker never blackholes.
+ * to the kernel (bpf_redirect_map's fallback action), so a stopped worker never blackholes; such
+ * frames are counted (STEER_ST_NOSOCK): the kernel has no listener for them, so they are lost
+ * there unless it is the router's own traffic. The first fragment of a datagram to the listen
+ * port is dropped here (STEER_FRAG_FIRST): nothing could reassemble it.
  */
 #include <stdbool.h>
 #include <linux/bpf.h>
@@ -98,6 +101,14 @@ static __always_inline bool steer_env_routed(const struct steer_env *env, int fa
 	return bpf_map_lookup_elem(&steer_routes6, &key6) != NULL;
 }
 
+static __always_inline bool steer_env_bcast4(const struct steer_env *env, const __u8 *addr)
+{
+	struct steer_local key = { .family = STEER_FAMILY_BCAST4 };
+
+	__builtin_memcpy(key.addr, addr, 4);
+	return bpf_map_lookup_elem(&steer_local, &key) != NULL;
+}
+
 static __always_inline __u16 steer_env_port(const struct steer_env *env)
 {
 	return env->port;
@@ -110,6 +121,14 @@ static __always_inline bool steer_env_nat(const struct steer_env *env)
 
 #include "steer_decide.h"
 
+static __always_inline void count(__u32 k)
+{
+	__u64 *c = bpf_map_lookup_elem(&steer_stats, &k);
+
+	if (c)
+		(*c)++;
+}
+
 SEC("xdp")
 int xdp_steer(struct xdp_md *ctx)
 {
@@ -118,7 +137,7 @@ int xdp_steer(struct xdp_md *ctx)
 	struct steer_env env = { 0 };
 	struct steer_cfg *cfg;
 	__u32 verdict, zero = 0;
-	__u64 *c;
+	long act;
 
 	cfg = bpf_map_lookup_elem(&steer_cfg, &zero);
 	if (cfg) {
@@ -126,12 +145,15 @@ int xdp_steer(struct xdp_md *ctx)
 		env.nat = cfg->flags & STEER_F_NAT;
 	}
 	verdict = steer_decide(&env, data, data_end);
-	c = bpf_map_lookup_elem(&steer_stats, &verdict);
-	if (c)
-		(*c)++;
-	if (verdict == STEER_PASS)
+	count(verdict);
+	if (verdict == STEER_PASS || verdict == STEER_FRAG_LATER)
 		return XDP_PASS;
-	return bpf_redirect_map(&xsks_map, ctx->rx_queue_index, XDP_PASS);
+	if (verdict == STEER_FRAG_FIRST)
+		return XDP_DROP;
+	act = bpf_redirect_map(&xsks_map, ctx->rx_queue_index, XDP_PASS);
+	if (act != XDP_REDIRECT)
+		count(STEER_ST_NOSOCK);
+	return act;
 }
 
 char _license[] SEC("license") = "GPL";

@@ -70,26 +70,14 @@ static int usage(void)
 	return 2;
 }
 
-/* Our addresses on the NIC, for the XDP program's "is it for us" test; re-run on netlink changes.
- * Addresses that disappear stay in the map: a stale entry only steers UDP to the listen port. */
+/* Our addresses on the NIC, for the XDP program's "is it for us" test; re-run on netlink changes,
+ * which also removes the addresses that are gone. */
 static void steer_local_sync(void *ctx)
 {
 	struct mg_ctl *dev = ctx;
-	struct ifaddrs *ifa, *i;
 
-	if (!dev->steer.prog || getifaddrs(&ifa))
-		return;
-	for (i = ifa; i; i = i->ifa_next) {
-		if (!i->ifa_addr || strcmp(i->ifa_name, dev->dp.ifname))
-			continue;
-		if (i->ifa_addr->sa_family == AF_INET)
-			steer_prog_local(&dev->steer, AF_INET,
-					 (const uint8_t *)&((struct sockaddr_in *)i->ifa_addr)->sin_addr, true);
-		else if (i->ifa_addr->sa_family == AF_INET6)
-			steer_prog_local(&dev->steer, AF_INET6,
-					 (const uint8_t *)&((struct sockaddr_in6 *)i->ifa_addr)->sin6_addr, true);
-	}
-	freeifaddrs(ifa);
+	if (dev->steer.prog && steer_prog_local_sync(&dev->steer, dev->dp.ifname))
+		fprintf(stderr, "meshgate: updating the XDP program's addresses of %s failed\n", dev->dp.ifname);
 }
 
 static int device_init(struct mg_ctl *dev, struct mg_config *cfg, const char *ifname)
@@ -202,17 +190,27 @@ static void ensure_bpffs(void)
 		fprintf(stderr, "meshgate: mounted bpffs at /sys/fs/bpf\n");
 }
 
-static int steer_init(struct mg_ctl *dev)
+static int steer_init(struct mg_ctl *dev, const struct mg_config *cfg)
 {
 	const char *obj = bpf_object_path();
+	struct nic_channels chan;
+	char err[512];
 	int ret;
 
+	/* Every RX queue needs a worker's socket: what RSS puts on another queue would be lost. */
+	ret = nic_channels_fit(&chan, dev->dp.ifname, cfg->queues, cfg->set_channels, err, sizeof(err));
+	if (ret) {
+		fprintf(stderr, "meshgate: %s: %s\n", cfg->path, err);
+		return ret;
+	}
 	ensure_bpffs();
 	ret = steer_prog_attach(&dev->steer, dev->dp.ifindex, obj);
 	if (ret) {
 		fprintf(stderr, "meshgate: attaching XDP program %s to %s: %s\n", obj, dev->dp.ifname, strerror(-ret));
+		nic_channels_restore(&chan);
 		return ret;
 	}
+	dev->steer.chan = chan;
 	fprintf(stderr, "meshgate: XDP program attached to %s in %s mode\n", dev->dp.ifname,
 		dev->steer.mode == 1 ? "native" : "generic (skb)");
 	steer_prog_set_port(&dev->steer, atomic_load(&dev->dp.listen_port));
@@ -237,6 +235,7 @@ static void steer_uninit(struct mg_ctl *dev)
 			       XDP_FLAGS_DRV_MODE, &o);
 	}
 	steer_prog_detach(&dev->steer);
+	nic_channels_restore(&dev->steer.chan);
 }
 
 static int workers_init(struct mg_ctl *dev, const struct mg_config *cfg)
@@ -381,7 +380,7 @@ static int cmd_run(struct mg_config *cfg)
 		goto out_nl;
 	}
 	/* DPDK owns the NIC: no XDP program, io/dpdk_steer.c decides instead. */
-	ret = cfg->backend == MG_BACKEND_XDP ? steer_init(dev) : 0;
+	ret = cfg->backend == MG_BACKEND_XDP ? steer_init(dev, cfg) : 0;
 	if (ret)
 		goto out_tun;
 	ret = nat_init(&dev->dp.nat, cfg->queues);

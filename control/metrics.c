@@ -220,6 +220,7 @@ static void render_xsk(struct mbuf *b, struct mg_ctl *dev)
 	bool ok[METRICS_MAX_QUEUES];
 	unsigned n = dev->dp.nworkers < METRICS_MAX_QUEUES ? dev->dp.nworkers : METRICS_MAX_QUEUES;
 	uint64_t steer[STEER_NSTATS];
+	bool have_steer;
 
 	/* getsockopt on a worker's socket reads kernel counters; it never waits for the worker. */
 	for (unsigned q = 0; q < n; q++)
@@ -237,11 +238,22 @@ static void render_xsk(struct mbuf *b, struct mg_ctl *dev)
 			put(b, "meshgate_io_mode{queue=\"%u\",mode=\"%s\"} 1\n", q, dev->dp.workers[q].port.mode);
 	family(b, "meshgate_xdp_steered_packets_total", "counter",
 	       "XDP program verdicts: to a worker as WireGuard, to a worker as routed plaintext, or passed to the kernel.");
-	if (dev->steer.prog && !steer_prog_stats(&dev->steer, steer)) {
+	have_steer = dev->steer.prog && !steer_prog_stats(&dev->steer, steer);
+	if (have_steer) {
 		put(b, "meshgate_xdp_steered_packets_total{action=\"wireguard\"} %lu\n", steer[0]);
 		put(b, "meshgate_xdp_steered_packets_total{action=\"route\"} %lu\n", steer[1]);
 		put(b, "meshgate_xdp_steered_packets_total{action=\"pass\"} %lu\n", steer[2]);
 		put(b, "meshgate_xdp_steered_packets_total{action=\"nat\"} %lu\n", steer[3]);
+	}
+	family(b, "meshgate_xdp_lost_packets_total", "counter",
+	       "Frames for meshgate the XDP program could not hand to a worker: on an RX queue without a "
+	       "worker's socket (passed to the kernel, which has no listener), first fragments of UDP to the "
+	       "listen port (dropped: outer fragments are not reassembled), later IPv4 fragments to our "
+	       "addresses (passed to the kernel; lost if they belong to such a datagram).");
+	if (have_steer) {
+		put(b, "meshgate_xdp_lost_packets_total{reason=\"no_socket\"} %lu\n", steer[STEER_ST_NOSOCK]);
+		put(b, "meshgate_xdp_lost_packets_total{reason=\"fragment_first\"} %lu\n", steer[STEER_FRAG_FIRST]);
+		put(b, "meshgate_xdp_lost_packets_total{reason=\"fragment_later\"} %lu\n", steer[STEER_FRAG_LATER]);
 	}
 }
 

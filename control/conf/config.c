@@ -529,6 +529,7 @@ static const struct key_def interface_keys[] = {
 	{ "Backend", set_backend, 0, 0 },
 	{ "DPDKArgs", set_string, CFG(dpdk_args) },
 	{ "Queues", set_queues, 0, 0 },
+	{ "SetChannels", set_bool, CFG(set_channels) },
 	{ "Poll", set_poll, 0, 0 },
 	{ "Crypto", set_crypto, 0, 0 },
 	{ "SNAT", set_bool, CFG(snat) },

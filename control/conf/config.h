@@ -31,6 +31,7 @@ struct mg_config {
 	enum mg_backend backend;
 	char dpdk_args[1024];           /* Backend = dpdk: EAL arguments, split on spaces */
 	uint32_t queues;                /* 1..64, default 1 */
+	bool set_channels;              /* set the NIC's RX queue count to queues (else refuse a mismatch) */
 	uint32_t poll_spin_us;          /* Poll: busy-poll this long after the last packet, then sleep;
 					 * MG_POLL_BUSY = never sleep. Default 50. */
 	char crypto[16];                /* auto | avx512 | avx2 | ipsecmb | sodium | generic */

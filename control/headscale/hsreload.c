@@ -79,6 +79,7 @@ size_t hs_reload_restart_keys(const struct mg_config *run, const struct mg_confi
 		{ "Backend", VAL_SAME(backend) },
 		{ "DPDKArgs", STR_SAME(dpdk_args) },
 		{ "Queues", VAL_SAME(queues) },
+		{ "SetChannels", VAL_SAME(set_channels) },
 		{ "Poll", VAL_SAME(poll_spin_us) },
 		{ "Crypto", STR_SAME(crypto) },
 		{ "SNAT", VAL_SAME(snat) },

@@ -32,6 +32,11 @@ static bool steer_env_routed(const struct steer_env *env, int family, const __u8
 	return allowedips_lookup(&env->dev->allowedips, af_of(family), addr) != NULL;
 }
 
+static bool steer_env_bcast4(const struct steer_env *env, const __u8 *addr)
+{
+	return nl_snapshot_is_bcast4(env->nl, addr);
+}
+
 static __u16 steer_env_port(const struct steer_env *env)
 {
 	return atomic_load_explicit(&env->dev->listen_port, memory_order_relaxed);

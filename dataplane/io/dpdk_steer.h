@@ -23,7 +23,10 @@ enum steer_verdict dpdk_steer_verdict(struct mg_device *dev, const struct nl_sna
 static inline bool dpdk_steer_to_worker(struct mg_device *dev, const struct nl_snapshot *nl,
 					const uint8_t *frame, uint32_t len)
 {
-	return dpdk_steer_verdict(dev, nl, frame, len) != STEER_PASS;
+	enum steer_verdict v = dpdk_steer_verdict(dev, nl, frame, len);
+
+	/* The fragment verdicts go to the kernel, as they did before they had a name. */
+	return v == STEER_WG || v == STEER_ROUTE || v == STEER_NAT;
 }
 
 #endif

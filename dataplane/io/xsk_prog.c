@@ -1,11 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* xsk_prog.c - loads bpf/xdp_steer.bpf.o with libxdp and keeps its maps. */
 #include <errno.h>
+#include <ifaddrs.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 #include <sys/socket.h>
 #include <arpa/inet.h>
+#include <netinet/in.h>
 #include <linux/types.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -146,7 +148,84 @@ int steer_prog_route(struct steer_prog *sp, int family, const uint8_t *addr, uin
 	return bpf_map_delete_elem(fd, key) && errno != ENOENT ? -errno : 0;
 }
 
-int steer_prog_stats(struct steer_prog *sp, uint64_t out[4])
+
+/* The IPv4 addresses and (for prefixes up to /30) subnet broadcasts of ifname, then its IPv6 ones. */
+static size_t local_keys(const char *ifname, struct steer_local *k, size_t max)
+{
+	struct ifaddrs *ifa, *i;
+	size_t n = 0;
+
+	if (getifaddrs(&ifa))
+		return SIZE_MAX;
+	for (i = ifa; i && n + 2 <= max; i = i->ifa_next) {
+		if (!i->ifa_addr || strcmp(i->ifa_name, ifname))
+			continue;
+		if (i->ifa_addr->sa_family == AF_INET) {
+			uint32_t a = ((struct sockaddr_in *)i->ifa_addr)->sin_addr.s_addr;
+			uint32_t m = i->ifa_netmask ? ((struct sockaddr_in *)i->ifa_netmask)->sin_addr.s_addr : ~0u;
+
+			k[n] = (struct steer_local){ .family = STEER_FAMILY_V4 };
+			memcpy(k[n++].addr, &a, 4);
+			if (ntohl(m) > 0xfffffffcu)            /* /31, /32: no broadcast address */
+				continue;
+			a |= ~m;
+			k[n] = (struct steer_local){ .family = STEER_FAMILY_BCAST4 };
+			memcpy(k[n++].addr, &a, 4);
+		} else if (i->ifa_addr->sa_family == AF_INET6) {
+			k[n] = (struct steer_local){ .family = STEER_FAMILY_V6 };
+			memcpy(k[n++].addr, &((struct sockaddr_in6 *)i->ifa_addr)->sin6_addr, 16);
+		}
+	}
+	freeifaddrs(ifa);
+	return n;
+}
+
+static bool key_in(const struct steer_local *k, const struct steer_local *set, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!memcmp(k, &set[i], sizeof(*k)))
+			return true;
+	return false;
+}
+
+/*
+ * Adds the keys first, then deletes what is no longer there, so an address that stays is never
+ * missing. The stale keys are gathered before any delete: deleting while walking a hash map can
+ * restart the walk.
+ */
+int steer_prog_local_set(struct steer_prog *sp, const struct steer_local *keys, size_t n)
+{
+	struct steer_local cur, next, stale[STEER_MAX_LOCAL];
+	size_t nstale = 0;
+	void *prev = NULL;
+	__u8 one = 1;
+
+	for (size_t i = 0; i < n; i++)
+		if (bpf_map_update_elem(sp->local_fd, &keys[i], &one, BPF_ANY))
+			return -errno;
+	while (nstale < STEER_MAX_LOCAL && !bpf_map_get_next_key(sp->local_fd, prev, &next)) {
+		cur = next;
+		prev = &cur;
+		if (!key_in(&cur, keys, n))
+			stale[nstale++] = cur;
+	}
+	for (size_t i = 0; i < nstale; i++)
+		if (bpf_map_delete_elem(sp->local_fd, &stale[i]) && errno != ENOENT)
+			return -errno;
+	return 0;
+}
+
+int steer_prog_local_sync(struct steer_prog *sp, const char *ifname)
+{
+	struct steer_local keys[STEER_MAX_LOCAL];
+	size_t n = local_keys(ifname, keys, STEER_MAX_LOCAL);
+
+	if (n == SIZE_MAX)
+		return -errno;
+	return steer_prog_local_set(sp, keys, n);
+}
+
+int steer_prog_stats(struct steer_prog *sp, uint64_t out[STEER_NSTATS])
 {
 	int ncpu = libbpf_num_possible_cpus();
 	__u64 vals[ncpu > 0 ? ncpu : 1];

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <arpa/inet.h>
 #include <linux/neighbour.h>
 #include <linux/if_addr.h>
 #include <linux/rtnetlink.h>
@@ -184,6 +185,23 @@ bool nl_snapshot_is_local(const struct nl_snapshot *s, int family, const uint8_t
 		if (s->addrs[i].family == family &&
 		    (family == AF_INET ? !memcmp(s->addrs[i].addr, addr, 4) : !memcmp(s->addrs[i].addr, addr, 16)))
 			return true;
+	return false;
+}
+
+bool nl_snapshot_is_bcast4(const struct nl_snapshot *s, const uint8_t addr[4])
+{
+	uint32_t a, want;
+
+	memcpy(&want, addr, 4);
+	for (size_t i = 0; i < s->n_addrs; i++) {
+		const struct nl_addr_ent *e = &s->addrs[i];
+
+		if (e->family != AF_INET || e->prefixlen > 30)
+			continue;
+		memcpy(&a, e->addr, 4);
+		if ((a | htonl(~0u >> e->prefixlen)) == want)
+			return true;
+	}
 	return false;
 }
 

@@ -46,6 +46,8 @@ void nl_snapshot_retire(struct nl_snapshot *s);
 int nl_snapshot_lookup(const struct nl_snapshot *s, int family, const uint8_t *dst, struct nl_l2hop *out);
 /* One of the interface's addresses. */
 bool nl_snapshot_is_local(const struct nl_snapshot *s, int family, const uint8_t *addr);
+/* The broadcast address of one of the interface's IPv4 subnets (prefixes up to /30). */
+bool nl_snapshot_is_bcast4(const struct nl_snapshot *s, const uint8_t addr[4]);
 /* The interface's own MAC. */
 void nl_snapshot_mac(const struct nl_snapshot *s, uint8_t mac[6]);
 /* The interface's MTU. */

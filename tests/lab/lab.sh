@@ -271,13 +271,14 @@ lab_status() {
 # lab_write_meshgate_conf [--endpoint] [--rekey N] [--snat]: the router's config.
 # --endpoint gives the router the laptop's address so it can initiate.
 lab_write_meshgate_conf() {
-	local endpoint="" rekey="" snat=false exit_node=false filter="" device=eth0 backend="" queues="" poll=""
+	local endpoint="" rekey="" snat=false exit_node=false filter="" device=eth0 backend="" queues="" poll="" chan=""
 	while [ $# -gt 0 ]; do
 		case $1 in
 		# --dpdk "EAL ARGS": Backend = dpdk on the port the first --vdev of those arguments creates.
 		--dpdk) backend="Backend = dpdk
 	DPDKArgs = $2"; device=$(echo "$2" | grep -o -- '--vdev[= ][^, ]*' | head -n 1 | cut -c8-); shift ;;
 		--queues) queues="Queues = $2"; shift ;;
+		--set-channels) chan="SetChannels = true" ;;
 		--poll) poll="Poll = $2"; shift ;;
 		--filter) filter="FilterFile = $2"; shift ;;
 		--exit-node) exit_node=true ;;
@@ -298,6 +299,7 @@ lab_write_meshgate_conf() {
 	Device = $device
 	$backend
 	$queues
+	$chan
 	$poll
 	SNAT = $snat
 	AdvertiseExitNode = $exit_node

@@ -32,10 +32,11 @@ int io_port_stats(const struct io_port *p, uint64_t out[6])
 	return 0;
 }
 
-int steer_prog_stats(struct steer_prog *sp, uint64_t out[4])
+int steer_prog_stats(struct steer_prog *sp, uint64_t out[STEER_NSTATS])
 {
 	(void)sp;
 	out[0] = 7, out[1] = 8, out[2] = 9, out[3] = 10;
+	out[STEER_FRAG_FIRST] = 11, out[STEER_FRAG_LATER] = 12, out[STEER_ST_NOSOCK] = 13;
 	return 0;
 }
 
@@ -197,6 +198,9 @@ static void check_values(const char *t)
 	CHECK_LINE(t, "meshgate_xsk_rx_ring_full_total{queue=\"0\"} 103");
 	CHECK_LINE(t, "meshgate_xsk_tx_ring_empty_descs_total{queue=\"1\"} 105");
 	CHECK_LINE(t, "meshgate_xdp_steered_packets_total{action=\"pass\"} 9");
+	CHECK_LINE(t, "meshgate_xdp_lost_packets_total{reason=\"no_socket\"} 13");
+	CHECK_LINE(t, "meshgate_xdp_lost_packets_total{reason=\"fragment_first\"} 11");
+	CHECK_LINE(t, "meshgate_xdp_lost_packets_total{reason=\"fragment_later\"} 12");
 	/* Buckets are cumulative: sizes 1,1 (le=1), 3 (le=4), 64,64,64 (le=64). */
 	CHECK_LINE(t, "meshgate_crypto_batch_size_bucket{le=\"1\"} 2");
 	CHECK_LINE(t, "meshgate_crypto_batch_size_bucket{le=\"2\"} 2");

@@ -59,7 +59,8 @@ static const struct route {
 };
 
 /* ---- the frames ---------------------------------------------------------------------------
- * expect: one letter per configuration A, B, C: W(ireGuard) R(oute) N(AT) P(ass to the kernel). */
+ * expect: one letter per configuration A, B, C: W(ireGuard) R(oute) N(AT) P(ass to the kernel),
+ * F (first fragment to the listen port: dropped), L (later fragment to us: kernel, counted). */
 
 #define ME4 "192.168.8.105"
 #define ME6 "2001:db8:8::105"
@@ -96,12 +97,28 @@ static const struct tcase {
 	{ "UDP to our address inside a route", { F_IP, LAN4, "10.99.0.1", 17, 5000, 41641, .payload = 8 }, "WWP" },
 	{ "TCP to our address inside a route", { F_IP, LAN4, "10.99.0.1", 6, 5000, 22 }, "PPP" },
 	{ "TCP to an unrouted LAN host", { F_IP, LAN4, "192.168.8.81", 6, 50000, 22 }, "PPR" },
-	{ "UDP to the LAN broadcast", { F_IP, LAN4, "192.168.8.255", 17, 68, 67, .payload = 8 }, "PPR" },
-	{ "UDP to 255.255.255.255", { F_IP, "0.0.0.0", "255.255.255.255", 17, 68, 67, .payload = 8 }, "PPR" },
+	{ "UDP to the LAN broadcast", { F_IP, LAN4, "192.168.8.255", 17, 68, 67, .payload = 8 }, "PPP" },
+	{ "UDP to 255.255.255.255", { F_IP, "0.0.0.0", "255.255.255.255", 17, 68, 67, .payload = 8 }, "PPP" },
+	{ "WireGuard port to 255.255.255.255", { F_IP, LAN4, "255.255.255.255", 17, 41641, 41641, .payload = 32 }, "PPP" },
+	{ "mDNS to 224.0.0.251", { F_IP, LAN4, "224.0.0.251", 17, 5353, 5353, .payload = 20 }, "PPP" },
+	{ "SSDP to 239.255.255.250", { F_IP, LAN4, "239.255.255.250", 17, 1900, 1900, .payload = 20 }, "PPP" },
+	{ "reserved 240.0.0.1", { F_IP, LAN4, "240.0.0.1", 6, 1, 2 }, "PPP" },
+	{ "link-local 169.254.7.7", { F_IP, "169.254.1.1", "169.254.7.7", 17, 1, 2, .payload = 8 }, "PPP" },
+	{ "169.255.0.1 (not link-local)", { F_IP, LAN4, "169.255.0.1", 6, 1, 2 }, "PPR" },
+	{ "223.255.255.255 (unicast range)", { F_IP, LAN4, "223.255.255.255", 6, 1, 2 }, "PPR" },
+	{ "our /24's broadcast inside a route", { F_IP, LAN4, "10.99.0.255", 17, 1, 2, .payload = 8 }, "PPP" },
+	{ "another /24's broadcast inside a route", { F_IP, LAN4, "10.99.1.255", 17, 1, 2, .payload = 8 }, "RRR" },
+	{ "WireGuard to a removed address", { F_IP, NET4, "192.168.8.106", 17, 41641, 41641, .wg_type = 4, .payload = 32 }, "PPR" },
 	{ "routed fragment (MF)", { F_IP, LAN4, "100.64.0.3", 17, 5000, 53, .frag = 0x2000, .payload = 8 }, "RRR" },
-	{ "our port, first fragment (MF)", { F_IP, NET4, ME4, 17, 41641, 41641, .frag = 0x2000, .wg_type = 4, .payload = 32 }, "PPP" },
-	{ "our port, later fragment", { F_IP, NET4, ME4, 17, 41641, 41641, .frag = 0x0010, .wg_type = 4, .payload = 32 }, "PPP" },
-	{ "NAT port, later fragment", { F_IP, LAN4, ME4, 17, 53, 61000, .frag = 0x0001, .payload = 8 }, "PPP" },
+	{ "our port, first fragment (MF)", { F_IP, NET4, ME4, 17, 41641, 41641, .frag = 0x2000, .wg_type = 4, .payload = 32 }, "FFP" },
+	{ "our port, first fragment, DF and MF", { F_IP, NET4, ME4, 17, 41641, 41641, .frag = 0x6000, .payload = 32 }, "FFP" },
+	{ "our port, first fragment, UDP header cut", { F_IP, NET4, ME4, 17, 41641, 41641, .frag = 0x2000, .payload = 32, .cut = 41 }, "PPP" },
+	{ "another port of ours, first fragment", { F_IP, NET4, ME4, 17, 41641, 53, .frag = 0x2000, .payload = 32 }, "PPP" },
+	{ "TCP to our port number, first fragment", { F_IP, NET4, ME4, 6, 41641, 41641, .frag = 0x2000 }, "PPP" },
+	{ "our port, later fragment", { F_IP, NET4, ME4, 17, 41641, 41641, .frag = 0x0010, .wg_type = 4, .payload = 32 }, "LLL" },
+	{ "our port, last fragment (offset, no MF)", { F_IP, NET4, ME4, 17, 41641, 41641, .frag = 0x00b9, .payload = 32 }, "LLL" },
+	{ "NAT port, later fragment", { F_IP, LAN4, ME4, 17, 53, 61000, .frag = 0x0001, .payload = 8 }, "LLL" },
+	{ "ICMP later fragment to us", { F_IP, LAN4, ME4, 1, 0, 0, .frag = 0x20b9, .payload = 8 }, "LLL" },
 	{ "our port, DF set", { F_IP, NET4, ME4, 17, 41641, 41641, .frag = 0x4000, .wg_type = 4, .payload = 32 }, "WWP" },
 	{ "our port, IPv4 options (IHL 6)", { F_IP, NET4, ME4, 17, 41641, 41641, .ihl = 6, .wg_type = 4, .payload = 32 }, "WWP" },
 	{ "NAT port, IPv4 options (IHL 15)", { F_IP, LAN4, ME4, 6, 80, 61000, .ihl = 15 }, "NPN" },
@@ -145,8 +162,9 @@ static const struct tcase {
 };
 #define NCASES (sizeof(cases) / sizeof(cases[0]))
 
-static const char verdict_letter[STEER_NSTATS] = { [STEER_WG] = 'W', [STEER_ROUTE] = 'R',
-						   [STEER_PASS] = 'P', [STEER_NAT] = 'N' };
+static const char verdict_letter[STEER_NVERDICTS] = { [STEER_WG] = 'W', [STEER_ROUTE] = 'R',
+						      [STEER_PASS] = 'P', [STEER_NAT] = 'N',
+						      [STEER_FRAG_FIRST] = 'F', [STEER_FRAG_LATER] = 'L' };
 
 static int failures;
 
@@ -230,6 +248,28 @@ static int map_fd(struct bpf_object *obj, const char *name)
 	return m ? bpf_map__fd(m) : -1;
 }
 
+/* The loader's keys for locals: each address, and for the IPv4 ones (/24, as on the DPDK side)
+ * the subnet broadcast. */
+static int local_set(struct xdp_side *x)
+{
+	struct steer_local k[2 * sizeof(locals) / sizeof(locals[0])];
+	size_t n = 0;
+	uint8_t a[16];
+
+	for (size_t i = 0; i < sizeof(locals) / sizeof(locals[0]); i++) {
+		int family = pton_any(locals[i], a);
+
+		k[n] = (struct steer_local){ .family = family == AF_INET ? STEER_FAMILY_V4 : STEER_FAMILY_V6 };
+		memcpy(k[n++].addr, a, family == AF_INET ? 4 : 16);
+		if (family != AF_INET)
+			continue;
+		a[3] = 255;
+		k[n] = (struct steer_local){ .family = STEER_FAMILY_BCAST4 };
+		memcpy(k[n++].addr, a, 4);
+	}
+	return steer_prog_local_set(&x->sp, k, n);
+}
+
 static int xdp_side_maps(struct xdp_side *x, const struct conf *c)
 {
 	uint8_t a[16];
@@ -237,11 +277,10 @@ static int xdp_side_maps(struct xdp_side *x, const struct conf *c)
 
 	if (steer_prog_set_port(&x->sp, c->port) || steer_prog_set_nat(&x->sp, c->nat))
 		return -1;
-	for (size_t i = 0; i < sizeof(locals) / sizeof(locals[0]); i++) {
-		family = pton_any(locals[i], a);
-		if (steer_prog_local(&x->sp, family, a, true))
-			return -1;
-	}
+	/* 192.168.8.106 was ours and is gone: local_set must take it out of the map. */
+	if (steer_prog_local(&x->sp, AF_INET, (const uint8_t *)"\xc0\xa8\x08\x6a", true) ||
+	    local_set(x))
+		return -1;
 	for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]); i++) {
 		if (routes[i].exit && !c->exit_routes)
 			continue;
@@ -285,30 +324,39 @@ static int xdp_side_init(struct xdp_side *x, const char *path, const struct conf
 }
 
 /*
- * One frame through the program: the verdict is the one counter that moved by one. No AF_XDP
- * socket is bound, so every verdict must come back as XDP_PASS (bpf_redirect_map's fallback:
- * a queue without a worker never blackholes). -1 on any inconsistency.
+ * One frame through the program: the verdict is the one verdict counter that moved by one. No
+ * AF_XDP socket is bound, so a worker verdict must also move the no-socket counter by one and
+ * come back as XDP_PASS (bpf_redirect_map's fallback: a queue without a worker never blackholes);
+ * a first fragment to the listen port comes back as XDP_DROP, everything else as XDP_PASS.
+ * -1 on any inconsistency.
  */
 static int xdp_verdict(struct xdp_side *x, const uint8_t *frame, uint32_t len)
 {
 	uint64_t before[STEER_NSTATS], after[STEER_NSTATS];
 	LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = frame, .data_size_in = len, .repeat = 1);
 	int verdict = -1;
+	bool to_worker;
 
 	if (steer_prog_stats(&x->sp, before) || bpf_prog_test_run_opts(x->prog_fd, &o) ||
 	    steer_prog_stats(&x->sp, after)) {
 		fprintf(stderr, "  test run failed: %s\n", strerror(errno));
 		return -1;
 	}
-	for (int k = 0; k < STEER_NSTATS; k++) {
+	for (int k = 0; k < STEER_NVERDICTS; k++) {
 		if (after[k] == before[k])
 			continue;
 		if (verdict >= 0 || after[k] != before[k] + 1)
 			return -1;
 		verdict = k;
 	}
-	if (o.retval != XDP_PASS) {
-		fprintf(stderr, "  XDP action %u without a bound socket\n", o.retval);
+	to_worker = verdict == STEER_WG || verdict == STEER_ROUTE || verdict == STEER_NAT;
+	if (after[STEER_ST_NOSOCK] != before[STEER_ST_NOSOCK] + to_worker) {
+		fprintf(stderr, "  no-socket counter moved by %lu for verdict %d\n",
+			after[STEER_ST_NOSOCK] - before[STEER_ST_NOSOCK], verdict);
+		return -1;
+	}
+	if (o.retval != (verdict == STEER_FRAG_FIRST ? XDP_DROP : XDP_PASS)) {
+		fprintf(stderr, "  XDP action %u for verdict %d without a bound socket\n", o.retval, verdict);
 		return -1;
 	}
 	return verdict;
@@ -318,7 +366,7 @@ static int xdp_verdict(struct xdp_side *x, const uint8_t *frame, uint32_t len)
 
 static char letter(int v)
 {
-	return v >= 0 && v < STEER_NSTATS ? verdict_letter[v] : '?';
+	return v >= 0 && v < STEER_NVERDICTS ? verdict_letter[v] : '?';
 }
 
 /* Runs every frame under configuration ci; x is NULL when only the C side can run. Returns the
