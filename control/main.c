@@ -6,7 +6,6 @@
  */
 #include <assert.h>
 #include <errno.h>
-#include <ifaddrs.h>
 #include <netinet/in.h>
 #include <libgen.h>
 #include <signal.h>
