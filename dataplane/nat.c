@@ -79,6 +79,18 @@ static bool l4_parse(uint8_t *l3, uint32_t len, int family, struct l4_view *v)
 }
 
 /* Rewrite an address (source or destination) and its checksums. */
+/*
+ * Update the L4 checksum. A UDP checksum that computes to 0 is sent as 0xffff (RFC 768; RFC 8200
+ * 8.1: IPv6 receivers drop a zero UDP checksum); both are zero in one's complement, so 0xffff is
+ * the same sum. IPv4 UDP without a checksum has check == NULL and stays zero (l4_parse).
+ */
+static void l4_csum_replace(const struct l4_view *v, const uint8_t *old, const uint8_t *new, size_t n)
+{
+	csum_replace(v->check, old, new, n);
+	if (v->proto == IPPROTO_UDP && !v->check[0] && !v->check[1])
+		v->check[0] = v->check[1] = 0xff;
+}
+
 static void set_addr(uint8_t *l3, int family, uint8_t *field, const uint8_t *addr, const struct l4_view *v)
 {
 	size_t alen = family == AF_INET ? 4 : 16;
@@ -86,14 +98,14 @@ static void set_addr(uint8_t *l3, int family, uint8_t *field, const uint8_t *add
 	if (family == AF_INET)
 		csum_replace(l3 + 10, field, addr, alen);
 	if (v->check && v->pseudo)
-		csum_replace(v->check, field, addr, alen);
+		l4_csum_replace(v, field, addr, alen);
 	memcpy(field, addr, alen);
 }
 
 static void set_port(uint8_t *field, uint16_t port_be, const struct l4_view *v)
 {
 	if (v->check)
-		csum_replace(v->check, field, (const uint8_t *)&port_be, 2);
+		l4_csum_replace(v, field, (const uint8_t *)&port_be, 2);
 	memcpy(field, &port_be, 2);
 }
 

@@ -67,6 +67,63 @@ static void roundtrip(struct nat *n, int v6, uint8_t proto)
 	T_CHECK(port2 == port, "flow not reused: %u then %u", port, port2);
 }
 
+/*
+ * A UDP checksum that the incremental update brings to 0 must leave as 0xffff, in both directions
+ * and both families: search the first two payload bytes for the inputs whose translated packet
+ * sums to zero (one in 65536), and check the field of every translation. An IPv4 UDP packet
+ * without a checksum (0) keeps none.
+ */
+static void zero_csum_search(struct nat *n, int v6)
+{
+	const char *cli = v6 ? "fd7a:115c:a1e0::9" : "100.64.0.9", *srv = v6 ? "fd00:8::53" : "192.168.8.53";
+	const char *me = v6 ? "fd00:8::105" : "192.168.8.105";
+	int family = v6 ? AF_INET6 : AF_INET;
+	size_t hl = v6 ? 40 : 20, len;
+	unsigned zero_out = 0, zero_in = 0, bad = 0;
+	uint16_t port = 0;
+	uint8_t b[128];
+
+	for (unsigned x = 0; x < 65536; x++) {
+		len = mkpkt(b, v6, cli, srv, IPPROTO_UDP, 5353, 53, 6);
+		b[hl + 8] = (uint8_t)(x >> 8);
+		b[hl + 9] = (uint8_t)x;
+		ref_fix(b, len);
+		if (!b[hl + 6] && !b[hl + 7])
+			b[hl + 6] = b[hl + 7] = 0xff;   /* a computed 0 is sent as 0xffff */
+		if (!nat_out(n, 0, b, len, family, v6 ? lan6 : lan4, 600 * S)) {
+			bad++;
+			continue;
+		}
+		port = get16(b + hl);
+		zero_out += !b[hl + 6] && !b[hl + 7];
+		bad += !ref_valid(b, len);
+		/* The same payload back from the server to the NAT port. */
+		len = mkpkt(b, v6, srv, me, IPPROTO_UDP, 53, port, 6);
+		b[hl + 8] = (uint8_t)(x >> 8);
+		b[hl + 9] = (uint8_t)x;
+		ref_fix(b, len);
+		if (!b[hl + 6] && !b[hl + 7])
+			b[hl + 6] = b[hl + 7] = 0xff;
+		if (!nat_in(n, b, len, family, 600 * S)) {
+			bad++;
+			continue;
+		}
+		zero_in += !b[hl + 6] && !b[hl + 7];
+		bad += !ref_valid(b, len);
+	}
+	T_CHECK(!bad, "v6 %d: %u translations refused or with a wrong checksum", v6, bad);
+	T_CHECK(!zero_out, "v6 %d: %u outbound UDP checksums written as 0 (must be 0xffff)", v6, zero_out);
+	T_CHECK(!zero_in, "v6 %d: %u inbound UDP checksums written as 0 (must be 0xffff)", v6, zero_in);
+	if (!v6) {
+		/* IPv4 UDP without a checksum: translated, and still without one. */
+		len = mkpkt(b, 0, cli, srv, IPPROTO_UDP, 5354, 53, 6);
+		ref_fix(b, len);
+		b[hl + 6] = b[hl + 7] = 0;
+		T_CHECK(nat_out(n, 0, b, len, AF_INET, lan4, 600 * S), "checksum-less UDP refused");
+		T_CHECK(!b[hl + 6] && !b[hl + 7], "checksum-less IPv4 UDP got a checksum %02x%02x", b[hl + 6], b[hl + 7]);
+	}
+}
+
 /* Two workers see the same new flows at the same time (RSS moved them, or they race): both must
  * end up with one mapping per flow. */
 #define RACE_FLOWS 2000
@@ -189,7 +246,10 @@ int main(void)
 		len = mkpkt(b, 0, "100.64.0.4", "192.168.8.80", IPPROTO_UDP, 1, 53, 0);
 		T_CHECK(nat_out(&n, 0, b, len, AF_INET, lan4, 400 * S), "ports not reusable after expiry");
 	}
-	/* 12: concurrent creation of the same flows by two workers. */
+	/* 12: UDP checksums that come out zero. */
+	zero_csum_search(&n, 0);
+	zero_csum_search(&n, 1);
+	/* 13: concurrent creation of the same flows by two workers. */
 	race_test(&n);
 	nat_uninit(&n);
 	rcu_unregister_thread();
