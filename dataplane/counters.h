@@ -29,6 +29,7 @@
 	X(FILTERED,           "filtered",            "denied by the tailnet packet filter (ACL)") \
 	X(NAT_FAILED,         "nat_failed",          "not translatable: protocol, fragment, or no free port") \
 	X(NAT_UNKNOWN,        "nat_unknown",         "packet to a NAT port that matches no flow") \
+	X(NAT_PEER_LIMIT,     "nat_peer_limit",      "new NAT flow refused: the peer holds its maximum of flows") \
 	X(PUNT_FULL,          "punt_full",           "control-thread queue full (handshake flood)") \
 	X(STAGE_FULL,         "stage_full",          "staging queue full") \
 	X(TUN_FULL,           "tun_full",            "local delivery to the TUN device failed") \
