@@ -81,6 +81,8 @@ struct mg_counters {
 	uint64_t keepalives_rx;
 	uint64_t icmp_sent;                        /* fragmentation-needed / packet-too-big sent */
 	uint64_t mss_clamped;                      /* TCP SYNs whose MSS was lowered */
+	uint64_t resolve_requests;                 /* next-hop resolve requests punted to control */
+	uint64_t resolve_suppressed;               /* resolve requests not sent: one already in flight */
 	uint64_t drops[MG_DROP_MAX];
 	uint64_t batch_hist[MG_BATCH_BUCKETS];     /* crypto bursts by size */
 	uint64_t batch_sum;
