@@ -26,6 +26,7 @@
 #include "../bpf/steer_maps.h"
 #include "evsource.h"
 #include "metrics.h"
+#include "sockmark.h"
 #include "cli/peerstate.h"
 #include "mg_config.h"
 #include "addrfmt.h"
@@ -579,6 +580,13 @@ int metrics_init(struct metrics **out, struct mg_ctl *dev, const char *listen, i
 	ret = -EADDRINUSE;
 	if (!m->mhd)
 		goto err;
+	/* FwMark (sockmark.h): scrapes are answered with the mark, accepted connections inherit it. */
+	info = MHD_get_daemon_info(m->mhd, MHD_DAEMON_INFO_LISTEN_FD);
+	ret = info ? sockmark_apply(info->listen_fd) : -EBADF;
+	if (ret) {
+		MHD_stop_daemon(m->mhd);
+		goto err;
+	}
 	info = MHD_get_daemon_info(m->mhd, MHD_DAEMON_INFO_EPOLL_FD);
 	m->fd = info->epoll_fd;
 	m->src.cb = on_event;
