@@ -153,13 +153,15 @@ static uint64_t neigh_bound_id(const struct nl_l2hop *hop)
 /*
  * Hold a packet until its peer has a session (or its next hop a MAC). Bounded three ways: the
  * queue by STAGE_SLOTS; each peer's tunnel packets by STAGE_PER_PEER, so one peer flooded from
- * the LAN cannot take the queue from the others; and the packets waiting for one next hop by
- * STAGE_PER_NEIGH, so a flood towards an address that never answers ARP/ND cannot either.
- * Every overflow counts as stage_full.
+ * the LAN cannot take the queue from the others; and the LAN-bound packets waiting for one next
+ * hop by STAGE_PER_NEIGH, so a flood towards an address that never answers ARP/ND cannot either.
+ * Control's own UDP (STAGE_UDP: handshakes, disco, STUN, all towards the gateway at startup) has
+ * only the queue's bound: control paces it. Every overflow counts as stage_full.
  */
 void wk_stage(struct wctx *c, struct wpkt *p, uint8_t kind, uint64_t since)
 {
-	uint64_t id = kind == STAGE_TUNNEL ? (p->peer ? p->peer->id : 0) : neigh_bound_id(&p->hop);
+	uint64_t id = kind == STAGE_TUNNEL ? (p->peer ? p->peer->id : 0) :
+		      kind == STAGE_LAN ? neigh_bound_id(&p->hop) : 0;
 	uint32_t *n = id ? stage_count(c, id) : NULL;
 	uint32_t max = kind == STAGE_TUNNEL ? STAGE_PER_PEER : STAGE_PER_NEIGH;
 	struct stage_ent *e;

@@ -21,7 +21,7 @@
 #define STAGE_SLOTS 512u
 #define STAGE_PER_PEER 128u              /* a peer's share of its worker's stage queue (as the kernel's) */
 #define STAGE_PEER_SLOTS 1024u           /* peers counted at once; a power of two > STAGE_SLOTS */
-#define STAGE_PER_NEIGH 32u              /* packets waiting for one next hop's MAC, per worker */
+#define STAGE_PER_NEIGH 32u              /* LAN-bound packets waiting for one next hop's MAC, per worker */
 #define RESOLVE_SLOTS 64u                /* next hops whose last resolve request is remembered */
 /* One resolve request per next hop this often: control asks the kernel no more often than this
  * (nlmirror_resolve), so requests in between would only fill the punt ring handshakes use. */
@@ -155,7 +155,7 @@ void wk_tx_flush(struct wctx *c);
 void wk_batch_hist(struct wctx *c, unsigned n);
 
 /* Holds a packet until its peer has a session or its next hop a MAC (since = 0: now), or drops
- * it as stage_full. A packet waiting for a MAC (STAGE_LAN, STAGE_UDP) has p->hop filled in. wk_stage_pop takes the oldest one off the queue for a retry (false if the
+ * it as stage_full. A STAGE_LAN packet has p->hop filled in (the next hop it waits for). wk_stage_pop takes the oldest one off the queue for a retry (false if the
  * queue is empty); wk_stage_drained forgets the per-peer counts once the queue is empty. */
 void wk_stage(struct wctx *c, struct wpkt *p, uint8_t kind, uint64_t since);
 bool wk_stage_pop(struct wctx *c, struct stage_ent *out);
