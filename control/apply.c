@@ -11,6 +11,7 @@
 #include <string.h>
 #include <sodium.h>
 #include "apply.h"
+#include "sockmark.h"
 #include "headscale/hsfilter.h"
 #include "wireguard/messages.h"
 #include "vec.h"
@@ -223,8 +224,10 @@ int dev_apply(struct mg_ctl *dev, const struct mg_device_update *u, uint64_t now
 			steer_prog_set_port(&dev->steer, (uint16_t)u->listen_port);
 		atomic_store(&dev->dp.listen_port, (uint16_t)u->listen_port);
 	}
-	if (u->fwmark >= 0)
+	if (u->fwmark >= 0) {
 		dev->fwmark = (uint32_t)u->fwmark;
+		sockmark_set(dev->fwmark);       /* the sockets opened from now on (sockmark.h) */
+	}
 	if (u->replace_peers)
 		dev_remove_all_peers(dev);
 	for (size_t i = 0; i < u->n_peers && !ret; i++)

@@ -250,6 +250,9 @@ static int workers_init(struct mg_ctl *dev, const struct mg_config *cfg)
 
 		w->dev = &dev->dp;
 		w->id = q;
+		/* CPUs: worker q on the q-th CPU of the list (wrapping); without it, wherever the
+		 * scheduler puts it. */
+		w->cpu = cfg->n_cpus ? cfg->cpus[q % cfg->n_cpus] : -1;
 		dev->dp.nworkers = q + 1;
 #ifdef MG_HAVE_DPDK
 		if (cfg->backend == MG_BACKEND_DPDK) {
@@ -279,8 +282,15 @@ static int workers_init(struct mg_ctl *dev, const struct mg_config *cfg)
 #endif
 	for (unsigned q = 0; q < queues; q++) {
 		ret = worker_start(&dev->dp.workers[q]);
+		if (ret && dev->dp.workers[q].cpu >= 0) {
+			fprintf(stderr, "meshgate: worker %u on CPU %d (CPUs): %s%s\n", q, dev->dp.workers[q].cpu,
+				strerror(-ret), ret == -EINVAL ? " (offline, or outside this process's affinity)" : "");
+			return ret;
+		}
 		if (ret)
 			return ret;
+		if (dev->dp.workers[q].cpu >= 0)
+			fprintf(stderr, "meshgate: worker %u pinned to CPU %d\n", q, dev->dp.workers[q].cpu);
 	}
 	return 0;
 }

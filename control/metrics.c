@@ -27,6 +27,7 @@
 #include "evsource.h"
 #include "metrics.h"
 #include "crypto/aead.h"
+#include "sockmark.h"
 #include "cli/peerstate.h"
 #include "mg_config.h"
 #include "addrfmt.h"
@@ -193,6 +194,12 @@ static void render_nic(struct mbuf *b, struct mg_ctl *dev)
 	put(b, "meshgate_icmp_too_big_sent_total %lu\n", SUM(dev, icmp_sent));
 	family(b, "meshgate_mss_clamped_total", "counter", "TCP SYNs whose MSS option was lowered to fit the tunnel.");
 	put(b, "meshgate_mss_clamped_total %lu\n", SUM(dev, mss_clamped));
+	family(b, "meshgate_resolve_requests_total", "counter",
+	       "Next-hop (ARP/ND) resolve requests workers handed to the control thread.");
+	put(b, "meshgate_resolve_requests_total %lu\n", SUM(dev, resolve_requests));
+	family(b, "meshgate_resolve_suppressed_total", "counter",
+	       "Next-hop resolve requests not sent to the control thread: one for that next hop went out within 100 ms.");
+	put(b, "meshgate_resolve_suppressed_total %lu\n", SUM(dev, resolve_suppressed));
 	family(b, "meshgate_nat_flows", "gauge", "SNAT flows in the table.");
 	put(b, "meshgate_nat_flows %lu\n", (unsigned long)atomic_load(&dev->dp.nat.nflows));
 	family(b, "meshgate_punted_packets_total", "counter", "Handshake and cookie messages handed from workers to the control thread.");
@@ -605,6 +612,13 @@ int metrics_init(struct metrics **out, struct mg_ctl *dev, const char *listen, i
 	ret = -EADDRINUSE;
 	if (!m->mhd)
 		goto err;
+	/* FwMark (sockmark.h): scrapes are answered with the mark, accepted connections inherit it. */
+	info = MHD_get_daemon_info(m->mhd, MHD_DAEMON_INFO_LISTEN_FD);
+	ret = info ? sockmark_apply(info->listen_fd) : -EBADF;
+	if (ret) {
+		MHD_stop_daemon(m->mhd);
+		goto err;
+	}
 	info = MHD_get_daemon_info(m->mhd, MHD_DAEMON_INFO_EPOLL_FD);
 	m->fd = info->epoll_fd;
 	m->src.cb = on_event;

@@ -29,6 +29,7 @@
 	X(FILTERED,           "filtered",            "denied by the tailnet packet filter (ACL)") \
 	X(NAT_FAILED,         "nat_failed",          "not translatable: protocol, fragment, or no free port") \
 	X(NAT_UNKNOWN,        "nat_unknown",         "packet to a NAT port that matches no flow") \
+	X(NAT_PEER_LIMIT,     "nat_peer_limit",      "new NAT flow refused: the peer holds its maximum of flows") \
 	X(PUNT_FULL,          "punt_full",           "control-thread queue full (handshake flood)") \
 	X(STAGE_FULL,         "stage_full",          "staging queue full") \
 	X(TUN_FULL,           "tun_full",            "local delivery to the TUN device failed") \
@@ -80,6 +81,8 @@ struct mg_counters {
 	uint64_t keepalives_rx;
 	uint64_t icmp_sent;                        /* fragmentation-needed / packet-too-big sent */
 	uint64_t mss_clamped;                      /* TCP SYNs whose MSS was lowered */
+	uint64_t resolve_requests;                 /* next-hop resolve requests punted to control */
+	uint64_t resolve_suppressed;               /* resolve requests not sent: one already in flight */
 	uint64_t drops[MG_DROP_MAX];
 	uint64_t batch_hist[MG_BATCH_BUCKETS];     /* crypto bursts by size */
 	uint64_t batch_sum;

@@ -106,6 +106,7 @@ struct txreq {
 struct worker {
 	struct mg_device *dev;
 	unsigned id;
+	int cpu;                         /* the CPU it runs on (set before worker_start); -1 = any */
 	pthread_t thread;
 	struct io_port port;
 	struct ring punt;                /* producer: this worker; consumer: control */

@@ -79,6 +79,18 @@ static bool l4_parse(uint8_t *l3, uint32_t len, int family, struct l4_view *v)
 }
 
 /* Rewrite an address (source or destination) and its checksums. */
+/*
+ * Update the L4 checksum. A UDP checksum that computes to 0 is sent as 0xffff (RFC 768; RFC 8200
+ * 8.1: IPv6 receivers drop a zero UDP checksum); both are zero in one's complement, so 0xffff is
+ * the same sum. IPv4 UDP without a checksum has check == NULL and stays zero (l4_parse).
+ */
+static void l4_csum_replace(const struct l4_view *v, const uint8_t *old, const uint8_t *new, size_t n)
+{
+	csum_replace(v->check, old, new, n);
+	if (v->proto == IPPROTO_UDP && !v->check[0] && !v->check[1])
+		v->check[0] = v->check[1] = 0xff;
+}
+
 static void set_addr(uint8_t *l3, int family, uint8_t *field, const uint8_t *addr, const struct l4_view *v)
 {
 	size_t alen = family == AF_INET ? 4 : 16;
@@ -86,14 +98,14 @@ static void set_addr(uint8_t *l3, int family, uint8_t *field, const uint8_t *add
 	if (family == AF_INET)
 		csum_replace(l3 + 10, field, addr, alen);
 	if (v->check && v->pseudo)
-		csum_replace(v->check, field, addr, alen);
+		l4_csum_replace(v, field, addr, alen);
 	memcpy(field, addr, alen);
 }
 
 static void set_port(uint8_t *field, uint16_t port_be, const struct l4_view *v)
 {
 	if (v->check)
-		csum_replace(v->check, field, (const uint8_t *)&port_be, 2);
+		l4_csum_replace(v, field, (const uint8_t *)&port_be, 2);
 	memcpy(field, &port_be, 2);
 }
 
@@ -188,19 +200,55 @@ static void flow_free_rcu(struct rcu_head *head)
 	while (!atomic_compare_exchange_weak(&p->returned, &old, f));
 }
 
-/* Pick a port from the worker's slice whose reverse key is free, and publish the flow. */
-static struct nat_flow *flow_create(struct nat *n, unsigned worker, const struct nat_key *fwd,
-				    const uint8_t *lan_src, uint64_t now)
+/* Try up to NAT_PORT_PROBES ports of the worker's slice for a free reverse key; publish the flow. */
+static struct nat_flow *flow_publish(struct nat *n, struct nat_pool *p, struct nat_flow *f)
+{
+	struct nat_flow *other;
+
+	for (unsigned tries = 0; tries < NAT_PORT_PROBES; tries++) {
+		uint16_t port = p->next_port;
+
+		p->next_port = port == p->port_hi ? p->port_lo : port + 1;
+		f->rev.dport = htons(port);
+		p->probes++;
+		cds_lfht_node_init(&f->rev_node);
+		if (cds_lfht_add_unique(n->rev, key_hash(n, &f->rev), match_rev, &f->rev, &f->rev_node) != &f->rev_node)
+			continue;
+		cds_lfht_node_init(&f->fwd_node);
+		other = caa_container_of(cds_lfht_add_unique(n->fwd, key_hash(n, &f->fwd), match_fwd, &f->fwd,
+							     &f->fwd_node), struct nat_flow, fwd_node);
+		if (other != f) {
+			/* Another worker created the same flow a moment ago: use theirs. Ours was
+			 * visible in the reverse table, so it can only be recycled after a grace period. */
+			cds_lfht_del(n->rev, &f->rev_node);
+			call_rcu(&f->rcu, flow_free_rcu);
+		}
+		return other;
+	}
+	pool_put_local(p, f);
+	return NULL;
+}
+
+/* Create the flow for fwd, charged to the peer's count (taken first, so racing workers cannot
+ * overshoot the limit, and given back when the flow is not ours after all). */
+static int flow_create(struct nat *n, unsigned worker, uint64_t peer_id, const struct nat_key *fwd,
+		       const uint8_t *lan_src, uint64_t now, struct nat_flow **out)
 {
 	struct nat_pool *p = &n->pools[worker];
-	struct nat_flow *f = pool_get(p), *other;
-	unsigned span = p->port_hi - p->port_lo + 1;
+	uint32_t slot = (uint32_t)(peer_id % NAT_PEER_SLOTS);
 	size_t alen = fwd->family == AF_INET ? 4 : 16;
 	bool icmp = fwd->proto == IPPROTO_ICMP || fwd->proto == IPPROTO_ICMPV6;
+	struct nat_flow *f;
 
+	if (atomic_fetch_add(&n->peer_flows[slot], 1) >= NAT_FLOWS_PER_PEER) {
+		atomic_fetch_sub(&n->peer_flows[slot], 1);
+		return -EDQUOT;
+	}
+	f = pool_get(p);
 	if (!f)
-		return NULL;
+		goto fail;
 	f->fwd = *fwd;
+	f->peer_slot = slot;
 	memset(&f->rev, 0, sizeof(f->rev));
 	f->rev.family = fwd->family;
 	f->rev.proto = fwd->proto;
@@ -210,55 +258,45 @@ static struct nat_flow *flow_create(struct nat *n, unsigned worker, const struct
 	atomic_store(&f->last_seen, now);
 	atomic_store(&f->tcp_closing, 0);
 	atomic_store(&f->established, false);
-	for (unsigned tries = 0; tries < span; tries++) {
-		uint16_t port = p->next_port;
-
-		p->next_port = port == p->port_hi ? p->port_lo : port + 1;
-		f->rev.dport = htons(port);
-		cds_lfht_node_init(&f->rev_node);
-		if (cds_lfht_add_unique(n->rev, key_hash(n, &f->rev), match_rev, &f->rev, &f->rev_node) != &f->rev_node)
-			continue;
-		cds_lfht_node_init(&f->fwd_node);
-		other = caa_container_of(cds_lfht_add_unique(n->fwd, key_hash(n, fwd), match_fwd, fwd, &f->fwd_node),
-					 struct nat_flow, fwd_node);
-		if (other != f) {
-			/* Another worker created the same flow a moment ago: use theirs. Ours was
-			 * visible in the reverse table, so it can only be recycled after a grace period. */
-			cds_lfht_del(n->rev, &f->rev_node);
-			call_rcu(&f->rcu, flow_free_rcu);
-			return other;
-		}
+	*out = flow_publish(n, p, f);
+	if (!*out)
+		goto fail;
+	if (*out == f)
 		atomic_fetch_add(&n->nflows, 1);
-		return f;
-	}
-	pool_put_local(p, f);
-	return NULL;
+	else
+		atomic_fetch_sub(&n->peer_flows[slot], 1);     /* the other worker's flow was charged */
+	return 0;
+fail:
+	atomic_fetch_sub(&n->peer_flows[slot], 1);
+	return -EADDRNOTAVAIL;
 }
 
-bool nat_out(struct nat *n, unsigned worker, uint8_t *l3, uint32_t len, int family,
-	     const uint8_t *lan_src, uint64_t now)
+int nat_out(struct nat *n, unsigned worker, uint64_t peer_id, uint8_t *l3, uint32_t len, int family,
+	    const uint8_t *lan_src, uint64_t now)
 {
 	struct l4_view v;
 	struct nat_key k;
 	struct nat_flow *f;
+	int err;
 
 	if (!l4_parse(l3, len, family, &v))
-		return false;
+		return -EPROTONOSUPPORT;
 	if ((v.proto == IPPROTO_ICMP && v.icmp_type != ICMP_ECHO_REQ4) ||
 	    (v.proto == IPPROTO_ICMPV6 && v.icmp_type != ICMP_ECHO_REQ6))
-		return false;
+		return -EPROTONOSUPPORT;
 	key_from(&k, l3, family, &v, false);
 	f = lookup(n, n->fwd, &k, true);
-	if (!f)
-		f = flow_create(n, worker, &k, lan_src, now);
-	if (!f)
-		return false;
+	if (!f) {
+		err = flow_create(n, worker, peer_id, &k, lan_src, now, &f);
+		if (err)
+			return err;
+	}
 	flow_touch(f, now);
 	if (v.proto == IPPROTO_TCP && (v.tcp_flags & 0x05))     /* FIN or RST */
 		atomic_store_explicit(&f->tcp_closing, 1, memory_order_relaxed);
 	set_addr(l3, family, (uint8_t *)ip_src(l3, family), f->rev.daddr, &v);
 	set_port(v.sport, f->rev.dport, &v);
-	return true;
+	return 0;
 }
 
 bool nat_in(struct nat *n, uint8_t *l3, uint32_t len, int family, uint64_t now)
@@ -309,6 +347,7 @@ unsigned nat_expire(struct nat *n, uint64_t now)
 			continue;
 		cds_lfht_del(n->rev, &f->rev_node);
 		atomic_fetch_sub(&n->nflows, 1);
+		atomic_fetch_sub(&n->peer_flows[f->peer_slot], 1);
 		call_rcu(&f->rcu, flow_free_rcu);
 		removed++;
 	}
@@ -324,7 +363,8 @@ int nat_init(struct nat *n, unsigned nworkers)
 	n->fwd = cds_lfht_new(1024, 1024, 0, CDS_LFHT_AUTO_RESIZE | CDS_LFHT_ACCOUNTING, NULL);
 	n->rev = cds_lfht_new(1024, 1024, 0, CDS_LFHT_AUTO_RESIZE | CDS_LFHT_ACCOUNTING, NULL);
 	n->pools = calloc(nworkers, sizeof(*n->pools));
-	if (!n->fwd || !n->rev || !n->pools || !span)
+	n->peer_flows = calloc(NAT_PEER_SLOTS, sizeof(*n->peer_flows));
+	if (!n->fwd || !n->rev || !n->pools || !n->peer_flows || !span)
 		goto err;
 	n->npools = nworkers;
 	for (unsigned w = 0; w < nworkers; w++) {
@@ -360,5 +400,6 @@ void nat_uninit(struct nat *n)
 	for (unsigned w = 0; n->pools && w < n->npools; w++)
 		free(n->pools[w].flows);
 	free(n->pools);
+	free(n->peer_flows);
 	memset(n, 0, sizeof(*n));
 }

@@ -9,6 +9,16 @@
  * worker owns a slice of the port range and a pool of flow objects, so creation needs no lock.
  * The control thread expires idle flows (nat_expire) and frees them after a grace period back to
  * the owner's pool through a lock-free stack.
+ *
+ * Cost and fairness against an authenticated peer that opens flows as fast as it can: a new flow
+ * tries at most NAT_PORT_PROBES ports of the slice (continuing where the last creation stopped),
+ * so creation costs the same whatever the occupancy, and fails (nat_failed) rather than scan
+ * when the ports towards that one remote endpoint are nearly all taken. Ports are shared between
+ * remote endpoints (the reverse key holds the remote address and port), which is why there is no
+ * free-port stack: a slice of 4536/workers ports serves 32768 flows per worker. Each peer may hold
+ * NAT_FLOWS_PER_PEER flows (nat_peer_limit beyond); the count lives in a slot chosen by the peer's
+ * id, which is never reused, so flows that outlive their peer cannot touch freed memory. Two live
+ * peers whose ids differ by a multiple of NAT_PEER_SLOTS share one count.
  */
 #ifndef MG_NAT_H
 #define MG_NAT_H
@@ -22,6 +32,9 @@
 #define NAT_PORT_MIN 61000u          /* above Linux's default ephemeral range (32768-60999) */
 #define NAT_PORT_MAX 65535u
 #define NAT_FLOWS_PER_WORKER 32768u
+#define NAT_PORT_PROBES 32u           /* ports tried per new flow: creation cost is bounded */
+#define NAT_FLOWS_PER_PEER 4096u      /* one peer cannot take a worker's whole pool */
+#define NAT_PEER_SLOTS 4096u          /* per-peer flow counts, indexed by peer id modulo this */
 
 #define NAT_TIMEOUT_TCP_EST_NS   (7440ULL * 1000000000ULL)  /* RFC 5382 REQ-5: >= 2 h 4 min */
 #define NAT_TIMEOUT_TCP_TRANS_NS (240ULL * 1000000000ULL)   /* SYN without answer, or after FIN/RST */
@@ -44,6 +57,7 @@ struct nat_flow {
 	_Atomic uint8_t tcp_closing;     /* FIN or RST seen */
 	_Atomic bool established;        /* a reply was seen */
 	struct nat_pool *pool;           /* owner worker's pool: where the object returns */
+	uint32_t peer_slot;              /* immutable while published: the creating peer's count */
 	struct nat_flow *next_free;      /* lock-free free stack */
 	struct rcu_head rcu;
 };
@@ -53,6 +67,7 @@ struct nat_pool {                      /* one per worker */
 	struct nat_flow *local_free;         /* owner only */
 	struct nat_flow *_Atomic returned;   /* pushed by the RCU callback thread, popped all at once */
 	uint16_t port_lo, port_hi, next_port;
+	uint64_t probes;                     /* owner only: reverse-key insertions tried (cost) */
 };
 
 struct nat {
@@ -61,16 +76,19 @@ struct nat {
 	unsigned npools;
 	uint64_t seed;
 	_Atomic uint64_t nflows;
+	_Atomic uint32_t *peer_flows;    /* NAT_PEER_SLOTS counts: + by workers, - by nat_expire */
 };
 
 int nat_init(struct nat *n, unsigned nworkers);
 void nat_uninit(struct nat *n);
 
 /* Worker: translate an IP packet from the tailnet to the LAN in place, creating the flow if
- * needed. lan_src = the router's LAN address of that family. False: not translatable (no port,
- * pool empty, fragment, unknown protocol); the caller drops it. */
-bool nat_out(struct nat *n, unsigned worker, uint8_t *l3, uint32_t len, int family,
-	     const uint8_t *lan_src, uint64_t now);
+ * needed; peer_id = the sending peer's id. lan_src = the router's LAN address of that family.
+ * Returns 0, or the caller drops it: -EPROTONOSUPPORT not translatable (fragment, protocol, not
+ * an echo request), -EADDRNOTAVAIL no port or flow object free, -EDQUOT the peer is at
+ * NAT_FLOWS_PER_PEER. */
+int nat_out(struct nat *n, unsigned worker, uint64_t peer_id, uint8_t *l3, uint32_t len, int family,
+	    const uint8_t *lan_src, uint64_t now);
 /* Worker: a packet from the LAN addressed to the router: if it answers a flow, translate it back
  * in place and return true. */
 bool nat_in(struct nat *n, uint8_t *l3, uint32_t len, int family, uint64_t now);

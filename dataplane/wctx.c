@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * wctx.c - the state of one worker's loop and its primitives (see wctx.h): drop with a reason
- * (and the drop reasons' metric labels), the TX list, the stage queue and its per-peer bound,
- * punts and wakeups to control, the per-pass caches' misses. Calls no stage of the worker.
+ * (and the drop reasons' metric labels), the TX list, the stage queue and its per-peer and
+ * per-next-hop bounds, punts and wakeups to control (resolve requests deduplicated), the per-pass caches' misses. Calls no stage of the worker.
  */
 /* liburcu's inline rcu_dereference()/quiescent state, not a library call per packet. */
 #define _LGPL_SOURCE
@@ -121,7 +121,7 @@ void wk_tx(struct wctx *c, uint8_t *frame, uint32_t len)
 }
 
 /* The count of @id's staged packets; NULL if the table is full (then only the queue bounds it). */
-static uint32_t *stage_peer_count(struct wctx *c, uint64_t id)
+static uint32_t *stage_count(struct wctx *c, uint64_t id)
 {
 	uint32_t h = (uint32_t)((id * 0x9e3779b97f4a7c15ull) >> 32);
 
@@ -139,30 +139,47 @@ static uint32_t *stage_peer_count(struct wctx *c, uint64_t id)
 	return NULL;
 }
 
+/* A next hop as a stage count id: FNV-1a of family and address, bit 63 set (peer ids are a
+ * counter from 1 and never reach it). Two next hops that collide share one bound. */
+static uint64_t neigh_bound_id(const struct nl_l2hop *hop)
+{
+	uint64_t h = 0xcbf29ce484222325ull ^ (uint64_t)hop->family;
+
+	for (int i = 0; i < 16; i++)
+		h = (h ^ hop->nexthop[i]) * 0x100000001b3ull;
+	return h | 1ull << 63;
+}
+
 /*
- * Hold a packet until its peer has a session (or its next hop a MAC). Bounded twice: the queue
- * by STAGE_SLOTS, and each peer's tunnel packets by STAGE_PER_PEER, so one peer flooded from the
- * LAN cannot take the queue from the others. Both overflows count as stage_full.
+ * Hold a packet until its peer has a session (or its next hop a MAC). Bounded three ways: the
+ * queue by STAGE_SLOTS; each peer's tunnel packets by STAGE_PER_PEER, so one peer flooded from
+ * the LAN cannot take the queue from the others; and the LAN-bound packets waiting for one next
+ * hop by STAGE_PER_NEIGH, so a flood towards an address that never answers ARP/ND cannot either.
+ * Control's own UDP (STAGE_UDP: handshakes, disco, STUN, all towards the gateway at startup) has
+ * only the queue's bound: control paces it. Every overflow counts as stage_full.
  */
 void wk_stage(struct wctx *c, struct wpkt *p, uint8_t kind, uint64_t since)
 {
-	uint32_t *n = kind == STAGE_TUNNEL && p->peer ? stage_peer_count(c, p->peer->id) : NULL;
+	uint64_t id = kind == STAGE_TUNNEL ? (p->peer ? p->peer->id : 0) :
+		      kind == STAGE_LAN ? neigh_bound_id(&p->hop) : 0;
+	uint32_t *n = id ? stage_count(c, id) : NULL;
+	uint32_t max = kind == STAGE_TUNNEL ? STAGE_PER_PEER : STAGE_PER_NEIGH;
 	struct stage_ent *e;
 
-	if (c->stage_head - c->stage_tail >= STAGE_SLOTS || (n && *n >= STAGE_PER_PEER)) {
+	if (c->stage_head - c->stage_tail >= STAGE_SLOTS || (n && *n >= max)) {
 		wk_drop(c, p, MG_DROP_STAGE_FULL);
 		return;
 	}
 	e = &c->stage[c->stage_head++ % STAGE_SLOTS];
 	e->pkt = *p;
 	e->kind = kind;
-	e->peer_id = n ? p->peer->id : 0;
+	e->bound_id = n ? id : 0;
 	e->since = since ? since : c->now;
 	if (n)
 		(*n)++;
 }
 
-/* The oldest staged packet, off the queue and off its peer's count. */
+/* The oldest staged packet, off the queue and off its count. */
 bool wk_stage_pop(struct wctx *c, struct stage_ent *out)
 {
 	uint32_t *cnt;
@@ -170,7 +187,7 @@ bool wk_stage_pop(struct wctx *c, struct stage_ent *out)
 	if (c->stage_head == c->stage_tail)
 		return false;
 	*out = c->stage[c->stage_tail++ % STAGE_SLOTS];
-	cnt = out->peer_id ? stage_peer_count(c, out->peer_id) : NULL;
+	cnt = out->bound_id ? stage_count(c, out->bound_id) : NULL;
 	if (cnt && *cnt)
 		(*cnt)--;
 	return true;
@@ -183,6 +200,25 @@ void wk_stage_drained(struct wctx *c)
 		memset(c->stage_peers, 0, STAGE_PEER_SLOTS * sizeof(*c->stage_peers));
 		c->stage_peers_dirty = false;
 	}
+}
+
+void wk_resolve(struct wctx *c, int family, const uint8_t *nexthop)
+{
+	struct wk_resolve_ent *e = &c->resolve[wk_addr_slot(family, nexthop, RESOLVE_SLOTS)];
+	size_t alen = family == AF_INET ? 4 : 16;
+	struct mg_endpoint nh = { .family = family };
+
+	if (e->sent && e->family == family && !memcmp(e->addr, nexthop, alen) &&
+	    c->now - e->sent < RESOLVE_INTERVAL_NS) {
+		c->ctr->resolve_suppressed++;
+		return;
+	}
+	e->sent = c->now;
+	e->family = family;
+	memcpy(e->addr, nexthop, alen);
+	memcpy(nh.addr, nexthop, 16);
+	c->ctr->resolve_requests++;
+	wk_punt(c, PUNT_RESOLVE, &nh, NULL, 0);
 }
 
 void wk_punt(struct wctx *c, uint8_t kind, const struct mg_endpoint *src, const void *data, uint16_t len)

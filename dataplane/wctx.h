@@ -21,6 +21,11 @@
 #define STAGE_SLOTS 512u
 #define STAGE_PER_PEER 128u              /* a peer's share of its worker's stage queue (as the kernel's) */
 #define STAGE_PEER_SLOTS 1024u           /* peers counted at once; a power of two > STAGE_SLOTS */
+#define STAGE_PER_NEIGH 32u              /* LAN-bound packets waiting for one next hop's MAC, per worker */
+#define RESOLVE_SLOTS 64u                /* next hops whose last resolve request is remembered */
+/* One resolve request per next hop this often: control asks the kernel no more often than this
+ * (nlmirror_resolve), so requests in between would only fill the punt ring handshakes use. */
+#define RESOLVE_INTERVAL_NS (100 * NSEC_PER_MSEC)
 #define WK_HOP_SLOTS 16u                /* per-pass next-hop cache (a power of two) */
 #define WK_OUTER_SLOTS 8u               /* per-pass outer-header cache (a power of two) */
 #define WK_LOCAL_SLOTS 16u              /* per-pass "is it ours" cache (a power of two) */
@@ -54,7 +59,7 @@ struct wpkt {
 
 struct stage_ent {
 	struct wpkt pkt;                 /* peer/kp not kept: they are looked up again */
-	uint64_t peer_id;                /* STAGE_TUNNEL: the peer it counts against (0 = none) */
+	uint64_t bound_id;               /* the count it is held against (0 = none): see wk_stage */
 	uint64_t since;
 	uint8_t kind;                    /* STAGE_TUNNEL, STAGE_LAN, STAGE_UDP */
 };
@@ -88,12 +93,18 @@ struct wctx {
 
 	struct stage_ent *stage;         /* ring of STAGE_SLOTS */
 	uint32_t stage_head, stage_tail;
-	/* Staged packets per peer, by peer id: open addressing, linear probing, no deletion; the
-	 * whole table is cleared whenever the queue drains (ids are never reused, so a stale id
-	 * costs only its slot until then). */
+	/* Staged packets per peer (by peer id) and per next hop (by a hash with bit 63 set; peer
+	 * ids never get there): open addressing, linear probing, no deletion; the whole table is
+	 * cleared whenever the queue drains (peer ids are never reused, so a stale id costs only
+	 * its slot until then). */
 	struct stage_peer { uint64_t id; uint32_t n; } *stage_peers;
 	bool stage_peers_dirty;
 	uint64_t stage_next_retry;
+	struct wk_resolve_ent {          /* the last resolve request per next hop (direct-mapped) */
+		uint64_t sent;
+		int family;
+		uint8_t addr[16];
+	} resolve[RESOLVE_SLOTS];
 
 	/* Per-pass caches, direct-mapped by destination; an entry counts only if its pass is
 	 * this one (nothing to clear between passes). */
@@ -144,12 +155,16 @@ void wk_tx_flush(struct wctx *c);
 void wk_batch_hist(struct wctx *c, unsigned n);
 
 /* Holds a packet until its peer has a session or its next hop a MAC (since = 0: now), or drops
- * it as stage_full. wk_stage_pop takes the oldest one off the queue for a retry (false if the
+ * it as stage_full. A STAGE_LAN packet has p->hop filled in (the next hop it waits for). wk_stage_pop takes the oldest one off the queue for a retry (false if the
  * queue is empty); wk_stage_drained forgets the per-peer counts once the queue is empty. */
 void wk_stage(struct wctx *c, struct wpkt *p, uint8_t kind, uint64_t since);
 bool wk_stage_pop(struct wctx *c, struct stage_ent *out);
 void wk_stage_drained(struct wctx *c);
 
+/* Ask control to resolve a next hop's MAC, unless this worker asked within RESOLVE_INTERVAL_NS
+ * (then counted as resolve_suppressed): a flood staged for one neighbour and retried every
+ * STAGE_RETRY_NS costs the punt ring one slot per interval, not one per packet per retry. */
+void wk_resolve(struct wctx *c, int family, const uint8_t *nexthop);
 /* To control, through the worker's punt ring (a full ring drops and counts punt_full). */
 void wk_punt(struct wctx *c, uint8_t kind, const struct mg_endpoint *src, const void *data, uint16_t len);
 /* A sealed message for a peer behind DERP (p->ep = 127.3.3.40:<region>): copied to control, which

@@ -12,6 +12,8 @@
 /* liburcu's inline rcu_dereference()/quiescent state, not a library call per packet. */
 #define _LGPL_SOURCE
 #include <errno.h>
+#include <sched.h>
+#include <stdio.h>
 #include "worker.h"
 #include "worker_rx.h"
 #include "worker_tx.h"
@@ -146,7 +148,11 @@ static void *worker_main(void *arg)
 	struct worker *w = arg;
 	struct wctx *c = wk_ctx_new(w);
 	uint64_t last_work = 0;
+	char name[16];
 
+	/* "mg-worker<N>" in top -H, ps -L and /proc/PID/task/TID/comm. */
+	snprintf(name, sizeof(name), "mg-worker%u", w->id);
+	pthread_setname_np(pthread_self(), name);
 	if (!c)
 		return NULL;
 	rcu_register_thread();
@@ -167,15 +173,29 @@ static void *worker_main(void *arg)
 	wk_ctx_free(c);
 	return NULL;
 }
+/* The thread is created on its CPU (w->cpu >= 0), so it never runs elsewhere; a CPU outside the
+ * process's affinity mask or offline fails pthread_create with EINVAL. */
 int worker_start(struct worker *w)
 {
+	pthread_attr_t attr;
+	cpu_set_t set;
 	int ret;
 
 	if (ring_init(&w->punt, PUNT_RING_SLOTS, sizeof(struct punt_msg)) ||
 	    ring_init(&w->txq, TXREQ_RING_SLOTS, sizeof(struct txreq)))
 		return -ENOMEM;
 	atomic_store(&w->stop, false);
-	ret = pthread_create(&w->thread, NULL, worker_main, w);
+	ret = pthread_attr_init(&attr);
+	if (ret)
+		return -ret;
+	if (w->cpu >= 0 && w->cpu < CPU_SETSIZE) {
+		CPU_ZERO(&set);
+		CPU_SET(w->cpu, &set);
+		ret = pthread_attr_setaffinity_np(&attr, sizeof(set), &set);
+	}
+	if (!ret)
+		ret = pthread_create(&w->thread, &attr, worker_main, w);
+	pthread_attr_destroy(&attr);
 	if (ret)
 		return -ret;
 	w->started = true;

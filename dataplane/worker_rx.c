@@ -50,19 +50,23 @@ static void deliver_local(struct wctx *c, struct wpkt *p)
 	io_frame_put(&c->w->port, p->addr);
 }
 
-/* SNAT towards the LAN: the source becomes our address on the route to the destination. */
-static bool snat_out(struct wctx *c, struct wpkt *p)
+/* SNAT towards the LAN: the source becomes our address on the route to the destination.
+ * False: drop for *why. */
+static bool snat_out(struct wctx *c, struct wpkt *p, const struct peer *from, enum mg_drop *why)
 {
 	struct nl_l2hop hop;
+	int err = -EADDRNOTAVAIL;
 
-	if (wk_hop(c, p->family, ip_dst(p->l3, p->family), &hop) == -ENETUNREACH)
-		return false;
-	return nat_out(&c->dev->nat, c->w->id, p->l3, p->len, p->family, hop.src_addr, c->now);
+	if (wk_hop(c, p->family, ip_dst(p->l3, p->family), &hop) != -ENETUNREACH)
+		err = nat_out(&c->dev->nat, c->w->id, from->id, p->l3, p->len, p->family, hop.src_addr, c->now);
+	*why = err == -EDQUOT ? MG_DROP_NAT_PEER_LIMIT : MG_DROP_NAT_FAILED;
+	return !err;
 }
 
 void wk_route_inner(struct wctx *c, struct wpkt *p, struct peer *from)
 {
 	const uint8_t *dst = ip_dst(p->l3, p->family);
+	enum mg_drop why;
 	struct peer *to;
 
 	if (is_tailnet_local(c->dev, p->family, dst)) {
@@ -94,8 +98,8 @@ void wk_route_inner(struct wctx *c, struct wpkt *p, struct peer *from)
 		wk_drop(c, p, MG_DROP_TTL_EXCEEDED);
 		return;
 	}
-	if (c->dev->snat && !snat_out(c, p)) {
-		wk_drop(c, p, MG_DROP_NAT_FAILED);
+	if (c->dev->snat && !snat_out(c, p, from, &why)) {
+		wk_drop(c, p, why);
 		return;
 	}
 	wk_lan(c, p, 0);

@@ -42,10 +42,7 @@ static bool outer_hop(struct wctx *c, struct wpkt *p, uint8_t kind, uint64_t sin
 	if (!ret)
 		return true;
 	if (ret == -EAGAIN) {
-		struct mg_endpoint nh = { .family = p->hop.family };
-
-		memcpy(nh.addr, p->hop.nexthop, 16);
-		wk_punt(c, PUNT_RESOLVE, &nh, NULL, 0);
+		wk_resolve(c, p->hop.family, p->hop.nexthop);
 		wk_stage(c, p, kind, since);
 		return false;
 	}
@@ -251,10 +248,7 @@ void wk_lan(struct wctx *c, struct wpkt *p, uint64_t since)
 		c->ctr->mss_clamped++;
 	ret = wk_hop(c, p->family, ip_dst(p->l3, p->family), &p->hop);
 	if (ret == -EAGAIN) {
-		struct mg_endpoint nh = { .family = p->hop.family };
-
-		memcpy(nh.addr, p->hop.nexthop, 16);
-		wk_punt(c, PUNT_RESOLVE, &nh, NULL, 0);
+		wk_resolve(c, p->hop.family, p->hop.nexthop);
 		wk_stage(c, p, STAGE_LAN, since);
 		return;
 	}

@@ -284,6 +284,36 @@ static int set_queues(struct parser *p, const struct key_def *k, char *val)
 	return 0;
 }
 
+/* One item of a CPUs list: "N" or "N-M" (N <= M). */
+static int add_cpus(struct parser *p, const struct key_def *k, char *item)
+{
+	unsigned long long lo, hi;
+	char buf[64], *dash;
+
+	snprintf(buf, sizeof(buf), "%s", item);
+	dash = strchr(buf, '-');
+	if (dash)
+		*dash = '\0';
+	if (strlen(item) >= sizeof(buf) || !parse_uint(text_trim(buf), false, MG_CPU_MAX, &lo) ||
+	    !parse_uint(dash ? text_trim(dash + 1) : buf, false, MG_CPU_MAX, &hi) || hi < lo)
+		return perr(p, k->name, "\"%.64s\" is not a CPU or range (0-%u, as 2 or 2-3)", item, MG_CPU_MAX);
+	for (unsigned long long c = lo; c <= hi; c++) {
+		for (uint32_t i = 0; i < p->cfg->n_cpus; i++)
+			if (p->cfg->cpus[i] == c)
+				return perr(p, k->name, "CPU %llu is listed twice", c);
+		if (p->cfg->n_cpus == MG_MAX_CPUS)
+			return perr(p, k->name, "more than %u CPUs", MG_MAX_CPUS);
+		p->cfg->cpus[p->cfg->n_cpus++] = (uint16_t)c;
+	}
+	return 0;
+}
+
+/* CPUs = 2,3 or 2-3 (or a mix): where the workers run, in order; later lines add to the list. */
+static int set_cpus(struct parser *p, const struct key_def *k, char *val)
+{
+	return for_each_item(p, k, val, add_cpus);
+}
+
 static int set_seconds(struct parser *p, const struct key_def *k, char *val)
 {
 	unsigned long long v;
@@ -405,9 +435,14 @@ static int add_device(struct parser *p, const struct key_def *k, char *item)
 {
 	char name[64] = "";
 
+
 	/* A netdev name, or with Backend = dpdk a PCI address / vdev string (may contain ':'). */
 	if (strlen(item) >= sizeof(name) || strpbrk(item, " \t/"))
 		return perr(p, k->name, "\"%.64s\" is not a device name (1-63 characters, no '/' or spaces)", item);
+	/* One meshgate serves one LAN interface (its XDP program, queues and kernel mirror). */
+	if (p->cfg->n_devices)
+		return perr(p, k->name, "one device only (\"%.64s\" is a second one, after \"%.64s\"); "
+			    "run one meshgate per LAN interface", item, p->cfg->devices[0]);
 	strcpy(name, item);
 	return push(p, k, (void **)&p->cfg->devices, &p->cfg->n_devices, sizeof(name), name);
 }
@@ -530,6 +565,7 @@ static const struct key_def interface_keys[] = {
 	{ "DPDKArgs", set_string, CFG(dpdk_args) },
 	{ "Queues", set_queues, 0, 0 },
 	{ "SetChannels", set_bool, CFG(set_channels) },
+	{ "CPUs", set_cpus, 0, 0 },
 	{ "Poll", set_poll, 0, 0 },
 	{ "Crypto", set_crypto, 0, 0 },
 	{ "SNAT", set_bool, CFG(snat) },

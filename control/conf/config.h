@@ -15,6 +15,8 @@
 enum mg_backend { MG_BACKEND_XDP, MG_BACKEND_DPDK };
 #define MG_POLL_BUSY UINT32_MAX
 #define MG_POLL_SPIN_DEFAULT_US 50u
+#define MG_MAX_CPUS 256u                /* entries of a CPUs list */
+#define MG_CPU_MAX 1023u                /* highest CPU number (CPU_SETSIZE - 1) */
 
 struct mg_config {
 	char path[4096];
@@ -26,12 +28,15 @@ struct mg_config {
 	size_t n_addresses;
 	struct mg_ipprefix *addresses;  /* host bits kept */
 	uint32_t mtu;                   /* default 1280 */
-	size_t n_devices;
+	size_t n_devices;               /* 0 or 1: one LAN device per meshgate */
 	char (*devices)[64];
 	enum mg_backend backend;
 	char dpdk_args[1024];           /* Backend = dpdk: EAL arguments, split on spaces */
 	uint32_t queues;                /* 1..64, default 1 */
 	bool set_channels;              /* set the NIC's RX queue count to queues (else refuse a mismatch) */
+	/* CPUs: worker i runs on cpus[i % n_cpus]; n_cpus = 0 (the default) pins nothing. */
+	uint32_t n_cpus;
+	uint16_t cpus[MG_MAX_CPUS];
 	uint32_t poll_spin_us;          /* Poll: busy-poll this long after the last packet, then sleep;
 					 * MG_POLL_BUSY = never sleep. Default 50. */
 	char crypto[16];                /* auto | avx512 | avx2 | ipsecmb | sodium | generic */

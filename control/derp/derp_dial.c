@@ -18,6 +18,7 @@
 #include <openssl/x509.h>
 #include "derp_dial.h"
 #include "derp_tls.h"
+#include "sockmark.h"
 #include "mg.h"
 #include "headscale/hsresolve.h"
 
@@ -50,6 +51,8 @@ static void conn_connect(struct derp_conn *c, const struct sockaddr_storage *ss,
 	c->fd = socket(ss->ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (c->fd < 0)
 		return derp_conn_fail(c, strerror(errno), now);
+	if (sockmark_apply(c->fd))
+		return derp_conn_fail(c, "FwMark (SO_MARK) not set", now);
 	setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	if (connect(c->fd, (const struct sockaddr *)ss, sl) && errno != EINPROGRESS)
 		return derp_conn_fail(c, strerror(errno), now);

@@ -69,7 +69,7 @@ size_t hs_reload_restart_keys(const struct mg_config *run, const struct mg_confi
 			      const char **keys, size_t max)
 {
 	/* Config-file order (config.c interface_keys). Addresses: the TUN's and, with LoginServer,
-	 * Headscale's to assign; MTU, Device, Backend, Queues, Poll, Crypto shape the workers. */
+	 * Headscale's to assign; MTU, Device, Backend, Queues, CPUs, Poll, Crypto shape the workers. */
 	const struct { const char *key; bool same; } t[] = {
 		{ "Name", STR_SAME(name) },
 		{ "Address", hs_reload_prefixes_equal(run->addresses, run->n_addresses,
@@ -80,6 +80,8 @@ size_t hs_reload_restart_keys(const struct mg_config *run, const struct mg_confi
 		{ "DPDKArgs", STR_SAME(dpdk_args) },
 		{ "Queues", VAL_SAME(queues) },
 		{ "SetChannels", VAL_SAME(set_channels) },
+		{ "CPUs", run->n_cpus == fresh->n_cpus &&
+			  !memcmp(run->cpus, fresh->cpus, run->n_cpus * sizeof(run->cpus[0])) },
 		{ "Poll", VAL_SAME(poll_spin_us) },
 		{ "Crypto", STR_SAME(crypto) },
 		{ "SNAT", VAL_SAME(snat) },

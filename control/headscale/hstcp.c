@@ -23,6 +23,7 @@
 #include <openssl/x509v3.h>
 #include "mg.h"
 #include "hstcp.h"
+#include "sockmark.h"
 
 struct hs_resolve {
 	struct gaicb req;
@@ -175,12 +176,19 @@ static int connected(struct hs_tcp *t)
 static int try_connect(struct hs_tcp *t)
 {
 	struct addrinfo *ai;
+	int err;
 
 	while ((ai = t->ai_next)) {
 		t->ai_next = ai->ai_next;
 		t->fd = socket(ai->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_TCP);
 		if (t->fd < 0)
 			continue;
+		err = sockmark_apply(t->fd);        /* unmarked it could loop through the tunnel */
+		if (err) {
+			close(t->fd);
+			t->fd = -1;
+			return fail(t, -err, "FwMark (SO_MARK)");
+		}
 		/* Even an immediate success is reported through EPOLLOUT, never re-entrantly. */
 		if (!connect(t->fd, ai->ai_addr, ai->ai_addrlen) || errno == EINPROGRESS) {
 			t->state = HS_TCP_CONNECTING;

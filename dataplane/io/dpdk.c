@@ -159,7 +159,7 @@ static void dpdk_refill(struct io_port *p)
 		if (n > ARRAY_SIZE(b->burst))
 			n = ARRAY_SIZE(b->burst);
 		for (unsigned i = 0; i < n; i++) {
-			struct rte_mbuf *mb = b->mbuf[p->pool[--p->npool] / IO_FRAME_SIZE];
+			struct rte_mbuf *mb = b->mbuf[io_frame_get(p) / IO_FRAME_SIZE];
 
 			/* rte_mbuf_raw_free's contract: one reference, one segment. */
 			mb->next = NULL;
@@ -184,7 +184,7 @@ static void dpdk_reclaim(struct io_port *p)
 	if (rte_mempool_get_bulk(b->mp, (void **)m, n))
 		return;
 	for (unsigned i = 0; i < n; i++)
-		p->pool[p->npool++] = io_frame_base(mbuf_addr(p, m[i]));
+		io_frame_put(p, mbuf_addr(p, m[i]));
 }
 
 static void dpdk_nop(struct io_port *p)
@@ -267,7 +267,7 @@ static int pool_create(struct io_port *p, struct dpdk_be *b)
 		free(all);
 		return -ENOMEM;
 	}
-	p->npool = 0;
+	io_pool_clear(p);
 	for (unsigned i = 0; i < IO_NUM_FRAMES; i++) {
 		struct rte_mbuf *m = all[i];
 		uint64_t base = (uint64_t)((uint8_t *)m->buf_addr - p->area);
@@ -279,7 +279,7 @@ static int pool_create(struct io_port *p, struct dpdk_be *b)
 		m->buf_len = (uint16_t)(IO_FRAME_SIZE - shift);
 		m->data_off = RTE_PKTMBUF_HEADROOM;
 		b->mbuf[base / IO_FRAME_SIZE] = m;
-		p->pool[p->npool++] = base;
+		io_frame_put(p, base);
 	}
 	free(all);
 	return 0;

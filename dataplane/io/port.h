@@ -12,10 +12,13 @@
  * Frame ownership (exactly one owner at a time): pool -> backend (refill) -> rx burst -> worker
  * (crypto batch | stage queue) -> tx burst -> backend -> pool (reclaim). A frame the worker drops
  * goes straight back to the pool. Everything is owned by the worker thread but open/close.
+ * Every move into or out of the pool goes through io_frame_get/put; debug builds (!NDEBUG) keep
+ * one bit per frame, set while it is in the pool, and abort on a frame put back twice.
  */
 #ifndef MG_IO_PORT_H
 #define MG_IO_PORT_H
 
+#include <assert.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -72,6 +75,7 @@ struct io_port {
 	uint8_t *area;               /* IO_NUM_FRAMES * IO_FRAME_SIZE bytes */
 	uint64_t *pool;              /* free frame base offsets, a stack */
 	uint32_t npool;
+	uint8_t *in_pool;            /* !NDEBUG: bit per frame, set while in the pool; else NULL */
 	uint32_t queue;
 	int fd;                      /* pollable for rx, or -1 */
 	bool zerocopy;               /* the NIC reads and writes the area itself */
@@ -104,15 +108,58 @@ static inline uint64_t io_frame_base(uint64_t addr)
 	return addr & ~(uint64_t)(IO_FRAME_SIZE - 1);
 }
 
+#ifndef NDEBUG
+#define IO_POOL_CHECKED 1
+/* Debug builds: a frame's pool bit; a put of a frame already in the pool (a double free, which
+ * would hand one frame to two owners later) or a get of one not in it aborts here. */
+static inline void io_frame_mark(struct io_port *p, uint64_t base, bool in)
+{
+	uint64_t i = base / IO_FRAME_SIZE;
+	uint8_t bit = (uint8_t)(1u << (i & 7));
+
+	if (!p->in_pool)
+		return;
+	assert(i < IO_NUM_FRAMES && "frame outside the area");
+	if (in)
+		assert(!(p->in_pool[i >> 3] & bit) && "io_frame_put: frame already in the pool (double put)");
+	else
+		assert((p->in_pool[i >> 3] & bit) && "io_frame_get: frame not in the pool");
+	p->in_pool[i >> 3] ^= bit;
+}
+#else
+#define IO_POOL_CHECKED 0
+#endif
+
 /* A free frame (base offset) or UINT64_MAX when the pool is empty. */
 static inline uint64_t io_frame_get(struct io_port *p)
 {
-	return p->npool ? p->pool[--p->npool] : UINT64_MAX;
+	uint64_t base;
+
+	if (!p->npool)
+		return UINT64_MAX;
+	base = p->pool[--p->npool];
+#ifndef NDEBUG
+	io_frame_mark(p, base, false);
+#endif
+	return base;
 }
 
 static inline void io_frame_put(struct io_port *p, uint64_t addr)
 {
-	p->pool[p->npool++] = io_frame_base(addr);
+	uint64_t base = io_frame_base(addr);
+
+#ifndef NDEBUG
+	io_frame_mark(p, base, true);
+	assert(p->npool < IO_NUM_FRAMES);
+#endif
+	p->pool[p->npool++] = base;
+}
+
+/* Empties the pool (a backend that refills it with frames of its own choosing, DPDK). */
+static inline void io_pool_clear(struct io_port *p)
+{
+	while (io_frame_get(p) != UINT64_MAX)
+		;
 }
 
 static inline void io_port_close(struct io_port *p)

@@ -69,7 +69,7 @@ static void xsk_refill(struct io_port *p)
 		want = p->npool - POOL_RESERVE;
 	n = want ? xsk_ring_prod__reserve(&x->fill, want, &idx) : 0;
 	for (uint32_t i = 0; i < n; i++)
-		*xsk_ring_prod__fill_addr(&x->fill, idx + i) = p->pool[--p->npool];
+		*xsk_ring_prod__fill_addr(&x->fill, idx + i) = io_frame_get(p);
 	if (n)
 		xsk_ring_prod__submit(&x->fill, n);
 	if (xsk_ring_prod__needs_wakeup(&x->fill)) {

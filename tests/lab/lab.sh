@@ -268,10 +268,11 @@ lab_status() {
 	wg show all 2>/dev/null
 }
 
-# lab_write_meshgate_conf [--endpoint] [--rekey N] [--snat]: the router's config.
-# --endpoint gives the router the laptop's address so it can initiate.
+# lab_write_meshgate_conf [--endpoint] [--rekey N] [--snat] [--set "Key = Value"]...: the
+# router's config. --endpoint gives the router the laptop's address so it can initiate; --set
+# adds an [Interface] line.
 lab_write_meshgate_conf() {
-	local endpoint="" rekey="" snat=false exit_node=false filter="" device=eth0 backend="" queues="" poll="" chan=""
+	local endpoint="" rekey="" snat=false exit_node=false filter="" device=eth0 backend="" queues="" poll="" chan="" extra=""
 	while [ $# -gt 0 ]; do
 		case $1 in
 		# --dpdk "EAL ARGS": Backend = dpdk on the port the first --vdev of those arguments creates.
@@ -280,6 +281,8 @@ lab_write_meshgate_conf() {
 		--queues) queues="Queues = $2"; shift ;;
 		--set-channels) chan="SetChannels = true" ;;
 		--poll) poll="Poll = $2"; shift ;;
+		--set) extra="$extra
+	$2"; shift ;;
 		--filter) filter="FilterFile = $2"; shift ;;
 		--exit-node) exit_node=true ;;
 		--snat) snat=true ;;
@@ -307,6 +310,7 @@ lab_write_meshgate_conf() {
 	AdvertiseRoutes = 192.168.8.0/24, fd00:8::/64
 	MetricsListen = $METRICS_ADDR
 	$rekey
+	$extra
 
 	[Peer]
 	PublicKey = $(lab_lap_pub)

@@ -32,9 +32,11 @@ static const char full[] =
 	"Address = 100.64.0.5/32, fd7a:115c:a1e0::5/128\n"
 	"Address = 10.9.0.1/24\n"
 	"MTU = 1420\n"
-	"Device = eth0, eth1\n"
+	"Device = eth0\n"
 	"Backend = dpdk\n"
 	"Queues = 4\n"
+	"CPUs = 2-3, 6\n"
+	"cpus = 0\n"
 	"Poll = Adaptive  200\n"
 	"Crypto = AVX2\n"
 	"SNAT = false\n"
@@ -97,11 +99,15 @@ static void test_full(void)
 	check_prefix(&c.addresses[1], AF_INET6, "fd7a:115c:a1e0::5", 128);
 	check_prefix(&c.addresses[2], AF_INET, "10.9.0.1", 24);
 	CHECK_INT(c.mtu, 1420);
-	CHECK_INT(c.n_devices, 2);
+	CHECK_INT(c.n_devices, 1);
 	CHECK_STR(c.devices[0], "eth0");
-	CHECK_STR(c.devices[1], "eth1");
 	CHECK_INT(c.backend, MG_BACKEND_DPDK);
 	CHECK_INT(c.queues, 4);
+	CHECK_INT(c.n_cpus, 4);
+	CHECK_INT(c.cpus[0], 2);
+	CHECK_INT(c.cpus[1], 3);
+	CHECK_INT(c.cpus[2], 6);
+	CHECK_INT(c.cpus[3], 0);
 	CHECK_INT(c.poll_spin_us, 200);
 	CHECK_STR(c.crypto, "avx2");
 	CHECK(!c.snat && c.advertise_exit_node && c.accept_routes);
@@ -246,6 +252,15 @@ static const struct { const char *text, *err; } bad[] = {
 	/* 45 */ { "[Interface]\nPoll = busy 5\n", "b.conf:2: Poll: \"busy 5\" is not a poll policy (adaptive [SPIN_US 0-1000000], busy)" },
 	/* 46 */ { "[Interface]\nPoll = adaptive 1000001\n",
 		   "b.conf:2: Poll: \"adaptive 1000001\" is not a poll policy (adaptive [SPIN_US 0-1000000], busy)" },
+	/* 47 */ { "[Interface]\nDevice = eth0, eth1\n",
+		   "b.conf:2: Device: one device only (\"eth1\" is a second one, after \"eth0\"); run one meshgate per LAN interface" },
+	/* 48 */ { "[Interface]\nDevice = eth0\n\nDevice = eth1\n",
+		   "b.conf:4: Device: one device only (\"eth1\" is a second one, after \"eth0\"); run one meshgate per LAN interface" },
+	/* 49 */ { "[Interface]\nCPUs = 3-1\n", "b.conf:2: CPUs: \"3-1\" is not a CPU or range (0-1023, as 2 or 2-3)" },
+	/* 50 */ { "[Interface]\nCPUs = 1,x\n", "b.conf:2: CPUs: \"x\" is not a CPU or range (0-1023, as 2 or 2-3)" },
+	/* 51 */ { "[Interface]\nCPUs = 1024\n", "b.conf:2: CPUs: \"1024\" is not a CPU or range (0-1023, as 2 or 2-3)" },
+	/* 52 */ { "[Interface]\nCPUs = 0-3, 2\n", "b.conf:2: CPUs: CPU 2 is listed twice" },
+	/* 53 */ { "[Interface]\nCPUs = 1-\n", "b.conf:2: CPUs: \"1-\" is not a CPU or range (0-1023, as 2 or 2-3)" },
 };
 
 static void test_poll(void)

@@ -2,8 +2,10 @@
 /*
  * test_nat.c - the SNAT table: translation out and back for TCP, UDP, ICMP echo, IPv4 and IPv6
  * with checksums verified from scratch; per-worker port slices; reuse of a flow; unknown replies;
- * expiry by protocol and state; exhaustion of a slice's ports towards one remote endpoint.
+ * expiry by protocol and state; exhaustion of a slice's ports towards one remote endpoint at a
+ * bounded cost per creation; UDP checksums that come out zero; a per-peer flow limit.
  */
+#include <errno.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <sodium.h>
@@ -11,6 +13,7 @@
 #include "pktcheck.h"
 
 #define S 1000000000ULL
+#define PEER 7u                       /* the sending peer's id, unless a case says otherwise */
 
 static uint8_t lan4[4], lan6[16];
 
@@ -25,7 +28,7 @@ static uint16_t out_ok(struct nat *n, unsigned w, uint8_t *b, size_t len, int v6
 	size_t hl = v6 ? 40 : 20;
 	uint16_t port;
 
-	T_CHECK(nat_out(n, w, b, len, v6 ? AF_INET6 : AF_INET, v6 ? lan6 : lan4, now), "nat_out refused");
+	T_CHECK(!nat_out(n, w, PEER, b, len, v6 ? AF_INET6 : AF_INET, v6 ? lan6 : lan4, now), "nat_out refused");
 	T_CHECK(!memcmp(b + (v6 ? 8 : 12), v6 ? (void *)lan6 : (void *)lan4, v6 ? 16 : 4), "source not the router");
 	port = get16(b + hl + (proto == IPPROTO_ICMP || proto == IPPROTO_ICMPV6 ? 4 : 0));
 	T_CHECK(port >= n->pools[w].port_lo && port <= n->pools[w].port_hi, "port %u outside worker %u's slice", port, w);
@@ -67,6 +70,100 @@ static void roundtrip(struct nat *n, int v6, uint8_t proto)
 	T_CHECK(port2 == port, "flow not reused: %u then %u", port, port2);
 }
 
+/*
+ * A UDP checksum that the incremental update brings to 0 must leave as 0xffff, in both directions
+ * and both families: search the first two payload bytes for the inputs whose translated packet
+ * sums to zero (one in 65536), and check the field of every translation. An IPv4 UDP packet
+ * without a checksum (0) keeps none.
+ */
+static void zero_csum_search(struct nat *n, int v6)
+{
+	const char *cli = v6 ? "fd7a:115c:a1e0::9" : "100.64.0.9", *srv = v6 ? "fd00:8::53" : "192.168.8.53";
+	const char *me = v6 ? "fd00:8::105" : "192.168.8.105";
+	int family = v6 ? AF_INET6 : AF_INET;
+	size_t hl = v6 ? 40 : 20, len;
+	unsigned zero_out = 0, zero_in = 0, bad = 0;
+	uint16_t port = 0;
+	uint8_t b[128];
+
+	for (unsigned x = 0; x < 65536; x++) {
+		len = mkpkt(b, v6, cli, srv, IPPROTO_UDP, 5353, 53, 6);
+		b[hl + 8] = (uint8_t)(x >> 8);
+		b[hl + 9] = (uint8_t)x;
+		ref_fix(b, len);
+		if (!b[hl + 6] && !b[hl + 7])
+			b[hl + 6] = b[hl + 7] = 0xff;   /* a computed 0 is sent as 0xffff */
+		if (nat_out(n, 0, PEER, b, len, family, v6 ? lan6 : lan4, 600 * S)) {
+			bad++;
+			continue;
+		}
+		port = get16(b + hl);
+		zero_out += !b[hl + 6] && !b[hl + 7];
+		bad += !ref_valid(b, len);
+		/* The same payload back from the server to the NAT port. */
+		len = mkpkt(b, v6, srv, me, IPPROTO_UDP, 53, port, 6);
+		b[hl + 8] = (uint8_t)(x >> 8);
+		b[hl + 9] = (uint8_t)x;
+		ref_fix(b, len);
+		if (!b[hl + 6] && !b[hl + 7])
+			b[hl + 6] = b[hl + 7] = 0xff;
+		if (!nat_in(n, b, len, family, 600 * S)) {
+			bad++;
+			continue;
+		}
+		zero_in += !b[hl + 6] && !b[hl + 7];
+		bad += !ref_valid(b, len);
+	}
+	T_CHECK(!bad, "v6 %d: %u translations refused or with a wrong checksum", v6, bad);
+	T_CHECK(!zero_out, "v6 %d: %u outbound UDP checksums written as 0 (must be 0xffff)", v6, zero_out);
+	T_CHECK(!zero_in, "v6 %d: %u inbound UDP checksums written as 0 (must be 0xffff)", v6, zero_in);
+	if (!v6) {
+		/* IPv4 UDP without a checksum: translated, and still without one. */
+		len = mkpkt(b, 0, cli, srv, IPPROTO_UDP, 5354, 53, 6);
+		ref_fix(b, len);
+		b[hl + 6] = b[hl + 7] = 0;
+		T_CHECK(!nat_out(n, 0, PEER, b, len, AF_INET, lan4, 600 * S), "checksum-less UDP refused");
+		T_CHECK(!b[hl + 6] && !b[hl + 7], "checksum-less IPv4 UDP got a checksum %02x%02x", b[hl + 6], b[hl + 7]);
+	}
+}
+
+/*
+ * One peer cannot take the pool: its NAT_FLOWS_PER_PEER + 1st flow is refused (-EDQUOT, counted by
+ * the caller as nat_peer_limit) while another peer still gets flows; expiry gives the allowance
+ * back. Remote ports vary so that the slice's ports are not what runs out.
+ */
+static void peer_limit_test(struct nat *n)
+{
+	unsigned ok = 0;
+	uint8_t b[128];
+	size_t len;
+	int err;
+
+	for (unsigned i = 0; i < NAT_FLOWS_PER_PEER; i++) {
+		len = mkpkt(b, 0, "100.64.0.11", "192.168.8.81", IPPROTO_UDP, (uint16_t)(1000 + i % 50000),
+			    (uint16_t)(1 + i / 50), 0);
+		ok += !nat_out(n, 1, 1001, b, len, AF_INET, lan4, 700 * S);
+	}
+	T_CHECK(ok == NAT_FLOWS_PER_PEER, "peer got %u of its %u flows", ok, NAT_FLOWS_PER_PEER);
+	len = mkpkt(b, 0, "100.64.0.11", "192.168.8.81", IPPROTO_UDP, 999, 9999, 0);
+	err = nat_out(n, 1, 1001, b, len, AF_INET, lan4, 700 * S);
+	T_CHECK(err == -EDQUOT, "flow %u of one peer: %d, want -EDQUOT", NAT_FLOWS_PER_PEER + 1, err);
+	/* The same peer on another worker is held to the same count. */
+	err = nat_out(n, 0, 1001, b, len, AF_INET, lan4, 700 * S);
+	T_CHECK(err == -EDQUOT, "peer over its limit through worker 0: %d, want -EDQUOT", err);
+	/* Packets of the peer's existing flows still pass. */
+	len = mkpkt(b, 0, "100.64.0.11", "192.168.8.81", IPPROTO_UDP, 1000, 1, 0);
+	T_CHECK(!nat_out(n, 1, 1001, b, len, AF_INET, lan4, 700 * S), "an existing flow refused at the limit");
+	len = mkpkt(b, 0, "100.64.0.12", "192.168.8.81", IPPROTO_UDP, 999, 9999, 0);
+	T_CHECK(!nat_out(n, 1, 1002, b, len, AF_INET, lan4, 700 * S), "another peer refused by one peer's limit");
+	nat_expire(n, 700 * S + NAT_TIMEOUT_UDP_NS);
+	rcu_barrier();
+	len = mkpkt(b, 0, "100.64.0.11", "192.168.8.81", IPPROTO_UDP, 999, 9999, 0);
+	T_CHECK(!nat_out(n, 1, 1001, b, len, AF_INET, lan4, 800 * S), "expiry did not give the peer's allowance back");
+	T_CHECK(atomic_load(&n->peer_flows[1001 % NAT_PEER_SLOTS]) == 1, "peer count %u after expiry, want 1",
+		atomic_load(&n->peer_flows[1001 % NAT_PEER_SLOTS]));
+}
+
 /* Two workers see the same new flows at the same time (RSS moved them, or they race): both must
  * end up with one mapping per flow. */
 #define RACE_FLOWS 2000
@@ -87,7 +184,7 @@ static void *race(void *arg)
 	for (unsigned i = 0; i < RACE_FLOWS; i++) {
 		size_t len = mkpkt(b, 0, "100.64.0.7", "192.168.8.80", IPPROTO_UDP, (uint16_t)(2000 + i), 9, 0);
 
-		if (nat_out(r->n, r->worker, b, len, AF_INET, lan4, 500 * S))
+		if (!nat_out(r->n, r->worker, PEER, b, len, AF_INET, lan4, 500 * S))
 			r->port[i] = get16(b + 20);
 		else
 			r->refused++;
@@ -148,10 +245,10 @@ int main(void)
 	/* 8: only echo requests create ICMP flows; fragments are refused. */
 	len = mkpkt(b, 0, "100.64.0.2", "192.168.8.80", IPPROTO_ICMP, 7, 0, 4);
 	b[20] = 13;                                  /* timestamp request */
-	T_CHECK(!nat_out(&n, 0, b, len, AF_INET, lan4, 13 * S), "non-echo ICMP created a flow");
+	T_CHECK(nat_out(&n, 0, PEER, b, len, AF_INET, lan4, 13 * S) == -EPROTONOSUPPORT, "non-echo ICMP created a flow");
 	len = mkpkt(b, 0, "100.64.0.2", "192.168.8.80", IPPROTO_UDP, 7, 7, 4);
 	b[6] = 0x20;                                 /* MF: a first fragment */
-	T_CHECK(!nat_out(&n, 0, b, len, AF_INET, lan4, 13 * S), "fragment translated");
+	T_CHECK(nat_out(&n, 0, PEER, b, len, AF_INET, lan4, 13 * S) == -EPROTONOSUPPORT, "fragment translated");
 
 	/* 9: expiry, each protocol at its own timeout after the last packet (12 s). */
 	T_CHECK(atomic_load(&n.nflows) == 6, "6 flows expected, have %lu", (unsigned long)atomic_load(&n.nflows));
@@ -177,19 +274,39 @@ int main(void)
 
 		for (unsigned i = 0; i < span + 10; i++) {
 			len = mkpkt(b, 0, "100.64.0.3", "192.168.8.80", IPPROTO_UDP, (uint16_t)(1024 + i), 53, 0);
-			ok += nat_out(&n, 0, b, len, AF_INET, lan4, 200 * S);
+			ok += !nat_out(&n, 0, PEER, b, len, AF_INET, lan4, 200 * S);
 		}
 		T_CHECK(ok == span, "slice of %u ports gave %u flows", span, ok);
+		/* The cost of a creation does not grow with occupancy: with every port towards this
+		 * endpoint taken, a refused creation tries at most NAT_PORT_PROBES ports, not the slice. */
+		{
+			uint64_t before = n.pools[0].probes;
+			unsigned refused = 0;
+
+			for (unsigned i = 0; i < 100; i++) {
+				len = mkpkt(b, 0, "100.64.0.3", "192.168.8.80", IPPROTO_UDP, (uint16_t)(30000 + i), 53, 0);
+				refused += nat_out(&n, 0, PEER, b, len, AF_INET, lan4, 200 * S) == -EADDRNOTAVAIL;
+			}
+			T_CHECK(refused == 100, "full slice: %u of 100 new flows refused for want of a port", refused);
+			T_CHECK(n.pools[0].probes - before <= 100 * NAT_PORT_PROBES,
+				"100 creations in a full slice of %u ports cost %lu probes (bound %u each)", span,
+				(unsigned long)(n.pools[0].probes - before), NAT_PORT_PROBES);
+		}
 		/* Worker 1's slice is untouched by worker 0's exhaustion. */
 		len = mkpkt(b, 0, "100.64.0.3", "192.168.8.80", IPPROTO_UDP, 9, 53, 0);
-		T_CHECK(nat_out(&n, 1, b, len, AF_INET, lan4, 200 * S), "worker 1 affected by worker 0's exhaustion");
+		T_CHECK(!nat_out(&n, 1, PEER, b, len, AF_INET, lan4, 200 * S), "worker 1 affected by worker 0's exhaustion");
 		/* Expiry returns the ports: the slice works again after a grace period. */
 		nat_expire(&n, 200 * S + NAT_TIMEOUT_UDP_NS);
 		rcu_barrier();
 		len = mkpkt(b, 0, "100.64.0.4", "192.168.8.80", IPPROTO_UDP, 1, 53, 0);
-		T_CHECK(nat_out(&n, 0, b, len, AF_INET, lan4, 400 * S), "ports not reusable after expiry");
+		T_CHECK(!nat_out(&n, 0, PEER, b, len, AF_INET, lan4, 400 * S), "ports not reusable after expiry");
 	}
-	/* 12: concurrent creation of the same flows by two workers. */
+	/* 12: UDP checksums that come out zero. */
+	zero_csum_search(&n, 0);
+	zero_csum_search(&n, 1);
+	/* 13: a per-peer flow limit. */
+	peer_limit_test(&n);
+	/* 14: concurrent creation of the same flows by two workers. */
 	race_test(&n);
 	nat_uninit(&n);
 	rcu_unregister_thread();

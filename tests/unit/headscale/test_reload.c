@@ -22,8 +22,10 @@
 			fprintf(stderr, "  got %lld, want %lld\n", g_, w_); \
 	} while (0)
 
-#define BASE "[Interface]\nListenPort = 41641\nAddress = 100.64.0.5/32\nMTU = 1280\nDevice = eth0\n" \
+/* Device is given once: a second Device line is refused like a list. */
+#define BASE_DEV(dev) "[Interface]\nListenPort = 41641\nAddress = 100.64.0.5/32\nMTU = 1280\nDevice = " dev "\n" \
 	     "AdvertiseRoutes = 192.168.8.0/24, fd00:8::/64\nLoginServer = https://hs.example\n"
+#define BASE BASE_DEV("eth0")
 
 static const struct {
 	const char *fresh;
@@ -38,7 +40,7 @@ static const struct {
 	/* 5 */ { BASE "ListenPort = 41642\nFwMark = 7\nFilterFile = /etc/acl.json\n"
 		  "[Peer]\nPublicKey = AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\nAllowedIPs = 100.64.0.2/32\n",
 		  false, "" },                                                      /* wg syncconf's */
-	/* 6 */ { BASE "MTU = 1300\nQueues = 2\nDevice = eth1\n", false, "MTU Device Queues" },
+	/* 6 */ { BASE_DEV("eth1") "MTU = 1300\nQueues = 2\nCPUs = 1\n", false, "MTU Device Queues CPUs" },
 	/* 7 */ { BASE "Address = 100.64.0.6/32\nName = mg1\n", false, "Name Address" },
 	/* 8 */ { BASE "LoginServer = https://other.example\nAuthKeyFile = /k\nStateDir = /s\n", false,
 		  "LoginServer AuthKeyFile StateDir" },
