@@ -193,6 +193,7 @@ static __attribute__((noinline)) uint64_t lanes_open_burst(const struct lanes_en
 		ok |= 1ull << i;
 		jobs_message(&jl, &ops[i], NULL, chunk);
 	}
+	memzero_explicit(tag, n * sizeof(tag[0]));     /* a forged message's computed tag is a forgery */
 	e->chacha(jl.j, jl.n);
 	aead_stack_scrub(AEAD_SCRUB_LANES);
 	return ok;

@@ -7,8 +7,9 @@
  * wctx: the aead_op arrays, the batch) and the frame area. Run for every AEAD backend this CPU
  * and build have.
  *
- * The crypto backends' own stack frames are theirs to wipe; what this finds there after the
- * burst (the stack below the caller) is printed, not asserted here.
+ * The stack below the caller after the burst is scanned too: our backends wipe the tags they
+ * computed (asserted); libsodium, the reference backend, leaves one inside its own frames, which
+ * is printed and not asserted (nothing of ours can reach it).
  */
 #include <stdio.h>
 #include <string.h>
@@ -102,12 +103,14 @@ static __attribute__((noinline)) void run_and_scan(const char *be)
 	on_stack = scan(sp - 65536, 65536);
 	in_ctx = scan((const uint8_t *)R.c, sizeof(*R.c));
 	in_frames = scan(R.w.port.area, (size_t)IO_NUM_FRAMES * IO_FRAME_SIZE);
-	printf("# %s: %u computed tags in the worker context, %u in frames; %u on the stack below "
-	       "(crypto side, not asserted)\n", be, in_ctx, in_frames, on_stack);
+	printf("# %s: %u computed tags in the worker context, %u in frames; %u on the stack below\n",
+	       be, in_ctx, in_frames, on_stack);
 	CHECK(R.c->ctr->drops[MG_DROP_DECRYPT_FAILED] - failed0 == N, "%s: %lu dropped as decrypt_failed", be,
 	      (unsigned long)(R.c->ctr->drops[MG_DROP_DECRYPT_FAILED] - failed0));
 	CHECK(!in_ctx, "%s: %u computed tags left in struct wctx", be, in_ctx);
 	CHECK(!in_frames, "%s: %u computed tags left in the frame area", be, in_frames);
+	if (strcmp(be, "sodium"))
+		CHECK(!on_stack, "%s: %u computed tags left on the stack", be, on_stack);
 }
 
 int main(void)
