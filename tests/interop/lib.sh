@@ -418,7 +418,8 @@ tcp_pull() {
 	spid=$!
 	wait_for 5 ns "$to" sh -c "ss -Hltn 'sport = :$port' | grep -q ." || { kill $spid 2>/dev/null; return 1; }
 	ns "$from" timeout 120 nc -w 10 "$addr" "$port" </dev/null >"$out"
-	wait $spid 2>/dev/null
+	# The sender is done once the reader saw its close; a failed reader leaves it waiting.
+	kill $spid 2>/dev/null; wait $spid 2>/dev/null
 	sha256sum <"$out" | cut -d' ' -f1
 }
 # ts_peer_line NODE ADDR: the `tailscale status` line of the peer with tailnet address ADDR.

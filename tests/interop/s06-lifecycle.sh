@@ -15,7 +15,7 @@ ti_scenario_cleanup() {
 }
 
 # phone_key_b64: the phone's node key as `wg show` prints it.
-phone_key_b64() { ts phone status --json | jq -r .Self.PublicKey | sed 's/^nodekey://' | xxd -r -p | base64; }
+phone_key_b64() { ts phone status --json | jq -r .Self.PublicKey | python3 -c 'import base64, sys; print(base64.b64encode(bytes.fromhex(sys.stdin.read().strip()[8:])).decode())'; }
 in_wg() { wg show mgti0 peers | grep -qxF "$1"; }
 in_status() { mg_status rtr | awk -v a="$1" '$1 == a { f = 1 } END { exit !f }'; }
 pid=$(cat "$TI_DIR/rtr/pid")
