@@ -274,7 +274,9 @@ tcp_sha() {
 	local from=$1 to=$2 addr=$3 file=$4 port=$5 out="$TI_DIR/recv.$port" fam=-4 rpid
 	case $addr in *:*) fam=-6 ;; esac
 	rm -f "$out"
-	ns "$to" timeout 120 nc $fam -l "$port" >"$out" &
+	# ip itself (not the ns function), so $! is the listener's pid; no fd of ours either, or a
+	# runner's pipe would stay open until it times out.
+	ip netns exec "ti-$to" timeout 120 nc $fam -l "$port" >"$out" 2>/dev/null </dev/null &
 	rpid=$!
 	wait_for 5 ns "$to" sh -c "ss -Hltn 'sport = :$port' | grep -q ." || { kill $rpid 2>/dev/null; return 1; }
 	ns "$from" timeout 120 nc -N -w 10 "$addr" "$port" <"$file" || { kill $rpid 2>/dev/null; wait $rpid 2>/dev/null; return 1; }
@@ -407,14 +409,19 @@ ti_begin() {
 declare -F ti_scenario_cleanup >/dev/null || ti_scenario_cleanup() { :; }
 
 # ti_diag RTR: the end of a router's log, as "#" lines (after a FAIL).
-ti_diag() { tail -n "${2:-8}" "$TI_DIR/$1/meshgate.log" | sed 's/^/# log: /'; }
+# Once per script: the same lines after every FAIL would bury the rest.
+ti_diag() {
+	[ -z "${TI_DIAGNOSED:-}" ] || return 0
+	TI_DIAGNOSED=1
+	grep -v -e '^libbpf' -e '^libxdp' "$TI_DIR/$1/meshgate.log" | tail -n "${2:-8}" | sed 's/^/# log: /'
+}
 
 # tcp_pull FROM TO ADDR FILE PORT: the other direction of tcp_sha: a listener in ns TO sends
 # FILE, ns FROM connects to ADDR and reads it; prints the sha256 of what arrived.
 tcp_pull() {
 	local from=$1 to=$2 addr=$3 file=$4 port=$5 out="$TI_DIR/pull.$port" fam=-4 spid
 	case $addr in *:*) fam=-6 ;; esac
-	ns "$to" timeout 120 nc $fam -N -l "$port" <"$file" >/dev/null &
+	ip netns exec "ti-$to" timeout 120 nc $fam -N -l "$port" <"$file" >/dev/null 2>&1 &
 	spid=$!
 	wait_for 5 ns "$to" sh -c "ss -Hltn 'sport = :$port' | grep -q ." || { kill $spid 2>/dev/null; return 1; }
 	ns "$from" timeout 120 nc -w 10 "$addr" "$port" </dev/null >"$out"

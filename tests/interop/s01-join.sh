@@ -18,7 +18,9 @@ if [ "$routes" = "$LAN4,$LAN6" ] && [ "$subnet" = "$LAN4,$LAN6" ]; then
 else fail "routes: approved '$routes', served '$subnet' (want $LAN4,$LAN6)"; fi
 lists_rtr() { ts_peer_line lap "$RTR_TS4" | grep -qw rtr; }
 check "laptop's tailscale status lists rtr ($RTR_TS4)" lists_rtr
-prim=$(ts lap status --json | jq -r --arg a "$RTR_TS4" '.Peer[] | select(.TailscaleIPs[0] == $a) | (.PrimaryRoutes // []) | sort | join(",")')
+prim() { ts lap status --json | jq -r --arg a "$RTR_TS4" '.Peer[] | select(.TailscaleIPs[0] == $a) | (.PrimaryRoutes // []) | sort | join(",")'; }
+prim_ok() { [ "$(prim)" = "$LAN4,$LAN6" ]; }
+wait_for 20 prim_ok; prim=$(prim)      # the map with the approval may still be on its way
 [ "$prim" = "$LAN4,$LAN6" ] && pass "laptop sees rtr's primary routes $prim" || fail "laptop's PrimaryRoutes for rtr: '$prim'"
 check "laptop pings meshgate's tailnet address $RTR_TS4" ping_ok lap "$RTR_TS4"
 check "laptop pings meshgate's tailnet address $RTR_TS6" ping_ok lap "$RTR_TS6"

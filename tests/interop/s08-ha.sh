@@ -22,7 +22,8 @@ primary_is() { [ "$(primary)" = "$1" ]; }
 
 ti_join_router rtr2 auto || { fail "router 2 join"; exit 1; }
 rt2() { hs_node rtr2 '(.approved_routes // []) | sort | join(",")'; }
-if wait_for 20 sh -c '[ -n "$1" ]' _ "$(rt2)" && [ "$(rt2)" = "$LAN4,$LAN6" ]; then
+rt2_ok() { [ "$(rt2)" = "$LAN4,$LAN6" ]; }
+if wait_for 20 rt2_ok; then
 	pass "router 2 (tag:router) routes approved by autoApprovers: $(rt2)"
 else fail "router 2 approved routes '$(rt2)' (want $LAN4,$LAN6 from autoApprovers)"; fi
 check "router 1 stays primary while both are up" primary_is rtr
