@@ -58,7 +58,7 @@ build_headscale() {
 	"$GO" mod download "github.com/juanfont/headscale@$v" || return 1
 	src="$("$GO" env GOMODCACHE)/github.com/juanfont/headscale@$v"
 	mkdir -p "$dir" &&
-	(cd "$src" && "$GO" build -trimpath -o "$dir/headscale.tmp" ./cmd/headscale) &&
+	(cd "$src" && "$GO" build -o "$dir/headscale.tmp" ./cmd/headscale) &&
 	mv "$dir/headscale.tmp" "$dir/headscale"
 }
 

@@ -22,3 +22,13 @@ case $line in *direct*) pass "tailscale status: rtr direct ($(echo "$line" | gre
 mgl=$(mg_status rtr | awk -v a="$LAP_TS4" '$1 == a')
 case $mgl in *direct*|*"$LGW4":*) pass "meshgate status: laptop reached directly ($(echo "$mgl" | awk '{print $3}'))" ;;
 *) fail "meshgate status line for the laptop: '$mgl'" ;; esac
+# What the laptop was told: meshgate's endpoints as Headscale passes them on. The forwarded port
+# on the gateway's public IPv4 must be among them, in IPv4 form (Headscale's embedded STUN server
+# answers an IPv4 client with an IPv4-mapped IPv6 address, which tailscale's STUN client unmaps).
+eps=$(ts lap debug netmap 2>/dev/null | jq -r --arg a "$RTR_TS4/32" '.Peers[] | select(.Addresses[0] == $a) | .Endpoints | join(" ")')
+case " $eps " in
+*" $GW4:41641 "*) pass "meshgate's published endpoints include $GW4:41641 (ForwardedPort): $eps" ;;
+*) fail "meshgate's published endpoints lack $GW4:41641 (ForwardedPort + STUN): '$eps'" ;;
+esac
+case $eps in *::ffff:*) fail "meshgate published an IPv4-mapped IPv6 endpoint tailscaled cannot use: '$eps'" ;;
+*) pass "no IPv4-mapped IPv6 endpoint published" ;; esac
