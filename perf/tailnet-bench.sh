@@ -67,6 +67,7 @@ run() {
 
 echo "tailnet-bench: laptop tailscale $TI_TS_VER, headscale $TI_HS_VER, ${TIME} s per size; measured on $(awk -F': ' '/model name/ { print $2; exit }' /proc/cpuinfo), $(date -u +%Y-%m-%d)"
 ts lap ping -c 20 --until-direct "$RTR_TS4" >/dev/null 2>&1
+echo "path laptop -> meshgate: $(ts_peer_line lap "$RTR_TS4" | grep -o -e 'direct [0-9.:]*' -e 'relay "[^"]*"')"
 run "$(cat "$TI_DIR/rtr/pid")" "meshgate (AF_XDP)"
 
 # The status quo: tailscaled as the subnet router in ti-rtr2; meshgate stops, so Headscale
@@ -81,5 +82,6 @@ primary2() { hs nodes list-routes -o json | jq -e --arg p "$LAN4" '.[] | select(
 wait_for 60 primary2 || { echo "tailnet-bench: route did not move to the tailscaled router" >&2; exit 1; }
 wait_for 30 ping_ok lap $HOST4 1
 ts lap ping -c 20 --until-direct "$(ts_ip rtr2 4)" >/dev/null 2>&1
+echo "path laptop -> tailscaled router: $(ts_peer_line lap "$(ts_ip rtr2 4)" | grep -o -e 'direct [0-9.:]*' -e 'relay "[^"]*"')"
 run "$(cat "$TI_DIR/rtr2/pid")" "tailscaled router (TUN)"
 ts_stop rtr2
