@@ -177,7 +177,7 @@ hs_user_id() { hs users list -o json | jq -r --arg n "$1" '.[] | select(.name ==
 # hs_key [--reusable] [--tags tag:x]: a new pre-auth key of user "lab" (by ID: both 0.27 and 0.29).
 hs_key() { hs preauthkeys create --user "$(hs_user_id lab)" --expiration 24h "$@" -o json | jq -r .key; }
 hs_nodes() { hs nodes list -o json; }
-# hs_node_field NAME JQ-EXPR: a field of the node whose given name is NAME.
+# hs_node NAME JQ-EXPR: a field of the node whose given name is NAME.
 hs_node() { hs_nodes | jq -r --arg n "$1" ".[] | select(.given_name == \$n) | $2"; }
 hs_node_id() { hs_node "$1" .id; }
 hs_online() { [ "$(hs_node "$1" .online)" = true ]; }
@@ -246,9 +246,6 @@ mg_metric() {	# mg_metric RTR NAME [LABEL...]: sum of the matching series, 0 whe
 		END { printf "%d\n", sum }'
 }
 mg_log_count() { grep -c "$2" "$TI_DIR/$1/meshgate.log"; }
-# mg_registers RTR: how many /machine/register requests this router's node made, as Headscale
-# logged them... meshgate logs each of its registrations ("registered"), which is what we count.
-mg_registers() { grep -c 'headscale: registered' "$TI_DIR/$1/meshgate.log"; }
 
 ti_stop_pid() {
 	local f=$1 pid i
@@ -313,7 +310,7 @@ for _ in range(3):
 
 # ---- the lab as a whole ----
 
-# ti_env: the facts later scripts need (tailnet addresses, node IDs), saved by ti_up.
+# ti_save: the facts later scripts need (tailnet addresses, node IDs), saved by ti_up.
 ti_save() {
 	cat >"$TI_DIR/env" <<-EOF
 	LAP_TS4=$LAP_TS4 LAP_TS6=$LAP_TS6 PHONE_TS4=$PHONE_TS4 RTR_TS4=$RTR_TS4 RTR_TS6=$RTR_TS6
