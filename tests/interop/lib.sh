@@ -189,7 +189,8 @@ ts() { local n=$1; shift; ns "$n" "$TAILSCALE" --socket="$TI_DIR/$n/tailscaled.s
 ts_start() {	# ts_start NODE
 	local n=$1
 	mkdir -p "$TI_DIR/$n"
-	ip netns exec "ti-$n" env TS_NO_LOGS_NO_SUPPORT=true SSL_CERT_FILE="$TI_DIR/ca/ca.pem" "$TAILSCALED" \
+	# TS_LOGS_DIR: tailscaled's log configuration stays in its state dir (default /var/lib/tailscale).
+	ip netns exec "ti-$n" env TS_NO_LOGS_NO_SUPPORT=true TS_LOGS_DIR="$TI_DIR/$n" SSL_CERT_FILE="$TI_DIR/ca/ca.pem" "$TAILSCALED" \
 		--tun=tailscale0 --statedir="$TI_DIR/$n" --socket="$TI_DIR/$n/tailscaled.sock" --port=41641 \
 		>>"$TI_DIR/$n/tailscaled.log" 2>&1 &
 	echo $! >"$TI_DIR/$n/pid"
