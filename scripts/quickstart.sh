@@ -69,6 +69,8 @@ echo
 if [ $failed = 0 ]; then
 	echo "quickstart: done. A laptop on the internet reached the home LAN through meshgate."
 	echo "Next: sudo scripts/test.sh (all tests), sudo perf/lab-bench.sh (meshgate vs wireguard-go)."
+	echo "On a real tailnet: sudo scripts/tailnet-bins.sh && sudo tests/interop/run.sh s01-join.sh"
+	echo "(meshgate joins a real Headscale beside real tailscaled nodes; needs Go >= 1.26)."
 else
 	echo "quickstart: $failed step(s) failed; meshgate's log was $MG_LAB_DIR/meshgate.log"
 fi

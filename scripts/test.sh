@@ -8,7 +8,10 @@
 #   mg-lap (wireguard-go) -- mg-gw (DNAT 41641) -- mg-lan br0 -+- mg-rtr (meshgate, AF_XDP)
 #                                                               +- mg-host
 #
-# Ends with "N passed, N failed, N skipped" over both; exits non-zero on any
+# then the interop suite (tests/interop/run.sh): meshgate on a tailnet of real Headscale and
+# tailscaled, built pinned by scripts/tailnet-bins.sh (needs Go >= 1.26 and its module proxy;
+# without them that stage is a FAIL, or with MG_INTEROP_NO_GO=skip one counted SKIP).
+# Ends with "N passed, N failed, N skipped" over all; exits non-zero on any
 # failure. MG_BUILD_DIR (default build) and MG_JOBS (ninja -j) may be set.
 
 cd "$(dirname "$0")/.." || exit 1
@@ -29,11 +32,15 @@ echo "== dependencies"
 mg_install_deps || { failed=$((failed + 1)); summary; }
 
 echo "== build (from scratch, -Werror)"
+# The pinned tailnet programs (build/tailnet) survive the fresh build: they do not depend on it.
+[ -d "$BUILD/tailnet" ] && rm -rf "$BUILD.tailnet" && mv "$BUILD/tailnet" "$BUILD.tailnet"
 rm -rf "$BUILD"
 if ! { meson setup "$BUILD" -Dwerror_ci=true && ninja -C "$BUILD" "${JOBS[@]}"; }; then
 	echo "FAIL: build"
 	failed=$((failed + 1)); summary
 fi
+
+[ -d "$BUILD.tailnet" ] && mv "$BUILD.tailnet" "$BUILD/tailnet"
 
 echo "== unit suites (meson test)"
 log=$(mktemp)
@@ -59,6 +66,22 @@ SAN_DIR="$BUILD-san" tests/sanitize.sh ci 2>&1 | tee "$log"
 read -r s_ok s_fail s_skip < <(sed -n 's/^sanitize: \([0-9]*\) passed, \([0-9]*\) failed, \([0-9]*\) skipped$/\1 \2 \3/p' "$log")
 [ -n "${s_ok:-}" ] || { s_ok=0 s_fail=1 s_skip=0; echo "FAIL: tests/sanitize.sh printed no summary"; }
 passed=$((passed + s_ok)) failed=$((failed + s_fail)) skipped=$((skipped + s_skip))
+
+echo "== interop (tests/interop: real Headscale and tailscaled)"
+scripts/tailnet-bins.sh "$BUILD" 2>&1 | tee "$log"
+brc=${PIPESTATUS[0]}
+if [ "$brc" = 2 ] && [ "${MG_INTEROP_NO_GO:-}" = skip ]; then
+	echo "SKIP: interop: $(grep 'tailnet-bins:' "$log" | tail -n 1)"; skipped=$((skipped + 1))
+elif [ "$brc" != 0 ]; then
+	echo "FAIL: interop: scripts/tailnet-bins.sh could not provide the pinned programs (exit $brc)"; failed=$((failed + 1))
+else
+	MESHGATE="$PWD/$BUILD/control/meshgate" MG_BUILD_DIR="$BUILD" tests/interop/run.sh 2>&1 | tee "$log"
+	irc=${PIPESTATUS[0]}
+	read -r i_ok i_fail i_skip < <(sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed, \([0-9]*\) skipped$/\1 \2 \3/p' "$log" | tail -n 1)
+	[ -n "${i_ok:-}" ] || { i_ok=0 i_fail=1 i_skip=0; echo "FAIL: tests/interop/run.sh printed no summary"; }
+	if [ "$irc" != 0 ] && [ "$i_fail" = 0 ]; then i_fail=1; echo "FAIL: tests/interop/run.sh exited $irc"; fi
+	passed=$((passed + i_ok)) failed=$((failed + i_fail)) skipped=$((skipped + i_skip))
+fi
 rm -f "$log"
 
 echo "== all suites"
