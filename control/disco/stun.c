@@ -118,6 +118,13 @@ static int parse_addr(const uint8_t *v, size_t vlen, const uint8_t *hdr, bool xo
 		for (size_t i = 0; i < alen; i++)
 			ep->addr[i] ^= hdr[4 + i];   /* cookie (4) then TxID (12) */
 	}
+	/* Headscale's embedded STUN server answers an IPv4 client with an IPv4-mapped IPv6 address
+	 * (::ffff:a.b.c.d); tailscale's parser unmaps it, and so do we: it is an IPv4 endpoint. */
+	if (alen == 16 && !memcmp(ep->addr, "\0\0\0\0\0\0\0\0\0\0\xff\xff", 12)) {
+		memmove(ep->addr, ep->addr + 12, 4);
+		memset(ep->addr + 4, 0, 12);
+		ep->family = AF_INET;
+	}
 	return 0;
 }
 

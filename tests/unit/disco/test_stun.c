@@ -109,6 +109,27 @@ static void test_responses(void)
 		CHECK(stun_parse_response(pkt, l, txid, &ep) == -EINVAL);
 }
 
+/* Headscale's embedded STUN server answers an IPv4 client with ::ffff:a.b.c.d in an IPv6
+ * XOR-MAPPED-ADDRESS: that is the IPv4 endpoint a.b.c.d (as tailscale's net/stun unmaps it). */
+static void test_mapped_v4_in_v6(void)
+{
+	static const uint8_t mapped[16] = { [10] = 0xff, [11] = 0xff, 198, 51, 100, 1 };
+	uint8_t pkt[44] = { 0x01, 0x01, 0x00, 0x18, 0x21, 0x12, 0xa4, 0x42 }, txid[12];
+	struct mg_endpoint ep;
+
+	for (int i = 0; i < 12; i++)
+		pkt[8 + i] = (uint8_t)(0xa0 + i);
+	memcpy(pkt + 20, "\x00\x20\x00\x14\x00\x02", 6);
+	pkt[26] = (uint8_t)((41641 >> 8) ^ 0x21);
+	pkt[27] = (uint8_t)((41641 & 0xff) ^ 0x12);
+	for (int i = 0; i < 16; i++)
+		pkt[28 + i] = mapped[i] ^ pkt[4 + i];
+	CHECK(stun_parse_response(pkt, sizeof(pkt), txid, &ep) == 0);
+	CHECK(ep.family == AF_INET && ep.port == 41641);
+	CHECK(ep.addr[0] == 198 && ep.addr[1] == 51 && ep.addr[2] == 100 && ep.addr[3] == 1);
+	CHECK(!ep.addr[4] && !ep.addr[15]);
+}
+
 /* A response to @req from a server that saw us at @ep (v4), built here independently. */
 static size_t make_response(uint8_t *out, const uint8_t *req, const struct mg_endpoint *ep)
 {
@@ -227,6 +248,7 @@ int main(void)
 		return 1;
 	test_request();
 	test_responses();
+	test_mapped_v4_in_v6();
 	test_client();
 	test_periodic();
 	return t_done("test_stun");
