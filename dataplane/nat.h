@@ -16,7 +16,7 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
-#include <urcu-qsbr.h>
+#include "rcu.h"
 #include <urcu/rculfhash.h>
 
 #define NAT_PORT_MIN 61000u          /* above Linux's default ephemeral range (32768-60999) */
@@ -45,7 +45,7 @@ struct nat_flow {
 	_Atomic bool established;        /* a reply was seen */
 	struct nat_pool *pool;           /* owner worker's pool: where the object returns */
 	struct nat_flow *next_free;      /* lock-free free stack */
-	struct rcu_head rcu;
+	struct mg_rcu_head rcu;
 };
 
 struct nat_pool {                      /* one per worker */

@@ -247,7 +247,7 @@ int main(int argc, char **argv)
 	char *text, *plain;
 	size_t len, plen;
 
-	rcu_register_thread();
+	mg_rcu_register_thread();
 	dev = make_device();
 	text = metrics_render(dev, &ctl, METRICS_PEERS, &len);
 	plain = metrics_render(dev, NULL, 0, &plen);
