@@ -436,15 +436,15 @@ int control_run(struct mg_ctl *dev, struct mg_config *cfg)
 		struct epoll_event ev[16];
 		int n;
 
-		rcu_thread_offline();
+		mg_rcu_thread_offline();
 		n = epoll_wait(ctl.epfd, ev, 16, 1000);
-		rcu_thread_online();
+		mg_rcu_thread_online();
 		for (int i = 0; i < n; i++) {
 			struct evsource *src = ev[i].data.ptr;
 
 			src->cb(src, ev[i].events);
 		}
-		rcu_quiescent_state();
+		mg_rcu_quiescent_state();
 	}
 	ret = 0;
 	sd_notify(0, "STOPPING=1");

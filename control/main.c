@@ -115,10 +115,10 @@ static void device_uninit(struct mg_ctl *dev)
 {
 	dev_remove_all_peers(dev);
 	dev_set_filter(dev, NULL);
-	free(rcu_xchg_pointer(&dev->dp.addrs, NULL));     /* workers have stopped */
-	free(rcu_xchg_pointer(&dev->dp.routes, NULL));   /* workers have stopped */
+	free(mg_rcu_xchg_pointer(&dev->dp.addrs, NULL));     /* workers have stopped */
+	free(mg_rcu_xchg_pointer(&dev->dp.routes, NULL));   /* workers have stopped */
 	free(dev->routes_installed.v);
-	rcu_barrier();
+	mg_rcu_barrier();
 	allowedips_uninit(&dev->dp.allowedips);
 	ratelimiter_uninit(&dev->ratelimiter);
 	if (dev->dp.wake_fd >= 0)
@@ -367,7 +367,7 @@ static int cmd_run(struct mg_config *cfg)
 		fprintf(stderr, "meshgate: %s: Crypto = %s: %s\n", cfg->path, cfg->crypto, aead_strerror(cfg->crypto, ret));
 		goto out_free;
 	}
-	rcu_register_thread();
+	mg_rcu_register_thread();
 	ret = backend_init(cfg, ifname);
 	if (ret)
 		goto out_backend;
@@ -446,7 +446,7 @@ out_dev:
 		dpdk_eal_cleanup();
 #endif
 out_backend:
-	rcu_unregister_thread();
+	mg_rcu_unregister_thread();
 out_free:
 	free(dev);
 	return ret ? 1 : 0;

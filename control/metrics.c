@@ -394,7 +394,7 @@ static void render_control(struct mbuf *b, struct mg_ctl *dev, const struct metr
 		render_derp(b, ctl);
 	}
 	family(b, "meshgate_advertised_routes", "gauge", "Subnet routes this node advertises (AdvertiseRoutes).");
-	put(b, "meshgate_advertised_routes %zu\n", rcu_dereference(dev->dp.routes)->n);   /* SIGHUP swaps it */
+	put(b, "meshgate_advertised_routes %zu\n", mg_rcu_dereference(dev->dp.routes)->n);   /* SIGHUP swaps it */
 	family(b, "meshgate_health_messages", "gauge",
 	       "Health warnings (no private key, no peers, under load); `meshgate status` lists them.");
 	put(b, "meshgate_health_messages{type=\"warning\"} %u\n", health_warnings(dev, now));

@@ -40,13 +40,13 @@
  * all: control keeps it beside the device in its own struct mg_ctl.
  *
  * The control thread is the only writer of every RCU-published table, so publishing needs no lock;
- * synchronize_rcu() returns once every worker passed a quiescent state (once per loop pass).
+ * mg_synchronize_rcu() returns once every worker passed a quiescent state (once per loop pass).
  */
 #ifndef MG_DATAPLANE_H
 #define MG_DATAPLANE_H
 
 #include <stdlib.h>
-#include <urcu-qsbr.h>
+#include "rcu.h"           /* RCU through the project wrapper (TSan sees the grace periods) */
 #include "mg_config.h"       /* MG_HAVE_DPDK */
 #include "device.h"          /* the device, worker lifecycle, punt/txreq ring messages */
 #include "peer.h"            /* peer and keypair publish/retire */
@@ -63,10 +63,10 @@
  * no worker can still read it. */
 static inline void dataplane_publish_filter(struct mg_device *dev, struct filter *f)
 {
-	struct filter *old = rcu_xchg_pointer(&dev->filter, f);
+	struct filter *old = mg_rcu_xchg_pointer(&dev->filter, f);
 
 	if (old) {
-		synchronize_rcu();      /* workers pass a quiescent state every loop: short */
+		mg_synchronize_rcu();      /* workers pass a quiescent state every loop: short */
 		filter_free(old);
 	}
 }
@@ -74,10 +74,10 @@ static inline void dataplane_publish_filter(struct mg_device *dev, struct filter
 /* Control thread: make @next the router's own tailnet addresses (local delivery). */
 static inline void dataplane_publish_addrs(struct mg_device *dev, struct mg_addrset *next)
 {
-	struct mg_addrset *old = rcu_xchg_pointer(&dev->addrs, next);
+	struct mg_addrset *old = mg_rcu_xchg_pointer(&dev->addrs, next);
 
 	if (old) {
-		synchronize_rcu();
+		mg_synchronize_rcu();
 		free(old);
 	}
 }
@@ -86,9 +86,9 @@ static inline void dataplane_publish_addrs(struct mg_device *dev, struct mg_addr
  * old set any more. @next must not be NULL while workers run. */
 static inline void dataplane_publish_routes(struct mg_device *dev, struct mg_routeset *next)
 {
-	struct mg_routeset *old = rcu_xchg_pointer(&dev->routes, next);
+	struct mg_routeset *old = mg_rcu_xchg_pointer(&dev->routes, next);
 
-	synchronize_rcu();
+	mg_synchronize_rcu();
 	free(old);
 }
 

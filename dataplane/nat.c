@@ -191,7 +191,7 @@ static void pool_put_local(struct nat_pool *p, struct nat_flow *f)
 /* Runs on the RCU callback thread: push back to the owner's pool (lock-free, multi-producer). */
 static void flow_free_rcu(struct rcu_head *head)
 {
-	struct nat_flow *f = caa_container_of(head, struct nat_flow, rcu);
+	struct nat_flow *f = caa_container_of(head, struct nat_flow, rcu.h);
 	struct nat_pool *p = f->pool;
 	struct nat_flow *old = atomic_load(&p->returned);
 
@@ -221,7 +221,7 @@ static struct nat_flow *flow_publish(struct nat *n, struct nat_pool *p, struct n
 			/* Another worker created the same flow a moment ago: use theirs. Ours was
 			 * visible in the reverse table, so it can only be recycled after a grace period. */
 			cds_lfht_del(n->rev, &f->rev_node);
-			call_rcu(&f->rcu, flow_free_rcu);
+			mg_call_rcu(&f->rcu, flow_free_rcu);
 		}
 		return other;
 	}
@@ -348,7 +348,7 @@ unsigned nat_expire(struct nat *n, uint64_t now)
 		cds_lfht_del(n->rev, &f->rev_node);
 		atomic_fetch_sub(&n->nflows, 1);
 		atomic_fetch_sub(&n->peer_flows[f->peer_slot], 1);
-		call_rcu(&f->rcu, flow_free_rcu);
+		mg_call_rcu(&f->rcu, flow_free_rcu);
 		removed++;
 	}
 	return removed;
@@ -392,7 +392,7 @@ void nat_uninit(struct nat *n)
 {
 	if (n->fwd)
 		nat_expire(n, UINT64_MAX / 2);
-	rcu_barrier();
+	mg_rcu_barrier();
 	if (n->fwd)
 		cds_lfht_destroy(n->fwd, NULL);
 	if (n->rev)

@@ -26,7 +26,7 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
-#include <urcu-qsbr.h>
+#include "rcu.h"
 #include <urcu/rculfhash.h>
 
 #define NAT_PORT_MIN 61000u          /* above Linux's default ephemeral range (32768-60999) */
@@ -59,7 +59,7 @@ struct nat_flow {
 	struct nat_pool *pool;           /* owner worker's pool: where the object returns */
 	uint32_t peer_slot;              /* immutable while published: the creating peer's count */
 	struct nat_flow *next_free;      /* lock-free free stack */
-	struct rcu_head rcu;
+	struct mg_rcu_head rcu;
 };
 
 struct nat_pool {                      /* one per worker */

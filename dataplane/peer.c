@@ -27,7 +27,7 @@ int index_insert(struct index_table *t, struct index_entry *e)
 		/* The random high half keeps indices unpredictable to an off-path sender. */
 		e->index = (randombytes_random() & 0xffff0000u) | slot;
 		t->next_hint = slot + 1;
-		rcu_assign_pointer(t->slots[slot], e);
+		mg_rcu_assign_pointer(t->slots[slot], e);
 		return 0;
 	}
 	return -ENOSPC;
@@ -38,7 +38,7 @@ void index_remove(struct index_table *t, struct index_entry *e)
 	uint32_t slot = e->index & (INDEX_SLOTS - 1);
 
 	if (t->slots[slot] == e)
-		rcu_assign_pointer(t->slots[slot], NULL);
+		mg_rcu_assign_pointer(t->slots[slot], NULL);
 }
 
 void index_replace(struct index_table *t, struct index_entry *old, struct index_entry *new)
@@ -47,7 +47,7 @@ void index_replace(struct index_table *t, struct index_entry *old, struct index_
 
 	new->index = old->index;
 	if (t->slots[slot] == old)
-		rcu_assign_pointer(t->slots[slot], new);
+		mg_rcu_assign_pointer(t->slots[slot], new);
 }
 
 /* ---- keypairs ---------------------------------------------------------------------------- */
@@ -65,7 +65,7 @@ struct keypair *keypair_new(void)
 
 static void keypair_free_rcu(struct rcu_head *head)
 {
-	struct keypair *kp = caa_container_of(head, struct keypair, rcu);
+	struct keypair *kp = caa_container_of(head, struct keypair, rcu.h);
 
 	pthread_spin_destroy(&kp->replay_lock);
 	sodium_memzero(kp, sizeof(*kp));
@@ -78,7 +78,7 @@ void keypair_retire(struct index_table *t, struct keypair *kp)
 		return;
 	atomic_store(&kp->dead, true);
 	index_remove(t, &kp->entry);
-	call_rcu(&kp->rcu, keypair_free_rcu);
+	mg_call_rcu(&kp->rcu, keypair_free_rcu);
 }
 
 /*
@@ -93,16 +93,16 @@ void peer_install_keypair(struct index_table *t, struct peer *p, struct keypair 
 	if (kp->nk.i_am_initiator) {
 		if (old_next) {
 			/* An unconfirmed next is newer than current: keep it as previous instead. */
-			rcu_assign_pointer(p->next, NULL);
-			rcu_assign_pointer(p->prev, old_next);
+			mg_rcu_assign_pointer(p->next, NULL);
+			mg_rcu_assign_pointer(p->prev, old_next);
 			keypair_retire(t, old_cur);
 		} else {
-			rcu_assign_pointer(p->prev, old_cur);
+			mg_rcu_assign_pointer(p->prev, old_cur);
 		}
-		rcu_assign_pointer(p->cur, kp);
+		mg_rcu_assign_pointer(p->cur, kp);
 		keypair_retire(t, old_prev);
 	} else {
-		rcu_assign_pointer(p->next, kp);
+		mg_rcu_assign_pointer(p->next, kp);
 		keypair_retire(t, old_next);
 	}
 }
@@ -114,9 +114,9 @@ void peer_rotate_next(struct index_table *t, struct peer *p)
 	atomic_store(&p->confirm_next, false);
 	if (!next)
 		return;
-	rcu_assign_pointer(p->prev, p->cur);
-	rcu_assign_pointer(p->cur, next);
-	rcu_assign_pointer(p->next, NULL);
+	mg_rcu_assign_pointer(p->prev, p->cur);
+	mg_rcu_assign_pointer(p->cur, next);
+	mg_rcu_assign_pointer(p->next, NULL);
 	keypair_retire(t, old_prev);
 }
 
@@ -124,9 +124,9 @@ void peer_clear_keypairs(struct index_table *t, struct peer *p)
 {
 	struct keypair *cur = p->cur, *prev = p->prev, *next = p->next;
 
-	rcu_assign_pointer(p->cur, NULL);
-	rcu_assign_pointer(p->prev, NULL);
-	rcu_assign_pointer(p->next, NULL);
+	mg_rcu_assign_pointer(p->cur, NULL);
+	mg_rcu_assign_pointer(p->prev, NULL);
+	mg_rcu_assign_pointer(p->next, NULL);
 	keypair_retire(t, cur);
 	keypair_retire(t, prev);
 	keypair_retire(t, next);
@@ -152,7 +152,7 @@ struct peer *peer_new(const uint8_t public_key[NOISE_PUBLIC_KEY_LEN])
 
 static void peer_free_rcu(struct rcu_head *head)
 {
-	struct peer *p = caa_container_of(head, struct peer, rcu);
+	struct peer *p = caa_container_of(head, struct peer, rcu.h);
 
 	pthread_spin_destroy(&p->ep_lock);
 	sodium_memzero(p, sizeof(*p));
@@ -165,7 +165,7 @@ void peer_retire(struct index_table *t, struct peer *p)
 	index_remove(t, &p->hs_entry);
 	peer_clear_keypairs(t, p);
 	noise_handshake_clear(&p->hs);
-	call_rcu(&p->rcu, peer_free_rcu);
+	mg_call_rcu(&p->rcu, peer_free_rcu);
 }
 
 /* ---- endpoint seqlock -------------------------------------------------------------------- */

@@ -11,7 +11,7 @@
 
 #include <pthread.h>
 #include <stdatomic.h>
-#include <urcu-qsbr.h>
+#include "rcu.h"
 #include <urcu/list.h>
 #include "mg.h"
 #include "addr.h"
@@ -40,7 +40,7 @@ struct keypair {
 	struct index_entry entry;        /* its receiver index */
 	pthread_spinlock_t replay_lock;  /* taken once per run of packets of this keypair in a burst */
 	_Atomic bool dead;               /* set by control before unpublishing; workers stop sending */
-	struct rcu_head rcu;
+	struct mg_rcu_head rcu;
 };
 
 struct peer {
@@ -79,7 +79,7 @@ struct peer {
 	_Atomic bool want_handshake;       /* a worker needs a (new) session */
 	_Atomic bool dead;                 /* removed: workers must not resurrect state */
 
-	struct rcu_head rcu;
+	struct mg_rcu_head rcu;
 };
 
 /* Endpoint seqlock. */
@@ -123,14 +123,14 @@ void index_replace(struct index_table *t, struct index_entry *old, struct index_
 
 static inline struct keypair *index_lookup_keypair(struct index_table *t, uint32_t index)
 {
-	struct index_entry *e = rcu_dereference(t->slots[index & (INDEX_SLOTS - 1)]);
+	struct index_entry *e = mg_rcu_dereference(t->slots[index & (INDEX_SLOTS - 1)]);
 
 	return e && e->index == index ? e->keypair : NULL;
 }
 
 static inline struct index_entry *index_lookup(struct index_table *t, uint32_t index)
 {
-	struct index_entry *e = rcu_dereference(t->slots[index & (INDEX_SLOTS - 1)]);
+	struct index_entry *e = mg_rcu_dereference(t->slots[index & (INDEX_SLOTS - 1)]);
 
 	return e && e->index == index ? e : NULL;
 }

@@ -116,9 +116,9 @@ static unsigned rx_burst(struct wctx *c)
  */
 static void idle_wait(struct wctx *c)
 {
-	rcu_thread_offline();
+	mg_rcu_thread_offline();
 	c->w->port.ops->idle(&c->w->port, 1);
-	rcu_thread_online();
+	mg_rcu_thread_online();
 }
 
 unsigned wk_poll(struct wctx *c)
@@ -155,11 +155,11 @@ static void *worker_main(void *arg)
 	pthread_setname_np(pthread_self(), name);
 	if (!c)
 		return NULL;
-	rcu_register_thread();
+	mg_rcu_register_thread();
 	while (!atomic_load_explicit(&w->stop, memory_order_relaxed)) {
 		unsigned work = wk_poll(c);
 
-		rcu_quiescent_state();
+		mg_rcu_quiescent_state();
 		if (work) {
 			last_work = c->now;
 			continue;
@@ -169,7 +169,7 @@ static void *worker_main(void *arg)
 			idle_wait(c);
 	}
 	/* Hand every frame back before the port closes: staged ones and what is still in flight. */
-	rcu_unregister_thread();
+	mg_rcu_unregister_thread();
 	wk_ctx_free(c);
 	return NULL;
 }

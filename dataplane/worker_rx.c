@@ -18,7 +18,7 @@
 
 static bool is_tailnet_local(struct mg_device *dev, int family, const uint8_t *addr)
 {
-	const struct mg_addrset *s = rcu_dereference(dev->addrs);
+	const struct mg_addrset *s = mg_rcu_dereference(dev->addrs);
 
 	/* Constant-size compares: inlined (this runs for every packet out of the tunnel). */
 	for (size_t i = 0; s && i < s->n; i++)
@@ -31,7 +31,7 @@ static bool is_tailnet_local(struct mg_device *dev, int family, const uint8_t *a
 /* The set control published last (SIGHUP may swap it): read once, inside this loop's read side. */
 static bool is_advertised(struct mg_device *dev, int family, const uint8_t *addr)
 {
-	const struct mg_routeset *s = rcu_dereference(dev->routes);
+	const struct mg_routeset *s = mg_rcu_dereference(dev->routes);
 
 	for (size_t i = 0; i < s->n; i++)
 		if (mg_prefix_contains(&s->r[i], family, addr))
@@ -331,7 +331,7 @@ static void rx_authenticated(struct wctx *c, struct wpkt *p)
 		c->ctr->decap_packets_derp++;
 		c->ctr->decap_bytes_derp += p->len;
 	}
-	if (kp == rcu_dereference(peer->next) && !atomic_load(&peer->confirm_next)) {
+	if (kp == mg_rcu_dereference(peer->next) && !atomic_load(&peer->confirm_next)) {
 		atomic_store(&peer->confirm_next, true);
 		device_wake_control(c->dev);
 	}
@@ -356,7 +356,7 @@ static void rx_authenticated(struct wctx *c, struct wpkt *p)
 		wk_drop(c, p, MG_DROP_SOURCE_NOT_ALLOWED);
 		return;
 	}
-	if (!filter_allows(rcu_dereference(c->dev->filter), p->l3, p->len, p->family)) {
+	if (!filter_allows(mg_rcu_dereference(c->dev->filter), p->l3, p->len, p->family)) {
 		wk_drop(c, p, MG_DROP_FILTERED);
 		return;
 	}

@@ -86,7 +86,7 @@ void wk_tunnel(struct wctx *c, struct wpkt *p_in, uint64_t since)
 	}
 	if (!since && p->origin != FROM_LOCAL && mss_clamp(p->l3, p->len, p->family, c->dev->mtu))
 		c->ctr->mss_clamped++;
-	kp = rcu_dereference(peer->cur);
+	kp = mg_rcu_dereference(peer->cur);
 	if (!keypair_usable(c, kp)) {
 		wk_want_handshake(c, peer);
 		wk_stage(c, p, STAGE_TUNNEL, since);

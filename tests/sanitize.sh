@@ -12,8 +12,10 @@
 #   ci    what scripts/test.sh runs after the normal suites: asan (every suite, and the netns
 #         scripts of SAN_ASAN_NETNS) then tsan (unit suites, and the multi-worker netns scripts
 #         of SAN_TSAN_NETNS); the lists below are chosen to keep CI's addition under 8 minutes.
+#   ci-tsan  the TSan half of ci alone (the threaded suites and SAN_TSAN_NETNS).
+# A netns script named in a list that does not exist counts as a failure.
 #
-# Usage: tests/sanitize.sh [asan|tsan|all|ci] [--netns[=t-a.sh,t-b.sh]] [-- extra meson test args]
+# Usage: tests/sanitize.sh [asan|tsan|all|ci|ci-tsan] [--netns[=t-a.sh,t-b.sh]] [-- extra meson test args]
 # Environment: SAN_DIR (default build-san) prefixes the build directories (build-san-asan, ...);
 # SAN_NETNS_RUN (default tests/netns/run.sh) runs the netns scripts, e.g. a private lab's copy.
 # Prints one summary line per setup, then "sanitize: N passed, N failed, N skipped" over all of
@@ -23,11 +25,11 @@ cd "$(dirname "$0")/.." || exit 1
 what=all netns=0 netns_list="" extra=()
 while [ $# -gt 0 ]; do
 	case $1 in
-	asan|tsan|all|ci) what=$1 ;;
+	asan|tsan|all|ci|ci-tsan) what=$1 ;;
 	--netns) netns=1 ;;
 	--netns=*) netns=1 netns_list=${1#--netns=} ;;
 	--) shift; extra=("$@"); break ;;
-	*) echo "usage: $0 [asan|tsan|all|ci] [--netns[=t-a.sh,...]] [-- meson test args]" >&2; exit 2 ;;
+	*) echo "usage: $0 [asan|tsan|all|ci|ci-tsan] [--netns[=t-a.sh,...]] [-- meson test args]" >&2; exit 2 ;;
 	esac
 	shift
 done
@@ -40,7 +42,7 @@ SAN_TSAN_NETNS=${SAN_TSAN_NETNS:-t-queues.sh,t-tcp.sh,t-reload.sh,t-cfgchurn.sh}
 # ci: TSan on the unit suites whose code has threads (RCU tables, rings, the NAT table shared by
 # workers, the netlink mirror); crypto, parsers and codecs are single-threaded.
 SAN_TSAN_SUITES=${SAN_TSAN_SUITES:-dataplane netlink wireguard ops}
-if [ $what = ci ]; then netns=1; fi
+case $what in ci|ci-tsan) netns=1 ;; esac
 total_ok=0 total_fail=0 total_skip=0
 summary=() rc=0
 
@@ -103,6 +105,7 @@ run() {
 # tree's meshgate, with the setup's options in the environment; counted into the totals.
 netns_run() {
 	local name=$1 dir=$SAN_DIR-$1 list=() st line
+	[ "$2" = - ] && return 0       # every listed script was missing (counted by checked)
 	[ -n "$2" ] && IFS=, read -r -a list <<<"$2"
 	MESHGATE="$(realpath "$dir")/control/meshgate" "${SAN_NETNS_RUN:-tests/netns/run.sh}" "${list[@]}" \
 		>"$dir.netns.log" 2>&1
@@ -129,14 +132,29 @@ unit_suites() {
 export ASAN_OPTIONS=${ASAN_OPTIONS:-abort_on_error=1:detect_leaks=1:strict_string_checks=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 export TSAN_OPTIONS=${TSAN_OPTIONS:-halt_on_error=1:second_deadlock_stack=1:history_size=7:suppressions=$PWD/tests/tsan.supp}
-existing() {	# existing LIST: the scripts of LIST that exist (t-queues.sh arrives with room io)
-	local t out=()
-	IFS=, read -r -a l <<<"$1"
-	for t in "${l[@]}"; do [ -f "tests/netns/$t" ] && out+=("$t"); done
-	(IFS=,; echo "${out[*]}")
+# checked VAR: keep the scripts of the list in VAR that exist; each listed one that does not is a
+# failure, counted and named here (not dropped: a renamed script would silently leave the run).
+# An empty list afterwards leaves VAR "-", which netns_run skips (empty would mean every script).
+checked() {
+	local t l out=()
+	IFS=, read -r -a l <<<"${!1}"
+	[ ${#l[@]} = 0 ] && return
+	for t in "${l[@]}"; do
+		if [ -f "tests/netns/$t" ]; then out+=("$t"); continue; fi
+		echo "sanitize: FAIL: listed netns script tests/netns/$t does not exist" >&2
+		summary+=("missing netns script: $t"); total_fail=$((total_fail + 1)) rc=1
+	done
+	[ ${#out[@]} = 0 ] && out=(-)
+	printf -v "$1" '%s' "$(IFS=,; echo "${out[*]}")"
 }
-if [ $what = ci ]; then asan_list=$(existing "$SAN_ASAN_NETNS") tsan_list=$(existing "$SAN_TSAN_NETNS")
-else asan_list=$netns_list tsan_list=$netns_list; fi
+case $what in
+ci|ci-tsan) asan_list=$SAN_ASAN_NETNS tsan_list=$SAN_TSAN_NETNS ;;
+*) asan_list=$netns_list tsan_list=$netns_list ;;
+esac
+if [ $netns = 1 ]; then
+	case $what in asan|all|ci) checked asan_list ;; esac
+	case $what in tsan|ci|ci-tsan) checked tsan_list ;; all) tsan_list=$asan_list ;; esac
+fi
 
 if [ $what = asan ] || [ $what = all ] || [ $what = ci ]; then
 	t0=$SECONDS
@@ -148,9 +166,9 @@ if [ $what = asan ] || [ $what = all ] || [ $what = ci ]; then
 	fi
 	summary+=("asan: $((SECONDS - t0)) s")
 fi
-if [ $what = tsan ] || [ $what = all ] || [ $what = ci ]; then
+if [ $what = tsan ] || [ $what = all ] || [ $what = ci ] || [ $what = ci-tsan ]; then
 	t0=$SECONDS
-	if [ $what = ci ]; then tsan_suites=$SAN_TSAN_SUITES; else tsan_suites=$(unit_suites tsan); fi
+	case $what in ci|ci-tsan) tsan_suites=$SAN_TSAN_SUITES ;; *) tsan_suites=$(unit_suites tsan) ;; esac
 	# shellcheck disable=SC2086
 	if setup tsan thread $tsan_suites; then
 		# shellcheck disable=SC2086

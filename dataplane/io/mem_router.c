@@ -165,9 +165,9 @@ static int session(struct mem_router *r, struct peer *p, const uint8_t far_priv[
 	index_replace(&r->dev->index, &p->hs_entry, &kp->entry);
 	peer_install_keypair(&r->dev->index, p, kp);
 	kp = NULL;
-	if (rcu_dereference(p->cur)->nk.remote_index == far_index &&
-	    !memcmp(rcu_dereference(p->cur)->nk.send_key, far_kp->recv_key, 32) &&
-	    !memcmp(rcu_dereference(p->cur)->nk.recv_key, far_kp->send_key, 32))
+	if (mg_rcu_dereference(p->cur)->nk.remote_index == far_index &&
+	    !memcmp(mg_rcu_dereference(p->cur)->nk.send_key, far_kp->recv_key, 32) &&
+	    !memcmp(mg_rcu_dereference(p->cur)->nk.recv_key, far_kp->send_key, 32))
 		ret = 0;
 out:
 	free(kp);
@@ -226,7 +226,7 @@ int mem_router_free(struct mem_router *r)
 		allowedips_remove_by_peer(&dev->allowedips, p);
 		peer_retire(&dev->index, p);
 	}
-	rcu_barrier();
+	mg_rcu_barrier();
 	allowedips_uninit(&dev->allowedips);
 	nat_uninit(&dev->nat);
 	nl_snapshot_free(r->snap);

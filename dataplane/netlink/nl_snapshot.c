@@ -18,7 +18,7 @@
 #include <linux/neighbour.h>
 #include <linux/if_addr.h>
 #include <linux/rtnetlink.h>
-#include <urcu-qsbr.h>
+#include "rcu.h"
 
 #include "mg.h"
 #include "netlink/nl_snapshot.h"
@@ -50,7 +50,7 @@ struct nl_snap_neigh {
 };
 
 struct nl_snapshot {
-	struct rcu_head rcu;    /* nl_snapshot_retire: freed after a grace period */
+	struct mg_rcu_head rcu;    /* nl_snapshot_retire: freed after a grace period */
 	uint8_t mac[6];
 	uint32_t mtu;
 	struct nl_lpm lpm[2];   /* [0] IPv4, [1] IPv6 */
@@ -373,12 +373,12 @@ void nl_snapshot_free(struct nl_snapshot *s)
 
 static void nls_free_rcu(struct rcu_head *head)
 {
-	nl_snapshot_free(caa_container_of(head, struct nl_snapshot, rcu));
+	nl_snapshot_free(caa_container_of(head, struct nl_snapshot, rcu.h));
 }
 
 void nl_snapshot_retire(struct nl_snapshot *s)
 {
-	call_rcu(&s->rcu, nls_free_rcu);
+	mg_call_rcu(&s->rcu, nls_free_rcu);
 }
 
 struct nl_snapshot *nl_snapshot_build(const struct nltables *t)

@@ -22,7 +22,7 @@
 #include <linux/rtnetlink.h>
 #include <linux/neighbour.h>
 #include <libmnl/libmnl.h>
-#include <urcu-qsbr.h>
+#include "rcu.h"
 
 #include "mg.h"
 #include "evsource.h"
@@ -132,7 +132,7 @@ static int nlm_publish(struct nlmirror *m)
 
 	if (!s)
 		return -ENOMEM;
-	rcu_assign_pointer(m->snap, s);
+	mg_rcu_assign_pointer(m->snap, s);
 	if (old)
 		nl_snapshot_retire(old);
 	if (m->notify)
@@ -295,10 +295,10 @@ void nlmirror_uninit(struct nlmirror *m)
 		return;
 	evsource_del(m->epfd, mnl_socket_get_fd(m->evsock));
 	old = m->snap;
-	rcu_assign_pointer(m->snap, NULL);
-	synchronize_rcu();
+	mg_rcu_assign_pointer(m->snap, NULL);
+	mg_synchronize_rcu();
 	nl_snapshot_free(old);
-	rcu_barrier();               /* snapshots retired earlier (nl_snapshot_retire) */
+	mg_rcu_barrier();               /* snapshots retired earlier (nl_snapshot_retire) */
 	mnl_socket_close(m->req);
 	mnl_socket_close(m->evsock);
 	nltables_free(&m->t);
@@ -307,7 +307,7 @@ void nlmirror_uninit(struct nlmirror *m)
 
 const struct nl_snapshot *nlmirror_current(const struct nlmirror *m)
 {
-	return rcu_dereference(m->snap);
+	return mg_rcu_dereference(m->snap);
 }
 
 void nlmirror_set_notify(struct nlmirror *m, void (*cb)(void *ctx), void *ctx)

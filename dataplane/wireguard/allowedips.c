@@ -13,7 +13,7 @@
  * Publication: a new node is fully built (children included) before one
  * rcu_assign_pointer links it in, so a reader sees either the old or the
  * new subtree. Unlinked nodes go to a graveyard that is freed after
- * synchronize_rcu(), once every reader has passed a quiescent state.
+ * mg_synchronize_rcu(), once every reader has passed a quiescent state.
  */
 #include "wireguard/allowedips.h"
 #include "mg.h"
@@ -28,7 +28,7 @@
 /* inline rcu_dereference()/rcu_assign_pointer() instead of library calls
  * on the lookup path */
 #define _LGPL_SOURCE
-#include <urcu-qsbr.h>
+#include "rcu.h"
 
 struct ip_key {
 	uint64_t hi, lo;
@@ -120,16 +120,16 @@ void *allowedips_lookup(const struct allowedips *t, int family, const uint8_t *a
 		return NULL;
 	k = key_load(family, addr);
 	if (family == AF_INET)
-		n = rcu_dereference(t->root4);
+		n = mg_rcu_dereference(t->root4);
 	else
-		n = rcu_dereference(t->root6);
+		n = mg_rcu_dereference(t->root6);
 	while (n && common_bits(n->key, k) >= n->cidr) {
-		p = rcu_dereference(n->peer);
+		p = mg_rcu_dereference(n->peer);
 		if (p)
 			best = p;
 		if (n->cidr == bits)
 			break;
-		n = rcu_dereference(n->child[key_bit(k, n->cidr)]);
+		n = mg_rcu_dereference(n->child[key_bit(k, n->cidr)]);
 	}
 	return best;
 }
@@ -162,7 +162,7 @@ static int insert_above(struct allowedips *t, struct allowedips_node **slot,
 	if (common == cidr) {
 		nn->child[key_bit(n->key, cidr)] = n;
 		n->parent = nn;
-		rcu_assign_pointer(*slot, nn);
+		mg_rcu_assign_pointer(*slot, nn);
 	} else {
 		br = node_new(key_mask(k, common), (uint8_t)common, NULL, n->parent);
 		if (!br) {
@@ -173,7 +173,7 @@ static int insert_above(struct allowedips *t, struct allowedips_node **slot,
 		br->child[key_bit(n->key, common)] = n;
 		nn->parent = br;
 		n->parent = br;
-		rcu_assign_pointer(*slot, br);
+		mg_rcu_assign_pointer(*slot, br);
 	}
 	++t->count;
 	return 0;
@@ -200,7 +200,7 @@ int allowedips_insert(struct allowedips *t, int family, const uint8_t *addr,
 		if (n->cidr == cidr) {
 			if (!n->peer)
 				++t->count;
-			rcu_assign_pointer(n->peer, peer);
+			mg_rcu_assign_pointer(n->peer, peer);
 			return 0;
 		}
 		parent = n;
@@ -208,7 +208,7 @@ int allowedips_insert(struct allowedips *t, int family, const uint8_t *addr,
 	n = node_new(k, cidr, peer, parent);
 	if (!n)
 		return -ENOMEM;
-	rcu_assign_pointer(*slot, n);
+	mg_rcu_assign_pointer(*slot, n);
 	++t->count;
 	return 0;
 }
@@ -231,7 +231,7 @@ static void splice_out(struct allowedips *t, struct allowedips_node **root,
 
 	if (child)
 		child->parent = n->parent;
-	rcu_assign_pointer(*slot_of(root, n), child);
+	mg_rcu_assign_pointer(*slot_of(root, n), child);
 	n->free_next = t->graveyard;
 	t->graveyard = n;
 }
@@ -242,7 +242,7 @@ static void node_unset(struct allowedips *t, struct allowedips_node **root,
 	struct allowedips_node *parent = n->parent;
 	bool leaf = !n->child[0] && !n->child[1];
 
-	rcu_assign_pointer(n->peer, NULL);
+	mg_rcu_assign_pointer(n->peer, NULL);
 	--t->count;
 	if (n->child[0] && n->child[1])
 		return; /* stays as a branch point */
@@ -258,7 +258,7 @@ static void graveyard_flush(struct allowedips *t)
 
 	if (!t->graveyard)
 		return;
-	synchronize_rcu();
+	mg_synchronize_rcu();
 	while ((n = t->graveyard)) {
 		t->graveyard = n->free_next;
 		free(n);
@@ -416,8 +416,8 @@ void allowedips_uninit(struct allowedips *t)
 {
 	struct allowedips_node *r4 = t->root4, *r6 = t->root6;
 
-	rcu_assign_pointer(t->root4, NULL);
-	rcu_assign_pointer(t->root6, NULL);
+	mg_rcu_assign_pointer(t->root4, NULL);
+	mg_rcu_assign_pointer(t->root6, NULL);
 	/* trie_walk reads a node's children before visiting it */
 	trie_walk(r4, bury_node, t);
 	trie_walk(r6, bury_node, t);

@@ -135,6 +135,32 @@ wait_for() {
 	until "$@" >/dev/null 2>&1; do [ $SECONDS -lt $end ] || return 1; sleep 0.2; done
 }
 
+# capture_start NS SECS OUT TCPDUMP-ARGS...: tcpdump in mg-NS in the background, its stdout in OUT
+# and stderr in OUT.err, capturing for SECS seconds or more (its timeout also covers the start)
+# unless its -c count is reached first;
+# CAPTURE_PID is its pid (wait for it). Returns only once tcpdump printed "listening on", which
+# it does after its socket is bound to the interface with the filter attached: a packet sent
+# after that is captured. Starting tcpdump and sending right away (or after a fixed sleep, or
+# after a wait whose timeout is ignored) loses the first packets when the machine is loaded;
+# that is how a capture of a handshake saw none although the handshake happened.
+# --immediate-mode hands each packet over at once, not when a ring block times out.
+# Returns 1 with the reason in CAPTURE_ERR (and no tcpdump left) if it did not start in 30 s.
+CAPTURE_START_LIMIT=30
+capture_start() {
+	local ns=$1 secs=$2 out=$3
+	shift 3
+	rm -f "$out" "$out.err"
+	CAPTURE_ERR=""
+	ip netns exec "mg-$ns" timeout $((secs + CAPTURE_START_LIMIT)) tcpdump --immediate-mode "$@" \
+		>"$out" 2>"$out.err" &
+	CAPTURE_PID=$!
+	wait_for $CAPTURE_START_LIMIT grep -q 'listening on' "$out.err" && return 0
+	kill "$CAPTURE_PID" 2>/dev/null
+	wait "$CAPTURE_PID" 2>/dev/null
+	CAPTURE_ERR="tcpdump in mg-$ns not capturing after ${CAPTURE_START_LIMIT} s: $(tr '\n' ' ' <"$out.err")"
+	return 1
+}
+
 # wait_listen NS PORT: until a TCP listener on PORT exists in NS.
 wait_listen() {
 	wait_for 5 sh -c "ip netns exec mg-$1 ss -Hltn 'sport = :$2' | grep -q ."

@@ -44,13 +44,11 @@ under_load() { [ "$(lab_metric meshgate_under_load)" = 1 ]; }
 
 # ---- capture the laptop's fresh initiation and a data message -----------------------------------
 cap="$MG_LAB_DIR/dos.pcap"
-lap timeout 15 tcpdump -i eth0 -n -U -c 3 -w "$cap" \
-	"udp dst port $WG_PORT and (udp[8] = 1 or (udp[8] = 4 and greater 100))" 2>"$cap.err" &
-tpid=$!
-wait_for 5 grep -q 'listening on' "$cap.err"
+capture_start lap 15 "$cap.txt" -i eth0 -n -U -c 3 -w "$cap" \
+	"udp dst port $WG_PORT and (udp[8] = 1 or (udp[8] = 4 and greater 100))" || fail "$CAPTURE_ERR"
 lab_reset_laptop_session
 check "ping laptop -> host (fresh handshake)" ping_ok lap $HOST4
-wait $tpid
+wait $CAPTURE_PID
 check "captured the laptop's initiation and a data message" test -s "$cap"
 hs_before=$(wg_field $RIF latest-handshakes)
 

@@ -21,8 +21,10 @@ t_start_router_or_die --snat --exit-node
 
 check "laptop -> internet host ($NET4) through the exit node" ping_ok lap $NET4
 check "laptop -> internet host ($NET6) through the exit node" ping_ok lap $NET6
-src=$(gw timeout 5 tcpdump -ni lan0 -c 1 "icmp and dst host $NET4" 2>/dev/null &
-      sleep 0.5; lap ping -c 1 -W 1 $NET4 >/dev/null; wait)
+capture_start gw 5 "$MG_LAB_DIR/exit.txt" -ni lan0 -c 1 "icmp and dst host $NET4" || fail "$CAPTURE_ERR"
+lap ping -c 1 -W 1 $NET4 >/dev/null
+wait $CAPTURE_PID
+src=$(cat "$MG_LAB_DIR/exit.txt")
 check "exit traffic leaves the router with its LAN address (SNAT)" grep -q "$RTR_LAN4 > $NET4" <<<"$src"
 f=$(random_file 8)
 want=$(sha256sum <"$f" | cut -d' ' -f1)

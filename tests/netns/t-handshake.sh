@@ -13,12 +13,10 @@ t_begin
 # the first type-1 message seen on the gateway's WAN link.
 first_initiation_src() {
 	local cap="$MG_LAB_DIR/initiation.txt"
-	rm -f "$cap"
-	gw timeout 20 tcpdump -i wan0 -n -l -c 1 'udp port 41641 and udp[8] = 1' >"$cap" 2>"$cap.err" &
-	local tpid=$!
-	wait_for 5 grep -q 'listening on' "$cap.err"
+	capture_start gw 20 "$cap" -i wan0 -n -l -c 1 'udp port 41641 and udp[8] = 1' ||
+		{ echo "no capture: $CAPTURE_ERR"; return; }
 	"$@" || echo "# traffic command failed: $*" >&2
-	wait $tpid
+	wait $CAPTURE_PID
 	[ -s "$cap" ] || { echo "no initiation within 20 s"; return; }
 	# "HH:MM:SS.us IP SRC.PORT > DST.PORT: UDP, length N"; anything else is shown as it was.
 	sed -n 's/^[0-9:.]* IP \([0-9.]*\) > \([0-9.]*\):.*/\1 > \2/p' "$cap" | head -n 1 | grep . ||

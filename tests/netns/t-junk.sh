@@ -18,12 +18,10 @@ check "ping laptop -> host" ping_ok lap $HOST4
 
 # A real data message to replay: capture one on the laptop's WAN link.
 cap="$MG_LAB_DIR/data.pcap"
-lap timeout 10 tcpdump -i eth0 -n -U -c 1 -w "$cap" \
-	"udp dst port $WG_PORT and udp[8] = 4 and greater 100" 2>"$cap.err" &
-tpid=$!
-wait_for 5 grep -q 'listening on' "$cap.err"
+capture_start lap 10 "$cap.txt" -i eth0 -n -U -c 1 -w "$cap" \
+	"udp dst port $WG_PORT and udp[8] = 4 and greater 100" || fail "$CAPTURE_ERR"
 lap ping -n -q -c 2 -i 0.2 $HOST4 >/dev/null
-wait $tpid
+wait $CAPTURE_PID
 check "captured a data message to replay" test -s "$cap"
 
 declare -A reason=([garbage]=bad_type [short]=too_short [unknown]=unknown_index

@@ -32,11 +32,10 @@ stage_full0=$(drops stage_full) no_session0=$(drops no_session)
 rss0=$(rss)
 
 # Initiations are 148-byte WireGuard messages (type 1) to the peers' endpoints.
-host timeout $((SECS + 4)) tcpdump -n -l -i eth0 -Q in \
-	"udp and dst host $HOST4 and dst portrange $PORT0-$((PORT0 + NPEERS - 1)) and udp[8] = 1" \
-	>"$MG_LAB_DIR/lanflood.tcpdump" 2>/dev/null &
-tdpid=$!
-sleep 1
+capture_start host $((SECS + 4)) "$MG_LAB_DIR/lanflood.tcpdump" -n -l -i eth0 -Q in \
+	"udp and dst host $HOST4 and dst portrange $PORT0-$((PORT0 + NPEERS - 1)) and udp[8] = 1" ||
+	fail "$CAPTURE_ERR"
+tdpid=$CAPTURE_PID
 host python3 - $NPEERS $NADDR $SECS $RATE <<'EOF' &
 import socket, sys, time
 npeers, naddr, secs, rate = map(int, sys.argv[1:])
@@ -59,7 +58,8 @@ flpid=$!
 sleep 2
 check "laptop -> host ping during the flood" ping_ok lap $HOST4
 wait $flpid
-wait $tdpid 2>/dev/null
+sleep 3            # initiations the flood's last packets still cause
+kill $tdpid 2>/dev/null; wait $tdpid 2>/dev/null
 rss1=$(rss)
 
 # Per endpoint port: how many initiations, and the closest two.

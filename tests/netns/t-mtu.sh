@@ -19,8 +19,11 @@ check "tunnel up (laptop -> host)" ping_ok lap $HOST4
 # MSS first, while the host's route still says 1500: its SYN-ACK offers MSS 1460.
 lab_iperf3_server
 wait_listen host 5201
-cap=$(ip netns exec mg-lap timeout 6 tcpdump -ni mglap -c 1 -v 'tcp[tcpflags] & (tcp-syn|tcp-ack) == (tcp-syn|tcp-ack)' 2>/dev/null &
-      sleep 0.5; lap timeout 4 iperf3 -c $HOST4 -t 1 >/dev/null 2>&1; wait)
+capture_start lap 6 "$MG_LAB_DIR/synack.txt" -ni mglap -c 1 -v 'tcp[tcpflags] & (tcp-syn|tcp-ack) == (tcp-syn|tcp-ack)' ||
+	fail "$CAPTURE_ERR"
+lap timeout 4 iperf3 -c $HOST4 -t 1 >/dev/null 2>&1
+wait $CAPTURE_PID
+cap=$(cat "$MG_LAB_DIR/synack.txt")
 mss=$(grep -o 'mss [0-9]*' <<<"$cap" | head -n 1 | cut -d' ' -f2)
 expect_eq "SYN-ACK MSS seen by the laptop is clamped to 1280 - 40" "${mss:-none}" 1240
 check "MSS clamps were counted" test "$(lab_metric meshgate_mss_clamped_total)" -gt 0

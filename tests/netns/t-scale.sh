@@ -28,9 +28,8 @@ LOW1=AQAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=
 CTRL=$(wg genkey | wg pubkey)
 host ip route add 10.250.0.0/16 via $RTR_LAN4
 host ip route add 10.251.0.0/24 via $RTR_LAN4
-host timeout 20 tcpdump -n -l -i eth0 'udp and (dst port 5555 or dst port 5556)' >"$W/tcpdump" 2>/dev/null &
-tdpid=$!
-sleep 1
+capture_start host 20 "$W/tcpdump" -n -l -i eth0 'udp and (dst port 5555 or dst port 5556)' || fail "$CAPTURE_ERR"
+tdpid=$CAPTURE_PID
 check "wg set: low-order peer (key 0) accepted" wg set $RIF peer $LOW0 endpoint $HOST4:5555 allowed-ips 10.250.0.0/24
 check "wg set: low-order peer (key 1) accepted" wg set $RIF peer $LOW1 endpoint $HOST4:5555 allowed-ips 10.250.1.0/24
 check "wg set: ordinary peer accepted" wg set $RIF peer $CTRL endpoint $HOST4:5556 allowed-ips 10.251.0.0/24

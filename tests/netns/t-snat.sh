@@ -31,8 +31,10 @@ check_fails "home host cannot reach the tailnet itself (no route: replies only v
 	host ping -n -q -c 1 -w 2 $LAP_TS4
 
 # The home host sees the router's LAN address as the source, never a tailnet address.
-src=$(host timeout 5 tcpdump -ni eth0 -c 1 "icmp and src host $RTR_LAN4" 2>/dev/null &
-      sleep 0.5; lap ping -c 1 -W 1 $HOST4 >/dev/null; wait)
+capture_start host 5 "$MG_LAB_DIR/snat.txt" -ni eth0 -c 1 "icmp and src host $RTR_LAN4" || fail "$CAPTURE_ERR"
+lap ping -c 1 -W 1 $HOST4 >/dev/null
+wait $CAPTURE_PID
+src=$(cat "$MG_LAB_DIR/snat.txt")
 check "echo requests arrive from the router's LAN address" grep -q "$RTR_LAN4 > $HOST4" <<<"$src"
 
 f=$(random_file 32)

@@ -113,7 +113,7 @@ static void setup(void)
 {
 	if (sodium_init() < 0 || aead_init("auto"))
 		die("init");
-	rcu_register_thread();
+	mg_rcu_register_thread();
 	if (mem_router_init(&F.r, "fuzz0", 1280))
 		die("in-memory router");
 	F.filter = filter_build();
@@ -227,7 +227,7 @@ static void run(void)
 
 	do {
 		wk_poll(F.r.c);
-		rcu_quiescent_state();
+		mg_rcu_quiescent_state();
 		while ((n = io_mem_tx_pop(&F.r.w.port, out, BURST)))
 			for (unsigned i = 0; i < n; i++)
 				io_frame_put(&F.r.w.port, out[i].addr);
@@ -284,7 +284,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (size < 1)
 		return 0;
 	F.r.dev->snat = data[0] & 1;
-	rcu_assign_pointer(F.r.dev->filter, (data[0] & 2) ? F.filter : NULL);
+	mg_rcu_assign_pointer(F.r.dev->filter, (data[0] & 2) ? F.filter : NULL);
 	for (unsigned r = 0; r < MAX_RECORDS && off + 3 <= size; r++) {
 		uint8_t kind = data[off];
 		uint32_t len = (uint32_t)data[off + 1] | (uint32_t)data[off + 2] << 8;

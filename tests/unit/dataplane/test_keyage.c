@@ -17,7 +17,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <sodium.h>
-#include <urcu-qsbr.h>
+#include "rcu.h"
 #include "worker.h"
 #include "io/mem.h"
 #include "io/mem_router.h"
@@ -67,7 +67,7 @@ static unsigned run(int *opened)
 	*opened = 0;
 	for (int spin = 0; spin < 4; spin++) {
 		wk_poll(R.c);
-		rcu_quiescent_state();
+		mg_rcu_quiescent_state();
 		while ((n = io_mem_tx_pop(&R.w.port, out, 64))) {
 			for (unsigned i = 0; i < n; i++) {
 				uint8_t *f = io_port_data(&R.w.port, out[i].addr);
@@ -156,7 +156,7 @@ int main(void)
 
 	if (sodium_init() < 0 || aead_init("auto"))
 		return 1;
-	rcu_register_thread();
+	mg_rcu_register_thread();
 	if (mem_router_init(&R, "keyage0", 1280) || mem_router_add_peer(&R, 0, true, &far))
 		return printf("FAIL: in-memory router\n"), 1;
 	CHECK(cur() && cur()->nk.i_am_initiator);
@@ -216,7 +216,7 @@ int main(void)
 
 	age(1);
 	CHECK(mem_router_free(&R) == 0);                   /* every frame back in the pool */
-	rcu_unregister_thread();
+	mg_rcu_unregister_thread();
 	printf("keyage: %d checks, %d failures\n", checks, failures);
 	return failures != 0;
 }

@@ -180,7 +180,7 @@ static void *race(void *arg)
 	struct racer *r = arg;
 	uint8_t b[128];
 
-	rcu_register_thread();
+	mg_rcu_register_thread();
 	for (unsigned i = 0; i < RACE_FLOWS; i++) {
 		size_t len = mkpkt(b, 0, "100.64.0.7", "192.168.8.80", IPPROTO_UDP, (uint16_t)(2000 + i), 9, 0);
 
@@ -188,9 +188,9 @@ static void *race(void *arg)
 			r->port[i] = get16(b + 20);
 		else
 			r->refused++;
-		rcu_quiescent_state();
+		mg_rcu_quiescent_state();
 	}
-	rcu_unregister_thread();
+	mg_rcu_unregister_thread();
 	return NULL;
 }
 
@@ -203,12 +203,12 @@ static void race_test(struct nat *n)
 
 	a = (struct racer){ .n = n, .worker = 0 };
 	b = (struct racer){ .n = n, .worker = 1 };
-	rcu_thread_offline();
+	mg_rcu_thread_offline();
 	pthread_create(&ta, NULL, race, &a);
 	pthread_create(&tb, NULL, race, &b);
 	pthread_join(ta, NULL);
 	pthread_join(tb, NULL);
-	rcu_thread_online();
+	mg_rcu_thread_online();
 	for (unsigned i = 0; i < RACE_FLOWS; i++)
 		same += a.port[i] == b.port[i];
 	T_CHECK(!a.refused && !b.refused, "refused %u/%u", a.refused, b.refused);
@@ -225,7 +225,7 @@ int main(void)
 
 	if (sodium_init() < 0)
 		return 1;
-	rcu_register_thread();
+	mg_rcu_register_thread();
 	inet_pton(AF_INET, "192.168.8.105", lan4);
 	inet_pton(AF_INET6, "fd00:8::105", lan6);
 	T_CHECK(!nat_init(&n, 2), "nat_init");
@@ -297,7 +297,7 @@ int main(void)
 		T_CHECK(!nat_out(&n, 1, PEER, b, len, AF_INET, lan4, 200 * S), "worker 1 affected by worker 0's exhaustion");
 		/* Expiry returns the ports: the slice works again after a grace period. */
 		nat_expire(&n, 200 * S + NAT_TIMEOUT_UDP_NS);
-		rcu_barrier();
+		mg_rcu_barrier();
 		len = mkpkt(b, 0, "100.64.0.4", "192.168.8.80", IPPROTO_UDP, 1, 53, 0);
 		T_CHECK(!nat_out(&n, 0, PEER, b, len, AF_INET, lan4, 400 * S), "ports not reusable after expiry");
 	}
@@ -309,7 +309,7 @@ int main(void)
 	/* 14: concurrent creation of the same flows by two workers. */
 	race_test(&n);
 	nat_uninit(&n);
-	rcu_unregister_thread();
+	mg_rcu_unregister_thread();
 	printf("%s\n", t_failures ? "FAILED" : "nat: all cases pass");
 	return t_failures != 0;
 }

@@ -21,7 +21,7 @@
 #include <stdatomic.h>
 #include <sys/epoll.h>
 #include <time.h>
-#include <urcu-qsbr.h>
+#include "rcu.h"
 
 #include "evsource.h"
 #include "netlink/nlmirror.h"
@@ -58,7 +58,7 @@ static void pump(int ms)
 
 			src->cb(src, ev[i].events);
 		}
-		rcu_quiescent_state();
+		mg_rcu_quiescent_state();
 	}
 }
 
@@ -281,7 +281,7 @@ static void *reader(void *arg)
 	unsigned int x = 0;
 
 	(void)arg;
-	rcu_register_thread();
+	mg_rcu_register_thread();
 	while (!atomic_load(&reader_stop)) {
 		const struct nl_snapshot *s = nlmirror_current(m);
 		int i;
@@ -295,9 +295,9 @@ static void *reader(void *arg)
 				atomic_fetch_add(&reader_bad, 1);
 		}
 		atomic_fetch_add(&reader_lookups, 64);
-		rcu_quiescent_state();          /* once per loop, like a worker */
+		mg_rcu_quiescent_state();          /* once per loop, like a worker */
 	}
-	rcu_unregister_thread();
+	mg_rcu_unregister_thread();
 	return NULL;
 }
 
@@ -377,7 +377,7 @@ int main(void)
 	}
 	ifindex = (int)if_nametoindex("veth0");
 	CHECK(ifindex > 0, "veth0 visible after setns");
-	rcu_register_thread();
+	mg_rcu_register_thread();
 	epfd = epoll_create1(EPOLL_CLOEXEC);
 	ret = nlmirror_init(&m, ifindex, epfd);
 	CHECK(ret == 0, "init: %d", ret);
@@ -393,7 +393,7 @@ int main(void)
 		test_link_down();
 		nlmirror_uninit(m);
 	}
-	rcu_unregister_thread();
+	mg_rcu_unregister_thread();
 	close(epfd);
 	ns_cleanup();
 	if (failures) {

@@ -252,7 +252,7 @@ int main(int argc, char **argv)
 	char *text, *plain;
 	size_t len, plen;
 
-	rcu_register_thread();
+	mg_rcu_register_thread();
 	CHECK(aead_init("sodium") == 0);                 /* a fixed backend: every class names it */
 	dev = make_device();
 	text = metrics_render(dev, &ctl, METRICS_PEERS, &len);

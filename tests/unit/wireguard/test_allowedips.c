@@ -15,7 +15,7 @@
 #include <stdatomic.h>
 #include <sys/socket.h>
 #include <time.h>
-#include <urcu-qsbr.h>
+#include "rcu.h"
 
 static struct allowedips T;
 static int peers[16];
@@ -503,7 +503,7 @@ static void *reader(void *arg)
 
 	uint8_t q4[4];
 
-	rcu_register_thread();
+	mg_rcu_register_thread();
 	while (!atomic_load(&stop)) {
 		x ^= x << 13, x ^= x >> 17, x ^= x << 5;
 		/* ip4() uses a static buffer: build addresses locally here */
@@ -524,9 +524,9 @@ static void *reader(void *arg)
 			++bad;
 		}
 		if (++n % 64 == 0)
-			rcu_quiescent_state();
+			mg_rcu_quiescent_state();
 	}
-	rcu_unregister_thread();
+	mg_rcu_unregister_thread();
 	atomic_fetch_add(&bad_reads, bad);
 	atomic_fetch_add(&reads, n);
 	return NULL;
