@@ -266,7 +266,8 @@ int dev_load_filter_file(struct mg_ctl *dev, const char *path, char *err, size_t
 
 /*
  * What the tailnet may reach before a policy arrives; the one place this is decided:
- *   FilterFile given          its rules (with LoginServer, until Headscale sends a filter).
+ *   FilterFile given          its rules (with LoginServer, until Headscale's filter, sent or
+ *                             saved in StateDir, replaces them).
  *   LoginServer, no file      nothing: allow-none, every packet from a peer dropped. tailscaled
  *                             admits nothing until it has a filter (ipnlocal: NewAllowNone
  *                             before the first netmap), and Headscale decides who may reach the

@@ -434,7 +434,7 @@ static void restore(struct hsglue *g)
 	int ret = hs_want_load(&saved, &rules, g->cfg->state_dir, NETMAP_FILE);
 
 	if (ret) {
-		set_error(g, "ignoring unreadable " NETMAP_FILE " in StateDir (nothing is admitted until Headscale answers)");
+		set_error(g, "ignoring unreadable " NETMAP_FILE " in StateDir (the start-up filter stays until Headscale answers)");
 		return;
 	}
 	if (saved.n)
