@@ -7,11 +7,13 @@
  * all peers' allowed IPs (a sort-merge diff, so unchanged prefixes are not touched).
  */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sodium.h>
 #include "apply.h"
 #include "sockmark.h"
+#include "config.h"
 #include "headscale/hsfilter.h"
 #include "wireguard/messages.h"
 #include "vec.h"
@@ -262,6 +264,41 @@ int dev_load_filter_file(struct mg_ctl *dev, const char *path, char *err, size_t
 		dev_set_filter(dev, f);
 	else
 		filter_free(f);
+	return 0;
+}
+
+/*
+ * What the tailnet may reach before a policy arrives; the one place this is decided:
+ *   FilterFile given          its rules (with LoginServer, until Headscale's filter, sent or
+ *                             saved in StateDir, replaces them).
+ *   LoginServer, no file      nothing: allow-none, every packet from a peer dropped. tailscaled
+ *                             admits nothing until it has a filter (ipnlocal: NewAllowNone
+ *                             before the first netmap), and Headscale decides who may reach the
+ *                             LAN; hsglue.c then restores the filter saved with the last netmap
+ *                             (StateDir), or waits for Headscale's.
+ *   neither                   no filter: a static WireGuard router, where cryptokey routing
+ *                             (each peer's AllowedIPs) is the whole policy, as with wg-quick.
+ */
+int dev_filter_init(struct mg_ctl *dev, const struct mg_config *cfg)
+{
+	char err[512];
+	struct filter *f;
+
+	if (cfg->filter_file[0]) {
+		if (dev_load_filter_file(dev, cfg->filter_file, err, sizeof(err))) {
+			fprintf(stderr, "meshgate: %s: FilterFile: %s\n", cfg->path, err);
+			return -EINVAL;
+		}
+		return 0;
+	}
+	if (!cfg->login_server[0]) {
+		dev_set_filter(dev, NULL);
+		return 0;
+	}
+	f = filter_new_allow_none();
+	if (!f)
+		return -ENOMEM;
+	dev_set_filter(dev, f);
 	return 0;
 }
 

@@ -24,5 +24,9 @@ int dev_set_addresses(struct mg_ctl *dev, const struct mg_ipprefix *a, size_t n)
 /* FilterFile: a tailnet ACL in Headscale's PacketFilter JSON. dev == NULL only validates.
  * 0, or -EINVAL with the reason in err ("path: line N: ..."); the running filter stays on error. */
 int dev_load_filter_file(struct mg_ctl *dev, const char *path, char *err, size_t errlen);
+struct mg_config;
+/* The filter a router starts with, before its first peer (the rule is at its definition).
+ * 0, or -errno with the cause on stderr. */
+int dev_filter_init(struct mg_ctl *dev, const struct mg_config *cfg);
 
 #endif

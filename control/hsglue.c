@@ -2,8 +2,9 @@
 /*
  * hsglue.c - hsclient -> device. Keys live in StateDir (machine.key, node.key; 0600, refused if
  * others can read them); the disco key is fresh per start. The last applied peer table is kept
- * in StateDir/netmap.json and applied at start, before Headscale answers, so an outage that
- * spans a restart still forwards.
+ * in StateDir/netmap.json with the packet filter in force and applied at start, before Headscale
+ * answers, so an outage that spans a restart still forwards - only what that filter allows, and
+ * nothing if no filter ever came (the device starts allow-none: apply.c dev_filter_init).
  *
  * Ownership: @owned is exactly the set of keys this module put into the device and has not
  * removed since. A key that exists in the device but is not owned is a static [Peer]: Headscale
@@ -43,6 +44,7 @@ struct hsglue {
 	struct hs_client client;
 	struct hs_route_opts opts;
 	struct hs_want owned;            /* what we applied last */
+	json_t *filter;                  /* the PacketFilter rules in force; NULL = none received */
 	struct hsglue_status st;
 	struct disco *disco;             /* answers peers' disco pings; our key is in the MapRequest */
 	struct stun *stun;
@@ -82,6 +84,31 @@ static void set_error(struct hsglue *g, const char *msg)
 	fprintf(stderr, "meshgate: headscale: %s\n", msg);
 }
 
+static void save_state(struct hsglue *g)
+{
+	if (hs_want_save(&g->owned, g->filter, g->cfg->state_dir, NETMAP_FILE))
+		set_error(g, "could not save " NETMAP_FILE " in StateDir");
+}
+
+/* Compiles @rules (a reference, consumed) and puts them in force; on a malformed filter the
+ * previous one stays. True if they are in force. */
+static bool set_filter(struct hsglue *g, json_t *rules)
+{
+	char err[160] = "";
+	struct filter *f = hs_filter_compile(rules, err, sizeof(err));
+
+	if (!f) {
+		json_decref(rules);
+		set_error(g, err);
+		return false;
+	}
+	dev_set_filter(g->dev, f);
+	g->st.filter_rules = f->n_rules;
+	json_decref(g->filter);
+	g->filter = rules;
+	return true;
+}
+
 /* Applies @next (consumed) as the new owned set. */
 static void apply_want(struct hsglue *g, struct hs_want *next)
 {
@@ -117,8 +144,7 @@ static void apply_want(struct hsglue *g, struct hs_want *next)
 	hs_want_free(&g->owned);
 	g->owned = *next;
 	g->st.n_peers = g->owned.n;
-	if (hs_want_save(&g->owned, g->cfg->state_dir, NETMAP_FILE))
-		set_error(g, "could not save " NETMAP_FILE " in StateDir");
+	save_state(g);
 }
 
 /* Disco learns every peer's disco key and endpoints from the map; peers gone from it are forgotten. */
@@ -243,6 +269,7 @@ static void on_netmap(void *arg, const struct hs_netmap *nm, const struct hs_map
 {
 	struct hsglue *g = arg;
 	struct hs_want next;
+	bool filter_new = false;
 	size_t i;
 
 	if (!ev->keepalive) {
@@ -259,19 +286,8 @@ static void on_netmap(void *arg, const struct hs_netmap *nm, const struct hs_map
 		    dev_set_addresses(g->dev, g->st.self_addresses, g->st.n_self_addresses))
 			set_error(g, "could not assign the tailnet addresses to the TUN device");
 	}
-	if (ev->filter_changed) {
-		json_t *rules = hs_netmap_filter(nm);
-		char err[160] = "";
-		struct filter *f = hs_filter_compile(rules, err, sizeof(err));
-
-		json_decref(rules);
-		if (f) {
-			dev_set_filter(g->dev, f);
-			g->st.filter_rules = f->n_rules;
-		} else {
-			set_error(g, err);    /* the previous filter stays in force */
-		}
-	}
+	if (ev->filter_changed)
+		filter_new = set_filter(g, hs_netmap_filter(nm));
 	if (ev->peers_changed && g->disco)
 		disco_sync(g, nm);
 	if (ev->derp_changed)
@@ -281,8 +297,11 @@ static void on_netmap(void *arg, const struct hs_netmap *nm, const struct hs_map
 	if (ev->derp_changed)
 		stun_sync_map(g, nm);
 	/* Keep-alives rebuild too (cheap): a KeyExpiry may have passed since the last map. */
-	if (!ev->peers_changed && !ev->self_changed && !ev->keepalive && nm->n_maps > 1)
+	if (!ev->peers_changed && !ev->self_changed && !ev->keepalive && nm->n_maps > 1) {
+		if (filter_new)
+			save_state(g);           /* apply_want saves otherwise */
 		return;
+	}
 	if (hs_want_build(&next, nm, &g->opts, (int64_t)(mg_realtime() / NSEC_PER_SEC)))
 		return set_error(g, "out of memory building the peer table");
 	apply_want(g, &next);
@@ -392,14 +411,19 @@ static int load_config(struct hsglue *g, struct hs_client_cfg *cc)
 static void restore(struct hsglue *g)
 {
 	struct hs_want saved;
-	int ret = hs_want_load(&saved, g->cfg->state_dir, NETMAP_FILE);
+	json_t *rules;
+	int ret = hs_want_load(&saved, &rules, g->cfg->state_dir, NETMAP_FILE);
 
 	if (ret) {
-		set_error(g, "ignoring unreadable " NETMAP_FILE " in StateDir");
+		set_error(g, "ignoring unreadable " NETMAP_FILE " in StateDir (the start-up filter stays until Headscale answers)");
 		return;
 	}
 	if (saved.n)
-		fprintf(stderr, "meshgate: headscale: restoring %zu peers from the last netmap\n", saved.n);
+		fprintf(stderr, "meshgate: headscale: restoring %zu peers from the last netmap (%s)\n", saved.n,
+			rules ? "with its packet filter" : "no packet filter saved: nothing admitted until Headscale sends one");
+	/* The filter before the peers: they must never meet the allow-all of no filter. */
+	if (rules)
+		set_filter(g, rules);
 	/* The addresses Headscale assigned last time serve until it answers again. */
 	if (saved.n_self) {
 		g->st.n_self_addresses = 0;
@@ -469,6 +493,7 @@ err_free:
 	stun_uninit(g->stun);
 	disco_uninit(g->disco);
 	hs_want_free(&g->owned);
+	json_decref(g->filter);
 	hostinfo_free(&g->hi_cur);
 	sodium_memzero(g, sizeof(*g));
 	free(g);
@@ -485,6 +510,7 @@ void hsglue_uninit(struct hsglue *g)
 	stun_uninit(g->stun);
 	disco_uninit(g->disco);
 	hs_want_free(&g->owned);
+	json_decref(g->filter);
 	hostinfo_free(&g->hi_cur);
 	hostinfo_free(&g->hi_next);
 	free(g);

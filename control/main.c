@@ -395,6 +395,9 @@ static int cmd_run(struct mg_config *cfg)
 	ret = nat_init(&dev->dp.nat, cfg->queues);
 	if (ret)
 		goto out_tun;
+	ret = flowtrack_init(&dev->dp.flows, cfg->queues);
+	if (ret)
+		goto out_workers;
 	if (dev->dp.snat)
 		nat_reserve_ports();
 	ret = workers_init(dev, cfg);
@@ -409,15 +412,10 @@ static int cmd_run(struct mg_config *cfg)
 		}
 		cfg->wg.has_private_key = true;
 	}
-	if (cfg->filter_file[0]) {
-		char err[512];
-
-		ret = dev_load_filter_file(dev, cfg->filter_file, err, sizeof(err));
-		if (ret) {
-			fprintf(stderr, "meshgate: %s: FilterFile: %s\n", cfg->path, err);
-			goto out_workers;
-		}
-	}
+	/* Before the first peer: what the tailnet may reach until a policy arrives (apply.c). */
+	ret = dev_filter_init(dev, cfg);
+	if (ret)
+		goto out_workers;
 	ret = dev_apply(dev, &cfg->wg, mg_now());
 	if (ret) {
 		fprintf(stderr, "meshgate: applying %s: %s\n", cfg->path, strerror(-ret));
@@ -432,6 +430,7 @@ static int cmd_run(struct mg_config *cfg)
 	ret = control_run(dev, cfg);
 out_workers:
 	workers_uninit(dev);
+	flowtrack_uninit(&dev->dp.flows);
 	nat_uninit(&dev->dp.nat);
 	steer_uninit(dev);
 out_tun:

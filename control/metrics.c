@@ -200,6 +200,16 @@ static void render_nic(struct mbuf *b, struct mg_ctl *dev)
 	family(b, "meshgate_resolve_suppressed_total", "counter",
 	       "Next-hop resolve requests not sent to the control thread: one for that next hop went out within 100 ms.");
 	put(b, "meshgate_resolve_suppressed_total %lu\n", SUM(dev, resolve_suppressed));
+	family(b, "meshgate_tsmp_pongs_total", "counter", "TSMP pings from peers answered with a pong.");
+	put(b, "meshgate_tsmp_pongs_total %lu\n", SUM(dev, tsmp_pongs));
+	family(b, "meshgate_filter_flows_tracked_total", "counter",
+	       "UDP/SCTP flows from the LAN or the router to the tailnet remembered, so that their replies pass the packet filter.");
+	put(b, "meshgate_filter_flows_tracked_total %lu\n", SUM(dev, flows_tracked));
+	family(b, "meshgate_filter_flows_evicted_total", "counter",
+	       "Remembered flows pushed out while alive because their table bucket was full (their replies then need an ACL rule).");
+	put(b, "meshgate_filter_flows_evicted_total %lu\n", SUM(dev, flows_evicted));
+	family(b, "meshgate_filter_flow_replies_total", "counter", "Packets from peers let in as replies to remembered flows.");
+	put(b, "meshgate_filter_flow_replies_total %lu\n", SUM(dev, flow_replies));
 	family(b, "meshgate_nat_flows", "gauge", "SNAT flows in the table.");
 	put(b, "meshgate_nat_flows %lu\n", (unsigned long)atomic_load(&dev->dp.nat.nflows));
 	family(b, "meshgate_punted_packets_total", "counter", "Handshake and cookie messages handed from workers to the control thread.");

@@ -27,6 +27,7 @@
 	X(TTL_EXCEEDED,       "ttl_exceeded",        "TTL or hop limit would reach zero") \
 	X(TOO_BIG,            "too_big",             "packet larger than the tunnel or link MTU") \
 	X(FILTERED,           "filtered",            "denied by the tailnet packet filter (ACL)") \
+	X(TSMP,               "tsmp",                "TSMP (IP protocol 99): consumed by the router, never forwarded") \
 	X(NAT_FAILED,         "nat_failed",          "not translatable: protocol, fragment, or no free port") \
 	X(NAT_UNKNOWN,        "nat_unknown",         "packet to a NAT port that matches no flow") \
 	X(NAT_PEER_LIMIT,     "nat_peer_limit",      "new NAT flow refused: the peer holds its maximum of flows") \
@@ -83,6 +84,9 @@ struct mg_counters {
 	uint64_t mss_clamped;                      /* TCP SYNs whose MSS was lowered */
 	uint64_t resolve_requests;                 /* next-hop resolve requests punted to control */
 	uint64_t resolve_suppressed;               /* resolve requests not sent: one already in flight */
+	uint64_t tsmp_pongs;                       /* TSMP pings answered */
+	uint64_t flows_tracked, flows_evicted;     /* LAN-started UDP flows noted; live ones pushed out */
+	uint64_t flow_replies;                     /* packets from peers let in as replies to those */
 	uint64_t drops[MG_DROP_MAX];
 	uint64_t batch_hist[MG_BATCH_BUCKETS];     /* crypto bursts by size */
 	uint64_t batch_sum;

@@ -24,6 +24,7 @@
 #include "io/xsk_prog.h"
 #include "nat.h"
 #include "filter.h"
+#include "flowtrack.h"
 #include "wireguard/allowedips.h"
 #include "wireguard/cookie.h"
 #include "wireguard/ratelimiter.h"
@@ -133,6 +134,7 @@ struct mg_device {
 	struct nlmirror *nl;                     /* snapshot published by control */
 	struct nat nat;                          /* flows: workers create, control expires */
 	struct filter *filter;                   /* tailnet ACL, RCU; NULL = none (allow) */
+	struct flowtrack flows;                  /* LAN-started UDP flows: one table per worker */
 	struct mg_addrset *addrs;                /* our tailnet addresses (on the TUN), RCU */
 	struct mg_routeset *routes;              /* advertised routes, written by control, RCU;
 						  * never NULL while workers run */

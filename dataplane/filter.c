@@ -9,10 +9,20 @@
 #include <netinet/in.h>
 #include "filter.h"
 #include "pkt.h"
+#include "tsmp.h"
 
 struct filter *filter_new(void)
 {
 	return calloc(1, sizeof(struct filter));
+}
+
+struct filter *filter_new_allow_none(void)
+{
+	struct filter *f = filter_new();
+
+	if (f)
+		f->allow_none = true;
+	return f;
 }
 
 struct filter_rule *filter_rule_add(struct filter *f)
@@ -83,16 +93,14 @@ static uint8_t l4_info(const uint8_t *l3, uint32_t len, int family, uint16_t *dp
 }
 
 /*
- * Tailscale's receive-side semantics (wgengine/filter runIn4/runIn6): rules
- * decide only new flows; the rest passes statelessly.
+ * Tailscale's receive-side semantics (wgengine/filter runIn4/runIn6): rules decide only new flows;
+ * the rest passes statelessly (UDP replies: flowtrack.h, asked by the worker before the rules).
  */
 static bool always_passes(const uint8_t *l3, uint32_t len, int family, uint8_t proto)
 {
 	uint32_t hl = family == AF_INET ? (l3[0] & 0xf) * 4u : IP6_HLEN;
 	uint8_t t;
 
-	if (proto == 99)                                   /* TSMP */
-		return true;
 	if (len < hl + 14)
 		return false;
 	t = l3[hl];
@@ -140,6 +148,9 @@ bool filter_allows(const struct filter *f, const uint8_t *l3, uint32_t len, int 
 	if (!f)
 		return true;
 	proto = l4_info(l3, len, family, &dport, &has_port);
+	/* TSMP is the router's own business (tsmp.h), whatever a rule lists. */
+	if (f->allow_none || proto == TSMP_PROTO)
+		return false;
 	if (always_passes(l3, len, family, proto))
 		return true;
 	for (size_t i = 0; i < f->n_rules; i++)

@@ -4,8 +4,11 @@
  * MapResponse.PacketFilter). Applied to every packet that arrives from a peer, after decryption
  * and the cryptokey source check. A rule allows a packet when its protocol is listed, its source is
  * in one of the rule's source prefixes and its destination matches one of the rule's (prefix, port
- * range) pairs. No rule matches: dropped. A compiled filter with no rules denies everything (fail
- * closed); no filter at all (static configuration without one) allows everything.
+ * range) pairs. No rule matches: dropped. A compiled filter with no rules denies every new flow
+ * (fail closed); the allow-none filter (a Headscale-managed router before it has a policy, as
+ * tailscaled before its first netmap) denies every packet; no filter at all (a static
+ * configuration without one) allows everything. TSMP (IP protocol 99) is never allowed: the
+ * router consumes it (tsmp.h) before the filter runs.
  *
  * Immutable once compiled; the control thread publishes a new one with RCU and workers read it.
  */
@@ -30,12 +33,14 @@ struct filter_rule {
 };
 
 struct filter {
+	bool allow_none;                     /* no policy yet: drop all, even replies */
 	size_t n_rules;
 	struct filter_rule *rules;
 };
 
 /* Builder (control thread). */
 struct filter *filter_new(void);
+struct filter *filter_new_allow_none(void);
 struct filter_rule *filter_rule_add(struct filter *f);
 int filter_rule_src(struct filter_rule *r, const struct mg_ipprefix *p);
 int filter_rule_dst(struct filter_rule *r, const struct mg_ipprefix *p, uint16_t first, uint16_t last);

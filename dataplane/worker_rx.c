@@ -14,6 +14,7 @@
 #include "worker_rx.h"
 #include "worker_tx.h"
 #include "pkt.h"
+#include "tsmp.h"
 #include "wireguard/messages.h"
 
 static bool is_tailnet_local(struct mg_device *dev, int family, const uint8_t *addr)
@@ -313,6 +314,49 @@ static void rx_roam(struct wctx *c, struct peer *peer, const struct mg_endpoint 
 	c->roamed.ep = *src;
 }
 
+/*
+ * TSMP is for the router itself (tsmp.h): a ping to one of our tailnet addresses, or to an
+ * address we route for the peer (tailscaled answers any), goes back as a pong to the peer it
+ * came from (its source passed that peer's allowed IPs); everything else ends here. tailscaled
+ * does this before its packet filter, so a router without a policy yet still answers.
+ * The pong may be 2 bytes longer than the ping: the tag it came with is behind it.
+ */
+static void rx_tsmp(struct wctx *c, struct wpkt *p)
+{
+	const uint8_t *dst = ip_dst(p->l3, p->family);
+	uint32_t len;
+
+	if ((is_tailnet_local(c->dev, p->family, dst) || is_advertised(c->dev, p->family, dst)) &&
+	    (len = tsmp_ping_to_pong(p->l3, p->len, p->family))) {
+		p->len = len;
+		p->origin = FROM_PEER;       /* an answer to the peer: no LAN-side checks in wk_tunnel */
+		c->ctr->tsmp_pongs++;
+		wk_tunnel(c, p, 0);
+		return;
+	}
+	wk_drop(c, p, MG_DROP_TSMP);
+}
+
+/*
+ * The tailnet ACL in tailscaled's order (wgengine/filter RunIn): no filter, a static router:
+ * everything; no policy yet: nothing; a reply to a UDP/SCTP flow the LAN started (flowtrack.h);
+ * then the rules.
+ */
+static bool rx_filter_pass(struct wctx *c, const struct wpkt *p)
+{
+	const struct filter *f = mg_rcu_dereference(c->dev->filter);
+
+	if (!f)
+		return true;
+	if (f->allow_none)
+		return false;
+	if (flowtrack_is_reply(&c->dev->flows, p->l3, p->len, p->family, c->now)) {
+		c->ctr->flow_replies++;
+		return true;
+	}
+	return filter_allows(f, p->l3, p->len, p->family);
+}
+
 /* After authentication: roaming, counters, timers, key confirmation, last-minute rekey. */
 static void rx_authenticated(struct wctx *c, struct wpkt *p)
 {
@@ -356,7 +400,11 @@ static void rx_authenticated(struct wctx *c, struct wpkt *p)
 		wk_drop(c, p, MG_DROP_SOURCE_NOT_ALLOWED);
 		return;
 	}
-	if (!filter_allows(mg_rcu_dereference(c->dev->filter), p->l3, p->len, p->family)) {
+	if (unlikely(tsmp_ip_proto(p->l3, p->family) == TSMP_PROTO)) {
+		rx_tsmp(c, p);
+		return;
+	}
+	if (!rx_filter_pass(c, p)) {
 		wk_drop(c, p, MG_DROP_FILTERED);
 		return;
 	}

@@ -12,6 +12,7 @@
 #include "pkt.h"
 #include "mss.h"
 #include "icmp_err.h"
+#include "tsmp.h"
 #include "wireguard/messages.h"
 
 static uint32_t outer_hlen(int family)
@@ -61,6 +62,29 @@ static __attribute__((noinline)) void tunnel_too_big(struct wctx *c, struct wpkt
 	wk_drop(c, p, MG_DROP_TOO_BIG);
 }
 
+/*
+ * Into the tunnel from the LAN or the host: TSMP is the router's own to send, never a host's
+ * (tailscaled drops it from its TUN too: a LAN host must not speak for the router); a UDP/SCTP
+ * flow is remembered so that its replies pass the packet filter (flowtrack.h) while there is one.
+ */
+static bool tunnel_from_us(struct wctx *c, struct wpkt *p)
+{
+	uint8_t proto = tsmp_ip_proto(p->l3, p->family);
+
+	if (unlikely(proto == TSMP_PROTO)) {
+		wk_drop(c, p, MG_DROP_TSMP);
+		return false;
+	}
+	if ((proto == IPPROTO_UDP || proto == 132 /* SCTP */) && rcu_dereference(c->dev->filter)) {
+		enum flowtrack_note n = flowtrack_note_out(&c->dev->flows, c->w->id, p->l3, p->len,
+							   p->family, c->now);
+
+		c->ctr->flows_tracked += n != FLOWTRACK_NONE;
+		c->ctr->flows_evicted += n == FLOWTRACK_EVICTED;
+	}
+	return true;
+}
+
 void wk_tunnel(struct wctx *c, struct wpkt *p_in, uint64_t since)
 {
 	/* Built in the seal batch's next slot, copied there first: copying it whole at the end,
@@ -74,6 +98,8 @@ void wk_tunnel(struct wctx *c, struct wpkt *p_in, uint64_t since)
 	uint32_t plen;
 
 	*p = *p_in;
+	if (!since && p->origin != FROM_PEER && !tunnel_from_us(c, p))
+		return;
 	peer = wk_allowedips(c, p->family, ip_dst(p->l3, p->family));
 	if (!peer || atomic_load_explicit(&peer->dead, memory_order_relaxed)) {
 		wk_drop(c, p, MG_DROP_NO_ROUTE);

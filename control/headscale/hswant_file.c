@@ -2,9 +2,11 @@
 /*
  * hswant_file.c - the last applied Headscale peer table and our own addresses on disk:
  *   {"self":["100.64.0.5/32","fd7a:115c:a1e0::5/128"],
- *    "peers":[{"key":"nodekey:<hex>","allowed":["100.64.0.7/32",...],"endpoint":"198.51.100.7:41641"},...]}
+ *    "peers":[{"key":"nodekey:<hex>","allowed":["100.64.0.7/32",...],"endpoint":"198.51.100.7:41641"},...],
+ *    "filter":[<FilterRule>,...]}
  * (older files hold the bare peers array). Written on every change, read once at start: a restart
- * while Headscale is down keeps forwarding, on the addresses Headscale assigned.
+ * while Headscale is down keeps forwarding, on the addresses Headscale assigned, and only what
+ * the packet filter it sent last allows ("filter" absent: none was ever received).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -36,7 +38,7 @@ static json_t *peer_to_json(const struct hs_want_peer *p)
 	return o;
 }
 
-int hs_want_save(const struct hs_want *w, const char *dir, const char *name)
+int hs_want_save(const struct hs_want *w, const json_t *filter, const char *dir, const char *name)
 {
 	char path[4200], tmp[4210];
 	json_t *arr = json_array(), *self = json_array(), *top;
@@ -51,6 +53,8 @@ int hs_want_save(const struct hs_want *w, const char *dir, const char *name)
 		json_array_append_new(self, json_string(buf));
 	}
 	top = json_pack("{s:o, s:o}", "self", self, "peers", arr);
+	if (top && filter)
+		json_object_set_new(top, "filter", json_deep_copy(filter));
 	arr = top;
 	snprintf(path, sizeof(path), "%s/%s", dir, name);
 	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
@@ -99,21 +103,23 @@ static int cmp_key(const void *a, const void *b)
 	return memcmp(((const struct hs_want_peer *)a)->key, ((const struct hs_want_peer *)b)->key, 32);
 }
 
-int hs_want_load(struct hs_want *w, const char *dir, const char *name)
+int hs_want_load(struct hs_want *w, json_t **filter, const char *dir, const char *name)
 {
 	char path[4200];
-	json_t *top, *arr, *self, *v;
+	json_t *top, *arr, *self, *v, *rules;
 	size_t i;
 	int ret = 0;
 
 	memset(w, 0, sizeof(*w));
+	*filter = NULL;
 	snprintf(path, sizeof(path), "%s/%s", dir, name);
 	if (access(path, F_OK))
 		return errno == ENOENT ? 0 : -errno;
 	top = json_load_file(path, 0, NULL);
 	arr = json_is_object(top) ? json_object_get(top, "peers") : top;
 	self = json_object_get(top, "self");
-	if (!json_is_array(arr) || (self && !json_is_array(self))) {
+	rules = json_object_get(top, "filter");
+	if (!json_is_array(arr) || (self && !json_is_array(self)) || (rules && !json_is_array(rules))) {
 		json_decref(top);
 		return -EINVAL;
 	}
@@ -134,6 +140,8 @@ int hs_want_load(struct hs_want *w, const char *dir, const char *name)
 			break;
 		ret = peer_from_json(&w->peers[w->n++], v);
 	}
+	if (!ret && rules)
+		*filter = json_incref(rules);
 	json_decref(top);
 	if (ret) {
 		hs_want_free(w);
@@ -144,6 +152,8 @@ int hs_want_load(struct hs_want *w, const char *dir, const char *name)
 	for (i = 1; i < w->n; i++)
 		if (!cmp_key(&w->peers[i], &w->peers[i - 1])) {
 			hs_want_free(w);
+			json_decref(*filter);
+			*filter = NULL;
 			return -EINVAL;
 		}
 	return 0;

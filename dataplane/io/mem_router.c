@@ -83,7 +83,7 @@ static int device_init(struct mg_device *dev, const char *name, uint32_t mtu)
 	index_table_init(&dev->index);
 	atomic_store(&dev->listen_port, MEM_LISTEN_PORT);
 	dev->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-	if (dev->wake_fd < 0 || nat_init(&dev->nat, 1))
+	if (dev->wake_fd < 0 || nat_init(&dev->nat, 1) || flowtrack_init(&dev->flows, 1))
 		return -1;
 	return 0;
 }
@@ -229,6 +229,7 @@ int mem_router_free(struct mem_router *r)
 	mg_rcu_barrier();
 	allowedips_uninit(&dev->allowedips);
 	nat_uninit(&dev->nat);
+	flowtrack_uninit(&dev->flows);
 	nl_snapshot_free(r->snap);
 	close(dev->wake_fd);
 	free(dev->routes);

@@ -82,6 +82,33 @@ static void run(const char *name, const char *json, const struct pcase *cases, s
 	json_decref(rules);
 }
 
+/* No policy yet (a Headscale router before its first filter): not even what an empty rule list
+ * lets through statelessly (replies, established TCP) passes. */
+static void allow_none(void)
+{
+	static const struct pcase none[] = {
+		{ "100.64.0.2", "192.168.8.80", IPPROTO_TCP, 22, SYN, 0 },
+		{ "100.64.0.2", "192.168.8.80", IPPROTO_TCP, 80, ACK, 0 },
+		{ "100.64.0.2", "192.168.8.80", IPPROTO_ICMP, 0, 0, 0 },
+		{ "fd7a:115c:a1e0::2", "fd00:8::80", IPPROTO_ICMPV6, 0, 129, 0 },
+		{ "100.64.0.2", "192.168.8.80", IPPROTO_UDP, 53, 0, 0 },
+	};
+	struct filter *f = filter_new_allow_none();
+
+	for (size_t i = 0; i < sizeof(none) / sizeof(none[0]); i++) {
+		uint8_t pkt[128];
+		int fam = strchr(none[i].src, ':') ? AF_INET6 : AF_INET;
+		uint32_t len = build(pkt, none[i].src, none[i].dst, none[i].proto, none[i].dport, none[i].flags_or_type);
+
+		if (filter_allows(f, pkt, len, fam)) {
+			printf("FAIL allow_none case %zu: allowed\n", i + 1);
+			failures++;
+		}
+	}
+	printf("ok allow_none (%zu cases)\n", sizeof(none) / sizeof(none[0]));
+	filter_free(f);
+}
+
 int main(void)
 {
 	/* Only TCP 22 to one LAN host, from one laptop. */
@@ -96,7 +123,7 @@ int main(void)
 		{ "100.64.0.2", "192.168.8.80", IPPROTO_ICMP, 0, 8, 0 },        /* 8 echo request: needs a rule */
 		{ "100.64.0.2", "192.168.8.80", IPPROTO_ICMP, 0, 0, 1 },        /* 9 echo reply always passes */
 		{ "100.64.0.2", "192.168.8.80", IPPROTO_ICMP, 0, 3, 1 },        /* 10 unreachable always passes */
-		{ "100.64.0.2", "192.168.8.80", 99, 0, 0, 1 },                  /* 11 TSMP passes */
+		{ "100.64.0.2", "192.168.8.80", 99, 0, 0, 0 },                  /* 11 TSMP: the router's, never forwarded */
 		{ "100.64.0.2", "192.168.8.80", 47, 0, 0, 0 },                  /* 12 GRE: no all-ports rule */
 	};
 	/* Headscale without a policy: allow all (default protocols). */
@@ -106,6 +133,12 @@ int main(void)
 		{ "fd7a:115c:a1e0::2", "fd00:8::80", IPPROTO_ICMPV6, 0, 128, 1 },
 		{ "100.64.0.2", "192.168.8.80", 47, 0, 0, 1 },                  /* all ports -> other protos too */
 		{ "100.64.0.2", "192.168.8.80", 132, 0, 0, 0 },                 /* ... but only listed protocols */
+	};
+	/* A rule that lists protocol 99 with all ports still admits no TSMP. */
+	static const struct pcase tsmp_listed[] = {
+		{ "100.64.0.2", "192.168.8.80", 99, 0, 0, 0 },
+		{ "fd7a:115c:a1e0::2", "fd00:8::80", 99, 0, 0, 0 },
+		{ "100.64.0.2", "192.168.8.80", 47, 0, 0, 1 },                  /* the rule itself works */
 	};
 	/* An empty list: deny everything new (fail closed). */
 	static const struct pcase deny_all[] = {
@@ -129,6 +162,9 @@ int main(void)
 	run("allow_all", "[{\"SrcIPs\":[\"*\"],\"DstPorts\":[{\"IP\":\"*\",\"Ports\":{\"First\":0,\"Last\":65535}}],"
 	    "\"IPProto\":[6,17,1,58,47]}]", allow_all, sizeof(allow_all) / sizeof(allow_all[0]));
 	run("deny_all", "[]", deny_all, sizeof(deny_all) / sizeof(deny_all[0]));
+	run("tsmp_listed", "[{\"SrcIPs\":[\"*\"],\"DstPorts\":[{\"IP\":\"*\",\"Ports\":{\"First\":0,\"Last\":65535}}],"
+	    "\"IPProto\":[99,47]}]", tsmp_listed, sizeof(tsmp_listed) / sizeof(tsmp_listed[0]));
+	allow_none();
 	run("ranges", "[{\"SrcIPs\":[\"100.64.0.5-100.64.0.9\",\"cap:foo\"],\"DstPorts\":[{\"IP\":\"10.33.0.0/16\","
 	    "\"Ports\":{\"First\":0,\"Last\":65535}}],\"IPProto\":[17]},{\"Dsts\":[],\"Caps\":[]}]",
 	    ranges, sizeof(ranges) / sizeof(ranges[0]));

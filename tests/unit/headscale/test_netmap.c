@@ -167,17 +167,27 @@ static void check_extras(const json_t *step, const struct hs_netmap *nm)
 }
 
 /* StateDir/netmap.json round trip: what is loaded back diffs to nothing against what was saved,
- * and our own addresses (self Node.Addresses) come back too. */
+ * and our own addresses (self Node.Addresses) and the packet filter come back too; a file that
+ * never held a filter gives none (the router then admits nothing until Headscale sends one). */
 static void check_save_load(const struct hs_want *w)
 {
 	char dir[] = "/tmp/hs-netmap-XXXXXX", cmd[64];
+	json_t *rules = json_loads("[{\"SrcIPs\":[\"100.64.0.2\"],\"DstPorts\":[{\"IP\":\"192.168.8.80\","
+				   "\"Ports\":{\"First\":22,\"Last\":22}}],\"IPProto\":[6]}]", 0, NULL);
+	json_t *filter;
 	struct hs_want back;
 	struct mg_device_update u;
 	FILE *f;
 
 	FCHECK(mkdtemp(dir) != NULL);
-	FCHECK(!hs_want_save(w, dir, "netmap.json"));
-	FCHECK(!hs_want_load(&back, dir, "netmap.json"));
+	FCHECK(!hs_want_save(w, NULL, dir, "nofilter.json"));
+	FCHECK(!hs_want_load(&back, &filter, dir, "nofilter.json") && back.n == w->n && !filter);
+	hs_want_free(&back);
+	FCHECK(!hs_want_save(w, rules, dir, "netmap.json"));
+	FCHECK(!hs_want_load(&back, &filter, dir, "netmap.json"));
+	FCHECK(filter && json_equal(filter, rules));
+	json_decref(filter);
+	json_decref(rules);
 	FCHECK(back.n == w->n);
 	FCHECK(back.n_self == w->n_self);
 	for (size_t i = 0; i < w->n_self && i < back.n_self; i++)
@@ -186,7 +196,7 @@ static void check_save_load(const struct hs_want *w)
 	FCHECK(!hs_want_diff(&back, w, &u) && u.n_peers == 0);
 	devconf_update_free(&u);
 	hs_want_free(&back);
-	FCHECK(!hs_want_load(&back, dir, "absent.json") && back.n == 0);
+	FCHECK(!hs_want_load(&back, &filter, dir, "absent.json") && back.n == 0 && !filter);
 	/* The older form: a bare array of peers, no addresses. */
 	snprintf(cmd, sizeof(cmd), "%s/old.json", dir);
 	f = fopen(cmd, "w");
@@ -194,14 +204,20 @@ static void check_save_load(const struct hs_want *w)
 			  "\"allowed\":[\"100.64.0.7/32\"]}]", f) >= 0);
 	if (f)
 		fclose(f);
-	FCHECK(!hs_want_load(&back, dir, "old.json") && back.n == 1 && back.n_self == 0);
+	FCHECK(!hs_want_load(&back, &filter, dir, "old.json") && back.n == 1 && back.n_self == 0 && !filter);
 	hs_want_free(&back);
 	snprintf(cmd, sizeof(cmd), "%s/bad.json", dir);
 	f = fopen(cmd, "w");
 	FCHECK(f && fputs("{\"self\":[\"100.64.0.5/99\"],\"peers\":[]}", f) >= 0);
 	if (f)
 		fclose(f);
-	FCHECK(hs_want_load(&back, dir, "bad.json") == -EINVAL);
+	FCHECK(hs_want_load(&back, &filter, dir, "bad.json") == -EINVAL && !filter);
+	snprintf(cmd, sizeof(cmd), "%s/badfilter.json", dir);
+	f = fopen(cmd, "w");
+	FCHECK(f && fputs("{\"self\":[],\"peers\":[],\"filter\":{}}", f) >= 0);
+	if (f)
+		fclose(f);
+	FCHECK(hs_want_load(&back, &filter, dir, "badfilter.json") == -EINVAL && !filter);
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
 	FCHECK(system(cmd) == 0);
 }
