@@ -242,9 +242,12 @@ static int workers_init(struct mg_ctl *dev, const struct mg_config *cfg)
 	unsigned queues = cfg->queues;
 	int ret;
 
-	dev->dp.workers = calloc(queues, sizeof(*dev->dp.workers));
+	/* calloc would align the array to 16 bytes only: struct worker is laid out in whole cache
+	 * lines (its counters, the rings' indices) so that workers share none of them. */
+	dev->dp.workers = aligned_alloc(MG_CACHELINE, queues * sizeof(*dev->dp.workers));
 	if (!dev->dp.workers)
 		return -ENOMEM;
+	memset(dev->dp.workers, 0, queues * sizeof(*dev->dp.workers));
 	for (unsigned q = 0; q < queues; q++) {
 		struct worker *w = &dev->dp.workers[q];
 

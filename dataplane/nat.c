@@ -362,7 +362,9 @@ int nat_init(struct nat *n, unsigned nworkers)
 	n->seed = ((uint64_t)randombytes_random() << 32) | randombytes_random();
 	n->fwd = cds_lfht_new(1024, 1024, 0, CDS_LFHT_AUTO_RESIZE | CDS_LFHT_ACCOUNTING, NULL);
 	n->rev = cds_lfht_new(1024, 1024, 0, CDS_LFHT_AUTO_RESIZE | CDS_LFHT_ACCOUNTING, NULL);
-	n->pools = calloc(nworkers, sizeof(*n->pools));
+	n->pools = aligned_alloc(MG_CACHELINE, nworkers * sizeof(*n->pools));   /* size: whole lines */
+	if (n->pools)
+		memset(n->pools, 0, nworkers * sizeof(*n->pools));
 	n->peer_flows = calloc(NAT_PEER_SLOTS, sizeof(*n->peer_flows));
 	if (!n->fwd || !n->rev || !n->pools || !n->peer_flows || !span)
 		goto err;

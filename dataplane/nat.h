@@ -28,6 +28,7 @@
 #include <stdint.h>
 #include "rcu.h"
 #include <urcu/rculfhash.h>
+#include "mg.h"
 
 #define NAT_PORT_MIN 61000u          /* above Linux's default ephemeral range (32768-60999) */
 #define NAT_PORT_MAX 65535u
@@ -62,13 +63,16 @@ struct nat_flow {
 	struct mg_rcu_head rcu;
 };
 
-struct nat_pool {                      /* one per worker */
+/* One per worker, in an array: each on its own cache lines, and the line the RCU callback thread
+ * pushes to apart from the owner's (tests/unit/dataplane/test_layout.c checks both). */
+struct nat_pool {
 	struct nat_flow *flows;
 	struct nat_flow *local_free;         /* owner only */
-	struct nat_flow *_Atomic returned;   /* pushed by the RCU callback thread, popped all at once */
 	uint16_t port_lo, port_hi, next_port;
 	uint64_t probes;                     /* owner only: reverse-key insertions tried (cost) */
-};
+	struct nat_flow *_Atomic returned __mg_aligned;   /* pushed by the RCU callback thread,
+							   * popped all at once */
+} __mg_aligned;
 
 struct nat {
 	struct cds_lfht *fwd, *rev;

@@ -274,10 +274,11 @@ void wk_want_handshake(struct wctx *c, struct peer *peer)
 
 struct wctx *wk_ctx_new(struct worker *w)
 {
-	struct wctx *c = calloc(1, sizeof(*c));
+	struct wctx *c = aligned_alloc(MG_CACHELINE, sizeof(*c));   /* size: whole lines */
 
 	if (!c)
 		return NULL;
+	memset(c, 0, sizeof(*c));
 	c->stage = calloc(STAGE_SLOTS, sizeof(*c->stage));
 	c->stage_peers = calloc(STAGE_PEER_SLOTS, sizeof(*c->stage_peers));
 	if (!c->stage || !c->stage_peers) {

@@ -141,7 +141,7 @@ struct wctx {
 
 	uint64_t icmp_last;              /* ICMP error token bucket */
 	uint32_t icmp_tokens;
-};
+} __mg_aligned;                          /* written every pass: no line shared with another worker */
 
 /* The context of one worker's loop; NULL without memory. */
 struct wctx *wk_ctx_new(struct worker *w);

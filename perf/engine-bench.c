@@ -34,9 +34,21 @@
  * costs the AEAD itself 10-15% at 1280 bytes (the reference over a 4096-byte stride). Frames are
  * therefore filled at io_rx_offset(), the DPDK backend's layout (a 64-byte colour per frame).
  *
+ * --workers N (N > 1) measures scaling instead: N workers, each its own mem_router (device, peers,
+ * NAT table, counters: the memory router holds one worker per device, so the workers share no
+ * device state, unlike the daemon's workers, which share the peer, allowed-IPs and NAT tables), on
+ * N threads pinned to CPUs --cpu, --cpu+1, ... (0, 1, ... without --cpu). Each size is run by worker
+ * 0 alone, then by all N at once (a barrier starts every run); the aggregate is the sum of the
+ * workers' rates in thread CPU time, so it shows what the workers cost each other in caches and
+ * memory, not what the scheduler takes from them.
+ *
+ * --no-ref drops the warm-up run and the AEAD reference, so exactly --packets x --runs packets go
+ * through wk_poll(): perf/engine-cost.sh counts instructions that way under callgrind.
+ *
  * Usage: engine-bench [--json] [--packets N] [--runs N] [--ms N] [--peers N] [--snat]
  *                     [--crypto NAME] [--cpu N] [--sizes 64,512,...] [--chunk N]
- *                     [--direction open|seal|both]   (open = tunnel->LAN, seal = LAN->tunnel)
+ *                     [--direction open|seal|both] [--no-ref] [--workers N]
+ *                     (open = tunnel->LAN, seal = LAN->tunnel)
  */
 #include <arpa/inet.h>
 #include <endian.h>
@@ -44,6 +56,7 @@
 #include <getopt.h>
 #include <linux/neighbour.h>
 #include <linux/rtnetlink.h>
+#include <pthread.h>
 #include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -65,6 +78,7 @@
 #define MAX_RUNS 31
 
 #define MAX_SIZES 8
+#define MAX_WORKERS 8
 
 #define INNER_SPORT 40000
 #define INNER_DPORT 9
@@ -82,13 +96,13 @@ struct bench {
 };
 
 static struct {
-	bool json, snat;
+	bool json, snat, noref;
 	unsigned dirs;                  /* bit d: run direction d */
-	unsigned packets, runs, ms, peers, chunk;
+	unsigned packets, runs, ms, peers, chunk, workers;
 	int cpu;
 	const char *crypto;
 	unsigned sizes[MAX_SIZES], nsizes;
-} opt = { .dirs = 3, .packets = 32768, .chunk = 256, .runs = 7, .ms = 20, .peers = 1, .cpu = -1, .crypto = "auto",
+} opt = { .dirs = 3, .packets = 32768, .chunk = 256, .workers = 1, .runs = 7, .ms = 20, .peers = 1, .cpu = -1, .crypto = "auto",
 	  .sizes = { 64, 512, 1280, 1420 }, .nsizes = 4 };
 
 static void die(const char *what)
@@ -368,6 +382,113 @@ static void aead_ref_setup(struct aead_ref *r, uint32_t len)
 	}
 }
 
+/* ---- scaling: N workers on N threads -------------------------------------------------------- */
+
+static double median(double *v, unsigned n);
+
+static void pin(int cpu)
+{
+	cpu_set_t set;
+
+	if (cpu < 0)
+		return;
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	if (sched_setaffinity(0, sizeof(set), &set))
+		perror("engine-bench: sched_setaffinity");
+}
+
+static struct {
+	struct bench b[MAX_WORKERS];
+	pthread_barrier_t start, done;
+	enum dir d;
+	uint32_t size;
+	bool quit;
+	double mpps[MAX_WORKERS];
+} mw;
+
+/* Worker i's thread: one engine run per round, all workers starting together. Offline (QSBR)
+ * while it waits, so that a worker's grace periods never wait on an idle one. */
+static void *mw_thread(void *arg)
+{
+	unsigned i = (unsigned)(uintptr_t)arg;
+
+	pin((opt.cpu >= 0 ? opt.cpu : 0) + (int)i);
+	rcu_register_thread();
+	for (;;) {
+		rcu_thread_offline();
+		pthread_barrier_wait(&mw.start);
+		rcu_thread_online();
+		if (mw.quit)
+			break;
+		mw.mpps[i] = engine_run(&mw.b[i], mw.d, mw.size);
+		pthread_barrier_wait(&mw.done);
+	}
+	rcu_unregister_thread();
+	return NULL;
+}
+
+/* One size and direction: median Mpps of worker 0 alone and of the N workers' sum. */
+static void mw_size(enum dir d, uint32_t size, double *one, double *all)
+{
+	double v1[MAX_RUNS], vn[MAX_RUNS];
+
+	mw.d = d;
+	mw.size = size;
+	engine_run(&mw.b[0], d, size);              /* warm-up */
+	for (unsigned r = 0; r < opt.runs; r++) {
+		v1[r] = engine_run(&mw.b[0], d, size);
+		rcu_thread_offline();
+		pthread_barrier_wait(&mw.start);
+		pthread_barrier_wait(&mw.done);
+		rcu_thread_online();
+		vn[r] = 0;
+		for (unsigned i = 0; i < opt.workers; i++)
+			vn[r] += mw.mpps[i];
+	}
+	*one = median(v1, opt.runs);
+	*all = median(vn, opt.runs);
+}
+
+static void multi_worker(void)
+{
+	pthread_t t[MAX_WORKERS];
+
+	for (unsigned i = 0; i < opt.workers; i++)
+		bench_init(&mw.b[i]);
+	if (pthread_barrier_init(&mw.start, NULL, opt.workers + 1) ||
+	    pthread_barrier_init(&mw.done, NULL, opt.workers + 1))
+		die("pthread_barrier_init");
+	for (unsigned i = 0; i < opt.workers; i++)
+		if (pthread_create(&t[i], NULL, mw_thread, (void *)(uintptr_t)i))
+			die("pthread_create");
+	printf("engine-bench: %u workers (one mem_router each, no shared device state), crypto %s, %u peer%s, "
+	       "%u packets x %u runs, thread CPU time, median\n%-12s %5s %9s %9s %7s\n", opt.workers,
+	       aead_backend_name(), opt.peers, opt.peers == 1 ? "" : "s", opt.packets, opt.runs,
+	       "direction", "size", "1 Mpps", "N Mpps", "ratio");
+	for (unsigned d = 0; d < 2; d++) {
+		if (!(opt.dirs >> d & 1))
+			continue;
+		for (unsigned s = 0; s < opt.nsizes; s++) {
+			double one, all;
+
+			mw_size(d, opt.sizes[s], &one, &all);
+			printf("%-12s %5u %9.3f %9.3f %6.2fx\n", dir_name[d], opt.sizes[s], one, all, all / one);
+			fflush(stdout);
+		}
+	}
+	mw.quit = true;
+	rcu_thread_offline();
+	pthread_barrier_wait(&mw.start);
+	for (unsigned i = 0; i < opt.workers; i++)
+		pthread_join(t[i], NULL);
+	rcu_thread_online();
+	for (unsigned i = 0; i < opt.workers; i++)
+		bench_uninit(&mw.b[i]);
+	pthread_barrier_destroy(&mw.start);
+	pthread_barrier_destroy(&mw.done);
+}
+
 /* ---- main ------------------------------------------------------------------------------------ */
 
 static int cmp_double(const void *a, const void *b)
@@ -402,7 +523,7 @@ static void usage(void)
 {
 	fprintf(stderr, "usage: engine-bench [--json] [--packets N] [--runs N] [--ms N] [--peers N] [--snat]\n"
 			"                    [--crypto NAME] [--cpu N] [--sizes 64,512,1280,1420] [--chunk N]\n"
-			"                    [--direction open|seal|both]\n");
+			"                    [--direction open|seal|both] [--no-ref] [--workers N]\n");
 	exit(2);
 }
 
@@ -414,7 +535,8 @@ static void parse_args(int argc, char **argv)
 		{ "peers", required_argument, NULL, 'p' }, { "snat", no_argument, NULL, 's' },
 		{ "crypto", required_argument, NULL, 'c' }, { "cpu", required_argument, NULL, 'C' },
 		{ "sizes", required_argument, NULL, 'S' }, { "chunk", required_argument, NULL, 'k' },
-		{ "direction", required_argument, NULL, 'd' },
+		{ "direction", required_argument, NULL, 'd' }, { "no-ref", no_argument, NULL, 'R' },
+		{ "workers", required_argument, NULL, 'w' },
 		{ NULL, 0, NULL, 0 },
 	};
 	int o;
@@ -430,6 +552,8 @@ static void parse_args(int argc, char **argv)
 		case 'c': opt.crypto = optarg; break;
 		case 'C': opt.cpu = atoi(optarg); break;
 		case 'S': parse_sizes(optarg); break;
+		case 'R': opt.noref = true; break;
+		case 'w': opt.workers = (unsigned)strtoul(optarg, NULL, 10); break;
 		case 'k': opt.chunk = (unsigned)strtoul(optarg, NULL, 10); break;
 		case 'd':
 			opt.dirs = !strcmp(optarg, "open") ? 1u << TUN_TO_LAN : !strcmp(optarg, "seal") ?
@@ -439,7 +563,8 @@ static void parse_args(int argc, char **argv)
 		}
 	}
 	if (!opt.packets || !opt.runs || opt.runs > MAX_RUNS || !opt.peers || opt.peers > 1000 || !opt.ms ||
-	    opt.chunk < BURST || opt.chunk > CHUNK_MAX || !opt.dirs)
+	    opt.chunk < BURST || opt.chunk > CHUNK_MAX || !opt.dirs ||
+	    !opt.workers || opt.workers > MAX_WORKERS)
 		usage();
 }
 
@@ -471,6 +596,13 @@ int main(int argc, char **argv)
 	if (!ref.buf || !ref.ct)
 		die("out of memory");
 	rcu_register_thread();
+	if (opt.workers > 1) {
+		multi_worker();
+		rcu_unregister_thread();
+		free(ref.buf);
+		free(ref.ct);
+		return 0;
+	}
 	bench_init(&b);
 
 	if (opt.json)
@@ -488,13 +620,14 @@ int main(int argc, char **argv)
 			double eng[MAX_RUNS], aead[MAX_RUNS], frac[MAX_RUNS], e, a, f;
 
 			aead_ref_setup(&ref, plen);
-			engine_run(&b, d, size);            /* warm-up */
+			if (!opt.noref)
+				engine_run(&b, d, size);    /* warm-up */
 			/* Engine and AEAD runs alternate so that a noisy neighbour hits both alike; the
 			 * fraction is the median of the per-run ratios. */
 			for (unsigned r = 0; r < opt.runs; r++) {
 				eng[r] = engine_run(&b, d, size);
-				aead[r] = aead_run(&ref, d == TUN_TO_LAN, opt.packets);
-				frac[r] = eng[r] / aead[r];
+				aead[r] = opt.noref ? 0 : aead_run(&ref, d == TUN_TO_LAN, opt.packets);
+				frac[r] = opt.noref ? 0 : eng[r] / aead[r];     /* --no-ref: no reference */
 			}
 			e = median(eng, opt.runs);
 			a = median(aead, opt.runs);
