@@ -192,6 +192,9 @@ static void render_nic(struct mbuf *b, struct mg_device *dev)
 	put(b, "meshgate_icmp_too_big_sent_total %lu\n", SUM(dev, icmp_sent));
 	family(b, "meshgate_mss_clamped_total", "counter", "TCP SYNs whose MSS option was lowered to fit the tunnel.");
 	put(b, "meshgate_mss_clamped_total %lu\n", SUM(dev, mss_clamped));
+	family(b, "meshgate_checksum_completed_total", "counter",
+	       "LAN TCP/UDP packets whose partial checksum (the sender's checksum offload) meshgate completed.");
+	put(b, "meshgate_checksum_completed_total %lu\n", SUM(dev, csum_completed));
 	family(b, "meshgate_nat_flows", "gauge", "SNAT flows in the table.");
 	put(b, "meshgate_nat_flows %lu\n", (unsigned long)atomic_load(&dev->nat.nflows));
 	family(b, "meshgate_punted_packets_total", "counter", "Handshake and cookie messages handed from workers to the control thread.");

@@ -29,6 +29,8 @@
 	X(FILTERED,           "filtered",            "denied by the tailnet packet filter (ACL)") \
 	X(NAT_FAILED,         "nat_failed",          "not translatable: protocol, fragment, or no free port") \
 	X(NAT_UNKNOWN,        "nat_unknown",         "packet to a NAT port that matches no flow") \
+	X(NOT_OUR_MAC,        "not_our_mac",         "Ethernet destination not the router's MAC (another host's, broadcast, multicast)") \
+	X(SPOOFED_SOURCE,     "spoofed_source",      "from the LAN with a tailnet source (100.64.0.0/10, fd7a:115c:a1e0::/48) or one of the router's") \
 	X(PUNT_FULL,          "punt_full",           "control-thread queue full (handshake flood)") \
 	X(STAGE_FULL,         "stage_full",          "staging queue full") \
 	X(TUN_FULL,           "tun_full",            "local delivery to the TUN device failed") \
@@ -80,6 +82,7 @@ struct mg_counters {
 	uint64_t keepalives_rx;
 	uint64_t icmp_sent;                        /* fragmentation-needed / packet-too-big sent */
 	uint64_t mss_clamped;                      /* TCP SYNs whose MSS was lowered */
+	uint64_t csum_completed;                   /* LAN TCP/UDP with a partial (offload) checksum finished */
 	uint64_t drops[MG_DROP_MAX];
 	uint64_t batch_hist[MG_BATCH_BUCKETS];     /* crypto bursts by size */
 	uint64_t batch_sum;
