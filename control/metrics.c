@@ -210,6 +210,9 @@ static void render_nic(struct mbuf *b, struct mg_ctl *dev)
 	put(b, "meshgate_filter_flows_evicted_total %lu\n", SUM(dev, flows_evicted));
 	family(b, "meshgate_filter_flow_replies_total", "counter", "Packets from peers let in as replies to remembered flows.");
 	put(b, "meshgate_filter_flow_replies_total %lu\n", SUM(dev, flow_replies));
+	family(b, "meshgate_checksum_completed_total", "counter",
+	       "LAN TCP/UDP packets whose partial checksum (the sender's checksum offload) meshgate completed.");
+	put(b, "meshgate_checksum_completed_total %lu\n", SUM(dev, csum_completed));
 	family(b, "meshgate_nat_flows", "gauge", "SNAT flows in the table.");
 	put(b, "meshgate_nat_flows %lu\n", (unsigned long)atomic_load(&dev->dp.nat.nflows));
 	family(b, "meshgate_punted_packets_total", "counter", "Handshake and cookie messages handed from workers to the control thread.");

@@ -31,6 +31,8 @@
 	X(NAT_FAILED,         "nat_failed",          "not translatable: protocol, fragment, or no free port") \
 	X(NAT_UNKNOWN,        "nat_unknown",         "packet to a NAT port that matches no flow") \
 	X(NAT_PEER_LIMIT,     "nat_peer_limit",      "new NAT flow refused: the peer holds its maximum of flows") \
+	X(NOT_OUR_MAC,        "not_our_mac",         "Ethernet destination not the router's MAC (another host's, broadcast, multicast)") \
+	X(SPOOFED_SOURCE,     "spoofed_source",      "from the LAN with a tailnet source (100.64.0.0/10, fd7a:115c:a1e0::/48) or one of the router's") \
 	X(PUNT_FULL,          "punt_full",           "control-thread queue full (handshake flood)") \
 	X(STAGE_FULL,         "stage_full",          "staging queue full") \
 	X(TUN_FULL,           "tun_full",            "local delivery to the TUN device failed") \
@@ -87,6 +89,7 @@ struct mg_counters {
 	uint64_t tsmp_pongs;                       /* TSMP pings answered */
 	uint64_t flows_tracked, flows_evicted;     /* LAN-started UDP flows noted; live ones pushed out */
 	uint64_t flow_replies;                     /* packets from peers let in as replies to those */
+	uint64_t csum_completed;                   /* LAN TCP/UDP with a partial (offload) checksum finished */
 	uint64_t drops[MG_DROP_MAX];
 	uint64_t batch_hist[MG_BATCH_BUCKETS];     /* crypto bursts by size */
 	uint64_t batch_sum;

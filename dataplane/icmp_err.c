@@ -5,14 +5,22 @@
 #include "pkt.h"
 #include "icmp_build.h"
 
-static bool icmp_err_allowed(struct wctx *c)
+/*
+ * A token bucket: one token per 1/ICMP_ERR_PER_SEC of clock, at most ICMP_ERR_BURST saved. The
+ * clock advances only by the whole tokens it paid for, so the remainder of an interval counts
+ * towards the next token: a flood that asks every millisecond still gets ICMP_ERR_PER_SEC a
+ * second, not nothing (resetting the clock on every call threw each 1 ms away).
+ */
+bool icmp_err_allowed(struct wctx *c)
 {
-	uint64_t elapsed = c->now - c->icmp_last;
+	const uint64_t interval = NSEC_PER_SEC / ICMP_ERR_PER_SEC;
+	uint64_t n = (c->now - c->icmp_last) / interval;
 
-	c->icmp_last = c->now;
-	c->icmp_tokens += elapsed / (NSEC_PER_SEC / ICMP_ERR_PER_SEC);
-	if (c->icmp_tokens > ICMP_ERR_BURST)
-		c->icmp_tokens = ICMP_ERR_BURST;
+	if (n) {
+		c->icmp_last += n * interval;
+		n += c->icmp_tokens;
+		c->icmp_tokens = n > ICMP_ERR_BURST ? ICMP_ERR_BURST : (uint32_t)n;
+	}
 	if (!c->icmp_tokens)
 		return false;
 	c->icmp_tokens--;

@@ -13,6 +13,9 @@
 #define ICMP_ERR_PER_SEC 100u
 #define ICMP_ERR_BURST 20u
 
+/* The rate limit alone, on c->now: true if an error may be sent now (and one token is spent). */
+bool icmp_err_allowed(struct wctx *c);
+
 /* Consumes nothing: orig stays with the caller (who drops it). True if the error was built in a
  * fresh frame, *out, which the caller then owns and sends towards orig's source. */
 bool icmp_err_too_big(struct wctx *c, const struct wpkt *orig, uint32_t mtu, struct wpkt *out);

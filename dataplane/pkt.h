@@ -97,6 +97,60 @@ static inline uint16_t ip4_header_csum(const struct iphdr *ip)
 	return htons(csum_fold(csum_add(0, ip, ip->ihl * 4u)));
 }
 
+/*
+ * A LAN host whose kernel sends with checksum offload (a container or VM on a Linux bridge or
+ * veth: CHECKSUM_PARTIAL) leaves in the TCP/UDP checksum field only the folded sum of the
+ * pseudo-header (RFC 9293 3.1, RFC 768, RFC 8200 8.1), not complemented; the NIC that would have
+ * finished it is us. The test is cheap (the pseudo-header's sum and one compare, no payload
+ * read); a match is finished only if the checksum does not already verify, and a packet that
+ * verifies is right either way (field = pseudo sum P and P + P + data = 0 mean ~(P + data) = P).
+ * Fragments are left alone: the kernel completes a checksum before it fragments. IPv6 with extension headers is left alone too (Linux offloads those rarely).
+ * Returns true when it wrote a completed checksum.
+ */
+static inline bool l4_csum_complete_partial(uint8_t *l3, uint32_t len, int family)
+{
+	uint32_t hl, sum, l4len, off;
+	uint16_t field, folded, full;
+	uint8_t proto;
+
+	if (family == AF_INET) {
+		const struct iphdr *ip = (const void *)l3;
+
+		if (ip->frag_off & htons(IP_MF | IP_OFFMASK))
+			return false;
+		hl = ip->ihl * 4u;
+		proto = ip->protocol;
+		sum = csum_add(0, l3 + 12, 8);
+	} else {
+		hl = IP6_HLEN;
+		proto = l3[6];
+		sum = csum_add(0, l3 + 8, 32);
+	}
+	if (proto == IPPROTO_TCP)
+		off = 16;
+	else if (proto == IPPROTO_UDP)
+		off = 6;
+	else
+		return false;
+	if (len < hl + off + 2)
+		return false;
+	l4len = len - hl;
+	sum += proto + l4len;
+	folded = (uint16_t)~csum_fold(sum);
+	field = (uint16_t)(l3[hl + off] << 8 | l3[hl + off + 1]);
+	if (field != folded && !(field == 0 && folded == 0xffff))
+		return false;
+	if (!csum_fold(csum_add(sum, l3 + hl, l4len)))
+		return false;                /* verifies: a full checksum equal to P by chance */
+	l3[hl + off] = l3[hl + off + 1] = 0;
+	full = csum_fold(csum_add(sum, l3 + hl, l4len));
+	if (!full && proto == IPPROTO_UDP)
+		full = 0xffff;               /* RFC 768: zero means "no checksum" */
+	l3[hl + off] = (uint8_t)(full >> 8);
+	l3[hl + off + 1] = (uint8_t)full;
+	return true;
+}
+
 /* Minimal validation of an IP packet at p (len bytes): version, header length and total length.
  * Returns the IP packet length (<= len) or 0 if malformed. */
 static inline uint32_t ip_packet_len(const uint8_t *p, uint32_t len, int *family)

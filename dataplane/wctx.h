@@ -74,6 +74,7 @@ struct wctx {
 	const struct nl_snapshot *nl;
 	const struct nl_snapshot *nl_fixed;   /* engine benchmark: a built table, no kernel mirror */
 	uint16_t listen_port;
+	uint8_t mac[6];                  /* the NIC's own MAC, read from nl once per pass */
 
 	struct aead_op dec_ops[BURST];
 	struct wpkt dec[BURST];

@@ -40,6 +40,37 @@ static bool is_advertised(struct mg_device *dev, int family, const uint8_t *addr
 	return false;
 }
 
+/*
+ * Anti-spoofing on the way from the LAN into the tunnel (and to a NAT flow): the tailnet's
+ * ranges (100.64.0.0/10, fd7a:115c:a1e0::/48) live behind the tunnel, and the router's own
+ * addresses (tailnet or LAN) never arrive from its NIC; a LAN host claiming one would speak to
+ * peers as the router or as another tailnet node. Outer WireGuard sources are not checked: a peer
+ * behind a carrier-grade NAT may well come from 100.64.0.0/10.
+ */
+static const uint8_t tailnet6_prefix[6] = { 0xfd, 0x7a, 0x11, 0x5c, 0xa1, 0xe0 };
+
+static bool lan_src_spoofed(struct wctx *c, const struct wpkt *p)
+{
+	const uint8_t *src = ip_src(p->l3, p->family);
+
+	if (p->family == AF_INET ? src[0] == 100 && (src[1] & 0xc0) == 64 : !memcmp(src, tailnet6_prefix, 6))
+		return true;
+	return is_tailnet_local(c->dev, p->family, src) || wk_is_local(c, p->family, src);
+}
+
+/* Plaintext from the LAN about to be NATed or sealed: not spoofed (dropped otherwise), and its
+ * partial checksum, if the sender offloaded one, completed before NAT adjusts it. */
+static bool lan_plaintext_ok(struct wctx *c, struct wpkt *p)
+{
+	if (lan_src_spoofed(c, p)) {
+		wk_drop(c, p, MG_DROP_SPOOFED_SOURCE);
+		return false;
+	}
+	if (l4_csum_complete_partial(p->l3, p->len, p->family))
+		c->ctr->csum_completed++;
+	return true;
+}
+
 /* Local delivery to the host stack. Off the forwarding path: one write per packet is accepted here. */
 static void deliver_local(struct wctx *c, struct wpkt *p)
 {
@@ -269,6 +300,13 @@ void wk_rx_frame(struct wctx *c, uint64_t addr, uint32_t len)
 		wk_drop(c, p, MG_DROP_TOO_SHORT);
 		return;
 	}
+	/* Only frames sent to our MAC are ours: a NIC in promiscuous mode (a bridge port, a
+	 * capture, a DPDK port) or a broadcast to a routed address would otherwise be forwarded,
+	 * where the kernel drops what is not PACKET_HOST (ip_forward). */
+	if (memcmp(eth, c->mac, 6)) {
+		wk_drop(c, p, MG_DROP_NOT_OUR_MAC);
+		return;
+	}
 	memcpy(&et, eth + 12, 2);
 	p->len = ip_packet_len(p->l3, len - ETH_HLEN_, &p->family);
 	if (!p->len || (ntohs(et) != ETHERTYPE_IP && ntohs(et) != ETHERTYPE_IPV6)) {
@@ -285,6 +323,8 @@ void wk_rx_frame(struct wctx *c, uint64_t addr, uint32_t len)
 	/* Addressed to us but not WireGuard: a reply to a NAT flow (the XDP program steers only the
 	 * NAT port range here). */
 	if (local) {
+		if (!lan_plaintext_ok(c, p))
+			return;
 		if (!c->dev->snat || !nat_in(&c->dev->nat, p->l3, p->len, p->family, c->now)) {
 			wk_drop(c, p, MG_DROP_NAT_UNKNOWN);
 			return;
@@ -293,6 +333,8 @@ void wk_rx_frame(struct wctx *c, uint64_t addr, uint32_t len)
 		return;
 	}
 	/* Plaintext from the LAN that the XDP program judged tunnel-bound. */
+	if (!lan_plaintext_ok(c, p))
+		return;
 	if (!ip_dec_ttl(p->l3, p->family)) {
 		wk_drop(c, p, MG_DROP_TTL_EXCEEDED);
 		return;

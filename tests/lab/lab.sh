@@ -66,19 +66,15 @@ rtr() {
 
 lab_log() { echo "lab: $*" >&2; }
 
-# Raw frames: XDP and AF_XDP see what the veth carries, and a partial
-# (offloaded) checksum or a GSO super-packet would be forwarded corrupt.
-lab_no_offload() {
-	ip netns exec "$1" ethtool -K "$2" tx off tso off gso off gro off >/dev/null 2>&1 ||
-		lab_log "warning: ethtool -K $2 in $1 failed"
-}
+# Every veth keeps the kernel's default offloads, as a container's or VM's does: LAN hosts
+# send TCP/UDP with partial checksums (CHECKSUM_PARTIAL) and TSO/GSO super-packets, which
+# meshgate must handle (README.md, "What meshgate needs from the host"); t-offload checks it.
 
 # lab_veth NS1 IF1 NS2 IF2 [QUEUES]: a veth pair with both ends already in place, QUEUES rx and tx
 # queues each (default 1; the peer's tx queue, picked by flow hash, is the receiver's rx queue).
 lab_veth() {
 	local q="numrxqueues ${5:-1} numtxqueues ${5:-1}"
 	ip -n "$1" link add "$2" $q type veth peer name "$4" $q netns "$3" &&
-	lab_no_offload "$1" "$2" && lab_no_offload "$3" "$4" &&
 	ip -n "$1" link set "$2" up && ip -n "$3" link set "$4" up
 }
 

@@ -41,6 +41,12 @@ rtr nft -f - <<-EOF || { fail "nft: drop the kernel's view of eth0"; exit 1; }
 		chain in { type filter hook ingress device eth0 priority 0; policy drop; }
 	}
 	EOF
+# A packet socket (the af_packet vdev) gets the skbs the veth receives as they are, TSO/USO
+# super-packets included (with no XDP program on eth0, p-rtr keeps offering them): the bridge
+# port must segment, as a NIC on the wire does (README.md, offloads). The home host keeps its
+# defaults, so its partial checksums still come through.
+ip netns exec mg-lan ethtool -K p-rtr tso off tx-udp-segmentation off ||
+	{ fail "ethtool: no TSO/USO towards the af_packet vdev"; exit 1; }
 
 t_start_router_or_die --dpdk "$EAL" --queues 2
 check "meshgate says it runs on DPDK with an exception TAP" \
