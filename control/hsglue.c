@@ -432,6 +432,16 @@ static void restore(struct hsglue *g)
 		if (dev_set_addresses(g->dev, g->st.self_addresses, g->st.n_self_addresses))
 			set_error(g, "could not assign the saved tailnet addresses to the TUN device");
 	}
+	/* Disco and the relay learn the saved peers too: a peer that had a direct path keeps it only if
+	 * its disco pings are answered, and Headscale's DERP may be down with Headscale. */
+	for (size_t i = 0; i < saved.n; i++) {
+		const struct hs_want_peer *p = &saved.peers[i];
+
+		if (!sodium_is_zero(p->disco, 32))
+			disco_peer_set(g->disco, p->key, p->disco, &p->endpoint, p->has_endpoint);
+		if (g->relay)
+			derp_relay_peer_set(g->relay, p->key, p->home_derp, !sodium_is_zero(p->disco, 32));
+	}
 	apply_want(g, &saved);
 }
 

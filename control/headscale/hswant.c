@@ -64,6 +64,8 @@ static int build_peer(struct hs_want_peer *wp, const struct hs_node *n, const st
 
 	memset(wp, 0, sizeof(*wp));
 	memcpy(wp->key, n->key, 32);
+	memcpy(wp->disco, n->disco, 32);
+	wp->home_derp = n->home_derp;
 	for (i = 0; i < n->n_addresses; i++)
 		if (is_host(&n->addresses[i]) && add_allowed(wp, &n->addresses[i]))
 			return -ENOMEM;

@@ -25,6 +25,10 @@ struct hs_want_peer {
 	struct mg_ipprefix *allowed;     /* own addresses first, then accepted routes; no duplicates */
 	bool has_endpoint;
 	struct mg_endpoint endpoint;     /* the first endpoint the server lists */
+	/* Not WireGuard state (not part of the diff), kept so that a restart while the control server
+	 * is down still answers the peer's disco pings and knows its DERP home. */
+	uint8_t disco[32];               /* all zero = none */
+	int home_derp;                   /* 0 = none */
 };
 
 #define HS_WANT_SELF_MAX 8

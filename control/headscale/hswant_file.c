@@ -2,7 +2,8 @@
 /*
  * hswant_file.c - the last applied Headscale peer table and our own addresses on disk:
  *   {"self":["100.64.0.5/32","fd7a:115c:a1e0::5/128"],
- *    "peers":[{"key":"nodekey:<hex>","allowed":["100.64.0.7/32",...],"endpoint":"198.51.100.7:41641"},...],
+ *    "peers":[{"key":"nodekey:<hex>","allowed":["100.64.0.7/32",...],"endpoint":"198.51.100.7:41641",
+ *              "disco":"discokey:<hex>","derp":1},...],
  *    "filter":[<FilterRule>,...]}
  * (older files hold the bare peers array). Written on every change, read once at start: a restart
  * while Headscale is down keeps forwarding, on the addresses Headscale assigned, and only what
@@ -15,6 +16,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <jansson.h>
+#include <sodium.h>
 #include "addrfmt.h"
 #include "hskey.h"
 #include "hswant_file.h"
@@ -35,6 +37,12 @@ static json_t *peer_to_json(const struct hs_want_peer *p)
 		addrfmt_format_endpoint(buf, sizeof(buf), &p->endpoint);
 		json_object_set_new(o, "endpoint", json_string(buf));
 	}
+	if (o && !sodium_is_zero(p->disco, 32)) {
+		hskey_format(k, "discokey:", p->disco);
+		json_object_set_new(o, "disco", json_string(k));
+	}
+	if (o && p->home_derp)
+		json_object_set_new(o, "derp", json_integer(p->home_derp));
 	return o;
 }
 
@@ -78,6 +86,7 @@ static int peer_from_json(struct hs_want_peer *p, const json_t *o)
 {
 	json_t *a = json_object_get(o, "allowed"), *v;
 	const char *ep = json_string_value(json_object_get(o, "endpoint"));
+	const char *disco = json_string_value(json_object_get(o, "disco"));
 	size_t i;
 
 	memset(p, 0, sizeof(*p));
@@ -95,6 +104,9 @@ static int peer_from_json(struct hs_want_peer *p, const json_t *o)
 			return -EINVAL;
 		p->has_endpoint = true;
 	}
+	if (disco && hskey_parse(p->disco, "discokey:", disco))
+		return -EINVAL;
+	p->home_derp = (int)json_integer_value(json_object_get(o, "derp"));
 	return 0;
 }
 

@@ -169,6 +169,8 @@ static void check_extras(const json_t *step, const struct hs_netmap *nm)
 /* StateDir/netmap.json round trip: what is loaded back diffs to nothing against what was saved,
  * and our own addresses (self Node.Addresses) and the packet filter come back too; a file that
  * never held a filter gives none (the router then admits nothing until Headscale sends one). */
+static unsigned disco_roundtrips;    /* saved peers with a disco key and a DERP home, all fixtures */
+
 static void check_save_load(const struct hs_want *w)
 {
 	char dir[] = "/tmp/hs-netmap-XXXXXX", cmd[64];
@@ -195,6 +197,13 @@ static void check_save_load(const struct hs_want *w)
 		       !memcmp(back.self[i].addr, w->self[i].addr, 16));
 	FCHECK(!hs_want_diff(&back, w, &u) && u.n_peers == 0);
 	devconf_update_free(&u);
+	/* Disco keys and DERP homes come back too (a restart with the server down still answers the
+	 * peers' disco pings); the fixtures' peers have both. */
+	for (size_t i = 0; i < w->n && i < back.n; i++) {
+		FCHECK(!memcmp(back.peers[i].disco, w->peers[i].disco, 32) &&
+		       back.peers[i].home_derp == w->peers[i].home_derp);
+		disco_roundtrips += !sodium_is_zero(w->peers[i].disco, 32) && w->peers[i].home_derp;
+	}
 	hs_want_free(&back);
 	FCHECK(!hs_want_load(&back, &filter, dir, "absent.json") && back.n == 0 && !filter);
 	/* The older form: a bare array of peers, no addresses. */
@@ -289,5 +298,6 @@ int main(int argc, char **argv)
 		return 1;
 	for (i = 1; i < argc; i++)
 		run_fixture(argv[i]);
+	FCHECK(disco_roundtrips > 0);        /* the fixtures did exercise the disco/DERP fields */
 	return t_done("test_netmap");
 }
