@@ -147,17 +147,21 @@ static void apply_want(struct hsglue *g, struct hs_want *next)
 	save_state(g);
 }
 
+/* Is the peer with this node key in the map? (Linear: maps hold tens to hundreds of peers.) */
+static bool in_map(const struct hs_netmap *nm, const uint8_t key[32])
+{
+	for (size_t j = 0; j < nm->n_peers; j++)
+		if (!memcmp(nm->peers[j].key, key, 32))
+			return true;
+	return false;
+}
+
 /* Disco learns every peer's disco key and endpoints from the map; peers gone from it are forgotten. */
 static void disco_sync(struct hsglue *g, const struct hs_netmap *nm)
 {
-	for (size_t i = 0; i < g->owned.n; i++) {
-		bool present = false;
-
-		for (size_t j = 0; j < nm->n_peers && !present; j++)
-			present = !memcmp(nm->peers[j].key, g->owned.peers[i].key, 32);
-		if (!present)
+	for (size_t i = 0; i < g->owned.n; i++)
+		if (!in_map(nm, g->owned.peers[i].key))
 			disco_peer_remove(g->disco, g->owned.peers[i].key);
-	}
 	for (size_t j = 0; j < nm->n_peers; j++)
 		disco_peer_set(g->disco, nm->peers[j].key, nm->peers[j].disco, nm->peers[j].endpoints,
 			       nm->peers[j].n_endpoints);
@@ -180,14 +184,9 @@ static void derp_sync_peers(struct hsglue *g, const struct hs_netmap *nm)
 
 	if (!g->relay)
 		return;
-	for (size_t i = 0; i < g->owned.n; i++) {
-		bool present = false;
-
-		for (size_t j = 0; j < nm->n_peers && !present; j++)
-			present = !memcmp(nm->peers[j].key, g->owned.peers[i].key, 32);
-		if (!present)
+	for (size_t i = 0; i < g->owned.n; i++)
+		if (!in_map(nm, g->owned.peers[i].key))
 			derp_relay_peer_remove(g->relay, g->owned.peers[i].key);
-	}
 	for (size_t j = 0; j < nm->n_peers; j++)
 		derp_relay_peer_set(g->relay, nm->peers[j].key, nm->peers[j].home_derp,
 				    memcmp(nm->peers[j].disco, zero, 32) != 0);
