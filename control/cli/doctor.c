@@ -163,8 +163,10 @@ static void check_crypto(struct doctor *d, const struct mg_config *cfg)
 			      "Crypto = %s picks %s: the CPU shows no AVX2 (a VM's default CPU type hides it)",
 			      want, aead_backend_name());
 	else
-		doctor_report(d, DOCTOR_OK, "crypto", NULL, "Crypto = %s picks %s (CPU:%s)", want,
-			      aead_backend_name(), flags);
+		doctor_report(d, DOCTOR_OK, "crypto", NULL, "Crypto = %s picks %s (full bursts: %s at %u B, %s at %u B; CPU:%s)",
+			      want, aead_backend_name(), aead_auto_choice(0), aead_size_class_bytes(0),
+			      aead_auto_choice(AEAD_SIZE_CLASSES - 1), aead_size_class_bytes(AEAD_SIZE_CLASSES - 1),
+			      flags);
 }
 
 /* ---- the config against the host ----------------------------------------------------------- */

@@ -14,6 +14,7 @@
  * first burst with the architecture chosen at aead_init().
  */
 #include <errno.h>
+#include <pthread.h>
 #include <string.h>
 
 #include "aead_backend.h"
@@ -35,14 +36,30 @@ struct thread_mgr {
 	unsigned generation;  /* mgr built for this aead_init() */
 };
 static __thread struct thread_mgr tmgr;
+/* A thread's manager is freed when the thread ends (a worker stopping), by this key's destructor. */
+static pthread_key_t mgr_key;
+static pthread_once_t mgr_key_once = PTHREAD_ONCE_INIT;
+
+static void mgr_free(void *mgr)
+{
+	free_mb_mgr(mgr);
+}
+
+static void mgr_key_create(void)
+{
+	pthread_key_create(&mgr_key, mgr_free);
+}
 
 static IMB_MGR *thread_mgr(void)
 {
 	if (unlikely(!tmgr.mgr || tmgr.generation != mgr_generation)) {
-		if (!tmgr.mgr)
+		if (!tmgr.mgr) {
 			tmgr.mgr = alloc_mb_mgr(0);
-		if (!tmgr.mgr)
-			return NULL;
+			if (!tmgr.mgr)
+				return NULL;
+			pthread_once(&mgr_key_once, mgr_key_create);
+			pthread_setspecific(mgr_key, tmgr.mgr);
+		}
 		mgr_init(tmgr.mgr);
 		tmgr.generation = mgr_generation;
 	}

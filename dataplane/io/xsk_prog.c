@@ -195,7 +195,8 @@ static bool key_in(const struct steer_local *k, const struct steer_local *set, s
  */
 int steer_prog_local_set(struct steer_prog *sp, const struct steer_local *keys, size_t n)
 {
-	struct steer_local cur, next, stale[STEER_MAX_LOCAL];
+	/* zeroed: the kernel writes next, but the syscall's argument checkers read the buffers */
+	struct steer_local cur = { 0 }, next = { 0 }, stale[STEER_MAX_LOCAL];
 	size_t nstale = 0;
 	void *prev = NULL;
 	__u8 one = 1;

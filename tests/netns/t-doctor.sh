@@ -27,7 +27,8 @@ conf() { echo "$BASE" | sed "${1:-}" >"$CONF"; }
 # doc [PREFIX...]: meshgate doctor --json on $CONF in mg-rtr (PREFIX: prlimit, setpriv, env...).
 # Sets RC; the JSON is in $OUT.
 doc() {
-	ip netns exec mg-rtr "$@" "$MESHGATE" doctor -c "$CONF" --json >"$OUT" 2>&1
+	# stdout only: it is the JSON; stderr carries logs (Crypto = auto's calibration line)
+	ip netns exec mg-rtr "$@" "$MESHGATE" doctor -c "$CONF" --json >"$OUT" 2>"$OUT.err"
 	RC=$?
 }
 

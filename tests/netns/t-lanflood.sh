@@ -62,9 +62,12 @@ sleep 3            # initiations the flood's last packets still cause
 kill $tdpid 2>/dev/null; wait $tdpid 2>/dev/null
 rss1=$(rss)
 
-# Per endpoint port: how many initiations, and the closest two.
-awk '/ IP .*: UDP, length 148$/ { split($5, a, "."); port = a[5]; sub(":", "", port); split($1, t, ":"); s = t[1] * 3600 + t[2] * 60 + t[3]
-       n[port]++; if (last[port] != "" && (min[port] == "" || s - last[port] < min[port])) min[port] = s - last[port]; last[port] = s }
+# Per endpoint port: how many initiations within SECS of its first (the capture also covers the
+# 3 s after the flood, when the last staged packets still ask: a fourth at 15 s keeps the 5 s
+# rule but is outside a 12 s window), and the closest two of all.
+awk -v secs=$SECS '/ IP .*: UDP, length 148$/ { split($5, a, "."); port = a[5]; sub(":", "", port); split($1, t, ":"); s = t[1] * 3600 + t[2] * 60 + t[3]
+       if (first[port] == "") first[port] = s
+       if (s - first[port] < secs) n[port]++; if (last[port] != "" && (min[port] == "" || s - last[port] < min[port])) min[port] = s - last[port]; last[port] = s }
      END { for (p in n) print p, n[p], (min[p] == "" ? "-" : min[p]) }' "$MG_LAB_DIR/lanflood.tcpdump" | sort -n >"$MG_LAB_DIR/lanflood.count"
 sed 's/^/# port, initiations, closest gap (s): /' "$MG_LAB_DIR/lanflood.count" | head -n 3
 expect_eq "every one of the $NPEERS peers was asked for a session" "$(wc -l <"$MG_LAB_DIR/lanflood.count")" $NPEERS
