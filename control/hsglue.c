@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * hsglue.c - hsclient -> device. Keys live in StateDir (machine.key, node.key; 0600, refused if
- * others can read them); the disco key is fresh per start. The last applied peer table is kept
+ * hsglue.c - hsclient -> device. Keys live in StateDir (machine.key, node.key, disco.key; 0600,
+ * refused if others can read them). The last applied peer table is kept
  * in StateDir/netmap.json with the packet filter in force and applied at start, before Headscale
  * answers, so an outage that spans a restart still forwards - only what that filter allows, and
  * nothing if no filter ever came (the device starts allow-none: apply.c dev_filter_init).
@@ -395,7 +395,13 @@ static int load_config(struct hsglue *g, struct hs_client_cfg *cc)
 	}
 	if ((ret = hsglue_node_private_key(cfg, cc->node_priv)))
 		return ret;
-	hskey_generate(disco);
+	/* Kept in StateDir like the other keys, where tailscaled makes a new one per start: a router
+	 * restarted while the control server is down (which would announce a new key) stays the
+	 * disco peer its peers know, so their pings still open and direct paths come back. */
+	if ((ret = hskey_load_or_create(disco, cfg->state_dir, "disco.key", err, sizeof(err)))) {
+		fprintf(stderr, "meshgate: headscale: %s\n", err);
+		return ret;
+	}
 	hskey_public(cc->disco_pub, disco);
 	memcpy(g->disco_priv, disco, sizeof(disco));
 	sodium_memzero(disco, sizeof(disco));
