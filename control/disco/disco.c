@@ -463,17 +463,19 @@ static bool ping_all(struct disco *d, struct disco_peer *p, uint64_t now)
 /* --- receiving ------------------------------------------------------------------------ */
 
 /*
- * A peer we are sending to (active) that pings us over UDP is probing a path we may not trust
- * yet: ping it back at once (at most once a second per endpoint) instead of waiting for the 5 s
- * probe round, so both sides prove the path within one round trip of each other. Tailscale gets the same effect from the
- * CallMeMaybe its peer sends alongside; our netmap peers may not send one.
+ * A peer that pings us over UDP is probing a path we may not trust yet: ping it back at once (at
+ * most once a second per endpoint) instead of waiting for the 5 s probe round, so both sides
+ * prove the path within one round trip of each other. Tailscale gets the same effect from the
+ * CallMeMaybe its peer sends alongside; our netmap peers may not send one. Also while we are
+ * idle towards it: a peer probes because it is about to send, and our replies must not be left
+ * on DERP (which may go away with the control server) for up to a probe round.
  */
 #define PING_BACK_GAP_NS DISCO_NS(1000)
 
 static void ping_back(struct disco *d, struct disco_peer *p, struct disco_ep *e, uint64_t now)
 {
-	if (!e || now >= p->active_until_ns)
-		return;                                  /* idle: we do not need a path */
+	if (!e)
+		return;
 	if (p->best >= 0 && now < p->trust_until_ns && &p->eps[p->best] == e)
 		return;                                  /* already trusted: heartbeats do the rest */
 	if (e->last_ping_ns && now - e->last_ping_ns < PING_BACK_GAP_NS)

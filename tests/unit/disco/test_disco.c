@@ -244,7 +244,7 @@ static void test_answer_ping(struct disco *d, uint64_t now)
 	memcpy(ping.node_key, peer_node, 32);
 	t_nsent = 0;
 	deliver(d, &ping, &src, now);
-	CHECK(t_nsent == 1);
+	CHECK(t_nsent == 2);                                 /* the Pong, then our ping back */
 	CHECK(t_ep_eq(&t_sent[0].dst, &src));
 	CHECK(t_sent[0].len == 110);                         /* a Pong is 110 bytes */
 	CHECK(peer_open(&pong, t_sent[0].data, t_sent[0].len));
@@ -255,7 +255,7 @@ static void test_answer_ping(struct disco *d, uint64_t now)
 	struct mg_endpoint src6 = { .family = AF_INET6, .port = 7, .addr = { 0x20, 0x01, 0x0d, 0xb8, [15] = 9 } };
 	t_nsent = 0;
 	deliver(d, &ping, &src6, now);
-	CHECK(t_nsent == 1 && peer_open(&pong, t_sent[0].data, t_sent[0].len) && t_ep_eq(&pong.src, &src6));
+	CHECK(t_nsent == 2 && peer_open(&pong, t_sent[0].data, t_sent[0].len) && t_ep_eq(&pong.src, &src6));
 
 	/* Tampered: no answer. A stranger's key: no answer. */
 	struct punt_msg pm = { .src = src };
@@ -456,9 +456,10 @@ static void test_eviction(uint64_t now)
 
 		deliver(d, &ping, &src, now + i);
 	}
+	/* Each ping was pinged back at once; the probe round comes after the 5 s gap. */
 	t_nsent = 0;
-	disco_peer_active(d, peer_node, now + 100);
-	disco_tick(d, now + 100);
+	disco_peer_active(d, peer_node, now + DISCO_NS(6000));
+	disco_tick(d, now + DISCO_NS(6000));
 	CHECK(t_nsent == DISCO_PEER_EPS_MAX);
 	CHECK(find_ping(&b, &got));
 	CHECK(find_ping(&newest, &got));
@@ -466,9 +467,9 @@ static void test_eviction(uint64_t now)
 	disco_uninit(d);
 }
 
-/* While we send to a peer (active), its UDP ping from an untrusted source is pinged back at
- * once, so both sides prove the path in one round; at most once a second per source, never for
- * the trusted best path (heartbeats cover it), never while idle. */
+/* A peer's UDP ping from an untrusted source is pinged back at once, active or not, so both
+ * sides prove the path in one round; at most once a second per source, never for the trusted
+ * best path (heartbeats cover it). */
 static void test_ping_back(uint64_t now)
 {
 	struct mg_endpoint b = t_ep4(203, 0, 113, 9, 1000), a = t_ep4(198, 51, 100, 2, 41642);
@@ -479,8 +480,8 @@ static void test_ping_back(uint64_t now)
 	CHECK(disco_init(&d, &t_disco_ops, our_priv) == 0);
 	CHECK(disco_peer_set(d, peer_node, peer_pub, &b, 1) == 0);
 	t_nsent = 0;
-	deliver(d, &ping, &a, now);                      /* idle: the pong only */
-	CHECK(t_nsent == 1);
+	deliver(d, &ping, &a, now);                      /* idle too: pong, then our ping to a */
+	CHECK(t_nsent == 2 && find_ping(&a, &got) && !find_ping(&b, &got));
 	disco_peer_active(d, peer_node, now);
 	t_nsent = 0;
 	deliver(d, &ping, &a, now + DISCO_NS(1000));     /* active: pong, then our ping to a */
@@ -559,7 +560,7 @@ int main(void)
 	CHECK(disco_peer_set(d, other_node, (const uint8_t[32]){ 9 }, NULL, 0) == 0);
 	CHECK(disco_peer_set(d, peer_node, peer_pub, &b, 1) == 0);
 	test_answer_ping(d, now);
-	test_our_pings(d, now + DISCO_NS(1000));
+	test_our_pings(d, now + DISCO_NS(6000));       /* past the ping backs' 5 s probe gap */
 	test_call_me_maybe(d, now + DISCO_NS(200000));
 	test_netmap(d, now + DISCO_NS(200000));
 	disco_uninit(d);
