@@ -27,8 +27,10 @@ outage() {
 	# Headscale's embedded DERP server goes down with it: only a direct path can carry on.
 	local path; path=$(ts_peer_line lap "$RTR_TS4" | grep -o -e 'direct [0-9.:]*' -e 'relay "[^"]*"')
 	hs_stop
-	loss=$(ns lap ping -n -q -c 20 -i 0.2 -W 1 $HOST4 | sed -n 's/.* \([0-9.]*\)% packet loss.*/\1/p')
-	[ "${loss%.*}" -le 10 ] && pass "$name: forwarding during the outage (${loss}% loss over 4 s; path ${path:-none})" ||
+	# 10 s of pings: a reply path meshgate still had on DERP (dead with Headscale) moves to the
+	# direct one within a disco probe round (5 s), so up to half may be lost, never all.
+	loss=$(ns lap ping -n -q -c 50 -i 0.2 -W 1 $HOST4 | sed -n 's/.* \([0-9.]*\)% packet loss.*/\1/p')
+	[ "${loss%.*}" -le 50 ] && pass "$name: forwarding during the outage (${loss}% loss over 10 s; path ${path:-none})" ||
 		fail "$name: ${loss:-100}% loss through meshgate while Headscale was down (laptop's path before: ${path:-none})"
 	t0=$(ms); hs_start || { fail "$name: headscale restart"; return; }
 	if wait_for 60 sh -c "[ \$(grep -c 'headscale: connected' '$TI_DIR/rtr/meshgate.log') -gt $c0 ]" &&
