@@ -21,7 +21,7 @@
 #include <jansson.h>
 #include "derp_conn.h"
 #include "evsource.h"
-#include "headscale/hsresolve.h"
+#include "hsresolve.h"
 
 #define CLIENT_INFO_JSON "{\"version\":2,\"CanAckPings\":true}"
 

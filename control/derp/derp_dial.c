@@ -20,7 +20,7 @@
 #include "derp_tls.h"
 #include "sockmark.h"
 #include "mg.h"
-#include "headscale/hsresolve.h"
+#include "hsresolve.h"
 
 /* The address to dial when it needs no DNS: the forced IPv4, else the forced IPv6, else a
  * numeric HostName. -EAGAIN: HostName must be looked up (off the thread, ST_RESOLVE). */
