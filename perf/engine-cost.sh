@@ -20,6 +20,11 @@ small=${SMALL:-256}
 large=${LARGE:-2304}
 here=$(dirname "$0")
 bench=$build/perf/engine-bench
+# valgrind cannot run a sanitizer build (tests/sanitize.sh builds the tree with ASan/TSan): skip
+if ldd "$bench" 2>/dev/null | grep -qE 'lib(asan|tsan|ubsan)'; then
+	echo "SKIP: engine-cost: $bench is a sanitizer build, which valgrind cannot run"
+	exit 77
+fi
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 

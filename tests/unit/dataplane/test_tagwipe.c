@@ -58,6 +58,18 @@ static void push(unsigned k)
 
 /* Occurrences of any of the correct tags in [p, p + n). Byte loads, no libc: the stack below
  * us holds dead frames that ASan keeps poisoned. */
+static bool under_asan(void)
+{
+#if defined(__SANITIZE_ADDRESS__)
+	return true;
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+	return true;
+#endif
+#endif
+	return false;
+}
+
 static __attribute__((no_sanitize_address)) unsigned scan(const uint8_t *p, size_t n)
 {
 	unsigned hits = 0;
@@ -109,7 +121,9 @@ static __attribute__((noinline)) void run_and_scan(const char *be)
 	      (unsigned long)(R.c->ctr->drops[MG_DROP_DECRYPT_FAILED] - failed0));
 	CHECK(!in_ctx, "%s: %u computed tags left in struct wctx", be, in_ctx);
 	CHECK(!in_frames, "%s: %u computed tags left in the frame area", be, in_frames);
-	if (strcmp(be, "sodium"))
+	/* Not under ASan: its fake stacks and redzones move frames out of reach of the backends'
+	 * stack scrub, so the scan would measure the sanitizer's layout, not ours. */
+	if (strcmp(be, "sodium") && !under_asan())
 		CHECK(!on_stack, "%s: %u computed tags left on the stack", be, on_stack);
 }
 
