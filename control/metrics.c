@@ -170,6 +170,37 @@ static void render_per_queue(struct mbuf *b, struct mg_ctl *dev, const char *nam
 		    *(const uint64_t *)((const char *)&dev->dp.workers[i].ctr + off));
 }
 
+/* Per-worker counters exported as one total each: name, help, field of struct mg_counters. */
+#define SUMMED(n, f, h) { "meshgate_" n, h, offsetof(struct mg_counters, f) }
+static const struct { const char *name, *help; size_t off; } summed[] = {
+	SUMMED("local_delivered_packets_total", local_delivered, "Packets delivered to the TUN device (the router itself)."),
+	SUMMED("keepalives_received_total", keepalives_rx, "WireGuard keepalive messages received."),
+	SUMMED("icmp_too_big_sent_total", icmp_sent,
+	       "ICMP fragmentation-needed / packet-too-big sent to LAN senders of packets over the tunnel MTU."),
+	SUMMED("mss_clamped_total", mss_clamped, "TCP SYNs whose MSS option was lowered to fit the tunnel."),
+	SUMMED("resolve_requests_total", resolve_requests,
+	       "Next-hop (ARP/ND) resolve requests workers handed to the control thread."),
+	SUMMED("resolve_suppressed_total", resolve_suppressed,
+	       "Next-hop resolve requests not sent to the control thread: one for that next hop went out within 100 ms."),
+	SUMMED("tsmp_pongs_total", tsmp_pongs, "TSMP pings from peers answered with a pong."),
+	SUMMED("filter_flows_tracked_total", flows_tracked,
+	       "UDP/SCTP flows from the LAN or the router to the tailnet remembered, so that their replies pass the packet filter."),
+	SUMMED("filter_flows_evicted_total", flows_evicted,
+	       "Remembered flows pushed out while alive because their table bucket was full (their replies then need an ACL rule)."),
+	SUMMED("filter_flow_replies_total", flow_replies, "Packets from peers let in as replies to remembered flows."),
+	SUMMED("checksum_completed_total", csum_completed,
+	       "LAN TCP/UDP packets whose partial checksum (the sender's checksum offload) meshgate completed."),
+};
+
+static uint64_t sum_at(const struct mg_ctl *dev, size_t off)
+{
+	uint64_t s = 0;
+
+	for (unsigned i = 0; i < dev->dp.nworkers; i++)
+		s += *(const uint64_t *)((const char *)&dev->dp.workers[i].ctr + off);
+	return s;
+}
+
 static void render_nic(struct mbuf *b, struct mg_ctl *dev)
 {
 	render_per_queue(b, dev, "meshgate_nic_received_packets_total", "Frames the workers received from the NIC, by queue.",
@@ -185,34 +216,10 @@ static void render_nic(struct mbuf *b, struct mg_ctl *dev)
 	render_per_queue(b, dev, "meshgate_worker_idle_loops_total",
 			 "Poll-loop iterations that found no work, by queue (1 - idle/loops = busy ratio).",
 			 offsetof(struct mg_counters, idle_loops));
-	family(b, "meshgate_local_delivered_packets_total", "counter", "Packets delivered to the TUN device (the router itself).");
-	put(b, "meshgate_local_delivered_packets_total %lu\n", SUM(dev, local_delivered));
-	family(b, "meshgate_keepalives_received_total", "counter", "WireGuard keepalive messages received.");
-	put(b, "meshgate_keepalives_received_total %lu\n", SUM(dev, keepalives_rx));
-	family(b, "meshgate_icmp_too_big_sent_total", "counter",
-	       "ICMP fragmentation-needed / packet-too-big sent to LAN senders of packets over the tunnel MTU.");
-	put(b, "meshgate_icmp_too_big_sent_total %lu\n", SUM(dev, icmp_sent));
-	family(b, "meshgate_mss_clamped_total", "counter", "TCP SYNs whose MSS option was lowered to fit the tunnel.");
-	put(b, "meshgate_mss_clamped_total %lu\n", SUM(dev, mss_clamped));
-	family(b, "meshgate_resolve_requests_total", "counter",
-	       "Next-hop (ARP/ND) resolve requests workers handed to the control thread.");
-	put(b, "meshgate_resolve_requests_total %lu\n", SUM(dev, resolve_requests));
-	family(b, "meshgate_resolve_suppressed_total", "counter",
-	       "Next-hop resolve requests not sent to the control thread: one for that next hop went out within 100 ms.");
-	put(b, "meshgate_resolve_suppressed_total %lu\n", SUM(dev, resolve_suppressed));
-	family(b, "meshgate_tsmp_pongs_total", "counter", "TSMP pings from peers answered with a pong.");
-	put(b, "meshgate_tsmp_pongs_total %lu\n", SUM(dev, tsmp_pongs));
-	family(b, "meshgate_filter_flows_tracked_total", "counter",
-	       "UDP/SCTP flows from the LAN or the router to the tailnet remembered, so that their replies pass the packet filter.");
-	put(b, "meshgate_filter_flows_tracked_total %lu\n", SUM(dev, flows_tracked));
-	family(b, "meshgate_filter_flows_evicted_total", "counter",
-	       "Remembered flows pushed out while alive because their table bucket was full (their replies then need an ACL rule).");
-	put(b, "meshgate_filter_flows_evicted_total %lu\n", SUM(dev, flows_evicted));
-	family(b, "meshgate_filter_flow_replies_total", "counter", "Packets from peers let in as replies to remembered flows.");
-	put(b, "meshgate_filter_flow_replies_total %lu\n", SUM(dev, flow_replies));
-	family(b, "meshgate_checksum_completed_total", "counter",
-	       "LAN TCP/UDP packets whose partial checksum (the sender's checksum offload) meshgate completed.");
-	put(b, "meshgate_checksum_completed_total %lu\n", SUM(dev, csum_completed));
+	for (size_t i = 0; i < ARRAY_SIZE(summed); i++) {
+		family(b, summed[i].name, "counter", summed[i].help);
+		put(b, "%s %lu\n", summed[i].name, sum_at(dev, summed[i].off));
+	}
 	family(b, "meshgate_nat_flows", "gauge", "SNAT flows in the table.");
 	put(b, "meshgate_nat_flows %lu\n", (unsigned long)atomic_load(&dev->dp.nat.nflows));
 	family(b, "meshgate_punted_packets_total", "counter", "Handshake and cookie messages handed from workers to the control thread.");
