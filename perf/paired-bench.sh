@@ -1,0 +1,44 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-only
+# Paired rounds of engine-bench and crypto-bench between two build trees (for a change that must
+# not cost speed): each round runs A then B back to back, so both see the same neighbours' load;
+# the table gives each tree's median and the median of the per-round ratios B/A, with the lowest
+# and highest ratio. A change inside the spread that identical code shows here is noise.
+#
+#   perf/paired-bench.sh BUILD_A BUILD_B [ROUNDS] [CRYPTO]     (defaults: 6 rounds, avx2)
+set -eu
+a=$1 b=$2 rounds=${3:-6} crypto=${4:-avx2}
+out=$(mktemp -d)
+trap 'rm -rf "$out"' EXIT
+for r in $(seq "$rounds"); do
+	for t in a b; do
+		dir=$a; [ $t = b ] && dir=$b
+		"$dir/perf/engine-bench" --sizes 64,512,1280,1420 --runs 3 --ms 150 --crypto "$crypto" --json \
+			>"$out/eng-$t-$r.json" 2>/dev/null
+		"$dir/perf/crypto/crypto-bench" --backend "$crypto" --ms 100 --runs 3 --json \
+			>"$out/cry-$t-$r.json" 2>/dev/null
+	done
+	echo "round $r of $rounds done, load $(cut -d' ' -f1 /proc/loadavg)" >&2
+done
+python3 - "$out" <<'EOF'
+import collections, glob, json, statistics as st, sys
+out = sys.argv[1]
+def load(kind, t):
+    d = collections.defaultdict(list)
+    for f in sorted(glob.glob(f"{out}/{kind}-{t}-*.json")):
+        for r in json.load(open(f)):
+            if kind == "eng":
+                d[(r["direction"], r["size"])].append(r["engine_mpps"])
+            else:
+                d[(r["direction"], r["size"], r["batch"])].append(r["mpps"])
+    return d
+for kind, title in (("eng", "engine-bench Mpps"), ("cry", "crypto-bench Mpps")):
+    a, b = load(kind, "a"), load(kind, "b")
+    print(f"{title}: median A, median B, paired B/A median [min, max]")
+    for k in sorted(a):
+        if k not in b:
+            continue
+        ratios = [y / x for x, y in zip(a[k], b[k]) if x > 0]
+        print(f"  {' '.join(map(str, k)):24s} {st.median(a[k]):8.3f} {st.median(b[k]):8.3f}"
+              f"  {st.median(ratios):.3f} [{min(ratios):.3f}, {max(ratios):.3f}]")
+EOF
