@@ -162,6 +162,14 @@ static void control_state(void *ctx, struct metrics_control *out)
 			.rate_limited = r->rate_limited,
 		};
 	}
+	out->paths = (struct metrics_paths){
+		.rx = { st.disco.rx_ping, st.disco.rx_pong, st.disco.rx_cmm },
+		.tx = { st.disco.tx_ping, st.disco.tx_pong, st.disco.tx_cmm },
+		.dropped = { st.disco.rx_unknown_key, st.disco.rx_bad_box, st.disco.rx_bad_msg,
+			     st.disco.rx_ignored, st.disco.tx_fail, st.disco.pong_unmatched },
+		.to_direct = st.relay.path_direct, .to_relay = st.relay.path_relay,
+		.peers_direct = st.relay.peers_direct, .peers_relay = st.relay.peers_relay,
+	};
 }
 
 static const struct uapi_ops uapi_ops = {

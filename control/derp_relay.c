@@ -38,6 +38,7 @@ struct relay_peer {
 	bool disco;
 	uint64_t last_tx_bytes;
 	bool direct;                     /* what we last chose (for the log) */
+	bool chosen;                     /* a path was chosen at least once */
 };
 
 struct derp_relay {
@@ -204,6 +205,7 @@ static void path_check(struct derp_relay *r, struct relay_peer *rp, uint64_t now
 			return;
 		derp_ep(&want, rp->home);
 	}
+	rp->chosen = true;
 	if (direct != rp->direct) {
 		fprintf(stderr, "meshgate: derp: peer %02x%02x%02x%02x: path %s\n", rp->key[0], rp->key[1],
 			rp->key[2], rp->key[3], direct ? "direct" : "relay");
@@ -346,6 +348,15 @@ void derp_relay_get_stats(const struct derp_relay *r, struct derp_relay_stats *o
 		return;
 	}
 	*out = r->st;
+	out->peers_direct = out->peers_relay = 0;
+	for (size_t i = 0; i < r->n; i++) {
+		if (!r->peers[i].disco || !r->peers[i].chosen)
+			continue;
+		if (r->peers[i].direct)
+			out->peers_direct++;
+		else
+			out->peers_relay++;
+	}
 }
 
 size_t derp_relay_regions(const struct derp_relay *r, struct derp_region_status *out, size_t max)

@@ -40,6 +40,7 @@ bool derp_relay_note_stun(struct derp_relay *r, const struct mg_endpoint *server
 
 struct derp_relay_stats {
 	uint64_t tx, tx_no_peer, tx_fail, tx_rate_limited, rx_wireguard, rx_disco, rx_ring_full, path_direct, path_relay;
+	size_t peers_direct, peers_relay; /* disco peers on each path now (as last chosen) */
 	size_t map_regions_dropped;      /* usable regions of the DERP map beyond DERP_REGIONS_MAX */
 };
 void derp_relay_get_stats(const struct derp_relay *r, struct derp_relay_stats *out);

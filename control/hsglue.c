@@ -544,6 +544,9 @@ void hsglue_get_status(const struct hsglue *g, struct hsglue_status *out)
 	out->endpoints = g->eps_published;
 	out->preferred_derp = g->derp_published;
 	out->n_derp = g->relay ? derp_relay_regions(g->relay, out->derp, HSGLUE_DERP_MAX) : 0;
+	if (g->disco)
+		disco_get_stats(g->disco, &out->disco);
+	derp_relay_get_stats(g->relay, &out->relay);
 }
 
 bool hsglue_owns(const struct hsglue *g, const uint8_t key[32])

@@ -13,6 +13,8 @@
 #include "devconf.h"
 #include "headscale/hsendpoint.h"
 #include "derp/derp.h"
+#include "derp_relay.h"
+#include "disco/disco.h"
 
 struct punt_msg;
 
@@ -41,6 +43,8 @@ struct hsglue_status {
 	uint64_t key_rotations;
 	size_t n_derp;                    /* the DERP map's regions, connected or not */
 	struct derp_region_status derp[HSGLUE_DERP_MAX];
+	struct disco_stats disco;         /* disco messages (zero without a login server) */
+	struct derp_relay_stats relay;    /* path choice and relayed traffic */
 };
 
 /* Starts registration + map stream if cfg->login_server is set (returns 0 and *out = NULL if not). */

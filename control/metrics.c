@@ -392,6 +392,35 @@ static void render_derp(struct mbuf *b, const struct metrics_control *ctl)
 	}
 }
 
+/* Disco (path discovery) and the path each disco peer's traffic takes: direct or DERP. */
+static void render_paths(struct mbuf *b, const struct metrics_control *ctl)
+{
+	static const char *const type[] = { "ping", "pong", "call_me_maybe" };
+	static const char *const why[] = { "unknown_key", "bad_box", "bad_message", "ignored_type",
+					   "send_failed", "pong_unmatched" };
+	const struct metrics_paths *p = &ctl->paths;
+
+	family(b, "meshgate_disco_messages_total", "counter", "Disco messages, by type and direction.");
+	for (unsigned i = 0; i < ARRAY_SIZE(type); i++) {
+		put(b, "meshgate_disco_messages_total{type=\"%s\",direction=\"rx\"} %lu\n", type[i],
+		    (unsigned long)p->rx[i]);
+		put(b, "meshgate_disco_messages_total{type=\"%s\",direction=\"tx\"} %lu\n", type[i],
+		    (unsigned long)p->tx[i]);
+	}
+	family(b, "meshgate_disco_dropped_total", "counter",
+	       "Disco messages not taken (received: unknown key, bad box or message, ignored type, "
+	       "unmatched pong; sent: send failed).");
+	for (unsigned i = 0; i < ARRAY_SIZE(why); i++)
+		put(b, "meshgate_disco_dropped_total{reason=\"%s\"} %lu\n", why[i], (unsigned long)p->dropped[i]);
+	family(b, "meshgate_path_changes_total", "counter",
+	       "Disco peers' path changes: to a direct endpoint disco proved, or to DERP.");
+	put(b, "meshgate_path_changes_total{to=\"direct\"} %lu\n", (unsigned long)p->to_direct);
+	put(b, "meshgate_path_changes_total{to=\"relay\"} %lu\n", (unsigned long)p->to_relay);
+	family(b, "meshgate_peers_by_path", "gauge", "Disco peers whose traffic now goes direct, or through DERP.");
+	put(b, "meshgate_peers_by_path{path=\"direct\"} %lu\n", (unsigned long)p->peers_direct);
+	put(b, "meshgate_peers_by_path{path=\"relay\"} %lu\n", (unsigned long)p->peers_relay);
+}
+
 /* Without a control-server source (static config, or before the client starts) the node reports
  * "not connected" and no map-update series, so the NoMapUpdate alert cannot fire on it. */
 static void render_control(struct mbuf *b, struct mg_ctl *dev, const struct metrics_control *ctl, uint64_t now)
@@ -412,6 +441,7 @@ static void render_control(struct mbuf *b, struct mg_ctl *dev, const struct metr
 		put(b, "meshgate_approved_routes %lu\n", (unsigned long)ctl->approved_routes);
 		render_publish(b, ctl);
 		render_derp(b, ctl);
+		render_paths(b, ctl);
 	}
 	family(b, "meshgate_advertised_routes", "gauge", "Subnet routes this node advertises (AdvertiseRoutes).");
 	put(b, "meshgate_advertised_routes %zu\n", mg_rcu_dereference(dev->dp.routes)->n);   /* SIGHUP swaps it */

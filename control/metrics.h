@@ -46,6 +46,14 @@ struct metrics_control {
 		uint64_t tx_dropped;      /* queue full or not connected in time */
 		uint64_t rate_limited;    /* over the server's ServerInfo token bucket */
 	} derp[32];                       /* DERP_REGIONS_MAX */
+	struct metrics_paths {
+		/* disco messages by type (ping, pong, call-me-maybe) */
+		uint64_t rx[3], tx[3];
+		/* not taken: unknown key, bad box, bad message, ignored type, send failed, unmatched pong */
+		uint64_t dropped[6];
+		uint64_t to_direct, to_relay;     /* path changes of disco peers */
+		uint64_t peers_direct, peers_relay;
+	} paths;
 };
 typedef void metrics_control_fn(void *ctx, struct metrics_control *out);
 

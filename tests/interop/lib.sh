@@ -335,8 +335,28 @@ ti_require() {
 # ti_up [approve|auto]: the whole lab: namespaces, CA, Headscale with user "lab" and the base
 # policy, laptop and phone logged in, router 1 joined with its routes approved (by the CLI, or
 # with "auto" by the policy's autoApprovers for tag:router).
+# ti_lock: one interop lab at a time on this machine (the namespace names and $TI_DIR are fixed).
+# As in tests/lab/lab.sh, a helper process holds the flock while this shell lives; scripts this
+# shell starts (the scenarios of run.sh) inherit TI_LOCK_HELD and do not ask again.
+TI_LOCK=${TI_LOCK:-/run/lock/meshgate-interop.lock}
+ti_lock() {
+	[ -n "${TI_LOCK_HELD:-}" ] && kill -0 "$TI_LOCK_HELD" 2>/dev/null && return 0
+	local ready i
+	ready=$(mktemp) || return 1
+	( flock -w "${TI_LOCK_WAIT:-1800}" "$TI_LOCK" sh -c \
+		'echo locked >"$2"; while kill -0 "$1" 2>/dev/null; do sleep 0.5; done' lock $$ "$ready" \
+		</dev/null >/dev/null 2>&1 & )
+	for i in $(seq $((${TI_LOCK_WAIT:-1800} * 5))); do
+		if [ -s "$ready" ]; then rm -f "$ready"; export TI_LOCK_HELD=$$; return 0; fi
+		[ $i = 5 ] && ti_log "waiting for another interop run to finish (lock $TI_LOCK)"
+		sleep 0.2
+	done
+	rm -f "$ready"; ti_log "the interop lab stayed busy"; return 1
+}
+
 ti_up() {
 	local how=${1:-approve} k
+	ti_lock || return 1
 	ti_down 2>/dev/null
 	# Nothing of an earlier run may count (Headscale's database above all).
 	rm -rf "$TI_DIR"/{hs,ca,lap,phone,rtr,rtr2,env}
@@ -376,6 +396,8 @@ ti_load() { [ -f "$TI_DIR/env" ] && . "$TI_DIR/env"; }
 
 ti_down() {
 	local n pids
+	# Only the holder of the lab tears it down (a run that never got the lock must not).
+	[ -n "${TI_LOCK_HELD:-}" ] || return 0
 	for n in rtr rtr2; do mg_stop $n; done
 	for n in lap phone; do ts_stop $n; done
 	hs_stop

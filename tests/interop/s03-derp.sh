@@ -21,12 +21,14 @@ block() {
 	}
 	EOF2
 }
+direct_changes_above() { [ "$(mg_metric rtr meshgate_path_changes_total 'to="direct"')" -gt "$1" ]; }
 # path_is WHAT: `tailscale status` says "relay" or "direct" for the router, and the home host answers.
 path_is() { ts_peer_line lap "$RTR_TS4" | grep -q "$1" && ns lap ping -n -c 1 -W 1 $HOST4 >/dev/null; }
 
 ts lap ping -c 20 --until-direct "$RTR_TS4" >/dev/null 2>&1
 check "direct before the cut" path_is direct
 d0=$(mg_metric rtr meshgate_derp_packets_total)
+r0=$(mg_metric rtr meshgate_path_changes_total 'to="relay"')
 t0=$(ms); block
 # Keep traffic flowing so both sides notice the dead path.
 ns lap ping -n -q -i 0.2 -w 60 $HOST4 >/dev/null 2>&1 & pp=$!
@@ -40,8 +42,17 @@ got=$(tcp_sha lap host $HOST4 "$f" 9005)
 d1=$(mg_metric rtr meshgate_derp_packets_total)
 [ $((d1 - d0)) -gt 2000 ] && pass "meshgate counted $((d1 - d0)) DERP packets during the cut" ||
 	fail "meshgate_derp_packets_total grew by $((d1 - d0)) during a 4 MiB relayed transfer"
+# meshgate's own side of the path: its reply path to the laptop moved to DERP too.
+r1=$(mg_metric rtr meshgate_path_changes_total 'to="relay"')
+[ "$r1" -gt "$r0" ] && [ "$(mg_metric rtr meshgate_peers_by_path 'path="relay"')" -ge 1 ] &&
+	pass "meshgate's path to the laptop went to DERP (path changes to relay: $r0 -> $r1)" ||
+	fail "meshgate_path_changes_total{to=relay} $r0 -> $r1, peers on relay $(mg_metric rtr meshgate_peers_by_path 'path="relay"')"
+c0=$(mg_metric rtr meshgate_path_changes_total 'to="direct"')
 t0=$(ms); ti_scenario_cleanup
 if wait_for 90 path_is direct; then
 	pass "UDP restored: direct again in $(( $(ms) - t0 )) ms"
+	wait_for 10 direct_changes_above "$c0" &&
+		pass "meshgate's path to the laptop direct again (meshgate_path_changes_total{to=direct} grew)" ||
+		fail "meshgate_path_changes_total{to=direct} did not grow after UDP was restored"
 else fail "UDP restored: still not direct after 90 s: $(ts_peer_line lap "$RTR_TS4")"; ti_diag rtr; fi
 kill $pp 2>/dev/null; wait $pp 2>/dev/null

@@ -7,6 +7,7 @@
 #   ti-lap tailscaled (OLD?) --NAT-- internet -- ti-hs headscale (OLD?) -- ti-gw -- ti-rtr meshgate -- ti-host
 . "$(dirname "$0")/lib.sh"
 ti_require
+ti_lock || { echo "FAIL: $T: the interop lab stayed busy"; exit 1; }
 here=$(cd "$(dirname "$0")" && pwd)
 rc=0
 for pair in "v1.86.5 v0.29.2" "v1.102.5 v0.27.1"; do
