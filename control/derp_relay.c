@@ -11,7 +11,8 @@
  *
  * Path (our side): a disco peer is sent to via its home region until disco trusts a
  * direct endpoint (a pong in the last 6.5 s, kept alive by 3 s heartbeats while we send), then
- * there; when the trust lapses, back to DERP. The endpoint is re-asserted every 100 ms for disco
+ * there; when the trust lapses, back to DERP (or, with DERP down, to the last direct endpoint that
+ * answered). The endpoint is re-asserted every 100 ms for disco
  * peers, so a packet that roamed the endpoint meanwhile does not decide the path. A peer without
  * disco keeps its netmap endpoint and roaming; only if it has no endpoint at all is it sent to
  * its home region. The home region counts as a path only while connected (a map naming a dead
@@ -201,9 +202,15 @@ static void path_check(struct derp_relay *r, struct relay_peer *rp, uint64_t now
 	}
 	direct = disco_peer_path(r->disco, rp->key, now, &want);
 	if (!direct) {
-		if (!derp_usable(r, rp->home))
+		/* No trusted direct path. DERP if we can reach the peer's home there; if not (the
+		 * relay went down, often with the control server), the last endpoint that answered,
+		 * untrusted: tailscaled keeps sending to it too. With neither, leave the endpoint. */
+		if (derp_usable(r, rp->home))
+			derp_ep(&want, rp->home);
+		else if (!disco_peer_last_path(r->disco, rp->key, &want))
 			return;
-		derp_ep(&want, rp->home);
+		else
+			direct = true;
 	}
 	rp->chosen = true;
 	if (direct != rp->direct) {

@@ -391,6 +391,16 @@ bool disco_peer_path(const struct disco *d, const uint8_t node_key[32], uint64_t
 	return true;
 }
 
+bool disco_peer_last_path(const struct disco *d, const uint8_t node_key[32], struct mg_endpoint *out)
+{
+	const struct disco_peer *p = peer_by_node(d, node_key);
+
+	if (!p || p->best < 0)
+		return false;
+	*out = p->eps[p->best].ep;
+	return true;
+}
+
 /* --- sending -------------------------------------------------------------------------- */
 
 /* Seals @m for @p and sends it over UDP to @dst, or through DERP when @dst is NULL: region

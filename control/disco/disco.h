@@ -111,6 +111,9 @@ void disco_peer_active(struct disco *d, const uint8_t node_key[32], uint64_t now
 /* The peer's trusted direct path (a Pong within the last 6.5 s); false = use DERP. */
 bool disco_peer_path(const struct disco *d, const uint8_t node_key[32], uint64_t now,
 		     struct mg_endpoint *out);
+/* The last direct path a Pong proved, trusted or not (false: none). For when DERP is gone too:
+ * an endpoint that answered a while ago beats a relay that cannot carry anything. */
+bool disco_peer_last_path(const struct disco *d, const uint8_t node_key[32], struct mg_endpoint *out);
 
 void disco_receive(struct disco *d, const struct punt_msg *m, uint64_t now);   /* PUNT_DISCO */
 /* A disco packet that arrived in a DERP RecvPacket from @src_node_key on @region. */

@@ -115,6 +115,15 @@ bool disco_peer_path(const struct disco *d, const uint8_t k[32], uint64_t now, s
 		*out = trusted_ep;
 	return trusted;
 }
+static bool has_last;
+static struct mg_endpoint last_ep;
+bool disco_peer_last_path(const struct disco *d, const uint8_t k[32], struct mg_endpoint *out)
+{
+	(void)d, (void)k;
+	if (has_last)
+		*out = last_ep;
+	return has_last;
+}
 void disco_receive_derp(struct disco *d, const uint8_t s[32], int region, const uint8_t *p, size_t len, uint64_t now)
 {
 	(void)d, (void)s, (void)region, (void)p, (void)len, (void)now;
@@ -305,6 +314,20 @@ int main(void)
 	CHECK(ep_eq(&pa.ep, &derp900));                  /* trust lapsed: back to DERP */
 	derp_relay_get_stats(r, &st);
 	CHECK(st.path_relay == 2 && st.path_direct == 1);
+	/* DERP gone as well: the last endpoint that answered (untrusted now) beats a dead relay. */
+	has_last = true;
+	last_ep = direct;
+	home_up = false;
+	derp_relay_tick(r, now += 200000000ull);
+	CHECK(ep_eq(&pa.ep, &direct));
+	derp_relay_get_stats(r, &st);
+	CHECK(st.path_direct == 2 && st.peers_direct == 1 && st.peers_relay == 0);
+	home_up = true;                                  /* DERP back, still no trust: the relay */
+	derp_relay_tick(r, now += 200000000ull);
+	CHECK(ep_eq(&pa.ep, &derp900));
+	derp_relay_get_stats(r, &st);
+	CHECK(st.path_relay == 3 && st.peers_relay == 1);
+	has_last = false;
 	n_active = 0;
 	atomic_store(&pa.tx_bytes, 1000);
 	derp_relay_tick(r, now += 200000000ull);

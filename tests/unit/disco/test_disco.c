@@ -309,6 +309,7 @@ static void test_our_pings(struct disco *d, uint64_t now)
 	disco_tick(d, now);
 	CHECK(t_nsent == 0);
 	CHECK(!disco_peer_path(d, peer_node, now, &got));
+	CHECK(!disco_peer_last_path(d, peer_node, &got));       /* nothing ever answered */
 
 	/* Active, no trusted path: ping every candidate (netmap b, ping-learned a and the IPv6
 	 * source) and send a CallMeMaybe with our endpoints through DERP. */
@@ -356,6 +357,9 @@ static void test_our_pings(struct disco *d, uint64_t now)
 	pong_back(d, &pb, &b, now + DISCO_NS(3010));           /* extends trust to 9.51 s */
 	CHECK(disco_peer_path(d, peer_node, now + DISCO_NS(9000), &got));
 	CHECK(!disco_peer_path(d, peer_node, now + DISCO_NS(9510), &got));
+	/* Untrusted now, but still the last path that answered (the fallback when DERP is down). */
+	memset(&got, 0, sizeof(got));
+	CHECK(disco_peer_last_path(d, peer_node, &got) && t_ep_eq(&got, &b));
 
 	/* Trust expired, still active: probe all again (both last pinged > 5 s ago). */
 	t_nsent = 0;
@@ -429,6 +433,7 @@ static void test_netmap(struct disco *d, uint64_t now)
 	crypto_scalarmult_base(newkey, newkey_priv);
 	CHECK(disco_peer_set(d, peer_node, newkey, &e, 1) == 0);
 	CHECK(!disco_peer_path(d, peer_node, now + DISCO_NS(2), &got));
+	CHECK(!disco_peer_last_path(d, peer_node, &got));       /* a restarted peer: no old path */
 	/* Our old peer key is unknown now: its pings go unanswered. */
 	struct disco_msg ping = { .type = DISCO_PING };
 	t_nsent = 0;
