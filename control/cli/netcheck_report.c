@@ -87,9 +87,11 @@ void nc_report_finish(struct nc_report *r)
 
 	r->preferred = 0;
 	for (size_t i = 0; i < r->n_regions; i++) {
-		uint64_t l = nc_latency(r, i, NULL);
+		bool tcp;
+		uint64_t l = nc_latency(r, i, &tcp);
 
-		if (!l || r->regions[i].no_home)
+		/* The daemon homes by STUN; TCP times decide only when no STUN answer came at all. */
+		if (!l || r->regions[i].no_home || (tcp && r->udp))
 			continue;
 		if (!best || l < best || (l == best && r->regions[i].id < r->preferred)) {
 			best = l;

@@ -8,7 +8,9 @@
  *     two different IPv4 addresses or ports; with fewer than two servers answering it is unknown;
  *   - a region's latency is its best STUN round trip over either family, or, when no STUN answer
  *     came, the TCP connect time to its DERP server; the preferred (nearest) region is the one
- *     with the lowest latency that may be home (not NoMeasureNoHome), the lower id on a tie.
+ *     with the lowest latency that may be home (not NoMeasureNoHome), the lower id on a tie,
+ *     among the regions that answered STUN (as the daemon chooses its home), or, when UDP is
+ *     blocked everywhere, among those a TCP connection reached.
  */
 #ifndef MG_CLI_NETCHECK_REPORT_H
 #define MG_CLI_NETCHECK_REPORT_H
