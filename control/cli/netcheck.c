@@ -36,7 +36,8 @@ static int usage(void)
 		"  --derp-map FILE  a DERPMap JSON instead of StateDir/%s (saved by the daemon)\n"
 		"  --json           the report as JSON\n"
 		"  -4, -6           IPv4 only, IPv6 only\n"
-		"  --timeout S      stop probing after S seconds (default %.1f)\n"
+		"  --timeout S      stop probing after S seconds (default %.1f; names in the map\n"
+		"                   are looked up before)\n"
 		"  --no-tcp         no TCP connect to the DERP servers (STUN only)\n"
 		"exit status: 0 a region answered, 1 no region answered, 2 usage, 3 no DERP map,\n"
 		"             4 no socket\n", CLI_DEFAULT_STATE_DIR, DERPMAP_FILE, NC_TIMEOUT_DEFAULT_MS / 1000.0);

@@ -32,8 +32,16 @@ struct target {
 
 struct tcp_probe {
 	size_t ri;
+	struct mg_endpoint ep;
 	int fd;                          /* -1 = done */
 	uint64_t start;
+};
+
+struct lookup {                      /* one host name's answer per family, asked once */
+	char host[DERP_HOST_MAX];
+	int family;
+	bool ok;
+	uint8_t addr[16];
 };
 
 struct probe {
@@ -43,6 +51,8 @@ struct probe {
 	size_t n_t;
 	struct tcp_probe tcp[NC_REGIONS_MAX];
 	size_t n_tcp;
+	struct lookup names[2 * NC_REGIONS_MAX];
+	size_t n_names;
 };
 
 static uint64_t now_ns(void)
@@ -72,12 +82,43 @@ static socklen_t to_sockaddr(const struct mg_endpoint *ep, struct sockaddr_stora
 	return sizeof(*s);
 }
 
+/* @host's first address of @family, looked up once per run (a name in many regions, or in the
+ * STUN and the TCP probe, costs one lookup). */
+static bool lookup(struct probe *p, const char *host, int family, uint8_t *addr)
+{
+	struct addrinfo hints = { .ai_family = family, .ai_socktype = SOCK_DGRAM }, *ai;
+	struct lookup *l;
+
+	for (size_t i = 0; i < p->n_names; i++) {
+		l = &p->names[i];
+		if (l->family == family && !strcmp(l->host, host)) {
+			memcpy(addr, l->addr, 16);
+			return l->ok;
+		}
+	}
+	bool ok = !getaddrinfo(host, NULL, &hints, &ai);
+
+	memset(addr, 0, 16);
+	if (ok && family == AF_INET)
+		memcpy(addr, &((struct sockaddr_in *)ai->ai_addr)->sin_addr, 4);
+	else if (ok)
+		memcpy(addr, &((struct sockaddr_in6 *)ai->ai_addr)->sin6_addr, 16);
+	if (ok)
+		freeaddrinfo(ai);
+	if (p->n_names < sizeof(p->names) / sizeof(p->names[0])) {
+		l = &p->names[p->n_names++];
+		*l = (struct lookup){ .family = family, .ok = ok };
+		snprintf(l->host, sizeof(l->host), "%s", host);
+		memcpy(l->addr, addr, 16);
+	}
+	return ok;
+}
+
 /* One address of @family for a node: the literal the map gives, else its HostName (a literal or
  * a name to look up), unless the map says "none". */
-static bool node_addr(const struct derp_node *n, int family, uint16_t port, struct mg_endpoint *ep)
+static bool node_addr(struct probe *p, const struct derp_node *n, int family, uint16_t port, struct mg_endpoint *ep)
 {
 	const char *lit = family == AF_INET ? n->ipv4 : n->ipv6;
-	struct addrinfo hints = { .ai_family = family, .ai_socktype = SOCK_DGRAM }, *ai;
 
 	memset(ep, 0, sizeof(*ep));
 	ep->family = (uint8_t)family;
@@ -90,14 +131,7 @@ static bool node_addr(const struct derp_node *n, int family, uint16_t port, stru
 		return false;
 	if (inet_pton(family, n->host, ep->addr) == 1)
 		return true;
-	if (getaddrinfo(n->host, NULL, &hints, &ai))
-		return false;
-	if (family == AF_INET)
-		memcpy(ep->addr, &((struct sockaddr_in *)ai->ai_addr)->sin_addr, 4);
-	else
-		memcpy(ep->addr, &((struct sockaddr_in6 *)ai->ai_addr)->sin6_addr, 16);
-	freeaddrinfo(ai);
-	return true;
+	return lookup(p, n->host, family, ep->addr);
 }
 
 static void add_targets(struct probe *p, size_t ri, const struct derp_region *reg, const struct nc_probe_opts *o)
@@ -115,7 +149,7 @@ static void add_targets(struct probe *p, size_t ri, const struct derp_region *re
 			int fd = fam == AF_INET ? p->fd4 : p->fd6;
 
 			if (fd < 0 || (fam == AF_INET ? o->no_ipv4 : o->no_ipv6) || p->n_t == NC_TARGETS_MAX ||
-			    !node_addr(n, fam, (uint16_t)n->stun_port, &ep))
+			    !node_addr(p, n, fam, (uint16_t)n->stun_port, &ep))
 				continue;
 			p->t[p->n_t].ri = ri;
 			p->t[p->n_t].ep = ep;
@@ -126,33 +160,41 @@ static void add_targets(struct probe *p, size_t ri, const struct derp_region *re
 	}
 }
 
-/* The first DERP-capable node, by IPv4 if it has one, else IPv6. */
+/* The first DERP-capable node, by IPv4 if it has one, else IPv6 (connected later, by tcp_start,
+ * so that no name lookup falls inside a timed connect). */
 static void add_tcp(struct probe *p, size_t ri, const struct derp_region *reg, const struct nc_probe_opts *o)
 {
 	for (size_t k = 0; k < reg->n_nodes; k++) {
 		const struct derp_node *n = &reg->nodes[k];
-		struct sockaddr_storage ss;
 		struct mg_endpoint ep;
-		socklen_t len;
-		int fd;
 
 		if (n->stun_only)
 			continue;
-		if (!(!o->no_ipv4 && node_addr(n, AF_INET, n->derp_port, &ep)) &&
-		    !(!o->no_ipv6 && node_addr(n, AF_INET6, n->derp_port, &ep)))
+		if (!(!o->no_ipv4 && node_addr(p, n, AF_INET, n->derp_port, &ep)) &&
+		    !(!o->no_ipv6 && node_addr(p, n, AF_INET6, n->derp_port, &ep)))
 			return;
-		len = to_sockaddr(&ep, &ss);
-		fd = socket(ep.family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-		if (fd < 0)
-			return;
-		p->tcp[p->n_tcp].start = now_ns();
-		if (connect(fd, (struct sockaddr *)&ss, len) && errno != EINPROGRESS) {
-			close(fd);
-			return;
-		}
 		p->tcp[p->n_tcp].ri = ri;
-		p->tcp[p->n_tcp++].fd = fd;
+		p->tcp[p->n_tcp].fd = -1;
+		p->tcp[p->n_tcp++].ep = ep;
 		return;
+	}
+}
+
+static void tcp_start(struct probe *p)
+{
+	for (size_t i = 0; i < p->n_tcp; i++) {
+		struct tcp_probe *t = &p->tcp[i];
+		struct sockaddr_storage ss;
+		socklen_t len = to_sockaddr(&t->ep, &ss);
+
+		t->fd = socket(t->ep.family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+		if (t->fd < 0)
+			continue;
+		t->start = now_ns();
+		if (connect(t->fd, (struct sockaddr *)&ss, len) && errno != EINPROGRESS) {
+			close(t->fd);
+			t->fd = -1;
+		}
 	}
 }
 
@@ -305,6 +347,7 @@ int nc_probe(struct nc_report *r, const struct nc_probe_opts *o)
 			if (!o->no_tcp)
 				add_tcp(p, ri, &r->regions[ri], o);
 		}
+		tcp_start(p);
 		loop(p, s, o->timeout_ns);
 		stun_uninit(s);
 	}

@@ -25,8 +25,9 @@ struct nc_probe_opts {
 	bool no_tcp;
 };
 
-/* Fills @r. 0, or -errno when not one socket could be opened. Names in the map are resolved
- * with getaddrinfo (blocking; an unresolvable name is a silent target). */
+/* Fills @r. 0, or -errno when not one socket could be opened. Names in the map (a HostName
+ * where IPv4 or IPv6 is empty) are looked up with getaddrinfo before any probe starts, each
+ * name and family once; a name that does not resolve is a target that never answers. */
 int nc_probe(struct nc_report *r, const struct nc_probe_opts *o);
 
 #endif

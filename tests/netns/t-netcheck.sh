@@ -43,7 +43,7 @@ cleanup() {
 	for f in "$D"/*.pid; do [ -e "$f" ] && kill "$(cat "$f")" 2>/dev/null; done
 	wait 2>/dev/null
 	for ns in "${NS[@]}"; do ip netns del "$ns" 2>/dev/null; done
-	rm -rf "$D"
+	rm -rf "$D" /etc/netns/mgnc-c
 }
 trap 'cleanup; exit $((T_FAILS > 0))' EXIT
 trap 'exit 1' INT TERM
@@ -241,11 +241,32 @@ expect_eq "--timeout abc: exit 2" "$RC" 2
 nc -4 -6 --derp-map "$D/derpmap.json"
 expect_eq "-4 -6 together: exit 2 (usage)" "$RC" 2
 
+# 5b. A region named only by HostName, with a name server that never answers (one 1 s try): the
+# lookup happens before any probe starts, so it does not inflate the other regions' TCP times.
+mkdir -p /etc/netns/mgnc-c
+printf 'nameserver 10.99.0.77\noptions timeout:1 attempts:1\n' >/etc/netns/mgnc-c/resolv.conf
+jq '.Regions["903"] = {"RegionID":903,"RegionCode":"dns","RegionName":"By name","Nodes":[{"Name":"903a","RegionID":903,"HostName":"derp.netcheck.invalid","IPv4":"","IPv6":"","STUNPort":3478,"DERPPort":8443}]}' \
+	"$D/derpmap.json" >"$D/dnsmap.json"
+t0=$(date +%s%N)
+nc --derp-map "$D/dnsmap.json" --json
+echo "# with a silent name server: $(cat "$D/out") ($(( ($(date +%s%N) - t0) / 1000000 )) ms)"
+expect_eq "silent name server: exit 0" "$RC" 0
+check "silent name server: TCP times of the other regions stay below 1 s" \
+	jq -e '.RegionTCPLatency["900"] < 1000000000 and .RegionTCPLatency["901"] < 1000000000' "$D/out"
+expect_eq "silent name server: the unresolved region has no latency" "$(js '.RegionLatency["903"] // "none"')" none
+rm -rf /etc/netns/mgnc-c
+
 # 6. The map where the daemon keeps it.
 cp "$D/derpmap.json" "$D/state/derpmap.json"
 printf '[Interface]\nName = mgnc0\nStateDir = %s\n' "$D/state" >"$D/state.conf"
 nc -c "$D/state.conf" --json
 expect_eq "-c FILE: the map from its StateDir: exit 0" "$RC" 0
 expect_eq "-c FILE: the report names the StateDir copy" "$(js .DERPMap)" "$D/state/derpmap.json"
+
+# Bash completion knows the command and its options.
+comp() { bash -c '. "$1"; shift; COMP_WORDS=("$@"); COMP_CWORD=$(($# - 1)); _meshgate; echo "${COMPREPLY[*]}"' \
+	comp "$(dirname "$0")/../../configs/bash-completion/meshgate" "$@"; }
+expect_eq "bash completion: 'meshgate netc' -> netcheck" "$(comp meshgate netc)" netcheck
+expect_eq "bash completion: 'meshgate netcheck --d' -> --derp-map" "$(comp meshgate netcheck --d)" --derp-map
 
 t_end
