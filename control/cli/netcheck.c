@@ -84,12 +84,14 @@ static void print_text(const struct nc_report *r, const char *source)
 		printf("\t* IPv4: (no addr found)\n");
 	if (r->global_v6.family)
 		printf("\t* IPv6: yes, %s\n", ep_text(&r->global_v6, buf, sizeof(buf)));
+	else if (!r->os_has_ipv6)
+		printf("\t* IPv6: no, unavailable in OS\n");
 	else if (r->ipv6_tried)
 		printf("\t* IPv6: no, but OS has support\n");
-	else if (r->os_has_ipv6)
-		printf("\t* IPv6: no, but OS has support (no STUN server with an IPv6 address answered)\n");
+	else if (r->ipv6_targets)
+		printf("\t* IPv6: no, but OS has support (no IPv6 route to the STUN servers)\n");
 	else
-		printf("\t* IPv6: no, unavailable in OS\n");
+		printf("\t* IPv6: no, but OS has support (no IPv6 STUN server probed)\n");
 	printf("\t* MappingVariesByDestIP: %s\n",
 	       r->mapping_varies < 0 ? "" : r->mapping_varies ? "true" : "false");
 	if (!r->preferred) {

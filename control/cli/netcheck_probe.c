@@ -154,6 +154,7 @@ static void add_targets(struct probe *p, size_t ri, const struct derp_region *re
 			p->t[p->n_t].ri = ri;
 			p->t[p->n_t].ep = ep;
 			p->t[p->n_t++].answered = false;
+			p->r->ipv6_targets += fam == AF_INET6;
 			any = true;
 		}
 		nodes += any;

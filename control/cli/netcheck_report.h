@@ -40,6 +40,7 @@ struct nc_report {
 	bool udp;
 	bool os_has_ipv6;                    /* an IPv6 UDP socket could be opened */
 	bool ipv6_tried;                     /* a STUN request left over IPv6 */
+	size_t ipv6_targets;                 /* IPv6 STUN addresses the map gave (and -4 allowed) */
 	struct mg_endpoint global_v4, global_v6;   /* family 0 = none */
 	int mapping_varies;                  /* -1 unknown, 0 no, 1 yes */
 	int preferred;                       /* region id; 0 = none answered */

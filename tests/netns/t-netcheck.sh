@@ -185,6 +185,16 @@ check "text: IPv4: yes, $PUB4:PORT" grep -q "^	\* IPv4: yes, $PUB4:[0-9]*$" "$D/
 check "text: latencies nearest first, the silent region last" \
 	test "$(grep -o '^		- *[a-z]*:' "$D/out" | tr -d '\t -:' | tr '\n' ' ')" = "nr far gone "
 
+# Without an IPv6 route the report says why IPv6 is "no"; with -4 it says none was probed.
+nx c ip -6 route del default via fd99::1
+nc --derp-map "$D/derpmap.json" --timeout 1
+check "no IPv6 route: 'IPv6: no, but OS has support (no IPv6 route to the STUN servers)'" \
+	grep -q "^	\* IPv6: no, but OS has support (no IPv6 route to the STUN servers)$" "$D/out"
+nx c ip -6 route add default via fd99::1
+nc --derp-map "$D/derpmap.json" -4
+check "-4: 'IPv6: no, but OS has support (no IPv6 STUN server probed)'" \
+	grep -q "^	\* IPv6: no, but OS has support (no IPv6 STUN server probed)$" "$D/out"
+
 # 2. A NAT that maps every flow to a new port.
 nat fully-random
 nc --derp-map "$D/derpmap.json" --json -4

@@ -148,7 +148,7 @@ st mgsf-b -c "$D/b/b.conf"
 expect_eq "-c FILE still works with two running" "$RC" 0
 # Bash completion of -i offers the running interfaces (their sockets).
 comp=$(inpriv bash -c '. "$1"; COMP_WORDS=(meshgate status -i ""); COMP_CWORD=3; _meshgate; echo "${COMPREPLY[*]}"' \
-	comp "$(dirname "$0")/../../configs/bash-completion/meshgate")
+	comp "$(cd "$(dirname "$0")/../.." && pwd)/configs/bash-completion/meshgate")
 check "bash completion of 'status -i' offers mgsfa0 and mgsfb0 ($comp)" sh -c "echo '$comp' | grep -qw mgsfa0 && echo '$comp' | grep -qw mgsfb0"
 
 # Back to one, then none.
