@@ -3,10 +3,13 @@
  * netcheck.c - `meshgate netcheck [-c FILE | -i NAME] [--derp-map FILE] [--json] [-4|-6]
  * [--timeout SECONDS] [--no-tcp]`.
  *
- * The DERP map: Headscale hands it out only inside a node's map stream (it has no public
- * /derpmap URL as Tailscale's control server has), so netcheck reads the copy the daemon keeps in
- * StateDir/derpmap.json, refreshed with every map that changes it, whether or not the daemon
- * runs now. --derp-map FILE reads another copy (a DERPMap JSON, e.g. what Headscale's derp.urls
+ * The DERP map: Headscale hands it out only inside a node's map stream. It has no public
+ * /derpmap URL as Tailscale's control server has, and it answers a non-streaming map request
+ * with no body while taking the request's endpoints and Hostinfo as the node's new ones, so a
+ * fetch of our own would have to open a second map stream as the router's node and would
+ * overwrite what the running daemon published. netcheck therefore reads the copy the daemon
+ * keeps in StateDir/derpmap.json, refreshed with every map that changes it, whether or not the
+ * daemon runs now. --derp-map FILE reads another copy (a DERPMap JSON, e.g. what Headscale's derp.urls
  * point at). StateDir is the -c FILE's, the -i NAME daemon's, the only running daemon's, or
  * /var/lib/meshgate.
  */
