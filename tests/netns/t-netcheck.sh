@@ -43,6 +43,9 @@ cleanup() {
 	for f in "$D"/*.pid; do [ -e "$f" ] && kill "$(cat "$f")" 2>/dev/null; done
 	wait 2>/dev/null
 	for ns in "${NS[@]}"; do ip netns del "$ns" 2>/dev/null; done
+	# leak check: no server of this run outlives it
+	if pgrep -f "$D/" >/dev/null; then fail "leak check: processes left: $(pgrep -f "$D/" | tr '\n' ' ')"
+	else pass "leak check: no process left"; fi
 	rm -rf "$D" /etc/netns/mgnc-c
 }
 trap 'cleanup; exit $((T_FAILS > 0))' EXIT

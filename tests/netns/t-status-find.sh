@@ -39,6 +39,10 @@ cleanup() {
 	[ -n "$HOLDER" ] && kill "$HOLDER" 2>/dev/null
 	wait 2>/dev/null
 	for ns in "${NS[@]}"; do ip netns del "$ns" 2>/dev/null; done
+	# leak check: no daemon of this run outlives it
+	if pgrep -f "wireguard-go -f mgsfw0|meshgate run -c [ab]\.conf$|$D/" >/dev/null; then
+		fail "leak check: processes left: $(pgrep -f "wireguard-go -f mgsfw0|meshgate run -c [ab]\.conf$|$D/" | tr '\n' ' ')"
+	else pass "leak check: no process left"; fi
 	rm -rf "$D"
 }
 trap 'cleanup; exit $((T_FAILS > 0))' EXIT
@@ -100,7 +104,8 @@ st root
 expect_eq "none running: exit 1" "$RC" 1
 check "none running: one line that says so ($(cat "$D/err"))" \
 	test "$(grep -c 'meshgate is not running (no meshgate UAPI socket in /var/run/wireguard)' "$D/err")" = 1
-inpriv ip netns exec mgsf-b wireguard-go -f mgsfw0 >"$D/w.log" 2>&1 &
+# A simple command (not inpriv): $! is then wireguard-go's own pid, which cleanup stops.
+nsenter --mount=/proc/$HOLDER/ns/mnt ip netns exec mgsf-b wireguard-go -f mgsfw0 >"$D/w.log" 2>&1 &
 echo $! >"$D/w.pid"
 check "wireguard-go up in the same socket directory" wait_for 5 inpriv test -S /run/wireguard/mgsfw0.sock
 st root
