@@ -17,7 +17,8 @@
 #include "cli.h"
 #include "uapi.h"
 
-/* The pid listening on @path; 0 when nothing accepts (stale socket) or the kernel does not say. */
+/* The pid listening on @path; 0 when nothing accepts (stale socket) or the kernel does not say;
+ * -1 when we may not connect (the sockets are root's, mode 0700). */
 static pid_t listener(const char *path)
 {
 	struct sockaddr_un sun = { .sun_family = AF_UNIX };
@@ -31,8 +32,9 @@ static pid_t listener(const char *path)
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return 0;
-	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) ||
-	    getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len))
+	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)))
+		cred.pid = errno == EACCES || errno == EPERM ? -1 : 0;
+	else if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len))
 		cred.pid = 0;
 	close(fd);
 	return cred.pid;
@@ -96,14 +98,16 @@ static int by_name(const void *a, const void *b)
 	return strcmp(((const struct cli_daemon *)a)->name, ((const struct cli_daemon *)b)->name);
 }
 
-int cli_discover(const char *dir, struct cli_daemon *out, size_t max, size_t *others)
+int cli_discover(const char *dir, struct cli_daemon *out, size_t max, size_t *others, size_t *denied)
 {
 	DIR *d = opendir(dir ? dir : UAPI_SOCKET_DIR);
 	struct dirent *e;
-	size_t n = 0, o = 0;
+	size_t n = 0, o = 0, den = 0;
 
 	if (others)
 		*others = 0;
+	if (denied)
+		*denied = 0;
 	if (!d)
 		return -errno;
 	while ((e = readdir(d)) && n < max) {
@@ -115,7 +119,8 @@ int cli_discover(const char *dir, struct cli_daemon *out, size_t max, size_t *ot
 			continue;
 		snprintf(path, sizeof(path), "%s/%s", dir ? dir : UAPI_SOCKET_DIR, e->d_name);
 		pid = listener(path);
-		if (!pid)
+		den += pid < 0;
+		if (pid <= 0)
 			continue;
 		if (!is_meshgate(pid)) {
 			o++;
@@ -131,6 +136,8 @@ int cli_discover(const char *dir, struct cli_daemon *out, size_t max, size_t *ot
 	qsort(out, n, sizeof(*out), by_name);
 	if (others)
 		*others = o;
+	if (denied)
+		*denied = den;
 	return (int)n;
 }
 
@@ -146,11 +153,12 @@ static void target_of(struct cli_target *t, const struct cli_daemon *d)
 int cli_target_find(struct cli_target *t, const char *config, const char *name, bool none_ok)
 {
 	struct cli_daemon d[DISCOVER_MAX];
+	size_t denied;
 	int n;
 
 	if (config)
 		return cli_target_load(t, config) ? CLI_EXIT_NOT_RUNNING : 0;
-	n = cli_discover(NULL, d, DISCOVER_MAX, NULL);
+	n = cli_discover(NULL, d, DISCOVER_MAX, NULL, &denied);
 	if (n < 0)
 		n = 0;                           /* no socket directory: nothing runs */
 	if (name) {
@@ -160,8 +168,8 @@ int cli_target_find(struct cli_target *t, const char *config, const char *name, 
 			target_of(t, &d[i]);
 			return 0;
 		}
-		fprintf(stderr, "meshgate %s is not running (no meshgate serves %s/%s.sock).\n", name,
-			UAPI_SOCKET_DIR, name);
+		fprintf(stderr, "meshgate %s is not running (no meshgate serves %s/%s.sock%s).\n", name,
+			UAPI_SOCKET_DIR, name, denied ? "; some sockets refused us: run as root" : "");
 		return CLI_EXIT_NOT_RUNNING;
 	}
 	if (n == 1) {
@@ -170,9 +178,13 @@ int cli_target_find(struct cli_target *t, const char *config, const char *name, 
 	}
 	if (!n) {
 		cli_target_load(t, NULL);
-		if (none_ok)
+		if (none_ok && !denied)
 			return 0;
-		fprintf(stderr, "meshgate is not running (no meshgate UAPI socket in %s).\n", UAPI_SOCKET_DIR);
+		if (denied)
+			fprintf(stderr, "meshgate: %zu UAPI socket%s in %s refused the connection: permission denied "
+				"(run as root)\n", denied, denied == 1 ? "" : "s", UAPI_SOCKET_DIR);
+		else
+			fprintf(stderr, "meshgate is not running (no meshgate UAPI socket in %s).\n", UAPI_SOCKET_DIR);
 		return CLI_EXIT_NOT_RUNNING;
 	}
 	fprintf(stderr, "meshgate: %d daemons are running; pick one with -i NAME:\n", n);

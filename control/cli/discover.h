@@ -23,16 +23,18 @@ struct cli_daemon {
 };
 
 /* Fills @out (at most @max, sorted by name) from @dir (NULL = UAPI_SOCKET_DIR). Returns how many
- * were found; *@others (may be NULL) counts live sockets of other programs. -errno when @dir
- * cannot be read (-ENOENT: no such directory, which means none). */
-int cli_discover(const char *dir, struct cli_daemon *out, size_t max, size_t *others);
+ * were found; *@others (may be NULL) counts live sockets of other programs, *@denied (may be
+ * NULL) the sockets we may not connect to (not root). -errno when @dir cannot be read (-ENOENT:
+ * no such directory, which means none). */
+int cli_discover(const char *dir, struct cli_daemon *out, size_t max, size_t *others, size_t *denied);
 
 /*
  * Which daemon a command is about, as `wg show` would pick it:
  *   -c FILE  (@config): that file's Name, MetricsListen and StateDir, running or not;
  *   -i NAME  (@name):   that running meshgate, with the keys of its own -c FILE;
  *   neither:            the only running meshgate; with none running, the defaults if
- *                       @none_ok (netcheck needs only StateDir), else an error.
+ *                       @none_ok (netcheck needs only StateDir), else an error; sockets that
+ *                       refuse us (not root) are an error either way, named as such.
  * Returns 0, or the command's exit status with one message on stderr: CLI_EXIT_NOT_RUNNING
  * (none running, or not NAME; also a config file that cannot be read) or CLI_EXIT_SEVERAL
  * (several running: each listed with its pid and config, and "pick one with -i NAME").

@@ -126,6 +126,14 @@ expect_eq "one running: --json ListenPort" "$(jq -r .Self.ListenPort "$D/out")" 
 st root
 check "its config found: the health check names its MetricsListen 127.0.0.1:9599" \
 	grep -q "cannot read /metrics at 127.0.0.1:9599" "$D/out"
+# Not root: the daemon's socket (srwx------) refuses; status says so instead of "not running".
+if command -v setpriv >/dev/null; then
+	inpriv setpriv --reuid 65534 --regid 65534 --clear-groups "$MESHGATE" status >"$D/out" 2>"$D/err"; RC=$?
+	expect_eq "not root: exit 1" "$RC" 1
+	check "not root: 'permission denied (run as root)' ($(cat "$D/err"))" grep -q "refused the connection: permission denied (run as root)" "$D/err"
+else
+	skip "machine lacks setpriv: the not-root case"
+fi
 
 # Two.
 check "meshgate mgsfb0 starts in mgsf-b" start b

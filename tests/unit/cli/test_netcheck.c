@@ -11,7 +11,7 @@
  *     follow, and a silent third region is listed without latency;
  *  3. cli_discover on a directory of sockets: a live one served by a process named "meshgate"
  *     is found with its pid, one served by another program is counted apart, a stale one is
- *     passed over.
+ *     passed over, and (as root) a user who may not connect is counted as denied.
  */
 #include <errno.h>
 #include <poll.h>
@@ -26,6 +26,7 @@
 #include <netinet/in.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 #include "netcheck_report.h"
@@ -297,7 +298,7 @@ static void test_discover(void)
 	int stale;
 
 	CHECK(mkdtemp(dir) != NULL);
-	CHECK(cli_discover(dir, d, 4, &others) == 0 && others == 0);
+	CHECK(cli_discover(dir, d, 4, &others, NULL) == 0 && others == 0);
 	snprintf(p1, sizeof(p1), "%s/mgtest1.sock", dir);
 	snprintf(p2, sizeof(p2), "%s/wggo1.sock", dir);
 	snprintf(p3, sizeof(p3), "%s/stale1.sock", dir);
@@ -306,18 +307,42 @@ static void test_discover(void)
 	stale = listen_at(p3);
 	close(stale);                                    /* the file stays, nobody listens */
 	CHECK(mg > 0 && other > 0);
-	CHECK(cli_discover(dir, d, 4, &others) == 1);
+	CHECK(cli_discover(dir, d, 4, &others, NULL) == 1);
 	CHECK(!strcmp(d[0].name, "mgtest1") && d[0].pid == mg && others == 1);
 	/* Its -c FILE comes from its command line: this test has none. */
 	CHECK(d[0].config[0] == '\0');
+	/* Someone who may not connect (the daemon's socket is 0700, they are not root) is told so. */
+	if (getuid() == 0) {
+		pid_t c;
+		int st = -1;
+
+		chmod(dir, 0755);
+		chmod(p1, 0700);
+		chmod(p2, 0777);                         /* the others open to all: only p1 refuses */
+		chmod(p3, 0777);
+		c = fork();
+		if (c == 0) {
+			size_t den = 0;
+			int n;
+
+			if (setgid(65534) || setuid(65534))
+				_exit(2);
+			n = cli_discover(dir, d, 4, NULL, &den);
+			if (n != 0 || den != 1)
+				fprintf(stderr, "as uid 65534: %d found, %zu denied\n", n, den);
+			_exit(n == 0 && den == 1 ? 0 : 1);
+		}
+		waitpid(c, &st, 0);
+		CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	}
 	kill(mg, SIGKILL);
 	kill(other, SIGKILL);
 	waitpid(mg, NULL, 0);
 	waitpid(other, NULL, 0);
-	CHECK(cli_discover(dir, d, 4, &others) == 0 && others == 0);
+	CHECK(cli_discover(dir, d, 4, &others, NULL) == 0 && others == 0);
 	unlink(p1), unlink(p2), unlink(p3);
 	rmdir(dir);
-	CHECK(cli_discover(dir, d, 4, NULL) == -ENOENT);
+	CHECK(cli_discover(dir, d, 4, NULL, NULL) == -ENOENT);
 }
 
 int main(void)
