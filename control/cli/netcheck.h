@@ -6,7 +6,8 @@
  * Called from main.c with the arguments from the subcommand word on.
  * Exit status: 0 report made and some region answered; 1 report made but no region answered
  * (no network, or UDP and TCP blocked); 2 usage; 3 no DERP map (none saved in StateDir, none
- * given with --derp-map, or unreadable); 4 no socket could be opened.
+ * given with --derp-map, or unreadable; or no StateDir known: several daemons running without
+ * -i, or their sockets refuse a user who is not root); 4 no socket could be opened.
  */
 #ifndef MG_CLI_NETCHECK_H
 #define MG_CLI_NETCHECK_H
