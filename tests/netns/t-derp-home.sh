@@ -129,6 +129,8 @@ check "netcheck: region $R_SLOW's STUN answer 80 ms late, $R_FAST's not" \
 	jq -e ".RegionV4Latency[\"$R_SLOW\"] >= 80000000 and .RegionV4Latency[\"$R_FAST\"] < 80000000" "$D/netcheck.json"
 check "netcheck: region $R_TB (no STUN) measured by TCP only" \
 	jq -e "(.RegionV4Latency | has(\"$R_TB\") | not) and .RegionTCPLatency[\"$R_TB\"] > 0" "$D/netcheck.json"
+check "netcheck: every TCP connect to the gateway's DERP servers under 1 s" \
+	jq -e '[.RegionTCPLatency[]] | length == 3 and max < 1000000000' "$D/netcheck.json"
 check "netcheck: the map read is the StateDir copy" jq -e ".DERPMap == \"$MG_LAB_DIR/hs-state/derpmap.json\"" "$D/netcheck.json"
 RTR_DISCO=$(rtr_disco)
 check "a peer reaches meshgate through its home $R_FAST (disco ping via $R_FAST, pong back on $R_FAST)" \
