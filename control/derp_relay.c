@@ -25,7 +25,7 @@
 #include <string.h>
 #include "ctldev.h"
 #include "apply.h"
-#include "derp/derp_map.h"
+#include "derpmap.h"
 #include "derp_relay.h"
 #include "disco/disco.h"
 #include "wireguard/messages.h"

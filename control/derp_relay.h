@@ -25,7 +25,7 @@ int derp_relay_init(struct derp_relay **out, struct mg_ctl *dev, struct disco *d
 		    const char *ca_file);
 void derp_relay_uninit(struct derp_relay *r);
 /* The netmap's DERPMap.Regions changed (kept by reference, to choose again when a peer is homed
- * in a region left out: see derp_map_parse_keep). */
+ * in a region left out: see derp_map_parse_keep, derpmap.h). */
 void derp_relay_set_map(struct derp_relay *r, const json_t *regions, uint64_t now);
 /* A netmap peer: its home region (0 = none) and whether it speaks disco (the relay only steers
  * the endpoints of disco peers; others keep the netmap's endpoint and roaming). */

@@ -3,7 +3,7 @@
  * hsglue.c - hsclient -> device. Keys live in StateDir (machine.key, node.key, disco.key; 0600,
  * refused if others can read them). The last applied peer table is kept
  * in StateDir/netmap.json with the packet filter in force and applied at start, before Headscale
- * answers, so an outage that spans a restart still forwards - only what that filter allows, and
+ * answers (the DERP map goes to StateDir/derpmap.json, for `meshgate netcheck`), so an outage that spans a restart still forwards - only what that filter allows, and
  * nothing if no filter ever came (the device starts allow-none: apply.c dev_filter_init).
  *
  * Ownership: @owned is exactly the set of keys this module put into the device and has not
@@ -30,7 +30,8 @@
 #include "headscale/hsreload.h"
 #include "headscale/hsendpoint.h"
 #include "disco/disco.h"
-#include "disco/stun.h"
+#include "stun.h"
+#include "derpmap.h"
 #include "derp_relay.h"
 
 #define NETMAP_FILE "netmap.json"
@@ -88,6 +89,19 @@ static void save_state(struct hsglue *g)
 {
 	if (hs_want_save(&g->owned, g->filter, g->cfg->state_dir, NETMAP_FILE))
 		set_error(g, "could not save " NETMAP_FILE " in StateDir");
+}
+
+/* The DERP map for `meshgate netcheck`, which Headscale gives only inside the map stream. */
+static void save_derp_map(struct hsglue *g, const struct hs_netmap *nm)
+{
+	int ret = nm->derp_regions ? derp_map_save(nm->derp_regions, g->cfg->state_dir) : 0;
+
+	if (ret) {
+		char msg[160];
+
+		snprintf(msg, sizeof(msg), "could not save " DERPMAP_FILE " in StateDir: %s", strerror(-ret));
+		set_error(g, msg);
+	}
 }
 
 /* Compiles @rules (a reference, consumed) and puts them in force; on a malformed filter the
@@ -199,10 +213,12 @@ static void derp_sync_self_endpoints(struct hsglue *g)
 }
 
 /* STUN round trips to the DERP map's STUN servers choose the home region. */
-static void derp_on_stun_rtt(void *arg, const struct mg_endpoint *server, uint64_t rtt_ns, uint64_t now)
+static void derp_on_stun_rtt(void *arg, const struct mg_endpoint *server, const struct mg_endpoint *mapped,
+			     uint64_t rtt_ns, uint64_t now)
 {
 	struct hsglue *g = arg;
 
+	(void)mapped;                    /* stun_mapped() has the latest; only the round trip is used */
 	derp_relay_note_stun(g->relay, server, rtt_ns, now);
 }
 
@@ -293,8 +309,10 @@ static void on_netmap(void *arg, const struct hs_netmap *nm, const struct hs_map
 		derp_sync_map(g, nm);
 	if (ev->peers_changed)
 		derp_sync_peers(g, nm);
-	if (ev->derp_changed)
+	if (ev->derp_changed) {
 		stun_sync_map(g, nm);
+		save_derp_map(g, nm);
+	}
 	/* Keep-alives rebuild too (cheap): a KeyExpiry may have passed since the last map. */
 	if (!ev->peers_changed && !ev->self_changed && !ev->keepalive && nm->n_maps > 1) {
 		if (filter_new)
@@ -566,7 +584,7 @@ void hsglue_punt(struct hsglue *g, const struct punt_msg *m, uint64_t now)
 	if (m->kind == PUNT_DISCO)
 		disco_receive(g->disco, m, now);
 	else if (m->kind == PUNT_STUN)
-		stun_receive(g->stun, m, now);
+		stun_receive(g->stun, m->data, m->len, now);
 	else if (m->kind == PUNT_DERP_TX)
 		derp_relay_punt(g->relay, m, now);
 }

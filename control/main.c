@@ -37,6 +37,7 @@
 #include "cli/ping.h"
 #include "cli/status.h"
 #include "cli/doctor.h"
+#include "cli/netcheck.h"
 #include "wireguard/messages.h"
 
 #ifndef MG_BPF_OBJ_BUILD
@@ -62,7 +63,8 @@ static int usage(void)
 	fprintf(stderr, "usage: meshgate run -c FILE\n"
 			"       meshgate check -c FILE\n"
 			"       meshgate doctor [-c FILE] [--json]\n"
-			"       meshgate status [--json] [-c FILE]\n"
+			"       meshgate status [--json] [-c FILE | -i NAME]\n"
+			"       meshgate netcheck [-c FILE | -i NAME] [--derp-map FILE] [--json]\n"
 			"       meshgate ping [-c FILE] PEER-OR-IP\n"
 			"       meshgate metrics write|print [-c FILE] [PATH]\n"
 			"       meshgate --version\n");
@@ -472,6 +474,8 @@ int main(int argc, char **argv)
 		return ping_main(argc - 1, argv + 1);
 	if (argc >= 2 && !strcmp(argv[1], "metrics"))
 		return metrics_write_main(argc - 1, argv + 1);
+	if (argc >= 2 && !strcmp(argv[1], "netcheck"))
+		return netcheck_main(argc - 1, argv + 1);
 	if (argc >= 2 && !strcmp(argv[1], "doctor"))
 		return doctor_main(argc - 1, argv + 1);
 	if (argc != 4 || strcmp(argv[2], "-c"))

@@ -34,8 +34,10 @@ int cli_target_load(struct cli_target *t, const char *config_path)
 	memset(t, 0, sizeof(*t));
 	snprintf(t->name, sizeof(t->name), "%s", CLI_DEFAULT_NAME);
 	snprintf(t->metrics, sizeof(t->metrics), "%s", CLI_DEFAULT_METRICS);
+	snprintf(t->state_dir, sizeof(t->state_dir), "%s", CLI_DEFAULT_STATE_DIR);
 	if (!config_path)
 		return 0;
+	snprintf(t->config, sizeof(t->config), "%s", config_path);
 	f = fopen(config_path, "re");
 	if (!f) {
 		fprintf(stderr, "meshgate: %s: %s\n", config_path, strerror(errno));
@@ -57,6 +59,8 @@ int cli_target_load(struct cli_target *t, const char *config_path)
 		key = text_trim(s), val = text_trim(eq + 1);
 		if (!strcasecmp(key, "Name"))
 			snprintf(t->name, sizeof(t->name), "%s", val);
+		else if (!strcasecmp(key, "StateDir"))
+			snprintf(t->state_dir, sizeof(t->state_dir), "%s", val);
 		else if (!strcasecmp(key, "MetricsListen")) {
 			snprintf(t->metrics, sizeof(t->metrics), "%s", strcasecmp(val, "off") ? val : "");
 			t->metrics_from_config = true;

@@ -15,17 +15,21 @@
 
 #define CLI_DEFAULT_NAME "meshgate0"
 #define CLI_DEFAULT_METRICS "127.0.0.1:9586"
+#define CLI_DEFAULT_STATE_DIR "/var/lib/meshgate"
 
-/* Which daemon: NAME and MetricsListen, from `-c FILE` ([Interface] Name, MetricsListen) or the
- * defaults. metrics[0] == '\0' when the config turns /metrics off. */
+/* Which daemon: NAME, MetricsListen and StateDir, from `-c FILE` ([Interface] Name,
+ * MetricsListen, StateDir) or the defaults. metrics[0] == '\0' when the config turns /metrics
+ * off. @config is the file read ("" = none). */
 struct cli_target {
 	char name[16];
 	char metrics[128];
 	bool metrics_from_config;
+	char state_dir[4096];
+	char config[4096];
 };
 
 /* Defaults, then the file's [Interface] keys when @config_path is not NULL. 0, or -1 with a
- * one-line message on stderr. Only these two keys are read: no key material is touched. */
+ * one-line message on stderr. Only these keys are read: no key material is touched. */
 int cli_target_load(struct cli_target *t, const char *config_path);
 
 struct cli_peer {

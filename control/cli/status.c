@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * status.c - `meshgate status [--json] [--header] [-c FILE]`, shaped like `tailscale status`:
- * this node first, then one line per peer (tailnet IP, name, endpoint, state, last handshake,
- * tx/rx), then health warnings as "# Health check:" lines. Exit 1 with one line when meshgate is
- * not running.
+ * status.c - `meshgate status [--json] [--header] [-c FILE | -i NAME]`, shaped like
+ * `tailscale status`: this node first, then one line per peer (tailnet IP, name, endpoint, state,
+ * last handshake, tx/rx), then health warnings as "# Health check:" lines. Which daemon: -c FILE
+ * names it by its config, -i NAME by its interface; with neither, the only meshgate running
+ * (discover.h). Exit 1 with one line when it is not running, 3 with the list when several are.
  *
  * Peer state uses the exporter's rule (peerstate.h), so the CLI and the dashboard agree. An active
  * peer reads `active; direct ADDR`, or `active; relay "derp-N"` while its endpoint is DERP's
@@ -23,6 +24,7 @@
 #include <netinet/in.h>
 #include <sodium.h>
 #include "cli.h"
+#include "discover.h"
 #include "status.h"
 #include "peerstate.h"
 #include "mg_config.h"
@@ -310,7 +312,11 @@ static void print_table(const struct cli_target *t, const struct cli_device *d, 
 
 static int usage(void)
 {
-	fprintf(stderr, "usage: meshgate status [--json] [--header] [-c FILE]\n");
+	fprintf(stderr, "usage: meshgate status [--json] [--header] [-c FILE | -i NAME]\n"
+			"  -c FILE   the daemon of this config file\n"
+			"  -i NAME   the running daemon of interface NAME (its UAPI socket NAME.sock)\n"
+			"            neither: the only meshgate running (found by its UAPI socket)\n"
+			"exit status: 0 shown, 1 not running or no answer, 2 usage, 3 several running (use -i)\n");
 	return 2;
 }
 
@@ -318,9 +324,10 @@ int status_main(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "json", no_argument, NULL, 'j' }, { "header", no_argument, NULL, 'H' },
-		{ "config", required_argument, NULL, 'c' }, { NULL, 0, NULL, 0 },
+		{ "config", required_argument, NULL, 'c' }, { "interface", required_argument, NULL, 'i' },
+		{ NULL, 0, NULL, 0 },
 	};
-	const char *config = NULL;
+	const char *config = NULL, *name = NULL;
 	bool json = false, header = false;
 	struct cli_target t;
 	struct cli_device d;
@@ -332,20 +339,23 @@ int status_main(int argc, char **argv)
 	if (sodium_init() < 0)   /* key derivation (status), random ping ids (ping) */
 		return 1;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "c:", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "c:i:", opts, NULL)) != -1) {
 		if (c == 'j')
 			json = true;
 		else if (c == 'H')
 			header = true;
 		else if (c == 'c')
 			config = optarg;
+		else if (c == 'i')
+			name = optarg;
 		else
 			return usage();
 	}
-	if (optind != argc)
+	if (optind != argc || (config && name))
 		return usage();
-	if (cli_target_load(&t, config))
-		return 1;
+	ret = cli_target_find(&t, config, name, false);
+	if (ret)
+		return ret;
 	ret = cli_uapi_get(t.name, &d);
 	if (ret) {
 		if (ret == -ENOENT || ret == -ECONNREFUSED)

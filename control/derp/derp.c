@@ -29,7 +29,7 @@
 #include "derp_conn.h"
 #include "derp_dial.h"
 #include "derp_homing.h"
-#include "derp_map.h"
+#include "derpmap.h"
 #include "derp_tls.h"
 #include "evsource.h"
 #include "mg.h"

@@ -3,7 +3,7 @@
  * derp.h - the DERP relay client on the control thread's epoll loop: one TLS
  * connection per region in use, never blocking the loop. The home region stays connected (and
  * is told NotePreferred); other regions connect when a packet is sent there and close after 60 s
- * without one. Frames are derp_frame.h's; the map comes from derp_map.h.
+ * without one. Frames are derp_frame.h's; the map comes from derpmap.h (control/conf).
  */
 #ifndef MG_DERP_H
 #define MG_DERP_H

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * derp_types.h - the DERP client's plain data, below every file of the client: the map's regions
- * and nodes as the client uses them, its timing bounds, its configuration and the
- * per-region status it reports. No functions: derp.h is the client's API.
+ * derp_types.h - the DERP client's plain data, below every file of the client: its timing bounds,
+ * its configuration and the per-region status it reports (the map's regions and nodes are
+ * conf/derpmap.h's, shared with `meshgate netcheck`). No functions: derp.h is the client's API.
  */
 #ifndef MG_DERP_TYPES_H
 #define MG_DERP_TYPES_H
@@ -10,10 +10,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
-
-#define DERP_REGIONS_MAX      32
-#define DERP_NODES_MAX        4
-#define DERP_HOST_MAX         256
+#include "derpmap.h"                 /* struct derp_region, derp_node (control/conf) */
 
 #define DERP_NS(ms)           ((uint64_t)(ms) * 1000000ull)
 #define DERP_IDLE_NS          DERP_NS(60000)     /* non-home region closed after this idle */
@@ -28,26 +25,6 @@
  * than at the 120 s read deadline, so fail-over does not wait two minutes.
  */
 #define DERP_PROBE_NS         DERP_NS(10000)
-
-/* One DERPNode / DERPRegion, as far as a client uses them. */
-struct derp_node {
-	char name[64];
-	char host[DERP_HOST_MAX];        /* HostName: TLS SNI and name check; dialled when no IP */
-	char ipv4[64], ipv6[64];         /* forced addresses; "" = none given, "none" = disabled */
-	char cert_name[DERP_HOST_MAX];   /* CertName: expected name, or "sha256-raw:<hex>" pin */
-	uint16_t derp_port;              /* 0 in JSON -> 443 */
-	int stun_port;                   /* 0 in JSON -> 3478, -1 = none */
-	bool stun_only;
-	bool insecure;                   /* InsecureForTests: no certificate check at all */
-};
-
-struct derp_region {
-	int id;
-	char code[32];
-	bool no_home;                    /* NoMeasureNoHome */
-	size_t n_nodes;
-	struct derp_node nodes[DERP_NODES_MAX];
-};
 
 /* A packet arrived: WireGuard or disco (the caller classifies), from node key @src. */
 typedef void (*derp_recv_fn)(void *arg, int region, const uint8_t src[32], const uint8_t *pkt, size_t len);

@@ -27,9 +27,10 @@ With --restart-frame IN_MS,FOR_MS the first client, 1 s after its handshake, get
 frame (reconnect in IN_MS, keep trying FOR_MS) and the connection is closed; later ones are served.
 With --freeze-after S every connection goes silent S seconds after its handshake: the TCP
 connection stays open, frames are read and ignored, nothing is sent (a server host that vanished).
-With --stun ADDR:PORT it also answers STUN binding requests (SOFTWARE "tailnode"
-and a valid FINGERPRINT required, like derper) with XOR-MAPPED-ADDRESS, each answer held back
---stun-delay-ms (a far-away region); prints "STUN <ip>:<port>" per request.
+With --stun ADDR:PORT (or [ADDR6]:PORT; may be given twice) it also answers STUN binding
+requests (SOFTWARE "tailnode" and a valid FINGERPRINT required, like derper) with
+XOR-MAPPED-ADDRESS, each answer held back --stun-delay-ms (a far-away region); prints
+"STUN <ip>:<port>" per request.
 
 The DerpClient class is the client side of the same protocol, for the laptop shim (lapsock.py)
 and the loopback test (t_local.py). Needs python3-nacl.
@@ -268,8 +269,8 @@ def serve(args):
                     c.send(frame(KEEP_ALIVE))
 
     threading.Thread(target=keepalive, daemon=True).start()
-    if args.stun:
-        threading.Thread(target=stun_serve, args=(args.stun, args.stun_delay_ms), daemon=True).start()
+    for listen in args.stun or []:
+        threading.Thread(target=stun_serve, args=(listen, args.stun_delay_ms), daemon=True).start()
     out("READY %d %s" % (ls.getsockname()[1], srv.pub.hex()))
 
     def one(s):
@@ -322,18 +323,25 @@ def stun_txid(pkt):
 
 def stun_serve(listen, delay_ms):
     host, _, port = listen.rpartition(":")
-    us = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    v6 = host.startswith("[")
+    host = host.strip("[]")
+    us = socket.socket(socket.AF_INET6 if v6 else socket.AF_INET, socket.SOCK_DGRAM)
+    if v6:
+        us.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
     us.bind((host, int(port)))
     while True:
-        pkt, (ip, sport) = us.recvfrom(2048)
+        pkt, peer = us.recvfrom(2048)
+        ip, sport = peer[0], peer[1]
         txid = stun_txid(pkt)
         if txid is None:
             continue
-        out("STUN %s:%d" % (ip, sport))
-        xaddr = bytes(a ^ b for a, b in zip(socket.inet_aton(ip), struct.pack(">I", STUN_COOKIE)))
-        attr = struct.pack(">HHBBH", 0x0020, 8, 0, 1, sport ^ (STUN_COOKIE >> 16)) + xaddr
+        out("STUN %s:%d" % (("[%s]" % ip) if v6 else ip, sport))
+        # XOR-MAPPED-ADDRESS: the address XORed with the cookie (IPv4) or cookie || TxID (IPv6)
+        raw, fam = (socket.inet_pton(socket.AF_INET6, ip), 2) if v6 else (socket.inet_aton(ip), 1)
+        xaddr = bytes(a ^ b for a, b in zip(raw, struct.pack(">I", STUN_COOKIE) + txid))
+        attr = struct.pack(">HHBBH", 0x0020, 4 + len(raw), 0, fam, sport ^ (STUN_COOKIE >> 16)) + xaddr
         resp = struct.pack(">HHI", 0x0101, len(attr), STUN_COOKIE) + txid + attr
-        threading.Timer(delay_ms / 1000.0, us.sendto, args=(resp, (ip, sport))).start()
+        threading.Timer(delay_ms / 1000.0, us.sendto, args=(resp, peer)).start()
 
 
 # --- client ------------------------------------------------------------------------------
@@ -417,7 +425,7 @@ def main():
     s.add_argument("--token-bucket", metavar="RATE,BURST")
     s.add_argument("--restart-frame", metavar="IN_MS,FOR_MS")
     s.add_argument("--freeze-after", type=float, metavar="S")
-    s.add_argument("--stun", metavar="ADDR:PORT")
+    s.add_argument("--stun", metavar="ADDR:PORT", action="append")
     s.add_argument("--stun-delay-ms", type=float, default=0)
     a = ap.parse_args()
     serve(a)

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * derpharness.c - meshgate's DERP client (control/derp.c, derp_map.c) alone on an epoll loop,
+ * derpharness.c - meshgate's DERP client (control/derp/derp.c, control/conf/derpmap.c) alone on an epoll loop,
  * driven by tests/derp/t_local.py against the independent server tests/derp/derpd.py.
  *
  *   derpharness MAP.json PRIVHEX SECONDS [--echo] [--idle-ms N]
@@ -21,7 +21,7 @@
 #include <jansson.h>
 #include <sodium.h>
 #include "derp.h"
-#include "derp_map.h"
+#include "derpmap.h"
 #include "evsource.h"
 
 static struct derp *d;

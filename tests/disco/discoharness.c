@@ -147,7 +147,7 @@ static void handle_datagram(struct disco *d, struct stun *s, uint64_t now)
 	m.len = (uint16_t)n;
 	from_sockaddr(&m.src, &sa);
 	if (stun_looks_like(m.data, m.len))
-		stun_receive(s, &m, now);
+		stun_receive(s, m.data, m.len, now);
 	else if (disco_looks_like(m.data, m.len))
 		disco_receive(d, &m, now);
 }

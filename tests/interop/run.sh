@@ -1,7 +1,7 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0-only
 # The interop suite: meshgate on a tailnet of real programs (Headscale, tailscaled). Builds one
-# lab (tests/interop/lib.sh), runs scenarios 1-9 on it in an order where each leaves the lab as
+# lab (tests/interop/lib.sh), runs scenarios 1-9 and 11 on it in an order where each leaves the lab as
 # the next expects, takes it down, runs scenario 10 (its own labs, older versions), checks that
 # nothing leaked, and ends with "N passed, N failed, N skipped". Exit 0 only when nothing failed.
 #
@@ -15,7 +15,7 @@ T=run
 . ./lib.sh
 
 passed=0 failed=0 skipped=0
-all=(s01-join.sh s02-direct.sh s03-derp.sh s04-acl.sh s09-tsmp.sh s06-lifecycle.sh s07-exitnode.sh
+all=(s01-join.sh s02-direct.sh s03-derp.sh s04-acl.sh s09-tsmp.sh s11-netcheck.sh s06-lifecycle.sh s07-exitnode.sh
 	s08-ha.sh s05-reconnect.sh s10-versions.sh)
 tests=("$@")
 [ ${#tests[@]} -gt 0 ] || tests=("${all[@]}")

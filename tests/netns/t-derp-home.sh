@@ -26,6 +26,8 @@
 # 5. The old home's server restarts: meshgate's probe reconnects and, since it is clearly faster,
 #    home returns to it (NotePreferred, PreferredDERP).
 # 6. Leak check.
+# Along the way (after 1): `meshgate netcheck -i NAME` reads the map the daemon saved in StateDir
+# and finds the same nearest region.
 HERE=$(cd "$(dirname "$0")" && pwd)
 . "${LAB_SH:-$HERE/../lab/lab.sh}"
 . "$HERE/../control/hslab.sh"
@@ -44,7 +46,7 @@ D=$MG_LAB_DIR/derp-home
 hs_diagnose() { grep 'derp:' "$MG_LAB_DIR/meshgate.log" 2>/dev/null | tail -n 8 | sed 's/^/# log: /'; }
 
 [ "${MG_ROUTER:-meshgate}" = meshgate ] || { echo "SKIP: $T: meshgate only (DERP client)"; exit 0; }
-hs_require h2 cryptography nacl -- ip wg wireguard-go nft curl ping openssl
+hs_require h2 cryptography nacl -- ip wg wireguard-go nft curl ping openssl jq
 
 cleanup() {
 	for p in lapsock derp900 derp901 derp902 testcontrol; do lab_stop_pid "$D/$p.pid"; done
@@ -116,6 +118,20 @@ check "/metrics: region $R_FAST's STUN round trip ($fast_rtt s) below 80 ms" \
 	awk -v r="${fast_rtt:-1}" 'BEGIN { exit !(r > 0 && r < 0.08) }'
 check "/metrics: region $R_SLOW measured too, with its 80 ms delay ($slow_rtt s)" \
 	awk -v r="${slow_rtt:-0}" 'BEGIN { exit !(r >= 0.08) }'
+# meshgate netcheck reads the map the daemon saved in StateDir (found through the running daemon,
+# -i NAME) and agrees with the daemon on the nearest region.
+check "the DERP map saved in StateDir/derpmap.json (regions $R_SLOW, $R_FAST, $R_TB)" wait_for 5 sh -c \
+	"jq -e '.Regions | has(\"$R_SLOW\") and has(\"$R_FAST\") and has(\"$R_TB\")' '$MG_LAB_DIR/hs-state/derpmap.json'"
+rtr "$MESHGATE" netcheck -i $MG_IF --json >"$D/netcheck.json" 2>"$D/netcheck.err"
+echo "# netcheck: $(cat "$D/netcheck.json")"
+check "netcheck -i $MG_IF: nearest $R_FAST, as the daemon's home" jq -e ".PreferredDERP == $R_FAST" "$D/netcheck.json"
+check "netcheck: region $R_SLOW's STUN answer 80 ms late, $R_FAST's not" \
+	jq -e ".RegionV4Latency[\"$R_SLOW\"] >= 80000000 and .RegionV4Latency[\"$R_FAST\"] < 80000000" "$D/netcheck.json"
+check "netcheck: region $R_TB (no STUN) measured by TCP only" \
+	jq -e "(.RegionV4Latency | has(\"$R_TB\") | not) and .RegionTCPLatency[\"$R_TB\"] > 0" "$D/netcheck.json"
+check "netcheck: every TCP connect to the gateway's DERP servers under 1 s" \
+	jq -e '[.RegionTCPLatency[]] | length == 3 and max < 1000000000' "$D/netcheck.json"
+check "netcheck: the map read is the StateDir copy" jq -e ".DERPMap == \"$MG_LAB_DIR/hs-state/derpmap.json\"" "$D/netcheck.json"
 RTR_DISCO=$(rtr_disco)
 check "a peer reaches meshgate through its home $R_FAST (disco ping via $R_FAST, pong back on $R_FAST)" \
 	peer_via $P_FAST $R_FAST

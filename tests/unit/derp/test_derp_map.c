@@ -8,6 +8,7 @@
  * the ones to keep (home, peers' homes) and then the lowest, never the first in the JSON; the
  * rest is counted.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,7 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 #include "derp.h"
-#include "derp_map.h"
+#include "derpmap.h"
 #include "devconf.h"
 
 static int failures, checks;
@@ -61,6 +62,52 @@ static json_t *big_map(void)
 		json_object_set_new(m, keys[i], json_pack("{s:i, s:[{s:s, s:s}]}", "RegionID", atoi(keys[i]),
 							  "Nodes", "Name", keys[i], "HostName", "derp.test"));
 	return m;
+}
+
+/* The StateDir copy: saved, loaded back equal; the other shapes it reads; what it refuses. */
+static void test_save_load(void)
+{
+	char dir[] = "/tmp/test_derp_map.XXXXXX", path[128], err[256];
+	json_t *m = json_loads(map_json, 0, NULL), *back;
+	struct derp_region r[DERP_REGIONS_MAX];
+	FILE *f;
+
+	CHECK(mkdtemp(dir) != NULL);
+	snprintf(path, sizeof(path), "%s/%s", dir, DERPMAP_FILE);
+	CHECK(derp_map_load(path, err, sizeof(err)) == NULL && strstr(err, "No such file"));
+	CHECK(derp_map_save(m, dir) == 0);
+	back = derp_map_load(path, err, sizeof(err));
+	CHECK(back && json_equal(back, m));
+	CHECK(back && derp_map_parse(back, r, DERP_REGIONS_MAX) == 4 && !strcmp(r[3].name, "Headscale Embedded DERP"));
+	json_decref(back);
+	/* A bare Regions object and a MapResponse are read too. */
+	f = fopen(path, "w");
+	fprintf(f, "%s", map_json);
+	fclose(f);
+	back = derp_map_load(path, err, sizeof(err));
+	CHECK(back && json_equal(back, m));
+	json_decref(back);
+	f = fopen(path, "w");
+	fprintf(f, "{\"DERPMap\":{\"Regions\":%s}}", map_json);
+	fclose(f);
+	back = derp_map_load(path, err, sizeof(err));
+	CHECK(back && json_equal(back, m));
+	json_decref(back);
+	/* Not JSON, or JSON without regions: NULL, the file named. */
+	f = fopen(path, "w");
+	fprintf(f, "{\"Regions\": [1, 2");
+	fclose(f);
+	CHECK(derp_map_load(path, err, sizeof(err)) == NULL && strstr(err, "not JSON") && strstr(err, path));
+	f = fopen(path, "w");
+	fprintf(f, "{\"something\": 1}");
+	fclose(f);
+	CHECK(derp_map_load(path, err, sizeof(err)) == NULL && strstr(err, "no \"Regions\""));
+	back = json_array();
+	CHECK(derp_map_save(back, dir) == -EINVAL);
+	json_decref(back);
+	unlink(path);
+	rmdir(dir);
+	json_decref(m);
 }
 
 static void test_many_regions(void)
@@ -164,6 +211,7 @@ int main(void)
 	close(cfg.epfd);
 	json_decref(j);
 	test_many_regions();
+	test_save_load();
 	printf("%d checks, %d failures\n", checks, failures);
 	return failures ? 1 : 0;
 }

@@ -122,7 +122,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		pm.len = (uint16_t)(size - 1 < sizeof(pm.data) ? size - 1 : sizeof(pm.data));
 		memcpy(pm.data, data + 1, pm.len);
 		disco_receive(fz_disco, &pm, fz_now);
-		stun_receive(fz_stun, &pm, fz_now);
+		stun_receive(fz_stun, pm.data, pm.len, fz_now);
 		break;
 	}
 	return 0;

@@ -166,15 +166,15 @@ static void test_client(void)
 	memcpy(fake, t_sent[0].data, 40);
 	fake[8] ^= 1;
 	m.len = (uint16_t)make_response(m.data, fake, &mapped);
-	stun_receive(s, &m, now + 1000);
+	stun_receive(s, m.data, m.len, now + 1000);
 	CHECK(!stun_mapped(s, &got));
 
 	m.len = (uint16_t)make_response(m.data, t_sent[0].data, &mapped);
-	stun_receive(s, &m, now + 2000);
+	stun_receive(s, m.data, m.len, now + 2000);
 	CHECK(stun_mapped(s, &got) && t_ep_eq(&got, &mapped));
 	CHECK(stun_mapped_at(s) == now + 2000);
 	/* A replay of the same answer does not count twice (the TxID was consumed). */
-	stun_receive(s, &m, now + 3000);
+	stun_receive(s, m.data, m.len, now + 3000);
 	stun_get_stats(s, &st);
 	CHECK(st.tx == 1 && st.rx_ok == 1 && st.rx_unknown_txid == 2 && st.rx_bad == 0);
 
@@ -183,7 +183,7 @@ static void test_client(void)
 	CHECK(stun_query(s, &server, now) == 0);
 	struct mg_endpoint other = t_ep4(198, 51, 100, 8, 1);
 	m.len = (uint16_t)make_response(m.data, t_sent[0].data, &other);
-	stun_receive(s, &m, now + STUN_TIMEOUT_NS + 1);
+	stun_receive(s, m.data, m.len, now + STUN_TIMEOUT_NS + 1);
 	CHECK(stun_mapped(s, &got) && t_ep_eq(&got, &mapped));
 
 	/* TX queue full -> -ENOBUFS; no family -> -EAFNOSUPPORT. */
@@ -193,7 +193,7 @@ static void test_client(void)
 	struct mg_endpoint none = { 0 };
 	CHECK(stun_query(s, &none, now) == -EAFNOSUPPORT);
 	m.len = 3;
-	stun_receive(s, &m, now);
+	stun_receive(s, m.data, m.len, now);
 	stun_get_stats(s, &st);
 	CHECK(st.rx_bad == 1);
 	stun_uninit(s);

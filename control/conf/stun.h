@@ -41,20 +41,20 @@ int stun_parse_response(const uint8_t *pkt, size_t len, uint8_t txid[STUN_TXID_L
 /* CRC-32 (IEEE 802.3, reflected, as zlib) - FINGERPRINT is this XOR 0x5354554e. */
 uint32_t stun_crc32(const uint8_t *p, size_t n);
 
-/* The client on the control thread. */
-struct punt_msg;
+/* The client: the daemon's on the control thread, and `meshgate netcheck`'s. */
 struct stun;
 
-/* The owner's way out: a UDP datagram from the WireGuard port, so the mapping the server sees is
- * the one peers must use. False = dropped (TX queue full). */
+/* The owner's way out: for the daemon a UDP datagram from the WireGuard port, so the mapping the
+ * server sees is the one peers must use. False = dropped (TX queue full). */
 typedef bool stun_send_fn(void *arg, const struct mg_endpoint *dst, const void *pkt, uint16_t len);
 
 int stun_init(struct stun **out, stun_send_fn *send, void *arg);
 void stun_uninit(struct stun *s);
 /* Sends one request to @server (port 0 means 3478); 0, or -errno (-ENOBUFS: TX queue full). */
 int stun_query(struct stun *s, const struct mg_endpoint *server, uint64_t now);
-/* A punted STUN datagram (PUNT_STUN): answers to our own pending requests only. */
-void stun_receive(struct stun *s, const struct punt_msg *m, uint64_t now);
+/* A received STUN datagram (the daemon: a PUNT_STUN message): answers to our own pending requests
+ * only; anything else is counted and ignored. */
+void stun_receive(struct stun *s, const uint8_t *pkt, size_t len, uint64_t now);
 /* Periodic discovery: the DERP map's STUN servers (port 0 = 3478; at most
  * STUN_SERVERS_MAX kept), queried all at once on the first stun_tick while active and then every
  * uniform[20 s, 26 s) while @active (the node has peers and sent data in the last 45 s). */
@@ -65,9 +65,11 @@ bool stun_mapped(const struct stun *s, struct mg_endpoint *out);
 /* When the latest mapped address was learned (0 = never), for freshness checks (27 s). */
 uint64_t stun_mapped_at(const struct stun *s);
 
-/* Called for each answer to our own request with the server asked and the round trip (the
- * DERP client's home-region choice, "Latencies choose the home region"). */
-typedef void stun_rtt_fn(void *arg, const struct mg_endpoint *server, uint64_t rtt_ns, uint64_t now);
+/* Called for each answer to our own request with the server asked, the address it saw us at and
+ * the round trip (the DERP client's home-region choice, "Latencies choose the home region";
+ * netcheck's per-server table, which compares the mapped addresses). */
+typedef void stun_rtt_fn(void *arg, const struct mg_endpoint *server, const struct mg_endpoint *mapped,
+			 uint64_t rtt_ns, uint64_t now);
 void stun_set_rtt_hook(struct stun *s, stun_rtt_fn *fn, void *arg);
 
 /* Counters for /metrics. */

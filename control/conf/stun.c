@@ -8,8 +8,9 @@
  *  20  SOFTWARE    0x8022, len 8, "tailnode"
  *  32  FINGERPRINT 0x8028, len 4, CRC-32 of bytes 0..31 XOR 0x5354554e (RFC 5389 §15.5)
  *
- * Requests leave through the WireGuard port (the owner's send function: a worker's TX), so the NAT mapping the
- * server sees is the one peers must use; answers come back punted as PUNT_STUN.
+ * The owner sends and receives: the daemon through the WireGuard port (a worker's TX, answers punted
+ * as PUNT_STUN), so the NAT mapping the server sees is the one peers must use; `meshgate netcheck`
+ * through kernel UDP sockets of its own. Both share the TxID bookkeeping below.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -17,7 +18,6 @@
 #include <sys/socket.h>
 #include <sodium.h>
 #include "stun.h"
-#include "dataplane.h"       /* struct punt_msg */
 
 #define STUN_BINDING_REQUEST   0x0001
 #define STUN_BINDING_SUCCESS   0x0101
@@ -44,7 +44,7 @@ struct stun {
 	struct mg_endpoint mapped;
 	uint64_t mapped_ns;
 	struct stun_stats st;
-	stun_rtt_fn *on_rtt;             /* DERP home choice by latency (room derp) */
+	stun_rtt_fn *on_rtt;             /* DERP home choice by latency; netcheck's report */
 	void *rtt_arg;
 };
 
@@ -215,12 +215,12 @@ int stun_query(struct stun *s, const struct mg_endpoint *server, uint64_t now)
 	return 0;
 }
 
-void stun_receive(struct stun *s, const struct punt_msg *m, uint64_t now)
+void stun_receive(struct stun *s, const uint8_t *pkt, size_t len, uint64_t now)
 {
 	uint8_t txid[STUN_TXID_LEN];
 	struct mg_endpoint ep;
 
-	if (stun_parse_response(m->data, m->len, txid, &ep)) {
+	if (stun_parse_response(pkt, len, txid, &ep)) {
 		s->st.rx_bad++;
 		return;
 	}
@@ -233,7 +233,7 @@ void stun_receive(struct stun *s, const struct punt_msg *m, uint64_t now)
 		    memcmp(p->txid, txid, STUN_TXID_LEN))
 			continue;
 		if (s->on_rtt)
-			s->on_rtt(s->rtt_arg, &p->server, now - p->sent_ns, now);
+			s->on_rtt(s->rtt_arg, &p->server, &ep, now - p->sent_ns, now);
 		p->sent_ns = 0;
 		s->mapped = ep;
 		s->mapped_ns = now ? now : 1;

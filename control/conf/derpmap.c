@@ -1,14 +1,17 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * derp_map.c - DERPMap regions from JSON (TS:tailcfg/derpmap.go). Go decodes field
+ * derpmap.c - DERPMap regions from JSON (TS:tailcfg/derpmap.go). Go decodes field
  * names case-insensitively; Tailscale and Headscale both send the exact Go names, which is what
- * jansson matches here.
+ * jansson matches here. Also the copy the daemon keeps in StateDir for `meshgate netcheck`.
  */
 #include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "derp_map.h"
+#include <unistd.h>
+#include "derpmap.h"
 #include "devconf.h"
 
 static void copy_str(char *dst, size_t cap, const json_t *v)
@@ -104,6 +107,7 @@ static void parse_region(struct derp_region *reg, int id, const json_t *r)
 	memset(reg, 0, sizeof(*reg));
 	reg->id = id;
 	copy_str(reg->code, sizeof(reg->code), json_object_get(r, "RegionCode"));
+	copy_str(reg->name, sizeof(reg->name), json_object_get(r, "RegionName"));
 	reg->no_home = json_is_true(json_object_get(r, "NoMeasureNoHome"));
 	json_array_foreach(json_object_get(r, "Nodes"), i, n) {
 		if (reg->n_nodes == DERP_NODES_MAX)
@@ -158,4 +162,70 @@ bool derp_node_is_stun_server(const struct derp_node *n, const struct mg_endpoin
 	if (n->stun_port < 0 || n->stun_port != ep->port)
 		return false;
 	return addr_is(n->ipv4, ep) || addr_is(n->ipv6, ep) || addr_is(n->host, ep);
+}
+
+int derp_map_save(const json_t *regions, const char *dir)
+{
+	char path[4096], tmp[4200];
+	json_t *doc;
+	int fd, ret = 0;
+
+	if (!json_is_object(regions))
+		return -EINVAL;
+	if (snprintf(path, sizeof(path), "%s/%s", dir, DERPMAP_FILE) >= (int)sizeof(path))
+		return -ENAMETOOLONG;
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	doc = json_pack("{sO}", "Regions", (json_t *)regions);
+	if (!doc)
+		return -ENOMEM;
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0) {
+		ret = -errno;
+	} else {
+		if (json_dumpfd(doc, fd, JSON_COMPACT | JSON_SORT_KEYS) || fsync(fd))
+			ret = errno ? -errno : -EIO;
+		if (close(fd) && !ret)
+			ret = -errno;
+		if (!ret && rename(tmp, path))
+			ret = -errno;
+		if (ret)
+			unlink(tmp);
+	}
+	json_decref(doc);
+	return ret;
+}
+
+json_t *derp_map_load(const char *path, char *err, size_t errlen)
+{
+	json_error_t je;
+	json_t *doc = json_load_file(path, JSON_REJECT_DUPLICATES, &je), *regions;
+
+	if (!doc) {
+		if (je.position == 0 && errno)
+			snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		else
+			snprintf(err, errlen, "%s:%d: not JSON: %s", path, je.line, je.text);
+		return NULL;
+	}
+	regions = json_object_get(doc, "Regions");
+	if (!regions && json_object_get(doc, "DERPMap"))        /* a MapResponse */
+		regions = json_object_get(json_object_get(doc, "DERPMap"), "Regions");
+	if (!regions && json_is_object(doc) && json_object_size(doc)) {
+		const char *k;
+		json_t *v;
+		bool all_regions = true;
+
+		json_object_foreach(doc, k, v)
+			all_regions &= json_is_object(v) && json_object_get(v, "RegionID") != NULL;
+		if (all_regions)
+			regions = doc;                           /* a bare Regions object */
+	}
+	if (!json_is_object(regions)) {
+		snprintf(err, errlen, "%s: no \"Regions\" object (a DERPMap is {\"Regions\":{\"1\":{...}}})", path);
+		json_decref(doc);
+		return NULL;
+	}
+	json_incref(regions);
+	json_decref(doc);
+	return regions;
 }
