@@ -45,6 +45,7 @@ struct dpdk_be {
 	struct mg_device *dev;
 	struct rte_mbuf *burst[IO_NUM_FRAMES < 256 ? IO_NUM_FRAMES : 256];
 	uint64_t exc_to_kernel, exc_from_kernel, exc_dropped;
+	uint64_t steer[STEER_NSTATS];    /* verdicts of this queue's frames (written by its worker) */
 };
 
 static struct {
@@ -106,11 +107,15 @@ static unsigned dpdk_rx(struct io_port *p, struct io_desc *d, unsigned max)
 	n = rte_eth_rx_burst(g.nic, (uint16_t)p->queue, m, (uint16_t)max);
 	for (unsigned i = 0; i < n; i++) {
 		const uint8_t *frame = rte_pktmbuf_mtod(m[i], const uint8_t *);
+		enum dpdk_steer_action a = m[i]->nb_segs != 1 ? DPDK_STEER_KERNEL :
+			dpdk_steer_frame(b->dev, nl, frame, m[i]->data_len, b->steer);
 
-		if (m[i]->nb_segs == 1 && dpdk_steer_to_worker(b->dev, nl, frame, m[i]->data_len))
+		if (a == DPDK_STEER_WORKER)
 			d[k++] = (struct io_desc){ .addr = mbuf_addr(p, m[i]), .len = m[i]->data_len };
-		else
+		else if (a == DPDK_STEER_KERNEL)
 			exc[e++] = m[i];
+		else
+			rte_pktmbuf_free(m[i]);      /* a first outer fragment to the listen port */
 	}
 	exception_out(p, exc, e);
 	return k;
@@ -388,6 +393,17 @@ void dpdk_stop(void)
 	rte_eth_dev_close(g.nic);
 	rte_eth_dev_close(g.tap);
 	g.started = false;
+}
+
+int dpdk_steer_stats(uint64_t out[STEER_NSTATS])
+{
+	memset(out, 0, STEER_NSTATS * sizeof(*out));
+	if (!g.nports)
+		return -ENODEV;
+	for (unsigned q = 0; q < g.nports; q++)
+		for (unsigned k = 0; g.ports[q] && k < STEER_NSTATS; k++)
+			out[k] += be(g.ports[q])->steer[k];
+	return 0;
 }
 
 void dpdk_eal_cleanup(void)
