@@ -335,7 +335,7 @@ static int backend_init(const struct mg_config *cfg, char ifname[64])
 	if (cfg->backend != MG_BACKEND_DPDK)
 		return 0;
 #ifdef MG_HAVE_DPDK
-	char err[512];
+	char err[1024];
 
 	snprintf(ifname, 64, "%.11s-lan", cfg->name);
 	if (dpdk_eal_init(cfg->dpdk_args, cfg->devices[0], ifname, 64, err, sizeof(err))) {

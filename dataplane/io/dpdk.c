@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 #include <rte_eal.h>
 #include <rte_errno.h>
 #include <rte_ethdev.h>
@@ -20,6 +21,7 @@
 #include <rte_mbuf.h>
 #include <rte_memory.h>
 #include "io/dpdk.h"
+#include "io/dpdk_probe.h"
 #include "io/dpdk_steer.h"
 #include "device.h"
 #include "netlink/nlmirror.h"
@@ -458,7 +460,14 @@ int dpdk_eal_init(const char *args, const char *device, char *tap_name, size_t t
 	argv[argc] = NULL;
 	ret = rte_eal_init(argc, argv);
 	if (ret < 0) {
-		snprintf(err, errlen, "DPDK EAL init (DPDKArgs = %s): %s", args, rte_strerror(rte_errno));
+		struct dpdk_probe_in in = { .root = "", .args = args ? args : "", .device = device,
+					    .eal_errno = rte_errno, .self_pid = getpid() };
+		char why[768];
+
+		/* The EAL says "Permission denied" for most host problems: name the real one. */
+		if (dpdk_probe_eal(&in, why, sizeof(why)) == DPDK_CAUSE_UNKNOWN)
+			snprintf(why, sizeof(why), "%s", rte_strerror(rte_errno));
+		snprintf(err, errlen, "DPDK EAL init (DPDKArgs = %s): %s", in.args, why);
 		free(buf);
 		return -1;
 	}
