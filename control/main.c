@@ -332,17 +332,18 @@ static void workers_uninit(struct mg_ctl *dev)
  */
 static int backend_init(const struct mg_config *cfg, char ifname[64], struct takeover *to)
 {
+	/* A DPDK run that could not give the NIC its configuration back (SIGKILL, crash) left a state
+	 * file; restored whichever backend starts now (one switched to xdp needs the NIC's address). */
+	int ret = takeover_recover(cfg->state_dir);
+
+	if (ret == -EBUSY)
+		return ret;
 	snprintf(ifname, 64, "%s", cfg->devices[0]);
 	if (cfg->backend != MG_BACKEND_DPDK)
 		return 0;
 #ifdef MG_HAVE_DPDK
 	char err[1024], nic[IF_NAMESIZE];
-	int ret;
 
-	/* A run that could not give the NIC its configuration back (SIGKILL, crash) left a state file. */
-	ret = takeover_recover(cfg->state_dir);
-	if (ret == -EBUSY)
-		return ret;
 	snprintf(ifname, 64, "%.11s-lan", cfg->name);
 	if (dpdk_eal_init(cfg->dpdk_args, cfg->devices[0], ifname, 64, err, sizeof(err))) {
 		fprintf(stderr, "meshgate: %s: %s\n", cfg->path, err);
@@ -360,6 +361,7 @@ static int backend_init(const struct mg_config *cfg, char ifname[64], struct tak
 		dpdk_eal_cleanup();
 	return ret;
 #else
+	(void)to;
 	fprintf(stderr, "meshgate: %s: Backend = dpdk: this meshgate was built without DPDK (meson -Ddpdk=enabled)\n",
 		cfg->path);
 	return -ENOTSUP;
