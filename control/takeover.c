@@ -341,8 +341,10 @@ int takeover_start(struct takeover *t, const char *state_dir, const char *nic, c
 			"yourself\n", nic, tap);
 		return 0;
 	}
-	if (!tap_idx)
+	if (!tap_idx) {
+		fprintf(stderr, "meshgate: the exception TAP %s has no kernel interface\n", tap);
 		return -ENODEV;
+	}
 	snprintf(t->nic, sizeof(t->nic), "%s", nic);
 	snprintf(t->tap, sizeof(t->tap), "%s", tap);
 	snprintf(t->path, sizeof(t->path), "%s/%s", state_dir, TAKEOVER_FILE);

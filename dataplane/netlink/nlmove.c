@@ -85,8 +85,9 @@ struct capture {
 	int err;
 };
 
-/* Copies the attributes of src (after its family header of fl bytes) that `keep` accepts. */
-static void copy_attrs(struct nlmsghdr *dst, const struct nlmsghdr *src, size_t fl, bool (*keep)(uint16_t),
+/* Copies the attributes of src (after its family header of fl bytes) that `keep` accepts; false
+ * if they do not all fit in room bytes. */
+static bool copy_attrs(struct nlmsghdr *dst, const struct nlmsghdr *src, size_t fl, bool (*keep)(uint16_t),
 		       size_t room)
 {
 	const struct nlattr *a;
@@ -94,9 +95,25 @@ static void copy_attrs(struct nlmsghdr *dst, const struct nlmsghdr *src, size_t 
 	mnl_attr_for_each(a, src, fl) {
 		uint16_t t = mnl_attr_get_type(a);
 
-		if (keep(t) && dst->nlmsg_len + MNL_ALIGN(a->nla_len) <= room)
-			mnl_attr_put(dst, t, mnl_attr_get_payload_len(a), mnl_attr_get_payload(a));
+		if (!keep(t))
+			continue;
+		if (dst->nlmsg_len + MNL_ALIGN(a->nla_len) > room)
+			return false;
+		mnl_attr_put(dst, t, mnl_attr_get_payload_len(a), mnl_attr_get_payload(a));
 	}
+	return true;
+}
+
+/* An item too large to keep stays where it is; say which (from the attributes that fitted). */
+static int too_large(const struct nlmsghdr *partial, enum nlmove_kind kind)
+{
+	struct nlmove_item it = { .kind = kind, .len = (uint16_t)partial->nlmsg_len };
+	char d[160];
+
+	memcpy(it.msg, partial, partial->nlmsg_len);
+	nlmove_describe(&it, d, sizeof(d));
+	fprintf(stderr, "meshgate: not moving %s: its request is over %zu bytes\n", d, sizeof(it.msg));
+	return MNL_CB_OK;
 }
 
 static bool addr_attr(uint16_t t)
@@ -150,7 +167,8 @@ static int addr_cb(const struct nlmsghdr *nlh, void *data)
 	out = mnl_nlmsg_put_header(buf);
 	out->nlmsg_type = RTM_NEWADDR;
 	memcpy(mnl_nlmsg_put_extra_header(out, sizeof(*ifa)), ifa, sizeof(*ifa));
-	copy_attrs(out, nlh, sizeof(*ifa), addr_attr, sizeof(buf));
+	if (!copy_attrs(out, nlh, sizeof(*ifa), addr_attr, sizeof(buf)))
+		return too_large(out, NLMOVE_ADDR);
 	return add_item(c, NLMOVE_ADDR, out);
 }
 
@@ -193,7 +211,8 @@ static int route_cb(const struct nlmsghdr *nlh, void *data)
 	r = mnl_nlmsg_put_extra_header(out, sizeof(*r));
 	*r = *rtm;
 	r->rtm_flags &= RTNH_F_ONLINK;          /* LINKDOWN, DEAD, OFFLOAD are the kernel's to set */
-	copy_attrs(out, nlh, sizeof(*rtm), route_attr, sizeof(buf));
+	if (!copy_attrs(out, nlh, sizeof(*rtm), route_attr, sizeof(buf)))
+		return too_large(out, NLMOVE_ROUTE);
 	return add_item(c, NLMOVE_ROUTE, out);
 }
 

@@ -14,6 +14,9 @@
  *   neighbours  every entry with a link-layer address: permanent ones stay permanent, learnt ones
  *               arrive as stale (usable at once, confirmed by the kernel on first use).
  *
+ * An item whose request would not fit struct nlmove_item (a route with very many nexthops) is
+ * left where it is, and said so on stderr.
+ *
  * Each item is kept as the kernel's own message (header and the attributes a request may carry),
  * so it replays faithfully and serialises as bytes; the interface index in it is rewritten to the
  * target at each replay. Control thread only; each call blocks for kernel round trips.
@@ -29,7 +32,7 @@ enum nlmove_kind { NLMOVE_ADDR, NLMOVE_ROUTE, NLMOVE_NEIGH };
 struct nlmove_item {
 	enum nlmove_kind kind;
 	uint16_t len;
-	uint8_t msg[256];          /* struct nlmsghdr + family header + attributes */
+	uint8_t msg[512];          /* struct nlmsghdr + family header + attributes */
 };
 
 struct nlmove {
