@@ -10,13 +10,15 @@
  *   STEER_NAT   with SNAT on, a reply to our NAT port range on one of our addresses: TCP/UDP
  *               destination port, or echo reply (ICMP 0 / ICMPv6 129) whose identifier is one;
  *   STEER_ROUTE IPv4/IPv6 to a destination inside a tunnel route (plaintext to encrypt).
- * Outer IPv4 fragments to us (a path whose MTU is below the peer's packets): meshgate does not
- * reassemble, and the kernel has no socket on the listen port to deliver a reassembled datagram to:
- *   STEER_FRAG_FIRST  the first fragment of UDP to the listen port: dropped, counted;
+ * Outer fragments to us, IPv4 (MF or an offset) and IPv6 (a Fragment header right after the
+ * fixed header), from a path whose MTU is below the peer's packets: meshgate does not reassemble,
+ * and the kernel has no socket on the listen port to deliver a reassembled datagram to:
+ *   STEER_FRAG_FIRST  the first fragment (offset 0) of UDP to the listen port: dropped, counted;
  *   STEER_FRAG_LATER  any later fragment to one of our addresses (its ports are in the first
  *                     fragment, so it may be the router's own traffic): to the kernel, counted.
  * To the kernel (STEER_PASS): ARP, VLAN-tagged and other non-IP frames, other first fragments to
- * us, IPv6 to us with an extension header, link-local and multicast IPv6 (ND, MLD), IPv4
+ * us, IPv6 to us with another extension header (or a Fragment header behind one), link-local and
+ * multicast IPv6 (ND, MLD), IPv4
  * broadcast (255.255.255.255 and our subnets' broadcast), multicast (224.0.0.0/4) and link-local
  * (169.254.0.0/16) even when a route such as 0.0.0.0/0 covers them (DHCP, mDNS, SSDP stay the
  * router's and the LAN's: a tunnel route is for unicast), truncated headers and everything else.
@@ -51,9 +53,9 @@
 
 /* Numbers from IANA, spelled here so this file needs neither <netinet/in.h> nor <linux/in.h>. */
 enum {
-	STEER_ETH_HLEN = 14, STEER_IP4_HLEN = 20, STEER_IP6_HLEN = 40, STEER_L4_MIN = 8,
-	STEER_ETH_IP4 = 0x0800, STEER_ETH_IP6 = 0x86dd,
-	STEER_P_ICMP = 1, STEER_P_TCP = 6, STEER_P_UDP = 17, STEER_P_ICMP6 = 58,
+	STEER_ETH_HLEN = 14, STEER_IP4_HLEN = 20, STEER_IP6_HLEN = 40, STEER_FRAG6_HLEN = 8,
+	STEER_L4_MIN = 8, STEER_ETH_IP4 = 0x0800, STEER_ETH_IP6 = 0x86dd,
+	STEER_P_ICMP = 1, STEER_P_TCP = 6, STEER_P_UDP = 17, STEER_P_FRAG6 = 44, STEER_P_ICMP6 = 58,
 	STEER_ECHO_REPLY4 = 0, STEER_ECHO_REPLY6 = 129,
 };
 
@@ -144,16 +146,41 @@ STEER_INLINE enum steer_verdict steer_ipv4(const struct steer_env *env, const __
 	return steer_env_routed(env, STEER_FAMILY_V4, ip + 16) ? STEER_ROUTE : STEER_PASS;
 }
 
-/* To us: only a transport header right after the fixed header; extension headers (fragments
- * included) go to the kernel. */
+/*
+ * An IPv6 packet to us whose next header is a Fragment header (8 bytes: next header, reserved,
+ * offset << 3 | M, identification). As for IPv4: offset 0 with UDP to the listen port is a first
+ * fragment of ours, any other offset a later fragment; a first fragment of anything else (and a
+ * Fragment header cut short) is the kernel's. An atomic fragment (offset 0, no M) counts as a
+ * first fragment: the worker does not parse extension headers either.
+ */
+STEER_INLINE enum steer_verdict steer_frag6_for_us(const struct steer_env *env, const __u8 *ip,
+						   const __u8 *end)
+{
+	const __u8 *fh = ip + STEER_IP6_HLEN, *l4 = fh + STEER_FRAG6_HLEN;
+	__u32 port = steer_env_port(env);
+
+	if (fh + STEER_FRAG6_HLEN > end)
+		return STEER_PASS;
+	if (steer_be16(fh + 2) & 0xfff8)
+		return STEER_FRAG_LATER;
+	if (fh[0] == STEER_P_UDP && port && l4 + STEER_L4_MIN <= end && steer_be16(l4 + 2) == port)
+		return STEER_FRAG_FIRST;
+	return STEER_PASS;
+}
+
+/* To us: a transport header right after the fixed header, or a Fragment header (above); other
+ * extension headers go to the kernel. */
 STEER_INLINE enum steer_verdict steer_ipv6(const struct steer_env *env, const __u8 *ip, const __u8 *end)
 {
 	const __u8 *dst = ip + 24;
 
 	if (ip + STEER_IP6_HLEN > end)
 		return STEER_PASS;
-	if (steer_env_local(env, STEER_FAMILY_V6, dst))
+	if (steer_env_local(env, STEER_FAMILY_V6, dst)) {
+		if (ip[6] == STEER_P_FRAG6)
+			return steer_frag6_for_us(env, ip, end);
 		return steer_for_us(env, ip[6], ip + STEER_IP6_HLEN, end, STEER_ECHO_REPLY6);
+	}
 	if (dst[0] == 0xff || (dst[0] == 0xfe && (dst[1] & 0xc0) == 0x80))
 		return STEER_PASS;                      /* multicast, link-local: ND, MLD */
 	return steer_env_routed(env, STEER_FAMILY_V6, dst) ? STEER_ROUTE : STEER_PASS;

@@ -55,7 +55,7 @@ enum steer_verdict {
 	STEER_PASS,        /* everything else -> kernel */
 	STEER_NAT,         /* replies to SNAT flows -> worker */
 	STEER_FRAG_FIRST,  /* first fragment of UDP to our listen port: dropped (no one could use it) */
-	STEER_FRAG_LATER,  /* a later IPv4 fragment to one of our addresses -> kernel, counted */
+	STEER_FRAG_LATER,  /* a later IPv4/IPv6 fragment to one of our addresses -> kernel, counted */
 	STEER_NVERDICTS,
 };
 

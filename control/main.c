@@ -32,6 +32,7 @@
 #include "privdrop.h"
 #include "netlink/nlmirror.h"
 #include "control.h"
+#include "takeover.h"
 #include "apply.h"
 #include "cli/metrics_write.h"
 #include "cli/ping.h"
@@ -331,21 +332,38 @@ static void workers_uninit(struct mg_ctl *dev)
  * Backend = dpdk: EAL and the NIC port before anything looks at interfaces, because the kernel
  * interface meshgate mirrors is then the exception TAP that this creates ("<Name>-lan").
  */
-static int backend_init(const struct mg_config *cfg, char ifname[64])
+static int backend_init(const struct mg_config *cfg, char ifname[64], struct takeover *to)
 {
+	/* A DPDK run that could not give the NIC its configuration back (SIGKILL, crash) left a state
+	 * file; restored whichever backend starts now (one switched to xdp needs the NIC's address). */
+	int ret = takeover_recover(cfg->state_dir);
+
+	if (ret == -EBUSY)
+		return ret;
 	snprintf(ifname, 64, "%s", cfg->devices[0]);
 	if (cfg->backend != MG_BACKEND_DPDK)
 		return 0;
 #ifdef MG_HAVE_DPDK
-	char err[512];
+	char err[1024], nic[IF_NAMESIZE];
 
 	snprintf(ifname, 64, "%.11s-lan", cfg->name);
 	if (dpdk_eal_init(cfg->dpdk_args, cfg->devices[0], ifname, 64, err, sizeof(err))) {
 		fprintf(stderr, "meshgate: %s: %s\n", cfg->path, err);
 		return -EINVAL;
 	}
-	return 0;
+	/* The kernel now reaches the LAN through the TAP: the NIC's addresses, routes and neighbours
+	 * go there (a NIC on vfio-pci has no kernel interface left, and nothing to move). */
+	if (dpdk_probe_kernel_ifname("", cfg->dpdk_args, cfg->devices[0], nic, sizeof(nic))) {
+		fprintf(stderr, "meshgate: DPDK port %s has no kernel interface: configure %s's address and routes "
+			"yourself\n", cfg->devices[0], ifname);
+		return 0;
+	}
+	ret = takeover_start(to, cfg->state_dir, nic, ifname);
+	if (ret)
+		dpdk_eal_cleanup();
+	return ret;
 #else
+	(void)to;
 	fprintf(stderr, "meshgate: %s: Backend = dpdk: this meshgate was built without DPDK (meson -Ddpdk=enabled)\n",
 		cfg->path);
 	return -ENOTSUP;
@@ -355,6 +373,7 @@ static int backend_init(const struct mg_config *cfg, char ifname[64])
 static int cmd_run(struct mg_config *cfg)
 {
 	struct mg_ctl *dev = calloc(1, sizeof(*dev));
+	struct takeover takeover = { 0 };
 	struct privdrop pd;
 	char ifname[64];
 	int ret;
@@ -373,7 +392,7 @@ static int cmd_run(struct mg_config *cfg)
 		goto out_free;
 	}
 	mg_rcu_register_thread();
-	ret = backend_init(cfg, ifname);
+	ret = backend_init(cfg, ifname, &takeover);
 	if (ret)
 		goto out_backend;
 	ret = device_init(dev, cfg, ifname);
@@ -450,6 +469,8 @@ out_dev:
 		dpdk_eal_cleanup();
 #endif
 out_backend:
+	/* The TAP is gone with the EAL: the NIC gets its configuration back. */
+	takeover_finish(&takeover);
 	mg_rcu_unregister_thread();
 out_free:
 	free(dev);

@@ -264,8 +264,13 @@ static void render_xsk(struct mbuf *b, struct mg_ctl *dev)
 		if (dev->dp.workers[q].started && dev->dp.workers[q].port.mode)
 			put(b, "meshgate_io_mode{queue=\"%u\",mode=\"%s\"} 1\n", q, dev->dp.workers[q].port.mode);
 	family(b, "meshgate_xdp_steered_packets_total", "counter",
-	       "XDP program verdicts: to a worker as WireGuard, to a worker as routed plaintext, or passed to the kernel.");
+	       "XDP program verdicts (Backend = dpdk: the same decision in C): to a worker as WireGuard, to "
+	       "a worker as routed plaintext, or passed to the kernel.");
 	have_steer = dev->steer.prog && !steer_prog_stats(&dev->steer, steer);
+#ifdef MG_HAVE_DPDK
+	if (!dev->steer.prog)
+		have_steer = !dpdk_steer_stats(steer);
+#endif
 	if (have_steer) {
 		put(b, "meshgate_xdp_steered_packets_total{action=\"wireguard\"} %lu\n", steer[0]);
 		put(b, "meshgate_xdp_steered_packets_total{action=\"route\"} %lu\n", steer[1]);
@@ -275,8 +280,9 @@ static void render_xsk(struct mbuf *b, struct mg_ctl *dev)
 	family(b, "meshgate_xdp_lost_packets_total", "counter",
 	       "Frames for meshgate the XDP program could not hand to a worker: on an RX queue without a "
 	       "worker's socket (passed to the kernel, which has no listener), first fragments of UDP to the "
-	       "listen port (dropped: outer fragments are not reassembled), later IPv4 fragments to our "
-	       "addresses (passed to the kernel; lost if they belong to such a datagram).");
+	       "listen port (dropped: outer fragments are not reassembled), later IPv4 and IPv6 fragments to "
+	       "our addresses (passed to the kernel; lost if they belong to such a datagram). Backend = dpdk "
+	       "counts the fragments alike (no_socket stays 0 there).");
 	if (have_steer) {
 		put(b, "meshgate_xdp_lost_packets_total{reason=\"no_socket\"} %lu\n", steer[STEER_ST_NOSOCK]);
 		put(b, "meshgate_xdp_lost_packets_total{reason=\"fragment_first\"} %lu\n", steer[STEER_FRAG_FIRST]);

@@ -55,6 +55,7 @@
 #include "io/tun.h"          /* the TUN device control opens and configures */
 #include "io/xsk.h"          /* AF_XDP queue attach */
 #include "io/xsk_prog.h"     /* the steering program (listen port, routes) */
+#include "io/dpdk_probe.h"   /* the kernel interface behind a DPDK port, EAL failure causes */
 #ifdef MG_HAVE_DPDK
 #include "io/dpdk.h"         /* DPDK EAL and queue attach */
 #endif

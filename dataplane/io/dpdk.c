@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 #include <rte_eal.h>
 #include <rte_errno.h>
 #include <rte_ethdev.h>
@@ -20,6 +21,7 @@
 #include <rte_mbuf.h>
 #include <rte_memory.h>
 #include "io/dpdk.h"
+#include "io/dpdk_probe.h"
 #include "io/dpdk_steer.h"
 #include "device.h"
 #include "netlink/nlmirror.h"
@@ -45,6 +47,7 @@ struct dpdk_be {
 	struct mg_device *dev;
 	struct rte_mbuf *burst[IO_NUM_FRAMES < 256 ? IO_NUM_FRAMES : 256];
 	uint64_t exc_to_kernel, exc_from_kernel, exc_dropped;
+	uint64_t steer[STEER_NSTATS];    /* verdicts of this queue's frames (written by its worker) */
 };
 
 static struct {
@@ -106,11 +109,15 @@ static unsigned dpdk_rx(struct io_port *p, struct io_desc *d, unsigned max)
 	n = rte_eth_rx_burst(g.nic, (uint16_t)p->queue, m, (uint16_t)max);
 	for (unsigned i = 0; i < n; i++) {
 		const uint8_t *frame = rte_pktmbuf_mtod(m[i], const uint8_t *);
+		enum dpdk_steer_action a = m[i]->nb_segs != 1 ? DPDK_STEER_KERNEL :
+			dpdk_steer_frame(b->dev, nl, frame, m[i]->data_len, b->steer);
 
-		if (m[i]->nb_segs == 1 && dpdk_steer_to_worker(b->dev, nl, frame, m[i]->data_len))
+		if (a == DPDK_STEER_WORKER)
 			d[k++] = (struct io_desc){ .addr = mbuf_addr(p, m[i]), .len = m[i]->data_len };
-		else
+		else if (a == DPDK_STEER_KERNEL)
 			exc[e++] = m[i];
+		else
+			rte_pktmbuf_free(m[i]);      /* a first outer fragment to the listen port */
 	}
 	exception_out(p, exc, e);
 	return k;
@@ -390,6 +397,17 @@ void dpdk_stop(void)
 	g.started = false;
 }
 
+int dpdk_steer_stats(uint64_t out[STEER_NSTATS])
+{
+	memset(out, 0, STEER_NSTATS * sizeof(*out));
+	if (!g.nports)
+		return -ENODEV;
+	for (unsigned q = 0; q < g.nports; q++)
+		for (unsigned k = 0; g.ports[q] && k < STEER_NSTATS; k++)
+			out[k] += be(g.ports[q])->steer[k];
+	return 0;
+}
+
 void dpdk_eal_cleanup(void)
 {
 	rte_eal_cleanup();
@@ -442,7 +460,14 @@ int dpdk_eal_init(const char *args, const char *device, char *tap_name, size_t t
 	argv[argc] = NULL;
 	ret = rte_eal_init(argc, argv);
 	if (ret < 0) {
-		snprintf(err, errlen, "DPDK EAL init (DPDKArgs = %s): %s", args, rte_strerror(rte_errno));
+		struct dpdk_probe_in in = { .root = "", .args = args ? args : "", .device = device,
+					    .eal_errno = rte_errno, .self_pid = getpid() };
+		char why[768];
+
+		/* The EAL says "Permission denied" for most host problems: name the real one. */
+		if (dpdk_probe_eal(&in, why, sizeof(why)) == DPDK_CAUSE_UNKNOWN)
+			snprintf(why, sizeof(why), "%s", rte_strerror(rte_errno));
+		snprintf(err, errlen, "DPDK EAL init (DPDKArgs = %s): %s", in.args, why);
 		free(buf);
 		return -1;
 	}

@@ -30,7 +30,9 @@
 #define MG_IO_DPDK_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include "io/port.h"
+#include "../bpf/steer_maps.h"
 
 struct mg_device;
 
@@ -49,5 +51,9 @@ int dpdk_start(void);
 /* Stops both devices; every frame is back in a pool afterwards. After the workers stopped. */
 void dpdk_stop(void);
 void dpdk_eal_cleanup(void);
+/* The steering verdicts of every queue so far, summed (indices as the XDP program's steer_stats:
+ * steer_maps.h). Control thread, while the workers run (plain reads of worker-written u64s, as
+ * the per-worker counters); -ENODEV when no DPDK port is open. */
+int dpdk_steer_stats(uint64_t out[STEER_NSTATS]);
 
 #endif

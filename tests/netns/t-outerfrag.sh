@@ -7,6 +7,9 @@
 #      to the kernel.
 #   2. A fragmented datagram to another port of the router still reaches a kernel socket there
 #      (the kernel reassembles); its later fragment is counted too.
+#   4. The same over IPv6 (the sender fragments: a Fragment header after the fixed header):
+#      first fragments to the listen port dropped and counted, later ones counted and passed,
+#      a fragmented datagram to another port reassembled by the kernel.
 #   3. With 0.0.0.0/0 in the peer's allowed IPs, LAN broadcast (subnet and 255.255.255.255) and
 #      multicast (224.0.0.251, mDNS) stay with the router's kernel: a socket there receives them.
 #
@@ -69,6 +72,43 @@ expect_eq "the router's socket on 7000 received 5 reassembled datagrams of 1452 
 expect_eq "their later fragments counted" $(($(lost fragment_later) - later0)) 5
 expect_eq "no first fragment dropped for another port" $(($(lost fragment_first) - first0)) 0
 host ip route del $RTR_LAN4/32
+
+# 4. IPv6: the home host fragments at the source (path MTU 1280 towards the router).
+rtr_recv6() {
+	ip netns exec mg-rtr python3 -c '
+import signal, socket, sys
+s = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
+s.bind(("::", int(sys.argv[1])))
+got = []
+def done(*_):
+    open(sys.argv[2], "w").write("%d %d\n" % (len(got), sum(got))); sys.exit(0)
+signal.signal(signal.SIGTERM, done)
+while True:
+    got.append(len(s.recv(65535)))' "$1" "$MG_LAB_DIR/$2.count" &
+	echo $! >"$MG_LAB_DIR/$2.pid"
+	wait_for 5 sh -c "ip netns exec mg-rtr ss -Hlun 'sport = :$1' | grep -q ."
+}
+host_send6() {
+	host python3 -c '
+import socket, sys
+s = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
+for i in range(int(sys.argv[3])):
+    s.sendto(b"\x04\0\0\0" + b"w" * (int(sys.argv[4]) - 4), (sys.argv[1], int(sys.argv[2])))' "$@"
+}
+host ip -6 route add $RTR_LAN6/128 dev eth0 mtu 1280 || fail "host: IPv6 route with mtu 1280"
+first0=$(lost fragment_first) later0=$(lost fragment_later)
+host_send6 $RTR_LAN6 $WG_PORT 10 1452
+sleep 0.5
+expect_eq "IPv6: 10 first fragments to the listen port counted (fragment_first)" $(($(lost fragment_first) - first0)) 10
+expect_eq "IPv6: 10 later fragments to our address counted (fragment_later)" $(($(lost fragment_later) - later0)) 10
+rtr_recv6 7001 frag6 || fail "router IPv6 receiver on 7001"
+first0=$(lost fragment_first) later0=$(lost fragment_later)
+host_send6 $RTR_LAN6 7001 5 1452
+sleep 0.5
+expect_eq "IPv6: the router's socket on 7001 received 5 reassembled datagrams of 1452 bytes" "$(rtr_count frag6)" "5 7260"
+expect_eq "IPv6: their later fragments counted" $(($(lost fragment_later) - later0)) 5
+expect_eq "IPv6: no first fragment dropped for another port" $(($(lost fragment_first) - first0)) 0
+host ip -6 route del $RTR_LAN6/128
 
 # 3. A peer with 0.0.0.0/0: broadcast and multicast are still the router's kernel's.
 wg set $RIF peer "$(lab_lap_pub)" allowed-ips $LAP_TS4/32,$LAP_TS6/128,0.0.0.0/0 ||

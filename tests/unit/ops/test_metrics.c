@@ -40,6 +40,17 @@ int steer_prog_stats(struct steer_prog *sp, uint64_t out[STEER_NSTATS])
 	return 0;
 }
 
+#ifdef MG_HAVE_DPDK
+/* Backend = dpdk: no XDP program; the DPDK steering's counters (other values than XDP's). */
+int dpdk_steer_stats(uint64_t out[STEER_NSTATS])
+{
+	for (int k = 0; k < STEER_NSTATS; k++)
+		out[k] = 0;
+	out[2] = 90, out[STEER_FRAG_FIRST] = 21, out[STEER_FRAG_LATER] = 22;
+	return 0;
+}
+#endif
+
 void peer_endpoint_get(struct peer *p, struct mg_endpoint *out)
 {
 	*out = p->ep;
@@ -280,6 +291,17 @@ int main(int argc, char **argv)
 	CHECK_LINE(plain, "tailscale_backend_running 0");
 	CHECK_LINE(plain, "tailscale_up 0");
 	CHECK(!strstr(plain, "meshgate_xsk_rx_dropped_total{queue=\"1\"}"));
+#ifdef MG_HAVE_DPDK
+	/* No XDP program (Backend = dpdk): the fragment counters come from the DPDK steering. */
+	dev->steer.prog = NULL;
+	free(plain);
+	plain = metrics_render(dev, NULL, 0, &plen);
+	CHECK_LINE(plain, "meshgate_xdp_steered_packets_total{action=\"pass\"} 90");
+	CHECK_LINE(plain, "meshgate_xdp_lost_packets_total{reason=\"fragment_first\"} 21");
+	CHECK_LINE(plain, "meshgate_xdp_lost_packets_total{reason=\"fragment_later\"} 22");
+	CHECK_LINE(plain, "meshgate_xdp_lost_packets_total{reason=\"no_socket\"} 0");
+	dev->steer.prog = (struct xdp_program *)1;
+#endif
 	if (argc > 1) {
 		check_promtool(argv[1], text, len);
 		check_promtool(argv[1], plain, plen);

@@ -83,6 +83,8 @@ static uint32_t ip6_build(const struct frame_spec *f, const uint8_t *src, const 
 		p[40] = 17;                          /* next header: UDP */
 		if (f->proto == F_EXT_HOPOPTS)
 			p[42] = 1, p[43] = 4;        /* PadN of 4 bytes + PadN header */
+		else if (f->frag)
+			put16(p + 42, f->frag);      /* offset << 3 | M, as given */
 		else
 			p[43] = 1;                   /* M flag: a first fragment */
 		ext = 8;

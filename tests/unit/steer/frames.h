@@ -26,7 +26,9 @@ struct frame_spec {
 	const char *src, *dst;   /* IPv4 or IPv6 text */
 	uint8_t proto;           /* 1, 6, 17, 58 or F_EXT_* (IPv6; UDP follows) or any */
 	uint16_t sport, dport;   /* ICMP/ICMPv6: sport = type, dport = echo identifier */
-	uint16_t frag;           /* IPv4 flags + fragment offset field, host order */
+	uint16_t frag;           /* IPv4 flags + fragment offset field, host order; IPv6 with
+				  * F_EXT_FRAG: the Fragment header's offset << 3 | M field
+				  * (0 = a first fragment, M set) */
 	uint8_t ihl;             /* IPv4 header words; 0 = 5; > 5 adds NOP options, as far as
 				  * the frame carries them (see cut) */
 	uint8_t wg_type;         /* first payload byte (WireGuard message type), 0 = none */

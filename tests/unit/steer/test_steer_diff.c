@@ -5,8 +5,9 @@
  *   (a) the compiled XDP object (argv[1]) with BPF_PROG_TEST_RUN, its maps filled through the
  *       loader's own calls (io/xsk_prog.c); the verdict is the steer_stats counter that moved;
  *   (b) the DPDK backend's dpdk_steer_verdict(), from a device (listen port, SNAT, allowed IPs)
- *       and a netlink snapshot holding the same configuration;
- * and the two verdicts must be equal, and equal to the table's expectation.
+ *       and a netlink snapshot holding the same configuration, and dpdk_steer_frame() (what the
+ *       DPDK rx path calls), whose counters and action must match that verdict as XDP's do;
+ * and the verdicts must be equal, and equal to the table's expectation.
  *
  * (a) needs root (BPF_PROG_TEST_RUN): without it (b) is still checked against the table, then the
  * test exits 77. Frames shorter than an Ethernet header are checked on (b) only: the kernel's
@@ -154,8 +155,17 @@ static const struct tcase {
 	{ "IPv6 UDP into a routed /48", { F_IP, "2001:db8:8::80", "2001:db8:99:5::1", 17, 1, 2, .payload = 8 }, "RRR" },
 	{ "IPv6 to an unrouted host", { F_IP, "2001:db8:8::80", "2001:db8:7::1", 6, 1, 2 }, "PPR" },
 	{ "IPv6 hop-by-hop, then UDP to our port", { F_IP, NET6, ME6, F_EXT_HOPOPTS, 41641, 41641, .payload = 32 }, "PPP" },
-	{ "IPv6 fragment, then UDP to our port", { F_IP, NET6, ME6, F_EXT_FRAG, 41641, 41641, .payload = 32 }, "PPP" },
+	{ "IPv6 first fragment, UDP to our port", { F_IP, NET6, ME6, F_EXT_FRAG, 41641, 41641, .wg_type = 4, .payload = 32 }, "FFP" },
+	{ "IPv6 first fragment, UDP to our link-local", { F_IP, "fe80::80", "fe80::105", F_EXT_FRAG, 41641, 41641, .payload = 32 }, "FFP" },
+	{ "IPv6 atomic fragment (no M), our port", { F_IP, NET6, ME6, F_EXT_FRAG, 41641, 41641, .frag = 0x0006, .payload = 32 }, "FFP" },
+	{ "IPv6 first fragment, another port of ours", { F_IP, NET6, ME6, F_EXT_FRAG, 41641, 53, .payload = 32 }, "PPP" },
+	{ "IPv6 first fragment, UDP header cut", { F_IP, NET6, ME6, F_EXT_FRAG, 41641, 41641, .payload = 32, .cut = 69 }, "PPP" },
+	{ "IPv6 Fragment header cut at 7 bytes", { F_IP, NET6, ME6, F_EXT_FRAG, 41641, 41641, .frag = 0x0009, .payload = 32, .cut = 61 }, "PPP" },
+	{ "IPv6 later fragment, our port", { F_IP, NET6, ME6, F_EXT_FRAG, 41641, 41641, .frag = 0x05a9, .payload = 32 }, "LLL" },
+	{ "IPv6 last fragment (offset, no M)", { F_IP, NET6, ME6, F_EXT_FRAG, 41641, 53, .frag = 0x05a8, .payload = 32 }, "LLL" },
 	{ "IPv6 fragment to a peer", { F_IP, "2001:db8:8::80", "fd7a:115c:a1e0::2", F_EXT_FRAG, 1, 2, .payload = 8 }, "RRR" },
+	{ "IPv6 later fragment to a peer", { F_IP, "2001:db8:8::80", "fd7a:115c:a1e0::2", F_EXT_FRAG, 1, 2, .frag = 0x00b9, .payload = 8 }, "RRR" },
+	{ "IPv6 later fragment to a multicast group", { F_IP, "fe80::80", "ff02::1", F_EXT_FRAG, 1, 2, .frag = 0x00b9, .payload = 8 }, "PPP" },
 	{ "IPv6 header cut at 39 bytes, to a peer", { F_IP, "2001:db8:8::80", "fd7a:115c:a1e0::2", 6, 1, 2, .cut = 53 }, "PPP" },
 	{ "IPv6 header only, to a peer", { F_IP, "2001:db8:8::80", "fd7a:115c:a1e0::2", 6, 1, 2, .cut = 54 }, "RRR" },
 	{ "IPv6 UDP header cut at 7 bytes, our port", { F_IP, NET6, ME6, 17, 41641, 41641, .payload = 8, .cut = 61 }, "PPP" },
@@ -369,6 +379,36 @@ static char letter(int v)
 	return v >= 0 && v < STEER_NVERDICTS ? verdict_letter[v] : '?';
 }
 
+/*
+ * The DPDK backend's handling of one frame (dpdk_steer_frame, what io/dpdk.c's rx calls): exactly
+ * the verdict's counter moved by one (so fragments are counted as the XDP program counts them),
+ * and the frame goes where XDP sends it: a worker verdict to the worker, a first fragment to the
+ * listen port dropped, everything else to the kernel. Returns the verdict, or -1.
+ */
+static int dpdk_counted(struct dpdk_side *d, const uint8_t *frame, uint32_t len)
+{
+	uint64_t st[STEER_NSTATS] = { 0 };
+	enum dpdk_steer_action a = dpdk_steer_frame(d->dev, d->snap, frame, len, st), want;
+	int v = -1;
+
+	for (int k = 0; k < STEER_NSTATS; k++) {
+		if (!st[k])
+			continue;
+		if (v >= 0 || st[k] != 1)
+			return -1;
+		v = k;
+	}
+	if (v < 0 || v >= STEER_NVERDICTS)
+		return -1;
+	want = v == STEER_WG || v == STEER_ROUTE || v == STEER_NAT ? DPDK_STEER_WORKER :
+	       v == STEER_FRAG_FIRST ? DPDK_STEER_DROP : DPDK_STEER_KERNEL;
+	if (a != want) {
+		fprintf(stderr, "  dpdk action %d for verdict %d\n", a, v);
+		return -1;
+	}
+	return v;
+}
+
 /* Runs every frame under configuration ci; x is NULL when only the C side can run. Returns the
  * number of XDP-vs-C comparisons made. */
 static unsigned run_conf(unsigned ci, struct xdp_side *x)
@@ -382,14 +422,15 @@ static unsigned run_conf(unsigned ci, struct xdp_side *x)
 	for (unsigned i = 0; i < NCASES; i++) {
 		uint32_t len = frame_build(&cases[i].f, frame);
 		int cv = dpdk_steer_verdict(d.dev, d.snap, frame, len);
+		int dv = dpdk_counted(&d, frame, len);
 		int xv = x && len >= 14 ? xdp_verdict(x, frame, len) : cv;
 		char want = cases[i].expect[ci];
 
 		compared += x && len >= 14;
-		if (xv != cv || letter(cv) != want) {
-			fprintf(stderr, "FAIL %s, case %u (%s, %u bytes): xdp %c, dpdk %c, expected %c\n",
-				c->name, i + 1, cases[i].name, len, x && len >= 14 ? letter(xv) : '-',
-				letter(cv), want);
+		if (xv != cv || dv != cv || letter(cv) != want) {
+			fprintf(stderr, "FAIL %s, case %u (%s, %u bytes): xdp %c, dpdk %c (counted and sent: %c), "
+				"expected %c\n", c->name, i + 1, cases[i].name, len,
+				x && len >= 14 ? letter(xv) : '-', letter(cv), letter(dv), want);
 			failures++;
 		}
 	}
