@@ -29,7 +29,7 @@ outage() {
 	hs_stop
 	# What crossed the router's LAN port meanwhile (its veth peer: AF_XDP traffic bypasses the
 	# router side's taps), for the diagnosis below.
-	ns lan timeout 12 tcpdump -n -i p-rtr -w "$TI_DIR/outage.pcap" udp >/dev/null 2>&1 &
+	ns lan timeout 12 tcpdump -Z root -n -i p-rtr -w "$TI_DIR/outage.pcap" udp or icmp >/dev/null 2>&1 &
 	local cap=$!
 	# 10 s of pings: a reply path meshgate still had on DERP (dead with Headscale) moves to the
 	# direct one within a disco probe round (5 s), so up to half may be lost.
@@ -69,7 +69,7 @@ outage_diag() {
 			grep -E '^meshgate_(disco|derp|path)[a-z_]*(\{|\s)' | grep -v ' 0$' | tr '\n' ' '; echo
 		echo "pcap on the router's port:"
 		ns lan tcpdump -n -r "$TI_DIR/outage.pcap" 2>/dev/null |
-			awk '{ print $3, $4, $5 }' | sort | uniq -c | sort -rn | head -n 12
+			awk '{ print $3, $4, $5, ($6 == "ICMP" ? $6 " " $7 " " $8 : $6) }' | sort | uniq -c | sort -rn | head -n 12
 		grep -v -e '^libbpf' -e '^libxdp' "$TI_DIR/rtr/meshgate.log" | grep -e derp -e disco -e path | tail -n 12
 	} | sed 's/^/# /'
 }
