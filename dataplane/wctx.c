@@ -109,17 +109,6 @@ void wk_tx_flush(struct wctx *c)
 	port->ops->kick(port);
 }
 
-void wk_tx(struct wctx *c, uint8_t *frame, uint32_t len)
-{
-	if (c->ntx == TX_MAX)
-		wk_tx_flush(c);
-	c->tx[c->ntx].addr = io_port_addr(&c->w->port, frame);
-	c->tx[c->ntx].len = len;
-	c->ntx++;
-	c->ctr->tx_packets++;
-	c->ctr->tx_bytes += len;
-}
-
 /* The count of @id's staged packets; NULL if the table is full (then only the queue bounds it). */
 static uint32_t *stage_count(struct wctx *c, uint64_t id)
 {

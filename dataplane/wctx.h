@@ -29,7 +29,8 @@
 #define WK_HOP_SLOTS 16u                /* per-pass next-hop cache (a power of two) */
 #define WK_OUTER_SLOTS 8u               /* per-pass outer-header cache (a power of two) */
 #define WK_LOCAL_SLOTS 16u              /* per-pass "is it ours" cache (a power of two) */
-#define WK_AIP_SLOTS 16u                /* per-pass allowed-IPs cache (a power of two) */
+#define WK_AIP_SLOTS 64u                /* per-pass allowed-IPs cache (a power of two) */
+#define WK_ROUTE_SLOTS 16u              /* per-pass inner-destination cache (a power of two) */
 /*
  * Where control-originated packets start in a fresh frame. The outer headers prepended to one
  * (Ethernet, IPv6, UDP, WireGuard: 78 bytes) must not start before the highest received-packet
@@ -75,6 +76,7 @@ struct wctx {
 	const struct nl_snapshot *nl_fixed;   /* engine benchmark: a built table, no kernel mirror */
 	uint16_t listen_port;
 	uint8_t mac[6];                  /* the NIC's own MAC, read from nl once per pass */
+	uint32_t lan_mtu;                /* the NIC's MTU, likewise */
 
 	struct aead_op dec_ops[BURST];
 	struct wpkt dec[BURST];
@@ -139,6 +141,13 @@ struct wctx {
 		uint8_t addr[16];
 		struct peer *peer;           /* NULL: no peer's prefix holds addr */
 	} aip[WK_AIP_SLOTS];
+	struct wk_route_ent {            /* where an inner destination goes, this pass (worker_rx.c) */
+		uint64_t pass;
+		uint8_t family;
+		uint8_t verdict;             /* enum wk_route in worker_rx.c */
+		uint8_t addr[16];
+		struct peer *peer;           /* the peer, for a destination in one's allowed IPs */
+	} route[WK_ROUTE_SLOTS];
 
 	uint64_t icmp_last;              /* ICMP error token bucket */
 	uint32_t icmp_tokens;
@@ -149,10 +158,20 @@ struct wctx *wk_ctx_new(struct worker *w);
 void wk_ctx_free(struct wctx *c);        /* hands staged frames back to the pool */
 
 void wk_drop(struct wctx *c, struct wpkt *p, enum mg_drop why);
-/* Appends a frame to the TX list (flushing a full one first); wk_tx_flush hands the list to the
- * port, kicks it, and drops what the ring did not take. */
-void wk_tx(struct wctx *c, uint8_t *frame, uint32_t len);
+/* wk_tx_flush hands the TX list to the port, kicks it, and drops what the ring did not take. */
 void wk_tx_flush(struct wctx *c);
+
+/* Appends a frame to the TX list (flushing a full one first). Inline: every packet ends here. */
+static inline void wk_tx(struct wctx *c, uint8_t *frame, uint32_t len)
+{
+	if (c->ntx == TX_MAX)
+		wk_tx_flush(c);
+	c->tx[c->ntx].addr = io_port_addr(&c->w->port, frame);
+	c->tx[c->ntx].len = len;
+	c->ntx++;
+	c->ctr->tx_packets++;
+	c->ctr->tx_bytes += len;
+}
 void wk_batch_hist(struct wctx *c, unsigned n);
 
 /* Holds a packet until its peer has a session or its next hop a MAC (since = 0: now), or drops

@@ -265,7 +265,7 @@ void wk_lan(struct wctx *c, struct wpkt *p, uint64_t since)
 {
 	int ret;
 
-	if (p->len > nl_snapshot_mtu(c->nl)) {
+	if (p->len > c->lan_mtu) {
 		wk_drop(c, p, MG_DROP_TOO_BIG);
 		return;
 	}
