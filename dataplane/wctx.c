@@ -64,7 +64,7 @@ int wk_hop_miss(struct wctx *c, struct wk_hop_ent *e, int family, const uint8_t 
 	int ret = nl_snapshot_lookup(c->nl, family, dst, out);
 
 	if (!ret) {
-		e->pass = c->pass;
+		e->gen = c->nl_gen;
 		e->family = family;
 		slot_addr_set(e->dst, family, dst);
 		e->hop = *out;
@@ -75,7 +75,7 @@ int wk_hop_miss(struct wctx *c, struct wk_hop_ent *e, int family, const uint8_t 
 /* wk_is_local's miss (wctx.h): ask the snapshot, keep the answer in slot e for the pass. */
 bool wk_is_local_miss(struct wctx *c, struct wk_local_ent *e, int family, const uint8_t *addr)
 {
-	e->pass = c->pass;
+	e->gen = c->nl_gen;
 	e->family = family;
 	slot_addr_set(e->addr, family, addr);
 	e->local = nl_snapshot_is_local(c->nl, family, addr);
@@ -85,7 +85,7 @@ bool wk_is_local_miss(struct wctx *c, struct wk_local_ent *e, int family, const 
 /* wk_allowedips' miss (wctx.h): ask the trie, keep the answer (a peer or none) in slot e. */
 struct peer *wk_allowedips_miss(struct wctx *c, struct wk_aip_ent *e, int family, const uint8_t *addr)
 {
-	e->pass = c->pass;
+	e->gen = c->aip_gen;
 	e->family = family;
 	slot_addr_set(e->addr, family, addr);
 	e->peer = allowedips_lookup(&c->dev->allowedips, family, addr);

@@ -26,10 +26,12 @@
 /* One resolve request per next hop this often: control asks the kernel no more often than this
  * (nlmirror_resolve), so requests in between would only fill the punt ring handshakes use. */
 #define RESOLVE_INTERVAL_NS (100 * NSEC_PER_MSEC)
-#define WK_HOP_SLOTS 16u                /* per-pass next-hop cache (a power of two) */
-#define WK_OUTER_SLOTS 8u               /* per-pass outer-header cache (a power of two) */
-#define WK_LOCAL_SLOTS 16u              /* per-pass "is it ours" cache (a power of two) */
-#define WK_AIP_SLOTS 64u                /* per-pass allowed-IPs cache (a power of two) */
+/* Caches of answers (direct-mapped, each slot count a power of two), sized for a burst to
+ * 64 peers: */
+#define WK_HOP_SLOTS 64u                /* next hops, per netlink snapshot */
+#define WK_OUTER_SLOTS 64u              /* outer IPv4 headers, per endpoint and next hop */
+#define WK_LOCAL_SLOTS 16u              /* "is it ours", per netlink snapshot */
+#define WK_AIP_SLOTS 64u                /* allowed IPs, per generation of the trie */
 #define WK_ROUTE_SLOTS 16u              /* per-pass inner-destination cache (a power of two) */
 /*
  * Where control-originated packets start in a fresh frame. The outer headers prepended to one
@@ -49,10 +51,12 @@ struct wpkt {
 	uint32_t len;                    /* L3 length */
 	int family;
 	uint8_t origin;
+	bool same_path;                  /* seal batch: same endpoint and next hop as the entry before */
 	/* crypto batch context */
 	struct peer *peer;
 	struct keypair *kp;
 	uint64_t counter;
+	uint64_t since;                  /* seal batch: when it was first staged (0: never) */
 	uint32_t plen;                   /* padded plaintext length (seal) */
 	struct mg_endpoint ep;           /* outer destination (seal) or source (open) */
 	struct nl_l2hop hop;             /* outer next hop (seal) */
@@ -89,6 +93,14 @@ struct wctx {
 	struct io_desc tx[TX_MAX];
 	unsigned ntx;
 
+	struct {                         /* the path of the last peer sealed for in this pass (worker_tx.c) */
+		uint64_t pass;
+		struct peer *peer;
+		unsigned slot;               /* its last entry in the seal batch */
+		struct mg_endpoint ep;
+		struct nl_l2hop hop;
+	} sealed;
+
 	struct {                         /* the last roam check of this open batch (worker_rx.c) */
 		struct peer *peer;           /* NULL = none yet */
 		struct mg_endpoint ep;
@@ -109,17 +121,19 @@ struct wctx {
 		uint8_t addr[16];
 	} resolve[RESOLVE_SLOTS];
 
-	/* Per-pass caches, direct-mapped by destination; an entry counts only if its pass is
-	 * this one (nothing to clear between passes). */
+	/* Caches, direct-mapped by destination; an entry counts only if its key is the current
+	 * one (the pass, the snapshot's number, the trie's generation: nothing to clear). */
 	uint64_t pass;                   /* wk_poll calls so far, from 1 */
-	struct wk_hop_ent {              /* next hops found in this pass (wk_hop) */
-		uint64_t pass;
+	uint64_t nl_gen;                 /* nl_snapshot_gen(nl), read once per pass */
+	uint64_t aip_gen;                /* allowedips_gen of the device's trie, likewise */
+	struct wk_hop_ent {              /* next hops found in this snapshot (wk_hop) */
+		uint64_t gen;
 		int family;
 		uint8_t dst[16];
 		struct nl_l2hop hop;
 	} hop[WK_HOP_SLOTS];
-	struct wk_outer4 {               /* IPv4 outer headers built in this pass (worker_tx.c) */
-		uint64_t pass;               /* (the listen port may change between passes) */
+	struct wk_outer4 {               /* IPv4 outer headers built (worker_tx.c) */
+		uint16_t lport;              /* our listen port when built (it may change) */
 		uint16_t port;               /* destination, as p->ep.port */
 		uint8_t dst[4], src[4];      /* destination, source addresses */
 		uint8_t dst_mac[6], src_mac[6];
@@ -129,14 +143,14 @@ struct wctx {
 		_Alignas(8) uint8_t hdr[2 + 14 + 20 + 8];
 	} outer4[WK_OUTER_SLOTS];
 
-	struct wk_local_ent {            /* "is it one of our addresses" answers of this pass */
-		uint64_t pass;
+	struct wk_local_ent {            /* "is it one of our addresses" answers of this snapshot */
+		uint64_t gen;
 		int family;
 		bool local;
 		uint8_t addr[16];
 	} local[WK_LOCAL_SLOTS];
-	struct wk_aip_ent {              /* allowed-IPs answers of this pass (wk_allowedips) */
-		uint64_t pass;
+	struct wk_aip_ent {              /* allowed-IPs answers of this generation (wk_allowedips) */
+		uint64_t gen;
 		int family;
 		uint8_t addr[16];
 		struct peer *peer;           /* NULL: no peer's prefix holds addr */
@@ -212,18 +226,18 @@ static inline unsigned wk_addr_slot(int family, const uint8_t *a, unsigned slots
 }
 
 /*
- * nl_snapshot_lookup, remembering successes for the rest of the pass (wk_hop_miss asks the
- * snapshot). A burst goes to few destinations (one LAN host, the endpoints of the peers it
- * carries), and the snapshot cannot change within a pass (it is freed only after our next
- * quiescent state), so answers are kept until the pass ends, a few destinations at once
- * (direct-mapped: many peers in one burst each keep their endpoint's hop). Only successes are
- * kept: a neighbour being resolved is asked again. The hit is inline: every packet asks.
+ * nl_snapshot_lookup, remembering successes while the snapshot lasts (wk_hop_miss asks the
+ * snapshot). A snapshot is immutable and its number never reused, so an answer keyed by the
+ * number holds until control publishes the next one; traffic goes to few destinations (one LAN
+ * host, the endpoints of the peers it carries), several at once (direct-mapped: a burst to 64
+ * peers keeps each endpoint's hop). Only successes are kept: a neighbour being resolved is
+ * asked again. The hit is inline: every packet asks.
  */
 static inline int wk_hop(struct wctx *c, int family, const uint8_t *dst, struct nl_l2hop *out)
 {
 	struct wk_hop_ent *e = &c->hop[wk_addr_slot(family, dst, WK_HOP_SLOTS)];
 
-	if (e->pass == c->pass && e->family == family &&
+	if (e->gen == c->nl_gen && e->family == family &&
 	    (family == AF_INET ? !memcmp(e->dst, dst, 4) : !memcmp(e->dst, dst, 16))) {
 		*out = e->hop;
 		return 0;
@@ -232,32 +246,33 @@ static inline int wk_hop(struct wctx *c, int family, const uint8_t *dst, struct 
 }
 
 /*
- * nl_snapshot_is_local, remembering answers for the rest of the pass like wk_hop. Every frame
+ * nl_snapshot_is_local, remembering answers while the snapshot lasts, like wk_hop. Every frame
  * asks whether an address is ours (the outer destination of WireGuard, the inner destination out
- * of the tunnel, a LAN packet's destination), and a pass sees few distinct ones.
+ * of the tunnel, a LAN packet's destination), and traffic has few distinct ones.
  */
 static inline bool wk_is_local(struct wctx *c, int family, const uint8_t *addr)
 {
 	struct wk_local_ent *e = &c->local[wk_addr_slot(family, addr, WK_LOCAL_SLOTS)];
 
-	if (e->pass == c->pass && e->family == family &&
+	if (e->gen == c->nl_gen && e->family == family &&
 	    (family == AF_INET ? !memcmp(e->addr, addr, 4) : !memcmp(e->addr, addr, 16)))
 		return e->local;
 	return wk_is_local_miss(c, e, family, addr);
 }
 
 /*
- * allowedips_lookup, remembering answers for the rest of the pass like wk_hop: each packet out
- * of the tunnel asks twice (its source must be the sender's, its destination may be another
- * peer's) and each packet into it once, for few distinct addresses per pass. An answer is what
- * the trie said earlier in the same RCU read-side section; a peer it names stays allocated until
- * our next quiescent state, and removal still shows as peer->dead.
+ * allowedips_lookup, remembering answers while the trie's generation lasts: each packet out of
+ * the tunnel asks twice (its source must be the sender's, its destination may be another
+ * peer's) and each packet into it once, for one address per peer or LAN host. Control bumps the
+ * generation after every change and before any peer it named is freed (allowedips.h), and a pass
+ * reads it once at its start, after a quiescent state: a pass that still sees the old generation
+ * started before the peer's grace period could end. Removal also shows as peer->dead.
  */
 static inline struct peer *wk_allowedips(struct wctx *c, int family, const uint8_t *addr)
 {
 	struct wk_aip_ent *e = &c->aip[wk_addr_slot(family, addr, WK_AIP_SLOTS)];
 
-	if (e->pass == c->pass && e->family == family &&
+	if (e->gen == c->aip_gen && e->family == family &&
 	    (family == AF_INET ? !memcmp(e->addr, addr, 4) : !memcmp(e->addr, addr, 16)))
 		return e->peer;
 	return wk_allowedips_miss(c, e, family, addr);

@@ -130,6 +130,8 @@ unsigned wk_poll(struct wctx *c)
 	c->nl = c->nl_fixed ? c->nl_fixed : nlmirror_current(c->dev->nl);
 	nl_snapshot_mac(c->nl, c->mac);
 	c->lan_mtu = nl_snapshot_mtu(c->nl);
+	c->nl_gen = nl_snapshot_gen(c->nl);
+	c->aip_gen = allowedips_gen(&c->dev->allowedips);
 	c->pass++;                       /* empties the per-pass caches */
 	c->listen_port = atomic_load_explicit(&c->dev->listen_port, memory_order_relaxed);
 	work = rx_burst(c);

@@ -8,6 +8,7 @@
 #define _LGPL_SOURCE
 #include <endian.h>
 #include <errno.h>
+#include <limits.h>
 #include "worker_tx.h"
 #include "pkt.h"
 #include "mss.h"
@@ -85,11 +86,41 @@ static bool tunnel_from_us(struct wctx *c, struct wpkt *p)
 	return true;
 }
 
+/*
+ * The peer's endpoint and its outer next hop. A run of packets for one peer in a pass reads
+ * them once: the pass holds one netlink snapshot, and an endpoint that roams meanwhile (another
+ * worker, control) is taken up by the next pass, as if the run had been sealed a little
+ * earlier. False if the packet was staged or dropped.
+ */
+static bool tunnel_path(struct wctx *c, struct wpkt *p, struct peer *peer, uint64_t since)
+{
+	if (c->sealed.pass == c->pass && c->sealed.peer == peer) {
+		p->ep = c->sealed.ep;
+		p->hop = c->sealed.hop;
+		p->same_path = c->sealed.slot + 1 == c->nenc;
+		return true;
+	}
+	peer_endpoint_get(peer, &p->ep);
+	if (!p->ep.family) {
+		wk_drop(c, p, MG_DROP_NO_ROUTE);
+		return false;
+	}
+	if (!mg_endpoint_is_derp(&p->ep) && !outer_hop(c, p, STAGE_TUNNEL, since))
+		return false;
+	c->sealed.pass = c->pass;
+	c->sealed.peer = peer;
+	c->sealed.slot = UINT_MAX;       /* no entry of the batch has this path yet */
+	c->sealed.ep = p->ep;
+	c->sealed.hop = p->hop;
+	p->same_path = false;
+	return true;
+}
+
 void wk_tunnel(struct wctx *c, struct wpkt *p_in, uint64_t since)
 {
-	/* Built in the seal batch's next slot, copied there first: copying it whole at the end,
-	 * right after the field writes below, would stall on store forwarding. It joins the batch
-	 * by a count; a staged or dropped packet leaves the slot unused. */
+	/* Built in the seal batch's next slot: the fields that matter before sealing are copied
+	 * there first (copying all of it would also copy what is rewritten below). It joins the
+	 * batch by a count; a staged or dropped packet leaves the slot unused. */
 	struct wpkt *p = &c->enc[c->nenc];
 	struct peer *peer;
 	struct msg_data *hdr;
@@ -97,7 +128,15 @@ void wk_tunnel(struct wctx *c, struct wpkt *p_in, uint64_t since)
 	struct keypair *kp;
 	uint32_t plen;
 
-	*p = *p_in;
+	if (p != p_in) {
+		p->addr = p_in->addr;
+		p->l3 = p_in->l3;
+		p->len = p_in->len;
+		p->family = p_in->family;
+		p->origin = p_in->origin;
+	}
+	p->peer = NULL;
+	p->kp = NULL;
 	if (!since && p->origin != FROM_PEER && !tunnel_from_us(c, p))
 		return;
 	peer = wk_allowedips(c, p->family, ip_dst(p->l3, p->family));
@@ -118,12 +157,7 @@ void wk_tunnel(struct wctx *c, struct wpkt *p_in, uint64_t since)
 		wk_stage(c, p, STAGE_TUNNEL, since);
 		return;
 	}
-	peer_endpoint_get(peer, &p->ep);
-	if (!p->ep.family) {
-		wk_drop(c, p, MG_DROP_NO_ROUTE);
-		return;
-	}
-	if (!mg_endpoint_is_derp(&p->ep) && !outer_hop(c, p, STAGE_TUNNEL, since))
+	if (!tunnel_path(c, p, peer, since))
 		return;
 	/* Padding to 16 bytes, never past the MTU (whitepaper 5.4.6). */
 	plen = (p->len + MESSAGE_PADDING_MULTIPLE - 1) & ~(MESSAGE_PADDING_MULTIPLE - 1);
@@ -133,45 +167,44 @@ void wk_tunnel(struct wctx *c, struct wpkt *p_in, uint64_t since)
 		wk_drop(c, p, MG_DROP_TOO_BIG);
 		return;
 	}
-	p->counter = atomic_fetch_add_explicit(&kp->nk.send_counter, 1, memory_order_relaxed);
-	if (p->counter >= REJECT_AFTER_MESSAGES) {
-		atomic_store(&kp->dead, true);
-		wk_want_handshake(c, peer);
-		wk_stage(c, p, STAGE_TUNNEL, since);
-		return;
-	}
 	if (plen > p->len)               /* often none: no libc call for nothing */
 		memset(p->l3 + p->len, 0, plen - p->len);
 	hdr = (struct msg_data *)(p->l3 - sizeof(*hdr));
 	hdr->header.type = htole32(MESSAGE_DATA);
 	hdr->receiver_index = htole32(kp->nk.remote_index);
-	hdr->counter = htole64(p->counter);
 	p->peer = peer;
 	p->kp = kp;
 	p->plen = plen;
+	p->since = since;                /* the nonce is reserved in wk_flush_seal */
 	op = &c->enc_ops[c->nenc];
 	op->key = kp->nk.send_key;
-	op->counter = p->counter;
 	op->src = op->dst = p->l3;
 	op->len = plen;
+	c->sealed.slot = c->nenc;
 	c->nenc++;
 	if (c->nenc == BURST)
 		wk_flush_seal(c);
 }
 
+static struct wk_outer4 *outer4_slot(struct wctx *c, const struct mg_endpoint *ep)
+{
+	return &c->outer4[wk_addr_slot(AF_INET, ep->addr, WK_OUTER_SLOTS) ^ (ep->port & (WK_OUTER_SLOTS - 1))];
+}
+
 /*
- * A burst goes to few endpoints, so the IPv4 outer header is built once per endpoint and pass
- * (ipudp_build with no payload: every field but the two lengths and the checksum) and copied in
- * front of each message; the checksum is the template's sum plus tot_len, folded (RFC 1071: the
- * sum is order-independent, so adding the one word later gives the same result).
+ * Traffic goes to few endpoints, so the IPv4 outer header is built once per endpoint, next hop
+ * and listen port (ipudp_build with no payload: every field but the two lengths and the
+ * checksum) and copied in front of each message; the checksum is the template's sum plus
+ * tot_len, folded (RFC 1071: the sum is order-independent, so adding the one word later gives
+ * the same result).
  */
 static void outer4_write(struct wctx *c, const struct wpkt *p, uint8_t *eth, uint32_t mlen)
 {
-	struct wk_outer4 *o = &c->outer4[(p->ep.addr[3] ^ p->ep.port) & (WK_OUTER_SLOTS - 1)];
+	struct wk_outer4 *o = outer4_slot(c, &p->ep);
 	struct iphdr *ip = (void *)(eth + ETH_HLEN_);
 	struct udphdr *udp = (void *)(eth + ETH_HLEN_ + IP4_HLEN);
 
-	if (o->pass != c->pass || o->port != p->ep.port || memcmp(o->dst, p->ep.addr, 4) ||
+	if (o->lport != c->listen_port || o->port != p->ep.port || memcmp(o->dst, p->ep.addr, 4) ||
 	    memcmp(o->src, p->hop.src_addr, 4) || memcmp(o->dst_mac, p->hop.dst_mac, 6) ||
 	    memcmp(o->src_mac, p->hop.src_mac, 6)) {
 		struct iphdr *t = (void *)(o->hdr + 2 + ETH_HLEN_);
@@ -182,7 +215,7 @@ static void outer4_write(struct wctx *c, const struct wpkt *p, uint8_t *eth, uin
 		t->check = 0;
 		((struct udphdr *)(t + 1))->len = 0;
 		o->sum = csum_add(0, t, IP4_HLEN);
-		o->pass = c->pass;
+		o->lport = c->listen_port;
 		o->port = p->ep.port;
 		memcpy(o->dst, p->ep.addr, 4);
 		memcpy(o->src, p->hop.src_addr, 4);
@@ -195,8 +228,22 @@ static void outer4_write(struct wctx *c, const struct wpkt *p, uint8_t *eth, uin
 	udp->len = htons(UDP_HLEN + mlen);
 }
 
-/* Outer Ethernet/IP/UDP in front of the WireGuard message at msg (mlen bytes), then transmit. */
-static void send_outer(struct wctx *c, struct wpkt *p, uint8_t *msg, uint32_t mlen)
+/* The template of outer4_write, for a packet whose endpoint and next hop are the previous one's. */
+static void outer4_again(struct wctx *c, const struct wpkt *p, uint8_t *eth, uint32_t mlen)
+{
+	const struct wk_outer4 *o = outer4_slot(c, &p->ep);
+	struct iphdr *ip = (void *)(eth + ETH_HLEN_);
+	struct udphdr *udp = (void *)(eth + ETH_HLEN_ + IP4_HLEN);
+
+	memcpy(eth, o->hdr + 2, sizeof(o->hdr) - 2);
+	ip->tot_len = htons(IP4_HLEN + UDP_HLEN + mlen);
+	ip->check = htons(csum_fold(o->sum + IP4_HLEN + UDP_HLEN + mlen));
+	udp->len = htons(UDP_HLEN + mlen);
+}
+
+/* Outer Ethernet/IP/UDP in front of the WireGuard message at msg (mlen bytes), then transmit.
+ * again: the previous packet sent had the same endpoint and next hop, so its template holds. */
+static void send_outer(struct wctx *c, struct wpkt *p, uint8_t *msg, uint32_t mlen, bool again)
 {
 	uint32_t iplen = outer_hlen(p->ep.family) - ETH_HLEN_;
 	uint8_t *ip = msg - iplen;
@@ -206,7 +253,10 @@ static void send_outer(struct wctx *c, struct wpkt *p, uint8_t *msg, uint32_t ml
 		return;
 	}
 	if (p->ep.family == AF_INET) {
-		outer4_write(c, p, ip - ETH_HLEN_, mlen);
+		if (again)
+			outer4_again(c, p, ip - ETH_HLEN_, mlen);
+		else
+			outer4_write(c, p, ip - ETH_HLEN_, mlen);
 	} else {
 		ipudp_build(ip, &p->ep, p->hop.src_addr, c->listen_port, mlen);
 		eth_build(ip - ETH_HLEN_, p->hop.dst_mac, p->hop.src_mac, p->ep.family);
@@ -214,42 +264,108 @@ static void send_outer(struct wctx *c, struct wpkt *p, uint8_t *msg, uint32_t ml
 	wk_tx(c, ip - ETH_HLEN_, ETH_HLEN_ + iplen + mlen);
 }
 
-static void rekey_check(struct wctx *c, struct peer *peer, struct keypair *kp, uint64_t counter)
+/* After a run of a keypair's packets went out (last = the run's highest counter; the clock is
+ * the pass's): the timers, and a new session when this one is old or used up. */
+static void tx_keypair_run(struct wctx *c, struct keypair *kp, uint64_t last, bool data, uint64_t bytes)
 {
-	if (counter >= REKEY_AFTER_MESSAGES ||
+	struct peer *peer = kp->entry.peer;
+
+	atomic_fetch_add_explicit(&peer->tx_bytes, bytes, memory_order_relaxed);
+	peer_ev_auth_tx(peer, c->now, data);
+	if (last >= REKEY_AFTER_MESSAGES ||
 	    (kp->nk.i_am_initiator && c->now - kp->nk.birthdate_ns >= c->dev->rekey_after_time_ns))
 		wk_want_handshake(c, peer);
+}
+
+/*
+ * Packets whose nonce would be REJECT_AFTER_MESSAGES or more leave the batch (compacted in
+ * order) and wait for a new session, as wk_tunnel would have staged them; the keypair is dead.
+ */
+static __attribute__((noinline)) unsigned seal_spent(struct wctx *c, unsigned n)
+{
+	unsigned m = 0;
+
+	for (unsigned i = 0; i < n; i++) {
+		struct wpkt *p = &c->enc[i];
+
+		if (p->counter < REJECT_AFTER_MESSAGES) {
+			if (m != i) {
+				c->enc[m] = *p;
+				c->enc_ops[m] = c->enc_ops[i];
+				c->enc[m].same_path = false;
+			}
+			m++;
+			continue;
+		}
+		atomic_store(&p->kp->dead, true);
+		wk_want_handshake(c, p->peer);
+		wk_stage(c, p, STAGE_TUNNEL, p->since);
+	}
+	return m;
+}
+
+/*
+ * Nonces: one fetch_add per run of a keypair's packets in the batch reserves the run's counters
+ * (two workers sealing for one peer still never share one), in batch order.
+ */
+static unsigned seal_nonces(struct wctx *c, unsigned n)
+{
+	bool spent = false;
+
+	for (unsigned i = 0; i < n;) {
+		struct keypair *kp = c->enc[i].kp;
+		unsigned j = i + 1;
+		uint64_t ctr;
+
+		while (j < n && c->enc[j].kp == kp)
+			j++;
+		ctr = atomic_fetch_add_explicit(&kp->nk.send_counter, j - i, memory_order_relaxed);
+		for (; i < j; i++, ctr++) {
+			struct wpkt *p = &c->enc[i];
+			struct msg_data *hdr = (struct msg_data *)(p->l3 - sizeof(*hdr));
+
+			p->counter = ctr;
+			spent |= ctr >= REJECT_AFTER_MESSAGES;
+			hdr->counter = htole64(ctr);
+			c->enc_ops[i].counter = ctr;
+		}
+	}
+	return unlikely(spent) ? seal_spent(c, n) : n;
 }
 
 void wk_flush_seal(struct wctx *c)
 {
 	unsigned n = c->nenc;
-	struct peer *run = NULL;
-	uint64_t run_bytes = 0;
+	struct keypair *run = NULL;
+	uint64_t run_bytes = 0, run_last = 0, bytes = 0;
+	bool run_data = false;
 
 	if (!n)
 		return;
 	c->nenc = 0;
+	n = seal_nonces(c, n);
+	if (!n)
+		return;
 	wk_batch_hist(c, n);
 	aead_seal_burst(c->enc_ops, n);
 	for (unsigned i = 0; i < n; i++) {
 		struct wpkt *p = &c->enc[i];
 		uint32_t mlen = sizeof(struct msg_data) + p->plen + AEAD_TAG_LEN;
 
-		send_outer(c, p, p->l3 - sizeof(struct msg_data), mlen);
-		/* One atomic add per run of packets to the same peer, not per packet. */
-		if (p->peer != run) {
+		send_outer(c, p, p->l3 - sizeof(struct msg_data), mlen, i && p->same_path);
+		/* Byte counts, timers and the rekey test once per run of a keypair's packets. */
+		if (p->kp != run) {
 			if (run)
-				atomic_fetch_add_explicit(&run->tx_bytes, run_bytes, memory_order_relaxed);
-			run = p->peer;
+				tx_keypair_run(c, run, run_last, run_data, run_bytes);
+			run = p->kp;
 			run_bytes = 0;
+			run_data = false;
 		}
 		run_bytes += mlen;
-		peer_ev_auth_tx(p->peer, c->now, p->len != 0);
-		rekey_check(c, p->peer, p->kp, p->counter);
-		c->ctr->encap_packets++;
-		c->ctr->encap_bytes += mlen;
-		if (p->ep.family == AF_INET6) {
+		run_last = p->counter;
+		run_data |= p->len != 0;
+		bytes += mlen;
+		if (unlikely(p->ep.family == AF_INET6)) {
 			c->ctr->encap_packets6++;
 			c->ctr->encap_bytes6 += mlen;
 		} else if (unlikely(mg_endpoint_is_derp(&p->ep))) {
@@ -257,8 +373,9 @@ void wk_flush_seal(struct wctx *c)
 			c->ctr->encap_bytes_derp += mlen;
 		}
 	}
-	if (run)
-		atomic_fetch_add_explicit(&run->tx_bytes, run_bytes, memory_order_relaxed);
+	tx_keypair_run(c, run, run_last, run_data, run_bytes);
+	c->ctr->encap_packets += n;
+	c->ctr->encap_bytes += bytes;
 }
 
 void wk_lan(struct wctx *c, struct wpkt *p, uint64_t since)
@@ -290,5 +407,5 @@ void wk_udp(struct wctx *c, struct wpkt *p, uint64_t since)
 {
 	if (!mg_endpoint_is_derp(&p->ep) && !outer_hop(c, p, STAGE_UDP, since))
 		return;
-	send_outer(c, p, p->l3, p->len);
+	send_outer(c, p, p->l3, p->len, false);
 }

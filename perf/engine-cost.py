@@ -41,6 +41,10 @@ STAGE_FN = {
     "wk_tx": "tx", "wk_tx_flush": "tx", "mem_tx": "tx", "mem_rx": "tx",
     # open/seal batching around the AEAD call: queueing, padding, per-peer counters, locks
     "wk_flush_open": "batch", "wk_flush_seal": "batch", "wk_tunnel": "batch", "wk_lan": "batch",
+    "rx_runs": "batch", "rx_keypair_run": "batch", "seal_nonces": "batch", "seal_spent": "batch",
+    "tx_keypair_run": "batch",
+    "route_of": "route", "route_miss": "route", "tunnel_path": "route",
+    "outer4_again": "headers", "outer4_slot": "headers",
 }
 
 
