@@ -51,10 +51,10 @@ static bool wants_handshake(void)
 
 static uint8_t *frame_new(uint64_t *addr)
 {
-	uint64_t base = io_frame_get(&R.w.port);
+	uint64_t base = io_frame_get(&R.w->port);
 
 	*addr = base + IO_RX_HEADROOM;
-	return base == UINT64_MAX ? NULL : io_port_data(&R.w.port, *addr);
+	return base == UINT64_MAX ? NULL : io_port_data(&R.w->port, *addr);
 }
 
 /* Runs the worker and returns what it sent: the data messages to our peer, opened with the far
@@ -68,9 +68,9 @@ static unsigned run(int *opened)
 	for (int spin = 0; spin < 4; spin++) {
 		wk_poll(R.c);
 		mg_rcu_quiescent_state();
-		while ((n = io_mem_tx_pop(&R.w.port, out, 64))) {
+		while ((n = io_mem_tx_pop(&R.w->port, out, 64))) {
 			for (unsigned i = 0; i < n; i++) {
-				uint8_t *f = io_port_data(&R.w.port, out[i].addr);
+				uint8_t *f = io_port_data(&R.w->port, out[i].addr);
 				struct msg_data *m = (void *)(f + ETH_HLEN_ + IP4_HLEN + UDP_HLEN);
 				uint32_t clen = out[i].len - ETH_HLEN_ - IP4_HLEN - UDP_HLEN - sizeof(*m);
 
@@ -84,11 +84,11 @@ static unsigned run(int *opened)
 					sent++;
 					*opened += aead_open_burst(&op, 1) == 1 ? 1 : -1;
 				}
-				io_frame_put(&R.w.port, out[i].addr);
+				io_frame_put(&R.w->port, out[i].addr);
 			}
 		}
-		while (ring_peek(&R.w.punt))
-			ring_release(&R.w.punt);
+		while (ring_peek(&R.w->punt))
+			ring_release(&R.w->punt);
 	}
 	return sent;
 }
@@ -108,7 +108,7 @@ static unsigned send_lan_burst(unsigned k, int *opened)
 		eth_build(f, mem_lan.router_mac, mem_lan.host_mac, AF_INET);
 		ipudp_build(f + ETH_HLEN_, &dst, mem_lan.host_ip, 40000, plen);
 		memset(f + ETH_HLEN_ + IP4_HLEN + UDP_HLEN, 0xa5, plen);
-		CHECK(io_mem_rx_push(&R.w.port, a, ETH_HLEN_ + IP4_HLEN + UDP_HLEN + plen));
+		CHECK(io_mem_rx_push(&R.w->port, a, ETH_HLEN_ + IP4_HLEN + UDP_HLEN + plen));
 	}
 	return run(opened);
 }
@@ -136,7 +136,7 @@ static void recv_tunnel(void)
 	memcpy(us.addr, mem_lan.router_ip, 4);
 	eth_build(f, mem_lan.router_mac, mem_lan.gw_mac, AF_INET);
 	ipudp_build(f + ETH_HLEN_, &us, far.ep_ip, MEM_FAR_PORT, sizeof(*m) + AEAD_TAG_LEN);
-	CHECK(io_mem_rx_push(&R.w.port, a, ETH_HLEN_ + IP4_HLEN + UDP_HLEN + sizeof(*m) + AEAD_TAG_LEN));
+	CHECK(io_mem_rx_push(&R.w->port, a, ETH_HLEN_ + IP4_HLEN + UDP_HLEN + sizeof(*m) + AEAD_TAG_LEN));
 	run(&opened);
 }
 
