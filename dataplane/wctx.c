@@ -68,6 +68,7 @@ int wk_hop_miss(struct wctx *c, struct wk_hop_ent *e, int family, const uint8_t 
 		e->family = family;
 		slot_addr_set(e->dst, family, dst);
 		e->hop = *out;
+		c->hop_last = e;
 	}
 	return ret;
 }
@@ -79,6 +80,7 @@ bool wk_is_local_miss(struct wctx *c, struct wk_local_ent *e, int family, const 
 	e->family = family;
 	slot_addr_set(e->addr, family, addr);
 	e->local = nl_snapshot_is_local(c->nl, family, addr);
+	c->local_last = e;
 	return e->local;
 }
 
@@ -89,6 +91,7 @@ struct peer *wk_allowedips_miss(struct wctx *c, struct wk_aip_ent *e, int family
 	e->family = family;
 	slot_addr_set(e->addr, family, addr);
 	e->peer = allowedips_lookup(&c->dev->allowedips, family, addr);
+	c->aip_last = e;
 	return e->peer;
 }
 
@@ -279,6 +282,10 @@ struct wctx *wk_ctx_new(struct worker *w)
 	c->w = w;
 	c->dev = w->dev;
 	c->ctr = &w->ctr;
+	c->hop_last = &c->hop[0];
+	c->local_last = &c->local[0];
+	c->aip_last = &c->aip[0];
+	c->route_last = &c->route[0];
 	return c;
 }
 

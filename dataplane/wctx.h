@@ -101,6 +101,12 @@ struct wctx {
 		struct nl_l2hop hop;
 	} sealed;
 
+	struct {                         /* the last LAN source found not spoofed, this pass (worker_rx.c) */
+		uint64_t pass;
+		uint8_t family;
+		uint8_t addr[16];
+	} lan_src;
+
 	struct {                         /* the last roam check of this open batch (worker_rx.c) */
 		struct peer *peer;           /* NULL = none yet */
 		struct mg_endpoint ep;
@@ -163,6 +169,13 @@ struct wctx {
 		struct peer *peer;           /* the peer, for a destination in one's allowed IPs */
 	} route[WK_ROUTE_SLOTS];
 
+	/* The entry of each cache that answered last: asked first, since consecutive packets mostly
+	 * ask the same (no hash then). Never NULL (wk_ctx_new points them at slot 0). */
+	struct wk_hop_ent *hop_last;
+	struct wk_local_ent *local_last;
+	struct wk_aip_ent *aip_last;
+	struct wk_route_ent *route_last;
+
 	uint64_t icmp_last;              /* ICMP error token bucket */
 	uint32_t icmp_tokens;
 } __mg_aligned;                          /* written every pass: no line shared with another worker */
@@ -210,6 +223,12 @@ int wk_hop_miss(struct wctx *c, struct wk_hop_ent *e, int family, const uint8_t 
 bool wk_is_local_miss(struct wctx *c, struct wk_local_ent *e, int family, const uint8_t *addr);
 struct peer *wk_allowedips_miss(struct wctx *c, struct wk_aip_ent *e, int family, const uint8_t *addr);
 
+/* Whether a cache entry's address is addr (constant-size compares: inlined). */
+static inline bool wk_addr_eq(const uint8_t *e, int family, const uint8_t *addr)
+{
+	return family == AF_INET ? !memcmp(e, addr, 4) : !memcmp(e, addr, 16);
+}
+
 /* A slot for a destination address: a multiplicative hash of its (folded) 32-bit words. */
 static inline unsigned wk_addr_slot(int family, const uint8_t *a, unsigned slots)
 {
@@ -235,14 +254,16 @@ static inline unsigned wk_addr_slot(int family, const uint8_t *a, unsigned slots
  */
 static inline int wk_hop(struct wctx *c, int family, const uint8_t *dst, struct nl_l2hop *out)
 {
-	struct wk_hop_ent *e = &c->hop[wk_addr_slot(family, dst, WK_HOP_SLOTS)];
+	struct wk_hop_ent *e = c->hop_last;
 
-	if (e->gen == c->nl_gen && e->family == family &&
-	    (family == AF_INET ? !memcmp(e->dst, dst, 4) : !memcmp(e->dst, dst, 16))) {
-		*out = e->hop;
-		return 0;
+	if (!(e->gen == c->nl_gen && e->family == family && wk_addr_eq(e->dst, family, dst))) {
+		e = &c->hop[wk_addr_slot(family, dst, WK_HOP_SLOTS)];
+		if (!(e->gen == c->nl_gen && e->family == family && wk_addr_eq(e->dst, family, dst)))
+			return wk_hop_miss(c, e, family, dst, out);
+		c->hop_last = e;
 	}
-	return wk_hop_miss(c, e, family, dst, out);
+	*out = e->hop;
+	return 0;
 }
 
 /*
@@ -252,12 +273,15 @@ static inline int wk_hop(struct wctx *c, int family, const uint8_t *dst, struct 
  */
 static inline bool wk_is_local(struct wctx *c, int family, const uint8_t *addr)
 {
-	struct wk_local_ent *e = &c->local[wk_addr_slot(family, addr, WK_LOCAL_SLOTS)];
+	struct wk_local_ent *e = c->local_last;
 
-	if (e->gen == c->nl_gen && e->family == family &&
-	    (family == AF_INET ? !memcmp(e->addr, addr, 4) : !memcmp(e->addr, addr, 16)))
-		return e->local;
-	return wk_is_local_miss(c, e, family, addr);
+	if (!(e->gen == c->nl_gen && e->family == family && wk_addr_eq(e->addr, family, addr))) {
+		e = &c->local[wk_addr_slot(family, addr, WK_LOCAL_SLOTS)];
+		if (!(e->gen == c->nl_gen && e->family == family && wk_addr_eq(e->addr, family, addr)))
+			return wk_is_local_miss(c, e, family, addr);
+		c->local_last = e;
+	}
+	return e->local;
 }
 
 /*
@@ -270,12 +294,15 @@ static inline bool wk_is_local(struct wctx *c, int family, const uint8_t *addr)
  */
 static inline struct peer *wk_allowedips(struct wctx *c, int family, const uint8_t *addr)
 {
-	struct wk_aip_ent *e = &c->aip[wk_addr_slot(family, addr, WK_AIP_SLOTS)];
+	struct wk_aip_ent *e = c->aip_last;
 
-	if (e->gen == c->aip_gen && e->family == family &&
-	    (family == AF_INET ? !memcmp(e->addr, addr, 4) : !memcmp(e->addr, addr, 16)))
-		return e->peer;
-	return wk_allowedips_miss(c, e, family, addr);
+	if (!(e->gen == c->aip_gen && e->family == family && wk_addr_eq(e->addr, family, addr))) {
+		e = &c->aip[wk_addr_slot(family, addr, WK_AIP_SLOTS)];
+		if (!(e->gen == c->aip_gen && e->family == family && wk_addr_eq(e->addr, family, addr)))
+			return wk_allowedips_miss(c, e, family, addr);
+		c->aip_last = e;
+	}
+	return e->peer;
 }
 
 #endif

@@ -53,9 +53,19 @@ static bool lan_src_spoofed(struct wctx *c, const struct wpkt *p)
 {
 	const uint8_t *src = ip_src(p->l3, p->family);
 
+	/* The last source found clean in this pass (the answer depends on the address alone, and
+	 * the tables it reads are this pass's): a LAN flow's packets ask once per burst. */
+	if (c->lan_src.pass == c->pass && c->lan_src.family == p->family &&
+	    wk_addr_eq(c->lan_src.addr, p->family, src))
+		return false;
 	if (p->family == AF_INET ? src[0] == 100 && (src[1] & 0xc0) == 64 : !memcmp(src, tailnet6_prefix, 6))
 		return true;
-	return is_tailnet_local(c->dev, p->family, src) || wk_is_local(c, p->family, src);
+	if (is_tailnet_local(c->dev, p->family, src) || wk_is_local(c, p->family, src))
+		return true;
+	c->lan_src.pass = c->pass;
+	c->lan_src.family = (uint8_t)p->family;
+	memcpy(c->lan_src.addr, src, p->family == AF_INET ? 4 : 16);
+	return false;
 }
 
 /* Plaintext from the LAN about to be NATed or sealed: not spoofed (dropped otherwise), and its
@@ -122,6 +132,7 @@ static __attribute__((noinline)) uint8_t route_miss(struct wctx *c, struct wk_ro
 	e->verdict = v;
 	memcpy(e->addr, dst, family == AF_INET ? 4 : 16);
 	e->peer = to;
+	c->route_last = e;
 	return v;
 }
 
@@ -132,11 +143,14 @@ static __attribute__((noinline)) uint8_t route_miss(struct wctx *c, struct wk_ro
  */
 static inline uint8_t route_of(struct wctx *c, int family, const uint8_t *dst, struct peer **to)
 {
-	struct wk_route_ent *e = &c->route[wk_addr_slot(family, dst, WK_ROUTE_SLOTS)];
+	struct wk_route_ent *e = c->route_last;
 
-	if (!(e->pass == c->pass && e->family == family &&
-	      (family == AF_INET ? !memcmp(e->addr, dst, 4) : !memcmp(e->addr, dst, 16))))
-		route_miss(c, e, family, dst);
+	if (!(e->pass == c->pass && e->family == family && wk_addr_eq(e->addr, family, dst))) {
+		e = &c->route[wk_addr_slot(family, dst, WK_ROUTE_SLOTS)];
+		if (!(e->pass == c->pass && e->family == family && wk_addr_eq(e->addr, family, dst)))
+			route_miss(c, e, family, dst);
+		c->route_last = e;
+	}
 	*to = e->peer;
 	return e->verdict;
 }
@@ -300,9 +314,13 @@ static uint8_t *udp_to_us(struct wctx *c, struct wpkt *p, uint32_t *mlen)
 	if (ntohs(udp->dest) != c->listen_port || ntohs(udp->len) < UDP_HLEN ||
 	    ntohs(udp->len) > p->len - hl)
 		return NULL;
+	memset(&p->ep, 0, sizeof(p->ep));
 	p->ep.family = p->family;
 	p->ep.port = ntohs(udp->source);
-	memcpy(p->ep.addr, ip_src(p->l3, p->family), p->family == AF_INET ? 4 : 16);
+	if (p->family == AF_INET)        /* constant sizes: inlined */
+		memcpy(p->ep.addr, ip_src(p->l3, AF_INET), 4);
+	else
+		memcpy(p->ep.addr, ip_src(p->l3, AF_INET6), 16);
 	*mlen = ntohs(udp->len) - UDP_HLEN;
 	return (uint8_t *)l4 + UDP_HLEN;
 }
@@ -320,20 +338,12 @@ void wk_rx_frame(struct wctx *c, uint64_t addr, uint32_t len)
 	uint32_t mlen;
 	bool local;
 
-	/* Field by field: an initializer would clear all of it (a `rep stos` per frame). p->hop is
-	 * written by wk_hop before any read. */
+	/* Only what every way out reads: an initializer would clear all of it (a `rep stos` per
+	 * frame). A data message gets its keypair and counter in rx_data, the endpoint in udp_to_us;
+	 * wk_tunnel copies what it needs into its own slot; a drop reads the address only. */
 	p->addr = addr + ETH_HLEN_;
 	p->l3 = eth + ETH_HLEN_;
-	p->len = 0;
-	p->family = 0;
 	p->origin = FROM_LAN;
-	p->peer = NULL;
-	p->kp = NULL;
-	p->counter = 0;
-	p->plen = 0;
-	memset(&p->ep, 0, sizeof(p->ep));
-	c->ctr->rx_packets++;
-	c->ctr->rx_bytes += len;
 	if (len < ETH_HLEN_ + IP4_HLEN) {
 		wk_drop(c, p, MG_DROP_TOO_SHORT);
 		return;

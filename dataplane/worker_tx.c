@@ -96,8 +96,9 @@ static bool tunnel_path(struct wctx *c, struct wpkt *p, struct peer *peer, uint6
 {
 	if (c->sealed.pass == c->pass && c->sealed.peer == peer) {
 		p->ep = c->sealed.ep;
-		p->hop = c->sealed.hop;
 		p->same_path = c->sealed.slot + 1 == c->nenc;
+		if (!p->same_path)       /* else the previous entry's template has it */
+			p->hop = c->sealed.hop;
 		return true;
 	}
 	peer_endpoint_get(peer, &p->ep);
@@ -186,6 +187,18 @@ void wk_tunnel(struct wctx *c, struct wpkt *p_in, uint64_t since)
 		wk_flush_seal(c);
 }
 
+/* Template o of outer4_write, for a packet whose endpoint and next hop are the previous one's. */
+static void outer4_again(const struct wk_outer4 *o, uint8_t *eth, uint32_t mlen)
+{
+	struct iphdr *ip = (void *)(eth + ETH_HLEN_);
+	struct udphdr *udp = (void *)(eth + ETH_HLEN_ + IP4_HLEN);
+
+	memcpy(eth, o->hdr + 2, sizeof(o->hdr) - 2);
+	ip->tot_len = htons(IP4_HLEN + UDP_HLEN + mlen);
+	ip->check = htons(csum_fold(o->sum + IP4_HLEN + UDP_HLEN + mlen));
+	udp->len = htons(UDP_HLEN + mlen);
+}
+
 static struct wk_outer4 *outer4_slot(struct wctx *c, const struct mg_endpoint *ep)
 {
 	return &c->outer4[wk_addr_slot(AF_INET, ep->addr, WK_OUTER_SLOTS) ^ (ep->port & (WK_OUTER_SLOTS - 1))];
@@ -198,11 +211,9 @@ static struct wk_outer4 *outer4_slot(struct wctx *c, const struct mg_endpoint *e
  * tot_len, folded (RFC 1071: the sum is order-independent, so adding the one word later gives
  * the same result).
  */
-static void outer4_write(struct wctx *c, const struct wpkt *p, uint8_t *eth, uint32_t mlen)
+static const struct wk_outer4 *outer4_write(struct wctx *c, const struct wpkt *p, uint8_t *eth, uint32_t mlen)
 {
 	struct wk_outer4 *o = outer4_slot(c, &p->ep);
-	struct iphdr *ip = (void *)(eth + ETH_HLEN_);
-	struct udphdr *udp = (void *)(eth + ETH_HLEN_ + IP4_HLEN);
 
 	if (o->lport != c->listen_port || o->port != p->ep.port || memcmp(o->dst, p->ep.addr, 4) ||
 	    memcmp(o->src, p->hop.src_addr, 4) || memcmp(o->dst_mac, p->hop.dst_mac, 6) ||
@@ -222,42 +233,32 @@ static void outer4_write(struct wctx *c, const struct wpkt *p, uint8_t *eth, uin
 		memcpy(o->dst_mac, p->hop.dst_mac, 6);
 		memcpy(o->src_mac, p->hop.src_mac, 6);
 	}
-	memcpy(eth, o->hdr + 2, sizeof(o->hdr) - 2);
-	ip->tot_len = htons(IP4_HLEN + UDP_HLEN + mlen);
-	ip->check = htons(csum_fold(o->sum + IP4_HLEN + UDP_HLEN + mlen));
-	udp->len = htons(UDP_HLEN + mlen);
+	outer4_again(o, eth, mlen);
+	return o;
 }
 
-/* The template of outer4_write, for a packet whose endpoint and next hop are the previous one's. */
-static void outer4_again(struct wctx *c, const struct wpkt *p, uint8_t *eth, uint32_t mlen)
-{
-	const struct wk_outer4 *o = outer4_slot(c, &p->ep);
-	struct iphdr *ip = (void *)(eth + ETH_HLEN_);
-	struct udphdr *udp = (void *)(eth + ETH_HLEN_ + IP4_HLEN);
-
-	memcpy(eth, o->hdr + 2, sizeof(o->hdr) - 2);
-	ip->tot_len = htons(IP4_HLEN + UDP_HLEN + mlen);
-	ip->check = htons(csum_fold(o->sum + IP4_HLEN + UDP_HLEN + mlen));
-	udp->len = htons(UDP_HLEN + mlen);
-}
 
 /* Outer Ethernet/IP/UDP in front of the WireGuard message at msg (mlen bytes), then transmit.
- * again: the previous packet sent had the same endpoint and next hop, so its template holds. */
-static void send_outer(struct wctx *c, struct wpkt *p, uint8_t *msg, uint32_t mlen, bool again)
+ * *tpl: in, the IPv4 template to use as it is (the previous packet sent had the same endpoint
+ * and next hop), or NULL; out, this packet's template (NULL if it had none). */
+static void send_outer(struct wctx *c, struct wpkt *p, uint8_t *msg, uint32_t mlen,
+		       const struct wk_outer4 **tpl)
 {
 	uint32_t iplen = outer_hlen(p->ep.family) - ETH_HLEN_;
 	uint8_t *ip = msg - iplen;
 
 	if (mg_endpoint_is_derp(&p->ep)) {
+		*tpl = NULL;
 		wk_punt_relay(c, p, msg, mlen);     /* control sends it through DERP */
 		return;
 	}
 	if (p->ep.family == AF_INET) {
-		if (again)
-			outer4_again(c, p, ip - ETH_HLEN_, mlen);
+		if (*tpl)
+			outer4_again(*tpl, ip - ETH_HLEN_, mlen);
 		else
-			outer4_write(c, p, ip - ETH_HLEN_, mlen);
+			*tpl = outer4_write(c, p, ip - ETH_HLEN_, mlen);
 	} else {
+		*tpl = NULL;
 		ipudp_build(ip, &p->ep, p->hop.src_addr, c->listen_port, mlen);
 		eth_build(ip - ETH_HLEN_, p->hop.dst_mac, p->hop.src_mac, p->ep.family);
 	}
@@ -338,6 +339,7 @@ void wk_flush_seal(struct wctx *c)
 	unsigned n = c->nenc;
 	struct keypair *run = NULL;
 	uint64_t run_bytes = 0, run_last = 0, bytes = 0;
+	const struct wk_outer4 *tpl = NULL;
 	bool run_data = false;
 
 	if (!n)
@@ -352,7 +354,9 @@ void wk_flush_seal(struct wctx *c)
 		struct wpkt *p = &c->enc[i];
 		uint32_t mlen = sizeof(struct msg_data) + p->plen + AEAD_TAG_LEN;
 
-		send_outer(c, p, p->l3 - sizeof(struct msg_data), mlen, i && p->same_path);
+		if (!p->same_path)
+			tpl = NULL;
+		send_outer(c, p, p->l3 - sizeof(struct msg_data), mlen, &tpl);
 		/* Byte counts, timers and the rekey test once per run of a keypair's packets. */
 		if (p->kp != run) {
 			if (run)
@@ -407,5 +411,7 @@ void wk_udp(struct wctx *c, struct wpkt *p, uint64_t since)
 {
 	if (!mg_endpoint_is_derp(&p->ep) && !outer_hop(c, p, STAGE_UDP, since))
 		return;
-	send_outer(c, p, p->l3, p->len, false);
+	const struct wk_outer4 *tpl = NULL;
+
+	send_outer(c, p, p->l3, p->len, &tpl);
 }
