@@ -172,7 +172,7 @@ void peer_retire(struct index_table *t, struct peer *p)
 
 /* ---- endpoint seqlock -------------------------------------------------------------------- */
 
-void peer_endpoint_get(struct peer *p, struct mg_endpoint *out)
+uint32_t peer_endpoint_get_seq(struct peer *p, struct mg_endpoint *out)
 {
 	uint32_t seq;
 
@@ -182,6 +182,12 @@ void peer_endpoint_get(struct peer *p, struct mg_endpoint *out)
 		memcpy(out, &p->ep, sizeof(*out));
 		atomic_thread_fence(memory_order_acquire);
 	} while (atomic_load_explicit(&p->ep_seq, memory_order_relaxed) != seq);
+	return seq;
+}
+
+void peer_endpoint_get(struct peer *p, struct mg_endpoint *out)
+{
+	peer_endpoint_get_seq(p, out);
 }
 
 void peer_endpoint_set(struct peer *p, const struct mg_endpoint *ep)

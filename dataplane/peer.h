@@ -89,6 +89,14 @@ struct peer {
 
 /* Endpoint seqlock. */
 void peer_endpoint_get(struct peer *p, struct mg_endpoint *out);
+/* The same, returning the (even) sequence number it was read under: while peer_endpoint_seq()
+ * still returns it, the endpoint has not changed. */
+uint32_t peer_endpoint_get_seq(struct peer *p, struct mg_endpoint *out);
+
+static inline uint32_t peer_endpoint_seq(struct peer *p)
+{
+	return atomic_load_explicit(&p->ep_seq, memory_order_acquire);
+}
 void peer_endpoint_set(struct peer *p, const struct mg_endpoint *ep);
 /* Worker: roam to src if it differs (called only after authentication). */
 void peer_endpoint_roam(struct peer *p, const struct mg_endpoint *src);

@@ -29,9 +29,10 @@
 /* Caches of answers (direct-mapped, each slot count a power of two), sized for a burst to
  * 64 peers: */
 #define WK_HOP_SLOTS 64u                /* next hops, per netlink snapshot */
-#define WK_OUTER_SLOTS 64u              /* outer IPv4 headers, per endpoint and next hop */
+#define WK_OUTER_SLOTS 8u               /* outer IPv4 headers of control's datagrams */
 #define WK_LOCAL_SLOTS 16u              /* "is it ours", per netlink snapshot */
 #define WK_AIP_SLOTS 64u                /* allowed IPs, per generation of the trie */
+#define WK_PATH_SLOTS 64u               /* a peer's endpoint and next hop, by peer id */
 #define WK_ROUTE_SLOTS 16u              /* per-pass inner-destination cache (a power of two) */
 /*
  * Where control-originated packets start in a fresh frame. The outer headers prepended to one
@@ -44,6 +45,7 @@ _Static_assert(FRAME_DATA_OFF - 78 >= IO_RX_HEADROOM + 64 * (IO_COLORS - 1) - 12
 _Static_assert(FRAME_DATA_OFF + TXREQ_DATA_MAX + 16 <= IO_FRAME_SIZE, "control packet tailroom");
 
 enum wpkt_origin { FROM_LAN, FROM_PEER, FROM_LOCAL };
+#define NO_PATH 0xff
 
 struct wpkt {
 	uint64_t addr;                   /* port offset of the L3 header (frame = io_frame_base(addr)) */
@@ -52,6 +54,7 @@ struct wpkt {
 	int family;
 	uint8_t origin;
 	bool same_path;                  /* seal batch: same endpoint and next hop as the entry before */
+	uint8_t path;                    /* seal batch: its peer's slot in wctx.path (NO_PATH: none) */
 	/* crypto batch context */
 	struct peer *peer;
 	struct keypair *kp;
@@ -70,6 +73,19 @@ struct stage_ent {
 };
 
 enum { STAGE_TUNNEL = 1, STAGE_LAN, STAGE_UDP };
+
+/* An IPv4 outer header built once and copied in front of each message (worker_tx.c). */
+struct wk_outer4 {
+	uint64_t gen;                    /* a peer's path's: the snapshot it was built from */
+	uint16_t lport;                  /* our listen port when built (it may change) */
+	uint16_t port;                   /* destination, as p->ep.port */
+	uint8_t dst[4], src[4];          /* destination, source addresses */
+	uint8_t dst_mac[6], src_mac[6];
+	uint32_t sum;                    /* the IPv4 header's sum with tot_len and check zero */
+	/* Ethernet, IPv4, UDP from byte 2 (lengths and checksum zero), so that the IPv4 header is
+	 * 4-byte aligned as in a frame */
+	_Alignas(8) uint8_t hdr[2 + 14 + 20 + 8];
+};
 
 struct wctx {
 	struct worker *w;
@@ -93,13 +109,21 @@ struct wctx {
 	struct io_desc tx[TX_MAX];
 	unsigned ntx;
 
-	struct {                         /* the path of the last peer sealed for in this pass (worker_tx.c) */
-		uint64_t pass;
+	/* Each peer's endpoint and outer next hop (worker_tx.c), by peer id: an entry holds while
+	 * the peer's endpoint sequence number and the netlink snapshot are the ones it was read
+	 * under. The peer pointer is only compared, never followed: the peer may be gone (a new
+	 * one at its address has another id). */
+	struct wk_path_ent {
 		struct peer *peer;
-		unsigned slot;               /* its last entry in the seal batch */
+		uint64_t id;
+		uint64_t nl_gen;
+		uint32_t ep_seq;
 		struct mg_endpoint ep;
 		struct nl_l2hop hop;
-	} sealed;
+		struct wk_outer4 tpl;        /* the outer IPv4 header to ep over hop */
+	} path[WK_PATH_SLOTS];
+	struct wk_path_ent *path_last;   /* the entry of the last packet sealed (or NULL) */
+	unsigned path_end;               /* 1 + its latest slot in the seal batch (0: none yet) */
 
 	struct {                         /* the last LAN source found not spoofed, this pass (worker_rx.c) */
 		uint64_t pass;
@@ -138,16 +162,7 @@ struct wctx {
 		uint8_t dst[16];
 		struct nl_l2hop hop;
 	} hop[WK_HOP_SLOTS];
-	struct wk_outer4 {               /* IPv4 outer headers built (worker_tx.c) */
-		uint16_t lport;              /* our listen port when built (it may change) */
-		uint16_t port;               /* destination, as p->ep.port */
-		uint8_t dst[4], src[4];      /* destination, source addresses */
-		uint8_t dst_mac[6], src_mac[6];
-		uint32_t sum;                /* the IPv4 header's sum with tot_len and check zero */
-		/* Ethernet, IPv4, UDP from byte 2 (lengths and checksum zero), so that the IPv4
-		 * header is 4-byte aligned as in a frame */
-		_Alignas(8) uint8_t hdr[2 + 14 + 20 + 8];
-	} outer4[WK_OUTER_SLOTS];
+	struct wk_outer4 outer4[WK_OUTER_SLOTS];   /* for control's datagrams (wk_udp) */
 
 	struct wk_local_ent {            /* "is it one of our addresses" answers of this snapshot */
 		uint64_t gen;

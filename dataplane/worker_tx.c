@@ -8,7 +8,6 @@
 #define _LGPL_SOURCE
 #include <endian.h>
 #include <errno.h>
-#include <limits.h>
 #include "worker_tx.h"
 #include "pkt.h"
 #include "mss.h"
@@ -87,32 +86,47 @@ static bool tunnel_from_us(struct wctx *c, struct wpkt *p)
 }
 
 /*
- * The peer's endpoint and its outer next hop. A run of packets for one peer in a pass reads
- * them once: the pass holds one netlink snapshot, and an endpoint that roams meanwhile (another
- * worker, control) is taken up by the next pass, as if the run had been sealed a little
- * earlier. False if the packet was staged or dropped.
+ * The peer's endpoint and its outer next hop, from the worker's path cache while the peer's
+ * endpoint sequence number and the snapshot are unchanged (wctx.h); else read (the seqlock) and
+ * looked up, and kept. same_path: the previous entry of the seal batch went the same way. False
+ * if the packet was staged or dropped.
  */
 static bool tunnel_path(struct wctx *c, struct wpkt *p, struct peer *peer, uint64_t since)
 {
-	if (c->sealed.pass == c->pass && c->sealed.peer == peer) {
-		p->ep = c->sealed.ep;
-		p->same_path = c->sealed.slot + 1 == c->nenc;
+	struct wk_path_ent *e = &c->path[peer->id & (WK_PATH_SLOTS - 1)];
+	uint32_t seq;
+
+	if (e->peer == peer && e->id == peer->id && e->nl_gen == c->nl_gen &&
+	    e->ep_seq == peer_endpoint_seq(peer)) {
+		p->ep = e->ep;
+		p->path = (uint8_t)(e - c->path);
+		if (c->path_last == e) {
+			p->same_path = c->path_end && c->path_end == c->nenc;
+		} else {
+			c->path_last = e;
+			c->path_end = 0;
+			p->same_path = false;
+		}
 		if (!p->same_path)       /* else the previous entry's template has it */
-			p->hop = c->sealed.hop;
+			p->hop = e->hop;
 		return true;
 	}
-	peer_endpoint_get(peer, &p->ep);
+	seq = peer_endpoint_get_seq(peer, &p->ep);
 	if (!p->ep.family) {
 		wk_drop(c, p, MG_DROP_NO_ROUTE);
 		return false;
 	}
 	if (!mg_endpoint_is_derp(&p->ep) && !outer_hop(c, p, STAGE_TUNNEL, since))
 		return false;
-	c->sealed.pass = c->pass;
-	c->sealed.peer = peer;
-	c->sealed.slot = UINT_MAX;       /* no entry of the batch has this path yet */
-	c->sealed.ep = p->ep;
-	c->sealed.hop = p->hop;
+	e->peer = peer;
+	e->id = peer->id;
+	e->nl_gen = c->nl_gen;
+	e->ep_seq = seq;
+	e->ep = p->ep;
+	e->hop = p->hop;
+	p->path = (uint8_t)(e - c->path);
+	c->path_last = e;
+	c->path_end = 0;                 /* no entry of the batch has this path yet */
 	p->same_path = false;
 	return true;
 }
@@ -181,8 +195,8 @@ void wk_tunnel(struct wctx *c, struct wpkt *p_in, uint64_t since)
 	op->key = kp->nk.send_key;
 	op->src = op->dst = p->l3;
 	op->len = plen;
-	c->sealed.slot = c->nenc;
 	c->nenc++;
+	c->path_end = c->nenc;
 	if (c->nenc == BURST)
 		wk_flush_seal(c);
 }
@@ -211,27 +225,46 @@ static struct wk_outer4 *outer4_slot(struct wctx *c, const struct mg_endpoint *e
  * tot_len, folded (RFC 1071: the sum is order-independent, so adding the one word later gives
  * the same result).
  */
+static void outer4_build(struct wctx *c, struct wk_outer4 *o, const struct wpkt *p)
+{
+	struct iphdr *t = (void *)(o->hdr + 2 + ETH_HLEN_);
+
+	eth_build(o->hdr + 2, p->hop.dst_mac, p->hop.src_mac, AF_INET);
+	ipudp_build(o->hdr + 2 + ETH_HLEN_, &p->ep, p->hop.src_addr, c->listen_port, 0);
+	t->tot_len = 0;
+	t->check = 0;
+	((struct udphdr *)(t + 1))->len = 0;
+	o->sum = csum_add(0, t, IP4_HLEN);
+	o->gen = c->nl_gen;
+	o->lport = c->listen_port;
+	o->port = p->ep.port;
+	memcpy(o->dst, p->ep.addr, 4);
+	memcpy(o->src, p->hop.src_addr, 4);
+	memcpy(o->dst_mac, p->hop.dst_mac, 6);
+	memcpy(o->src_mac, p->hop.src_mac, 6);
+}
+
+/*
+ * The template for p: a sealed packet's is its peer's path entry's, good while it was built
+ * from this snapshot, for this endpoint and listen port (the snapshot and the endpoint decide
+ * the next hop; another peer may have taken the slot since wk_tunnel, hence the endpoint);
+ * control's datagrams use the small hashed set, compared field by field.
+ */
 static const struct wk_outer4 *outer4_write(struct wctx *c, const struct wpkt *p, uint8_t *eth, uint32_t mlen)
 {
-	struct wk_outer4 *o = outer4_slot(c, &p->ep);
+	struct wk_outer4 *o;
 
-	if (o->lport != c->listen_port || o->port != p->ep.port || memcmp(o->dst, p->ep.addr, 4) ||
-	    memcmp(o->src, p->hop.src_addr, 4) || memcmp(o->dst_mac, p->hop.dst_mac, 6) ||
-	    memcmp(o->src_mac, p->hop.src_mac, 6)) {
-		struct iphdr *t = (void *)(o->hdr + 2 + ETH_HLEN_);
-
-		eth_build(o->hdr + 2, p->hop.dst_mac, p->hop.src_mac, AF_INET);
-		ipudp_build(o->hdr + 2 + ETH_HLEN_, &p->ep, p->hop.src_addr, c->listen_port, 0);
-		t->tot_len = 0;
-		t->check = 0;
-		((struct udphdr *)(t + 1))->len = 0;
-		o->sum = csum_add(0, t, IP4_HLEN);
-		o->lport = c->listen_port;
-		o->port = p->ep.port;
-		memcpy(o->dst, p->ep.addr, 4);
-		memcpy(o->src, p->hop.src_addr, 4);
-		memcpy(o->dst_mac, p->hop.dst_mac, 6);
-		memcpy(o->src_mac, p->hop.src_mac, 6);
+	if (p->path != NO_PATH) {
+		o = &c->path[p->path].tpl;
+		if (o->gen != c->nl_gen || o->lport != c->listen_port || o->port != p->ep.port ||
+		    memcmp(o->dst, p->ep.addr, 4))
+			outer4_build(c, o, p);
+	} else {
+		o = outer4_slot(c, &p->ep);
+		if (o->lport != c->listen_port || o->port != p->ep.port || memcmp(o->dst, p->ep.addr, 4) ||
+		    memcmp(o->src, p->hop.src_addr, 4) || memcmp(o->dst_mac, p->hop.dst_mac, 6) ||
+		    memcmp(o->src_mac, p->hop.src_mac, 6))
+			outer4_build(c, o, p);
 	}
 	outer4_again(o, eth, mlen);
 	return o;
@@ -413,5 +446,6 @@ void wk_udp(struct wctx *c, struct wpkt *p, uint64_t since)
 		return;
 	const struct wk_outer4 *tpl = NULL;
 
+	p->path = NO_PATH;
 	send_outer(c, p, p->l3, p->len, &tpl);
 }
