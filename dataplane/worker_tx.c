@@ -93,13 +93,14 @@ static bool tunnel_from_us(struct wctx *c, struct wpkt *p)
  */
 static bool tunnel_path(struct wctx *c, struct wpkt *p, struct peer *peer, uint64_t since)
 {
-	struct wk_path_ent *e = &c->path[peer->id & (WK_PATH_SLOTS - 1)];
+	unsigned slot = peer->id & (WK_PATH_SLOTS - 1);
+	struct wk_path_ent *e = &c->path[slot];
 	uint32_t seq;
 
 	if (e->peer == peer && e->id == peer->id && e->nl_gen == c->nl_gen &&
 	    e->ep_seq == peer_endpoint_seq(peer)) {
 		p->ep = e->ep;
-		p->path = (uint8_t)(e - c->path);
+		p->path = (uint8_t)slot;
 		if (c->path_last == e) {
 			p->same_path = c->path_end && c->path_end == c->nenc;
 		} else {
@@ -124,7 +125,7 @@ static bool tunnel_path(struct wctx *c, struct wpkt *p, struct peer *peer, uint6
 	e->ep_seq = seq;
 	e->ep = p->ep;
 	e->hop = p->hop;
-	p->path = (uint8_t)(e - c->path);
+	p->path = (uint8_t)slot;
 	c->path_last = e;
 	c->path_end = 0;                 /* no entry of the batch has this path yet */
 	p->same_path = false;
@@ -137,34 +138,36 @@ void wk_tunnel(struct wctx *c, struct wpkt *p_in, uint64_t since)
 	 * there first (copying all of it would also copy what is rewritten below). It joins the
 	 * batch by a count; a staged or dropped packet leaves the slot unused. */
 	struct wpkt *p = &c->enc[c->nenc];
+	/* In locals: the stores into the slot below would make the compiler load them again. */
+	uint8_t *l3 = p_in->l3;
+	uint32_t len = p_in->len, mtu = c->dev->mtu, plen;
+	int family = p_in->family;
+	uint8_t origin = p_in->origin;
 	struct peer *peer;
 	struct msg_data *hdr;
 	struct aead_op *op;
 	struct keypair *kp;
-	uint32_t plen;
 
 	if (p != p_in) {
 		p->addr = p_in->addr;
-		p->l3 = p_in->l3;
-		p->len = p_in->len;
-		p->family = p_in->family;
-		p->origin = p_in->origin;
+		p->l3 = l3;
+		p->len = len;
+		p->family = family;
+		p->origin = origin;
 	}
-	p->peer = NULL;
-	p->kp = NULL;
-	if (!since && p->origin != FROM_PEER && !tunnel_from_us(c, p))
+	if (!since && origin != FROM_PEER && !tunnel_from_us(c, p))
 		return;
-	peer = wk_allowedips(c, p->family, ip_dst(p->l3, p->family));
+	peer = wk_allowedips(c, family, ip_dst(l3, family));
 	if (!peer || atomic_load_explicit(&peer->dead, memory_order_relaxed)) {
 		wk_drop(c, p, MG_DROP_NO_ROUTE);
 		return;
 	}
 	p->peer = peer;                 /* the destination from here on (the stage bound counts it) */
-	if (p->len > c->dev->mtu) {
+	if (len > mtu) {
 		tunnel_too_big(c, p);
 		return;
 	}
-	if (!since && p->origin != FROM_LOCAL && mss_clamp(p->l3, p->len, p->family, c->dev->mtu))
+	if (!since && origin != FROM_LOCAL && mss_clamp(l3, len, family, mtu))
 		c->ctr->mss_clamped++;
 	kp = mg_rcu_dereference(peer->cur);
 	if (!keypair_usable(c, kp)) {
@@ -174,26 +177,25 @@ void wk_tunnel(struct wctx *c, struct wpkt *p_in, uint64_t since)
 	}
 	if (!tunnel_path(c, p, peer, since))
 		return;
-	/* Padding to 16 bytes, never past the MTU (whitepaper 5.4.6). */
-	plen = (p->len + MESSAGE_PADDING_MULTIPLE - 1) & ~(MESSAGE_PADDING_MULTIPLE - 1);
-	if (plen > c->dev->mtu)
-		plen = p->len > c->dev->mtu ? p->len : c->dev->mtu;
-	if (!frame_room(c, p->l3, outer_hlen(p->ep.family) + sizeof(*hdr), plen + AEAD_TAG_LEN)) {
+	/* Padding to 16 bytes, never past the MTU (whitepaper 5.4.6; len <= mtu here). */
+	plen = (len + MESSAGE_PADDING_MULTIPLE - 1) & ~(MESSAGE_PADDING_MULTIPLE - 1);
+	if (plen > mtu)
+		plen = mtu;
+	if (!frame_room(c, l3, outer_hlen(p->ep.family) + sizeof(*hdr), plen + AEAD_TAG_LEN)) {
 		wk_drop(c, p, MG_DROP_TOO_BIG);
 		return;
 	}
-	if (plen > p->len)               /* often none: no libc call for nothing */
-		memset(p->l3 + p->len, 0, plen - p->len);
-	hdr = (struct msg_data *)(p->l3 - sizeof(*hdr));
+	if (plen > len)                  /* often none: no libc call for nothing */
+		memset(l3 + len, 0, plen - len);
+	hdr = (struct msg_data *)(l3 - sizeof(*hdr));
 	hdr->header.type = htole32(MESSAGE_DATA);
 	hdr->receiver_index = htole32(kp->nk.remote_index);
-	p->peer = peer;
 	p->kp = kp;
 	p->plen = plen;
 	p->since = since;                /* the nonce is reserved in wk_flush_seal */
 	op = &c->enc_ops[c->nenc];
 	op->key = kp->nk.send_key;
-	op->src = op->dst = p->l3;
+	op->src = op->dst = l3;
 	op->len = plen;
 	c->nenc++;
 	c->path_end = c->nenc;
