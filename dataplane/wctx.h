@@ -267,6 +267,20 @@ static inline unsigned wk_addr_slot(int family, const uint8_t *a, unsigned slots
  * peers keeps each endpoint's hop). Only successes are kept: a neighbour being resolved is
  * asked again. The hit is inline: every packet asks.
  */
+/* wk_hop's answer in place if it is cached (no copy), else NULL (then ask wk_hop). */
+static inline const struct nl_l2hop *wk_hop_cached(struct wctx *c, int family, const uint8_t *dst)
+{
+	struct wk_hop_ent *e = c->hop_last;
+
+	if (!(e->gen == c->nl_gen && e->family == family && wk_addr_eq(e->dst, family, dst))) {
+		e = &c->hop[wk_addr_slot(family, dst, WK_HOP_SLOTS)];
+		if (!(e->gen == c->nl_gen && e->family == family && wk_addr_eq(e->dst, family, dst)))
+			return NULL;
+		c->hop_last = e;
+	}
+	return &e->hop;
+}
+
 static inline int wk_hop(struct wctx *c, int family, const uint8_t *dst, struct nl_l2hop *out)
 {
 	struct wk_hop_ent *e = c->hop_last;

@@ -49,15 +49,8 @@ static bool is_advertised(struct mg_device *dev, int family, const uint8_t *addr
  */
 static const uint8_t tailnet6_prefix[6] = { 0xfd, 0x7a, 0x11, 0x5c, 0xa1, 0xe0 };
 
-static bool lan_src_spoofed(struct wctx *c, const struct wpkt *p)
+static __attribute__((noinline)) bool lan_src_check(struct wctx *c, const struct wpkt *p, const uint8_t *src)
 {
-	const uint8_t *src = ip_src(p->l3, p->family);
-
-	/* The last source found clean in this pass (the answer depends on the address alone, and
-	 * the tables it reads are this pass's): a LAN flow's packets ask once per burst. */
-	if (c->lan_src.pass == c->pass && c->lan_src.family == p->family &&
-	    wk_addr_eq(c->lan_src.addr, p->family, src))
-		return false;
 	if (p->family == AF_INET ? src[0] == 100 && (src[1] & 0xc0) == 64 : !memcmp(src, tailnet6_prefix, 6))
 		return true;
 	if (is_tailnet_local(c->dev, p->family, src) || wk_is_local(c, p->family, src))
@@ -68,9 +61,21 @@ static bool lan_src_spoofed(struct wctx *c, const struct wpkt *p)
 	return false;
 }
 
+static inline bool lan_src_spoofed(struct wctx *c, const struct wpkt *p)
+{
+	const uint8_t *src = ip_src(p->l3, p->family);
+
+	/* The last source found clean in this pass (the answer depends on the address alone, and
+	 * the tables it reads are this pass's): a LAN flow's packets ask once per burst. */
+	if (c->lan_src.pass == c->pass && c->lan_src.family == p->family &&
+	    wk_addr_eq(c->lan_src.addr, p->family, src))
+		return false;
+	return lan_src_check(c, p, src);
+}
+
 /* Plaintext from the LAN about to be NATed or sealed: not spoofed (dropped otherwise), and its
  * partial checksum, if the sender offloaded one, completed before NAT adjusts it. */
-static bool lan_plaintext_ok(struct wctx *c, struct wpkt *p)
+static inline __attribute__((always_inline)) bool lan_plaintext_ok(struct wctx *c, struct wpkt *p)
 {
 	if (lan_src_spoofed(c, p)) {
 		wk_drop(c, p, MG_DROP_SPOOFED_SOURCE);
@@ -155,7 +160,7 @@ static inline uint8_t route_of(struct wctx *c, int family, const uint8_t *dst, s
 	return e->verdict;
 }
 
-void wk_route_inner(struct wctx *c, struct wpkt *p, struct peer *from)
+static inline __attribute__((always_inline)) void route_inner(struct wctx *c, struct wpkt *p, struct peer *from)
 {
 	const uint8_t *dst = ip_dst(p->l3, p->family);
 	enum mg_drop why;
@@ -187,6 +192,11 @@ void wk_route_inner(struct wctx *c, struct wpkt *p, struct peer *from)
 		return;
 	}
 	wk_lan(c, p, 0);
+}
+
+void wk_route_inner(struct wctx *c, struct wpkt *p, struct peer *from)
+{
+	route_inner(c, p, from);
 }
 
 /* A data message whose index and key age check out joins the open batch. */
@@ -513,7 +523,7 @@ static void rx_authenticated(struct wctx *c, struct wpkt *p, struct peer *peer)
 		return;
 	}
 	p->origin = FROM_PEER;
-	wk_route_inner(c, p, peer);
+	route_inner(c, p, peer);
 }
 
 /*

@@ -276,7 +276,7 @@ static const struct wk_outer4 *outer4_write(struct wctx *c, const struct wpkt *p
 /* Outer Ethernet/IP/UDP in front of the WireGuard message at msg (mlen bytes), then transmit.
  * *tpl: in, the IPv4 template to use as it is (the previous packet sent had the same endpoint
  * and next hop), or NULL; out, this packet's template (NULL if it had none). */
-static void send_outer(struct wctx *c, struct wpkt *p, uint8_t *msg, uint32_t mlen,
+static inline __attribute__((always_inline)) void send_outer(struct wctx *c, struct wpkt *p, uint8_t *msg, uint32_t mlen,
 		       const struct wk_outer4 **tpl)
 {
 	uint32_t iplen = outer_hlen(p->ep.family) - ETH_HLEN_;
@@ -417,7 +417,7 @@ void wk_flush_seal(struct wctx *c)
 	c->ctr->encap_bytes += bytes;
 }
 
-void wk_lan(struct wctx *c, struct wpkt *p, uint64_t since)
+void wk_lan_slow(struct wctx *c, struct wpkt *p, uint64_t since)
 {
 	int ret;
 
