@@ -55,6 +55,7 @@ struct wpkt {
 	uint8_t origin;
 	bool same_path;                  /* seal batch: same endpoint and next hop as the entry before */
 	uint8_t path;                    /* seal batch: its peer's slot in wctx.path (NO_PATH: none) */
+	uint8_t grp;                     /* seal batch: its keypair's group (wctx.kgrp) */
 	/* crypto batch context */
 	struct peer *peer;
 	struct keypair *kp;
@@ -122,6 +123,19 @@ struct wctx {
 		struct nl_l2hop hop;
 		struct wk_outer4 tpl;        /* the outer IPv4 header to ep over hop */
 	} path[WK_PATH_SLOTS];
+	/* The seal batch's packets grouped by keypair (worker_tx.c): one nonce reservation, byte
+	 * count and timer update per keypair and batch, however its packets interleave with other
+	 * peers'. kslot maps a path slot to its group in batch number kbatch. */
+	struct wk_kgroup {
+		struct keypair *kp;
+		uint64_t next;               /* its next nonce */
+		uint64_t last;               /* the highest nonce sent */
+		uint64_t bytes;
+		uint32_t n;
+		bool data;
+	} kgrp[BURST];
+	struct { uint64_t batch; uint8_t g; } kslot[WK_PATH_SLOTS];
+	uint64_t kbatch;
 	struct wk_path_ent *path_last;   /* the entry of the last packet sealed (or NULL) */
 	unsigned path_end;               /* 1 + its latest slot in the seal batch (0: none yet) */
 

@@ -300,8 +300,8 @@ static inline __attribute__((always_inline)) void send_outer(struct wctx *c, str
 	wk_tx(c, ip - ETH_HLEN_, ETH_HLEN_ + iplen + mlen);
 }
 
-/* After a run of a keypair's packets went out (last = the run's highest counter; the clock is
- * the pass's): the timers, and a new session when this one is old or used up. */
+/* After a batch's packets of a keypair went out (last = the highest counter sent; the clock is
+ * the pass's): the byte count, the timers, and a new session when this one is old or used up. */
 static void tx_keypair_run(struct wctx *c, struct keypair *kp, uint64_t last, bool data, uint64_t bytes)
 {
 	struct peer *peer = kp->entry.peer;
@@ -340,47 +340,65 @@ static __attribute__((noinline)) unsigned seal_spent(struct wctx *c, unsigned n)
 	return m;
 }
 
+/* The batch's packets into keypair groups (wctx.h), by their path slot; returns the count. */
+static unsigned seal_groups(struct wctx *c, unsigned n)
+{
+	uint64_t batch = ++c->kbatch;
+	unsigned ng = 0;
+
+	for (unsigned i = 0; i < n; i++) {
+		struct wpkt *p = &c->enc[i];
+		unsigned g = c->kslot[p->path].g;
+
+		if (c->kslot[p->path].batch != batch || c->kgrp[g].kp != p->kp) {
+			g = ng++;
+			c->kgrp[g] = (struct wk_kgroup){ .kp = p->kp };
+			if (c->kslot[p->path].batch != batch) {   /* else another keypair holds the slot */
+				c->kslot[p->path].batch = batch;
+				c->kslot[p->path].g = (uint8_t)g;
+			}
+		}
+		c->kgrp[g].n++;
+		p->grp = (uint8_t)g;
+	}
+	return ng;
+}
+
 /*
- * Nonces: one fetch_add per run of a keypair's packets in the batch reserves the run's counters
- * (two workers sealing for one peer still never share one), in batch order.
+ * Nonces: one fetch_add per keypair and batch reserves its packets' counters (two workers
+ * sealing for one peer still never share one), given out in batch order.
  */
-static unsigned seal_nonces(struct wctx *c, unsigned n)
+static unsigned seal_nonces(struct wctx *c, unsigned n, unsigned ng)
 {
 	bool spent = false;
 
-	for (unsigned i = 0; i < n;) {
-		struct keypair *kp = c->enc[i].kp;
-		unsigned j = i + 1;
-		uint64_t ctr;
+	for (unsigned g = 0; g < ng; g++)
+		c->kgrp[g].next = atomic_fetch_add_explicit(&c->kgrp[g].kp->nk.send_counter, c->kgrp[g].n,
+							    memory_order_relaxed);
+	for (unsigned i = 0; i < n; i++) {
+		struct wpkt *p = &c->enc[i];
+		struct msg_data *hdr = (struct msg_data *)(p->l3 - sizeof(*hdr));
+		uint64_t ctr = c->kgrp[p->grp].next++;
 
-		while (j < n && c->enc[j].kp == kp)
-			j++;
-		ctr = atomic_fetch_add_explicit(&kp->nk.send_counter, j - i, memory_order_relaxed);
-		for (; i < j; i++, ctr++) {
-			struct wpkt *p = &c->enc[i];
-			struct msg_data *hdr = (struct msg_data *)(p->l3 - sizeof(*hdr));
-
-			p->counter = ctr;
-			spent |= ctr >= REJECT_AFTER_MESSAGES;
-			hdr->counter = htole64(ctr);
-			c->enc_ops[i].counter = ctr;
-		}
+		p->counter = ctr;
+		spent |= ctr >= REJECT_AFTER_MESSAGES;
+		hdr->counter = htole64(ctr);
+		c->enc_ops[i].counter = ctr;
 	}
 	return unlikely(spent) ? seal_spent(c, n) : n;
 }
 
 void wk_flush_seal(struct wctx *c)
 {
-	unsigned n = c->nenc;
-	struct keypair *run = NULL;
-	uint64_t run_bytes = 0, run_last = 0, bytes = 0;
+	unsigned n = c->nenc, ng;
+	uint64_t bytes = 0;
 	const struct wk_outer4 *tpl = NULL;
-	bool run_data = false;
 
 	if (!n)
 		return;
 	c->nenc = 0;
-	n = seal_nonces(c, n);
+	ng = seal_groups(c, n);
+	n = seal_nonces(c, n, ng);
 	if (!n)
 		return;
 	wk_batch_hist(c, n);
@@ -388,21 +406,15 @@ void wk_flush_seal(struct wctx *c)
 	for (unsigned i = 0; i < n; i++) {
 		struct wpkt *p = &c->enc[i];
 		uint32_t mlen = sizeof(struct msg_data) + p->plen + AEAD_TAG_LEN;
+		struct wk_kgroup *g;
 
 		if (!p->same_path)
 			tpl = NULL;
 		send_outer(c, p, p->l3 - sizeof(struct msg_data), mlen, &tpl);
-		/* Byte counts, timers and the rekey test once per run of a keypair's packets. */
-		if (p->kp != run) {
-			if (run)
-				tx_keypair_run(c, run, run_last, run_data, run_bytes);
-			run = p->kp;
-			run_bytes = 0;
-			run_data = false;
-		}
-		run_bytes += mlen;
-		run_last = p->counter;
-		run_data |= p->len != 0;
+		g = &c->kgrp[p->grp];
+		g->bytes += mlen;
+		g->last = p->counter;
+		g->data |= p->len != 0;
 		bytes += mlen;
 		if (unlikely(p->ep.family == AF_INET6)) {
 			c->ctr->encap_packets6++;
@@ -412,7 +424,11 @@ void wk_flush_seal(struct wctx *c)
 			c->ctr->encap_bytes_derp += mlen;
 		}
 	}
-	tx_keypair_run(c, run, run_last, run_data, run_bytes);
+	/* Byte counts, timers and the rekey test once per keypair and batch (a group whose every
+	 * packet was staged by seal_spent sent nothing). */
+	for (unsigned k = 0; k < ng; k++)
+		if (c->kgrp[k].bytes)
+			tx_keypair_run(c, c->kgrp[k].kp, c->kgrp[k].last, c->kgrp[k].data, c->kgrp[k].bytes);
 	c->ctr->encap_packets += n;
 	c->ctr->encap_bytes += bytes;
 }

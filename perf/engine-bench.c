@@ -464,10 +464,12 @@ static void *mw_thread(void *arg)
 	return NULL;
 }
 
-/* One size and direction: median Mpps of worker 0 alone and of the N workers' sum. */
-static void mw_size(enum dir d, uint32_t size, double *one, double *all)
+/* One size and direction: median Mpps of worker 0 alone and of the N workers' sum, and the
+ * median of the per-run ratios (each N-worker run against the one-worker run just before it,
+ * which saw the same load). */
+static void mw_size(enum dir d, uint32_t size, double *one, double *all, double *ratio)
 {
-	double v1[MAX_RUNS], vn[MAX_RUNS];
+	double v1[MAX_RUNS], vn[MAX_RUNS], vr[MAX_RUNS];
 
 	mw.d = d;
 	mw.size = size;
@@ -481,9 +483,11 @@ static void mw_size(enum dir d, uint32_t size, double *one, double *all)
 		vn[r] = 0;
 		for (unsigned i = 0; i < opt.workers; i++)
 			vn[r] += mw.mpps[i];
+		vr[r] = v1[r] > 0 ? vn[r] / v1[r] : 0;
 	}
 	*one = median(v1, opt.runs);
 	*all = median(vn, opt.runs);
+	*ratio = median(vr, opt.runs);
 }
 
 static void multi_worker(void)
@@ -505,7 +509,8 @@ static void multi_worker(void)
 		if (pthread_create(&t[i], NULL, mw_thread, (void *)(uintptr_t)i))
 			die("pthread_create");
 	printf("engine-bench: %u workers (%s), crypto %s, %u peer%s, "
-	       "%u packets x %u runs, thread CPU time, median\n%-12s %5s %9s %9s %7s\n", opt.workers,
+	       "%u packets x %u runs, thread CPU time, median (ratio: of the per-run ratios)\n"
+	       "%-12s %5s %9s %9s %7s\n", opt.workers,
 	       opt.shared ? "one device: shared peers, allowed IPs, NAT and flow tables; tunnel->LAN: "
 			    "each peer to one worker" : "one device each, no shared state",
 	       aead_backend_name(), opt.peers, opt.peers == 1 ? "" : "s", opt.packets, opt.runs,
@@ -514,10 +519,10 @@ static void multi_worker(void)
 		if (!(opt.dirs >> d & 1))
 			continue;
 		for (unsigned s = 0; s < opt.nsizes; s++) {
-			double one, all;
+			double one, all, ratio;
 
-			mw_size(d, opt.sizes[s], &one, &all);
-			printf("%-12s %5u %9.3f %9.3f %6.2fx\n", dir_name[d], opt.sizes[s], one, all, all / one);
+			mw_size(d, opt.sizes[s], &one, &all, &ratio);
+			printf("%-12s %5u %9.3f %9.3f %6.2fx\n", dir_name[d], opt.sizes[s], one, all, ratio);
 			fflush(stdout);
 		}
 	}
