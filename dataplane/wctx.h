@@ -2,7 +2,7 @@
 /*
  * wctx.h - the state of one worker's loop (struct wctx) and the primitives every stage ends
  * with: drop with a reason, append to the TX list, push on the stage queue, punt to control,
- * and the per-pass caches (next hop, "is it ours", allowed IPs). The bottom of the worker: the
+ * and the caches of answers (next hop, "is it ours", allowed IPs). The bottom of the worker: the
  * stages sit on top of it, poll loop (worker.c) -> rx (worker_rx.c) -> tx (worker_tx.c), and it
  * calls none of them.
  *

@@ -62,7 +62,7 @@ struct noise_keypair { /* immutable after creation except where marked */
 	bool i_am_initiator;
 	/* atomic: set once when the last-minute rekey was requested */
 	_Atomic bool sent_lastminute_handshake;
-	/* atomic: workers reserve nonces with one fetch_add per run of a burst */
+	/* atomic: workers reserve nonces with one fetch_add per keypair and seal batch */
 	_Alignas(MG_CACHELINE) _Atomic uint64_t send_counter;
 	/* owned by the worker that receives for this keypair (under the caller's lock) */
 	_Alignas(MG_CACHELINE) struct replay_counter replay;
