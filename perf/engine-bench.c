@@ -662,7 +662,8 @@ int main(int argc, char **argv)
 		printf("[");
 	else
 		printf("engine-bench: worker over a memory port, crypto %s, %u peer%s%s, %u packets x %u runs, "
-		       "CPU time, median\n%-12s %5s %9s %9s %14s %9s\n", aead_backend_name(), opt.peers,
+		       "CPU time, median\n(instructions per packet by stage, AEAD and the rest: "
+		       "perf/engine-cost.sh, callgrind)\n%-12s %5s %9s %9s %14s %9s\n", aead_backend_name(), opt.peers,
 		       opt.peers == 1 ? "" : "s", opt.snat ? ", SNAT" : "", opt.packets, opt.runs,
 		       "direction", "size", "Mpps", "Gbit/s", "AEAD batch", "fraction");
 	for (unsigned d = 0; d < 2; d++) {
