@@ -48,7 +48,6 @@ struct keypair {
 struct peer {
 	struct cds_list_head node;       /* control: device peer list, creation order */
 	uint8_t public_key[NOISE_PUBLIC_KEY_LEN];  /* immutable */
-	uint64_t id;                     /* immutable: unique in the process, never reused (staging) */
 
 	/* Control thread only. */
 	struct noise_handshake hs;
@@ -68,6 +67,7 @@ struct peer {
 	/* Keypairs: RCU pointers written by control only, read by workers with rcu_dereference. A worker
 	 * that authenticates data with `next` sets confirm_next; control then rotates (key confirmation). */
 	_Alignas(MG_CACHELINE) struct keypair *cur, *prev, *next;
+	uint64_t id;                     /* immutable: unique in the process, never reused (staging) */
 	_Atomic bool confirm_next;
 	_Atomic bool dead;                 /* removed: workers must not resurrect state */
 

@@ -148,7 +148,7 @@ static void test_keypair(void)
 static void test_peer(void)
 {
 	const struct span read[] = {
-		SPAN(struct peer, cur), SPAN(struct peer, next), SPAN(struct peer, dead),
+		SPAN(struct peer, cur), SPAN(struct peer, next), SPAN(struct peer, id), SPAN(struct peer, dead),
 		SPAN(struct peer, confirm_next), SPAN(struct peer, ep_seq), SPAN(struct peer, ep),
 	};
 	const struct span workers[] = {
@@ -165,8 +165,8 @@ static void test_peer(void)
 	struct peer *p;
 
 	whole_lines("struct peer", alignof(struct peer), sizeof(struct peer));
-	apart("struct peer: read by workers / written by workers", read, 6, workers, 6);
-	apart("struct peer: read by workers / written by control", read, 6, control, 7);
+	apart("struct peer: read by workers / written by workers", read, 7, workers, 6);
+	apart("struct peer: read by workers / written by control", read, 7, control, 7);
 	apart("struct peer: written by workers / by control", workers, 6, control, 7);
 	p = peer_new((const uint8_t[NOISE_PUBLIC_KEY_LEN]){ 1 });
 	CHECK(p && (uintptr_t)p % MG_CACHELINE == 0, "peer_new: %p, not line-aligned", (void *)p);
