@@ -339,19 +339,11 @@ ti_require() {
 # As in tests/lab/lab.sh, a helper process holds the flock while this shell lives; scripts this
 # shell starts (the scenarios of run.sh) inherit TI_LOCK_HELD and do not ask again.
 TI_LOCK=${TI_LOCK:-/run/lock/meshgate-interop.lock}
+. "$TI_ROOT/tests/shell-lock.sh"
 ti_lock() {
 	[ -n "${TI_LOCK_HELD:-}" ] && kill -0 "$TI_LOCK_HELD" 2>/dev/null && return 0
-	local ready i
-	ready=$(mktemp) || return 1
-	( flock -w "${TI_LOCK_WAIT:-1800}" "$TI_LOCK" sh -c \
-		'echo locked >"$2"; while kill -0 "$1" 2>/dev/null; do sleep 0.5; done' lock $$ "$ready" \
-		</dev/null >/dev/null 2>&1 & )
-	for i in $(seq $((${TI_LOCK_WAIT:-1800} * 5))); do
-		if [ -s "$ready" ]; then rm -f "$ready"; export TI_LOCK_HELD=$$; return 0; fi
-		[ $i = 5 ] && ti_log "waiting for another interop run to finish (lock $TI_LOCK)"
-		sleep 0.2
-	done
-	rm -f "$ready"; ti_log "the interop lab stayed busy"; return 1
+	hold_lock_while_alive "$TI_LOCK" "${TI_LOCK_WAIT:-1800}" $$ || { ti_log "the interop lab stayed busy"; return 1; }
+	export TI_LOCK_HELD=$$
 }
 
 ti_up() {

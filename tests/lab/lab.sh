@@ -215,19 +215,11 @@ lab_stop_iperf3_server() { lab_stop_pid "$MG_LAB_DIR/iperf3.pid"; }
 # an flock while this shell lives, so the lock goes with the shell however
 # it ends, and no daemon started here inherits it.
 LAB_LOCK=${LAB_LOCK:-/run/lock/meshgate-lab.lock}
+. "$(dirname "${BASH_SOURCE[0]}")/../shell-lock.sh"
 lab_lock() {
 	[ "${LAB_LOCK_HELD:-}" = $$ ] && return 0
-	local ready i
-	ready=$(mktemp) || return 1
-	( flock -w "${LAB_LOCK_WAIT:-900}" "$LAB_LOCK" sh -c \
-		'echo locked >"$2"; while kill -0 "$1" 2>/dev/null; do sleep 0.5; done' lock $$ "$ready" \
-		</dev/null >/dev/null 2>&1 & )
-	for i in $(seq $((${LAB_LOCK_WAIT:-900} * 5))); do
-		if [ -s "$ready" ]; then rm -f "$ready"; LAB_LOCK_HELD=$$; return 0; fi
-		[ $i = 5 ] && lab_log "waiting for another user of the lab to finish (lock $LAB_LOCK)"
-		sleep 0.2
-	done
-	rm -f "$ready"; lab_log "the lab stayed busy"; return 1
+	hold_lock_while_alive "$LAB_LOCK" "${LAB_LOCK_WAIT:-900}" $$ || { lab_log "the lab stayed busy"; return 1; }
+	LAB_LOCK_HELD=$$
 }
 
 lab_up() {
