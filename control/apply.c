@@ -23,7 +23,7 @@ struct peer *dev_peer_find(struct mg_ctl *dev, const uint8_t key[32])
 	struct peer *p;
 
 	/* Public keys are public: memcmp is fine. */
-	cds_list_for_each_entry(p, &dev->peers, node)
+	peer_list_for_each(p, &dev->peers)
 		if (!memcmp(p->public_key, key, 32))
 			return p;
 	return NULL;
@@ -39,16 +39,16 @@ static void peer_remove(struct mg_ctl *dev, struct peer *p)
 
 void dev_remove_all_peers(struct mg_ctl *dev)
 {
-	struct peer *p, *tmp;
+	struct peer *p;
 
-	cds_list_for_each_entry_safe(p, tmp, &dev->peers, node)
+	peer_list_for_each_safe(p, &dev->peers)
 		peer_remove(dev, p);
 }
 
 static void set_private_key(struct mg_ctl *dev, const uint8_t key[32])
 {
 	static const uint8_t zero[32];
-	struct peer *p, *tmp;
+	struct peer *p;
 
 	/* An unchanged key (SIGHUP, syncconf) must not void live sessions. */
 	if (dev->identity.has_identity && !sodium_memcmp(key, dev->identity.static_private, 32))
@@ -62,7 +62,7 @@ static void set_private_key(struct mg_ctl *dev, const uint8_t key[32])
 	}
 	cookie_checker_init(&dev->cookie, dev->identity.static_public);
 	/* New identity: old sessions are void; a peer with our own public key cannot exist. */
-	cds_list_for_each_entry_safe(p, tmp, &dev->peers, node) {
+	peer_list_for_each_safe(p, &dev->peers) {
 		if (dev->identity.has_identity && !memcmp(p->public_key, dev->identity.static_public, 32)) {
 			peer_remove(dev, p);
 			continue;
@@ -353,7 +353,7 @@ int dev_routes_sync(struct mg_ctl *dev)
 	struct peer *p;
 	size_t i = 0, j = 0;
 
-	cds_list_for_each_entry(p, &dev->peers, node)
+	peer_list_for_each(p, &dev->peers)
 		allowedips_walk_by_peer(&dev->dp.allowedips, p, collect, &all);
 	if (all.failed) {       /* an incomplete list would withdraw live routes: keep them all */
 		free(all.set.v);

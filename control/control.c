@@ -92,7 +92,7 @@ static int uapi_get(void *ctx, struct uapi_device_view *out)
 	out->peers = calloc(dev->npeers ? dev->npeers : 1, sizeof(*out->peers));
 	if (!out->peers)
 		return -ENOMEM;
-	cds_list_for_each_entry(p, &dev->peers, node) {
+	peer_list_for_each(p, &dev->peers) {
 		struct uapi_peer_view *v = &out->peers[i++];
 		uint64_t hs = atomic_load(&p->last_handshake_real_ns);
 		size_t n = count_ips(dev, p);
@@ -242,7 +242,7 @@ static void reload(struct control *ctl)
 	if (!keys)
 		goto out;
 	/* Peers that came from Headscale are not the file's to remove. */
-	cds_list_for_each_entry(p, &dev->peers, node)
+	peer_list_for_each(p, &dev->peers)
 		if (!ctl->hs || !hsglue_owns(ctl->hs, p->public_key))
 			memcpy(keys[n++], p->public_key, 32);
 	if (fresh.filter_file[0] && dev_load_filter_file(dev, fresh.filter_file, err, sizeof(err)))

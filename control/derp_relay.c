@@ -118,7 +118,7 @@ static struct peer *peer_of_msg(struct mg_ctl *dev, const uint8_t *msg, size_t l
 	}
 	if (type != MESSAGE_DATA)
 		return NULL;
-	cds_list_for_each_entry(p, &dev->peers, node) {
+	peer_list_for_each(p, &dev->peers) {
 		struct keypair *kps[3] = { p->cur, p->prev, p->next };
 
 		for (int i = 0; i < 3; i++)

@@ -106,7 +106,7 @@ static void render_peers(struct mbuf *b, struct mg_ctl *dev, uint64_t now_real)
 	unsigned running = 0, relay = 0;
 	struct peer *p;
 
-	cds_list_for_each_entry(p, &dev->peers, node) {
+	peer_list_for_each(p, &dev->peers) {
 		struct mg_endpoint ep;
 
 		peer_endpoint_get(p, &ep);
@@ -487,7 +487,7 @@ static void render_peer_series(struct mbuf *b, struct mg_ctl *dev, const char *n
 	struct peer *p;
 
 	family(b, name, type, help);
-	cds_list_for_each_entry(p, &dev->peers, node) {
+	peer_list_for_each(p, &dev->peers) {
 		struct ips_ctx c = { b, dev->dp.name, key };
 		struct mg_endpoint ep;
 

@@ -83,7 +83,7 @@ void timers_tick(struct mg_ctl *dev, uint64_t now)
 {
 	struct peer *p;
 
-	cds_list_for_each_entry(p, &dev->peers, node) {
+	peer_list_for_each(p, &dev->peers) {
 		if (atomic_load_explicit(&p->confirm_next, memory_order_relaxed)) {
 			/* Responder's handshake completes with the first data under the new key. */
 			peer_rotate_next(&dev->dp.index, p);

@@ -87,6 +87,22 @@ struct peer {
 	struct mg_rcu_head rcu;
 };
 
+/*
+ * Walking a peer list (control's dev->peers, or a list of the same kind). Unlike
+ * cds_list_for_each_entry these never turn the list head into a struct peer pointer to test for
+ * the end: the head is not inside a peer, and since struct peer is aligned to a cache line that
+ * pointer would be misaligned, which is undefined behaviour (UBSan stops on it). The _safe form
+ * allows removing @p while walking.
+ */
+#define peer_list_for_each(p, head) \
+	for (struct cds_list_head *peer__n = (head)->next; \
+	     peer__n != (head) && ((p) = cds_list_entry(peer__n, struct peer, node), 1); \
+	     peer__n = peer__n->next)
+#define peer_list_for_each_safe(p, head) \
+	for (struct cds_list_head *peer__n = (head)->next, *peer__t = peer__n->next; \
+	     peer__n != (head) && ((p) = cds_list_entry(peer__n, struct peer, node), 1); \
+	     peer__n = peer__t, peer__t = peer__n->next)
+
 /* Endpoint seqlock. */
 void peer_endpoint_get(struct peer *p, struct mg_endpoint *out);
 /* The same, returning the (even) sequence number it was read under: while peer_endpoint_seq()

@@ -230,7 +230,7 @@ out:
 int mem_router_free(struct mem_router *r)
 {
 	struct mg_device *dev = r->dev;
-	struct peer *p, *tmp;
+	struct peer *p;
 	int ret = 0;
 
 	for (unsigned i = 0; i < r->nworkers; i++) {
@@ -245,7 +245,7 @@ int mem_router_free(struct mem_router *r)
 		ring_uninit(&w->txq);
 	}
 	free(r->w);
-	cds_list_for_each_entry_safe(p, tmp, &r->peers, node) {
+	peer_list_for_each_safe(p, &r->peers) {
 		cds_list_del(&p->node);
 		allowedips_remove_by_peer(&dev->allowedips, p);
 		peer_retire(&dev->index, p);

@@ -26,13 +26,15 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <linux/netlink.h>
 
 enum nlmove_kind { NLMOVE_ADDR, NLMOVE_ROUTE, NLMOVE_NEIGH };
 
 struct nlmove_item {
 	enum nlmove_kind kind;
 	uint16_t len;
-	uint8_t msg[512];          /* struct nlmsghdr + family header + attributes */
+	/* struct nlmsghdr + family header + attributes; aligned as netlink messages are */
+	_Alignas(struct nlmsghdr) uint8_t msg[512];
 };
 
 struct nlmove {

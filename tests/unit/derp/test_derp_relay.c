@@ -143,7 +143,7 @@ struct peer *dev_peer_find(struct mg_ctl *d, const uint8_t key[32])
 {
 	struct peer *p;
 
-	cds_list_for_each_entry(p, &d->peers, node)
+	peer_list_for_each(p, &d->peers)
 		if (!memcmp(p->public_key, key, 32))
 			return p;
 	return NULL;

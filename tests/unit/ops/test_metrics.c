@@ -60,9 +60,11 @@ void peer_endpoint_get(struct peer *p, struct mg_endpoint *out)
 
 static struct peer *add_peer(struct mg_ctl *dev, uint8_t fill, uint64_t hs_real, bool endpoint, uint8_t ip4)
 {
-	struct peer *p = calloc(1, sizeof(*p));
+	/* Cache-line aligned, as peer_new allocates it (calloc would not be). */
+	struct peer *p = aligned_alloc(_Alignof(struct peer), sizeof(*p));
 	uint8_t a[4] = { 100, 64, 0, ip4 };
 
+	memset(p, 0, sizeof(*p));
 	memset(p->public_key, fill, sizeof(p->public_key));
 	atomic_store(&p->last_handshake_real_ns, hs_real);
 	if (endpoint) {
@@ -79,9 +81,9 @@ static struct peer *add_peer(struct mg_ctl *dev, uint8_t fill, uint64_t hs_real,
 /* The test's device is built by hand (no RCU grace periods needed): free it the same way. */
 static void free_device(struct mg_ctl *dev)
 {
-	struct peer *p, *tmp;
+	struct peer *p;
 
-	cds_list_for_each_entry_safe(p, tmp, &dev->peers, node) {
+	peer_list_for_each_safe(p, &dev->peers) {
 		allowedips_remove_by_peer(&dev->dp.allowedips, p);
 		cds_list_del(&p->node);
 		free(p);
