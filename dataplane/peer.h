@@ -85,9 +85,9 @@ struct peer {
 /*
  * Walking a peer list (control's dev->peers, or a list of the same kind). Unlike
  * cds_list_for_each_entry these never turn the list head into a struct peer pointer to test for
- * the end: the head is not inside a peer, and since struct peer is aligned to a cache line that
- * pointer would be misaligned, which is undefined behaviour (UBSan stops on it). The _safe form
- * allows removing @p while walking.
+ * the end: the head is not inside a peer, and once struct peer is aligned more strictly than the
+ * structure holding the head (a cache-line layout), that pointer is misaligned, which is
+ * undefined behaviour (UBSan stops on it). The _safe form allows removing @p while walking.
  */
 #define peer_list_for_each(p, head) \
 	for (struct cds_list_head *peer__n = (head)->next; \
