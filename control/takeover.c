@@ -30,6 +30,7 @@
 #include <libmnl/libmnl.h>
 
 #include "takeover.h"
+#include "atomicfile.h"
 #include "netlink/nlsock.h"
 
 #define VERSION 1
@@ -147,39 +148,6 @@ int takeover_parse(struct takeover *t, const char *text, int *pid, char *boot, s
 }
 
 /* ---- the file ------------------------------------------------------------------------------------ */
-
-static int write_atomic(const char *path, const char *text)
-{
-	char tmp[600], dir[512], *slash;
-	size_t len = strlen(text);
-	int fd, ret = 0;
-
-	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	if (fd < 0)
-		return -errno;
-	if (write(fd, text, len) != (ssize_t)len || fsync(fd))
-		ret = errno ? -errno : -EIO;
-	if (close(fd) && !ret)
-		ret = -errno;
-	if (!ret && rename(tmp, path))
-		ret = -errno;
-	if (ret) {
-		unlink(tmp);
-		return ret;
-	}
-	snprintf(dir, sizeof(dir), "%s", path);
-	slash = strrchr(dir, '/');
-	if (slash && slash != dir) {
-		*slash = 0;
-		fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-		if (fd >= 0) {
-			fsync(fd);           /* the rename itself on disk */
-			close(fd);
-		}
-	}
-	return 0;
-}
 
 static char *read_all(const char *path, int *err)
 {
@@ -364,7 +332,7 @@ int takeover_start(struct takeover *t, const char *state_dir, const char *nic, c
 	if (!ret)
 		ret = takeover_format(t, getpid(), boot, &text);
 	if (!ret) {
-		ret = write_atomic(t->path, text);
+		ret = atomicfile_write(t->path, text, strlen(text), 0600);
 		free(text);
 	}
 	if (ret) {

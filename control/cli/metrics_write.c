@@ -20,60 +20,8 @@
 #include <unistd.h>
 #include <sys/stat.h>
 #include "cli.h"
+#include "atomicfile.h"
 #include "metrics_write.h"
-
-static int write_all(int fd, const char *p, size_t len)
-{
-	while (len) {
-		ssize_t n = write(fd, p, len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		p += n, len -= n;
-	}
-	return 0;
-}
-
-/* 0 or -errno; on failure the temporary file is removed and @path untouched. */
-static int write_atomic(const char *path, const char *text, size_t len)
-{
-	char *d = strdup(path), *b = strdup(path), tmp[4096];
-	int fd = -1, dfd, ret = -ENOMEM;
-
-	if (!d || !b)
-		goto out;
-	ret = -ENAMETOOLONG;
-	if (snprintf(tmp, sizeof(tmp), "%s/.%s.XXXXXX", dirname(d), basename(b)) >= (int)sizeof(tmp))
-		goto out;
-	fd = mkostemp(tmp, O_CLOEXEC);
-	if (fd < 0) {
-		ret = -errno;
-		goto out;
-	}
-	ret = write_all(fd, text, len);
-	if (!ret && (fchmod(fd, 0644) || fsync(fd)))
-		ret = -errno;
-	if (close(fd) && !ret)
-		ret = -errno;
-	if (!ret && rename(tmp, path))
-		ret = -errno;
-	if (ret) {
-		unlink(tmp);
-		goto out;
-	}
-	/* Make the rename itself durable. */
-	dfd = open(d, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (dfd >= 0) {
-		fsync(dfd);
-		close(dfd);
-	}
-out:
-	free(d);
-	free(b);
-	return ret;
-}
 
 static int usage(void)
 {
@@ -125,9 +73,9 @@ int metrics_write_main(int argc, char **argv)
 		return 1;
 	}
 	if (print)
-		ret = write_all(STDOUT_FILENO, text, len);
+		ret = fwrite(text, 1, len, stdout) == len && !fflush(stdout) ? 0 : -EIO;
 	else
-		ret = write_atomic(argv[optind], text, len);
+		ret = atomicfile_write(argv[optind], text, len, 0644);
 	if (ret)
 		fprintf(stderr, "meshgate metrics: %s: %s\n", print ? "stdout" : argv[optind], strerror(-ret));
 	free(text);

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "derpmap.h"
+#include "atomicfile.h"
 #include "devconf.h"
 
 static void copy_str(char *dst, size_t cap, const json_t *v)
@@ -166,32 +167,21 @@ bool derp_node_is_stun_server(const struct derp_node *n, const struct mg_endpoin
 
 int derp_map_save(const json_t *regions, const char *dir)
 {
-	char path[4096], tmp[4200];
+	char path[4096], *text;
 	json_t *doc;
-	int fd, ret = 0;
+	int ret;
 
 	if (!json_is_object(regions))
 		return -EINVAL;
 	if (snprintf(path, sizeof(path), "%s/%s", dir, DERPMAP_FILE) >= (int)sizeof(path))
 		return -ENAMETOOLONG;
-	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
 	doc = json_pack("{sO}", "Regions", (json_t *)regions);
-	if (!doc)
-		return -ENOMEM;
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (fd < 0) {
-		ret = -errno;
-	} else {
-		if (json_dumpfd(doc, fd, JSON_COMPACT | JSON_SORT_KEYS) || fsync(fd))
-			ret = errno ? -errno : -EIO;
-		if (close(fd) && !ret)
-			ret = -errno;
-		if (!ret && rename(tmp, path))
-			ret = -errno;
-		if (ret)
-			unlink(tmp);
-	}
+	text = doc ? json_dumps(doc, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
 	json_decref(doc);
+	if (!text)
+		return -ENOMEM;
+	ret = atomicfile_write(path, text, strlen(text), 0644);
+	free(text);
 	return ret;
 }
 

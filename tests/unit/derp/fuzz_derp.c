@@ -19,6 +19,7 @@
 #include "../../../control/derp/derp.c"
 #include "../../../control/derp/derp_conn.c"
 #include "../../../control/conf/derpmap.c"
+#include "../../../control/conf/atomicfile.c"
 
 static const uint8_t srv_priv[32] = { 1, 2, 3, 4, 5, 6, 7, 8, 9, 10 };
 static const uint8_t cli_priv[32] = { 11, 12, 13, 14, 15, 16, 17, 18, 19, 20 };
