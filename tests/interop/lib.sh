@@ -186,12 +186,12 @@ hs_online() { [ "$(hs_node "$1" .online)" = true ]; }
 
 # ts NODE ARGS: the tailscale CLI of NODE (lap or phone).
 ts() { local n=$1; shift; ns "$n" "$TAILSCALE" --socket="$TI_DIR/$n/tailscaled.sock" "$@"; }
-ts_start() {	# ts_start NODE
-	local n=$1
+ts_start() {	# ts_start NODE [PORT]: PORT is tailscaled's WireGuard UDP port (default 41641)
+	local n=$1 port=${2:-41641}
 	mkdir -p "$TI_DIR/$n"
 	# TS_LOGS_DIR: tailscaled's log configuration stays in its state dir (default /var/lib/tailscale).
 	ip netns exec "ti-$n" env TS_NO_LOGS_NO_SUPPORT=true TS_LOGS_DIR="$TI_DIR/$n" SSL_CERT_FILE="$TI_DIR/ca/ca.pem" "$TAILSCALED" \
-		--tun=tailscale0 --statedir="$TI_DIR/$n" --socket="$TI_DIR/$n/tailscaled.sock" --port=41641 \
+		--tun=tailscale0 --statedir="$TI_DIR/$n" --socket="$TI_DIR/$n/tailscaled.sock" --port="$port" \
 		>>"$TI_DIR/$n/tailscaled.log" 2>&1 &
 	echo $! >"$TI_DIR/$n/pid"
 	wait_for 20 test -S "$TI_DIR/$n/tailscaled.sock"
