@@ -422,6 +422,7 @@ static int cmd_run(struct mg_config *cfg)
 	ret = flowtrack_init(&dev->dp.flows, cfg->queues);
 	if (ret)
 		goto out_workers;
+	nat_set_lan_flows(&dev->dp.nat, &dev->dp.flows);
 	if (dev->dp.snat)
 		nat_reserve_ports();
 	ret = workers_init(dev, cfg);

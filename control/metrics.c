@@ -184,10 +184,12 @@ static const struct { const char *name, *help; size_t off; } summed[] = {
 	       "Next-hop resolve requests not sent to the control thread: one for that next hop went out within 100 ms."),
 	SUMMED("tsmp_pongs_total", tsmp_pongs, "TSMP pings from peers answered with a pong."),
 	SUMMED("filter_flows_tracked_total", flows_tracked,
-	       "UDP/SCTP flows from the LAN or the router to the tailnet remembered, so that their replies pass the packet filter."),
+	       "Flows from the LAN or the router to the tailnet remembered, so that their replies pass the packet filter and keep their source through SNAT."),
 	SUMMED("filter_flows_evicted_total", flows_evicted,
 	       "Remembered flows pushed out while alive because their table bucket was full (their replies then need an ACL rule)."),
 	SUMMED("filter_flow_replies_total", flow_replies, "Packets from peers let in as replies to remembered flows."),
+	SUMMED("nat_lan_replies_total", nat_lan_replies,
+	       "Packets from peers to the LAN left untranslated by SNAT: replies to flows the LAN started."),
 	SUMMED("checksum_completed_total", csum_completed,
 	       "LAN TCP/UDP packets whose partial checksum (the sender's checksum offload) meshgate completed."),
 };

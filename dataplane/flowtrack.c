@@ -53,25 +53,49 @@ void flowtrack_uninit(struct flowtrack *ft)
 	memset(ft, 0, sizeof(*ft));
 }
 
-/* The packet's tuple, or (@reverse) the tuple its replies carry. False: not UDP/SCTP with ports. */
+/*
+ * The packet's tuple, or (@reverse) the tuple its replies carry. An echo request (@reverse) or
+ * reply is keyed by its identifier in both port fields. False: not a UDP, SCTP or TCP first
+ * fragment with ports, nor an echo of the kind asked for.
+ */
 static bool key_from(struct flowtrack_key *k, const uint8_t *l3, uint32_t len, int family, bool reverse)
 {
 	uint32_t hl = family == AF_INET ? (l3[0] & 0xf) * 4u : IP6_HLEN;
 	uint8_t proto = family == AF_INET ? l3[9] : l3[6];
 	uint32_t alen = family == AF_INET ? 4 : 16;
 	const uint8_t *src = ip_src(l3, family), *dst = ip_dst(l3, family);
+	bool echo = false;
 
-	if (proto != IPPROTO_UDP && proto != IPPROTO_SCTP)
-		return false;
 	if (family == AF_INET && (ntohs(*(const uint16_t *)(l3 + 6)) & 0x1fff))
 		return false;                                   /* a later fragment: no ports */
-	if (len < hl + 4)
+	if (len < hl + 8)
 		return false;
+	switch (proto) {
+	case IPPROTO_UDP: case IPPROTO_SCTP: case IPPROTO_TCP:
+		break;
+	case IPPROTO_ICMP:
+		if (family != AF_INET || l3[hl] != (reverse ? 8 : 0))      /* echo request / reply */
+			return false;
+		echo = true;
+		break;
+	case IPPROTO_ICMPV6:
+		if (family != AF_INET6 || l3[hl] != (reverse ? 128 : 129))
+			return false;
+		echo = true;
+		break;
+	default:
+		return false;
+	}
 	memset(k, 0, sizeof(*k));
 	k->family = (uint8_t)family;
 	k->proto = proto;
-	memcpy(reverse ? &k->dport : &k->sport, l3 + hl, 2);
-	memcpy(reverse ? &k->sport : &k->dport, l3 + hl + 2, 2);
+	if (echo) {
+		memcpy(&k->sport, l3 + hl + 4, 2);
+		memcpy(&k->dport, l3 + hl + 4, 2);
+	} else {
+		memcpy(reverse ? &k->dport : &k->sport, l3 + hl, 2);
+		memcpy(reverse ? &k->sport : &k->dport, l3 + hl + 2, 2);
+	}
 	memcpy(k->saddr, reverse ? dst : src, alen);
 	memcpy(k->daddr, reverse ? src : dst, alen);
 	return true;

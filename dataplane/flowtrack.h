@@ -1,12 +1,15 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * flowtrack.h - the UDP and SCTP flows the LAN side (or the router's host) started toward the
- * tailnet, so that the packet filter lets their replies in although no ACL rule allows
- * peer -> LAN for that port: a DNS, NTP or QUIC client on the LAN gets its answers. This is
- * tailscaled's filter state (wgengine/filter: outgoing UDP/SCTP tuples are recorded by RunOut,
- * and RunIn accepts a packet whose tuple is one of them before it looks at the rules). TCP needs
- * none: the filter judges only SYN without ACK, so a SYN-ACK and the rest of a connection the LAN
- * opened pass anyway.
+ * flowtrack.h - the flows the LAN side (or the router's host) started toward the tailnet: UDP,
+ * SCTP and TCP by their ports, ICMP and ICMPv6 echo by identifier. Two readers:
+ * - the packet filter lets their replies in although no ACL rule allows peer -> LAN for that
+ *   port: a DNS, NTP or QUIC client on the LAN gets its answers. This is tailscaled's filter
+ *   state (wgengine/filter: outgoing UDP/SCTP tuples are recorded by RunOut, and RunIn accepts a
+ *   packet whose tuple is one of them before it looks at the rules). For TCP the filter judges
+ *   only SYN without ACK, so a SYN-ACK and the rest of a connection the LAN opened pass anyway.
+ * - SNAT leaves their replies untranslated (nat.h): a reply must come from the address the LAN
+ *   host sent to, as a kernel's conntrack does it (NAT applies to the packets of flows the
+ *   tailnet starts, never to the replies of flows the LAN starts).
  *
  * Size and age: tailscaled keeps the last 512 flows of the node in an LRU with no time limit. A
  * lock-free table cannot keep an LRU order, so here each worker owns FLOWTRACK_SLOTS entries
@@ -52,12 +55,14 @@ enum flowtrack_note { FLOWTRACK_NONE, FLOWTRACK_NEW, FLOWTRACK_EVICTED };
 
 /*
  * Worker @worker: the IP packet at l3 (validated, @len bytes) leaves for the tunnel from the LAN
- * or the host. A UDP or SCTP first fragment is remembered (or its entry's life extended):
- * FLOWTRACK_NEW, or FLOWTRACK_EVICTED if a live flow made room for it; anything else: NONE.
+ * or the host. A UDP, SCTP or TCP first fragment or an ICMP/ICMPv6 echo request is remembered
+ * (or its entry's life extended): FLOWTRACK_NEW, or FLOWTRACK_EVICTED if a live flow made room
+ * for it; anything else: NONE.
  */
 enum flowtrack_note flowtrack_note_out(struct flowtrack *ft, unsigned worker, const uint8_t *l3,
 				       uint32_t len, int family, uint64_t now);
-/* Any worker: is the packet at l3 (out of the tunnel) a reply to a flow some worker remembers? */
+/* Any worker: is the packet at l3 (out of the tunnel) a reply to a flow some worker remembers?
+ * (For ICMP: an echo reply to a remembered echo request.) */
 bool flowtrack_is_reply(const struct flowtrack *ft, const uint8_t *l3, uint32_t len, int family, uint64_t now);
 
 #endif

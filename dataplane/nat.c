@@ -10,6 +10,7 @@
 #include <netinet/in.h>
 #include <sodium.h>
 #include "nat.h"
+#include "flowtrack.h"
 #include "pkt.h"
 
 #define ICMP_ECHO_REQ4 8
@@ -283,10 +284,14 @@ int nat_out(struct nat *n, unsigned worker, uint64_t peer_id, uint8_t *l3, uint3
 		return -EPROTONOSUPPORT;
 	if ((v.proto == IPPROTO_ICMP && v.icmp_type != ICMP_ECHO_REQ4) ||
 	    (v.proto == IPPROTO_ICMPV6 && v.icmp_type != ICMP_ECHO_REQ6))
-		return -EPROTONOSUPPORT;
+		return n->lan_flows && flowtrack_is_reply(n->lan_flows, l3, len, family, now) ?
+		       NAT_PASS : -EPROTONOSUPPORT;
 	key_from(&k, l3, family, &v, false);
 	f = lookup(n, n->fwd, &k, true);
 	if (!f) {
+		/* Not a flow of ours: the tailnet's answer to one the LAN started keeps its address. */
+		if (n->lan_flows && flowtrack_is_reply(n->lan_flows, l3, len, family, now))
+			return NAT_PASS;
 		err = flow_create(n, worker, peer_id, &k, lan_src, now, &f);
 		if (err)
 			return err;

@@ -30,6 +30,8 @@
 #include <urcu/rculfhash.h>
 #include "mg.h"
 
+struct flowtrack;
+
 #define NAT_PORT_MIN 61000u          /* above Linux's default ephemeral range (32768-60999) */
 #define NAT_PORT_MAX 65535u
 #define NAT_FLOWS_PER_WORKER 32768u
@@ -81,16 +83,27 @@ struct nat {
 	uint64_t seed;
 	_Atomic uint64_t nflows;
 	_Atomic uint32_t *peer_flows;    /* NAT_PEER_SLOTS counts: + by workers, - by nat_expire */
+	const struct flowtrack *lan_flows;   /* flows the LAN started (NULL: none are known) */
 };
 
 int nat_init(struct nat *n, unsigned nworkers);
 void nat_uninit(struct nat *n);
 
+/* The flows the LAN started (flowtrack.h), set before the workers start: their replies from the
+ * tailnet pass nat_out untranslated. */
+static inline void nat_set_lan_flows(struct nat *n, const struct flowtrack *ft)
+{
+	n->lan_flows = ft;
+}
+
+#define NAT_PASS 1   /* nat_out: a reply to a flow the LAN started, to be sent as it is */
+
 /* Worker: translate an IP packet from the tailnet to the LAN in place, creating the flow if
  * needed; peer_id = the sending peer's id. lan_src = the router's LAN address of that family.
- * Returns 0, or the caller drops it: -EPROTONOSUPPORT not translatable (fragment, protocol, not
- * an echo request), -EADDRNOTAVAIL no port or flow object free, -EDQUOT the peer is at
- * NAT_FLOWS_PER_PEER. */
+ * Returns 0; NAT_PASS when the packet belongs to no flow of ours but answers one the LAN started
+ * (n->lan_flows), left untouched; or the caller drops it: -EPROTONOSUPPORT not translatable
+ * (fragment, protocol, not an echo request), -EADDRNOTAVAIL no port or flow object free,
+ * -EDQUOT the peer is at NAT_FLOWS_PER_PEER. */
 int nat_out(struct nat *n, unsigned worker, uint64_t peer_id, uint8_t *l3, uint32_t len, int family,
 	    const uint8_t *lan_src, uint64_t now);
 /* Worker: a packet from the LAN addressed to the router: if it answers a flow, translate it back

@@ -48,6 +48,7 @@ struct wpkt {
 	uint32_t len;                    /* L3 length */
 	int family;
 	uint8_t origin;
+	bool natted;                     /* FROM_LAN: a reply nat_in translated, not a LAN-started flow */
 	/* crypto batch context */
 	struct peer *peer;
 	struct keypair *kp;

@@ -82,8 +82,8 @@ static void deliver_local(struct wctx *c, struct wpkt *p)
 	io_frame_put(&c->w->port, p->addr);
 }
 
-/* SNAT towards the LAN: the source becomes our address on the route to the destination.
- * False: drop for *why. */
+/* SNAT towards the LAN: the source becomes our address on the route to the destination, unless
+ * the packet answers a flow the LAN started (left as it is, counted). False: drop for *why. */
 static bool snat_out(struct wctx *c, struct wpkt *p, const struct peer *from, enum mg_drop *why)
 {
 	struct nl_l2hop hop;
@@ -91,6 +91,10 @@ static bool snat_out(struct wctx *c, struct wpkt *p, const struct peer *from, en
 
 	if (wk_hop(c, p->family, ip_dst(p->l3, p->family), &hop) != -ENETUNREACH)
 		err = nat_out(&c->dev->nat, c->w->id, from->id, p->l3, p->len, p->family, hop.src_addr, c->now);
+	if (err == NAT_PASS) {
+		c->ctr->nat_lan_replies++;
+		return true;
+	}
 	*why = err == -EDQUOT ? MG_DROP_NAT_PEER_LIMIT : MG_DROP_NAT_FAILED;
 	return !err;
 }
@@ -289,6 +293,7 @@ void wk_rx_frame(struct wctx *c, uint64_t addr, uint32_t len)
 	p->len = 0;
 	p->family = 0;
 	p->origin = FROM_LAN;
+	p->natted = false;
 	p->peer = NULL;
 	p->kp = NULL;
 	p->counter = 0;
@@ -329,6 +334,7 @@ void wk_rx_frame(struct wctx *c, uint64_t addr, uint32_t len)
 			wk_drop(c, p, MG_DROP_NAT_UNKNOWN);
 			return;
 		}
+		p->natted = true;
 		wk_tunnel(c, p, 0);
 		return;
 	}

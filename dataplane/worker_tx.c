@@ -64,8 +64,9 @@ static __attribute__((noinline)) void tunnel_too_big(struct wctx *c, struct wpkt
 
 /*
  * Into the tunnel from the LAN or the host: TSMP is the router's own to send, never a host's
- * (tailscaled drops it from its TUN too: a LAN host must not speak for the router); a UDP/SCTP
- * flow is remembered so that its replies pass the packet filter (flowtrack.h) while there is one.
+ * (tailscaled drops it from its TUN too: a LAN host must not speak for the router); a flow the
+ * LAN starts is remembered (flowtrack.h) while there is a packet filter, so that its replies
+ * pass it, or SNAT, so that they keep their source. A reply nat_in translated starts nothing.
  */
 static bool tunnel_from_us(struct wctx *c, struct wpkt *p)
 {
@@ -75,7 +76,7 @@ static bool tunnel_from_us(struct wctx *c, struct wpkt *p)
 		wk_drop(c, p, MG_DROP_TSMP);
 		return false;
 	}
-	if ((proto == IPPROTO_UDP || proto == 132 /* SCTP */) && rcu_dereference(c->dev->filter)) {
+	if (!p->natted && (c->dev->snat || rcu_dereference(c->dev->filter))) {
 		enum flowtrack_note n = flowtrack_note_out(&c->dev->flows, c->w->id, p->l3, p->len,
 							   p->family, c->now);
 

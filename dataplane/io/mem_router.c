@@ -85,6 +85,7 @@ static int device_init(struct mg_device *dev, const char *name, uint32_t mtu)
 	dev->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	if (dev->wake_fd < 0 || nat_init(&dev->nat, 1) || flowtrack_init(&dev->flows, 1))
 		return -1;
+	nat_set_lan_flows(&dev->nat, &dev->flows);
 	return 0;
 }
 

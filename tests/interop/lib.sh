@@ -299,12 +299,15 @@ while True:
 	echo $! >>"$TI_DIR/bg.pids"
 }
 # udp_ask NS ADDR PORT: one query from a fresh source port; prints the answer (empty on timeout).
+# The socket is connected, as a stub resolver's is: an answer from any other address than the
+# one asked (a translated source, say) is not an answer.
 udp_ask() {
 	ns "$1" python3 -c '
 import socket, sys
 s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.settimeout(2)
+s.connect((sys.argv[1], int(sys.argv[2])))
 for _ in range(3):
-    s.sendto(b"q", (sys.argv[1], int(sys.argv[2])))
+    s.send(b"q")
     try: print(s.recv(2048).decode()); break
     except OSError: pass' "$2" "$3" 2>/dev/null
 }

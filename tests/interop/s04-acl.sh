@@ -48,9 +48,20 @@ fi
 
 # DNS-like UDP from the LAN to a tailnet resolver: the policy allows 192.168.8.0/24 -> lab@:53;
 # the answer (laptop:53 -> the host's ephemeral port) is allowed only as the flow's reply.
+# With SNAT (the lab's default), the answer must keep the laptop's address: a stub resolver's
+# socket is connected to the server it asked.
+lan0=$(mg_metric rtr meshgate_nat_lan_replies_total)
 ans=$(udp_ask host "$LAP_TS4" 53)
-[ "$ans" = answer:q ] && pass "UDP query from $HOST4 to the laptop's :53 got its answer" ||
-	{ fail "UDP query from $HOST4 to $LAP_TS4:53: no answer (reply dropped: $(mg_metric rtr meshgate_inbound_dropped_packets_total 'reason="filtered"') filtered)"; }
+[ "$ans" = answer:q ] && pass "UDP query from $HOST4 to the laptop's :53 got its answer, from $LAP_TS4" ||
+	{ fail "UDP query from $HOST4 to $LAP_TS4:53: no answer from $LAP_TS4 (reply dropped: $(mg_metric rtr meshgate_inbound_dropped_packets_total 'reason="filtered"') filtered; $(mg_metric rtr meshgate_nat_flows) NAT flows)"; }
+# A TCP connection the LAN opens (the policy allows lab@:53 for TCP too) completes: the SYN-ACK
+# keeps the laptop's source address through SNAT.
+ti_listen lap 53
+tcp_connects host "$LAP_TS4" 53 && pass "TCP from $HOST4 to $LAP_TS4:53 (LAN-started) connects" ||
+	fail "TCP from $HOST4 to $LAP_TS4:53 (LAN-started) does not connect"
+lan1=$(mg_metric rtr meshgate_nat_lan_replies_total)
+[ "$lan1" -gt "$lan0" ] && pass "SNAT left $((lan1 - lan0)) answers to LAN-started flows untranslated (meshgate_nat_lan_replies_total)" ||
+	fail "meshgate_nat_lan_replies_total did not move ($lan0 -> $lan1)"
 
 # Saved netmap, Headscale down: restart meshgate; the saved filter must still apply.
 mg_stop rtr; hs_stop

@@ -6,7 +6,8 @@
  *   3  an entry expires FLOWTRACK_TIMEOUT_NS after the flow's last outgoing packet
  *   4  bounded: more flows than slots push live ones out, each push reported as EVICTED;
  *      the newest flows are always found
- *   5  TCP, ICMP and later fragments are not tracked
+ *   5  TCP by its ports and an ICMP echo by its identifier are tracked (an echo reply matches
+ *      the request's identifier); other ICMP, other protocols and later fragments are not
  */
 #include <stdio.h>
 #include <string.h>
@@ -79,9 +80,26 @@ int main(void)
 	CHECK(flowtrack_note_out(&ft, 0, b, pkt(b, IPPROTO_UDP, host, 9, peer, 9), AF_INET,
 				 now + FLOWTRACK_TIMEOUT_NS) == FLOWTRACK_NEW);
 
-	/* 5: not tracked */
-	CHECK(flowtrack_note_out(&ft, 0, b, pkt(b, IPPROTO_TCP, host, 1, peer, 2), AF_INET, now) == FLOWTRACK_NONE);
+	/* 5: TCP and echo tracked; the rest not */
+	CHECK(flowtrack_note_out(&ft, 0, b, pkt(b, IPPROTO_TCP, host, 1, peer, 2), AF_INET, now) != FLOWTRACK_NONE);   /* NEW or EVICTED: 4 filled the table */
+	CHECK(flowtrack_is_reply(&ft, b, pkt(b, IPPROTO_TCP, peer, 2, host, 1), AF_INET, now));
+	CHECK(!flowtrack_is_reply(&ft, b, pkt(b, IPPROTO_UDP, peer, 2, host, 1), AF_INET, now));
+	/* an echo request: type 8 in the byte a UDP header's source port starts with, identifier
+	 * 0x1234 where UDP has its length */
+	len = pkt(b, IPPROTO_ICMP, host, 8 << 8, peer, 2);
+	b[IP4_HLEN + 4] = 0x12;
+	b[IP4_HLEN + 5] = 0x34;
+	CHECK(flowtrack_note_out(&ft, 0, b, len, AF_INET, now) != FLOWTRACK_NONE);
+	len = pkt(b, IPPROTO_ICMP, peer, 0, host, 2);          /* echo reply, identifier 0x1234 */
+	b[IP4_HLEN + 4] = 0x12;
+	b[IP4_HLEN + 5] = 0x34;
+	CHECK(flowtrack_is_reply(&ft, b, len, AF_INET, now));
+	b[IP4_HLEN + 5] = 0x35;
+	CHECK(!flowtrack_is_reply(&ft, b, len, AF_INET, now));
+	len = pkt(b, IPPROTO_ICMP, host, 13 << 8, peer, 2);    /* timestamp request */
+	CHECK(flowtrack_note_out(&ft, 0, b, len, AF_INET, now) == FLOWTRACK_NONE);
 	CHECK(flowtrack_note_out(&ft, 0, b, pkt(b, IPPROTO_ICMP, host, 1, peer, 2), AF_INET, now) == FLOWTRACK_NONE);
+	CHECK(flowtrack_note_out(&ft, 0, b, pkt(b, 47 /* GRE */, host, 1, peer, 2), AF_INET, now) == FLOWTRACK_NONE);
 	len = pkt(b, IPPROTO_UDP, host, 7, peer, 7);
 	b[6] = 0x00;
 	b[7] = 0x10;                     /* fragment offset 16: no ports */

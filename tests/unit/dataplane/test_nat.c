@@ -3,13 +3,15 @@
  * test_nat.c - the SNAT table: translation out and back for TCP, UDP, ICMP echo, IPv4 and IPv6
  * with checksums verified from scratch; per-worker port slices; reuse of a flow; unknown replies;
  * expiry by protocol and state; exhaustion of a slice's ports towards one remote endpoint at a
- * bounded cost per creation; UDP checksums that come out zero; a per-peer flow limit.
+ * bounded cost per creation; UDP checksums that come out zero; a per-peer flow limit; replies to
+ * flows the LAN started left untranslated.
  */
 #include <errno.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <sodium.h>
 #include "nat.h"
+#include "flowtrack.h"
 #include "pktcheck.h"
 
 #define S 1000000000ULL
@@ -175,6 +177,80 @@ struct racer {
 	unsigned refused;
 };
 
+/*
+ * Replies to flows the LAN started (flowtrack.h) pass SNAT untranslated: TCP, UDP and echo, both
+ * families; a packet of the same shape from a flow the LAN did not start is translated; a flow
+ * the tailnet started keeps its translation even when the LAN later sends on the same tuple.
+ */
+static void lan_started_test(void)
+{
+	static const struct { int v6; uint8_t proto; } cases[] = {
+		{ 0, IPPROTO_TCP }, { 0, IPPROTO_UDP }, { 0, IPPROTO_ICMP },
+		{ 1, IPPROTO_TCP }, { 1, IPPROTO_UDP }, { 1, IPPROTO_ICMPV6 },
+	};
+	struct flowtrack ft;
+	struct nat n;
+	uint8_t b[256], keep[256];
+	size_t len;
+
+	T_CHECK(!nat_init(&n, 1) && !flowtrack_init(&ft, 1), "init");
+	nat_set_lan_flows(&n, &ft);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		int v6 = cases[i].v6, fam = v6 ? AF_INET6 : AF_INET;
+		uint8_t proto = cases[i].proto;
+		bool icmp = proto == IPPROTO_ICMP || proto == IPPROTO_ICMPV6;
+		const char *host = v6 ? "fd00:8::80" : "192.168.8.80", *lap = v6 ? "fd7a:115c:a1e0::2" : "100.64.0.2";
+		size_t hl = v6 ? 40 : 20;
+
+		/* The LAN host's request to the laptop: remembered. */
+		len = mkpkt(b, v6, host, lap, proto, 50000, 53, 5);
+		T_CHECK(flowtrack_note_out(&ft, 0, b, len, fam, 10 * S) == FLOWTRACK_NEW,
+			"proto %u v6 %d: the LAN's request not remembered", proto, v6);
+		/* The laptop's answer: through untouched. */
+		len = mkpkt(b, v6, lap, host, proto, icmp ? 50000 : 53, 50000, 5);
+		if (icmp) {
+			b[hl] = proto == IPPROTO_ICMP ? 0 : 129;
+			ref_fix(b, len);
+		} else if (proto == IPPROTO_TCP) {
+			b[hl + 13] = 0x12;                   /* SYN-ACK */
+			ref_fix(b, len);
+		}
+		memcpy(keep, b, len);
+		T_CHECK(nat_out(&n, 0, PEER, b, len, fam, v6 ? lan6 : lan4, 11 * S) == NAT_PASS,
+			"proto %u v6 %d: the answer to a LAN-started flow not passed", proto, v6);
+		T_CHECK(!memcmp(b, keep, len), "proto %u v6 %d: the passed answer was changed", proto, v6);
+		/* Another port (or identifier) of the laptop: its own flow, translated. */
+		len = mkpkt(b, v6, lap, host, proto, icmp ? 50001 : 54, 50000, 5);
+		if (icmp)
+			T_CHECK(nat_out(&n, 0, PEER, b, len, fam, v6 ? lan6 : lan4, 11 * S) == 0 &&
+				!memcmp(b + (v6 ? 8 : 12), v6 ? (void *)lan6 : (void *)lan4, v6 ? 16 : 4),
+				"proto %u v6 %d: an echo request the LAN did not start not translated", proto, v6);
+		else
+			out_ok(&n, 0, b, len, v6, proto, 11 * S);
+		/* After the LAN flow's life, the same answer is no longer passed. */
+		len = mkpkt(b, v6, lap, host, proto, icmp ? 50000 : 53, 50000, 5);
+		if (icmp) {
+			b[hl] = proto == IPPROTO_ICMP ? 0 : 129;
+			ref_fix(b, len);
+			T_CHECK(nat_out(&n, 0, PEER, b, len, fam, v6 ? lan6 : lan4, 11 * S + FLOWTRACK_TIMEOUT_NS) ==
+				-EPROTONOSUPPORT, "proto %u v6 %d: an echo reply passed after its flow expired", proto, v6);
+		} else {
+			T_CHECK(nat_out(&n, 0, PEER, b, len, fam, v6 ? lan6 : lan4, 11 * S + FLOWTRACK_TIMEOUT_NS) == 0,
+				"proto %u v6 %d: not translated after the LAN flow expired", proto, v6);
+		}
+	}
+	/* A tailnet-started flow stays translated although the LAN's answers (after nat_in) would
+	 * look like a flow of its own: the NAT table is asked first. */
+	len = mkpkt(b, 0, "100.64.0.9", "192.168.8.80", IPPROTO_UDP, 7000, 9000, 5);
+	out_ok(&n, 0, b, len, 0, IPPROTO_UDP, 500 * S);
+	len = mkpkt(b, 0, "192.168.8.80", "100.64.0.9", IPPROTO_UDP, 9000, 7000, 5);
+	flowtrack_note_out(&ft, 0, b, len, AF_INET, 500 * S);
+	len = mkpkt(b, 0, "100.64.0.9", "192.168.8.80", IPPROTO_UDP, 7000, 9000, 5);
+	out_ok(&n, 0, b, len, 0, IPPROTO_UDP, 501 * S);
+	nat_uninit(&n);
+	flowtrack_uninit(&ft);
+}
+
 static void *race(void *arg)
 {
 	struct racer *r = arg;
@@ -308,6 +384,8 @@ int main(void)
 	peer_limit_test(&n);
 	/* 14: concurrent creation of the same flows by two workers. */
 	race_test(&n);
+	/* 15: replies to flows the LAN started keep their addresses. */
+	lan_started_test();
 	nat_uninit(&n);
 	mg_rcu_unregister_thread();
 	printf("%s\n", t_failures ? "FAILED" : "nat: all cases pass");
