@@ -66,6 +66,7 @@ struct hsglue {
 	struct hs_hostinfo hi_cur, hi_next;
 	bool hi_pending;
 	uint64_t hi_changed_ns;
+	uint64_t bad_names_seen;         /* the netmap's n_bad_names when last looked at */
 };
 
 int hsglue_node_private_key(const struct mg_config *cfg, uint8_t out[32])
@@ -290,6 +291,16 @@ static void on_netmap(void *arg, const struct hs_netmap *nm, const struct hs_map
 	if (!ev->keepalive) {
 		g->st.map_updates++;
 		g->st.last_map_update_ns = mg_realtime();
+	}
+	if (nm->n_bad_names < g->bad_names_seen)
+		g->bad_names_seen = 0;           /* a new map stream counts from zero */
+	if (nm->n_bad_names > g->bad_names_seen) {
+		uint64_t n = nm->n_bad_names - g->bad_names_seen;
+
+		fprintf(stderr, "meshgate: headscale: %lu node(s) in the map with a malformed Name (not a DNS name"
+			" of at most %u characters): routed, but shown without a name\n", (unsigned long)n, NODENAME_MAX);
+		g->st.bad_names += n;
+		g->bad_names_seen = nm->n_bad_names;
 	}
 	if (ev->self_changed && nm->has_self) {
 		g->st.n_self_addresses = 0;
@@ -565,6 +576,16 @@ void hsglue_get_status(const struct hsglue *g, struct hsglue_status *out)
 	if (g->disco)
 		disco_get_stats(g->disco, &out->disco);
 	derp_relay_get_stats(g->relay, &out->relay);
+}
+
+const struct hs_want_peer *hsglue_peer_info(const struct hsglue *g, const uint8_t key[32])
+{
+	return g ? hs_want_find(&g->owned, key) : NULL;
+}
+
+const char *hsglue_self_name(const struct hsglue *g)
+{
+	return g ? g->owned.self_name : "";
 }
 
 bool hsglue_owns(const struct hsglue *g, const uint8_t key[32])

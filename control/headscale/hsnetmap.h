@@ -21,6 +21,7 @@ struct hs_netmap {
 	json_t *filters;                 /* object: chunk name -> rules array */
 	int64_t clock_delta;             /* ControlTime - local time at receipt, seconds */
 	uint64_t n_maps;                 /* non-keep-alive messages applied */
+	uint64_t n_bad_names;            /* nodes received with a malformed Name (kept, unnamed) */
 };
 
 /* What one message asked of the client besides updating the map. */
