@@ -152,6 +152,7 @@ static void control_state(void *ctx, struct metrics_control *out)
 	out->lite_maps = st.lite_maps;
 	out->last_lite_map_real_ns = st.last_lite_map_ns;
 	out->key_rotations = st.key_rotations;
+	out->malformed_names = st.bad_names;
 	out->preferred_derp = st.preferred_derp;
 	out->n_endpoints = 0;
 	for (size_t i = 0; i < st.endpoints.n && i < ARRAY_SIZE(out->endpoint); i++) {
