@@ -66,7 +66,6 @@ struct hsglue {
 	struct hs_hostinfo hi_cur, hi_next;
 	bool hi_pending;
 	uint64_t hi_changed_ns;
-	uint64_t bad_names_seen;         /* the netmap's n_bad_names when last looked at */
 };
 
 int hsglue_node_private_key(const struct mg_config *cfg, uint8_t out[32])
@@ -292,15 +291,10 @@ static void on_netmap(void *arg, const struct hs_netmap *nm, const struct hs_map
 		g->st.map_updates++;
 		g->st.last_map_update_ns = mg_realtime();
 	}
-	if (nm->n_bad_names < g->bad_names_seen)
-		g->bad_names_seen = 0;           /* a new map stream counts from zero */
-	if (nm->n_bad_names > g->bad_names_seen) {
-		uint64_t n = nm->n_bad_names - g->bad_names_seen;
-
-		fprintf(stderr, "meshgate: headscale: %lu node(s) in the map with a malformed Name (not a DNS name"
-			" of at most %u characters): routed, but shown without a name\n", (unsigned long)n, NODENAME_MAX);
-		g->st.bad_names += n;
-		g->bad_names_seen = nm->n_bad_names;
+	if (ev->bad_names) {
+		fprintf(stderr, "meshgate: headscale: %u node(s) in the map with a malformed Name (not a DNS name"
+			" of at most %u characters): routed, but shown without a name\n", ev->bad_names, NODENAME_MAX);
+		g->st.bad_names += ev->bad_names;
 	}
 	if (ev->self_changed && nm->has_self) {
 		g->st.n_self_addresses = 0;

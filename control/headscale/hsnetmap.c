@@ -239,6 +239,7 @@ int hs_netmap_apply(struct hs_netmap *nm, const char *json, size_t len, int64_t 
 {
 	json_error_t jerr;
 	json_t *msg = json_loadb(json, len, 0, &jerr), *v;
+	uint64_t bad_before = nm->n_bad_names;
 	int64_t ctime;
 	int ret = 0;
 
@@ -281,6 +282,7 @@ int hs_netmap_apply(struct hs_netmap *nm, const char *json, size_t len, int64_t 
 	ev->derp_changed = apply_derp(nm, msg);
 	nm->n_maps++;
 out:
+	ev->bad_names = (unsigned)(nm->n_bad_names - bad_before);
 	json_decref(msg);
 	return ret;
 }

@@ -31,6 +31,7 @@ struct hs_map_events {
 	bool ping;                       /* PingRequest with empty Types: HEAD ping_url */
 	bool ping_is_noise;
 	char ping_url[512];
+	unsigned bad_names;              /* nodes in this message whose Name was malformed */
 };
 
 void hs_netmap_init(struct hs_netmap *nm);

@@ -128,6 +128,7 @@ static void check_events(const json_t *exp, const struct hs_map_events *ev)
 	FCHECK(ev->filter_changed == json_is_true(json_object_get(exp, "filter_changed")));
 	FCHECK(ev->derp_changed == json_is_true(json_object_get(exp, "derp_changed")));
 	FCHECK(ev->ping == !!json_object_get(exp, "ping"));
+	FCHECK(ev->bad_names == json_integer_value(json_object_get(exp, "bad_names")));
 	if (ev->ping)
 		FCHECK(!strcmp(ev->ping_url, json_string_value(json_object_get(exp, "ping"))));
 }
