@@ -89,6 +89,7 @@ static int uapi_get(void *ctx, struct uapi_device_view *out)
 	memcpy(out->private_key, dev->identity.static_private, 32);
 	out->listen_port = atomic_load(&dev->dp.listen_port);
 	out->fwmark = dev->fwmark;
+	out->name = hsglue_self_name(ctl->hs);
 	out->peers = calloc(dev->npeers ? dev->npeers : 1, sizeof(*out->peers));
 	if (!out->peers)
 		return -ENOMEM;
@@ -96,6 +97,7 @@ static int uapi_get(void *ctx, struct uapi_device_view *out)
 		struct uapi_peer_view *v = &out->peers[i++];
 		uint64_t hs = atomic_load(&p->last_handshake_real_ns);
 		size_t n = count_ips(dev, p);
+		const struct hs_want_peer *tn = hsglue_peer_info(ctl->hs, p->public_key);
 
 		memcpy(v->public_key, p->public_key, 32);
 		memcpy(v->preshared_key, p->hs.preshared_key, 32);
@@ -105,6 +107,11 @@ static int uapi_get(void *ctx, struct uapi_device_view *out)
 		v->rx_bytes = atomic_load(&p->rx_bytes);
 		v->tx_bytes = atomic_load(&p->tx_bytes);
 		v->persistent_keepalive = p->persistent_keepalive;
+		if (tn) {
+			v->name = tn->name;
+			v->n_addresses = tn->n_own;
+			v->addresses = tn->allowed;
+		}
 		v->allowed_ips = calloc(n ? n : 1, sizeof(*v->allowed_ips));
 		if (!v->allowed_ips) {
 			out->n_peers = i;
@@ -145,6 +152,7 @@ static void control_state(void *ctx, struct metrics_control *out)
 	out->lite_maps = st.lite_maps;
 	out->last_lite_map_real_ns = st.last_lite_map_ns;
 	out->key_rotations = st.key_rotations;
+	out->malformed_names = st.bad_names;
 	out->preferred_derp = st.preferred_derp;
 	out->n_endpoints = 0;
 	for (size_t i = 0; i < st.endpoints.n && i < ARRAY_SIZE(out->endpoint); i++) {

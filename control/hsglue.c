@@ -291,6 +291,11 @@ static void on_netmap(void *arg, const struct hs_netmap *nm, const struct hs_map
 		g->st.map_updates++;
 		g->st.last_map_update_ns = mg_realtime();
 	}
+	if (ev->bad_names) {
+		fprintf(stderr, "meshgate: headscale: %u node(s) in the map with a malformed Name (not a DNS name"
+			" of at most %u characters): routed, but shown without a name\n", ev->bad_names, NODENAME_MAX);
+		g->st.bad_names += ev->bad_names;
+	}
 	if (ev->self_changed && nm->has_self) {
 		g->st.n_self_addresses = 0;
 		for (i = 0; i < nm->self.n_addresses && i < HSGLUE_SELF_MAX; i++)
@@ -565,6 +570,16 @@ void hsglue_get_status(const struct hsglue *g, struct hsglue_status *out)
 	if (g->disco)
 		disco_get_stats(g->disco, &out->disco);
 	derp_relay_get_stats(g->relay, &out->relay);
+}
+
+const struct hs_want_peer *hsglue_peer_info(const struct hsglue *g, const uint8_t key[32])
+{
+	return g ? hs_want_find(&g->owned, key) : NULL;
+}
+
+const char *hsglue_self_name(const struct hsglue *g)
+{
+	return g ? g->owned.self_name : "";
 }
 
 bool hsglue_owns(const struct hsglue *g, const uint8_t key[32])

@@ -12,6 +12,7 @@
 #include <stdint.h>
 #include "devconf.h"
 #include "headscale/hsendpoint.h"
+#include "headscale/hswant.h"
 #include "derp/derp.h"
 #include "derp_relay.h"
 #include "disco/disco.h"
@@ -41,6 +42,7 @@ struct hsglue_status {
 	struct hs_endpoints endpoints;    /* what we publish (Endpoints/EndpointTypes) */
 	int preferred_derp;               /* NetInfo.PreferredDERP we publish; 0 = none */
 	uint64_t key_rotations;
+	uint64_t bad_names;               /* nodes whose Name was malformed (netmap n_bad_names) */
 	size_t n_derp;                    /* the DERP map's regions, connected or not */
 	struct derp_region_status derp[HSGLUE_DERP_MAX];
 	struct disco_stats disco;         /* disco messages (zero without a login server) */
@@ -60,6 +62,14 @@ void hsglue_punt(struct hsglue *g, const struct punt_msg *m, uint64_t now);
 /* Disco heartbeats and re-probes, STUN refreshes: from the control tick. */
 void hsglue_tick(struct hsglue *g, uint64_t now);
 bool hsglue_owns(const struct hsglue *g, const uint8_t key[32]);
+/*
+ * For the UAPI get reply: the entry of a peer Headscale put into the device (its Node.Name and
+ * own addresses; NULL if Headscale does not own the key), and our own Node.Name ("" = none).
+ * Both come from the last applied netmap, or the saved one until Headscale answers. The
+ * pointers stay valid until the control thread applies the next netmap.
+ */
+const struct hs_want_peer *hsglue_peer_info(const struct hsglue *g, const uint8_t key[32]);
+const char *hsglue_self_name(const struct hsglue *g);
 /*
  * The DERP client's home region (NetInfo.PreferredDERP); 0 = none chosen, then the
  * DERP map's lowest home-capable region is published. A change goes out in a lite map request.

@@ -444,6 +444,9 @@ static void render_control(struct mbuf *b, struct mg_ctl *dev, const struct metr
 		put(b, "meshgate_control_map_updates_total %lu\n", (unsigned long)ctl->map_updates);
 		family(b, "meshgate_control_errors_total", "counter", "Control-server connection and protocol errors.");
 		put(b, "meshgate_control_errors_total %lu\n", (unsigned long)ctl->errors);
+		family(b, "meshgate_control_malformed_names_total", "counter",
+		       "Nodes received whose Name is not a usable DNS name; they route, but `meshgate status` shows them unnamed.");
+		put(b, "meshgate_control_malformed_names_total %lu\n", (unsigned long)ctl->malformed_names);
 		family(b, "meshgate_approved_routes", "gauge",
 		       "Advertised subnet routes the control server approved (the self node's PrimaryRoutes).");
 		put(b, "meshgate_approved_routes %lu\n", (unsigned long)ctl->approved_routes);

@@ -33,6 +33,7 @@ struct metrics_control {
 	uint64_t lite_maps;               /* lite MapRequests (endpoint/Hostinfo updates) accepted */
 	uint64_t last_lite_map_real_ns;   /* UNIX ns of the last one; 0 = none yet */
 	uint64_t key_rotations;           /* node-key rotations completed */
+	uint64_t malformed_names;         /* nodes received with a malformed Name (shown unnamed) */
 	int preferred_derp;               /* NetInfo.PreferredDERP we publish; 0 = none */
 	unsigned n_endpoints;             /* the endpoints we publish, as "addr:port" and type name */
 	char endpoint[16][64];

@@ -18,6 +18,8 @@
 #include "cli.h"
 #include "uapi.h"
 #include "keyfmt.h"
+#include "addrfmt.h"
+#include "nodename.h"
 #include "text.h"
 
 #define CLI_TIMEOUT_S 5
@@ -72,15 +74,22 @@ int cli_target_load(struct cli_target *t, const char *config_path)
 
 /* ---- UAPI get ------------------------------------------------------------------------------ */
 
-static int add_ip(struct cli_peer *p, const char *v)
+static int add_ip(char (**ips)[52], size_t *n, const char *v)
 {
-	void *ips = realloc(p->ips, (p->n_ips + 1) * sizeof(*p->ips));
+	char (*grown)[52] = realloc(*ips, (*n + 1) * sizeof(**ips));
 
-	if (!ips)
+	if (!grown)
 		return -ENOMEM;
-	p->ips = ips;
-	snprintf(p->ips[p->n_ips++], sizeof(*p->ips), "%s", v);
+	*ips = grown;
+	snprintf(grown[(*n)++], sizeof(*grown), "%s", v);
 	return 0;
+}
+
+/* meshgate_name: a name the daemon would not have sent (nodename_valid) is left out. */
+static void set_name(char out[NODENAME_MAX + 1], const char *v)
+{
+	if (nodename_valid(v))
+		snprintf(out, NODENAME_MAX + 1, "%s", v);
 }
 
 static int new_peer(struct cli_device *d, const char *hex)
@@ -109,12 +118,16 @@ static int device_key(struct cli_device *d, const char *k, const char *v)
 		sodium_memzero(priv, sizeof(priv));
 	} else if (!strcmp(k, "listen_port")) {
 		d->listen_port = (uint16_t)strtoul(v, NULL, 10);
+	} else if (!strcmp(k, "meshgate_name")) {
+		set_name(d->name, v);
 	}
 	return 0;   /* fwmark and future keys: not shown */
 }
 
 static int peer_key(struct cli_peer *p, const char *k, const char *v)
 {
+	struct mg_ipprefix pfx;
+
 	if (!strcmp(k, "endpoint"))
 		snprintf(p->endpoint, sizeof(p->endpoint), "%s", v);
 	else if (!strcmp(k, "last_handshake_time_sec"))
@@ -126,7 +139,11 @@ static int peer_key(struct cli_peer *p, const char *k, const char *v)
 	else if (!strcmp(k, "persistent_keepalive_interval"))
 		p->persistent_keepalive = (uint16_t)strtoul(v, NULL, 10);
 	else if (!strcmp(k, "allowed_ip"))
-		return add_ip(p, v);
+		return add_ip(&p->ips, &p->n_ips, v);
+	else if (!strcmp(k, "meshgate_name"))
+		set_name(p->name, v);
+	else if (!strcmp(k, "meshgate_address") && !addrfmt_parse_prefix(&pfx, v))
+		return add_ip(&p->addrs, &p->n_addrs, v);
 	return 0;
 }
 
@@ -169,8 +186,10 @@ int cli_uapi_parse(const char *reply, struct cli_device *out)
 
 void cli_device_free(struct cli_device *d)
 {
-	for (size_t i = 0; i < d->n_peers; i++)
+	for (size_t i = 0; i < d->n_peers; i++) {
 		free(d->peers[i].ips);
+		free(d->peers[i].addrs);
+	}
 	free(d->peers);
 	memset(d, 0, sizeof(*d));
 }
@@ -335,6 +354,10 @@ const char *cli_peer_tailnet_ip(const struct cli_peer *p)
 {
 	static char ip[52];
 
+	if (p->n_addrs) {
+		snprintf(ip, sizeof(ip), "%.*s", (int)strcspn(p->addrs[0], "/"), p->addrs[0]);
+		return ip;
+	}
 	for (size_t i = 0; i < p->n_ips; i++) {
 		const char *slash = strchr(p->ips[i], '/');
 

@@ -12,6 +12,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include "nodename.h"
 
 #define CLI_DEFAULT_NAME "meshgate0"
 #define CLI_DEFAULT_METRICS "127.0.0.1:9586"
@@ -40,12 +41,17 @@ struct cli_peer {
 	uint16_t persistent_keepalive;
 	size_t n_ips;
 	char (*ips)[52];                  /* allowed IPs as text, "addr/cidr" */
+	/* From the meshgate_* keys (uapi.h), when Headscale put the peer in: */
+	char name[NODENAME_MAX + 1];      /* tailnet name, "lap.tail.example."; "" = none */
+	size_t n_addrs;
+	char (*addrs)[52];                /* its own tailnet addresses, "addr/cidr" */
 };
 
 struct cli_device {
 	bool has_private_key;
 	uint8_t public_key[32];           /* derived from the private key */
 	uint16_t listen_port;
+	char name[NODENAME_MAX + 1];      /* our tailnet name (meshgate_name); "" = none */
 	size_t n_peers;
 	struct cli_peer *peers;
 };
@@ -63,7 +69,8 @@ int cli_http_get(const char *hostport, const char *path, char **body, size_t *le
 /* The value of the sample whose series text (name{labels}) is exactly @series. */
 bool cli_metric(const char *text, const char *series, double *out);
 
-/* The peer's tailnet address: its first single-host allowed IP (a /32 or /128), or "-". */
+/* The peer's tailnet address: its first meshgate_address, else its first single-host allowed
+ * IP (a /32 or /128), or "-". */
 const char *cli_peer_tailnet_ip(const struct cli_peer *p);
 /* Short name for a peer without a Headscale name: the first 8 characters of its base64 key. */
 void cli_peer_name(char out[12], const uint8_t key[32]);

@@ -27,6 +27,7 @@
 #include "addrfmt.h"
 #include "devconf_edit.h"
 #include "keyfmt.h"
+#include "nodename.h"
 
 struct uapi_conn {
 	struct evsource ev;
@@ -120,6 +121,11 @@ static void format_peer(struct strbuf *b, const struct uapi_peer_view *p)
 	for (i = 0; i < p->n_allowed_ips; i++)
 		if (addrfmt_format_prefix(txt, sizeof(txt), &p->allowed_ips[i]) > 0)
 			sb_printf(b, "allowed_ip=%s\n", txt);
+	if (p->name && nodename_valid(p->name))
+		sb_printf(b, "meshgate_name=%s\n", p->name);
+	for (i = 0; i < p->n_addresses; i++)
+		if (addrfmt_format_prefix(txt, sizeof(txt), &p->addresses[i]) > 0)
+			sb_printf(b, "meshgate_address=%s\n", txt);
 }
 
 int uapi_format_get(const struct uapi_device_view *v, char **out, size_t *outlen)
@@ -138,6 +144,8 @@ int uapi_format_get(const struct uapi_device_view *v, char **out, size_t *outlen
 		sb_printf(&b, "listen_port=%u\n", v->listen_port);
 	if (v->fwmark)
 		sb_printf(&b, "fwmark=%u\n", v->fwmark);
+	if (v->name && nodename_valid(v->name))
+		sb_printf(&b, "meshgate_name=%s\n", v->name);
 	for (i = 0; i < v->n_peers; i++)
 		format_peer(&b, &v->peers[i]);
 	sb_printf(&b, "errno=0\n\n");

@@ -3,6 +3,12 @@
  * uapi.h - WireGuard's cross-platform userspace API (wireguard.com/xplatform) on
  * /var/run/wireguard/NAME.sock, so stock `wg` and wgctrl-go work unmodified
  * The server lives in the control thread's epoll loop and never blocks.
+ *
+ * A get reply may carry meshgate's own keys, all named "meshgate_*", which `meshgate status`
+ * reads: the tailnet name of the device (before the first peer) and of each peer, and each
+ * peer's own tailnet addresses. wg(8) (ipc-uapi.h) and wgctrl-go skip keys they do not know, as
+ * they skip protocol_version; wgctrl-go wants exactly one '=' per line, which nodename_valid
+ * guarantees for the names. A set with these keys is refused like any unknown key.
  */
 #ifndef MG_CONTROL_UAPI_H
 #define MG_CONTROL_UAPI_H
@@ -25,6 +31,10 @@ struct uapi_peer_view {
 	uint16_t persistent_keepalive;
 	size_t n_allowed_ips;
 	struct mg_ipprefix *allowed_ips;
+	/* Tailnet identity, for `meshgate status` (not WireGuard state; not owned by the view): */
+	const char *name;                         /* "meshgate_name", NULL or "" = none */
+	size_t n_addresses;
+	const struct mg_ipprefix *addresses;      /* "meshgate_address", the node's own */
 };
 
 struct uapi_device_view {
@@ -32,6 +42,7 @@ struct uapi_device_view {
 	uint8_t private_key[32];
 	uint16_t listen_port;
 	uint32_t fwmark;
+	const char *name;                         /* "meshgate_name": our tailnet name, NULL = none */
 	size_t n_peers;
 	struct uapi_peer_view *peers;
 };
@@ -67,7 +78,11 @@ void uapi_uninit(struct uapi *u);
  * as wireguard-go answers, or -ENOMEM. @out is freed on error.
  */
 int uapi_parse_set(const char *body, size_t len, struct mg_device_update *out);
-/* The full get reply, "errno=0\n\n" included, in wireguard-go's key order. 0 or -ENOMEM. */
+/*
+ * The full get reply, "errno=0\n\n" included, in wireguard-go's key order, each section's
+ * meshgate_* keys after its standard ones. A name nodename_valid refuses is left out (it could
+ * forge lines). 0 or -ENOMEM.
+ */
 int uapi_format_get(const struct uapi_device_view *v, char **out, size_t *outlen);
 
 #endif

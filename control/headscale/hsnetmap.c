@@ -72,6 +72,7 @@ static int replace_peers(struct hs_netmap *nm, const json_t *arr, char *err, siz
 			free_peers(peers, n);
 			return ret;
 		}
+		nm->n_bad_names += peers[n].name_malformed;
 		n++;
 	}
 	qsort(peers, n, sizeof(*peers), cmp_id);
@@ -108,6 +109,7 @@ static int upsert_peer(struct hs_netmap *nm, const json_t *obj, char *err, size_
 
 	if (ret)
 		return ret;
+	nm->n_bad_names += n.name_malformed;
 	i = find(nm, n.id);
 	if (i >= 0) {
 		hs_node_free(&nm->peers[i]);
@@ -224,6 +226,7 @@ static int apply_self(struct hs_netmap *nm, const json_t *node, char *err, size_
 
 	if (ret)
 		return ret;
+	nm->n_bad_names += n.name_malformed;
 	if (nm->has_self)
 		hs_node_free(&nm->self);
 	nm->self = n;
@@ -236,6 +239,7 @@ int hs_netmap_apply(struct hs_netmap *nm, const char *json, size_t len, int64_t 
 {
 	json_error_t jerr;
 	json_t *msg = json_loadb(json, len, 0, &jerr), *v;
+	uint64_t bad_before = nm->n_bad_names;
 	int64_t ctime;
 	int ret = 0;
 
@@ -278,6 +282,7 @@ int hs_netmap_apply(struct hs_netmap *nm, const char *json, size_t len, int64_t 
 	ev->derp_changed = apply_derp(nm, msg);
 	nm->n_maps++;
 out:
+	ev->bad_names = (unsigned)(nm->n_bad_names - bad_before);
 	json_decref(msg);
 	return ret;
 }

@@ -21,6 +21,7 @@ struct hs_netmap {
 	json_t *filters;                 /* object: chunk name -> rules array */
 	int64_t clock_delta;             /* ControlTime - local time at receipt, seconds */
 	uint64_t n_maps;                 /* non-keep-alive messages applied */
+	uint64_t n_bad_names;            /* nodes received with a malformed Name (kept, unnamed) */
 };
 
 /* What one message asked of the client besides updating the map. */
@@ -30,6 +31,7 @@ struct hs_map_events {
 	bool ping;                       /* PingRequest with empty Types: HEAD ping_url */
 	bool ping_is_noise;
 	char ping_url[512];
+	unsigned bad_names;              /* nodes in this message whose Name was malformed */
 };
 
 void hs_netmap_init(struct hs_netmap *nm);

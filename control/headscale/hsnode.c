@@ -128,6 +128,20 @@ static int parse_time_field(const json_t *v, int64_t *out)
 	return json_is_string(v) ? hs_time_parse(json_string_value(v), out) : -EINVAL;
 }
 
+/* Name: absent, null or "" = none; anything nodename_valid refuses = none, flagged. */
+static void parse_name(struct hs_node *n, const json_t *v)
+{
+	const char *s = json_string_value(v);
+
+	if (!v || json_is_null(v) || (s && !*s))
+		return;
+	if (!s || json_string_length(v) != strlen(s) || !nodename_valid(s)) {
+		n->name_malformed = true;
+		return;
+	}
+	snprintf(n->name, sizeof(n->name), "%s", s);
+}
+
 int hs_node_parse(struct hs_node *n, const json_t *obj, char *err, size_t errlen)
 {
 	json_t *v, *allowed;
@@ -145,6 +159,7 @@ int hs_node_parse(struct hs_node *n, const json_t *obj, char *err, size_t errlen
 	if (parse_time_field(json_object_get(obj, "KeyExpiry"), &n->key_expiry))
 		return fail(err, errlen, "KeyExpiry");
 	n->expired = json_is_true(json_object_get(obj, "Expired"));
+	parse_name(n, json_object_get(obj, "Name"));
 	v = json_object_get(obj, "HomeDERP");
 	n->home_derp = json_is_integer(v) ? (int)json_integer_value(v) : 0;
 	if (!n->home_derp)

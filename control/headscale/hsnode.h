@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * hsnode.h - the parts of a tailcfg.Node the router needs, parsed from JSON, and
- * a PeerChange patch applied to one. Strings are never kept: only keys, prefixes, endpoints.
+ * a PeerChange patch applied to one. The one string kept is the node's Name (nodename.h), for
+ * `meshgate status`; the rest are keys, prefixes, endpoints.
  */
 #ifndef MG_HSNODE_H
 #define MG_HSNODE_H
@@ -11,6 +12,7 @@
 #include <stdint.h>
 #include <jansson.h>
 #include "devconf.h"
+#include "nodename.h"
 
 #define HS_DERP_MAGIC_IP "127.3.3.40"       /* legacy "DERP":"127.3.3.40:<region>" */
 
@@ -28,6 +30,11 @@ struct hs_node {
 	bool allowed_absent;
 	struct mg_ipprefix *primary;     /* "PrimaryRoutes" */
 	struct mg_endpoint *endpoints;   /* "Endpoints", in the server's order */
+	/* "Name", the FQDN ("lap.tail.example."); "" = none. A Name that is not a string, too long,
+	 * or holds characters nodename_valid refuses is dropped (name_malformed), not fatal: a node
+	 * without a name still routes. */
+	char name[NODENAME_MAX + 1];
+	bool name_malformed;
 };
 
 /* Parses one Node object. 0 or -EINVAL (@err names the field); @n is freed on error. */

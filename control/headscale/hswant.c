@@ -66,9 +66,11 @@ static int build_peer(struct hs_want_peer *wp, const struct hs_node *n, const st
 	memcpy(wp->key, n->key, 32);
 	memcpy(wp->disco, n->disco, 32);
 	wp->home_derp = n->home_derp;
+	memcpy(wp->name, n->name, sizeof(wp->name));
 	for (i = 0; i < n->n_addresses; i++)
 		if (is_host(&n->addresses[i]) && add_allowed(wp, &n->addresses[i]))
 			return -ENOMEM;
+	wp->n_own = wp->n_allowed;
 	for (i = 0; i < na; i++) {
 		const struct mg_ipprefix *p = &allowed[i];
 
@@ -96,6 +98,8 @@ int hs_want_build(struct hs_want *w, const struct hs_netmap *nm, const struct hs
 	size_t i, j;
 
 	memset(w, 0, sizeof(*w));
+	if (nm->has_self)
+		memcpy(w->self_name, nm->self.name, sizeof(w->self_name));
 	for (i = 0; nm->has_self && i < nm->self.n_addresses && w->n_self < HS_WANT_SELF_MAX; i++)
 		w->self[w->n_self++] = nm->self.addresses[i];
 	if (!nm->n_peers)
@@ -233,6 +237,7 @@ int hs_want_copy(struct hs_want *dst, const struct hs_want *src)
 	memset(dst, 0, sizeof(*dst));
 	dst->n_self = src->n_self;
 	memcpy(dst->self, src->self, sizeof(dst->self));
+	memcpy(dst->self_name, src->self_name, sizeof(dst->self_name));
 	if (!src->n)
 		return 0;
 	dst->peers = calloc(src->n, sizeof(*dst->peers));
@@ -251,4 +256,12 @@ int hs_want_copy(struct hs_want *dst, const struct hs_want *src)
 			       src->peers[i].n_allowed * sizeof(struct mg_ipprefix));
 	}
 	return 0;
+}
+
+const struct hs_want_peer *hs_want_find(const struct hs_want *w, const uint8_t key[32])
+{
+	struct hs_want_peer k;
+
+	memcpy(k.key, key, 32);
+	return w->n ? bsearch(&k, w->peers, w->n, sizeof(k), cmp_key) : NULL;
 }

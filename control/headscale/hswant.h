@@ -12,6 +12,7 @@
 #include <stdint.h>
 #include "devconf.h"
 #include "hsnetmap.h"
+#include "nodename.h"
 
 struct hs_route_opts {
 	bool accept_routes;              /* subnets beyond a peer's own addresses */
@@ -29,6 +30,9 @@ struct hs_want_peer {
 	 * is down still answers the peer's disco pings and knows its DERP home. */
 	uint8_t disco[32];               /* all zero = none */
 	int home_derp;                   /* 0 = none */
+	/* Not WireGuard state either: what `meshgate status` names the peer by, read over UAPI. */
+	size_t n_own;                    /* allowed[0..n_own) are the node's own (tailnet) addresses */
+	char name[NODENAME_MAX + 1];     /* Node.Name, "" = none */
 };
 
 #define HS_WANT_SELF_MAX 8
@@ -40,6 +44,7 @@ struct hs_want {
 	 * an outage assigns them to the TUN before Headscale answers. Not part of the diff. */
 	size_t n_self;
 	struct mg_ipprefix self[HS_WANT_SELF_MAX];
+	char self_name[NODENAME_MAX + 1];   /* our Node.Name, "" = none; not part of the diff */
 };
 
 /*
@@ -60,5 +65,7 @@ void hs_want_drop(struct hs_want *w, const uint8_t key[32]);
 int hs_want_diff(const struct hs_want *prev, const struct hs_want *next, struct mg_device_update *u);
 /* Deep copy (to remember what was applied). 0 or -ENOMEM. */
 int hs_want_copy(struct hs_want *dst, const struct hs_want *src);
+/* The peer with this key (binary search: peers are sorted by key), or NULL. */
+const struct hs_want_peer *hs_want_find(const struct hs_want *w, const uint8_t key[32]);
 
 #endif

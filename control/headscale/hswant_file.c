@@ -1,13 +1,15 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * hswant_file.c - the last applied Headscale peer table and our own addresses on disk:
- *   {"self":["100.64.0.5/32","fd7a:115c:a1e0::5/128"],
+ *   {"self":["100.64.0.5/32","fd7a:115c:a1e0::5/128"],"name":"router.tail.example.",
  *    "peers":[{"key":"nodekey:<hex>","allowed":["100.64.0.7/32",...],"endpoint":"198.51.100.7:41641",
- *              "disco":"discokey:<hex>","derp":1},...],
+ *              "disco":"discokey:<hex>","derp":1,"name":"lap.tail.example.","own":1},...],
  *    "filter":[<FilterRule>,...]}
  * (older files hold the bare peers array). Written on every change, read once at start: a restart
  * while Headscale is down keeps forwarding, on the addresses Headscale assigned, and only what
  * the packet filter it sent last allows ("filter" absent: none was ever received).
+ * "name" and "own" (how many of "allowed" are the node's own addresses) only name the peer in
+ * `meshgate status`: absent (older files) or unusable, the peer loads unnamed, never refused.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -43,6 +45,10 @@ static json_t *peer_to_json(const struct hs_want_peer *p)
 	}
 	if (o && p->home_derp)
 		json_object_set_new(o, "derp", json_integer(p->home_derp));
+	if (o && p->name[0])
+		json_object_set_new(o, "name", json_string(p->name));
+	if (o && p->n_own)
+		json_object_set_new(o, "own", json_integer((json_int_t)p->n_own));
 	return o;
 }
 
@@ -61,6 +67,8 @@ int hs_want_save(const struct hs_want *w, const json_t *filter, const char *dir,
 		json_array_append_new(self, json_string(buf));
 	}
 	top = json_pack("{s:o, s:o}", "self", self, "peers", arr);
+	if (top && w->self_name[0])
+		json_object_set_new(top, "name", json_string(w->self_name));
 	if (top && filter)
 		json_object_set_new(top, "filter", json_deep_copy(filter));
 	arr = top;
@@ -82,11 +90,22 @@ int hs_want_save(const struct hs_want *w, const json_t *filter, const char *dir,
 	return ret;
 }
 
+/* A saved name the netmap parser would have refused is dropped: the file may be old or edited. */
+static void name_from_json(char out[NODENAME_MAX + 1], const json_t *v)
+{
+	const char *s = json_string_value(v);
+
+	out[0] = '\0';
+	if (s && json_string_length(v) == strlen(s) && nodename_valid(s))
+		snprintf(out, NODENAME_MAX + 1, "%s", s);
+}
+
 static int peer_from_json(struct hs_want_peer *p, const json_t *o)
 {
 	json_t *a = json_object_get(o, "allowed"), *v;
 	const char *ep = json_string_value(json_object_get(o, "endpoint"));
 	const char *disco = json_string_value(json_object_get(o, "disco"));
+	json_int_t own;
 	size_t i;
 
 	memset(p, 0, sizeof(*p));
@@ -107,6 +126,9 @@ static int peer_from_json(struct hs_want_peer *p, const json_t *o)
 	if (disco && hskey_parse(p->disco, "discokey:", disco))
 		return -EINVAL;
 	p->home_derp = (int)json_integer_value(json_object_get(o, "derp"));
+	name_from_json(p->name, json_object_get(o, "name"));
+	own = json_integer_value(json_object_get(o, "own"));
+	p->n_own = own > 0 && (size_t)own <= p->n_allowed ? (size_t)own : 0;
 	return 0;
 }
 
@@ -154,6 +176,8 @@ int hs_want_load(struct hs_want *w, json_t **filter, const char *dir, const char
 	}
 	if (!ret && rules)
 		*filter = json_incref(rules);
+	if (!ret)
+		name_from_json(w->self_name, json_object_get(top, "name"));
 	json_decref(top);
 	if (ret) {
 		hs_want_free(w);

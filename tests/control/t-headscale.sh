@@ -105,6 +105,15 @@ check "router key is the StateDir node key" test "$(wg show $MG_IF public-key)" 
 check "Hostinfo.RoutableIPs reached the server" \
 	sh -c "ip netns exec ${LAB_NS[1]} curl -sf http://$CTL_ADDR/test/state | grep -q '\"RoutableIPs\": \\[\"192.168.8.0/24\", \"fd00:8::/64\"\\]'"
 check "laptop -> home host through meshgate" ping_ok $HOST4
+# meshgate status: NAME is the tailnet name's first label (the laptop's Node.Name is
+# laptop.tailnet.test.); --json carries the full name, and our own from the map's Node.
+lap_name() { rtr "$MESHGATE" status -c "$MG_LAB_DIR/meshgate.conf" 2>/dev/null | awk -v a="$LAP_TS4" '$1 == a { print $2 }'; }
+status_json() { rtr "$MESHGATE" status --json -c "$MG_LAB_DIR/meshgate.conf" 2>/dev/null; }
+check "meshgate status names the laptop 'laptop' ($(lap_name))" test "$(lap_name)" = laptop
+check "meshgate status --json: the laptop's DNSName" \
+	test "$(status_json | jq -r --arg a "$LAP_TS4" '.Peers[] | select(.TailscaleIP == $a) | .DNSName')" = laptop.tailnet.test.
+check "meshgate status --json: our own DNSName from the map ($(status_json | jq -r .Self.DNSName))" \
+	sh -c "ip netns exec ${LAB_NS[3]} '$MESHGATE' status --json -c '$MG_LAB_DIR/meshgate.conf' | jq -e '.Self.DNSName | endswith(\".tailnet.test.\")' >/dev/null"
 check "/metrics: control connected" test "$(lab_metric meshgate_control_connected)" = 1
 check "/metrics: both advertised routes approved by the server" test "$(lab_metric meshgate_approved_routes)" = 2
 check "/metrics: map updates counted" test "$(lab_metric meshgate_control_map_updates_total)" -ge 1
@@ -265,6 +274,7 @@ hs_state
 write_conf "AcceptRoutes = false"
 check "restart with the control server down (no Address in the file)" start_meshgate
 check "the last netmap is restored from StateDir" wait_for 10 has_laptop_peer
+check "meshgate status still names the laptop with the control server down ($(lap_name))" test "$(lap_name)" = laptop
 check "the TUN holds the tailnet addresses saved with the netmap" \
 	wait_for 10 sh -c "ip netns exec ${LAB_NS[3]} ip -o addr show dev $MG_IF | grep -q ' $RTR_TS4/32'"
 lab_reset_laptop_session

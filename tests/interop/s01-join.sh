@@ -22,6 +22,18 @@ prim() { ts lap status --json | jq -r --arg a "$RTR_TS4" '.Peer[] | select(.Tail
 prim_ok() { [ "$(prim)" = "$LAN4,$LAN6" ]; }
 wait_for 20 prim_ok; prim=$(prim)      # the map with the approval may still be on its way
 [ "$prim" = "$LAN4,$LAN6" ] && pass "laptop sees rtr's primary routes $prim" || fail "laptop's PrimaryRoutes for rtr: '$prim'"
+# meshgate status names the laptop by its tailnet name, as tailscale status does (its host name
+# is "lap"; NAME is the second column), and the router by its own ("rtr") on the first row.
+mg_name_of() { mg_status rtr | awk -v a="$1" '$1 == a { print $2 }'; }
+mg_names_lap() { [ "$(mg_name_of "$LAP_TS4")" = lap ]; }
+wait_for 20 mg_names_lap
+[ "$(mg_name_of "$LAP_TS4")" = lap ] && pass "meshgate status lists the laptop ($LAP_TS4) as lap" ||
+	fail "meshgate status NAME for $LAP_TS4: '$(mg_name_of "$LAP_TS4")' (want lap)"
+[ "$(mg_status rtr | head -n 1 | awk '{ print $2 }')" = rtr ] && pass "meshgate status names itself rtr" ||
+	fail "meshgate status self row: '$(mg_status rtr | head -n 1)'"
+dns=$(mg_status rtr --json | jq -r --arg a "$LAP_TS4" '.Peers[] | select(any(.TailscaleIPs[]; . == $a)) | .DNSName')
+case $dns in lap.*) pass "meshgate status --json: the laptop's DNSName $dns" ;;
+*) fail "meshgate status --json DNSName for $LAP_TS4: '$dns' (want lap.<base domain>)" ;; esac
 check "laptop pings meshgate's tailnet address $RTR_TS4" ping_ok lap "$RTR_TS4"
 check "laptop pings meshgate's tailnet address $RTR_TS6" ping_ok lap "$RTR_TS6"
 check "laptop pings the home host $HOST4 through the subnet route" ping_ok lap $HOST4

@@ -20,7 +20,7 @@ line=$(ts_peer_line lap "$RTR_TS4")
 case $line in *direct*) pass "tailscale status: rtr direct ($(echo "$line" | grep -o 'direct [^,]*'))" ;;
 *) fail "tailscale status for rtr: '$line'" ;; esac
 mgl=$(mg_status rtr | awk -v a="$LAP_TS4" '$1 == a')
-case $mgl in *direct*|*"$LGW4":*) pass "meshgate status: laptop reached directly ($(echo "$mgl" | awk '{print $3}'))" ;;
+case $mgl in *direct*|*"$LGW4":*) pass "meshgate status: laptop reached directly ($(echo "$mgl" | awk '{print $4}'))" ;;
 *) fail "meshgate status line for the laptop: '$mgl'" ;; esac
 # What the laptop was told: meshgate's endpoints as Headscale passes them on. The forwarded port
 # on the gateway's public IPv4 must be among them, in IPv4 form (Headscale's embedded STUN server

@@ -66,6 +66,10 @@ lan1=$(mg_metric rtr meshgate_nat_lan_replies_total)
 # Saved netmap, Headscale down: restart meshgate; the saved filter must still apply.
 mg_stop rtr; hs_stop
 mg_start rtr || fail "meshgate restart with Headscale down"
+# The names come back with the saved netmap, before (without) Headscale.
+lap_name() { mg_status rtr | awk -v a="$LAP_TS4" '$1 == a { print $2 }'; }
+[ "$(lap_name)" = lap ] && pass "Headscale down, saved netmap: meshgate status still names the laptop lap" ||
+	fail "Headscale down, saved netmap: NAME for $LAP_TS4 is '$(lap_name)' (want lap)"
 wait_for 20 ping_ok lap $HOST4 1
 if tcp_connects lap $HOST4 8080; then
 	pass "Headscale down, saved netmap: allowed port 8080 still connects"

@@ -26,7 +26,8 @@ short=${lap_key:0:8}
 
 # Before any handshake: the peer has no endpoint (the laptop's is learned from its first packet).
 line=$(mg status -c "$conf" | grep "^$LAP_TS4 ")
-check "peer line: tailnet IP and short key ($line)" grep -q "^$LAP_TS4 *$short " <<<"$line"
+# A static [Peer] has no tailnet name: NAME reads "-", then the key prefix.
+check "peer line: tailnet IP, no tailnet name, short key ($line)" grep -q "^$LAP_TS4 *- *$short " <<<"$line"
 check "peer without endpoint or session is offline" grep -q " offline, handshake never" <<<"$line"
 health_offline() { mg status -c "$conf" | grep -A1 '^# Health check:' | grep -q '^#     - 1 peer(s) offline'; }
 check "health check after the table names the offline peer" health_offline
@@ -54,6 +55,8 @@ expect_eq "--json RxBytes = wg show transfer rx" "$(peer RxBytes)" "$w_rx"
 expect_eq "--json TxBytes = wg show transfer tx" "$(peer TxBytes)" "$w_tx"
 expect_eq "--json State" "$(peer State)" active
 expect_eq "--json Self.PublicKey = the router's" "$(jq -r .Self.PublicKey <<<"$json")" "$(lab_rtr_pub)"
+expect_eq "--json DNSName empty without a control server" "$(peer DNSName)" ""
+expect_eq "--json TailscaleIPs: the peer's tailnet address" "$(jq -r '.Peers[0].TailscaleIPs[0]' <<<"$json")" "$LAP_TS4"
 read -r l_rx l_tx <<<"$(wg_transfer $LAP_IF)"
 within() { local d=$(($1 - $2)); [ ${d#-} -le 64 ]; }
 echo "# router rx $w_rx tx $w_tx; laptop rx $l_rx tx $l_tx"

@@ -55,6 +55,8 @@ struct fake_dev {
 };
 
 static struct fake_dev dev = { .mu = PTHREAD_MUTEX_INITIALIZER };
+static bool with_names;     /* get replies carry meshgate_name / meshgate_address */
+static const char *const peer_names[] = { "lap.tail.example.", "phone.tail.example." };
 static char ifname[16], sock_path[64], tmpdir[64];
 
 static struct fake_peer *find(const uint8_t pub[32])
@@ -160,6 +162,7 @@ static int fake_get(void *ctx, struct uapi_device_view *v)
 	memcpy(v->private_key, dev.priv, 32);
 	v->listen_port = dev.port;
 	v->fwmark = dev.fwmark;
+	v->name = with_names ? "router.tail.example." : NULL;
 	v->n_peers = dev.n;
 	v->peers = calloc(dev.n ? dev.n : 1, sizeof(*v->peers));
 	for (i = 0; v->peers && i < dev.n; i++) {
@@ -174,6 +177,11 @@ static int fake_get(void *ctx, struct uapi_device_view *v)
 		pv->tx_bytes = fp->tx;
 		pv->persistent_keepalive = fp->keepalive;
 		pv->n_allowed_ips = fp->n_ips;
+		if (with_names) {
+			pv->name = peer_names[i % ARRAY_SIZE(peer_names)];
+			pv->n_addresses = fp->n_ips ? 1 : 0;
+			pv->addresses = fp->ips;
+		}
 		pv->allowed_ips = malloc((fp->n_ips ? fp->n_ips : 1) * sizeof(*pv->allowed_ips));
 		if (pv->allowed_ips)
 			memcpy(pv->allowed_ips, fp->ips, fp->n_ips * sizeof(*pv->allowed_ips));
@@ -488,6 +496,31 @@ static void test_raw_framing(void)
 	close(fd);
 }
 
+/* meshgate's own get keys: stock wg prints exactly what it printed without them. */
+static void test_names_ignored(void)
+{
+	char out[8192], plain[8192], conf[8192], buf[16384];
+	int fd;
+
+	CHECK_INT(run(plain, sizeof(plain), "wg show %s dump", ifname), 0);
+	CHECK_INT(run(conf, sizeof(conf), "wg showconf %s", ifname), 0);
+	with_names = true;
+	fd = connect_sock();
+	CHECK_INT(write(fd, "get=1\n\n", 7), 7);
+	read_replies(fd, buf, sizeof(buf), 1);
+	close(fd);
+	/* the reply did carry them, so the comparison below means something */
+	CHECK(strstr(buf, "\nmeshgate_name=router.tail.example.\npublic_key=") != NULL);
+	CHECK(strstr(buf, "\nmeshgate_name=lap.tail.example.\nmeshgate_address=") != NULL);
+	CHECK_INT(run(out, sizeof(out), "wg show %s dump", ifname), 0);
+	CHECK_STR(out, plain);
+	CHECK_INT(run(out, sizeof(out), "wg showconf %s", ifname), 0);
+	CHECK_STR(out, conf);
+	CHECK_INT(run(out, sizeof(out), "wg show %s", ifname), 0);
+	CHECK(strstr(out, b64(ka)) != NULL && strstr(out, "meshgate") == NULL);
+	with_names = false;
+}
+
 /* A reply far larger than the socket buffer, read slowly: flushed on EPOLLOUT, nothing lost. */
 static void test_big_reply(void)
 {
@@ -628,6 +661,7 @@ int main(void)
 	test_big_reply();
 	test_big_request();
 	test_setconf_and_show();
+	test_names_ignored();
 	test_set();
 	test_syncconf_showconf();
 	CHECK_INT(write(l.stopfd, &one, sizeof(one)), 8);

@@ -86,6 +86,10 @@ static void check_want(const json_t *exp, const struct hs_want *w)
 		FCHECK(!memcmp(key, w->peers[i].key, 32));
 		FCHECK(prefixes_match(json_object_get(p, "allowed"), w->peers[i].allowed, w->peers[i].n_allowed));
 		FCHECK(endpoint_match(json_object_get(p, "endpoint"), w->peers[i].has_endpoint, &w->peers[i].endpoint));
+		if (json_object_get(p, "name"))
+			FCHECK(!strcmp(w->peers[i].name, json_string_value(json_object_get(p, "name"))));
+		if (json_object_get(p, "own"))
+			FCHECK(w->peers[i].n_own == (size_t)json_integer_value(json_object_get(p, "own")));
 	}
 }
 
@@ -124,6 +128,7 @@ static void check_events(const json_t *exp, const struct hs_map_events *ev)
 	FCHECK(ev->filter_changed == json_is_true(json_object_get(exp, "filter_changed")));
 	FCHECK(ev->derp_changed == json_is_true(json_object_get(exp, "derp_changed")));
 	FCHECK(ev->ping == !!json_object_get(exp, "ping"));
+	FCHECK(ev->bad_names == json_integer_value(json_object_get(exp, "bad_names")));
 	if (ev->ping)
 		FCHECK(!strcmp(ev->ping_url, json_string_value(json_object_get(exp, "ping"))));
 }
@@ -144,6 +149,10 @@ static void check_extras(const json_t *step, const struct hs_netmap *nm)
 		}
 		json_decref(f);
 	}
+	if ((v = json_object_get(step, "self_name")))
+		FCHECK(nm->has_self && !strcmp(nm->self.name, json_string_value(v)));
+	if ((v = json_object_get(step, "bad_names")))
+		FCHECK(nm->n_bad_names == (uint64_t)json_integer_value(v));
 	if ((v = json_object_get(step, "self_addresses")))
 		FCHECK(nm->has_self && prefixes_match(v, nm->self.addresses, nm->self.n_addresses));
 	if ((v = json_object_get(step, "derp_regions"))) {
@@ -170,6 +179,7 @@ static void check_extras(const json_t *step, const struct hs_netmap *nm)
  * and our own addresses (self Node.Addresses) and the packet filter come back too; a file that
  * never held a filter gives none (the router then admits nothing until Headscale sends one). */
 static unsigned disco_roundtrips;    /* saved peers with a disco key and a DERP home, all fixtures */
+static unsigned name_roundtrips;     /* saved peers with a name, all fixtures */
 
 static void check_save_load(const struct hs_want *w)
 {
@@ -203,7 +213,11 @@ static void check_save_load(const struct hs_want *w)
 		FCHECK(!memcmp(back.peers[i].disco, w->peers[i].disco, 32) &&
 		       back.peers[i].home_derp == w->peers[i].home_derp);
 		disco_roundtrips += !sodium_is_zero(w->peers[i].disco, 32) && w->peers[i].home_derp;
+		/* ...and the names and own-address counts `meshgate status` shows after a restart. */
+		FCHECK(!strcmp(back.peers[i].name, w->peers[i].name) && back.peers[i].n_own == w->peers[i].n_own);
+		name_roundtrips += w->peers[i].name[0] != '\0';
 	}
+	FCHECK(!strcmp(back.self_name, w->self_name));
 	hs_want_free(&back);
 	FCHECK(!hs_want_load(&back, &filter, dir, "absent.json") && back.n == 0 && !filter);
 	/* The older form: a bare array of peers, no addresses. */
@@ -214,6 +228,26 @@ static void check_save_load(const struct hs_want *w)
 	if (f)
 		fclose(f);
 	FCHECK(!hs_want_load(&back, &filter, dir, "old.json") && back.n == 1 && back.n_self == 0 && !filter);
+	FCHECK(back.n == 1 && !back.peers[0].name[0] && !back.peers[0].n_own && !back.self_name[0]);
+	hs_want_free(&back);
+	/* Names the parser would refuse, an "own" beyond "allowed": the peers load, unnamed. */
+	snprintf(cmd, sizeof(cmd), "%s/badnames.json", dir);
+	f = fopen(cmd, "w");
+	FCHECK(f && fputs("{\"self\":[],\"name\":\"a b\",\"peers\":["
+			  "{\"key\":\"nodekey:abababababababababababababababababababababababababababababababab\","
+			  "\"allowed\":[\"100.64.0.7/32\"],\"name\":5,\"own\":2},"
+			  "{\"key\":\"nodekey:cdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcd\","
+			  "\"allowed\":[\"100.64.0.8/32\"],\"name\":\"x\\nmeshgate_name=y\",\"own\":-1},"
+			  "{\"key\":\"nodekey:efefefefefefefefefefefefefefefefefefefefefefefefefefefefefefefef\","
+			  "\"allowed\":[\"100.64.0.9/32\"],\"name\":\"ok.tail.example.\",\"own\":1}]}", f) >= 0);
+	if (f)
+		fclose(f);
+	FCHECK(!hs_want_load(&back, &filter, dir, "badnames.json") && back.n == 3 && !back.self_name[0]);
+	if (back.n == 3) {
+		FCHECK(!back.peers[0].name[0] && back.peers[0].n_own == 0);
+		FCHECK(!back.peers[1].name[0] && back.peers[1].n_own == 0);
+		FCHECK(!strcmp(back.peers[2].name, "ok.tail.example.") && back.peers[2].n_own == 1);
+	}
 	hs_want_free(&back);
 	snprintf(cmd, sizeof(cmd), "%s/bad.json", dir);
 	f = fopen(cmd, "w");
@@ -299,5 +333,6 @@ int main(int argc, char **argv)
 	for (i = 1; i < argc; i++)
 		run_fixture(argv[i]);
 	FCHECK(disco_roundtrips > 0);        /* the fixtures did exercise the disco/DERP fields */
+	FCHECK(name_roundtrips > 0);         /* ...and the names */
 	return t_done("test_netmap");
 }

@@ -260,7 +260,7 @@ static void check_promtool(const char *promtool, const char *text, size_t len)
 int main(int argc, char **argv)
 {
 	struct metrics_control ctl = { .connected = true, .last_map_update_real_ns = 1795611527500000000ull,
-				       .map_updates = 12, .errors = 3 };
+				       .map_updates = 12, .errors = 3, .malformed_names = 2 };
 	struct mg_ctl *dev;
 	char *text, *plain;
 	size_t len, plen;
@@ -283,6 +283,7 @@ int main(int argc, char **argv)
 	CHECK_LINE(text, "meshgate_control_last_map_update_timestamp_seconds 1795611527.500");
 	CHECK_LINE(text, "meshgate_control_map_updates_total 12");
 	CHECK_LINE(text, "meshgate_control_errors_total 3");
+	CHECK_LINE(text, "meshgate_control_malformed_names_total 2");
 	CHECK_LINE(plain, "meshgate_control_connected 0");  /* no control server: no map series */
 	CHECK(!strstr(plain, "meshgate_control_last_map_update"));
 	CHECK(strstr(plain, "tailscale_peers 3\n") != NULL);
