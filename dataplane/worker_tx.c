@@ -108,7 +108,9 @@ static bool tunnel_path(struct wctx *c, struct wpkt *p, struct peer *peer, uint6
 			c->path_end = 0;
 			p->same_path = false;
 		}
-		if (!p->same_path)       /* else the previous entry's template has it */
+		/* Else the previous entry's IPv4 template has it; IPv6 and DERP build their
+		 * headers from p->hop every time. */
+		if (!p->same_path || p->ep.family != AF_INET)
 			p->hop = e->hop;
 		return true;
 	}
