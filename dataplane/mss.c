@@ -33,7 +33,7 @@ static uint8_t *tcp_header(uint8_t *l3, uint32_t len, int family, uint32_t *tcpl
 	return l3 + hl;
 }
 
-bool mss_clamp(uint8_t *l3, uint32_t len, int family, uint32_t mtu)
+bool mss_clamp_tcp(uint8_t *l3, uint32_t len, int family, uint32_t mtu)
 {
 	uint32_t tcplen, doff, max = mtu - (family == AF_INET ? IP4_HLEN : IP6_HLEN) - TCP_MIN_HLEN;
 	uint8_t *tcp = tcp_header(l3, len, family, &tcplen);

@@ -54,10 +54,11 @@ void index_replace(struct index_table *t, struct index_entry *old, struct index_
 
 struct keypair *keypair_new(void)
 {
-	struct keypair *kp = calloc(1, sizeof(*kp));
+	struct keypair *kp = aligned_alloc(_Alignof(struct keypair), sizeof(*kp));   /* size: whole lines */
 
 	if (!kp)
 		return NULL;
+	memset(kp, 0, sizeof(*kp));
 	pthread_spin_init(&kp->replay_lock, PTHREAD_PROCESS_PRIVATE);
 	kp->entry.keypair = kp;
 	return kp;
@@ -136,10 +137,11 @@ void peer_clear_keypairs(struct index_table *t, struct peer *p)
 
 struct peer *peer_new(const uint8_t public_key[NOISE_PUBLIC_KEY_LEN])
 {
-	struct peer *p = calloc(1, sizeof(*p));
+	struct peer *p = aligned_alloc(_Alignof(struct peer), sizeof(*p));   /* size: whole lines */
 
 	if (!p)
 		return NULL;
+	memset(p, 0, sizeof(*p));
 	static _Atomic uint64_t next_id = 1;
 
 	memcpy(p->public_key, public_key, NOISE_PUBLIC_KEY_LEN);
@@ -170,7 +172,7 @@ void peer_retire(struct index_table *t, struct peer *p)
 
 /* ---- endpoint seqlock -------------------------------------------------------------------- */
 
-void peer_endpoint_get(struct peer *p, struct mg_endpoint *out)
+uint32_t peer_endpoint_get_seq(struct peer *p, struct mg_endpoint *out)
 {
 	uint32_t seq;
 
@@ -180,6 +182,12 @@ void peer_endpoint_get(struct peer *p, struct mg_endpoint *out)
 		memcpy(out, &p->ep, sizeof(*out));
 		atomic_thread_fence(memory_order_acquire);
 	} while (atomic_load_explicit(&p->ep_seq, memory_order_relaxed) != seq);
+	return seq;
+}
+
+void peer_endpoint_get(struct peer *p, struct mg_endpoint *out)
+{
+	peer_endpoint_get_seq(p, out);
 }
 
 void peer_endpoint_set(struct peer *p, const struct mg_endpoint *ep)

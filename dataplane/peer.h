@@ -35,18 +35,19 @@ struct index_table {
 	uint32_t next_hint;                       /* control only */
 };
 
+/* Lines read by every worker, written by sealing workers, written by the opening one: see
+ * struct noise_keypair; the lock sits with the replay window it guards. */
 struct keypair {
 	struct noise_keypair nk;         /* keys immutable; send_counter atomic; replay under replay_lock */
 	struct index_entry entry;        /* its receiver index */
-	pthread_spinlock_t replay_lock;  /* taken once per run of packets of this keypair in a burst */
 	_Atomic bool dead;               /* set by control before unpublishing; workers stop sending */
+	_Alignas(MG_CACHELINE) pthread_spinlock_t replay_lock;  /* taken once per run of a keypair in a burst */
 	struct mg_rcu_head rcu;
 };
 
 struct peer {
 	struct cds_list_head node;       /* control: device peer list, creation order */
 	uint8_t public_key[NOISE_PUBLIC_KEY_LEN];  /* immutable */
-	uint64_t id;                     /* immutable: unique in the process, never reused (staging) */
 
 	/* Control thread only. */
 	struct noise_handshake hs;
@@ -60,25 +61,29 @@ struct peer {
 	uint64_t dead_peer_due_ns;       /* new-handshake timer armed from ev_dp_first_tx */
 	uint16_t persistent_keepalive;   /* seconds, 0 = off */
 
+	/* What workers read for every run of packets, on lines of their own (the control fields
+	 * above change with every handshake timer; the counters below with every burst). */
+
 	/* Keypairs: RCU pointers written by control only, read by workers with rcu_dereference. A worker
 	 * that authenticates data with `next` sets confirm_next; control then rotates (key confirmation). */
-	struct keypair *cur, *prev, *next;
+	_Alignas(MG_CACHELINE) struct keypair *cur, *prev, *next;
+	uint64_t id;                     /* immutable: unique in the process, never reused (staging) */
 	_Atomic bool confirm_next;
+	_Atomic bool dead;                 /* removed: workers must not resurrect state */
 
 	/* Endpoint: seqlock. Writers (control, a worker roaming) take ep_lock; readers retry on ep_seq. */
 	pthread_spinlock_t ep_lock;
 	_Atomic uint32_t ep_seq;
 	struct mg_endpoint ep;
 
-	/* Atomics written by workers (relaxed), read by control. */
-	_Atomic uint64_t rx_bytes, tx_bytes;         /* whole WireGuard messages, like the kernel */
-	_Atomic uint64_t last_handshake_real_ns;     /* UNIX time of the last completed handshake */
+	/* Atomics written by workers (relaxed, once per run of a burst), read by control. */
+	_Alignas(MG_CACHELINE) _Atomic uint64_t rx_bytes, tx_bytes;  /* whole WireGuard messages, like the kernel */
 	_Atomic uint64_t ev_ka_first_rx;   /* first data received since we last sent: passive keepalive */
 	_Atomic uint64_t ev_dp_first_tx;   /* first data sent since we last received: dead-peer detection */
 	_Atomic uint64_t ev_last_traversal;/* last authenticated packet either way: persistent keepalive */
 	_Atomic bool want_handshake;       /* a worker needs a (new) session */
-	_Atomic bool dead;                 /* removed: workers must not resurrect state */
 
+	_Alignas(MG_CACHELINE) _Atomic uint64_t last_handshake_real_ns;  /* UNIX time of the last completed handshake */
 	struct mg_rcu_head rcu;
 };
 
@@ -100,6 +105,14 @@ struct peer {
 
 /* Endpoint seqlock. */
 void peer_endpoint_get(struct peer *p, struct mg_endpoint *out);
+/* The same, returning the (even) sequence number it was read under: while peer_endpoint_seq()
+ * still returns it, the endpoint has not changed. */
+uint32_t peer_endpoint_get_seq(struct peer *p, struct mg_endpoint *out);
+
+static inline uint32_t peer_endpoint_seq(struct peer *p)
+{
+	return atomic_load_explicit(&p->ep_seq, memory_order_acquire);
+}
 void peer_endpoint_set(struct peer *p, const struct mg_endpoint *ep);
 /* Worker: roam to src if it differs (called only after authentication). */
 void peer_endpoint_roam(struct peer *p, const struct mg_endpoint *src);

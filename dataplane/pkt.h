@@ -61,8 +61,9 @@ static inline uint32_t csum_add(uint32_t sum, const void *data, size_t len)
 
 static inline uint16_t csum_fold(uint32_t sum)
 {
-	while (sum >> 16)
-		sum = (sum & 0xffff) + (sum >> 16);
+	/* Two folds always suffice for 32 bits (the first leaves at most 0x1fffe): no loop. */
+	sum = (sum & 0xffff) + (sum >> 16);
+	sum = (sum & 0xffff) + (sum >> 16);
 	return (uint16_t)~sum;
 }
 
@@ -191,12 +192,17 @@ static inline bool ip_dec_ttl(uint8_t *p, int family)
 {
 	if (family == AF_INET) {
 		struct iphdr *ip = (void *)p;
-		uint16_t old = *(uint16_t *)&ip->ttl;
+		uint32_t check = ip->check;
 
 		if (ip->ttl <= 1)
 			return false;
+		/* As the kernel's ip_decrease_ttl: the TTL is the high byte of its checksum word, so
+		 * the checksum grows by 0x0100 in network order, end-around carry included (RFC 1624;
+		 * the sum is byte-order independent). Nothing reads the word the TTL byte was
+		 * stored into (a 2-byte load after a 1-byte store stalls on store forwarding). */
+		check += htons(0x0100);
+		ip->check = (uint16_t)(check + (check >= 0xffff));
 		ip->ttl--;
-		ip->check = csum_replace2(ip->check, old, *(uint16_t *)&ip->ttl);
 		return true;
 	}
 	if (p[7] <= 1)

@@ -64,10 +64,11 @@ int wk_hop_miss(struct wctx *c, struct wk_hop_ent *e, int family, const uint8_t 
 	int ret = nl_snapshot_lookup(c->nl, family, dst, out);
 
 	if (!ret) {
-		e->pass = c->pass;
+		e->gen = c->nl_gen;
 		e->family = family;
 		slot_addr_set(e->dst, family, dst);
 		e->hop = *out;
+		c->hop_last = e;
 	}
 	return ret;
 }
@@ -75,20 +76,22 @@ int wk_hop_miss(struct wctx *c, struct wk_hop_ent *e, int family, const uint8_t 
 /* wk_is_local's miss (wctx.h): ask the snapshot, keep the answer in slot e for the pass. */
 bool wk_is_local_miss(struct wctx *c, struct wk_local_ent *e, int family, const uint8_t *addr)
 {
-	e->pass = c->pass;
+	e->gen = c->nl_gen;
 	e->family = family;
 	slot_addr_set(e->addr, family, addr);
 	e->local = nl_snapshot_is_local(c->nl, family, addr);
+	c->local_last = e;
 	return e->local;
 }
 
 /* wk_allowedips' miss (wctx.h): ask the trie, keep the answer (a peer or none) in slot e. */
 struct peer *wk_allowedips_miss(struct wctx *c, struct wk_aip_ent *e, int family, const uint8_t *addr)
 {
-	e->pass = c->pass;
+	e->gen = c->aip_gen;
 	e->family = family;
 	slot_addr_set(e->addr, family, addr);
 	e->peer = allowedips_lookup(&c->dev->allowedips, family, addr);
+	c->aip_last = e;
 	return e->peer;
 }
 
@@ -107,17 +110,6 @@ void wk_tx_flush(struct wctx *c)
 	}
 	c->ntx = 0;
 	port->ops->kick(port);
-}
-
-void wk_tx(struct wctx *c, uint8_t *frame, uint32_t len)
-{
-	if (c->ntx == TX_MAX)
-		wk_tx_flush(c);
-	c->tx[c->ntx].addr = io_port_addr(&c->w->port, frame);
-	c->tx[c->ntx].len = len;
-	c->ntx++;
-	c->ctr->tx_packets++;
-	c->ctr->tx_bytes += len;
 }
 
 /* The count of @id's staged packets; NULL if the table is full (then only the queue bounds it). */
@@ -290,6 +282,10 @@ struct wctx *wk_ctx_new(struct worker *w)
 	c->w = w;
 	c->dev = w->dev;
 	c->ctr = &w->ctr;
+	c->hop_last = &c->hop[0];
+	c->local_last = &c->local[0];
+	c->aip_last = &c->aip[0];
+	c->route_last = &c->route[0];
 	return c;
 }
 

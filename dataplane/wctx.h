@@ -2,7 +2,7 @@
 /*
  * wctx.h - the state of one worker's loop (struct wctx) and the primitives every stage ends
  * with: drop with a reason, append to the TX list, push on the stage queue, punt to control,
- * and the per-pass caches (next hop, "is it ours", allowed IPs). The bottom of the worker: the
+ * and the caches of answers (next hop, "is it ours", allowed IPs). The bottom of the worker: the
  * stages sit on top of it, poll loop (worker.c) -> rx (worker_rx.c) -> tx (worker_tx.c), and it
  * calls none of them.
  *
@@ -26,10 +26,14 @@
 /* One resolve request per next hop this often: control asks the kernel no more often than this
  * (nlmirror_resolve), so requests in between would only fill the punt ring handshakes use. */
 #define RESOLVE_INTERVAL_NS (100 * NSEC_PER_MSEC)
-#define WK_HOP_SLOTS 16u                /* per-pass next-hop cache (a power of two) */
-#define WK_OUTER_SLOTS 8u               /* per-pass outer-header cache (a power of two) */
-#define WK_LOCAL_SLOTS 16u              /* per-pass "is it ours" cache (a power of two) */
-#define WK_AIP_SLOTS 16u                /* per-pass allowed-IPs cache (a power of two) */
+/* Caches of answers (direct-mapped, each slot count a power of two), sized for a burst to
+ * 64 peers: */
+#define WK_HOP_SLOTS 64u                /* next hops, per netlink snapshot */
+#define WK_OUTER_SLOTS 8u               /* outer IPv4 headers of control's datagrams */
+#define WK_LOCAL_SLOTS 16u              /* "is it ours", per netlink snapshot */
+#define WK_AIP_SLOTS 64u                /* allowed IPs, per generation of the trie */
+#define WK_PATH_SLOTS 64u               /* a peer's endpoint and next hop, by peer id */
+#define WK_ROUTE_SLOTS 16u              /* per-pass inner-destination cache (a power of two) */
 /*
  * Where control-originated packets start in a fresh frame. The outer headers prepended to one
  * (Ethernet, IPv6, UDP, WireGuard: 78 bytes) must not start before the highest received-packet
@@ -41,6 +45,7 @@ _Static_assert(FRAME_DATA_OFF - 78 >= IO_RX_HEADROOM + 64 * (IO_COLORS - 1) - 12
 _Static_assert(FRAME_DATA_OFF + TXREQ_DATA_MAX + 16 <= IO_FRAME_SIZE, "control packet tailroom");
 
 enum wpkt_origin { FROM_LAN, FROM_PEER, FROM_LOCAL };
+#define NO_PATH 0xff
 
 struct wpkt {
 	uint64_t addr;                   /* port offset of the L3 header (frame = io_frame_base(addr)) */
@@ -48,11 +53,16 @@ struct wpkt {
 	uint32_t len;                    /* L3 length */
 	int family;
 	uint8_t origin;
-	bool natted;                     /* FROM_LAN: a reply nat_in translated, not a LAN-started flow */
+	bool natted;                     /* FROM_LAN: a reply nat_in translated, not a LAN-started flow
+					  * (read by wk_tunnel from what it is handed, not copied) */
+	bool same_path;                  /* seal batch: same endpoint and next hop as the entry before */
+	uint8_t path;                    /* seal batch: its peer's slot in wctx.path (NO_PATH: none) */
+	uint8_t grp;                     /* seal batch: its keypair's group (wctx.kgrp) */
 	/* crypto batch context */
 	struct peer *peer;
 	struct keypair *kp;
 	uint64_t counter;
+	uint64_t since;                  /* seal batch: when it was first staged (0: never) */
 	uint32_t plen;                   /* padded plaintext length (seal) */
 	struct mg_endpoint ep;           /* outer destination (seal) or source (open) */
 	struct nl_l2hop hop;             /* outer next hop (seal) */
@@ -67,6 +77,19 @@ struct stage_ent {
 
 enum { STAGE_TUNNEL = 1, STAGE_LAN, STAGE_UDP };
 
+/* An IPv4 outer header built once and copied in front of each message (worker_tx.c). */
+struct wk_outer4 {
+	uint64_t gen;                    /* a peer's path's: the snapshot it was built from */
+	uint16_t lport;                  /* our listen port when built (it may change) */
+	uint16_t port;                   /* destination, as p->ep.port */
+	uint8_t dst[4], src[4];          /* destination, source addresses */
+	uint8_t dst_mac[6], src_mac[6];
+	uint32_t sum;                    /* the IPv4 header's sum with tot_len and check zero */
+	/* Ethernet, IPv4, UDP from byte 2 (lengths and checksum zero), so that the IPv4 header is
+	 * 4-byte aligned as in a frame */
+	_Alignas(8) uint8_t hdr[2 + 14 + 20 + 8];
+};
+
 struct wctx {
 	struct worker *w;
 	struct mg_device *dev;
@@ -76,6 +99,7 @@ struct wctx {
 	const struct nl_snapshot *nl_fixed;   /* engine benchmark: a built table, no kernel mirror */
 	uint16_t listen_port;
 	uint8_t mac[6];                  /* the NIC's own MAC, read from nl once per pass */
+	uint32_t lan_mtu;                /* the NIC's MTU, likewise */
 
 	struct aead_op dec_ops[BURST];
 	struct wpkt dec[BURST];
@@ -87,6 +111,41 @@ struct wctx {
 	struct io_desc rx[BURST];
 	struct io_desc tx[TX_MAX];
 	unsigned ntx;
+
+	/* Each peer's endpoint and outer next hop (worker_tx.c), by peer id: an entry holds while
+	 * the peer's endpoint sequence number and the netlink snapshot are the ones it was read
+	 * under. The peer pointer is only compared, never followed: the peer may be gone (a new
+	 * one at its address has another id). */
+	struct wk_path_ent {
+		struct peer *peer;
+		uint64_t id;
+		uint64_t nl_gen;
+		uint32_t ep_seq;
+		struct mg_endpoint ep;
+		struct nl_l2hop hop;
+		struct wk_outer4 tpl;        /* the outer IPv4 header to ep over hop */
+	} path[WK_PATH_SLOTS];
+	/* The seal batch's packets grouped by keypair (worker_tx.c): one nonce reservation, byte
+	 * count and timer update per keypair and batch, however its packets interleave with other
+	 * peers'. kslot maps a path slot to its group in batch number kbatch. */
+	struct wk_kgroup {
+		struct keypair *kp;
+		uint64_t next;               /* its next nonce */
+		uint64_t last;               /* the highest nonce sent */
+		uint64_t bytes;
+		uint32_t n;
+		bool data;
+	} kgrp[BURST];
+	struct { uint64_t batch; uint8_t g; } kslot[WK_PATH_SLOTS];
+	uint64_t kbatch;
+	struct wk_path_ent *path_last;   /* the entry of the last packet sealed (or NULL) */
+	unsigned path_end;               /* 1 + its latest slot in the seal batch (0: none yet) */
+
+	struct {                         /* the last LAN source found not spoofed, this pass (worker_rx.c) */
+		uint64_t pass;
+		uint8_t family;
+		uint8_t addr[16];
+	} lan_src;
 
 	struct {                         /* the last roam check of this open batch (worker_rx.c) */
 		struct peer *peer;           /* NULL = none yet */
@@ -108,38 +167,45 @@ struct wctx {
 		uint8_t addr[16];
 	} resolve[RESOLVE_SLOTS];
 
-	/* Per-pass caches, direct-mapped by destination; an entry counts only if its pass is
-	 * this one (nothing to clear between passes). */
+	/* Caches, direct-mapped by destination; an entry counts only if its key is the current
+	 * one (the pass, the snapshot's number, the trie's generation: nothing to clear). */
 	uint64_t pass;                   /* wk_poll calls so far, from 1 */
-	struct wk_hop_ent {              /* next hops found in this pass (wk_hop) */
-		uint64_t pass;
+	uint64_t nl_gen;                 /* nl_snapshot_gen(nl), read once per pass */
+	uint64_t aip_gen;                /* allowedips_gen of the device's trie, likewise */
+	struct wk_hop_ent {              /* next hops found in this snapshot (wk_hop) */
+		uint64_t gen;
 		int family;
 		uint8_t dst[16];
 		struct nl_l2hop hop;
 	} hop[WK_HOP_SLOTS];
-	struct wk_outer4 {               /* IPv4 outer headers built in this pass (worker_tx.c) */
-		uint64_t pass;               /* (the listen port may change between passes) */
-		uint16_t port;               /* destination, as p->ep.port */
-		uint8_t dst[4], src[4];      /* destination, source addresses */
-		uint8_t dst_mac[6], src_mac[6];
-		uint32_t sum;                /* the IPv4 header's sum with tot_len and check zero */
-		/* Ethernet, IPv4, UDP from byte 2 (lengths and checksum zero), so that the IPv4
-		 * header is 4-byte aligned as in a frame */
-		_Alignas(8) uint8_t hdr[2 + 14 + 20 + 8];
-	} outer4[WK_OUTER_SLOTS];
+	struct wk_outer4 outer4[WK_OUTER_SLOTS];   /* for control's datagrams (wk_udp) */
 
-	struct wk_local_ent {            /* "is it one of our addresses" answers of this pass */
-		uint64_t pass;
+	struct wk_local_ent {            /* "is it one of our addresses" answers of this snapshot */
+		uint64_t gen;
 		int family;
 		bool local;
 		uint8_t addr[16];
 	} local[WK_LOCAL_SLOTS];
-	struct wk_aip_ent {              /* allowed-IPs answers of this pass (wk_allowedips) */
-		uint64_t pass;
+	struct wk_aip_ent {              /* allowed-IPs answers of this generation (wk_allowedips) */
+		uint64_t gen;
 		int family;
 		uint8_t addr[16];
 		struct peer *peer;           /* NULL: no peer's prefix holds addr */
 	} aip[WK_AIP_SLOTS];
+	struct wk_route_ent {            /* where an inner destination goes, this pass (worker_rx.c) */
+		uint64_t pass;
+		uint8_t family;
+		uint8_t verdict;             /* enum wk_route in worker_rx.c */
+		uint8_t addr[16];
+		struct peer *peer;           /* the peer, for a destination in one's allowed IPs */
+	} route[WK_ROUTE_SLOTS];
+
+	/* The entry of each cache that answered last: asked first, since consecutive packets mostly
+	 * ask the same (no hash then). Never NULL (wk_ctx_new points them at slot 0). */
+	struct wk_hop_ent *hop_last;
+	struct wk_local_ent *local_last;
+	struct wk_aip_ent *aip_last;
+	struct wk_route_ent *route_last;
 
 	uint64_t icmp_last;              /* ICMP error token bucket */
 	uint32_t icmp_tokens;
@@ -150,10 +216,20 @@ struct wctx *wk_ctx_new(struct worker *w);
 void wk_ctx_free(struct wctx *c);        /* hands staged frames back to the pool */
 
 void wk_drop(struct wctx *c, struct wpkt *p, enum mg_drop why);
-/* Appends a frame to the TX list (flushing a full one first); wk_tx_flush hands the list to the
- * port, kicks it, and drops what the ring did not take. */
-void wk_tx(struct wctx *c, uint8_t *frame, uint32_t len);
+/* wk_tx_flush hands the TX list to the port, kicks it, and drops what the ring did not take. */
 void wk_tx_flush(struct wctx *c);
+
+/* Appends a frame to the TX list (flushing a full one first). Inline: every packet ends here. */
+static inline void wk_tx(struct wctx *c, uint8_t *frame, uint32_t len)
+{
+	if (c->ntx == TX_MAX)
+		wk_tx_flush(c);
+	c->tx[c->ntx].addr = io_port_addr(&c->w->port, frame);
+	c->tx[c->ntx].len = len;
+	c->ntx++;
+	c->ctr->tx_packets++;
+	c->ctr->tx_bytes += len;
+}
 void wk_batch_hist(struct wctx *c, unsigned n);
 
 /* Holds a packet until its peer has a session or its next hop a MAC (since = 0: now), or drops
@@ -178,6 +254,12 @@ int wk_hop_miss(struct wctx *c, struct wk_hop_ent *e, int family, const uint8_t 
 bool wk_is_local_miss(struct wctx *c, struct wk_local_ent *e, int family, const uint8_t *addr);
 struct peer *wk_allowedips_miss(struct wctx *c, struct wk_aip_ent *e, int family, const uint8_t *addr);
 
+/* Whether a cache entry's address is addr (constant-size compares: inlined). */
+static inline bool wk_addr_eq(const uint8_t *e, int family, const uint8_t *addr)
+{
+	return family == AF_INET ? !memcmp(e, addr, 4) : !memcmp(e, addr, 16);
+}
+
 /* A slot for a destination address: a multiplicative hash of its (folded) 32-bit words. */
 static inline unsigned wk_addr_slot(int family, const uint8_t *a, unsigned slots)
 {
@@ -194,55 +276,78 @@ static inline unsigned wk_addr_slot(int family, const uint8_t *a, unsigned slots
 }
 
 /*
- * nl_snapshot_lookup, remembering successes for the rest of the pass (wk_hop_miss asks the
- * snapshot). A burst goes to few destinations (one LAN host, the endpoints of the peers it
- * carries), and the snapshot cannot change within a pass (it is freed only after our next
- * quiescent state), so answers are kept until the pass ends, a few destinations at once
- * (direct-mapped: many peers in one burst each keep their endpoint's hop). Only successes are
- * kept: a neighbour being resolved is asked again. The hit is inline: every packet asks.
+ * nl_snapshot_lookup, remembering successes while the snapshot lasts (wk_hop_miss asks the
+ * snapshot). A snapshot is immutable and its number never reused, so an answer keyed by the
+ * number holds until control publishes the next one; traffic goes to few destinations (one LAN
+ * host, the endpoints of the peers it carries), several at once (direct-mapped: a burst to 64
+ * peers keeps each endpoint's hop). Only successes are kept: a neighbour being resolved is
+ * asked again. The hit is inline: every packet asks.
  */
+/* wk_hop's answer in place if it is cached (no copy), else NULL (then ask wk_hop). */
+static inline const struct nl_l2hop *wk_hop_cached(struct wctx *c, int family, const uint8_t *dst)
+{
+	struct wk_hop_ent *e = c->hop_last;
+
+	if (!(e->gen == c->nl_gen && e->family == family && wk_addr_eq(e->dst, family, dst))) {
+		e = &c->hop[wk_addr_slot(family, dst, WK_HOP_SLOTS)];
+		if (!(e->gen == c->nl_gen && e->family == family && wk_addr_eq(e->dst, family, dst)))
+			return NULL;
+		c->hop_last = e;
+	}
+	return &e->hop;
+}
+
 static inline int wk_hop(struct wctx *c, int family, const uint8_t *dst, struct nl_l2hop *out)
 {
-	struct wk_hop_ent *e = &c->hop[wk_addr_slot(family, dst, WK_HOP_SLOTS)];
+	struct wk_hop_ent *e = c->hop_last;
 
-	if (e->pass == c->pass && e->family == family &&
-	    (family == AF_INET ? !memcmp(e->dst, dst, 4) : !memcmp(e->dst, dst, 16))) {
-		*out = e->hop;
-		return 0;
+	if (!(e->gen == c->nl_gen && e->family == family && wk_addr_eq(e->dst, family, dst))) {
+		e = &c->hop[wk_addr_slot(family, dst, WK_HOP_SLOTS)];
+		if (!(e->gen == c->nl_gen && e->family == family && wk_addr_eq(e->dst, family, dst)))
+			return wk_hop_miss(c, e, family, dst, out);
+		c->hop_last = e;
 	}
-	return wk_hop_miss(c, e, family, dst, out);
+	*out = e->hop;
+	return 0;
 }
 
 /*
- * nl_snapshot_is_local, remembering answers for the rest of the pass like wk_hop. Every frame
+ * nl_snapshot_is_local, remembering answers while the snapshot lasts, like wk_hop. Every frame
  * asks whether an address is ours (the outer destination of WireGuard, the inner destination out
- * of the tunnel, a LAN packet's destination), and a pass sees few distinct ones.
+ * of the tunnel, a LAN packet's destination), and traffic has few distinct ones.
  */
 static inline bool wk_is_local(struct wctx *c, int family, const uint8_t *addr)
 {
-	struct wk_local_ent *e = &c->local[wk_addr_slot(family, addr, WK_LOCAL_SLOTS)];
+	struct wk_local_ent *e = c->local_last;
 
-	if (e->pass == c->pass && e->family == family &&
-	    (family == AF_INET ? !memcmp(e->addr, addr, 4) : !memcmp(e->addr, addr, 16)))
-		return e->local;
-	return wk_is_local_miss(c, e, family, addr);
+	if (!(e->gen == c->nl_gen && e->family == family && wk_addr_eq(e->addr, family, addr))) {
+		e = &c->local[wk_addr_slot(family, addr, WK_LOCAL_SLOTS)];
+		if (!(e->gen == c->nl_gen && e->family == family && wk_addr_eq(e->addr, family, addr)))
+			return wk_is_local_miss(c, e, family, addr);
+		c->local_last = e;
+	}
+	return e->local;
 }
 
 /*
- * allowedips_lookup, remembering answers for the rest of the pass like wk_hop: each packet out
- * of the tunnel asks twice (its source must be the sender's, its destination may be another
- * peer's) and each packet into it once, for few distinct addresses per pass. An answer is what
- * the trie said earlier in the same RCU read-side section; a peer it names stays allocated until
- * our next quiescent state, and removal still shows as peer->dead.
+ * allowedips_lookup, remembering answers while the trie's generation lasts: each packet out of
+ * the tunnel asks twice (its source must be the sender's, its destination may be another
+ * peer's) and each packet into it once, for one address per peer or LAN host. Control bumps the
+ * generation after every change and before any peer it named is freed (allowedips.h), and a pass
+ * reads it once at its start, after a quiescent state: a pass that still sees the old generation
+ * started before the peer's grace period could end. Removal also shows as peer->dead.
  */
 static inline struct peer *wk_allowedips(struct wctx *c, int family, const uint8_t *addr)
 {
-	struct wk_aip_ent *e = &c->aip[wk_addr_slot(family, addr, WK_AIP_SLOTS)];
+	struct wk_aip_ent *e = c->aip_last;
 
-	if (e->pass == c->pass && e->family == family &&
-	    (family == AF_INET ? !memcmp(e->addr, addr, 4) : !memcmp(e->addr, addr, 16)))
-		return e->peer;
-	return wk_allowedips_miss(c, e, family, addr);
+	if (!(e->gen == c->aip_gen && e->family == family && wk_addr_eq(e->addr, family, addr))) {
+		e = &c->aip[wk_addr_slot(family, addr, WK_AIP_SLOTS)];
+		if (!(e->gen == c->aip_gen && e->family == family && wk_addr_eq(e->addr, family, addr)))
+			return wk_allowedips_miss(c, e, family, addr);
+		c->aip_last = e;
+	}
+	return e->peer;
 }
 
 #endif

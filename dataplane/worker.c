@@ -96,14 +96,18 @@ static unsigned rx_burst(struct wctx *c)
 {
 	struct io_port *port = &c->w->port;
 	unsigned n = port->ops->rx(port, c->rx, BURST);
+	uint64_t bytes = 0;
 
 	for (unsigned i = 0; i < n && i < RX_PREFETCH; i++)
 		rx_prefetch(port, &c->rx[i]);
 	for (unsigned i = 0; i < n; i++) {
 		if (i + RX_PREFETCH < n)
 			rx_prefetch(port, &c->rx[i + RX_PREFETCH]);
+		bytes += c->rx[i].len;
 		wk_rx_frame(c, c->rx[i].addr, c->rx[i].len);
 	}
+	c->ctr->rx_packets += n;         /* once per burst */
+	c->ctr->rx_bytes += bytes;
 	return n;
 }
 
@@ -129,6 +133,9 @@ unsigned wk_poll(struct wctx *c)
 	c->now = mg_now();
 	c->nl = c->nl_fixed ? c->nl_fixed : nlmirror_current(c->dev->nl);
 	nl_snapshot_mac(c->nl, c->mac);
+	c->lan_mtu = nl_snapshot_mtu(c->nl);
+	c->nl_gen = nl_snapshot_gen(c->nl);
+	c->aip_gen = allowedips_gen(&c->dev->allowedips);
 	c->pass++;                       /* empties the per-pass caches */
 	c->listen_port = atomic_load_explicit(&c->dev->listen_port, memory_order_relaxed);
 	work = rx_burst(c);

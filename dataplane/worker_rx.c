@@ -49,18 +49,33 @@ static bool is_advertised(struct mg_device *dev, int family, const uint8_t *addr
  */
 static const uint8_t tailnet6_prefix[6] = { 0xfd, 0x7a, 0x11, 0x5c, 0xa1, 0xe0 };
 
-static bool lan_src_spoofed(struct wctx *c, const struct wpkt *p)
+static __attribute__((noinline)) bool lan_src_check(struct wctx *c, const struct wpkt *p, const uint8_t *src)
+{
+	if (p->family == AF_INET ? src[0] == 100 && (src[1] & 0xc0) == 64 : !memcmp(src, tailnet6_prefix, 6))
+		return true;
+	if (is_tailnet_local(c->dev, p->family, src) || wk_is_local(c, p->family, src))
+		return true;
+	c->lan_src.pass = c->pass;
+	c->lan_src.family = (uint8_t)p->family;
+	memcpy(c->lan_src.addr, src, p->family == AF_INET ? 4 : 16);
+	return false;
+}
+
+static inline bool lan_src_spoofed(struct wctx *c, const struct wpkt *p)
 {
 	const uint8_t *src = ip_src(p->l3, p->family);
 
-	if (p->family == AF_INET ? src[0] == 100 && (src[1] & 0xc0) == 64 : !memcmp(src, tailnet6_prefix, 6))
-		return true;
-	return is_tailnet_local(c->dev, p->family, src) || wk_is_local(c, p->family, src);
+	/* The last source found clean in this pass (the answer depends on the address alone, and
+	 * the tables it reads are this pass's): a LAN flow's packets ask once per burst. */
+	if (c->lan_src.pass == c->pass && c->lan_src.family == p->family &&
+	    wk_addr_eq(c->lan_src.addr, p->family, src))
+		return false;
+	return lan_src_check(c, p, src);
 }
 
 /* Plaintext from the LAN about to be NATed or sealed: not spoofed (dropped otherwise), and its
  * partial checksum, if the sender offloaded one, completed before NAT adjusts it. */
-static bool lan_plaintext_ok(struct wctx *c, struct wpkt *p)
+static inline __attribute__((always_inline)) bool lan_plaintext_ok(struct wctx *c, struct wpkt *p)
 {
 	if (lan_src_spoofed(c, p)) {
 		wk_drop(c, p, MG_DROP_SPOOFED_SOURCE);
@@ -99,19 +114,69 @@ static bool snat_out(struct wctx *c, struct wpkt *p, const struct peer *from, en
 	return !err;
 }
 
-void wk_route_inner(struct wctx *c, struct wpkt *p, struct peer *from)
+/* Where a destination out of the tunnel goes; depends on the address alone. */
+enum wk_route { ROUTE_LOCAL, ROUTE_PEER, ROUTE_LAN, ROUTE_NONE };
+
+/*
+ * In order: one of our tailnet addresses (the TUN device), another peer's allowed IP (back
+ * into the tunnel), the router's LAN address (the TUN device: the kernel takes it from there),
+ * an advertised route (the LAN), else nothing.
+ */
+static __attribute__((noinline)) uint8_t route_miss(struct wctx *c, struct wk_route_ent *e, int family,
+						    const uint8_t *dst)
+{
+	struct peer *to = NULL;
+	uint8_t v;
+
+	if (is_tailnet_local(c->dev, family, dst))
+		v = ROUTE_LOCAL;
+	else if ((to = wk_allowedips(c, family, dst)))
+		v = ROUTE_PEER;
+	else if (wk_is_local(c, family, dst))
+		v = ROUTE_LOCAL;
+	else
+		v = is_advertised(c->dev, family, dst) ? ROUTE_LAN : ROUTE_NONE;
+	e->pass = c->pass;
+	e->family = (uint8_t)family;
+	e->verdict = v;
+	memcpy(e->addr, dst, family == AF_INET ? 4 : 16);
+	e->peer = to;
+	c->route_last = e;
+	return v;
+}
+
+/*
+ * The verdict above, remembered for the rest of the pass like wk_allowedips (wctx.h): the
+ * address sets, the allowed-IPs trie and the netlink snapshot it reads are the ones this pass
+ * dereferenced, and a burst carries few inner destinations. Four lookups per packet become one.
+ */
+static inline uint8_t route_of(struct wctx *c, int family, const uint8_t *dst, struct peer **to)
+{
+	struct wk_route_ent *e = c->route_last;
+
+	if (!(e->pass == c->pass && e->family == family && wk_addr_eq(e->addr, family, dst))) {
+		e = &c->route[wk_addr_slot(family, dst, WK_ROUTE_SLOTS)];
+		if (!(e->pass == c->pass && e->family == family && wk_addr_eq(e->addr, family, dst)))
+			route_miss(c, e, family, dst);
+		c->route_last = e;
+	}
+	*to = e->peer;
+	return e->verdict;
+}
+
+static inline __attribute__((always_inline)) void route_inner(struct wctx *c, struct wpkt *p, struct peer *from)
 {
 	const uint8_t *dst = ip_dst(p->l3, p->family);
 	enum mg_drop why;
 	struct peer *to;
+	uint8_t v = route_of(c, p->family, dst, &to);
 
-	if (is_tailnet_local(c->dev, p->family, dst)) {
-		deliver_local(c, p);
-		return;
-	}
-	to = wk_allowedips(c, p->family, dst);
-	if (to) {
-		if (to == from) {
+	if (unlikely(v != ROUTE_LAN)) {
+		if (v == ROUTE_LOCAL) {
+			deliver_local(c, p);
+			return;
+		}
+		if (v == ROUTE_NONE || to == from) {
 			wk_drop(c, p, MG_DROP_NO_ROUTE);
 			return;
 		}
@@ -120,14 +185,6 @@ void wk_route_inner(struct wctx *c, struct wpkt *p, struct peer *from)
 			return;
 		}
 		wk_tunnel(c, p, 0);
-		return;
-	}
-	if (wk_is_local(c, p->family, dst)) {
-		deliver_local(c, p);      /* the router's LAN address: the kernel takes it from the TUN */
-		return;
-	}
-	if (!is_advertised(c->dev, p->family, dst)) {
-		wk_drop(c, p, MG_DROP_NO_ROUTE);
 		return;
 	}
 	if (!ip_dec_ttl(p->l3, p->family)) {
@@ -141,8 +198,14 @@ void wk_route_inner(struct wctx *c, struct wpkt *p, struct peer *from)
 	wk_lan(c, p, 0);
 }
 
+void wk_route_inner(struct wctx *c, struct wpkt *p, struct peer *from)
+{
+	route_inner(c, p, from);
+}
+
 /* A data message whose index and key age check out joins the open batch. */
-static void rx_data(struct wctx *c, struct wpkt *p, uint8_t *msg, uint32_t mlen)
+static inline __attribute__((always_inline)) void rx_data(struct wctx *c, struct wpkt *p, uint8_t *msg,
+							     uint32_t mlen)
 {
 	const struct msg_data *hdr = (const void *)msg;
 	struct keypair *kp = index_lookup_keypair(&c->dev->index, le32toh(hdr->receiver_index));
@@ -266,9 +329,13 @@ static uint8_t *udp_to_us(struct wctx *c, struct wpkt *p, uint32_t *mlen)
 	if (ntohs(udp->dest) != c->listen_port || ntohs(udp->len) < UDP_HLEN ||
 	    ntohs(udp->len) > p->len - hl)
 		return NULL;
+	memset(&p->ep, 0, sizeof(p->ep));
 	p->ep.family = p->family;
 	p->ep.port = ntohs(udp->source);
-	memcpy(p->ep.addr, ip_src(p->l3, p->family), p->family == AF_INET ? 4 : 16);
+	if (p->family == AF_INET)        /* constant sizes: inlined */
+		memcpy(p->ep.addr, ip_src(p->l3, AF_INET), 4);
+	else
+		memcpy(p->ep.addr, ip_src(p->l3, AF_INET6), 16);
 	*mlen = ntohs(udp->len) - UDP_HLEN;
 	return (uint8_t *)l4 + UDP_HLEN;
 }
@@ -286,21 +353,13 @@ void wk_rx_frame(struct wctx *c, uint64_t addr, uint32_t len)
 	uint32_t mlen;
 	bool local;
 
-	/* Field by field: an initializer would clear all of it (a `rep stos` per frame). p->hop is
-	 * written by wk_hop before any read. */
+	/* Only what every way out reads: an initializer would clear all of it (a `rep stos` per
+	 * frame). A data message gets its keypair and counter in rx_data, the endpoint in udp_to_us;
+	 * wk_tunnel copies what it needs into its own slot; a drop reads the address only. */
 	p->addr = addr + ETH_HLEN_;
 	p->l3 = eth + ETH_HLEN_;
-	p->len = 0;
-	p->family = 0;
 	p->origin = FROM_LAN;
 	p->natted = false;
-	p->peer = NULL;
-	p->kp = NULL;
-	p->counter = 0;
-	p->plen = 0;
-	memset(&p->ep, 0, sizeof(p->ep));
-	c->ctr->rx_packets++;
-	c->ctr->rx_bytes += len;
 	if (len < ETH_HLEN_ + IP4_HLEN) {
 		wk_drop(c, p, MG_DROP_TOO_SHORT);
 		return;
@@ -322,7 +381,13 @@ void wk_rx_frame(struct wctx *c, uint64_t addr, uint32_t len)
 	local = wk_is_local(c, p->family, ip_dst(p->l3, p->family));
 	msg = local ? udp_to_us(c, p, &mlen) : NULL;
 	if (msg) {
-		rx_wireguard(c, p, msg, mlen);
+		/* Most are data messages: type 4 (so never disco, whose magic starts with 'T') and
+		 * not taken for STUN (rx_shared_port's test, in its order), then rx_data directly. */
+		if (likely(mlen >= MESSAGE_MINIMUM_LENGTH && !memcmp(msg, (const uint8_t[4]){ MESSAGE_DATA }, 4) &&
+			   memcmp(msg + 4, (const uint8_t[4]){ 0x21, 0x12, 0xa4, 0x42 }, 4)))
+			rx_data(c, p, msg, mlen);
+		else
+			rx_wireguard(c, p, msg, mlen);
 		return;
 	}
 	/* Addressed to us but not WireGuard: a reply to a NAT flow (the XDP program steers only the
@@ -405,24 +470,16 @@ static bool rx_filter_pass(struct wctx *c, const struct wpkt *p)
 	return filter_allows(f, p->l3, p->len, p->family);
 }
 
-/* After authentication: roaming, counters, timers, key confirmation, last-minute rekey. */
-static void rx_authenticated(struct wctx *c, struct wpkt *p)
+/*
+ * Once per run of one keypair's packets in a batch (the clock is the pass's, so a second
+ * packet of the run would store the same values): the timers (data = the run carries data),
+ * key confirmation and the last-minute rekey.
+ */
+static void rx_keypair_run(struct wctx *c, struct keypair *kp, bool data)
 {
-	struct keypair *kp = p->kp;
 	struct peer *peer = kp->entry.peer;
-	uint32_t ilen = p->len - MESSAGE_MINIMUM_LENGTH;
 
-	rx_roam(c, peer, &p->ep);
-	peer_ev_auth_rx(peer, c->now, ilen != 0);
-	c->ctr->decap_packets++;
-	c->ctr->decap_bytes += p->len;
-	if (p->ep.family == AF_INET6) {
-		c->ctr->decap_packets6++;
-		c->ctr->decap_bytes6 += p->len;
-	} else if (unlikely(mg_endpoint_is_derp(&p->ep))) {
-		c->ctr->decap_packets_derp++;
-		c->ctr->decap_bytes_derp += p->len;
-	}
+	peer_ev_auth_rx(peer, c->now, data);
 	if (kp == mg_rcu_dereference(peer->next) && !atomic_load(&peer->confirm_next)) {
 		atomic_store(&peer->confirm_next, true);
 		device_wake_control(c->dev);
@@ -431,7 +488,22 @@ static void rx_authenticated(struct wctx *c, struct wpkt *p)
 	    c->now - kp->nk.birthdate_ns >= REJECT_AFTER_TIME_NS - KEEPALIVE_TIMEOUT_NS - REKEY_TIMEOUT_NS &&
 	    !atomic_exchange(&kp->nk.sent_lastminute_handshake, true))
 		wk_want_handshake(c, peer);
+}
 
+/* After authentication (rx_keypair_run done for its run): roaming, counters, then the inner
+ * packet's checks and its way on. */
+static void rx_authenticated(struct wctx *c, struct wpkt *p, struct peer *peer)
+{
+	uint32_t ilen = p->len - MESSAGE_MINIMUM_LENGTH;
+
+	rx_roam(c, peer, &p->ep);
+	if (unlikely(p->ep.family == AF_INET6)) {
+		c->ctr->decap_packets6++;
+		c->ctr->decap_bytes6 += p->len;
+	} else if (unlikely(mg_endpoint_is_derp(&p->ep))) {
+		c->ctr->decap_packets_derp++;
+		c->ctr->decap_bytes_derp += p->len;
+	}
 	p->l3 += sizeof(struct msg_data);
 	if (!ilen) {
 		c->ctr->keepalives_rx++;
@@ -457,31 +529,43 @@ static void rx_authenticated(struct wctx *c, struct wpkt *p)
 		return;
 	}
 	p->origin = FROM_PEER;
-	wk_route_inner(c, p, peer);
+	route_inner(c, p, peer);
 }
 
-/* Received bytes (whole messages, like the kernel): one atomic add per run of a peer's packets. */
-static void rx_count_bytes(const struct wpkt *dec, unsigned n, uint64_t fresh)
+/*
+ * Received bytes (whole messages, like the kernel): one atomic add per run of a peer's packets;
+ * the worker's decap counters once per batch; the per-keypair work once per run of a keypair.
+ */
+static void rx_runs(struct wctx *c, const struct wpkt *dec, unsigned n, uint64_t fresh)
 {
-	struct peer *run = NULL;
-	uint64_t bytes = 0;
+	struct keypair *kp = NULL;
+	uint64_t bytes = 0, total = 0;
+	unsigned pkts = 0;
+	bool data = false;
 
 	for (unsigned i = 0; i < n; i++) {
-		struct peer *peer;
-
 		if (!(fresh >> i & 1))
 			continue;
-		peer = dec[i].kp->entry.peer;
-		if (peer != run) {
-			if (run)
-				atomic_fetch_add_explicit(&run->rx_bytes, bytes, memory_order_relaxed);
-			run = peer;
+		if (dec[i].kp != kp) {
+			if (kp) {
+				rx_keypair_run(c, kp, data);
+				atomic_fetch_add_explicit(&kp->entry.peer->rx_bytes, bytes, memory_order_relaxed);
+			}
+			kp = dec[i].kp;
 			bytes = 0;
+			data = false;
 		}
 		bytes += dec[i].len;
+		total += dec[i].len;
+		pkts++;
+		data |= dec[i].len != MESSAGE_MINIMUM_LENGTH;
 	}
-	if (run)
-		atomic_fetch_add_explicit(&run->rx_bytes, bytes, memory_order_relaxed);
+	if (kp) {
+		rx_keypair_run(c, kp, data);
+		atomic_fetch_add_explicit(&kp->entry.peer->rx_bytes, bytes, memory_order_relaxed);
+	}
+	c->ctr->decap_packets += pkts;
+	c->ctr->decap_bytes += total;
 }
 
 void wk_flush_open(struct wctx *c)
@@ -517,9 +601,9 @@ void wk_flush_open(struct wctx *c)
 	}
 	if (locked)
 		pthread_spin_unlock(&locked->replay_lock);
-	rx_count_bytes(c->dec, n, fresh);
+	rx_runs(c, c->dec, n, fresh);
 	c->roamed.peer = NULL;
 	for (unsigned i = 0; i < n; i++)
 		if (fresh >> i & 1)
-			rx_authenticated(c, &c->dec[i]);
+			rx_authenticated(c, &c->dec[i], c->dec[i].kp->entry.peer);
 }

@@ -68,7 +68,7 @@ static __attribute__((noinline)) void tunnel_too_big(struct wctx *c, struct wpkt
  * LAN starts is remembered (flowtrack.h) while there is a packet filter, so that its replies
  * pass it, or SNAT, so that they keep their source. A reply nat_in translated starts nothing.
  */
-static bool tunnel_from_us(struct wctx *c, struct wpkt *p)
+static bool tunnel_from_us(struct wctx *c, struct wpkt *p, bool natted)
 {
 	uint8_t proto = tsmp_ip_proto(p->l3, p->family);
 
@@ -76,7 +76,7 @@ static bool tunnel_from_us(struct wctx *c, struct wpkt *p)
 		wk_drop(c, p, MG_DROP_TSMP);
 		return false;
 	}
-	if (!p->natted && (c->dev->snat || rcu_dereference(c->dev->filter))) {
+	if (!natted && (c->dev->snat || rcu_dereference(c->dev->filter))) {
 		enum flowtrack_note n = flowtrack_note_out(&c->dev->flows, c->w->id, p->l3, p->len,
 							   p->family, c->now);
 
@@ -86,32 +86,91 @@ static bool tunnel_from_us(struct wctx *c, struct wpkt *p)
 	return true;
 }
 
+/*
+ * The peer's endpoint and its outer next hop, from the worker's path cache while the peer's
+ * endpoint sequence number and the snapshot are unchanged (wctx.h); else read (the seqlock) and
+ * looked up, and kept. same_path: the previous entry of the seal batch went the same way. False
+ * if the packet was staged or dropped.
+ */
+static bool tunnel_path(struct wctx *c, struct wpkt *p, struct peer *peer, uint64_t since)
+{
+	unsigned slot = peer->id & (WK_PATH_SLOTS - 1);
+	struct wk_path_ent *e = &c->path[slot];
+	uint32_t seq;
+
+	if (e->peer == peer && e->id == peer->id && e->nl_gen == c->nl_gen &&
+	    e->ep_seq == peer_endpoint_seq(peer)) {
+		p->ep = e->ep;
+		p->path = (uint8_t)slot;
+		if (c->path_last == e) {
+			p->same_path = c->path_end && c->path_end == c->nenc;
+		} else {
+			c->path_last = e;
+			c->path_end = 0;
+			p->same_path = false;
+		}
+		/* Else the previous entry's IPv4 template has it; IPv6 and DERP build their
+		 * headers from p->hop every time. */
+		if (!p->same_path || p->ep.family != AF_INET)
+			p->hop = e->hop;
+		return true;
+	}
+	seq = peer_endpoint_get_seq(peer, &p->ep);
+	if (!p->ep.family) {
+		wk_drop(c, p, MG_DROP_NO_ROUTE);
+		return false;
+	}
+	if (!mg_endpoint_is_derp(&p->ep) && !outer_hop(c, p, STAGE_TUNNEL, since))
+		return false;
+	e->peer = peer;
+	e->id = peer->id;
+	e->nl_gen = c->nl_gen;
+	e->ep_seq = seq;
+	e->ep = p->ep;
+	e->hop = p->hop;
+	p->path = (uint8_t)slot;
+	c->path_last = e;
+	c->path_end = 0;                 /* no entry of the batch has this path yet */
+	p->same_path = false;
+	return true;
+}
+
 void wk_tunnel(struct wctx *c, struct wpkt *p_in, uint64_t since)
 {
-	/* Built in the seal batch's next slot, copied there first: copying it whole at the end,
-	 * right after the field writes below, would stall on store forwarding. It joins the batch
-	 * by a count; a staged or dropped packet leaves the slot unused. */
+	/* Built in the seal batch's next slot: the fields that matter before sealing are copied
+	 * there first (copying all of it would also copy what is rewritten below). It joins the
+	 * batch by a count; a staged or dropped packet leaves the slot unused. */
 	struct wpkt *p = &c->enc[c->nenc];
+	/* In locals: the stores into the slot below would make the compiler load them again. */
+	uint8_t *l3 = p_in->l3;
+	uint32_t len = p_in->len, mtu = c->dev->mtu, plen;
+	int family = p_in->family;
+	uint8_t origin = p_in->origin;
 	struct peer *peer;
 	struct msg_data *hdr;
 	struct aead_op *op;
 	struct keypair *kp;
-	uint32_t plen;
 
-	*p = *p_in;
-	if (!since && p->origin != FROM_PEER && !tunnel_from_us(c, p))
+	if (p != p_in) {
+		p->addr = p_in->addr;
+		p->l3 = l3;
+		p->len = len;
+		p->family = family;
+		p->origin = origin;
+	}
+	if (!since && origin != FROM_PEER && !tunnel_from_us(c, p, p_in->natted))
 		return;
-	peer = wk_allowedips(c, p->family, ip_dst(p->l3, p->family));
+	peer = wk_allowedips(c, family, ip_dst(l3, family));
 	if (!peer || atomic_load_explicit(&peer->dead, memory_order_relaxed)) {
 		wk_drop(c, p, MG_DROP_NO_ROUTE);
 		return;
 	}
 	p->peer = peer;                 /* the destination from here on (the stage bound counts it) */
-	if (p->len > c->dev->mtu) {
+	if (len > mtu) {
 		tunnel_too_big(c, p);
 		return;
 	}
-	if (!since && p->origin != FROM_LOCAL && mss_clamp(p->l3, p->len, p->family, c->dev->mtu))
+	if (!since && origin != FROM_LOCAL && mss_clamp(l3, len, family, mtu))
 		c->ctr->mss_clamped++;
 	kp = mg_rcu_dereference(peer->cur);
 	if (!keypair_usable(c, kp)) {
@@ -119,138 +178,248 @@ void wk_tunnel(struct wctx *c, struct wpkt *p_in, uint64_t since)
 		wk_stage(c, p, STAGE_TUNNEL, since);
 		return;
 	}
-	peer_endpoint_get(peer, &p->ep);
-	if (!p->ep.family) {
-		wk_drop(c, p, MG_DROP_NO_ROUTE);
+	if (!tunnel_path(c, p, peer, since))
 		return;
-	}
-	if (!mg_endpoint_is_derp(&p->ep) && !outer_hop(c, p, STAGE_TUNNEL, since))
-		return;
-	/* Padding to 16 bytes, never past the MTU (whitepaper 5.4.6). */
-	plen = (p->len + MESSAGE_PADDING_MULTIPLE - 1) & ~(MESSAGE_PADDING_MULTIPLE - 1);
-	if (plen > c->dev->mtu)
-		plen = p->len > c->dev->mtu ? p->len : c->dev->mtu;
-	if (!frame_room(c, p->l3, outer_hlen(p->ep.family) + sizeof(*hdr), plen + AEAD_TAG_LEN)) {
+	/* Padding to 16 bytes, never past the MTU (whitepaper 5.4.6; len <= mtu here). */
+	plen = (len + MESSAGE_PADDING_MULTIPLE - 1) & ~(MESSAGE_PADDING_MULTIPLE - 1);
+	if (plen > mtu)
+		plen = mtu;
+	if (!frame_room(c, l3, outer_hlen(p->ep.family) + sizeof(*hdr), plen + AEAD_TAG_LEN)) {
 		wk_drop(c, p, MG_DROP_TOO_BIG);
 		return;
 	}
-	p->counter = atomic_fetch_add_explicit(&kp->nk.send_counter, 1, memory_order_relaxed);
-	if (p->counter >= REJECT_AFTER_MESSAGES) {
-		atomic_store(&kp->dead, true);
-		wk_want_handshake(c, peer);
-		wk_stage(c, p, STAGE_TUNNEL, since);
-		return;
-	}
-	if (plen > p->len)               /* often none: no libc call for nothing */
-		memset(p->l3 + p->len, 0, plen - p->len);
-	hdr = (struct msg_data *)(p->l3 - sizeof(*hdr));
+	if (plen > len)                  /* often none: no libc call for nothing */
+		memset(l3 + len, 0, plen - len);
+	hdr = (struct msg_data *)(l3 - sizeof(*hdr));
 	hdr->header.type = htole32(MESSAGE_DATA);
 	hdr->receiver_index = htole32(kp->nk.remote_index);
-	hdr->counter = htole64(p->counter);
-	p->peer = peer;
 	p->kp = kp;
 	p->plen = plen;
+	p->since = since;                /* the nonce is reserved in wk_flush_seal */
 	op = &c->enc_ops[c->nenc];
 	op->key = kp->nk.send_key;
-	op->counter = p->counter;
-	op->src = op->dst = p->l3;
+	op->src = op->dst = l3;
 	op->len = plen;
 	c->nenc++;
+	c->path_end = c->nenc;
 	if (c->nenc == BURST)
 		wk_flush_seal(c);
 }
 
-/*
- * A burst goes to few endpoints, so the IPv4 outer header is built once per endpoint and pass
- * (ipudp_build with no payload: every field but the two lengths and the checksum) and copied in
- * front of each message; the checksum is the template's sum plus tot_len, folded (RFC 1071: the
- * sum is order-independent, so adding the one word later gives the same result).
- */
-static void outer4_write(struct wctx *c, const struct wpkt *p, uint8_t *eth, uint32_t mlen)
+/* Template o of outer4_write, for a packet whose endpoint and next hop are the previous one's. */
+static void outer4_again(const struct wk_outer4 *o, uint8_t *eth, uint32_t mlen)
 {
-	struct wk_outer4 *o = &c->outer4[(p->ep.addr[3] ^ p->ep.port) & (WK_OUTER_SLOTS - 1)];
 	struct iphdr *ip = (void *)(eth + ETH_HLEN_);
 	struct udphdr *udp = (void *)(eth + ETH_HLEN_ + IP4_HLEN);
 
-	if (o->pass != c->pass || o->port != p->ep.port || memcmp(o->dst, p->ep.addr, 4) ||
-	    memcmp(o->src, p->hop.src_addr, 4) || memcmp(o->dst_mac, p->hop.dst_mac, 6) ||
-	    memcmp(o->src_mac, p->hop.src_mac, 6)) {
-		struct iphdr *t = (void *)(o->hdr + 2 + ETH_HLEN_);
-
-		eth_build(o->hdr + 2, p->hop.dst_mac, p->hop.src_mac, AF_INET);
-		ipudp_build(o->hdr + 2 + ETH_HLEN_, &p->ep, p->hop.src_addr, c->listen_port, 0);
-		t->tot_len = 0;
-		t->check = 0;
-		((struct udphdr *)(t + 1))->len = 0;
-		o->sum = csum_add(0, t, IP4_HLEN);
-		o->pass = c->pass;
-		o->port = p->ep.port;
-		memcpy(o->dst, p->ep.addr, 4);
-		memcpy(o->src, p->hop.src_addr, 4);
-		memcpy(o->dst_mac, p->hop.dst_mac, 6);
-		memcpy(o->src_mac, p->hop.src_mac, 6);
-	}
 	memcpy(eth, o->hdr + 2, sizeof(o->hdr) - 2);
 	ip->tot_len = htons(IP4_HLEN + UDP_HLEN + mlen);
 	ip->check = htons(csum_fold(o->sum + IP4_HLEN + UDP_HLEN + mlen));
 	udp->len = htons(UDP_HLEN + mlen);
 }
 
-/* Outer Ethernet/IP/UDP in front of the WireGuard message at msg (mlen bytes), then transmit. */
-static void send_outer(struct wctx *c, struct wpkt *p, uint8_t *msg, uint32_t mlen)
+static struct wk_outer4 *outer4_slot(struct wctx *c, const struct mg_endpoint *ep)
+{
+	return &c->outer4[wk_addr_slot(AF_INET, ep->addr, WK_OUTER_SLOTS) ^ (ep->port & (WK_OUTER_SLOTS - 1))];
+}
+
+/*
+ * Traffic goes to few endpoints, so the IPv4 outer header is built once per endpoint, next hop
+ * and listen port (ipudp_build with no payload: every field but the two lengths and the
+ * checksum) and copied in front of each message; the checksum is the template's sum plus
+ * tot_len, folded (RFC 1071: the sum is order-independent, so adding the one word later gives
+ * the same result).
+ */
+static void outer4_build(struct wctx *c, struct wk_outer4 *o, const struct wpkt *p)
+{
+	struct iphdr *t = (void *)(o->hdr + 2 + ETH_HLEN_);
+
+	eth_build(o->hdr + 2, p->hop.dst_mac, p->hop.src_mac, AF_INET);
+	ipudp_build(o->hdr + 2 + ETH_HLEN_, &p->ep, p->hop.src_addr, c->listen_port, 0);
+	t->tot_len = 0;
+	t->check = 0;
+	((struct udphdr *)(t + 1))->len = 0;
+	o->sum = csum_add(0, t, IP4_HLEN);
+	o->gen = c->nl_gen;
+	o->lport = c->listen_port;
+	o->port = p->ep.port;
+	memcpy(o->dst, p->ep.addr, 4);
+	memcpy(o->src, p->hop.src_addr, 4);
+	memcpy(o->dst_mac, p->hop.dst_mac, 6);
+	memcpy(o->src_mac, p->hop.src_mac, 6);
+}
+
+/*
+ * The template for p: a sealed packet's is its peer's path entry's, good while it was built
+ * from this snapshot, for this endpoint and listen port (the snapshot and the endpoint decide
+ * the next hop; another peer may have taken the slot since wk_tunnel, hence the endpoint);
+ * control's datagrams use the small hashed set, compared field by field.
+ */
+static const struct wk_outer4 *outer4_write(struct wctx *c, const struct wpkt *p, uint8_t *eth, uint32_t mlen)
+{
+	struct wk_outer4 *o;
+
+	if (p->path != NO_PATH) {
+		o = &c->path[p->path].tpl;
+		if (o->gen != c->nl_gen || o->lport != c->listen_port || o->port != p->ep.port ||
+		    memcmp(o->dst, p->ep.addr, 4))
+			outer4_build(c, o, p);
+	} else {
+		o = outer4_slot(c, &p->ep);
+		if (o->lport != c->listen_port || o->port != p->ep.port || memcmp(o->dst, p->ep.addr, 4) ||
+		    memcmp(o->src, p->hop.src_addr, 4) || memcmp(o->dst_mac, p->hop.dst_mac, 6) ||
+		    memcmp(o->src_mac, p->hop.src_mac, 6))
+			outer4_build(c, o, p);
+	}
+	outer4_again(o, eth, mlen);
+	return o;
+}
+
+
+/* Outer Ethernet/IP/UDP in front of the WireGuard message at msg (mlen bytes), then transmit.
+ * *tpl: in, the IPv4 template to use as it is (the previous packet sent had the same endpoint
+ * and next hop), or NULL; out, this packet's template (NULL if it had none). */
+static inline __attribute__((always_inline)) void send_outer(struct wctx *c, struct wpkt *p, uint8_t *msg, uint32_t mlen,
+		       const struct wk_outer4 **tpl)
 {
 	uint32_t iplen = outer_hlen(p->ep.family) - ETH_HLEN_;
 	uint8_t *ip = msg - iplen;
 
 	if (mg_endpoint_is_derp(&p->ep)) {
+		*tpl = NULL;
 		wk_punt_relay(c, p, msg, mlen);     /* control sends it through DERP */
 		return;
 	}
 	if (p->ep.family == AF_INET) {
-		outer4_write(c, p, ip - ETH_HLEN_, mlen);
+		if (*tpl)
+			outer4_again(*tpl, ip - ETH_HLEN_, mlen);
+		else
+			*tpl = outer4_write(c, p, ip - ETH_HLEN_, mlen);
 	} else {
+		*tpl = NULL;
 		ipudp_build(ip, &p->ep, p->hop.src_addr, c->listen_port, mlen);
 		eth_build(ip - ETH_HLEN_, p->hop.dst_mac, p->hop.src_mac, p->ep.family);
 	}
 	wk_tx(c, ip - ETH_HLEN_, ETH_HLEN_ + iplen + mlen);
 }
 
-static void rekey_check(struct wctx *c, struct peer *peer, struct keypair *kp, uint64_t counter)
+/* After a batch's packets of a keypair went out (last = the highest counter sent; the clock is
+ * the pass's): the byte count, the timers, and a new session when this one is old or used up. */
+static void tx_keypair_run(struct wctx *c, struct keypair *kp, uint64_t last, bool data, uint64_t bytes)
 {
-	if (counter >= REKEY_AFTER_MESSAGES ||
+	struct peer *peer = kp->entry.peer;
+
+	atomic_fetch_add_explicit(&peer->tx_bytes, bytes, memory_order_relaxed);
+	peer_ev_auth_tx(peer, c->now, data);
+	if (last >= REKEY_AFTER_MESSAGES ||
 	    (kp->nk.i_am_initiator && c->now - kp->nk.birthdate_ns >= c->dev->rekey_after_time_ns))
 		wk_want_handshake(c, peer);
 }
 
+/*
+ * Packets whose nonce would be REJECT_AFTER_MESSAGES or more leave the batch (compacted in
+ * order) and wait for a new session, as wk_tunnel would have staged them; the keypair is dead.
+ */
+static __attribute__((noinline)) unsigned seal_spent(struct wctx *c, unsigned n)
+{
+	unsigned m = 0;
+
+	for (unsigned i = 0; i < n; i++) {
+		struct wpkt *p = &c->enc[i];
+
+		if (p->counter < REJECT_AFTER_MESSAGES) {
+			if (m != i) {
+				c->enc[m] = *p;
+				c->enc_ops[m] = c->enc_ops[i];
+				c->enc[m].same_path = false;
+			}
+			m++;
+			continue;
+		}
+		atomic_store(&p->kp->dead, true);
+		wk_want_handshake(c, p->peer);
+		wk_stage(c, p, STAGE_TUNNEL, p->since);
+	}
+	return m;
+}
+
+/* The batch's packets into keypair groups (wctx.h), by their path slot; returns the count. */
+static unsigned seal_groups(struct wctx *c, unsigned n)
+{
+	uint64_t batch = ++c->kbatch;
+	unsigned ng = 0;
+
+	for (unsigned i = 0; i < n; i++) {
+		struct wpkt *p = &c->enc[i];
+		unsigned g = c->kslot[p->path].g;
+
+		if (c->kslot[p->path].batch != batch || c->kgrp[g].kp != p->kp) {
+			g = ng++;
+			c->kgrp[g] = (struct wk_kgroup){ .kp = p->kp };
+			if (c->kslot[p->path].batch != batch) {   /* else another keypair holds the slot */
+				c->kslot[p->path].batch = batch;
+				c->kslot[p->path].g = (uint8_t)g;
+			}
+		}
+		c->kgrp[g].n++;
+		p->grp = (uint8_t)g;
+	}
+	return ng;
+}
+
+/*
+ * Nonces: one fetch_add per keypair and batch reserves its packets' counters (two workers
+ * sealing for one peer still never share one), given out in batch order.
+ */
+static unsigned seal_nonces(struct wctx *c, unsigned n, unsigned ng)
+{
+	bool spent = false;
+
+	for (unsigned g = 0; g < ng; g++)
+		c->kgrp[g].next = atomic_fetch_add_explicit(&c->kgrp[g].kp->nk.send_counter, c->kgrp[g].n,
+							    memory_order_relaxed);
+	for (unsigned i = 0; i < n; i++) {
+		struct wpkt *p = &c->enc[i];
+		struct msg_data *hdr = (struct msg_data *)(p->l3 - sizeof(*hdr));
+		uint64_t ctr = c->kgrp[p->grp].next++;
+
+		p->counter = ctr;
+		spent |= ctr >= REJECT_AFTER_MESSAGES;
+		hdr->counter = htole64(ctr);
+		c->enc_ops[i].counter = ctr;
+	}
+	return unlikely(spent) ? seal_spent(c, n) : n;
+}
+
 void wk_flush_seal(struct wctx *c)
 {
-	unsigned n = c->nenc;
-	struct peer *run = NULL;
-	uint64_t run_bytes = 0;
+	unsigned n = c->nenc, ng;
+	uint64_t bytes = 0;
+	const struct wk_outer4 *tpl = NULL;
 
 	if (!n)
 		return;
 	c->nenc = 0;
+	ng = seal_groups(c, n);
+	n = seal_nonces(c, n, ng);
+	if (!n)
+		return;
 	wk_batch_hist(c, n);
 	aead_seal_burst(c->enc_ops, n);
 	for (unsigned i = 0; i < n; i++) {
 		struct wpkt *p = &c->enc[i];
 		uint32_t mlen = sizeof(struct msg_data) + p->plen + AEAD_TAG_LEN;
+		struct wk_kgroup *g;
 
-		send_outer(c, p, p->l3 - sizeof(struct msg_data), mlen);
-		/* One atomic add per run of packets to the same peer, not per packet. */
-		if (p->peer != run) {
-			if (run)
-				atomic_fetch_add_explicit(&run->tx_bytes, run_bytes, memory_order_relaxed);
-			run = p->peer;
-			run_bytes = 0;
-		}
-		run_bytes += mlen;
-		peer_ev_auth_tx(p->peer, c->now, p->len != 0);
-		rekey_check(c, p->peer, p->kp, p->counter);
-		c->ctr->encap_packets++;
-		c->ctr->encap_bytes += mlen;
-		if (p->ep.family == AF_INET6) {
+		if (!p->same_path)
+			tpl = NULL;
+		send_outer(c, p, p->l3 - sizeof(struct msg_data), mlen, &tpl);
+		g = &c->kgrp[p->grp];
+		g->bytes += mlen;
+		g->last = p->counter;
+		g->data |= p->len != 0;
+		bytes += mlen;
+		if (unlikely(p->ep.family == AF_INET6)) {
 			c->ctr->encap_packets6++;
 			c->ctr->encap_bytes6 += mlen;
 		} else if (unlikely(mg_endpoint_is_derp(&p->ep))) {
@@ -258,15 +427,20 @@ void wk_flush_seal(struct wctx *c)
 			c->ctr->encap_bytes_derp += mlen;
 		}
 	}
-	if (run)
-		atomic_fetch_add_explicit(&run->tx_bytes, run_bytes, memory_order_relaxed);
+	/* Byte counts, timers and the rekey test once per keypair and batch (a group whose every
+	 * packet was staged by seal_spent sent nothing). */
+	for (unsigned k = 0; k < ng; k++)
+		if (c->kgrp[k].bytes)
+			tx_keypair_run(c, c->kgrp[k].kp, c->kgrp[k].last, c->kgrp[k].data, c->kgrp[k].bytes);
+	c->ctr->encap_packets += n;
+	c->ctr->encap_bytes += bytes;
 }
 
-void wk_lan(struct wctx *c, struct wpkt *p, uint64_t since)
+void wk_lan_slow(struct wctx *c, struct wpkt *p, uint64_t since)
 {
 	int ret;
 
-	if (p->len > nl_snapshot_mtu(c->nl)) {
+	if (p->len > c->lan_mtu) {
 		wk_drop(c, p, MG_DROP_TOO_BIG);
 		return;
 	}
@@ -291,5 +465,8 @@ void wk_udp(struct wctx *c, struct wpkt *p, uint64_t since)
 {
 	if (!mg_endpoint_is_derp(&p->ep) && !outer_hop(c, p, STAGE_UDP, since))
 		return;
-	send_outer(c, p, p->l3, p->len);
+	const struct wk_outer4 *tpl = NULL;
+
+	p->path = NO_PATH;
+	send_outer(c, p, p->l3, p->len, &tpl);
 }

@@ -34,20 +34,23 @@
  * costs the AEAD itself 10-15% at 1280 bytes (the reference over a 4096-byte stride). Frames are
  * therefore filled at io_rx_offset(), the DPDK backend's layout (a 64-byte colour per frame).
  *
- * --workers N (N > 1) measures scaling instead: N workers, each its own mem_router (device, peers,
- * NAT table, counters: the memory router holds one worker per device, so the workers share no
- * device state, unlike the daemon's workers, which share the peer, allowed-IPs and NAT tables), on
- * N threads pinned to CPUs --cpu, --cpu+1, ... (0, 1, ... without --cpu). Each size is run by worker
- * 0 alone, then by all N at once (a barrier starts every run); the aggregate is the sum of the
- * workers' rates in thread CPU time, so it shows what the workers cost each other in caches and
- * memory, not what the scheduler takes from them.
+ * --workers N (N > 1) measures scaling instead: N workers on N threads pinned to CPUs --cpu,
+ * --cpu+1, ... (0, 1, ... without --cpu). Without --shared each has its own mem_router (device,
+ * peers, NAT table: nothing shared); with --shared all N serve one device as the daemon's workers
+ * do (one peer table, allowed-IPs trie, NAT and flow tables, the peers' keypairs, nonce counters,
+ * byte counts and timers; each worker its own port, pass state and counters): LAN->tunnel, every
+ * worker seals for every peer (LAN flows spread over the queues); tunnel->LAN, peer p's messages
+ * reach worker p mod N only (a peer's outer flow hashes to one queue), so --peers must be at
+ * least N. Each size is run by worker 0 alone, then by all N at once (a barrier starts every
+ * run); the aggregate is the sum of the workers' rates in thread CPU time, so it shows what the
+ * workers cost each other in caches, memory and shared lines, not what the scheduler takes.
  *
  * --no-ref drops the warm-up run and the AEAD reference, so exactly --packets x --runs packets go
  * through wk_poll(): perf/engine-cost.sh counts instructions that way under callgrind.
  *
  * Usage: engine-bench [--json] [--packets N] [--runs N] [--ms N] [--peers N] [--snat]
  *                     [--crypto NAME] [--cpu N] [--sizes 64,512,...] [--chunk N]
- *                     [--direction open|seal|both] [--no-ref] [--workers N]
+ *                     [--direction open|seal|both] [--no-ref] [--workers N [--shared]]
  *                     (open = tunnel->LAN, seal = LAN->tunnel)
  */
 #include <arpa/inet.h>
@@ -87,16 +90,20 @@ enum dir { TUN_TO_LAN, LAN_TO_TUN };
 static const char *const dir_name[] = { "tunnel->LAN", "LAN->tunnel" };
 
 struct bench {
-	struct mem_router r;
-	struct mem_far *cl;
+	struct mem_router *r;           /* the device: own, or worker 0's with --shared */
+	struct mem_router own;
+	struct worker *w;               /* the worker this bench drives, and its pass state */
+	struct wctx *c;
+	struct mem_far *cl;             /* the far ends of all peers (shared with --shared) */
 	unsigned npeers;
+	unsigned first, step;           /* tunnel->LAN: the peers sending to this worker */
 	struct io_desc *out;            /* frames the worker transmitted in one chunk */
 	unsigned nout;
 	uint64_t seq;                   /* packet number written into every payload */
 };
 
 static struct {
-	bool json, snat, noref;
+	bool json, snat, noref, shared;
 	unsigned dirs;                  /* bit d: run direction d */
 	unsigned packets, runs, ms, peers, chunk, workers;
 	int cpu;
@@ -121,28 +128,56 @@ static uint64_t cpu_ns(void)
 
 /* ---- the device: routes, neighbours, peers --------------------------------------------------- */
 
-static void bench_init(struct bench *b)
+/* A device of its own with `workers` workers (this bench drives worker 0), and the peers. */
+static void bench_init(struct bench *b, unsigned workers)
 {
-	if (mem_router_init(&b->r, "bench0", 1420))
+	b->r = &b->own;
+	if (mem_router_init_workers(b->r, "bench0", 1420, workers))
 		die("building the in-memory router");
-	b->r.dev->snat = opt.snat;
+	b->w = &b->r->w[0];
+	b->c = b->r->cs[0];
+	b->r->dev->snat = opt.snat;
 	b->npeers = opt.peers;
-	b->cl = calloc(b->npeers, sizeof(*b->cl));
+	b->first = 0;
+	b->step = 1;
+	b->cl = aligned_alloc(_Alignof(struct mem_far), b->npeers * sizeof(*b->cl));  /* keypairs: lines */
 	b->out = calloc(CHUNK_MAX, sizeof(*b->out));
 	if (!b->cl || !b->out)
 		die("out of memory");
+	memset(b->cl, 0, b->npeers * sizeof(*b->cl));
 	for (unsigned i = 0; i < b->npeers; i++)
-		if (mem_router_add_peer(&b->r, i, true, &b->cl[i]))
+		if (mem_router_add_peer(b->r, i, true, &b->cl[i]))
 			die("peer and session");
+}
+
+/*
+ * Worker i of the device of b0 (--shared): every peer's plaintext from the LAN reaches every
+ * worker (LAN flows spread over the queues), but a peer's tunnel traffic reaches one worker (its
+ * outer flow hashes to one queue): worker i receives from peers i, i + n, i + 2n, ...
+ */
+static void bench_share(struct bench *b, struct bench *b0, unsigned i, unsigned n)
+{
+	b->r = b0->r;
+	b->w = &b->r->w[i];
+	b->c = b->r->cs[i];
+	b->cl = b0->cl;
+	b->npeers = b0->npeers;
+	b->out = calloc(CHUNK_MAX, sizeof(*b->out));
+	if (!b->out)
+		die("out of memory");
+	b0->step = b->step = n;
+	b->first = i;
 }
 
 static void bench_uninit(struct bench *b)
 {
-	if (mem_router_free(&b->r))
-		die("frames leaked");
-	for (unsigned i = 0; i < b->npeers; i++)
-		sodium_memzero(&b->cl[i].kp, sizeof(b->cl[i].kp));
-	free(b->cl);
+	if (b->r == &b->own) {
+		if (mem_router_free(b->r))
+			die("frames leaked");
+		for (unsigned i = 0; i < b->npeers; i++)
+			sodium_memzero(&b->cl[i].kp, sizeof(b->cl[i].kp));
+		free(b->cl);
+	}
 	free(b->out);
 }
 
@@ -190,14 +225,15 @@ static uint32_t padded(uint32_t len, uint32_t mtu)
 /* One chunk of frames into the memory port's receive queue; every frame from the pool. */
 static unsigned chunk_prepare(struct bench *b, enum dir d, uint32_t size, unsigned n)
 {
-	struct io_port *port = &b->r.w.port;
+	struct io_port *port = &b->w->port;
 	struct aead_op ops[AEAD_BURST_MAX];
 	struct io_desc descs[AEAD_BURST_MAX];
-	uint32_t plen = padded(size, b->r.dev->mtu);
+	uint32_t plen = padded(size, b->r->dev->mtu);
 	unsigned k = 0, total = 0;
 
 	for (unsigned i = 0; i < n; i++) {
-		struct mem_far *cl = &b->cl[b->seq % b->npeers];
+		struct mem_far *cl = d == LAN_TO_TUN ? &b->cl[b->seq % b->npeers] :
+				     &b->cl[b->first + b->step * (b->seq % ((b->npeers - b->first + b->step - 1) / b->step))];
 		uint64_t base = io_frame_get(port);
 		uint8_t *eth, *ip;
 
@@ -247,12 +283,12 @@ static unsigned chunk_prepare(struct bench *b, enum dir d, uint32_t size, unsign
 /* The timed part: worker passes until the receive queue is empty; transmitted frames collected. */
 static uint64_t chunk_run(struct bench *b)
 {
-	struct io_port *port = &b->r.w.port;
+	struct io_port *port = &b->w->port;
 	uint64_t t0 = cpu_ns();
 
 	b->nout = 0;
 	while (io_mem_rx_pending(port)) {
-		wk_poll(b->r.c);
+		wk_poll(b->c);
 		rcu_quiescent_state();
 		b->nout += io_mem_tx_pop(port, b->out + b->nout, CHUNK_MAX - b->nout);
 	}
@@ -262,18 +298,18 @@ static uint64_t chunk_run(struct bench *b)
 /* Every transmitted frame is right, and goes back to the pool. */
 static void chunk_check(struct bench *b, enum dir d, uint32_t size, unsigned n)
 {
-	struct io_port *port = &b->r.w.port;
-	uint32_t plen = padded(size, b->r.dev->mtu);
+	struct io_port *port = &b->w->port;
+	uint32_t plen = padded(size, b->r->dev->mtu);
 	uint64_t drops = 0, seq;
 
 	for (unsigned r = 0; r < MG_DROP_MAX; r++)
-		drops += b->r.w.ctr.drops[r];
+		drops += b->w->ctr.drops[r];
 	if (drops || b->nout != n) {
 		fprintf(stderr, "engine-bench: %s %u B: %u of %u frames sent, %lu dropped:", dir_name[d], size,
 			b->nout, n, drops);
 		for (unsigned r = 0; r < MG_DROP_MAX; r++)
-			if (b->r.w.ctr.drops[r])
-				fprintf(stderr, " %s=%lu", mg_drop_label[r], b->r.w.ctr.drops[r]);
+			if (b->w->ctr.drops[r])
+				fprintf(stderr, " %s=%lu", mg_drop_label[r], b->w->ctr.drops[r]);
 		fprintf(stderr, "\n");
 		exit(1);
 	}
@@ -285,7 +321,7 @@ static void chunk_check(struct bench *b, enum dir d, uint32_t size, unsigned n)
 		if (d == TUN_TO_LAN) {
 			ok = b->out[i].len == ETH_HLEN_ + size && !memcmp(eth, mem_lan.host_mac, 6) &&
 			     !memcmp(eth + 6, mem_lan.router_mac, 6) && inner_check(ip, size, mem_lan.host_ip, &seq);
-			if (ok && b->r.dev->snat)
+			if (ok && b->r->dev->snat)
 				ok = !memcmp(ip + 12, mem_lan.router_ip, 4);
 		} else {
 			const struct iphdr *h = (const void *)ip;
@@ -428,10 +464,12 @@ static void *mw_thread(void *arg)
 	return NULL;
 }
 
-/* One size and direction: median Mpps of worker 0 alone and of the N workers' sum. */
-static void mw_size(enum dir d, uint32_t size, double *one, double *all)
+/* One size and direction: median Mpps of worker 0 alone and of the N workers' sum, and the
+ * median of the per-run ratios (each N-worker run against the one-worker run just before it,
+ * which saw the same load). */
+static void mw_size(enum dir d, uint32_t size, double *one, double *all, double *ratio)
 {
-	double v1[MAX_RUNS], vn[MAX_RUNS];
+	double v1[MAX_RUNS], vn[MAX_RUNS], vr[MAX_RUNS];
 
 	mw.d = d;
 	mw.size = size;
@@ -445,35 +483,46 @@ static void mw_size(enum dir d, uint32_t size, double *one, double *all)
 		vn[r] = 0;
 		for (unsigned i = 0; i < opt.workers; i++)
 			vn[r] += mw.mpps[i];
+		vr[r] = v1[r] > 0 ? vn[r] / v1[r] : 0;
 	}
 	*one = median(v1, opt.runs);
 	*all = median(vn, opt.runs);
+	*ratio = median(vr, opt.runs);
 }
 
 static void multi_worker(void)
 {
 	pthread_t t[MAX_WORKERS];
 
-	for (unsigned i = 0; i < opt.workers; i++)
-		bench_init(&mw.b[i]);
+	if (opt.shared) {
+		bench_init(&mw.b[0], opt.workers);
+		for (unsigned i = 1; i < opt.workers; i++)
+			bench_share(&mw.b[i], &mw.b[0], i, opt.workers);
+	} else {
+		for (unsigned i = 0; i < opt.workers; i++)
+			bench_init(&mw.b[i], 1);
+	}
 	if (pthread_barrier_init(&mw.start, NULL, opt.workers + 1) ||
 	    pthread_barrier_init(&mw.done, NULL, opt.workers + 1))
 		die("pthread_barrier_init");
 	for (unsigned i = 0; i < opt.workers; i++)
 		if (pthread_create(&t[i], NULL, mw_thread, (void *)(uintptr_t)i))
 			die("pthread_create");
-	printf("engine-bench: %u workers (one mem_router each, no shared device state), crypto %s, %u peer%s, "
-	       "%u packets x %u runs, thread CPU time, median\n%-12s %5s %9s %9s %7s\n", opt.workers,
+	printf("engine-bench: %u workers (%s), crypto %s, %u peer%s, "
+	       "%u packets x %u runs, thread CPU time, median (ratio: of the per-run ratios)\n"
+	       "%-12s %5s %9s %9s %7s\n", opt.workers,
+	       opt.shared ? "one device: shared peers, allowed IPs, NAT and flow tables; tunnel->LAN: "
+			    "each peer to one worker" : "one device each, no shared state",
 	       aead_backend_name(), opt.peers, opt.peers == 1 ? "" : "s", opt.packets, opt.runs,
 	       "direction", "size", "1 Mpps", "N Mpps", "ratio");
 	for (unsigned d = 0; d < 2; d++) {
 		if (!(opt.dirs >> d & 1))
 			continue;
 		for (unsigned s = 0; s < opt.nsizes; s++) {
-			double one, all;
+			double one, all, ratio;
 
-			mw_size(d, opt.sizes[s], &one, &all);
-			printf("%-12s %5u %9.3f %9.3f %6.2fx\n", dir_name[d], opt.sizes[s], one, all, all / one);
+			mw_size(d, opt.sizes[s], &one, &all, &ratio);
+			printf("%-12s %5u %9.3f %9.3f %6.2fx\n", dir_name[d], opt.sizes[s], one, all, ratio);
 			fflush(stdout);
 		}
 	}
@@ -523,7 +572,7 @@ static void usage(void)
 {
 	fprintf(stderr, "usage: engine-bench [--json] [--packets N] [--runs N] [--ms N] [--peers N] [--snat]\n"
 			"                    [--crypto NAME] [--cpu N] [--sizes 64,512,1280,1420] [--chunk N]\n"
-			"                    [--direction open|seal|both] [--no-ref] [--workers N]\n");
+			"                    [--direction open|seal|both] [--no-ref] [--workers N [--shared]]\n");
 	exit(2);
 }
 
@@ -536,7 +585,7 @@ static void parse_args(int argc, char **argv)
 		{ "crypto", required_argument, NULL, 'c' }, { "cpu", required_argument, NULL, 'C' },
 		{ "sizes", required_argument, NULL, 'S' }, { "chunk", required_argument, NULL, 'k' },
 		{ "direction", required_argument, NULL, 'd' }, { "no-ref", no_argument, NULL, 'R' },
-		{ "workers", required_argument, NULL, 'w' },
+		{ "workers", required_argument, NULL, 'w' }, { "shared", no_argument, NULL, 'H' },
 		{ NULL, 0, NULL, 0 },
 	};
 	int o;
@@ -554,6 +603,7 @@ static void parse_args(int argc, char **argv)
 		case 'S': parse_sizes(optarg); break;
 		case 'R': opt.noref = true; break;
 		case 'w': opt.workers = (unsigned)strtoul(optarg, NULL, 10); break;
+		case 'H': opt.shared = true; break;
 		case 'k': opt.chunk = (unsigned)strtoul(optarg, NULL, 10); break;
 		case 'd':
 			opt.dirs = !strcmp(optarg, "open") ? 1u << TUN_TO_LAN : !strcmp(optarg, "seal") ?
@@ -566,6 +616,9 @@ static void parse_args(int argc, char **argv)
 	    opt.chunk < BURST || opt.chunk > CHUNK_MAX || !opt.dirs ||
 	    !opt.workers || opt.workers > MAX_WORKERS)
 		usage();
+	if (opt.shared && (opt.workers < 2 || ((opt.dirs & 1u << TUN_TO_LAN) && opt.peers < opt.workers)))
+		die("--shared needs --workers 2 or more, and for tunnel->LAN --peers at least --workers "
+		    "(a peer's tunnel traffic reaches one worker)");
 }
 
 int main(int argc, char **argv)
@@ -603,20 +656,21 @@ int main(int argc, char **argv)
 		free(ref.ct);
 		return 0;
 	}
-	bench_init(&b);
+	bench_init(&b, 1);
 
 	if (opt.json)
 		printf("[");
 	else
 		printf("engine-bench: worker over a memory port, crypto %s, %u peer%s%s, %u packets x %u runs, "
-		       "CPU time, median\n%-12s %5s %9s %9s %14s %9s\n", aead_backend_name(), opt.peers,
+		       "CPU time, median\n(instructions per packet by stage, AEAD and the rest: "
+		       "perf/engine-cost.sh, callgrind)\n%-12s %5s %9s %9s %14s %9s\n", aead_backend_name(), opt.peers,
 		       opt.peers == 1 ? "" : "s", opt.snat ? ", SNAT" : "", opt.packets, opt.runs,
 		       "direction", "size", "Mpps", "Gbit/s", "AEAD batch", "fraction");
 	for (unsigned d = 0; d < 2; d++) {
 		if (!(opt.dirs >> d & 1))
 			continue;
 		for (unsigned s = 0; s < opt.nsizes; s++) {
-			uint32_t size = opt.sizes[s], plen = padded(size, b.r.dev->mtu);
+			uint32_t size = opt.sizes[s], plen = padded(size, b.r->dev->mtu);
 			double eng[MAX_RUNS], aead[MAX_RUNS], frac[MAX_RUNS], e, a, f;
 
 			aead_ref_setup(&ref, plen);

@@ -31,14 +31,20 @@ STAGE_FILE = [
 ]
 # By function name, for code in the worker's own files.
 STAGE_FN = {
-    "wk_rx_frame": "classify", "rx_wireguard": "classify", "rx_data": "classify",
+    "wk_rx_frame": "classify", "rx_wireguard": "classify", "rx_data": "classify", "udp_to_us": "classify",
+    "lan_plaintext_ok": "classify", "lan_src_spoofed": "classify",
     "wk_allowedips": "allowedips", "wk_allowedips_miss": "allowedips", "allowedips_lookup": "allowedips", "rx_authenticated": "allowedips",
     "wk_route_inner": "route", "wk_hop": "route", "outer_hop": "route", "nl_snapshot_lookup": "route",
-    "peer_endpoint_get": "route", "wk_is_local": "route",
+    "peer_endpoint_get": "route", "wk_is_local": "route", "wk_is_local_miss": "route",
+    "is_tailnet_local": "route", "is_advertised": "route", "wk_hop_miss": "route",
     "send_outer": "headers", "outer4_write": "headers", "outer6_write": "headers",
     "wk_tx": "tx", "wk_tx_flush": "tx", "mem_tx": "tx", "mem_rx": "tx",
     # open/seal batching around the AEAD call: queueing, padding, per-peer counters, locks
     "wk_flush_open": "batch", "wk_flush_seal": "batch", "wk_tunnel": "batch", "wk_lan": "batch",
+    "rx_runs": "batch", "rx_keypair_run": "batch", "seal_nonces": "batch", "seal_spent": "batch",
+    "tx_keypair_run": "batch",
+    "route_of": "route", "route_miss": "route", "tunnel_path": "route",
+    "outer4_again": "headers", "outer4_slot": "headers",
 }
 
 

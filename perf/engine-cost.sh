@@ -8,8 +8,10 @@
 # perf/engine-cost.py takes the difference over LARGE - SMALL, so one-time costs cancel, and splits
 # it: the AEAD (calls into dataplane/crypto) and the rest by stage.
 #
-# Usage: [SNAT=1] perf/engine-cost.sh [BUILD_DIR] [SIZES] [CRYPTO]   (defaults: build "64 128 1280" avx2)
-# SNAT=1 runs the device with source NAT on (tunnel->LAN then goes through nat.c).
+# Usage: [SNAT=1] [PEERS=N] perf/engine-cost.sh [BUILD_DIR] [SIZES] [CRYPTO]
+#        (defaults: build "64 128 1280" avx2, 1 peer)
+# SNAT=1 runs the device with source NAT on (tunnel->LAN then goes through nat.c); PEERS=N sends
+# each packet of a burst for the next of N peers (engine-bench --peers).
 # Valgrind does not emulate AVX-512 (aead_init("avx512") answers EOPNOTSUPP under it), so the
 # avx512 backend cannot be counted this way.
 set -eu
@@ -18,6 +20,7 @@ sizes=${2:-64 128 1280}
 crypto=${3:-avx2}
 small=${SMALL:-256}
 large=${LARGE:-2304}
+peers=${PEERS:-1}
 here=$(dirname "$0")
 bench=$build/perf/engine-bench
 # valgrind cannot run a sanitizer build (tests/sanitize.sh builds the tree with ASan/TSan): skip
@@ -32,11 +35,11 @@ count() {       # dir size n -> callgrind profile path
 	out=$tmp/$1-$2-$3.out
 	valgrind --tool=callgrind --toggle-collect=wk_poll --callgrind-out-file="$out" \
 		"$bench" --no-ref --runs 1 --packets "$3" --sizes "$2" --direction "$1" --crypto "$crypto" \
-		${SNAT:+--snat} >"$tmp/log" 2>&1 || { cat "$tmp/log" >&2; exit 1; }
+		--peers "$peers" ${SNAT:+--snat} >"$tmp/log" 2>&1 || { cat "$tmp/log" >&2; exit 1; }
 	echo "$out"
 }
 
-echo "engine cost per packet: instructions (callgrind), crypto $crypto, 1 peer${SNAT:+, SNAT}, $large-$small packets"
+echo "engine cost per packet: instructions (callgrind), crypto $crypto, $peers peer(s)${SNAT:+, SNAT}, $large-$small packets"
 printf '%-5s %5s %8s %8s %8s %8s %8s %8s %8s %8s %8s %8s %8s %8s %8s\n' dir size total AEAD rest \
 	classify replay aips route nat filter headers tx batch other
 for dir in open seal; do

@@ -5,18 +5,21 @@
 # the table gives each tree's median and the median of the per-round ratios B/A, with the lowest
 # and highest ratio. A change inside the spread that identical code shows here is noise.
 #
-#   perf/paired-bench.sh BUILD_A BUILD_B [ROUNDS] [CRYPTO]     (defaults: 6 rounds, avx2)
+#   [PEERS=N] [SIZES=64,512,...] [ENGINE_ONLY=1] perf/paired-bench.sh BUILD_A BUILD_B [ROUNDS] [CRYPTO]
+#   (defaults: 1 peer, sizes 64,512,1280,1420, 6 rounds, avx2; ENGINE_ONLY=1 skips crypto-bench)
+# engine-bench's fraction (engine rate / AEAD batch rate of the same run) is tabled too.
 set -eu
 a=$1 b=$2 rounds=${3:-6} crypto=${4:-avx2}
+peers=${PEERS:-1} sizes=${SIZES:-64,512,1280,1420}
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
 for r in $(seq "$rounds"); do
 	for t in a b; do
 		dir=$a; [ $t = b ] && dir=$b
-		"$dir/perf/engine-bench" --sizes 64,512,1280,1420 --runs 3 --ms 150 --crypto "$crypto" --json \
-			>"$out/eng-$t-$r.json" 2>/dev/null
-		"$dir/perf/crypto/crypto-bench" --backend "$crypto" --ms 100 --runs 3 --json \
-			>"$out/cry-$t-$r.json" 2>/dev/null
+		"$dir/perf/engine-bench" --sizes "$sizes" --peers "$peers" --runs 3 --ms 150 --crypto "$crypto" \
+			--json >"$out/eng-$t-$r.json" 2>/dev/null
+		[ -n "${ENGINE_ONLY:-}" ] || "$dir/perf/crypto/crypto-bench" --backend "$crypto" --ms 100 --runs 3 \
+			--json >"$out/cry-$t-$r.json" 2>/dev/null
 	done
 	echo "round $r of $rounds done, load $(cut -d' ' -f1 /proc/loadavg)" >&2
 done
@@ -25,15 +28,20 @@ import collections, glob, json, statistics as st, sys
 out = sys.argv[1]
 def load(kind, t):
     d = collections.defaultdict(list)
-    for f in sorted(glob.glob(f"{out}/{kind}-{t}-*.json")):
+    for f in sorted(glob.glob(f"{out}/{kind.rstrip('f')}-{t}-*.json")):
         for r in json.load(open(f)):
             if kind == "eng":
                 d[(r["direction"], r["size"])].append(r["engine_mpps"])
+            elif kind == "engf":
+                d[(r["direction"], r["size"])].append(r["fraction"])
             else:
                 d[(r["direction"], r["size"], r["batch"])].append(r["mpps"])
     return d
-for kind, title in (("eng", "engine-bench Mpps"), ("cry", "crypto-bench Mpps")):
+for kind, title in (("eng", "engine-bench Mpps"), ("engf", "engine-bench fraction of the AEAD batch rate"),
+                    ("cry", "crypto-bench Mpps")):
     a, b = load(kind, "a"), load(kind, "b")
+    if not a:
+        continue
     print(f"{title}: median A, median B, paired B/A median [min, max]")
     for k in sorted(a):
         if k not in b:

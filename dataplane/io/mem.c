@@ -4,6 +4,7 @@
  */
 #include <errno.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 #include "io/mem.h"
 
@@ -14,6 +15,24 @@ struct mem_be {
 	uint32_t rx_head, rx_tail;       /* push at head, worker takes at tail */
 	uint32_t tx_head, tx_tail;       /* worker pushes at head, caller pops at tail */
 };
+
+/* n descriptors from ring position pos (mod QSIZE) to d: at most two copies, as a NIC's ring
+ * is read (the burst ops are what every packet pays; no per-descriptor loop). */
+static void ring_out(struct io_desc *d, const struct io_desc *ring, uint32_t pos, unsigned n)
+{
+	uint32_t at = pos % QSIZE, first = QSIZE - at < n ? QSIZE - at : n;
+
+	memcpy(d, ring + at, first * sizeof(*d));
+	memcpy(d + first, ring, (n - first) * sizeof(*d));
+}
+
+static void ring_in(struct io_desc *ring, uint32_t pos, const struct io_desc *d, unsigned n)
+{
+	uint32_t at = pos % QSIZE, first = QSIZE - at < n ? QSIZE - at : n;
+
+	memcpy(ring + at, d, first * sizeof(*d));
+	memcpy(ring, d + first, (n - first) * sizeof(*d));
+}
 
 bool io_mem_rx_push(struct io_port *p, uint64_t addr, uint32_t len)
 {
@@ -35,30 +54,36 @@ unsigned io_mem_rx_pending(const struct io_port *p)
 unsigned io_mem_tx_pop(struct io_port *p, struct io_desc *d, unsigned max)
 {
 	struct mem_be *m = p->be;
-	unsigned n = 0;
+	unsigned n = m->tx_head - m->tx_tail;
 
-	while (n < max && m->tx_tail != m->tx_head)
-		d[n++] = m->txq[m->tx_tail++ % QSIZE];
+	if (n > max)
+		n = max;
+	ring_out(d, m->txq, m->tx_tail, n);
+	m->tx_tail += n;
 	return n;
 }
 
 static unsigned mem_rx(struct io_port *p, struct io_desc *d, unsigned max)
 {
 	struct mem_be *m = p->be;
-	unsigned n = 0;
+	unsigned n = m->rx_head - m->rx_tail;
 
-	while (n < max && m->rx_tail != m->rx_head)
-		d[n++] = m->rxq[m->rx_tail++ % QSIZE];
+	if (n > max)
+		n = max;
+	ring_out(d, m->rxq, m->rx_tail, n);
+	m->rx_tail += n;
 	return n;
 }
 
 static unsigned mem_tx(struct io_port *p, const struct io_desc *d, unsigned cnt)
 {
 	struct mem_be *m = p->be;
-	unsigned n = 0;
+	unsigned n = QSIZE - (m->tx_head - m->tx_tail);
 
-	while (n < cnt && m->tx_head - m->tx_tail < QSIZE)
-		m->txq[m->tx_head++ % QSIZE] = d[n++];
+	if (n > cnt)
+		n = cnt;
+	ring_in(m->txq, m->tx_head, d, n);
+	m->tx_head += n;
 	return n;
 }
 

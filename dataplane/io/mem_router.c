@@ -65,7 +65,7 @@ static struct nl_snapshot *lan_snapshot(void)
 	return s;
 }
 
-static int device_init(struct mg_device *dev, const char *name, uint32_t mtu)
+static int device_init(struct mg_device *dev, const char *name, uint32_t mtu, unsigned nworkers)
 {
 	snprintf(dev->name, sizeof(dev->name), "%s", name);
 	snprintf(dev->ifname, sizeof(dev->ifname), "mem0");
@@ -83,7 +83,7 @@ static int device_init(struct mg_device *dev, const char *name, uint32_t mtu)
 	index_table_init(&dev->index);
 	atomic_store(&dev->listen_port, MEM_LISTEN_PORT);
 	dev->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-	if (dev->wake_fd < 0 || nat_init(&dev->nat, 1) || flowtrack_init(&dev->flows, 1))
+	if (dev->wake_fd < 0 || nat_init(&dev->nat, nworkers) || flowtrack_init(&dev->flows, nworkers))
 		return -1;
 	nat_set_lan_flows(&dev->nat, &dev->flows);
 	return 0;
@@ -98,25 +98,44 @@ static void identity_init(struct mem_router *r)
 	sodium_memzero(priv, sizeof(priv));
 }
 
-int mem_router_init(struct mem_router *r, const char *name, uint32_t mtu)
+int mem_router_init_workers(struct mem_router *r, const char *name, uint32_t mtu, unsigned n)
 {
 	memset(r, 0, sizeof(*r));
+	if (!n || n > MEM_WORKERS_MAX)
+		return -1;
 	r->dev = calloc(1, sizeof(*r->dev));
-	if (!r->dev || device_init(r->dev, name, mtu) || !(r->snap = lan_snapshot()))
+	if (!r->dev || device_init(r->dev, name, mtu, n) || !(r->snap = lan_snapshot()))
 		return -1;
 	CDS_INIT_LIST_HEAD(&r->peers);
 	identity_init(r);
-	r->w.dev = r->dev;
-	if (io_mem_open(&r->w.port, 0) || ring_init(&r->w.punt, PUNT_RING_SLOTS, sizeof(struct punt_msg)) ||
-	    ring_init(&r->w.txq, TXREQ_RING_SLOTS, sizeof(struct txreq)))
+	/* an array of whole cache lines (struct worker is aligned): no line shared between workers */
+	r->w = aligned_alloc(MG_CACHELINE, n * sizeof(*r->w));
+	if (!r->w)
 		return -1;
-	r->dev->workers = &r->w;
-	r->dev->nworkers = 1;
-	r->c = wk_ctx_new(&r->w);
-	if (!r->c)
-		return -1;
-	r->c->nl_fixed = r->snap;
+	memset(r->w, 0, n * sizeof(*r->w));
+	r->dev->workers = r->w;
+	for (unsigned i = 0; i < n; i++) {
+		struct worker *w = &r->w[i];
+
+		w->dev = r->dev;
+		w->id = i;
+		r->nworkers = i + 1;
+		if (io_mem_open(&w->port, i) || ring_init(&w->punt, PUNT_RING_SLOTS, sizeof(struct punt_msg)) ||
+		    ring_init(&w->txq, TXREQ_RING_SLOTS, sizeof(struct txreq)))
+			return -1;
+		r->cs[i] = wk_ctx_new(w);
+		if (!r->cs[i])
+			return -1;
+		r->cs[i]->nl_fixed = r->snap;
+	}
+	r->dev->nworkers = n;
+	r->c = r->cs[0];
 	return 0;
+}
+
+int mem_router_init(struct mem_router *r, const char *name, uint32_t mtu)
+{
+	return mem_router_init_workers(r, name, mtu, 1);
 }
 
 struct lookup {
@@ -215,13 +234,18 @@ int mem_router_free(struct mem_router *r)
 	struct peer *p;
 	int ret = 0;
 
-	wk_ctx_free(r->c);
-	if (r->w.port.ops && r->w.port.ops->unaccounted(&r->w.port))
-		ret = -1;
-	if (r->w.port.ops)
-		io_port_close(&r->w.port);
-	ring_uninit(&r->w.punt);
-	ring_uninit(&r->w.txq);
+	for (unsigned i = 0; i < r->nworkers; i++) {
+		struct worker *w = &r->w[i];
+
+		wk_ctx_free(r->cs[i]);
+		if (w->port.ops && w->port.ops->unaccounted(&w->port))
+			ret = -1;
+		if (w->port.ops)
+			io_port_close(&w->port);
+		ring_uninit(&w->punt);
+		ring_uninit(&w->txq);
+	}
+	free(r->w);
 	peer_list_for_each_safe(p, &r->peers) {
 		cds_list_del(&p->node);
 		allowedips_remove_by_peer(&dev->allowedips, p);

@@ -12,6 +12,7 @@
  */
 #include <errno.h>
 #include <stdlib.h>
+#include <stdatomic.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <arpa/inet.h>
@@ -51,6 +52,7 @@ struct nl_snap_neigh {
 
 struct nl_snapshot {
 	struct mg_rcu_head rcu;    /* nl_snapshot_retire: freed after a grace period */
+	uint64_t gen;              /* unique in the process, never reused */
 	uint8_t mac[6];
 	uint32_t mtu;
 	struct nl_lpm lpm[2];   /* [0] IPv4, [1] IPv6 */
@@ -213,6 +215,11 @@ void nl_snapshot_mac(const struct nl_snapshot *s, uint8_t mac[6])
 uint32_t nl_snapshot_mtu(const struct nl_snapshot *s)
 {
 	return s->mtu;
+}
+
+uint64_t nl_snapshot_gen(const struct nl_snapshot *s)
+{
+	return s->gen;
 }
 
 /* ---- build (control thread) ---- */
@@ -387,6 +394,9 @@ struct nl_snapshot *nl_snapshot_build(const struct nltables *t)
 
 	if (!s)
 		return NULL;
+	static _Atomic uint64_t gens;
+
+	s->gen = atomic_fetch_add_explicit(&gens, 1, memory_order_relaxed) + 1;
 	memcpy(s->mac, t->mac, 6);
 	s->mtu = t->mtu;
 	s->n_addrs = t->addrs.n;

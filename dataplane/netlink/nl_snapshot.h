@@ -52,5 +52,8 @@ bool nl_snapshot_is_bcast4(const struct nl_snapshot *s, const uint8_t addr[4]);
 void nl_snapshot_mac(const struct nl_snapshot *s, uint8_t mac[6]);
 /* The interface's MTU. */
 uint32_t nl_snapshot_mtu(const struct nl_snapshot *s);
+/* The snapshot's number, from 1, unique in the process (a freed snapshot's is never reused):
+ * what a reader keys answers on to keep them past one snapshot dereference. */
+uint64_t nl_snapshot_gen(const struct nl_snapshot *s);
 
 #endif

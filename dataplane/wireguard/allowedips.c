@@ -107,6 +107,7 @@ static struct allowedips_node **root_of(struct allowedips *t, int family)
 void allowedips_init(struct allowedips *t)
 {
 	memset(t, 0, sizeof(*t));
+	atomic_init(&t->gen, 1);         /* a cache's zeroed entry never matches */
 }
 
 void *allowedips_lookup(const struct allowedips *t, int family, const uint8_t *addr)
@@ -179,8 +180,13 @@ static int insert_above(struct allowedips *t, struct allowedips_node **slot,
 	return 0;
 }
 
-int allowedips_insert(struct allowedips *t, int family, const uint8_t *addr,
-		      uint8_t cidr, void *peer)
+static void changed(struct allowedips *t)
+{
+	atomic_fetch_add_explicit(&t->gen, 1, memory_order_release);
+}
+
+static int trie_insert(struct allowedips *t, int family, const uint8_t *addr,
+		       uint8_t cidr, void *peer)
 {
 	unsigned int bits = family_bits(family), common;
 	struct allowedips_node **slot, *n, *parent = NULL;
@@ -265,8 +271,17 @@ static void graveyard_flush(struct allowedips *t)
 	}
 }
 
-int allowedips_remove(struct allowedips *t, int family, const uint8_t *addr,
+int allowedips_insert(struct allowedips *t, int family, const uint8_t *addr,
 		      uint8_t cidr, void *peer)
+{
+	int ret = trie_insert(t, family, addr, cidr, peer);
+
+	changed(t);
+	return ret;
+}
+
+static int trie_remove(struct allowedips *t, int family, const uint8_t *addr,
+		       uint8_t cidr, void *peer)
 {
 	unsigned int bits = family_bits(family);
 	struct allowedips_node **root, *n;
@@ -342,12 +357,22 @@ static void remove_peer_in(struct allowedips *t, struct allowedips_node **root, 
 	free(c.nodes);
 }
 
+int allowedips_remove(struct allowedips *t, int family, const uint8_t *addr,
+		      uint8_t cidr, void *peer)
+{
+	int ret = trie_remove(t, family, addr, cidr, peer);
+
+	changed(t);
+	return ret;
+}
+
 void allowedips_remove_by_peer(struct allowedips *t, void *peer)
 {
 	if (!peer)
 		return;
 	remove_peer_in(t, &t->root4, peer);
 	remove_peer_in(t, &t->root6, peer);
+	changed(t);
 	graveyard_flush(t);
 }
 
@@ -418,6 +443,7 @@ void allowedips_uninit(struct allowedips *t)
 
 	mg_rcu_assign_pointer(t->root4, NULL);
 	mg_rcu_assign_pointer(t->root6, NULL);
+	changed(t);
 	/* trie_walk reads a node's children before visiting it */
 	trie_walk(r4, bury_node, t);
 	trie_walk(r6, bury_node, t);

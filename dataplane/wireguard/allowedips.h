@@ -13,6 +13,7 @@
 #ifndef MG_WG_ALLOWEDIPS_H
 #define MG_WG_ALLOWEDIPS_H
 
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -22,7 +23,18 @@ struct allowedips {
 	struct allowedips_node *root4, *root6; /* written by control, published with RCU */
 	size_t count;                          /* prefixes with an owner; control only */
 	struct allowedips_node *graveyard;     /* unlinked, freed after a grace period */
+	_Atomic uint64_t gen;                  /* changes: written by control, read by anyone */
 };
+
+/*
+ * The table's generation: it grows after every insert or removal (before any peer it named
+ * can have been freed), so a reader that kept an answer with the generation it read first
+ * (acquire) knows the answer still holds while the generation is unchanged.
+ */
+static inline uint64_t allowedips_gen(const struct allowedips *t)
+{
+	return atomic_load_explicit(&t->gen, memory_order_acquire);
+}
 
 void allowedips_init(struct allowedips *t);
 /* Frees everything after a grace period. */

@@ -14,6 +14,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "mg.h"
 #include "wireguard/messages.h"
 #include "wireguard/replay.h"
 
@@ -47,18 +48,24 @@ struct noise_handshake { /* one per peer, owned by control */
 	uint32_t local_index, remote_index;           /* host order */
 };
 
+/*
+ * Three groups of cache lines, so that no write steals a line another core only reads: the
+ * immutable keys and fields every sealing and opening worker reads; the nonce counter, which
+ * every sealing worker writes; the replay window, which the opening worker writes. A container
+ * allocated on the heap must honour the type's alignment (aligned_alloc).
+ */
 struct noise_keypair { /* immutable after creation except where marked */
 	uint8_t send_key[NOISE_SYMMETRIC_KEY_LEN];
 	uint8_t recv_key[NOISE_SYMMETRIC_KEY_LEN];
 	uint64_t birthdate_ns; /* monotonic */
 	uint32_t local_index, remote_index; /* host order */
 	bool i_am_initiator;
-	/* atomic: workers reserve nonces with one fetch_add per burst */
-	_Atomic uint64_t send_counter;
-	/* owned by the worker that receives for this keypair */
-	struct replay_counter replay;
 	/* atomic: set once when the last-minute rekey was requested */
 	_Atomic bool sent_lastminute_handshake;
+	/* atomic: workers reserve nonces with one fetch_add per keypair and seal batch */
+	_Alignas(MG_CACHELINE) _Atomic uint64_t send_counter;
+	/* owned by the worker that receives for this keypair (under the caller's lock) */
+	_Alignas(MG_CACHELINE) struct replay_counter replay;
 };
 
 /* Keys: clamp and derive; private all-zero or NULL clears the identity. */

@@ -126,18 +126,18 @@ static void setup(void)
 /* A frame from the pool with room for the worker's headers; NULL when the pool is empty. */
 static uint8_t *frame_new(uint64_t *addr)
 {
-	uint64_t base = io_frame_get(&F.r.w.port);
+	uint64_t base = io_frame_get(&F.r.w->port);
 
 	if (base == UINT64_MAX)
 		return NULL;
 	*addr = base + IO_RX_HEADROOM;
-	return io_port_data(&F.r.w.port, *addr);
+	return io_port_data(&F.r.w->port, *addr);
 }
 
 static void push(uint64_t addr, uint32_t len)
 {
-	if (!io_mem_rx_push(&F.r.w.port, addr, len))
-		io_frame_put(&F.r.w.port, addr);
+	if (!io_mem_rx_push(&F.r.w->port, addr, len))
+		io_frame_put(&F.r.w->port, addr);
 }
 
 static void rec_raw(const uint8_t *d, uint32_t len)
@@ -228,13 +228,13 @@ static void run(void)
 	do {
 		wk_poll(F.r.c);
 		mg_rcu_quiescent_state();
-		while ((n = io_mem_tx_pop(&F.r.w.port, out, BURST)))
+		while ((n = io_mem_tx_pop(&F.r.w->port, out, BURST)))
 			for (unsigned i = 0; i < n; i++)
-				io_frame_put(&F.r.w.port, out[i].addr);
-		while (ring_peek(&F.r.w.punt))
-			ring_release(&F.r.w.punt);
-	} while (io_mem_rx_pending(&F.r.w.port) && ++spins < 1000);
-	if (io_mem_rx_pending(&F.r.w.port))
+				io_frame_put(&F.r.w->port, out[i].addr);
+		while (ring_peek(&F.r.w->punt))
+			ring_release(&F.r.w->punt);
+	} while (io_mem_rx_pending(&F.r.w->port) && ++spins < 1000);
+	if (io_mem_rx_pending(&F.r.w->port))
 		die("the worker stopped taking frames");
 }
 
@@ -264,9 +264,9 @@ static void check_frames(void)
 {
 	uint32_t staged = F.r.c->stage_head - F.r.c->stage_tail;
 
-	if (F.r.w.port.npool + staged != IO_NUM_FRAMES) {
+	if (F.r.w->port.npool + staged != IO_NUM_FRAMES) {
 		fprintf(stderr, "fuzz_worker: %u frames in the pool + %u staged != %u\n",
-			F.r.w.port.npool, staged, IO_NUM_FRAMES);
+			F.r.w->port.npool, staged, IO_NUM_FRAMES);
 		abort();
 	}
 }

@@ -51,10 +51,10 @@ static bool wants_handshake(void)
 
 static uint8_t *frame_new(uint64_t *addr)
 {
-	uint64_t base = io_frame_get(&R.w.port);
+	uint64_t base = io_frame_get(&R.w->port);
 
 	*addr = base + IO_RX_HEADROOM;
-	return base == UINT64_MAX ? NULL : io_port_data(&R.w.port, *addr);
+	return base == UINT64_MAX ? NULL : io_port_data(&R.w->port, *addr);
 }
 
 /* Runs the worker and returns what it sent: the data messages to our peer, opened with the far
@@ -68,9 +68,9 @@ static unsigned run(int *opened)
 	for (int spin = 0; spin < 4; spin++) {
 		wk_poll(R.c);
 		mg_rcu_quiescent_state();
-		while ((n = io_mem_tx_pop(&R.w.port, out, 64))) {
+		while ((n = io_mem_tx_pop(&R.w->port, out, 64))) {
 			for (unsigned i = 0; i < n; i++) {
-				uint8_t *f = io_port_data(&R.w.port, out[i].addr);
+				uint8_t *f = io_port_data(&R.w->port, out[i].addr);
 				struct msg_data *m = (void *)(f + ETH_HLEN_ + IP4_HLEN + UDP_HLEN);
 				uint32_t clen = out[i].len - ETH_HLEN_ - IP4_HLEN - UDP_HLEN - sizeof(*m);
 
@@ -84,29 +84,38 @@ static unsigned run(int *opened)
 					sent++;
 					*opened += aead_open_burst(&op, 1) == 1 ? 1 : -1;
 				}
-				io_frame_put(&R.w.port, out[i].addr);
+				io_frame_put(&R.w->port, out[i].addr);
 			}
 		}
-		while (ring_peek(&R.w.punt))
-			ring_release(&R.w.punt);
+		while (ring_peek(&R.w->punt))
+			ring_release(&R.w->punt);
 	}
 	return sent;
 }
 
-/* A UDP packet from the LAN host to the peer's tailnet address; what the worker sent for it. */
-static unsigned send_lan(int *opened)
+/* k UDP packets from the LAN host to the peer's tailnet address, in one burst; what the
+ * worker sent for them. */
+static unsigned send_lan_burst(unsigned k, int *opened)
 {
 	struct mg_endpoint dst = { .family = AF_INET, .port = 9 };
-	uint64_t a;
-	uint8_t *f = frame_new(&a);
 	uint32_t plen = 100;
 
 	memcpy(dst.addr, far.tun_ip, 4);
-	eth_build(f, mem_lan.router_mac, mem_lan.host_mac, AF_INET);
-	ipudp_build(f + ETH_HLEN_, &dst, mem_lan.host_ip, 40000, plen);
-	memset(f + ETH_HLEN_ + IP4_HLEN + UDP_HLEN, 0xa5, plen);
-	CHECK(io_mem_rx_push(&R.w.port, a, ETH_HLEN_ + IP4_HLEN + UDP_HLEN + plen));
+	for (unsigned i = 0; i < k; i++) {
+		uint64_t a;
+		uint8_t *f = frame_new(&a);
+
+		eth_build(f, mem_lan.router_mac, mem_lan.host_mac, AF_INET);
+		ipudp_build(f + ETH_HLEN_, &dst, mem_lan.host_ip, 40000, plen);
+		memset(f + ETH_HLEN_ + IP4_HLEN + UDP_HLEN, 0xa5, plen);
+		CHECK(io_mem_rx_push(&R.w->port, a, ETH_HLEN_ + IP4_HLEN + UDP_HLEN + plen));
+	}
 	return run(opened);
+}
+
+static unsigned send_lan(int *opened)
+{
+	return send_lan_burst(1, opened);
 }
 
 /* The peer's next data message (an empty keepalive) arriving from its endpoint. */
@@ -127,13 +136,13 @@ static void recv_tunnel(void)
 	memcpy(us.addr, mem_lan.router_ip, 4);
 	eth_build(f, mem_lan.router_mac, mem_lan.gw_mac, AF_INET);
 	ipudp_build(f + ETH_HLEN_, &us, far.ep_ip, MEM_FAR_PORT, sizeof(*m) + AEAD_TAG_LEN);
-	CHECK(io_mem_rx_push(&R.w.port, a, ETH_HLEN_ + IP4_HLEN + UDP_HLEN + sizeof(*m) + AEAD_TAG_LEN));
+	CHECK(io_mem_rx_push(&R.w->port, a, ETH_HLEN_ + IP4_HLEN + UDP_HLEN + sizeof(*m) + AEAD_TAG_LEN));
 	run(&opened);
 }
 
 /* A packet staged for want of a session leaves, sealed, once the session is usable again (the
  * session is made young here, as a new handshake would). */
-static bool released_with_fresh_session(void)
+static bool released_n_with_fresh_session(unsigned k)
 {
 	int opened;
 	unsigned n;
@@ -141,7 +150,12 @@ static bool released_with_fresh_session(void)
 	age(1);
 	usleep(2 * STAGE_RETRY_NS / 1000);
 	n = run(&opened);
-	return n == 1 && opened == 1;
+	return n == k && opened == (int)k;
+}
+
+static bool released_with_fresh_session(void)
+{
+	return released_n_with_fresh_session(1);
 }
 
 static uint64_t drops(enum mg_drop why)
@@ -197,6 +211,18 @@ int main(void)
 	atomic_store(&cur()->dead, false);
 	atomic_store(&cur()->nk.send_counter, 1000);
 	CHECK(released_with_fresh_session());
+
+	/* a burst across the limit (the worker reserves a burst's nonces at once): the one nonce
+	 * below it is used, the other two packets wait for the new session, none is lost */
+	age(1);
+	atomic_store(&cur()->nk.send_counter, REJECT_AFTER_MESSAGES - 1);
+	d = drops(MG_DROP_STAGE_FULL) + drops(MG_DROP_NO_SESSION);
+	CHECK(send_lan_burst(3, &opened) == 1 && opened == 1);
+	CHECK(atomic_load(&cur()->dead));
+	CHECK(drops(MG_DROP_STAGE_FULL) + drops(MG_DROP_NO_SESSION) == d);
+	atomic_store(&cur()->dead, false);
+	atomic_store(&cur()->nk.send_counter, 2000);
+	CHECK(released_n_with_fresh_session(2));
 
 	/* receive side: the last-minute rekey at 165 s, once; expired at 180 s */
 	age(160);

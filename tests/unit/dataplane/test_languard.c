@@ -34,9 +34,9 @@ static unsigned run(uint8_t *inner, size_t *ilen)
 	for (int spin = 0; spin < 4; spin++) {
 		wk_poll(R.c);
 		rcu_quiescent_state();
-		while ((n = io_mem_tx_pop(&R.w.port, out, 64))) {
+		while ((n = io_mem_tx_pop(&R.w->port, out, 64))) {
 			for (unsigned i = 0; i < n; i++) {
-				uint8_t *f = io_port_data(&R.w.port, out[i].addr);
+				uint8_t *f = io_port_data(&R.w->port, out[i].addr);
 				struct msg_data *m = (void *)(f + ETH_HLEN_ + IP4_HLEN + UDP_HLEN);
 				uint32_t hl = ETH_HLEN_ + IP4_HLEN + UDP_HLEN + sizeof(*m) + AEAD_TAG_LEN;
 
@@ -51,11 +51,11 @@ static unsigned run(uint8_t *inner, size_t *ilen)
 						memcpy(inner, m->encrypted_data, op.len);
 					}
 				}
-				io_frame_put(&R.w.port, out[i].addr);
+				io_frame_put(&R.w->port, out[i].addr);
 			}
 		}
-		while (ring_peek(&R.w.punt))
-			ring_release(&R.w.punt);
+		while (ring_peek(&R.w->punt))
+			ring_release(&R.w->punt);
 	}
 	return opened;
 }
@@ -64,13 +64,13 @@ static unsigned run(uint8_t *inner, size_t *ilen)
  * sealed messages that opened, the last one's plaintext in @inner. */
 static unsigned send_lan(const uint8_t *mac, const uint8_t *pkt, size_t len, uint8_t *inner, size_t *ilen)
 {
-	uint64_t base = io_frame_get(&R.w.port), a = base + IO_RX_HEADROOM;
-	uint8_t *f = io_port_data(&R.w.port, a);
+	uint64_t base = io_frame_get(&R.w->port), a = base + IO_RX_HEADROOM;
+	uint8_t *f = io_port_data(&R.w->port, a);
 
 	T_CHECK(base != UINT64_MAX, "frame pool empty");
 	eth_build(f, mac, mem_lan.host_mac, pkt[0] >> 4 == 6 ? AF_INET6 : AF_INET);
 	memcpy(f + ETH_HLEN_, pkt, len);
-	T_CHECK(io_mem_rx_push(&R.w.port, a, (uint32_t)(ETH_HLEN_ + len)), "rx push");
+	T_CHECK(io_mem_rx_push(&R.w->port, a, (uint32_t)(ETH_HLEN_ + len)), "rx push");
 	return run(inner, ilen);
 }
 

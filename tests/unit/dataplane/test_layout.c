@@ -12,6 +12,12 @@
  *   struct nat_pool     per worker, in an array: the owner's free list and next port; the RCU
  *                       callback thread pushes freed flows to 'returned'.
  *   struct wctx         the worker's pass state, written every pass.
+ *   struct keypair      shared by every worker sealing or opening for the peer: the keys and
+ *                       indices are read for every run; the nonce counter is written by each
+ *                       sealing worker, the replay window and its lock by the opening one.
+ *   struct peer         the keypair pointers, "dead" and the endpoint are read for every run;
+ *                       byte counts, timer events and "wants a handshake" are written for every
+ *                       run; control's handshake and timer state is written by control.
  */
 #include <stdalign.h>
 #include <stddef.h>
@@ -21,6 +27,7 @@
 
 #include "device.h"
 #include "nat.h"
+#include "peer.h"
 #include "wctx.h"
 
 static int failed;
@@ -118,12 +125,62 @@ static void test_wctx(void)
 	wk_ctx_free(c);
 }
 
+static void test_keypair(void)
+{
+	const struct span read[] = {
+		SPAN(struct keypair, nk.send_key), SPAN(struct keypair, nk.recv_key),
+		SPAN(struct keypair, nk.birthdate_ns), SPAN(struct keypair, nk.remote_index),
+		SPAN(struct keypair, nk.i_am_initiator), SPAN(struct keypair, entry), SPAN(struct keypair, dead),
+	};
+	const struct span sealers[] = { SPAN(struct keypair, nk.send_counter) };
+	const struct span opener[] = { SPAN(struct keypair, nk.replay), SPAN(struct keypair, replay_lock) };
+	struct keypair *kp;
+
+	whole_lines("struct keypair", alignof(struct keypair), sizeof(struct keypair));
+	apart("struct keypair: read by all / nonce", read, 7, sealers, 1);
+	apart("struct keypair: read by all / replay", read, 7, opener, 2);
+	apart("struct keypair: nonce / replay", sealers, 1, opener, 2);
+	kp = keypair_new();
+	CHECK(kp && (uintptr_t)kp % MG_CACHELINE == 0, "keypair_new: %p, not line-aligned", (void *)kp);
+	free(kp);
+}
+
+static void test_peer(void)
+{
+	const struct span read[] = {
+		SPAN(struct peer, cur), SPAN(struct peer, next), SPAN(struct peer, id), SPAN(struct peer, dead),
+		SPAN(struct peer, confirm_next), SPAN(struct peer, ep_seq), SPAN(struct peer, ep),
+	};
+	const struct span workers[] = {
+		SPAN(struct peer, rx_bytes), SPAN(struct peer, tx_bytes), SPAN(struct peer, ev_ka_first_rx),
+		SPAN(struct peer, ev_dp_first_tx), SPAN(struct peer, ev_last_traversal),
+		SPAN(struct peer, want_handshake),
+	};
+	const struct span control[] = {
+		SPAN(struct peer, hs), SPAN(struct peer, last_sent_handshake_ns),
+		SPAN(struct peer, retransmit_due_ns), SPAN(struct peer, handshake_attempts),
+		SPAN(struct peer, zero_keys_due_ns), SPAN(struct peer, dead_peer_due_ns),
+		SPAN(struct peer, last_handshake_real_ns),
+	};
+	struct peer *p;
+
+	whole_lines("struct peer", alignof(struct peer), sizeof(struct peer));
+	apart("struct peer: read by workers / written by workers", read, 7, workers, 6);
+	apart("struct peer: read by workers / written by control", read, 7, control, 7);
+	apart("struct peer: written by workers / by control", workers, 6, control, 7);
+	p = peer_new((const uint8_t[NOISE_PUBLIC_KEY_LEN]){ 1 });
+	CHECK(p && (uintptr_t)p % MG_CACHELINE == 0, "peer_new: %p, not line-aligned", (void *)p);
+	free(p);
+}
+
 int main(void)
 {
 	test_worker();
 	test_ring();
 	test_nat();
 	test_wctx();
+	test_keypair();
+	test_peer();
 	if (failed) {
 		fprintf(stderr, "test_layout: %d check(s) failed\n", failed);
 		return 1;

@@ -40,8 +40,8 @@ static void push_tunnel(uint8_t host)
 {
 	struct mg_endpoint us = { .family = AF_INET, .port = MEM_LISTEN_PORT };
 	struct mg_endpoint to = { .family = AF_INET, .port = 9, .addr = { 192, 168, 77, host } };
-	uint64_t base = io_frame_get(&R.w.port), a = base + IO_RX_HEADROOM;
-	uint8_t *f = io_port_data(&R.w.port, a);
+	uint64_t base = io_frame_get(&R.w->port), a = base + IO_RX_HEADROOM;
+	uint8_t *f = io_port_data(&R.w->port, a);
 	struct msg_data *m = (void *)(f + ETH_HLEN_ + IP4_HLEN + UDP_HLEN);
 	uint32_t ilen = IP4_HLEN + UDP_HLEN + 32;
 	struct aead_op op = { .key = far.kp.send_key, .counter = far.send_counter++,
@@ -57,7 +57,7 @@ static void push_tunnel(uint8_t host)
 	memcpy(us.addr, mem_lan.router_ip, 4);
 	eth_build(f, mem_lan.router_mac, mem_lan.gw_mac, AF_INET);
 	ipudp_build(f + ETH_HLEN_, &us, far.ep_ip, MEM_FAR_PORT, sizeof(*m) + ilen + AEAD_TAG_LEN);
-	CHECK(io_mem_rx_push(&R.w.port, a, ETH_HLEN_ + IP4_HLEN + UDP_HLEN + sizeof(*m) + ilen + AEAD_TAG_LEN),
+	CHECK(io_mem_rx_push(&R.w->port, a, ETH_HLEN_ + IP4_HLEN + UDP_HLEN + sizeof(*m) + ilen + AEAD_TAG_LEN),
 	      "rx queue full");
 }
 
@@ -70,13 +70,13 @@ static void poll_once(void)
 
 	wk_poll(R.c);
 	rcu_quiescent_state();
-	while ((n = io_mem_tx_pop(&R.w.port, out, 64)))
+	while ((n = io_mem_tx_pop(&R.w->port, out, 64)))
 		for (unsigned i = 0; i < n; i++)
-			io_frame_put(&R.w.port, out[i].addr);
-	while ((m = ring_peek(&R.w.punt))) {
+			io_frame_put(&R.w->port, out[i].addr);
+	while ((m = ring_peek(&R.w->punt))) {
 		if (m->kind == PUNT_RESOLVE && m->src.family == AF_INET)
 			resolves[m->src.addr[3]]++;
-		ring_release(&R.w.punt);
+		ring_release(&R.w->punt);
 	}
 }
 

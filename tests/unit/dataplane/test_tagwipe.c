@@ -37,8 +37,8 @@ static void push(unsigned k)
 {
 	struct mg_endpoint us = { .family = AF_INET, .port = MEM_LISTEN_PORT };
 	struct mg_endpoint to = { .family = AF_INET, .port = 9, .addr = { 192, 168, 77, 10 } };
-	uint64_t base = io_frame_get(&R.w.port), a = base + IO_RX_HEADROOM;
-	uint8_t *f = io_port_data(&R.w.port, a);
+	uint64_t base = io_frame_get(&R.w->port), a = base + IO_RX_HEADROOM;
+	uint8_t *f = io_port_data(&R.w->port, a);
 	struct msg_data *m = (void *)(f + ETH_HLEN_ + IP4_HLEN + UDP_HLEN);
 	uint32_t ilen = IP4_HLEN + UDP_HLEN + 32;
 	struct aead_op op = { .key = far.kp.send_key, .counter = far.send_counter++,
@@ -53,7 +53,7 @@ static void push(unsigned k)
 	memcpy(us.addr, mem_lan.router_ip, 4);
 	eth_build(f, mem_lan.router_mac, mem_lan.gw_mac, AF_INET);
 	ipudp_build(f + ETH_HLEN_, &us, far.ep_ip, MEM_FAR_PORT, sizeof(*m) + ilen + AEAD_TAG_LEN);
-	io_mem_rx_push(&R.w.port, a, ETH_HLEN_ + IP4_HLEN + UDP_HLEN + sizeof(*m) + ilen + AEAD_TAG_LEN);
+	io_mem_rx_push(&R.w->port, a, ETH_HLEN_ + IP4_HLEN + UDP_HLEN + sizeof(*m) + ilen + AEAD_TAG_LEN);
 }
 
 /* Occurrences of any of the correct tags in [p, p + n). Byte loads, no libc: the stack below
@@ -114,7 +114,7 @@ static __attribute__((noinline)) void run_and_scan(const char *be)
 #endif
 	on_stack = scan(sp - 65536, 65536);
 	in_ctx = scan((const uint8_t *)R.c, sizeof(*R.c));
-	in_frames = scan(R.w.port.area, (size_t)IO_NUM_FRAMES * IO_FRAME_SIZE);
+	in_frames = scan(R.w->port.area, (size_t)IO_NUM_FRAMES * IO_FRAME_SIZE);
 	printf("# %s: %u computed tags in the worker context, %u in frames; %u on the stack below\n",
 	       be, in_ctx, in_frames, on_stack);
 	CHECK(R.c->ctr->drops[MG_DROP_DECRYPT_FAILED] - failed0 == N, "%s: %lu dropped as decrypt_failed", be,

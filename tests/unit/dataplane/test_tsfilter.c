@@ -48,10 +48,10 @@ struct sent {
 
 static uint8_t *frame_new(uint64_t *addr)
 {
-	uint64_t base = io_frame_get(&R.w.port);
+	uint64_t base = io_frame_get(&R.w->port);
 
 	*addr = base + IO_RX_HEADROOM;
-	return base == UINT64_MAX ? NULL : io_port_data(&R.w.port, *addr);
+	return base == UINT64_MAX ? NULL : io_port_data(&R.w->port, *addr);
 }
 
 static void take(struct sent *s, const uint8_t *f, uint32_t len)
@@ -91,14 +91,14 @@ static void run(struct sent *s)
 	for (int spin = 0; spin < 4; spin++) {
 		wk_poll(R.c);
 		rcu_quiescent_state();
-		while ((n = io_mem_tx_pop(&R.w.port, out, 64))) {
+		while ((n = io_mem_tx_pop(&R.w->port, out, 64))) {
 			for (unsigned i = 0; i < n; i++) {
-				take(s, io_port_data(&R.w.port, out[i].addr), out[i].len);
-				io_frame_put(&R.w.port, out[i].addr);
+				take(s, io_port_data(&R.w->port, out[i].addr), out[i].len);
+				io_frame_put(&R.w->port, out[i].addr);
 			}
 		}
-		while (ring_peek(&R.w.punt))
-			ring_release(&R.w.punt);
+		while (ring_peek(&R.w->punt))
+			ring_release(&R.w->punt);
 	}
 }
 
@@ -180,7 +180,7 @@ static void from_peer(const uint8_t *inner, uint32_t ilen, struct sent *s)
 	memcpy(us.addr, mem_lan.router_ip, 4);
 	eth_build(f, mem_lan.router_mac, mem_lan.gw_mac, AF_INET);
 	ipudp_build(f + ETH_HLEN_, &us, far.ep_ip, MEM_FAR_PORT, sizeof(*m) + plen + AEAD_TAG_LEN);
-	CHECK(io_mem_rx_push(&R.w.port, a, ETH_HLEN_ + IP4_HLEN + UDP_HLEN + sizeof(*m) + plen + AEAD_TAG_LEN));
+	CHECK(io_mem_rx_push(&R.w->port, a, ETH_HLEN_ + IP4_HLEN + UDP_HLEN + sizeof(*m) + plen + AEAD_TAG_LEN));
 	run(s);
 }
 
@@ -192,7 +192,7 @@ static void from_lan(const uint8_t *inner, uint32_t ilen, struct sent *s)
 
 	eth_build(f, mem_lan.router_mac, mem_lan.host_mac, inner[0] >> 4 == 4 ? AF_INET : AF_INET6);
 	memcpy(f + ETH_HLEN_, inner, ilen);
-	CHECK(io_mem_rx_push(&R.w.port, a, ETH_HLEN_ + ilen));
+	CHECK(io_mem_rx_push(&R.w->port, a, ETH_HLEN_ + ilen));
 	run(s);
 }
 

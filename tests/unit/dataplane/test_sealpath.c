@@ -1,0 +1,169 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * test_sealpath - what the worker keeps between packets on the way into the tunnel is never
+ * stale: the peer's endpoint and next hop (its path cache), the outer IPv4 header template, and
+ * the nonces reserved per run of a burst. Over the memory port with two peers:
+ *
+ *   a burst alternating between two peers and runs of one peer: every message goes to its own
+ *   peer's endpoint, with a valid outer header, opens with that peer's key, and the nonces of
+ *   each peer are distinct and consecutive in send order
+ *   the endpoint changes (roaming, a control update) between bursts and between passes: the
+ *   next packet goes to the new endpoint (port and address), header checksum valid
+ *   the endpoint changes back to an earlier one: again the right one
+ */
+#include <stdio.h>
+#include <string.h>
+#include <sodium.h>
+#include "rcu.h"
+#include "worker.h"
+#include "io/mem.h"
+#include "io/mem_router.h"
+#include "crypto/aead.h"
+#include "pkt.h"
+#include "wireguard/messages.h"
+
+static int failures, checks;
+#define CHECK(c) do { checks++; if (!(c)) { failures++; printf("FAIL %s:%d: %s\n", __FILE__, __LINE__, #c); } } while (0)
+
+static struct mem_router R;
+static struct mem_far far[2];
+
+struct sent {
+	unsigned peer;                   /* whose key opened it (2: none) */
+	uint8_t daddr[4];
+	uint16_t dport;
+	uint64_t counter;
+	bool csum_ok;
+};
+
+static void push_lan(unsigned peer)
+{
+	struct mg_endpoint dst = { .family = AF_INET, .port = 9 };
+	uint64_t base = io_frame_get(&R.w->port), a = base + IO_RX_HEADROOM;
+	uint8_t *f = io_port_data(&R.w->port, a);
+	uint32_t plen = 40;
+
+	memcpy(dst.addr, far[peer].tun_ip, 4);
+	eth_build(f, mem_lan.router_mac, mem_lan.host_mac, AF_INET);
+	ipudp_build(f + ETH_HLEN_, &dst, mem_lan.host_ip, 40000, plen);
+	memset(f + ETH_HLEN_ + IP4_HLEN + UDP_HLEN, 0x5a, plen);
+	CHECK(io_mem_rx_push(&R.w->port, a, ETH_HLEN_ + IP4_HLEN + UDP_HLEN + plen));
+}
+
+/* One worker pass; what it transmitted, in order. */
+static unsigned pass(struct sent *out, unsigned max)
+{
+	struct io_desc d[64];
+	unsigned n, k = 0;
+
+	wk_poll(R.c);
+	mg_rcu_quiescent_state();
+	while ((n = io_mem_tx_pop(&R.w->port, d, 64))) {
+		for (unsigned i = 0; i < n; i++) {
+			uint8_t *f = io_port_data(&R.w->port, d[i].addr);
+			const struct iphdr *ip = (const void *)(f + ETH_HLEN_);
+			const struct udphdr *udp = (const void *)(f + ETH_HLEN_ + IP4_HLEN);
+			struct msg_data *m = (void *)(f + ETH_HLEN_ + IP4_HLEN + UDP_HLEN);
+			uint32_t clen = d[i].len - ETH_HLEN_ - IP4_HLEN - UDP_HLEN - sizeof(*m) - AEAD_TAG_LEN;
+			struct sent s = { .peer = 2 };
+
+			memcpy(s.daddr, &ip->daddr, 4);
+			s.dport = ntohs(udp->dest);
+			s.counter = le64toh(m->counter);
+			s.csum_ok = ip4_header_csum(ip) == 0 && ntohs(ip->tot_len) == d[i].len - ETH_HLEN_ &&
+				    !memcmp(f, mem_lan.gw_mac, 6);
+			for (unsigned p = 0; p < 2 && s.peer == 2; p++) {
+				uint8_t copy[256];
+				struct aead_op op = { .key = far[p].kp.recv_key, .counter = s.counter,
+						      .src = m->encrypted_data, .dst = copy, .len = clen };
+
+				if (clen <= sizeof(copy) - AEAD_TAG_LEN &&
+				    le32toh(m->receiver_index) == far[p].kp.local_index &&
+				    aead_open_burst(&op, 1) == 1)
+					s.peer = p;
+			}
+			if (k < max)
+				out[k++] = s;
+			io_frame_put(&R.w->port, d[i].addr);
+		}
+	}
+	while (ring_peek(&R.w->punt))
+		ring_release(&R.w->punt);
+	return k;
+}
+
+static void set_ep(unsigned peer, const uint8_t addr[4], uint16_t port)
+{
+	struct mg_endpoint ep = { .family = AF_INET, .port = port };
+
+	memcpy(ep.addr, addr, 4);
+	peer_endpoint_set(far[peer].peer, &ep);
+}
+
+static bool went_to(const struct sent *s, unsigned peer, const uint8_t addr[4], uint16_t port)
+{
+	return s->peer == peer && !memcmp(s->daddr, addr, 4) && s->dport == port && s->csum_ok;
+}
+
+int main(void)
+{
+	static const uint8_t roam[4] = { 203, 0, 113, 7 };
+	const unsigned order[] = { 0, 1, 0, 0, 0, 1, 1, 0, 1, 0 };
+	const unsigned n = sizeof(order) / sizeof(order[0]);
+	struct sent s[64];
+	uint64_t next[2];
+
+	if (sodium_init() < 0 || aead_init("auto"))
+		return 1;
+	mg_rcu_register_thread();
+	if (mem_router_init(&R, "sealpath0", 1280) || mem_router_add_peer(&R, 0, true, &far[0]) ||
+	    mem_router_add_peer(&R, 1, true, &far[1]))
+		return printf("FAIL: in-memory router\n"), 1;
+
+	/* interleaved and in runs: each to its own endpoint, nonces per peer consecutive */
+	for (unsigned p = 0; p < 2; p++)
+		next[p] = atomic_load(&far[p].peer->cur->nk.send_counter);
+	for (unsigned i = 0; i < n; i++)
+		push_lan(order[i]);
+	CHECK(pass(s, 64) == n);
+	for (unsigned i = 0; i < n; i++) {
+		unsigned p = order[i];
+
+		CHECK(went_to(&s[i], p, far[p].ep_ip, MEM_FAR_PORT));
+		CHECK(s[i].counter == next[p]);
+		next[p]++;
+	}
+
+	/* peer 0 roams between passes: its next packet (first of a burst, then in a run, then
+	 * after peer 1's) goes to the new endpoint; peer 1 is unaffected */
+	set_ep(0, roam, 4444);
+	push_lan(0);
+	push_lan(0);
+	push_lan(1);
+	push_lan(0);
+	CHECK(pass(s, 64) == 4);
+	CHECK(went_to(&s[0], 0, roam, 4444));
+	CHECK(went_to(&s[1], 0, roam, 4444));
+	CHECK(went_to(&s[2], 1, far[1].ep_ip, MEM_FAR_PORT));
+	CHECK(went_to(&s[3], 0, roam, 4444));
+
+	/* only the port changes: the template must not keep the old one */
+	set_ep(0, roam, 4445);
+	push_lan(0);
+	CHECK(pass(s, 64) == 1);
+	CHECK(went_to(&s[0], 0, roam, 4445));
+
+	/* and back to where it was first */
+	set_ep(0, far[0].ep_ip, MEM_FAR_PORT);
+	push_lan(1);
+	push_lan(0);
+	CHECK(pass(s, 64) == 2);
+	CHECK(went_to(&s[0], 1, far[1].ep_ip, MEM_FAR_PORT));
+	CHECK(went_to(&s[1], 0, far[0].ep_ip, MEM_FAR_PORT));
+
+	if (mem_router_free(&R))
+		CHECK(!"frames leaked");
+	mg_rcu_unregister_thread();
+	printf("test_sealpath: %d/%d checks passed\n", checks - failures, checks);
+	return failures ? 1 : 0;
+}
