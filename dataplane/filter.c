@@ -151,6 +151,13 @@ bool filter_allows(const struct filter *f, const uint8_t *l3, uint32_t len, int 
 	/* TSMP is the router's own business (tsmp.h), whatever a rule lists. */
 	if (f->allow_none || proto == TSMP_PROTO)
 		return false;
+	/* An IPv4 fragment after the first has no ports: its first was judged, and without it the
+	 * rest is useless to the receiver, so it passes, as in tailscaled; unless its offset is
+	 * below FILTER_MIN_FRAG_BLOCKS, where it could overwrite the first fragment's headers. (An
+	 * IPv6 Fragment header is protocol 44 here: no rule names it, so it is dropped, as
+	 * tailscaled drops it.) */
+	if (family == AF_INET && (ntohs(*(const uint16_t *)(l3 + 6)) & 0x1fff))
+		return (ntohs(*(const uint16_t *)(l3 + 6)) & 0x1fff) >= FILTER_MIN_FRAG_BLOCKS;
 	if (always_passes(l3, len, family, proto))
 		return true;
 	for (size_t i = 0; i < f->n_rules; i++)

@@ -39,6 +39,10 @@ struct filter {
 };
 
 /* Builder (control thread). */
+/* The lowest offset (8-byte blocks) of a later IPv4 fragment the filter passes: beyond the
+ * longest IPv4 header (60) plus a TCP header (20). */
+#define FILTER_MIN_FRAG_BLOCKS 10u
+
 struct filter *filter_new(void);
 struct filter *filter_new_allow_none(void);
 struct filter_rule *filter_rule_add(struct filter *f);

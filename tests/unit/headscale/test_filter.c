@@ -109,6 +109,42 @@ static void allow_none(void)
 	filter_free(f);
 }
 
+/* IPv4 fragments after the first pass whatever the rules, unless their offset could reach into
+ * the first fragment's headers; an IPv6 Fragment header passes no rule. */
+static void fragments(void)
+{
+	static const struct { uint16_t frag_field; int want; } v4[] = {
+		{ 185, 1 },                          /* 1 offset 1480 bytes: a later fragment */
+		{ FILTER_MIN_FRAG_BLOCKS, 1 },       /* 2 the lowest offset passed */
+		{ FILTER_MIN_FRAG_BLOCKS - 1, 0 },   /* 3 could overlap the headers */
+		{ 1, 0 },                            /* 4 likewise */
+		{ 0x2000, 0 },                       /* 5 a first fragment (MF): judged by its port, none allowed */
+		{ 0x2000 | 185, 1 },                 /* 6 a middle fragment */
+	};
+	struct filter *f = filter_new();      /* a policy with no rules */
+	uint8_t pkt[128];
+	uint32_t len;
+	size_t i;
+
+	for (i = 0; i < sizeof(v4) / sizeof(v4[0]); i++) {
+		len = build(pkt, "100.64.0.2", "192.168.8.80", IPPROTO_UDP, 53, 0);
+		pkt[6] = (uint8_t)(v4[i].frag_field >> 8);
+		pkt[7] = (uint8_t)v4[i].frag_field;
+		if (filter_allows(f, pkt, len, AF_INET) != v4[i].want) {
+			printf("FAIL fragments case %zu: frag field 0x%04x: got %s\n", i + 1, v4[i].frag_field,
+			       v4[i].want ? "deny" : "allow");
+			failures++;
+		}
+	}
+	len = build(pkt, "fd7a:115c:a1e0::2", "fd00:8::80", 44, 0, 0);
+	if (filter_allows(f, pkt, len, AF_INET6)) {
+		printf("FAIL fragments case %zu: an IPv6 Fragment header allowed\n", i + 1);
+		failures++;
+	}
+	printf("ok fragments (%zu cases)\n", i + 1);
+	filter_free(f);
+}
+
 int main(void)
 {
 	/* Only TCP 22 to one LAN host, from one laptop. */
@@ -165,6 +201,7 @@ int main(void)
 	run("tsmp_listed", "[{\"SrcIPs\":[\"*\"],\"DstPorts\":[{\"IP\":\"*\",\"Ports\":{\"First\":0,\"Last\":65535}}],"
 	    "\"IPProto\":[99,47]}]", tsmp_listed, sizeof(tsmp_listed) / sizeof(tsmp_listed[0]));
 	allow_none();
+	fragments();
 	run("ranges", "[{\"SrcIPs\":[\"100.64.0.5-100.64.0.9\",\"cap:foo\"],\"DstPorts\":[{\"IP\":\"10.33.0.0/16\","
 	    "\"Ports\":{\"First\":0,\"Last\":65535}}],\"IPProto\":[17]},{\"Dsts\":[],\"Caps\":[]}]",
 	    ranges, sizeof(ranges) / sizeof(ranges[0]));
