@@ -11,15 +11,16 @@
  *               destination port, or echo reply (ICMP 0 / ICMPv6 129) whose identifier is one;
  *   STEER_ROUTE IPv4/IPv6 to a destination inside a tunnel route (plaintext to encrypt).
  * Outer fragments to us, IPv4 (MF or an offset) and IPv6 (a Fragment header right after the
- * fixed header), from a path whose MTU is below the peer's packets: meshgate does not reassemble,
- * and the kernel has no socket on the listen port to deliver a reassembled datagram to:
+ * fixed header, or behind up to four hop-by-hop, routing or destination options headers), from
+ * a path whose MTU is below the peer's packets: meshgate does not reassemble, and the kernel has
+ * no socket on the listen port to deliver a reassembled datagram to:
  *   STEER_FRAG_FIRST  the first fragment (offset 0) of UDP to the listen port: dropped, counted;
  *   STEER_FRAG_LATER  any later fragment to one of our addresses (its ports are in the first
  *                     fragment, so it may be the router's own traffic): to the kernel, counted.
  * To the kernel (STEER_PASS): ARP, VLAN-tagged and other non-IP frames, other first fragments to
- * us, IPv6 to us with another extension header (or a Fragment header behind one), link-local and
- * multicast IPv6 (ND, MLD), IPv4
- * broadcast (255.255.255.255 and our subnets' broadcast), multicast (224.0.0.0/4) and link-local
+ * us, IPv6 to us with other extension headers (or a Fragment header behind more than four),
+ * link-local and multicast IPv6 (ND, MLD), IPv4 broadcast (255.255.255.255 and our subnets'
+ * broadcast), multicast (224.0.0.0/4) and link-local
  * (169.254.0.0/16) even when a route such as 0.0.0.0/0 covers them (DHCP, mDNS, SSDP stay the
  * router's and the LAN's: a tunnel route is for unicast), truncated headers and everything else.
  *
@@ -56,6 +57,7 @@ enum {
 	STEER_ETH_HLEN = 14, STEER_IP4_HLEN = 20, STEER_IP6_HLEN = 40, STEER_FRAG6_HLEN = 8,
 	STEER_L4_MIN = 8, STEER_ETH_IP4 = 0x0800, STEER_ETH_IP6 = 0x86dd,
 	STEER_P_ICMP = 1, STEER_P_TCP = 6, STEER_P_UDP = 17, STEER_P_FRAG6 = 44, STEER_P_ICMP6 = 58,
+	STEER_P_HOPOPTS = 0, STEER_P_ROUTING = 43, STEER_P_DSTOPTS = 60, STEER_EXT6_MAX = 4,
 	STEER_ECHO_REPLY4 = 0, STEER_ECHO_REPLY6 = 129,
 };
 
@@ -147,16 +149,16 @@ STEER_INLINE enum steer_verdict steer_ipv4(const struct steer_env *env, const __
 }
 
 /*
- * An IPv6 packet to us whose next header is a Fragment header (8 bytes: next header, reserved,
+ * An IPv6 packet to us with a Fragment header at fh (8 bytes: next header, reserved,
  * offset << 3 | M, identification). As for IPv4: offset 0 with UDP to the listen port is a first
  * fragment of ours, any other offset a later fragment; a first fragment of anything else (and a
  * Fragment header cut short) is the kernel's. An atomic fragment (offset 0, no M) counts as a
  * first fragment: the worker does not parse extension headers either.
  */
-STEER_INLINE enum steer_verdict steer_frag6_for_us(const struct steer_env *env, const __u8 *ip,
+STEER_INLINE enum steer_verdict steer_frag6_for_us(const struct steer_env *env, const __u8 *fh,
 						   const __u8 *end)
 {
-	const __u8 *fh = ip + STEER_IP6_HLEN, *l4 = fh + STEER_FRAG6_HLEN;
+	const __u8 *l4 = fh + STEER_FRAG6_HLEN;
 	__u32 port = steer_env_port(env);
 
 	if (fh + STEER_FRAG6_HLEN > end)
@@ -168,8 +170,31 @@ STEER_INLINE enum steer_verdict steer_frag6_for_us(const struct steer_env *env, 
 	return STEER_PASS;
 }
 
-/* To us: a transport header right after the fixed header, or a Fragment header (above); other
- * extension headers go to the kernel. */
+/*
+ * Hop-by-hop, routing and destination options headers (next header, length in 8-byte units
+ * beyond the first 8) in front of a Fragment header: up to STEER_EXT6_MAX of them are stepped
+ * over, so that a fragment behind them is counted like one right after the fixed header. What
+ * else lies behind them (a transport header, more of them, a header cut short) is the kernel's.
+ */
+STEER_INLINE enum steer_verdict steer_ext6_for_us(const struct steer_env *env, const __u8 *ip,
+						  const __u8 *end)
+{
+	const __u8 *h = ip + STEER_IP6_HLEN;
+	__u32 nh = ip[6], i;
+
+	for (i = 0; i < STEER_EXT6_MAX; i++) {
+		if (nh != STEER_P_HOPOPTS && nh != STEER_P_ROUTING && nh != STEER_P_DSTOPTS)
+			break;
+		if (h + 2 > end)
+			return STEER_PASS;
+		nh = h[0];
+		h += ((__u32)h[1] + 1) * 8;
+	}
+	return nh == STEER_P_FRAG6 ? steer_frag6_for_us(env, h, end) : STEER_PASS;
+}
+
+/* To us: a transport header right after the fixed header, or a Fragment header (above), also
+ * behind option headers; other extension headers go to the kernel. */
 STEER_INLINE enum steer_verdict steer_ipv6(const struct steer_env *env, const __u8 *ip, const __u8 *end)
 {
 	const __u8 *dst = ip + 24;
@@ -178,7 +203,9 @@ STEER_INLINE enum steer_verdict steer_ipv6(const struct steer_env *env, const __
 		return STEER_PASS;
 	if (steer_env_local(env, STEER_FAMILY_V6, dst)) {
 		if (ip[6] == STEER_P_FRAG6)
-			return steer_frag6_for_us(env, ip, end);
+			return steer_frag6_for_us(env, ip + STEER_IP6_HLEN, end);
+		if (ip[6] == STEER_P_HOPOPTS || ip[6] == STEER_P_ROUTING || ip[6] == STEER_P_DSTOPTS)
+			return steer_ext6_for_us(env, ip, end);
 		return steer_for_us(env, ip[6], ip + STEER_IP6_HLEN, end, STEER_ECHO_REPLY6);
 	}
 	if (dst[0] == 0xff || (dst[0] == 0xfe && (dst[1] & 0xc0) == 0x80))

@@ -78,7 +78,36 @@ static uint32_t ip6_build(const struct frame_spec *f, const uint8_t *src, const 
 	p[7] = 64;
 	memcpy(p + 8, src, 16);
 	memcpy(p + 24, dst, 16);
-	if (f->proto == F_EXT_HOPOPTS || f->proto == F_EXT_FRAG) {
+	if (f->proto == F_EXT_DSTOPTS_FRAG || f->proto == F_EXT_HOP_DST_FRAG || f->proto == F_EXT_FOUR_FRAG) {
+		/* Option headers (PadN filling each; length in 8-byte units beyond the first 8) chained
+		 * to a Fragment header, then UDP. */
+		static const uint8_t dst_frag[] = { 60 }, hop_dst_frag[] = { 0, 60 }, four[] = { 0, 43, 60, 60 };
+		const uint8_t *chain = f->proto == F_EXT_DSTOPTS_FRAG ? dst_frag :
+				       f->proto == F_EXT_HOP_DST_FRAG ? hop_dst_frag : four;
+		unsigned nchain = f->proto == F_EXT_DSTOPTS_FRAG ? 1 : f->proto == F_EXT_HOP_DST_FRAG ? 2 : 4;
+
+		p[6] = chain[0];
+		for (unsigned i = 0; i < nchain; i++) {
+			uint8_t *h = p + 40 + ext;
+			unsigned len = chain[i] == 60 && i == 0 ? 16 : 8;
+
+			memset(h, 0, len);
+			h[0] = i + 1 < nchain ? chain[i + 1] : 44;
+			h[1] = (uint8_t)(len / 8 - 1);
+			if (chain[i] == 43)
+				h[2] = 0, h[3] = 0;          /* routing type 0, no segments left */
+			else
+				h[2] = 1, h[3] = (uint8_t)(len - 4);   /* PadN over the rest */
+			ext += len;
+		}
+		memset(p + 40 + ext, 0, 8);
+		p[40 + ext] = 17;
+		if (f->frag)
+			put16(p + 40 + ext + 2, f->frag);
+		else
+			p[40 + ext + 3] = 1;                 /* M: a first fragment */
+		ext += 8;
+	} else if (f->proto == F_EXT_HOPOPTS || f->proto == F_EXT_FRAG) {
 		memset(p + 40, 0, 8);                /* 8 bytes: PadN for hop-by-hop, offset 0 */
 		p[40] = 17;                          /* next header: UDP */
 		if (f->proto == F_EXT_HOPOPTS)

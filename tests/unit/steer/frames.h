@@ -20,6 +20,9 @@ enum frame_kind {
 /* IPv6 "protocols" that are really extension headers in front of UDP. */
 #define F_EXT_HOPOPTS 0
 #define F_EXT_FRAG    44
+#define F_EXT_DSTOPTS_FRAG 0xfe   /* destination options (16 bytes), then a Fragment header */
+#define F_EXT_HOP_DST_FRAG 0xfd   /* hop-by-hop, destination options, then a Fragment header */
+#define F_EXT_FOUR_FRAG    0xfc   /* hop-by-hop, routing, two destination options, Fragment */
 
 struct frame_spec {
 	enum frame_kind kind;
