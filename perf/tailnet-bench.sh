@@ -62,8 +62,10 @@ run() {
 		mbps=$(awk -v k="$kpps" -v b="$size" 'BEGIN { printf "%.1f", k * 1e3 * b * 8 / 1e6 }')
 		cores=$(awk -v t=$((c1 - c0)) -v hz="$hz" -v s="$TIME" 'BEGIN { printf "%.3f", t / hz / s }')
 		KPPS[$key,$size]=$kpps CORES[$key,$size]=$cores
-		printf '%-30s %5d B  %7s kpps  %8s Mbit/s  %5.2f cores  %s kpps per core\n' "$name" "$size" "$kpps" "$mbps" \
-			"$cores" "$(awk -v k="$kpps" -v c="$cores" 'BEGIN { print (c > 0 ? sprintf("%.0f", k / c) : "-") }')"
+		printf '%-30s %5d B  %7s kpps  %8s Mbit/s  %5.2f cores  %5s kpps per core  %6s core-s per Gbit\n' \
+			"$name" "$size" "$kpps" "$mbps" "$cores" \
+			"$(awk -v k="$kpps" -v c="$cores" 'BEGIN { print (c > 0 ? sprintf("%.0f", k / c) : "-") }')" \
+			"$(awk -v m="$mbps" -v c="$cores" 'BEGIN { print (m > 0 ? sprintf("%.2f", c / (m / 1000)) : "-") }')"
 	done
 }
 
