@@ -31,7 +31,7 @@ STAGE_FILE = [
 ]
 # By function name, for code in the worker's own files.
 STAGE_FN = {
-    "wk_rx_frame": "classify", "rx_wireguard": "classify", "rx_data": "classify", "udp_to_us": "classify",
+    "wk_rx_frame": "classify", "wk_rx_burst": "classify", "rx_frame": "classify", "rx_wireguard": "classify", "rx_data": "classify", "udp_to_us": "classify",
     "lan_plaintext_ok": "classify", "lan_src_spoofed": "classify",
     "wk_allowedips": "allowedips", "wk_allowedips_miss": "allowedips", "allowedips_lookup": "allowedips", "rx_authenticated": "allowedips",
     "wk_route_inner": "route", "wk_hop": "route", "outer_hop": "route", "nl_snapshot_lookup": "route",
