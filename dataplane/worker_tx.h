@@ -19,8 +19,9 @@ void wk_flush_seal(struct wctx *c);
  * hop is cached. */
 void wk_lan_slow(struct wctx *c, struct wpkt *p, uint64_t since);
 
-/* Onto the LAN: inline for a next hop this worker already knows (most packets). */
-static inline void wk_lan(struct wctx *c, struct wpkt *p, uint64_t since)
+/* Onto the LAN: inline for a next hop this worker already knows (most packets); always, since
+ * the compiler otherwise kept an out-of-line copy and a call per packet out of the tunnel. */
+static inline __attribute__((always_inline)) void wk_lan(struct wctx *c, struct wpkt *p, uint64_t since)
 {
 	const struct nl_l2hop *h;
 
