@@ -453,7 +453,8 @@ static void rx_roam(struct wctx *c, struct peer *peer, const struct mg_endpoint 
 {
 	if (peer == c->roamed.peer && mg_endpoint_equal(&c->roamed.ep, src))
 		return;
-	peer_endpoint_roam(peer, src);
+	if (!peer_endpoint_is(peer, src))
+		peer_endpoint_roam(peer, src);
 	c->roamed.peer = peer;
 	c->roamed.ep = *src;
 }
