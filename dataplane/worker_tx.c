@@ -67,10 +67,8 @@ static __attribute__((noinline)) void tunnel_too_big(struct wctx *c, struct wpkt
  * (tailscaled drops it from its TUN too: a LAN host must not speak for the router); a UDP/SCTP
  * flow is remembered so that its replies pass the packet filter (flowtrack.h) while there is one.
  */
-static bool tunnel_from_us(struct wctx *c, struct wpkt *p)
+static bool tunnel_from_us(struct wctx *c, struct wpkt *p, uint8_t proto)
 {
-	uint8_t proto = tsmp_ip_proto(p->l3, p->family);
-
 	if (unlikely(proto == TSMP_PROTO)) {
 		wk_drop(c, p, MG_DROP_TSMP);
 		return false;
@@ -145,6 +143,7 @@ void wk_tunnel(struct wctx *c, struct wpkt *p_in, uint64_t since)
 	uint32_t len = p_in->len, mtu = c->dev->mtu, plen;
 	int family = p_in->family;
 	uint8_t origin = p_in->origin;
+	uint8_t proto = tsmp_ip_proto(l3, family);   /* read once: TSMP, flows, the MSS clamp */
 	struct peer *peer;
 	struct msg_data *hdr;
 	struct aead_op *op;
@@ -157,7 +156,7 @@ void wk_tunnel(struct wctx *c, struct wpkt *p_in, uint64_t since)
 		p->family = family;
 		p->origin = origin;
 	}
-	if (!since && origin != FROM_PEER && !tunnel_from_us(c, p))
+	if (!since && origin != FROM_PEER && !tunnel_from_us(c, p, proto))
 		return;
 	peer = wk_allowedips(c, family, ip_dst(l3, family));
 	if (!peer || atomic_load_explicit(&peer->dead, memory_order_relaxed)) {
@@ -169,7 +168,8 @@ void wk_tunnel(struct wctx *c, struct wpkt *p_in, uint64_t since)
 		tunnel_too_big(c, p);
 		return;
 	}
-	if (!since && origin != FROM_LOCAL && mss_clamp(l3, len, family, mtu))
+	if (!since && origin != FROM_LOCAL && proto == IPPROTO_TCP && len >= 40 &&
+	    mss_clamp_tcp(l3, len, family, mtu))
 		c->ctr->mss_clamped++;
 	kp = mg_rcu_dereference(peer->cur);
 	if (!keypair_usable(c, kp)) {
