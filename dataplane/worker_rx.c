@@ -199,9 +199,10 @@ void wk_route_inner(struct wctx *c, struct wpkt *p, struct peer *from)
 	route_inner(c, p, from);
 }
 
-/* A data message whose index and key age check out joins the open batch. */
+/* A data message whose index and key age check out joins the open batch. in_place: p is the
+ * batch's next slot (rx_frame builds it there), else it is copied there. */
 static inline __attribute__((always_inline)) void rx_data(struct wctx *c, struct wpkt *p, uint8_t *msg,
-							     uint32_t mlen)
+							     uint32_t mlen, bool in_place)
 {
 	const struct msg_data *hdr = (const void *)msg;
 	struct keypair *kp = index_lookup_keypair(&c->dev->index, le32toh(hdr->receiver_index));
@@ -225,7 +226,7 @@ static inline __attribute__((always_inline)) void rx_data(struct wctx *c, struct
 	op->counter = p->counter;
 	op->src = op->dst = msg + sizeof(*hdr);
 	op->len = mlen - sizeof(*hdr) - AEAD_TAG_LEN;
-	if (p != &c->dec[c->ndec])       /* rx_frame builds it in place; relayed ones are copied */
+	if (!in_place)
 		c->dec[c->ndec] = *p;
 	c->ndec++;
 	if (c->ndec == BURST)
@@ -275,7 +276,7 @@ static void rx_wireguard(struct wctx *c, struct wpkt *p, uint8_t *msg, uint32_t 
 			wk_drop(c, p, MG_DROP_TOO_SHORT);
 			return;
 		}
-		rx_data(c, p, msg, mlen);
+		rx_data(c, p, msg, mlen, p == &c->dec[c->ndec]);
 		return;
 	case MESSAGE_HANDSHAKE_INITIATION:
 	case MESSAGE_HANDSHAKE_RESPONSE:
@@ -382,7 +383,7 @@ static inline __attribute__((always_inline)) void rx_frame(struct wctx *c, uint6
 		 * not taken for STUN (rx_shared_port's test, in its order), then rx_data directly. */
 		if (likely(mlen >= MESSAGE_MINIMUM_LENGTH && !memcmp(msg, (const uint8_t[4]){ MESSAGE_DATA }, 4) &&
 			   memcmp(msg + 4, (const uint8_t[4]){ 0x21, 0x12, 0xa4, 0x42 }, 4)))
-			rx_data(c, p, msg, mlen);
+			rx_data(c, p, msg, mlen, true);
 		else
 			rx_wireguard(c, p, msg, mlen);
 		return;
