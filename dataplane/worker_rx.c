@@ -566,46 +566,29 @@ static void rx_authenticated(struct wctx *c, struct wpkt *p, struct peer *peer)
 }
 
 /*
- * Received bytes (whole messages, like the kernel): one atomic add per run of a peer's packets;
- * the worker's decap counters once per batch; the per-keypair work once per run of a keypair.
+ * After a run of one keypair's packets in the open batch (pkts of them fresh, bytes long; data:
+ * one of them carried data): received bytes (whole messages, like the kernel) with one atomic
+ * add, and the per-keypair work of rx_keypair_run.
  */
-static void rx_runs(struct wctx *c, const struct wpkt *dec, unsigned n, uint64_t fresh)
+static inline void rx_run_end(struct wctx *c, struct keypair *kp, unsigned pkts, uint64_t bytes, bool data)
 {
-	struct keypair *kp = NULL;
-	uint64_t bytes = 0, total = 0;
-	unsigned pkts = 0;
-	bool data = false;
-
-	for (unsigned i = 0; i < n; i++) {
-		if (!(fresh >> i & 1))
-			continue;
-		if (dec[i].kp != kp) {
-			if (kp) {
-				rx_keypair_run(c, kp, data);
-				atomic_fetch_add_explicit(&kp->entry.peer->rx_bytes, bytes, memory_order_relaxed);
-			}
-			kp = dec[i].kp;
-			bytes = 0;
-			data = false;
-		}
-		bytes += dec[i].len;
-		total += dec[i].len;
-		pkts++;
-		data |= dec[i].len != MESSAGE_MINIMUM_LENGTH;
-	}
-	if (kp) {
-		rx_keypair_run(c, kp, data);
-		atomic_fetch_add_explicit(&kp->entry.peer->rx_bytes, bytes, memory_order_relaxed);
-	}
-	c->ctr->decap_packets += pkts;
-	c->ctr->decap_bytes += total;
+	if (!pkts)
+		return;
+	rx_keypair_run(c, kp, data);
+	atomic_fetch_add_explicit(&kp->entry.peer->rx_bytes, bytes, memory_order_relaxed);
 }
 
+/*
+ * The AEAD over the batch, then in one pass the replay window (one lock per run of a keypair:
+ * workers may share a peer after RSS changes), the per-run work and the counters; then each
+ * fresh packet's way on, in order. The decap counters once per batch.
+ */
 void wk_flush_open(struct wctx *c)
 {
 	struct keypair *locked = NULL;
-	uint64_t ok, fresh = 0;
-	unsigned n = c->ndec;
+	uint64_t ok, fresh = 0, bytes = 0, total = 0;
+	unsigned n = c->ndec, pkts = 0, run = 0;
+	bool data = false;
 
 	if (!n)
 		return;
@@ -619,22 +602,34 @@ void wk_flush_open(struct wctx *c)
 			wk_drop(c, p, MG_DROP_DECRYPT_FAILED);
 			continue;
 		}
-		/* One lock per run of the same keypair: workers may share a peer after RSS changes. */
 		if (p->kp != locked) {
-			if (locked)
+			if (locked) {
 				pthread_spin_unlock(&locked->replay_lock);
+				rx_run_end(c, locked, run, bytes, data);
+			}
 			locked = p->kp;
 			pthread_spin_lock(&locked->replay_lock);
+			run = 0;
+			bytes = 0;
+			data = false;
 		}
 		if (!replay_check(&p->kp->nk.replay, p->counter)) {
 			wk_drop(c, p, MG_DROP_REPLAY);
 			continue;
 		}
 		fresh |= 1ULL << i;
+		run++;
+		bytes += p->len;
+		total += p->len;
+		data |= p->len != MESSAGE_MINIMUM_LENGTH;
 	}
-	if (locked)
+	if (locked) {
 		pthread_spin_unlock(&locked->replay_lock);
-	rx_runs(c, c->dec, n, fresh);
+		rx_run_end(c, locked, run, bytes, data);
+	}
+	pkts = (unsigned)__builtin_popcountll(fresh);
+	c->ctr->decap_packets += pkts;
+	c->ctr->decap_bytes += total;
 	c->roamed.peer = NULL;
 	for (unsigned i = 0; i < n; i++)
 		if (fresh >> i & 1)
