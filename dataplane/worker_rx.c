@@ -407,7 +407,7 @@ static inline __attribute__((always_inline)) void rx_frame(struct wctx *c, uint6
 		wk_drop(c, p, MG_DROP_TTL_EXCEEDED);
 		return;
 	}
-	wk_tunnel(c, p, 0);
+	wk_tunnel_in(c, p, 0);
 }
 
 

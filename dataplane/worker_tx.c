@@ -15,26 +15,6 @@
 #include "tsmp.h"
 #include "wireguard/messages.h"
 
-static uint32_t outer_hlen(int family)
-{
-	return ETH_HLEN_ + (family == AF_INET ? IP4_HLEN : IP6_HLEN) + UDP_HLEN;
-}
-
-/* Room in the frame before l3 for `head` bytes and after l3+len for `tail` bytes. */
-static bool frame_room(struct wctx *c, const uint8_t *l3, uint32_t head, uint32_t tail_end)
-{
-	uint64_t off = io_port_addr(&c->w->port, l3);
-	uint64_t base = io_frame_base(off);
-
-	return off - base >= head && off - base + tail_end <= IO_FRAME_SIZE;
-}
-
-static bool keypair_usable(const struct wctx *c, const struct keypair *kp)
-{
-	return kp && !atomic_load_explicit(&kp->dead, memory_order_relaxed) &&
-	       c->now - kp->nk.birthdate_ns < REJECT_AFTER_TIME_NS;
-}
-
 /* Resolve the outer next hop; false if the packet was staged or dropped. */
 static bool outer_hop(struct wctx *c, struct wpkt *p, uint8_t kind, uint64_t since)
 {
@@ -53,7 +33,7 @@ static bool outer_hop(struct wctx *c, struct wpkt *p, uint8_t kind, uint64_t sin
 
 /* Too big for the tunnel: a LAN sender learns the MTU (RFC 1191, RFC 4443), then the drop. Out
  * of line: the error packet's room stays off wk_tunnel's stack. */
-static __attribute__((noinline)) void tunnel_too_big(struct wctx *c, struct wpkt *p)
+void wk_tunnel_too_big(struct wctx *c, struct wpkt *p)
 {
 	struct wpkt err;
 
@@ -62,56 +42,12 @@ static __attribute__((noinline)) void tunnel_too_big(struct wctx *c, struct wpkt
 	wk_drop(c, p, MG_DROP_TOO_BIG);
 }
 
-/*
- * Into the tunnel from the LAN or the host: TSMP is the router's own to send, never a host's
- * (tailscaled drops it from its TUN too: a LAN host must not speak for the router); a UDP/SCTP
- * flow is remembered so that its replies pass the packet filter (flowtrack.h) while there is one.
- */
-static bool tunnel_from_us(struct wctx *c, struct wpkt *p, uint8_t proto)
+/* wk_tunnel_path without a valid entry e (its peer's slot): read, looked up, and kept. */
+bool wk_tunnel_path_miss(struct wctx *c, struct wpkt *p, struct peer *peer, struct wk_path_ent *e, uint64_t since)
 {
-	if (unlikely(proto == TSMP_PROTO)) {
-		wk_drop(c, p, MG_DROP_TSMP);
-		return false;
-	}
-	if ((proto == IPPROTO_UDP || proto == 132 /* SCTP */) && rcu_dereference(c->dev->filter)) {
-		enum flowtrack_note n = flowtrack_note_out(&c->dev->flows, c->w->id, p->l3, p->len,
-							   p->family, c->now);
-
-		c->ctr->flows_tracked += n != FLOWTRACK_NONE;
-		c->ctr->flows_evicted += n == FLOWTRACK_EVICTED;
-	}
-	return true;
-}
-
-/*
- * The peer's endpoint and its outer next hop, from the worker's path cache while the peer's
- * endpoint sequence number and the snapshot are unchanged (wctx.h); else read (the seqlock) and
- * looked up, and kept. same_path: the previous entry of the seal batch went the same way. False
- * if the packet was staged or dropped.
- */
-static bool tunnel_path(struct wctx *c, struct wpkt *p, struct peer *peer, uint64_t since)
-{
-	unsigned slot = peer->id & (WK_PATH_SLOTS - 1);
-	struct wk_path_ent *e = &c->path[slot];
+	unsigned slot = (unsigned)(e - c->path);
 	uint32_t seq;
 
-	if (e->peer == peer && e->id == peer->id && e->nl_gen == c->nl_gen &&
-	    e->ep_seq == peer_endpoint_seq(peer)) {
-		p->ep = e->ep;
-		p->path = (uint8_t)slot;
-		if (c->path_last == e) {
-			p->same_path = c->path_end && c->path_end == c->nenc;
-		} else {
-			c->path_last = e;
-			c->path_end = 0;
-			p->same_path = false;
-		}
-		/* Else the previous entry's IPv4 template has it; IPv6 and DERP build their
-		 * headers from p->hop every time. */
-		if (!p->same_path || p->ep.family != AF_INET)
-			p->hop = e->hop;
-		return true;
-	}
 	seq = peer_endpoint_get_seq(peer, &p->ep);
 	if (!p->ep.family) {
 		wk_drop(c, p, MG_DROP_NO_ROUTE);
@@ -132,77 +68,9 @@ static bool tunnel_path(struct wctx *c, struct wpkt *p, struct peer *peer, uint6
 	return true;
 }
 
-void wk_tunnel(struct wctx *c, struct wpkt *p_in, uint64_t since)
+void wk_tunnel(struct wctx *c, struct wpkt *p, uint64_t since)
 {
-	/* Built in the seal batch's next slot: the fields that matter before sealing are copied
-	 * there first (copying all of it would also copy what is rewritten below). It joins the
-	 * batch by a count; a staged or dropped packet leaves the slot unused. */
-	struct wpkt *p = &c->enc[c->nenc];
-	/* In locals: the stores into the slot below would make the compiler load them again. */
-	uint8_t *l3 = p_in->l3;
-	uint32_t len = p_in->len, mtu = c->dev->mtu, plen;
-	int family = p_in->family;
-	uint8_t origin = p_in->origin;
-	uint8_t proto = tsmp_ip_proto(l3, family);   /* read once: TSMP, flows, the MSS clamp */
-	struct peer *peer;
-	struct msg_data *hdr;
-	struct aead_op *op;
-	struct keypair *kp;
-
-	if (p != p_in) {
-		p->addr = p_in->addr;
-		p->l3 = l3;
-		p->len = len;
-		p->family = family;
-		p->origin = origin;
-	}
-	if (!since && origin != FROM_PEER && !tunnel_from_us(c, p, proto))
-		return;
-	peer = wk_allowedips(c, family, ip_dst(l3, family));
-	if (!peer || atomic_load_explicit(&peer->dead, memory_order_relaxed)) {
-		wk_drop(c, p, MG_DROP_NO_ROUTE);
-		return;
-	}
-	p->peer = peer;                 /* the destination from here on (the stage bound counts it) */
-	if (len > mtu) {
-		tunnel_too_big(c, p);
-		return;
-	}
-	if (!since && origin != FROM_LOCAL && proto == IPPROTO_TCP && len >= 40 &&
-	    mss_clamp_tcp(l3, len, family, mtu))
-		c->ctr->mss_clamped++;
-	kp = mg_rcu_dereference(peer->cur);
-	if (!keypair_usable(c, kp)) {
-		wk_want_handshake(c, peer);
-		wk_stage(c, p, STAGE_TUNNEL, since);
-		return;
-	}
-	if (!tunnel_path(c, p, peer, since))
-		return;
-	/* Padding to 16 bytes, never past the MTU (whitepaper 5.4.6; len <= mtu here). */
-	plen = (len + MESSAGE_PADDING_MULTIPLE - 1) & ~(MESSAGE_PADDING_MULTIPLE - 1);
-	if (plen > mtu)
-		plen = mtu;
-	if (!frame_room(c, l3, outer_hlen(p->ep.family) + sizeof(*hdr), plen + AEAD_TAG_LEN)) {
-		wk_drop(c, p, MG_DROP_TOO_BIG);
-		return;
-	}
-	if (plen > len)                  /* often none: no libc call for nothing */
-		memset(l3 + len, 0, plen - len);
-	hdr = (struct msg_data *)(l3 - sizeof(*hdr));
-	hdr->header.type = htole32(MESSAGE_DATA);
-	hdr->receiver_index = htole32(kp->nk.remote_index);
-	p->kp = kp;
-	p->plen = plen;
-	p->since = since;                /* the nonce is reserved in wk_flush_seal */
-	op = &c->enc_ops[c->nenc];
-	op->key = kp->nk.send_key;
-	op->src = op->dst = l3;
-	op->len = plen;
-	c->nenc++;
-	c->path_end = c->nenc;
-	if (c->nenc == BURST)
-		wk_flush_seal(c);
+	wk_tunnel_in(c, p, since);
 }
 
 /* Template o of outer4_write, for a packet whose endpoint and next hop are the previous one's. */
@@ -281,7 +149,7 @@ static const struct wk_outer4 *outer4_write(struct wctx *c, const struct wpkt *p
 static inline __attribute__((always_inline)) void send_outer(struct wctx *c, struct wpkt *p, uint8_t *msg, uint32_t mlen,
 		       const struct wk_outer4 **tpl)
 {
-	uint32_t iplen = outer_hlen(p->ep.family) - ETH_HLEN_;
+	uint32_t iplen = wk_outer_hlen(p->ep.family) - ETH_HLEN_;
 	uint8_t *ip = msg - iplen;
 
 	if (mg_endpoint_is_derp(&p->ep)) {
