@@ -147,6 +147,11 @@ struct wctx {
 		uint8_t addr[16];
 	} lan_src;
 
+	struct {                         /* the last IPv4 packet of this open batch to the LAN (worker_rx.c) */
+		struct peer *peer;           /* it came from (NULL = none yet) */
+		uint64_t addrs;              /* its source and destination, as loaded */
+	} flow4;
+
 	struct {                         /* the last roam check of this open batch (worker_rx.c) */
 		struct peer *peer;           /* NULL = none yet */
 		struct mg_endpoint ep;

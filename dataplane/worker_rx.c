@@ -160,12 +160,11 @@ static inline uint8_t route_of(struct wctx *c, int family, const uint8_t *dst, s
 	return e->verdict;
 }
 
-static inline __attribute__((always_inline)) void route_inner(struct wctx *c, struct wpkt *p, struct peer *from)
+/* The way on for verdict v (to: the peer of a ROUTE_PEER destination). */
+static inline __attribute__((always_inline)) void route_verdict(struct wctx *c, struct wpkt *p, struct peer *from,
+								   uint8_t v, struct peer *to)
 {
-	const uint8_t *dst = ip_dst(p->l3, p->family);
 	enum mg_drop why;
-	struct peer *to;
-	uint8_t v = route_of(c, p->family, dst, &to);
 
 	if (unlikely(v != ROUTE_LAN)) {
 		if (v == ROUTE_LOCAL) {
@@ -192,6 +191,14 @@ static inline __attribute__((always_inline)) void route_inner(struct wctx *c, st
 		return;
 	}
 	wk_lan(c, p, 0);
+}
+
+static inline __attribute__((always_inline)) void route_inner(struct wctx *c, struct wpkt *p, struct peer *from)
+{
+	struct peer *to;
+	uint8_t v = route_of(c, p->family, ip_dst(p->l3, p->family), &to);
+
+	route_verdict(c, p, from, v, to);
 }
 
 void wk_route_inner(struct wctx *c, struct wpkt *p, struct peer *from)
@@ -528,6 +535,10 @@ static void rx_keypair_run(struct wctx *c, struct keypair *kp, bool data)
 static void rx_authenticated(struct wctx *c, struct wpkt *p, struct peer *peer)
 {
 	uint32_t ilen = p->len - MESSAGE_MINIMUM_LENGTH;
+	uint64_t addrs = 0;
+	bool same = false;
+	struct peer *to;
+	uint8_t v;
 
 	rx_roam(c, peer, &p->ep);
 	if (unlikely(p->ep.family == AF_INET6)) {
@@ -548,8 +559,15 @@ static void rx_authenticated(struct wctx *c, struct wpkt *p, struct peer *peer)
 		wk_drop(c, p, MG_DROP_MALFORMED);
 		return;
 	}
+	/* The IPv4 source and destination of the packet before from this peer in this batch, if
+	 * it went to the LAN: then its source check and route verdict are this one's (both depend
+	 * on the addresses alone, with this pass's tables). */
+	if (p->family == AF_INET) {
+		memcpy(&addrs, p->l3 + 12, 8);
+		same = c->flow4.peer == peer && c->flow4.addrs == addrs;
+	}
 	/* Cryptokey routing, receive side: the inner source must belong to the peer that sealed it. */
-	if (wk_allowedips(c, p->family, ip_src(p->l3, p->family)) != peer) {
+	if (!same && wk_allowedips(c, p->family, ip_src(p->l3, p->family)) != peer) {
 		wk_drop(c, p, MG_DROP_SOURCE_NOT_ALLOWED);
 		return;
 	}
@@ -562,7 +580,16 @@ static void rx_authenticated(struct wctx *c, struct wpkt *p, struct peer *peer)
 		return;
 	}
 	p->origin = FROM_PEER;
-	route_inner(c, p, peer);
+	if (same) {
+		route_verdict(c, p, peer, ROUTE_LAN, NULL);
+		return;
+	}
+	v = route_of(c, p->family, ip_dst(p->l3, p->family), &to);
+	if (v == ROUTE_LAN && p->family == AF_INET) {
+		c->flow4.peer = peer;
+		c->flow4.addrs = addrs;
+	}
+	route_verdict(c, p, peer, v, to);
 }
 
 /*
@@ -631,6 +658,7 @@ void wk_flush_open(struct wctx *c)
 	c->ctr->decap_packets += pkts;
 	c->ctr->decap_bytes += total;
 	c->roamed.peer = NULL;
+	c->flow4.peer = NULL;
 	for (unsigned i = 0; i < n; i++)
 		if (fresh >> i & 1)
 			rx_authenticated(c, &c->dec[i], c->dec[i].kp->entry.peer);
