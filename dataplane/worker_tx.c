@@ -74,7 +74,8 @@ void wk_tunnel(struct wctx *c, struct wpkt *p, uint64_t since)
 }
 
 /* Template o of outer4_write, for a packet whose endpoint and next hop are the previous one's. */
-static void outer4_again(const struct wk_outer4 *o, uint8_t *eth, uint32_t mlen)
+static inline __attribute__((always_inline)) void outer4_again(const struct wk_outer4 *o, uint8_t *eth,
+								  uint32_t mlen)
 {
 	struct iphdr *ip = (void *)(eth + ETH_HLEN_);
 	struct udphdr *udp = (void *)(eth + ETH_HLEN_ + IP4_HLEN);
@@ -97,7 +98,7 @@ static struct wk_outer4 *outer4_slot(struct wctx *c, const struct mg_endpoint *e
  * tot_len, folded (RFC 1071: the sum is order-independent, so adding the one word later gives
  * the same result).
  */
-static void outer4_build(struct wctx *c, struct wk_outer4 *o, const struct wpkt *p)
+static __attribute__((noinline)) void outer4_build(struct wctx *c, struct wk_outer4 *o, const struct wpkt *p)
 {
 	struct iphdr *t = (void *)(o->hdr + 2 + ETH_HLEN_);
 
@@ -122,21 +123,32 @@ static void outer4_build(struct wctx *c, struct wk_outer4 *o, const struct wpkt 
  * the next hop; another peer may have taken the slot since wk_tunnel, hence the endpoint);
  * control's datagrams use the small hashed set, compared field by field.
  */
-static const struct wk_outer4 *outer4_write(struct wctx *c, const struct wpkt *p, uint8_t *eth, uint32_t mlen)
+static __attribute__((noinline)) struct wk_outer4 *outer4_other(struct wctx *c, const struct wpkt *p)
+{
+	struct wk_outer4 *o = outer4_slot(c, &p->ep);
+
+	if (o->lport != c->listen_port || o->port != p->ep.port || memcmp(o->dst, p->ep.addr, 4) ||
+	    memcmp(o->src, p->hop.src_addr, 4) || memcmp(o->dst_mac, p->hop.dst_mac, 6) ||
+	    memcmp(o->src_mac, p->hop.src_mac, 6))
+		outer4_build(c, o, p);
+	return o;
+}
+
+/* Inline for a sealed packet (every packet whose path differs from the one before it asks);
+ * control's datagrams and the template builds out of line. */
+static inline __attribute__((always_inline)) const struct wk_outer4 *outer4_write(struct wctx *c,
+										  const struct wpkt *p,
+										  uint8_t *eth, uint32_t mlen)
 {
 	struct wk_outer4 *o;
 
-	if (p->path != NO_PATH) {
+	if (likely(p->path != NO_PATH)) {
 		o = &c->path[p->path].tpl;
 		if (o->gen != c->nl_gen || o->lport != c->listen_port || o->port != p->ep.port ||
 		    memcmp(o->dst, p->ep.addr, 4))
 			outer4_build(c, o, p);
 	} else {
-		o = outer4_slot(c, &p->ep);
-		if (o->lport != c->listen_port || o->port != p->ep.port || memcmp(o->dst, p->ep.addr, 4) ||
-		    memcmp(o->src, p->hop.src_addr, 4) || memcmp(o->dst_mac, p->hop.dst_mac, 6) ||
-		    memcmp(o->src_mac, p->hop.src_mac, 6))
-			outer4_build(c, o, p);
+		o = outer4_other(c, p);
 	}
 	outer4_again(o, eth, mlen);
 	return o;
