@@ -9,6 +9,7 @@
 #define MG_WORKER_TX_H
 
 #include <endian.h>
+#include <stddef.h>
 #include "wctx.h"
 #include "mss.h"
 #include "pkt.h"
@@ -26,6 +27,15 @@ bool wk_tunnel_path_miss(struct wctx *c, struct wpkt *p, struct peer *peer, stru
  * hop is cached. */
 void wk_lan_slow(struct wctx *c, struct wpkt *p, uint64_t since);
 
+/* The Ethernet header to next hop h: both MACs in one 12-byte copy (they are adjacent there). */
+static inline void wk_eth_hop(uint8_t *eth, const struct nl_l2hop *h, int family)
+{
+	_Static_assert(offsetof(struct nl_l2hop, dst_mac) == 0 && offsetof(struct nl_l2hop, src_mac) == 6,
+		       "the MACs lead struct nl_l2hop, destination first");
+	memcpy(eth, h, 12);
+	*(uint16_t *)(eth + 12) = htons(family == AF_INET ? ETHERTYPE_IP : ETHERTYPE_IPV6);
+}
+
 /* Onto the LAN: inline for a next hop this worker already knows (most packets); always, since
  * the compiler otherwise kept an out-of-line copy and a call per packet out of the tunnel. */
 static inline __attribute__((always_inline)) void wk_lan(struct wctx *c, struct wpkt *p, uint64_t since)
@@ -37,7 +47,7 @@ static inline __attribute__((always_inline)) void wk_lan(struct wctx *c, struct 
 		 * tunnel carries. */
 		if (!since && p->origin == FROM_PEER && mss_clamp(p->l3, p->len, p->family, c->dev->mtu))
 			c->ctr->mss_clamped++;
-		eth_build(p->l3 - ETH_HLEN_, h->dst_mac, h->src_mac, p->family);
+		wk_eth_hop(p->l3 - ETH_HLEN_, h, p->family);
 		wk_tx(c, p->l3 - ETH_HLEN_, ETH_HLEN_ + p->len);
 		return;
 	}
