@@ -515,7 +515,7 @@ static bool rx_filter_pass(struct wctx *c, const struct wpkt *p)
  * packet of the run would store the same values): the timers (data = the run carries data),
  * key confirmation and the last-minute rekey.
  */
-static void rx_keypair_run(struct wctx *c, struct keypair *kp, bool data)
+static inline __attribute__((always_inline)) void rx_keypair_run(struct wctx *c, struct keypair *kp, bool data)
 {
 	struct peer *peer = kp->entry.peer;
 
