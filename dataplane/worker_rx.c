@@ -414,7 +414,7 @@ static inline __attribute__((always_inline)) void rx_frame(struct wctx *c, uint6
 		wk_drop(c, p, MG_DROP_TTL_EXCEEDED);
 		return;
 	}
-	wk_tunnel_in(c, p, 0);
+	wk_tunnel_in(c, p, 0, true);     /* p is the open batch's slot */
 }
 
 

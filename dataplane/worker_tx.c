@@ -70,7 +70,7 @@ bool wk_tunnel_path_miss(struct wctx *c, struct wpkt *p, struct peer *peer, stru
 
 void wk_tunnel(struct wctx *c, struct wpkt *p, uint64_t since)
 {
-	wk_tunnel_in(c, p, since);
+	wk_tunnel_in(c, p, since, false);
 }
 
 /* Template o of outer4_write, for a packet whose endpoint and next hop are the previous one's. */

@@ -58,7 +58,7 @@ void wk_udp(struct wctx *c, struct wpkt *p, uint64_t since);   /* p->l3 = WireGu
 /*
  * Into the tunnel (wk_tunnel is this, out of line). Inline here for the classification of LAN
  * packets, which sends most packets this way: a call per packet saved and restored six
- * registers.
+ * registers. other_slot: the caller knows p_in is not the seal batch's next slot.
  */
 static inline uint32_t wk_outer_hlen(int family)
 {
@@ -132,7 +132,8 @@ static inline bool wk_tunnel_path(struct wctx *c, struct wpkt *p, struct peer *p
 	return wk_tunnel_path_miss(c, p, peer, e, since);
 }
 
-static inline __attribute__((always_inline)) void wk_tunnel_in(struct wctx *c, struct wpkt *p_in, uint64_t since)
+static inline __attribute__((always_inline)) void wk_tunnel_in(struct wctx *c, struct wpkt *p_in, uint64_t since,
+								  bool other_slot)
 {
 	/* Built in the seal batch's next slot: the fields that matter before sealing are copied
 	 * there first (copying all of it would also copy what is rewritten below). It joins the
@@ -149,7 +150,7 @@ static inline __attribute__((always_inline)) void wk_tunnel_in(struct wctx *c, s
 	struct aead_op *op;
 	struct keypair *kp;
 
-	if (p != p_in) {
+	if (other_slot || p != p_in) {
 		p->addr = p_in->addr;
 		p->l3 = l3;
 		p->len = len;
