@@ -199,7 +199,7 @@ static void tx_keypair_run(struct wctx *c, struct keypair *kp, uint64_t last, bo
  * Packets whose nonce would be REJECT_AFTER_MESSAGES or more leave the batch (compacted in
  * order) and wait for a new session, as wk_tunnel would have staged them; the keypair is dead.
  */
-static __attribute__((noinline)) unsigned seal_spent(struct wctx *c, unsigned n)
+static __attribute__((noinline)) unsigned seal_spent(struct wctx *c, unsigned n, unsigned ng)
 {
 	unsigned m = 0;
 
@@ -218,6 +218,18 @@ static __attribute__((noinline)) unsigned seal_spent(struct wctx *c, unsigned n)
 		atomic_store(&p->kp->dead, true);
 		wk_want_handshake(c, p->peer);
 		wk_stage(c, p, STAGE_TUNNEL, p->since);
+	}
+	/* The groups count what is left (a group left empty sends nothing). */
+	for (unsigned g = 0; g < ng; g++) {
+		c->kgrp[g].bytes = 0;
+		c->kgrp[g].data = false;
+	}
+	for (unsigned i = 0; i < m; i++) {
+		struct wk_kgroup *g = &c->kgrp[c->enc[i].grp];
+
+		g->bytes += sizeof(struct msg_data) + c->enc[i].plen + AEAD_TAG_LEN;
+		g->data |= c->enc[i].len != 0;
+		g->last = c->enc[i].counter;
 	}
 	return m;
 }
@@ -260,14 +272,20 @@ static unsigned seal_nonces(struct wctx *c, unsigned n, unsigned ng)
 	for (unsigned i = 0; i < n; i++) {
 		struct wpkt *p = &c->enc[i];
 		struct msg_data *hdr = (struct msg_data *)(p->l3 - sizeof(*hdr));
-		uint64_t ctr = c->kgrp[p->grp].next++;
+		struct wk_kgroup *g = &c->kgrp[p->grp];
+		uint64_t ctr = g->next++;
 
 		p->counter = ctr;
 		spent |= ctr >= REJECT_AFTER_MESSAGES;
 		hdr->counter = htole64(ctr);
 		c->enc_ops[i].counter = ctr;
+		/* the group's byte count and data flag here, where its line is at hand */
+		g->bytes += sizeof(struct msg_data) + p->plen + AEAD_TAG_LEN;
+		g->data |= p->len != 0;
 	}
-	return unlikely(spent) ? seal_spent(c, n) : n;
+	for (unsigned g = 0; g < ng; g++)
+		c->kgrp[g].last = c->kgrp[g].next - 1;
+	return unlikely(spent) ? seal_spent(c, n, ng) : n;
 }
 
 void wk_flush_seal(struct wctx *c)
@@ -288,15 +306,10 @@ void wk_flush_seal(struct wctx *c)
 	for (unsigned i = 0; i < n; i++) {
 		struct wpkt *p = &c->enc[i];
 		uint32_t mlen = sizeof(struct msg_data) + p->plen + AEAD_TAG_LEN;
-		struct wk_kgroup *g;
 
 		if (!p->same_path)
 			tpl = NULL;
 		send_outer(c, p, p->l3 - sizeof(struct msg_data), mlen, &tpl);
-		g = &c->kgrp[p->grp];
-		g->bytes += mlen;
-		g->last = p->counter;
-		g->data |= p->len != 0;
 		bytes += mlen;
 		if (unlikely(p->ep.family == AF_INET6)) {
 			c->ctr->encap_packets6++;
