@@ -61,27 +61,29 @@ static __attribute__((noinline)) bool lan_src_check(struct wctx *c, const struct
 	return false;
 }
 
-static inline bool lan_src_spoofed(struct wctx *c, const struct wpkt *p)
+static inline bool lan_src_spoofed(struct wctx *c, const struct wpkt *p, const uint8_t *l3, int family)
 {
-	const uint8_t *src = ip_src(p->l3, p->family);
+	const uint8_t *src = ip_src(l3, family);
 
 	/* The last source found clean in this pass (the answer depends on the address alone, and
 	 * the tables it reads are this pass's): a LAN flow's packets ask once per burst. */
-	if (c->lan_src.pass == c->pass && c->lan_src.family == p->family &&
-	    wk_addr_eq(c->lan_src.addr, p->family, src))
+	if (c->lan_src.pass == c->pass && c->lan_src.family == family &&
+	    wk_addr_eq(c->lan_src.addr, family, src))
 		return false;
 	return lan_src_check(c, p, src);
 }
 
-/* Plaintext from the LAN about to be NATed or sealed: not spoofed (dropped otherwise), and its
- * partial checksum, if the sender offloaded one, completed before NAT adjusts it. */
-static inline __attribute__((always_inline)) bool lan_plaintext_ok(struct wctx *c, struct wpkt *p)
+/* Plaintext from the LAN about to be NATed or sealed (at l3, len bytes, p's): not spoofed
+ * (dropped otherwise), and its partial checksum, if the sender offloaded one, completed before
+ * NAT adjusts it. */
+static inline __attribute__((always_inline)) bool lan_plaintext_ok(struct wctx *c, struct wpkt *p, uint8_t *l3,
+								   uint32_t len, int family)
 {
-	if (lan_src_spoofed(c, p)) {
+	if (lan_src_spoofed(c, p, l3, family)) {
 		wk_drop(c, p, MG_DROP_SPOOFED_SOURCE);
 		return false;
 	}
-	if (l4_csum_complete_partial(p->l3, p->len, p->family))
+	if (l4_csum_complete_partial(l3, len, family))
 		c->ctr->csum_completed++;
 	return true;
 }
@@ -309,39 +311,40 @@ void wk_rx_relayed(struct wctx *c, struct wpkt *p)
 
 /* Outer UDP to our listen port (the caller found the destination is ours)? Then returns the
  * payload. */
-static uint8_t *udp_to_us(struct wctx *c, struct wpkt *p, uint32_t *mlen)
+static inline __attribute__((always_inline)) uint8_t *udp_to_us(struct wctx *c, struct wpkt *p, uint8_t *l3,
+								 uint32_t len, int family, uint32_t *mlen)
 {
-	const uint8_t *l4;
 	const struct udphdr *udp;
-	uint32_t hl;
+	uint32_t hl, ulen;
 
-	if (p->family == AF_INET) {
-		const struct iphdr *ip = (const void *)p->l3;
+	/* l3, len and family are the packet's, in registers: p's fields would be loaded again
+	 * after every store through a byte pointer. */
+	if (family == AF_INET) {
+		const struct iphdr *ip = (const void *)l3;
 
 		if (ip->protocol != IPPROTO_UDP || (ip->frag_off & htons(0x3fff)))
 			return NULL;
 		hl = ip->ihl * 4u;
 	} else {
-		if (p->l3[6] != IPPROTO_UDP)
+		if (l3[6] != IPPROTO_UDP)
 			return NULL;
 		hl = IP6_HLEN;
 	}
-	if (p->len < hl + UDP_HLEN)
+	if (len < hl + UDP_HLEN)
 		return NULL;
-	l4 = p->l3 + hl;
-	udp = (const void *)l4;
-	if (ntohs(udp->dest) != c->listen_port || ntohs(udp->len) < UDP_HLEN ||
-	    ntohs(udp->len) > p->len - hl)
+	udp = (const void *)(l3 + hl);
+	ulen = ntohs(udp->len);
+	if (ntohs(udp->dest) != c->listen_port || ulen < UDP_HLEN || ulen > len - hl)
 		return NULL;
 	memset(&p->ep, 0, sizeof(p->ep));
-	p->ep.family = p->family;
+	p->ep.family = (uint8_t)family;
 	p->ep.port = ntohs(udp->source);
-	if (p->family == AF_INET)        /* constant sizes: inlined */
-		memcpy(p->ep.addr, ip_src(p->l3, AF_INET), 4);
+	if (family == AF_INET)           /* constant sizes: inlined */
+		memcpy(p->ep.addr, ip_src(l3, AF_INET), 4);
 	else
-		memcpy(p->ep.addr, ip_src(p->l3, AF_INET6), 16);
-	*mlen = ntohs(udp->len) - UDP_HLEN;
-	return (uint8_t *)l4 + UDP_HLEN;
+		memcpy(p->ep.addr, ip_src(l3, AF_INET6), 16);
+	*mlen = ulen - UDP_HLEN;
+	return l3 + hl + UDP_HLEN;
 }
 
 /* One received frame at port offset addr (its Ethernet header), len bytes: inline in the burst
@@ -356,7 +359,8 @@ static inline __attribute__((always_inline)) void rx_frame(struct wctx *c, uint6
 	struct wpkt *p = &c->dec[c->ndec];
 	uint16_t et;
 	uint8_t *msg;
-	uint32_t mlen;
+	uint32_t mlen, ilen;
+	int family = 0;
 	bool local;
 
 	/* Only what every way out reads: an initializer would clear all of it (a `rep stos` per
@@ -377,14 +381,16 @@ static inline __attribute__((always_inline)) void rx_frame(struct wctx *c, uint6
 		return;
 	}
 	memcpy(&et, eth + 12, 2);
-	p->len = ip_packet_len(p->l3, len - ETH_HLEN_, &p->family);
-	if (!p->len || (ntohs(et) != ETHERTYPE_IP && ntohs(et) != ETHERTYPE_IPV6)) {
+	ilen = ip_packet_len(eth + ETH_HLEN_, len - ETH_HLEN_, &family);
+	p->len = ilen;
+	p->family = family;
+	if (!ilen || (ntohs(et) != ETHERTYPE_IP && ntohs(et) != ETHERTYPE_IPV6)) {
 		wk_drop(c, p, MG_DROP_MALFORMED);
 		return;
 	}
 	/* Asked once per frame: WireGuard must be for one of our addresses, and so is a NAT reply. */
-	local = wk_is_local(c, p->family, ip_dst(p->l3, p->family));
-	msg = local ? udp_to_us(c, p, &mlen) : NULL;
+	local = wk_is_local(c, family, ip_dst(eth + ETH_HLEN_, family));
+	msg = local ? udp_to_us(c, p, eth + ETH_HLEN_, ilen, family, &mlen) : NULL;
 	if (msg) {
 		/* Most are data messages: type 4 (so never disco, whose magic starts with 'T') and
 		 * not taken for STUN (rx_shared_port's test, in its order), then rx_data directly. */
@@ -398,7 +404,7 @@ static inline __attribute__((always_inline)) void rx_frame(struct wctx *c, uint6
 	/* Addressed to us but not WireGuard: a reply to a NAT flow (the XDP program steers only the
 	 * NAT port range here). */
 	if (local) {
-		if (!lan_plaintext_ok(c, p))
+		if (!lan_plaintext_ok(c, p, eth + ETH_HLEN_, ilen, family))
 			return;
 		if (!c->dev->snat || !nat_in(&c->dev->nat, p->l3, p->len, p->family, c->now)) {
 			wk_drop(c, p, MG_DROP_NAT_UNKNOWN);
@@ -408,9 +414,9 @@ static inline __attribute__((always_inline)) void rx_frame(struct wctx *c, uint6
 		return;
 	}
 	/* Plaintext from the LAN that the XDP program judged tunnel-bound. */
-	if (!lan_plaintext_ok(c, p))
+	if (!lan_plaintext_ok(c, p, eth + ETH_HLEN_, ilen, family))
 		return;
-	if (!ip_dec_ttl(p->l3, p->family)) {
+	if (!ip_dec_ttl(eth + ETH_HLEN_, family)) {
 		wk_drop(c, p, MG_DROP_TTL_EXCEEDED);
 		return;
 	}
