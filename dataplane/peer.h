@@ -117,6 +117,18 @@ void peer_endpoint_set(struct peer *p, const struct mg_endpoint *ep);
 /* Worker: roam to src if it differs (called only after authentication). */
 void peer_endpoint_roam(struct peer *p, const struct mg_endpoint *src);
 
+/* Whether the endpoint is src, read consistently under the seqlock (false while a writer is
+ * inside or when it changed meanwhile: then ask peer_endpoint_roam). Inline: a burst from many
+ * peers asks for every packet, where a copy through the out-of-line reader cost a call. */
+static inline bool peer_endpoint_is(struct peer *p, const struct mg_endpoint *src)
+{
+	uint32_t seq = atomic_load_explicit(&p->ep_seq, memory_order_acquire);
+	bool eq = !(seq & 1) && mg_endpoint_equal(&p->ep, src);
+
+	atomic_thread_fence(memory_order_acquire);
+	return eq && atomic_load_explicit(&p->ep_seq, memory_order_relaxed) == seq;
+}
+
 /* Control: rotate next -> current -> previous after a worker saw data under `next`. */
 void peer_rotate_next(struct index_table *t, struct peer *p);
 /* Control: install a freshly derived keypair (initiator: current at once; responder: next). */

@@ -27,11 +27,13 @@
  * (nlmirror_resolve), so requests in between would only fill the punt ring handshakes use. */
 #define RESOLVE_INTERVAL_NS (100 * NSEC_PER_MSEC)
 /* Caches of answers (direct-mapped, each slot count a power of two), sized for a burst to
- * 64 peers: */
+ * 64 peers; the ones keyed by an address have 256 slots, where 64 addresses rarely share one
+ * (in 64 slots, 64 consecutive tailnet addresses took 56: the pairs evicted each other every
+ * pass, a trie or snapshot lookup each time): */
 #define WK_HOP_SLOTS 64u                /* next hops, per netlink snapshot */
 #define WK_OUTER_SLOTS 8u               /* outer IPv4 headers of control's datagrams */
-#define WK_LOCAL_SLOTS 16u              /* "is it ours", per netlink snapshot */
-#define WK_AIP_SLOTS 64u                /* allowed IPs, per generation of the trie */
+#define WK_LOCAL_SLOTS 256u             /* "is it ours", per netlink snapshot */
+#define WK_AIP_SLOTS 256u               /* allowed IPs, per generation of the trie */
 #define WK_PATH_SLOTS 64u               /* a peer's endpoint and next hop, by peer id */
 #define WK_ROUTE_SLOTS 16u              /* per-pass inner-destination cache (a power of two) */
 /*
@@ -146,6 +148,11 @@ struct wctx {
 		uint8_t family;
 		uint8_t addr[16];
 	} lan_src;
+
+	struct {                         /* the last IPv4 packet of this open batch to the LAN (worker_rx.c) */
+		struct peer *peer;           /* it came from (NULL = none yet) */
+		uint64_t addrs;              /* its source and destination, as loaded */
+	} flow4;
 
 	struct {                         /* the last roam check of this open batch (worker_rx.c) */
 		struct peer *peer;           /* NULL = none yet */

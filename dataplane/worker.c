@@ -75,39 +75,12 @@ static void txq_drain(struct wctx *c)
 	}
 }
 
-/* Frames ahead of the one being classified whose headers are prefetched. */
-#define RX_PREFETCH 4u
-
-/* The two cache lines that hold a frame's Ethernet, IP, UDP and WireGuard headers. */
-static inline void rx_prefetch(struct io_port *port, const struct io_desc *d)
-{
-	const uint8_t *eth = io_port_data(port, d->addr);
-
-	__builtin_prefetch(eth);
-	__builtin_prefetch(eth + 63);
-}
-
-/*
- * Classifying a frame starts with a cache miss on its headers (a NIC writes them to memory or
- * L3; frames 4 KiB apart also share few L1 sets), so the headers of the next few frames are
- * fetched while this one is classified.
- */
 static unsigned rx_burst(struct wctx *c)
 {
 	struct io_port *port = &c->w->port;
 	unsigned n = port->ops->rx(port, c->rx, BURST);
-	uint64_t bytes = 0;
 
-	for (unsigned i = 0; i < n && i < RX_PREFETCH; i++)
-		rx_prefetch(port, &c->rx[i]);
-	for (unsigned i = 0; i < n; i++) {
-		if (i + RX_PREFETCH < n)
-			rx_prefetch(port, &c->rx[i + RX_PREFETCH]);
-		bytes += c->rx[i].len;
-		wk_rx_frame(c, c->rx[i].addr, c->rx[i].len);
-	}
-	c->ctr->rx_packets += n;         /* once per burst */
-	c->ctr->rx_bytes += bytes;
+	wk_rx_burst(c, c->rx, n);
 	return n;
 }
 

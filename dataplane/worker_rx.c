@@ -61,27 +61,29 @@ static __attribute__((noinline)) bool lan_src_check(struct wctx *c, const struct
 	return false;
 }
 
-static inline bool lan_src_spoofed(struct wctx *c, const struct wpkt *p)
+static inline bool lan_src_spoofed(struct wctx *c, const struct wpkt *p, const uint8_t *l3, int family)
 {
-	const uint8_t *src = ip_src(p->l3, p->family);
+	const uint8_t *src = ip_src(l3, family);
 
 	/* The last source found clean in this pass (the answer depends on the address alone, and
 	 * the tables it reads are this pass's): a LAN flow's packets ask once per burst. */
-	if (c->lan_src.pass == c->pass && c->lan_src.family == p->family &&
-	    wk_addr_eq(c->lan_src.addr, p->family, src))
+	if (c->lan_src.pass == c->pass && c->lan_src.family == family &&
+	    wk_addr_eq(c->lan_src.addr, family, src))
 		return false;
 	return lan_src_check(c, p, src);
 }
 
-/* Plaintext from the LAN about to be NATed or sealed: not spoofed (dropped otherwise), and its
- * partial checksum, if the sender offloaded one, completed before NAT adjusts it. */
-static inline __attribute__((always_inline)) bool lan_plaintext_ok(struct wctx *c, struct wpkt *p)
+/* Plaintext from the LAN about to be NATed or sealed (at l3, len bytes, p's): not spoofed
+ * (dropped otherwise), and its partial checksum, if the sender offloaded one, completed before
+ * NAT adjusts it. */
+static inline __attribute__((always_inline)) bool lan_plaintext_ok(struct wctx *c, struct wpkt *p, uint8_t *l3,
+								   uint32_t len, int family)
 {
-	if (lan_src_spoofed(c, p)) {
+	if (lan_src_spoofed(c, p, l3, family)) {
 		wk_drop(c, p, MG_DROP_SPOOFED_SOURCE);
 		return false;
 	}
-	if (l4_csum_complete_partial(p->l3, p->len, p->family))
+	if (l4_csum_complete_partial(l3, len, family))
 		c->ctr->csum_completed++;
 	return true;
 }
@@ -164,12 +166,11 @@ static inline uint8_t route_of(struct wctx *c, int family, const uint8_t *dst, s
 	return e->verdict;
 }
 
-static inline __attribute__((always_inline)) void route_inner(struct wctx *c, struct wpkt *p, struct peer *from)
+/* The way on for verdict v (to: the peer of a ROUTE_PEER destination). */
+static inline __attribute__((always_inline)) void route_verdict(struct wctx *c, struct wpkt *p, struct peer *from,
+								   uint8_t v, struct peer *to)
 {
-	const uint8_t *dst = ip_dst(p->l3, p->family);
 	enum mg_drop why;
-	struct peer *to;
-	uint8_t v = route_of(c, p->family, dst, &to);
 
 	if (unlikely(v != ROUTE_LAN)) {
 		if (v == ROUTE_LOCAL) {
@@ -198,14 +199,23 @@ static inline __attribute__((always_inline)) void route_inner(struct wctx *c, st
 	wk_lan(c, p, 0);
 }
 
+static inline __attribute__((always_inline)) void route_inner(struct wctx *c, struct wpkt *p, struct peer *from)
+{
+	struct peer *to;
+	uint8_t v = route_of(c, p->family, ip_dst(p->l3, p->family), &to);
+
+	route_verdict(c, p, from, v, to);
+}
+
 void wk_route_inner(struct wctx *c, struct wpkt *p, struct peer *from)
 {
 	route_inner(c, p, from);
 }
 
-/* A data message whose index and key age check out joins the open batch. */
+/* A data message whose index and key age check out joins the open batch. in_place: p is the
+ * batch's next slot (rx_frame builds it there), else it is copied there. */
 static inline __attribute__((always_inline)) void rx_data(struct wctx *c, struct wpkt *p, uint8_t *msg,
-							     uint32_t mlen)
+							     uint32_t mlen, bool in_place)
 {
 	const struct msg_data *hdr = (const void *)msg;
 	struct keypair *kp = index_lookup_keypair(&c->dev->index, le32toh(hdr->receiver_index));
@@ -229,7 +239,7 @@ static inline __attribute__((always_inline)) void rx_data(struct wctx *c, struct
 	op->counter = p->counter;
 	op->src = op->dst = msg + sizeof(*hdr);
 	op->len = mlen - sizeof(*hdr) - AEAD_TAG_LEN;
-	if (p != &c->dec[c->ndec])       /* wk_rx_frame builds it in place; relayed ones are copied */
+	if (!in_place)
 		c->dec[c->ndec] = *p;
 	c->ndec++;
 	if (c->ndec == BURST)
@@ -279,7 +289,7 @@ static void rx_wireguard(struct wctx *c, struct wpkt *p, uint8_t *msg, uint32_t 
 			wk_drop(c, p, MG_DROP_TOO_SHORT);
 			return;
 		}
-		rx_data(c, p, msg, mlen);
+		rx_data(c, p, msg, mlen, p == &c->dec[c->ndec]);
 		return;
 	case MESSAGE_HANDSHAKE_INITIATION:
 	case MESSAGE_HANDSHAKE_RESPONSE:
@@ -305,42 +315,45 @@ void wk_rx_relayed(struct wctx *c, struct wpkt *p)
 
 /* Outer UDP to our listen port (the caller found the destination is ours)? Then returns the
  * payload. */
-static uint8_t *udp_to_us(struct wctx *c, struct wpkt *p, uint32_t *mlen)
+static inline __attribute__((always_inline)) uint8_t *udp_to_us(struct wctx *c, struct wpkt *p, uint8_t *l3,
+								 uint32_t len, int family, uint32_t *mlen)
 {
-	const uint8_t *l4;
 	const struct udphdr *udp;
-	uint32_t hl;
+	uint32_t hl, ulen;
 
-	if (p->family == AF_INET) {
-		const struct iphdr *ip = (const void *)p->l3;
+	/* l3, len and family are the packet's, in registers: p's fields would be loaded again
+	 * after every store through a byte pointer. */
+	if (family == AF_INET) {
+		const struct iphdr *ip = (const void *)l3;
 
 		if (ip->protocol != IPPROTO_UDP || (ip->frag_off & htons(0x3fff)))
 			return NULL;
 		hl = ip->ihl * 4u;
 	} else {
-		if (p->l3[6] != IPPROTO_UDP)
+		if (l3[6] != IPPROTO_UDP)
 			return NULL;
 		hl = IP6_HLEN;
 	}
-	if (p->len < hl + UDP_HLEN)
+	if (len < hl + UDP_HLEN)
 		return NULL;
-	l4 = p->l3 + hl;
-	udp = (const void *)l4;
-	if (ntohs(udp->dest) != c->listen_port || ntohs(udp->len) < UDP_HLEN ||
-	    ntohs(udp->len) > p->len - hl)
+	udp = (const void *)(l3 + hl);
+	ulen = ntohs(udp->len);
+	if (ntohs(udp->dest) != c->listen_port || ulen < UDP_HLEN || ulen > len - hl)
 		return NULL;
 	memset(&p->ep, 0, sizeof(p->ep));
-	p->ep.family = p->family;
+	p->ep.family = (uint8_t)family;
 	p->ep.port = ntohs(udp->source);
-	if (p->family == AF_INET)        /* constant sizes: inlined */
-		memcpy(p->ep.addr, ip_src(p->l3, AF_INET), 4);
+	if (family == AF_INET)           /* constant sizes: inlined */
+		memcpy(p->ep.addr, ip_src(l3, AF_INET), 4);
 	else
-		memcpy(p->ep.addr, ip_src(p->l3, AF_INET6), 16);
-	*mlen = ntohs(udp->len) - UDP_HLEN;
-	return (uint8_t *)l4 + UDP_HLEN;
+		memcpy(p->ep.addr, ip_src(l3, AF_INET6), 16);
+	*mlen = ulen - UDP_HLEN;
+	return l3 + hl + UDP_HLEN;
 }
 
-void wk_rx_frame(struct wctx *c, uint64_t addr, uint32_t len)
+/* One received frame at port offset addr (its Ethernet header), len bytes: inline in the burst
+ * loop below, which every frame passes (a call per frame saved and restored six registers). */
+static inline __attribute__((always_inline)) void rx_frame(struct wctx *c, uint64_t addr, uint32_t len)
 {
 	uint8_t *eth = io_port_data(&c->w->port, addr);
 	/* The open batch's next slot is the scratch (c->ndec < BURST here: rx_data flushes a full
@@ -350,7 +363,8 @@ void wk_rx_frame(struct wctx *c, uint64_t addr, uint32_t len)
 	struct wpkt *p = &c->dec[c->ndec];
 	uint16_t et;
 	uint8_t *msg;
-	uint32_t mlen;
+	uint32_t mlen, ilen;
+	int family = 0;
 	bool local;
 
 	/* Only what every way out reads: an initializer would clear all of it (a `rep stos` per
@@ -372,20 +386,22 @@ void wk_rx_frame(struct wctx *c, uint64_t addr, uint32_t len)
 		return;
 	}
 	memcpy(&et, eth + 12, 2);
-	p->len = ip_packet_len(p->l3, len - ETH_HLEN_, &p->family);
-	if (!p->len || (ntohs(et) != ETHERTYPE_IP && ntohs(et) != ETHERTYPE_IPV6)) {
+	ilen = ip_packet_len(eth + ETH_HLEN_, len - ETH_HLEN_, &family);
+	p->len = ilen;
+	p->family = family;
+	if (!ilen || (ntohs(et) != ETHERTYPE_IP && ntohs(et) != ETHERTYPE_IPV6)) {
 		wk_drop(c, p, MG_DROP_MALFORMED);
 		return;
 	}
 	/* Asked once per frame: WireGuard must be for one of our addresses, and so is a NAT reply. */
-	local = wk_is_local(c, p->family, ip_dst(p->l3, p->family));
-	msg = local ? udp_to_us(c, p, &mlen) : NULL;
+	local = wk_is_local(c, family, ip_dst(eth + ETH_HLEN_, family));
+	msg = local ? udp_to_us(c, p, eth + ETH_HLEN_, ilen, family, &mlen) : NULL;
 	if (msg) {
 		/* Most are data messages: type 4 (so never disco, whose magic starts with 'T') and
 		 * not taken for STUN (rx_shared_port's test, in its order), then rx_data directly. */
 		if (likely(mlen >= MESSAGE_MINIMUM_LENGTH && !memcmp(msg, (const uint8_t[4]){ MESSAGE_DATA }, 4) &&
 			   memcmp(msg + 4, (const uint8_t[4]){ 0x21, 0x12, 0xa4, 0x42 }, 4)))
-			rx_data(c, p, msg, mlen);
+			rx_data(c, p, msg, mlen, true);
 		else
 			rx_wireguard(c, p, msg, mlen);
 		return;
@@ -393,7 +409,7 @@ void wk_rx_frame(struct wctx *c, uint64_t addr, uint32_t len)
 	/* Addressed to us but not WireGuard: a reply to a NAT flow (the XDP program steers only the
 	 * NAT port range here). */
 	if (local) {
-		if (!lan_plaintext_ok(c, p))
+		if (!lan_plaintext_ok(c, p, eth + ETH_HLEN_, ilen, family))
 			return;
 		if (!c->dev->snat || !nat_in(&c->dev->nat, p->l3, p->len, p->family, c->now)) {
 			wk_drop(c, p, MG_DROP_NAT_UNKNOWN);
@@ -404,13 +420,48 @@ void wk_rx_frame(struct wctx *c, uint64_t addr, uint32_t len)
 		return;
 	}
 	/* Plaintext from the LAN that the XDP program judged tunnel-bound. */
-	if (!lan_plaintext_ok(c, p))
+	if (!lan_plaintext_ok(c, p, eth + ETH_HLEN_, ilen, family))
 		return;
-	if (!ip_dec_ttl(p->l3, p->family)) {
+	if (!ip_dec_ttl(eth + ETH_HLEN_, family)) {
 		wk_drop(c, p, MG_DROP_TTL_EXCEEDED);
 		return;
 	}
-	wk_tunnel(c, p, 0);
+	wk_tunnel_in(c, p, 0, true);     /* p is the open batch's slot */
+}
+
+
+/* Frames ahead of the one being classified whose headers are prefetched. */
+#define RX_PREFETCH 4u
+
+/* The two cache lines that hold a frame's Ethernet, IP, UDP and WireGuard headers. */
+static inline void rx_prefetch(struct io_port *port, const struct io_desc *d)
+{
+	const uint8_t *eth = io_port_data(port, d->addr);
+
+	__builtin_prefetch(eth);
+	__builtin_prefetch(eth + 63);
+}
+
+/*
+ * Classifying a frame starts with a cache miss on its headers (a NIC writes them to memory or
+ * L3; frames 4 KiB apart also share few L1 sets), so the headers of the next few frames are
+ * fetched while this one is classified.
+ */
+void wk_rx_burst(struct wctx *c, const struct io_desc *rx, unsigned n)
+{
+	struct io_port *port = &c->w->port;
+	uint64_t bytes = 0;
+
+	for (unsigned i = 0; i < n && i < RX_PREFETCH; i++)
+		rx_prefetch(port, &rx[i]);
+	for (unsigned i = 0; i < n; i++) {
+		if (i + RX_PREFETCH < n)
+			rx_prefetch(port, &rx[i + RX_PREFETCH]);
+		bytes += rx[i].len;
+		rx_frame(c, rx[i].addr, rx[i].len);
+	}
+	c->ctr->rx_packets += n;         /* once per burst */
+	c->ctr->rx_bytes += bytes;
 }
 
 /*
@@ -422,7 +473,8 @@ static void rx_roam(struct wctx *c, struct peer *peer, const struct mg_endpoint 
 {
 	if (peer == c->roamed.peer && mg_endpoint_equal(&c->roamed.ep, src))
 		return;
-	peer_endpoint_roam(peer, src);
+	if (!peer_endpoint_is(peer, src))
+		peer_endpoint_roam(peer, src);
 	c->roamed.peer = peer;
 	c->roamed.ep = *src;
 }
@@ -475,7 +527,7 @@ static bool rx_filter_pass(struct wctx *c, const struct wpkt *p)
  * packet of the run would store the same values): the timers (data = the run carries data),
  * key confirmation and the last-minute rekey.
  */
-static void rx_keypair_run(struct wctx *c, struct keypair *kp, bool data)
+static inline __attribute__((always_inline)) void rx_keypair_run(struct wctx *c, struct keypair *kp, bool data)
 {
 	struct peer *peer = kp->entry.peer;
 
@@ -495,6 +547,10 @@ static void rx_keypair_run(struct wctx *c, struct keypair *kp, bool data)
 static void rx_authenticated(struct wctx *c, struct wpkt *p, struct peer *peer)
 {
 	uint32_t ilen = p->len - MESSAGE_MINIMUM_LENGTH;
+	uint64_t addrs = 0;
+	bool same = false;
+	struct peer *to;
+	uint8_t v;
 
 	rx_roam(c, peer, &p->ep);
 	if (unlikely(p->ep.family == AF_INET6)) {
@@ -515,8 +571,15 @@ static void rx_authenticated(struct wctx *c, struct wpkt *p, struct peer *peer)
 		wk_drop(c, p, MG_DROP_MALFORMED);
 		return;
 	}
+	/* The IPv4 source and destination of the packet before from this peer in this batch, if
+	 * it went to the LAN: then its source check and route verdict are this one's (both depend
+	 * on the addresses alone, with this pass's tables). */
+	if (p->family == AF_INET) {
+		memcpy(&addrs, p->l3 + 12, 8);
+		same = c->flow4.peer == peer && c->flow4.addrs == addrs;
+	}
 	/* Cryptokey routing, receive side: the inner source must belong to the peer that sealed it. */
-	if (wk_allowedips(c, p->family, ip_src(p->l3, p->family)) != peer) {
+	if (!same && wk_allowedips(c, p->family, ip_src(p->l3, p->family)) != peer) {
 		wk_drop(c, p, MG_DROP_SOURCE_NOT_ALLOWED);
 		return;
 	}
@@ -529,50 +592,42 @@ static void rx_authenticated(struct wctx *c, struct wpkt *p, struct peer *peer)
 		return;
 	}
 	p->origin = FROM_PEER;
-	route_inner(c, p, peer);
+	if (same) {
+		route_verdict(c, p, peer, ROUTE_LAN, NULL);
+		return;
+	}
+	v = route_of(c, p->family, ip_dst(p->l3, p->family), &to);
+	if (v == ROUTE_LAN && p->family == AF_INET) {
+		c->flow4.peer = peer;
+		c->flow4.addrs = addrs;
+	}
+	route_verdict(c, p, peer, v, to);
 }
 
 /*
- * Received bytes (whole messages, like the kernel): one atomic add per run of a peer's packets;
- * the worker's decap counters once per batch; the per-keypair work once per run of a keypair.
+ * After a run of one keypair's packets in the open batch (pkts of them fresh, bytes long; data:
+ * one of them carried data): received bytes (whole messages, like the kernel) with one atomic
+ * add, and the per-keypair work of rx_keypair_run.
  */
-static void rx_runs(struct wctx *c, const struct wpkt *dec, unsigned n, uint64_t fresh)
+static inline void rx_run_end(struct wctx *c, struct keypair *kp, unsigned pkts, uint64_t bytes, bool data)
 {
-	struct keypair *kp = NULL;
-	uint64_t bytes = 0, total = 0;
-	unsigned pkts = 0;
-	bool data = false;
-
-	for (unsigned i = 0; i < n; i++) {
-		if (!(fresh >> i & 1))
-			continue;
-		if (dec[i].kp != kp) {
-			if (kp) {
-				rx_keypair_run(c, kp, data);
-				atomic_fetch_add_explicit(&kp->entry.peer->rx_bytes, bytes, memory_order_relaxed);
-			}
-			kp = dec[i].kp;
-			bytes = 0;
-			data = false;
-		}
-		bytes += dec[i].len;
-		total += dec[i].len;
-		pkts++;
-		data |= dec[i].len != MESSAGE_MINIMUM_LENGTH;
-	}
-	if (kp) {
-		rx_keypair_run(c, kp, data);
-		atomic_fetch_add_explicit(&kp->entry.peer->rx_bytes, bytes, memory_order_relaxed);
-	}
-	c->ctr->decap_packets += pkts;
-	c->ctr->decap_bytes += total;
+	if (!pkts)
+		return;
+	rx_keypair_run(c, kp, data);
+	atomic_fetch_add_explicit(&kp->entry.peer->rx_bytes, bytes, memory_order_relaxed);
 }
 
+/*
+ * The AEAD over the batch, then in one pass the replay window (one lock per run of a keypair:
+ * workers may share a peer after RSS changes), the per-run work and the counters; then each
+ * fresh packet's way on, in order. The decap counters once per batch.
+ */
 void wk_flush_open(struct wctx *c)
 {
 	struct keypair *locked = NULL;
-	uint64_t ok, fresh = 0;
-	unsigned n = c->ndec;
+	uint64_t ok, fresh = 0, bytes = 0, total = 0;
+	unsigned n = c->ndec, pkts = 0, run = 0;
+	bool data = false;
 
 	if (!n)
 		return;
@@ -586,23 +641,36 @@ void wk_flush_open(struct wctx *c)
 			wk_drop(c, p, MG_DROP_DECRYPT_FAILED);
 			continue;
 		}
-		/* One lock per run of the same keypair: workers may share a peer after RSS changes. */
 		if (p->kp != locked) {
-			if (locked)
+			if (locked) {
 				pthread_spin_unlock(&locked->replay_lock);
+				rx_run_end(c, locked, run, bytes, data);
+			}
 			locked = p->kp;
 			pthread_spin_lock(&locked->replay_lock);
+			run = 0;
+			bytes = 0;
+			data = false;
 		}
 		if (!replay_check(&p->kp->nk.replay, p->counter)) {
 			wk_drop(c, p, MG_DROP_REPLAY);
 			continue;
 		}
 		fresh |= 1ULL << i;
+		run++;
+		bytes += p->len;
+		total += p->len;
+		data |= p->len != MESSAGE_MINIMUM_LENGTH;
 	}
-	if (locked)
+	if (locked) {
 		pthread_spin_unlock(&locked->replay_lock);
-	rx_runs(c, c->dec, n, fresh);
+		rx_run_end(c, locked, run, bytes, data);
+	}
+	pkts = (unsigned)__builtin_popcountll(fresh);
+	c->ctr->decap_packets += pkts;
+	c->ctr->decap_bytes += total;
 	c->roamed.peer = NULL;
+	c->flow4.peer = NULL;
 	for (unsigned i = 0; i < n; i++)
 		if (fresh >> i & 1)
 			rx_authenticated(c, &c->dec[i], c->dec[i].kp->entry.peer);

@@ -9,9 +9,10 @@
 
 #include "wctx.h"
 
-/* One received frame at port offset addr (its Ethernet header), len bytes. */
-void wk_rx_frame(struct wctx *c, uint64_t addr, uint32_t len);
-/* Opens the batch wk_rx_frame gathered, checks replay, and routes what authenticates. */
+/* The n received frames of a burst (each descriptor: its Ethernet header's port offset and
+ * length), in order, and the worker's rx counters. */
+void wk_rx_burst(struct wctx *c, const struct io_desc *rx, unsigned n);
+/* Opens the batch wk_rx_burst gathered, checks replay, and routes what authenticates. */
 void wk_flush_open(struct wctx *c);
 void wk_route_inner(struct wctx *c, struct wpkt *p, struct peer *from);
 /* A WireGuard message (p->l3, p->len) that control received through DERP from p->ep: the same

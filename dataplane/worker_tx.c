@@ -15,26 +15,6 @@
 #include "tsmp.h"
 #include "wireguard/messages.h"
 
-static uint32_t outer_hlen(int family)
-{
-	return ETH_HLEN_ + (family == AF_INET ? IP4_HLEN : IP6_HLEN) + UDP_HLEN;
-}
-
-/* Room in the frame before l3 for `head` bytes and after l3+len for `tail` bytes. */
-static bool frame_room(struct wctx *c, const uint8_t *l3, uint32_t head, uint32_t tail_end)
-{
-	uint64_t off = io_port_addr(&c->w->port, l3);
-	uint64_t base = io_frame_base(off);
-
-	return off - base >= head && off - base + tail_end <= IO_FRAME_SIZE;
-}
-
-static bool keypair_usable(const struct wctx *c, const struct keypair *kp)
-{
-	return kp && !atomic_load_explicit(&kp->dead, memory_order_relaxed) &&
-	       c->now - kp->nk.birthdate_ns < REJECT_AFTER_TIME_NS;
-}
-
 /* Resolve the outer next hop; false if the packet was staged or dropped. */
 static bool outer_hop(struct wctx *c, struct wpkt *p, uint8_t kind, uint64_t since)
 {
@@ -53,7 +33,7 @@ static bool outer_hop(struct wctx *c, struct wpkt *p, uint8_t kind, uint64_t sin
 
 /* Too big for the tunnel: a LAN sender learns the MTU (RFC 1191, RFC 4443), then the drop. Out
  * of line: the error packet's room stays off wk_tunnel's stack. */
-static __attribute__((noinline)) void tunnel_too_big(struct wctx *c, struct wpkt *p)
+void wk_tunnel_too_big(struct wctx *c, struct wpkt *p)
 {
 	struct wpkt err;
 
@@ -62,59 +42,12 @@ static __attribute__((noinline)) void tunnel_too_big(struct wctx *c, struct wpkt
 	wk_drop(c, p, MG_DROP_TOO_BIG);
 }
 
-/*
- * Into the tunnel from the LAN or the host: TSMP is the router's own to send, never a host's
- * (tailscaled drops it from its TUN too: a LAN host must not speak for the router); a flow the
- * LAN starts is remembered (flowtrack.h) while there is a packet filter, so that its replies
- * pass it, or SNAT, so that they keep their source. A reply nat_in translated starts nothing.
- */
-static bool tunnel_from_us(struct wctx *c, struct wpkt *p, bool natted)
+/* wk_tunnel_path without a valid entry e (its peer's slot): read, looked up, and kept. */
+bool wk_tunnel_path_miss(struct wctx *c, struct wpkt *p, struct peer *peer, struct wk_path_ent *e, uint64_t since)
 {
-	uint8_t proto = tsmp_ip_proto(p->l3, p->family);
-
-	if (unlikely(proto == TSMP_PROTO)) {
-		wk_drop(c, p, MG_DROP_TSMP);
-		return false;
-	}
-	if (!natted && (c->dev->snat || rcu_dereference(c->dev->filter))) {
-		enum flowtrack_note n = flowtrack_note_out(&c->dev->flows, c->w->id, p->l3, p->len,
-							   p->family, c->now);
-
-		c->ctr->flows_tracked += n != FLOWTRACK_NONE;
-		c->ctr->flows_evicted += n == FLOWTRACK_EVICTED;
-	}
-	return true;
-}
-
-/*
- * The peer's endpoint and its outer next hop, from the worker's path cache while the peer's
- * endpoint sequence number and the snapshot are unchanged (wctx.h); else read (the seqlock) and
- * looked up, and kept. same_path: the previous entry of the seal batch went the same way. False
- * if the packet was staged or dropped.
- */
-static bool tunnel_path(struct wctx *c, struct wpkt *p, struct peer *peer, uint64_t since)
-{
-	unsigned slot = peer->id & (WK_PATH_SLOTS - 1);
-	struct wk_path_ent *e = &c->path[slot];
+	unsigned slot = (unsigned)(e - c->path);
 	uint32_t seq;
 
-	if (e->peer == peer && e->id == peer->id && e->nl_gen == c->nl_gen &&
-	    e->ep_seq == peer_endpoint_seq(peer)) {
-		p->ep = e->ep;
-		p->path = (uint8_t)slot;
-		if (c->path_last == e) {
-			p->same_path = c->path_end && c->path_end == c->nenc;
-		} else {
-			c->path_last = e;
-			c->path_end = 0;
-			p->same_path = false;
-		}
-		/* Else the previous entry's IPv4 template has it; IPv6 and DERP build their
-		 * headers from p->hop every time. */
-		if (!p->same_path || p->ep.family != AF_INET)
-			p->hop = e->hop;
-		return true;
-	}
 	seq = peer_endpoint_get_seq(peer, &p->ep);
 	if (!p->ep.family) {
 		wk_drop(c, p, MG_DROP_NO_ROUTE);
@@ -135,79 +68,14 @@ static bool tunnel_path(struct wctx *c, struct wpkt *p, struct peer *peer, uint6
 	return true;
 }
 
-void wk_tunnel(struct wctx *c, struct wpkt *p_in, uint64_t since)
+void wk_tunnel(struct wctx *c, struct wpkt *p, uint64_t since)
 {
-	/* Built in the seal batch's next slot: the fields that matter before sealing are copied
-	 * there first (copying all of it would also copy what is rewritten below). It joins the
-	 * batch by a count; a staged or dropped packet leaves the slot unused. */
-	struct wpkt *p = &c->enc[c->nenc];
-	/* In locals: the stores into the slot below would make the compiler load them again. */
-	uint8_t *l3 = p_in->l3;
-	uint32_t len = p_in->len, mtu = c->dev->mtu, plen;
-	int family = p_in->family;
-	uint8_t origin = p_in->origin;
-	struct peer *peer;
-	struct msg_data *hdr;
-	struct aead_op *op;
-	struct keypair *kp;
-
-	if (p != p_in) {
-		p->addr = p_in->addr;
-		p->l3 = l3;
-		p->len = len;
-		p->family = family;
-		p->origin = origin;
-	}
-	if (!since && origin != FROM_PEER && !tunnel_from_us(c, p, p_in->natted))
-		return;
-	peer = wk_allowedips(c, family, ip_dst(l3, family));
-	if (!peer || atomic_load_explicit(&peer->dead, memory_order_relaxed)) {
-		wk_drop(c, p, MG_DROP_NO_ROUTE);
-		return;
-	}
-	p->peer = peer;                 /* the destination from here on (the stage bound counts it) */
-	if (len > mtu) {
-		tunnel_too_big(c, p);
-		return;
-	}
-	if (!since && origin != FROM_LOCAL && mss_clamp(l3, len, family, mtu))
-		c->ctr->mss_clamped++;
-	kp = mg_rcu_dereference(peer->cur);
-	if (!keypair_usable(c, kp)) {
-		wk_want_handshake(c, peer);
-		wk_stage(c, p, STAGE_TUNNEL, since);
-		return;
-	}
-	if (!tunnel_path(c, p, peer, since))
-		return;
-	/* Padding to 16 bytes, never past the MTU (whitepaper 5.4.6; len <= mtu here). */
-	plen = (len + MESSAGE_PADDING_MULTIPLE - 1) & ~(MESSAGE_PADDING_MULTIPLE - 1);
-	if (plen > mtu)
-		plen = mtu;
-	if (!frame_room(c, l3, outer_hlen(p->ep.family) + sizeof(*hdr), plen + AEAD_TAG_LEN)) {
-		wk_drop(c, p, MG_DROP_TOO_BIG);
-		return;
-	}
-	if (plen > len)                  /* often none: no libc call for nothing */
-		memset(l3 + len, 0, plen - len);
-	hdr = (struct msg_data *)(l3 - sizeof(*hdr));
-	hdr->header.type = htole32(MESSAGE_DATA);
-	hdr->receiver_index = htole32(kp->nk.remote_index);
-	p->kp = kp;
-	p->plen = plen;
-	p->since = since;                /* the nonce is reserved in wk_flush_seal */
-	op = &c->enc_ops[c->nenc];
-	op->key = kp->nk.send_key;
-	op->src = op->dst = l3;
-	op->len = plen;
-	c->nenc++;
-	c->path_end = c->nenc;
-	if (c->nenc == BURST)
-		wk_flush_seal(c);
+	wk_tunnel_in(c, p, since, false);
 }
 
 /* Template o of outer4_write, for a packet whose endpoint and next hop are the previous one's. */
-static void outer4_again(const struct wk_outer4 *o, uint8_t *eth, uint32_t mlen)
+static inline __attribute__((always_inline)) void outer4_again(const struct wk_outer4 *o, uint8_t *eth,
+								  uint32_t mlen)
 {
 	struct iphdr *ip = (void *)(eth + ETH_HLEN_);
 	struct udphdr *udp = (void *)(eth + ETH_HLEN_ + IP4_HLEN);
@@ -230,7 +98,7 @@ static struct wk_outer4 *outer4_slot(struct wctx *c, const struct mg_endpoint *e
  * tot_len, folded (RFC 1071: the sum is order-independent, so adding the one word later gives
  * the same result).
  */
-static void outer4_build(struct wctx *c, struct wk_outer4 *o, const struct wpkt *p)
+static __attribute__((noinline)) void outer4_build(struct wctx *c, struct wk_outer4 *o, const struct wpkt *p)
 {
 	struct iphdr *t = (void *)(o->hdr + 2 + ETH_HLEN_);
 
@@ -255,21 +123,32 @@ static void outer4_build(struct wctx *c, struct wk_outer4 *o, const struct wpkt 
  * the next hop; another peer may have taken the slot since wk_tunnel, hence the endpoint);
  * control's datagrams use the small hashed set, compared field by field.
  */
-static const struct wk_outer4 *outer4_write(struct wctx *c, const struct wpkt *p, uint8_t *eth, uint32_t mlen)
+static __attribute__((noinline)) struct wk_outer4 *outer4_other(struct wctx *c, const struct wpkt *p)
+{
+	struct wk_outer4 *o = outer4_slot(c, &p->ep);
+
+	if (o->lport != c->listen_port || o->port != p->ep.port || memcmp(o->dst, p->ep.addr, 4) ||
+	    memcmp(o->src, p->hop.src_addr, 4) || memcmp(o->dst_mac, p->hop.dst_mac, 6) ||
+	    memcmp(o->src_mac, p->hop.src_mac, 6))
+		outer4_build(c, o, p);
+	return o;
+}
+
+/* Inline for a sealed packet (every packet whose path differs from the one before it asks);
+ * control's datagrams and the template builds out of line. */
+static inline __attribute__((always_inline)) const struct wk_outer4 *outer4_write(struct wctx *c,
+										  const struct wpkt *p,
+										  uint8_t *eth, uint32_t mlen)
 {
 	struct wk_outer4 *o;
 
-	if (p->path != NO_PATH) {
+	if (likely(p->path != NO_PATH)) {
 		o = &c->path[p->path].tpl;
 		if (o->gen != c->nl_gen || o->lport != c->listen_port || o->port != p->ep.port ||
 		    memcmp(o->dst, p->ep.addr, 4))
 			outer4_build(c, o, p);
 	} else {
-		o = outer4_slot(c, &p->ep);
-		if (o->lport != c->listen_port || o->port != p->ep.port || memcmp(o->dst, p->ep.addr, 4) ||
-		    memcmp(o->src, p->hop.src_addr, 4) || memcmp(o->dst_mac, p->hop.dst_mac, 6) ||
-		    memcmp(o->src_mac, p->hop.src_mac, 6))
-			outer4_build(c, o, p);
+		o = outer4_other(c, p);
 	}
 	outer4_again(o, eth, mlen);
 	return o;
@@ -282,7 +161,7 @@ static const struct wk_outer4 *outer4_write(struct wctx *c, const struct wpkt *p
 static inline __attribute__((always_inline)) void send_outer(struct wctx *c, struct wpkt *p, uint8_t *msg, uint32_t mlen,
 		       const struct wk_outer4 **tpl)
 {
-	uint32_t iplen = outer_hlen(p->ep.family) - ETH_HLEN_;
+	uint32_t iplen = wk_outer_hlen(p->ep.family) - ETH_HLEN_;
 	uint8_t *ip = msg - iplen;
 
 	if (mg_endpoint_is_derp(&p->ep)) {
@@ -320,7 +199,7 @@ static void tx_keypair_run(struct wctx *c, struct keypair *kp, uint64_t last, bo
  * Packets whose nonce would be REJECT_AFTER_MESSAGES or more leave the batch (compacted in
  * order) and wait for a new session, as wk_tunnel would have staged them; the keypair is dead.
  */
-static __attribute__((noinline)) unsigned seal_spent(struct wctx *c, unsigned n)
+static __attribute__((noinline)) unsigned seal_spent(struct wctx *c, unsigned n, unsigned ng)
 {
 	unsigned m = 0;
 
@@ -339,6 +218,18 @@ static __attribute__((noinline)) unsigned seal_spent(struct wctx *c, unsigned n)
 		atomic_store(&p->kp->dead, true);
 		wk_want_handshake(c, p->peer);
 		wk_stage(c, p, STAGE_TUNNEL, p->since);
+	}
+	/* The groups count what is left (a group left empty sends nothing). */
+	for (unsigned g = 0; g < ng; g++) {
+		c->kgrp[g].bytes = 0;
+		c->kgrp[g].data = false;
+	}
+	for (unsigned i = 0; i < m; i++) {
+		struct wk_kgroup *g = &c->kgrp[c->enc[i].grp];
+
+		g->bytes += sizeof(struct msg_data) + c->enc[i].plen + AEAD_TAG_LEN;
+		g->data |= c->enc[i].len != 0;
+		g->last = c->enc[i].counter;
 	}
 	return m;
 }
@@ -381,14 +272,20 @@ static unsigned seal_nonces(struct wctx *c, unsigned n, unsigned ng)
 	for (unsigned i = 0; i < n; i++) {
 		struct wpkt *p = &c->enc[i];
 		struct msg_data *hdr = (struct msg_data *)(p->l3 - sizeof(*hdr));
-		uint64_t ctr = c->kgrp[p->grp].next++;
+		struct wk_kgroup *g = &c->kgrp[p->grp];
+		uint64_t ctr = g->next++;
 
 		p->counter = ctr;
 		spent |= ctr >= REJECT_AFTER_MESSAGES;
 		hdr->counter = htole64(ctr);
 		c->enc_ops[i].counter = ctr;
+		/* the group's byte count and data flag here, where its line is at hand */
+		g->bytes += sizeof(struct msg_data) + p->plen + AEAD_TAG_LEN;
+		g->data |= p->len != 0;
 	}
-	return unlikely(spent) ? seal_spent(c, n) : n;
+	for (unsigned g = 0; g < ng; g++)
+		c->kgrp[g].last = c->kgrp[g].next - 1;
+	return unlikely(spent) ? seal_spent(c, n, ng) : n;
 }
 
 void wk_flush_seal(struct wctx *c)
@@ -409,15 +306,10 @@ void wk_flush_seal(struct wctx *c)
 	for (unsigned i = 0; i < n; i++) {
 		struct wpkt *p = &c->enc[i];
 		uint32_t mlen = sizeof(struct msg_data) + p->plen + AEAD_TAG_LEN;
-		struct wk_kgroup *g;
 
 		if (!p->same_path)
 			tpl = NULL;
 		send_outer(c, p, p->l3 - sizeof(struct msg_data), mlen, &tpl);
-		g = &c->kgrp[p->grp];
-		g->bytes += mlen;
-		g->last = p->counter;
-		g->data |= p->len != 0;
 		bytes += mlen;
 		if (unlikely(p->ep.family == AF_INET6)) {
 			c->ctr->encap_packets6++;

@@ -8,19 +8,37 @@
 #ifndef MG_WORKER_TX_H
 #define MG_WORKER_TX_H
 
+#include <endian.h>
+#include <stddef.h>
 #include "wctx.h"
 #include "mss.h"
 #include "pkt.h"
+#include "tsmp.h"
+#include "wireguard/messages.h"
 
 void wk_tunnel(struct wctx *c, struct wpkt *p, uint64_t since);
 /* Seals the batch wk_tunnel gathered and hands each message to its outer headers. */
 void wk_flush_seal(struct wctx *c);
+/* wk_tunnel's parts out of line: too big for the tunnel (an ICMP error to a LAN sender, then the
+ * drop); the peer's path without a valid cache entry e. */
+void wk_tunnel_too_big(struct wctx *c, struct wpkt *p);
+bool wk_tunnel_path_miss(struct wctx *c, struct wpkt *p, struct peer *peer, struct wk_path_ent *e, uint64_t since);
 /* Onto the LAN in every case (MTU, MSS clamp, next hop, staging); wk_lan takes it when the next
  * hop is cached. */
 void wk_lan_slow(struct wctx *c, struct wpkt *p, uint64_t since);
 
-/* Onto the LAN: inline for a next hop this worker already knows (most packets). */
-static inline void wk_lan(struct wctx *c, struct wpkt *p, uint64_t since)
+/* The Ethernet header to next hop h: both MACs in one 12-byte copy (they are adjacent there). */
+static inline void wk_eth_hop(uint8_t *eth, const struct nl_l2hop *h, int family)
+{
+	_Static_assert(offsetof(struct nl_l2hop, dst_mac) == 0 && offsetof(struct nl_l2hop, src_mac) == 6,
+		       "the MACs lead struct nl_l2hop, destination first");
+	memcpy(eth, h, 12);
+	*(uint16_t *)(eth + 12) = htons(family == AF_INET ? ETHERTYPE_IP : ETHERTYPE_IPV6);
+}
+
+/* Onto the LAN: inline for a next hop this worker already knows (most packets); always, since
+ * the compiler otherwise kept an out-of-line copy and a call per packet out of the tunnel. */
+static inline __attribute__((always_inline)) void wk_lan(struct wctx *c, struct wpkt *p, uint64_t since)
 {
 	const struct nl_l2hop *h;
 
@@ -29,12 +47,165 @@ static inline void wk_lan(struct wctx *c, struct wpkt *p, uint64_t since)
 		 * tunnel carries. */
 		if (!since && p->origin == FROM_PEER && mss_clamp(p->l3, p->len, p->family, c->dev->mtu))
 			c->ctr->mss_clamped++;
-		eth_build(p->l3 - ETH_HLEN_, h->dst_mac, h->src_mac, p->family);
+		wk_eth_hop(p->l3 - ETH_HLEN_, h, p->family);
 		wk_tx(c, p->l3 - ETH_HLEN_, ETH_HLEN_ + p->len);
 		return;
 	}
 	wk_lan_slow(c, p, since);
 }
 void wk_udp(struct wctx *c, struct wpkt *p, uint64_t since);   /* p->l3 = WireGuard message, p->ep = dst */
+
+/*
+ * Into the tunnel (wk_tunnel is this, out of line). Inline here for the classification of LAN
+ * packets, which sends most packets this way: a call per packet saved and restored six
+ * registers. other_slot: the caller knows p_in is not the seal batch's next slot.
+ */
+static inline uint32_t wk_outer_hlen(int family)
+{
+	return ETH_HLEN_ + (family == AF_INET ? IP4_HLEN : IP6_HLEN) + UDP_HLEN;
+}
+
+/* Room in the frame before l3 for `head` bytes and after l3+len for `tail` bytes. */
+static inline bool wk_frame_room(struct wctx *c, const uint8_t *l3, uint32_t head, uint32_t tail_end)
+{
+	uint64_t off = io_port_addr(&c->w->port, l3);
+	uint64_t base = io_frame_base(off);
+
+	return off - base >= head && off - base + tail_end <= IO_FRAME_SIZE;
+}
+
+static inline bool wk_keypair_usable(const struct wctx *c, const struct keypair *kp)
+{
+	return kp && !atomic_load_explicit(&kp->dead, memory_order_relaxed) &&
+	       c->now - kp->nk.birthdate_ns < REJECT_AFTER_TIME_NS;
+}
+
+/*
+ * Into the tunnel from the LAN or the host: TSMP is the router's own to send, never a host's
+ * (tailscaled drops it from its TUN too: a LAN host must not speak for the router); a flow the
+ * LAN starts is remembered (flowtrack.h) while there is a packet filter, so that its replies
+ * pass it, or SNAT, so that they keep their source. A reply nat_in translated (natted) starts
+ * nothing.
+ */
+static inline bool wk_tunnel_from_us(struct wctx *c, struct wpkt *p, uint8_t proto, bool natted)
+{
+	if (unlikely(proto == TSMP_PROTO)) {
+		wk_drop(c, p, MG_DROP_TSMP);
+		return false;
+	}
+	if (!natted && (c->dev->snat || mg_rcu_dereference(c->dev->filter))) {
+		enum flowtrack_note n = flowtrack_note_out(&c->dev->flows, c->w->id, p->l3, p->len,
+							   p->family, c->now);
+
+		c->ctr->flows_tracked += n != FLOWTRACK_NONE;
+		c->ctr->flows_evicted += n == FLOWTRACK_EVICTED;
+	}
+	return true;
+}
+
+/*
+ * The peer's endpoint and its outer next hop, from the worker's path cache while the peer's
+ * endpoint sequence number and the snapshot are unchanged (wctx.h); else read (the seqlock) and
+ * looked up, and kept. same_path: the previous entry of the seal batch went the same way. False
+ * if the packet was staged or dropped.
+ */
+static inline bool wk_tunnel_path(struct wctx *c, struct wpkt *p, struct peer *peer, uint64_t since)
+{
+	unsigned slot = peer->id & (WK_PATH_SLOTS - 1);
+	struct wk_path_ent *e = &c->path[slot];
+
+	if (e->peer == peer && e->id == peer->id && e->nl_gen == c->nl_gen &&
+	    e->ep_seq == peer_endpoint_seq(peer)) {
+		p->ep = e->ep;
+		p->path = (uint8_t)slot;
+		if (c->path_last == e) {
+			p->same_path = c->path_end && c->path_end == c->nenc;
+		} else {
+			c->path_last = e;
+			c->path_end = 0;
+			p->same_path = false;
+		}
+		/* Else the previous entry's IPv4 template has it; IPv6 and DERP build their
+		 * headers from p->hop every time. */
+		if (!p->same_path || p->ep.family != AF_INET)
+			p->hop = e->hop;
+		return true;
+	}
+	return wk_tunnel_path_miss(c, p, peer, e, since);
+}
+
+static inline __attribute__((always_inline)) void wk_tunnel_in(struct wctx *c, struct wpkt *p_in, uint64_t since,
+								  bool other_slot)
+{
+	/* Built in the seal batch's next slot: the fields that matter before sealing are copied
+	 * there first (copying all of it would also copy what is rewritten below). It joins the
+	 * batch by a count; a staged or dropped packet leaves the slot unused. */
+	struct wpkt *p = &c->enc[c->nenc];
+	/* In locals: the stores into the slot below would make the compiler load them again. */
+	uint8_t *l3 = p_in->l3;
+	uint32_t len = p_in->len, mtu = c->dev->mtu, plen;
+	int family = p_in->family;
+	uint8_t origin = p_in->origin;
+	uint8_t proto = tsmp_ip_proto(l3, family);   /* read once: TSMP, flows, the MSS clamp */
+	struct peer *peer;
+	struct msg_data *hdr;
+	struct aead_op *op;
+	struct keypair *kp;
+
+	if (other_slot || p != p_in) {
+		p->addr = p_in->addr;
+		p->l3 = l3;
+		p->len = len;
+		p->family = family;
+		p->origin = origin;
+	}
+	if (!since && origin != FROM_PEER && !wk_tunnel_from_us(c, p, proto, p_in->natted))
+		return;
+	peer = wk_allowedips(c, family, ip_dst(l3, family));
+	if (!peer || atomic_load_explicit(&peer->dead, memory_order_relaxed)) {
+		wk_drop(c, p, MG_DROP_NO_ROUTE);
+		return;
+	}
+	p->peer = peer;                 /* the destination from here on (the stage bound counts it) */
+	if (len > mtu) {
+		wk_tunnel_too_big(c, p);
+		return;
+	}
+	if (!since && origin != FROM_LOCAL && proto == IPPROTO_TCP && len >= 40 &&
+	    mss_clamp_tcp(l3, len, family, mtu))
+		c->ctr->mss_clamped++;
+	kp = mg_rcu_dereference(peer->cur);
+	if (!wk_keypair_usable(c, kp)) {
+		wk_want_handshake(c, peer);
+		wk_stage(c, p, STAGE_TUNNEL, since);
+		return;
+	}
+	if (!wk_tunnel_path(c, p, peer, since))
+		return;
+	/* Padding to 16 bytes, never past the MTU (whitepaper 5.4.6; len <= mtu here). */
+	plen = (len + MESSAGE_PADDING_MULTIPLE - 1) & ~(MESSAGE_PADDING_MULTIPLE - 1);
+	if (plen > mtu)
+		plen = mtu;
+	if (!wk_frame_room(c, l3, wk_outer_hlen(p->ep.family) + sizeof(*hdr), plen + AEAD_TAG_LEN)) {
+		wk_drop(c, p, MG_DROP_TOO_BIG);
+		return;
+	}
+	if (plen > len)                  /* often none: no libc call for nothing */
+		memset(l3 + len, 0, plen - len);
+	hdr = (struct msg_data *)(l3 - sizeof(*hdr));
+	hdr->header.type = htole32(MESSAGE_DATA);
+	hdr->receiver_index = htole32(kp->nk.remote_index);
+	p->kp = kp;
+	p->plen = plen;
+	p->since = since;                /* the nonce is reserved in wk_flush_seal */
+	op = &c->enc_ops[c->nenc];
+	op->key = kp->nk.send_key;
+	op->src = op->dst = l3;
+	op->len = plen;
+	c->nenc++;
+	c->path_end = c->nenc;
+	if (c->nenc == BURST)
+		wk_flush_seal(c);
+}
 
 #endif

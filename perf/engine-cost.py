@@ -31,7 +31,7 @@ STAGE_FILE = [
 ]
 # By function name, for code in the worker's own files.
 STAGE_FN = {
-    "wk_rx_frame": "classify", "rx_wireguard": "classify", "rx_data": "classify", "udp_to_us": "classify",
+    "wk_rx_frame": "classify", "wk_rx_burst": "classify", "rx_frame": "classify", "rx_wireguard": "classify", "rx_data": "classify", "udp_to_us": "classify",
     "lan_plaintext_ok": "classify", "lan_src_spoofed": "classify",
     "wk_allowedips": "allowedips", "wk_allowedips_miss": "allowedips", "allowedips_lookup": "allowedips", "rx_authenticated": "allowedips",
     "wk_route_inner": "route", "wk_hop": "route", "outer_hop": "route", "nl_snapshot_lookup": "route",
@@ -45,6 +45,10 @@ STAGE_FN = {
     "tx_keypair_run": "batch",
     "route_of": "route", "route_miss": "route", "tunnel_path": "route",
     "outer4_again": "headers", "outer4_slot": "headers",
+    # wk_tunnel's inline parts (worker_tx.h), as when they were wk_tunnel's own
+    "wk_tunnel_in": "batch", "wk_tunnel_from_us": "batch", "wk_keypair_usable": "batch",
+    "wk_frame_room": "batch", "wk_outer_hlen": "batch", "wk_tunnel_path": "batch",
+    "wk_tunnel_path_miss": "route", "wk_tunnel_too_big": "batch",
 }
 
 
@@ -118,6 +122,7 @@ def inline_fn(src, line):
         try:
             with open(src) as f:
                 for i, l in enumerate(f, 1):
+                    l = re.sub(r"__attribute__\(\(.*?\)\)\s*", "", l)
                     m = re.match(r"(?:static\s+)?(?:inline\s+)?[\w\s\*]*?\b(\w+)\(", l)
                     if m and not l.rstrip().endswith(";") and l[0].isalpha():
                         starts.append((i, m.group(1)))

@@ -21,7 +21,9 @@ void replay_init(struct replay_counter *r)
 	memset(r, 0, sizeof(*r));
 }
 
-static void replay_advance(struct replay_counter *r, uint64_t pos)
+/* The top moves from r->next to pos, into another word: the words it skipped over are
+ * cleared (at most the whole ring). */
+void replay_advance_words(struct replay_counter *r, uint64_t pos)
 {
 	uint64_t word = pos / COUNTER_WORD_BITS;
 	uint64_t cur = r->next / COUNTER_WORD_BITS;
@@ -31,25 +33,4 @@ static void replay_advance(struct replay_counter *r, uint64_t pos)
 		skipped = REPLAY_WORDS;
 	for (i = 1; i <= skipped; ++i)
 		r->bitmap[(cur + i) & (REPLAY_WORDS - 1)] = 0;
-	r->next = pos;
-}
-
-bool replay_check(struct replay_counter *r, uint64_t counter)
-{
-	uint64_t pos, bit, *word;
-
-	if (unlikely(counter >= REJECT_AFTER_MESSAGES))
-		return false;
-	pos = counter + 1; /* cannot overflow: counter < UINT64_MAX - 8129 */
-	if (unlikely(pos + COUNTER_WINDOW_SIZE < r->next))
-		return false; /* too far behind the window */
-	if (likely(pos > r->next))
-		replay_advance(r, pos);
-
-	word = &r->bitmap[(pos / COUNTER_WORD_BITS) & (REPLAY_WORDS - 1)];
-	bit = 1ULL << (pos % COUNTER_WORD_BITS);
-	if (*word & bit)
-		return false;
-	*word |= bit;
-	return true;
 }

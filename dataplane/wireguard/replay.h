@@ -26,6 +26,33 @@ void replay_init(struct replay_counter *r);
 /* true when counter is fresh (and marks it seen); false for a replay, a
  * counter more than COUNTER_WINDOW_SIZE behind the highest one, or
  * counter >= REJECT_AFTER_MESSAGES. */
-bool replay_check(struct replay_counter *r, uint64_t counter);
+void replay_advance_words(struct replay_counter *r, uint64_t pos);
+
+/*
+ * Whether counter is new (then marked seen) or a replay / outside the window. Inline: every
+ * packet received asks; the top moving into another word, once per 64 in-order packets, clears
+ * the skipped words out of line.
+ */
+static inline bool replay_check(struct replay_counter *r, uint64_t counter)
+{
+	uint64_t pos, bit, *word;
+
+	if (__builtin_expect(counter >= REJECT_AFTER_MESSAGES, 0))
+		return false;
+	pos = counter + 1; /* cannot overflow: counter < UINT64_MAX - 8129 */
+	if (__builtin_expect(pos + COUNTER_WINDOW_SIZE < r->next, 0))
+		return false; /* too far behind the window */
+	if (__builtin_expect(pos > r->next, 1)) {
+		if (pos / COUNTER_WORD_BITS != r->next / COUNTER_WORD_BITS)
+			replay_advance_words(r, pos);
+		r->next = pos;
+	}
+	word = &r->bitmap[(pos / COUNTER_WORD_BITS) & (REPLAY_WORDS - 1)];
+	bit = 1ULL << (pos % COUNTER_WORD_BITS);
+	if (*word & bit)
+		return false;
+	*word |= bit;
+	return true;
+}
 
 #endif

@@ -12,6 +12,8 @@
  *   5  IPv4 fragment (MF, or an offset) with a partial    untouched (the kernel completes
  *      looking field                                       before it fragments)
  *   6  ICMP                                               untouched
+ *   7  random addresses, lengths, protocols and fields     the inline test answers as the
+ *      (partial, full, random, zero)                       whole test (l4_csum_partial_finish)
  */
 #include "pkt.h"
 #include "pktcheck.h"
@@ -70,6 +72,49 @@ static void case_coincidence(int v6)
 		"#3 v6=%d: a valid checksum equal to the pseudo sum was rewritten", v6);
 }
 
+/* #7: the inline test only filters; it must never turn away a packet the whole test completes. */
+static void case_random(void)
+{
+	uint8_t b[300], ref[300];
+	uint32_t seed = 12345;
+
+	for (int i = 0; i < 20000; i++) {
+		int v6 = i & 1;
+		uint8_t proto = i & 2 ? IPPROTO_TCP : IPPROTO_UDP;
+		size_t hl = v6 ? 40 : 20, off = proto == IPPROTO_TCP ? 16 : 6, len;
+		bool got, want;
+
+		seed = seed * 1103515245u + 12345u;
+		len = mkpkt(b, v6, v6 ? "fd00:8::80" : "192.168.8.80", v6 ? "fd7a:115c:a1e0::2" : "100.64.0.2",
+			    proto, (uint16_t)seed, 443, (seed >> 16) % 200);
+		for (size_t k = v6 ? 8 : 12; k < (v6 ? 40u : 20u); k++) {
+			seed = seed * 1103515245u + 12345u;
+			b[k] = (uint8_t)(seed >> 24);
+		}
+		ref_fix(b, len);
+		switch (i >> 2 & 3) {
+		case 0:
+			make_partial(b, len);
+			break;
+		case 1:
+			break;                   /* the full checksum */
+		case 2:
+			b[hl + off] = (uint8_t)(seed >> 8);
+			b[hl + off + 1] = (uint8_t)(seed >> 16);
+			break;
+		default:
+			b[hl + off] = b[hl + off + 1] = 0;
+		}
+		memcpy(ref, b, len);
+		got = l4_csum_complete_partial(b, (uint32_t)len, v6 ? AF_INET6 : AF_INET);
+		want = l4_csum_partial_finish(ref, (uint32_t)len, v6 ? AF_INET6 : AF_INET);
+		T_CHECK(got == want && !memcmp(b, ref, len), "#7 case %d v6=%d proto %u len %zu: inline %d, whole %d",
+			i >> 2 & 3, v6, proto, len, got, want);
+		if (got != want)
+			break;
+	}
+}
+
 int main(void)
 {
 	static const size_t payloads[] = { 0, 1, 2, 3, 7, 8, 63, 64, 65, 511, 1000, 1400 };
@@ -83,6 +128,7 @@ int main(void)
 		}
 	case_coincidence(0);
 	case_coincidence(1);
+	case_random();
 
 	len = mkpkt(b, 0, "192.168.8.80", "100.64.0.2", IPPROTO_UDP, 40000, 53, 100);
 	b[26] = b[27] = 0;
