@@ -3,8 +3,10 @@
  * hsglue.c - hsclient -> device. Keys live in StateDir (machine.key, node.key, disco.key; 0600,
  * refused if others can read them). The last applied peer table is kept
  * in StateDir/netmap.json with the packet filter in force and applied at start, before Headscale
- * answers (the DERP map goes to StateDir/derpmap.json, for `meshgate netcheck`), so an outage that spans a restart still forwards - only what that filter allows, and
- * nothing if no filter ever came (the device starts allow-none: apply.c dev_filter_init).
+ * answers, so an outage that spans a restart still forwards - only what that filter allows, and
+ * nothing if no filter ever came (the device starts allow-none: apply.c dev_filter_init). The
+ * DERP map goes to StateDir/derpmap.json (for `meshgate netcheck`), and DERP and STUN start from
+ * it too.
  *
  * Ownership: @owned is exactly the set of keys this module put into the device and has not
  * removed since. A key that exists in the device but is not owned is a static [Peer]: Headscale
@@ -12,6 +14,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -435,6 +438,32 @@ static int load_config(struct hsglue *g, struct hs_client_cfg *cc)
 	return 0;
 }
 
+/* The DERP map saved with the last one Headscale sent: DERP and STUN need no Headscale (its
+ * DERP servers may well be up while it is down), so the relay and STUN start from it; the first
+ * map from Headscale replaces it. No file (a first start): nothing to do. */
+static void restore_derp_map(struct hsglue *g)
+{
+	struct hs_netmap nm = { 0 };
+	char path[PATH_MAX], err[180];
+
+	if (snprintf(path, sizeof(path), "%s/%s", g->cfg->state_dir, DERPMAP_FILE) >= (int)sizeof(path) ||
+	    access(path, F_OK))
+		return;
+	nm.derp_regions = derp_map_load(path, err, sizeof(err));
+	if (!nm.derp_regions) {
+		char msg[240];
+
+		snprintf(msg, sizeof(msg), "ignoring the saved DERP map: %s", err);
+		set_error(g, msg);
+		return;
+	}
+	fprintf(stderr, "meshgate: headscale: DERP and STUN start from the saved DERP map (%zu regions)\n",
+		json_object_size(nm.derp_regions));
+	derp_sync_map(g, &nm);
+	stun_sync_map(g, &nm);
+	json_decref(nm.derp_regions);
+}
+
 /* The table saved before the last shutdown, applied before Headscale answers. */
 static void restore(struct hsglue *g)
 {
@@ -517,6 +546,7 @@ int hsglue_init(struct hsglue **out, struct mg_ctl *dev, const struct mg_config 
 	if ((ret = derp_start(g, epfd)))
 		goto err_free;
 	restore(g);
+	restore_derp_map(g);
 	ret = hs_client_start(&g->client, &cc, epfd, &client_ops, g);
 	sodium_memzero(&cc, sizeof(cc));
 	if (ret) {

@@ -36,6 +36,7 @@ cleanup() {
 	lab_stop_pid "$MG_LAB_DIR/testcontrol.pid"
 	lab_stop_pid "$MG_LAB_DIR/stunserver.pid"
 	lab_stop_pid "$MG_LAB_DIR/stunserver2.pid"
+	pkill -f "tsdisco.py stun --listen $LAP_WAN4:" 2>/dev/null    # the pid files hold their shells
 	[ -n "${NETNS_ETC:-}" ] && rm -rf "$NETNS_ETC"
 	lab_down
 }
@@ -90,6 +91,7 @@ if [ ! -e "/etc/netns/${LAB_NS[3]}" ]; then
 	mkdir -p "$NETNS_ETC" && printf '127.0.0.1 localhost\n%s stun.lab.test\n' $LAP_WAN4 >"$NETNS_ETC/hosts"
 fi
 ctl config "{\"derpmap\":$DERPMAP}"
+rm -rf "$MG_LAB_DIR/hs-state"       # nothing of an earlier run: the first start saves what later ones load
 hs_state
 write_conf "AcceptRoutes = false"
 ctl peers "[$(laptop_json)]"
@@ -272,7 +274,17 @@ check "leak check after the first run" lab_stop_meshgate
 # netmap serve (hs_state puts the lab's router key back: the saved peers are unchanged).
 hs_state
 write_conf "AcceptRoutes = false"
+# DERP starts from StateDir/derpmap.json, whether or not the control server answers: a home
+# region is chosen and dialled (region 999's server is the control server here, down with it).
+loaded0=$(grep -c "start from the saved DERP map (2 regions)" "$MG_LAB_DIR/meshgate.log")
+home0=$(grep -c "derp: home region 0 -> 999" "$MG_LAB_DIR/meshgate.log")
+dial0=$(grep -c "derp: region 999 ($GW_LAN4 port 443)" "$MG_LAB_DIR/meshgate.log")
 check "restart with the control server down (no Address in the file)" start_meshgate
+check "the saved DERP map is loaded at start" \
+	wait_for 10 test "$(grep -c "start from the saved DERP map (2 regions)" "$MG_LAB_DIR/meshgate.log")" -gt "$loaded0"
+check "DERP: the saved map's region 999 becomes home and is dialled with the control server down" \
+	wait_for 10 sh -c "test \$(grep -c 'derp: home region 0 -> 999' '$MG_LAB_DIR/meshgate.log') -gt $home0 &&
+		test \$(grep -c 'derp: region 999 ($GW_LAN4 port 443)' '$MG_LAB_DIR/meshgate.log') -gt $dial0"
 check "the last netmap is restored from StateDir" wait_for 10 has_laptop_peer
 check "meshgate status still names the laptop with the control server down ($(lap_name))" test "$(lap_name)" = laptop
 check "the TUN holds the tailnet addresses saved with the netmap" \
