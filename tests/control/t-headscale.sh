@@ -281,7 +281,7 @@ home0=$(grep -c "derp: home region 0 -> 999" "$MG_LAB_DIR/meshgate.log")
 dial0=$(grep -c "derp: region 999 ($GW_LAN4 port 443)" "$MG_LAB_DIR/meshgate.log")
 check "restart with the control server down (no Address in the file)" start_meshgate
 check "the saved DERP map is loaded at start" \
-	wait_for 10 test "$(grep -c "start from the saved DERP map (2 regions)" "$MG_LAB_DIR/meshgate.log")" -gt "$loaded0"
+	wait_for 10 sh -c "test \$(grep -c 'start from the saved DERP map (2 regions)' '$MG_LAB_DIR/meshgate.log') -gt $loaded0"
 check "DERP: the saved map's region 999 becomes home and is dialled with the control server down" \
 	wait_for 10 sh -c "test \$(grep -c 'derp: home region 0 -> 999' '$MG_LAB_DIR/meshgate.log') -gt $home0 &&
 		test \$(grep -c 'derp: region 999 ($GW_LAN4 port 443)' '$MG_LAB_DIR/meshgate.log') -gt $dial0"

@@ -94,13 +94,14 @@ check "the running MTU is untouched (still 1280 on the TUN)" \
 # 3. Two SIGHUPs inside the settle time: only the second set goes out.
 n0=$(n_lite)
 reloads() { grep -c "meshgate: reloaded " "$MG_LAB_DIR/meshgate.log"; }
+reloads_are() { test "$(reloads)" = "$1"; }      # for wait_for: counted again at each try
 r0=$(reloads)
 adv_conf 192.168.8.0/24 false 1300
 hup
 sleep 0.1
 adv_conf "192.168.8.0/24, fd00:8::/64" true 1300
 hup
-check "both SIGHUPs were reloads of their own" wait_for 5 test "$(reloads)" = $((r0 + 2))
+check "both SIGHUPs were reloads of their own" wait_for 5 reloads_are $((r0 + 2))
 check "exit node: a lite MapRequest with both routes and 0.0.0.0/0, ::/0" \
 	wait_for 8 lite_seen "$n0" 0.0.0.0/0 192.168.8.0/24 ::/0 fd00:8::/64
 sleep 2
