@@ -46,6 +46,52 @@
 _Static_assert(FRAME_DATA_OFF - 78 >= IO_RX_HEADROOM + 64 * (IO_COLORS - 1) - 128, "control packet headroom");
 _Static_assert(FRAME_DATA_OFF + TXREQ_DATA_MAX + 16 <= IO_FRAME_SIZE, "control packet tailroom");
 
+/*
+ * Cycles by stage (engine-bench --stages; off in the daemon): with c->prof set, each boundary of
+ * a stage reads the time-stamp counter and charges what elapsed to the stage that was running,
+ * so a stage entered inside another (a full open batch flushed from the rx loop) is not counted
+ * twice. Off, a boundary is one load and a predicted branch. WK_PROF_RX is the rx burst with
+ * each frame's classification and, for LAN packets, the queueing for the seal batch (wk_tunnel);
+ * the batches count from their flush; WK_PROF_OTHER is the rest of the pass (control's packets,
+ * staged retries, the pass's start).
+ */
+enum wk_prof_stage {
+	WK_PROF_OTHER, WK_PROF_RX, WK_PROF_OPEN_AEAD, WK_PROF_OPEN_AFTER, WK_PROF_SEAL_BEFORE,
+	WK_PROF_SEAL_AEAD, WK_PROF_SEAL_AFTER, WK_PROF_TX, WK_PROF_MAX
+};
+struct wk_prof {
+	uint64_t cycles[WK_PROF_MAX];
+	uint64_t last;                   /* the counter at the last boundary */
+	uint64_t boundaries;             /* counter reads so far (what the profile itself costs) */
+	unsigned stage;                  /* the stage running since then */
+};
+
+/* The time-stamp counter (x86); elsewhere the monotonic clock in ns. */
+static inline uint64_t wk_cycles(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+	return __builtin_ia32_rdtsc();
+#else
+	return mg_now();
+#endif
+}
+
+static inline unsigned wk_prof_to(struct wk_prof *prof, unsigned stage)
+{
+	unsigned was = 0;
+
+	if (__builtin_expect(prof != NULL, 0)) {
+		uint64_t now = wk_cycles();
+
+		was = prof->stage;
+		prof->cycles[was] += now - prof->last;
+		prof->last = now;
+		prof->boundaries++;
+		prof->stage = stage;
+	}
+	return was;
+}
+
 enum wpkt_origin { FROM_LAN, FROM_PEER, FROM_LOCAL };
 #define NO_PATH 0xff
 
@@ -213,6 +259,8 @@ struct wctx {
 	struct wk_local_ent *local_last;
 	struct wk_aip_ent *aip_last;
 	struct wk_route_ent *route_last;
+
+	struct wk_prof *prof;            /* cycles by stage, or NULL (engine-bench sets it) */
 
 	uint64_t icmp_last;              /* ICMP error token bucket */
 	uint32_t icmp_tokens;

@@ -78,9 +78,11 @@ static void txq_drain(struct wctx *c)
 static unsigned rx_burst(struct wctx *c)
 {
 	struct io_port *port = &c->w->port;
-	unsigned n = port->ops->rx(port, c->rx, BURST);
+	unsigned n, was = wk_prof_to(c->prof, WK_PROF_RX);
 
+	n = port->ops->rx(port, c->rx, BURST);
 	wk_rx_burst(c, c->rx, n);
+	wk_prof_to(c->prof, was);
 	return n;
 }
 
@@ -118,8 +120,10 @@ unsigned wk_poll(struct wctx *c)
 	wk_flush_open(c);
 	wk_flush_seal(c);
 	wk_tx_flush(c);
+	wk_prof_to(c->prof, WK_PROF_TX);
 	w->port.ops->reclaim(&w->port);
 	w->port.ops->refill(&w->port);
+	wk_prof_to(c->prof, WK_PROF_OTHER);
 	w->ctr.loops++;
 	return work + ring_count(&w->txq);
 }

@@ -629,11 +629,15 @@ void wk_flush_open(struct wctx *c)
 	unsigned n = c->ndec, pkts = 0, run = 0;
 	bool data = false;
 
+	unsigned was;
+
 	if (!n)
 		return;
+	was = wk_prof_to(c->prof, WK_PROF_OPEN_AEAD);
 	c->ndec = 0;
 	wk_batch_hist(c, n);
 	ok = aead_open_burst(c->dec_ops, n);
+	wk_prof_to(c->prof, WK_PROF_OPEN_AFTER);
 	for (unsigned i = 0; i < n; i++) {
 		struct wpkt *p = &c->dec[i];
 
@@ -674,4 +678,5 @@ void wk_flush_open(struct wctx *c)
 	for (unsigned i = 0; i < n; i++)
 		if (fresh >> i & 1)
 			rx_authenticated(c, &c->dec[i], c->dec[i].kp->entry.peer);
+	wk_prof_to(c->prof, was);
 }

@@ -290,19 +290,24 @@ static unsigned seal_nonces(struct wctx *c, unsigned n, unsigned ng)
 
 void wk_flush_seal(struct wctx *c)
 {
-	unsigned n = c->nenc, ng;
+	unsigned n = c->nenc, ng, was;
 	uint64_t bytes = 0;
 	const struct wk_outer4 *tpl = NULL;
 
 	if (!n)
 		return;
+	was = wk_prof_to(c->prof, WK_PROF_SEAL_BEFORE);
 	c->nenc = 0;
 	ng = seal_groups(c, n);
 	n = seal_nonces(c, n, ng);
-	if (!n)
+	if (!n) {
+		wk_prof_to(c->prof, was);
 		return;
+	}
 	wk_batch_hist(c, n);
+	wk_prof_to(c->prof, WK_PROF_SEAL_AEAD);
 	aead_seal_burst(c->enc_ops, n);
+	wk_prof_to(c->prof, WK_PROF_SEAL_AFTER);
 	for (unsigned i = 0; i < n; i++) {
 		struct wpkt *p = &c->enc[i];
 		uint32_t mlen = sizeof(struct msg_data) + p->plen + AEAD_TAG_LEN;
@@ -326,6 +331,7 @@ void wk_flush_seal(struct wctx *c)
 			tx_keypair_run(c, c->kgrp[k].kp, c->kgrp[k].last, c->kgrp[k].data, c->kgrp[k].bytes);
 	c->ctr->encap_packets += n;
 	c->ctr->encap_bytes += bytes;
+	wk_prof_to(c->prof, was);
 }
 
 void wk_lan_slow(struct wctx *c, struct wpkt *p, uint64_t since)
