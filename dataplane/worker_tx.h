@@ -128,7 +128,7 @@ static inline bool wk_tunnel_path(struct wctx *c, struct wpkt *p, struct peer *p
 		/* Else the previous entry's IPv4 template has it; IPv6 and DERP build their
 		 * headers from p->hop every time. */
 		if (!p->same_path || p->ep.family != AF_INET)
-			p->hop = e->hop;
+			nl_l2hop_copy(&p->hop, &e->hop);
 		return true;
 	}
 	return wk_tunnel_path_miss(c, p, peer, e, since);
