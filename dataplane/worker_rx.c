@@ -231,6 +231,7 @@ static inline __attribute__((always_inline)) void rx_data(struct wctx *c, struct
 		return;
 	}
 	p->kp = kp;
+	p->peer = kp->entry.peer;        /* on the line just read: after the AEAD it may be gone */
 	p->counter = le64toh(hdr->counter);
 	p->l3 = msg;
 	p->len = mlen;
@@ -614,7 +615,7 @@ static inline void rx_run_end(struct wctx *c, struct keypair *kp, unsigned pkts,
 	if (!pkts)
 		return;
 	rx_keypair_run(c, kp, data);
-	atomic_fetch_add_explicit(&kp->entry.peer->rx_bytes, bytes, memory_order_relaxed);
+	peer_count_bytes(kp->entry.peer, c->w->id, true, bytes);
 }
 
 /*
@@ -677,6 +678,6 @@ void wk_flush_open(struct wctx *c)
 	c->flow4.peer = NULL;
 	for (unsigned i = 0; i < n; i++)
 		if (fresh >> i & 1)
-			rx_authenticated(c, &c->dec[i], c->dec[i].kp->entry.peer);
+			rx_authenticated(c, &c->dec[i], c->dec[i].peer);
 	wk_prof_to(c->prof, was);
 }

@@ -188,7 +188,7 @@ static void tx_keypair_run(struct wctx *c, struct keypair *kp, uint64_t last, bo
 {
 	struct peer *peer = kp->entry.peer;
 
-	atomic_fetch_add_explicit(&peer->tx_bytes, bytes, memory_order_relaxed);
+	peer_count_bytes(peer, c->w->id, false, bytes);
 	peer_ev_auth_tx(peer, c->now, data);
 	if (last >= REKEY_AFTER_MESSAGES ||
 	    (kp->nk.i_am_initiator && c->now - kp->nk.birthdate_ns >= c->dev->rekey_after_time_ns))
