@@ -12,6 +12,7 @@
 #include <pthread.h>
 #include <stdatomic.h>
 #include "rcu.h"
+#include <urcu/arch.h>
 #include <urcu/list.h>
 #include "mg.h"
 #include "addr.h"
@@ -41,7 +42,7 @@ struct keypair {
 	struct noise_keypair nk;         /* keys immutable; send_counter atomic; replay under replay_lock */
 	struct index_entry entry;        /* its receiver index */
 	_Atomic bool dead;               /* set by control before unpublishing; workers stop sending */
-	_Alignas(MG_CACHELINE) pthread_spinlock_t replay_lock;  /* taken once per run of a keypair in a burst */
+	_Alignas(MG_CACHELINE) _Atomic bool replay_lock;  /* taken once per run of a keypair in a burst */
 	struct mg_rcu_head rcu;
 };
 
@@ -200,6 +201,23 @@ static inline void peer_ev_auth_tx(struct peer *p, uint64_t now, bool data)
 		atomic_store_explicit(&p->ev_last_traversal, now, memory_order_relaxed);
 	if (data && !atomic_load_explicit(&p->ev_dp_first_tx, memory_order_relaxed))
 		atomic_store_explicit(&p->ev_dp_first_tx, now, memory_order_relaxed);
+}
+
+/*
+ * The replay window's lock: a test-and-test-and-set spin lock, inline. A burst interleaving
+ * peers takes it once per packet, where pthread_spin_lock/unlock cost two library calls around
+ * the one atomic exchange that matters; two workers only meet on it after RSS moves a flow.
+ */
+static inline void keypair_replay_lock(struct keypair *kp)
+{
+	while (atomic_exchange_explicit(&kp->replay_lock, true, memory_order_acquire))
+		while (atomic_load_explicit(&kp->replay_lock, memory_order_relaxed))
+			caa_cpu_relax();
+}
+
+static inline void keypair_replay_unlock(struct keypair *kp)
+{
+	atomic_store_explicit(&kp->replay_lock, false, memory_order_release);
 }
 
 /* Index table (control writes; workers call index_lookup_keypair). */

@@ -648,11 +648,11 @@ void wk_flush_open(struct wctx *c)
 		}
 		if (p->kp != locked) {
 			if (locked) {
-				pthread_spin_unlock(&locked->replay_lock);
+				keypair_replay_unlock(locked);
 				rx_run_end(c, locked, run, bytes, data);
 			}
 			locked = p->kp;
-			pthread_spin_lock(&locked->replay_lock);
+			keypair_replay_lock(locked);
 			run = 0;
 			bytes = 0;
 			data = false;
@@ -668,7 +668,7 @@ void wk_flush_open(struct wctx *c)
 		data |= p->len != MESSAGE_MINIMUM_LENGTH;
 	}
 	if (locked) {
-		pthread_spin_unlock(&locked->replay_lock);
+		keypair_replay_unlock(locked);
 		rx_run_end(c, locked, run, bytes, data);
 	}
 	pkts = (unsigned)__builtin_popcountll(fresh);
