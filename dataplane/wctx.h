@@ -178,6 +178,7 @@ struct wctx {
 	 * peers'. kslot maps a path slot to its group in batch number kbatch. */
 	struct wk_kgroup {
 		struct keypair *kp;
+		struct peer *peer;           /* its peer (the packets' p->peer) */
 		uint64_t next;               /* its next nonce */
 		uint64_t last;               /* the highest nonce sent */
 		uint64_t bytes;

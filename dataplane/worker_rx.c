@@ -528,10 +528,9 @@ static bool rx_filter_pass(struct wctx *c, const struct wpkt *p)
  * packet of the run would store the same values): the timers (data = the run carries data),
  * key confirmation and the last-minute rekey.
  */
-static inline __attribute__((always_inline)) void rx_keypair_run(struct wctx *c, struct keypair *kp, bool data)
+static inline __attribute__((always_inline)) void rx_keypair_run(struct wctx *c, struct keypair *kp,
+								    struct peer *peer, bool data)
 {
-	struct peer *peer = kp->entry.peer;
-
 	peer_ev_auth_rx(peer, c->now, data);
 	if (kp == mg_rcu_dereference(peer->next) && !atomic_load(&peer->confirm_next)) {
 		atomic_store(&peer->confirm_next, true);
@@ -607,15 +606,16 @@ static void rx_authenticated(struct wctx *c, struct wpkt *p, struct peer *peer)
 
 /*
  * After a run of one keypair's packets in the open batch (pkts of them fresh, bytes long; data:
- * one of them carried data): received bytes (whole messages, like the kernel) with one atomic
- * add, and the per-keypair work of rx_keypair_run.
+ * one of them carried data; peer: the keypair's, as rx_data took it from the index entry):
+ * received bytes (whole messages, like the kernel) and the per-keypair work of rx_keypair_run.
  */
-static inline void rx_run_end(struct wctx *c, struct keypair *kp, unsigned pkts, uint64_t bytes, bool data)
+static inline void rx_run_end(struct wctx *c, struct keypair *kp, struct peer *peer, unsigned pkts,
+			      uint64_t bytes, bool data)
 {
 	if (!pkts)
 		return;
-	rx_keypair_run(c, kp, data);
-	peer_count_bytes(kp->entry.peer, c->w->id, true, bytes);
+	rx_keypair_run(c, kp, peer, data);
+	peer_count_bytes(peer, c->w->id, true, bytes);
 }
 
 /*
@@ -626,11 +626,10 @@ static inline void rx_run_end(struct wctx *c, struct keypair *kp, unsigned pkts,
 void wk_flush_open(struct wctx *c)
 {
 	struct keypair *locked = NULL;
+	struct peer *lpeer = NULL;       /* locked's */
 	uint64_t ok, fresh = 0, bytes = 0, total = 0;
-	unsigned n = c->ndec, pkts = 0, run = 0;
+	unsigned n = c->ndec, pkts = 0, run = 0, was;
 	bool data = false;
-
-	unsigned was;
 
 	if (!n)
 		return;
@@ -649,9 +648,10 @@ void wk_flush_open(struct wctx *c)
 		if (p->kp != locked) {
 			if (locked) {
 				keypair_replay_unlock(locked);
-				rx_run_end(c, locked, run, bytes, data);
+				rx_run_end(c, locked, lpeer, run, bytes, data);
 			}
 			locked = p->kp;
+			lpeer = p->peer;
 			keypair_replay_lock(locked);
 			run = 0;
 			bytes = 0;
@@ -662,6 +662,7 @@ void wk_flush_open(struct wctx *c)
 			continue;
 		}
 		fresh |= 1ULL << i;
+		pkts++;
 		run++;
 		bytes += p->len;
 		total += p->len;
@@ -669,9 +670,8 @@ void wk_flush_open(struct wctx *c)
 	}
 	if (locked) {
 		keypair_replay_unlock(locked);
-		rx_run_end(c, locked, run, bytes, data);
+		rx_run_end(c, locked, lpeer, run, bytes, data);
 	}
-	pkts = (unsigned)__builtin_popcountll(fresh);
 	c->ctr->decap_packets += pkts;
 	c->ctr->decap_bytes += total;
 	c->roamed.peer = NULL;

@@ -184,10 +184,9 @@ static inline __attribute__((always_inline)) void send_outer(struct wctx *c, str
 
 /* After a batch's packets of a keypair went out (last = the highest counter sent; the clock is
  * the pass's): the byte count, the timers, and a new session when this one is old or used up. */
-static void tx_keypair_run(struct wctx *c, struct keypair *kp, uint64_t last, bool data, uint64_t bytes)
+static void tx_keypair_run(struct wctx *c, struct keypair *kp, struct peer *peer, uint64_t last, bool data,
+			   uint64_t bytes)
 {
-	struct peer *peer = kp->entry.peer;
-
 	peer_count_bytes(peer, c->w->id, false, bytes);
 	peer_ev_auth_tx(peer, c->now, data);
 	if (last >= REKEY_AFTER_MESSAGES ||
@@ -246,7 +245,7 @@ static unsigned seal_groups(struct wctx *c, unsigned n)
 
 		if (c->kslot[p->path].batch != batch || c->kgrp[g].kp != p->kp) {
 			g = ng++;
-			c->kgrp[g] = (struct wk_kgroup){ .kp = p->kp };
+			c->kgrp[g] = (struct wk_kgroup){ .kp = p->kp, .peer = p->peer };
 			if (c->kslot[p->path].batch != batch) {   /* else another keypair holds the slot */
 				c->kslot[p->path].batch = batch;
 				c->kslot[p->path].g = (uint8_t)g;
@@ -328,7 +327,8 @@ void wk_flush_seal(struct wctx *c)
 	 * packet was staged by seal_spent sent nothing). */
 	for (unsigned k = 0; k < ng; k++)
 		if (c->kgrp[k].bytes)
-			tx_keypair_run(c, c->kgrp[k].kp, c->kgrp[k].last, c->kgrp[k].data, c->kgrp[k].bytes);
+			tx_keypair_run(c, c->kgrp[k].kp, c->kgrp[k].peer, c->kgrp[k].last, c->kgrp[k].data,
+				       c->kgrp[k].bytes);
 	c->ctr->encap_packets += n;
 	c->ctr->encap_bytes += bytes;
 	wk_prof_to(c->prof, was);
