@@ -95,26 +95,34 @@ static inline unsigned wk_prof_to(struct wk_prof *prof, unsigned stage)
 enum wpkt_origin { FROM_LAN, FROM_PEER, FROM_LOCAL };
 #define NO_PATH 0xff
 
+/*
+ * A packet on its way through a pass. Two cache lines: what the open batch and the way to the LAN
+ * use fits the first (a burst is 64 of these beside 64 frames, and a burst for many peers needs
+ * every line of L1 it can get); the seal batch's own fields fill the second. A message's nonce
+ * lives in its AEAD op (wctx.dec_ops/enc_ops), not here.
+ */
 struct wpkt {
 	uint64_t addr;                   /* port offset of the L3 header (frame = io_frame_base(addr)) */
 	uint8_t *l3;                     /* same, as a pointer */
 	uint32_t len;                    /* L3 length */
-	int family;
+	uint8_t family;                  /* AF_INET or AF_INET6 */
 	uint8_t origin;
 	bool natted;                     /* FROM_LAN: a reply nat_in translated, not a LAN-started flow
 					  * (read by wk_tunnel from what it is handed, not copied) */
 	bool same_path;                  /* seal batch: same endpoint and next hop as the entry before */
-	uint8_t path;                    /* seal batch: its peer's slot in wctx.path (NO_PATH: none) */
-	uint8_t grp;                     /* seal batch: its keypair's group (wctx.kgrp) */
 	/* crypto batch context */
 	struct peer *peer;
 	struct keypair *kp;
-	uint64_t counter;
-	uint64_t since;                  /* seal batch: when it was first staged (0: never) */
-	uint32_t plen;                   /* padded plaintext length (seal) */
 	struct mg_endpoint ep;           /* outer destination (seal) or source (open) */
+	uint8_t path;                    /* seal batch: its peer's slot in wctx.path (NO_PATH: none) */
+	uint8_t grp;                     /* seal batch: its keypair's group (wctx.kgrp) */
+	/* the seal batch's second line */
+	_Alignas(MG_CACHELINE) uint32_t plen;   /* padded plaintext length (seal) */
+	uint64_t since;                  /* seal batch: when it was first staged (0: never) */
 	struct nl_l2hop hop;             /* outer next hop (seal) */
 };
+_Static_assert(offsetof(struct wpkt, grp) < MG_CACHELINE && sizeof(struct wpkt) == 2 * MG_CACHELINE,
+	       "struct wpkt: the open path's fields on one line, two lines in all");
 
 struct stage_ent {
 	struct wpkt pkt;                 /* peer/kp not kept: they are looked up again */

@@ -49,6 +49,7 @@ static void stage_retry(struct wctx *c)
 static void txq_drain(struct wctx *c)
 {
 	struct txreq *r;
+	int family = 0;
 
 	for (unsigned budget = BURST; budget && (r = ring_peek(&c->w->txq)); budget--) {
 		uint64_t base = io_frame_get(&c->w->port);
@@ -66,7 +67,8 @@ static void txq_drain(struct wctx *c)
 		} else if (r->kind == TXREQ_RELAYED) {
 			p.ep = r->dst;
 			wk_rx_relayed(c, &p);
-		} else if ((p.len = ip_packet_len(p.l3, r->len, &p.family))) {
+		} else if ((p.len = ip_packet_len(p.l3, r->len, &family))) {
+			p.family = (uint8_t)family;
 			wk_tunnel(c, &p, 0);
 		} else {
 			wk_drop(c, &p, MG_DROP_MALFORMED);

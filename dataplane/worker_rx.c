@@ -232,12 +232,11 @@ static inline __attribute__((always_inline)) void rx_data(struct wctx *c, struct
 	}
 	p->kp = kp;
 	p->peer = kp->entry.peer;        /* on the line just read: after the AEAD it may be gone */
-	p->counter = le64toh(hdr->counter);
 	p->l3 = msg;
 	p->len = mlen;
 	op = &c->dec_ops[c->ndec];
 	op->key = kp->nk.recv_key;
-	op->counter = p->counter;
+	op->counter = le64toh(hdr->counter);
 	op->src = op->dst = msg + sizeof(*hdr);
 	op->len = mlen - sizeof(*hdr) - AEAD_TAG_LEN;
 	if (!in_place)
@@ -548,6 +547,7 @@ static void rx_authenticated(struct wctx *c, struct wpkt *p, struct peer *peer)
 {
 	uint32_t ilen = p->len - MESSAGE_MINIMUM_LENGTH;
 	uint64_t addrs = 0;
+	int family = 0;
 	bool same = false;
 	struct peer *to;
 	uint8_t v;
@@ -566,7 +566,8 @@ static void rx_authenticated(struct wctx *c, struct wpkt *p, struct peer *peer)
 		io_frame_put(&c->w->port, p->addr);
 		return;
 	}
-	p->len = ip_packet_len(p->l3, ilen, &p->family);
+	p->len = ip_packet_len(p->l3, ilen, &family);
+	p->family = (uint8_t)family;
 	if (!p->len) {
 		wk_drop(c, p, MG_DROP_MALFORMED);
 		return;
@@ -657,7 +658,7 @@ void wk_flush_open(struct wctx *c)
 			bytes = 0;
 			data = false;
 		}
-		if (!replay_check(&p->kp->nk.replay, p->counter)) {
+		if (!replay_check(&p->kp->nk.replay, c->dec_ops[i].counter)) {
 			wk_drop(c, p, MG_DROP_REPLAY);
 			continue;
 		}

@@ -205,7 +205,7 @@ static __attribute__((noinline)) unsigned seal_spent(struct wctx *c, unsigned n,
 	for (unsigned i = 0; i < n; i++) {
 		struct wpkt *p = &c->enc[i];
 
-		if (p->counter < REJECT_AFTER_MESSAGES) {
+		if (c->enc_ops[i].counter < REJECT_AFTER_MESSAGES) {
 			if (m != i) {
 				c->enc[m] = *p;
 				c->enc_ops[m] = c->enc_ops[i];
@@ -228,7 +228,7 @@ static __attribute__((noinline)) unsigned seal_spent(struct wctx *c, unsigned n,
 
 		g->bytes += sizeof(struct msg_data) + c->enc[i].plen + AEAD_TAG_LEN;
 		g->data |= c->enc[i].len != 0;
-		g->last = c->enc[i].counter;
+		g->last = c->enc_ops[i].counter;
 	}
 	return m;
 }
@@ -274,7 +274,6 @@ static unsigned seal_nonces(struct wctx *c, unsigned n, unsigned ng)
 		struct wk_kgroup *g = &c->kgrp[p->grp];
 		uint64_t ctr = g->next++;
 
-		p->counter = ctr;
 		spent |= ctr >= REJECT_AFTER_MESSAGES;
 		hdr->counter = htole64(ctr);
 		c->enc_ops[i].counter = ctr;
