@@ -426,7 +426,7 @@ static inline __attribute__((always_inline)) void rx_frame(struct wctx *c, uint6
 		wk_drop(c, p, MG_DROP_TTL_EXCEEDED);
 		return;
 	}
-	wk_tunnel_in(c, p, 0, true);     /* p is the open batch's slot */
+	wk_tunnel_fields(c, p, eth + ETH_HLEN_, ilen, family, FROM_LAN, false, 0, true);   /* p: the open batch's slot */
 }
 
 

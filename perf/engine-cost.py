@@ -47,7 +47,7 @@ STAGE_FN = {
     "route_of": "route", "route_miss": "route", "tunnel_path": "route",
     "outer4_again": "headers", "outer4_slot": "headers",
     # wk_tunnel's inline parts (worker_tx.h), as when they were wk_tunnel's own
-    "wk_tunnel_in": "batch", "wk_tunnel_from_us": "batch", "wk_keypair_usable": "batch",
+    "wk_tunnel_in": "batch", "wk_tunnel_fields": "batch", "wk_tunnel_from_us": "batch", "wk_keypair_usable": "batch",
     "wk_frame_room": "batch", "wk_outer_hlen": "batch", "wk_tunnel_path": "batch",
     "wk_tunnel_path_miss": "route", "wk_tunnel_too_big": "batch",
 }
