@@ -104,8 +104,8 @@ static int uapi_get(void *ctx, struct uapi_device_view *out)
 		peer_endpoint_get(p, &v->endpoint);
 		v->last_handshake_sec = hs / NSEC_PER_SEC;
 		v->last_handshake_nsec = hs % NSEC_PER_SEC;
-		v->rx_bytes = atomic_load(&p->rx_bytes);
-		v->tx_bytes = atomic_load(&p->tx_bytes);
+		v->rx_bytes = peer_rx_bytes(p);
+		v->tx_bytes = peer_tx_bytes(p);
 		v->persistent_keepalive = p->persistent_keepalive;
 		if (tn) {
 			v->name = tn->name;

@@ -186,7 +186,7 @@ static void path_check(struct derp_relay *r, struct relay_peer *rp, uint64_t now
 	if (!p)
 		return;
 	/* We sent to the peer since the last look: disco keeps probing and heartbeating (45 s). */
-	tx = atomic_load_explicit(&p->tx_bytes, memory_order_relaxed);
+	tx = peer_tx_bytes(p);
 	if (tx != rp->last_tx_bytes) {
 		rp->last_tx_bytes = tx;
 		disco_peer_active(r->disco, rp->key, now);

@@ -514,9 +514,9 @@ static void render_peer_series(struct mbuf *b, struct mg_ctl *dev, const char *n
 		put(b, "%s{device=\"", name);
 		put_label(b, dev->dp.name);
 		if (what == PS_RX)
-			put(b, "\",public_key=\"%s\"} %lu\n", key, atomic_load(&p->rx_bytes));
+			put(b, "\",public_key=\"%s\"} %lu\n", key, peer_rx_bytes(p));
 		else if (what == PS_TX)
-			put(b, "\",public_key=\"%s\"} %lu\n", key, atomic_load(&p->tx_bytes));
+			put(b, "\",public_key=\"%s\"} %lu\n", key, peer_tx_bytes(p));
 		else
 			put(b, "\",public_key=\"%s\"} %lu\n", key, (uint64_t)(atomic_load(&p->last_handshake_real_ns) / NSEC_PER_SEC));
 	}

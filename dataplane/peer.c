@@ -59,7 +59,6 @@ struct keypair *keypair_new(void)
 	if (!kp)
 		return NULL;
 	memset(kp, 0, sizeof(*kp));
-	pthread_spin_init(&kp->replay_lock, PTHREAD_PROCESS_PRIVATE);
 	kp->entry.keypair = kp;
 	return kp;
 }
@@ -68,7 +67,6 @@ static void keypair_free_rcu(struct rcu_head *head)
 {
 	struct keypair *kp = caa_container_of(head, struct keypair, rcu.h);
 
-	pthread_spin_destroy(&kp->replay_lock);
 	sodium_memzero(kp, sizeof(*kp));
 	free(kp);
 }

@@ -12,6 +12,7 @@
 #include <pthread.h>
 #include <stdatomic.h>
 #include "rcu.h"
+#include <urcu/arch.h>
 #include <urcu/list.h>
 #include "mg.h"
 #include "addr.h"
@@ -41,9 +42,21 @@ struct keypair {
 	struct noise_keypair nk;         /* keys immutable; send_counter atomic; replay under replay_lock */
 	struct index_entry entry;        /* its receiver index */
 	_Atomic bool dead;               /* set by control before unpublishing; workers stop sending */
-	_Alignas(MG_CACHELINE) pthread_spinlock_t replay_lock;  /* taken once per run of a keypair in a burst */
+	_Alignas(MG_CACHELINE) _Atomic bool replay_lock;  /* taken once per run of a keypair in a burst */
 	struct mg_rcu_head rcu;
 };
+
+/*
+ * A worker's byte counts for one peer, on a line of its own: one writer, so a plain add (no
+ * locked instruction per run of packets, which a burst interleaving many peers pays per packet)
+ * and no line two workers write. Workers numbered PEER_BYTE_SLOTS and up add to the peer's
+ * shared rx_bytes/tx_bytes (atomically), as control does for handshake messages; readers sum
+ * everything (peer_rx_bytes, peer_tx_bytes).
+ */
+#define PEER_BYTE_SLOTS 8u
+struct peer_bytes {
+	_Atomic uint64_t rx, tx;
+} __mg_aligned;
 
 struct peer {
 	struct cds_list_head node;       /* control: device peer list, creation order */
@@ -77,7 +90,9 @@ struct peer {
 	struct mg_endpoint ep;
 
 	/* Atomics written by workers (relaxed, once per run of a burst), read by control. */
-	_Alignas(MG_CACHELINE) _Atomic uint64_t rx_bytes, tx_bytes;  /* whole WireGuard messages, like the kernel */
+	_Alignas(MG_CACHELINE) _Atomic uint64_t rx_bytes, tx_bytes;  /* whole WireGuard messages, like the
+								      * kernel: control's and workers' past
+								      * the slots (wbytes below) */
 	_Atomic uint64_t ev_ka_first_rx;   /* first data received since we last sent: passive keepalive */
 	_Atomic uint64_t ev_dp_first_tx;   /* first data sent since we last received: dead-peer detection */
 	_Atomic uint64_t ev_last_traversal;/* last authenticated packet either way: persistent keepalive */
@@ -85,6 +100,8 @@ struct peer {
 
 	_Alignas(MG_CACHELINE) _Atomic uint64_t last_handshake_real_ns;  /* UNIX time of the last completed handshake */
 	struct mg_rcu_head rcu;
+
+	struct peer_bytes wbytes[PEER_BYTE_SLOTS];   /* by worker id */
 };
 
 /*
@@ -134,6 +151,37 @@ void peer_rotate_next(struct index_table *t, struct peer *p);
 /* Control: install a freshly derived keypair (initiator: current at once; responder: next). */
 void peer_install_keypair(struct index_table *t, struct peer *p, struct keypair *kp);
 
+/* A worker's bytes received from / sent to p (whole messages). */
+static inline void peer_count_bytes(struct peer *p, unsigned worker, bool rx, uint64_t n)
+{
+	if (worker < PEER_BYTE_SLOTS) {
+		_Atomic uint64_t *c = rx ? &p->wbytes[worker].rx : &p->wbytes[worker].tx;
+
+		atomic_store_explicit(c, atomic_load_explicit(c, memory_order_relaxed) + n, memory_order_relaxed);
+	} else {
+		atomic_fetch_add_explicit(rx ? &p->rx_bytes : &p->tx_bytes, n, memory_order_relaxed);
+	}
+}
+
+/* Bytes received from / sent to p so far, by every thread. */
+static inline uint64_t peer_rx_bytes(struct peer *p)
+{
+	uint64_t n = atomic_load_explicit(&p->rx_bytes, memory_order_relaxed);
+
+	for (unsigned i = 0; i < PEER_BYTE_SLOTS; i++)
+		n += atomic_load_explicit(&p->wbytes[i].rx, memory_order_relaxed);
+	return n;
+}
+
+static inline uint64_t peer_tx_bytes(struct peer *p)
+{
+	uint64_t n = atomic_load_explicit(&p->tx_bytes, memory_order_relaxed);
+
+	for (unsigned i = 0; i < PEER_BYTE_SLOTS; i++)
+		n += atomic_load_explicit(&p->wbytes[i].tx, memory_order_relaxed);
+	return n;
+}
+
 /* Timer events recorded by whoever sends/receives (cheap: compare before store). */
 static inline void peer_ev_auth_rx(struct peer *p, uint64_t now, bool data)
 {
@@ -153,6 +201,23 @@ static inline void peer_ev_auth_tx(struct peer *p, uint64_t now, bool data)
 		atomic_store_explicit(&p->ev_last_traversal, now, memory_order_relaxed);
 	if (data && !atomic_load_explicit(&p->ev_dp_first_tx, memory_order_relaxed))
 		atomic_store_explicit(&p->ev_dp_first_tx, now, memory_order_relaxed);
+}
+
+/*
+ * The replay window's lock: a test-and-test-and-set spin lock, inline. A burst interleaving
+ * peers takes it once per packet, where pthread_spin_lock/unlock cost two library calls around
+ * the one atomic exchange that matters; two workers only meet on it after RSS moves a flow.
+ */
+static inline void keypair_replay_lock(struct keypair *kp)
+{
+	while (atomic_exchange_explicit(&kp->replay_lock, true, memory_order_acquire))
+		while (atomic_load_explicit(&kp->replay_lock, memory_order_relaxed))
+			caa_cpu_relax();
+}
+
+static inline void keypair_replay_unlock(struct keypair *kp)
+{
+	atomic_store_explicit(&kp->replay_lock, false, memory_order_release);
 }
 
 /* Index table (control writes; workers call index_lookup_keypair). */

@@ -98,10 +98,11 @@ struct peer *wk_allowedips_miss(struct wctx *c, struct wk_aip_ent *e, int family
 void wk_tx_flush(struct wctx *c)
 {
 	struct io_port *port = &c->w->port;
-	unsigned n;
+	unsigned n, was;
 
 	if (!c->ntx)
 		return;
+	was = wk_prof_to(c->prof, WK_PROF_TX);
 	n = port->ops->tx(port, c->tx, c->ntx);
 	/* Ring full: drop the rest rather than wait; the NIC is the bottleneck. */
 	for (unsigned i = n; i < c->ntx; i++) {
@@ -110,6 +111,7 @@ void wk_tx_flush(struct wctx *c)
 	}
 	c->ntx = 0;
 	port->ops->kick(port);
+	wk_prof_to(c->prof, was);
 }
 
 /* The count of @id's staged packets; NULL if the table is full (then only the queue bounds it). */

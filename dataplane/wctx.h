@@ -46,29 +46,83 @@
 _Static_assert(FRAME_DATA_OFF - 78 >= IO_RX_HEADROOM + 64 * (IO_COLORS - 1) - 128, "control packet headroom");
 _Static_assert(FRAME_DATA_OFF + TXREQ_DATA_MAX + 16 <= IO_FRAME_SIZE, "control packet tailroom");
 
+/*
+ * Cycles by stage (engine-bench --stages; off in the daemon): with c->prof set, each boundary of
+ * a stage reads the time-stamp counter and charges what elapsed to the stage that was running,
+ * so a stage entered inside another (a full open batch flushed from the rx loop) is not counted
+ * twice. Off, a boundary is one load and a predicted branch. WK_PROF_RX is the rx burst with
+ * each frame's classification and, for LAN packets, the queueing for the seal batch (wk_tunnel);
+ * the batches count from their flush; WK_PROF_OTHER is the rest of the pass (control's packets,
+ * staged retries, the pass's start).
+ */
+enum wk_prof_stage {
+	WK_PROF_OTHER, WK_PROF_RX, WK_PROF_OPEN_AEAD, WK_PROF_OPEN_AFTER, WK_PROF_SEAL_BEFORE,
+	WK_PROF_SEAL_AEAD, WK_PROF_SEAL_AFTER, WK_PROF_TX, WK_PROF_MAX
+};
+struct wk_prof {
+	uint64_t cycles[WK_PROF_MAX];
+	uint64_t last;                   /* the counter at the last boundary */
+	uint64_t boundaries;             /* counter reads so far (what the profile itself costs) */
+	unsigned stage;                  /* the stage running since then */
+};
+
+/* The time-stamp counter (x86); elsewhere the monotonic clock in ns. */
+static inline uint64_t wk_cycles(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+	return __builtin_ia32_rdtsc();
+#else
+	return mg_now();
+#endif
+}
+
+static inline unsigned wk_prof_to(struct wk_prof *prof, unsigned stage)
+{
+	unsigned was = 0;
+
+	if (__builtin_expect(prof != NULL, 0)) {
+		uint64_t now = wk_cycles();
+
+		was = prof->stage;
+		prof->cycles[was] += now - prof->last;
+		prof->last = now;
+		prof->boundaries++;
+		prof->stage = stage;
+	}
+	return was;
+}
+
 enum wpkt_origin { FROM_LAN, FROM_PEER, FROM_LOCAL };
 #define NO_PATH 0xff
 
+/*
+ * A packet on its way through a pass. Two cache lines: what the open batch and the way to the LAN
+ * use fits the first (a burst is 64 of these beside 64 frames, and a burst for many peers needs
+ * every line of L1 it can get); the seal batch's own fields fill the second. A message's nonce
+ * lives in its AEAD op (wctx.dec_ops/enc_ops), not here.
+ */
 struct wpkt {
 	uint64_t addr;                   /* port offset of the L3 header (frame = io_frame_base(addr)) */
 	uint8_t *l3;                     /* same, as a pointer */
 	uint32_t len;                    /* L3 length */
-	int family;
+	uint8_t family;                  /* AF_INET or AF_INET6 */
 	uint8_t origin;
 	bool natted;                     /* FROM_LAN: a reply nat_in translated, not a LAN-started flow
 					  * (read by wk_tunnel from what it is handed, not copied) */
 	bool same_path;                  /* seal batch: same endpoint and next hop as the entry before */
-	uint8_t path;                    /* seal batch: its peer's slot in wctx.path (NO_PATH: none) */
-	uint8_t grp;                     /* seal batch: its keypair's group (wctx.kgrp) */
 	/* crypto batch context */
 	struct peer *peer;
 	struct keypair *kp;
-	uint64_t counter;
-	uint64_t since;                  /* seal batch: when it was first staged (0: never) */
-	uint32_t plen;                   /* padded plaintext length (seal) */
 	struct mg_endpoint ep;           /* outer destination (seal) or source (open) */
+	uint8_t path;                    /* seal batch: its peer's slot in wctx.path (NO_PATH: none) */
+	uint8_t grp;                     /* seal batch: its keypair's group (wctx.kgrp) */
+	/* the seal batch's second line */
+	_Alignas(MG_CACHELINE) uint32_t plen;   /* padded plaintext length (seal) */
+	uint64_t since;                  /* seal batch: when it was first staged (0: never) */
 	struct nl_l2hop hop;             /* outer next hop (seal) */
 };
+_Static_assert(offsetof(struct wpkt, grp) < MG_CACHELINE && sizeof(struct wpkt) == 2 * MG_CACHELINE,
+	       "struct wpkt: the open path's fields on one line, two lines in all");
 
 struct stage_ent {
 	struct wpkt pkt;                 /* peer/kp not kept: they are looked up again */
@@ -132,6 +186,7 @@ struct wctx {
 	 * peers'. kslot maps a path slot to its group in batch number kbatch. */
 	struct wk_kgroup {
 		struct keypair *kp;
+		struct peer *peer;           /* its peer (the packets' p->peer) */
 		uint64_t next;               /* its next nonce */
 		uint64_t last;               /* the highest nonce sent */
 		uint64_t bytes;
@@ -213,6 +268,8 @@ struct wctx {
 	struct wk_local_ent *local_last;
 	struct wk_aip_ent *aip_last;
 	struct wk_route_ent *route_last;
+
+	struct wk_prof *prof;            /* cycles by stage, or NULL (engine-bench sets it) */
 
 	uint64_t icmp_last;              /* ICMP error token bucket */
 	uint32_t icmp_tokens;

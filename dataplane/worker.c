@@ -49,6 +49,7 @@ static void stage_retry(struct wctx *c)
 static void txq_drain(struct wctx *c)
 {
 	struct txreq *r;
+	int family = 0;
 
 	for (unsigned budget = BURST; budget && (r = ring_peek(&c->w->txq)); budget--) {
 		uint64_t base = io_frame_get(&c->w->port);
@@ -66,7 +67,8 @@ static void txq_drain(struct wctx *c)
 		} else if (r->kind == TXREQ_RELAYED) {
 			p.ep = r->dst;
 			wk_rx_relayed(c, &p);
-		} else if ((p.len = ip_packet_len(p.l3, r->len, &p.family))) {
+		} else if ((p.len = ip_packet_len(p.l3, r->len, &family))) {
+			p.family = (uint8_t)family;
 			wk_tunnel(c, &p, 0);
 		} else {
 			wk_drop(c, &p, MG_DROP_MALFORMED);
@@ -78,9 +80,11 @@ static void txq_drain(struct wctx *c)
 static unsigned rx_burst(struct wctx *c)
 {
 	struct io_port *port = &c->w->port;
-	unsigned n = port->ops->rx(port, c->rx, BURST);
+	unsigned n, was = wk_prof_to(c->prof, WK_PROF_RX);
 
+	n = port->ops->rx(port, c->rx, BURST);
 	wk_rx_burst(c, c->rx, n);
+	wk_prof_to(c->prof, was);
 	return n;
 }
 
@@ -118,8 +122,10 @@ unsigned wk_poll(struct wctx *c)
 	wk_flush_open(c);
 	wk_flush_seal(c);
 	wk_tx_flush(c);
+	wk_prof_to(c->prof, WK_PROF_TX);
 	w->port.ops->reclaim(&w->port);
 	w->port.ops->refill(&w->port);
+	wk_prof_to(c->prof, WK_PROF_OTHER);
 	w->ctr.loops++;
 	return work + ring_count(&w->txq);
 }

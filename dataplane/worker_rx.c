@@ -231,12 +231,12 @@ static inline __attribute__((always_inline)) void rx_data(struct wctx *c, struct
 		return;
 	}
 	p->kp = kp;
-	p->counter = le64toh(hdr->counter);
+	p->peer = kp->entry.peer;        /* on the line just read: after the AEAD it may be gone */
 	p->l3 = msg;
 	p->len = mlen;
 	op = &c->dec_ops[c->ndec];
 	op->key = kp->nk.recv_key;
-	op->counter = p->counter;
+	op->counter = le64toh(hdr->counter);
 	op->src = op->dst = msg + sizeof(*hdr);
 	op->len = mlen - sizeof(*hdr) - AEAD_TAG_LEN;
 	if (!in_place)
@@ -426,7 +426,7 @@ static inline __attribute__((always_inline)) void rx_frame(struct wctx *c, uint6
 		wk_drop(c, p, MG_DROP_TTL_EXCEEDED);
 		return;
 	}
-	wk_tunnel_in(c, p, 0, true);     /* p is the open batch's slot */
+	wk_tunnel_fields(c, p, eth + ETH_HLEN_, ilen, family, FROM_LAN, false, 0, true);   /* p: the open batch's slot */
 }
 
 
@@ -527,10 +527,9 @@ static bool rx_filter_pass(struct wctx *c, const struct wpkt *p)
  * packet of the run would store the same values): the timers (data = the run carries data),
  * key confirmation and the last-minute rekey.
  */
-static inline __attribute__((always_inline)) void rx_keypair_run(struct wctx *c, struct keypair *kp, bool data)
+static inline __attribute__((always_inline)) void rx_keypair_run(struct wctx *c, struct keypair *kp,
+								    struct peer *peer, bool data)
 {
-	struct peer *peer = kp->entry.peer;
-
 	peer_ev_auth_rx(peer, c->now, data);
 	if (kp == mg_rcu_dereference(peer->next) && !atomic_load(&peer->confirm_next)) {
 		atomic_store(&peer->confirm_next, true);
@@ -548,6 +547,7 @@ static void rx_authenticated(struct wctx *c, struct wpkt *p, struct peer *peer)
 {
 	uint32_t ilen = p->len - MESSAGE_MINIMUM_LENGTH;
 	uint64_t addrs = 0;
+	int family = 0;
 	bool same = false;
 	struct peer *to;
 	uint8_t v;
@@ -566,7 +566,8 @@ static void rx_authenticated(struct wctx *c, struct wpkt *p, struct peer *peer)
 		io_frame_put(&c->w->port, p->addr);
 		return;
 	}
-	p->len = ip_packet_len(p->l3, ilen, &p->family);
+	p->len = ip_packet_len(p->l3, ilen, &family);
+	p->family = (uint8_t)family;
 	if (!p->len) {
 		wk_drop(c, p, MG_DROP_MALFORMED);
 		return;
@@ -606,15 +607,16 @@ static void rx_authenticated(struct wctx *c, struct wpkt *p, struct peer *peer)
 
 /*
  * After a run of one keypair's packets in the open batch (pkts of them fresh, bytes long; data:
- * one of them carried data): received bytes (whole messages, like the kernel) with one atomic
- * add, and the per-keypair work of rx_keypair_run.
+ * one of them carried data; peer: the keypair's, as rx_data took it from the index entry):
+ * received bytes (whole messages, like the kernel) and the per-keypair work of rx_keypair_run.
  */
-static inline void rx_run_end(struct wctx *c, struct keypair *kp, unsigned pkts, uint64_t bytes, bool data)
+static inline void rx_run_end(struct wctx *c, struct keypair *kp, struct peer *peer, unsigned pkts,
+			      uint64_t bytes, bool data)
 {
 	if (!pkts)
 		return;
-	rx_keypair_run(c, kp, data);
-	atomic_fetch_add_explicit(&kp->entry.peer->rx_bytes, bytes, memory_order_relaxed);
+	rx_keypair_run(c, kp, peer, data);
+	peer_count_bytes(peer, c->w->id, true, bytes);
 }
 
 /*
@@ -625,15 +627,18 @@ static inline void rx_run_end(struct wctx *c, struct keypair *kp, unsigned pkts,
 void wk_flush_open(struct wctx *c)
 {
 	struct keypair *locked = NULL;
+	struct peer *lpeer = NULL;       /* locked's */
 	uint64_t ok, fresh = 0, bytes = 0, total = 0;
-	unsigned n = c->ndec, pkts = 0, run = 0;
+	unsigned n = c->ndec, pkts = 0, run = 0, was;
 	bool data = false;
 
 	if (!n)
 		return;
+	was = wk_prof_to(c->prof, WK_PROF_OPEN_AEAD);
 	c->ndec = 0;
 	wk_batch_hist(c, n);
 	ok = aead_open_burst(c->dec_ops, n);
+	wk_prof_to(c->prof, WK_PROF_OPEN_AFTER);
 	for (unsigned i = 0; i < n; i++) {
 		struct wpkt *p = &c->dec[i];
 
@@ -643,35 +648,37 @@ void wk_flush_open(struct wctx *c)
 		}
 		if (p->kp != locked) {
 			if (locked) {
-				pthread_spin_unlock(&locked->replay_lock);
-				rx_run_end(c, locked, run, bytes, data);
+				keypair_replay_unlock(locked);
+				rx_run_end(c, locked, lpeer, run, bytes, data);
 			}
 			locked = p->kp;
-			pthread_spin_lock(&locked->replay_lock);
+			lpeer = p->peer;
+			keypair_replay_lock(locked);
 			run = 0;
 			bytes = 0;
 			data = false;
 		}
-		if (!replay_check(&p->kp->nk.replay, p->counter)) {
+		if (!replay_check(&p->kp->nk.replay, c->dec_ops[i].counter)) {
 			wk_drop(c, p, MG_DROP_REPLAY);
 			continue;
 		}
 		fresh |= 1ULL << i;
+		pkts++;
 		run++;
 		bytes += p->len;
 		total += p->len;
 		data |= p->len != MESSAGE_MINIMUM_LENGTH;
 	}
 	if (locked) {
-		pthread_spin_unlock(&locked->replay_lock);
-		rx_run_end(c, locked, run, bytes, data);
+		keypair_replay_unlock(locked);
+		rx_run_end(c, locked, lpeer, run, bytes, data);
 	}
-	pkts = (unsigned)__builtin_popcountll(fresh);
 	c->ctr->decap_packets += pkts;
 	c->ctr->decap_bytes += total;
 	c->roamed.peer = NULL;
 	c->flow4.peer = NULL;
 	for (unsigned i = 0; i < n; i++)
 		if (fresh >> i & 1)
-			rx_authenticated(c, &c->dec[i], c->dec[i].kp->entry.peer);
+			rx_authenticated(c, &c->dec[i], c->dec[i].peer);
+	wk_prof_to(c->prof, was);
 }

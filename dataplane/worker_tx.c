@@ -184,11 +184,10 @@ static inline __attribute__((always_inline)) void send_outer(struct wctx *c, str
 
 /* After a batch's packets of a keypair went out (last = the highest counter sent; the clock is
  * the pass's): the byte count, the timers, and a new session when this one is old or used up. */
-static void tx_keypair_run(struct wctx *c, struct keypair *kp, uint64_t last, bool data, uint64_t bytes)
+static void tx_keypair_run(struct wctx *c, struct keypair *kp, struct peer *peer, uint64_t last, bool data,
+			   uint64_t bytes)
 {
-	struct peer *peer = kp->entry.peer;
-
-	atomic_fetch_add_explicit(&peer->tx_bytes, bytes, memory_order_relaxed);
+	peer_count_bytes(peer, c->w->id, false, bytes);
 	peer_ev_auth_tx(peer, c->now, data);
 	if (last >= REKEY_AFTER_MESSAGES ||
 	    (kp->nk.i_am_initiator && c->now - kp->nk.birthdate_ns >= c->dev->rekey_after_time_ns))
@@ -206,7 +205,7 @@ static __attribute__((noinline)) unsigned seal_spent(struct wctx *c, unsigned n,
 	for (unsigned i = 0; i < n; i++) {
 		struct wpkt *p = &c->enc[i];
 
-		if (p->counter < REJECT_AFTER_MESSAGES) {
+		if (c->enc_ops[i].counter < REJECT_AFTER_MESSAGES) {
 			if (m != i) {
 				c->enc[m] = *p;
 				c->enc_ops[m] = c->enc_ops[i];
@@ -229,7 +228,7 @@ static __attribute__((noinline)) unsigned seal_spent(struct wctx *c, unsigned n,
 
 		g->bytes += sizeof(struct msg_data) + c->enc[i].plen + AEAD_TAG_LEN;
 		g->data |= c->enc[i].len != 0;
-		g->last = c->enc[i].counter;
+		g->last = c->enc_ops[i].counter;
 	}
 	return m;
 }
@@ -246,7 +245,7 @@ static unsigned seal_groups(struct wctx *c, unsigned n)
 
 		if (c->kslot[p->path].batch != batch || c->kgrp[g].kp != p->kp) {
 			g = ng++;
-			c->kgrp[g] = (struct wk_kgroup){ .kp = p->kp };
+			c->kgrp[g] = (struct wk_kgroup){ .kp = p->kp, .peer = p->peer };
 			if (c->kslot[p->path].batch != batch) {   /* else another keypair holds the slot */
 				c->kslot[p->path].batch = batch;
 				c->kslot[p->path].g = (uint8_t)g;
@@ -275,7 +274,6 @@ static unsigned seal_nonces(struct wctx *c, unsigned n, unsigned ng)
 		struct wk_kgroup *g = &c->kgrp[p->grp];
 		uint64_t ctr = g->next++;
 
-		p->counter = ctr;
 		spent |= ctr >= REJECT_AFTER_MESSAGES;
 		hdr->counter = htole64(ctr);
 		c->enc_ops[i].counter = ctr;
@@ -290,19 +288,24 @@ static unsigned seal_nonces(struct wctx *c, unsigned n, unsigned ng)
 
 void wk_flush_seal(struct wctx *c)
 {
-	unsigned n = c->nenc, ng;
+	unsigned n = c->nenc, ng, was;
 	uint64_t bytes = 0;
 	const struct wk_outer4 *tpl = NULL;
 
 	if (!n)
 		return;
+	was = wk_prof_to(c->prof, WK_PROF_SEAL_BEFORE);
 	c->nenc = 0;
 	ng = seal_groups(c, n);
 	n = seal_nonces(c, n, ng);
-	if (!n)
+	if (!n) {
+		wk_prof_to(c->prof, was);
 		return;
+	}
 	wk_batch_hist(c, n);
+	wk_prof_to(c->prof, WK_PROF_SEAL_AEAD);
 	aead_seal_burst(c->enc_ops, n);
+	wk_prof_to(c->prof, WK_PROF_SEAL_AFTER);
 	for (unsigned i = 0; i < n; i++) {
 		struct wpkt *p = &c->enc[i];
 		uint32_t mlen = sizeof(struct msg_data) + p->plen + AEAD_TAG_LEN;
@@ -323,9 +326,11 @@ void wk_flush_seal(struct wctx *c)
 	 * packet was staged by seal_spent sent nothing). */
 	for (unsigned k = 0; k < ng; k++)
 		if (c->kgrp[k].bytes)
-			tx_keypair_run(c, c->kgrp[k].kp, c->kgrp[k].last, c->kgrp[k].data, c->kgrp[k].bytes);
+			tx_keypair_run(c, c->kgrp[k].kp, c->kgrp[k].peer, c->kgrp[k].last, c->kgrp[k].data,
+				       c->kgrp[k].bytes);
 	c->ctr->encap_packets += n;
 	c->ctr->encap_bytes += bytes;
+	wk_prof_to(c->prof, was);
 }
 
 void wk_lan_slow(struct wctx *c, struct wpkt *p, uint64_t since)

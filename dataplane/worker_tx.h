@@ -127,25 +127,25 @@ static inline bool wk_tunnel_path(struct wctx *c, struct wpkt *p, struct peer *p
 		}
 		/* Else the previous entry's IPv4 template has it; IPv6 and DERP build their
 		 * headers from p->hop every time. */
-		if (!p->same_path || p->ep.family != AF_INET)
-			p->hop = e->hop;
+		if (!p->same_path || e->ep.family != AF_INET)   /* e's: p->ep was just stored */
+			nl_l2hop_copy(&p->hop, &e->hop);
 		return true;
 	}
 	return wk_tunnel_path_miss(c, p, peer, e, since);
 }
 
-static inline __attribute__((always_inline)) void wk_tunnel_in(struct wctx *c, struct wpkt *p_in, uint64_t since,
-								  bool other_slot)
+/* wk_tunnel_in with p_in's address, length, family, origin and natted handed over by a caller
+ * that has them in registers (the LAN classification, which has just stored them in p_in: loading
+ * two of its byte fields as one word stalled on store forwarding there). */
+static inline __attribute__((always_inline)) void wk_tunnel_fields(struct wctx *c, struct wpkt *p_in, uint8_t *l3,
+								      uint32_t len, int family, uint8_t origin,
+								      bool natted, uint64_t since, bool other_slot)
 {
 	/* Built in the seal batch's next slot: the fields that matter before sealing are copied
 	 * there first (copying all of it would also copy what is rewritten below). It joins the
 	 * batch by a count; a staged or dropped packet leaves the slot unused. */
 	struct wpkt *p = &c->enc[c->nenc];
-	/* In locals: the stores into the slot below would make the compiler load them again. */
-	uint8_t *l3 = p_in->l3;
-	uint32_t len = p_in->len, mtu = c->dev->mtu, plen;
-	int family = p_in->family;
-	uint8_t origin = p_in->origin;
+	uint32_t mtu = c->dev->mtu, plen;
 	uint8_t proto = tsmp_ip_proto(l3, family);   /* read once: TSMP, flows, the MSS clamp */
 	struct peer *peer;
 	struct msg_data *hdr;
@@ -159,7 +159,7 @@ static inline __attribute__((always_inline)) void wk_tunnel_in(struct wctx *c, s
 		p->family = family;
 		p->origin = origin;
 	}
-	if (!since && origin != FROM_PEER && !wk_tunnel_from_us(c, p, proto, p_in->natted))
+	if (!since && origin != FROM_PEER && !wk_tunnel_from_us(c, p, proto, natted))
 		return;
 	peer = wk_allowedips(c, family, ip_dst(l3, family));
 	if (!peer || atomic_load_explicit(&peer->dead, memory_order_relaxed)) {
@@ -206,6 +206,12 @@ static inline __attribute__((always_inline)) void wk_tunnel_in(struct wctx *c, s
 	c->path_end = c->nenc;
 	if (c->nenc == BURST)
 		wk_flush_seal(c);
+}
+
+static inline __attribute__((always_inline)) void wk_tunnel_in(struct wctx *c, struct wpkt *p_in, uint64_t since,
+								  bool other_slot)
+{
+	wk_tunnel_fields(c, p_in, p_in->l3, p_in->len, p_in->family, p_in->origin, p_in->natted, since, other_slot);
 }
 
 #endif

@@ -103,7 +103,7 @@ struct bench {
 };
 
 static struct {
-	bool json, snat, noref, shared;
+	bool json, snat, noref, shared, stages;
 	unsigned dirs;                  /* bit d: run direction d */
 	unsigned packets, runs, ms, peers, chunk, workers;
 	int cpu;
@@ -280,18 +280,25 @@ static unsigned chunk_prepare(struct bench *b, enum dir d, uint32_t size, unsign
 	return total;
 }
 
-/* The timed part: worker passes until the receive queue is empty; transmitted frames collected. */
+/* The timed part: worker passes until the receive queue is empty; transmitted frames collected.
+ * With a stage profile on, its clock starts here: the harness between chunks is not charged. */
 static uint64_t chunk_run(struct bench *b)
 {
 	struct io_port *port = &b->w->port;
+	struct wk_prof *prof = b->c->prof;
 	uint64_t t0 = cpu_ns();
 
+	if (prof) {
+		prof->last = wk_cycles();
+		prof->stage = WK_PROF_OTHER;
+	}
 	b->nout = 0;
 	while (io_mem_rx_pending(port)) {
 		wk_poll(b->c);
 		rcu_quiescent_state();
 		b->nout += io_mem_tx_pop(port, b->out + b->nout, CHUNK_MAX - b->nout);
 	}
+	wk_prof_to(prof, WK_PROF_OTHER);
 	return cpu_ns() - t0;
 }
 
@@ -375,6 +382,39 @@ static double engine_run(struct bench *b, enum dir d, uint32_t size)
 	return ns ? opt.packets * 1e3 / ns : 0;
 }
 
+static double median(double *v, unsigned n);
+
+/* One run with the stage profile on: cycles per packet by stage into out[WK_PROF_MAX]; returns
+ * the profile's boundaries per packet. */
+static double engine_run_stages(struct bench *b, enum dir d, uint32_t size, double *out)
+{
+	struct wk_prof prof = { 0 };
+
+	b->c->prof = &prof;
+	engine_run(b, d, size);
+	b->c->prof = NULL;
+	for (unsigned k = 0; k < WK_PROF_MAX; k++)
+		out[k] = (double)prof.cycles[k] / opt.packets;
+	return (double)prof.boundaries / opt.packets;
+}
+
+/* What one boundary of the profile costs (its counter read and bookkeeping), in cycles: the
+ * median of 9 rounds of 4096 boundaries in a row. */
+static double prof_boundary_cycles(void)
+{
+	double v[9];
+
+	for (unsigned r = 0; r < 9; r++) {
+		struct wk_prof prof = { .last = wk_cycles() };
+		uint64_t c0 = wk_cycles();
+
+		for (unsigned i = 0; i < 4096; i++)
+			wk_prof_to(&prof, i & 1);
+		v[r] = (double)(wk_cycles() - c0) / 4096;
+	}
+	return median(v, 9);
+}
+
 /* ---- the AEAD reference: 64-message batches of the same size, same backend ------------------ */
 
 struct aead_ref {
@@ -383,10 +423,11 @@ struct aead_ref {
 	struct aead_op seal[AEAD_BURST_MAX], open[AEAD_BURST_MAX];
 };
 
-/* Mpps of sealing or opening `packets` messages in 64-message batches (at least --ms long). */
-static double aead_run(struct aead_ref *r, bool open, unsigned packets)
+/* Mpps of sealing or opening `packets` messages in 64-message batches (at least --ms long);
+ * *cycles: time-stamp counter cycles per message (NULL: not wanted). */
+static double aead_run(struct aead_ref *r, bool open, unsigned packets, double *cycles)
 {
-	uint64_t t0 = cpu_ns(), ns, bursts = 0, want = (packets + AEAD_BURST_MAX - 1) / AEAD_BURST_MAX;
+	uint64_t t0 = cpu_ns(), c0 = wk_cycles(), ns, bursts = 0, want = (packets + AEAD_BURST_MAX - 1) / AEAD_BURST_MAX;
 
 	do {
 		for (unsigned k = 0; k < 16; k++, bursts++) {
@@ -399,6 +440,8 @@ static double aead_run(struct aead_ref *r, bool open, unsigned packets)
 		}
 		ns = cpu_ns() - t0;
 	} while (bursts < want || ns < opt.ms * NSEC_PER_MSEC);
+	if (cycles)
+		*cycles = (double)(wk_cycles() - c0) / (bursts * AEAD_BURST_MAX);
 	return bursts * AEAD_BURST_MAX * 1e3 / ns;
 }
 
@@ -418,9 +461,89 @@ static void aead_ref_setup(struct aead_ref *r, uint32_t len)
 	}
 }
 
-/* ---- scaling: N workers on N threads -------------------------------------------------------- */
+/* ---- cycles by stage (--stages) ------------------------------------------------------------ */
 
-static double median(double *v, unsigned n);
+/*
+ * Where the time goes, in time-stamp counter cycles per packet: --runs more runs of the worker
+ * with its stage profile on (wctx.h, struct wk_prof), each followed by a run of the AEAD
+ * reference timed by the same counter; each column is the median over those runs. The profile
+ * reads the counter about 12 times per pass (of up to 64 packets), which the rates above do
+ * not pay. "rest" is everything but the two AEAD calls; rest / ref is what the worker adds to
+ * the AEAD's own time (at 80% of the AEAD rate it is 25%).
+ */
+struct stage_row {
+	enum dir d;
+	uint32_t size;
+	double stage[WK_PROF_MAX], total, aead, rest, ref, overhead;
+};
+
+static const char *const stage_name[WK_PROF_MAX] = {
+	[WK_PROF_OTHER] = "other", [WK_PROF_RX] = "rx", [WK_PROF_OPEN_AEAD] = "open_aead",
+	[WK_PROF_OPEN_AFTER] = "open_after", [WK_PROF_SEAL_BEFORE] = "seal_before",
+	[WK_PROF_SEAL_AEAD] = "seal_aead", [WK_PROF_SEAL_AFTER] = "seal_after", [WK_PROF_TX] = "tx",
+};
+
+static void stages_measure(struct bench *b, struct aead_ref *ref, enum dir d, uint32_t size, struct stage_row *row)
+{
+	double v[WK_PROF_MAX][MAX_RUNS], total[MAX_RUNS], aead[MAX_RUNS], refc[MAX_RUNS], one[WK_PROF_MAX];
+	double bounds = 0;
+
+	for (unsigned r = 0; r < opt.runs; r++) {
+		bounds = engine_run_stages(b, d, size, one);
+		total[r] = 0;
+		for (unsigned k = 0; k < WK_PROF_MAX; k++) {
+			v[k][r] = one[k];
+			total[r] += one[k];
+		}
+		aead[r] = one[WK_PROF_OPEN_AEAD] + one[WK_PROF_SEAL_AEAD];
+		refc[r] = 0;
+		if (!opt.noref)
+			aead_run(ref, d == TUN_TO_LAN, opt.packets, &refc[r]);
+	}
+	row->d = d;
+	row->size = size;
+	for (unsigned k = 0; k < WK_PROF_MAX; k++)
+		row->stage[k] = median(v[k], opt.runs);
+	row->total = median(total, opt.runs);
+	row->aead = median(aead, opt.runs);
+	for (unsigned r = 0; r < opt.runs; r++)
+		total[r] -= aead[r];
+	row->rest = median(total, opt.runs);
+	row->ref = median(refc, opt.runs);
+	row->overhead = bounds * prof_boundary_cycles();
+}
+
+static void stages_print(const struct stage_row *st, unsigned n)
+{
+	printf("\ncycles per packet by stage (time-stamp counter, median of %u profiled runs; ref = the AEAD "
+	       "batch alone):\n%-12s %5s %7s %7s %7s %7s %7s %7s %7s %7s %7s %7s %7s %9s\n", opt.runs, "direction",
+	       "size", "total", "AEAD", "rest", "rx", "o_after", "s_before", "s_after", "tx", "other", "ref",
+	       "fraction", "rest/ref");
+	for (unsigned i = 0; i < n; i++) {
+		const struct stage_row *r = &st[i];
+
+		printf("%-12s %5u %7.1f %7.1f %7.1f %7.1f %7.1f %7.1f %7.1f %7.1f %7.1f %7.1f %6.1f%% %8.1f%%\n",
+		       dir_name[r->d], r->size, r->total, r->aead, r->rest, r->stage[WK_PROF_RX],
+		       r->stage[WK_PROF_OPEN_AFTER], r->stage[WK_PROF_SEAL_BEFORE], r->stage[WK_PROF_SEAL_AFTER],
+		       r->stage[WK_PROF_TX], r->stage[WK_PROF_OTHER], r->ref, r->ref && r->total ? 100 * r->ref / r->total : 0,
+		       r->ref ? 100 * r->rest / r->ref : 0);
+	}
+	for (unsigned i = 0; i < n; i++)
+		printf("%s%s %u B: %.1f", i ? ", " : "the profile's own counter reads, included above: ",
+		       st[i].d == TUN_TO_LAN ? "open" : "seal", st[i].size, st[i].overhead);
+	printf(" cycles per packet\n");
+}
+
+static void stages_json(const struct stage_row *r)
+{
+	printf(", \"cycles\": {\"total\": %.1f, \"aead\": %.1f, \"rest\": %.1f, \"ref\": %.1f, "
+	       "\"profile_overhead\": %.1f", r->total, r->aead, r->rest, r->ref, r->overhead);
+	for (unsigned k = 0; k < WK_PROF_MAX; k++)
+		printf(", \"%s\": %.1f", stage_name[k], r->stage[k]);
+	printf("}");
+}
+
+/* ---- scaling: N workers on N threads -------------------------------------------------------- */
 
 static void pin(int cpu)
 {
@@ -572,7 +695,7 @@ static void usage(void)
 {
 	fprintf(stderr, "usage: engine-bench [--json] [--packets N] [--runs N] [--ms N] [--peers N] [--snat]\n"
 			"                    [--crypto NAME] [--cpu N] [--sizes 64,512,1280,1420] [--chunk N]\n"
-			"                    [--direction open|seal|both] [--no-ref] [--workers N [--shared]]\n");
+			"                    [--direction open|seal|both] [--no-ref] [--stages] [--workers N [--shared]]\n");
 	exit(2);
 }
 
@@ -586,6 +709,7 @@ static void parse_args(int argc, char **argv)
 		{ "sizes", required_argument, NULL, 'S' }, { "chunk", required_argument, NULL, 'k' },
 		{ "direction", required_argument, NULL, 'd' }, { "no-ref", no_argument, NULL, 'R' },
 		{ "workers", required_argument, NULL, 'w' }, { "shared", no_argument, NULL, 'H' },
+		{ "stages", no_argument, NULL, 'T' },
 		{ NULL, 0, NULL, 0 },
 	};
 	int o;
@@ -604,6 +728,7 @@ static void parse_args(int argc, char **argv)
 		case 'R': opt.noref = true; break;
 		case 'w': opt.workers = (unsigned)strtoul(optarg, NULL, 10); break;
 		case 'H': opt.shared = true; break;
+		case 'T': opt.stages = true; break;
 		case 'k': opt.chunk = (unsigned)strtoul(optarg, NULL, 10); break;
 		case 'd':
 			opt.dirs = !strcmp(optarg, "open") ? 1u << TUN_TO_LAN : !strcmp(optarg, "seal") ?
@@ -625,6 +750,8 @@ int main(int argc, char **argv)
 {
 	struct aead_ref ref = { 0 };
 	struct bench b = { 0 };
+	struct stage_row st[2 * MAX_SIZES];
+	unsigned nst = 0;
 	bool first = true;
 	int ret;
 
@@ -680,28 +807,36 @@ int main(int argc, char **argv)
 			 * fraction is the median of the per-run ratios. */
 			for (unsigned r = 0; r < opt.runs; r++) {
 				eng[r] = engine_run(&b, d, size);
-				aead[r] = opt.noref ? 0 : aead_run(&ref, d == TUN_TO_LAN, opt.packets);
+				aead[r] = opt.noref ? 0 : aead_run(&ref, d == TUN_TO_LAN, opt.packets, NULL);
 				frac[r] = opt.noref ? 0 : eng[r] / aead[r];     /* --no-ref: no reference */
 			}
 			e = median(eng, opt.runs);
 			a = median(aead, opt.runs);
 			f = median(frac, opt.runs);
+			if (opt.stages)
+				stages_measure(&b, &ref, d, size, &st[nst++]);
 			if (opt.json)
 				printf("%s\n {\"direction\": \"%s\", \"size\": %u, \"peers\": %u, \"snat\": %s, "
 				       "\"crypto\": \"%s\", \"engine_mpps\": %.4f, \"engine_gbps\": %.4f, "
-				       "\"aead_op\": \"%s\", \"aead_batch_mpps\": %.4f, \"fraction\": %.4f}",
+				       "\"aead_op\": \"%s\", \"aead_batch_mpps\": %.4f, \"fraction\": %.4f",
 				       first ? "" : ",", d == TUN_TO_LAN ? "tunnel_to_lan" : "lan_to_tunnel", size,
 				       opt.peers, opt.snat ? "true" : "false", aead_backend_name(), e,
 				       e * size * 8 / 1e3, d == TUN_TO_LAN ? "open" : "seal", a, f);
 			else
 				printf("%-12s %5u %9.3f %9.3f %9.3f %-4s %8.1f%%\n", dir_name[d], size, e,
 				       e * size * 8 / 1e3, a, d == TUN_TO_LAN ? "open" : "seal", 100 * f);
+			if (opt.json && opt.stages)
+				stages_json(&st[nst - 1]);
+			if (opt.json)
+				printf("}");
 			fflush(stdout);
 			first = false;
 		}
 	}
 	if (opt.json)
 		printf("\n]\n");
+	else if (opt.stages)
+		stages_print(st, nst);
 	bench_uninit(&b);
 	rcu_unregister_thread();
 	free(ref.buf);

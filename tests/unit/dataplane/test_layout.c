@@ -17,7 +17,8 @@
  *                       sealing worker, the replay window and its lock by the opening one.
  *   struct peer         the keypair pointers, "dead" and the endpoint are read for every run;
  *                       byte counts, timer events and "wants a handshake" are written for every
- *                       run; control's handshake and timer state is written by control.
+ *                       run; control's handshake and timer state is written by control; each
+ *                       worker's own byte counts (wbytes) by that worker alone.
  */
 #include <stdalign.h>
 #include <stddef.h>
@@ -164,10 +165,22 @@ static void test_peer(void)
 	};
 	struct peer *p;
 
+	struct span slot[PEER_BYTE_SLOTS];
+
 	whole_lines("struct peer", alignof(struct peer), sizeof(struct peer));
 	apart("struct peer: read by workers / written by workers", read, 7, workers, 6);
 	apart("struct peer: read by workers / written by control", read, 7, control, 7);
 	apart("struct peer: written by workers / by control", workers, 6, control, 7);
+	/* each worker's byte counts: a line no other thread writes, and none that is read per run */
+	for (unsigned i = 0; i < PEER_BYTE_SLOTS; i++)
+		slot[i] = (struct span){ "wbytes[i]", offsetof(struct peer, wbytes) + i * sizeof(struct peer_bytes),
+					 sizeof(struct peer_bytes) };
+	for (unsigned i = 0; i < PEER_BYTE_SLOTS; i++) {
+		apart("struct peer: one worker's byte counts / another's", &slot[i], 1, slot, i);
+		apart("struct peer: one worker's byte counts / read by workers", &slot[i], 1, read, 7);
+		apart("struct peer: one worker's byte counts / written by workers", &slot[i], 1, workers, 6);
+		apart("struct peer: one worker's byte counts / written by control", &slot[i], 1, control, 7);
+	}
 	p = peer_new((const uint8_t[NOISE_PUBLIC_KEY_LEN]){ 1 });
 	CHECK(p && (uintptr_t)p % MG_CACHELINE == 0, "peer_new: %p, not line-aligned", (void *)p);
 	free(p);

@@ -10,6 +10,8 @@
  *   the endpoint changes (roaming, a control update) between bursts and between passes: the
  *   next packet goes to the new endpoint (port and address), header checksum valid
  *   the endpoint changes back to an earlier one: again the right one
+ *   each peer's sent bytes (whole messages) counted on the worker's own slot, or on the shared
+ *   count for a worker numbered past the slots, and summed by peer_tx_bytes
  */
 #include <stdio.h>
 #include <string.h>
@@ -111,7 +113,9 @@ int main(void)
 	const unsigned order[] = { 0, 1, 0, 0, 0, 1, 1, 0, 1, 0 };
 	const unsigned n = sizeof(order) / sizeof(order[0]);
 	struct sent s[64];
-	uint64_t next[2];
+	uint64_t next[2], bytes[2] = { 0 };
+	/* 68-byte packets: a 16-byte header, padded to 80, a 16-byte tag */
+	const uint64_t mlen = 16 + 80 + 16;
 
 	if (sodium_init() < 0 || aead_init("auto"))
 		return 1;
@@ -132,7 +136,24 @@ int main(void)
 		CHECK(went_to(&s[i], p, far[p].ep_ip, MEM_FAR_PORT));
 		CHECK(s[i].counter == next[p]);
 		next[p]++;
+		bytes[p] += mlen;
 	}
+	for (unsigned p = 0; p < 2; p++) {
+		CHECK(peer_tx_bytes(far[p].peer) == bytes[p]);
+		CHECK(atomic_load(&far[p].peer->wbytes[R.w->id].tx) == bytes[p]);
+		CHECK(atomic_load(&far[p].peer->tx_bytes) == 0);
+	}
+
+	/* a worker past the slots adds to the shared count; the sum holds both */
+	R.w->id = PEER_BYTE_SLOTS + 3;
+	push_lan(1);
+	CHECK(pass(s, 64) == 1);
+	CHECK(atomic_load(&far[1].peer->tx_bytes) == mlen);
+	CHECK(peer_tx_bytes(far[1].peer) == bytes[1] + mlen);
+	CHECK(peer_tx_bytes(far[0].peer) == bytes[0]);
+	R.w->id = 0;
+	for (unsigned p = 0; p < 2; p++)
+		next[p] = atomic_load(&far[p].peer->cur->nk.send_counter);
 
 	/* peer 0 roams between passes: its next packet (first of a burst, then in a run, then
 	 * after peer 1's) goes to the new endpoint; peer 1 is unaffected */
