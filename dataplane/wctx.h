@@ -209,6 +209,13 @@ struct wctx {
 		uint64_t addrs;              /* its source and destination, as loaded */
 	} flow4;
 
+	struct {                         /* the last IPv4 TCP/UDP flow noted in this pass (worker_tx.h) */
+		uint64_t pass;
+		uint64_t addrs;              /* source and destination, as loaded */
+		uint32_t ports;              /* source and destination port, as loaded */
+		uint8_t proto;
+	} flow_noted;
+
 	struct {                         /* the last roam check of this open batch (worker_rx.c) */
 		struct peer *peer;           /* NULL = none yet */
 		struct mg_endpoint ep;

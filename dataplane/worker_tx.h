@@ -87,13 +87,46 @@ static inline bool wk_keypair_usable(const struct wctx *c, const struct keypair 
  * pass it, or SNAT, so that they keep their source. A reply nat_in translated (natted) starts
  * nothing.
  */
+/*
+ * Whether the packet at l3 is an unfragmented IPv4 TCP or UDP packet of the flow this worker
+ * noted last in this pass: then noting it again would change nothing (the table is this worker's
+ * alone, nothing was noted since, and the pass's clock is the same). Else the caller notes it,
+ * and it becomes the flow noted last, or, not being such a packet, clears the memo (its note
+ * may evict the remembered flow's entry). A bulk flow's burst asks the flow table once instead
+ * of per packet (key, keyed hash, bucket compare).
+ */
+static inline bool wk_flow_noted(struct wctx *c, const uint8_t *l3, uint32_t len, int family, uint8_t proto)
+{
+	uint64_t addrs;
+	uint32_t ports;
+	uint16_t frag;
+
+	memcpy(&frag, l3 + 6, 2);
+	if (family != AF_INET || l3[0] != 0x45 || len < IP4_HLEN + 4 ||
+	    (proto != IPPROTO_TCP && proto != IPPROTO_UDP) || (frag & htons(0x3fff))) {
+		c->flow_noted.pass = 0;
+		return false;
+	}
+	memcpy(&addrs, l3 + 12, 8);
+	memcpy(&ports, l3 + IP4_HLEN, 4);
+	if (c->flow_noted.pass == c->pass && c->flow_noted.addrs == addrs && c->flow_noted.ports == ports &&
+	    c->flow_noted.proto == proto)
+		return true;
+	c->flow_noted.pass = c->pass;
+	c->flow_noted.addrs = addrs;
+	c->flow_noted.ports = ports;
+	c->flow_noted.proto = proto;
+	return false;
+}
+
 static inline bool wk_tunnel_from_us(struct wctx *c, struct wpkt *p, uint8_t proto, bool natted)
 {
 	if (unlikely(proto == TSMP_PROTO)) {
 		wk_drop(c, p, MG_DROP_TSMP);
 		return false;
 	}
-	if (!natted && (c->dev->snat || mg_rcu_dereference(c->dev->filter))) {
+	if (!natted && (c->dev->snat || mg_rcu_dereference(c->dev->filter)) &&
+	    !wk_flow_noted(c, p->l3, p->len, p->family, proto)) {
 		enum flowtrack_note n = flowtrack_note_out(&c->dev->flows, c->w->id, p->l3, p->len,
 							   p->family, c->now);
 
