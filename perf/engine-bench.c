@@ -383,6 +383,7 @@ static double engine_run(struct bench *b, enum dir d, uint32_t size)
 }
 
 static double median(double *v, unsigned n);
+static int cmp_double(const void *a, const void *b);
 
 /* One run with the stage profile on: cycles per packet by stage into out[WK_PROF_MAX]; returns
  * the profile's boundaries per packet. */
@@ -466,10 +467,11 @@ static void aead_ref_setup(struct aead_ref *r, uint32_t len)
 /*
  * Where the time goes, in time-stamp counter cycles per packet: --runs more runs of the worker
  * with its stage profile on (wctx.h, struct wk_prof), each followed by a run of the AEAD
- * reference timed by the same counter; each column is the median over those runs. The profile
- * reads the counter about 12 times per pass (of up to 64 packets), which the rates above do
- * not pay. "rest" is everything but the two AEAD calls; rest / ref is what the worker adds to
- * the AEAD's own time (at 80% of the AEAD rate it is 25%).
+ * reference timed by the same counter. The profile reads the counter about 12 times per pass
+ * (of up to 64 packets), which the rates above do not pay. The stage columns are those of one
+ * run, the one with the median total, so that they add up to it; ref is the median of its own
+ * runs. "rest" is everything but the two AEAD calls; rest / ref is what the worker adds to the
+ * AEAD's own time (at 80% of the AEAD rate it is 25%).
  */
 struct stage_row {
 	enum dir d;
@@ -485,40 +487,43 @@ static const char *const stage_name[WK_PROF_MAX] = {
 
 static void stages_measure(struct bench *b, struct aead_ref *ref, enum dir d, uint32_t size, struct stage_row *row)
 {
-	double v[WK_PROF_MAX][MAX_RUNS], total[MAX_RUNS], aead[MAX_RUNS], refc[MAX_RUNS], one[WK_PROF_MAX];
-	double bounds = 0;
+	double v[MAX_RUNS][WK_PROF_MAX], total[MAX_RUNS], sorted[MAX_RUNS], refc[MAX_RUNS];
+	double bounds = 0, mid;
+	unsigned r, k, pick = 0;
 
-	for (unsigned r = 0; r < opt.runs; r++) {
-		bounds = engine_run_stages(b, d, size, one);
-		total[r] = 0;
-		for (unsigned k = 0; k < WK_PROF_MAX; k++) {
-			v[k][r] = one[k];
-			total[r] += one[k];
-		}
-		aead[r] = one[WK_PROF_OPEN_AEAD] + one[WK_PROF_SEAL_AEAD];
+	for (r = 0; r < opt.runs; r++) {
+		bounds = engine_run_stages(b, d, size, v[r]);
+		for (total[r] = 0, k = 0; k < WK_PROF_MAX; k++)
+			total[r] += v[r][k];
 		refc[r] = 0;
 		if (!opt.noref)
 			aead_run(ref, d == TUN_TO_LAN, opt.packets, &refc[r]);
 	}
+	/* The stages of the run whose total is the median (the lower one of an even count), whole:
+	 * medians taken column by column would not add up to any run's total once a preemption
+	 * lands in one column of one run and in another column of the next. */
+	memcpy(sorted, total, opt.runs * sizeof(*total));
+	qsort(sorted, opt.runs, sizeof(*sorted), cmp_double);
+	mid = sorted[(opt.runs - 1) / 2];
+	while (total[pick] != mid)
+		pick++;
 	row->d = d;
 	row->size = size;
-	for (unsigned k = 0; k < WK_PROF_MAX; k++)
-		row->stage[k] = median(v[k], opt.runs);
-	row->total = median(total, opt.runs);
-	row->aead = median(aead, opt.runs);
-	for (unsigned r = 0; r < opt.runs; r++)
-		total[r] -= aead[r];
-	row->rest = median(total, opt.runs);
+	memcpy(row->stage, v[pick], sizeof(row->stage));
+	row->total = total[pick];
+	row->aead = v[pick][WK_PROF_OPEN_AEAD] + v[pick][WK_PROF_SEAL_AEAD];
+	row->rest = row->total - row->aead;
 	row->ref = median(refc, opt.runs);
 	row->overhead = bounds * prof_boundary_cycles();
 }
 
 static void stages_print(const struct stage_row *st, unsigned n)
 {
-	printf("\ncycles per packet by stage (time-stamp counter, median of %u profiled runs; ref = the AEAD "
-	       "batch alone):\n%-12s %5s %7s %7s %7s %7s %7s %7s %7s %7s %7s %7s %7s %9s\n", opt.runs, "direction",
-	       "size", "total", "AEAD", "rest", "rx", "o_after", "s_before", "s_after", "tx", "other", "ref",
-	       "fraction", "rest/ref");
+	printf("\ncycles per packet by stage (time-stamp counter; the profiled run with the median total of "
+	       "%u; ref = the AEAD batch alone, median):\n"
+	       "%-12s %5s %7s %7s %7s %7s %7s %7s %7s %7s %7s %7s %7s %9s\n", opt.runs, "direction", "size",
+	       "total", "AEAD", "rest", "rx", "o_after", "s_before", "s_after", "tx", "other", "ref", "fraction",
+	       "rest/ref");
 	for (unsigned i = 0; i < n; i++) {
 		const struct stage_row *r = &st[i];
 
