@@ -163,23 +163,24 @@ static inline void peer_count_bytes(struct peer *p, unsigned worker, bool rx, ui
 	}
 }
 
-/* Bytes received from / sent to p so far, by every thread. */
-static inline uint64_t peer_rx_bytes(struct peer *p)
+/* Bytes received from (rx) or sent to p so far, by every thread. */
+static inline uint64_t peer_bytes(struct peer *p, bool rx)
 {
-	uint64_t n = atomic_load_explicit(&p->rx_bytes, memory_order_relaxed);
+	uint64_t n = atomic_load_explicit(rx ? &p->rx_bytes : &p->tx_bytes, memory_order_relaxed);
 
 	for (unsigned i = 0; i < PEER_BYTE_SLOTS; i++)
-		n += atomic_load_explicit(&p->wbytes[i].rx, memory_order_relaxed);
+		n += atomic_load_explicit(rx ? &p->wbytes[i].rx : &p->wbytes[i].tx, memory_order_relaxed);
 	return n;
+}
+
+static inline uint64_t peer_rx_bytes(struct peer *p)
+{
+	return peer_bytes(p, true);
 }
 
 static inline uint64_t peer_tx_bytes(struct peer *p)
 {
-	uint64_t n = atomic_load_explicit(&p->tx_bytes, memory_order_relaxed);
-
-	for (unsigned i = 0; i < PEER_BYTE_SLOTS; i++)
-		n += atomic_load_explicit(&p->wbytes[i].tx, memory_order_relaxed);
-	return n;
+	return peer_bytes(p, false);
 }
 
 /* Timer events recorded by whoever sends/receives (cheap: compare before store). */
