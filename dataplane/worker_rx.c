@@ -231,7 +231,7 @@ static inline __attribute__((always_inline)) void rx_data(struct wctx *c, struct
 		return;
 	}
 	p->kp = kp;
-	p->peer = kp->entry.peer;        /* on the line just read: after the AEAD it may be gone */
+	p->peer = kp->entry.peer;        /* read now, while kp's line is in cache (after the AEAD it may have been evicted) */
 	p->l3 = msg;
 	p->len = mlen;
 	op = &c->dec_ops[c->ndec];
