@@ -272,14 +272,16 @@ fail:
 	return -EADDRNOTAVAIL;
 }
 
-int nat_out(struct nat *n, unsigned worker, uint64_t peer_id, uint8_t *l3, uint32_t len, int family,
-	    const uint8_t *lan_src, uint64_t now)
+/* nat_out, and the flow that translated the packet (NULL unless 0 is returned). */
+static int nat_out_flow(struct nat *n, unsigned worker, uint64_t peer_id, uint8_t *l3, uint32_t len,
+			int family, const uint8_t *lan_src, uint64_t now, struct nat_flow **out)
 {
 	struct l4_view v;
 	struct nat_key k;
 	struct nat_flow *f;
 	int err;
 
+	*out = NULL;
 	if (!l4_parse(l3, len, family, &v))
 		return -EPROTONOSUPPORT;
 	if ((v.proto == IPPROTO_ICMP && v.icmp_type != ICMP_ECHO_REQ4) ||
@@ -301,6 +303,130 @@ int nat_out(struct nat *n, unsigned worker, uint64_t peer_id, uint8_t *l3, uint3
 		atomic_store_explicit(&f->tcp_closing, 1, memory_order_relaxed);
 	set_addr(l3, family, (uint8_t *)ip_src(l3, family), f->rev.daddr, &v);
 	set_port(v.sport, f->rev.dport, &v);
+	*out = f;
+	return 0;
+}
+
+int nat_out(struct nat *n, unsigned worker, uint64_t peer_id, uint8_t *l3, uint32_t len, int family,
+	    const uint8_t *lan_src, uint64_t now)
+{
+	struct nat_flow *f;
+
+	return nat_out_flow(n, worker, peer_id, l3, len, family, lan_src, now, &f);
+}
+
+/*
+ * The memo's view of a packet: its protocol and header length, and the size of one address, if
+ * it is a packet the memo may stand for (see struct nat_memo); else 0. Those are the packets
+ * l4_parse reads with the L4 header right after a fixed-size IP header.
+ */
+static inline unsigned memo_view(const uint8_t *l3, uint32_t len, int family, uint8_t *proto, uint32_t *hl)
+{
+	uint16_t frag;
+
+	if (family == AF_INET) {
+		memcpy(&frag, l3 + 6, 2);
+		if (l3[0] != 0x45 || (frag & htons(0x3fff)))
+			return 0;
+		*proto = l3[9];
+		*hl = IP4_HLEN;
+	} else {
+		*proto = l3[6];
+		*hl = IP6_HLEN;
+	}
+	if (!(*proto == IPPROTO_TCP && len >= *hl + 20) && !(*proto == IPPROTO_UDP && len >= *hl + 8))
+		return 0;
+	return family == AF_INET ? 4 : 16;
+}
+
+/* RFC 1624's ~m + m' over the n bytes (even) that change from old to new, in 16-bit words. */
+static uint32_t csum_delta(const uint8_t *old, const uint8_t *new, size_t n)
+{
+	uint32_t sum = 0;
+
+	for (size_t i = 0; i < n; i += 2) {
+		sum += (uint16_t)~((uint16_t)old[i] << 8 | old[i + 1]);
+		sum += (uint16_t)new[i] << 8 | new[i + 1];
+	}
+	return sum;
+}
+
+/* HC' = ~(~HC + delta), delta from csum_delta (below 2^22: two folds suffice). */
+static inline uint16_t csum_apply(uint8_t *check, uint32_t delta)
+{
+	uint16_t c;
+
+	memcpy(&c, check, 2);
+	c = htons(csum_fold((uint16_t)~ntohs(c) + delta));
+	memcpy(check, &c, 2);
+	return c;
+}
+
+bool nat_memo_translate(struct nat_memo *m, uint64_t pass, uint8_t *l3, uint32_t len, int family)
+{
+	uint8_t *src = l3 + (family == AF_INET ? 12 : 8), *l4, proto;
+	uint32_t hl, ports;
+	uint64_t a4;
+	unsigned alen;
+
+	if (m->pass != pass || m->family != family)
+		return false;
+	alen = memo_view(l3, len, family, &proto, &hl);
+	if (!alen || proto != m->proto)
+		return false;
+	l4 = l3 + hl;
+	memcpy(&ports, l4, 4);
+	if (ports != m->ports)
+		return false;
+	if (family == AF_INET) {
+		memcpy(&a4, src, 8);            /* both addresses as one word: no libc call */
+		if (memcmp(&a4, m->addrs, 8))
+			return false;
+		csum_apply(l3 + 10, m->ip_delta);
+	} else if (memcmp(src, m->addrs, 32)) {
+		return false;
+	}
+	if (proto == IPPROTO_TCP) {
+		csum_apply(l4 + 16, m->l4_delta);
+		if (l4[13] & 0x05)              /* FIN or RST */
+			atomic_store_explicit(&m->flow->tcp_closing, 1, memory_order_relaxed);
+	} else if (family == AF_INET6 || l4[6] || l4[7]) {   /* IPv4 UDP without a checksum stays so */
+		if (!csum_apply(l4 + 6, m->l4_delta))
+			l4[6] = l4[7] = 0xff;           /* RFC 768: a computed 0 is sent as 0xffff */
+	}
+	memcpy(src, m->saddr, alen);
+	memcpy(l4, &m->sport, 2);
+	return true;
+}
+
+int nat_out_remember(struct nat *n, struct nat_memo *m, uint64_t pass, unsigned worker, uint64_t peer_id,
+		     uint8_t *l3, uint32_t len, int family, const uint8_t *lan_src, uint64_t now)
+{
+	uint8_t proto, addrs[32];
+	uint32_t hl, ports = 0;
+	unsigned alen;
+	struct nat_flow *f;
+	int err;
+
+	/* The packet as it is before the translation: the memo's key if it is translated. */
+	alen = memo_view(l3, len, family, &proto, &hl);
+	if (alen) {
+		memcpy(addrs, l3 + (family == AF_INET ? 12 : 8), 2 * alen);
+		memcpy(&ports, l3 + hl, 4);
+	}
+	err = nat_out_flow(n, worker, peer_id, l3, len, family, lan_src, now, &f);
+	if (err || !alen)
+		return err;             /* the memo, if any, still stands for its own flow */
+	m->pass = pass;
+	m->flow = f;
+	m->family = (uint8_t)family;
+	m->proto = proto;
+	m->ports = ports;
+	memcpy(m->addrs, addrs, 2 * alen);
+	memcpy(m->saddr, f->rev.daddr, alen);
+	m->sport = f->rev.dport;
+	m->ip_delta = csum_delta(addrs, m->saddr, alen);
+	m->l4_delta = m->ip_delta + csum_delta((const uint8_t *)&ports, (const uint8_t *)&m->sport, 2);
 	return 0;
 }
 

@@ -106,6 +106,33 @@ static inline void nat_set_lan_flows(struct nat *n, const struct flowtrack *ft)
  * -EDQUOT the peer is at NAT_FLOWS_PER_PEER. */
 int nat_out(struct nat *n, unsigned worker, uint64_t peer_id, uint8_t *l3, uint32_t len, int family,
 	    const uint8_t *lan_src, uint64_t now);
+/*
+ * A worker's memo of the flow nat_out_remember translated last, for the packets of the same flow that
+ * follow in the same pass (a bulk flow's burst): they are translated without building, hashing
+ * or looking up a key. It holds for one pass: the worker is an RCU reader until the quiescent
+ * state after it, so the flow cannot be freed meanwhile, and the pass's clock is the same, so
+ * last_seen needs no touch. TCP and UDP, not fragmented, IPv4 without options or IPv6 with
+ * TCP/UDP right after the fixed header (what l4_parse would read the same way). The checksum
+ * updates are summed once per flow (RFC 1624: ~m + m' over every word that changes), which
+ * gives the bytes that updating word by word would.
+ */
+struct nat_memo {
+	uint64_t pass;                 /* the pass it holds for; 0 = none */
+	struct nat_flow *flow;
+	uint8_t family, proto;
+	uint16_t sport;                /* the translated source port (network order) */
+	uint32_t ports;                /* source and destination port, as loaded */
+	uint32_t ip_delta, l4_delta;   /* what the translation adds to the IPv4 and L4 checksums */
+	uint8_t addrs[32];             /* source and destination address, as in the packet */
+	uint8_t saddr[16];             /* the translated source address */
+};
+
+/* Worker: true if the packet is of m's flow (in this pass) and is now translated as nat_out would
+ * have; false leaves it as it was. */
+bool nat_memo_translate(struct nat_memo *m, uint64_t pass, uint8_t *l3, uint32_t len, int family);
+/* Worker: nat_out, after which a TCP or UDP flow it translated is m's for the rest of the pass. */
+int nat_out_remember(struct nat *n, struct nat_memo *m, uint64_t pass, unsigned worker, uint64_t peer_id,
+		     uint8_t *l3, uint32_t len, int family, const uint8_t *lan_src, uint64_t now);
 /* Worker: a packet from the LAN addressed to the router: if it answers a flow, translate it back
  * in place and return true. */
 bool nat_in(struct nat *n, uint8_t *l3, uint32_t len, int family, uint64_t now);

@@ -216,6 +216,8 @@ struct wctx {
 		uint8_t proto;
 	} flow_noted;
 
+	struct nat_memo nat_memo;        /* the flow SNAT translated last, this pass (worker_rx.c) */
+
 	struct {                         /* the last roam check of this open batch (worker_rx.c) */
 		struct peer *peer;           /* NULL = none yet */
 		struct mg_endpoint ep;

@@ -106,8 +106,13 @@ static bool snat_out(struct wctx *c, struct wpkt *p, const struct peer *from, en
 	struct nl_l2hop hop;
 	int err = -EADDRNOTAVAIL;
 
+	/* The flow translated last in this pass: no key, no table, and no hop (this pass's
+	 * snapshot gave the same destination one a moment ago). */
+	if (nat_memo_translate(&c->nat_memo, c->pass, p->l3, p->len, p->family))
+		return true;
 	if (wk_hop(c, p->family, ip_dst(p->l3, p->family), &hop) != -ENETUNREACH)
-		err = nat_out(&c->dev->nat, c->w->id, from->id, p->l3, p->len, p->family, hop.src_addr, c->now);
+		err = nat_out_remember(&c->dev->nat, &c->nat_memo, c->pass, c->w->id, from->id, p->l3, p->len,
+				       p->family, hop.src_addr, c->now);
 	if (err == NAT_PASS) {
 		c->ctr->nat_lan_replies++;
 		return true;
