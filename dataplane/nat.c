@@ -364,7 +364,8 @@ static inline uint16_t csum_apply(uint8_t *check, uint32_t delta)
 
 bool nat_memo_translate(struct nat_memo *m, uint64_t pass, uint8_t *l3, uint32_t len, int family)
 {
-	uint8_t *src = l3 + (family == AF_INET ? 12 : 8), *l4, proto;
+	const unsigned addrs = family == AF_INET ? 12 : 8;    /* the source address, then the destination */
+	uint8_t *l4, proto;
 	uint32_t hl, ports;
 	uint64_t a4;
 	unsigned alen;
@@ -379,11 +380,11 @@ bool nat_memo_translate(struct nat_memo *m, uint64_t pass, uint8_t *l3, uint32_t
 	if (ports != m->ports)
 		return false;
 	if (family == AF_INET) {
-		memcpy(&a4, src, 8);            /* both addresses as one word: no libc call */
+		memcpy(&a4, l3 + addrs, 8);     /* both addresses as one word: no libc call */
 		if (memcmp(&a4, m->addrs, 8))
 			return false;
 		csum_apply(l3 + 10, m->ip_delta);
-	} else if (memcmp(src, m->addrs, 32)) {
+	} else if (memcmp(l3 + addrs, m->addrs, 32)) {
 		return false;
 	}
 	if (proto == IPPROTO_TCP) {
@@ -394,48 +395,68 @@ bool nat_memo_translate(struct nat_memo *m, uint64_t pass, uint8_t *l3, uint32_t
 		if (!csum_apply(l4 + 6, m->l4_delta))
 			l4[6] = l4[7] = 0xff;           /* RFC 768: a computed 0 is sent as 0xffff */
 	}
-	memcpy(src, m->saddr, alen);
-	memcpy(l4, &m->sport, 2);
+	memcpy(l3 + addrs + m->dst * alen, m->addr, alen);
+	memcpy(l4 + 2 * m->dst, &m->port, 2);
 	return true;
+}
+
+/* The packet's key fields before a translation (alen from memo_view, 0: not for the memo). */
+struct memo_before {
+	unsigned alen;
+	uint8_t proto, addrs[32];
+	uint32_t hl, ports;
+};
+
+static void memo_before(struct memo_before *b, const uint8_t *l3, uint32_t len, int family)
+{
+	b->alen = memo_view(l3, len, family, &b->proto, &b->hl);
+	if (b->alen) {
+		memcpy(b->addrs, l3 + (family == AF_INET ? 12 : 8), 2 * b->alen);
+		memcpy(&b->ports, l3 + b->hl, 4);
+	}
+}
+
+/* m stands for f from now on in this pass: the source (dst false) or destination address and
+ * port of packets like b become addr and port (network order). */
+static void memo_take(struct nat_memo *m, uint64_t pass, int family, const struct memo_before *b,
+		      struct nat_flow *f, bool dst, const uint8_t *addr, uint16_t port)
+{
+	m->pass = pass;
+	m->flow = f;
+	m->family = (uint8_t)family;
+	m->proto = b->proto;
+	m->dst = dst;
+	m->ports = b->ports;
+	memcpy(m->addrs, b->addrs, 2 * b->alen);
+	memcpy(m->addr, addr, b->alen);
+	m->port = port;
+	m->ip_delta = csum_delta(b->addrs + dst * b->alen, m->addr, b->alen);
+	m->l4_delta = m->ip_delta + csum_delta((const uint8_t *)&b->ports + 2 * dst, (const uint8_t *)&m->port, 2);
 }
 
 int nat_out_remember(struct nat *n, struct nat_memo *m, uint64_t pass, unsigned worker, uint64_t peer_id,
 		     uint8_t *l3, uint32_t len, int family, const uint8_t *lan_src, uint64_t now)
 {
-	uint8_t proto, addrs[32];
-	uint32_t hl, ports = 0;
-	unsigned alen;
+	struct memo_before b;
 	struct nat_flow *f;
 	int err;
 
-	/* The packet as it is before the translation: the memo's key if it is translated. */
-	alen = memo_view(l3, len, family, &proto, &hl);
-	if (alen) {
-		memcpy(addrs, l3 + (family == AF_INET ? 12 : 8), 2 * alen);
-		memcpy(&ports, l3 + hl, 4);
-	}
+	memo_before(&b, l3, len, family);
 	err = nat_out_flow(n, worker, peer_id, l3, len, family, lan_src, now, &f);
-	if (err || !alen)
-		return err;             /* the memo, if any, still stands for its own flow */
-	m->pass = pass;
-	m->flow = f;
-	m->family = (uint8_t)family;
-	m->proto = proto;
-	m->ports = ports;
-	memcpy(m->addrs, addrs, 2 * alen);
-	memcpy(m->saddr, f->rev.daddr, alen);
-	m->sport = f->rev.dport;
-	m->ip_delta = csum_delta(addrs, m->saddr, alen);
-	m->l4_delta = m->ip_delta + csum_delta((const uint8_t *)&ports, (const uint8_t *)&m->sport, 2);
-	return 0;
+	if (!err && b.alen)             /* else the memo, if any, still stands for its own flow */
+		memo_take(m, pass, family, &b, f, false, f->rev.daddr, f->rev.dport);
+	return err;
 }
 
-bool nat_in(struct nat *n, uint8_t *l3, uint32_t len, int family, uint64_t now)
+
+/* nat_in, and the flow that translated the packet (NULL when false is returned). */
+static bool nat_in_flow(struct nat *n, uint8_t *l3, uint32_t len, int family, uint64_t now, struct nat_flow **out)
 {
 	struct l4_view v;
 	struct nat_key k;
 	struct nat_flow *f;
 
+	*out = NULL;
 	if (!l4_parse(l3, len, family, &v))
 		return false;
 	if ((v.proto == IPPROTO_ICMP && v.icmp_type != ICMP_ECHO_REP4) ||
@@ -452,6 +473,28 @@ bool nat_in(struct nat *n, uint8_t *l3, uint32_t len, int family, uint64_t now)
 		atomic_store_explicit(&f->tcp_closing, 1, memory_order_relaxed);
 	set_addr(l3, family, (uint8_t *)ip_dst(l3, family), f->fwd.saddr, &v);
 	set_port(v.proto == IPPROTO_TCP || v.proto == IPPROTO_UDP ? v.dport : v.sport, f->fwd.sport, &v);
+	*out = f;
+	return true;
+}
+
+bool nat_in(struct nat *n, uint8_t *l3, uint32_t len, int family, uint64_t now)
+{
+	struct nat_flow *f;
+
+	return nat_in_flow(n, l3, len, family, now, &f);
+}
+
+bool nat_in_remember(struct nat *n, struct nat_memo *m, uint64_t pass, uint8_t *l3, uint32_t len, int family,
+		     uint64_t now)
+{
+	struct memo_before b;
+	struct nat_flow *f;
+
+	memo_before(&b, l3, len, family);
+	if (!nat_in_flow(n, l3, len, family, now, &f))
+		return false;
+	if (b.alen)
+		memo_take(m, pass, family, &b, f, true, f->fwd.saddr, f->fwd.sport);
 	return true;
 }
 

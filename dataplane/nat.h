@@ -107,11 +107,11 @@ static inline void nat_set_lan_flows(struct nat *n, const struct flowtrack *ft)
 int nat_out(struct nat *n, unsigned worker, uint64_t peer_id, uint8_t *l3, uint32_t len, int family,
 	    const uint8_t *lan_src, uint64_t now);
 /*
- * A worker's memo of the flow nat_out_remember translated last, for the packets of the same flow that
- * follow in the same pass (a bulk flow's burst): they are translated without building, hashing
- * or looking up a key. It holds for one pass: the worker is an RCU reader until the quiescent
- * state after it, so the flow cannot be freed meanwhile, and the pass's clock is the same, so
- * last_seen needs no touch. TCP and UDP, not fragmented, IPv4 without options or IPv6 with
+ * A worker's memo of the flow nat_out_remember (or nat_in_remember, with a memo of its own)
+ * translated last, for the packets of the same flow that follow in the same pass (a bulk flow's
+ * burst): they are translated without building, hashing or looking up a key. It holds for one
+ * pass: the worker is an RCU reader until the quiescent state after it, so the flow cannot be
+ * freed meanwhile, and the pass's clock is the same, so last_seen needs no touch. TCP and UDP, not fragmented, IPv4 without options or IPv6 with
  * TCP/UDP right after the fixed header (what l4_parse would read the same way). The checksum
  * updates are summed once per flow (RFC 1624: ~m + m' over every word that changes), which
  * gives the bytes that updating word by word would.
@@ -120,15 +120,16 @@ struct nat_memo {
 	uint64_t pass;                 /* the pass it holds for; 0 = none */
 	struct nat_flow *flow;
 	uint8_t family, proto;
-	uint16_t sport;                /* the translated source port (network order) */
+	bool dst;                      /* rewrites the destination (nat_in), else the source (nat_out) */
+	uint16_t port;                 /* the port it writes (network order) */
 	uint32_t ports;                /* source and destination port, as loaded */
 	uint32_t ip_delta, l4_delta;   /* what the translation adds to the IPv4 and L4 checksums */
 	uint8_t addrs[32];             /* source and destination address, as in the packet */
-	uint8_t saddr[16];             /* the translated source address */
+	uint8_t addr[16];              /* the address it writes */
 };
 
-/* Worker: true if the packet is of m's flow (in this pass) and is now translated as nat_out would
- * have; false leaves it as it was. */
+/* Worker: true if the packet is of m's flow (in this pass) and is now translated as nat_out (or
+ * nat_in) would have; false leaves it as it was. */
 bool nat_memo_translate(struct nat_memo *m, uint64_t pass, uint8_t *l3, uint32_t len, int family);
 /* Worker: nat_out, after which a TCP or UDP flow it translated is m's for the rest of the pass. */
 int nat_out_remember(struct nat *n, struct nat_memo *m, uint64_t pass, unsigned worker, uint64_t peer_id,
@@ -136,6 +137,9 @@ int nat_out_remember(struct nat *n, struct nat_memo *m, uint64_t pass, unsigned 
 /* Worker: a packet from the LAN addressed to the router: if it answers a flow, translate it back
  * in place and return true. */
 bool nat_in(struct nat *n, uint8_t *l3, uint32_t len, int family, uint64_t now);
+/* Worker: nat_in, after which a TCP or UDP flow it translated is m's for the rest of the pass. */
+bool nat_in_remember(struct nat *n, struct nat_memo *m, uint64_t pass, uint8_t *l3, uint32_t len, int family,
+		     uint64_t now);
 /* Control: expire idle flows; returns how many were removed. */
 unsigned nat_expire(struct nat *n, uint64_t now);
 

@@ -217,6 +217,7 @@ struct wctx {
 	} flow_noted;
 
 	struct nat_memo nat_memo;        /* the flow SNAT translated last, this pass (worker_rx.c) */
+	struct nat_memo nat_memo_in;     /* the flow whose reply it translated back last, this pass */
 
 	struct {                         /* the last roam check of this open batch (worker_rx.c) */
 		struct peer *peer;           /* NULL = none yet */

@@ -416,7 +416,9 @@ static inline __attribute__((always_inline)) void rx_frame(struct wctx *c, uint6
 	if (local) {
 		if (!lan_plaintext_ok(c, p, eth + ETH_HLEN_, ilen, family))
 			return;
-		if (!c->dev->snat || !nat_in(&c->dev->nat, p->l3, p->len, p->family, c->now)) {
+		if (!c->dev->snat || (!nat_memo_translate(&c->nat_memo_in, c->pass, p->l3, p->len, p->family) &&
+				      !nat_in_remember(&c->dev->nat, &c->nat_memo_in, c->pass, p->l3, p->len,
+						       p->family, c->now))) {
 			wk_drop(c, p, MG_DROP_NAT_UNKNOWN);
 			return;
 		}

@@ -1,14 +1,15 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * test_natmemo.c - the worker's memo of the SNAT flow it translated last (nat.h, struct
- * nat_memo) against nat_out itself: a random stream of packets (IPv4 and IPv6; TCP with random
+ * test_natmemo.c - the worker's memos of the SNAT flow it translated last (nat.h, struct
+ * nat_memo) against the table itself: a random stream of packets (IPv4 and IPv6; TCP with random
  * flags, UDP with and without a checksum, ICMP echo; IPv4 options and fragments; a few flows
- * interleaved; passes of random length) goes through the memo path (nat_memo_translate, else
- * nat_out_remember) and, as a copy, through nat_out. Every translated packet must come out byte
- * for byte the same, and the memo must have answered for most packets of the stream. Then the
+ * interleaved, out from the tailnet and their replies back from the LAN; passes of random
+ * length) goes through the memo path (nat_memo_translate, else nat_out_remember or
+ * nat_in_remember) and, as a copy, through nat_out or nat_in. Every packet must come out byte
+ * for byte the same, and the memos must have answered for a good part of the stream. Then the
  * cases one by one: a memo holds for its pass only and for its own flow only; FIN through the
- * memo marks the flow closing; a packet nat_out refuses leaves the memo to its flow; a UDP
- * checksum the memo's update brings to zero leaves as 0xffff.
+ * memo marks the flow closing, in both directions; a packet nat_out refuses leaves the memo to
+ * its flow; a UDP checksum the memo's update brings to zero leaves as 0xffff.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -41,6 +42,11 @@ static const struct flow_spec flows[] = {
 };
 #define NFLOWS (sizeof(flows) / sizeof(flows[0]))
 
+static uint16_t get16(const uint8_t *p)
+{
+	return (uint16_t)(p[0] << 8 | p[1]);
+}
+
 /* An IPv4 packet with 4 bytes of options (IHL 6): the same flow, not one the memo stands for. */
 static size_t with_options(uint8_t *b, size_t len)
 {
@@ -54,24 +60,23 @@ static size_t with_options(uint8_t *b, size_t len)
 	return len;
 }
 
-/* A random packet of flow f; IPv4 sometimes with options, sometimes a fragment (*frag). */
-static size_t random_packet(uint8_t *b, const struct flow_spec *f, bool *frag)
+/* Random payload and TCP flags; IPv4 sometimes without a UDP checksum, with options, or a
+ * fragment (*frag). */
+static size_t mutate(uint8_t *b, size_t len, int v6, uint8_t proto, bool *frag)
 {
-	size_t hl = f->v6 ? 40 : 20, len = mkpkt(b, f->v6, f->src, f->dst, f->proto, f->sport, f->dport,
-					       randombytes_uniform(64));
+	size_t hl = v6 ? 40 : 20, l4 = proto == IPPROTO_TCP ? 20 : 8;
 	uint32_t r = randombytes_uniform(16);
 
 	*frag = false;
-	randombytes_buf(b + len - (len - hl - (f->proto == IPPROTO_TCP ? 20 : 8)),
-			len - hl - (f->proto == IPPROTO_TCP ? 20 : 8));
-	if (f->proto == IPPROTO_TCP)
+	randombytes_buf(b + hl + l4, len - hl - l4);
+	if (proto == IPPROTO_TCP)
 		b[hl + 13] = (uint8_t)randombytes_uniform(64);   /* FIN, SYN, RST, PSH, ACK, URG */
 	ref_fix(b, len);
-	if (f->proto == IPPROTO_UDP && !f->v6 && r == 0) {
+	if (proto == IPPROTO_UDP && !v6 && r == 0) {
 		b[hl + 6] = b[hl + 7] = 0;                      /* IPv4 UDP without a checksum */
-	} else if (!f->v6 && r == 1) {
+	} else if (!v6 && r == 1) {
 		len = with_options(b, len);
-	} else if (!f->v6 && r == 2 && f->proto != IPPROTO_ICMP) {
+	} else if (!v6 && r == 2 && proto != IPPROTO_ICMP) {
 		b[6] = 0x20;                                    /* MF: a first fragment */
 		ref_fix(b, len);
 		*frag = true;
@@ -79,45 +84,76 @@ static size_t random_packet(uint8_t *b, const struct flow_spec *f, bool *frag)
 	return len;
 }
 
+/* A random packet of flow f from the tailnet, or (port != 0) its reply from the LAN to the
+ * router's NAT port. */
+static size_t random_packet(uint8_t *b, const struct flow_spec *f, uint16_t port, bool *frag)
+{
+	bool icmp = f->proto == IPPROTO_ICMP || f->proto == IPPROTO_ICMPV6;
+	size_t len, hl = f->v6 ? 40 : 20;
+
+	if (!port)
+		return mutate(b, mkpkt(b, f->v6, f->src, f->dst, f->proto, f->sport, f->dport,
+				       randombytes_uniform(64)), f->v6, f->proto, frag);
+	len = mkpkt(b, f->v6, f->dst, f->v6 ? "fd00:8::105" : "192.168.8.105", f->proto, icmp ? port : f->dport,
+		    port, randombytes_uniform(64));
+	if (icmp)
+		b[hl] = f->v6 ? 129 : 0;                        /* echo reply */
+	return mutate(b, len, f->v6, f->proto, frag);
+}
+
+/*
+ * Both directions: packets of a few flows from the tailnet (nat_out) and their replies from the
+ * LAN (nat_in), each through the memo path of its direction and, as a copy, the table itself.
+ */
 static void stream_test(void)
 {
 	struct nat n;
-	struct nat_memo m = { 0 };
+	struct nat_memo m[2] = { 0 };               /* out, in */
+	uint16_t natport[NFLOWS] = { 0 };
 	uint64_t pass = 1;
-	unsigned cur = 0, hits = 0, memoable = 0, translated = 0, differ = 0, refused = 0;
+	unsigned cur = 0, hits[2] = { 0 }, memoable[2] = { 0 }, translated[2] = { 0 }, differ = 0, refused = 0;
 
 	T_CHECK(!nat_init(&n, 1), "nat_init");
-	for (unsigned i = 0; i < 20000; i++) {
+	for (unsigned i = 0; i < 40000; i++) {
 		/* Passes of 32 packets on average; a flow's run, 4 on average, then another's. */
+		const struct flow_spec *f;
 		uint8_t a[256], b[256];
-		bool frag, hit, nocsum;
-		size_t len;
+		bool frag, hit, nocsum, in;
+		size_t len, hl;
 		int family, ea, eb;
 
 		if (!randombytes_uniform(32))
 			pass++;
 		if (!randombytes_uniform(4))
 			cur = randombytes_uniform(NFLOWS);
-		len = random_packet(a, &flows[cur], &frag);
-		family = flows[cur].v6 ? AF_INET6 : AF_INET;
+		f = &flows[cur];
+		in = natport[cur] && randombytes_uniform(2);
+		len = random_packet(a, f, in ? natport[cur] : 0, &frag);
+		family = f->v6 ? AF_INET6 : AF_INET;
+		hl = f->v6 ? 40 : (a[0] & 0xf) * 4u;
 		memcpy(b, a, len);
 		/* The reference first: it creates the flow, so that both find the same one. */
-		ea = nat_out(&n, 0, PEER, a, len, family, flows[cur].v6 ? lan6 : lan4, 10 * S);
-		nocsum = !flows[cur].v6 && flows[cur].proto == IPPROTO_UDP && !a[a[0] % 16 * 4 + 6] &&
-			 !a[a[0] % 16 * 4 + 7];
-		hit = nat_memo_translate(&m, pass, b, len, family);
-		eb = hit ? 0 : nat_out_remember(&n, &m, pass, 0, PEER, b, len, family,
-						flows[cur].v6 ? lan6 : lan4, 10 * S);
-		hits += hit;
-		memoable += !frag && (a[0] == 0x45 || family == AF_INET6) &&
-			    (flows[cur].proto == IPPROTO_TCP || flows[cur].proto == IPPROTO_UDP);
+		ea = in ? !nat_in(&n, a, len, family, 10 * S) : nat_out(&n, 0, PEER, a, len, family, f->v6 ? lan6 : lan4, 10 * S);
+		hit = nat_memo_translate(&m[in], pass, b, len, family);
+		if (hit)
+			eb = 0;
+		else if (in)
+			eb = !nat_in_remember(&n, &m[in], pass, b, len, family, 10 * S);
+		else
+			eb = nat_out_remember(&n, &m[in], pass, 0, PEER, b, len, family, f->v6 ? lan6 : lan4, 10 * S);
+		nocsum = !f->v6 && f->proto == IPPROTO_UDP && !a[hl + 6] && !a[hl + 7];
+		hits[in] += hit;
+		memoable[in] += !frag && hl == (f->v6 ? 40u : 20u) && (f->proto == IPPROTO_TCP || f->proto == IPPROTO_UDP);
 		if (ea != eb) {
 			differ++;
 			continue;
 		}
 		refused += ea != 0;
-		translated += ea == 0;
-		if (hit && (frag || (family == AF_INET && a[0] != 0x45)))
+		translated[in] += ea == 0;
+		if (!ea && !in)
+			natport[cur] = (uint16_t)(a[hl + (f->proto == IPPROTO_ICMP || f->proto == IPPROTO_ICMPV6 ? 4 : 0)] << 8 |
+						  a[hl + (f->proto == IPPROTO_ICMP || f->proto == IPPROTO_ICMPV6 ? 5 : 1)]);
+		if (hit && (frag || hl != (f->v6 ? 40u : 20u)))
 			differ++;                       /* the memo answered for a packet it must not */
 		if (memcmp(a, b, len))
 			differ++;
@@ -125,13 +161,15 @@ static void stream_test(void)
 		if (!ea && !nocsum && !ref_valid(b, len))
 			differ++;
 	}
-	T_CHECK(!differ, "%u of 20000 packets translated differently through the memo", differ);
-	T_CHECK(refused > 200, "only %u fragments refused: the stream lacks them", refused);
-	/* A flow's run in a pass is 4 packets on average and its first goes to the table: about
-	 * half of what the memo may stand for is answered by it. */
-	T_CHECK(hits > memoable / 3 && hits < memoable, "memo answered %u of %u packets it may stand for",
-		hits, memoable);
-	printf("stream: %u translated, %u refused, memo answered %u of %u\n", translated, refused, hits, memoable);
+	T_CHECK(!differ, "%u of 40000 packets translated differently through the memo", differ);
+	T_CHECK(refused > 400, "only %u packets refused: the stream lacks fragments", refused);
+	/* A flow's run in a pass is 4 packets on average, split between the two directions, and the
+	 * first of each goes to the table: the memo answers a good part, never all. */
+	for (int d = 0; d < 2; d++)
+		T_CHECK(hits[d] > memoable[d] / 5 && hits[d] < memoable[d],
+			"%s: the memo answered %u of %u packets it may stand for", d ? "in" : "out", hits[d], memoable[d]);
+	printf("stream: out %u translated, memo answered %u of %u; in %u translated, memo answered %u of %u; "
+	       "%u refused\n", translated[0], hits[0], memoable[0], translated[1], hits[1], memoable[1], refused);
 	nat_uninit(&n);
 }
 
@@ -182,6 +220,29 @@ static void cases_test(void)
 		"non-echo ICMP translated");
 	len = mkpkt(b, 0, tcp->src, tcp->dst, IPPROTO_TCP, tcp->sport, tcp->dport, 3);
 	T_CHECK(nat_memo_translate(&m, 5, b, len, AF_INET) && m.flow == f, "the refusal cleared the memo");
+
+	/* The reply direction: the other flow's first reply through the table marks it established,
+	 * a second from the memo, and its RST through the memo marks it closing. */
+	{
+		struct nat_memo in = { 0 };
+		uint16_t port;
+
+		len = mkpkt(b, 0, other->src, other->dst, IPPROTO_TCP, other->sport, other->dport, 0);
+		T_CHECK(!nat_out_remember(&n, &m, 5, 0, PEER, b, len, AF_INET, lan4, 10 * S), "flow refused");
+		f = m.flow;
+		port = (uint16_t)(b[20] << 8 | b[21]);
+		len = mkpkt(b, 0, other->dst, "192.168.8.105", IPPROTO_TCP, other->dport, port, 0);
+		T_CHECK(nat_in_remember(&n, &in, 5, b, len, AF_INET, 10 * S) && in.flow == f && in.dst,
+			"the reply did not go through the table into the memo");
+		T_CHECK(atomic_load(&f->established) && !atomic_load(&f->tcp_closing), "reply: established, not closing");
+		len = mkpkt(b, 0, other->dst, "192.168.8.105", IPPROTO_TCP, other->dport, port, 0);
+		b[33] = 0x14;                            /* RST+ACK */
+		ref_fix(b, len);
+		T_CHECK(nat_memo_translate(&in, 5, b, len, AF_INET), "RST not from the memo");
+		T_CHECK(atomic_load(&f->tcp_closing), "RST through the memo left the flow open");
+		T_CHECK(get16(b + 22) == other->sport && !memcmp(b + 16, (uint8_t[4]){ 100, 64, 0, 2 }, 4),
+			"reply not translated back to the tailnet client");
+	}
 	nat_uninit(&n);
 }
 
