@@ -422,8 +422,13 @@ static inline __attribute__((always_inline)) void rx_frame(struct wctx *c, uint6
 			wk_drop(c, p, MG_DROP_NAT_UNKNOWN);
 			return;
 		}
+		/* Forwarded as the reply's router: one hop less, as for any packet it routes. */
+		if (!ip_dec_ttl(p->l3, family)) {
+			wk_drop(c, p, MG_DROP_TTL_EXCEEDED);
+			return;
+		}
 		p->natted = true;
-		wk_tunnel(c, p, 0);
+		wk_tunnel_fields(c, p, p->l3, ilen, family, FROM_LAN, true, 0, true);   /* p: the open batch's slot */
 		return;
 	}
 	/* Plaintext from the LAN that the XDP program judged tunnel-bound. */

@@ -100,6 +100,7 @@ struct bench {
 	struct io_desc *out;            /* frames the worker transmitted in one chunk */
 	unsigned nout;
 	uint64_t seq;                   /* packet number written into every payload */
+	uint16_t *natport;              /* --snat: each peer's flow's NAT port (snat_prime) */
 };
 
 static struct {
@@ -162,6 +163,7 @@ static void bench_share(struct bench *b, struct bench *b0, unsigned i, unsigned 
 	b->c = b->r->cs[i];
 	b->cl = b0->cl;
 	b->npeers = b0->npeers;
+	b->natport = b0->natport;
 	b->out = calloc(CHUNK_MAX, sizeof(*b->out));
 	if (!b->out)
 		die("out of memory");
@@ -177,35 +179,54 @@ static void bench_uninit(struct bench *b)
 		for (unsigned i = 0; i < b->npeers; i++)
 			sodium_memzero(&b->cl[i].kp, sizeof(b->cl[i].kp));
 		free(b->cl);
+		free(b->natport);
 	}
 	free(b->out);
 }
 
 /* ---- frames ---------------------------------------------------------------------------------- */
 
-/* Inner IPv4/UDP packet of len bytes; the payload starts with the packet number. */
-static void inner_build(uint8_t *ip, uint32_t len, const uint8_t src[4], const uint8_t dst[4], uint64_t seq)
+/* The UDP checksum over ip's pseudo-header and datagram as they are: 0 if it verifies. */
+static uint16_t udp4_csum(const uint8_t *ip, uint32_t len)
 {
-	struct mg_endpoint to = { .family = AF_INET, .port = INNER_DPORT };
+	uint32_t sum = csum_add(0, ip + 12, 8) + IPPROTO_UDP + (len - IP4_HLEN);
+
+	return csum_fold(csum_add(sum, ip + IP4_HLEN, len - IP4_HLEN));
+}
+
+/* Inner IPv4/UDP packet of len bytes from src:sport to dst:dport, with a UDP checksum (as a
+ * host's stack sends it, so that SNAT has one to update); the payload starts with the packet
+ * number. */
+static void inner_build(uint8_t *ip, uint32_t len, const uint8_t src[4], uint16_t sport, const uint8_t dst[4],
+			uint16_t dport, uint64_t seq)
+{
+	struct mg_endpoint to = { .family = AF_INET, .port = dport };
 	uint8_t *pl = ip + IP4_HLEN + UDP_HLEN;
 	uint32_t plen = len - IP4_HLEN - UDP_HLEN;
+	struct udphdr *udp = (void *)(ip + IP4_HLEN);
 
 	memcpy(to.addr, dst, 4);
-	ipudp_build(ip, &to, src, INNER_SPORT, plen);
+	ipudp_build(ip, &to, src, sport, plen);
 	for (uint32_t i = 0; i < plen; i++)
 		pl[i] = (uint8_t)(seq * 7 + i);
 	memcpy(pl, &seq, plen < 8 ? plen : 8);
+	udp->check = htons(udp4_csum(ip, len));
+	if (!udp->check)
+		udp->check = 0xffff;
 }
 
-/* True if ip is what inner_build made (TTL one less, source possibly translated). */
-static bool inner_check(const uint8_t *ip, uint32_t len, const uint8_t dst[4], uint64_t *seq)
+/* True if ip is what inner_build made, to dst:dport: TTL one less, header and UDP checksums
+ * right (the source may have been translated). */
+static bool inner_check(const uint8_t *ip, uint32_t len, const uint8_t dst[4], uint16_t dport, uint64_t *seq)
 {
 	const struct iphdr *h = (const void *)ip;
+	const struct udphdr *udp = (const void *)(ip + IP4_HLEN);
 	const uint8_t *pl = ip + IP4_HLEN + UDP_HLEN;
 	uint32_t plen = len - IP4_HLEN - UDP_HLEN;
 
 	if (h->version != 4 || ntohs(h->tot_len) != len || h->ttl != 63 || memcmp(&h->daddr, dst, 4) ||
-	    ip4_header_csum(h) != 0)        /* summed over a valid header: zero */
+	    ip4_header_csum(h) != 0 ||      /* summed over a valid header: zero */
+	    ntohs(udp->dest) != dport || udp4_csum(ip, len) != 0)
 		return false;
 	*seq = 0;
 	memcpy(seq, pl, plen < 8 ? plen : 8);
@@ -245,7 +266,12 @@ static unsigned chunk_prepare(struct bench *b, enum dir d, uint32_t size, unsign
 		ip = eth + ETH_HLEN_;
 		if (d == LAN_TO_TUN) {
 			eth_build(eth, mem_lan.router_mac, mem_lan.host_mac, AF_INET);
-			inner_build(ip, size, mem_lan.host_ip, cl->tun_ip, b->seq++);
+			/* With SNAT, what the LAN sends to the tailnet is replies to translated flows. */
+			if (b->natport)
+				inner_build(ip, size, mem_lan.host_ip, INNER_DPORT, mem_lan.router_ip,
+					    b->natport[cl - b->cl], b->seq++);
+			else
+				inner_build(ip, size, mem_lan.host_ip, INNER_DPORT, cl->tun_ip, INNER_SPORT, b->seq++);
 			if (!io_mem_rx_push(port, base + off, ETH_HLEN_ + size))
 				die("rx queue full");
 			total++;
@@ -262,7 +288,7 @@ static unsigned chunk_prepare(struct bench *b, enum dir d, uint32_t size, unsign
 		hdr->header.type = htole32(MESSAGE_DATA);
 		hdr->receiver_index = htole32(cl->kp.remote_index);
 		hdr->counter = htole64(cl->send_counter);
-		inner_build(hdr->encrypted_data, size, cl->tun_ip, mem_lan.host_ip, b->seq++);
+		inner_build(hdr->encrypted_data, size, cl->tun_ip, INNER_SPORT, mem_lan.host_ip, INNER_DPORT, b->seq++);
 		memset(hdr->encrypted_data + size, 0, plen - size);
 		ops[k] = (struct aead_op){ .key = cl->kp.send_key, .counter = cl->send_counter++,
 					   .src = hdr->encrypted_data, .dst = hdr->encrypted_data, .len = plen };
@@ -327,7 +353,7 @@ static void chunk_check(struct bench *b, enum dir d, uint32_t size, unsigned n)
 
 		if (d == TUN_TO_LAN) {
 			ok = b->out[i].len == ETH_HLEN_ + size && !memcmp(eth, mem_lan.host_mac, 6) &&
-			     !memcmp(eth + 6, mem_lan.router_mac, 6) && inner_check(ip, size, mem_lan.host_ip, &seq);
+			     !memcmp(eth + 6, mem_lan.router_mac, 6) && inner_check(ip, size, mem_lan.host_ip, INNER_DPORT, &seq);
 			if (ok && b->r->dev->snat)
 				ok = !memcmp(ip + 12, mem_lan.router_ip, 4);
 		} else {
@@ -355,7 +381,7 @@ static void chunk_check(struct bench *b, enum dir d, uint32_t size, unsigned n)
 						       .src = hdr->encrypted_data, .dst = hdr->encrypted_data,
 						       .len = plen };
 				ok = aead_open_burst(&op, 1) == 1 &&
-				     inner_check(hdr->encrypted_data, size, cl->tun_ip, &seq);
+				     inner_check(hdr->encrypted_data, size, cl->tun_ip, INNER_SPORT, &seq);
 			}
 		}
 		if (!ok) {
@@ -380,6 +406,35 @@ static double engine_run(struct bench *b, enum dir d, uint32_t size)
 		done += n;
 	}
 	return ns ? opt.packets * 1e3 / ns : 0;
+}
+
+/*
+ * --snat: one packet from each peer's client to the LAN host opens that peer's flow, and the
+ * port it leaves with is where the host's replies go: LAN->tunnel then measures what a SNAT
+ * router forwards that way, replies translated back (nat_in), not flows the LAN starts.
+ */
+static void snat_prime(struct bench *b)
+{
+	struct io_port *port = &b->w->port;
+
+	b->natport = calloc(b->npeers, sizeof(*b->natport));
+	if (!b->natport)
+		die("out of memory");
+	for (unsigned k = 0; k < b->npeers; k++) {
+		const uint8_t *ip;
+
+		b->first = k;                   /* chunk_prepare's choice of peer: k alone */
+		b->step = b->npeers;
+		if (chunk_prepare(b, TUN_TO_LAN, 64, 1) != 1 || (chunk_run(b), b->nout != 1))
+			die("--snat: a peer's first packet was not forwarded");
+		ip = io_port_data(port, b->out[0].addr) + ETH_HLEN_;
+		if (memcmp(ip + 12, mem_lan.router_ip, 4))
+			die("--snat: a peer's first packet left untranslated");
+		b->natport[k] = (uint16_t)(ip[IP4_HLEN] << 8 | ip[IP4_HLEN + 1]);
+		io_frame_put(port, b->out[0].addr);
+	}
+	b->first = 0;
+	b->step = 1;
 }
 
 static double median(double *v, unsigned n);
@@ -624,11 +679,16 @@ static void multi_worker(void)
 
 	if (opt.shared) {
 		bench_init(&mw.b[0], opt.workers);
+		if (opt.snat)
+			snat_prime(&mw.b[0]);
 		for (unsigned i = 1; i < opt.workers; i++)
 			bench_share(&mw.b[i], &mw.b[0], i, opt.workers);
 	} else {
-		for (unsigned i = 0; i < opt.workers; i++)
+		for (unsigned i = 0; i < opt.workers; i++) {
 			bench_init(&mw.b[i], 1);
+			if (opt.snat)
+				snat_prime(&mw.b[i]);
+		}
 	}
 	if (pthread_barrier_init(&mw.start, NULL, opt.workers + 1) ||
 	    pthread_barrier_init(&mw.done, NULL, opt.workers + 1))
@@ -789,6 +849,8 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	bench_init(&b, 1);
+	if (opt.snat)
+		snat_prime(&b);
 
 	if (opt.json)
 		printf("[");
