@@ -201,6 +201,29 @@ static void flow_free_rcu(struct rcu_head *head)
 	while (!atomic_compare_exchange_weak(&p->returned, &old, f));
 }
 
+/* RFC 1624's ~m + m' over the n bytes (even) that change from old to new, in 16-bit words. */
+static uint32_t csum_delta(const uint8_t *old, const uint8_t *new, size_t n)
+{
+	uint32_t sum = 0;
+
+	for (size_t i = 0; i < n; i += 2) {
+		sum += (uint16_t)~((uint16_t)old[i] << 8 | old[i + 1]);
+		sum += (uint16_t)new[i] << 8 | new[i + 1];
+	}
+	return sum;
+}
+
+/* The flow's checksum deltas (struct nat_flow), from its keys. */
+static void flow_deltas(struct nat_flow *f)
+{
+	size_t alen = f->fwd.family == AF_INET ? 4 : 16;
+
+	f->out_ip_delta = csum_delta(f->fwd.saddr, f->rev.daddr, alen);
+	f->out_l4_delta = f->out_ip_delta + csum_delta((const uint8_t *)&f->fwd.sport, (const uint8_t *)&f->rev.dport, 2);
+	f->in_ip_delta = csum_delta(f->rev.daddr, f->fwd.saddr, alen);
+	f->in_l4_delta = f->in_ip_delta + csum_delta((const uint8_t *)&f->rev.dport, (const uint8_t *)&f->fwd.sport, 2);
+}
+
 /* Try up to NAT_PORT_PROBES ports of the worker's slice for a free reverse key; publish the flow. */
 static struct nat_flow *flow_publish(struct nat *n, struct nat_pool *p, struct nat_flow *f)
 {
@@ -211,6 +234,7 @@ static struct nat_flow *flow_publish(struct nat *n, struct nat_pool *p, struct n
 
 		p->next_port = port == p->port_hi ? p->port_lo : port + 1;
 		f->rev.dport = htons(port);
+		flow_deltas(f);          /* before the flow is visible: the memos read them */
 		p->probes++;
 		cds_lfht_node_init(&f->rev_node);
 		if (cds_lfht_add_unique(n->rev, key_hash(n, &f->rev), match_rev, &f->rev, &f->rev_node) != &f->rev_node)
@@ -272,49 +296,6 @@ fail:
 	return -EADDRNOTAVAIL;
 }
 
-/* nat_out, and the flow that translated the packet (NULL unless 0 is returned). */
-static int nat_out_flow(struct nat *n, unsigned worker, uint64_t peer_id, uint8_t *l3, uint32_t len,
-			int family, const uint8_t *lan_src, uint64_t now, struct nat_flow **out)
-{
-	struct l4_view v;
-	struct nat_key k;
-	struct nat_flow *f;
-	int err;
-
-	*out = NULL;
-	if (!l4_parse(l3, len, family, &v))
-		return -EPROTONOSUPPORT;
-	if ((v.proto == IPPROTO_ICMP && v.icmp_type != ICMP_ECHO_REQ4) ||
-	    (v.proto == IPPROTO_ICMPV6 && v.icmp_type != ICMP_ECHO_REQ6))
-		return n->lan_flows && flowtrack_is_reply(n->lan_flows, l3, len, family, now) ?
-		       NAT_PASS : -EPROTONOSUPPORT;
-	key_from(&k, l3, family, &v, false);
-	f = lookup(n, n->fwd, &k, true);
-	if (!f) {
-		/* Not a flow of ours: the tailnet's answer to one the LAN started keeps its address. */
-		if (n->lan_flows && flowtrack_is_reply(n->lan_flows, l3, len, family, now))
-			return NAT_PASS;
-		err = flow_create(n, worker, peer_id, &k, lan_src, now, &f);
-		if (err)
-			return err;
-	}
-	flow_touch(f, now);
-	if (v.proto == IPPROTO_TCP && (v.tcp_flags & 0x05))     /* FIN or RST */
-		atomic_store_explicit(&f->tcp_closing, 1, memory_order_relaxed);
-	set_addr(l3, family, (uint8_t *)ip_src(l3, family), f->rev.daddr, &v);
-	set_port(v.sport, f->rev.dport, &v);
-	*out = f;
-	return 0;
-}
-
-int nat_out(struct nat *n, unsigned worker, uint64_t peer_id, uint8_t *l3, uint32_t len, int family,
-	    const uint8_t *lan_src, uint64_t now)
-{
-	struct nat_flow *f;
-
-	return nat_out_flow(n, worker, peer_id, l3, len, family, lan_src, now, &f);
-}
-
 /*
  * The memo's view of a packet: its protocol and header length, and the size of one address, if
  * it is a packet the memo may stand for (see struct nat_memo); else 0. Those are the packets
@@ -339,19 +320,7 @@ static inline unsigned memo_view(const uint8_t *l3, uint32_t len, int family, ui
 	return family == AF_INET ? 4 : 16;
 }
 
-/* RFC 1624's ~m + m' over the n bytes (even) that change from old to new, in 16-bit words. */
-static uint32_t csum_delta(const uint8_t *old, const uint8_t *new, size_t n)
-{
-	uint32_t sum = 0;
-
-	for (size_t i = 0; i < n; i += 2) {
-		sum += (uint16_t)~((uint16_t)old[i] << 8 | old[i + 1]);
-		sum += (uint16_t)new[i] << 8 | new[i + 1];
-	}
-	return sum;
-}
-
-/* HC' = ~(~HC + delta), delta from csum_delta (below 2^22: two folds suffice). */
+/* HC' = ~(~HC + delta), delta a sum of csum_delta's (below 2^22: two folds suffice). */
 static inline uint16_t csum_apply(uint8_t *check, uint32_t delta)
 {
 	uint16_t c;
@@ -362,101 +331,109 @@ static inline uint16_t csum_apply(uint8_t *check, uint32_t delta)
 	return c;
 }
 
-bool nat_memo_translate(struct nat_memo *m, uint64_t pass, uint8_t *l3, uint32_t len, int family)
+/* From now on in this pass, m stands for f, whose key k (fwd out, rev in) packets must have. */
+static inline void memo_take(struct nat_memo *m, uint64_t pass, struct nat_flow *f, const struct nat_key *k)
 {
-	const unsigned addrs = family == AF_INET ? 12 : 8;    /* the source address, then the destination */
+	if (k->proto != IPPROTO_TCP && k->proto != IPPROTO_UDP)
+		return;                 /* the memo, if any, still stands for its own flow */
+	m->pass = pass;
+	m->flow = f;
+	memcpy(&m->ports, &k->sport, 4);
+	memcpy(&m->src, k->saddr + (k->family == AF_INET ? 0 : 12), 4);
+}
+
+bool nat_memo_apply(struct nat_memo *m, bool in, uint8_t *l3, uint32_t len, int family)
+{
+	const unsigned saddr = family == AF_INET ? 12 : 8, daddr = family == AF_INET ? 16 : 24;
+	const struct nat_flow *f = m->flow;
+	const struct nat_key *k;
 	uint8_t *l4, proto;
-	uint32_t hl, ports;
-	uint64_t a4;
+	uint32_t hl, ports, kports, ip_delta, l4_delta;
 	unsigned alen;
 
-	if (m->pass != pass || m->family != family)
-		return false;
+	k = in ? &f->rev : &f->fwd;
 	alen = memo_view(l3, len, family, &proto, &hl);
-	if (!alen || proto != m->proto)
-		return false;
 	l4 = l3 + hl;
 	memcpy(&ports, l4, 4);
-	if (ports != m->ports)
+	memcpy(&kports, &k->sport, 4);             /* sport, dport: as in the packet */
+	if (!alen || k->family != family || k->proto != proto || ports != kports)
 		return false;
-	if (family == AF_INET) {
-		memcpy(&a4, l3 + addrs, 8);     /* both addresses as one word: no libc call */
-		if (memcmp(&a4, m->addrs, 8))
+	if (family == AF_INET) {         /* fixed sizes: compared inline, no libc call */
+		if (memcmp(l3 + saddr, k->saddr, 4) || memcmp(l3 + daddr, k->daddr, 4))
 			return false;
-		csum_apply(l3 + 10, m->ip_delta);
-	} else if (memcmp(l3 + addrs, m->addrs, 32)) {
+	} else if (memcmp(l3 + saddr, k->saddr, 16) || memcmp(l3 + daddr, k->daddr, 16)) {
 		return false;
 	}
+	ip_delta = in ? f->in_ip_delta : f->out_ip_delta;
+	l4_delta = in ? f->in_l4_delta : f->out_l4_delta;
+	if (family == AF_INET)
+		csum_apply(l3 + 10, ip_delta);
 	if (proto == IPPROTO_TCP) {
-		csum_apply(l4 + 16, m->l4_delta);
+		csum_apply(l4 + 16, l4_delta);
 		if (l4[13] & 0x05)              /* FIN or RST */
 			atomic_store_explicit(&m->flow->tcp_closing, 1, memory_order_relaxed);
 	} else if (family == AF_INET6 || l4[6] || l4[7]) {   /* IPv4 UDP without a checksum stays so */
-		if (!csum_apply(l4 + 6, m->l4_delta))
+		if (!csum_apply(l4 + 6, l4_delta))
 			l4[6] = l4[7] = 0xff;           /* RFC 768: a computed 0 is sent as 0xffff */
 	}
-	memcpy(l3 + addrs + m->dst * alen, m->addr, alen);
-	memcpy(l4 + 2 * m->dst, &m->port, 2);
+	if (in) {
+		memcpy(l3 + daddr, f->fwd.saddr, alen);
+		memcpy(l4 + 2, &f->fwd.sport, 2);
+	} else {
+		memcpy(l3 + saddr, f->rev.daddr, alen);
+		memcpy(l4, &f->rev.dport, 2);
+	}
 	return true;
 }
 
-/* The packet's key fields before a translation (alen from memo_view, 0: not for the memo). */
-struct memo_before {
-	unsigned alen;
-	uint8_t proto, addrs[32];
-	uint32_t hl, ports;
-};
-
-static void memo_before(struct memo_before *b, const uint8_t *l3, uint32_t len, int family)
-{
-	b->alen = memo_view(l3, len, family, &b->proto, &b->hl);
-	if (b->alen) {
-		memcpy(b->addrs, l3 + (family == AF_INET ? 12 : 8), 2 * b->alen);
-		memcpy(&b->ports, l3 + b->hl, 4);
-	}
-}
-
-/* m stands for f from now on in this pass: the source (dst false) or destination address and
- * port of packets like b become addr and port (network order). */
-static void memo_take(struct nat_memo *m, uint64_t pass, int family, const struct memo_before *b,
-		      struct nat_flow *f, bool dst, const uint8_t *addr, uint16_t port)
-{
-	m->pass = pass;
-	m->flow = f;
-	m->family = (uint8_t)family;
-	m->proto = b->proto;
-	m->dst = dst;
-	m->ports = b->ports;
-	memcpy(m->addrs, b->addrs, 2 * b->alen);
-	memcpy(m->addr, addr, b->alen);
-	m->port = port;
-	m->ip_delta = csum_delta(b->addrs + dst * b->alen, m->addr, b->alen);
-	m->l4_delta = m->ip_delta + csum_delta((const uint8_t *)&b->ports + 2 * dst, (const uint8_t *)&m->port, 2);
-}
 
 int nat_out_remember(struct nat *n, struct nat_memo *m, uint64_t pass, unsigned worker, uint64_t peer_id,
 		     uint8_t *l3, uint32_t len, int family, const uint8_t *lan_src, uint64_t now)
 {
-	struct memo_before b;
+	struct l4_view v;
+	struct nat_key k;
 	struct nat_flow *f;
 	int err;
 
-	memo_before(&b, l3, len, family);
-	err = nat_out_flow(n, worker, peer_id, l3, len, family, lan_src, now, &f);
-	if (!err && b.alen)             /* else the memo, if any, still stands for its own flow */
-		memo_take(m, pass, family, &b, f, false, f->rev.daddr, f->rev.dport);
-	return err;
+	if (!l4_parse(l3, len, family, &v))
+		return -EPROTONOSUPPORT;
+	if ((v.proto == IPPROTO_ICMP && v.icmp_type != ICMP_ECHO_REQ4) ||
+	    (v.proto == IPPROTO_ICMPV6 && v.icmp_type != ICMP_ECHO_REQ6))
+		return n->lan_flows && flowtrack_is_reply(n->lan_flows, l3, len, family, now) ?
+		       NAT_PASS : -EPROTONOSUPPORT;
+	key_from(&k, l3, family, &v, false);
+	f = lookup(n, n->fwd, &k, true);
+	if (!f) {
+		/* Not a flow of ours: the tailnet's answer to one the LAN started keeps its address. */
+		if (n->lan_flows && flowtrack_is_reply(n->lan_flows, l3, len, family, now))
+			return NAT_PASS;
+		err = flow_create(n, worker, peer_id, &k, lan_src, now, &f);
+		if (err)
+			return err;
+	}
+	flow_touch(f, now);
+	if (v.proto == IPPROTO_TCP && (v.tcp_flags & 0x05))     /* FIN or RST */
+		atomic_store_explicit(&f->tcp_closing, 1, memory_order_relaxed);
+	set_addr(l3, family, (uint8_t *)ip_src(l3, family), f->rev.daddr, &v);
+	set_port(v.sport, f->rev.dport, &v);
+	if (m)
+		memo_take(m, pass, f, &f->fwd);
+	return 0;
 }
 
+int nat_out(struct nat *n, unsigned worker, uint64_t peer_id, uint8_t *l3, uint32_t len, int family,
+	    const uint8_t *lan_src, uint64_t now)
+{
+	return nat_out_remember(n, NULL, 0, worker, peer_id, l3, len, family, lan_src, now);
+}
 
-/* nat_in, and the flow that translated the packet (NULL when false is returned). */
-static bool nat_in_flow(struct nat *n, uint8_t *l3, uint32_t len, int family, uint64_t now, struct nat_flow **out)
+bool nat_in_remember(struct nat *n, struct nat_memo *m, uint64_t pass, uint8_t *l3, uint32_t len, int family,
+		     uint64_t now)
 {
 	struct l4_view v;
 	struct nat_key k;
 	struct nat_flow *f;
 
-	*out = NULL;
 	if (!l4_parse(l3, len, family, &v))
 		return false;
 	if ((v.proto == IPPROTO_ICMP && v.icmp_type != ICMP_ECHO_REP4) ||
@@ -473,29 +450,14 @@ static bool nat_in_flow(struct nat *n, uint8_t *l3, uint32_t len, int family, ui
 		atomic_store_explicit(&f->tcp_closing, 1, memory_order_relaxed);
 	set_addr(l3, family, (uint8_t *)ip_dst(l3, family), f->fwd.saddr, &v);
 	set_port(v.proto == IPPROTO_TCP || v.proto == IPPROTO_UDP ? v.dport : v.sport, f->fwd.sport, &v);
-	*out = f;
+	if (m)
+		memo_take(m, pass, f, &f->rev);
 	return true;
 }
 
 bool nat_in(struct nat *n, uint8_t *l3, uint32_t len, int family, uint64_t now)
 {
-	struct nat_flow *f;
-
-	return nat_in_flow(n, l3, len, family, now, &f);
-}
-
-bool nat_in_remember(struct nat *n, struct nat_memo *m, uint64_t pass, uint8_t *l3, uint32_t len, int family,
-		     uint64_t now)
-{
-	struct memo_before b;
-	struct nat_flow *f;
-
-	memo_before(&b, l3, len, family);
-	if (!nat_in_flow(n, l3, len, family, now, &f))
-		return false;
-	if (b.alen)
-		memo_take(m, pass, family, &b, f, true, f->fwd.saddr, f->fwd.sport);
-	return true;
+	return nat_in_remember(n, NULL, 0, l3, len, family, now);
 }
 
 static uint64_t flow_timeout(const struct nat_flow *f)

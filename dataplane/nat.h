@@ -26,6 +26,8 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <string.h>
+#include <sys/socket.h>
 #include "rcu.h"
 #include <urcu/rculfhash.h>
 #include "mg.h"
@@ -56,6 +58,10 @@ struct nat_flow {
 	struct cds_lfht_node fwd_node;   /* keyed by fwd: tailnet source -> LAN destination */
 	struct cds_lfht_node rev_node;   /* keyed by rev: LAN destination -> router's address/port */
 	struct nat_key fwd, rev;
+	/* RFC 1624's ~m + m' over the words a translation changes, summed when the flow is made:
+	 * out (source address and port) and in (destination address and port), for the IPv4 header
+	 * and the TCP/UDP checksum. Updating with them gives the bytes word-by-word updates would. */
+	uint32_t out_ip_delta, out_l4_delta, in_ip_delta, in_l4_delta;
 	_Atomic uint64_t last_seen;      /* written by workers (coarse: only when it moved 1 s) */
 	_Atomic uint8_t tcp_closing;     /* FIN or RST seen */
 	_Atomic bool established;        /* a reply was seen */
@@ -111,26 +117,35 @@ int nat_out(struct nat *n, unsigned worker, uint64_t peer_id, uint8_t *l3, uint3
  * translated last, for the packets of the same flow that follow in the same pass (a bulk flow's
  * burst): they are translated without building, hashing or looking up a key. It holds for one
  * pass: the worker is an RCU reader until the quiescent state after it, so the flow cannot be
- * freed meanwhile, and the pass's clock is the same, so last_seen needs no touch. TCP and UDP, not fragmented, IPv4 without options or IPv6 with
- * TCP/UDP right after the fixed header (what l4_parse would read the same way). The checksum
- * updates are summed once per flow (RFC 1624: ~m + m' over every word that changes), which
- * gives the bytes that updating word by word would.
+ * freed meanwhile, and the pass's clock is the same, so last_seen needs no touch. TCP and UDP,
+ * not fragmented, IPv4 without options or IPv6 with TCP/UDP right after the fixed header (what
+ * l4_parse would read the same way). A packet is the flow's if its addresses, ports and protocol
+ * are the flow's key (fwd out, rev in): nothing of the packet is copied into the memo.
  */
 struct nat_memo {
 	uint64_t pass;                 /* the pass it holds for; 0 = none */
 	struct nat_flow *flow;
-	uint8_t family, proto;
-	bool dst;                      /* rewrites the destination (nat_in), else the source (nat_out) */
-	uint16_t port;                 /* the port it writes (network order) */
-	uint32_t ports;                /* source and destination port, as loaded */
-	uint32_t ip_delta, l4_delta;   /* what the translation adds to the IPv4 and L4 checksums */
-	uint8_t addrs[32];             /* source and destination address, as in the packet */
-	uint8_t addr[16];              /* the address it writes */
+	uint32_t ports, src;           /* the key's ports, and its source address's last 4 bytes */
 };
 
-/* Worker: true if the packet is of m's flow (in this pass) and is now translated as nat_out (or
- * nat_in) would have; false leaves it as it was. */
-bool nat_memo_translate(struct nat_memo *m, uint64_t pass, uint8_t *l3, uint32_t len, int family);
+bool nat_memo_apply(struct nat_memo *m, bool in, uint8_t *l3, uint32_t len, int family);
+
+/* Worker: true if the packet is of m's flow (in this pass) and is now translated as nat_out (or,
+ * in, nat_in) would have; false leaves it as it was. Most packets of other flows are told apart
+ * here by two words, where an IPv4 header without options would have the ports and where the
+ * source address ends (read from the frame even if the packet is shorter: nat_memo_apply then
+ * says no); the rest of the key is compared in nat_memo_apply. */
+static inline bool nat_memo_translate(struct nat_memo *m, uint64_t pass, bool in, uint8_t *l3, uint32_t len,
+				      int family)
+{
+	uint32_t ports, src;
+
+	if (m->pass != pass)
+		return false;
+	memcpy(&ports, l3 + (family == AF_INET ? 20 : 40), 4);
+	memcpy(&src, l3 + (family == AF_INET ? 12 : 20), 4);
+	return ports == m->ports && src == m->src && nat_memo_apply(m, in, l3, len, family);
+}
 /* Worker: nat_out, after which a TCP or UDP flow it translated is m's for the rest of the pass. */
 int nat_out_remember(struct nat *n, struct nat_memo *m, uint64_t pass, unsigned worker, uint64_t peer_id,
 		     uint8_t *l3, uint32_t len, int family, const uint8_t *lan_src, uint64_t now);

@@ -108,7 +108,7 @@ static bool snat_out(struct wctx *c, struct wpkt *p, const struct peer *from, en
 
 	/* The flow translated last in this pass: no key, no table, and no hop (this pass's
 	 * snapshot gave the same destination one a moment ago). */
-	if (nat_memo_translate(&c->nat_memo, c->pass, p->l3, p->len, p->family))
+	if (nat_memo_translate(&c->nat_memo, c->pass, false, p->l3, p->len, p->family))
 		return true;
 	if (wk_hop(c, p->family, ip_dst(p->l3, p->family), &hop) != -ENETUNREACH)
 		err = nat_out_remember(&c->dev->nat, &c->nat_memo, c->pass, c->w->id, from->id, p->l3, p->len,
@@ -416,7 +416,7 @@ static inline __attribute__((always_inline)) void rx_frame(struct wctx *c, uint6
 	if (local) {
 		if (!lan_plaintext_ok(c, p, eth + ETH_HLEN_, ilen, family))
 			return;
-		if (!c->dev->snat || (!nat_memo_translate(&c->nat_memo_in, c->pass, p->l3, p->len, p->family) &&
+		if (!c->dev->snat || (!nat_memo_translate(&c->nat_memo_in, c->pass, true, p->l3, p->len, p->family) &&
 				      !nat_in_remember(&c->dev->nat, &c->nat_memo_in, c->pass, p->l3, p->len,
 						       p->family, c->now))) {
 			wk_drop(c, p, MG_DROP_NAT_UNKNOWN);

@@ -34,10 +34,12 @@ static const struct flow_spec flows[] = {
 	{ 0, IPPROTO_TCP, "100.64.0.2", "192.168.8.80", 40001, 443 },   /* differs by a port */
 	{ 0, IPPROTO_UDP, "100.64.0.2", "192.168.8.53", 5353, 53 },
 	{ 0, IPPROTO_UDP, "100.64.0.3", "192.168.8.53", 5353, 53 },     /* differs by the source */
+	{ 0, IPPROTO_UDP, "100.64.0.2", "192.168.8.54", 5353, 53 },     /* differs by the destination */
 	{ 0, IPPROTO_ICMP, "100.64.0.2", "192.168.8.80", 77, 0 },
 	{ 1, IPPROTO_TCP, "fd7a:115c:a1e0::2", "fd00:8::80", 40000, 443 },
 	{ 1, IPPROTO_UDP, "fd7a:115c:a1e0::2", "fd00:8::53", 5353, 53 },
 	{ 1, IPPROTO_UDP, "fd7a:115c:a1e0::2", "fd00:8::54", 5353, 53 }, /* differs by the destination */
+	{ 1, IPPROTO_UDP, "fd7b:115c:a1e0::2", "fd00:8::53", 5353, 53 }, /* by the source's first bytes */
 	{ 1, IPPROTO_ICMPV6, "fd7a:115c:a1e0::2", "fd00:8::80", 77, 0 },
 };
 #define NFLOWS (sizeof(flows) / sizeof(flows[0]))
@@ -134,7 +136,7 @@ static void stream_test(void)
 		memcpy(b, a, len);
 		/* The reference first: it creates the flow, so that both find the same one. */
 		ea = in ? !nat_in(&n, a, len, family, 10 * S) : nat_out(&n, 0, PEER, a, len, family, f->v6 ? lan6 : lan4, 10 * S);
-		hit = nat_memo_translate(&m[in], pass, b, len, family);
+		hit = nat_memo_translate(&m[in], pass, in, b, len, family);
 		if (hit)
 			eb = 0;
 		else if (in)
@@ -184,7 +186,7 @@ static void cases_test(void)
 
 	T_CHECK(!nat_init(&n, 1), "nat_init");
 	len = mkpkt(b, 0, tcp->src, tcp->dst, IPPROTO_TCP, tcp->sport, tcp->dport, 10);
-	T_CHECK(!nat_memo_translate(&m, 5, b, len, AF_INET), "an empty memo translated");
+	T_CHECK(!nat_memo_translate(&m, 5, false, b, len, AF_INET), "an empty memo translated");
 	T_CHECK(!nat_out_remember(&n, &m, 5, 0, PEER, b, len, AF_INET, lan4, 10 * S), "flow refused");
 	f = m.flow;
 	T_CHECK(m.pass == 5 && f, "the memo did not take the flow");
@@ -193,23 +195,23 @@ static void cases_test(void)
 	len = mkpkt(b, 0, tcp->src, tcp->dst, IPPROTO_TCP, tcp->sport, tcp->dport, 20);
 	memcpy(ref, b, len);
 	T_CHECK(!nat_out(&n, 0, PEER, ref, len, AF_INET, lan4, 10 * S), "nat_out refused the flow");
-	T_CHECK(nat_memo_translate(&m, 5, b, len, AF_INET) && !memcmp(b, ref, len), "memo hit wrong or missing");
+	T_CHECK(nat_memo_translate(&m, 5, false, b, len, AF_INET) && !memcmp(b, ref, len), "memo hit wrong or missing");
 	/* Not in the next pass, nor for another flow, nor for the other family. */
 	len = mkpkt(b, 0, tcp->src, tcp->dst, IPPROTO_TCP, tcp->sport, tcp->dport, 20);
-	T_CHECK(!nat_memo_translate(&m, 6, b, len, AF_INET), "the memo held into the next pass");
+	T_CHECK(!nat_memo_translate(&m, 6, false, b, len, AF_INET), "the memo held into the next pass");
 	len = mkpkt(b, 0, other->src, other->dst, IPPROTO_TCP, other->sport, other->dport, 20);
 	memcpy(ref, b, len);
-	T_CHECK(!nat_memo_translate(&m, 5, b, len, AF_INET) && !memcmp(b, ref, len),
+	T_CHECK(!nat_memo_translate(&m, 5, false, b, len, AF_INET) && !memcmp(b, ref, len),
 		"another flow was translated by the memo, or touched");
 	len = mkpkt(b, 0, tcp->src, tcp->dst, IPPROTO_UDP, tcp->sport, tcp->dport, 20);
-	T_CHECK(!nat_memo_translate(&m, 5, b, len, AF_INET), "UDP with the TCP flow's addresses and ports");
+	T_CHECK(!nat_memo_translate(&m, 5, false, b, len, AF_INET), "UDP with the TCP flow's addresses and ports");
 
 	/* FIN through the memo marks the flow closing (it expires on the short timer). */
 	T_CHECK(!atomic_load(&f->tcp_closing), "closing before any FIN");
 	len = mkpkt(b, 0, tcp->src, tcp->dst, IPPROTO_TCP, tcp->sport, tcp->dport, 0);
 	b[33] = 0x11;                                    /* FIN+ACK */
 	ref_fix(b, len);
-	T_CHECK(nat_memo_translate(&m, 5, b, len, AF_INET), "FIN not from the memo");
+	T_CHECK(nat_memo_translate(&m, 5, false, b, len, AF_INET), "FIN not from the memo");
 	T_CHECK(atomic_load(&f->tcp_closing), "FIN through the memo left the flow open");
 
 	/* A packet nat_out refuses (a non-echo ICMP) leaves the memo to its flow. */
@@ -219,7 +221,7 @@ static void cases_test(void)
 	T_CHECK(nat_out_remember(&n, &m, 5, 0, PEER, b, len, AF_INET, lan4, 10 * S) == -EPROTONOSUPPORT,
 		"non-echo ICMP translated");
 	len = mkpkt(b, 0, tcp->src, tcp->dst, IPPROTO_TCP, tcp->sport, tcp->dport, 3);
-	T_CHECK(nat_memo_translate(&m, 5, b, len, AF_INET) && m.flow == f, "the refusal cleared the memo");
+	T_CHECK(nat_memo_translate(&m, 5, false, b, len, AF_INET) && m.flow == f, "the refusal cleared the memo");
 
 	/* The reply direction: the other flow's first reply through the table marks it established,
 	 * a second from the memo, and its RST through the memo marks it closing. */
@@ -232,13 +234,13 @@ static void cases_test(void)
 		f = m.flow;
 		port = (uint16_t)(b[20] << 8 | b[21]);
 		len = mkpkt(b, 0, other->dst, "192.168.8.105", IPPROTO_TCP, other->dport, port, 0);
-		T_CHECK(nat_in_remember(&n, &in, 5, b, len, AF_INET, 10 * S) && in.flow == f && in.dst,
+		T_CHECK(nat_in_remember(&n, &in, 5, b, len, AF_INET, 10 * S) && in.flow == f,
 			"the reply did not go through the table into the memo");
 		T_CHECK(atomic_load(&f->established) && !atomic_load(&f->tcp_closing), "reply: established, not closing");
 		len = mkpkt(b, 0, other->dst, "192.168.8.105", IPPROTO_TCP, other->dport, port, 0);
 		b[33] = 0x14;                            /* RST+ACK */
 		ref_fix(b, len);
-		T_CHECK(nat_memo_translate(&in, 5, b, len, AF_INET), "RST not from the memo");
+		T_CHECK(nat_memo_translate(&in, 5, true, b, len, AF_INET), "RST not from the memo");
 		T_CHECK(atomic_load(&f->tcp_closing), "RST through the memo left the flow open");
 		T_CHECK(get16(b + 22) == other->sport && !memcmp(b + 16, (uint8_t[4]){ 100, 64, 0, 2 }, 4),
 			"reply not translated back to the tailnet client");
@@ -253,7 +255,7 @@ static void cases_test(void)
  */
 static void zero_csum_test(int v6)
 {
-	const struct flow_spec *f = &flows[v6 ? 6 : 2];
+	const struct flow_spec *f = &flows[v6 ? 7 : 2];
 	int family = v6 ? AF_INET6 : AF_INET;
 	size_t hl = v6 ? 40 : 20, len;
 	unsigned hits = 0, zero = 0, bad = 0, was_zero = 0;
@@ -271,7 +273,7 @@ static void zero_csum_test(int v6)
 		if (!b[hl + 6] && !b[hl + 7])
 			b[hl + 6] = b[hl + 7] = 0xff;   /* as a sender writes a computed 0 */
 		memcpy(ref, b, len);
-		hit = nat_memo_translate(&m, 1, b, len, family);
+		hit = nat_memo_translate(&m, 1, false, b, len, family);
 		if (nat_out(&n, 0, PEER, ref, len, family, v6 ? lan6 : lan4, 10 * S) ||
 		    (!hit && nat_out_remember(&n, &m, 1, 0, PEER, b, len, family, v6 ? lan6 : lan4, 10 * S))) {
 			bad++;
