@@ -209,11 +209,11 @@ struct wctx {
 		uint64_t addrs;              /* its source and destination, as loaded */
 	} flow4;
 
-	struct {                         /* the last IPv4 TCP/UDP flow noted in this pass (worker_tx.h) */
+	struct {                         /* the last TCP/UDP flow noted in this pass (worker_tx.h) */
 		uint64_t pass;
-		uint64_t addrs;              /* source and destination, as loaded */
+		uint64_t addrs[4];           /* source and destination, as loaded (IPv4: the first word) */
 		uint32_t ports;              /* source and destination port, as loaded */
-		uint8_t proto;
+		uint8_t family, proto;
 	} flow_noted;
 
 	struct nat_memo nat_memo;        /* the flow SNAT translated last, this pass (worker_rx.c) */

@@ -88,34 +88,41 @@ static inline bool wk_keypair_usable(const struct wctx *c, const struct keypair 
  * nothing.
  */
 /*
- * Whether the packet at l3 is an unfragmented IPv4 TCP or UDP packet of the flow this worker
- * noted last in this pass: then noting it again would change nothing (the table is this worker's
- * alone, nothing was noted since, and the pass's clock is the same). Else the caller notes it,
- * and it becomes the flow noted last, or, not being such a packet, clears the memo (its note
- * may evict the remembered flow's entry). A bulk flow's burst asks the flow table once instead
- * of per packet (key, keyed hash, bucket compare).
+ * Whether the packet at l3 is an unfragmented TCP or UDP packet (IPv4 without options, or IPv6
+ * with TCP/UDP right after the fixed header) of the flow this worker noted last in this pass:
+ * then noting it again would change nothing (the table is this worker's alone, nothing was
+ * noted since, and the pass's clock is the same). Else the caller notes it, and it becomes the
+ * flow noted last, or, not being such a packet, clears the memo (its note may evict the
+ * remembered flow's entry). A bulk flow's burst asks the flow table once instead of per packet
+ * (key, keyed hash, bucket compare).
  */
 static inline bool wk_flow_noted(struct wctx *c, const uint8_t *l3, uint32_t len, int family, uint8_t proto)
 {
-	uint64_t addrs;
+	const unsigned hl = family == AF_INET ? IP4_HLEN : IP6_HLEN, words = family == AF_INET ? 1 : 4;
+	uint64_t addrs[4];
 	uint32_t ports;
 	uint16_t frag;
+	bool same;
 
 	memcpy(&frag, l3 + 6, 2);
-	if (family != AF_INET || l3[0] != 0x45 || len < IP4_HLEN + 4 ||
-	    (proto != IPPROTO_TCP && proto != IPPROTO_UDP) || (frag & htons(0x3fff))) {
+	if ((family == AF_INET && (l3[0] != 0x45 || (frag & htons(0x3fff)))) || len < hl + 4 ||
+	    (proto != IPPROTO_TCP && proto != IPPROTO_UDP)) {
 		c->flow_noted.pass = 0;
 		return false;
 	}
-	memcpy(&addrs, l3 + 12, 8);
-	memcpy(&ports, l3 + IP4_HLEN, 4);
-	if (c->flow_noted.pass == c->pass && c->flow_noted.addrs == addrs && c->flow_noted.ports == ports &&
-	    c->flow_noted.proto == proto)
+	memcpy(addrs, l3 + (family == AF_INET ? 12 : 8), 8 * words);   /* source, destination */
+	memcpy(&ports, l3 + hl, 4);
+	same = c->flow_noted.pass == c->pass && c->flow_noted.family == family && c->flow_noted.proto == proto &&
+	       c->flow_noted.ports == ports;
+	for (unsigned i = 0; i < words; i++)
+		same = same && c->flow_noted.addrs[i] == addrs[i];
+	if (same)
 		return true;
 	c->flow_noted.pass = c->pass;
-	c->flow_noted.addrs = addrs;
-	c->flow_noted.ports = ports;
+	c->flow_noted.family = (uint8_t)family;
 	c->flow_noted.proto = proto;
+	c->flow_noted.ports = ports;
+	memcpy(c->flow_noted.addrs, addrs, 8 * words);
 	return false;
 }
 

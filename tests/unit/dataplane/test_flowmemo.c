@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * test_flowmemo - the worker's memo of the LAN flow it noted last (wk_flow_noted, worker_tx.h):
- * a packet skips the flow table only if it is an unfragmented IPv4 TCP or UDP packet of the very
- * flow noted last, in the same pass; any packet that is noted some other way (IPv6, ICMP, a
- * fragment, IPv4 options) clears the memo, since its note may evict that flow's entry.
+ * a packet skips the flow table only if it is an unfragmented TCP or UDP packet (IPv4 without
+ * options, IPv6 with TCP/UDP right after its header) of the very flow noted last, in the same
+ * pass; any packet that is noted some other way (ICMP, a fragment, IPv4 options, an IPv6
+ * extension header) clears the memo, since its note may evict that flow's entry.
  */
 #include <stdio.h>
 #include <string.h>
@@ -39,7 +40,7 @@ int main(void)
 	struct mg_device dev = { 0 };
 	struct worker w = { .dev = &dev };
 	struct wctx *c = wk_ctx_new(&w);
-	uint8_t a[48], b[48], icmp[48], frag[48], opts[48], v6[48] = { 0x60 };
+	uint8_t a[48], b[48], icmp[48], frag[48], opts[48], v6[48] = { 0x60 }, v6b[48], v6c[48], v6x[48];
 
 	if (!c)
 		return printf("FAIL: wk_ctx_new\n"), 1;
@@ -51,6 +52,15 @@ int main(void)
 	v4(opts, IPPROTO_TCP, 40000, 53);
 	opts[0] = 0x46;
 	v6[6] = IPPROTO_UDP;
+	memcpy(v6 + 8, (const uint8_t[]){ 0xfd, 0, 0, 8, [15] = 10 }, 16);
+	memcpy(v6 + 24, (const uint8_t[]){ 0xfd, 0x7a, 0x11, 0x5c, 0xa1, 0xe0, [15] = 2 }, 16);
+	memcpy(v6 + 40, (const uint8_t[]){ 0x9c, 0x40, 0, 53 }, 4);
+	memcpy(v6b, v6, 48);
+	v6b[23] = 11;                    /* another source, by its last byte */
+	memcpy(v6c, v6, 48);
+	v6c[39] = 3;                     /* another destination, by its last byte */
+	memcpy(v6x, v6, 48);
+	v6x[6] = 0;                      /* a hop-by-hop options header first */
 	c->pass = 5;
 
 	CHECK(!noted(c, a, AF_INET));    /* first: the table is asked */
@@ -66,6 +76,13 @@ int main(void)
 	CHECK(!noted(c, icmp, AF_INET)); /* noted elsewhere: the memo is cleared */
 	CHECK(!noted(c, a, AF_INET));
 	CHECK(noted(c, a, AF_INET));
+	CHECK(!noted(c, v6, AF_INET6));  /* IPv6 as well: asked once, then skipped */
+	CHECK(noted(c, v6, AF_INET6));
+	CHECK(!noted(c, v6b, AF_INET6)); /* each of the four address words counts */
+	CHECK(!noted(c, v6c, AF_INET6));
+	CHECK(!noted(c, v6, AF_INET6));
+	CHECK(noted(c, v6, AF_INET6));
+	CHECK(!noted(c, v6x, AF_INET6)); /* an extension header: noted elsewhere, memo cleared */
 	CHECK(!noted(c, v6, AF_INET6));
 	CHECK(!noted(c, a, AF_INET));
 	CHECK(!noted(c, frag, AF_INET)); /* a first fragment has ports, but is not memoized */
