@@ -146,6 +146,43 @@ struct wk_outer4 {
 	_Alignas(8) uint8_t hdr[2 + 14 + 20 + 8];
 };
 
+/*
+ * A TCP or UDP flow as a packet's header holds it, for the worker's per-pass memos (the flow
+ * table's note, the filter's verdict): only for packets whose ports sit right after a fixed-size
+ * header, as the tables themselves read them (IPv4 without options and not a fragment; IPv6 with
+ * TCP/UDP as its next header). The addresses and ports are kept as loaded.
+ */
+struct wk_flow_key {
+	uint64_t addrs[4];               /* source and destination (IPv4: the first word) */
+	uint32_t ports;                  /* source and destination port */
+	uint8_t family, proto;
+};
+
+/* k from the packet at l3; false if the packet is not one the memos may stand for. */
+static inline bool wk_flow_key(struct wk_flow_key *k, const uint8_t *l3, uint32_t len, int family, uint8_t proto)
+{
+	const unsigned hl = family == AF_INET ? 20 : 40;
+	uint16_t frag;
+
+	memcpy(&frag, l3 + 6, 2);
+	if ((family == AF_INET && (l3[0] != 0x45 || (frag & htons(0x3fff)))) || len < hl + 4 ||
+	    (proto != IPPROTO_TCP && proto != IPPROTO_UDP))
+		return false;
+	memcpy(k->addrs, l3 + (family == AF_INET ? 12 : 8), family == AF_INET ? 8 : 32);
+	memcpy(&k->ports, l3 + hl, 4);
+	k->family = (uint8_t)family;
+	k->proto = proto;
+	return true;
+}
+
+static inline bool wk_flow_key_eq(const struct wk_flow_key *a, const struct wk_flow_key *b)
+{
+	if (a->family != b->family || a->proto != b->proto || a->ports != b->ports || a->addrs[0] != b->addrs[0])
+		return false;
+	return a->family == AF_INET ||
+	       (a->addrs[1] == b->addrs[1] && a->addrs[2] == b->addrs[2] && a->addrs[3] == b->addrs[3]);
+}
+
 struct wctx {
 	struct worker *w;
 	struct mg_device *dev;
@@ -211,10 +248,16 @@ struct wctx {
 
 	struct {                         /* the last TCP/UDP flow noted in this pass (worker_tx.h) */
 		uint64_t pass;
-		uint64_t addrs[4];           /* source and destination, as loaded (IPv4: the first word) */
-		uint32_t ports;              /* source and destination port, as loaded */
-		uint8_t family, proto;
+		struct wk_flow_key k;
 	} flow_noted;
+
+	struct {                         /* the last TCP/UDP flow the filter let in, this pass (worker_rx.c) */
+		uint64_t pass;
+		const struct filter *f;      /* by this filter */
+		struct wk_flow_key k;
+		bool reply;                  /* as a reply to a flow the LAN started */
+		bool opens;                  /* judged as a packet that opens a flow (not TCP past its SYN) */
+	} filter_ok;
 
 	struct nat_memo nat_memo;        /* the flow SNAT translated last, this pass (worker_rx.c) */
 	struct nat_memo nat_memo_in;     /* the flow whose reply it translated back last, this pass */

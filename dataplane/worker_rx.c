@@ -523,15 +523,43 @@ static bool rx_filter_pass(struct wctx *c, const struct wpkt *p)
 {
 	const struct filter *f = mg_rcu_dereference(c->dev->filter);
 
+	struct wk_flow_key k;
+	bool memo, reply, opens = true;
+
 	if (!f)
 		return true;
 	if (f->allow_none)
 		return false;
-	if (flowtrack_is_reply(&c->dev->flows, p->l3, p->len, p->family, c->now)) {
-		c->ctr->flow_replies++;
+	/*
+	 * A packet of the flow this filter let in last, in this pass: the same answer, for the same
+	 * reason (the rules are the same, and the flow table is as at the pass's instant). But a
+	 * TCP segment that opens a connection (SYN without ACK) is answered so only if one that
+	 * opens was let in: the others pass whatever the rules say (filter.h), so their verdict
+	 * says nothing about a SYN of the same ports.
+	 */
+	memo = wk_flow_key(&k, p->l3, p->len, p->family, tsmp_ip_proto(p->l3, p->family));
+	if (memo && k.proto == IPPROTO_TCP) {
+		const uint8_t *tcp = p->l3 + (p->family == AF_INET ? IP4_HLEN : IP6_HLEN);
+
+		opens = tcp + 14 > p->l3 + p->len || (tcp[13] & 0x12) == 0x02;
+	}
+	if (memo && c->filter_ok.pass == c->pass && c->filter_ok.f == f && (c->filter_ok.opens || !opens) &&
+	    wk_flow_key_eq(&c->filter_ok.k, &k)) {
+		c->ctr->flow_replies += c->filter_ok.reply;
 		return true;
 	}
-	return filter_allows(f, p->l3, p->len, p->family);
+	reply = flowtrack_is_reply(&c->dev->flows, p->l3, p->len, p->family, c->now);
+	if (!reply && !filter_allows(f, p->l3, p->len, p->family))
+		return false;
+	c->ctr->flow_replies += reply;
+	if (memo) {
+		c->filter_ok.pass = c->pass;
+		c->filter_ok.f = f;
+		c->filter_ok.k = k;
+		c->filter_ok.reply = reply;
+		c->filter_ok.opens = opens;
+	}
+	return true;
 }
 
 /*

@@ -98,31 +98,16 @@ static inline bool wk_keypair_usable(const struct wctx *c, const struct keypair 
  */
 static inline bool wk_flow_noted(struct wctx *c, const uint8_t *l3, uint32_t len, int family, uint8_t proto)
 {
-	const unsigned hl = family == AF_INET ? IP4_HLEN : IP6_HLEN, words = family == AF_INET ? 1 : 4;
-	uint64_t addrs[4];
-	uint32_t ports;
-	uint16_t frag;
-	bool same;
+	struct wk_flow_key k;
 
-	memcpy(&frag, l3 + 6, 2);
-	if ((family == AF_INET && (l3[0] != 0x45 || (frag & htons(0x3fff)))) || len < hl + 4 ||
-	    (proto != IPPROTO_TCP && proto != IPPROTO_UDP)) {
+	if (!wk_flow_key(&k, l3, len, family, proto)) {
 		c->flow_noted.pass = 0;
 		return false;
 	}
-	memcpy(addrs, l3 + (family == AF_INET ? 12 : 8), 8 * words);   /* source, destination */
-	memcpy(&ports, l3 + hl, 4);
-	same = c->flow_noted.pass == c->pass && c->flow_noted.family == family && c->flow_noted.proto == proto &&
-	       c->flow_noted.ports == ports;
-	for (unsigned i = 0; i < words; i++)
-		same = same && c->flow_noted.addrs[i] == addrs[i];
-	if (same)
+	if (c->flow_noted.pass == c->pass && wk_flow_key_eq(&c->flow_noted.k, &k))
 		return true;
 	c->flow_noted.pass = c->pass;
-	c->flow_noted.family = (uint8_t)family;
-	c->flow_noted.proto = proto;
-	c->flow_noted.ports = ports;
-	memcpy(c->flow_noted.addrs, addrs, 8 * words);
+	c->flow_noted.k = k;
 	return false;
 }
 

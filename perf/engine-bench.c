@@ -45,10 +45,16 @@
  * run); the aggregate is the sum of the workers' rates in thread CPU time, so it shows what the
  * workers cost each other in caches, memory and shared lines, not what the scheduler takes.
  *
+ * --snat translates what the tailnet sends to the LAN, and LAN->tunnel then carries the LAN's
+ * replies to those flows (snat_prime). --filter installs a packet filter as a tailnet policy
+ * would (the peers' tailnet addresses may reach the LAN's prefix, TCP, UDP and ICMP, any port):
+ * every packet from a peer is judged by it, and flows the LAN starts are remembered for their
+ * replies. Both together are what a deployed subnet router runs.
+ *
  * --no-ref drops the warm-up run and the AEAD reference, so exactly --packets x --runs packets go
  * through wk_poll(): perf/engine-cost.sh counts instructions that way under callgrind.
  *
- * Usage: engine-bench [--json] [--packets N] [--runs N] [--ms N] [--peers N] [--snat]
+ * Usage: engine-bench [--json] [--packets N] [--runs N] [--ms N] [--peers N] [--snat] [--filter]
  *                     [--crypto NAME] [--cpu N] [--sizes 64,512,...] [--chunk N]
  *                     [--direction open|seal|both] [--no-ref] [--workers N [--shared]]
  *                     (open = tunnel->LAN, seal = LAN->tunnel)
@@ -71,6 +77,7 @@
 
 #include "worker.h"
 #include "pkt.h"
+#include "filter.h"
 #include "io/mem.h"
 #include "io/mem_router.h"
 #include "netlink/nl_snapshot.h"
@@ -104,7 +111,7 @@ struct bench {
 };
 
 static struct {
-	bool json, snat, noref, shared, stages;
+	bool json, snat, filter, noref, shared, stages;
 	unsigned dirs;                  /* bit d: run direction d */
 	unsigned packets, runs, ms, peers, chunk, workers;
 	int cpu;
@@ -129,6 +136,23 @@ static uint64_t cpu_ns(void)
 
 /* ---- the device: routes, neighbours, peers --------------------------------------------------- */
 
+/* --filter: the tailnet (100.64.0.0/10) may reach the LAN's prefix, TCP, UDP and ICMP, any port. */
+static void filter_install(struct mg_device *dev)
+{
+	const struct mg_ipprefix tailnet = { .family = AF_INET, .cidr = 10, .addr = { 100, 64 } };
+	struct mg_ipprefix lan = { .family = AF_INET, .cidr = 24 };
+	struct filter *f = filter_new();
+	struct filter_rule *r = f ? filter_rule_add(f) : NULL;
+
+	memcpy(lan.addr, mem_lan.host_ip, 3);
+	if (!r || filter_rule_src(r, &tailnet) || filter_rule_dst(r, &lan, 0, 65535))
+		die("building the packet filter");
+	filter_rule_proto(r, IPPROTO_TCP);
+	filter_rule_proto(r, IPPROTO_UDP);
+	filter_rule_proto(r, IPPROTO_ICMP);
+	rcu_assign_pointer(dev->filter, f);
+}
+
 /* A device of its own with `workers` workers (this bench drives worker 0), and the peers. */
 static void bench_init(struct bench *b, unsigned workers)
 {
@@ -138,6 +162,8 @@ static void bench_init(struct bench *b, unsigned workers)
 	b->w = &b->r->w[0];
 	b->c = b->r->cs[0];
 	b->r->dev->snat = opt.snat;
+	if (opt.filter)
+		filter_install(b->r->dev);
 	b->npeers = opt.peers;
 	b->first = 0;
 	b->step = 1;
@@ -174,6 +200,8 @@ static void bench_share(struct bench *b, struct bench *b0, unsigned i, unsigned 
 static void bench_uninit(struct bench *b)
 {
 	if (b->r == &b->own) {
+		filter_free(b->r->dev->filter);   /* no worker runs any more */
+		b->r->dev->filter = NULL;
 		if (mem_router_free(b->r))
 			die("frames leaked");
 		for (unsigned i = 0; i < b->npeers; i++)
@@ -758,7 +786,7 @@ static void parse_sizes(const char *s)
 
 static void usage(void)
 {
-	fprintf(stderr, "usage: engine-bench [--json] [--packets N] [--runs N] [--ms N] [--peers N] [--snat]\n"
+	fprintf(stderr, "usage: engine-bench [--json] [--packets N] [--runs N] [--ms N] [--peers N] [--snat] [--filter]\n"
 			"                    [--crypto NAME] [--cpu N] [--sizes 64,512,1280,1420] [--chunk N]\n"
 			"                    [--direction open|seal|both] [--no-ref] [--stages] [--workers N [--shared]]\n");
 	exit(2);
@@ -770,6 +798,7 @@ static void parse_args(int argc, char **argv)
 		{ "json", no_argument, NULL, 'j' }, { "packets", required_argument, NULL, 'n' },
 		{ "runs", required_argument, NULL, 'r' }, { "ms", required_argument, NULL, 'm' },
 		{ "peers", required_argument, NULL, 'p' }, { "snat", no_argument, NULL, 's' },
+		{ "filter", no_argument, NULL, 'F' },
 		{ "crypto", required_argument, NULL, 'c' }, { "cpu", required_argument, NULL, 'C' },
 		{ "sizes", required_argument, NULL, 'S' }, { "chunk", required_argument, NULL, 'k' },
 		{ "direction", required_argument, NULL, 'd' }, { "no-ref", no_argument, NULL, 'R' },
@@ -787,6 +816,7 @@ static void parse_args(int argc, char **argv)
 		case 'm': opt.ms = (unsigned)strtoul(optarg, NULL, 10); break;
 		case 'p': opt.peers = (unsigned)strtoul(optarg, NULL, 10); break;
 		case 's': opt.snat = true; break;
+		case 'F': opt.filter = true; break;
 		case 'c': opt.crypto = optarg; break;
 		case 'C': opt.cpu = atoi(optarg); break;
 		case 'S': parse_sizes(optarg); break;
@@ -858,7 +888,7 @@ int main(int argc, char **argv)
 		printf("engine-bench: worker over a memory port, crypto %s, %u peer%s%s, %u packets x %u runs, "
 		       "CPU time, median\n(instructions per packet by stage, AEAD and the rest: "
 		       "perf/engine-cost.sh, callgrind)\n%-12s %5s %9s %9s %14s %9s\n", aead_backend_name(), opt.peers,
-		       opt.peers == 1 ? "" : "s", opt.snat ? ", SNAT" : "", opt.packets, opt.runs,
+		       opt.peers == 1 ? "" : "s", opt.snat ? (opt.filter ? ", SNAT, filter" : ", SNAT") : opt.filter ? ", filter" : "", opt.packets, opt.runs,
 		       "direction", "size", "Mpps", "Gbit/s", "AEAD batch", "fraction");
 	for (unsigned d = 0; d < 2; d++) {
 		if (!(opt.dirs >> d & 1))
@@ -883,11 +913,11 @@ int main(int argc, char **argv)
 			if (opt.stages)
 				stages_measure(&b, &ref, d, size, &st[nst++]);
 			if (opt.json)
-				printf("%s\n {\"direction\": \"%s\", \"size\": %u, \"peers\": %u, \"snat\": %s, "
+				printf("%s\n {\"direction\": \"%s\", \"size\": %u, \"peers\": %u, \"snat\": %s, \"filter\": %s, "
 				       "\"crypto\": \"%s\", \"engine_mpps\": %.4f, \"engine_gbps\": %.4f, "
 				       "\"aead_op\": \"%s\", \"aead_batch_mpps\": %.4f, \"fraction\": %.4f",
 				       first ? "" : ",", d == TUN_TO_LAN ? "tunnel_to_lan" : "lan_to_tunnel", size,
-				       opt.peers, opt.snat ? "true" : "false", aead_backend_name(), e,
+				       opt.peers, opt.snat ? "true" : "false", opt.filter ? "true" : "false", aead_backend_name(), e,
 				       e * size * 8 / 1e3, d == TUN_TO_LAN ? "open" : "seal", a, f);
 			else
 				printf("%-12s %5u %9.3f %9.3f %9.3f %-4s %8.1f%%\n", dir_name[d], size, e,

@@ -8,9 +8,10 @@
 # perf/engine-cost.py takes the difference over LARGE - SMALL, so one-time costs cancel, and splits
 # it: the AEAD (calls into dataplane/crypto) and the rest by stage.
 #
-# Usage: [SNAT=1] [PEERS=N] perf/engine-cost.sh [BUILD_DIR] [SIZES] [CRYPTO]
+# Usage: [SNAT=1] [FILTER=1] [PEERS=N] perf/engine-cost.sh [BUILD_DIR] [SIZES] [CRYPTO]
 #        (defaults: build "64 128 1280" avx2, 1 peer)
-# SNAT=1 runs the device with source NAT on (tunnel->LAN then goes through nat.c); PEERS=N sends
+# SNAT=1 runs the device with source NAT on (tunnel->LAN then goes through nat.c, LAN->tunnel
+# carries the replies back); FILTER=1 with a packet filter (engine-bench --filter); PEERS=N sends
 # each packet of a burst for the next of N peers (engine-bench --peers).
 # Valgrind does not emulate AVX-512 (aead_init("avx512") answers EOPNOTSUPP under it), so the
 # avx512 backend cannot be counted this way.
@@ -35,11 +36,11 @@ count() {       # dir size n -> callgrind profile path
 	out=$tmp/$1-$2-$3.out
 	valgrind --tool=callgrind --toggle-collect=wk_poll --callgrind-out-file="$out" \
 		"$bench" --no-ref --runs 1 --packets "$3" --sizes "$2" --direction "$1" --crypto "$crypto" \
-		--peers "$peers" ${SNAT:+--snat} >"$tmp/log" 2>&1 || { cat "$tmp/log" >&2; exit 1; }
+		--peers "$peers" ${SNAT:+--snat} ${FILTER:+--filter} >"$tmp/log" 2>&1 || { cat "$tmp/log" >&2; exit 1; }
 	echo "$out"
 }
 
-echo "engine cost per packet: instructions (callgrind), crypto $crypto, $peers peer(s)${SNAT:+, SNAT}, $large-$small packets"
+echo "engine cost per packet: instructions (callgrind), crypto $crypto, $peers peer(s)${SNAT:+, SNAT}${FILTER:+, filter}, $large-$small packets"
 printf '%-5s %5s %8s %8s %8s %8s %8s %8s %8s %8s %8s %8s %8s %8s %8s\n' dir size total AEAD rest \
 	classify replay aips route nat filter headers tx batch other
 for dir in open seal; do

@@ -14,6 +14,7 @@
  *      other TSMP types are dropped as "tsmp"; the ACL never admits protocol 99
  *   4  TSMP from the LAN host to the peer: dropped, nothing sealed
  *   5  allow-none (no policy yet): even the reply is dropped; a TSMP ping is still answered
+ *   6  one pass, several packets of a flow: the filter's answer per packet, as without the memo
  */
 #include <stdio.h>
 #include <string.h>
@@ -160,8 +161,8 @@ static uint32_t tcp_inner(uint8_t *b, const uint8_t *src, const uint8_t *dst, ui
 	return len;
 }
 
-/* The peer seals @inner and sends it to the router's endpoint; what the worker did with it. */
-static void from_peer(const uint8_t *inner, uint32_t ilen, struct sent *s)
+/* The peer seals @inner and sends it to the router's endpoint, to be taken by the next pass. */
+static void peer_push(const uint8_t *inner, uint32_t ilen)
 {
 	struct mg_endpoint us = { .family = AF_INET, .port = MEM_LISTEN_PORT };
 	uint64_t a;
@@ -181,6 +182,12 @@ static void from_peer(const uint8_t *inner, uint32_t ilen, struct sent *s)
 	eth_build(f, mem_lan.router_mac, mem_lan.gw_mac, AF_INET);
 	ipudp_build(f + ETH_HLEN_, &us, far.ep_ip, MEM_FAR_PORT, sizeof(*m) + plen + AEAD_TAG_LEN);
 	CHECK(io_mem_rx_push(&R.w->port, a, ETH_HLEN_ + IP4_HLEN + UDP_HLEN + sizeof(*m) + plen + AEAD_TAG_LEN));
+}
+
+/* The peer sends @inner; what the worker did with it. */
+static void from_peer(const uint8_t *inner, uint32_t ilen, struct sent *s)
+{
+	peer_push(inner, ilen);
 	run(s);
 }
 
@@ -311,6 +318,62 @@ static void allow_none_case(void)
 	CHECK(s.n_tunnel == 1 && is_pong(s.tunnel[0], s.tunnel_len[0], AF_INET, rtr_ts4, far.tun_ip));
 }
 
+/*
+ * 6 the worker remembers, for the rest of a pass, the flow the filter let in last: the packets
+ * of a burst in one pass get the answer their own check would give. A TCP segment past its SYN
+ * passes any policy, and must not open the way for a SYN of the same ports after it; a rule
+ * that lets one port in says nothing of another; replies are counted as replies each time.
+ */
+static void memo_cases(void)
+{
+	struct filter *f = filter_new();
+	struct filter_rule *r = filter_rule_add(f);
+	struct mg_ipprefix any4 = { .family = AF_INET, .cidr = 0 }, host = { .family = AF_INET, .cidr = 32 };
+	uint8_t b[128];
+	struct sent s;
+	uint64_t d, replies;
+
+	memcpy(host.addr, mem_lan.host_ip, 4);
+	filter_rule_src(r, &any4);
+	filter_rule_dst(r, &host, 80, 80);
+	filter_rule_proto(r, IPPROTO_TCP);
+	filter_rule_proto(r, IPPROTO_UDP);
+	set_filter(f);
+
+	/* ACK then SYN of one tuple to port 22 (no rule): the ACK passes, the SYN does not */
+	d = drops(MG_DROP_FILTERED);
+	peer_push(b, tcp_inner(b, far.tun_ip, mem_lan.host_ip, 22, 0x10));
+	peer_push(b, tcp_inner(b, far.tun_ip, mem_lan.host_ip, 22, 0x02));
+	peer_push(b, tcp_inner(b, far.tun_ip, mem_lan.host_ip, 22, 0x10));
+	run(&s);
+	CHECK(s.n_lan == 2 && drops(MG_DROP_FILTERED) == d + 1);
+	/* SYN to port 80 (the rule), then its ACKs, and a SYN to 81 with the same source port */
+	peer_push(b, tcp_inner(b, far.tun_ip, mem_lan.host_ip, 80, 0x02));
+	peer_push(b, tcp_inner(b, far.tun_ip, mem_lan.host_ip, 80, 0x10));
+	peer_push(b, tcp_inner(b, far.tun_ip, mem_lan.host_ip, 80, 0x02));
+	peer_push(b, tcp_inner(b, far.tun_ip, mem_lan.host_ip, 81, 0x02));
+	run(&s);
+	CHECK(s.n_lan == 3 && drops(MG_DROP_FILTERED) == d + 2);
+	/* UDP: port 80 let in, then 81 in the same pass is not */
+	peer_push(b, udp_inner(b, AF_INET, far.tun_ip, 5000, mem_lan.host_ip, 80));
+	peer_push(b, udp_inner(b, AF_INET, far.tun_ip, 5000, mem_lan.host_ip, 81));
+	peer_push(b, udp_inner(b, AF_INET, far.tun_ip, 5000, mem_lan.host_ip, 80));
+	run(&s);
+	CHECK(s.n_lan == 2 && drops(MG_DROP_FILTERED) == d + 3);
+	/* three replies to a query the LAN host sent, in one pass: three replies counted */
+	from_lan(b, udp_inner(b, AF_INET, mem_lan.host_ip, 40100, far.tun_ip, 53), &s);
+	replies = R.c->ctr->flow_replies;
+	for (int i = 0; i < 3; i++)
+		peer_push(b, udp_inner(b, AF_INET, far.tun_ip, 53, mem_lan.host_ip, 40100));
+	run(&s);
+	CHECK(s.n_lan == 3 && R.c->ctr->flow_replies == replies + 3);
+	/* a new policy (no rules) in the next pass: port 80 is judged again, and refused */
+	set_filter(filter_new());
+	peer_push(b, udp_inner(b, AF_INET, far.tun_ip, 5000, mem_lan.host_ip, 80));
+	run(&s);
+	CHECK(s.n_lan == 0 && drops(MG_DROP_FILTERED) == d + 4);
+}
+
 int main(void)
 {
 	struct mg_addrset *addrs;
@@ -339,6 +402,7 @@ int main(void)
 	udp_reply_case();
 	tsmp_cases();
 	allow_none_case();
+	memo_cases();
 
 	set_filter(NULL);
 	free(rcu_xchg_pointer(&R.dev->addrs, NULL));
