@@ -88,7 +88,8 @@ struct mg_counters {
 	uint64_t resolve_suppressed;               /* resolve requests not sent: one already in flight */
 	uint64_t tsmp_pongs;                       /* TSMP pings answered */
 	uint64_t flows_tracked, flows_evicted;     /* LAN-started flows noted; live ones pushed out */
-	uint64_t flow_replies;                     /* packets from peers let in as replies to those */
+	uint64_t flow_replies;                     /* packets from peers let in as replies to those
+						    * (that the rules would have dropped) */
 	uint64_t nat_lan_replies;                  /* replies to those SNAT left untranslated */
 	uint64_t csum_completed;                   /* LAN TCP/UDP with a partial (offload) checksum finished */
 	uint64_t drops[MG_DROP_MAX];

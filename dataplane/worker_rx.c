@@ -515,9 +515,10 @@ static void rx_tsmp(struct wctx *c, struct wpkt *p)
 }
 
 /*
- * The tailnet ACL in tailscaled's order (wgengine/filter RunIn): no filter, a static router:
- * everything; no policy yet: nothing; a reply to a UDP/SCTP flow the LAN started (flowtrack.h);
- * then the rules.
+ * The tailnet ACL as tailscaled applies it (wgengine/filter RunIn): no filter, a static router:
+ * everything; no policy yet: nothing; then what the rules allow, and a reply to a flow the LAN
+ * started (flowtrack.h). tailscaled asks its flow table before the rules; the answer is the
+ * same either way, and asking the rules first spares the table for most packets.
  */
 static bool rx_filter_pass(struct wctx *c, const struct wpkt *p)
 {
@@ -548,8 +549,10 @@ static bool rx_filter_pass(struct wctx *c, const struct wpkt *p)
 		c->ctr->flow_replies += c->filter_ok.reply;
 		return true;
 	}
-	reply = flowtrack_is_reply(&c->dev->flows, p->l3, p->len, p->family, c->now);
-	if (!reply && !filter_allows(f, p->l3, p->len, p->family))
+	/* The rules first: what they let in needs no flow table (a TCP segment past its SYN, or
+	 * any flow a policy allows); a reply is what they would have dropped. */
+	reply = !filter_allows(f, p->l3, p->len, p->family);
+	if (reply && !flowtrack_is_reply(&c->dev->flows, p->l3, p->len, p->family, c->now))
 		return false;
 	c->ctr->flow_replies += reply;
 	if (memo) {
