@@ -111,7 +111,8 @@ static inline bool wk_flow_noted(struct wctx *c, const uint8_t *l3, uint32_t len
 	return false;
 }
 
-static inline bool wk_tunnel_from_us(struct wctx *c, struct wpkt *p, uint8_t proto, bool natted)
+static inline __attribute__((always_inline)) bool wk_tunnel_from_us(struct wctx *c, struct wpkt *p, uint8_t proto,
+								     bool natted)
 {
 	if (unlikely(proto == TSMP_PROTO)) {
 		wk_drop(c, p, MG_DROP_TSMP);
