@@ -246,22 +246,6 @@ struct wctx {
 		uint64_t addrs;              /* its source and destination, as loaded */
 	} flow4;
 
-	struct {                         /* the last TCP/UDP flow noted in this pass (worker_tx.h) */
-		uint64_t pass;
-		struct wk_flow_key k;
-	} flow_noted;
-
-	struct {                         /* the last TCP/UDP flow the filter let in, this pass (worker_rx.c) */
-		uint64_t pass;
-		const struct filter *f;      /* by this filter */
-		struct wk_flow_key k;
-		bool reply;                  /* as a reply to a flow the LAN started */
-		bool opens;                  /* judged as a packet that opens a flow (not TCP past its SYN) */
-	} filter_ok;
-
-	struct nat_memo nat_memo;        /* the flow SNAT translated last, this pass (worker_rx.c) */
-	struct nat_memo nat_memo_in;     /* the flow whose reply it translated back last, this pass */
-
 	struct {                         /* the last roam check of this open batch (worker_rx.c) */
 		struct peer *peer;           /* NULL = none yet */
 		struct mg_endpoint ep;
@@ -326,6 +310,24 @@ struct wctx {
 
 	uint64_t icmp_last;              /* ICMP error token bucket */
 	uint32_t icmp_tokens;
+
+	/* The per-pass flow memos (dataplane/README.md, "What a worker keeps between packets"),
+	 * after the caches: read only with SNAT or a filter on. */
+	struct {                         /* the last TCP/UDP flow noted in this pass (worker_tx.h) */
+		uint64_t pass;
+		struct wk_flow_key k;
+	} flow_noted;
+
+	struct {                         /* the last TCP/UDP flow the filter let in, this pass (worker_rx.c) */
+		uint64_t pass;
+		const struct filter *f;      /* by this filter */
+		struct wk_flow_key k;
+		bool reply;                  /* as a reply to a flow the LAN started */
+		bool opens;                  /* judged as a packet that opens a flow (not TCP past its SYN) */
+	} filter_ok;
+
+	struct nat_memo nat_memo;        /* the flow SNAT translated last, this pass (worker_rx.c) */
+	struct nat_memo nat_memo_in;     /* the flow whose reply it translated back last, this pass */
 } __mg_aligned;                          /* written every pass: no line shared with another worker */
 
 /* The context of one worker's loop; NULL without memory. */
