@@ -236,7 +236,8 @@ static inline __attribute__((always_inline)) void rx_data(struct wctx *c, struct
 		return;
 	}
 	p->kp = kp;
-	p->peer = kp->entry.peer;        /* read now, while kp's line is in cache (after the AEAD it may have been evicted) */
+	p->peer = kp->entry.peer;        /* now, while kp's line is in cache: after the AEAD it may
+					  * have been evicted */
 	p->l3 = msg;
 	p->len = mlen;
 	op = &c->dec_ops[c->ndec];
@@ -523,7 +524,6 @@ static void rx_tsmp(struct wctx *c, struct wpkt *p)
 static bool rx_filter_pass(struct wctx *c, const struct wpkt *p)
 {
 	const struct filter *f = mg_rcu_dereference(c->dev->filter);
-
 	struct wk_flow_key k;
 	bool memo, reply, opens = true;
 
