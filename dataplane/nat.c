@@ -201,18 +201,6 @@ static void flow_free_rcu(struct rcu_head *head)
 	while (!atomic_compare_exchange_weak(&p->returned, &old, f));
 }
 
-/* RFC 1624's ~m + m' over the n bytes (even) that change from old to new, in 16-bit words. */
-static uint32_t csum_delta(const uint8_t *old, const uint8_t *new, size_t n)
-{
-	uint32_t sum = 0;
-
-	for (size_t i = 0; i < n; i += 2) {
-		sum += (uint16_t)~((uint16_t)old[i] << 8 | old[i + 1]);
-		sum += (uint16_t)new[i] << 8 | new[i + 1];
-	}
-	return sum;
-}
-
 /* The flow's checksum deltas (struct nat_flow), from its keys. */
 static void flow_deltas(struct nat_flow *f)
 {
@@ -303,12 +291,9 @@ fail:
  */
 static inline unsigned memo_view(const uint8_t *l3, uint32_t len, int family, uint8_t *proto, uint32_t *hl)
 {
-	uint16_t frag;
-
+	if (!ip_l4_follows(l3, family))
+		return 0;
 	if (family == AF_INET) {
-		memcpy(&frag, l3 + 6, 2);
-		if (l3[0] != 0x45 || (frag & htons(0x3fff)))
-			return 0;
 		*proto = l3[9];
 		*hl = IP4_HLEN;
 	} else {
@@ -318,17 +303,6 @@ static inline unsigned memo_view(const uint8_t *l3, uint32_t len, int family, ui
 	if (!(*proto == IPPROTO_TCP && len >= *hl + 20) && !(*proto == IPPROTO_UDP && len >= *hl + 8))
 		return 0;
 	return family == AF_INET ? 4 : 16;
-}
-
-/* HC' = ~(~HC + delta), delta a sum of csum_delta's (below 2^22: two folds suffice). */
-static inline uint16_t csum_apply(uint8_t *check, uint32_t delta)
-{
-	uint16_t c;
-
-	memcpy(&c, check, 2);
-	c = htons(csum_fold((uint16_t)~ntohs(c) + delta));
-	memcpy(check, &c, 2);
-	return c;
 }
 
 /* From now on in this pass, m stands for f, whose key k (fwd out, rev in) packets must have. */
@@ -385,7 +359,6 @@ bool nat_memo_apply(struct nat_memo *m, bool in, uint8_t *l3, uint32_t len, int 
 	}
 	return true;
 }
-
 
 int nat_out_remember(struct nat *n, struct nat_memo *m, uint64_t pass, unsigned worker, uint64_t peer_id,
 		     uint8_t *l3, uint32_t len, int family, const uint8_t *lan_src, uint64_t now)

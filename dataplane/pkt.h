@@ -67,23 +67,36 @@ static inline uint16_t csum_fold(uint32_t sum)
 	return (uint16_t)~sum;
 }
 
-/*
- * RFC 1624 eqn. 3, HC' = ~(~HC + ~m + m'), for @n bytes (even) changing from @old to @new; the
- * checksum at @check is updated in place (unaligned is fine: rewritten addresses and ports).
- */
-static inline void csum_replace(uint8_t *check, const uint8_t *old, const uint8_t *new, size_t n)
+/* RFC 1624's ~m + m' for @n bytes (even) changing from @old to @new, in 16-bit words: what
+ * csum_apply adds to a checksum over them (below 2^21 for the 16 bytes of an IPv6 address). */
+static inline uint32_t csum_delta(const uint8_t *old, const uint8_t *new, size_t n)
 {
-	uint32_t sum;
-	uint16_t c;
+	uint32_t sum = 0;
 
-	memcpy(&c, check, 2);
-	sum = (uint16_t)~ntohs(c);
 	for (size_t i = 0; i < n; i += 2) {
 		sum += (uint16_t)~((uint16_t)old[i] << 8 | old[i + 1]);
 		sum += (uint16_t)new[i] << 8 | new[i + 1];
 	}
-	c = htons(csum_fold(sum));     /* csum_fold complements: this is HC' */
+	return sum;
+}
+
+/* RFC 1624 eqn. 3, HC' = ~(~HC + delta), delta a sum of csum_delta's below 2^22 (two folds
+ * suffice); the checksum at @check is updated in place (unaligned is fine) and returned. */
+static inline uint16_t csum_apply(uint8_t *check, uint32_t delta)
+{
+	uint16_t c;
+
+	memcpy(&c, check, 2);
+	c = htons(csum_fold((uint16_t)~ntohs(c) + delta));     /* csum_fold complements: HC' */
 	memcpy(check, &c, 2);
+	return c;
+}
+
+/* The checksum at @check after @n bytes (even) change from @old to @new: rewritten addresses
+ * and ports. */
+static inline void csum_replace(uint8_t *check, const uint8_t *old, const uint8_t *new, size_t n)
+{
+	csum_apply(check, csum_delta(old, new, n));
 }
 
 /* The same for one 16-bit word, checksum and words in network order. */
@@ -240,6 +253,19 @@ static inline const uint8_t *ip_dst(const uint8_t *p, int family)
 static inline const uint8_t *ip_src(const uint8_t *p, int family)
 {
 	return family == AF_INET ? p + 12 : p + 8;
+}
+
+/* Whether the L4 header starts right after the fixed-size IP header: an IPv4 header of 20 bytes
+ * that is not a fragment, or IPv6 (whose next header callers then take for the L4 protocol and
+ * check). The flow memos stand only for such packets. */
+static inline bool ip_l4_follows(const uint8_t *p, int family)
+{
+	uint16_t frag;
+
+	if (family != AF_INET)
+		return true;
+	memcpy(&frag, p + 6, 2);
+	return p[0] == 0x45 && !(frag & htons(0x3fff));
 }
 
 /* Forwarding: decrement TTL / hop limit. False when it would reach zero. */

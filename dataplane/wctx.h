@@ -13,6 +13,7 @@
 #define MG_WCTX_H
 
 #include "device.h"
+#include "pkt.h"
 #include "crypto/aead.h"
 #include "netlink/nl_snapshot.h"
 
@@ -162,11 +163,8 @@ struct wk_flow_key {
 static inline bool wk_flow_key(struct wk_flow_key *k, const uint8_t *l3, uint32_t len, int family, uint8_t proto)
 {
 	const unsigned hl = family == AF_INET ? 20 : 40;
-	uint16_t frag;
 
-	memcpy(&frag, l3 + 6, 2);
-	if ((family == AF_INET && (l3[0] != 0x45 || (frag & htons(0x3fff)))) || len < hl + 4 ||
-	    (proto != IPPROTO_TCP && proto != IPPROTO_UDP))
+	if (!ip_l4_follows(l3, family) || len < hl + 4 || (proto != IPPROTO_TCP && proto != IPPROTO_UDP))
 		return false;
 	memcpy(k->addrs, l3 + (family == AF_INET ? 12 : 8), family == AF_INET ? 8 : 32);
 	memcpy(&k->ports, l3 + hl, 4);
