@@ -224,6 +224,15 @@ static inline bool l4_csum_complete_partial(uint8_t *l3, uint32_t len, int famil
  * Returns the IP packet length (<= len) or 0 if malformed. */
 static inline uint32_t ip_packet_len(const uint8_t *p, uint32_t len, int *family)
 {
+	/* Nearly every packet: IPv4 without options, one compare for version and header length. */
+	if (likely(len >= IP4_HLEN && p[0] == 0x45)) {
+		uint32_t tot = (uint32_t)p[2] << 8 | p[3];
+
+		if (tot < IP4_HLEN || tot > len)
+			return 0;
+		*family = AF_INET;
+		return tot;
+	}
 	if (len >= IP4_HLEN && p[0] >> 4 == 4) {
 		const struct iphdr *ip = (const void *)p;
 		uint32_t tot = ntohs(ip->tot_len);
