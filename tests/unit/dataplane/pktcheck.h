@@ -16,7 +16,7 @@ static int t_failures;
 #define T_CHECK(cond, ...) do { if (!(cond)) { printf("FAIL %s:%d: ", __FILE__, __LINE__); \
 	printf(__VA_ARGS__); printf("\n"); t_failures++; } } while (0)
 
-static uint16_t ref_sum(const uint8_t *p, size_t n, uint32_t sum)
+static inline uint16_t ref_sum(const uint8_t *p, size_t n, uint32_t sum)
 {
 	for (size_t i = 0; i + 1 < n; i += 2)
 		sum += (uint32_t)p[i] << 8 | p[i + 1];
@@ -28,7 +28,7 @@ static uint16_t ref_sum(const uint8_t *p, size_t n, uint32_t sum)
 }
 
 /* 0xffff when the packet's IPv4 header and L4 checksum are both valid. */
-static int ref_valid(const uint8_t *l3, size_t len)
+static inline int ref_valid(const uint8_t *l3, size_t len)
 {
 	int v6 = l3[0] >> 4 == 6;
 	size_t hl = v6 ? 40 : (l3[0] & 0xf) * 4u, l4len = len - hl;
@@ -44,7 +44,7 @@ static int ref_valid(const uint8_t *l3, size_t len)
 }
 
 /* Fill in correct checksums from scratch (IPv4 header, TCP/UDP/ICMP). */
-static void ref_fix(uint8_t *l3, size_t len)
+static inline void ref_fix(uint8_t *l3, size_t len)
 {
 	int v6 = l3[0] >> 4 == 6;
 	size_t hl = v6 ? 40 : (l3[0] & 0xf) * 4u, l4len = len - hl;
@@ -67,7 +67,7 @@ static void ref_fix(uint8_t *l3, size_t len)
 }
 
 /* An IP packet with an L4 header: TCP (20 bytes + opts), UDP (8) or ICMP echo (8), plus payload. */
-static size_t mkpkt(uint8_t *b, int v6, const char *src, const char *dst, uint8_t proto,
+static inline size_t mkpkt(uint8_t *b, int v6, const char *src, const char *dst, uint8_t proto,
 		    uint16_t sport, uint16_t dport, size_t payload)
 {
 	size_t hl = v6 ? 40 : 20, l4 = proto == IPPROTO_TCP ? 20 : 8, len = hl + l4 + payload;
