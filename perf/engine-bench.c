@@ -86,6 +86,7 @@
 
 #define CHUNK_MAX 4096u             /* frames prepared, then pushed through, per timed section */
 #define MAX_RUNS 31
+#define CHUNK_RUNS 4096u            /* chunks of one run (and AEAD reference groups) timed alone */
 
 #define MAX_SIZES 8
 #define MAX_WORKERS 8
@@ -108,6 +109,8 @@ struct bench {
 	unsigned nout;
 	uint64_t seq;                   /* packet number written into every payload */
 	uint16_t *natport;              /* --snat: each peer's flow's NAT port (snat_prime) */
+	double chunk_cyc[CHUNK_RUNS];   /* time-stamp counter cycles per packet of each chunk of a run */
+	unsigned nchunk;
 };
 
 static struct {
@@ -334,13 +337,42 @@ static unsigned chunk_prepare(struct bench *b, enum dir d, uint32_t size, unsign
 	return total;
 }
 
+/* ---- the AEAD reference: 64-message batches of the same size, same backend ------------------ */
+
+struct aead_ref {
+	uint8_t key[32];
+	uint8_t (*buf)[1536], (*ct)[1536];
+	struct aead_op seal[AEAD_BURST_MAX], open[AEAD_BURST_MAX];
+};
+
+static void aead_ref_burst(struct aead_ref *r, bool open)
+{
+	if (!open)
+		aead_seal_burst(r->seal, AEAD_BURST_MAX);
+	else if (aead_open_burst(r->open, AEAD_BURST_MAX) != ~0ull)
+		die("AEAD reference: open failed");
+}
+
+/* Time-stamp counter cycles per message of as many batches as a chunk holds packets. */
+static double aead_ref_chunk(struct aead_ref *r, bool open)
+{
+	const unsigned bursts = (opt.chunk + AEAD_BURST_MAX - 1) / AEAD_BURST_MAX;
+	uint64_t c0 = wk_cycles();
+
+	for (unsigned k = 0; k < bursts; k++)
+		aead_ref_burst(r, open);
+	return (double)(wk_cycles() - c0) / (bursts * AEAD_BURST_MAX);
+}
+
+
 /* The timed part: worker passes until the receive queue is empty; transmitted frames collected.
  * With a stage profile on, its clock starts here: the harness between chunks is not charged. */
 static uint64_t chunk_run(struct bench *b)
 {
 	struct io_port *port = &b->w->port;
 	struct wk_prof *prof = b->c->prof;
-	uint64_t t0 = cpu_ns();
+	unsigned pushed = io_mem_rx_pending(port);
+	uint64_t t0 = cpu_ns(), c0 = wk_cycles();
 
 	if (prof) {
 		prof->last = wk_cycles();
@@ -353,6 +385,8 @@ static uint64_t chunk_run(struct bench *b)
 		b->nout += io_mem_tx_pop(port, b->out + b->nout, CHUNK_MAX - b->nout);
 	}
 	wk_prof_to(prof, WK_PROF_OTHER);
+	if (b->nchunk < CHUNK_RUNS && pushed)
+		b->chunk_cyc[b->nchunk++] = (double)(wk_cycles() - c0) / pushed;
 	return cpu_ns() - t0;
 }
 
@@ -420,19 +454,34 @@ static void chunk_check(struct bench *b, enum dir d, uint32_t size, unsigned n)
 	}
 }
 
-/* Mpps of one run of opt.packets packets. */
-static double engine_run(struct bench *b, enum dir d, uint32_t size)
+static double median(double *v, unsigned n);
+
+/*
+ * Mpps of one run of opt.packets packets. With ref (else NULL), each chunk is followed by the
+ * AEAD reference over as many messages, both timed by the time-stamp counter, and *paired is the
+ * median over the chunks of reference cycles / engine cycles: the two are measured tens of
+ * microseconds apart, so a neighbour's load that comes and goes over milliseconds or seconds
+ * (what moves the run-level rates here) slows both alike.
+ */
+static double engine_run(struct bench *b, enum dir d, uint32_t size, struct aead_ref *ref, double *paired)
 {
+	static double ratio[CHUNK_RUNS];
+	unsigned nr = 0;
 	uint64_t ns = 0;
 
+	b->nchunk = 0;
 	for (unsigned done = 0; done < opt.packets;) {
 		unsigned n = opt.packets - done < opt.chunk ? opt.packets - done : opt.chunk;
 
 		n = chunk_prepare(b, d, size, n);
 		ns += chunk_run(b);
+		if (ref && nr < b->nchunk)
+			ratio[nr++] = aead_ref_chunk(ref, d == TUN_TO_LAN) / b->chunk_cyc[b->nchunk - 1];
 		chunk_check(b, d, size, n);
 		done += n;
 	}
+	if (paired)
+		*paired = nr ? median(ratio, nr) : 0;
 	return ns ? opt.packets * 1e3 / ns : 0;
 }
 
@@ -465,7 +514,6 @@ static void snat_prime(struct bench *b)
 	b->step = 1;
 }
 
-static double median(double *v, unsigned n);
 static int cmp_double(const void *a, const void *b);
 
 /* One run with the stage profile on: cycles per packet by stage into out[WK_PROF_MAX]; returns
@@ -475,7 +523,7 @@ static double engine_run_stages(struct bench *b, enum dir d, uint32_t size, doub
 	struct wk_prof prof = { 0 };
 
 	b->c->prof = &prof;
-	engine_run(b, d, size);
+	engine_run(b, d, size, NULL, NULL);
 	b->c->prof = NULL;
 	for (unsigned k = 0; k < WK_PROF_MAX; k++)
 		out[k] = (double)prof.cycles[k] / opt.packets;
@@ -499,14 +547,6 @@ static double prof_boundary_cycles(void)
 	return median(v, 9);
 }
 
-/* ---- the AEAD reference: 64-message batches of the same size, same backend ------------------ */
-
-struct aead_ref {
-	uint8_t key[32];
-	uint8_t (*buf)[1536], (*ct)[1536];
-	struct aead_op seal[AEAD_BURST_MAX], open[AEAD_BURST_MAX];
-};
-
 /* Mpps of sealing or opening `packets` messages in 64-message batches (at least --ms long);
  * *cycles: time-stamp counter cycles per message (NULL: not wanted). */
 static double aead_run(struct aead_ref *r, bool open, unsigned packets, double *cycles)
@@ -514,14 +554,8 @@ static double aead_run(struct aead_ref *r, bool open, unsigned packets, double *
 	uint64_t t0 = cpu_ns(), c0 = wk_cycles(), ns, bursts = 0, want = (packets + AEAD_BURST_MAX - 1) / AEAD_BURST_MAX;
 
 	do {
-		for (unsigned k = 0; k < 16; k++, bursts++) {
-			if (open) {
-				if (aead_open_burst(r->open, AEAD_BURST_MAX) != ~0ull)
-					die("AEAD reference: open failed");
-			} else {
-				aead_seal_burst(r->seal, AEAD_BURST_MAX);
-			}
-		}
+		for (unsigned k = 0; k < 16; k++, bursts++)
+			aead_ref_burst(r, open);
 		ns = cpu_ns() - t0;
 	} while (bursts < want || ns < opt.ms * NSEC_PER_MSEC);
 	if (cycles)
@@ -668,7 +702,7 @@ static void *mw_thread(void *arg)
 		rcu_thread_online();
 		if (mw.quit)
 			break;
-		mw.mpps[i] = engine_run(&mw.b[i], mw.d, mw.size);
+		mw.mpps[i] = engine_run(&mw.b[i], mw.d, mw.size, NULL, NULL);
 		pthread_barrier_wait(&mw.done);
 	}
 	rcu_unregister_thread();
@@ -684,9 +718,9 @@ static void mw_size(enum dir d, uint32_t size, double *one, double *all, double 
 
 	mw.d = d;
 	mw.size = size;
-	engine_run(&mw.b[0], d, size);              /* warm-up */
+	engine_run(&mw.b[0], d, size, NULL, NULL);        /* warm-up */
 	for (unsigned r = 0; r < opt.runs; r++) {
-		v1[r] = engine_run(&mw.b[0], d, size);
+		v1[r] = engine_run(&mw.b[0], d, size, NULL, NULL);
 		rcu_thread_offline();
 		pthread_barrier_wait(&mw.start);
 		pthread_barrier_wait(&mw.done);
@@ -887,41 +921,45 @@ int main(int argc, char **argv)
 	else
 		printf("engine-bench: worker over a memory port, crypto %s, %u peer%s%s, %u packets x %u runs, "
 		       "CPU time, median\n(instructions per packet by stage, AEAD and the rest: "
-		       "perf/engine-cost.sh, callgrind)\n%-12s %5s %9s %9s %14s %9s\n", aead_backend_name(), opt.peers,
+		       "perf/engine-cost.sh, callgrind; paired: each chunk of %u packets against the AEAD over as\n"
+		       "many messages right after it, the median ratio)\n"
+		       "%-12s %5s %9s %9s %14s %9s %9s\n", aead_backend_name(), opt.peers,
 		       opt.peers == 1 ? "" : "s", opt.snat ? (opt.filter ? ", SNAT, filter" : ", SNAT") : opt.filter ? ", filter" : "", opt.packets, opt.runs,
-		       "direction", "size", "Mpps", "Gbit/s", "AEAD batch", "fraction");
+		       opt.chunk, "direction", "size", "Mpps", "Gbit/s", "AEAD batch", "fraction", "paired");
 	for (unsigned d = 0; d < 2; d++) {
 		if (!(opt.dirs >> d & 1))
 			continue;
 		for (unsigned s = 0; s < opt.nsizes; s++) {
 			uint32_t size = opt.sizes[s], plen = padded(size, b.r->dev->mtu);
-			double eng[MAX_RUNS], aead[MAX_RUNS], frac[MAX_RUNS], e, a, f;
+			double eng[MAX_RUNS], aead[MAX_RUNS], frac[MAX_RUNS], fpair[MAX_RUNS], e, a, f, fp;
 
 			aead_ref_setup(&ref, plen);
 			if (!opt.noref)
-				engine_run(&b, d, size);    /* warm-up */
+				engine_run(&b, d, size, NULL, NULL);      /* warm-up */
 			/* Engine and AEAD runs alternate so that a noisy neighbour hits both alike; the
 			 * fraction is the median of the per-run ratios. */
 			for (unsigned r = 0; r < opt.runs; r++) {
-				eng[r] = engine_run(&b, d, size);
+				eng[r] = engine_run(&b, d, size, opt.noref ? NULL : &ref, &fpair[r]);
 				aead[r] = opt.noref ? 0 : aead_run(&ref, d == TUN_TO_LAN, opt.packets, NULL);
 				frac[r] = opt.noref ? 0 : eng[r] / aead[r];     /* --no-ref: no reference */
 			}
 			e = median(eng, opt.runs);
 			a = median(aead, opt.runs);
 			f = median(frac, opt.runs);
+			fp = median(fpair, opt.runs);
 			if (opt.stages)
 				stages_measure(&b, &ref, d, size, &st[nst++]);
 			if (opt.json)
 				printf("%s\n {\"direction\": \"%s\", \"size\": %u, \"peers\": %u, \"snat\": %s, \"filter\": %s, "
 				       "\"crypto\": \"%s\", \"engine_mpps\": %.4f, \"engine_gbps\": %.4f, "
-				       "\"aead_op\": \"%s\", \"aead_batch_mpps\": %.4f, \"fraction\": %.4f",
+				       "\"aead_op\": \"%s\", \"aead_batch_mpps\": %.4f, \"fraction\": %.4f, "
+				       "\"fraction_paired\": %.4f",
 				       first ? "" : ",", d == TUN_TO_LAN ? "tunnel_to_lan" : "lan_to_tunnel", size,
 				       opt.peers, opt.snat ? "true" : "false", opt.filter ? "true" : "false", aead_backend_name(), e,
-				       e * size * 8 / 1e3, d == TUN_TO_LAN ? "open" : "seal", a, f);
+				       e * size * 8 / 1e3, d == TUN_TO_LAN ? "open" : "seal", a, f, fp);
 			else
-				printf("%-12s %5u %9.3f %9.3f %9.3f %-4s %8.1f%%\n", dir_name[d], size, e,
-				       e * size * 8 / 1e3, a, d == TUN_TO_LAN ? "open" : "seal", 100 * f);
+				printf("%-12s %5u %9.3f %9.3f %9.3f %-4s %8.1f%% %8.1f%%\n", dir_name[d], size, e,
+				       e * size * 8 / 1e3, a, d == TUN_TO_LAN ? "open" : "seal", 100 * f, 100 * fp);
 			if (opt.json && opt.stages)
 				stages_json(&st[nst - 1]);
 			if (opt.json)

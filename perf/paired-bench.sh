@@ -40,6 +40,9 @@ def load(kind, t):
                 d[(r["direction"], r["size"])].append(r["engine_mpps"])
             elif kind == "engf":
                 d[(r["direction"], r["size"])].append(r["fraction"])
+            elif kind == "engp":
+                if r.get("fraction_paired"):
+                    d[(r["direction"], r["size"])].append(r["fraction_paired"])
             elif kind == "engr":
                 if "cycles" in r and r["cycles"]["ref"] > 0:
                     d[(r["direction"], r["size"])].append(r["cycles"]["rest"] / r["cycles"]["ref"])
@@ -47,6 +50,7 @@ def load(kind, t):
                 d[(r["direction"], r["size"], r["batch"])].append(r["mpps"])
     return d
 for kind, title in (("eng", "engine-bench Mpps"), ("engf", "engine-bench fraction of the AEAD batch rate"),
+                    ("engp", "engine-bench paired fraction (each chunk against the AEAD right after it)"),
                     ("engr", "engine-bench --stages rest/ref"), ("cry", "crypto-bench Mpps")):
     a, b = load(kind, "a"), load(kind, "b")
     if not a:
