@@ -12,8 +12,8 @@
 # For inner sizes 64, 512 and 1280 bytes and each direction: offered and delivered packets/s
 # and Gbit/s (inner IPv4 packets), loss, the router process's CPU (utime+stime from
 # /proc/PID/stat over the run) per delivered Gbit/s, and for meshgate the engine figure
-# (build/perf/engine-bench: engine rate as a fraction of the AEAD batch rate, same size and
-# direction). Then a sweep of the offered rate (10%..200% of the sustainable rate measured
+# (build/perf/engine-bench: its paired fraction, the worker's rate against the AEAD batch rate
+# at the same size and direction, chunk by chunk). Then a sweep of the offered rate (10%..200% of the sustainable rate measured
 # above) at one size for every router: perf/out/rate.dat and perf/out/rate.png (gnuplot), plus
 # meshgate's drops by reason from /metrics at 2x overload.
 #
@@ -238,7 +238,7 @@ sweep_router() {
 	router_stop "$r"
 }
 
-# engine_fraction DIR SIZE: engine-bench's fraction of the AEAD batch rate, or n/a.
+# engine_fraction DIR SIZE: engine-bench's paired fraction of the AEAD batch rate, or n/a.
 ENGINE_JSON=""
 engine_fraction() {
 	[ -n "$ENGINE_JSON" ] || { echo n/a; return; }
@@ -247,7 +247,7 @@ import json, sys
 d = {"fwd": "tunnel_to_lan", "rev": "lan_to_tunnel"}[sys.argv[2]]
 for o in json.load(open(sys.argv[1])):
     if o["direction"] == d and o["size"] == int(sys.argv[3]):
-        print("%.0f%%" % (100 * o["fraction"])); break
+        print("%.0f%%" % (100 * o.get("fraction_paired", o["fraction"]))); break
 else:
     print("n/a")' "$ENGINE_JSON" "$1" "$2" 2>/dev/null || echo n/a
 }

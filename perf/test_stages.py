@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: GPL-2.0-only
 """engine-bench --stages: the cycles by stage of each row add up to its total, each direction
 charges its own stages (the AEAD is the one call of that direction) and none of the other's, and
-the profile's own cost is reported.
+the profile's own cost is reported. Every row also carries its paired fraction (each chunk
+against the AEAD reference right after it): there, and a ratio of two measured times.
 
 Usage: test_stages.py ENGINE_BENCH
 """
@@ -40,6 +41,8 @@ def main():
         for s in idle:
             if c[s] != 0:
                 bad.append(f"{name}: {s} {c[s]}, expected none in this direction")
+        if not 0.05 < r.get("fraction_paired", 0) < 2:
+            bad.append(f"{name}: paired fraction {r.get('fraction_paired')}")
         if not (c["ref"] > 0 and c["profile_overhead"] > 0):
             bad.append(f"{name}: ref {c['ref']}, overhead {c['profile_overhead']}")
     for b in bad:
