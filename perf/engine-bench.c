@@ -86,7 +86,7 @@
 
 #define CHUNK_MAX 4096u             /* frames prepared, then pushed through, per timed section */
 #define MAX_RUNS 31
-#define CHUNK_RUNS 4096u            /* chunks of one run (and AEAD reference groups) timed alone */
+#define CHUNK_PAIRS 4096u           /* chunks of a run paired with the AEAD reference (the first) */
 
 #define MAX_SIZES 8
 #define MAX_WORKERS 8
@@ -109,8 +109,7 @@ struct bench {
 	unsigned nout;
 	uint64_t seq;                   /* packet number written into every payload */
 	uint16_t *natport;              /* --snat: each peer's flow's NAT port (snat_prime) */
-	double chunk_cyc[CHUNK_RUNS];   /* time-stamp counter cycles per packet of each chunk of a run */
-	unsigned nchunk;
+	double chunk_cyc;               /* the last chunk's time-stamp counter cycles per packet */
 };
 
 static struct {
@@ -364,7 +363,6 @@ static double aead_ref_chunk(struct aead_ref *r, bool open)
 	return (double)(wk_cycles() - c0) / (bursts * AEAD_BURST_MAX);
 }
 
-
 /* The timed part: worker passes until the receive queue is empty; transmitted frames collected.
  * With a stage profile on, its clock starts here: the harness between chunks is not charged. */
 static uint64_t chunk_run(struct bench *b)
@@ -385,8 +383,7 @@ static uint64_t chunk_run(struct bench *b)
 		b->nout += io_mem_tx_pop(port, b->out + b->nout, CHUNK_MAX - b->nout);
 	}
 	wk_prof_to(prof, WK_PROF_OTHER);
-	if (b->nchunk < CHUNK_RUNS && pushed)
-		b->chunk_cyc[b->nchunk++] = (double)(wk_cycles() - c0) / pushed;
+	b->chunk_cyc = pushed ? (double)(wk_cycles() - c0) / pushed : 0;
 	return cpu_ns() - t0;
 }
 
@@ -465,18 +462,17 @@ static double median(double *v, unsigned n);
  */
 static double engine_run(struct bench *b, enum dir d, uint32_t size, struct aead_ref *ref, double *paired)
 {
-	static double ratio[CHUNK_RUNS];
+	static double ratio[CHUNK_PAIRS];
 	unsigned nr = 0;
 	uint64_t ns = 0;
 
-	b->nchunk = 0;
 	for (unsigned done = 0; done < opt.packets;) {
 		unsigned n = opt.packets - done < opt.chunk ? opt.packets - done : opt.chunk;
 
 		n = chunk_prepare(b, d, size, n);
 		ns += chunk_run(b);
-		if (ref && nr < b->nchunk)
-			ratio[nr++] = aead_ref_chunk(ref, d == TUN_TO_LAN) / b->chunk_cyc[b->nchunk - 1];
+		if (ref && nr < CHUNK_PAIRS && b->chunk_cyc > 0)
+			ratio[nr++] = aead_ref_chunk(ref, d == TUN_TO_LAN) / b->chunk_cyc;
 		chunk_check(b, d, size, n);
 		done += n;
 	}
