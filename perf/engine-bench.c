@@ -26,7 +26,10 @@
  * In the same run, the batch AEAD API of the same backend seals and opens 64-message batches of
  * the same size (one key, as one peer's burst) and the engine is reported as a fraction of it
  * (open for tunnel->LAN, seal for LAN->tunnel). Time is the thread's CPU time (figures per core
- * even on a shared machine); each figure is the median of --runs runs.
+ * even on a shared machine); each figure is the median of --runs runs. The paired fraction is
+ * the same ratio taken chunk by chunk: each chunk of the worker's run against the reference
+ * over as many messages right after it (engine_run), so that a neighbour's load that moves
+ * whole runs slows both halves of each ratio alike.
  *
  * The AEAD reference's 64 buffers stay hot in L2 and are 1536 bytes apart; the engine's frames are
  * IO_FRAME_SIZE (4 KiB) apart, so the 8 lanes of the AVX2 engine would read and write addresses
