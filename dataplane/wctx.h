@@ -244,6 +244,19 @@ struct wctx {
 		uint64_t addrs;              /* its source and destination, as loaded */
 	} flow4;
 
+	/* The outer headers of the last data message rx_frame took in this pass, under
+	 * rx_outer_mask (worker_rx.c): a frame that matches them passes the same header checks. */
+	struct {
+		_Alignas(16) uint8_t hdr[48];
+		uint64_t pass;
+		uint32_t index;              /* its receiver index, as loaded */
+		uint32_t src;                /* its source address and port, as loaded */
+		uint16_t sport;
+		struct keypair *kp;          /* what the index gave in this pass, and its peer */
+		struct peer *peer;
+		struct mg_endpoint ep;       /* src and sport as an endpoint */
+	} outer_in;
+
 	struct {                         /* the last roam check of this open batch (worker_rx.c) */
 		struct peer *peer;           /* NULL = none yet */
 		struct mg_endpoint ep;
