@@ -257,6 +257,17 @@ struct wctx {
 		struct mg_endpoint ep;       /* src and sport as an endpoint */
 	} outer_in;
 
+	/* The Ethernet and IPv4 headers of the last LAN frame rx_frame's general checks sent into
+	 * the seal batch in this pass, under rx_lan_mask (worker_rx.c), and where it went. */
+	struct {
+		_Alignas(16) uint8_t hdr[32];
+		uint64_t pass;
+		uint16_t dst_end;            /* the destination's last two bytes (frame bytes 32-33) */
+		bool hit;                    /* a frame matched it since it was taken */
+		struct peer *peer;
+		struct keypair *kp;
+	} lan_in;
+
 	struct {                         /* the last roam check of this open batch (worker_rx.c) */
 		struct peer *peer;           /* NULL = none yet */
 		struct mg_endpoint ep;

@@ -479,6 +479,95 @@ static inline __attribute__((always_inline)) bool rx_outer_data(struct wctx *c, 
 	return true;
 }
 
+/*
+ * The same for plaintext from the LAN: rx_lan_mask keeps the bytes of a LAN frame (IPv4 without
+ * options) that the general checks and the way into the tunnel decide on once per address: our
+ * MAC, the ethertype, version and header length, the source (not spoofed) and the destination
+ * (not ours; its peer by allowed IPs, and that peer's keypair). A frame equal to c->lan_in under
+ * the mask goes to the same peer under the same keypair. Everything else is read from the frame
+ * itself, as on the general path: its length, the protocol and fragment bits (TSMP, checksum
+ * completion, flow note, MSS clamp), TTL, MTU and the peer's path.
+ */
+static const rx_v16 rx_lan_mask[2] = {
+	{ 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 0xff, 0 },     /* Ethernet, 0x45 */
+	{ 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff },            /* to the destination's 2nd byte */
+};
+
+/* Does the LAN frame at eth (at least 34 bytes) match c->lan_in (of this pass) under the mask? */
+static inline bool rx_lan_known(const struct wctx *c, const uint8_t *eth)
+{
+	const rx_v16 *t = (const rx_v16 *)c->lan_in.hdr;
+	rx_v16 d;
+	rx_v2u64 q;
+	uint16_t end;
+
+	/* The destination first: where bursts interleave peers, that alone tells them apart. */
+	memcpy(&end, eth + 32, 2);
+	if (end != c->lan_in.dst_end)
+		return false;
+	d = ((rx_load16(eth) ^ t[0]) & rx_lan_mask[0]) | ((rx_load16(eth + 16) ^ t[1]) & rx_lan_mask[1]);
+	q = (rx_v2u64)d;
+	return !(q[0] | q[1]);
+}
+
+/* A LAN frame that rx_lan_known matched (p: the open batch's next slot): the checks of its own
+ * that the general path makes, in its order, then into the tunnel to the memo's peer. False
+ * (nothing done) if its length is not one ip_packet_len takes. */
+static inline __attribute__((always_inline)) bool rx_lan_data(struct wctx *c, struct wpkt *p, uint8_t *eth,
+								  uint32_t len)
+{
+	uint8_t *ip = eth + ETH_HLEN_;
+	uint32_t tot = (uint32_t)ip[2] << 8 | ip[3];
+
+	if (tot < IP4_HLEN || tot > len - ETH_HLEN_)
+		return false;
+	p->len = tot;
+	p->family = AF_INET;
+	if (l4_csum_complete_partial(ip, tot, AF_INET))
+		c->ctr->csum_completed++;
+	if (!ip_dec_ttl(ip, AF_INET)) {
+		wk_drop(c, p, MG_DROP_TTL_EXCEEDED);
+		return true;
+	}
+	c->lan_in.hit = true;
+	wk_tunnel_fields(c, p, ip, tot, AF_INET, FROM_LAN, false, 0, true, c->lan_in.peer, c->lan_in.kp);
+	return true;
+}
+
+/*
+ * Whether the general path's next IPv4 LAN frame should become the memo: when it holds none in
+ * this pass, or it served a frame since it was taken. A memo that never matched stays, so that
+ * a burst interleaving many peers, where none would match, does not retake one per frame, and
+ * two flows that alternate still match every other frame.
+ */
+static inline bool rx_lan_retake(const struct wctx *c)
+{
+	return c->lan_in.pass != c->pass || c->lan_in.hit;
+}
+
+/* The headers of the IPv4 LAN frame at eth under the mask, for rx_lan_note; the memo holds
+ * nothing until then. */
+static void rx_lan_template(struct wctx *c, const uint8_t *eth)
+{
+	rx_v16 *t = (rx_v16 *)c->lan_in.hdr;
+
+	c->lan_in.pass = 0;
+	c->lan_in.hit = false;
+	t[0] = rx_load16(eth) & rx_lan_mask[0];
+	t[1] = rx_load16(eth + 16) & rx_lan_mask[1];
+	memcpy(&c->lan_in.dst_end, eth + 32, 2);
+}
+
+/* The frame rx_lan_template took joined the seal batch under kp (NULL: it did not). */
+static inline void rx_lan_note(struct wctx *c, struct keypair *kp)
+{
+	if (kp) {
+		c->lan_in.pass = c->pass;
+		c->lan_in.kp = kp;
+		c->lan_in.peer = kp->entry.peer;
+	}
+}
+
 /* One received frame at port offset addr (its Ethernet header), len bytes: inline in the burst
  * loop below, which every frame passes (a call per frame saved and restored six registers). */
 static inline __attribute__((always_inline)) void rx_frame(struct wctx *c, uint64_t addr, uint32_t len)
@@ -494,7 +583,7 @@ static inline __attribute__((always_inline)) void rx_frame(struct wctx *c, uint6
 	uint32_t mlen, ilen;
 	struct keypair *kp;
 	int family = 0;
-	bool local;
+	bool local, lan;
 
 	/* Only what every way out reads: an initializer would clear all of it (a `rep stos` per
 	 * frame). A data message gets its keypair and counter in rx_data, the endpoint in udp_to_us;
@@ -505,6 +594,9 @@ static inline __attribute__((always_inline)) void rx_frame(struct wctx *c, uint6
 	p->natted = false;
 	if (c->outer_in.pass == c->pass && len >= RX_OUTER_LEN && rx_outer_known(c, eth) &&
 	    rx_outer_data(c, p, eth, len))
+		return;
+	if (c->lan_in.pass == c->pass && len >= ETH_HLEN_ + IP4_HLEN && rx_lan_known(c, eth) &&
+	    rx_lan_data(c, p, eth, len))
 		return;
 	if (len < ETH_HLEN_ + IP4_HLEN) {
 		wk_drop(c, p, MG_DROP_TOO_SHORT);
@@ -559,7 +651,7 @@ static inline __attribute__((always_inline)) void rx_frame(struct wctx *c, uint6
 			return;
 		}
 		p->natted = true;
-		wk_tunnel_fields(c, p, p->l3, ilen, family, FROM_LAN, true, 0, true);   /* p: the open batch's slot */
+		wk_tunnel_fields(c, p, p->l3, ilen, family, FROM_LAN, true, 0, true, NULL, NULL);   /* p: the open batch's slot */
 		return;
 	}
 	/* Plaintext from the LAN that the XDP program judged tunnel-bound. */
@@ -569,7 +661,14 @@ static inline __attribute__((always_inline)) void rx_frame(struct wctx *c, uint6
 		wk_drop(c, p, MG_DROP_TTL_EXCEEDED);
 		return;
 	}
-	wk_tunnel_fields(c, p, eth + ETH_HLEN_, ilen, family, FROM_LAN, false, 0, true);   /* p: the open batch's slot */
+	/* The headers the memo keeps, taken now: the message header is written over the Ethernet
+	 * header on the way in. Only an IPv4 frame without options becomes the memo. */
+	lan = family == AF_INET && eth[ETH_HLEN_] == 0x45 && rx_lan_retake(c);
+	if (lan)
+		rx_lan_template(c, eth);
+	kp = wk_tunnel_fields(c, p, eth + ETH_HLEN_, ilen, family, FROM_LAN, false, 0, true, NULL, NULL);
+	if (lan)
+		rx_lan_note(c, kp);
 }
 
 

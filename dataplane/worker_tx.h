@@ -160,12 +160,17 @@ static inline bool wk_tunnel_path(struct wctx *c, struct wpkt *p, struct peer *p
 	return wk_tunnel_path_miss(c, p, peer, e, since);
 }
 
-/* wk_tunnel_in with p_in's address, length, family, origin and natted handed over by a caller
+/*
+ * wk_tunnel_in with p_in's address, length, family, origin and natted handed over by a caller
  * that has them in registers (the LAN classification, which has just stored them in p_in: loading
- * two of its byte fields as one word stalled on store forwarding there). */
-static inline __attribute__((always_inline)) void wk_tunnel_fields(struct wctx *c, struct wpkt *p_in, uint8_t *l3,
-								      uint32_t len, int family, uint8_t origin,
-								      bool natted, uint64_t since, bool other_slot)
+ * two of its byte fields as one word stalled on store forwarding there). known: the peer of the
+ * destination and its usable keypair, as the caller found them in this pass (rx_frame's LAN
+ * memo), or NULL to look them up. Returns the keypair the packet joined the seal batch under,
+ * or NULL if it was staged or dropped.
+ */
+static inline __attribute__((always_inline)) struct keypair *
+wk_tunnel_fields(struct wctx *c, struct wpkt *p_in, uint8_t *l3, uint32_t len, int family, uint8_t origin,
+		 bool natted, uint64_t since, bool other_slot, struct peer *known, struct keypair *known_kp)
 {
 	/* Built in the seal batch's next slot: the fields that matter before sealing are copied
 	 * there first (copying all of it would also copy what is rewritten below). It joins the
@@ -186,35 +191,35 @@ static inline __attribute__((always_inline)) void wk_tunnel_fields(struct wctx *
 		p->origin = origin;
 	}
 	if (!since && origin != FROM_PEER && !wk_tunnel_from_us(c, p, proto, natted))
-		return;
-	peer = wk_allowedips(c, family, ip_dst(l3, family));
-	if (!peer || atomic_load_explicit(&peer->dead, memory_order_relaxed)) {
+		return NULL;
+	peer = known ? known : wk_allowedips(c, family, ip_dst(l3, family));
+	if (!known && (!peer || atomic_load_explicit(&peer->dead, memory_order_relaxed))) {
 		wk_drop(c, p, MG_DROP_NO_ROUTE);
-		return;
+		return NULL;
 	}
 	p->peer = peer;                 /* the destination from here on (the stage bound counts it) */
 	if (len > mtu) {
 		wk_tunnel_too_big(c, p);
-		return;
+		return NULL;
 	}
 	if (!since && origin != FROM_LOCAL && proto == IPPROTO_TCP && len >= 40 &&
 	    mss_clamp_tcp(l3, len, family, mtu))
 		c->ctr->mss_clamped++;
-	kp = mg_rcu_dereference(peer->cur);
-	if (!wk_keypair_usable(c, kp)) {
+	kp = known ? known_kp : mg_rcu_dereference(peer->cur);
+	if (!known && !wk_keypair_usable(c, kp)) {
 		wk_want_handshake(c, peer);
 		wk_stage(c, p, STAGE_TUNNEL, since);
-		return;
+		return NULL;
 	}
 	if (!wk_tunnel_path(c, p, peer, since))
-		return;
+		return NULL;
 	/* Padding to 16 bytes, never past the MTU (whitepaper 5.4.6; len <= mtu here). */
 	plen = (len + MESSAGE_PADDING_MULTIPLE - 1) & ~(MESSAGE_PADDING_MULTIPLE - 1);
 	if (plen > mtu)
 		plen = mtu;
 	if (!wk_frame_room(c, l3, wk_outer_hlen(p->ep.family) + sizeof(*hdr), plen + AEAD_TAG_LEN)) {
 		wk_drop(c, p, MG_DROP_TOO_BIG);
-		return;
+		return NULL;
 	}
 	if (plen > len)                  /* often none: no libc call for nothing */
 		memset(l3 + len, 0, plen - len);
@@ -232,12 +237,14 @@ static inline __attribute__((always_inline)) void wk_tunnel_fields(struct wctx *
 	c->path_end = c->nenc;
 	if (c->nenc == BURST)
 		wk_flush_seal(c);
+	return kp;
 }
 
 static inline __attribute__((always_inline)) void wk_tunnel_in(struct wctx *c, struct wpkt *p_in, uint64_t since,
 								  bool other_slot)
 {
-	wk_tunnel_fields(c, p_in, p_in->l3, p_in->len, p_in->family, p_in->origin, p_in->natted, since, other_slot);
+	wk_tunnel_fields(c, p_in, p_in->l3, p_in->len, p_in->family, p_in->origin, p_in->natted, since, other_slot,
+			 NULL, NULL);
 }
 
 #endif
