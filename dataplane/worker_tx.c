@@ -286,6 +286,51 @@ static unsigned seal_nonces(struct wctx *c, unsigned n, unsigned ng)
 	return unlikely(spent) ? seal_spent(c, n, ng) : n;
 }
 
+/*
+ * seal_groups and seal_nonces for a batch of one keypair's packets (one peer's traffic, the
+ * common case): one group, no slot map, the counters handed out in order from one fetch_add.
+ * The last counter is the highest, so it alone says whether the keypair is used up.
+ */
+static unsigned seal_one_group(struct wctx *c, unsigned n)
+{
+	struct wk_kgroup *g = &c->kgrp[0];
+	uint64_t first, bytes = 0;
+	bool data = false;
+
+	*g = (struct wk_kgroup){ .kp = c->enc[0].kp, .peer = c->enc[0].peer, .n = n };
+	first = atomic_fetch_add_explicit(&g->kp->nk.send_counter, n, memory_order_relaxed);
+	for (unsigned i = 0; i < n; i++) {
+		struct wpkt *p = &c->enc[i];
+		struct msg_data *hdr = (struct msg_data *)(p->l3 - sizeof(*hdr));
+
+		hdr->counter = htole64(first + i);
+		c->enc_ops[i].counter = first + i;
+		bytes += p->plen;
+		data |= p->len != 0;
+	}
+	g->next = first + n;
+	g->last = first + n - 1;
+	g->bytes = bytes + n * (sizeof(struct msg_data) + AEAD_TAG_LEN);
+	g->data = data;
+	if (unlikely(g->last >= REJECT_AFTER_MESSAGES)) {
+		for (unsigned i = 0; i < n; i++)
+			c->enc[i].grp = 0;
+		return seal_spent(c, n, 1);
+	}
+	return n;
+}
+
+/* Whether the n packets of the seal batch are all of one keypair. */
+static inline bool seal_one_keypair(const struct wctx *c, unsigned n)
+{
+	const struct keypair *kp = c->enc[0].kp;
+	unsigned i = 1;
+
+	while (i < n && c->enc[i].kp == kp)
+		i++;
+	return i == n;
+}
+
 void wk_flush_seal(struct wctx *c)
 {
 	unsigned n = c->nenc, ng, was;
@@ -296,8 +341,13 @@ void wk_flush_seal(struct wctx *c)
 		return;
 	was = wk_prof_to(c->prof, WK_PROF_SEAL_BEFORE);
 	c->nenc = 0;
-	ng = seal_groups(c, n);
-	n = seal_nonces(c, n, ng);
+	if (seal_one_keypair(c, n)) {
+		ng = 1;
+		n = seal_one_group(c, n);
+	} else {
+		ng = seal_groups(c, n);
+		n = seal_nonces(c, n, ng);
+	}
 	if (!n) {
 		wk_prof_to(c->prof, was);
 		return;
