@@ -360,8 +360,17 @@ void wk_flush_seal(struct wctx *c)
 		struct wpkt *p = &c->enc[i];
 		uint32_t mlen = sizeof(struct msg_data) + p->plen + AEAD_TAG_LEN;
 
-		if (!p->same_path)
-			tpl = NULL;
+		/* The endpoint and next hop of the packet before, which had an IPv4 template (so it
+		 * was neither IPv6 nor DERP): its template, and nothing to count apart. */
+		if (p->same_path && tpl) {
+			uint8_t *eth = p->l3 - sizeof(struct msg_data) - UDP_HLEN - IP4_HLEN - ETH_HLEN_;
+
+			outer4_again(tpl, eth, mlen);
+			wk_tx(c, eth, ETH_HLEN_ + IP4_HLEN + UDP_HLEN + mlen);
+			bytes += mlen;
+			continue;
+		}
+		tpl = NULL;
 		send_outer(c, p, p->l3 - sizeof(struct msg_data), mlen, &tpl);
 		bytes += mlen;
 		if (unlikely(p->ep.family == AF_INET6)) {
