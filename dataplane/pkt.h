@@ -178,19 +178,23 @@ static __attribute__((noinline, unused)) bool l4_csum_partial_finish(uint8_t *l3
  * one's-complement sum commutes with the swap, RFC 1071 2.B) summed into 64 bits and folded
  * with end-around carry, against the field as loaded. Nothing is read past the header; a match
  * goes to l4_csum_partial_finish, which decides with the byte-order sums above.
+ *
+ * l4_csum_partial_value is the first half: what a partial checksum of the TCP or UDP packet at
+ * l3 (len bytes) holds, as loaded, and where the field is (*at); -1 if it is no such packet (a
+ * fragment, another protocol, too short for the field). It depends on the addresses, the
+ * protocol and the length alone, so a caller that knows those may keep it.
  */
-static inline bool l4_csum_complete_partial(uint8_t *l3, uint32_t len, int family)
+static inline int32_t l4_csum_partial_value(const uint8_t *l3, uint32_t len, int family, uint32_t *at)
 {
 	uint32_t hl, off, w[8];
 	uint64_t acc;
-	uint16_t field;
 	uint8_t proto;
 
 	if (family == AF_INET) {
 		const struct iphdr *ip = (const void *)l3;
 
 		if (ip->frag_off & htons(IP_MF | IP_OFFMASK))
-			return false;
+			return -1;
 		hl = ip->ihl * 4u;
 		proto = ip->protocol;
 		memcpy(w, l3 + 12, 8);
@@ -206,18 +210,38 @@ static inline bool l4_csum_complete_partial(uint8_t *l3, uint32_t len, int famil
 	else if (proto == IPPROTO_UDP)
 		off = 6;
 	else
-		return false;
+		return -1;
 	if (len < hl + off + 2)
-		return false;
+		return -1;
 	acc += htons(proto) + (uint64_t)htonl(len - hl);   /* the length as two swapped words */
 	acc = (acc & 0xffffffffu) + (acc >> 32);
 	acc = (acc & 0xffffffffu) + (acc >> 32);
 	acc = (acc & 0xffff) + (acc >> 16);   /* below 2^32 before: two folds suffice */
 	acc = (acc & 0xffff) + (acc >> 16);
-	memcpy(&field, l3 + hl + off, 2);
-	if (field != acc && !(field == 0 && acc == 0xffff))
+	*at = hl + off;
+	return (int32_t)acc;
+}
+
+/* The second half: the field at l3 + at against value (from l4_csum_partial_value), and the
+ * checksum completed if it was partial. */
+static inline bool l4_csum_partial_test(uint8_t *l3, uint32_t len, int family, int32_t value, uint32_t at)
+{
+	uint16_t field;
+
+	if (value < 0)
+		return false;
+	memcpy(&field, l3 + at, 2);
+	if (field != value && !(field == 0 && value == 0xffff))
 		return false;
 	return l4_csum_partial_finish(l3, len, family);
+}
+
+static inline bool l4_csum_complete_partial(uint8_t *l3, uint32_t len, int family)
+{
+	uint32_t at = 0;
+	int32_t value = l4_csum_partial_value(l3, len, family, &at);
+
+	return l4_csum_partial_test(l3, len, family, value, at);
 }
 
 /* Minimal validation of an IP packet at p (len bytes): version, header length and total length.

@@ -264,6 +264,9 @@ struct wctx {
 		uint64_t pass;
 		uint16_t dst_end;            /* the destination's last two bytes (frame bytes 32-33) */
 		bool hit;                    /* a frame matched it since it was taken */
+		uint32_t csum_key;           /* protocol << 16 | length (0: none) whose partial */
+		int32_t csum_value;          /* checksum value is kept (l4_csum_partial_value) */
+		uint32_t csum_at;
 		struct peer *peer;
 		struct keypair *kp;
 	} lan_in;

@@ -7,20 +7,23 @@
  *   #1 tunnel -> LAN, differential: a frame altered from a valid data message (any byte of its
  *      outer headers and receiver index, its lengths, its source, the other peer's index,
  *      STUN's cookie, IPv4 options, a fragment bit, a keepalive) is handled alone in a pass,
- *      where no memo exists, and again right behind a valid message of peer 0 in one pass,
- *      where it meets the memo. What it does must be the same both ways (behind the valid one:
- *      plus the valid one's own, measured alone): the counters it moves, the frames it sends
- *      (LAN frames byte for byte; sealed messages by the peer whose key opens them, their
- *      outer destination and plaintext) and the endpoint its peer roams to.
+ *      where no memo exists, and again right behind two valid messages of peer 0 in one pass,
+ *      where it meets the memo the first left and the second used. What it does must be the
+ *      same both ways (behind the valid ones: plus what they did alone): the counters it moves,
+ *      the frames it sends (LAN frames byte for byte; sealed messages by the peer whose key
+ *      opens them, their outer destination and plaintext) and the endpoint its peer roams to.
  *   #2 the memo is used: planted for the coming pass with peer 1's keypair under peer 0's
  *      index, it makes peer 0's next message fail to open (decrypt_failed); planted with an
  *      index that is no one's, the message is looked up and forwarded.
  *   #3 LAN -> tunnel, differential as #1: a frame altered from a valid LAN packet to peer 0
  *      (any byte of its Ethernet and IPv4 headers, its lengths, TTL 0-2, a spoofed source,
  *      another destination: the other peer, the LAN, the router, nowhere; a partial checksum,
- *      a TCP SYN to clamp, too big for the tunnel, IPv4 options, fragment bits).
+ *      also on a TCP SYN of the valid packets' length, whose kept value is the UDP one's; a
+ *      SYN to clamp, too big for the tunnel, IPv4 options, fragment bits).
  *   #4 the memo is used: planted with peer 1 and its keypair under peer 0's headers, the next
  *      LAN packet to peer 0 goes sealed to peer 1.
+ *   #5 the memo, taken again for another peer's packets in the same pass, keeps nothing of the
+ *      first one's: a partial checksum of the same protocol and length is completed.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -337,12 +340,19 @@ static void lan_change(struct change *ch, unsigned *peer)
 			ch->val[ch->n++] = to[i];
 		}
 		break;
-	case 7:
-		ch->partial = true;
+	case 7:                          /* a partial checksum (a SYN of the valid packet's length), */
+		ch->partial = true;      /* now and then on a fragment, which keeps it */
 		ch->syn = rnd(2);
+		ch->payload = ch->syn ? 8 : 20;
+		if (rnd(3) == 0) {
+			ch->off[0] = ETH_HLEN_ + 6;
+			ch->val[0] = 0x20;
+			ch->n = 1;
+		}
 		break;
-	case 8:
+	case 8:                          /* a SYN whose MSS is clamped */
 		ch->syn = true;
+		ch->payload = 8 + rnd(2) * 40;
 		break;
 	case 9:                          /* too big for the tunnel (1280) or just fitting */
 		ch->payload = 1200 + rnd(100);
@@ -382,7 +392,7 @@ static bool sent_match(const struct outcome *b, bool sealed, const struct outcom
 	return i == b->nout;
 }
 
-/* both (the valid frame, then the altered one, in one pass) did what base and alone did. */
+/* both (the valid frames, then the altered one, in one pass) did what base and alone did. */
 static bool outcome_check(const char *what, unsigned t, const struct outcome *alone, const struct outcome *base,
 			  const struct outcome *both)
 {
@@ -390,8 +400,8 @@ static bool outcome_check(const char *what, unsigned t, const struct outcome *al
 
 	for (unsigned i = 0; i < NCTR; i++)
 		if (both->v[i] != alone->v[i] + base->v[i]) {
-			T_CHECK(false, "%s trial %u: %s moved by %lu behind a valid packet, %lu alone (+%lu for the "
-				"valid one)", what, t, i < 13 ? ctr_name[i] : mg_drop_label[i - 13],
+			T_CHECK(false, "%s trial %u: %s moved by %lu behind valid packets, %lu alone (+%lu for the "
+				"valid ones)", what, t, i < 13 ? ctr_name[i] : mg_drop_label[i - 13],
 				(unsigned long)both->v[i], (unsigned long)alone->v[i], (unsigned long)base->v[i]);
 			ok = false;
 		}
@@ -403,7 +413,7 @@ static bool outcome_check(const char *what, unsigned t, const struct outcome *al
 		}
 	for (int k = 0; k < 2; k++)
 		if (!mg_endpoint_equal(&both->ep[k], &alone->ep[k])) {
-			T_CHECK(false, "%s trial %u: peer %d roamed to another endpoint behind a valid packet", what, t, k);
+			T_CHECK(false, "%s trial %u: peer %d roamed to another endpoint behind valid packets", what, t, k);
 			ok = false;
 		}
 	return ok;
@@ -435,13 +445,15 @@ static void differential(const char *what, bool lan, unsigned counted)
 		push(false, 1, 0, &none);
 		pass(&reset);
 		push(lan, 0, 2, &none);
+		push(lan, 0, 3, &none);
 		pass(&base);
-		T_CHECK(base.v[counted] == 1 && base.nout == 1, "%s trial %u: the valid packet alone not forwarded",
+		T_CHECK(base.v[counted] == 2 && base.nout == 2, "%s trial %u: the valid packets alone not forwarded",
 			what, t);
 		push(false, 0, 0, &none);
 		push(false, 1, 0, &none);
 		pass(&reset);
 		push(lan, 0, 2, &none);
+		push(lan, 0, 3, &none);
 		push(lan, peer, 1, &ch);
 		pass(&both);
 		if (!outcome_check(what, t, &alone, &base, &both))
@@ -510,6 +522,23 @@ int main(void)
 	T_CHECK(o.v[ENCAP] == 1 && o.nout == 1 && o.out[0].peer == 1,
 		"#4 the planted peer was not used (sealed %lu, for peer %d)", (unsigned long)o.v[ENCAP],
 		o.nout ? o.out[0].peer : -2);
+
+	/* #5: the memo taken again for another peer's packets forgets the checksum value it kept
+	 * for the first peer's addresses: a partial checksum of the same protocol and length to
+	 * the second peer, right after, is completed */
+	{
+		const struct change partial = { .partial = true };
+
+		push(true, 0, 10, &none);
+		push(true, 0, 11, &none);
+		push(true, 1, 12, &none);
+		push(true, 1, 13, &partial);
+		pass(&o);
+		T_CHECK(o.v[ENCAP] == 4 && o.v[10] == 1, "#5 sealed %lu of 4, checksums completed %lu of 1",
+			(unsigned long)o.v[ENCAP], (unsigned long)o.v[10]);
+		T_CHECK(o.nout == 4 && o.out[3].peer == 1 && ref_valid(o.out[3].b + 6, o.out[3].len - 6),
+			"#5 the partial checksum reached peer 1 not completed");
+	}
 
 	T_CHECK(mem_router_free(&R) == 0, "frames lost");
 	rcu_unregister_thread();
