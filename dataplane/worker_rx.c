@@ -389,6 +389,7 @@ static const rx_v16 rx_outer_mask[3] = {
 };
 #define RX_OUTER_LEN (ETH_HLEN_ + IP4_HLEN + UDP_HLEN + MESSAGE_MINIMUM_LENGTH)
 
+/* Through memcpy: frames and the memos are bytes, read and written as vectors. */
 static inline rx_v16 rx_load16(const uint8_t *p)
 {
 	rx_v16 v;
@@ -397,13 +398,19 @@ static inline rx_v16 rx_load16(const uint8_t *p)
 	return v;
 }
 
+static inline void rx_store16(uint8_t *p, rx_v16 v)
+{
+	memcpy(p, &v, sizeof(v));
+}
+
 /* Does the frame at eth (at least RX_OUTER_LEN bytes) match c->outer_in (of this pass) under the
  * mask? Three 16-byte compares in place of the general checks. */
 static inline bool rx_outer_known(const struct wctx *c, const uint8_t *eth)
 {
-	const rx_v16 *t = (const rx_v16 *)c->outer_in.hdr;
-	rx_v16 d = ((rx_load16(eth) ^ t[0]) & rx_outer_mask[0]) | ((rx_load16(eth + 16) ^ t[1]) & rx_outer_mask[1]) |
-		   ((rx_load16(eth + 32) ^ t[2]) & rx_outer_mask[2]);
+	const uint8_t *t = __builtin_assume_aligned(c->outer_in.hdr, 16);
+	rx_v16 d = ((rx_load16(eth) ^ rx_load16(t)) & rx_outer_mask[0]) |
+		   ((rx_load16(eth + 16) ^ rx_load16(t + 16)) & rx_outer_mask[1]) |
+		   ((rx_load16(eth + 32) ^ rx_load16(t + 32)) & rx_outer_mask[2]);
 	rx_v2u64 q = (rx_v2u64)d;
 
 	return !(q[0] | q[1]);
@@ -424,12 +431,11 @@ static inline void rx_outer_source(struct wctx *c, uint32_t src, uint16_t sport)
  * becomes the template. */
 static void rx_outer_note(struct wctx *c, const uint8_t *eth, struct keypair *kp)
 {
-	rx_v16 *t = (rx_v16 *)c->outer_in.hdr;
 	uint32_t src;
 	uint16_t sport;
 
 	for (int i = 0; i < 3; i++)
-		t[i] = rx_load16(eth + 16 * i) & rx_outer_mask[i];
+		rx_store16(c->outer_in.hdr + 16 * i, rx_load16(eth + 16 * i) & rx_outer_mask[i]);
 	c->outer_in.pass = c->pass;
 	memcpy(&c->outer_in.index, eth + ETH_HLEN_ + IP4_HLEN + UDP_HLEN + 4, 4);
 	c->outer_in.kp = kp;
@@ -496,7 +502,7 @@ static const rx_v16 rx_lan_mask[2] = {
 /* Does the LAN frame at eth (at least 34 bytes) match c->lan_in (of this pass) under the mask? */
 static inline bool rx_lan_known(const struct wctx *c, const uint8_t *eth)
 {
-	const rx_v16 *t = (const rx_v16 *)c->lan_in.hdr;
+	const uint8_t *t = __builtin_assume_aligned(c->lan_in.hdr, 16);
 	rx_v16 d;
 	rx_v2u64 q;
 	uint16_t end;
@@ -505,7 +511,7 @@ static inline bool rx_lan_known(const struct wctx *c, const uint8_t *eth)
 	memcpy(&end, eth + 32, 2);
 	if (end != c->lan_in.dst_end)
 		return false;
-	d = ((rx_load16(eth) ^ t[0]) & rx_lan_mask[0]) | ((rx_load16(eth + 16) ^ t[1]) & rx_lan_mask[1]);
+	d = ((rx_load16(eth) ^ rx_load16(t)) & rx_lan_mask[0]) | ((rx_load16(eth + 16) ^ rx_load16(t + 16)) & rx_lan_mask[1]);
 	q = (rx_v2u64)d;
 	return !(q[0] | q[1]);
 }
@@ -567,13 +573,11 @@ static inline bool rx_lan_retake(const struct wctx *c)
  * nothing until then. */
 static void rx_lan_template(struct wctx *c, const uint8_t *eth)
 {
-	rx_v16 *t = (rx_v16 *)c->lan_in.hdr;
-
 	c->lan_in.pass = 0;
 	c->lan_in.hit = false;
 	c->lan_in.csum_key = 0;
-	t[0] = rx_load16(eth) & rx_lan_mask[0];
-	t[1] = rx_load16(eth + 16) & rx_lan_mask[1];
+	rx_store16(c->lan_in.hdr, rx_load16(eth) & rx_lan_mask[0]);
+	rx_store16(c->lan_in.hdr + 16, rx_load16(eth + 16) & rx_lan_mask[1]);
 	memcpy(&c->lan_in.dst_end, eth + 32, 2);
 }
 
