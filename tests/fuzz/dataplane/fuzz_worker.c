@@ -8,7 +8,9 @@
  * SNAT and NAT replies, MSS clamping, routing, ICMP errors), and the LAN side (NAT reverse,
  * tunnel destination lookup, staging for a peer without a session).
  *
- * Input: one flags byte (bit 0: SNAT on, bit 1: packet filter on), then records
+ * Input: one flags byte (bit 0: SNAT on, bit 1: packet filter on, bit 2: one burst: the worker
+ * runs once all records are queued, so that they meet in one pass and the memos of its first
+ * frames serve the later ones; else after each record), then records
  *   [kind][len: 2 bytes, little endian][len bytes]
  * kind % 4:
  *   0 RAW     the bytes are a whole Ethernet frame from the NIC, as is
@@ -276,6 +278,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	static int tracing = -1;
 	struct mg_counters before = { 0 };
 	size_t off = 1;
+	bool burst;
 
 	if (!F.r.dev)
 		setup();
@@ -285,6 +288,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	F.r.dev->snat = data[0] & 1;
 	mg_rcu_assign_pointer(F.r.dev->filter, (data[0] & 2) ? F.filter : NULL);
+	burst = data[0] & 4;
 	for (unsigned r = 0; r < MAX_RECORDS && off + 3 <= size; r++) {
 		uint8_t kind = data[off];
 		uint32_t len = (uint32_t)data[off + 1] | (uint32_t)data[off + 2] << 8;
@@ -312,10 +316,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			rec_udp(d, len, kind & 4, kind & 8);
 			break;
 		}
+		if (burst)
+			continue;
 		run();
 		check_frames();
 		if (tracing)
 			trace(kind, len, &before);
+	}
+	if (burst) {
+		run();
+		check_frames();
 	}
 	return 0;
 }

@@ -10,7 +10,7 @@ import os
 import struct
 
 RAW, TUNNEL, LAN, UDP = 0, 1, 2, 3
-SNAT, FILTER = 1, 2
+SNAT, FILTER, BURST = 1, 2, 4
 ROUTER_MAC = bytes([2, 0, 0, 0, 0, 1])
 GW_MAC = bytes([2, 0, 0, 0, 0, 0xfe])
 HOST_MAC = bytes([2, 0, 0, 0, 0, 0x10])
@@ -145,6 +145,8 @@ OUTER = {
     "other-port": [rec(RAW, eth(ROUTER_MAC, GW_MAC, 0x0800, udp4(PEER_EP, ROUTER, 51820, 41642, b"x" * 20)))],
     "mixed": [rec(UDP, initiation()), rec(UDP, stun_binding()), rec(RAW, wg_udp_to_us(data_msg(0x1000, 9))),
               rec(UDP, disco())],
+    "burst-live-index": [rec(UDP | 8, data_msg(0, 20 + i, 48)) for i in range(4)] +
+                        [rec(UDP, stun_binding()), rec(UDP | 8, data_msg(0, 30, 16)), rec(UDP | 4 | 8, data_msg(0, 31, 48))],
 }
 
 INNER = {
@@ -174,10 +176,17 @@ INNER = {
     "snat-round-trip": [rec(TUNNEL, tcp4(LAP, HOST, 40007, 80, 0x02, mss=1400)),
                         rec(LAN, tcp4(HOST, ROUTER, 80, 61000, 0x12, mss=1460)),
                         rec(LAN, tcp4(HOST, ROUTER, 80, 61001, 0x12, mss=1460))],
+    "burst-both-ways": [rec(TUNNEL, udp4(LAP, HOST, 40008, 53, bytes([i]) * 12)) for i in range(3)] +
+                       [rec(TUNNEL, b""), rec(TUNNEL | 4, icmp4(bytes([10, 99, 1, 1]), HOST, 8, 0, b"p1"))] +
+                       [rec(LAN, udp4(HOST, LAP, 53, 40008, bytes([i]) * 12)) for i in range(3)] +
+                       [rec(LAN, tcp4(HOST, LAP, 22, 40009, 0x12, mss=1460)),
+                        rec(LAN, icmp4(HOST, LAP, 8, 0, b"t", ttl=1)),
+                        rec(LAN, udp4(HOST, LAP, 9, 40010, bytes(1400)))],
 }
 
 FLAGS = {"ping-host-snat": SNAT, "syn-filtered": FILTER, "udp-dns": FILTER | SNAT, "v6-syn": FILTER,
-         "lan-nat-reply-icmp": SNAT, "lan-nat-reply-udp": SNAT, "snat-round-trip": SNAT | FILTER}
+         "lan-nat-reply-icmp": SNAT, "lan-nat-reply-udp": SNAT, "snat-round-trip": SNAT | FILTER,
+         "burst-live-index": BURST, "burst-both-ways": BURST}
 
 
 def write(name, seeds):
