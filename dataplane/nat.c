@@ -327,10 +327,12 @@ bool nat_memo_apply(struct nat_memo *m, bool in, uint8_t *l3, uint32_t len, int 
 
 	k = in ? &f->rev : &f->fwd;
 	alen = memo_view(l3, len, family, &proto, &hl);
+	if (!alen)                       /* hl unknown: a fragment, options, extension headers */
+		return false;
 	l4 = l3 + hl;
 	memcpy(&ports, l4, 4);
 	memcpy(&kports, &k->sport, 4);             /* sport, dport: as in the packet */
-	if (!alen || k->family != family || k->proto != proto || ports != kports)
+	if (k->family != family || k->proto != proto || ports != kports)
 		return false;
 	if (family == AF_INET) {         /* fixed sizes: compared inline, no libc call */
 		if (memcmp(l3 + saddr, k->saddr, 4) || memcmp(l3 + daddr, k->daddr, 4))

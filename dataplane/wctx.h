@@ -181,6 +181,9 @@ static inline bool wk_flow_key_eq(const struct wk_flow_key *a, const struct wk_f
 	       (a->addrs[1] == b->addrs[1] && a->addrs[2] == b->addrs[2] && a->addrs[3] == b->addrs[3]);
 }
 
+/* 16 bytes of a header, compared and masked as one vector (SSE2 on x86-64). */
+typedef uint8_t wk_v16 __attribute__((vector_size(16)));
+
 struct wctx {
 	struct worker *w;
 	struct mg_device *dev;
@@ -247,7 +250,7 @@ struct wctx {
 	/* The outer headers of the last data message rx_frame took in this pass, under
 	 * rx_outer_mask (worker_rx.c): a frame that matches them passes the same header checks. */
 	struct {
-		_Alignas(16) uint8_t hdr[48];
+		wk_v16 hdr[3];
 		uint64_t pass;
 		uint32_t index;              /* its receiver index, as loaded */
 		uint32_t src;                /* its source address and port, as loaded */
@@ -260,7 +263,7 @@ struct wctx {
 	/* The Ethernet and IPv4 headers of the last LAN frame rx_frame's general checks sent into
 	 * the seal batch in this pass, under rx_lan_mask (worker_rx.c), and where it went. */
 	struct {
-		_Alignas(16) uint8_t hdr[32];
+		wk_v16 hdr[2];
 		uint64_t pass;
 		uint16_t dst_end;            /* the destination's last two bytes (frame bytes 32-33) */
 		bool hit;                    /* a frame matched it since it was taken */

@@ -379,38 +379,31 @@ static inline __attribute__((always_inline)) uint8_t *udp_to_us(struct wctx *c, 
  * its own. The bytes left out are read by no check (source MAC, TOS, ID, TTL, checksums) or
  * checked one by one below (lengths, source, index).
  */
-typedef uint8_t rx_v16 __attribute__((vector_size(16)));
 typedef uint64_t rx_v2u64 __attribute__((vector_size(16)));
 
-static const rx_v16 rx_outer_mask[3] = {
+static const wk_v16 rx_outer_mask[3] = {
 	{ 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 0xff, 0 },     /* Ethernet, 0x45 */
 	{ 0, 0, 0, 0, 0x3f, 0xff, 0, 0xff, 0, 0, 0, 0, 0, 0, 0xff, 0xff },             /* IPv4 from tot_len */
 	{ 0xff, 0xff, 0, 0, 0xff, 0xff, 0, 0, 0, 0, 0xff, 0xff, 0xff, 0xff, 0, 0 },     /* UDP port, type */
 };
 #define RX_OUTER_LEN (ETH_HLEN_ + IP4_HLEN + UDP_HLEN + MESSAGE_MINIMUM_LENGTH)
 
-/* Through memcpy: frames and the memos are bytes, read and written as vectors. */
-static inline rx_v16 rx_load16(const uint8_t *p)
+/* 16 bytes of a frame as a vector (any alignment). */
+static inline wk_v16 rx_load16(const uint8_t *p)
 {
-	rx_v16 v;
+	wk_v16 v;
 
 	memcpy(&v, p, sizeof(v));
 	return v;
-}
-
-static inline void rx_store16(uint8_t *p, rx_v16 v)
-{
-	memcpy(p, &v, sizeof(v));
 }
 
 /* Does the frame at eth (at least RX_OUTER_LEN bytes) match c->outer_in (of this pass) under the
  * mask? Three 16-byte compares in place of the general checks. */
 static inline bool rx_outer_known(const struct wctx *c, const uint8_t *eth)
 {
-	const uint8_t *t = __builtin_assume_aligned(c->outer_in.hdr, 16);
-	rx_v16 d = ((rx_load16(eth) ^ rx_load16(t)) & rx_outer_mask[0]) |
-		   ((rx_load16(eth + 16) ^ rx_load16(t + 16)) & rx_outer_mask[1]) |
-		   ((rx_load16(eth + 32) ^ rx_load16(t + 32)) & rx_outer_mask[2]);
+	wk_v16 d = ((rx_load16(eth) ^ c->outer_in.hdr[0]) & rx_outer_mask[0]) |
+		   ((rx_load16(eth + 16) ^ c->outer_in.hdr[1]) & rx_outer_mask[1]) |
+		   ((rx_load16(eth + 32) ^ c->outer_in.hdr[2]) & rx_outer_mask[2]);
 	rx_v2u64 q = (rx_v2u64)d;
 
 	return !(q[0] | q[1]);
@@ -435,7 +428,7 @@ static void rx_outer_note(struct wctx *c, const uint8_t *eth, struct keypair *kp
 	uint16_t sport;
 
 	for (int i = 0; i < 3; i++)
-		rx_store16(c->outer_in.hdr + 16 * i, rx_load16(eth + 16 * i) & rx_outer_mask[i]);
+		c->outer_in.hdr[i] = rx_load16(eth + 16 * i) & rx_outer_mask[i];
 	c->outer_in.pass = c->pass;
 	memcpy(&c->outer_in.index, eth + ETH_HLEN_ + IP4_HLEN + UDP_HLEN + 4, 4);
 	c->outer_in.kp = kp;
@@ -494,7 +487,7 @@ static inline __attribute__((always_inline)) bool rx_outer_data(struct wctx *c, 
  * itself, as on the general path: its length, the protocol and fragment bits (TSMP, checksum
  * completion, flow note, MSS clamp), TTL, MTU and the peer's path.
  */
-static const rx_v16 rx_lan_mask[2] = {
+static const wk_v16 rx_lan_mask[2] = {
 	{ 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 0xff, 0 },     /* Ethernet, 0x45 */
 	{ 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff },            /* to the destination's 2nd byte */
 };
@@ -502,8 +495,7 @@ static const rx_v16 rx_lan_mask[2] = {
 /* Does the LAN frame at eth (at least 34 bytes) match c->lan_in (of this pass) under the mask? */
 static inline bool rx_lan_known(const struct wctx *c, const uint8_t *eth)
 {
-	const uint8_t *t = __builtin_assume_aligned(c->lan_in.hdr, 16);
-	rx_v16 d;
+	wk_v16 d;
 	rx_v2u64 q;
 	uint16_t end;
 
@@ -511,7 +503,7 @@ static inline bool rx_lan_known(const struct wctx *c, const uint8_t *eth)
 	memcpy(&end, eth + 32, 2);
 	if (end != c->lan_in.dst_end)
 		return false;
-	d = ((rx_load16(eth) ^ rx_load16(t)) & rx_lan_mask[0]) | ((rx_load16(eth + 16) ^ rx_load16(t + 16)) & rx_lan_mask[1]);
+	d = ((rx_load16(eth) ^ c->lan_in.hdr[0]) & rx_lan_mask[0]) | ((rx_load16(eth + 16) ^ c->lan_in.hdr[1]) & rx_lan_mask[1]);
 	q = (rx_v2u64)d;
 	return !(q[0] | q[1]);
 }
@@ -576,8 +568,8 @@ static void rx_lan_template(struct wctx *c, const uint8_t *eth)
 	c->lan_in.pass = 0;
 	c->lan_in.hit = false;
 	c->lan_in.csum_key = 0;
-	rx_store16(c->lan_in.hdr, rx_load16(eth) & rx_lan_mask[0]);
-	rx_store16(c->lan_in.hdr + 16, rx_load16(eth + 16) & rx_lan_mask[1]);
+	c->lan_in.hdr[0] = rx_load16(eth) & rx_lan_mask[0];
+	c->lan_in.hdr[1] = rx_load16(eth + 16) & rx_lan_mask[1];
 	memcpy(&c->lan_in.dst_end, eth + 32, 2);
 }
 
