@@ -5,8 +5,9 @@
 # non-zero if any target crashed, leaked, hit undefined behaviour or timed out (the targets are
 # built with ASan+UBSan, no recovery).
 #
+#   apt-get install --no-install-recommends clang libclang-rt-14-dev   # libFuzzer and the sanitizers' runtime
 #   CC=clang meson setup build-fuzz -Dfuzz=true && ninja -C build-fuzz
-#   tests/fuzz/run.sh build-fuzz [SECONDS per target, default 60] [NAME-FILTER (grep -E)]
+#   tests/fuzz/run.sh $PWD/build-fuzz [SECONDS per target, default 60] [NAME-FILTER (grep -E)]
 #
 # Targets: fuzz_wg_{handshake,cookie} (tests/fuzz/wireguard), fuzz_conf_{config,uapi}
 # (tests/unit/conf), fuzz_dp_{outer,inner} (tests/fuzz/dataplane: the packet worker's outer
