@@ -7,7 +7,7 @@
 #
 #   apt-get install --no-install-recommends clang libclang-rt-14-dev   # libFuzzer and the sanitizers' runtime
 #   CC=clang meson setup build-fuzz -Dfuzz=true && ninja -C build-fuzz
-#   tests/fuzz/run.sh $PWD/build-fuzz [SECONDS per target, default 60] [NAME-FILTER (grep -E)]
+#   tests/fuzz/run.sh build-fuzz [SECONDS per target, default 60] [NAME-FILTER (grep -E)]
 #
 # Targets: fuzz_wg_{handshake,cookie} (tests/fuzz/wireguard), fuzz_conf_{config,uapi}
 # (tests/unit/conf), fuzz_dp_{outer,inner} (tests/fuzz/dataplane: the packet worker's outer
@@ -18,6 +18,7 @@
 # inputs land there too, and `TARGET INPUT` reproduces one.
 set -u
 build=${1:?usage: $0 BUILD_DIR [SECONDS] [FILTER]} secs=${2:-60} filter=${3:-.}
+build=$(cd "$build" && pwd) || exit 1     # the targets run from their work directories
 src=$(cd "$(dirname "$0")/../.." && pwd)
 work=${FUZZ_WORK:-/tmp/meshgate-fuzz}
 rc=0
