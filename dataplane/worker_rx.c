@@ -455,7 +455,9 @@ static inline __attribute__((always_inline)) bool rx_outer_data(struct wctx *c, 
 	if (tot > len - ETH_HLEN_ || ulen + IP4_HLEN > tot || ulen < UDP_HLEN + MESSAGE_MINIMUM_LENGTH)
 		return false;
 	memcpy(&index, msg + 4, 4);
-	if (index != c->outer_in.index) {
+	/* The memo's keypair may have died in this pass since (used up by this worker's sealing):
+	 * then it is asked again, as the general checks do for every message. */
+	if (index != c->outer_in.index || atomic_load_explicit(&c->outer_in.kp->dead, memory_order_relaxed)) {
 		/* Another keypair (many peers behind one address, or a new session): looked up, and
 		 * remembered. A STUN message's cookie sits where the index does. */
 		if (!memcmp(msg + 4, (const uint8_t[4]){ 0x21, 0x12, 0xa4, 0x42 }, 4))
@@ -535,7 +537,10 @@ static inline __attribute__((always_inline)) bool rx_lan_data(struct wctx *c, st
 	uint8_t *ip = eth + ETH_HLEN_;
 	uint32_t tot = (uint32_t)ip[2] << 8 | ip[3];
 
-	if (tot < IP4_HLEN || tot > len - ETH_HLEN_)
+	/* The keypair may have died in this pass since (used up by a seal batch): then the general
+	 * path stages the packet for the next session. */
+	if (tot < IP4_HLEN || tot > len - ETH_HLEN_ ||
+	    atomic_load_explicit(&c->lan_in.kp->dead, memory_order_relaxed))
 		return false;
 	p->len = tot;
 	p->family = AF_INET;

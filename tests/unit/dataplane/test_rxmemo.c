@@ -24,6 +24,8 @@
  *      LAN packet to peer 0 goes sealed to peer 1.
  *   #5 the memo, taken again for another peer's packets in the same pass, keeps nothing of the
  *      first one's: a partial checksum of the same protocol and length is completed.
+ *   #6 the memos' keypair dies after they were taken (control retires it): a message under it
+ *      is refused as expired_key, a LAN packet is staged for the next session.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -538,6 +540,30 @@ int main(void)
 			(unsigned long)o.v[ENCAP], (unsigned long)o.v[10]);
 		T_CHECK(o.nout == 4 && o.out[3].peer == 1 && ref_valid(o.out[3].b + 6, o.out[3].len - 6),
 			"#5 the partial checksum reached peer 1 not completed");
+	}
+
+	/* #6: the memos' keypair dies (control retires it) after they were taken: a message under
+	 * it is refused as expired, a LAN packet waits for a new session, as without the memos */
+	{
+		struct keypair *kp0 = index_lookup_keypair(&R.dev->index, far[0].kp.remote_index);
+		uint64_t expired = R.c->ctr->drops[MG_DROP_EXPIRED_KEY];
+
+		T_CHECK(kp0 != NULL, "#6 peer 0's keypair not in the index");
+		push(false, 0, 14, &none);
+		push(true, 0, 15, &none);
+		pass(&o);
+		T_CHECK(o.v[DECAP] == 1 && o.v[ENCAP] == 1 && R.c->outer_in.pass == R.c->pass &&
+			R.c->lan_in.pass == R.c->pass, "#6 the valid packets left no memos");
+		R.c->outer_in.pass = R.c->lan_in.pass = R.c->pass + 1;
+		atomic_store(&kp0->dead, true);
+		push(false, 0, 16, &none);
+		push(true, 0, 17, &none);
+		pass(&o);
+		T_CHECK(o.v[DECAP] == 0 && R.c->ctr->drops[MG_DROP_EXPIRED_KEY] == expired + 1,
+			"#6 a message under the dead keypair was not refused (authenticated %lu)", (unsigned long)o.v[DECAP]);
+		T_CHECK(o.v[ENCAP] == 0 && o.nout == 0 && R.c->stage_head - R.c->stage_tail == 1,
+			"#6 the LAN packet was not staged (sealed %lu, staged %u)", (unsigned long)o.v[ENCAP],
+			R.c->stage_head - R.c->stage_tail);
 	}
 
 	T_CHECK(mem_router_free(&R) == 0, "frames lost");
