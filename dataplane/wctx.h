@@ -253,11 +253,8 @@ struct wctx {
 		wk_v16 hdr[3];
 		uint64_t pass;
 		uint32_t index;              /* its receiver index, as loaded */
-		uint32_t src;                /* its source address and port, as loaded */
-		uint16_t sport;
 		struct keypair *kp;          /* what the index gave in this pass, and its peer */
 		struct peer *peer;
-		struct mg_endpoint ep;       /* src and sport as an endpoint */
 	} outer_in;
 
 	/* The Ethernet and IPv4 headers of the last LAN frame rx_frame's general checks sent into

@@ -375,9 +375,9 @@ static inline __attribute__((always_inline)) uint8_t *udp_to_us(struct wctx *c, 
  * general checks compare with a fixed value: our MAC, the ethertype, version and header length,
  * the fragment bits, UDP, the destination address (ours: it was, in this pass), our port, the
  * type. A frame equal to the last data message taken in this pass (c->outer_in) under the mask
- * passes all of those as that one did; only its lengths, its receiver index and its source are
- * its own. The bytes left out are read by no check (source MAC, TOS, ID, TTL, checksums) or
- * checked one by one below (lengths, source, index).
+ * passes all of those as that one did; its lengths, receiver index and source are its own
+ * (under the memo's index, the memo's keypair). The bytes left out are read by no check (source
+ * MAC, TOS, ID, TTL, checksums) or checked one by one below (lengths, source, index).
  */
 typedef uint64_t rx_v2u64 __attribute__((vector_size(16)));
 
@@ -409,33 +409,16 @@ static inline bool rx_outer_known(const struct wctx *c, const uint8_t *eth)
 	return !(q[0] | q[1]);
 }
 
-/* The endpoint a frame came from, given its IPv4 source (src) and port (sport) as loaded. */
-static inline void rx_outer_source(struct wctx *c, uint32_t src, uint16_t sport)
-{
-	c->outer_in.src = src;
-	c->outer_in.sport = sport;
-	memset(&c->outer_in.ep, 0, sizeof(c->outer_in.ep));
-	c->outer_in.ep.family = AF_INET;
-	c->outer_in.ep.port = ntohs(sport);
-	memcpy(c->outer_in.ep.addr, &src, 4);
-}
-
 /* rx_frame's general checks took the IPv4 frame at eth, its data message keyed by kp: the frame
  * becomes the template. */
 static void rx_outer_note(struct wctx *c, const uint8_t *eth, struct keypair *kp)
 {
-	uint32_t src;
-	uint16_t sport;
-
 	for (int i = 0; i < 3; i++)
 		c->outer_in.hdr[i] = rx_load16(eth + 16 * i) & rx_outer_mask[i];
 	c->outer_in.pass = c->pass;
 	memcpy(&c->outer_in.index, eth + ETH_HLEN_ + IP4_HLEN + UDP_HLEN + 4, 4);
 	c->outer_in.kp = kp;
 	c->outer_in.peer = kp->entry.peer;
-	memcpy(&src, eth + ETH_HLEN_ + 12, 4);
-	memcpy(&sport, eth + ETH_HLEN_ + IP4_HLEN, 2);
-	rx_outer_source(c, src, sport);
 }
 
 /*
@@ -448,8 +431,7 @@ static inline __attribute__((always_inline)) bool rx_outer_data(struct wctx *c, 
 								    uint32_t len)
 {
 	uint8_t *ip = eth + ETH_HLEN_, *msg = ip + IP4_HLEN + UDP_HLEN;
-	uint32_t tot = (uint32_t)ip[2] << 8 | ip[3], ulen = (uint32_t)ip[24] << 8 | ip[25], index, src;
-	uint16_t sport;
+	uint32_t tot = (uint32_t)ip[2] << 8 | ip[3], ulen = (uint32_t)ip[24] << 8 | ip[25], index;
 	struct keypair *kp;
 
 	if (tot > len - ETH_HLEN_ || ulen + IP4_HLEN > tot || ulen < UDP_HLEN + MESSAGE_MINIMUM_LENGTH)
@@ -470,12 +452,13 @@ static inline __attribute__((always_inline)) bool rx_outer_data(struct wctx *c, 
 		c->outer_in.kp = kp;
 		c->outer_in.peer = kp->entry.peer;
 	}
-	memcpy(&src, ip + 12, 4);
-	memcpy(&sport, ip + IP4_HLEN, 2);
-	if (src != c->outer_in.src || sport != c->outer_in.sport)
-		rx_outer_source(c, src, sport);
+	/* The endpoint field by field, as udp_to_us: a copy of one just built (wider loads over
+	 * narrower stores) would wait for those stores, every packet where sources interleave. */
+	memset(&p->ep, 0, sizeof(p->ep));
+	p->ep.family = AF_INET;
+	p->ep.port = (uint16_t)(ip[IP4_HLEN] << 8 | ip[IP4_HLEN + 1]);
+	memcpy(p->ep.addr, ip + 12, 4);
 	p->family = AF_INET;
-	p->ep = c->outer_in.ep;
 	rx_data(c, p, c->outer_in.kp, c->outer_in.peer, msg, ulen - UDP_HLEN, true);
 	return true;
 }
