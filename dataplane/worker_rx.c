@@ -437,8 +437,8 @@ static inline __attribute__((always_inline)) bool rx_outer_data(struct wctx *c, 
 	if (tot > len - ETH_HLEN_ || ulen + IP4_HLEN > tot || ulen < UDP_HLEN + MESSAGE_MINIMUM_LENGTH)
 		return false;
 	memcpy(&index, msg + 4, 4);
-	/* The memo's keypair may have died in this pass since (used up by this worker's sealing):
-	 * then it is asked again, as the general checks do for every message. */
+	/* The memo's keypair may have died in this pass since (control retired it, or a seal batch
+	 * used it up): then it is asked again, as the general checks do for every message. */
 	if (index != c->outer_in.index || atomic_load_explicit(&c->outer_in.kp->dead, memory_order_relaxed)) {
 		/* Another keypair (many peers behind one address, or a new session): looked up, and
 		 * remembered. A STUN message's cookie sits where the index does. */
