@@ -253,8 +253,7 @@ struct wctx {
 		wk_v16 hdr[3];
 		uint64_t pass;
 		uint32_t index;              /* its receiver index, as loaded */
-		struct keypair *kp;          /* what the index gave in this pass, and its peer */
-		struct peer *peer;
+		struct keypair *kp;          /* what the index gave in this pass (its peer: kp->entry.peer) */
 	} outer_in;
 
 	/* The Ethernet and IPv4 headers of the last LAN frame rx_frame's general checks sent into
@@ -267,8 +266,7 @@ struct wctx {
 		uint32_t csum_key;           /* protocol << 16 | length (0: none) whose partial */
 		int32_t csum_value;          /* checksum value is kept (l4_csum_partial_value) */
 		uint32_t csum_at;
-		struct peer *peer;
-		struct keypair *kp;
+		struct keypair *kp;          /* it went under (its peer: kp->entry.peer) */
 	} lan_in;
 
 	struct {                         /* the last roam check of this open batch (worker_rx.c) */

@@ -418,7 +418,6 @@ static void rx_outer_note(struct wctx *c, const uint8_t *eth, struct keypair *kp
 	c->outer_in.pass = c->pass;
 	memcpy(&c->outer_in.index, eth + ETH_HLEN_ + IP4_HLEN + UDP_HLEN + 4, 4);
 	c->outer_in.kp = kp;
-	c->outer_in.peer = kp->entry.peer;
 }
 
 /*
@@ -450,7 +449,6 @@ static inline __attribute__((always_inline)) bool rx_outer_data(struct wctx *c, 
 			return false;
 		c->outer_in.index = index;
 		c->outer_in.kp = kp;
-		c->outer_in.peer = kp->entry.peer;
 	}
 	/* The endpoint field by field, as udp_to_us: a copy of one just built (wider loads over
 	 * narrower stores) would wait for those stores, every packet where sources interleave. */
@@ -459,7 +457,7 @@ static inline __attribute__((always_inline)) bool rx_outer_data(struct wctx *c, 
 	p->ep.port = (uint16_t)(ip[IP4_HLEN] << 8 | ip[IP4_HLEN + 1]);
 	memcpy(p->ep.addr, ip + 12, 4);
 	p->family = AF_INET;
-	rx_data(c, p, c->outer_in.kp, c->outer_in.peer, msg, ulen - UDP_HLEN, true);
+	rx_data(c, p, c->outer_in.kp, c->outer_in.kp->entry.peer, msg, ulen - UDP_HLEN, true);
 	return true;
 }
 
@@ -534,7 +532,7 @@ static inline __attribute__((always_inline)) bool rx_lan_data(struct wctx *c, st
 		return true;
 	}
 	c->lan_in.hit = true;
-	wk_tunnel_fields(c, p, ip, tot, AF_INET, FROM_LAN, false, 0, true, c->lan_in.peer, c->lan_in.kp);
+	wk_tunnel_fields(c, p, ip, tot, AF_INET, FROM_LAN, false, 0, true, c->lan_in.kp);
 	return true;
 }
 
@@ -567,7 +565,6 @@ static inline void rx_lan_note(struct wctx *c, struct keypair *kp)
 	if (kp) {
 		c->lan_in.pass = c->pass;
 		c->lan_in.kp = kp;
-		c->lan_in.peer = kp->entry.peer;
 	}
 }
 
@@ -654,7 +651,7 @@ static inline __attribute__((always_inline)) void rx_frame(struct wctx *c, uint6
 			return;
 		}
 		p->natted = true;
-		wk_tunnel_fields(c, p, p->l3, ilen, family, FROM_LAN, true, 0, true, NULL, NULL);   /* p: the open batch's slot */
+		wk_tunnel_fields(c, p, p->l3, ilen, family, FROM_LAN, true, 0, true, NULL);   /* p: the open batch's slot */
 		return;
 	}
 	/* Plaintext from the LAN that the XDP program judged tunnel-bound. */
@@ -669,7 +666,7 @@ static inline __attribute__((always_inline)) void rx_frame(struct wctx *c, uint6
 	lan = family == AF_INET && eth[ETH_HLEN_] == 0x45 && rx_lan_retake(c);
 	if (lan)
 		rx_lan_template(c, eth);
-	kp = wk_tunnel_fields(c, p, eth + ETH_HLEN_, ilen, family, FROM_LAN, false, 0, true, NULL, NULL);
+	kp = wk_tunnel_fields(c, p, eth + ETH_HLEN_, ilen, family, FROM_LAN, false, 0, true, NULL);
 	if (lan)
 		rx_lan_note(c, kp);
 }

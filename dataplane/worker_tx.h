@@ -163,14 +163,14 @@ static inline bool wk_tunnel_path(struct wctx *c, struct wpkt *p, struct peer *p
 /*
  * wk_tunnel_in with p_in's address, length, family, origin and natted handed over by a caller
  * that has them in registers (the LAN classification, which has just stored them in p_in: loading
- * two of its byte fields as one word stalled on store forwarding there). known: the peer of the
- * destination and its usable keypair, as the caller found them in this pass (rx_frame's LAN
- * memo), or NULL to look them up. Returns the keypair the packet joined the seal batch under,
+ * two of its byte fields as one word stalled on store forwarding there). known: the usable
+ * keypair of the destination's peer, as the caller found it in this pass (rx_frame's LAN memo),
+ * or NULL to look the peer and its keypair up. Returns the keypair the packet joined the seal batch under,
  * or NULL if it was staged or dropped.
  */
 static inline __attribute__((always_inline)) struct keypair *
 wk_tunnel_fields(struct wctx *c, struct wpkt *p_in, uint8_t *l3, uint32_t len, int family, uint8_t origin,
-		 bool natted, uint64_t since, bool other_slot, struct peer *known, struct keypair *known_kp)
+		 bool natted, uint64_t since, bool other_slot, struct keypair *known)
 {
 	/* Built in the seal batch's next slot: the fields that matter before sealing are copied
 	 * there first (copying all of it would also copy what is rewritten below). It joins the
@@ -192,7 +192,7 @@ wk_tunnel_fields(struct wctx *c, struct wpkt *p_in, uint8_t *l3, uint32_t len, i
 	}
 	if (!since && origin != FROM_PEER && !wk_tunnel_from_us(c, p, proto, natted))
 		return NULL;
-	peer = known ? known : wk_allowedips(c, family, ip_dst(l3, family));
+	peer = known ? known->entry.peer : wk_allowedips(c, family, ip_dst(l3, family));
 	if (!known && (!peer || atomic_load_explicit(&peer->dead, memory_order_relaxed))) {
 		wk_drop(c, p, MG_DROP_NO_ROUTE);
 		return NULL;
@@ -205,7 +205,7 @@ wk_tunnel_fields(struct wctx *c, struct wpkt *p_in, uint8_t *l3, uint32_t len, i
 	if (!since && origin != FROM_LOCAL && proto == IPPROTO_TCP && len >= 40 &&
 	    mss_clamp_tcp(l3, len, family, mtu))
 		c->ctr->mss_clamped++;
-	kp = known ? known_kp : mg_rcu_dereference(peer->cur);
+	kp = known ? known : mg_rcu_dereference(peer->cur);
 	if (!known && !wk_keypair_usable(c, kp)) {
 		wk_want_handshake(c, peer);
 		wk_stage(c, p, STAGE_TUNNEL, since);
@@ -243,8 +243,7 @@ wk_tunnel_fields(struct wctx *c, struct wpkt *p_in, uint8_t *l3, uint32_t len, i
 static inline __attribute__((always_inline)) void wk_tunnel_in(struct wctx *c, struct wpkt *p_in, uint64_t since,
 								  bool other_slot)
 {
-	wk_tunnel_fields(c, p_in, p_in->l3, p_in->len, p_in->family, p_in->origin, p_in->natted, since, other_slot,
-			 NULL, NULL);
+	wk_tunnel_fields(c, p_in, p_in->l3, p_in->len, p_in->family, p_in->origin, p_in->natted, since, other_slot, NULL);
 }
 
 #endif
