@@ -156,30 +156,26 @@ static inline __attribute__((always_inline)) const struct wk_outer4 *outer4_writ
 
 
 /* Outer Ethernet/IP/UDP in front of the WireGuard message at msg (mlen bytes), then transmit.
- * *tpl: in, the IPv4 template to use as it is (the previous packet sent had the same endpoint
- * and next hop), or NULL; out, this packet's template (NULL if it had none). */
-static inline __attribute__((always_inline)) void send_outer(struct wctx *c, struct wpkt *p, uint8_t *msg, uint32_t mlen,
-		       const struct wk_outer4 **tpl)
+ * Returns the IPv4 template it used (NULL: IPv6 or DERP), for a next packet on the same path. */
+static inline __attribute__((always_inline)) const struct wk_outer4 *send_outer(struct wctx *c, struct wpkt *p,
+										 uint8_t *msg, uint32_t mlen)
 {
 	uint32_t iplen = wk_outer_hlen(p->ep.family) - ETH_HLEN_;
 	uint8_t *ip = msg - iplen;
+	const struct wk_outer4 *tpl = NULL;
 
 	if (mg_endpoint_is_derp(&p->ep)) {
-		*tpl = NULL;
 		wk_punt_relay(c, p, msg, mlen);     /* control sends it through DERP */
-		return;
+		return NULL;
 	}
 	if (p->ep.family == AF_INET) {
-		if (*tpl)
-			outer4_again(*tpl, ip - ETH_HLEN_, mlen);
-		else
-			*tpl = outer4_write(c, p, ip - ETH_HLEN_, mlen);
+		tpl = outer4_write(c, p, ip - ETH_HLEN_, mlen);
 	} else {
-		*tpl = NULL;
 		ipudp_build(ip, &p->ep, p->hop.src_addr, c->listen_port, mlen);
 		eth_build(ip - ETH_HLEN_, p->hop.dst_mac, p->hop.src_mac, p->ep.family);
 	}
 	wk_tx(c, ip - ETH_HLEN_, ETH_HLEN_ + iplen + mlen);
+	return tpl;
 }
 
 /* After a batch's packets of a keypair went out (last = the highest counter sent; the clock is
@@ -370,8 +366,7 @@ void wk_flush_seal(struct wctx *c)
 			bytes += mlen;
 			continue;
 		}
-		tpl = NULL;
-		send_outer(c, p, p->l3 - sizeof(struct msg_data), mlen, &tpl);
+		tpl = send_outer(c, p, p->l3 - sizeof(struct msg_data), mlen);
 		bytes += mlen;
 		if (unlikely(p->ep.family == AF_INET6)) {
 			c->ctr->encap_packets6++;
@@ -421,8 +416,6 @@ void wk_udp(struct wctx *c, struct wpkt *p, uint64_t since)
 {
 	if (!mg_endpoint_is_derp(&p->ep) && !outer_hop(c, p, STAGE_UDP, since))
 		return;
-	const struct wk_outer4 *tpl = NULL;
-
 	p->path = NO_PATH;
-	send_outer(c, p, p->l3, p->len, &tpl);
+	send_outer(c, p, p->l3, p->len);
 }
