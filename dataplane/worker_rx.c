@@ -381,8 +381,11 @@ static inline __attribute__((always_inline)) uint8_t *udp_to_us(struct wctx *c, 
  */
 typedef uint64_t rx_v2u64 __attribute__((vector_size(16)));
 
+/* Both memos' first 16 bytes: our MAC, the ethertype, IPv4 without options (0x45). */
+#define RX_MASK_ETH { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 0xff, 0 }
+
 static const wk_v16 rx_outer_mask[3] = {
-	{ 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 0xff, 0 },     /* Ethernet, 0x45 */
+	RX_MASK_ETH,
 	{ 0, 0, 0, 0, 0x3f, 0xff, 0, 0xff, 0, 0, 0, 0, 0, 0, 0xff, 0xff },             /* IPv4 from tot_len */
 	{ 0xff, 0xff, 0, 0, 0xff, 0xff, 0, 0, 0, 0, 0xff, 0xff, 0xff, 0xff, 0, 0 },     /* UDP port, type */
 };
@@ -471,7 +474,7 @@ static inline __attribute__((always_inline)) bool rx_outer_data(struct wctx *c, 
  * completion, flow note, MSS clamp), TTL, MTU and the peer's path.
  */
 static const wk_v16 rx_lan_mask[2] = {
-	{ 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 0xff, 0 },     /* Ethernet, 0x45 */
+	RX_MASK_ETH,
 	{ 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff },            /* to the destination's 2nd byte */
 };
 
