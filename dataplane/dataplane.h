@@ -77,6 +77,7 @@ static inline void dataplane_publish_addrs(struct mg_device *dev, struct mg_addr
 {
 	struct mg_addrset *old = mg_rcu_xchg_pointer(&dev->addrs, next);
 
+	atomic_fetch_add_explicit(&dev->addrs_gen, 1, memory_order_release);
 	if (old) {
 		mg_synchronize_rcu();
 		free(old);

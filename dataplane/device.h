@@ -138,6 +138,7 @@ struct mg_device {
 	struct filter *filter;                   /* tailnet ACL, RCU; NULL = none (allow) */
 	struct flowtrack flows;                  /* LAN-started UDP flows: one table per worker */
 	struct mg_addrset *addrs;                /* our tailnet addresses (on the TUN), RCU */
+	_Atomic uint64_t addrs_gen;              /* bumped with each new addrs (workers' memos) */
 	struct mg_routeset *routes;              /* advertised routes, written by control, RCU;
 						  * never NULL while workers run */
 	_Atomic uint16_t listen_port;

@@ -37,6 +37,7 @@
 #define WK_AIP_SLOTS 256u               /* allowed IPs, per generation of the trie */
 #define WK_PATH_SLOTS 64u               /* a peer's endpoint and next hop, by peer id */
 #define WK_ROUTE_SLOTS 16u              /* per-pass inner-destination cache (a power of two) */
+#define WK_LAN_SLOTS 256u               /* LAN flows into the tunnel, by source and destination */
 /*
  * Where control-originated packets start in a fresh frame. The outer headers prepended to one
  * (Ethernet, IPv6, UDP, WireGuard: 78 bytes) must not start before the highest received-packet
@@ -256,18 +257,23 @@ struct wctx {
 		struct keypair *kp;          /* what the index gave in this pass (its peer: kp->entry.peer) */
 	} outer_in;
 
-	/* The Ethernet and IPv4 headers of the last LAN frame rx_frame's general checks sent into
-	 * the seal batch in this pass, under rx_lan_mask (worker_rx.c), and where it went. */
-	struct {
-		wk_v16 hdr[2];
-		uint64_t pass;
-		uint16_t dst_end;            /* the destination's last two bytes (frame bytes 32-33) */
-		bool hit;                    /* a frame matched it since it was taken */
+	/* IPv4 LAN flows that rx_frame's general checks sent into the seal batch (worker_rx.c,
+	 * rx_lan_known), direct-mapped by source and destination: an entry holds while the tables
+	 * those checks read are the ones it was taken under (lan_epoch), across passes. The peer
+	 * pointer stays valid as long: a peer leaves the allowed-IPs trie before it is freed. */
+	struct wk_lan_ent {
+		uint64_t addrs;              /* source and destination, as loaded (frame bytes 26-33) */
+		uint32_t epoch;              /* lan_epoch when taken (0: never) */
 		uint32_t csum_key;           /* protocol << 16 | length (0: none) whose partial */
 		int32_t csum_value;          /* checksum value is kept (l4_csum_partial_value) */
 		uint32_t csum_at;
-		struct keypair *kp;          /* it went under (its peer: kp->entry.peer) */
-	} lan_in;
+		struct peer *peer;           /* the destination's, by allowed IPs */
+		struct keypair *kp;          /* the peer's usable keypair, as found in pass `pass` */
+		uint64_t pass;
+	} lan[WK_LAN_SLOTS];
+	wk_v16 lan_hdr;                  /* frame bytes 0-15 under RX_MASK_ETH: our MAC, IPv4, 0x45 */
+	uint32_t lan_epoch;              /* numbers the tables below, from 1 */
+	uint64_t lan_nl_gen, lan_aip_gen, lan_addrs_gen;
 
 	struct {                         /* the last roam check of this open batch (worker_rx.c) */
 		struct peer *peer;           /* NULL = none yet */

@@ -465,110 +465,136 @@ static inline __attribute__((always_inline)) bool rx_outer_data(struct wctx *c, 
 }
 
 /*
- * The same for plaintext from the LAN: rx_lan_mask keeps the bytes of a LAN frame (IPv4 without
- * options) that the general checks and the way into the tunnel decide on once per address: our
- * MAC, the ethertype, version and header length, the source (not spoofed) and the destination
- * (not ours; its peer by allowed IPs, and that peer's keypair). A frame equal to c->lan_in under
- * the mask goes to the same peer under the same keypair. Everything else is read from the frame
- * itself, as on the general path: its length, the protocol and fragment bits (TSMP, checksum
- * completion, flow note, MSS clamp), TTL, MTU and the peer's path.
+ * The same for plaintext from the LAN, per flow and across passes (c->lan): what the general
+ * checks and the way into the tunnel decide once per address pair of an IPv4 frame without
+ * options is that the source is not spoofed and the destination not ours (the snapshot's
+ * addresses, our tailnet addresses), and the destination's peer (allowed IPs). An entry keeps
+ * the pair and the peer while those tables stay as they were (lan_epoch); a frame with our MAC,
+ * IPv4, a 20-byte header and that pair goes to the same peer. Everything else is read from the
+ * frame itself, as on the general path: its length, the protocol and fragment bits (TSMP,
+ * checksum completion, flow note, MSS clamp), TTL, MTU, the peer's keypair and path.
  */
-static const wk_v16 rx_lan_mask[2] = {
-	RX_MASK_ETH,
-	{ 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff },            /* to the destination's 2nd byte */
-};
+static const wk_v16 rx_lan_mask = RX_MASK_ETH;
 
-/* Does the LAN frame at eth (at least 34 bytes) match c->lan_in (of this pass) under the mask? */
-static inline bool rx_lan_known(const struct wctx *c, const uint8_t *eth)
+/* Once per pass: a new lan_epoch (every entry void) when a table the entries stand for changed
+ * since the last pass, with our MAC in lan_hdr. */
+static inline void rx_lan_epoch(struct wctx *c)
 {
-	wk_v16 d;
-	rx_v2u64 q;
-	uint16_t end;
+	uint64_t addrs_gen = atomic_load_explicit(&c->dev->addrs_gen, memory_order_acquire);
 
-	/* The destination first: where bursts interleave peers, that alone tells them apart. */
-	memcpy(&end, eth + 32, 2);
-	if (end != c->lan_in.dst_end)
-		return false;
-	d = ((rx_load16(eth) ^ c->lan_in.hdr[0]) & rx_lan_mask[0]) | ((rx_load16(eth + 16) ^ c->lan_in.hdr[1]) & rx_lan_mask[1]);
-	q = (rx_v2u64)d;
-	return !(q[0] | q[1]);
+	if (likely(c->lan_epoch && c->nl_gen == c->lan_nl_gen && c->aip_gen == c->lan_aip_gen &&
+		   addrs_gen == c->lan_addrs_gen))
+		return;
+	c->lan_nl_gen = c->nl_gen;
+	c->lan_aip_gen = c->aip_gen;
+	c->lan_addrs_gen = addrs_gen;
+	if (!++c->lan_epoch)             /* 0 is "never taken" */
+		c->lan_epoch = 1;
+	memset(&c->lan_hdr, 0, sizeof(c->lan_hdr));
+	memcpy(&c->lan_hdr, c->mac, 6);
+	c->lan_hdr[12] = ETHERTYPE_IP >> 8;
+	c->lan_hdr[13] = ETHERTYPE_IP & 0xff;
+	c->lan_hdr[14] = 0x45;
+}
+
+/* The entry of an address pair (frame bytes 26-33, as loaded). */
+static inline struct wk_lan_ent *rx_lan_slot(struct wctx *c, uint64_t addrs)
+{
+	_Static_assert(WK_LAN_SLOTS == 256, "the hash keeps 8 bits");
+	return &c->lan[(addrs * 0x9e3779b97f4a7c15ull) >> 56];
+}
+
+/* The entry the LAN frame at eth (at least 34 bytes) matches, or NULL. */
+static inline struct wk_lan_ent *rx_lan_known(struct wctx *c, const uint8_t *eth)
+{
+	struct wk_lan_ent *e;
+	uint64_t addrs;
+	rx_v2u64 q;
+
+	memcpy(&addrs, eth + 26, 8);
+	e = rx_lan_slot(c, addrs);
+	if (e->addrs != addrs || e->epoch != c->lan_epoch)
+		return NULL;
+	q = (rx_v2u64)((rx_load16(eth) ^ c->lan_hdr) & rx_lan_mask);
+	return q[0] | q[1] ? NULL : e;
 }
 
 /*
- * l4_csum_complete_partial for a frame that matched c->lan_in (IPv4 without options, the memo's
- * addresses): the value a partial checksum would hold depends on the protocol and the length
- * besides, and is kept for the last of those (a bulk flow's packets mostly have one length).
- * A fragment that matches the value is left alone by l4_csum_partial_finish, as it would be by
+ * l4_csum_complete_partial for a frame that matched e (IPv4 without options, e's addresses): the
+ * value a partial checksum would hold depends on the protocol and the length besides, and is
+ * kept for the last of those (a bulk flow's packets mostly have one length). A fragment that
+ * matches the value is left alone by l4_csum_partial_finish, as it would be by
  * l4_csum_partial_value.
  */
-static inline bool rx_lan_partial(struct wctx *c, uint8_t *ip, uint32_t tot)
+static inline bool rx_lan_partial(struct wk_lan_ent *e, uint8_t *ip, uint32_t tot)
 {
 	uint32_t key = (uint32_t)ip[9] << 16 | tot;
 
-	if (key != c->lan_in.csum_key) {
-		c->lan_in.csum_key = key;
-		c->lan_in.csum_value = l4_csum_partial_value(ip, tot, AF_INET, &c->lan_in.csum_at);
+	if (key != e->csum_key) {
+		e->csum_key = key;
+		e->csum_value = l4_csum_partial_value(ip, tot, AF_INET, &e->csum_at);
 	}
-	return l4_csum_partial_test(ip, tot, AF_INET, c->lan_in.csum_value, c->lan_in.csum_at);
+	return l4_csum_partial_test(ip, tot, AF_INET, e->csum_value, e->csum_at);
 }
 
-/* A LAN frame that rx_lan_known matched (p: the open batch's next slot): the checks of its own
- * that the general path makes, in its order, then into the tunnel to the memo's peer. False
- * (nothing done) if its length is not one ip_packet_len takes. */
+/*
+ * e's peer's keypair for this pass: the one found earlier in the pass unless it died since (used
+ * up by a seal batch, or retired); else the peer's current one, if the peer is still there and
+ * the keypair usable. NULL: the general path takes the frame (and stages it, or drops it).
+ */
+static inline struct keypair *rx_lan_keypair(struct wctx *c, struct wk_lan_ent *e)
+{
+	struct keypair *kp = e->kp;
+
+	if (e->pass == c->pass)
+		return atomic_load_explicit(&kp->dead, memory_order_relaxed) ? NULL : kp;
+	if (atomic_load_explicit(&e->peer->dead, memory_order_relaxed))
+		return NULL;
+	kp = mg_rcu_dereference(e->peer->cur);
+	if (!wk_keypair_usable(c, kp))
+		return NULL;
+	e->kp = kp;
+	e->pass = c->pass;
+	return kp;
+}
+
+/* A LAN frame that rx_lan_known matched with e (p: the open batch's next slot): the checks of
+ * its own that the general path makes, in its order, then into the tunnel to e's peer. False
+ * (nothing done) if its length is not one ip_packet_len takes, or e's peer has no usable
+ * keypair. */
 static inline __attribute__((always_inline)) bool rx_lan_data(struct wctx *c, struct wpkt *p, uint8_t *eth,
-								  uint32_t len)
+								  uint32_t len, struct wk_lan_ent *e)
 {
 	uint8_t *ip = eth + ETH_HLEN_;
 	uint32_t tot = (uint32_t)ip[2] << 8 | ip[3];
+	struct keypair *kp;
 
-	/* The keypair may have died in this pass since (used up by a seal batch): then the general
-	 * path stages the packet for the next session. */
-	if (tot < IP4_HLEN || tot > len - ETH_HLEN_ ||
-	    atomic_load_explicit(&c->lan_in.kp->dead, memory_order_relaxed))
+	if (tot < IP4_HLEN || tot > len - ETH_HLEN_ || !(kp = rx_lan_keypair(c, e)))
 		return false;
 	p->len = tot;
 	p->family = AF_INET;
-	if (rx_lan_partial(c, ip, tot))
+	if (rx_lan_partial(e, ip, tot))
 		c->ctr->csum_completed++;
 	if (!ip_dec_ttl(ip, AF_INET)) {
 		wk_drop(c, p, MG_DROP_TTL_EXCEEDED);
 		return true;
 	}
-	c->lan_in.hit = true;
-	wk_tunnel_fields(c, p, ip, tot, AF_INET, FROM_LAN, false, 0, true, c->lan_in.kp);
+	wk_tunnel_fields(c, p, ip, tot, AF_INET, FROM_LAN, false, 0, true, kp);
 	return true;
 }
 
-/*
- * Whether the general path's next IPv4 LAN frame should become the memo: when it holds none in
- * this pass, or it served a frame since it was taken. A memo that never matched stays, so that
- * a burst interleaving many peers, where none would match, does not retake one per frame, and
- * two flows that alternate still match every other frame.
- */
-static inline bool rx_lan_retake(const struct wctx *c)
+/* The general path sent an IPv4 LAN frame without options (source and destination: addrs, as
+ * loaded) into the seal batch under kp: its entry. */
+static inline void rx_lan_note(struct wctx *c, uint64_t addrs, struct keypair *kp)
 {
-	return c->lan_in.pass != c->pass || c->lan_in.hit;
-}
+	struct wk_lan_ent *e = rx_lan_slot(c, addrs);
 
-/* The headers of the IPv4 LAN frame at eth under the mask, for rx_lan_note; the memo holds
- * nothing until then. */
-static void rx_lan_template(struct wctx *c, const uint8_t *eth)
-{
-	c->lan_in.pass = 0;
-	c->lan_in.hit = false;
-	c->lan_in.csum_key = 0;
-	c->lan_in.hdr[0] = rx_load16(eth) & rx_lan_mask[0];
-	c->lan_in.hdr[1] = rx_load16(eth + 16) & rx_lan_mask[1];
-	memcpy(&c->lan_in.dst_end, eth + 32, 2);
-}
-
-/* The frame rx_lan_template took joined the seal batch under kp (NULL: it did not). */
-static inline void rx_lan_note(struct wctx *c, struct keypair *kp)
-{
-	if (kp) {
-		c->lan_in.pass = c->pass;
-		c->lan_in.kp = kp;
-	}
+	e->addrs = addrs;
+	e->epoch = c->lan_epoch;
+	e->csum_key = 0;
+	e->peer = kp->entry.peer;
+	e->kp = kp;
+	e->pass = c->pass;
 }
 
 /* One received frame at port offset addr (its Ethernet header), len bytes: inline in the burst
@@ -584,7 +610,9 @@ static inline __attribute__((always_inline)) void rx_frame(struct wctx *c, uint6
 	uint16_t et;
 	uint8_t *msg;
 	uint32_t mlen, ilen;
+	struct wk_lan_ent *e;
 	struct keypair *kp;
+	uint64_t addrs;
 	int family = 0;
 	bool local, lan;
 
@@ -598,8 +626,7 @@ static inline __attribute__((always_inline)) void rx_frame(struct wctx *c, uint6
 	if (c->outer_in.pass == c->pass && len >= RX_OUTER_LEN && rx_outer_known(c, eth) &&
 	    rx_outer_data(c, p, eth, len))
 		return;
-	if (c->lan_in.pass == c->pass && len >= ETH_HLEN_ + IP4_HLEN && rx_lan_known(c, eth) &&
-	    rx_lan_data(c, p, eth, len))
+	if (len >= ETH_HLEN_ + IP4_HLEN && (e = rx_lan_known(c, eth)) && rx_lan_data(c, p, eth, len, e))
 		return;
 	if (len < ETH_HLEN_ + IP4_HLEN) {
 		wk_drop(c, p, MG_DROP_TOO_SHORT);
@@ -664,14 +691,13 @@ static inline __attribute__((always_inline)) void rx_frame(struct wctx *c, uint6
 		wk_drop(c, p, MG_DROP_TTL_EXCEEDED);
 		return;
 	}
-	/* The headers the memo keeps, taken now: the message header is written over the Ethernet
-	 * header on the way in. Only an IPv4 frame without options becomes the memo. */
-	lan = family == AF_INET && eth[ETH_HLEN_] == 0x45 && rx_lan_retake(c);
-	if (lan)
-		rx_lan_template(c, eth);
+	/* Only an IPv4 frame without options gets an entry (c->lan): its addresses, loaded before
+	 * wk_tunnel_fields writes the message header over the Ethernet header. */
+	lan = family == AF_INET && eth[ETH_HLEN_] == 0x45;
+	memcpy(&addrs, eth + 26, 8);
 	kp = wk_tunnel_fields(c, p, eth + ETH_HLEN_, ilen, family, FROM_LAN, false, 0, true, NULL);
-	if (lan)
-		rx_lan_note(c, kp);
+	if (lan && kp)
+		rx_lan_note(c, addrs, kp);
 }
 
 
@@ -697,6 +723,7 @@ void wk_rx_burst(struct wctx *c, const struct io_desc *rx, unsigned n)
 	struct io_port *port = &c->w->port;
 	uint64_t bytes = 0;
 
+	rx_lan_epoch(c);
 	for (unsigned i = 0; i < n && i < RX_PREFETCH; i++)
 		rx_prefetch(port, &rx[i]);
 	for (unsigned i = 0; i < n; i++) {

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * test_rxmemo.c - the worker's per-pass memos of received headers (worker_rx.c: c->outer_in for
- * the tunnel's data messages, c->lan_in for plaintext from the LAN) change nothing a frame's
- * fate depends on. Over the memory port with two live peers:
+ * test_rxmemo.c - the worker's memos of received headers (worker_rx.c: c->outer_in, per pass,
+ * for the tunnel's data messages; c->lan, per LAN flow and across passes, for plaintext from the
+ * LAN) change nothing a frame's fate depends on. Over the memory port with two live peers:
  *
  *   #1 tunnel -> LAN, differential: a frame altered from a valid data message (any byte of its
  *      outer headers and receiver index, its lengths, its source, the other peer's index,
@@ -15,17 +15,25 @@
  *   #2 the memo is used: planted for the coming pass with peer 1's keypair under peer 0's
  *      index, it makes peer 0's next message fail to open (decrypt_failed); planted with an
  *      index that is no one's, the message is looked up and forwarded.
- *   #3 LAN -> tunnel, differential as #1: a frame altered from a valid LAN packet to peer 0
- *      (any byte of its Ethernet and IPv4 headers, its lengths, TTL 0-2, a spoofed source,
- *      another destination: the other peer, the LAN, the router, nowhere; a partial checksum,
- *      also on a TCP SYN of the valid packets' length, whose kept value is the UDP one's; a
- *      SYN to clamp, too big for the tunnel, IPv4 options, fragment bits).
- *   #4 the memo is used: planted with peer 1's keypair under peer 0's headers, the next
- *      LAN packet to peer 0 goes sealed to peer 1.
- *   #5 the memo, taken again for another peer's packets in the same pass, keeps nothing of the
- *      first one's: a partial checksum of the same protocol and length is completed.
- *   #6 the memos' keypair dies after they were taken (control retires it): a message under it
- *      is refused as expired_key, a LAN packet is staged for the next session.
+ *   #3 LAN -> tunnel, differential as #1 (alone: with the flow memo emptied): a frame altered
+ *      from a valid LAN packet to peer 0 (any byte of its Ethernet and IPv4 headers, its
+ *      lengths, TTL 0-2, a spoofed source, another destination: the other peer, the LAN, the
+ *      router, nowhere; a partial checksum, also on a TCP SYN of the valid packets' length,
+ *      whose kept value is the UDP one's; a SYN to clamp, too big for the tunnel, IPv4 options,
+ *      fragment bits).
+ *   #4 the flow memo is used: planted with peer 1's keypair for the coming pass under peer 0's
+ *      flow, the next LAN packet to peer 0 goes sealed to peer 1; planted with peer 1 as the
+ *      flow's peer, in a later pass, likewise (the memo outlives its pass).
+ *   #5 each flow keeps its own checksum value: a partial checksum to peer 1 of the protocol and
+ *      length of peer 0's packets before it is completed; and an entry taken again after the
+ *      tables changed keeps none of it (a wrong value planted under the key is not used).
+ *   #6 the keypair dies after the memos were taken (control retires it): a message under it is
+ *      refused as expired_key, a LAN packet is staged for the next session, whether the flow
+ *      memo holds the keypair from this pass or asks the peer again; a peer removed since is
+ *      not sealed for (no_route, as without the memo).
+ *   #7 the flow memo ends with the tables it stands for: a wrong peer planted in peer 0's entry
+ *      is not used after the allowed IPs or our tailnet addresses change; and peer 0's address
+ *      moved to peer 1 in the allowed IPs takes its flow there.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -39,6 +47,8 @@
 #include "crypto/aead.h"
 #include "pkt.h"
 #include "wireguard/messages.h"
+#include "wireguard/allowedips.h"
+#include "dataplane.h"
 #include "pktcheck.h"
 
 #define TRIALS 4000
@@ -136,6 +146,16 @@ static void pass(struct outcome *o)
 		ring_release(&R.w->punt);
 	for (int k = 0; k < 2; k++)
 		peer_endpoint_get(far[k].peer, &o->ep[k]);
+}
+
+/* The flow memo's entry for the LAN host's flow to peer k, of the current tables (NULL: none). */
+static struct wk_lan_ent *lan_entry(unsigned k)
+{
+	for (unsigned i = 0; i < WK_LAN_SLOTS; i++)
+		if (R.c->lan[i].epoch == R.c->lan_epoch && R.c->lan[i].peer == far[k].peer &&
+		    !memcmp((const uint8_t *)&R.c->lan[i].addrs + 4, far[k].tun_ip, 4))
+			return &R.c->lan[i];
+	return NULL;
 }
 
 /* How a frame is altered after it is built. */
@@ -441,6 +461,7 @@ static void differential(const char *what, bool lan, unsigned counted)
 		push(false, 0, 0, &none);
 		push(false, 1, 0, &none);
 		pass(&reset);
+		memset(R.c->lan, 0, sizeof(R.c->lan));
 		push(lan, peer, 1, &ch);
 		pass(&alone);
 		push(false, 0, 0, &none);
@@ -511,23 +532,40 @@ int main(void)
 	differential("#3", true, ENCAP);
 
 	/* #4 */
-	push(true, 0, 7, &none);
-	pass(&o);
-	T_CHECK(o.v[ENCAP] == 1 && o.nout == 1 && o.out[0].peer == 0 && R.c->lan_in.pass == R.c->pass,
-		"#4 the packet to peer 0 left no memo");
-	R.c->lan_in.pass = R.c->pass + 1;
-	R.c->lan_in.kp = kp1;
-	push(true, 0, 8, &none);
-	pass(&o);
-	T_CHECK(o.v[ENCAP] == 1 && o.nout == 1 && o.out[0].peer == 1,
-		"#4 the planted peer was not used (sealed %lu, for peer %d)", (unsigned long)o.v[ENCAP],
-		o.nout ? o.out[0].peer : -2);
+	{
+		struct wk_lan_ent *e;
 
-	/* #5: the memo taken again for another peer's packets forgets the checksum value it kept
-	 * for the first peer's addresses: a partial checksum of the same protocol and length to
-	 * the second peer, right after, is completed */
+		push(true, 0, 7, &none);
+		pass(&o);
+		e = lan_entry(0);
+		T_CHECK(o.v[ENCAP] == 1 && o.nout == 1 && o.out[0].peer == 0 && e && e->pass == R.c->pass,
+			"#4 the packet to peer 0 left no memo");
+		if (e) {
+			e->pass = R.c->pass + 1;
+			e->kp = kp1;
+		}
+		push(true, 0, 8, &none);
+		pass(&o);
+		T_CHECK(o.v[ENCAP] == 1 && o.nout == 1 && o.out[0].peer == 1,
+			"#4 the planted keypair was not used (sealed %lu, for peer %d)", (unsigned long)o.v[ENCAP],
+			o.nout ? o.out[0].peer : -2);
+		push(false, 0, 0, &none);        /* a pass of other traffic between */
+		pass(&o);
+		if (e)
+			e->peer = far[1].peer;
+		push(true, 0, 9, &none);
+		pass(&o);
+		T_CHECK(o.v[ENCAP] == 1 && o.nout == 1 && o.out[0].peer == 1,
+			"#4 the planted peer was not used a pass later (sealed %lu, for peer %d)",
+			(unsigned long)o.v[ENCAP], o.nout ? o.out[0].peer : -2);
+		memset(R.c->lan, 0, sizeof(R.c->lan));
+	}
+
+	/* #5: each flow's own checksum value; and none kept by an entry taken again */
 	{
 		const struct change partial = { .partial = true };
+		struct mg_addrset *set = calloc(1, sizeof(*set));
+		struct wk_lan_ent *e;
 
 		push(true, 0, 10, &none);
 		push(true, 0, 11, &none);
@@ -538,32 +576,121 @@ int main(void)
 			(unsigned long)o.v[ENCAP], (unsigned long)o.v[10]);
 		T_CHECK(o.nout == 4 && o.out[3].peer == 1 && ref_valid(o.out[3].b + 6, o.out[3].len - 6),
 			"#5 the partial checksum reached peer 1 not completed");
+		/* peer 0's entry keeps the value for its UDP length; planted wrong, then the tables
+		 * change (our tailnet addresses: none, as before), and the entry is taken again */
+		e = lan_entry(0);
+		T_CHECK(e && e->csum_key != 0, "#5 peer 0's flow kept no checksum value");
+		T_CHECK(set != NULL, "allocation");
+		if (e && set) {
+			e->csum_value ^= 0x5555;
+			dataplane_publish_addrs(R.dev, set);
+			push(true, 0, 14, &none);
+			push(true, 0, 15, &partial);
+			pass(&o);
+			T_CHECK(o.v[ENCAP] == 2 && o.v[10] == 1 && o.nout == 2 && o.out[1].peer == 0 &&
+				ref_valid(o.out[1].b + 6, o.out[1].len - 6),
+				"#5 the entry taken again used its old checksum value (completed %lu)",
+				(unsigned long)o.v[10]);
+		}
 	}
 
-	/* #6: the memos' keypair dies (control retires it) after they were taken: a message under
+	/* #6: the keypair dies (control retires it) after the memos were taken: a message under
 	 * it is refused as expired, a LAN packet waits for a new session, as without the memos */
 	{
 		struct keypair *kp0 = index_lookup_keypair(&R.dev->index, far[0].kp.remote_index);
-		uint64_t expired = R.c->ctr->drops[MG_DROP_EXPIRED_KEY];
+		uint64_t expired = R.c->ctr->drops[MG_DROP_EXPIRED_KEY], noroute;
+		struct wk_lan_ent *e;
 
 		T_CHECK(kp0 != NULL, "#6 peer 0's keypair not in the index");
-		push(false, 0, 14, &none);
-		push(true, 0, 15, &none);
-		pass(&o);
-		T_CHECK(o.v[DECAP] == 1 && o.v[ENCAP] == 1 && R.c->outer_in.pass == R.c->pass &&
-			R.c->lan_in.pass == R.c->pass, "#6 the valid packets left no memos");
-		R.c->outer_in.pass = R.c->lan_in.pass = R.c->pass + 1;
-		atomic_store(&kp0->dead, true);
 		push(false, 0, 16, &none);
 		push(true, 0, 17, &none);
+		pass(&o);
+		e = lan_entry(0);
+		T_CHECK(o.v[DECAP] == 1 && o.v[ENCAP] == 1 && R.c->outer_in.pass == R.c->pass && e &&
+			e->pass == R.c->pass, "#6 the valid packets left no memos");
+		R.c->outer_in.pass = R.c->pass + 1;
+		if (e)
+			e->pass = R.c->pass + 1;     /* the keypair as found in the coming pass */
+		atomic_store(&kp0->dead, true);
+		push(false, 0, 18, &none);
+		push(true, 0, 19, &none);
 		pass(&o);
 		T_CHECK(o.v[DECAP] == 0 && R.c->ctr->drops[MG_DROP_EXPIRED_KEY] == expired + 1,
 			"#6 a message under the dead keypair was not refused (authenticated %lu)", (unsigned long)o.v[DECAP]);
 		T_CHECK(o.v[ENCAP] == 0 && o.nout == 0 && R.c->stage_head - R.c->stage_tail == 1,
 			"#6 the LAN packet was not staged (sealed %lu, staged %u)", (unsigned long)o.v[ENCAP],
 			R.c->stage_head - R.c->stage_tail);
+		/* the same a pass later, where the flow memo asks the peer for its keypair again */
+		push(true, 0, 20, &none);
+		pass(&o);
+		T_CHECK(o.v[ENCAP] == 0 && o.nout == 0 && R.c->stage_head - R.c->stage_tail == 2,
+			"#6 a pass later the LAN packet was not staged (sealed %lu, staged %u)",
+			(unsigned long)o.v[ENCAP], R.c->stage_head - R.c->stage_tail);
+		/* peer 1's flow memo, then peer 1 removed (marked dead, as peer_retire does first) */
+		push(true, 1, 21, &none);
+		pass(&o);
+		T_CHECK(o.v[ENCAP] == 1 && lan_entry(1) != NULL, "#6 the packet to peer 1 left no memo");
+		noroute = R.c->ctr->drops[MG_DROP_NO_ROUTE];
+		atomic_store(&far[1].peer->dead, true);
+		push(true, 1, 22, &none);
+		pass(&o);
+		T_CHECK(o.v[ENCAP] == 0 && R.c->ctr->drops[MG_DROP_NO_ROUTE] == noroute + 1,
+			"#6 a packet to a removed peer was sealed (sealed %lu, no_route +%lu)", (unsigned long)o.v[ENCAP],
+			(unsigned long)(R.c->ctr->drops[MG_DROP_NO_ROUTE] - noroute));
+		atomic_store(&far[1].peer->dead, false);
+		atomic_store(&kp0->dead, false);
+		while (R.c->stage_head != R.c->stage_tail) {   /* the staged packets back to the pool */
+			struct stage_ent s;
+
+			if (wk_stage_pop(R.c, &s))
+				io_frame_put(&R.w->port, s.pkt.addr);
+		}
+		wk_stage_drained(R.c);
 	}
 
+	/* #7: the flow memo ends with the tables it stands for */
+	{
+		static const uint8_t other[4] = { 10, 99, 0, 0 };
+		struct mg_addrset *set = calloc(1, sizeof(*set));
+		struct wk_lan_ent *e;
+
+		T_CHECK(set != NULL, "allocation");
+		push(true, 0, 23, &none);
+		pass(&o);
+		e = lan_entry(0);
+		T_CHECK(o.v[ENCAP] == 1 && o.nout == 1 && o.out[0].peer == 0 && e, "#7 the packet to peer 0 left no memo");
+		if (e)
+			e->peer = far[1].peer;
+		T_CHECK(allowedips_insert(&R.dev->allowedips, AF_INET, other, 16, far[1].peer) == 0,
+			"#7 allowed IPs: insert");
+		push(true, 0, 24, &none);
+		pass(&o);
+		T_CHECK(o.v[ENCAP] == 1 && o.nout == 1 && o.out[0].peer == 0,
+			"#7 after the allowed IPs changed the planted peer was used (for peer %d)", o.nout ? o.out[0].peer : -2);
+		e = lan_entry(0);
+		if (e)
+			e->peer = far[1].peer;
+		if (set)
+			dataplane_publish_addrs(R.dev, set);
+		push(true, 0, 25, &none);
+		pass(&o);
+		T_CHECK(o.v[ENCAP] == 1 && o.nout == 1 && o.out[0].peer == 0,
+			"#7 after our addresses changed the planted peer was used (for peer %d)", o.nout ? o.out[0].peer : -2);
+		/* peer 0's address moves to peer 1: its flow follows */
+		T_CHECK(allowedips_remove(&R.dev->allowedips, AF_INET, far[0].tun_ip, 32, far[0].peer) == 0 &&
+			allowedips_insert(&R.dev->allowedips, AF_INET, far[0].tun_ip, 32, far[1].peer) == 0,
+			"#7 allowed IPs: move");
+		push(true, 0, 26, &none);
+		pass(&o);
+		T_CHECK(o.v[ENCAP] == 1 && o.nout == 1 && o.out[0].peer == 1,
+			"#7 the flow did not follow its address to peer 1 (for peer %d)", o.nout ? o.out[0].peer : -2);
+		T_CHECK(allowedips_remove(&R.dev->allowedips, AF_INET, far[0].tun_ip, 32, far[1].peer) == 0 &&
+			allowedips_insert(&R.dev->allowedips, AF_INET, far[0].tun_ip, 32, far[0].peer) == 0 &&
+			allowedips_remove(&R.dev->allowedips, AF_INET, other, 16, far[1].peer) == 0,
+			"#7 allowed IPs: restore");
+	}
+
+	free(rcu_xchg_pointer(&R.dev->addrs, NULL));
 	T_CHECK(mem_router_free(&R) == 0, "frames lost");
 	rcu_unregister_thread();
 	printf("%s\n", t_failures ? "FAILED" : "rxmemo: all cases pass");

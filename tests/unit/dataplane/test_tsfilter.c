@@ -389,7 +389,7 @@ int main(void)
 	memcpy(addrs->a[0].addr, rtr_ts4, 4);
 	addrs->a[1] = (struct mg_ipprefix){ .family = AF_INET6, .cidr = 128 };
 	memcpy(addrs->a[1].addr, rtr_ts6, 16);
-	rcu_assign_pointer(R.dev->addrs, addrs);
+	dataplane_publish_addrs(R.dev, addrs);
 	set_filter(filter_new());    /* a policy that allows nothing from peers */
 	{                            /* ... which still lets an established TCP segment in */
 		uint8_t b[128];
