@@ -90,6 +90,7 @@ static inline void dataplane_publish_routes(struct mg_device *dev, struct mg_rou
 {
 	struct mg_routeset *old = mg_rcu_xchg_pointer(&dev->routes, next);
 
+	atomic_fetch_add_explicit(&dev->routes_gen, 1, memory_order_release);
 	mg_synchronize_rcu();
 	free(old);
 }

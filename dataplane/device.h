@@ -141,6 +141,7 @@ struct mg_device {
 	_Atomic uint64_t addrs_gen;              /* bumped with each new addrs (workers' memos) */
 	struct mg_routeset *routes;              /* advertised routes, written by control, RCU;
 						  * never NULL while workers run */
+	_Atomic uint64_t routes_gen;             /* bumped with each new routes, likewise */
 	_Atomic uint16_t listen_port;
 	int wake_fd;                             /* eventfd: workers poke control */
 	int epfd;                                /* the control loop's epoll; no worker reads it */

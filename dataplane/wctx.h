@@ -38,6 +38,7 @@
 #define WK_PATH_SLOTS 64u               /* a peer's endpoint and next hop, by peer id */
 #define WK_ROUTE_SLOTS 16u              /* per-pass inner-destination cache (a power of two) */
 #define WK_LAN_SLOTS 256u               /* LAN flows into the tunnel, by source and destination */
+#define WK_PEERFLOW_SLOTS 256u          /* peers' flows to the LAN, likewise */
 /*
  * Where control-originated packets start in a fresh frame. The outer headers prepended to one
  * (Ethernet, IPv6, UDP, WireGuard: 78 bytes) must not start before the highest received-packet
@@ -247,6 +248,14 @@ struct wctx {
 		struct peer *peer;           /* it came from (NULL = none yet) */
 		uint64_t addrs;              /* its source and destination, as loaded */
 	} flow4;
+	/* IPv4 flows from peers to the LAN (worker_rx.c, rx_peer_flow): a peer and an inner source
+	 * and destination whose source check passed and whose verdict was the LAN, under the tables
+	 * of memo_epoch; direct-mapped by the addresses. The peer pointer is only compared. */
+	struct wk_peerflow_ent {
+		uint64_t addrs;              /* source and destination, as loaded */
+		struct peer *peer;
+		uint32_t epoch;              /* memo_epoch when taken (0: never) */
+	} peerflow[WK_PEERFLOW_SLOTS];
 
 	/* The outer headers of the last data message rx_frame took in this pass, under
 	 * rx_outer_mask (worker_rx.c): a frame that matches them passes the same header checks. */
@@ -259,11 +268,11 @@ struct wctx {
 
 	/* IPv4 LAN flows that rx_frame's general checks sent into the seal batch (worker_rx.c,
 	 * rx_lan_known), direct-mapped by source and destination: an entry holds while the tables
-	 * those checks read are the ones it was taken under (lan_epoch), across passes. The peer
+	 * those checks read are the ones it was taken under (memo_epoch), across passes. The peer
 	 * pointer stays valid as long: a peer leaves the allowed-IPs trie before it is freed. */
 	struct wk_lan_ent {
 		uint64_t addrs;              /* source and destination, as loaded (frame bytes 26-33) */
-		uint32_t epoch;              /* lan_epoch when taken (0: never) */
+		uint32_t epoch;              /* memo_epoch when taken (0: never) */
 		uint32_t csum_key;           /* protocol << 16 | length (0: none) whose partial */
 		int32_t csum_value;          /* checksum value is kept (l4_csum_partial_value) */
 		uint32_t csum_at;
@@ -272,8 +281,10 @@ struct wctx {
 		uint64_t pass;
 	} lan[WK_LAN_SLOTS];
 	wk_v16 lan_hdr;                  /* frame bytes 0-15 under RX_MASK_ETH: our MAC, IPv4, 0x45 */
-	uint32_t lan_epoch;              /* numbers the tables below, from 1 */
-	uint64_t lan_nl_gen, lan_aip_gen, lan_addrs_gen;
+	/* Numbers (from 1) the tables the flow memos stand for: the netlink snapshot, the
+	 * allowed-IPs trie, our tailnet addresses and the advertised routes, by their own numbers. */
+	uint32_t memo_epoch;
+	uint64_t memo_nl_gen, memo_aip_gen, memo_addrs_gen, memo_routes_gen;
 
 	struct {                         /* the last roam check of this open batch (worker_rx.c) */
 		struct peer *peer;           /* NULL = none yet */

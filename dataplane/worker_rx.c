@@ -469,27 +469,29 @@ static inline __attribute__((always_inline)) bool rx_outer_data(struct wctx *c, 
  * checks and the way into the tunnel decide once per address pair of an IPv4 frame without
  * options is that the source is not spoofed and the destination not ours (the snapshot's
  * addresses, our tailnet addresses), and the destination's peer (allowed IPs). An entry keeps
- * the pair and the peer while those tables stay as they were (lan_epoch); a frame with our MAC,
+ * the pair and the peer while those tables stay as they were (memo_epoch); a frame with our MAC,
  * IPv4, a 20-byte header and that pair goes to the same peer. Everything else is read from the
  * frame itself, as on the general path: its length, the protocol and fragment bits (TSMP,
  * checksum completion, flow note, MSS clamp), TTL, MTU, the peer's keypair and path.
  */
 static const wk_v16 rx_lan_mask = RX_MASK_ETH;
 
-/* Once per pass: a new lan_epoch (every entry void) when a table the entries stand for changed
- * since the last pass, with our MAC in lan_hdr. */
-static inline void rx_lan_epoch(struct wctx *c)
+/* Once per pass: a new memo_epoch (every flow memo entry void) when a table the entries stand
+ * for changed since the last pass, with our MAC in lan_hdr. */
+static inline void rx_memo_epoch(struct wctx *c)
 {
 	uint64_t addrs_gen = atomic_load_explicit(&c->dev->addrs_gen, memory_order_acquire);
+	uint64_t routes_gen = atomic_load_explicit(&c->dev->routes_gen, memory_order_acquire);
 
-	if (likely(c->lan_epoch && c->nl_gen == c->lan_nl_gen && c->aip_gen == c->lan_aip_gen &&
-		   addrs_gen == c->lan_addrs_gen))
+	if (likely(c->memo_epoch && c->nl_gen == c->memo_nl_gen && c->aip_gen == c->memo_aip_gen &&
+		   addrs_gen == c->memo_addrs_gen && routes_gen == c->memo_routes_gen))
 		return;
-	c->lan_nl_gen = c->nl_gen;
-	c->lan_aip_gen = c->aip_gen;
-	c->lan_addrs_gen = addrs_gen;
-	if (!++c->lan_epoch)             /* 0 is "never taken" */
-		c->lan_epoch = 1;
+	c->memo_nl_gen = c->nl_gen;
+	c->memo_aip_gen = c->aip_gen;
+	c->memo_addrs_gen = addrs_gen;
+	c->memo_routes_gen = routes_gen;
+	if (!++c->memo_epoch)            /* 0 is "never taken" */
+		c->memo_epoch = 1;
 	memset(&c->lan_hdr, 0, sizeof(c->lan_hdr));
 	memcpy(&c->lan_hdr, c->mac, 6);
 	c->lan_hdr[12] = ETHERTYPE_IP >> 8;
@@ -513,7 +515,7 @@ static inline struct wk_lan_ent *rx_lan_known(struct wctx *c, const uint8_t *eth
 
 	memcpy(&addrs, eth + 26, 8);
 	e = rx_lan_slot(c, addrs);
-	if (e->addrs != addrs || e->epoch != c->lan_epoch)
+	if (e->addrs != addrs || e->epoch != c->memo_epoch)
 		return NULL;
 	q = (rx_v2u64)((rx_load16(eth) ^ c->lan_hdr) & rx_lan_mask);
 	return q[0] | q[1] ? NULL : e;
@@ -590,7 +592,7 @@ static inline void rx_lan_note(struct wctx *c, uint64_t addrs, struct keypair *k
 	struct wk_lan_ent *e = rx_lan_slot(c, addrs);
 
 	e->addrs = addrs;
-	e->epoch = c->lan_epoch;
+	e->epoch = c->memo_epoch;
 	e->csum_key = 0;
 	e->peer = kp->entry.peer;
 	e->kp = kp;
@@ -723,7 +725,7 @@ void wk_rx_burst(struct wctx *c, const struct io_desc *rx, unsigned n)
 	struct io_port *port = &c->w->port;
 	uint64_t bytes = 0;
 
-	rx_lan_epoch(c);
+	rx_memo_epoch(c);
 	for (unsigned i = 0; i < n && i < RX_PREFETCH; i++)
 		rx_prefetch(port, &rx[i]);
 	for (unsigned i = 0; i < n; i++) {
@@ -843,6 +845,31 @@ static inline __attribute__((always_inline)) void rx_keypair_run(struct wctx *c,
 		wk_want_handshake(c, peer);
 }
 
+/* The flow memo's entry for a peer's inner source and destination (as loaded). */
+static inline struct wk_peerflow_ent *rx_peer_flow_slot(struct wctx *c, uint64_t addrs)
+{
+	_Static_assert(WK_PEERFLOW_SLOTS == 256, "the hash keeps 8 bits");
+	return &c->peerflow[(addrs * 0x9e3779b97f4a7c15ull) >> 56];
+}
+
+/* Whether peer's IPv4 packet from and to addrs passed the source check and went to the LAN
+ * under this epoch's tables. */
+static inline bool rx_peer_flow_known(struct wctx *c, const struct peer *peer, uint64_t addrs)
+{
+	const struct wk_peerflow_ent *e = rx_peer_flow_slot(c, addrs);
+
+	return e->addrs == addrs && e->peer == peer && e->epoch == c->memo_epoch;
+}
+
+static inline void rx_peer_flow_note(struct wctx *c, struct peer *peer, uint64_t addrs)
+{
+	struct wk_peerflow_ent *e = rx_peer_flow_slot(c, addrs);
+
+	e->addrs = addrs;
+	e->peer = peer;
+	e->epoch = c->memo_epoch;
+}
+
 /* After authentication (rx_keypair_run done for its run): roaming, counters, then the inner
  * packet's checks and its way on. */
 static void rx_authenticated(struct wctx *c, struct wpkt *p, struct peer *peer)
@@ -874,12 +901,17 @@ static void rx_authenticated(struct wctx *c, struct wpkt *p, struct peer *peer)
 		wk_drop(c, p, MG_DROP_MALFORMED);
 		return;
 	}
-	/* The IPv4 source and destination of the packet before from this peer in this batch, if
-	 * it went to the LAN: then its source check and route verdict are this one's (both depend
-	 * on the addresses alone, with this pass's tables). */
+	/* The IPv4 source and destination of the packet before from this peer in this batch, or
+	 * of a flow of this peer's in the flow memo, if it went to the LAN: then its source check
+	 * and route verdict are this one's (both depend on the addresses alone, and the tables). */
 	if (p->family == AF_INET) {
 		memcpy(&addrs, p->l3 + 12, 8);
 		same = c->flow4.peer == peer && c->flow4.addrs == addrs;
+		if (!same && rx_peer_flow_known(c, peer, addrs)) {
+			same = true;
+			c->flow4.peer = peer;
+			c->flow4.addrs = addrs;
+		}
 	}
 	/* Cryptokey routing, receive side: the inner source must belong to the peer that sealed it. */
 	if (!same && wk_allowedips(c, p->family, ip_src(p->l3, p->family)) != peer) {
@@ -903,6 +935,7 @@ static void rx_authenticated(struct wctx *c, struct wpkt *p, struct peer *peer)
 	if (v == ROUTE_LAN && p->family == AF_INET) {
 		c->flow4.peer = peer;
 		c->flow4.addrs = addrs;
+		rx_peer_flow_note(c, peer, addrs);
 	}
 	route_verdict(c, p, peer, v, to);
 }

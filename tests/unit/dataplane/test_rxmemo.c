@@ -2,7 +2,8 @@
 /*
  * test_rxmemo.c - the worker's memos of received headers (worker_rx.c: c->outer_in, per pass,
  * for the tunnel's data messages; c->lan, per LAN flow and across passes, for plaintext from the
- * LAN) change nothing a frame's fate depends on. Over the memory port with two live peers:
+ * LAN; c->peerflow, per peer's flow to the LAN and across passes) change nothing a frame's fate
+ * depends on. Over the memory port with two live peers:
  *
  *   #1 tunnel -> LAN, differential: a frame altered from a valid data message (any byte of its
  *      outer headers and receiver index, its lengths, its source, the other peer's index,
@@ -34,6 +35,10 @@
  *   #7 the flow memo ends with the tables it stands for: a wrong peer planted in peer 0's entry
  *      is not used after the allowed IPs or our tailnet addresses change; and peer 0's address
  *      moved to peer 1 in the allowed IPs takes its flow there.
+ *   #8 the peers' flow memo (c->peerflow, tunnel -> LAN) is used: peer 0's flow planted as
+ *      peer 1's lets peer 1's message from peer 0's address through (refused without it); not
+ *      after the advertised routes change; and a flow whose prefix is no longer advertised is
+ *      dropped as no_route.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -152,10 +157,32 @@ static void pass(struct outcome *o)
 static struct wk_lan_ent *lan_entry(unsigned k)
 {
 	for (unsigned i = 0; i < WK_LAN_SLOTS; i++)
-		if (R.c->lan[i].epoch == R.c->lan_epoch && R.c->lan[i].peer == far[k].peer &&
+		if (R.c->lan[i].epoch == R.c->memo_epoch && R.c->lan[i].peer == far[k].peer &&
 		    !memcmp((const uint8_t *)&R.c->lan[i].addrs + 4, far[k].tun_ip, 4))
 			return &R.c->lan[i];
 	return NULL;
+}
+
+/* The peers' flow memo's entry for peer k's flow to the LAN host, of the current tables. */
+static struct wk_peerflow_ent *peerflow_entry(unsigned k)
+{
+	for (unsigned i = 0; i < WK_PEERFLOW_SLOTS; i++)
+		if (R.c->peerflow[i].epoch == R.c->memo_epoch && R.c->peerflow[i].peer == far[k].peer &&
+		    !memcmp(&R.c->peerflow[i].addrs, far[k].tun_ip, 4))
+			return &R.c->peerflow[i];
+	return NULL;
+}
+
+/* The advertised routes: the memory LAN's prefixes (lan), or the IPv6 one alone. */
+static void routes_publish(bool lan)
+{
+	const struct mg_ipprefix r[2] = { { .family = AF_INET6, .cidr = 64, .addr = { 0xfd, 0, 0, 0x77 } },
+					  { .family = AF_INET, .cidr = 24, .addr = { 192, 168, 77 } } };
+	struct mg_routeset *set = mg_routeset_new(r, lan ? 2 : 1, false);
+
+	T_CHECK(set != NULL, "allocation");
+	if (set)
+		dataplane_publish_routes(R.dev, set);
 }
 
 /* How a frame is altered after it is built. */
@@ -168,6 +195,7 @@ struct change {
 	bool partial;                    /* LAN: the checksum an offloading sender leaves */
 	bool syn;                        /* LAN: a TCP SYN with an MSS of 1460 */
 	uint32_t payload;                /* LAN: payload bytes (0: 20) */
+	unsigned src_of;                 /* tunnel: the inner source is far[src_of - 1]'s address (0: its own) */
 };
 
 /* A data message of far[k] in frame buffer f, its inner packet a UDP datagram to the LAN host
@@ -183,7 +211,7 @@ static uint32_t tunnel_build(uint8_t *f, unsigned k, uint8_t tag, const struct c
 	struct aead_op op;
 
 	if (!ch->keepalive) {
-		inet_ntop(AF_INET, far[k].tun_ip, src, sizeof(src));
+		inet_ntop(AF_INET, far[ch->src_of ? ch->src_of - 1 : k].tun_ip, src, sizeof(src));
 		inet_ntop(AF_INET, mem_lan.host_ip, dst, sizeof(dst));
 		plen = (uint32_t)mkpkt(m->encrypted_data, 0, src, dst, IPPROTO_UDP, 4000 + tag, 53, 20);
 		m->encrypted_data[IP4_HLEN + UDP_HLEN] = tag;
@@ -462,6 +490,7 @@ static void differential(const char *what, bool lan, unsigned counted)
 		push(false, 1, 0, &none);
 		pass(&reset);
 		memset(R.c->lan, 0, sizeof(R.c->lan));
+		memset(R.c->peerflow, 0, sizeof(R.c->peerflow));
 		push(lan, peer, 1, &ch);
 		pass(&alone);
 		push(false, 0, 0, &none);
@@ -688,6 +717,60 @@ int main(void)
 			allowedips_insert(&R.dev->allowedips, AF_INET, far[0].tun_ip, 32, far[0].peer) == 0 &&
 			allowedips_remove(&R.dev->allowedips, AF_INET, other, 16, far[1].peer) == 0,
 			"#7 allowed IPs: restore");
+	}
+
+	/* #8: the peers' flow memo: a peer's inner source and destination that passed the source
+	 * check and went to the LAN */
+	{
+		const struct change as0 = { .src_of = 1 };   /* inner source: peer 0's address */
+		uint64_t spoofed = R.c->ctr->drops[MG_DROP_SOURCE_NOT_ALLOWED], noroute;
+		struct wk_peerflow_ent *e;
+
+		push(false, 0, 30, &none);
+		pass(&o);
+		e = peerflow_entry(0);
+		T_CHECK(o.v[DECAP] == 1 && o.nout == 1 && o.out[0].peer == -1 && e,
+			"#8 peer 0's message to the LAN left no memo");
+		push(false, 1, 37, &as0);        /* the same addresses from another peer: its own check */
+		pass(&o);
+		T_CHECK(o.nout == 0 && R.c->ctr->drops[MG_DROP_SOURCE_NOT_ALLOWED] == ++spoofed,
+			"#8 peer 1's message from peer 0's address passed as peer 0's flow");
+		if (e)
+			e->peer = far[1].peer;  /* planted: the flow as peer 1's */
+		push(false, 1, 31, &as0);
+		pass(&o);
+		T_CHECK(o.v[DECAP] == 1 && o.nout == 1 && o.out[0].peer == -1 &&
+			R.c->ctr->drops[MG_DROP_SOURCE_NOT_ALLOWED] == spoofed,
+			"#8 the planted flow was not used (to the LAN: %u)", o.nout);
+		memset(R.c->peerflow, 0, sizeof(R.c->peerflow));
+		push(false, 1, 32, &as0);
+		pass(&o);
+		T_CHECK(o.nout == 0 && R.c->ctr->drops[MG_DROP_SOURCE_NOT_ALLOWED] == spoofed + 1,
+			"#8 peer 1's message from peer 0's address was not refused without the memo");
+		/* planted again; then the advertised routes change (to the same set) */
+		push(false, 0, 33, &none);
+		pass(&o);
+		e = peerflow_entry(0);
+		T_CHECK(e != NULL, "#8 peer 0's message to the LAN left no memo");
+		if (e)
+			e->peer = far[1].peer;
+		routes_publish(true);
+		push(false, 1, 34, &as0);
+		pass(&o);
+		T_CHECK(o.nout == 0 && R.c->ctr->drops[MG_DROP_SOURCE_NOT_ALLOWED] == spoofed + 2,
+			"#8 after the advertised routes changed the planted flow was used");
+		/* the LAN's prefix no longer advertised: peer 0's flow, memoised, goes nowhere */
+		push(false, 0, 35, &none);
+		pass(&o);
+		T_CHECK(o.nout == 1 && peerflow_entry(0) != NULL, "#8 peer 0's message to the LAN left no memo");
+		noroute = R.c->ctr->drops[MG_DROP_NO_ROUTE];
+		routes_publish(false);
+		push(false, 0, 36, &none);
+		pass(&o);
+		T_CHECK(o.v[DECAP] == 1 && o.nout == 0 && R.c->ctr->drops[MG_DROP_NO_ROUTE] == noroute + 1,
+			"#8 a flow to a prefix no longer advertised was forwarded (sent %u, no_route +%lu)", o.nout,
+			(unsigned long)(R.c->ctr->drops[MG_DROP_NO_ROUTE] - noroute));
+		routes_publish(true);
 	}
 
 	free(rcu_xchg_pointer(&R.dev->addrs, NULL));
