@@ -560,28 +560,32 @@ static inline struct keypair *rx_lan_keypair(struct wctx *c, struct wk_lan_ent *
 	return kp;
 }
 
-/* A LAN frame that rx_lan_known matched with e (p: the open batch's next slot): the checks of
- * its own that the general path makes, in its order, then into the tunnel to e's peer. False
- * (nothing done) if its length is not one ip_packet_len takes, or e's peer has no usable
- * keypair. */
-static inline __attribute__((always_inline)) bool rx_lan_data(struct wctx *c, struct wpkt *p, uint8_t *eth,
+/* A LAN frame (at port offset addr) that rx_lan_known matched with e: the checks of its own
+ * that the general path makes, in its order, then into the tunnel to e's peer, built in the
+ * seal batch's next slot from the start. False (nothing done) if its length is not one
+ * ip_packet_len takes, or e's peer has no usable keypair. */
+static inline __attribute__((always_inline)) bool rx_lan_data(struct wctx *c, uint64_t addr, uint8_t *eth,
 								  uint32_t len, struct wk_lan_ent *e)
 {
+	struct wpkt *p = &c->enc[c->nenc];
 	uint8_t *ip = eth + ETH_HLEN_;
 	uint32_t tot = (uint32_t)ip[2] << 8 | ip[3];
 	struct keypair *kp;
 
 	if (tot < IP4_HLEN || tot > len - ETH_HLEN_ || !(kp = rx_lan_keypair(c, e)))
 		return false;
+	p->addr = addr + ETH_HLEN_;
+	p->l3 = ip;
 	p->len = tot;
 	p->family = AF_INET;
+	p->origin = FROM_LAN;
 	if (rx_lan_partial(e, ip, tot))
 		c->ctr->csum_completed++;
 	if (!ip_dec_ttl(ip, AF_INET)) {
 		wk_drop(c, p, MG_DROP_TTL_EXCEEDED);
 		return true;
 	}
-	wk_tunnel_fields(c, p, ip, tot, AF_INET, FROM_LAN, false, 0, true, kp);
+	wk_tunnel_fields(c, p, ip, tot, AF_INET, FROM_LAN, false, 0, false, kp);
 	return true;
 }
 
@@ -597,6 +601,18 @@ static inline void rx_lan_note(struct wctx *c, uint64_t addrs, struct keypair *k
 	e->peer = kp->entry.peer;
 	e->kp = kp;
 	e->pass = c->pass;
+}
+
+/* The open batch's next slot p for the frame at eth (port offset addr), before it is classified:
+ * only what every way out reads (an initializer would clear all of it, a `rep stos` per frame).
+ * A data message gets its keypair and counter in rx_data, the endpoint in udp_to_us; wk_tunnel
+ * copies what it needs into its own slot; a drop reads the address only. */
+static inline void rx_slot_init(struct wpkt *p, uint64_t addr, uint8_t *eth)
+{
+	p->addr = addr + ETH_HLEN_;
+	p->l3 = eth + ETH_HLEN_;
+	p->origin = FROM_LAN;
+	p->natted = false;
 }
 
 /* One received frame at port offset addr (its Ethernet header), len bytes: inline in the burst
@@ -618,18 +634,14 @@ static inline __attribute__((always_inline)) void rx_frame(struct wctx *c, uint6
 	int family = 0;
 	bool local, lan;
 
-	/* Only what every way out reads: an initializer would clear all of it (a `rep stos` per
-	 * frame). A data message gets its keypair and counter in rx_data, the endpoint in udp_to_us;
-	 * wk_tunnel copies what it needs into its own slot; a drop reads the address only. */
-	p->addr = addr + ETH_HLEN_;
-	p->l3 = eth + ETH_HLEN_;
-	p->origin = FROM_LAN;
-	p->natted = false;
-	if (c->outer_in.pass == c->pass && len >= RX_OUTER_LEN && rx_outer_known(c, eth) &&
-	    rx_outer_data(c, p, eth, len))
+	if (c->outer_in.pass == c->pass && len >= RX_OUTER_LEN && rx_outer_known(c, eth)) {
+		rx_slot_init(p, addr, eth);
+		if (rx_outer_data(c, p, eth, len))
+			return;
+	}
+	if (len >= ETH_HLEN_ + IP4_HLEN && (e = rx_lan_known(c, eth)) && rx_lan_data(c, addr, eth, len, e))
 		return;
-	if (len >= ETH_HLEN_ + IP4_HLEN && (e = rx_lan_known(c, eth)) && rx_lan_data(c, p, eth, len, e))
-		return;
+	rx_slot_init(p, addr, eth);
 	if (len < ETH_HLEN_ + IP4_HLEN) {
 		wk_drop(c, p, MG_DROP_TOO_SHORT);
 		return;
