@@ -248,7 +248,7 @@ struct wctx {
 		struct peer *peer;           /* it came from (NULL = none yet) */
 		uint64_t addrs;              /* its source and destination, as loaded */
 	} flow4;
-	/* IPv4 flows from peers to the LAN (worker_rx.c, rx_peer_flow): a peer and an inner source
+	/* IPv4 flows from peers to the LAN (worker_rx.c, rx_peer_flow_known): a peer, an inner source
 	 * and destination whose source check passed and whose verdict was the LAN, under the tables
 	 * of memo_epoch; direct-mapped by the addresses. The peer pointer is only compared. */
 	struct wk_peerflow_ent {
