@@ -164,7 +164,7 @@ static inline bool wk_tunnel_path(struct wctx *c, struct wpkt *p, struct peer *p
  * wk_tunnel_in with p_in's address, length, family, origin and natted handed over by a caller
  * that has them in registers (the LAN classification, which has just stored them in p_in: loading
  * two of its byte fields as one word stalled on store forwarding there). known: the usable
- * keypair of the destination's peer, as the caller found it in this pass (rx_frame's LAN memo),
+ * keypair of the destination's peer, as the caller found it in this pass (rx_frame's LAN flow memo),
  * or NULL to look the peer and its keypair up. Returns the keypair the packet joined the seal batch under,
  * or NULL if it was staged or dropped.
  */
