@@ -37,8 +37,9 @@
 #define WK_AIP_SLOTS 256u               /* allowed IPs, per generation of the trie */
 #define WK_PATH_SLOTS 64u               /* a peer's endpoint and next hop, by peer id */
 #define WK_ROUTE_SLOTS 16u              /* per-pass inner-destination cache (a power of two) */
-#define WK_LAN_SLOTS 256u               /* LAN flows into the tunnel, by source and destination */
-#define WK_PEERFLOW_SLOTS 256u          /* peers' flows to the LAN, likewise */
+#define WK_PAIR_SLOTS 256u              /* wk_pair_slot's values */
+#define WK_LAN_SLOTS WK_PAIR_SLOTS      /* LAN flows into the tunnel, by source and destination */
+#define WK_PEERFLOW_SLOTS WK_PAIR_SLOTS /* peers' flows to the LAN, likewise */
 /*
  * Where control-originated packets start in a fresh frame. The outer headers prepended to one
  * (Ethernet, IPv6, UDP, WireGuard: 78 bytes) must not start before the highest received-packet
@@ -417,6 +418,14 @@ struct peer *wk_allowedips_miss(struct wctx *c, struct wk_aip_ent *e, int family
 static inline bool wk_addr_eq(const uint8_t *e, int family, const uint8_t *addr)
 {
 	return family == AF_INET ? !memcmp(e, addr, 4) : !memcmp(e, addr, 16);
+}
+
+/* A slot of the flow memos (WK_PAIR_SLOTS) for an IPv4 source and destination as loaded (one
+ * 8-byte word): a multiplicative hash, its top 8 bits. */
+static inline unsigned wk_pair_slot(uint64_t addrs)
+{
+	_Static_assert(WK_PAIR_SLOTS == 256, "wk_pair_slot keeps 8 bits");
+	return (unsigned)((addrs * 0x9e3779b97f4a7c15ull) >> 56);
 }
 
 /* A slot for a destination address: a multiplicative hash of its (folded) 32-bit words. */

@@ -502,8 +502,8 @@ static inline void rx_memo_epoch(struct wctx *c)
 /* The entry of an address pair (frame bytes 26-33, as loaded). */
 static inline struct wk_lan_ent *rx_lan_slot(struct wctx *c, uint64_t addrs)
 {
-	_Static_assert(WK_LAN_SLOTS == 256, "the hash keeps 8 bits");
-	return &c->lan[(addrs * 0x9e3779b97f4a7c15ull) >> 56];
+	_Static_assert(WK_LAN_SLOTS == WK_PAIR_SLOTS, "rx_lan_slot: one slot per wk_pair_slot value");
+	return &c->lan[wk_pair_slot(addrs)];
 }
 
 /* The entry the LAN frame at eth (at least 34 bytes) matches, or NULL. */
@@ -860,8 +860,8 @@ static inline __attribute__((always_inline)) void rx_keypair_run(struct wctx *c,
 /* The flow memo's entry for a peer's inner source and destination (as loaded). */
 static inline struct wk_peerflow_ent *rx_peer_flow_slot(struct wctx *c, uint64_t addrs)
 {
-	_Static_assert(WK_PEERFLOW_SLOTS == 256, "the hash keeps 8 bits");
-	return &c->peerflow[(addrs * 0x9e3779b97f4a7c15ull) >> 56];
+	_Static_assert(WK_PEERFLOW_SLOTS == WK_PAIR_SLOTS, "rx_peer_flow_slot: one slot per wk_pair_slot value");
+	return &c->peerflow[wk_pair_slot(addrs)];
 }
 
 /* Whether peer's IPv4 packet from and to addrs passed the source check and went to the LAN
