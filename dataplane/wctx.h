@@ -113,7 +113,9 @@ struct wpkt {
 	uint8_t origin;
 	bool natted;                     /* FROM_LAN: a reply nat_in translated, not a LAN-started flow
 					  * (read by wk_tunnel from what it is handed, not copied) */
-	bool same_path;                  /* seal batch: same endpoint and next hop as the entry before */
+	bool same_path;                  /* seal batch: same endpoint and next hop as the entry before
+					  * (over plain IPv4, ep and hop are then left unset: the flush
+					  * uses that entry's outer header) */
 	/* crypto batch context */
 	struct peer *peer;
 	struct keypair *kp;
@@ -197,6 +199,8 @@ struct wctx {
 	uint16_t listen_port;
 	uint8_t mac[6];                  /* the NIC's own MAC, read from nl once per pass */
 	uint32_t lan_mtu;                /* the NIC's MTU, likewise */
+	bool note_flows;                 /* SNAT or a packet filter, likewise: LAN flows are noted */
+	uint8_t *area;                   /* the port's frame area (io_port_data), likewise */
 
 	struct aead_op dec_ops[BURST];
 	struct wpkt dec[BURST];
@@ -220,6 +224,8 @@ struct wctx {
 		uint32_t ep_seq;
 		struct mg_endpoint ep;
 		struct nl_l2hop hop;
+		bool tpl4;                   /* ep is IPv4 and not DERP: sent with tpl */
+		uint8_t slot;                /* its index in path[] */
 		struct wk_outer4 tpl;        /* the outer IPv4 header to ep over hop */
 	} path[WK_PATH_SLOTS];
 	/* The seal batch's packets grouped by keypair (worker_tx.c): one nonce reservation, byte
@@ -236,7 +242,7 @@ struct wctx {
 	} kgrp[BURST];
 	struct { uint64_t batch; uint8_t g; } kslot[WK_PATH_SLOTS];
 	uint64_t kbatch;
-	struct wk_path_ent *path_last;   /* the entry of the last packet sealed (or NULL) */
+	struct wk_path_ent *path_last;   /* the entry of the last packet sealed (at first path[0]) */
 	unsigned path_end;               /* 1 + its latest slot in the seal batch (0: none yet) */
 
 	struct {                         /* the last LAN source found not spoofed, this pass (worker_rx.c) */
@@ -384,7 +390,7 @@ static inline void wk_tx(struct wctx *c, uint8_t *frame, uint32_t len)
 {
 	if (c->ntx == TX_MAX)
 		wk_tx_flush(c);
-	c->tx[c->ntx].addr = io_port_addr(&c->w->port, frame);
+	c->tx[c->ntx].addr = (uint64_t)(frame - c->area);   /* io_port_addr */
 	c->tx[c->ntx].len = len;
 	c->ntx++;
 	c->ctr->tx_packets++;

@@ -615,32 +615,19 @@ static inline void rx_slot_init(struct wpkt *p, uint64_t addr, uint8_t *eth)
 	p->natted = false;
 }
 
-/* One received frame at port offset addr (its Ethernet header), len bytes: inline in the burst
- * loop below, which every frame passes (a call per frame saved and restored six registers). */
-static inline __attribute__((always_inline)) void rx_frame(struct wctx *c, uint64_t addr, uint32_t len)
+/* rx_frame's general checks, for a frame at eth (port offset addr, len bytes) that no flow memo
+ * took; p: the open batch's next slot. */
+static __attribute__((noinline)) void rx_frame_general(struct wctx *c, struct wpkt *p, uint64_t addr, uint8_t *eth,
+							uint32_t len)
 {
-	uint8_t *eth = io_port_data(&c->w->port, addr);
-	/* The open batch's next slot is the scratch (c->ndec < BURST here: rx_data flushes a full
-	 * batch): a data message stays where it is and joins the batch by a count, with no copy (a
-	 * copy right after the field writes below stalls on store forwarding); anything else leaves
-	 * it before the slot is used. */
-	struct wpkt *p = &c->dec[c->ndec];
 	uint16_t et;
 	uint8_t *msg;
 	uint32_t mlen, ilen;
-	struct wk_lan_ent *e;
 	struct keypair *kp;
 	uint64_t addrs;
 	int family = 0;
 	bool local, lan;
 
-	if (c->outer_in.pass == c->pass && len >= RX_OUTER_LEN && rx_outer_known(c, eth)) {
-		rx_slot_init(p, addr, eth);
-		if (rx_outer_data(c, p, eth, len))
-			return;
-	}
-	if (len >= ETH_HLEN_ + IP4_HLEN && (e = rx_lan_known(c, eth)) && rx_lan_data(c, addr, eth, len, e))
-		return;
 	rx_slot_init(p, addr, eth);
 	if (len < ETH_HLEN_ + IP4_HLEN) {
 		wk_drop(c, p, MG_DROP_TOO_SHORT);
@@ -714,14 +701,36 @@ static inline __attribute__((always_inline)) void rx_frame(struct wctx *c, uint6
 		rx_lan_note(c, addrs, kp);
 }
 
+/* One received frame at port offset addr (its Ethernet header), len bytes: inline in the burst
+ * loop below, which every frame passes; a frame neither flow memo takes goes through the general
+ * checks, out of line (the loop keeps its registers for the memos' ways). */
+static inline __attribute__((always_inline)) void rx_frame(struct wctx *c, uint64_t addr, uint32_t len)
+{
+	uint8_t *eth = c->area + addr;   /* io_port_data */
+	/* The open batch's next slot is the scratch (c->ndec < BURST here: rx_data flushes a full
+	 * batch): a data message stays where it is and joins the batch by a count, with no copy (a
+	 * copy right after the field writes below stalls on store forwarding); anything else leaves
+	 * it before the slot is used. */
+	struct wpkt *p = &c->dec[c->ndec];
+	struct wk_lan_ent *e;
+
+	if (c->outer_in.pass == c->pass && len >= RX_OUTER_LEN && rx_outer_known(c, eth)) {
+		rx_slot_init(p, addr, eth);
+		if (rx_outer_data(c, p, eth, len))
+			return;
+	}
+	if (len >= ETH_HLEN_ + IP4_HLEN && (e = rx_lan_known(c, eth)) && rx_lan_data(c, addr, eth, len, e))
+		return;
+	rx_frame_general(c, p, addr, eth, len);
+}
 
 /* Frames ahead of the one being classified whose headers are prefetched. */
 #define RX_PREFETCH 4u
 
 /* The two cache lines that hold a frame's Ethernet, IP, UDP and WireGuard headers. */
-static inline void rx_prefetch(struct io_port *port, const struct io_desc *d)
+static inline void rx_prefetch(const uint8_t *area, const struct io_desc *d)
 {
-	const uint8_t *eth = io_port_data(port, d->addr);
+	const uint8_t *eth = area + d->addr;
 
 	__builtin_prefetch(eth);
 	__builtin_prefetch(eth + 63);
@@ -734,15 +743,15 @@ static inline void rx_prefetch(struct io_port *port, const struct io_desc *d)
  */
 void wk_rx_burst(struct wctx *c, const struct io_desc *rx, unsigned n)
 {
-	struct io_port *port = &c->w->port;
+	const uint8_t *area = c->area;
 	uint64_t bytes = 0;
 
 	rx_memo_epoch(c);
 	for (unsigned i = 0; i < n && i < RX_PREFETCH; i++)
-		rx_prefetch(port, &rx[i]);
+		rx_prefetch(area, &rx[i]);
 	for (unsigned i = 0; i < n; i++) {
 		if (i + RX_PREFETCH < n)
-			rx_prefetch(port, &rx[i + RX_PREFETCH]);
+			rx_prefetch(area, &rx[i + RX_PREFETCH]);
 		bytes += rx[i].len;
 		rx_frame(c, rx[i].addr, rx[i].len);
 	}

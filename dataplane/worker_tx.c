@@ -61,6 +61,8 @@ bool wk_tunnel_path_miss(struct wctx *c, struct wpkt *p, struct peer *peer, stru
 	e->ep_seq = seq;
 	e->ep = p->ep;
 	e->hop = p->hop;
+	e->tpl4 = p->ep.family == AF_INET && !mg_endpoint_is_derp(&p->ep);
+	e->slot = (uint8_t)slot;
 	p->path = (uint8_t)slot;
 	c->path_last = e;
 	c->path_end = 0;                 /* no entry of the batch has this path yet */
@@ -196,16 +198,28 @@ static void tx_keypair_run(struct wctx *c, struct keypair *kp, struct peer *peer
  */
 static __attribute__((noinline)) unsigned seal_spent(struct wctx *c, unsigned n, unsigned ng)
 {
+	struct mg_endpoint ep = { 0 };
+	struct nl_l2hop hop = { 0 };
 	unsigned m = 0;
 
 	for (unsigned i = 0; i < n; i++) {
 		struct wpkt *p = &c->enc[i];
 
+		/* A run of one path: its first entry has the endpoint and next hop (wk_tunnel_path). */
+		if (!p->same_path) {
+			ep = p->ep;
+			hop = p->hop;
+		}
 		if (c->enc_ops[i].counter < REJECT_AFTER_MESSAGES) {
 			if (m != i) {
 				c->enc[m] = *p;
 				c->enc_ops[m] = c->enc_ops[i];
-				c->enc[m].same_path = false;
+				/* the entry before it may have left: it builds its own headers */
+				if (c->enc[m].same_path) {
+					c->enc[m].same_path = false;
+					c->enc[m].ep = ep;
+					c->enc[m].hop = hop;
+				}
 			}
 			m++;
 			continue;

@@ -68,7 +68,7 @@ static inline uint32_t wk_outer_hlen(int family)
 /* Room in the frame before l3 for `head` bytes and after l3+len for `tail` bytes. */
 static inline bool wk_frame_room(struct wctx *c, const uint8_t *l3, uint32_t head, uint32_t tail_end)
 {
-	uint64_t off = io_port_addr(&c->w->port, l3);
+	uint64_t off = (uint64_t)(l3 - c->area);   /* io_port_addr */
 	uint64_t base = io_frame_base(off);
 
 	return off - base >= head && off - base + tail_end <= IO_FRAME_SIZE;
@@ -118,8 +118,7 @@ static inline __attribute__((always_inline)) bool wk_tunnel_from_us(struct wctx 
 		wk_drop(c, p, MG_DROP_TSMP);
 		return false;
 	}
-	if (!natted && (c->dev->snat || mg_rcu_dereference(c->dev->filter)) &&
-	    !wk_flow_noted(c, p->l3, p->len, p->family, proto)) {
+	if (!natted && c->note_flows && !wk_flow_noted(c, p->l3, p->len, p->family, proto)) {
 		enum flowtrack_note n = flowtrack_note_out(&c->dev->flows, c->w->id, p->l3, p->len,
 							   p->family, c->now);
 
@@ -135,17 +134,30 @@ static inline __attribute__((always_inline)) bool wk_tunnel_from_us(struct wctx 
  * looked up, and kept. same_path: the previous entry of the seal batch went the same way. False
  * if the packet was staged or dropped.
  */
-static inline bool wk_tunnel_path(struct wctx *c, struct wpkt *p, struct peer *peer, uint64_t since)
+static inline __attribute__((always_inline)) bool wk_tunnel_path(struct wctx *c, struct wpkt *p, unsigned nenc,
+								     struct peer *peer, uint64_t since)
 {
-	unsigned slot = peer->id & (WK_PATH_SLOTS - 1);
-	struct wk_path_ent *e = &c->path[slot];
+	struct wk_path_ent *e = c->path_last;
+	unsigned slot;
 
+	/* Right behind a packet of this batch to the same peer over plain IPv4 whose endpoint has
+	 * not changed since: the flush sends it with that packet's outer header template, so it
+	 * needs neither the endpoint nor the next hop here, only the family (the snapshot is the
+	 * pass's, as is the batch). A bulk flow's packets mostly come this way. */
+	if (e->peer == peer && nenc && c->path_end == nenc && e->tpl4 && e->ep_seq == peer_endpoint_seq(peer)) {
+		p->ep.family = AF_INET;
+		p->path = e->slot;
+		p->same_path = true;
+		return true;
+	}
+	slot = peer->id & (WK_PATH_SLOTS - 1);
+	e = &c->path[slot];
 	if (e->peer == peer && e->id == peer->id && e->nl_gen == c->nl_gen &&
 	    e->ep_seq == peer_endpoint_seq(peer)) {
 		p->ep = e->ep;
 		p->path = (uint8_t)slot;
 		if (c->path_last == e) {
-			p->same_path = c->path_end && c->path_end == c->nenc;
+			p->same_path = c->path_end && c->path_end == nenc;
 		} else {
 			c->path_last = e;
 			c->path_end = 0;
@@ -165,8 +177,8 @@ static inline bool wk_tunnel_path(struct wctx *c, struct wpkt *p, struct peer *p
  * that has them in registers (the LAN classification, which has just stored them in p_in: loading
  * two of its byte fields as one word stalled on store forwarding there). known: the usable
  * keypair of the destination's peer, as the caller found it in this pass (rx_frame's LAN flow memo),
- * or NULL to look the peer and its keypair up. Returns the keypair the packet joined the seal batch under,
- * or NULL if it was staged or dropped.
+ * which has built p_in in the seal batch's next slot; or NULL to look the peer and its keypair up.
+ * Returns the keypair the packet joined the seal batch under, or NULL if it was staged or dropped.
  */
 static inline __attribute__((always_inline)) struct keypair *
 wk_tunnel_fields(struct wctx *c, struct wpkt *p_in, uint8_t *l3, uint32_t len, int family, uint8_t origin,
@@ -175,7 +187,8 @@ wk_tunnel_fields(struct wctx *c, struct wpkt *p_in, uint8_t *l3, uint32_t len, i
 	/* Built in the seal batch's next slot: the fields that matter before sealing are copied
 	 * there first (copying all of it would also copy what is rewritten below). It joins the
 	 * batch by a count; a staged or dropped packet leaves the slot unused. */
-	struct wpkt *p = &c->enc[c->nenc];
+	unsigned n = c->nenc;            /* read once: frame stores below may alias it */
+	struct wpkt *p = &c->enc[n];
 	uint32_t mtu = c->dev->mtu, plen;
 	uint8_t proto = tsmp_ip_proto(l3, family);   /* read once: TSMP, flows, the MSS clamp */
 	struct peer *peer;
@@ -183,7 +196,7 @@ wk_tunnel_fields(struct wctx *c, struct wpkt *p_in, uint8_t *l3, uint32_t len, i
 	struct aead_op *op;
 	struct keypair *kp;
 
-	if (other_slot || p != p_in) {
+	if (!known && (other_slot || p != p_in)) {
 		p->addr = p_in->addr;
 		p->l3 = l3;
 		p->len = len;
@@ -211,7 +224,7 @@ wk_tunnel_fields(struct wctx *c, struct wpkt *p_in, uint8_t *l3, uint32_t len, i
 		wk_stage(c, p, STAGE_TUNNEL, since);
 		return NULL;
 	}
-	if (!wk_tunnel_path(c, p, peer, since))
+	if (!wk_tunnel_path(c, p, n, peer, since))
 		return NULL;
 	/* Padding to 16 bytes, never past the MTU (whitepaper 5.4.6; len <= mtu here). */
 	plen = (len + MESSAGE_PADDING_MULTIPLE - 1) & ~(MESSAGE_PADDING_MULTIPLE - 1);
@@ -229,13 +242,13 @@ wk_tunnel_fields(struct wctx *c, struct wpkt *p_in, uint8_t *l3, uint32_t len, i
 	p->kp = kp;
 	p->plen = plen;
 	p->since = since;                /* the nonce is reserved in wk_flush_seal */
-	op = &c->enc_ops[c->nenc];
+	op = &c->enc_ops[n];
 	op->key = kp->nk.send_key;
 	op->src = op->dst = l3;
 	op->len = plen;
-	c->nenc++;
-	c->path_end = c->nenc;
-	if (c->nenc == BURST)
+	c->nenc = ++n;
+	c->path_end = n;
+	if (n == BURST)
 		wk_flush_seal(c);
 	return kp;
 }

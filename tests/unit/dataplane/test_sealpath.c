@@ -12,6 +12,8 @@
  *   the endpoint changes back to an earlier one: again the right one
  *   each peer's sent bytes (whole messages) counted on the worker's own slot, or on the shared
  *   count for a worker numbered past the slots, and summed by peer_tx_bytes
+ *   a packet past its keypair's nonce limit leaves the batch: the other peer's run behind it
+ *   still goes to that peer's endpoint
  */
 #include <stdio.h>
 #include <string.h>
@@ -181,6 +183,23 @@ int main(void)
 	CHECK(pass(s, 64) == 2);
 	CHECK(went_to(&s[0], 1, far[1].ep_ip, MEM_FAR_PORT));
 	CHECK(went_to(&s[1], 0, far[0].ep_ip, MEM_FAR_PORT));
+
+	/* peer 0's keypair runs out of nonces in a burst ahead of a run of peer 1's packets: the
+	 * packet past the limit waits for a new session, and peer 1's run, moved up in the batch
+	 * after it left, still goes to peer 1's endpoint (its later packets came with their run's
+	 * path, not an endpoint of their own) */
+	atomic_store(&far[0].peer->cur->nk.send_counter, REJECT_AFTER_MESSAGES - 1);
+	next[1] = atomic_load(&far[1].peer->cur->nk.send_counter);
+	push_lan(0);
+	push_lan(0);
+	push_lan(1);
+	push_lan(1);
+	push_lan(1);
+	CHECK(pass(s, 64) == 4);
+	CHECK(went_to(&s[0], 0, far[0].ep_ip, MEM_FAR_PORT) && s[0].counter == REJECT_AFTER_MESSAGES - 1);
+	for (unsigned i = 1; i < 4; i++)
+		CHECK(went_to(&s[i], 1, far[1].ep_ip, MEM_FAR_PORT) && s[i].counter == next[1] + i - 1);
+	CHECK(atomic_load(&far[0].peer->cur->dead));
 
 	if (mem_router_free(&R))
 		CHECK(!"frames leaked");
