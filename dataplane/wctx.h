@@ -199,7 +199,9 @@ struct wctx {
 	uint16_t listen_port;
 	uint8_t mac[6];                  /* the NIC's own MAC, read from nl once per pass */
 	uint32_t lan_mtu;                /* the NIC's MTU, likewise */
+	bool snat;                       /* the device's SNAT switch, likewise */
 	bool note_flows;                 /* SNAT or a packet filter, likewise: LAN flows are noted */
+	const struct filter *filter;     /* the device's packet filter (RCU: this pass's), likewise */
 	uint8_t *area;                   /* the port's frame area (io_port_data), likewise */
 
 	struct aead_op dec_ops[BURST];

@@ -115,7 +115,9 @@ unsigned wk_poll(struct wctx *c)
 	c->aip_gen = allowedips_gen(&c->dev->allowedips);
 	c->pass++;                       /* empties the per-pass caches */
 	c->listen_port = atomic_load_explicit(&c->dev->listen_port, memory_order_relaxed);
-	c->note_flows = c->dev->snat || mg_rcu_dereference(c->dev->filter);
+	c->snat = c->dev->snat;
+	c->filter = mg_rcu_dereference(c->dev->filter);
+	c->note_flows = c->snat || c->filter;
 	c->area = w->port.area;
 	work = rx_burst(c);
 	wk_flush_open(c);

@@ -197,7 +197,7 @@ static inline __attribute__((always_inline)) void route_verdict(struct wctx *c, 
 		wk_drop(c, p, MG_DROP_TTL_EXCEEDED);
 		return;
 	}
-	if (c->dev->snat && !snat_out(c, p, from, &why)) {
+	if (c->snat && !snat_out(c, p, from, &why)) {
 		wk_drop(c, p, why);
 		return;
 	}
@@ -670,7 +670,7 @@ static __attribute__((noinline)) void rx_frame_general(struct wctx *c, struct wp
 	if (local) {
 		if (!lan_plaintext_ok(c, p, eth + ETH_HLEN_, ilen, family))
 			return;
-		if (!c->dev->snat || (!nat_memo_translate(&c->nat_memo_in, c->pass, true, p->l3, p->len, p->family) &&
+		if (!c->snat || (!nat_memo_translate(&c->nat_memo_in, c->pass, true, p->l3, p->len, p->family) &&
 				      !nat_in_remember(&c->dev->nat, &c->nat_memo_in, c->pass, p->l3, p->len,
 						       p->family, c->now))) {
 			wk_drop(c, p, MG_DROP_NAT_UNKNOWN);
@@ -805,7 +805,7 @@ static void rx_tsmp(struct wctx *c, struct wpkt *p)
  */
 static bool rx_filter_pass(struct wctx *c, const struct wpkt *p)
 {
-	const struct filter *f = mg_rcu_dereference(c->dev->filter);
+	const struct filter *f = c->filter;
 	struct wk_flow_key k;
 	bool memo, reply, opens = true;
 
