@@ -40,6 +40,17 @@ static inline bool replay_check(struct replay_counter *r, uint64_t counter)
 	if (__builtin_expect(counter >= REJECT_AFTER_MESSAGES, 0))
 		return false;
 	pos = counter + 1; /* cannot overflow: counter < UINT64_MAX - 8129 */
+	/*
+	 * In order (most traffic): the counter right after the highest one, whose bit is in the
+	 * top word. It is new: the top word was cleared when the top entered it, and only bits at
+	 * or below the top are ever set. What the general case below does for it, without its
+	 * tests.
+	 */
+	if (__builtin_expect(counter == r->next && pos % COUNTER_WORD_BITS, 1)) {
+		r->bitmap[(pos / COUNTER_WORD_BITS) & (REPLAY_WORDS - 1)] |= 1ULL << (pos % COUNTER_WORD_BITS);
+		r->next = pos;
+		return true;
+	}
 	if (__builtin_expect(pos + COUNTER_WINDOW_SIZE < r->next, 0))
 		return false; /* too far behind the window */
 	if (__builtin_expect(pos > r->next, 1)) {

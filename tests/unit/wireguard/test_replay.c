@@ -146,7 +146,7 @@ static void differential(void)
 {
 	struct ref_window w = { .seen = calloc(REF_SPAN, 1) };
 	uint64_t cur = 0, n;
-	unsigned int i, mismatches = 0;
+	unsigned int i, mismatches = 0, inorder = 0;
 
 	replay_init(&r);
 	for (i = 0; i < 400000 && cur < REF_SPAN - 20000; ++i) {
@@ -154,6 +154,12 @@ static void differential(void)
 		case 0: /* jump ahead, sometimes past the whole ring */
 			cur += rnd() % (rnd() % 4 ? 200 : 9000);
 			n = cur;
+			break;
+		case 2: /* the next in order (the window's fast case), across word boundaries */
+		case 3:
+			n = w.any ? w.highest + 1 : 0;
+			if (n > cur)
+				cur = n;
 			break;
 		case 1: /* near the edge of the window */
 			n = cur + 8200 - rnd() % 200;
@@ -167,17 +173,52 @@ static void differential(void)
 				n = rnd() % (cur + 1);
 			break;
 		}
+		inorder += w.any && n == w.highest + 1;
 		if (replay_check(&r, n) != ref_check(&w, n))
 			++mismatches;
 	}
 	CHECK(mismatches == 0);
 	CHECK(i > 1000);
+	CHECK(inorder > 1000);
 	free(w.seen);
+}
+
+/* In order up to the message limit: the last counter below it passes, the limit does not. */
+static void in_order_to_limit(void)
+{
+	replay_init(&r);
+	CHECK(replay_check(&r, REJECT_AFTER_MESSAGES - 3));
+	CHECK(replay_check(&r, REJECT_AFTER_MESSAGES - 2));
+	CHECK(replay_check(&r, REJECT_AFTER_MESSAGES - 1));
+	CHECK(!replay_check(&r, REJECT_AFTER_MESSAGES - 1));
+	CHECK(!replay_check(&r, REJECT_AFTER_MESSAGES));
+	CHECK(!replay_check(&r, REJECT_AFTER_MESSAGES + 1));
+}
+
+/* In order around the ring twice, every bit set on the way: the top entering a word (once per
+ * 64) clears what the ring left there, so counters ahead of the top in that word still pass. */
+static void in_order_wrap(void)
+{
+	uint64_t c, end = 2 * COUNTER_BITS_TOTAL + 5 * COUNTER_WORD_BITS;
+	unsigned int bad = 0;
+
+	replay_init(&r);
+	for (c = 0; c < end; c++)
+		bad += !replay_check(&r, c);
+	CHECK(bad == 0);
+	/* the top is the first bit of a word: ahead of it, in the same word */
+	CHECK(replay_check(&r, end + 5));
+	CHECK(replay_check(&r, end + 2));
+	CHECK(!replay_check(&r, end + 2));
+	CHECK(replay_check(&r, end));
+	CHECK(!replay_check(&r, end - 1));
 }
 
 int main(void)
 {
 	kernel_cases();
+	in_order_to_limit();
+	in_order_wrap();
 	kernel_loops();
 	differential();
 	return t_done("replay");
