@@ -387,14 +387,21 @@ void wk_drop(struct wctx *c, struct wpkt *p, enum mg_drop why);
 /* wk_tx_flush hands the TX list to the port, kicks it, and drops what the ring did not take. */
 void wk_tx_flush(struct wctx *c);
 
-/* Appends a frame to the TX list (flushing a full one first). Inline: every packet ends here. */
-static inline void wk_tx(struct wctx *c, uint8_t *frame, uint32_t len)
+/* Appends a frame to the TX list (flushing a full one first), uncounted: for a caller that
+ * counts a batch's frames at once (tx_packets, tx_bytes). */
+static inline void wk_tx_list(struct wctx *c, uint8_t *frame, uint32_t len)
 {
 	if (c->ntx == TX_MAX)
 		wk_tx_flush(c);
 	c->tx[c->ntx].addr = (uint64_t)(frame - c->area);   /* io_port_addr */
 	c->tx[c->ntx].len = len;
 	c->ntx++;
+}
+
+/* Appends a frame to the TX list and counts it. Inline: every packet ends here. */
+static inline void wk_tx(struct wctx *c, uint8_t *frame, uint32_t len)
+{
+	wk_tx_list(c, frame, len);
 	c->ctr->tx_packets++;
 	c->ctr->tx_bytes += len;
 }

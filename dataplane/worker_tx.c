@@ -343,8 +343,8 @@ static inline bool seal_one_keypair(const struct wctx *c, unsigned n)
 
 void wk_flush_seal(struct wctx *c)
 {
-	unsigned n = c->nenc, ng, was;
-	uint64_t bytes = 0;
+	unsigned n = c->nenc, ng, was, again = 0;
+	uint64_t bytes = 0, again_bytes = 0;
 	const struct wk_outer4 *tpl = NULL;
 
 	if (!n)
@@ -371,13 +371,16 @@ void wk_flush_seal(struct wctx *c)
 		uint32_t mlen = sizeof(struct msg_data) + p->plen + AEAD_TAG_LEN;
 
 		/* The endpoint and next hop of the packet before, which had an IPv4 template (so it
-		 * was neither IPv6 nor DERP): its template, and nothing to count apart. */
+		 * was neither IPv6 nor DERP): its template, and nothing to count apart (its frame is
+		 * counted with the others after the loop). */
 		if (p->same_path && tpl) {
 			uint8_t *eth = p->l3 - sizeof(struct msg_data) - UDP_HLEN - IP4_HLEN - ETH_HLEN_;
 
 			outer4_again(tpl, eth, mlen);
-			wk_tx(c, eth, ETH_HLEN_ + IP4_HLEN + UDP_HLEN + mlen);
+			wk_tx_list(c, eth, ETH_HLEN_ + IP4_HLEN + UDP_HLEN + mlen);
 			bytes += mlen;
+			again++;
+			again_bytes += mlen;
 			continue;
 		}
 		tpl = send_outer(c, p, p->l3 - sizeof(struct msg_data), mlen);
@@ -398,6 +401,8 @@ void wk_flush_seal(struct wctx *c)
 				       c->kgrp[k].bytes);
 	c->ctr->encap_packets += n;
 	c->ctr->encap_bytes += bytes;
+	c->ctr->tx_packets += again;
+	c->ctr->tx_bytes += again_bytes + again * (ETH_HLEN_ + IP4_HLEN + UDP_HLEN);
 	wk_prof_to(c->prof, was);
 }
 
