@@ -14,6 +14,9 @@
  *   count for a worker numbered past the slots, and summed by peer_tx_bytes
  *   a packet past its keypair's nonce limit leaves the batch: the other peer's run behind it
  *   still goes to that peer's endpoint
+ *   a run follows the packet before it only when that one is in the batch right before it
+ *   (not dropped) and over plain IPv4: after a dropped packet and over DERP each packet finds
+ *   its own way
  */
 #include <stdio.h>
 #include <string.h>
@@ -40,10 +43,14 @@ struct sent {
 	bool csum_ok;
 };
 
-static void push_lan(unsigned peer)
+/* PUNT_DERP_TX messages to each peer's DERP endpoint (pass() counts them). */
+static unsigned relayed[2];
+
+/* A LAN packet to the peer, its Ethernet header `off` bytes into a fresh frame. */
+static void push_lan_at(unsigned peer, uint32_t off)
 {
 	struct mg_endpoint dst = { .family = AF_INET, .port = 9 };
-	uint64_t base = io_frame_get(&R.w->port), a = base + IO_RX_HEADROOM;
+	uint64_t base = io_frame_get(&R.w->port), a = base + off;
 	uint8_t *f = io_port_data(&R.w->port, a);
 	uint32_t plen = 40;
 
@@ -52,6 +59,11 @@ static void push_lan(unsigned peer)
 	ipudp_build(f + ETH_HLEN_, &dst, mem_lan.host_ip, 40000, plen);
 	memset(f + ETH_HLEN_ + IP4_HLEN + UDP_HLEN, 0x5a, plen);
 	CHECK(io_mem_rx_push(&R.w->port, a, ETH_HLEN_ + IP4_HLEN + UDP_HLEN + plen));
+}
+
+static void push_lan(unsigned peer)
+{
+	push_lan_at(peer, IO_RX_HEADROOM);
 }
 
 /* One worker pass; what it transmitted, in order. */
@@ -91,8 +103,10 @@ static unsigned pass(struct sent *out, unsigned max)
 			io_frame_put(&R.w->port, d[i].addr);
 		}
 	}
-	while (ring_peek(&R.w->punt))
-		ring_release(&R.w->punt);
+	for (struct punt_msg *m; (m = ring_peek(&R.w->punt)); ring_release(&R.w->punt))
+		for (unsigned p = 0; p < 2; p++)
+			relayed[p] += m->kind == PUNT_DERP_TX && mg_endpoint_is_derp(&m->src) &&
+				      !memcmp(m->peer_key, far[p].peer->public_key, 32);
 	return k;
 }
 
@@ -115,7 +129,8 @@ int main(void)
 	const unsigned order[] = { 0, 1, 0, 0, 0, 1, 1, 0, 1, 0 };
 	const unsigned n = sizeof(order) / sizeof(order[0]);
 	struct sent s[64];
-	uint64_t next[2], bytes[2] = { 0 };
+	uint64_t next[2], bytes[2] = { 0 }, d;
+	uint8_t derp[4];
 	/* 68-byte packets: a 16-byte header, padded to 80, a 16-byte tag */
 	const uint64_t mlen = 16 + 80 + 16;
 
@@ -183,6 +198,33 @@ int main(void)
 	CHECK(pass(s, 64) == 2);
 	CHECK(went_to(&s[0], 1, far[1].ep_ip, MEM_FAR_PORT));
 	CHECK(went_to(&s[1], 0, far[0].ep_ip, MEM_FAR_PORT));
+
+	/* A run of packets goes the way of the one before it only when that one is in the batch
+	 * right before it and its endpoint has an IPv4 template. Peer 0's packet without headroom
+	 * for the outer headers is dropped after its path was looked up: the next one, first in
+	 * the batch or behind peer 1's, still goes to peer 0. */
+	push_lan(1);
+	CHECK(pass(s, 64) == 1 && went_to(&s[0], 1, far[1].ep_ip, MEM_FAR_PORT));
+	d = R.c->ctr->drops[MG_DROP_TOO_BIG];
+	push_lan_at(0, 0);
+	push_lan(0);
+	CHECK(pass(s, 64) == 1 && went_to(&s[0], 0, far[0].ep_ip, MEM_FAR_PORT));
+	push_lan(1);
+	push_lan_at(0, 0);
+	push_lan(0);
+	CHECK(pass(s, 64) == 2 && went_to(&s[0], 1, far[1].ep_ip, MEM_FAR_PORT) &&
+	      went_to(&s[1], 0, far[0].ep_ip, MEM_FAR_PORT));
+	CHECK(R.c->ctr->drops[MG_DROP_TOO_BIG] == d + 2);
+	/* peer 0 reached through DERP: a run behind peer 1's packet, every one relayed */
+	memcpy(derp, (const uint8_t[4]){ 127, 3, 3, 40 }, 4);
+	set_ep(0, derp, 9);
+	push_lan(1);
+	push_lan(0);
+	push_lan(0);
+	push_lan(0);
+	CHECK(pass(s, 64) == 1 && went_to(&s[0], 1, far[1].ep_ip, MEM_FAR_PORT));
+	CHECK(relayed[0] == 3 && relayed[1] == 0);
+	set_ep(0, far[0].ep_ip, MEM_FAR_PORT);
 
 	/* peer 0's keypair runs out of nonces in a burst ahead of a run of peer 1's packets: the
 	 * packet past the limit waits for a new session, and peer 1's run, moved up in the batch
