@@ -16,10 +16,12 @@
  *   still goes to that peer's endpoint
  *   a run follows the packet before it only when that one is in the batch right before it
  *   (not dropped) and over plain IPv4: after a dropped packet and over DERP each packet finds
- *   its own way
+ *   its own way; and when the peer roamed in between (within one pass), the later one goes to
+ *   the new endpoint
  */
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 #include <sodium.h>
 #include "rcu.h"
 #include "worker.h"
@@ -64,6 +66,26 @@ static void push_lan_at(unsigned peer, uint32_t off)
 static void push_lan(unsigned peer)
 {
 	push_lan_at(peer, IO_RX_HEADROOM);
+}
+
+/* The peer's next data message, an empty keepalive, from src:port. */
+static void push_keepalive(unsigned peer, const uint8_t src[4], uint16_t port)
+{
+	struct mg_endpoint us = { .family = AF_INET, .port = MEM_LISTEN_PORT };
+	uint64_t base = io_frame_get(&R.w->port), a = base + IO_RX_HEADROOM;
+	uint8_t *f = io_port_data(&R.w->port, a);
+	struct msg_data *m = (void *)(f + ETH_HLEN_ + IP4_HLEN + UDP_HLEN);
+	struct aead_op op = { .key = far[peer].kp.send_key, .counter = far[peer].send_counter++,
+			      .src = m->encrypted_data, .dst = m->encrypted_data, .len = 0 };
+
+	m->header.type = htole32(MESSAGE_DATA);
+	m->receiver_index = htole32(far[peer].kp.remote_index);
+	m->counter = htole64(op.counter);
+	aead_seal_burst(&op, 1);
+	memcpy(us.addr, mem_lan.router_ip, 4);
+	eth_build(f, mem_lan.router_mac, mem_lan.gw_mac, AF_INET);
+	ipudp_build(f + ETH_HLEN_, &us, src, port, sizeof(*m) + AEAD_TAG_LEN);
+	CHECK(io_mem_rx_push(&R.w->port, a, ETH_HLEN_ + IP4_HLEN + UDP_HLEN + sizeof(*m) + AEAD_TAG_LEN));
 }
 
 /* One worker pass; what it transmitted, in order. */
@@ -224,6 +246,21 @@ int main(void)
 	push_lan(0);
 	CHECK(pass(s, 64) == 1 && went_to(&s[0], 1, far[1].ep_ip, MEM_FAR_PORT));
 	CHECK(relayed[0] == 3 && relayed[1] == 0);
+	set_ep(0, far[0].ep_ip, MEM_FAR_PORT);
+	/* the endpoint changes within a batch: a packet staged for want of a session joins the
+	 * batch behind one to the same peer after that peer roamed (its keepalive from a new
+	 * source, opened between the burst and the staged retries of the same pass): it goes to
+	 * the new endpoint */
+	atomic_store(&far[0].peer->cur->dead, true);
+	push_lan(0);
+	CHECK(pass(s, 64) == 0);
+	atomic_store(&far[0].peer->cur->dead, false);
+	usleep(2 * STAGE_RETRY_NS / 1000);
+	push_lan(0);
+	push_keepalive(0, roam, 5555);
+	CHECK(pass(s, 64) == 2);
+	CHECK(went_to(&s[0], 0, far[0].ep_ip, MEM_FAR_PORT));
+	CHECK(went_to(&s[1], 0, roam, 5555));
 	set_ep(0, far[0].ep_ip, MEM_FAR_PORT);
 
 	/* peer 0's keypair runs out of nonces in a burst ahead of a run of peer 1's packets: the
