@@ -183,13 +183,26 @@ static inline uint64_t peer_tx_bytes(struct peer *p)
 	return peer_bytes(p, false);
 }
 
+/*
+ * The last traversal feeds a timer counted in seconds (persistent keepalive): it is moved on
+ * once it is a millisecond old, not by every pass (the clock moves each pass), so that the
+ * workers sending to a peer leave its timer line unwritten in between: with two of them it
+ * would otherwise change hands every pass.
+ */
+#define PEER_TRAVERSAL_GRAIN_NS NSEC_PER_MSEC
+
+static inline void peer_ev_traversal(struct peer *p, uint64_t now)
+{
+	if (now - atomic_load_explicit(&p->ev_last_traversal, memory_order_relaxed) >= PEER_TRAVERSAL_GRAIN_NS)
+		atomic_store_explicit(&p->ev_last_traversal, now, memory_order_relaxed);
+}
+
 /* Timer events recorded by whoever sends/receives (cheap: compare before store). */
 static inline void peer_ev_auth_rx(struct peer *p, uint64_t now, bool data)
 {
 	if (atomic_load_explicit(&p->ev_dp_first_tx, memory_order_relaxed))
 		atomic_store_explicit(&p->ev_dp_first_tx, 0, memory_order_relaxed);
-	if (atomic_load_explicit(&p->ev_last_traversal, memory_order_relaxed) != now)
-		atomic_store_explicit(&p->ev_last_traversal, now, memory_order_relaxed);
+	peer_ev_traversal(p, now);
 	if (data && !atomic_load_explicit(&p->ev_ka_first_rx, memory_order_relaxed))
 		atomic_store_explicit(&p->ev_ka_first_rx, now, memory_order_relaxed);
 }
@@ -198,8 +211,7 @@ static inline void peer_ev_auth_tx(struct peer *p, uint64_t now, bool data)
 {
 	if (atomic_load_explicit(&p->ev_ka_first_rx, memory_order_relaxed))
 		atomic_store_explicit(&p->ev_ka_first_rx, 0, memory_order_relaxed);
-	if (atomic_load_explicit(&p->ev_last_traversal, memory_order_relaxed) != now)
-		atomic_store_explicit(&p->ev_last_traversal, now, memory_order_relaxed);
+	peer_ev_traversal(p, now);
 	if (data && !atomic_load_explicit(&p->ev_dp_first_tx, memory_order_relaxed))
 		atomic_store_explicit(&p->ev_dp_first_tx, now, memory_order_relaxed);
 }

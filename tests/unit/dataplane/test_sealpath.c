@@ -18,6 +18,7 @@
  *   (not dropped) and over plain IPv4: after a dropped packet and over DERP each packet finds
  *   its own way; and when the peer roamed in between (within one pass), the later one goes to
  *   the new endpoint
+ *   the peer's last traversal is moved on once a millisecond old, not every pass
  */
 #include <stdio.h>
 #include <string.h>
@@ -151,7 +152,7 @@ int main(void)
 	const unsigned order[] = { 0, 1, 0, 0, 0, 1, 1, 0, 1, 0 };
 	const unsigned n = sizeof(order) / sizeof(order[0]);
 	struct sent s[64];
-	uint64_t next[2], bytes[2] = { 0 }, d;
+	uint64_t next[2], bytes[2] = { 0 }, d, t0, t;
 	uint8_t derp[4];
 	/* 68-byte packets: a 16-byte header, padded to 80, a 16-byte tag */
 	const uint64_t mlen = 16 + 80 + 16;
@@ -279,6 +280,25 @@ int main(void)
 	for (unsigned i = 1; i < 4; i++)
 		CHECK(went_to(&s[i], 1, far[1].ep_ip, MEM_FAR_PORT) && s[i].counter == next[1] + i - 1);
 	CHECK(atomic_load(&far[0].peer->cur->dead));
+
+	/* the last traversal (persistent keepalive) moves on once a millisecond old, so that the
+	 * workers sending to a peer do not write its timer line every pass: sending refreshed it;
+	 * younger than the grain it is left, older it is moved on, either way; one ahead of the
+	 * caller's clock (control's, taken later) is replaced as before */
+	t0 = atomic_load(&far[0].peer->ev_last_traversal);
+	t = t0 + 5 * NSEC_PER_SEC;
+	CHECK(t0 && t0 <= mg_now());
+	peer_ev_auth_tx(far[0].peer, t, true);
+	CHECK(atomic_load(&far[0].peer->ev_last_traversal) == t);
+	peer_ev_auth_rx(far[0].peer, t + PEER_TRAVERSAL_GRAIN_NS - 1, true);
+	peer_ev_auth_tx(far[0].peer, t + PEER_TRAVERSAL_GRAIN_NS - 1, true);
+	CHECK(atomic_load(&far[0].peer->ev_last_traversal) == t);
+	peer_ev_auth_rx(far[0].peer, t + PEER_TRAVERSAL_GRAIN_NS, true);
+	CHECK(atomic_load(&far[0].peer->ev_last_traversal) == t + PEER_TRAVERSAL_GRAIN_NS);
+	peer_ev_auth_tx(far[0].peer, t + 3 * PEER_TRAVERSAL_GRAIN_NS, false);
+	CHECK(atomic_load(&far[0].peer->ev_last_traversal) == t + 3 * PEER_TRAVERSAL_GRAIN_NS);
+	peer_ev_auth_tx(far[0].peer, t + 2 * PEER_TRAVERSAL_GRAIN_NS, true);
+	CHECK(atomic_load(&far[0].peer->ev_last_traversal) == t + 2 * PEER_TRAVERSAL_GRAIN_NS);
 
 	if (mem_router_free(&R))
 		CHECK(!"frames leaked");
