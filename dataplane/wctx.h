@@ -387,13 +387,25 @@ void wk_drop(struct wctx *c, struct wpkt *p, enum mg_drop why);
 /* wk_tx_flush hands the TX list to the port, kicks it, and drops what the ring did not take. */
 void wk_tx_flush(struct wctx *c);
 
+/* io_port_data and io_port_addr through the pass's copy of the frame area (c->area): one load
+ * less than through the worker's port. */
+static inline uint8_t *wk_data(const struct wctx *c, uint64_t addr)
+{
+	return c->area + addr;
+}
+
+static inline uint64_t wk_addr(const struct wctx *c, const uint8_t *ptr)
+{
+	return (uint64_t)(ptr - c->area);
+}
+
 /* Appends a frame to the TX list (flushing a full one first), uncounted: for a caller that
  * counts a batch's frames at once (tx_packets, tx_bytes). */
 static inline void wk_tx_list(struct wctx *c, uint8_t *frame, uint32_t len)
 {
 	if (c->ntx == TX_MAX)
 		wk_tx_flush(c);
-	c->tx[c->ntx].addr = (uint64_t)(frame - c->area);   /* io_port_addr */
+	c->tx[c->ntx].addr = wk_addr(c, frame);
 	c->tx[c->ntx].len = len;
 	c->ntx++;
 }

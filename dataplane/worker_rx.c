@@ -706,7 +706,7 @@ static __attribute__((noinline)) void rx_frame_general(struct wctx *c, struct wp
  * checks, out of line (the loop keeps its registers for the memos' ways). */
 static inline __attribute__((always_inline)) void rx_frame(struct wctx *c, uint64_t addr, uint32_t len)
 {
-	uint8_t *eth = c->area + addr;   /* io_port_data */
+	uint8_t *eth = wk_data(c, addr);
 	/* The open batch's next slot is the scratch (c->ndec < BURST here: rx_data flushes a full
 	 * batch): a data message stays where it is and joins the batch by a count, with no copy (a
 	 * copy right after the field writes below stalls on store forwarding); anything else leaves

@@ -68,7 +68,7 @@ static inline uint32_t wk_outer_hlen(int family)
 /* Room in the frame before l3 for `head` bytes and after l3+len for `tail` bytes. */
 static inline bool wk_frame_room(struct wctx *c, const uint8_t *l3, uint32_t head, uint32_t tail_end)
 {
-	uint64_t off = (uint64_t)(l3 - c->area);   /* io_port_addr */
+	uint64_t off = wk_addr(c, l3);
 	uint64_t base = io_frame_base(off);
 
 	return off - base >= head && off - base + tail_end <= IO_FRAME_SIZE;

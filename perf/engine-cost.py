@@ -38,7 +38,7 @@ STAGE_FN = {
     "peer_endpoint_get": "route", "wk_is_local": "route", "wk_is_local_miss": "route",
     "is_tailnet_local": "route", "is_advertised": "route", "wk_hop_miss": "route",
     "send_outer": "headers", "outer4_write": "headers", "outer6_write": "headers",
-    "wk_tx": "tx", "wk_tx_list": "tx", "wk_tx_flush": "tx", "mem_tx": "tx", "mem_rx": "tx",
+    "wk_tx": "tx", "wk_tx_list": "tx", "wk_addr": "tx", "wk_data": "tx", "wk_tx_flush": "tx", "mem_tx": "tx", "mem_rx": "tx",
     # open/seal batching around the AEAD call: queueing, padding, per-peer counters, locks
     "wk_flush_open": "batch", "wk_flush_seal": "batch", "wk_tunnel": "batch", "wk_lan": "batch",
     "rx_runs": "batch", "rx_keypair_run": "batch", "seal_nonces": "batch", "seal_spent": "batch",
