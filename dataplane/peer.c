@@ -52,6 +52,13 @@ void index_replace(struct index_table *t, struct index_entry *old, struct index_
 
 /* ---- keypairs ---------------------------------------------------------------------------- */
 
+uint64_t keypair_new_serial(void)
+{
+	static _Atomic uint64_t serials;
+
+	return atomic_fetch_add_explicit(&serials, 1, memory_order_relaxed) + 1;   /* 0: none */
+}
+
 struct keypair *keypair_new(void)
 {
 	struct keypair *kp = aligned_alloc(_Alignof(struct keypair), sizeof(*kp));   /* size: whole lines */
@@ -60,6 +67,7 @@ struct keypair *keypair_new(void)
 		return NULL;
 	memset(kp, 0, sizeof(*kp));
 	kp->entry.keypair = kp;
+	kp->serial = keypair_new_serial();
 	return kp;
 }
 

@@ -42,20 +42,27 @@ struct keypair {
 	struct noise_keypair nk;         /* keys immutable; send_counter atomic; replay under replay_lock */
 	struct index_entry entry;        /* its receiver index */
 	_Atomic bool dead;               /* set by control before unpublishing; workers stop sending */
+	uint64_t serial;                 /* immutable: unique in the process, never reused (nonce blocks) */
 	_Alignas(MG_CACHELINE) _Atomic bool replay_lock;  /* taken once per run of a keypair in a burst */
 	struct mg_rcu_head rcu;
 };
 
 /*
- * A worker's byte counts for one peer, on a line of its own: one writer, so a plain add (no
+ * What one worker keeps for one peer, on a line of its own: one writer, so plain stores (no
  * locked instruction per run of packets, which a burst interleaving many peers pays per packet)
- * and no line two workers write. Workers numbered PEER_BYTE_SLOTS and up add to the peer's
- * shared rx_bytes/tx_bytes (atomically), as control does for handshake messages; readers sum
- * everything (peer_rx_bytes, peer_tx_bytes).
+ * and no line two workers write.
+ * - Byte counts. Workers numbered PEER_BYTE_SLOTS and up add to the peer's shared
+ *   rx_bytes/tx_bytes (atomically), as control does for handshake messages; readers sum
+ *   everything (peer_rx_bytes, peer_tx_bytes).
+ * - A block of send counters (nonces) taken from the keypair numbered nonce_serial with one
+ *   fetch_add: [nonce_next, nonce_end) are this worker's alone (worker_tx.c, seal_reserve).
  */
 #define PEER_BYTE_SLOTS 8u
-struct peer_bytes {
+#define SEAL_NONCE_BLOCK 64u            /* counters a worker takes at once */
+#define SEAL_NONCE_STALE 1024u          /* how far the keypair's counter may be past a block's next */
+struct peer_wslot {
 	_Atomic uint64_t rx, tx;
+	uint64_t nonce_serial, nonce_next, nonce_end;
 } __mg_aligned;
 
 struct peer {
@@ -92,7 +99,7 @@ struct peer {
 	/* Atomics written by workers (relaxed, once per run of a burst), read by control. */
 	_Alignas(MG_CACHELINE) _Atomic uint64_t rx_bytes, tx_bytes;  /* whole WireGuard messages, like the
 								      * kernel: control's and workers' past
-								      * the slots (wbytes below) */
+								      * the slots (wslot below) */
 	_Atomic uint64_t ev_ka_first_rx;   /* first data received since we last sent: passive keepalive */
 	_Atomic uint64_t ev_dp_first_tx;   /* first data sent since we last received: dead-peer detection */
 	_Atomic uint64_t ev_last_traversal;/* last authenticated packet either way: persistent keepalive */
@@ -101,7 +108,7 @@ struct peer {
 	_Alignas(MG_CACHELINE) _Atomic uint64_t last_handshake_real_ns;  /* UNIX time of the last completed handshake */
 	struct mg_rcu_head rcu;
 
-	struct peer_bytes wbytes[PEER_BYTE_SLOTS];   /* by worker id */
+	struct peer_wslot wslot[PEER_BYTE_SLOTS];   /* by worker id */
 };
 
 /*
@@ -155,7 +162,7 @@ void peer_install_keypair(struct index_table *t, struct peer *p, struct keypair 
 static inline void peer_count_bytes(struct peer *p, unsigned worker, bool rx, uint64_t n)
 {
 	if (worker < PEER_BYTE_SLOTS) {
-		_Atomic uint64_t *c = rx ? &p->wbytes[worker].rx : &p->wbytes[worker].tx;
+		_Atomic uint64_t *c = rx ? &p->wslot[worker].rx : &p->wslot[worker].tx;
 
 		atomic_store_explicit(c, atomic_load_explicit(c, memory_order_relaxed) + n, memory_order_relaxed);
 	} else {
@@ -169,7 +176,7 @@ static inline uint64_t peer_bytes(struct peer *p, bool rx)
 	uint64_t n = atomic_load_explicit(rx ? &p->rx_bytes : &p->tx_bytes, memory_order_relaxed);
 
 	for (unsigned i = 0; i < PEER_BYTE_SLOTS; i++)
-		n += atomic_load_explicit(rx ? &p->wbytes[i].rx : &p->wbytes[i].tx, memory_order_relaxed);
+		n += atomic_load_explicit(rx ? &p->wslot[i].rx : &p->wslot[i].tx, memory_order_relaxed);
 	return n;
 }
 
@@ -256,6 +263,8 @@ static inline struct index_entry *index_lookup(struct index_table *t, uint32_t i
 
 /* Keypairs (control). */
 struct keypair *keypair_new(void);
+/* A keypair's serial: never 0, never the same twice in the process. */
+uint64_t keypair_new_serial(void);
 void keypair_retire(struct index_table *t, struct keypair *kp);   /* unpublish index, free after grace */
 
 /* Peers (control). */

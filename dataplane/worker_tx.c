@@ -268,16 +268,50 @@ static unsigned seal_groups(struct wctx *c, unsigned n)
 }
 
 /*
- * Nonces: one fetch_add per keypair and batch reserves its packets' counters (two workers
- * sealing for one peer still never share one), given out in batch order.
+ * Nonces. A worker takes the keypair's send counters a block at a time, with one fetch_add
+ * (a locked instruction, and a barrier, which a batch interleaving many peers would otherwise
+ * pay per packet), and keeps the block in its own line of the peer (struct peer_wslot). Two
+ * workers sealing for one peer, and control's keepalives, still never share a counter.
+ *
+ * The receiver accepts a counter up to its window (8128 or more for the kernel and
+ * wireguard-go, COUNTER_WINDOW_SIZE here) behind the highest it has seen, and the highest
+ * anyone may have sent is below the keypair's counter: a block is used only while the
+ * keypair's counter is at most SEAL_NONCE_STALE past the next counter in it (a peer quiet
+ * for hours collects one persistent keepalive per interval; another worker takes its own
+ * blocks). The block's keypair is named by its serial, never reused, not by its address: a
+ * keypair freed and another allocated at the same place must not inherit the block.
  */
+_Static_assert(SEAL_NONCE_STALE < COUNTER_WINDOW_SIZE / 4, "seal_reserve: far inside the receiver's window");
+_Static_assert(BURST <= SEAL_NONCE_BLOCK, "seal_reserve: a new block holds any batch");
+
+static inline uint64_t seal_reserve(struct wctx *c, struct keypair *kp, struct peer *peer, unsigned n)
+{
+	_Atomic uint64_t *counter = &kp->nk.send_counter;
+	struct peer_wslot *s;
+	uint64_t first;
+
+	if (unlikely(c->w->id >= PEER_BYTE_SLOTS))
+		return atomic_fetch_add_explicit(counter, n, memory_order_relaxed);
+	s = &peer->wslot[c->w->id];
+	first = s->nonce_next;
+	if (likely(s->nonce_serial == kp->serial && s->nonce_end - first >= n &&
+		   atomic_load_explicit(counter, memory_order_relaxed) - first <= SEAL_NONCE_STALE)) {
+		s->nonce_next = first + n;
+		return first;
+	}
+	first = atomic_fetch_add_explicit(counter, SEAL_NONCE_BLOCK, memory_order_relaxed);
+	s->nonce_serial = kp->serial;
+	s->nonce_next = first + n;
+	s->nonce_end = first + SEAL_NONCE_BLOCK;
+	return first;
+}
+
 static unsigned seal_nonces(struct wctx *c, unsigned n, unsigned ng)
 {
 	bool spent = false;
 
 	for (unsigned g = 0; g < ng; g++)
-		c->kgrp[g].next = atomic_fetch_add_explicit(&c->kgrp[g].kp->nk.send_counter, c->kgrp[g].n,
-							    memory_order_relaxed);
+		c->kgrp[g].next = seal_reserve(c, c->kgrp[g].kp, c->kgrp[g].peer, c->kgrp[g].n);
 	for (unsigned i = 0; i < n; i++) {
 		struct wpkt *p = &c->enc[i];
 		struct msg_data *hdr = (struct msg_data *)(p->l3 - sizeof(*hdr));
@@ -298,7 +332,7 @@ static unsigned seal_nonces(struct wctx *c, unsigned n, unsigned ng)
 
 /*
  * seal_groups and seal_nonces for a batch of one keypair's packets (one peer's traffic, the
- * common case): one group, no slot map, the counters handed out in order from one fetch_add.
+ * common case): one group, no slot map, the counters handed out in order from one block.
  * The last counter is the highest, so it alone says whether the keypair is used up.
  */
 static unsigned seal_one_group(struct wctx *c, unsigned n)
@@ -308,7 +342,7 @@ static unsigned seal_one_group(struct wctx *c, unsigned n)
 	bool data = false;
 
 	*g = (struct wk_kgroup){ .kp = c->enc[0].kp, .peer = c->enc[0].peer, .n = n };
-	first = atomic_fetch_add_explicit(&g->kp->nk.send_counter, n, memory_order_relaxed);
+	first = seal_reserve(c, g->kp, g->peer, n);
 	for (unsigned i = 0; i < n; i++) {
 		struct wpkt *p = &c->enc[i];
 		struct msg_data *hdr = (struct msg_data *)(p->l3 - sizeof(*hdr));

@@ -18,7 +18,7 @@
  *   struct peer         the keypair pointers, "dead" and the endpoint are read for every run;
  *                       byte counts, timer events and "wants a handshake" are written for every
  *                       run; control's handshake and timer state is written by control; each
- *                       worker's own byte counts (wbytes) by that worker alone.
+ *                       worker's own byte counts and nonce block (wslot) by that worker alone.
  */
 #include <stdalign.h>
 #include <stddef.h>
@@ -173,8 +173,8 @@ static void test_peer(void)
 	apart("struct peer: written by workers / by control", workers, 6, control, 7);
 	/* each worker's byte counts: a line no other thread writes, and none that is read per run */
 	for (unsigned i = 0; i < PEER_BYTE_SLOTS; i++)
-		slot[i] = (struct span){ "wbytes[i]", offsetof(struct peer, wbytes) + i * sizeof(struct peer_bytes),
-					 sizeof(struct peer_bytes) };
+		slot[i] = (struct span){ "wslot[i]", offsetof(struct peer, wslot) + i * sizeof(struct peer_wslot),
+					 sizeof(struct peer_wslot) };
 	for (unsigned i = 0; i < PEER_BYTE_SLOTS; i++) {
 		apart("struct peer: one worker's byte counts / another's", &slot[i], 1, slot, i);
 		apart("struct peer: one worker's byte counts / read by workers", &slot[i], 1, read, 7);

@@ -19,6 +19,7 @@
  *   its own way; and when the peer roamed in between (within one pass), the later one goes to
  *   the new endpoint
  *   the peer's last traversal is moved on once a millisecond old, not every pass
+ *   nonces come from the worker's block of the keypair's counters (test_nonce_blocks)
  */
 #include <stdio.h>
 #include <string.h>
@@ -146,6 +147,70 @@ static bool went_to(const struct sent *s, unsigned peer, const uint8_t addr[4], 
 	return s->peer == peer && !memcmp(s->daddr, addr, 4) && s->dport == port && s->csum_ok;
 }
 
+/* n LAN packets to peer 1 in one pass: all sealed, for peer 1, with counters first, first + 1, ... */
+static bool sent_in_order(struct sent *s, unsigned n, uint64_t first)
+{
+	bool ok;
+
+	for (unsigned i = 0; i < n; i++)
+		push_lan(1);
+	ok = pass(s, 64) == n;
+	for (unsigned i = 0; ok && i < n; i++)
+		ok = went_to(&s[i], 1, far[1].ep_ip, MEM_FAR_PORT) && s[i].counter == first + i;
+	return ok;
+}
+
+/*
+ * Nonces: the worker takes SEAL_NONCE_BLOCK of the keypair's counters at once and hands them
+ * out in order across passes; a counter taken by someone else (control's keepalive) is never
+ * handed out again; a block the keypair's counter has passed by more than SEAL_NONCE_STALE
+ * (other workers' blocks, a long quiet spell with keepalives) is let go, and so is a block of
+ * another keypair, even at the same address; a batch larger than what is left takes a new
+ * block; a worker numbered past the slots takes each batch's counters from the keypair.
+ */
+static void test_nonce_blocks(struct sent *s)
+{
+	struct keypair *kp = far[1].peer->cur;
+	_Atomic uint64_t *counter = &kp->nk.send_counter;
+	uint64_t c0, k;
+
+	/* as if other workers had taken blocks since: the worker's block is too far behind */
+	c0 = atomic_load(counter) + SEAL_NONCE_STALE + 1;
+	atomic_store(counter, c0);
+	CHECK(sent_in_order(s, 3, c0));
+	CHECK(atomic_load(counter) == c0 + SEAL_NONCE_BLOCK);
+	/* control's keepalive takes the counter after the block; the block goes on */
+	k = atomic_fetch_add(counter, 1);
+	CHECK(k == c0 + SEAL_NONCE_BLOCK);
+	CHECK(sent_in_order(s, 2, c0 + 3));
+	/* the block's last counters, then a new block past the keepalive's */
+	CHECK(sent_in_order(s, SEAL_NONCE_BLOCK - 5, c0 + 5));
+	CHECK(atomic_load(counter) == k + 1);
+	CHECK(sent_in_order(s, 1, k + 1));
+	CHECK(atomic_load(counter) == k + 1 + SEAL_NONCE_BLOCK);
+	/* 64 packets with 63 counters left in the block: a new block */
+	CHECK(sent_in_order(s, 64, k + 1 + SEAL_NONCE_BLOCK));
+	CHECK(atomic_load(counter) == k + 1 + 2 * SEAL_NONCE_BLOCK);
+	/* a block with counters left, then another keypair at the same address, its counter within
+	 * the stale bound of that block: its own counter, not the old block's */
+	c0 = atomic_load(counter);
+	CHECK(sent_in_order(s, 1, c0));
+	c0 += 10;
+	atomic_store(counter, c0);
+	kp->serial = keypair_new_serial();
+	CHECK(sent_in_order(s, 2, c0));
+	CHECK(atomic_load(counter) == c0 + SEAL_NONCE_BLOCK);
+	/* the same keypair with the counter moved back (only a test does that): a new block */
+	atomic_store(counter, 7);
+	CHECK(sent_in_order(s, 1, 7));
+	/* a worker numbered past the slots: the batch's counters straight from the keypair */
+	R.w->id = PEER_BYTE_SLOTS;
+	c0 = atomic_load(counter);
+	CHECK(sent_in_order(s, 2, c0));
+	CHECK(atomic_load(counter) == c0 + 2);
+	R.w->id = 0;
+}
+
 int main(void)
 {
 	static const uint8_t roam[4] = { 203, 0, 113, 7 };
@@ -180,7 +245,7 @@ int main(void)
 	}
 	for (unsigned p = 0; p < 2; p++) {
 		CHECK(peer_tx_bytes(far[p].peer) == bytes[p]);
-		CHECK(atomic_load(&far[p].peer->wbytes[R.w->id].tx) == bytes[p]);
+		CHECK(atomic_load(&far[p].peer->wslot[R.w->id].tx) == bytes[p]);
 		CHECK(atomic_load(&far[p].peer->tx_bytes) == 0);
 	}
 
@@ -269,7 +334,7 @@ int main(void)
 	 * after it left, still goes to peer 1's endpoint (its later packets came with their run's
 	 * path, not an endpoint of their own) */
 	atomic_store(&far[0].peer->cur->nk.send_counter, REJECT_AFTER_MESSAGES - 1);
-	next[1] = atomic_load(&far[1].peer->cur->nk.send_counter);
+	next[1] = far[1].peer->wslot[R.w->id].nonce_next;      /* the worker's block (below) */
 	push_lan(0);
 	push_lan(0);
 	push_lan(1);
@@ -299,6 +364,8 @@ int main(void)
 	CHECK(atomic_load(&far[0].peer->ev_last_traversal) == t + 3 * PEER_TRAVERSAL_GRAIN_NS);
 	peer_ev_auth_tx(far[0].peer, t + 2 * PEER_TRAVERSAL_GRAIN_NS, true);
 	CHECK(atomic_load(&far[0].peer->ev_last_traversal) == t + 2 * PEER_TRAVERSAL_GRAIN_NS);
+
+	test_nonce_blocks(s);
 
 	if (mem_router_free(&R))
 		CHECK(!"frames leaked");
