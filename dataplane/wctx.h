@@ -203,6 +203,7 @@ struct wctx {
 	bool note_flows;                 /* SNAT or a packet filter, likewise: LAN flows are noted */
 	const struct filter *filter;     /* the device's packet filter (RCU: this pass's), likewise */
 	uint8_t *area;                   /* the port's frame area (io_port_data), likewise */
+	bool sole;                       /* the device's only worker: no one else opens (replay window) */
 
 	struct aead_op dec_ops[BURST];
 	struct wpkt dec[BURST];

@@ -119,6 +119,7 @@ unsigned wk_poll(struct wctx *c)
 	c->filter = mg_rcu_dereference(c->dev->filter);
 	c->note_flows = c->snat || c->filter;
 	c->area = w->port.area;
+	c->sole = c->dev->nworkers == 1;
 	work = rx_burst(c);
 	wk_flush_open(c);
 	txq_drain(c);

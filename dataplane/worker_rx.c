@@ -980,8 +980,9 @@ static inline __attribute__((always_inline)) void rx_run_end(struct wctx *c, str
 
 /*
  * The AEAD over the batch, then in one pass the replay window (one lock per run of a keypair:
- * workers may share a peer after RSS changes), the per-run work and the counters; then each
- * fresh packet's way on, in order. The decap counters once per batch.
+ * workers may share a peer after RSS changes; the device's only worker has no one to share it
+ * with, since control writes a window only before the keypair is published), the per-run work
+ * and the counters; then each fresh packet's way on, in order. The decap counters once per batch.
  */
 void wk_flush_open(struct wctx *c)
 {
@@ -1007,12 +1008,14 @@ void wk_flush_open(struct wctx *c)
 		}
 		if (p->kp != locked) {
 			if (locked) {
-				keypair_replay_unlock(locked);
+				if (!c->sole)
+					keypair_replay_unlock(locked);
 				rx_run_end(c, locked, lpeer, run, bytes, data);
 			}
 			locked = p->kp;
 			lpeer = p->peer;
-			keypair_replay_lock(locked);
+			if (!c->sole)
+				keypair_replay_lock(locked);
 			run = 0;
 			bytes = 0;
 			data = false;
@@ -1029,7 +1032,8 @@ void wk_flush_open(struct wctx *c)
 		data |= p->len != MESSAGE_MINIMUM_LENGTH;
 	}
 	if (locked) {
-		keypair_replay_unlock(locked);
+		if (!c->sole)
+			keypair_replay_unlock(locked);
 		rx_run_end(c, locked, lpeer, run, bytes, data);
 	}
 	c->ctr->decap_packets += pkts;
