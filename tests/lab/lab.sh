@@ -151,11 +151,13 @@ lab_gateway() {
 }
 
 # lab_wggo NS IF: start wireguard-go in the foreground of a background job,
-# remember its pid, wait for its UAPI socket.
+# remember its pid, wait for its UAPI socket. Its log ($MG_LAB_DIR/IF.log) is verbose: handshakes
+# and keepalives sent and received, timers giving up (never a line per data packet), which a
+# failing test prints the end of (tests/netns/lib.sh, t_diagnose).
 lab_wggo() {
 	local ns=$1 ifname=$2 i
 	rm -f "$WG_SOCK_DIR/$ifname.sock"
-	ip netns exec "$ns" wireguard-go -f "$ifname" >"$MG_LAB_DIR/$ifname.log" 2>&1 &
+	LOG_LEVEL=verbose ip netns exec "$ns" wireguard-go -f "$ifname" >"$MG_LAB_DIR/$ifname.log" 2>&1 &
 	echo $! >"$MG_LAB_DIR/$ifname.pid"
 	for i in $(seq 50); do
 		[ -S "$WG_SOCK_DIR/$ifname.sock" ] && return 0

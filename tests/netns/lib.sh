@@ -22,14 +22,20 @@ if [ "$MG_ROUTER" = wggo ]; then RIF=$WGGO_RTR_IF; else RIF=$MG_IF; fi
 pass() { echo "PASS: $T_NAME: $*"; }
 fail() { echo "FAIL: $T_NAME: $*"; T_FAILS=$((T_FAILS + 1)); t_diagnose; }
 
-# t_diagnose: on the first failure, what meshgate saw: its non-zero drop and
-# handshake counters and the end of its log, as "#" lines.
+# t_diagnose: on the first failure, what meshgate saw (its non-zero drop and handshake counters
+# and the end of its log) and what the laptop's wireguard-go saw (its peer's state and the end of
+# its log: handshakes sent and received, timers), as "#" lines; run.sh prints them.
 t_diagnose() {
-	[ -z "${T_DIAGNOSED:-}" ] && [ $T_ROUTER_UP = 1 ] && meshgate_only || return 0
+	[ -z "${T_DIAGNOSED:-}" ] && [ $T_ROUTER_UP = 1 ] || return 0
 	T_DIAGNOSED=1
-	rtr curl -sf --max-time 3 "http://$METRICS_ADDR/metrics" |
-		awk '/^meshgate_(inbound_dropped_packets|handshakes)_total/ && $2 != 0 { print "# " $0 }'
-	tail -n 5 "$MG_LAB_DIR/meshgate.log" | sed 's/^/# log: /'
+	if meshgate_only; then
+		rtr curl -sf --max-time 3 "http://$METRICS_ADDR/metrics" |
+			awk '/^meshgate_(inbound_dropped_packets|handshakes)_total/ && $2 != 0 { print "# " $0 }'
+		tail -n 5 "$MG_LAB_DIR/meshgate.log" | sed 's/^/# log: /'
+	fi
+	wg show "$LAP_IF" dump 2>/dev/null | awk 'NR > 1 { print "# laptop peer: endpoint " $3 ", latest handshake " $5 ", rx " $6 ", tx " $7 }'
+	echo "# laptop clock now: $(date +%s)"
+	tail -n 12 "$MG_LAB_DIR/$LAP_IF.log" 2>/dev/null | sed 's/^/# laptop log: /'
 }
 skip() { echo "SKIP: $T_NAME: $*"; }
 

@@ -36,6 +36,8 @@ for t in "${tests[@]}"; do
 	elif [ "$rc" = 0 ] && grep -q '^FAIL:' "$log"; then
 		echo "FAIL: $t: printed FAIL but exited 0"; failed=$((failed + 1))
 	fi
+	# a failing test's diagnosis (lib.sh, t_diagnose) and other notes
+	if grep -q '^FAIL:' "$log"; then grep '^#' "$log" || true; fi
 done
 rm -f "$log"
 

@@ -32,12 +32,14 @@ check "a new handshake ($(wg_field $RIF latest-handshakes) > $hs0)" \
 check "host -> laptop too" ping_ok host $LAP_TS4
 
 # No key at all: the identity is cleared, nothing is sent, meshgate keeps serving the socket.
+echo "# key cleared at $(date +%T.%N)"
 check "wg set private-key /dev/null" wg set $RIF private-key /dev/null
 expect_eq "wg show public-key: (none)" "$(wg show $RIF public-key)" "(none)"
 check_fails "no traffic without a key" ping_ok lap $HOST4 2
 uapi_answers() { wg show $RIF listen-port >/dev/null; }
 check "the UAPI socket still answers" uapi_answers
 check "wg set private-key (the new key again)" wg set $RIF private-key "$MG_LAB_DIR/rtr2.key"
+echo "# key back at $(date +%T.%N)"
 # The laptop still sends on the session the cleared key ended: it handshakes again when its own
 # timers give up on it (keepalive + rekey timeout, about 15 s), as with the kernel.
 check "traffic resumes with the key back" wait_for 30 lap ping -n -q -c 1 -W 1 $HOST4
