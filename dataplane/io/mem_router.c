@@ -27,7 +27,7 @@ const struct mem_lan mem_lan = {
 
 /* What the kernel mirror would hold: the LAN on-link both ways, a default route, the router's
  * addresses, and resolved neighbours for the host and the gateway. */
-static struct nl_snapshot *lan_snapshot(void)
+static struct nl_snapshot *lan_snapshot(const uint8_t gw_mac[6])
 {
 	struct nltables t;
 	struct nl_route_ent r4 = { .family = AF_INET, .dst_len = 24, .type = RTN_UNICAST, .oif = MEM_LAN_IFINDEX };
@@ -52,7 +52,7 @@ static struct nl_snapshot *lan_snapshot(void)
 	memcpy(n4.addr, mem_lan.host_ip, 4);
 	memcpy(n4.mac, mem_lan.host_mac, 6);
 	memcpy(g4.addr, mem_lan.gw_ip, 4);
-	memcpy(g4.mac, mem_lan.gw_mac, 6);
+	memcpy(g4.mac, gw_mac, 6);
 	memcpy(n6.addr, mem_lan.host_ip6, 16);
 	memcpy(n6.mac, mem_lan.host_mac, 6);
 	/* The upserts return NLT_* bits, or -ENOMEM. */
@@ -63,6 +63,19 @@ static struct nl_snapshot *lan_snapshot(void)
 		s = nl_snapshot_build(&t);
 	nltables_free(&t);
 	return s;
+}
+
+int mem_router_set_gw_mac(struct mem_router *r, const uint8_t mac[6])
+{
+	struct nl_snapshot *s = lan_snapshot(mac);
+
+	if (!s)
+		return -1;
+	for (unsigned i = 0; i < r->nworkers; i++)
+		r->cs[i]->nl_fixed = s;
+	nl_snapshot_free(r->snap);
+	r->snap = s;
+	return 0;
 }
 
 static int device_init(struct mg_device *dev, const char *name, uint32_t mtu, unsigned nworkers)
@@ -104,7 +117,7 @@ int mem_router_init_workers(struct mem_router *r, const char *name, uint32_t mtu
 	if (!n || n > MEM_WORKERS_MAX)
 		return -1;
 	r->dev = calloc(1, sizeof(*r->dev));
-	if (!r->dev || device_init(r->dev, name, mtu, n) || !(r->snap = lan_snapshot()))
+	if (!r->dev || device_init(r->dev, name, mtu, n) || !(r->snap = lan_snapshot(mem_lan.gw_mac)))
 		return -1;
 	CDS_INIT_LIST_HEAD(&r->peers);
 	identity_init(r);

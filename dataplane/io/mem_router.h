@@ -64,6 +64,9 @@ int mem_router_init_workers(struct mem_router *r, const char *name, uint32_t mtu
  * noise.c) whose keypair is installed as current, as control installs it. 0 or -1.
  */
 int mem_router_add_peer(struct mem_router *r, unsigned i, bool live, struct mem_far *far);
+/* A new LAN snapshot (a new generation) whose gateway has @mac, for every worker's next pass
+ * (between passes: the old one is freed). 0 or -1. */
+int mem_router_set_gw_mac(struct mem_router *r, const uint8_t mac[6]);
 /* Frees everything; -1 if the memory port lost frames (a leak on the packet path). */
 int mem_router_free(struct mem_router *r);
 

@@ -10,6 +10,7 @@
  *   the endpoint changes (roaming, a control update) between bursts and between passes: the
  *   next packet goes to the new endpoint (port and address), header checksum valid
  *   the endpoint changes back to an earlier one: again the right one
+ *   our listen port changes, or the gateway's MAC (a new snapshot): the outer headers follow
  *   each peer's sent bytes (whole messages) counted on the worker's own slot, or on the shared
  *   count for a worker numbered past the slots, and summed by peer_tx_bytes
  *   a packet past its keypair's nonce limit leaves the batch: the other peer's run behind it
@@ -42,7 +43,8 @@ static struct mem_far far[2];
 struct sent {
 	unsigned peer;                   /* whose key opened it (2: none) */
 	uint8_t daddr[4];
-	uint16_t dport;
+	uint16_t dport, sport;
+	uint8_t dmac[6];
 	uint64_t counter;
 	bool csum_ok;
 };
@@ -109,9 +111,10 @@ static unsigned pass(struct sent *out, unsigned max)
 
 			memcpy(s.daddr, &ip->daddr, 4);
 			s.dport = ntohs(udp->dest);
+			s.sport = ntohs(udp->source);
+			memcpy(s.dmac, f, 6);
 			s.counter = le64toh(m->counter);
-			s.csum_ok = ip4_header_csum(ip) == 0 && ntohs(ip->tot_len) == d[i].len - ETH_HLEN_ &&
-				    !memcmp(f, mem_lan.gw_mac, 6);
+			s.csum_ok = ip4_header_csum(ip) == 0 && ntohs(ip->tot_len) == d[i].len - ETH_HLEN_;
 			for (unsigned p = 0; p < 2 && s.peer == 2; p++) {
 				uint8_t copy[256];
 				struct aead_op op = { .key = far[p].kp.recv_key, .counter = s.counter,
@@ -142,9 +145,13 @@ static void set_ep(unsigned peer, const uint8_t addr[4], uint16_t port)
 	peer_endpoint_set(far[peer].peer, &ep);
 }
 
+/* The gateway's MAC in the LAN snapshot (mem_router_set_gw_mac changes it). */
+static uint8_t gw_mac[6];
+
 static bool went_to(const struct sent *s, unsigned peer, const uint8_t addr[4], uint16_t port)
 {
-	return s->peer == peer && !memcmp(s->daddr, addr, 4) && s->dport == port && s->csum_ok;
+	return s->peer == peer && !memcmp(s->daddr, addr, 4) && s->dport == port && s->csum_ok &&
+	       !memcmp(s->dmac, gw_mac, 6);
 }
 
 /* n LAN packets to peer 1 in one pass: all sealed, for peer 1, with counters first, first + 1, ... */
@@ -225,6 +232,7 @@ int main(void)
 	if (sodium_init() < 0 || aead_init("auto"))
 		return 1;
 	mg_rcu_register_thread();
+	memcpy(gw_mac, mem_lan.gw_mac, 6);
 	if (mem_router_init(&R, "sealpath0", 1280) || mem_router_add_peer(&R, 0, true, &far[0]) ||
 	    mem_router_add_peer(&R, 1, true, &far[1]))
 		return printf("FAIL: in-memory router\n"), 1;
@@ -286,6 +294,29 @@ int main(void)
 	CHECK(pass(s, 64) == 2);
 	CHECK(went_to(&s[0], 1, far[1].ep_ip, MEM_FAR_PORT));
 	CHECK(went_to(&s[1], 0, far[0].ep_ip, MEM_FAR_PORT));
+
+	/* our listen port changes (wg set listen-port) with the endpoints unchanged: the templates
+	 * follow it, and again when it changes back */
+	atomic_store(&R.dev->listen_port, MEM_LISTEN_PORT + 1);
+	push_lan(0);
+	push_lan(0);
+	push_lan(1);
+	CHECK(pass(s, 64) == 3);
+	for (unsigned i = 0; i < 3; i++)
+		CHECK(went_to(&s[i], i / 2, far[i / 2].ep_ip, MEM_FAR_PORT) && s[i].sport == MEM_LISTEN_PORT + 1);
+	atomic_store(&R.dev->listen_port, MEM_LISTEN_PORT);
+	push_lan(0);
+	CHECK(pass(s, 64) == 1 && went_to(&s[0], 0, far[0].ep_ip, MEM_FAR_PORT) && s[0].sport == MEM_LISTEN_PORT);
+	/* the gateway's MAC changes (a new snapshot), the endpoints and our port do not: the
+	 * templates follow it */
+	gw_mac[5] ^= 0x5a;
+	CHECK(mem_router_set_gw_mac(&R, gw_mac) == 0);
+	push_lan(0);
+	push_lan(1);
+	push_lan(1);
+	CHECK(pass(s, 64) == 3);
+	for (unsigned i = 0; i < 3; i++)
+		CHECK(went_to(&s[i], i > 0, far[i > 0].ep_ip, MEM_FAR_PORT));
 
 	/* A run of packets goes the way of the one before it only when that one is in the batch
 	 * right before it and its endpoint has an IPv4 template. Peer 0's packet without headroom
