@@ -141,8 +141,7 @@ enum { STAGE_TUNNEL = 1, STAGE_LAN, STAGE_UDP };
 
 /* An IPv4 outer header built once and copied in front of each message (worker_tx.c). */
 struct wk_outer4 {
-	uint64_t built;                  /* a peer's path's: wk_tpl_key() of the pass that built it */
-	uint64_t ep_key;                 /* a peer's path's: wk_ep_key() of its endpoint */
+	uint64_t gen;                    /* a peer's path's: the snapshot it was built from */
 	uint16_t lport;                  /* our listen port when built (it may change) */
 	uint16_t port;                   /* destination, as p->ep.port */
 	uint8_t dst[4], src[4];          /* destination, source addresses */
@@ -152,28 +151,6 @@ struct wk_outer4 {
 	 * 4-byte aligned as in a frame */
 	_Alignas(8) uint8_t hdr[2 + 14 + 20 + 8];
 };
-
-/*
- * What a peer's path template depends on besides the endpoint, as one word: the pass's
- * snapshot generation and our listen port (a generation would have to pass 2^48 to alias).
- */
-static inline uint64_t wk_tpl_key(uint64_t nl_gen, uint16_t listen_port)
-{
-	return nl_gen << 16 | listen_port;
-}
-
-/* An IPv4 endpoint's port and address as one word (bytes 2-7 of struct mg_endpoint): one
- * compare per packet where four fields were compared. */
-static inline uint64_t wk_ep_key(const struct mg_endpoint *ep)
-{
-	uint64_t v;
-
-	_Static_assert(offsetof(struct mg_endpoint, port) == 2 && offsetof(struct mg_endpoint, addr) == 4,
-		       "wk_ep_key: port and IPv4 address in bytes 2-7");
-	_Static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "wk_ep_key: bytes 0-1 are the low ones");
-	memcpy(&v, ep, sizeof(v));
-	return v >> 16;                  /* the family and the padding byte out */
-}
 
 /*
  * A TCP or UDP flow as a packet's header holds it, for the worker's per-pass memos (the flow
@@ -220,7 +197,6 @@ struct wctx {
 	const struct nl_snapshot *nl;
 	const struct nl_snapshot *nl_fixed;   /* engine benchmark: a built table, no kernel mirror */
 	uint16_t listen_port;
-	uint64_t tpl_key;                /* wk_tpl_key(): the snapshot and listen port, for templates */
 	uint8_t mac[6];                  /* the NIC's own MAC, read from nl once per pass */
 	uint32_t lan_mtu;                /* the NIC's MTU, likewise */
 	bool snat;                       /* the device's SNAT switch, likewise */

@@ -115,7 +115,6 @@ unsigned wk_poll(struct wctx *c)
 	c->aip_gen = allowedips_gen(&c->dev->allowedips);
 	c->pass++;                       /* empties the per-pass caches */
 	c->listen_port = atomic_load_explicit(&c->dev->listen_port, memory_order_relaxed);
-	c->tpl_key = wk_tpl_key(c->nl_gen, c->listen_port);
 	c->snat = c->dev->snat;
 	c->filter = mg_rcu_dereference(c->dev->filter);
 	c->note_flows = c->snat || c->filter;

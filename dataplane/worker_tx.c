@@ -110,8 +110,7 @@ static __attribute__((noinline)) void outer4_build(struct wctx *c, struct wk_out
 	t->check = 0;
 	((struct udphdr *)(t + 1))->len = 0;
 	o->sum = csum_add(0, t, IP4_HLEN);
-	o->built = c->tpl_key;
-	o->ep_key = wk_ep_key(&p->ep);
+	o->gen = c->nl_gen;
 	o->lport = c->listen_port;
 	o->port = p->ep.port;
 	memcpy(o->dst, p->ep.addr, 4);
@@ -147,7 +146,8 @@ static inline __attribute__((always_inline)) const struct wk_outer4 *outer4_writ
 
 	if (likely(p->path != NO_PATH)) {
 		o = &c->path[p->path].tpl;
-		if (o->built != c->tpl_key || o->ep_key != wk_ep_key(&p->ep))
+		if (o->gen != c->nl_gen || o->lport != c->listen_port || o->port != p->ep.port ||
+		    memcmp(o->dst, p->ep.addr, 4))
 			outer4_build(c, o, p);
 	} else {
 		o = outer4_other(c, p);
