@@ -23,6 +23,13 @@ FLOOD_RATE=${FLOOD_RATE:-40000}	# initiations/s: far more than one control threa
 FLOOD_SRC=198.51.100.10 FLOOD_N=64 VALID_SRC=198.51.100.200 REPLAY_SRC=198.51.100.201
 VALID6_SRC=2001:db8:100::a:1	# and ::a:2, the same /64
 RL_RATE=20 RL_BURST=5		# WireGuard's limiter: packets per second and burst per source
+# The most one limiter's source can get from 4 s of sending. The limiter counts by the router's
+# clock when control takes an initiation off the punt queue, not when forge sent it: under the
+# flood that queue delays some initiations more than others, and the two senders of a pair start
+# a few milliseconds apart, so 4 s of sends reach the limiter over a little more than 4 s. Half
+# a second more allows for both (seen: 86 responses to a pair sharing one limit, where exactly 4 s
+# would allow 85); one limit per source would give a pair about twice as many.
+RL_MAX4=$((RL_BURST + RL_RATE * 45 / 10))
 
 t_begin
 [ -x "$FORGE" ] || { fail "no forge binary at $FORGE (tests/dos is built with the tree)"; exit 1; }
@@ -156,18 +163,18 @@ out=$(valid --rate 100 --seconds 4)
 loaded_resp=$(forge_field "$out" response)
 check "under load: a cookie was handed to the genuine sender ($(forge_field "$out" cookie))" \
 	test "$(forge_field "$out" cookie)" -ge 1
-check "under load: per-source rate limit holds ($loaded_resp responses in 4 s <= $((4 * RL_RATE + RL_BURST)))" \
-	test "${loaded_resp:-0}" -le $((4 * RL_RATE + RL_BURST))
+check "under load: per-source rate limit holds ($loaded_resp responses in 4 s <= $RL_MAX4)" \
+	test "${loaded_resp:-0}" -le $RL_MAX4
 check "under load: the limited sender still gets through ($loaded_resp >= $((2 * RL_RATE)))" \
 	test "${loaded_resp:-0}" -ge $((2 * RL_RATE))
 # Two IPv4 addresses: two buckets, so together more than one allowance.
 pair4=$(pair $TO $VALID_SRC $REPLAY_SRC)
-check "under load: two IPv4 sources are limited separately ($pair4 in 4 s > $((4 * RL_RATE + RL_BURST)))" \
-	test "${pair4:-0}" -gt $((4 * RL_RATE + RL_BURST))
+check "under load: two IPv4 sources are limited separately ($pair4 in 4 s > $RL_MAX4)" \
+	test "${pair4:-0}" -gt $RL_MAX4
 # Two IPv6 addresses in one /64: one bucket.
 pair6=$(pair "[$GW_WAN6]:$WG_PORT" $VALID6_SRC ${VALID6_SRC%1}2)
-check "under load: two IPv6 sources in one /64 share one limit ($pair6 in 4 s <= $((4 * RL_RATE + RL_BURST)))" \
-	test "${pair6:-0}" -le $((4 * RL_RATE + RL_BURST))
+check "under load: two IPv6 sources in one /64 share one limit ($pair6 in 4 s <= $RL_MAX4)" \
+	test "${pair6:-0}" -le $RL_MAX4
 check "under load: the IPv6 sender gets through ($pair6 >= $((2 * RL_RATE)))" test "${pair6:-0}" -ge $((2 * RL_RATE))
 
 # The laptop: a fresh handshake through the flood, then pings keep flowing.
