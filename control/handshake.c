@@ -81,7 +81,7 @@ void hs_send_keepalive(struct mg_ctl *dev, struct peer *p, uint64_t now)
 	struct aead_op op;
 	struct mg_endpoint ep;
 
-	if (!kp || atomic_load(&kp->dead) || now - kp->nk.birthdate_ns >= REJECT_AFTER_TIME_NS) {
+	if (!kp || atomic_load(&kp->dead) || noise_keypair_expired(&kp->nk, now)) {
 		atomic_store(&p->want_handshake, true);
 		return;
 	}

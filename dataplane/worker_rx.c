@@ -230,7 +230,7 @@ static inline __attribute__((always_inline)) struct keypair *rx_data_keypair(str
 		return NULL;
 	}
 	if (atomic_load_explicit(&kp->dead, memory_order_relaxed) ||
-	    c->now - kp->nk.birthdate_ns >= REJECT_AFTER_TIME_NS) {
+	    noise_keypair_expired(&kp->nk, c->now)) {
 		wk_drop(c, p, MG_DROP_EXPIRED_KEY);
 		return NULL;
 	}
@@ -448,7 +448,7 @@ static inline __attribute__((always_inline)) bool rx_outer_data(struct wctx *c, 
 			return false;
 		kp = index_lookup_keypair(&c->dev->index, le32toh(index));
 		if (!kp || atomic_load_explicit(&kp->dead, memory_order_relaxed) ||
-		    c->now - kp->nk.birthdate_ns >= REJECT_AFTER_TIME_NS)
+		    noise_keypair_expired(&kp->nk, c->now))
 			return false;
 		c->outer_in.index = index;
 		c->outer_in.kp = kp;
@@ -861,7 +861,7 @@ static inline __attribute__((always_inline)) void rx_keypair_run(struct wctx *c,
 		device_wake_control(c->dev);
 	}
 	if (kp->nk.i_am_initiator &&
-	    c->now - kp->nk.birthdate_ns >= REJECT_AFTER_TIME_NS - KEEPALIVE_TIMEOUT_NS - REKEY_TIMEOUT_NS &&
+	    noise_keypair_age(&kp->nk, c->now) >= REJECT_AFTER_TIME_NS - KEEPALIVE_TIMEOUT_NS - REKEY_TIMEOUT_NS &&
 	    !atomic_exchange(&kp->nk.sent_lastminute_handshake, true))
 		wk_want_handshake(c, peer);
 }

@@ -77,7 +77,7 @@ static inline bool wk_frame_room(struct wctx *c, const uint8_t *l3, uint32_t hea
 static inline bool wk_keypair_usable(const struct wctx *c, const struct keypair *kp)
 {
 	return kp && !atomic_load_explicit(&kp->dead, memory_order_relaxed) &&
-	       c->now - kp->nk.birthdate_ns < REJECT_AFTER_TIME_NS;
+	       !noise_keypair_expired(&kp->nk, c->now);
 }
 
 /*

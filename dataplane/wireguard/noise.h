@@ -153,11 +153,18 @@ void noise_keypair_wipe(struct noise_keypair *kp);
 
 /* --- small pure helpers for the peer table and timers --- */
 
+/* The keypair's age at now_ns, 0 if it was made later: a worker reads the clock once per pass,
+ * and control may publish a keypair during the pass (its birth then follows the pass's clock). */
+static inline uint64_t noise_keypair_age(const struct noise_keypair *kp, uint64_t now_ns)
+{
+	return now_ns > kp->birthdate_ns ? now_ns - kp->birthdate_ns : 0;
+}
+
 /* A keypair may not be used in either direction at or past this age. */
 static inline bool noise_keypair_expired(const struct noise_keypair *kp,
 					 uint64_t now_ns)
 {
-	return now_ns - kp->birthdate_ns >= REJECT_AFTER_TIME_NS;
+	return noise_keypair_age(kp, now_ns) >= REJECT_AFTER_TIME_NS;
 }
 
 /* Send path: rekey when the nonce passed REKEY_AFTER_MESSAGES, or when we
@@ -168,7 +175,7 @@ static inline bool noise_keypair_wants_rekey_on_send(const struct noise_keypair 
 {
 	return next_nonce > REKEY_AFTER_MESSAGES ||
 	       (kp->i_am_initiator &&
-		now_ns - kp->birthdate_ns >= REKEY_AFTER_TIME_NS);
+		noise_keypair_age(kp, now_ns) >= REKEY_AFTER_TIME_NS);
 }
 
 /* Receive path ("last minute"): initiator only, once, at
@@ -177,8 +184,7 @@ static inline bool noise_keypair_wants_lastminute_rekey(const struct noise_keypa
 							uint64_t now_ns)
 {
 	return kp->i_am_initiator &&
-	       now_ns - kp->birthdate_ns >=
-		       REJECT_AFTER_TIME_NS - KEEPALIVE_TIMEOUT_NS - REKEY_TIMEOUT_NS;
+	       noise_keypair_age(kp, now_ns) >= REJECT_AFTER_TIME_NS - KEEPALIVE_TIMEOUT_NS - REKEY_TIMEOUT_NS;
 }
 
 /*
