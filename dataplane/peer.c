@@ -59,6 +59,8 @@ uint64_t keypair_new_serial(void)
 	return atomic_fetch_add_explicit(&serials, 1, memory_order_relaxed) + 1;   /* 0: none */
 }
 
+_Atomic uint64_t peer_gen = 1;
+
 struct keypair *keypair_new(void)
 {
 	struct keypair *kp = aligned_alloc(_Alignof(struct keypair), sizeof(*kp));   /* size: whole lines */
@@ -85,6 +87,7 @@ void keypair_retire(struct index_table *t, struct keypair *kp)
 		return;
 	atomic_store(&kp->dead, true);
 	index_remove(t, &kp->entry);
+	peer_gen_bump();                 /* before the grace period starts (peer_gen) */
 	mg_call_rcu(&kp->rcu, keypair_free_rcu);
 }
 
@@ -112,6 +115,7 @@ void peer_install_keypair(struct index_table *t, struct peer *p, struct keypair 
 		mg_rcu_assign_pointer(p->next, kp);
 		keypair_retire(t, old_next);
 	}
+	peer_gen_bump();
 }
 
 void peer_rotate_next(struct index_table *t, struct peer *p)
@@ -125,6 +129,7 @@ void peer_rotate_next(struct index_table *t, struct peer *p)
 	mg_rcu_assign_pointer(p->cur, next);
 	mg_rcu_assign_pointer(p->next, NULL);
 	keypair_retire(t, old_prev);
+	peer_gen_bump();
 }
 
 void peer_clear_keypairs(struct index_table *t, struct peer *p)
@@ -137,6 +142,7 @@ void peer_clear_keypairs(struct index_table *t, struct peer *p)
 	keypair_retire(t, cur);
 	keypair_retire(t, prev);
 	keypair_retire(t, next);
+	peer_gen_bump();
 }
 
 /* ---- peers ------------------------------------------------------------------------------- */
@@ -170,6 +176,7 @@ static void peer_free_rcu(struct rcu_head *head)
 void peer_retire(struct index_table *t, struct peer *p)
 {
 	atomic_store(&p->dead, true);
+	peer_gen_bump();
 	index_remove(t, &p->hs_entry);
 	peer_clear_keypairs(t, p);
 	noise_handshake_clear(&p->hs);

@@ -153,6 +153,29 @@ static inline bool peer_endpoint_is(struct peer *p, const struct mg_endpoint *sr
 	return eq && atomic_load_explicit(&p->ep_seq, memory_order_relaxed) == seq;
 }
 
+/*
+ * The peers' generation: bumped (release) after a peer's keypair pointers change or a peer is
+ * marked removed, by peer.c's functions below, which are the only writers of those fields. A
+ * worker reads it once per pass (acquire), before it reads any peer, so a keypair it found
+ * for a peer stays that peer's current one while the number it read then is the number now;
+ * and since a keypair is freed only after a grace period that follows the bump, the worker's
+ * cached pointer is alive while the number holds. Whether the keypair died, and its age,
+ * are still the worker's to ask for every packet. One number for the process: a change to any
+ * peer voids what every worker remembered of every peer (a handshake every two minutes per
+ * peer).
+ */
+extern _Atomic uint64_t peer_gen;
+
+static inline uint64_t peer_gen_read(void)
+{
+	return atomic_load_explicit(&peer_gen, memory_order_acquire);
+}
+
+static inline void peer_gen_bump(void)
+{
+	atomic_fetch_add_explicit(&peer_gen, 1, memory_order_release);
+}
+
 /* Control: rotate next -> current -> previous after a worker saw data under `next`. */
 void peer_rotate_next(struct index_table *t, struct peer *p);
 /* Control: install a freshly derived keypair (initiator: current at once; responder: next). */

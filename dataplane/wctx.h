@@ -204,6 +204,7 @@ struct wctx {
 	const struct filter *filter;     /* the device's packet filter (RCU: this pass's), likewise */
 	uint8_t *area;                   /* the port's frame area (io_port_data), likewise */
 	bool sole;                       /* the device's only worker: no one else opens (replay window) */
+	uint64_t peer_gen;               /* peer.h, peer_gen, read first thing in the pass */
 
 	struct aead_op dec_ops[BURST];
 	struct wpkt dec[BURST];
@@ -287,8 +288,9 @@ struct wctx {
 		int32_t csum_value;          /* checksum value is kept (l4_csum_partial_value) */
 		uint32_t csum_at;
 		struct peer *peer;           /* the destination's, by allowed IPs */
-		struct keypair *kp;          /* the peer's usable keypair, as found in pass `pass` */
-		uint64_t pass;
+		struct keypair *kp;          /* the peer's current keypair under peer_gen */
+		uint64_t peer_gen;           /* peer.h, peer_gen: when kp was found */
+		uint64_t kp_expires;         /* kp's birth + REJECT_AFTER_TIME */
 	} lan[WK_LAN_SLOTS];
 	wk_v16 lan_hdr;                  /* frame bytes 0-15 under RX_MASK_ETH: our MAC, IPv4, 0x45 */
 	/* Numbers (from 1) the tables the flow memos stand for: the netlink snapshot, the

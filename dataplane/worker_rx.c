@@ -539,24 +539,35 @@ static inline bool rx_lan_partial(struct wk_lan_ent *e, uint8_t *ip, uint32_t to
 	return l4_csum_partial_test(ip, tot, AF_INET, e->csum_value, e->csum_at);
 }
 
+/* The entry's keypair, found now: e's peer's current one. */
+static inline void rx_lan_take(struct wctx *c, struct wk_lan_ent *e, struct keypair *kp)
+{
+	e->kp = kp;
+	e->peer_gen = c->peer_gen;
+	e->kp_expires = kp->nk.birthdate_ns + REJECT_AFTER_TIME_NS;
+}
+
 /*
- * e's peer's keypair for this pass: the one found earlier in the pass unless it died since (used
- * up by a seal batch, or retired); else the peer's current one, if the peer is still there and
- * the keypair usable. NULL: the general path takes the frame (and stages it, or drops it).
+ * e's peer's keypair for this frame: the one the entry found, while no peer changed since
+ * (peer_gen: it is still the current one, and the peer not removed), it has not died (used up by
+ * a seal batch, or retired) and is young enough; else the peer's current one, if the peer is
+ * still there and the keypair usable. NULL: the general path takes the frame (and stages it,
+ * or drops it). A burst interleaving many peers asks each entry once per pass: three compares
+ * on the worker's own line and the keypair's dead flag, instead of the peer's line and two of
+ * the keypair's.
  */
 static inline struct keypair *rx_lan_keypair(struct wctx *c, struct wk_lan_ent *e)
 {
 	struct keypair *kp = e->kp;
 
-	if (e->pass == c->pass)
+	if (likely(e->peer_gen == c->peer_gen && c->now < e->kp_expires))
 		return atomic_load_explicit(&kp->dead, memory_order_relaxed) ? NULL : kp;
 	if (atomic_load_explicit(&e->peer->dead, memory_order_relaxed))
 		return NULL;
 	kp = mg_rcu_dereference(e->peer->cur);
 	if (!wk_keypair_usable(c, kp))
 		return NULL;
-	e->kp = kp;
-	e->pass = c->pass;
+	rx_lan_take(c, e, kp);
 	return kp;
 }
 
@@ -599,8 +610,7 @@ static inline void rx_lan_note(struct wctx *c, uint64_t addrs, struct keypair *k
 	e->epoch = c->memo_epoch;
 	e->csum_key = 0;
 	e->peer = kp->entry.peer;
-	e->kp = kp;
-	e->pass = c->pass;
+	rx_lan_take(c, e, kp);
 }
 
 /* The open batch's next slot p for the frame at eth (port offset addr), before it is classified:

@@ -37,10 +37,13 @@ static struct keypair *cur(void)
 	return far.peer->cur;
 }
 
-/* Moves the router's current session's birth @age_s seconds into the past. */
+/* Moves the router's current session's birth @age_s seconds into the past. A live keypair's
+ * birth never changes, so the worker's memos keep its expiry while the peers' generation holds:
+ * the generation moves on, as for a keypair installed that long ago. */
 static void age(double age_s)
 {
-	cur()->nk.birthdate_ns = mg_now() - (uint64_t)(age_s * NSEC_PER_SEC);
+	cur()->nk.birthdate_ns = mg_now() - (int64_t)(age_s * NSEC_PER_SEC);
+	peer_gen_bump();
 	atomic_store(&far.peer->want_handshake, false);
 	atomic_store(&cur()->nk.sent_lastminute_handshake, false);
 }

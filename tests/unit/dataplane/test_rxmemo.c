@@ -22,16 +22,18 @@
  *      router, nowhere; a partial checksum, also on a TCP SYN of the valid packets' length,
  *      whose kept value is the UDP one's; a SYN to clamp, too big for the tunnel, IPv4 options,
  *      fragment bits).
- *   #4 the flow memo is used: planted with peer 1's keypair for the coming pass under peer 0's
- *      flow, the next LAN packet to peer 0 goes sealed to peer 1; planted with peer 1 as the
- *      flow's peer, in a later pass, likewise (the memo outlives its pass).
+ *   #4 the flow memo is used: planted with peer 1's keypair under peer 0's flow, the next LAN
+ *      packet to peer 0 goes sealed to peer 1, in the passes after (the keypair holds while the
+ *      peers' generation does); planted with peer 1 as the flow's peer and a keypair of an older
+ *      generation, in a later pass, likewise (the peer is asked for its own); and with a
+ *      keypair whose expiry passed, whatever the generation.
  *   #5 each flow keeps its own checksum value: a partial checksum to peer 1 of the protocol and
  *      length of peer 0's packets before it is completed; and an entry taken again after the
  *      tables changed keeps none of it (a wrong value planted under the key is not used).
  *   #6 the keypair dies after the memos were taken (control retires it): a message under it is
  *      refused as expired_key, a LAN packet is staged for the next session, whether the flow
- *      memo holds the keypair from this pass or asks the peer again; a peer removed since is
- *      not sealed for (no_route, as without the memo).
+ *      memo holds the keypair under the same generation of the peers or asks the peer again; a
+ *      peer removed since is not sealed for (no_route, as without the memo).
  *   #7 the flow memo ends with the tables it stands for: a wrong peer planted in peer 0's entry
  *      is not used after the allowed IPs or our tailnet addresses change; and peer 0's address
  *      moved to peer 1 in the allowed IPs takes its flow there.
@@ -39,6 +41,8 @@
  *      peer 1's lets peer 1's message from peer 0's address through (refused without it); not
  *      after the advertised routes change; and a flow whose prefix is no longer advertised is
  *      dropped as no_route.
+ *   #9 a new session installed and confirmed by control's own functions (the old keypair
+ *      alive, now previous): the flow memo takes it up at once.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -567,12 +571,10 @@ int main(void)
 		push(true, 0, 7, &none);
 		pass(&o);
 		e = lan_entry(0);
-		T_CHECK(o.v[ENCAP] == 1 && o.nout == 1 && o.out[0].peer == 0 && e && e->pass == R.c->pass,
+		T_CHECK(o.v[ENCAP] == 1 && o.nout == 1 && o.out[0].peer == 0 && e && e->peer_gen == R.c->peer_gen,
 			"#4 the packet to peer 0 left no memo");
-		if (e) {
-			e->pass = R.c->pass + 1;
+		if (e)
 			e->kp = kp1;
-		}
 		push(true, 0, 8, &none);
 		pass(&o);
 		T_CHECK(o.v[ENCAP] == 1 && o.nout == 1 && o.out[0].peer == 1,
@@ -580,13 +582,31 @@ int main(void)
 			o.nout ? o.out[0].peer : -2);
 		push(false, 0, 0, &none);        /* a pass of other traffic between */
 		pass(&o);
-		if (e)
+		/* peer 1 planted, with peer 0's keypair as found under an older generation of the
+		 * peers: the keypair is not taken, the peer is asked for its own */
+		if (e) {
 			e->peer = far[1].peer;
+			e->kp = far[0].peer->cur;
+			e->peer_gen = R.c->peer_gen - 1;
+		}
 		push(true, 0, 9, &none);
 		pass(&o);
 		T_CHECK(o.v[ENCAP] == 1 && o.nout == 1 && o.out[0].peer == 1,
 			"#4 the planted peer was not used a pass later (sealed %lu, for peer %d)",
 			(unsigned long)o.v[ENCAP], o.nout ? o.out[0].peer : -2);
+		/* an entry whose keypair's expiry passed asks the peer again, whatever the generation
+		 * (peer 0's own keypair planted as peer 1's flow's, expired: peer 1's is found) */
+		if (e) {
+			e->kp = far[0].peer->cur;
+			e->peer_gen = R.c->peer_gen;
+			e->kp_expires = 1;
+		}
+		push(true, 0, 10, &none);
+		pass(&o);
+		T_CHECK(o.v[ENCAP] == 1 && o.nout == 1 && o.out[0].peer == 1 && e && e->kp == far[1].peer->cur &&
+			e->kp_expires == far[1].peer->cur->nk.birthdate_ns + REJECT_AFTER_TIME_NS,
+			"#4 an expired entry's keypair was used (sealed %lu, for peer %d)", (unsigned long)o.v[ENCAP],
+			o.nout ? o.out[0].peer : -2);
 		memset(R.c->lan, 0, sizeof(R.c->lan));
 	}
 
@@ -636,11 +656,9 @@ int main(void)
 		pass(&o);
 		e = lan_entry(0);
 		T_CHECK(o.v[DECAP] == 1 && o.v[ENCAP] == 1 && R.c->outer_in.pass == R.c->pass && e &&
-			e->pass == R.c->pass, "#6 the valid packets left no memos");
+			e->peer_gen == R.c->peer_gen, "#6 the valid packets left no memos");
 		R.c->outer_in.pass = R.c->pass + 1;
-		if (e)
-			e->pass = R.c->pass + 1;     /* the keypair as found in the coming pass */
-		atomic_store(&kp0->dead, true);
+		atomic_store(&kp0->dead, true);  /* the flow memo's generation still holds */
 		push(false, 0, 18, &none);
 		push(true, 0, 19, &none);
 		pass(&o);
@@ -649,18 +667,22 @@ int main(void)
 		T_CHECK(o.v[ENCAP] == 0 && o.nout == 0 && R.c->stage_head - R.c->stage_tail == 1,
 			"#6 the LAN packet was not staged (sealed %lu, staged %u)", (unsigned long)o.v[ENCAP],
 			R.c->stage_head - R.c->stage_tail);
-		/* the same a pass later, where the flow memo asks the peer for its keypair again */
+		/* the same once the peers' generation moved on (as keypair_retire moves it), where the
+		 * flow memo asks the peer for its keypair again */
+		peer_gen_bump();
 		push(true, 0, 20, &none);
 		pass(&o);
 		T_CHECK(o.v[ENCAP] == 0 && o.nout == 0 && R.c->stage_head - R.c->stage_tail == 2,
 			"#6 a pass later the LAN packet was not staged (sealed %lu, staged %u)",
 			(unsigned long)o.v[ENCAP], R.c->stage_head - R.c->stage_tail);
-		/* peer 1's flow memo, then peer 1 removed (marked dead, as peer_retire does first) */
+		/* peer 1's flow memo, then peer 1 removed (marked dead and the generation moved on, as
+		 * peer_retire does first) */
 		push(true, 1, 21, &none);
 		pass(&o);
 		T_CHECK(o.v[ENCAP] == 1 && lan_entry(1) != NULL, "#6 the packet to peer 1 left no memo");
 		noroute = R.c->ctr->drops[MG_DROP_NO_ROUTE];
 		atomic_store(&far[1].peer->dead, true);
+		peer_gen_bump();
 		push(true, 1, 22, &none);
 		pass(&o);
 		T_CHECK(o.v[ENCAP] == 0 && R.c->ctr->drops[MG_DROP_NO_ROUTE] == noroute + 1,
@@ -771,6 +793,32 @@ int main(void)
 			"#8 a flow to a prefix no longer advertised was forwarded (sent %u, no_route +%lu)", o.nout,
 			(unsigned long)(R.c->ctr->drops[MG_DROP_NO_ROUTE] - noroute));
 		routes_publish(true);
+	}
+
+	/* #9 */
+	{
+		struct keypair *nk = keypair_new(), *old = far[0].peer->cur;
+
+		push(true, 0, 37, &none);
+		pass(&o);
+		T_CHECK(o.v[ENCAP] == 1 && o.nout == 1 && o.out[0].peer == 0 && lan_entry(0) != NULL,
+			"#9 the packet to peer 0 left no memo");
+		T_CHECK(nk != NULL, "#9 keypair_new");
+		if (nk) {
+			memcpy(&nk->nk, &kp1->nk, sizeof(nk->nk));
+			nk->nk.i_am_initiator = false;
+			atomic_store(&nk->nk.send_counter, 1u << 20);
+			nk->entry.peer = far[0].peer;
+			peer_install_keypair(&R.dev->index, far[0].peer, nk);
+			peer_rotate_next(&R.dev->index, far[0].peer);
+		}
+		T_CHECK(nk && far[0].peer->cur == nk && far[0].peer->prev == old && !atomic_load(&old->dead),
+			"#9 the new session is not current with the old one previous");
+		push(true, 0, 38, &none);
+		pass(&o);
+		T_CHECK(o.v[ENCAP] == 1 && o.nout == 1 && o.out[0].peer == 1,
+			"#9 the flow memo kept the previous keypair (sealed %lu, for peer %d)", (unsigned long)o.v[ENCAP],
+			o.nout ? o.out[0].peer : -2);
 	}
 
 	free(rcu_xchg_pointer(&R.dev->addrs, NULL));
