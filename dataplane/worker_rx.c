@@ -543,6 +543,7 @@ static inline bool rx_lan_partial(struct wk_lan_ent *e, uint8_t *ip, uint32_t to
 static inline void rx_lan_take(struct wctx *c, struct wk_lan_ent *e, struct keypair *kp)
 {
 	e->kp = kp;
+	e->pass = c->pass;
 	e->peer_gen = c->peer_gen;
 	e->kp_expires = kp->nk.birthdate_ns + REJECT_AFTER_TIME_NS;
 }
@@ -560,8 +561,10 @@ static inline struct keypair *rx_lan_keypair(struct wctx *c, struct wk_lan_ent *
 {
 	struct keypair *kp = e->kp;
 
-	if (likely(e->peer_gen == c->peer_gen && c->now < e->kp_expires))
+	if (likely(e->pass == c->pass || (e->peer_gen == c->peer_gen && c->now < e->kp_expires))) {
+		e->pass = c->pass;
 		return atomic_load_explicit(&kp->dead, memory_order_relaxed) ? NULL : kp;
+	}
 	if (atomic_load_explicit(&e->peer->dead, memory_order_relaxed))
 		return NULL;
 	kp = mg_rcu_dereference(e->peer->cur);
