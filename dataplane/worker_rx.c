@@ -561,17 +561,19 @@ static inline struct keypair *rx_lan_keypair(struct wctx *c, struct wk_lan_ent *
 {
 	struct keypair *kp = e->kp;
 
-	if (likely(e->pass == c->pass || (e->peer_gen == c->peer_gen && c->now < e->kp_expires))) {
+	if (unlikely(e->pass != c->pass)) {
+		if (e->peer_gen != c->peer_gen || c->now >= e->kp_expires) {
+			if (atomic_load_explicit(&e->peer->dead, memory_order_relaxed))
+				return NULL;
+			kp = mg_rcu_dereference(e->peer->cur);
+			if (!wk_keypair_usable(c, kp))
+				return NULL;
+			rx_lan_take(c, e, kp);
+			return kp;
+		}
 		e->pass = c->pass;
-		return atomic_load_explicit(&kp->dead, memory_order_relaxed) ? NULL : kp;
 	}
-	if (atomic_load_explicit(&e->peer->dead, memory_order_relaxed))
-		return NULL;
-	kp = mg_rcu_dereference(e->peer->cur);
-	if (!wk_keypair_usable(c, kp))
-		return NULL;
-	rx_lan_take(c, e, kp);
-	return kp;
+	return atomic_load_explicit(&kp->dead, memory_order_relaxed) ? NULL : kp;
 }
 
 /* A LAN frame (at port offset addr) that rx_lan_known matched with e: the checks of its own
@@ -874,7 +876,7 @@ static inline __attribute__((always_inline)) void rx_keypair_run(struct wctx *c,
 		device_wake_control(c->dev);
 	}
 	if (kp->nk.i_am_initiator &&
-	    noise_keypair_age(&kp->nk, c->now) >= REJECT_AFTER_TIME_NS - KEEPALIVE_TIMEOUT_NS - REKEY_TIMEOUT_NS &&
+	    noise_keypair_aged(&kp->nk, c->now, REJECT_AFTER_TIME_NS - KEEPALIVE_TIMEOUT_NS - REKEY_TIMEOUT_NS) &&
 	    !atomic_exchange(&kp->nk.sent_lastminute_handshake, true))
 		wk_want_handshake(c, peer);
 }

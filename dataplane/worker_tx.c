@@ -188,7 +188,7 @@ static void tx_keypair_run(struct wctx *c, struct keypair *kp, struct peer *peer
 	peer_count_bytes(peer, c->w->id, false, bytes);
 	peer_ev_auth_tx(peer, c->now, data);
 	if (last >= REKEY_AFTER_MESSAGES ||
-	    (kp->nk.i_am_initiator && noise_keypair_age(&kp->nk, c->now) >= c->dev->rekey_after_time_ns))
+	    (kp->nk.i_am_initiator && noise_keypair_aged(&kp->nk, c->now, c->dev->rekey_after_time_ns)))
 		wk_want_handshake(c, peer);
 }
 

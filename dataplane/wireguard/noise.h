@@ -153,18 +153,19 @@ void noise_keypair_wipe(struct noise_keypair *kp);
 
 /* --- small pure helpers for the peer table and timers --- */
 
-/* The keypair's age at now_ns, 0 if it was made later: a worker reads the clock once per pass,
- * and control may publish a keypair during the pass (its birth then follows the pass's clock). */
-static inline uint64_t noise_keypair_age(const struct noise_keypair *kp, uint64_t now_ns)
+/* Whether the keypair is age_ns old or older at now_ns. One made later is not: a worker reads
+ * the clock once per pass, and control may publish a keypair during the pass, so that its birth
+ * follows the pass's clock (now - birth would wrap). Birth and ages are far below 2^63 ns. */
+static inline bool noise_keypair_aged(const struct noise_keypair *kp, uint64_t now_ns, uint64_t age_ns)
 {
-	return now_ns > kp->birthdate_ns ? now_ns - kp->birthdate_ns : 0;
+	return now_ns >= kp->birthdate_ns + age_ns;
 }
 
 /* A keypair may not be used in either direction at or past this age. */
 static inline bool noise_keypair_expired(const struct noise_keypair *kp,
 					 uint64_t now_ns)
 {
-	return noise_keypair_age(kp, now_ns) >= REJECT_AFTER_TIME_NS;
+	return noise_keypair_aged(kp, now_ns, REJECT_AFTER_TIME_NS);
 }
 
 /* Send path: rekey when the nonce passed REKEY_AFTER_MESSAGES, or when we
@@ -175,7 +176,7 @@ static inline bool noise_keypair_wants_rekey_on_send(const struct noise_keypair 
 {
 	return next_nonce > REKEY_AFTER_MESSAGES ||
 	       (kp->i_am_initiator &&
-		noise_keypair_age(kp, now_ns) >= REKEY_AFTER_TIME_NS);
+		noise_keypair_aged(kp, now_ns, REKEY_AFTER_TIME_NS));
 }
 
 /* Receive path ("last minute"): initiator only, once, at
@@ -184,7 +185,7 @@ static inline bool noise_keypair_wants_lastminute_rekey(const struct noise_keypa
 							uint64_t now_ns)
 {
 	return kp->i_am_initiator &&
-	       noise_keypair_age(kp, now_ns) >= REJECT_AFTER_TIME_NS - KEEPALIVE_TIMEOUT_NS - REKEY_TIMEOUT_NS;
+	       noise_keypair_aged(kp, now_ns, REJECT_AFTER_TIME_NS - KEEPALIVE_TIMEOUT_NS - REKEY_TIMEOUT_NS);
 }
 
 /*

@@ -55,7 +55,7 @@ struct fake_dev {
 };
 
 static struct fake_dev dev = { .mu = PTHREAD_MUTEX_INITIALIZER };
-static bool with_names;     /* get replies carry meshgate_name / meshgate_address */
+static _Atomic bool with_names;   /* get replies carry meshgate_name / meshgate_address */
 static const char *const peer_names[] = { "lap.tail.example.", "phone.tail.example." };
 static char ifname[16], sock_path[64], tmpdir[64];
 
