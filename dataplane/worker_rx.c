@@ -545,7 +545,7 @@ static inline void rx_lan_take(struct wctx *c, struct wk_lan_ent *e, struct keyp
 	e->kp = kp;
 	e->pass = c->pass;
 	e->peer_gen = c->peer_gen;
-	e->kp_expires = kp->nk.birthdate_ns + REJECT_AFTER_TIME_NS;
+	e->kp_expires = noise_keypair_expiry(&kp->nk);
 }
 
 /*
@@ -571,7 +571,7 @@ static inline struct keypair *rx_lan_keypair(struct wctx *c, struct wk_lan_ent *
 			rx_lan_take(c, e, kp);
 			return kp;
 		}
-		e->pass = c->pass;
+		e->pass = c->pass;       /* stored once per pass, not per frame */
 	}
 	return atomic_load_explicit(&kp->dead, memory_order_relaxed) ? NULL : kp;
 }

@@ -277,8 +277,9 @@ static unsigned seal_groups(struct wctx *c, unsigned n)
  * wireguard-go, COUNTER_WINDOW_SIZE here) behind the highest it has seen, and the highest
  * anyone may have sent is below the keypair's counter: a block is used only while the
  * keypair's counter is at most SEAL_NONCE_STALE past the next counter in it (control's
- * keepalives move the counter meanwhile, one each, and other workers by their blocks). The block's keypair is named by its serial, never reused, not by its address: a
- * keypair freed and another allocated at the same place must not inherit the block.
+ * keepalives move the counter meanwhile, one each, and other workers by their blocks). The
+ * block's keypair is named by its serial, never reused, not by its address: a keypair freed
+ * and another allocated at the same place must not inherit the block.
  */
 _Static_assert(SEAL_NONCE_STALE < COUNTER_WINDOW_SIZE / 4, "seal_reserve: far inside the receiver's window");
 _Static_assert(BURST <= SEAL_NONCE_BLOCK, "seal_reserve: a new block holds any batch");

@@ -161,11 +161,16 @@ static inline bool noise_keypair_aged(const struct noise_keypair *kp, uint64_t n
 	return now_ns >= kp->birthdate_ns + age_ns;
 }
 
-/* A keypair may not be used in either direction at or past this age. */
+/* When the keypair expires: it may not be used in either direction from then on. */
+static inline uint64_t noise_keypair_expiry(const struct noise_keypair *kp)
+{
+	return kp->birthdate_ns + REJECT_AFTER_TIME_NS;
+}
+
 static inline bool noise_keypair_expired(const struct noise_keypair *kp,
 					 uint64_t now_ns)
 {
-	return noise_keypair_aged(kp, now_ns, REJECT_AFTER_TIME_NS);
+	return now_ns >= noise_keypair_expiry(kp);
 }
 
 /* Send path: rekey when the nonce passed REKEY_AFTER_MESSAGES, or when we
