@@ -288,7 +288,6 @@ struct wctx *wk_ctx_new(struct worker *w)
 	c->local_last = &c->local[0];
 	c->aip_last = &c->aip[0];
 	c->route_last = &c->route[0];
-	c->path_last = &c->path[0];        /* no peer: never matches */
 	return c;
 }
 

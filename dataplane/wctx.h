@@ -97,7 +97,6 @@ static inline unsigned wk_prof_to(struct wk_prof *prof, unsigned stage)
 }
 
 enum wpkt_origin { FROM_LAN, FROM_PEER, FROM_LOCAL };
-#define NO_PATH 0xff
 
 /*
  * A packet on its way through a pass. Two cache lines: what the open batch and the way to the LAN
@@ -113,14 +112,13 @@ struct wpkt {
 	uint8_t origin;
 	bool natted;                     /* FROM_LAN: a reply nat_in translated, not a LAN-started flow
 					  * (read by wk_tunnel from what it is handed, not copied) */
-	bool same_path;                  /* seal batch: same endpoint and next hop as the entry before
-					  * (over plain IPv4, ep and hop are then left unset: the flush
-					  * uses that entry's outer header) */
+	bool framed;                     /* seal batch: its outer headers are in the frame already
+					  * (plain IPv4; ep and hop are then left unset) */
 	/* crypto batch context */
 	struct peer *peer;
 	struct keypair *kp;
 	struct mg_endpoint ep;           /* outer destination (seal) or source (open) */
-	uint8_t path;                    /* seal batch: its peer's slot in wctx.path (NO_PATH: none) */
+	uint8_t path;                    /* seal batch: its peer's slot in wctx.path */
 	uint8_t grp;                     /* seal batch: its keypair's group (wctx.kgrp) */
 	/* the seal batch's second line */
 	_Alignas(MG_CACHELINE) uint32_t plen;   /* padded plaintext length (seal) */
@@ -139,9 +137,9 @@ struct stage_ent {
 
 enum { STAGE_TUNNEL = 1, STAGE_LAN, STAGE_UDP };
 
-/* An IPv4 outer header built once and copied in front of each message (worker_tx.c). */
+/* An IPv4 outer header of control's datagrams, built once and copied in front of each
+ * (worker_tx.c). */
 struct wk_outer4 {
-	uint64_t gen;                    /* a peer's path's: the snapshot it was built from */
 	uint16_t lport;                  /* our listen port when built (it may change) */
 	uint16_t port;                   /* destination, as p->ep.port */
 	uint8_t dst[4], src[4];          /* destination, source addresses */
@@ -217,21 +215,31 @@ struct wctx {
 	struct io_desc tx[TX_MAX];
 	unsigned ntx;
 
-	/* Each peer's endpoint and outer next hop (worker_tx.c), by peer id: an entry holds while
-	 * the peer's endpoint sequence number and the netlink snapshot are the ones it was read
-	 * under. The peer pointer is only compared, never followed: the peer may be gone (a new
-	 * one at its address has another id). */
+	/*
+	 * Each peer's way out (worker_tx.c), by peer id: an entry holds while the peer's endpoint
+	 * sequence number and the path epoch (the netlink snapshot and our listen port) are the
+	 * ones it was built under. One line per peer, all a packet over plain IPv4 reads: the
+	 * outer Ethernet, IPv4 and UDP headers (lengths and checksum zero) and their sum, copied
+	 * into the frame as the packet joins the seal batch. A burst to 64 peers reads 64 of these
+	 * where the endpoint, the next hop and a template of their own took four lines a peer.
+	 * The endpoint and next hop themselves (IPv6 and DERP build their headers from them) sit
+	 * apart, in path_way.
+	 */
 	struct wk_path_ent {
-		struct peer *peer;
-		uint64_t id;
-		uint64_t nl_gen;
-		uint32_t ep_seq;
+		uint64_t id;                 /* the peer's (0: none; ids are never reused) */
+		uint32_t ep_seq;             /* peer_endpoint_seq when built */
+		uint32_t epoch;              /* path_epoch when built */
+		uint32_t sum;                /* hdr's IPv4 header summed (tot_len, check zero) */
+		bool tpl4;                   /* the endpoint is IPv4, not DERP: hdr is its headers */
+		uint8_t hdr[ETH_HLEN_ + IP4_HLEN + UDP_HLEN];
+	} __mg_aligned path[WK_PATH_SLOTS];
+	struct wk_path_way {
 		struct mg_endpoint ep;
 		struct nl_l2hop hop;
-		bool tpl4;                   /* ep is IPv4 and not DERP: sent with tpl */
-		uint8_t slot;                /* its index in path[] */
-		struct wk_outer4 tpl;        /* the outer IPv4 header to ep over hop */
-	} path[WK_PATH_SLOTS];
+	} path_way[WK_PATH_SLOTS];
+	uint32_t path_epoch;             /* from 1: moves when nl_gen or listen_port does */
+	uint64_t path_nl_gen;            /* those it stands for */
+	uint16_t path_lport;
 	/* The seal batch's packets grouped by keypair (worker_tx.c): one nonce reservation, byte
 	 * count and timer update per keypair and batch, however its packets interleave with other
 	 * peers'. kslot maps a path slot to its group in batch number kbatch. */
@@ -246,8 +254,6 @@ struct wctx {
 	} kgrp[BURST];
 	struct { uint64_t batch; uint8_t g; } kslot[WK_PATH_SLOTS];
 	uint64_t kbatch;
-	struct wk_path_ent *path_last;   /* the entry of the last packet sealed (at first path[0]) */
-	unsigned path_end;               /* 1 + its latest slot in the seal batch (0: none yet) */
 
 	struct {                         /* the last LAN source found not spoofed, this pass (worker_rx.c) */
 		uint64_t pass;
@@ -382,6 +388,7 @@ struct wctx {
 	struct nat_memo nat_memo;        /* the flow SNAT translated last, this pass (worker_rx.c) */
 	struct nat_memo nat_memo_in;     /* the flow whose reply it translated back last, this pass */
 } __mg_aligned;                          /* written every pass: no line shared with another worker */
+_Static_assert(sizeof(((struct wctx *)0)->path[0]) == MG_CACHELINE, "struct wk_path_ent: one line");
 
 /* The context of one worker's loop; NULL without memory. */
 struct wctx *wk_ctx_new(struct worker *w);

@@ -116,6 +116,15 @@ unsigned wk_poll(struct wctx *c)
 	c->aip_gen = allowedips_gen(&c->dev->allowedips);
 	c->pass++;                       /* empties the per-pass caches */
 	c->listen_port = atomic_load_explicit(&c->dev->listen_port, memory_order_relaxed);
+	if (unlikely(c->nl_gen != c->path_nl_gen || c->listen_port != c->path_lport || !c->path_epoch)) {
+		c->path_nl_gen = c->nl_gen;     /* every path entry void (wctx.h) */
+		c->path_lport = c->listen_port;
+		if (!++c->path_epoch) {         /* wrapped: no entry may match by an old number */
+			for (unsigned i = 0; i < WK_PATH_SLOTS; i++)
+				c->path[i].id = 0;
+			c->path_epoch = 1;
+		}
+	}
 	c->snat = c->dev->snat;
 	c->filter = mg_rcu_dereference(c->dev->filter);
 	c->note_flows = c->snat || c->filter;

@@ -42,32 +42,50 @@ void wk_tunnel_too_big(struct wctx *c, struct wpkt *p)
 	wk_drop(c, p, MG_DROP_TOO_BIG);
 }
 
-/* wk_tunnel_path without a valid entry e (its peer's slot): read, looked up, and kept. */
-bool wk_tunnel_path_miss(struct wctx *c, struct wpkt *p, struct peer *peer, struct wk_path_ent *e, uint64_t since)
+/* The outer headers to endpoint ep over next hop hop, from our listen port, lengths and
+ * checksum zero, into hdr; returns the IPv4 header's sum (for wk_outer4_put). */
+static uint32_t outer4_template(const struct wctx *c, uint8_t *hdr, const struct mg_endpoint *ep,
+				const struct nl_l2hop *hop)
 {
-	unsigned slot = (unsigned)(e - c->path);
+	struct iphdr *t = (void *)(hdr + ETH_HLEN_);
+
+	eth_build(hdr, hop->dst_mac, hop->src_mac, AF_INET);
+	ipudp_build(hdr + ETH_HLEN_, ep, hop->src_addr, c->listen_port, 0);
+	t->tot_len = 0;
+	t->check = 0;
+	((struct udphdr *)(t + 1))->len = 0;
+	return csum_add(0, t, IP4_HLEN);
+}
+
+/* wk_tunnel_path without a valid entry in the peer's slot: read, looked up, and kept. */
+const struct wk_path_ent *wk_tunnel_path_miss(struct wctx *c, struct wpkt *p, struct peer *peer, unsigned slot,
+					      uint64_t since)
+{
+	struct wk_path_ent *e = &c->path[slot];
+	/* the IPv4 header built 4-byte aligned, as csum_add and the header stores want it */
+	_Alignas(8) uint8_t hdr[2 + sizeof(e->hdr)];
 	uint32_t seq;
 
 	seq = peer_endpoint_get_seq(peer, &p->ep);
 	if (!p->ep.family) {
 		wk_drop(c, p, MG_DROP_NO_ROUTE);
-		return false;
+		return NULL;
 	}
 	if (!mg_endpoint_is_derp(&p->ep) && !outer_hop(c, p, STAGE_TUNNEL, since))
-		return false;
-	e->peer = peer;
+		return NULL;
 	e->id = peer->id;
-	e->nl_gen = c->nl_gen;
+	e->epoch = c->path_epoch;
 	e->ep_seq = seq;
-	e->ep = p->ep;
-	e->hop = p->hop;
 	e->tpl4 = p->ep.family == AF_INET && !mg_endpoint_is_derp(&p->ep);
-	e->slot = (uint8_t)slot;
+	if (e->tpl4) {
+		e->sum = outer4_template(c, hdr + 2, &p->ep, &p->hop);
+		memcpy(e->hdr, hdr + 2, sizeof(e->hdr));
+	}
+	c->path_way[slot].ep = p->ep;
+	c->path_way[slot].hop = p->hop;
 	p->path = (uint8_t)slot;
-	c->path_last = e;
-	c->path_end = 0;                 /* no entry of the batch has this path yet */
-	p->same_path = false;
-	return true;
+	p->framed = e->tpl4;
+	return e;
 }
 
 void wk_tunnel(struct wctx *c, struct wpkt *p, uint64_t since)
@@ -75,9 +93,8 @@ void wk_tunnel(struct wctx *c, struct wpkt *p, uint64_t since)
 	wk_tunnel_in(c, p, since, false);
 }
 
-/* Template o of outer4_write, for a packet whose endpoint and next hop are the previous one's. */
-static inline __attribute__((always_inline)) void outer4_again(const struct wk_outer4 *o, uint8_t *eth,
-								  uint32_t mlen)
+/* Template o in front of a message of mlen bytes (wk_outer4_put's form). */
+static inline void outer4_again(const struct wk_outer4 *o, uint8_t *eth, uint32_t mlen)
 {
 	struct iphdr *ip = (void *)(eth + ETH_HLEN_);
 	struct udphdr *udp = (void *)(eth + ETH_HLEN_ + IP4_HLEN);
@@ -88,96 +105,48 @@ static inline __attribute__((always_inline)) void outer4_again(const struct wk_o
 	udp->len = htons(UDP_HLEN + mlen);
 }
 
-static struct wk_outer4 *outer4_slot(struct wctx *c, const struct mg_endpoint *ep)
-{
-	return &c->outer4[wk_addr_slot(AF_INET, ep->addr, WK_OUTER_SLOTS) ^ (ep->port & (WK_OUTER_SLOTS - 1))];
-}
-
 /*
- * Traffic goes to few endpoints, so the IPv4 outer header is built once per endpoint, next hop
- * and listen port (ipudp_build with no payload: every field but the two lengths and the
- * checksum) and copied in front of each message; the checksum is the template's sum plus
- * tot_len, folded (RFC 1071: the sum is order-independent, so adding the one word later gives
- * the same result).
+ * Control's datagrams (handshakes, cookies, keepalives of its own) go to few endpoints: their
+ * IPv4 outer headers come from a small hashed set of templates, compared field by field and
+ * built again when another endpoint, next hop or listen port took the slot.
  */
-static __attribute__((noinline)) void outer4_build(struct wctx *c, struct wk_outer4 *o, const struct wpkt *p)
+static const struct wk_outer4 *outer4_other(struct wctx *c, const struct wpkt *p)
 {
-	struct iphdr *t = (void *)(o->hdr + 2 + ETH_HLEN_);
-
-	eth_build(o->hdr + 2, p->hop.dst_mac, p->hop.src_mac, AF_INET);
-	ipudp_build(o->hdr + 2 + ETH_HLEN_, &p->ep, p->hop.src_addr, c->listen_port, 0);
-	t->tot_len = 0;
-	t->check = 0;
-	((struct udphdr *)(t + 1))->len = 0;
-	o->sum = csum_add(0, t, IP4_HLEN);
-	o->gen = c->nl_gen;
-	o->lport = c->listen_port;
-	o->port = p->ep.port;
-	memcpy(o->dst, p->ep.addr, 4);
-	memcpy(o->src, p->hop.src_addr, 4);
-	memcpy(o->dst_mac, p->hop.dst_mac, 6);
-	memcpy(o->src_mac, p->hop.src_mac, 6);
-}
-
-/*
- * The template for p: a sealed packet's is its peer's path entry's, good while it was built
- * from this snapshot, for this endpoint and listen port (the snapshot and the endpoint decide
- * the next hop; another peer may have taken the slot since wk_tunnel, hence the endpoint);
- * control's datagrams use the small hashed set, compared field by field.
- */
-static __attribute__((noinline)) struct wk_outer4 *outer4_other(struct wctx *c, const struct wpkt *p)
-{
-	struct wk_outer4 *o = outer4_slot(c, &p->ep);
+	struct wk_outer4 *o = &c->outer4[wk_addr_slot(AF_INET, p->ep.addr, WK_OUTER_SLOTS) ^
+					 (p->ep.port & (WK_OUTER_SLOTS - 1))];
 
 	if (o->lport != c->listen_port || o->port != p->ep.port || memcmp(o->dst, p->ep.addr, 4) ||
 	    memcmp(o->src, p->hop.src_addr, 4) || memcmp(o->dst_mac, p->hop.dst_mac, 6) ||
-	    memcmp(o->src_mac, p->hop.src_mac, 6))
-		outer4_build(c, o, p);
-	return o;
-}
-
-/* Inline for a sealed packet (every packet whose path differs from the one before it asks);
- * control's datagrams and the template builds out of line. */
-static inline __attribute__((always_inline)) const struct wk_outer4 *outer4_write(struct wctx *c,
-										  const struct wpkt *p,
-										  uint8_t *eth, uint32_t mlen)
-{
-	struct wk_outer4 *o;
-
-	if (likely(p->path != NO_PATH)) {
-		o = &c->path[p->path].tpl;
-		if (o->gen != c->nl_gen || o->lport != c->listen_port || o->port != p->ep.port ||
-		    memcmp(o->dst, p->ep.addr, 4))
-			outer4_build(c, o, p);
-	} else {
-		o = outer4_other(c, p);
+	    memcmp(o->src_mac, p->hop.src_mac, 6)) {
+		o->sum = outer4_template(c, o->hdr + 2, &p->ep, &p->hop);
+		o->lport = c->listen_port;
+		o->port = p->ep.port;
+		memcpy(o->dst, p->ep.addr, 4);
+		memcpy(o->src, p->hop.src_addr, 4);
+		memcpy(o->dst_mac, p->hop.dst_mac, 6);
+		memcpy(o->src_mac, p->hop.src_mac, 6);
 	}
-	outer4_again(o, eth, mlen);
 	return o;
 }
 
-
-/* Outer Ethernet/IP/UDP in front of the WireGuard message at msg (mlen bytes), then transmit.
- * Returns the IPv4 template it used (NULL: IPv6 or DERP), for a next packet on the same path. */
-static inline __attribute__((always_inline)) const struct wk_outer4 *send_outer(struct wctx *c, struct wpkt *p,
-										 uint8_t *msg, uint32_t mlen)
+/* Outer Ethernet/IP/UDP in front of the WireGuard message at msg (mlen bytes), then transmit:
+ * a sealed packet not framed as it joined the batch (IPv6, DERP), or control's datagram. */
+static void send_outer(struct wctx *c, struct wpkt *p, uint8_t *msg, uint32_t mlen)
 {
 	uint32_t iplen = wk_outer_hlen(p->ep.family) - ETH_HLEN_;
 	uint8_t *ip = msg - iplen;
-	const struct wk_outer4 *tpl = NULL;
 
 	if (mg_endpoint_is_derp(&p->ep)) {
 		wk_punt_relay(c, p, msg, mlen);     /* control sends it through DERP */
-		return NULL;
+		return;
 	}
 	if (p->ep.family == AF_INET) {
-		tpl = outer4_write(c, p, ip - ETH_HLEN_, mlen);
+		outer4_again(outer4_other(c, p), ip - ETH_HLEN_, mlen);
 	} else {
 		ipudp_build(ip, &p->ep, p->hop.src_addr, c->listen_port, mlen);
 		eth_build(ip - ETH_HLEN_, p->hop.dst_mac, p->hop.src_mac, p->ep.family);
 	}
 	wk_tx(c, ip - ETH_HLEN_, ETH_HLEN_ + iplen + mlen);
-	return tpl;
 }
 
 /* After a batch's packets of a keypair went out (last = the highest counter sent; the clock is
@@ -198,28 +167,15 @@ static void tx_keypair_run(struct wctx *c, struct keypair *kp, struct peer *peer
  */
 static __attribute__((noinline)) unsigned seal_spent(struct wctx *c, unsigned n, unsigned ng)
 {
-	struct mg_endpoint ep = { 0 };
-	struct nl_l2hop hop = { 0 };
 	unsigned m = 0;
 
 	for (unsigned i = 0; i < n; i++) {
 		struct wpkt *p = &c->enc[i];
 
-		/* A run of one path: its first entry has the endpoint and next hop (wk_tunnel_path). */
-		if (!p->same_path) {
-			ep = p->ep;
-			hop = p->hop;
-		}
 		if (c->enc_ops[i].counter < REJECT_AFTER_MESSAGES) {
 			if (m != i) {
 				c->enc[m] = *p;
 				c->enc_ops[m] = c->enc_ops[i];
-				/* the entry before it may have left: it builds its own headers */
-				if (c->enc[m].same_path) {
-					c->enc[m].same_path = false;
-					c->enc[m].ep = ep;
-					c->enc[m].hop = hop;
-				}
 			}
 			m++;
 			continue;
@@ -377,9 +333,8 @@ static inline bool seal_one_keypair(const struct wctx *c, unsigned n)
 
 void wk_flush_seal(struct wctx *c)
 {
-	unsigned n = c->nenc, ng, was, again = 0;
-	uint64_t bytes = 0, again_bytes = 0;
-	const struct wk_outer4 *tpl = NULL;
+	unsigned n = c->nenc, ng, was, unframed = 0;
+	uint64_t bytes = 0, unframed_bytes = 0;
 
 	if (!n)
 		return;
@@ -404,25 +359,21 @@ void wk_flush_seal(struct wctx *c)
 		struct wpkt *p = &c->enc[i];
 		uint32_t mlen = sizeof(struct msg_data) + p->plen + AEAD_TAG_LEN;
 
-		/* The endpoint and next hop of the packet before, which had an IPv4 template (so it
-		 * was neither IPv6 nor DERP): its template, and nothing to count apart (its frame is
-		 * counted with the others after the loop). */
-		if (p->same_path && tpl) {
-			uint8_t *eth = p->l3 - sizeof(struct msg_data) - UDP_HLEN - IP4_HLEN - ETH_HLEN_;
-
-			outer4_again(tpl, eth, mlen);
-			wk_tx_list(c, eth, ETH_HLEN_ + IP4_HLEN + UDP_HLEN + mlen);
-			bytes += mlen;
-			again++;
-			again_bytes += mlen;
+		bytes += mlen;
+		/* Over plain IPv4 the headers are in the frame (wk_outer4_put); it is counted with
+		 * the others after the loop. */
+		if (likely(p->framed)) {
+			wk_tx_list(c, p->l3 - sizeof(struct msg_data) - UDP_HLEN - IP4_HLEN - ETH_HLEN_,
+				   ETH_HLEN_ + IP4_HLEN + UDP_HLEN + mlen);
 			continue;
 		}
-		tpl = send_outer(c, p, p->l3 - sizeof(struct msg_data), mlen);
-		bytes += mlen;
-		if (unlikely(p->ep.family == AF_INET6)) {
+		unframed++;
+		unframed_bytes += mlen;
+		send_outer(c, p, p->l3 - sizeof(struct msg_data), mlen);
+		if (p->ep.family == AF_INET6) {
 			c->ctr->encap_packets6++;
 			c->ctr->encap_bytes6 += mlen;
-		} else if (unlikely(mg_endpoint_is_derp(&p->ep))) {
+		} else {
 			c->ctr->encap_packets_derp++;
 			c->ctr->encap_bytes_derp += mlen;
 		}
@@ -435,8 +386,8 @@ void wk_flush_seal(struct wctx *c)
 				       c->kgrp[k].bytes);
 	c->ctr->encap_packets += n;
 	c->ctr->encap_bytes += bytes;
-	c->ctr->tx_packets += again;
-	c->ctr->tx_bytes += again_bytes + again * (ETH_HLEN_ + IP4_HLEN + UDP_HLEN);
+	c->ctr->tx_packets += n - unframed;
+	c->ctr->tx_bytes += bytes - unframed_bytes + (n - unframed) * (ETH_HLEN_ + IP4_HLEN + UDP_HLEN);
 	wk_prof_to(c->prof, was);
 }
 
@@ -469,6 +420,5 @@ void wk_udp(struct wctx *c, struct wpkt *p, uint64_t since)
 {
 	if (!mg_endpoint_is_derp(&p->ep) && !outer_hop(c, p, STAGE_UDP, since))
 		return;
-	p->path = NO_PATH;
 	send_outer(c, p, p->l3, p->len);
 }

@@ -20,9 +20,10 @@ void wk_tunnel(struct wctx *c, struct wpkt *p, uint64_t since);
 /* Seals the batch wk_tunnel gathered and hands each message to its outer headers. */
 void wk_flush_seal(struct wctx *c);
 /* wk_tunnel's parts out of line: too big for the tunnel (an ICMP error to a LAN sender, then the
- * drop); the peer's path without a valid cache entry e. */
+ * drop); the peer's path without a valid cache entry in its slot. */
 void wk_tunnel_too_big(struct wctx *c, struct wpkt *p);
-bool wk_tunnel_path_miss(struct wctx *c, struct wpkt *p, struct peer *peer, struct wk_path_ent *e, uint64_t since);
+const struct wk_path_ent *wk_tunnel_path_miss(struct wctx *c, struct wpkt *p, struct peer *peer, unsigned slot,
+					      uint64_t since);
 /* Onto the LAN in every case (MTU, MSS clamp, next hop, staging); wk_lan takes it when the next
  * hop is cached. */
 void wk_lan_slow(struct wctx *c, struct wpkt *p, uint64_t since);
@@ -129,47 +130,45 @@ static inline __attribute__((always_inline)) bool wk_tunnel_from_us(struct wctx 
 }
 
 /*
- * The peer's endpoint and its outer next hop, from the worker's path cache while the peer's
- * endpoint sequence number and the snapshot are unchanged (wctx.h); else read (the seqlock) and
- * looked up, and kept. same_path: the previous entry of the seal batch went the same way. False
- * if the packet was staged or dropped.
+ * The peer's way out, from the worker's path cache (wctx.h) while the peer's endpoint sequence
+ * number and the path epoch are unchanged; else read (the seqlock), looked up, and kept. Over
+ * plain IPv4 the packet then needs only the entry (its outer headers, written by
+ * wk_outer4_put); otherwise it carries its endpoint and next hop (p->ep, p->hop). NULL if the
+ * packet was staged or dropped.
  */
-static inline __attribute__((always_inline)) bool wk_tunnel_path(struct wctx *c, struct wpkt *p, unsigned nenc,
-								     struct peer *peer, uint64_t since)
+static inline __attribute__((always_inline)) const struct wk_path_ent *
+wk_tunnel_path(struct wctx *c, struct wpkt *p, struct peer *peer, uint64_t since)
 {
-	struct wk_path_ent *e = c->path_last;
-	unsigned slot;
+	uint64_t id = peer->id;
+	unsigned slot = id & (WK_PATH_SLOTS - 1);
+	const struct wk_path_ent *e = &c->path[slot];
 
-	/* Right behind a packet of this batch to the same peer over plain IPv4 whose endpoint has
-	 * not changed since: the flush sends it with that packet's outer header template, so it
-	 * needs neither the endpoint nor the next hop here, only the family (the snapshot is the
-	 * pass's, as is the batch). A bulk flow's packets mostly come this way. */
-	if (e->peer == peer && nenc && c->path_end == nenc && e->tpl4 && e->ep_seq == peer_endpoint_seq(peer)) {
+	if (unlikely(e->id != id || e->epoch != c->path_epoch || e->ep_seq != peer_endpoint_seq(peer)))
+		return wk_tunnel_path_miss(c, p, peer, slot, since);
+	p->path = (uint8_t)slot;
+	p->framed = e->tpl4;
+	if (likely(e->tpl4)) {
 		p->ep.family = AF_INET;
-		p->path = e->slot;
-		p->same_path = true;
-		return true;
+		return e;
 	}
-	slot = peer->id & (WK_PATH_SLOTS - 1);
-	e = &c->path[slot];
-	if (e->peer == peer && e->id == peer->id && e->nl_gen == c->nl_gen &&
-	    e->ep_seq == peer_endpoint_seq(peer)) {
-		p->ep = e->ep;
-		p->path = (uint8_t)slot;
-		if (c->path_last == e) {
-			p->same_path = c->path_end && c->path_end == nenc;
-		} else {
-			c->path_last = e;
-			c->path_end = 0;
-			p->same_path = false;
-		}
-		/* Else the previous entry's IPv4 template has it; IPv6 and DERP build their
-		 * headers from p->hop every time. */
-		if (!p->same_path || e->ep.family != AF_INET)   /* e's: p->ep was just stored */
-			nl_l2hop_copy(&p->hop, &e->hop);
-		return true;
-	}
-	return wk_tunnel_path_miss(c, p, peer, e, since);
+	p->ep = c->path_way[slot].ep;
+	nl_l2hop_copy(&p->hop, &c->path_way[slot].hop);
+	return e;
+}
+
+/* The outer Ethernet, IPv4 and UDP headers of path e in front of the WireGuard message at msg,
+ * mlen bytes long: the entry's, with the lengths and the checksum (the entry's sum plus
+ * tot_len, folded: RFC 1071's sum does not depend on the order of its words). */
+static inline void wk_outer4_put(const struct wk_path_ent *e, uint8_t *msg, uint32_t mlen)
+{
+	uint8_t *eth = msg - UDP_HLEN - IP4_HLEN - ETH_HLEN_;
+	struct iphdr *ip = (void *)(eth + ETH_HLEN_);
+	struct udphdr *udp = (void *)(eth + ETH_HLEN_ + IP4_HLEN);
+
+	memcpy(eth, e->hdr, sizeof(e->hdr));
+	ip->tot_len = htons(IP4_HLEN + UDP_HLEN + mlen);
+	ip->check = htons(csum_fold(e->sum + IP4_HLEN + UDP_HLEN + mlen));
+	udp->len = htons(UDP_HLEN + mlen);
 }
 
 /*
@@ -194,7 +193,9 @@ wk_tunnel_fields(struct wctx *c, struct wpkt *p_in, uint8_t *l3, uint32_t len, i
 	struct peer *peer;
 	struct msg_data *hdr;
 	struct aead_op *op;
+	const struct wk_path_ent *path;
 	struct keypair *kp;
+	bool framed;
 
 	if (!known && (other_slot || p != p_in)) {
 		p->addr = p_in->addr;
@@ -224,8 +225,9 @@ wk_tunnel_fields(struct wctx *c, struct wpkt *p_in, uint8_t *l3, uint32_t len, i
 		wk_stage(c, p, STAGE_TUNNEL, since);
 		return NULL;
 	}
-	if (!wk_tunnel_path(c, p, n, peer, since))
+	if (!(path = wk_tunnel_path(c, p, peer, since)))
 		return NULL;
+	framed = path->tpl4;             /* in a register: the frame stores below may alias p */
 	/* Padding to 16 bytes, never past the MTU (whitepaper 5.4.6; len <= mtu here). */
 	plen = (len + MESSAGE_PADDING_MULTIPLE - 1) & ~(MESSAGE_PADDING_MULTIPLE - 1);
 	if (plen > mtu)
@@ -239,6 +241,8 @@ wk_tunnel_fields(struct wctx *c, struct wpkt *p_in, uint8_t *l3, uint32_t len, i
 	hdr = (struct msg_data *)(l3 - sizeof(*hdr));
 	hdr->header.type = htole32(MESSAGE_DATA);
 	hdr->receiver_index = htole32(kp->nk.remote_index);
+	if (framed)
+		wk_outer4_put(path, (uint8_t *)hdr, sizeof(*hdr) + plen + AEAD_TAG_LEN);
 	p->kp = kp;
 	p->plen = plen;
 	p->since = since;                /* the nonce is reserved in wk_flush_seal */
@@ -247,7 +251,6 @@ wk_tunnel_fields(struct wctx *c, struct wpkt *p_in, uint8_t *l3, uint32_t len, i
 	op->src = op->dst = l3;
 	op->len = plen;
 	c->nenc = ++n;
-	c->path_end = n;
 	if (n == BURST)
 		wk_flush_seal(c);
 	return kp;

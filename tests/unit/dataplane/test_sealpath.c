@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * test_sealpath - what the worker keeps between packets on the way into the tunnel is never
- * stale: the peer's endpoint and next hop (its path cache), the outer IPv4 header template, and
- * the nonces reserved per run of a burst. Over the memory port with two peers:
+ * stale: the peer's endpoint and next hop and the outer IPv4 headers to it (its path cache), and
+ * the nonces reserved per keypair of a burst. Over the memory port with two peers, and a third
+ * whose path slot is the first one's:
  *
  *   a burst alternating between two peers and runs of one peer: every message goes to its own
  *   peer's endpoint, with a valid outer header, opens with that peer's key, and the nonces of
@@ -15,10 +16,11 @@
  *   count for a worker numbered past the slots, and summed by peer_tx_bytes
  *   a packet past its keypair's nonce limit leaves the batch: the other peer's run behind it
  *   still goes to that peer's endpoint
- *   a run follows the packet before it only when that one is in the batch right before it
- *   (not dropped) and over plain IPv4: after a dropped packet and over DERP each packet finds
- *   its own way; and when the peer roamed in between (within one pass), the later one goes to
- *   the new endpoint
+ *   a packet dropped after its path was looked up leaves the next one's way right; over DERP
+ *   each packet is relayed; when the peer roamed in between (within one pass), the later one
+ *   goes to the new endpoint
+ *   the path epoch wraps: an entry of the old numbering is not taken
+ *   two peers sharing a path slot take turns in it within one batch (test_shared_slot)
  *   the peer's last traversal is moved on once a millisecond old, not every pass
  *   nonces come from the worker's block of the keypair's counters (test_nonce_blocks)
  */
@@ -28,6 +30,7 @@
 #include <sodium.h>
 #include "rcu.h"
 #include "worker.h"
+#include "wctx.h"
 #include "io/mem.h"
 #include "io/mem_router.h"
 #include "crypto/aead.h"
@@ -38,10 +41,10 @@ static int failures, checks;
 #define CHECK(c) do { checks++; if (!(c)) { failures++; printf("FAIL %s:%d: %s\n", __FILE__, __LINE__, #c); } } while (0)
 
 static struct mem_router R;
-static struct mem_far far[2];
+static struct mem_far far[3];         /* far[2]: its peer's path slot is far[0]'s */
 
 struct sent {
-	unsigned peer;                   /* whose key opened it (2: none) */
+	unsigned peer;                   /* whose key opened it (3: none) */
 	uint8_t daddr[4];
 	uint16_t dport, sport;
 	uint8_t dmac[6];
@@ -50,7 +53,7 @@ struct sent {
 };
 
 /* PUNT_DERP_TX messages to each peer's DERP endpoint (pass() counts them). */
-static unsigned relayed[2];
+static unsigned relayed[3];
 
 /* A LAN packet to the peer, its Ethernet header `off` bytes into a fresh frame. */
 static void push_lan_at(unsigned peer, uint32_t off)
@@ -107,7 +110,7 @@ static unsigned pass(struct sent *out, unsigned max)
 			const struct udphdr *udp = (const void *)(f + ETH_HLEN_ + IP4_HLEN);
 			struct msg_data *m = (void *)(f + ETH_HLEN_ + IP4_HLEN + UDP_HLEN);
 			uint32_t clen = d[i].len - ETH_HLEN_ - IP4_HLEN - UDP_HLEN - sizeof(*m) - AEAD_TAG_LEN;
-			struct sent s = { .peer = 2 };
+			struct sent s = { .peer = 3 };
 
 			memcpy(s.daddr, &ip->daddr, 4);
 			s.dport = ntohs(udp->dest);
@@ -115,7 +118,7 @@ static unsigned pass(struct sent *out, unsigned max)
 			memcpy(s.dmac, f, 6);
 			s.counter = le64toh(m->counter);
 			s.csum_ok = ip4_header_csum(ip) == 0 && ntohs(ip->tot_len) == d[i].len - ETH_HLEN_;
-			for (unsigned p = 0; p < 2 && s.peer == 2; p++) {
+			for (unsigned p = 0; p < 3 && s.peer == 3; p++) {
 				uint8_t copy[256];
 				struct aead_op op = { .key = far[p].kp.recv_key, .counter = s.counter,
 						      .src = m->encrypted_data, .dst = copy, .len = clen };
@@ -131,7 +134,7 @@ static unsigned pass(struct sent *out, unsigned max)
 		}
 	}
 	for (struct punt_msg *m; (m = ring_peek(&R.w->punt)); ring_release(&R.w->punt))
-		for (unsigned p = 0; p < 2; p++)
+		for (unsigned p = 0; p < 3; p++)
 			relayed[p] += m->kind == PUNT_DERP_TX && mg_endpoint_is_derp(&m->src) &&
 				      !memcmp(m->peer_key, far[p].peer->public_key, 32);
 	return k;
@@ -218,6 +221,47 @@ static void test_nonce_blocks(struct sent *s)
 	R.w->id = 0;
 }
 
+/*
+ * Peers whose ids share a path slot (far[0] and far[2]) take turns in it within one batch:
+ * each packet still goes to its own peer's endpoint, with its own key, its nonces in order;
+ * then each roams, and the next batch follows both.
+ */
+static void test_shared_slot(struct sent *s)
+{
+	static const uint8_t away[2][4] = { { 203, 0, 113, 70 }, { 203, 0, 113, 72 } };
+	const unsigned order[] = { 0, 2, 0, 2, 2, 1, 0, 2, 0 };
+	const unsigned n = sizeof(order) / sizeof(order[0]);
+	uint64_t next[3] = { UINT64_MAX, UINT64_MAX, UINT64_MAX };
+
+	CHECK(far[2].peer->id % WK_PATH_SLOTS == far[0].peer->id % WK_PATH_SLOTS);
+	for (unsigned i = 0; i < n; i++)
+		push_lan(order[i]);
+	CHECK(pass(s, 64) == n);
+	for (unsigned i = 0; i < n; i++) {
+		unsigned p = order[i];
+
+		CHECK(went_to(&s[i], p, far[p].ep_ip, MEM_FAR_PORT));
+		if (next[p] == UINT64_MAX)       /* its first: from the worker's block */
+			next[p] = s[i].counter;
+		CHECK(s[i].counter == next[p]++);
+	}
+	set_ep(0, away[0], 6000);
+	set_ep(2, away[1], 6002);
+	for (unsigned i = 0; i < n; i++)
+		push_lan(order[i]);
+	CHECK(pass(s, 64) == n);
+	for (unsigned i = 0; i < n; i++) {
+		unsigned p = order[i];
+
+		if (p == 1)
+			CHECK(went_to(&s[i], 1, far[1].ep_ip, MEM_FAR_PORT));
+		else
+			CHECK(went_to(&s[i], p, away[p / 2], (uint16_t)(6000 + p)));
+	}
+	set_ep(0, far[0].ep_ip, MEM_FAR_PORT);
+	set_ep(2, far[2].ep_ip, MEM_FAR_PORT);
+}
+
 int main(void)
 {
 	static const uint8_t roam[4] = { 203, 0, 113, 7 };
@@ -226,6 +270,7 @@ int main(void)
 	struct sent s[64];
 	uint64_t next[2], bytes[2] = { 0 }, d, t0, t;
 	uint8_t derp[4];
+	struct mg_counters ctr;
 	/* 68-byte packets: a 16-byte header, padded to 80, a 16-byte tag */
 	const uint64_t mlen = 16 + 80 + 16;
 
@@ -235,6 +280,19 @@ int main(void)
 	memcpy(gw_mac, mem_lan.gw_mac, 6);
 	if (mem_router_init(&R, "sealpath0", 1280) || mem_router_add_peer(&R, 0, true, &far[0]) ||
 	    mem_router_add_peer(&R, 1, true, &far[1]))
+		return printf("FAIL: in-memory router\n"), 1;
+	/* peers made and let go until the next one's id is far[0]'s in the path slots' ring */
+	for (;;) {
+		uint8_t key[32] = { 0 };
+		struct peer *d = peer_new(key);
+
+		if (!d)
+			return printf("FAIL: peer_new\n"), 1;
+		peer_retire(&R.dev->index, d);
+		if ((d->id + 1) % WK_PATH_SLOTS == far[0].peer->id % WK_PATH_SLOTS)
+			break;
+	}
+	if (mem_router_add_peer(&R, 2, true, &far[2]))
 		return printf("FAIL: in-memory router\n"), 1;
 
 	/* interleaved and in runs: each to its own endpoint, nonces per peer consecutive */
@@ -265,6 +323,7 @@ int main(void)
 	CHECK(peer_tx_bytes(far[1].peer) == bytes[1] + mlen);
 	CHECK(peer_tx_bytes(far[0].peer) == bytes[0]);
 	R.w->id = 0;
+	test_shared_slot(s);
 	for (unsigned p = 0; p < 2; p++)
 		next[p] = atomic_load(&far[p].peer->cur->nk.send_counter);
 
@@ -318,10 +377,20 @@ int main(void)
 	for (unsigned i = 0; i < 3; i++)
 		CHECK(went_to(&s[i], i > 0, far[i > 0].ep_ip, MEM_FAR_PORT));
 
-	/* A run of packets goes the way of the one before it only when that one is in the batch
-	 * right before it and its endpoint has an IPv4 template. Peer 0's packet without headroom
-	 * for the outer headers is dropped after its path was looked up: the next one, first in
-	 * the batch or behind peer 1's, still goes to peer 0. */
+	/* the path epoch wraps as the snapshot changes: an entry numbered 1 from before (as after
+	 * 2^32 changes) is not taken for one of the new epoch 1 */
+	push_lan(0);
+	CHECK(pass(s, 64) == 1 && went_to(&s[0], 0, far[0].ep_ip, MEM_FAR_PORT));
+	R.c->path[far[0].peer->id % WK_PATH_SLOTS].epoch = 1;
+	R.c->path_epoch = UINT32_MAX;
+	gw_mac[5] ^= 0x0f;
+	CHECK(mem_router_set_gw_mac(&R, gw_mac) == 0);
+	push_lan(0);
+	CHECK(pass(s, 64) == 1 && went_to(&s[0], 0, far[0].ep_ip, MEM_FAR_PORT));
+	CHECK(R.c->path_epoch == 1);
+
+	/* Peer 0's packet without headroom for the outer headers is dropped after its path was
+	 * looked up: the next one, first in the batch or behind peer 1's, still goes to peer 0. */
 	push_lan(1);
 	CHECK(pass(s, 64) == 1 && went_to(&s[0], 1, far[1].ep_ip, MEM_FAR_PORT));
 	d = R.c->ctr->drops[MG_DROP_TOO_BIG];
@@ -334,15 +403,22 @@ int main(void)
 	CHECK(pass(s, 64) == 2 && went_to(&s[0], 1, far[1].ep_ip, MEM_FAR_PORT) &&
 	      went_to(&s[1], 0, far[0].ep_ip, MEM_FAR_PORT));
 	CHECK(R.c->ctr->drops[MG_DROP_TOO_BIG] == d + 2);
-	/* peer 0 reached through DERP: a run behind peer 1's packet, every one relayed */
+	/* peer 0 reached through DERP: packets behind peer 1's, every one relayed; the worker
+	 * counts all four sealed, three relayed, one sent (its whole frame) */
 	memcpy(derp, (const uint8_t[4]){ 127, 3, 3, 40 }, 4);
 	set_ep(0, derp, 9);
+	ctr = R.c->ctr[0];
 	push_lan(1);
 	push_lan(0);
 	push_lan(0);
 	push_lan(0);
 	CHECK(pass(s, 64) == 1 && went_to(&s[0], 1, far[1].ep_ip, MEM_FAR_PORT));
 	CHECK(relayed[0] == 3 && relayed[1] == 0);
+	CHECK(R.c->ctr->encap_packets == ctr.encap_packets + 4 && R.c->ctr->encap_bytes == ctr.encap_bytes + 4 * mlen);
+	CHECK(R.c->ctr->encap_packets_derp == ctr.encap_packets_derp + 3 &&
+	      R.c->ctr->encap_bytes_derp == ctr.encap_bytes_derp + 3 * mlen);
+	CHECK(R.c->ctr->tx_packets == ctr.tx_packets + 1 &&
+	      R.c->ctr->tx_bytes == ctr.tx_bytes + ETH_HLEN_ + IP4_HLEN + UDP_HLEN + mlen);
 	set_ep(0, far[0].ep_ip, MEM_FAR_PORT);
 	/* the endpoint changes within a batch: a packet staged for want of a session joins the
 	 * batch behind one to the same peer after that peer roamed (its keepalive from a new
@@ -362,8 +438,7 @@ int main(void)
 
 	/* peer 0's keypair runs out of nonces in a burst ahead of a run of peer 1's packets: the
 	 * packet past the limit waits for a new session, and peer 1's run, moved up in the batch
-	 * after it left, still goes to peer 1's endpoint (its later packets came with their run's
-	 * path, not an endpoint of their own) */
+	 * after it left, still goes to peer 1's endpoint */
 	atomic_store(&far[0].peer->cur->nk.send_counter, REJECT_AFTER_MESSAGES - 1);
 	next[1] = far[1].peer->wslot[R.w->id].nonce_next;      /* the worker's block (below) */
 	push_lan(0);
