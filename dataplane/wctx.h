@@ -203,6 +203,7 @@ struct wctx {
 	uint8_t *area;                   /* the port's frame area (io_port_data), likewise */
 	bool sole;                       /* the device's only worker: no one else opens (replay window) */
 	uint64_t peer_gen;               /* peer.h, peer_gen, read first thing in the pass */
+	unsigned wid;                    /* the worker's id (its slot in a peer's wslot), likewise */
 
 	struct aead_op dec_ops[BURST];
 	struct wpkt dec[BURST];
@@ -246,8 +247,7 @@ struct wctx {
 	struct wk_kgroup {
 		struct keypair *kp;
 		struct peer *peer;           /* its peer (the packets' p->peer) */
-		uint64_t next;               /* its next nonce */
-		uint64_t last;               /* the highest nonce sent */
+		uint64_t next;               /* its next nonce (once sealed: 1 + the highest sent) */
 		uint64_t bytes;
 		uint32_t n;
 		bool data;

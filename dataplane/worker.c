@@ -108,6 +108,7 @@ unsigned wk_poll(struct wctx *c)
 	unsigned work;
 
 	c->peer_gen = peer_gen_read();   /* before anything reads a peer */
+	c->wid = w->id;
 	c->now = mg_now();
 	c->nl = c->nl_fixed ? c->nl_fixed : nlmirror_current(c->dev->nl);
 	nl_snapshot_mac(c->nl, c->mac);

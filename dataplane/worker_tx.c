@@ -149,14 +149,17 @@ static void send_outer(struct wctx *c, struct wpkt *p, uint8_t *msg, uint32_t ml
 	wk_tx(c, ip - ETH_HLEN_, ETH_HLEN_ + iplen + mlen);
 }
 
-/* After a batch's packets of a keypair went out (last = the highest counter sent; the clock is
- * the pass's): the byte count, the timers, and a new session when this one is old or used up. */
-static void tx_keypair_run(struct wctx *c, struct keypair *kp, struct peer *peer, uint64_t last, bool data,
-			   uint64_t bytes)
+/* After a batch's packets of keypair group g went out (the clock is the pass's): the byte
+ * count, the timers, and a new session when this one is old or used up (g->next - 1 is the
+ * highest counter sent). */
+static void tx_keypair_run(struct wctx *c, const struct wk_kgroup *g)
 {
-	peer_count_bytes(peer, c->w->id, false, bytes);
-	peer_ev_auth_tx(peer, c->now, data);
-	if (last >= REKEY_AFTER_MESSAGES ||
+	struct peer *peer = g->peer;
+	struct keypair *kp = g->kp;
+
+	peer_count_bytes(peer, c->wid, false, g->bytes);
+	peer_ev_auth_tx(peer, c->now, g->data);
+	if (g->next > REKEY_AFTER_MESSAGES ||
 	    (kp->nk.i_am_initiator && noise_keypair_aged(&kp->nk, c->now, c->dev->rekey_after_time_ns)))
 		wk_want_handshake(c, peer);
 }
@@ -194,7 +197,7 @@ static __attribute__((noinline)) unsigned seal_spent(struct wctx *c, unsigned n,
 
 		g->bytes += sizeof(struct msg_data) + c->enc[i].plen + AEAD_TAG_LEN;
 		g->data |= c->enc[i].len != 0;
-		g->last = c->enc_ops[i].counter;
+		g->next = c->enc_ops[i].counter + 1;
 	}
 	return m;
 }
@@ -211,7 +214,11 @@ static unsigned seal_groups(struct wctx *c, unsigned n)
 
 		if (c->kslot[p->path].batch != batch || c->kgrp[g].kp != p->kp) {
 			g = ng++;
-			c->kgrp[g] = (struct wk_kgroup){ .kp = p->kp, .peer = p->peer };
+			c->kgrp[g].kp = p->kp;   /* next: seal_nonces */
+			c->kgrp[g].peer = p->peer;
+			c->kgrp[g].n = 0;
+			c->kgrp[g].bytes = 0;
+			c->kgrp[g].data = false;
 			if (c->kslot[p->path].batch != batch) {   /* else another keypair holds the slot */
 				c->kslot[p->path].batch = batch;
 				c->kslot[p->path].g = (uint8_t)g;
@@ -246,9 +253,9 @@ static inline uint64_t seal_reserve(struct wctx *c, struct keypair *kp, struct p
 	struct peer_wslot *s;
 	uint64_t first;
 
-	if (unlikely(c->w->id >= PEER_BYTE_SLOTS))
+	if (unlikely(c->wid >= PEER_BYTE_SLOTS))
 		return atomic_fetch_add_explicit(counter, n, memory_order_relaxed);
-	s = &peer->wslot[c->w->id];
+	s = &peer->wslot[c->wid];
 	first = s->nonce_next;
 	if (likely(s->nonce_serial == kp->serial && s->nonce_end - first >= n &&
 		   atomic_load_explicit(counter, memory_order_relaxed) - first <= SEAL_NONCE_STALE)) {
@@ -281,8 +288,6 @@ static unsigned seal_nonces(struct wctx *c, unsigned n, unsigned ng)
 		g->bytes += sizeof(struct msg_data) + p->plen + AEAD_TAG_LEN;
 		g->data |= p->len != 0;
 	}
-	for (unsigned g = 0; g < ng; g++)
-		c->kgrp[g].last = c->kgrp[g].next - 1;
 	return unlikely(spent) ? seal_spent(c, n, ng) : n;
 }
 
@@ -309,10 +314,9 @@ static unsigned seal_one_group(struct wctx *c, unsigned n)
 		data |= p->len != 0;
 	}
 	g->next = first + n;
-	g->last = first + n - 1;
 	g->bytes = bytes + n * (sizeof(struct msg_data) + AEAD_TAG_LEN);
 	g->data = data;
-	if (unlikely(g->last >= REJECT_AFTER_MESSAGES)) {
+	if (unlikely(g->next > REJECT_AFTER_MESSAGES)) {
 		for (unsigned i = 0; i < n; i++)
 			c->enc[i].grp = 0;
 		return seal_spent(c, n, 1);
@@ -382,8 +386,7 @@ void wk_flush_seal(struct wctx *c)
 	 * packet was staged by seal_spent sent nothing). */
 	for (unsigned k = 0; k < ng; k++)
 		if (c->kgrp[k].bytes)
-			tx_keypair_run(c, c->kgrp[k].kp, c->kgrp[k].peer, c->kgrp[k].last, c->kgrp[k].data,
-				       c->kgrp[k].bytes);
+			tx_keypair_run(c, &c->kgrp[k]);
 	c->ctr->encap_packets += n;
 	c->ctr->encap_bytes += bytes;
 	c->ctr->tx_packets += n - unframed;
