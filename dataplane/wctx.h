@@ -297,7 +297,6 @@ struct wctx {
 		struct keypair *kp;          /* the peer's current keypair under peer_gen */
 		uint64_t peer_gen;           /* peer.h, peer_gen: when kp was found */
 		uint64_t kp_expires;         /* kp's birth + REJECT_AFTER_TIME */
-		uint64_t pass;               /* the pass that last took kp (then it still holds) */
 	} lan[WK_LAN_SLOTS];
 	wk_v16 lan_hdr;                  /* frame bytes 0-15 under RX_MASK_ETH: our MAC, IPv4, 0x45 */
 	/* Numbers (from 1) the tables the flow memos stand for: the netlink snapshot, the

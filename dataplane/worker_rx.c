@@ -543,7 +543,6 @@ static inline bool rx_lan_partial(struct wk_lan_ent *e, uint8_t *ip, uint32_t to
 static inline void rx_lan_take(struct wctx *c, struct wk_lan_ent *e, struct keypair *kp)
 {
 	e->kp = kp;
-	e->pass = c->pass;
 	e->peer_gen = c->peer_gen;
 	e->kp_expires = noise_keypair_expiry(&kp->nk);
 }
@@ -553,25 +552,21 @@ static inline void rx_lan_take(struct wctx *c, struct wk_lan_ent *e, struct keyp
  * (peer_gen: it is still the current one, and the peer not removed), it has not died (used up by
  * a seal batch, or retired) and is young enough; else the peer's current one, if the peer is
  * still there and the keypair usable. NULL: the general path takes the frame (and stages it,
- * or drops it). A burst interleaving many peers asks each entry once per pass: three compares
- * on the worker's own line and the keypair's dead flag, instead of the peer's line and two of
- * the keypair's.
+ * or drops it). Two compares on the worker's own line and the keypair's dead flag, instead of
+ * the peer's line and two of the keypair's.
  */
 static inline struct keypair *rx_lan_keypair(struct wctx *c, struct wk_lan_ent *e)
 {
 	struct keypair *kp = e->kp;
 
-	if (unlikely(e->pass != c->pass)) {
-		if (e->peer_gen != c->peer_gen || c->now >= e->kp_expires) {
-			if (atomic_load_explicit(&e->peer->dead, memory_order_relaxed))
-				return NULL;
-			kp = mg_rcu_dereference(e->peer->cur);
-			if (!wk_keypair_usable(c, kp))
-				return NULL;
-			rx_lan_take(c, e, kp);
-			return kp;
-		}
-		e->pass = c->pass;       /* stored once per pass, not per frame */
+	if (unlikely(e->peer_gen != c->peer_gen || c->now >= e->kp_expires)) {
+		if (atomic_load_explicit(&e->peer->dead, memory_order_relaxed))
+			return NULL;
+		kp = mg_rcu_dereference(e->peer->cur);
+		if (!wk_keypair_usable(c, kp))
+			return NULL;
+		rx_lan_take(c, e, kp);
+		return kp;
 	}
 	return atomic_load_explicit(&kp->dead, memory_order_relaxed) ? NULL : kp;
 }
