@@ -37,7 +37,7 @@ STAGE_FN = {
     "wk_route_inner": "route", "wk_hop": "route", "outer_hop": "route", "nl_snapshot_lookup": "route",
     "peer_endpoint_get": "route", "wk_is_local": "route", "wk_is_local_miss": "route",
     "is_tailnet_local": "route", "is_advertised": "route", "wk_hop_miss": "route",
-    "send_outer": "headers", "outer4_write": "headers", "outer6_write": "headers",
+    "send_outer": "headers", "wk_outer4_put": "headers", "outer4_other": "headers", "outer4_template": "headers",
     "wk_tx": "tx", "wk_tx_list": "tx", "wk_addr": "tx", "wk_data": "tx", "wk_tx_flush": "tx", "mem_tx": "tx", "mem_rx": "tx",
     # open/seal batching around the AEAD call: queueing, padding, per-peer counters, locks
     "wk_flush_open": "batch", "wk_flush_seal": "batch", "wk_tunnel": "batch", "wk_lan": "batch",
@@ -45,7 +45,7 @@ STAGE_FN = {
     "tx_keypair_run": "batch", "rx_run_end": "batch", "seal_groups": "batch",
     "peer_count_bytes": "batch", "keypair_replay_lock": "batch", "keypair_replay_unlock": "batch",
     "route_of": "route", "route_miss": "route", "tunnel_path": "route",
-    "outer4_again": "headers", "outer4_slot": "headers",
+    "outer4_again": "headers",
     # wk_tunnel's inline parts (worker_tx.h), as when they were wk_tunnel's own
     "wk_tunnel_in": "batch", "wk_tunnel_fields": "batch", "wk_tunnel_from_us": "batch", "wk_keypair_usable": "batch",
     "wk_frame_room": "batch", "wk_outer_hlen": "batch", "wk_tunnel_path": "batch",
