@@ -140,6 +140,7 @@ enum { STAGE_TUNNEL = 1, STAGE_LAN, STAGE_UDP };
 /* An IPv4 outer header of control's datagrams, built once and copied in front of each
  * (worker_tx.c). */
 struct wk_outer4 {
+	bool built;                      /* else every field below is zero, never a match */
 	uint16_t lport;                  /* our listen port when built (it may change) */
 	uint16_t port;                   /* destination, as p->ep.port */
 	uint8_t dst[4], src[4];          /* destination, source addresses */

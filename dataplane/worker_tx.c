@@ -115,10 +115,11 @@ static const struct wk_outer4 *outer4_other(struct wctx *c, const struct wpkt *p
 	struct wk_outer4 *o = &c->outer4[wk_addr_slot(AF_INET, p->ep.addr, WK_OUTER_SLOTS) ^
 					 (p->ep.port & (WK_OUTER_SLOTS - 1))];
 
-	if (o->lport != c->listen_port || o->port != p->ep.port || memcmp(o->dst, p->ep.addr, 4) ||
+	if (!o->built || o->lport != c->listen_port || o->port != p->ep.port || memcmp(o->dst, p->ep.addr, 4) ||
 	    memcmp(o->src, p->hop.src_addr, 4) || memcmp(o->dst_mac, p->hop.dst_mac, 6) ||
 	    memcmp(o->src_mac, p->hop.src_mac, 6)) {
 		o->sum = outer4_template(c, o->hdr + 2, &p->ep, &p->hop);
+		o->built = true;
 		o->lport = c->listen_port;
 		o->port = p->ep.port;
 		memcpy(o->dst, p->ep.addr, 4);
