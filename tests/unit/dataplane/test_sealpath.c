@@ -157,6 +157,14 @@ static bool went_to(const struct sent *s, unsigned peer, const uint8_t addr[4], 
 	       !memcmp(s->dmac, gw_mac, 6);
 }
 
+/* LAN packets to the peers in order[0..n) in one pass; what went out. */
+static unsigned push_pass(struct sent *s, const unsigned *order, unsigned n)
+{
+	for (unsigned i = 0; i < n; i++)
+		push_lan(order[i]);
+	return pass(s, 64);
+}
+
 /* n LAN packets to peer 1 in one pass: all sealed, for peer 1, with counters first, first + 1, ... */
 static bool sent_in_order(struct sent *s, unsigned n, uint64_t first)
 {
@@ -234,9 +242,7 @@ static void test_shared_slot(struct sent *s)
 	uint64_t next[3] = { UINT64_MAX, UINT64_MAX, UINT64_MAX };
 
 	CHECK(far[2].peer->id % WK_PATH_SLOTS == far[0].peer->id % WK_PATH_SLOTS);
-	for (unsigned i = 0; i < n; i++)
-		push_lan(order[i]);
-	CHECK(pass(s, 64) == n);
+	CHECK(push_pass(s, order, n) == n);
 	for (unsigned i = 0; i < n; i++) {
 		unsigned p = order[i];
 
@@ -247,9 +253,7 @@ static void test_shared_slot(struct sent *s)
 	}
 	set_ep(0, away[0], 6000);
 	set_ep(2, away[1], 6002);
-	for (unsigned i = 0; i < n; i++)
-		push_lan(order[i]);
-	CHECK(pass(s, 64) == n);
+	CHECK(push_pass(s, order, n) == n);
 	for (unsigned i = 0; i < n; i++) {
 		unsigned p = order[i];
 
@@ -298,9 +302,7 @@ int main(void)
 	/* interleaved and in runs: each to its own endpoint, nonces per peer consecutive */
 	for (unsigned p = 0; p < 2; p++)
 		next[p] = atomic_load(&far[p].peer->cur->nk.send_counter);
-	for (unsigned i = 0; i < n; i++)
-		push_lan(order[i]);
-	CHECK(pass(s, 64) == n);
+	CHECK(push_pass(s, order, n) == n);
 	for (unsigned i = 0; i < n; i++) {
 		unsigned p = order[i];
 
