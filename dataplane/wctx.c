@@ -282,6 +282,7 @@ struct wctx *wk_ctx_new(struct worker *w)
 		return NULL;
 	}
 	c->w = w;
+	c->wid = w->id;                  /* and again each pass (wk_poll) */
 	c->dev = w->dev;
 	c->ctr = &w->ctr;
 	c->hop_last = &c->hop[0];

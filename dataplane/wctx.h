@@ -204,7 +204,8 @@ struct wctx {
 	uint8_t *area;                   /* the port's frame area (io_port_data), likewise */
 	bool sole;                       /* the device's only worker: no one else opens (replay window) */
 	uint64_t peer_gen;               /* peer.h, peer_gen, read first thing in the pass */
-	unsigned wid;                    /* the worker's id (its slot in a peer's wslot), likewise */
+	unsigned wid;                    /* c->w->id (its slot in a peer's wslot, its NAT and flow
+					  * table shares), likewise */
 
 	struct aead_op dec_ops[BURST];
 	struct wpkt dec[BURST];

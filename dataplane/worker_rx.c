@@ -111,7 +111,7 @@ static bool snat_out(struct wctx *c, struct wpkt *p, const struct peer *from, en
 	if (nat_memo_translate(&c->nat_memo, c->pass, false, p->l3, p->len, p->family))
 		return true;
 	if (wk_hop(c, p->family, ip_dst(p->l3, p->family), &hop) != -ENETUNREACH)
-		err = nat_out_remember(&c->dev->nat, &c->nat_memo, c->pass, c->w->id, from->id, p->l3, p->len,
+		err = nat_out_remember(&c->dev->nat, &c->nat_memo, c->pass, c->wid, from->id, p->l3, p->len,
 				       p->family, hop.src_addr, c->now);
 	if (err == NAT_PASS) {
 		c->ctr->nat_lan_replies++;
@@ -985,7 +985,7 @@ static inline __attribute__((always_inline)) void rx_run_end(struct wctx *c, str
 	if (!pkts)
 		return;
 	rx_keypair_run(c, kp, peer, data);
-	peer_count_bytes(peer, c->w->id, true, bytes);
+	peer_count_bytes(peer, c->wid, true, bytes);
 }
 
 /*

@@ -93,18 +93,6 @@ void wk_tunnel(struct wctx *c, struct wpkt *p, uint64_t since)
 	wk_tunnel_in(c, p, since, false);
 }
 
-/* Template o in front of a message of mlen bytes (wk_outer4_put's form). */
-static inline void outer4_again(const struct wk_outer4 *o, uint8_t *eth, uint32_t mlen)
-{
-	struct iphdr *ip = (void *)(eth + ETH_HLEN_);
-	struct udphdr *udp = (void *)(eth + ETH_HLEN_ + IP4_HLEN);
-
-	memcpy(eth, o->hdr + 2, sizeof(o->hdr) - 2);
-	ip->tot_len = htons(IP4_HLEN + UDP_HLEN + mlen);
-	ip->check = htons(csum_fold(o->sum + IP4_HLEN + UDP_HLEN + mlen));
-	udp->len = htons(UDP_HLEN + mlen);
-}
-
 /*
  * Control's datagrams (handshakes, cookies, keepalives of its own) go to few endpoints: their
  * IPv4 outer headers come from a small hashed set of templates, compared field by field and
@@ -142,7 +130,9 @@ static void send_outer(struct wctx *c, struct wpkt *p, uint8_t *msg, uint32_t ml
 		return;
 	}
 	if (p->ep.family == AF_INET) {
-		outer4_again(outer4_other(c, p), ip - ETH_HLEN_, mlen);
+		const struct wk_outer4 *o = outer4_other(c, p);
+
+		wk_outer4_put(o->hdr + 2, o->sum, msg, mlen);
 	} else {
 		ipudp_build(ip, &p->ep, p->hop.src_addr, c->listen_port, mlen);
 		eth_build(ip - ETH_HLEN_, p->hop.dst_mac, p->hop.src_mac, p->ep.family);

@@ -120,7 +120,7 @@ static inline __attribute__((always_inline)) bool wk_tunnel_from_us(struct wctx 
 		return false;
 	}
 	if (!natted && c->note_flows && !wk_flow_noted(c, p->l3, p->len, p->family, proto)) {
-		enum flowtrack_note n = flowtrack_note_out(&c->dev->flows, c->w->id, p->l3, p->len,
+		enum flowtrack_note n = flowtrack_note_out(&c->dev->flows, c->wid, p->l3, p->len,
 							   p->family, c->now);
 
 		c->ctr->flows_tracked += n != FLOWTRACK_NONE;
@@ -156,18 +156,19 @@ wk_tunnel_path(struct wctx *c, struct wpkt *p, struct peer *peer, uint64_t since
 	return e;
 }
 
-/* The outer Ethernet, IPv4 and UDP headers of path e in front of the WireGuard message at msg,
- * mlen bytes long: the entry's, with the lengths and the checksum (the entry's sum plus
- * tot_len, folded: RFC 1071's sum does not depend on the order of its words). */
-static inline void wk_outer4_put(const struct wk_path_ent *e, uint8_t *msg, uint32_t mlen)
+/* Outer Ethernet, IPv4 and UDP headers hdr (lengths and checksum zero; sum: the IPv4 header's)
+ * in front of the WireGuard message at msg, mlen bytes long, with the lengths and the checksum:
+ * the sum plus tot_len, folded (RFC 1071's sum does not depend on the order of its words). For
+ * a peer's path entry and for control's templates alike. */
+static inline void wk_outer4_put(const uint8_t *hdr, uint32_t sum, uint8_t *msg, uint32_t mlen)
 {
 	uint8_t *eth = msg - UDP_HLEN - IP4_HLEN - ETH_HLEN_;
 	struct iphdr *ip = (void *)(eth + ETH_HLEN_);
 	struct udphdr *udp = (void *)(eth + ETH_HLEN_ + IP4_HLEN);
 
-	memcpy(eth, e->hdr, sizeof(e->hdr));
+	memcpy(eth, hdr, ETH_HLEN_ + IP4_HLEN + UDP_HLEN);
 	ip->tot_len = htons(IP4_HLEN + UDP_HLEN + mlen);
-	ip->check = htons(csum_fold(e->sum + IP4_HLEN + UDP_HLEN + mlen));
+	ip->check = htons(csum_fold(sum + IP4_HLEN + UDP_HLEN + mlen));
 	udp->len = htons(UDP_HLEN + mlen);
 }
 
@@ -242,7 +243,7 @@ wk_tunnel_fields(struct wctx *c, struct wpkt *p_in, uint8_t *l3, uint32_t len, i
 	hdr->header.type = htole32(MESSAGE_DATA);
 	hdr->receiver_index = htole32(kp->nk.remote_index);
 	if (framed)
-		wk_outer4_put(path, (uint8_t *)hdr, sizeof(*hdr) + plen + AEAD_TAG_LEN);
+		wk_outer4_put(path->hdr, path->sum, (uint8_t *)hdr, sizeof(*hdr) + plen + AEAD_TAG_LEN);
 	p->kp = kp;
 	p->plen = plen;
 	p->since = since;                /* the nonce is reserved in wk_flush_seal */

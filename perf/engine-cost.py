@@ -45,7 +45,6 @@ STAGE_FN = {
     "tx_keypair_run": "batch", "rx_run_end": "batch", "seal_groups": "batch",
     "peer_count_bytes": "batch", "keypair_replay_lock": "batch", "keypair_replay_unlock": "batch",
     "route_of": "route", "route_miss": "route", "tunnel_path": "route",
-    "outer4_again": "headers",
     # wk_tunnel's inline parts (worker_tx.h), as when they were wk_tunnel's own
     "wk_tunnel_in": "batch", "wk_tunnel_fields": "batch", "wk_tunnel_from_us": "batch", "wk_keypair_usable": "batch",
     "wk_frame_room": "batch", "wk_outer_hlen": "batch", "wk_tunnel_path": "batch",
