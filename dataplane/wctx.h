@@ -113,7 +113,7 @@ struct wpkt {
 	bool natted;                     /* FROM_LAN: a reply nat_in translated, not a LAN-started flow
 					  * (read by wk_tunnel from what it is handed, not copied) */
 	bool framed;                     /* seal batch: its outer headers are in the frame already
-					  * (plain IPv4; ep and hop are then left unset) */
+					  * (plain IPv4; of ep only the family is set, hop is not) */
 	/* crypto batch context */
 	struct peer *peer;
 	struct keypair *kp;
