@@ -58,7 +58,7 @@ struct keypair {
  *   fetch_add: [nonce_next, nonce_end) are this worker's alone (worker_tx.c, seal_reserve).
  */
 #define PEER_BYTE_SLOTS 8u
-#define SEAL_NONCE_BLOCK 64u            /* counters a worker takes at once */
+#define SEAL_NONCE_BLOCK 256u           /* counters a worker takes at once (a seal batch's worth) */
 #define SEAL_NONCE_STALE 1024u          /* how far the keypair's counter may be past a block's next */
 struct peer_wslot {
 	_Atomic uint64_t rx, tx;

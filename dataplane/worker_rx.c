@@ -258,7 +258,7 @@ static inline __attribute__((always_inline)) void rx_data(struct wctx *c, struct
 	if (!in_place)
 		c->dec[c->ndec] = *p;
 	c->ndec++;
-	if (c->ndec == BURST)
+	if (c->ndec == OPEN_BATCH)
 		wk_flush_open(c);
 }
 
@@ -717,7 +717,7 @@ static __attribute__((noinline)) void rx_frame_general(struct wctx *c, struct wp
 static inline __attribute__((always_inline)) void rx_frame(struct wctx *c, uint64_t addr, uint32_t len)
 {
 	uint8_t *eth = wk_data(c, addr);
-	/* The open batch's next slot is the scratch (c->ndec < BURST here: rx_data flushes a full
+	/* The open batch's next slot is the scratch (c->ndec < OPEN_BATCH here: rx_data flushes a full
 	 * batch): a data message stays where it is and joins the batch by a count, with no copy (a
 	 * copy right after the field writes below stalls on store forwarding); anything else leaves
 	 * it before the slot is used. */

@@ -236,7 +236,7 @@ static unsigned seal_groups(struct wctx *c, unsigned n)
  * and another allocated at the same place must not inherit the block.
  */
 _Static_assert(SEAL_NONCE_STALE < COUNTER_WINDOW_SIZE / 4, "seal_reserve: far inside the receiver's window");
-_Static_assert(BURST <= SEAL_NONCE_BLOCK, "seal_reserve: a new block holds any batch");
+_Static_assert(SEAL_BATCH <= SEAL_NONCE_BLOCK, "seal_reserve: a new block holds any batch");
 
 static inline uint64_t seal_reserve(struct wctx *c, struct keypair *kp, struct peer *peer, unsigned n)
 {
@@ -348,7 +348,8 @@ void wk_flush_seal(struct wctx *c)
 	}
 	wk_batch_hist(c, n);
 	wk_prof_to(c->prof, WK_PROF_SEAL_AEAD);
-	aead_seal_burst(c->enc_ops, n);
+	for (unsigned i = 0; i < n; i += AEAD_BURST_MAX)     /* the backends' most per call */
+		aead_seal_burst(c->enc_ops + i, n - i < AEAD_BURST_MAX ? n - i : AEAD_BURST_MAX);
 	wk_prof_to(c->prof, WK_PROF_SEAL_AFTER);
 	for (unsigned i = 0; i < n; i++) {
 		struct wpkt *p = &c->enc[i];

@@ -252,7 +252,7 @@ wk_tunnel_fields(struct wctx *c, struct wpkt *p_in, uint8_t *l3, uint32_t len, i
 	op->src = op->dst = l3;
 	op->len = plen;
 	c->nenc = ++n;
-	if (n == BURST)
+	if (n == SEAL_BATCH)
 		wk_flush_seal(c);
 	return kp;
 }

@@ -162,7 +162,7 @@ static unsigned push_pass(struct sent *s, const unsigned *order, unsigned n)
 {
 	for (unsigned i = 0; i < n; i++)
 		push_lan(order[i]);
-	return pass(s, 64);
+	return pass(s, BURST);
 }
 
 /* n LAN packets to peer 1 in one pass: all sealed, for peer 1, with counters first, first + 1, ... */
@@ -172,7 +172,7 @@ static bool sent_in_order(struct sent *s, unsigned n, uint64_t first)
 
 	for (unsigned i = 0; i < n; i++)
 		push_lan(1);
-	ok = pass(s, 64) == n;
+	ok = pass(s, BURST) == n;
 	for (unsigned i = 0; ok && i < n; i++)
 		ok = went_to(&s[i], 1, far[1].ep_ip, MEM_FAR_PORT) && s[i].counter == first + i;
 	return ok;
@@ -206,8 +206,8 @@ static void test_nonce_blocks(struct sent *s)
 	CHECK(atomic_load(counter) == k + 1);
 	CHECK(sent_in_order(s, 1, k + 1));
 	CHECK(atomic_load(counter) == k + 1 + SEAL_NONCE_BLOCK);
-	/* 64 packets with 63 counters left in the block: a new block */
-	CHECK(sent_in_order(s, 64, k + 1 + SEAL_NONCE_BLOCK));
+	/* a block's worth of packets with one counter fewer left in the block: a new block */
+	CHECK(sent_in_order(s, SEAL_NONCE_BLOCK, k + 1 + SEAL_NONCE_BLOCK));
 	CHECK(atomic_load(counter) == k + 1 + 2 * SEAL_NONCE_BLOCK);
 	/* a block with counters left, then another keypair at the same address, its counter within
 	 * the stale bound of that block: its own counter, not the old block's */
@@ -271,7 +271,7 @@ int main(void)
 	static const uint8_t roam[4] = { 203, 0, 113, 7 };
 	const unsigned order[] = { 0, 1, 0, 0, 0, 1, 1, 0, 1, 0 };
 	const unsigned n = sizeof(order) / sizeof(order[0]);
-	struct sent s[64];
+	struct sent s[BURST];         /* a pass's most */
 	uint64_t next[2], bytes[2] = { 0 }, d, t0, t;
 	uint8_t derp[4];
 	struct mg_counters ctr;
@@ -320,7 +320,7 @@ int main(void)
 	/* a worker past the slots adds to the shared count; the sum holds both */
 	R.w->id = PEER_BYTE_SLOTS + 3;
 	push_lan(1);
-	CHECK(pass(s, 64) == 1);
+	CHECK(pass(s, BURST) == 1);
 	CHECK(atomic_load(&far[1].peer->tx_bytes) == mlen);
 	CHECK(peer_tx_bytes(far[1].peer) == bytes[1] + mlen);
 	CHECK(peer_tx_bytes(far[0].peer) == bytes[0]);
@@ -336,7 +336,7 @@ int main(void)
 	push_lan(0);
 	push_lan(1);
 	push_lan(0);
-	CHECK(pass(s, 64) == 4);
+	CHECK(pass(s, BURST) == 4);
 	CHECK(went_to(&s[0], 0, roam, 4444));
 	CHECK(went_to(&s[1], 0, roam, 4444));
 	CHECK(went_to(&s[2], 1, far[1].ep_ip, MEM_FAR_PORT));
@@ -345,14 +345,14 @@ int main(void)
 	/* only the port changes: the template must not keep the old one */
 	set_ep(0, roam, 4445);
 	push_lan(0);
-	CHECK(pass(s, 64) == 1);
+	CHECK(pass(s, BURST) == 1);
 	CHECK(went_to(&s[0], 0, roam, 4445));
 
 	/* and back to where it was first */
 	set_ep(0, far[0].ep_ip, MEM_FAR_PORT);
 	push_lan(1);
 	push_lan(0);
-	CHECK(pass(s, 64) == 2);
+	CHECK(pass(s, BURST) == 2);
 	CHECK(went_to(&s[0], 1, far[1].ep_ip, MEM_FAR_PORT));
 	CHECK(went_to(&s[1], 0, far[0].ep_ip, MEM_FAR_PORT));
 
@@ -362,12 +362,12 @@ int main(void)
 	push_lan(0);
 	push_lan(0);
 	push_lan(1);
-	CHECK(pass(s, 64) == 3);
+	CHECK(pass(s, BURST) == 3);
 	for (unsigned i = 0; i < 3; i++)
 		CHECK(went_to(&s[i], i / 2, far[i / 2].ep_ip, MEM_FAR_PORT) && s[i].sport == MEM_LISTEN_PORT + 1);
 	atomic_store(&R.dev->listen_port, MEM_LISTEN_PORT);
 	push_lan(0);
-	CHECK(pass(s, 64) == 1 && went_to(&s[0], 0, far[0].ep_ip, MEM_FAR_PORT) && s[0].sport == MEM_LISTEN_PORT);
+	CHECK(pass(s, BURST) == 1 && went_to(&s[0], 0, far[0].ep_ip, MEM_FAR_PORT) && s[0].sport == MEM_LISTEN_PORT);
 	/* the gateway's MAC changes (a new snapshot), the endpoints and our port do not: the
 	 * templates follow it */
 	gw_mac[5] ^= 0x5a;
@@ -375,34 +375,34 @@ int main(void)
 	push_lan(0);
 	push_lan(1);
 	push_lan(1);
-	CHECK(pass(s, 64) == 3);
+	CHECK(pass(s, BURST) == 3);
 	for (unsigned i = 0; i < 3; i++)
 		CHECK(went_to(&s[i], i > 0, far[i > 0].ep_ip, MEM_FAR_PORT));
 
 	/* the path epoch wraps as the snapshot changes: an entry numbered 1 from before (as after
 	 * 2^32 changes) is not taken for one of the new epoch 1 */
 	push_lan(0);
-	CHECK(pass(s, 64) == 1 && went_to(&s[0], 0, far[0].ep_ip, MEM_FAR_PORT));
+	CHECK(pass(s, BURST) == 1 && went_to(&s[0], 0, far[0].ep_ip, MEM_FAR_PORT));
 	R.c->path[far[0].peer->id % WK_PATH_SLOTS].epoch = 1;
 	R.c->path_epoch = UINT32_MAX;
 	gw_mac[5] ^= 0x0f;
 	CHECK(mem_router_set_gw_mac(&R, gw_mac) == 0);
 	push_lan(0);
-	CHECK(pass(s, 64) == 1 && went_to(&s[0], 0, far[0].ep_ip, MEM_FAR_PORT));
+	CHECK(pass(s, BURST) == 1 && went_to(&s[0], 0, far[0].ep_ip, MEM_FAR_PORT));
 	CHECK(R.c->path_epoch == 1);
 
 	/* Peer 0's packet without headroom for the outer headers is dropped after its path was
 	 * looked up: the next one, first in the batch or behind peer 1's, still goes to peer 0. */
 	push_lan(1);
-	CHECK(pass(s, 64) == 1 && went_to(&s[0], 1, far[1].ep_ip, MEM_FAR_PORT));
+	CHECK(pass(s, BURST) == 1 && went_to(&s[0], 1, far[1].ep_ip, MEM_FAR_PORT));
 	d = R.c->ctr->drops[MG_DROP_TOO_BIG];
 	push_lan_at(0, 2);      /* IPv4 header 4-byte aligned, as every port delivers */
 	push_lan(0);
-	CHECK(pass(s, 64) == 1 && went_to(&s[0], 0, far[0].ep_ip, MEM_FAR_PORT));
+	CHECK(pass(s, BURST) == 1 && went_to(&s[0], 0, far[0].ep_ip, MEM_FAR_PORT));
 	push_lan(1);
 	push_lan_at(0, 2);
 	push_lan(0);
-	CHECK(pass(s, 64) == 2 && went_to(&s[0], 1, far[1].ep_ip, MEM_FAR_PORT) &&
+	CHECK(pass(s, BURST) == 2 && went_to(&s[0], 1, far[1].ep_ip, MEM_FAR_PORT) &&
 	      went_to(&s[1], 0, far[0].ep_ip, MEM_FAR_PORT));
 	CHECK(R.c->ctr->drops[MG_DROP_TOO_BIG] == d + 2);
 	/* peer 0 reached through DERP: packets behind peer 1's, every one relayed; the worker
@@ -414,7 +414,7 @@ int main(void)
 	push_lan(0);
 	push_lan(0);
 	push_lan(0);
-	CHECK(pass(s, 64) == 1 && went_to(&s[0], 1, far[1].ep_ip, MEM_FAR_PORT));
+	CHECK(pass(s, BURST) == 1 && went_to(&s[0], 1, far[1].ep_ip, MEM_FAR_PORT));
 	CHECK(relayed[0] == 3 && relayed[1] == 0);
 	CHECK(R.c->ctr->encap_packets == ctr.encap_packets + 4 && R.c->ctr->encap_bytes == ctr.encap_bytes + 4 * mlen);
 	CHECK(R.c->ctr->encap_packets_derp == ctr.encap_packets_derp + 3 &&
@@ -428,12 +428,12 @@ int main(void)
 	 * the new endpoint */
 	atomic_store(&far[0].peer->cur->dead, true);
 	push_lan(0);
-	CHECK(pass(s, 64) == 0);
+	CHECK(pass(s, BURST) == 0);
 	atomic_store(&far[0].peer->cur->dead, false);
 	usleep(2 * STAGE_RETRY_NS / 1000);
 	push_lan(0);
 	push_keepalive(0, roam, 5555);
-	CHECK(pass(s, 64) == 2);
+	CHECK(pass(s, BURST) == 2);
 	CHECK(went_to(&s[0], 0, far[0].ep_ip, MEM_FAR_PORT));
 	CHECK(went_to(&s[1], 0, roam, 5555));
 	set_ep(0, far[0].ep_ip, MEM_FAR_PORT);
@@ -448,7 +448,7 @@ int main(void)
 	push_lan(1);
 	push_lan(1);
 	push_lan(1);
-	CHECK(pass(s, 64) == 4);
+	CHECK(pass(s, BURST) == 4);
 	CHECK(went_to(&s[0], 0, far[0].ep_ip, MEM_FAR_PORT) && s[0].counter == REJECT_AFTER_MESSAGES - 1);
 	for (unsigned i = 1; i < 4; i++)
 		CHECK(went_to(&s[i], 1, far[1].ep_ip, MEM_FAR_PORT) && s[i].counter == next[1] + i - 1);
