@@ -23,6 +23,9 @@
  *   two peers sharing a path slot take turns in it within one batch (test_shared_slot)
  *   the peer's last traversal is moved on once a millisecond old, not every pass
  *   nonces come from the worker's block of the keypair's counters (test_nonce_blocks)
+ *   a full pass (BURST frames) either way: every message sealed, or opened, with each peer's
+ *   counters in order, and the batch-size histogram counting AEAD calls of at most
+ *   AEAD_BURST_MAX (test_full_pass)
  */
 #include <stdio.h>
 #include <string.h>
@@ -266,6 +269,55 @@ static void test_shared_slot(struct sent *s)
 	set_ep(2, far[2].ep_ip, MEM_FAR_PORT);
 }
 
+/* The histogram's calls and messages so far. */
+static uint64_t hist_calls(void)
+{
+	uint64_t n = 0;
+
+	for (unsigned b = 0; b < MG_BATCH_BUCKETS; b++)
+		n += R.c->ctr->batch_hist[b];
+	return n;
+}
+
+/*
+ * A pass of BURST LAN packets alternating between two peers (1 and 2: peer 0's keypair was used
+ * up above) is one seal batch: every packet sealed, each peer's counters consecutive in send
+ * order, the AEAD called per AEAD_BURST_MAX. A pass of 200 of their messages is several open
+ * batches (OPEN_BATCH each): every one authenticated, none refused as a replay.
+ */
+static void test_full_pass(struct sent *s)
+{
+	uint64_t next[3] = { UINT64_MAX, UINT64_MAX, UINT64_MAX }, calls = hist_calls();
+	uint64_t top = R.c->ctr->batch_hist[6], sum = R.c->ctr->batch_sum;
+	uint64_t decap = R.c->ctr->decap_packets, ka = R.c->ctr->keepalives_rx;
+	unsigned n;
+
+	_Static_assert(AEAD_BURST_MAX == 64 && MG_BATCH_BUCKETS == 7 && BURST % 64 == 0,
+		       "test_full_pass: bucket 6 holds the calls of 64");
+	for (unsigned i = 0; i < BURST; i++)
+		push_lan(1 + i % 2);
+	n = pass(s, BURST);
+	CHECK(n == BURST);
+	for (unsigned i = 0; i < n; i++) {
+		unsigned p = 1 + i % 2;
+
+		CHECK(went_to(&s[i], p, far[p].ep_ip, MEM_FAR_PORT));
+		if (next[p] == UINT64_MAX)
+			next[p] = s[i].counter;
+		CHECK(s[i].counter == next[p]++);
+	}
+	CHECK(hist_calls() == calls + BURST / AEAD_BURST_MAX && R.c->ctr->batch_hist[6] == top + BURST / 64);
+	CHECK(R.c->ctr->batch_sum == sum + BURST);
+
+	calls = hist_calls();
+	sum = R.c->ctr->batch_sum;
+	for (unsigned i = 0; i < 200; i++)
+		push_keepalive(1 + i % 2, far[1 + i % 2].ep_ip, MEM_FAR_PORT);
+	CHECK(pass(s, BURST) == 0);
+	CHECK(R.c->ctr->decap_packets == decap + 200 && R.c->ctr->keepalives_rx == ka + 200);
+	CHECK(hist_calls() == calls + (200 + OPEN_BATCH - 1) / OPEN_BATCH && R.c->ctr->batch_sum == sum + 200);
+}
+
 int main(void)
 {
 	static const uint8_t roam[4] = { 203, 0, 113, 7 };
@@ -474,6 +526,7 @@ int main(void)
 	CHECK(atomic_load(&far[0].peer->ev_last_traversal) == t + 2 * PEER_TRAVERSAL_GRAIN_NS);
 
 	test_nonce_blocks(s);
+	test_full_pass(s);
 
 	if (mem_router_free(&R))
 		CHECK(!"frames leaked");
