@@ -31,6 +31,7 @@
 #define SEAL_BATCH BURST
 _Static_assert(OPEN_BATCH <= 64, "wk_flush_open: one bit per packet of the batch in a uint64_t");
 #define TX_MAX (4 * BURST)
+#define WK_RX_PREFETCH 4u                /* frames ahead of the one classified whose headers are fetched */
 #define STAGE_SLOTS 512u
 #define STAGE_PER_PEER 128u              /* a peer's share of its worker's stage queue (as the kernel's) */
 #define STAGE_PEER_SLOTS 1024u           /* peers counted at once; a power of two > STAGE_SLOTS */
@@ -226,7 +227,7 @@ struct wctx {
 	struct wpkt enc[SEAL_BATCH];
 	unsigned nenc;
 
-	struct io_desc rx[BURST];
+	struct io_desc rx[BURST + WK_RX_PREFETCH];   /* wk_rx_burst: room past the last */
 	struct io_desc tx[TX_MAX];
 	unsigned ntx;
 

@@ -734,9 +734,6 @@ static inline __attribute__((always_inline)) void rx_frame(struct wctx *c, uint6
 	rx_frame_general(c, p, addr, eth, len);
 }
 
-/* Frames ahead of the one being classified whose headers are prefetched. */
-#define RX_PREFETCH 4u
-
 /* The two cache lines that hold a frame's Ethernet, IP, UDP and WireGuard headers. */
 static inline void rx_prefetch(const uint8_t *area, const struct io_desc *d)
 {
@@ -749,19 +746,23 @@ static inline void rx_prefetch(const uint8_t *area, const struct io_desc *d)
 /*
  * Classifying a frame starts with a cache miss on its headers (a NIC writes them to memory or
  * L3; frames 4 KiB apart also share few L1 sets), so the headers of the next few frames are
- * fetched while this one is classified.
+ * fetched while this one is classified. The descriptors past the last repeat it, so that the
+ * loop prefetches without a bound test.
  */
-void wk_rx_burst(struct wctx *c, const struct io_desc *rx, unsigned n)
+void wk_rx_burst(struct wctx *c, struct io_desc *rx, unsigned n)
 {
 	const uint8_t *area = c->area;
 	uint64_t bytes = 0;
 
-	rx_memo_epoch(c);
-	for (unsigned i = 0; i < n && i < RX_PREFETCH; i++)
+	rx_memo_epoch(c);                /* also for relayed and staged packets: even with no frames */
+	if (!n)
+		return;
+	for (unsigned i = 0; i < WK_RX_PREFETCH; i++)
+		rx[n + i] = rx[n - 1];
+	for (unsigned i = 0; i < WK_RX_PREFETCH; i++)
 		rx_prefetch(area, &rx[i]);
 	for (unsigned i = 0; i < n; i++) {
-		if (i + RX_PREFETCH < n)
-			rx_prefetch(area, &rx[i + RX_PREFETCH]);
+		rx_prefetch(area, &rx[i + WK_RX_PREFETCH]);
 		bytes += rx[i].len;
 		rx_frame(c, rx[i].addr, rx[i].len);
 	}

@@ -10,8 +10,9 @@
 #include "wctx.h"
 
 /* The n received frames of a burst (each descriptor: its Ethernet header's port offset and
- * length), in order, and the worker's rx counters. */
-void wk_rx_burst(struct wctx *c, const struct io_desc *rx, unsigned n);
+ * length), in order, and the worker's rx counters. rx has WK_RX_PREFETCH entries of room past
+ * the n (wk_rx_burst writes them). */
+void wk_rx_burst(struct wctx *c, struct io_desc *rx, unsigned n);
 /* Opens the batch wk_rx_burst gathered, checks replay, and routes what authenticates. */
 void wk_flush_open(struct wctx *c);
 void wk_route_inner(struct wctx *c, struct wpkt *p, struct peer *from);
