@@ -41,14 +41,12 @@ void wk_drop(struct wctx *c, struct wpkt *p, enum mg_drop why)
 
 void wk_batch_hist(struct wctx *c, unsigned n)
 {
-	for (unsigned i = 0; i < n; i += AEAD_BURST_MAX) {
-		unsigned k = n - i < AEAD_BURST_MAX ? n - i : AEAD_BURST_MAX, b = 0;
+	unsigned b = 0;
 
-		while ((1u << b) < k && b < MG_BATCH_BUCKETS - 1)
-			b++;
-		c->ctr->batch_hist[b]++;
-		c->ctr->batch_sum += k;
-	}
+	while ((1u << b) < n && b < MG_BATCH_BUCKETS - 1)
+		b++;
+	c->ctr->batch_hist[b]++;
+	c->ctr->batch_sum += n;
 }
 
 /* An address of @family into a cache slot; constant-size copies are inlined, not a libc call. */

@@ -442,8 +442,7 @@ static inline void wk_tx(struct wctx *c, uint8_t *frame, uint32_t len)
 	c->ctr->tx_packets++;
 	c->ctr->tx_bytes += len;
 }
-/* A batch of n messages into the batch-size histogram, as the AEAD calls of up to
- * AEAD_BURST_MAX that it makes (counters.h: the histogram is per call). */
+/* An AEAD call of n messages into the batch-size histogram (counters.h: per call). */
 void wk_batch_hist(struct wctx *c, unsigned n);
 
 /* Holds a packet until its peer has a session or its next hop a MAC (since = 0: now), or drops

@@ -346,10 +346,12 @@ void wk_flush_seal(struct wctx *c)
 		wk_prof_to(c->prof, was);
 		return;
 	}
-	wk_batch_hist(c, n);
 	wk_prof_to(c->prof, WK_PROF_SEAL_AEAD);
-	for (unsigned i = 0; i < n; i += AEAD_BURST_MAX)     /* the backends' most per call */
-		aead_seal_burst(c->enc_ops + i, n - i < AEAD_BURST_MAX ? n - i : AEAD_BURST_MAX);
+	for (unsigned i = 0, k; i < n; i += k) {   /* calls of at most the backends' most */
+		k = n - i < AEAD_BURST_MAX ? n - i : AEAD_BURST_MAX;
+		wk_batch_hist(c, k);
+		aead_seal_burst(c->enc_ops + i, k);
+	}
 	wk_prof_to(c->prof, WK_PROF_SEAL_AFTER);
 	for (unsigned i = 0; i < n; i++) {
 		struct wpkt *p = &c->enc[i];

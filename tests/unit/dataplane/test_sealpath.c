@@ -269,7 +269,7 @@ static void test_shared_slot(struct sent *s)
 	set_ep(2, far[2].ep_ip, MEM_FAR_PORT);
 }
 
-/* The histogram's calls and messages so far. */
+/* The AEAD calls the batch-size histogram has counted so far. */
 static uint64_t hist_calls(void)
 {
 	uint64_t n = 0;
