@@ -305,21 +305,30 @@ static inline unsigned memo_view(const uint8_t *l3, uint32_t len, int family, ui
 	return family == AF_INET ? 4 : 16;
 }
 
-/* From now on in this pass, m stands for f, whose key k (fwd out, rev in) packets must have. */
-static inline void memo_take(struct nat_memo *m, uint64_t pass, struct nat_flow *f, const struct nat_key *k)
+/* From now on under stamp, t remembers f, whose key k (fwd out, rev in) packets must have; f was
+ * touched at now. */
+static inline void memo_take(struct nat_memos *t, uint64_t stamp, struct nat_flow *f, const struct nat_key *k,
+			     uint64_t now)
 {
+	struct nat_memo *m;
+	uint32_t ports, src;
+
 	if (k->proto != IPPROTO_TCP && k->proto != IPPROTO_UDP)
-		return;                 /* the memo, if any, still stands for its own flow */
-	m->pass = pass;
+		return;                 /* the memo, if any, still stands for its own flows */
+	memcpy(&ports, &k->sport, 4);
+	memcpy(&src, k->saddr + (k->family == AF_INET ? 0 : 12), 4);
+	m = nat_memo_slot(t, ports, src);
+	m->stamp = stamp;
 	m->flow = f;
-	memcpy(&m->ports, &k->sport, 4);
-	memcpy(&m->src, k->saddr + (k->family == AF_INET ? 0 : 12), 4);
+	m->ports = ports;
+	m->src = src;
+	m->tick = (uint32_t)(now >> 30);
 }
 
-bool nat_memo_apply(struct nat_memo *m, bool in, uint8_t *l3, uint32_t len, int family)
+bool nat_memo_apply(struct nat_memo *m, bool in, uint8_t *l3, uint32_t len, int family, uint64_t now)
 {
 	const unsigned saddr = family == AF_INET ? 12 : 8, daddr = family == AF_INET ? 16 : 24;
-	const struct nat_flow *f = m->flow;
+	struct nat_flow *f = m->flow;
 	const struct nat_key *k;
 	uint8_t *l4, proto;
 	uint32_t hl, ports, kports, ip_delta, l4_delta;
@@ -347,22 +356,33 @@ bool nat_memo_apply(struct nat_memo *m, bool in, uint8_t *l3, uint32_t len, int 
 	if (proto == IPPROTO_TCP) {
 		csum_apply(l4 + 16, l4_delta);
 		if (l4[13] & 0x05)              /* FIN or RST */
-			atomic_store_explicit(&m->flow->tcp_closing, 1, memory_order_relaxed);
+			atomic_store_explicit(&f->tcp_closing, 1, memory_order_relaxed);
 	} else if (family == AF_INET6 || l4[6] || l4[7]) {   /* IPv4 UDP without a checksum stays so */
 		if (!csum_apply(l4 + 6, l4_delta))
 			l4[6] = l4[7] = 0xff;           /* RFC 768: a computed 0 is sent as 0xffff */
 	}
+	if (unlikely(m->tick != (uint32_t)(now >> 30))) {
+		m->tick = (uint32_t)(now >> 30);
+		flow_touch(f, now);
+	}
+	/* (the address by its fixed size: a store or two, not a libc call) */
 	if (in) {
-		memcpy(l3 + daddr, f->fwd.saddr, alen);
+		if (family == AF_INET)
+			memcpy(l3 + daddr, f->fwd.saddr, 4);
+		else
+			memcpy(l3 + daddr, f->fwd.saddr, 16);
 		memcpy(l4 + 2, &f->fwd.sport, 2);
 	} else {
-		memcpy(l3 + saddr, f->rev.daddr, alen);
+		if (family == AF_INET)
+			memcpy(l3 + saddr, f->rev.daddr, 4);
+		else
+			memcpy(l3 + saddr, f->rev.daddr, 16);
 		memcpy(l4, &f->rev.dport, 2);
 	}
 	return true;
 }
 
-int nat_out_remember(struct nat *n, struct nat_memo *m, uint64_t pass, unsigned worker, uint64_t peer_id,
+int nat_out_remember(struct nat *n, struct nat_memos *t, uint64_t stamp, unsigned worker, uint64_t peer_id,
 		     uint8_t *l3, uint32_t len, int family, const uint8_t *lan_src, uint64_t now)
 {
 	struct l4_view v;
@@ -391,8 +411,8 @@ int nat_out_remember(struct nat *n, struct nat_memo *m, uint64_t pass, unsigned 
 		atomic_store_explicit(&f->tcp_closing, 1, memory_order_relaxed);
 	set_addr(l3, family, (uint8_t *)ip_src(l3, family), f->rev.daddr, &v);
 	set_port(v.sport, f->rev.dport, &v);
-	if (m)
-		memo_take(m, pass, f, &f->fwd);
+	if (t)
+		memo_take(t, stamp, f, &f->fwd, now);
 	return 0;
 }
 
@@ -402,7 +422,7 @@ int nat_out(struct nat *n, unsigned worker, uint64_t peer_id, uint8_t *l3, uint3
 	return nat_out_remember(n, NULL, 0, worker, peer_id, l3, len, family, lan_src, now);
 }
 
-bool nat_in_remember(struct nat *n, struct nat_memo *m, uint64_t pass, uint8_t *l3, uint32_t len, int family,
+bool nat_in_remember(struct nat *n, struct nat_memos *t, uint64_t stamp, uint8_t *l3, uint32_t len, int family,
 		     uint64_t now)
 {
 	struct l4_view v;
@@ -425,8 +445,8 @@ bool nat_in_remember(struct nat *n, struct nat_memo *m, uint64_t pass, uint8_t *
 		atomic_store_explicit(&f->tcp_closing, 1, memory_order_relaxed);
 	set_addr(l3, family, (uint8_t *)ip_dst(l3, family), f->fwd.saddr, &v);
 	set_port(v.proto == IPPROTO_TCP || v.proto == IPPROTO_UDP ? v.dport : v.sport, f->fwd.sport, &v);
-	if (m)
-		memo_take(m, pass, f, &f->rev);
+	if (t)
+		memo_take(t, stamp, f, &f->rev, now);
 	return true;
 }
 
@@ -459,6 +479,7 @@ unsigned nat_expire(struct nat *n, uint64_t now)
 		cds_lfht_del(n->rev, &f->rev_node);
 		atomic_fetch_sub(&n->nflows, 1);
 		atomic_fetch_sub(&n->peer_flows[f->peer_slot], 1);
+		atomic_fetch_add(&n->gen, 1);   /* before RCU may free it: see struct nat_memo */
 		mg_call_rcu(&f->rcu, flow_free_rcu);
 		removed++;
 	}

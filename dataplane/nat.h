@@ -88,6 +88,7 @@ struct nat {
 	unsigned npools;
 	uint64_t seed;
 	_Atomic uint64_t nflows;
+	_Atomic uint64_t gen;            /* moved by nat_expire before a removed flow goes to RCU */
 	_Atomic uint32_t *peer_flows;    /* NAT_PEER_SLOTS counts: + by workers, - by nat_expire */
 	const struct flowtrack *lan_flows;   /* flows the LAN started (NULL: none are known) */
 };
@@ -113,49 +114,82 @@ static inline void nat_set_lan_flows(struct nat *n, const struct flowtrack *ft)
 int nat_out(struct nat *n, unsigned worker, uint64_t peer_id, uint8_t *l3, uint32_t len, int family,
 	    const uint8_t *lan_src, uint64_t now);
 /*
- * A worker's memo of the flow nat_out_remember (or nat_in_remember, with a memo of its own)
- * translated last, for the packets of the same flow that follow in the same pass (a bulk flow's
- * burst): they are translated without building, hashing or looking up a key. It holds for one
- * pass: the worker is an RCU reader until the quiescent state after it, so the flow cannot be
- * freed meanwhile, and the pass's clock is the same, so last_seen needs no touch. TCP and UDP,
- * not fragmented, IPv4 without options or IPv6 with TCP/UDP right after the fixed header (what
- * l4_parse would read the same way). A packet is the flow's if its addresses, ports and protocol
- * are the flow's key (fwd out, rev in): nothing of the packet is copied into the memo.
+ * A worker's memos of the flows nat_out_remember (or nat_in_remember, with a table of its own)
+ * translated, direct-mapped by two words of the packet (where an IPv4 header without options has
+ * the ports, and where the source address ends): a packet of a remembered flow is translated
+ * without building, hashing or looking up a key. TCP and UDP, not fragmented, IPv4 without
+ * options or IPv6 with TCP/UDP right after the fixed header (what l4_parse would read the same
+ * way). A packet is the flow's if its addresses, ports and protocol are the flow's key (fwd out,
+ * rev in): nothing of the packet is copied into the memo.
+ *
+ * An entry holds while the holder's stamp is the one it was taken under. The holder changes its
+ * stamp when nat_gen() moved, read after its last RCU quiescent state: a flow is removed from the
+ * table and its generation moved before it is handed to RCU, so no entry under the current stamp
+ * names a flow that may be freed before the holder's next quiescent state. A hit keeps the flow's
+ * last_seen as a lookup would (touched when the clock's 2^30 ns tick moved since the entry's last
+ * touch), so a flow served from the memo does not idle out.
  */
+#define NAT_MEMO_SLOTS 1024u         /* a power of two */
+
 struct nat_memo {
-	uint64_t pass;                 /* the pass it holds for; 0 = none */
+	uint64_t stamp;                /* the holder's stamp when taken; 0 = none */
 	struct nat_flow *flow;
 	uint32_t ports, src;           /* the key's ports, and its source address's last 4 bytes */
+	uint32_t tick;                 /* now >> 30 at the flow's last touch through the memo */
 };
 
-bool nat_memo_apply(struct nat_memo *m, bool in, uint8_t *l3, uint32_t len, int family);
+struct nat_memos {
+	struct nat_memo slot[NAT_MEMO_SLOTS];
+};
 
-/* Worker: true if the packet is of m's flow (in this pass) and is now translated as nat_out (or,
- * in, nat_in) would have; false leaves it as it was. Most packets of other flows are told apart
- * here by two words, where an IPv4 header without options would have the ports and where the
- * source address ends (read from the frame even if the packet is shorter: nat_memo_apply then
- * says no); the rest of the key is compared in nat_memo_apply. */
-static inline bool nat_memo_translate(struct nat_memo *m, uint64_t pass, bool in, uint8_t *l3, uint32_t len,
-				      int family)
+/* The moment of the last flow removal (see struct nat_memo). */
+static inline uint64_t nat_gen(const struct nat *n)
+{
+	return atomic_load_explicit(&n->gen, memory_order_acquire);
+}
+
+/* The entry a packet with these two words (as loaded: ports, source address's last 4 bytes)
+ * would be remembered in. */
+static inline struct nat_memo *nat_memo_slot(struct nat_memos *t, uint32_t ports, uint32_t src)
+{
+	/* As loaded, a source port's bytes are bits 0-15 of ports and the destination port's 16-31;
+	 * an address's last two bytes are bits 16-31 of src: folded, the bits flows differ in
+	 * mostly stay apart (a multiply of the two words side by side maps flows whose port and
+	 * address change together to few slots). */
+	uint64_t h = (uint64_t)(ports ^ src) * 0x9e3779b97f4a7c15ull;
+
+	return &t->slot[h >> (64 - __builtin_ctz(NAT_MEMO_SLOTS))];
+}
+
+bool nat_memo_apply(struct nat_memo *m, bool in, uint8_t *l3, uint32_t len, int family, uint64_t now);
+
+/* Worker: true if the packet is of a flow t remembers under stamp and is now translated as
+ * nat_out (or, in, nat_in) would have at now; false leaves it as it was. Most packets of other
+ * flows are told apart by the two words the slot is chosen by (read from the frame even if the
+ * packet is shorter: nat_memo_apply then says no); the rest of the key is compared in
+ * nat_memo_apply. */
+static inline bool nat_memo_translate(struct nat_memos *t, uint64_t stamp, bool in, uint8_t *l3, uint32_t len,
+				      int family, uint64_t now)
 {
 	uint32_t ports, src;
+	struct nat_memo *m;
 
-	if (m->pass != pass)
-		return false;
 	memcpy(&ports, l3 + (family == AF_INET ? 20 : 40), 4);
 	memcpy(&src, l3 + (family == AF_INET ? 12 : 20), 4);
-	return ports == m->ports && src == m->src && nat_memo_apply(m, in, l3, len, family);
+	m = nat_memo_slot(t, ports, src);
+	return m->stamp == stamp && ports == m->ports && src == m->src && nat_memo_apply(m, in, l3, len, family, now);
 }
-/* Worker: nat_out, after which a TCP or UDP flow it translated is m's for the rest of the pass. */
-int nat_out_remember(struct nat *n, struct nat_memo *m, uint64_t pass, unsigned worker, uint64_t peer_id,
+/* Worker: nat_out, after which a TCP or UDP flow it translated is remembered in t under stamp
+ * (t NULL: not remembered). */
+int nat_out_remember(struct nat *n, struct nat_memos *t, uint64_t stamp, unsigned worker, uint64_t peer_id,
 		     uint8_t *l3, uint32_t len, int family, const uint8_t *lan_src, uint64_t now);
 /* Worker: a packet from the LAN addressed to the router: if it answers a flow, translate it back
  * in place and return true. */
 bool nat_in(struct nat *n, uint8_t *l3, uint32_t len, int family, uint64_t now);
-/* Worker: nat_in, after which a TCP or UDP flow it translated is m's for the rest of the pass. */
-bool nat_in_remember(struct nat *n, struct nat_memo *m, uint64_t pass, uint8_t *l3, uint32_t len, int family,
+/* Worker: nat_in, after which a TCP or UDP flow it translated is remembered in t under stamp. */
+bool nat_in_remember(struct nat *n, struct nat_memos *t, uint64_t stamp, uint8_t *l3, uint32_t len, int family,
 		     uint64_t now);
-/* Control: expire idle flows; returns how many were removed. */
+/* Control: expire idle flows (each moves nat_gen); returns how many were removed. */
 unsigned nat_expire(struct nat *n, uint64_t now);
 
 #endif

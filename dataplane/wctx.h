@@ -399,8 +399,10 @@ struct wctx {
 		bool opens;                  /* judged as a packet that opens a flow (not TCP past its SYN) */
 	} filter_ok;
 
-	struct nat_memo nat_memo;        /* the flow SNAT translated last, this pass (worker_rx.c) */
-	struct nat_memo nat_memo_in;     /* the flow whose reply it translated back last, this pass */
+	/* The flows SNAT translated (worker_rx.c, snat_out) and whose replies it translated back,
+	 * under nat_stamp: a new one when memo_epoch or the NAT table's generation moved (nat.h). */
+	uint64_t nat_stamp, memo_nat_gen;
+	struct nat_memos nat_out_memo, nat_in_memo;
 } __mg_aligned;                          /* written every pass: no line shared with another worker */
 _Static_assert(sizeof(((struct wctx *)0)->path[0]) == MG_CACHELINE, "struct wk_path_ent: one line");
 

@@ -106,13 +106,13 @@ static bool snat_out(struct wctx *c, struct wpkt *p, const struct peer *from, en
 	struct nl_l2hop hop;
 	int err = -EADDRNOTAVAIL;
 
-	/* The flow translated last in this pass: no key, no table, and no hop (this pass's
-	 * snapshot gave the same destination one a moment ago). */
-	if (nat_memo_translate(&c->nat_memo, c->pass, false, p->l3, p->len, p->family))
+	/* A flow translated before under the same tables: no key, no table, and no hop (the
+	 * snapshot that gave its destination one is still the current one). */
+	if (nat_memo_translate(&c->nat_out_memo, c->nat_stamp, false, p->l3, p->len, p->family, c->now))
 		return true;
 	if (wk_hop(c, p->family, ip_dst(p->l3, p->family), &hop) != -ENETUNREACH)
-		err = nat_out_remember(&c->dev->nat, &c->nat_memo, c->pass, c->wid, from->id, p->l3, p->len,
-				       p->family, hop.src_addr, c->now);
+		err = nat_out_remember(&c->dev->nat, &c->nat_out_memo, c->nat_stamp, c->wid, from->id, p->l3,
+				       p->len, p->family, hop.src_addr, c->now);
 	if (err == NAT_PASS) {
 		c->ctr->nat_lan_replies++;
 		return true;
@@ -477,15 +477,22 @@ static inline __attribute__((always_inline)) bool rx_outer_data(struct wctx *c, 
 static const wk_v16 rx_lan_mask = RX_MASK_ETH;
 
 /* Once per pass: a new memo_epoch (every flow memo entry void) when a table the entries stand
- * for changed since the last pass, with our MAC in lan_hdr. */
+ * for changed since the last pass, with our MAC in lan_hdr; a new nat_stamp then, and when a NAT
+ * flow was removed (after this worker's last quiescent state: see struct nat_memo). */
 static inline void rx_memo_epoch(struct wctx *c)
 {
 	uint64_t addrs_gen = atomic_load_explicit(&c->dev->addrs_gen, memory_order_acquire);
 	uint64_t routes_gen = atomic_load_explicit(&c->dev->routes_gen, memory_order_acquire);
+	uint64_t nat_g = nat_gen(&c->dev->nat);
 
+	if (unlikely(nat_g != c->memo_nat_gen)) {
+		c->memo_nat_gen = nat_g;
+		c->nat_stamp++;
+	}
 	if (likely(c->memo_epoch && c->nl_gen == c->memo_nl_gen && c->aip_gen == c->memo_aip_gen &&
 		   addrs_gen == c->memo_addrs_gen && routes_gen == c->memo_routes_gen))
 		return;
+	c->nat_stamp++;                  /* from 1: an entry's 0 is "never taken" */
 	c->memo_nl_gen = c->nl_gen;
 	c->memo_aip_gen = c->aip_gen;
 	c->memo_addrs_gen = addrs_gen;
@@ -680,9 +687,10 @@ static __attribute__((noinline)) void rx_frame_general(struct wctx *c, struct wp
 	if (local) {
 		if (!lan_plaintext_ok(c, p, eth + ETH_HLEN_, ilen, family))
 			return;
-		if (!c->snat || (!nat_memo_translate(&c->nat_memo_in, c->pass, true, p->l3, p->len, p->family) &&
-				      !nat_in_remember(&c->dev->nat, &c->nat_memo_in, c->pass, p->l3, p->len,
-						       p->family, c->now))) {
+		if (!c->snat ||
+		    (!nat_memo_translate(&c->nat_in_memo, c->nat_stamp, true, p->l3, p->len, p->family, c->now) &&
+		     !nat_in_remember(&c->dev->nat, &c->nat_in_memo, c->nat_stamp, p->l3, p->len, p->family,
+				      c->now))) {
 			wk_drop(c, p, MG_DROP_NAT_UNKNOWN);
 			return;
 		}

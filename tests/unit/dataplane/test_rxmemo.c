@@ -43,6 +43,10 @@
  *      dropped as no_route.
  *   #9 a new session installed and confirmed by control's own functions (the old keypair
  *      alive, now previous): the flow memo takes it up at once.
+ *   #10 the SNAT memos (c->nat_out_memo, c->nat_in_memo) across passes: a peer's flow and the
+ *      LAN's reply are translated from them in the pass after the one that looked them up, and
+ *      not after nat_expire removed the flow: the peer's next packet makes a new flow in the
+ *      table, and a reply to the old port is dropped as nat_unknown.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -281,6 +285,24 @@ static void push(bool lan, unsigned k, uint8_t tag, const struct change *ch)
 	T_CHECK(base != UINT64_MAX, "frame pool empty");
 	len = lan ? lan_build(f, k, tag, ch) : tunnel_build(f, k, tag, ch);
 	T_CHECK(io_mem_rx_push(&R.w->port, a, len), "rx push");
+}
+
+/* The LAN host's UDP reply from port 53 to the router's NAT port `port` (4000 + 40: the
+ * tunnel packets' source port with tag 40). */
+static void reply_push(uint16_t port)
+{
+	uint64_t base = io_frame_get(&R.w->port), a = base + io_rx_offset(base);
+	uint8_t *f = io_port_data(&R.w->port, a);
+	char src[16], dst[16];
+	uint32_t len;
+
+	T_CHECK(base != UINT64_MAX, "frame pool empty");
+	inet_ntop(AF_INET, mem_lan.host_ip, src, sizeof(src));
+	inet_ntop(AF_INET, mem_lan.router_ip, dst, sizeof(dst));
+	eth_build(f, mem_lan.router_mac, mem_lan.host_mac, AF_INET);
+	len = (uint32_t)mkpkt(f + ETH_HLEN_, 0, src, dst, IPPROTO_UDP, 53, port, 20);
+	ref_fix(f + ETH_HLEN_, len);
+	T_CHECK(io_mem_rx_push(&R.w->port, a, ETH_HLEN_ + len), "rx push");
 }
 
 static uint32_t rnd(uint32_t n)
@@ -819,6 +841,44 @@ int main(void)
 		T_CHECK(o.v[ENCAP] == 1 && o.nout == 1 && o.out[0].peer == 1,
 			"#9 the flow memo kept the previous keypair (sealed %lu, for peer %d)", (unsigned long)o.v[ENCAP],
 			o.nout ? o.out[0].peer : -2);
+	}
+
+	/* #10 */
+	{
+		uint64_t unknown, stamp;
+		uint16_t port[3];
+
+		R.dev->snat = true;
+		for (int round = 0; round < 3; round++) {
+			if (round == 2) {
+				stamp = R.c->nat_stamp;
+				T_CHECK(nat_expire(&R.dev->nat, mg_now() + 30 * 86400 * NSEC_PER_SEC) == 1 &&
+					atomic_load(&R.dev->nat.nflows) == 0, "#10 nat_expire did not remove the flow");
+			}
+			push(false, 0, 40, &none);
+			pass(&o);
+			T_CHECK(o.nout == 1 && o.out[0].peer == -1 && !memcmp(o.out[0].b + ETH_HLEN_ + 12, mem_lan.router_ip, 4),
+				"#10 round %d: peer 0's packet did not leave translated", round);
+			port[round] = (uint16_t)(o.out[0].b[ETH_HLEN_ + IP4_HLEN] << 8 | o.out[0].b[ETH_HLEN_ + IP4_HLEN + 1]);
+			T_CHECK(atomic_load(&R.dev->nat.nflows) == 1, "#10 round %d: %lu flows in the table", round,
+				(unsigned long)atomic_load(&R.dev->nat.nflows));
+			if (round == 2)
+				T_CHECK(R.c->nat_stamp != stamp, "#10 the removal gave no new stamp");
+			/* The LAN's reply to the old port, in rounds 0-1 the flow's: sealed to peer 0's
+			 * endpoint while the flow lives (from the memo in round 1; under the keys #9 gave
+			 * peer 0), dropped after. */
+			unknown = R.c->ctr->drops[MG_DROP_NAT_UNKNOWN];
+			reply_push(port[0]);
+			pass(&o);
+			if (round < 2)
+				T_CHECK(o.nout == 1 && o.out[0].peer >= 0 && !memcmp(o.out[0].b, far[0].ep_ip, 4),
+					"#10 round %d: the reply did not reach peer 0", round);
+			else
+				T_CHECK(o.nout == 0 && R.c->ctr->drops[MG_DROP_NAT_UNKNOWN] == unknown + 1,
+					"#10 a reply to a removed flow's port was forwarded (sent %u)", o.nout);
+		}
+		T_CHECK(port[1] == port[0], "#10 the flow's port changed within its life");
+		R.dev->snat = false;
 	}
 
 	free(rcu_xchg_pointer(&R.dev->addrs, NULL));
