@@ -325,7 +325,8 @@ static inline void memo_take(struct nat_memos *t, uint64_t stamp, struct nat_flo
 	m->tick = (uint32_t)(now >> 30);
 }
 
-bool nat_memo_apply(struct nat_memo *m, bool in, uint8_t *l3, uint32_t len, int family, uint64_t now)
+bool nat_memo_apply(struct nat_memo *m, bool in, uint8_t *l3, uint32_t len, int family, uint64_t now,
+		    bool *completed)
 {
 	const unsigned saddr = family == AF_INET ? 12 : 8, daddr = family == AF_INET ? 16 : 24;
 	struct nat_flow *f = m->flow;
@@ -349,6 +350,8 @@ bool nat_memo_apply(struct nat_memo *m, bool in, uint8_t *l3, uint32_t len, int 
 	} else if (memcmp(l3 + saddr, k->saddr, 16) || memcmp(l3 + daddr, k->daddr, 16)) {
 		return false;
 	}
+	if (completed)
+		*completed = l4_csum_complete_partial(l3, len, family);
 	ip_delta = in ? f->in_ip_delta : f->out_ip_delta;
 	l4_delta = in ? f->in_l4_delta : f->out_l4_delta;
 	if (family == AF_INET)

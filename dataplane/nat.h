@@ -161,15 +161,19 @@ static inline struct nat_memo *nat_memo_slot(struct nat_memos *t, uint32_t ports
 	return &t->slot[h >> (64 - __builtin_ctz(NAT_MEMO_SLOTS))];
 }
 
-bool nat_memo_apply(struct nat_memo *m, bool in, uint8_t *l3, uint32_t len, int family, uint64_t now);
+bool nat_memo_apply(struct nat_memo *m, bool in, uint8_t *l3, uint32_t len, int family, uint64_t now,
+		    bool *completed);
 
 /* Worker: true if the packet is of a flow t remembers under stamp and is now translated as
- * nat_out (or, in, nat_in) would have at now; false leaves it as it was. Most packets of other
- * flows are told apart by the two words the slot is chosen by (read from the frame even if the
- * packet is shorter: nat_memo_apply then says no); the rest of the key is compared in
- * nat_memo_apply. */
+ * nat_out (or, in, nat_in) would have at now; false leaves it as it was. completed: NULL if the
+ * caller has completed a partial checksum the packet may carry (pkt.h,
+ * l4_csum_complete_partial), as nat_out and nat_in want; else that is done here, between
+ * knowing the packet is the flow's and translating it, and *completed says whether there was
+ * one. Most packets of other flows are told apart by the two words the slot is chosen by (read
+ * from the frame even if the packet is shorter: nat_memo_apply then says no); the rest of the
+ * key is compared in nat_memo_apply. */
 static inline bool nat_memo_translate(struct nat_memos *t, uint64_t stamp, bool in, uint8_t *l3, uint32_t len,
-				      int family, uint64_t now)
+				      int family, uint64_t now, bool *completed)
 {
 	uint32_t ports, src;
 	struct nat_memo *m;
@@ -177,7 +181,8 @@ static inline bool nat_memo_translate(struct nat_memos *t, uint64_t stamp, bool 
 	memcpy(&ports, l3 + (family == AF_INET ? 20 : 40), 4);
 	memcpy(&src, l3 + (family == AF_INET ? 12 : 20), 4);
 	m = nat_memo_slot(t, ports, src);
-	return m->stamp == stamp && ports == m->ports && src == m->src && nat_memo_apply(m, in, l3, len, family, now);
+	return m->stamp == stamp && ports == m->ports && src == m->src &&
+	       nat_memo_apply(m, in, l3, len, family, now, completed);
 }
 /* Worker: nat_out, after which a TCP or UDP flow it translated is remembered in t under stamp
  * (t NULL: not remembered). */

@@ -108,7 +108,7 @@ static bool snat_out(struct wctx *c, struct wpkt *p, const struct peer *from, en
 
 	/* A flow translated before under the same tables: no key, no table, and no hop (the
 	 * snapshot that gave its destination one is still the current one). */
-	if (nat_memo_translate(&c->nat_out_memo, c->nat_stamp, false, p->l3, p->len, p->family, c->now))
+	if (nat_memo_translate(&c->nat_out_memo, c->nat_stamp, false, p->l3, p->len, p->family, c->now, NULL))
 		return true;
 	if (wk_hop(c, p->family, ip_dst(p->l3, p->family), &hop) != -ENETUNREACH)
 		err = nat_out_remember(&c->dev->nat, &c->nat_out_memo, c->nat_stamp, c->wid, from->id, p->l3,
@@ -620,6 +620,57 @@ static inline void rx_lan_note(struct wctx *c, uint64_t addrs, struct keypair *k
 	rx_lan_take(c, e, kp);
 }
 
+/*
+ * A LAN host's reply to a SNAT flow (IPv4 without options, TCP or UDP) that the reply memo
+ * holds (c->nat_in_memo): what the general checks decide once per flow under the memo's stamp
+ * (the frame is ours and not WireGuard, its destination ours, its source not spoofed, its flow
+ * known) is the memo's entry; the frame's own checks follow in the general path's order (length,
+ * partial checksum, translation, TTL), then into the tunnel, built in the seal batch's next slot,
+ * to the peer of the translated pair by the LAN flow memo, or looked up and remembered there.
+ * False (the frame untouched) if the memo does not hold the frame's flow.
+ */
+static inline __attribute__((always_inline)) bool rx_nat_reply(struct wctx *c, uint64_t addr, uint8_t *eth,
+								   uint32_t len)
+{
+	struct wpkt *p = &c->enc[c->nenc];
+	uint8_t *ip = eth + ETH_HLEN_;
+	uint32_t tot = (uint32_t)ip[2] << 8 | ip[3];
+	rx_v2u64 q = (rx_v2u64)((rx_load16(eth) ^ c->lan_hdr) & rx_lan_mask);
+	struct wk_lan_ent *e;
+	struct keypair *kp;
+	uint64_t addrs;
+	bool completed;
+
+	if (q[0] | q[1] || tot < IP4_HLEN || tot > len - ETH_HLEN_)
+		return false;
+	/* (a datagram to our listening port is for udp_to_us to judge) */
+	if (ip[9] == IPPROTO_UDP && tot >= IP4_HLEN + UDP_HLEN &&
+	    (uint32_t)(ip[IP4_HLEN + 2] << 8 | ip[IP4_HLEN + 3]) == c->listen_port)
+		return false;
+	if (!nat_memo_translate(&c->nat_in_memo, c->nat_stamp, true, ip, tot, AF_INET, c->now, &completed))
+		return false;
+	c->ctr->csum_completed += completed;
+	p->addr = addr + ETH_HLEN_;
+	p->l3 = ip;
+	p->len = tot;
+	p->family = AF_INET;
+	p->origin = FROM_LAN;
+	if (!ip_dec_ttl(ip, AF_INET)) {
+		wk_drop(c, p, MG_DROP_TTL_EXCEEDED);
+		return true;
+	}
+	memcpy(&addrs, eth + 26, 8);     /* translated: the LAN host and the tailnet client */
+	e = rx_lan_slot(c, addrs);
+	if (e->addrs == addrs && e->epoch == c->memo_epoch && (kp = rx_lan_keypair(c, e))) {
+		wk_tunnel_fields(c, p, ip, tot, AF_INET, FROM_LAN, true, 0, false, kp);
+		return true;
+	}
+	kp = wk_tunnel_fields(c, p, ip, tot, AF_INET, FROM_LAN, true, 0, false, NULL);
+	if (kp)
+		rx_lan_note(c, addrs, kp);
+	return true;
+}
+
 /* The open batch's next slot p for the frame at eth (port offset addr), before it is classified:
  * only what every way out reads (an initializer would clear all of it, a `rep stos` per frame).
  * A data message gets its keypair and counter in rx_data, the endpoint in udp_to_us; wk_tunnel
@@ -688,7 +739,7 @@ static __attribute__((noinline)) void rx_frame_general(struct wctx *c, struct wp
 		if (!lan_plaintext_ok(c, p, eth + ETH_HLEN_, ilen, family))
 			return;
 		if (!c->snat ||
-		    (!nat_memo_translate(&c->nat_in_memo, c->nat_stamp, true, p->l3, p->len, p->family, c->now) &&
+		    (!nat_memo_translate(&c->nat_in_memo, c->nat_stamp, true, p->l3, p->len, p->family, c->now, NULL) &&
 		     !nat_in_remember(&c->dev->nat, &c->nat_in_memo, c->nat_stamp, p->l3, p->len, p->family,
 				      c->now))) {
 			wk_drop(c, p, MG_DROP_NAT_UNKNOWN);
@@ -738,6 +789,8 @@ static inline __attribute__((always_inline)) void rx_frame(struct wctx *c, uint6
 			return;
 	}
 	if (len >= ETH_HLEN_ + IP4_HLEN && (e = rx_lan_known(c, eth)) && rx_lan_data(c, addr, eth, len, e))
+		return;
+	if (c->snat && len >= ETH_HLEN_ + IP4_HLEN && rx_nat_reply(c, addr, eth, len))
 		return;
 	rx_frame_general(c, p, addr, eth, len);
 }

@@ -166,7 +166,17 @@ static inline void wk_outer4_put(const uint8_t *hdr, uint32_t sum, uint8_t *msg,
 	struct iphdr *ip = (void *)(eth + ETH_HLEN_);
 	struct udphdr *udp = (void *)(eth + ETH_HLEN_ + IP4_HLEN);
 
-	memcpy(eth, hdr, ETH_HLEN_ + IP4_HLEN + UDP_HLEN);
+	wk_v16 h0, h1, h2;
+
+	/* 42 bytes as three 16-byte moves (the last two overlap): left to itself, the compiler
+	 * makes some inlined copies a `rep movsb`, which costs more than the rest of the header. */
+	_Static_assert(ETH_HLEN_ + IP4_HLEN + UDP_HLEN == 42, "wk_outer4_put: the copy's size");
+	memcpy(&h0, hdr, 16);
+	memcpy(&h1, hdr + 16, 16);
+	memcpy(&h2, hdr + 26, 16);
+	memcpy(eth, &h0, 16);
+	memcpy(eth + 16, &h1, 16);
+	memcpy(eth + 26, &h2, 16);
 	ip->tot_len = htons(IP4_HLEN + UDP_HLEN + mlen);
 	ip->check = htons(csum_fold(sum + IP4_HLEN + UDP_HLEN + mlen));
 	udp->len = htons(UDP_HLEN + mlen);

@@ -140,7 +140,7 @@ static void stream_test(void)
 		memcpy(b, a, len);
 		/* The reference first: it creates the flow, so that both find the same one. */
 		ea = in ? !nat_in(&n, a, len, family, now) : nat_out(&n, 0, PEER, a, len, family, f->v6 ? lan6 : lan4, now);
-		hit = nat_memo_translate(&m[in], stamp, in, b, len, family, now);
+		hit = nat_memo_translate(&m[in], stamp, in, b, len, family, now, NULL);
 		if (hit)
 			eb = 0;
 		else if (in)
@@ -203,7 +203,7 @@ static void cases_test(void)
 	T_CHECK(!nat_init(&n, 1), "nat_init");
 	len = mkpkt(b, 0, tcp->src, tcp->dst, IPPROTO_TCP, tcp->sport, tcp->dport, 10);
 	m = entry_of(t, b);
-	T_CHECK(!nat_memo_translate(t, 5, false, b, len, AF_INET, 10 * S), "an empty memo translated");
+	T_CHECK(!nat_memo_translate(t, 5, false, b, len, AF_INET, 10 * S, NULL), "an empty memo translated");
 	T_CHECK(!nat_out_remember(&n, t, 5, 0, PEER, b, len, AF_INET, lan4, 10 * S), "flow refused");
 	f = m->flow;
 	T_CHECK(m->stamp == 5 && f, "the memo did not take the flow into the packet's slot");
@@ -212,24 +212,24 @@ static void cases_test(void)
 	len = mkpkt(b, 0, tcp->src, tcp->dst, IPPROTO_TCP, tcp->sport, tcp->dport, 20);
 	memcpy(ref, b, len);
 	T_CHECK(!nat_out(&n, 0, PEER, ref, len, AF_INET, lan4, 11 * S), "nat_out refused the flow");
-	T_CHECK(nat_memo_translate(t, 5, false, b, len, AF_INET, 11 * S) && !memcmp(b, ref, len),
+	T_CHECK(nat_memo_translate(t, 5, false, b, len, AF_INET, 11 * S, NULL) && !memcmp(b, ref, len),
 		"memo hit wrong or missing");
 	/* Not under another stamp, nor for another flow, nor for the other protocol. */
 	len = mkpkt(b, 0, tcp->src, tcp->dst, IPPROTO_TCP, tcp->sport, tcp->dport, 20);
-	T_CHECK(!nat_memo_translate(t, 6, false, b, len, AF_INET, 11 * S), "the memo held under a new stamp");
+	T_CHECK(!nat_memo_translate(t, 6, false, b, len, AF_INET, 11 * S, NULL), "the memo held under a new stamp");
 	len = mkpkt(b, 0, other->src, other->dst, IPPROTO_TCP, other->sport, other->dport, 20);
 	memcpy(ref, b, len);
-	T_CHECK(!nat_memo_translate(t, 5, false, b, len, AF_INET, 11 * S) && !memcmp(b, ref, len),
+	T_CHECK(!nat_memo_translate(t, 5, false, b, len, AF_INET, 11 * S, NULL) && !memcmp(b, ref, len),
 		"another flow was translated by the memo, or touched");
 	len = mkpkt(b, 0, tcp->src, tcp->dst, IPPROTO_UDP, tcp->sport, tcp->dport, 20);
-	T_CHECK(!nat_memo_translate(t, 5, false, b, len, AF_INET, 11 * S), "UDP with the TCP flow's addresses and ports");
+	T_CHECK(!nat_memo_translate(t, 5, false, b, len, AF_INET, 11 * S, NULL), "UDP with the TCP flow's addresses and ports");
 
 	/* FIN through the memo marks the flow closing (it expires on the short timer). */
 	T_CHECK(!atomic_load(&f->tcp_closing), "closing before any FIN");
 	len = mkpkt(b, 0, tcp->src, tcp->dst, IPPROTO_TCP, tcp->sport, tcp->dport, 0);
 	b[33] = 0x11;                                    /* FIN+ACK */
 	ref_fix(b, len);
-	T_CHECK(nat_memo_translate(t, 5, false, b, len, AF_INET, 11 * S), "FIN not from the memo");
+	T_CHECK(nat_memo_translate(t, 5, false, b, len, AF_INET, 11 * S, NULL), "FIN not from the memo");
 	T_CHECK(atomic_load(&f->tcp_closing), "FIN through the memo left the flow open");
 
 	/* A packet nat_out refuses (a non-echo ICMP) leaves the memo to its flows. */
@@ -239,7 +239,7 @@ static void cases_test(void)
 	T_CHECK(nat_out_remember(&n, t, 5, 0, PEER, b, len, AF_INET, lan4, 10 * S) == -EPROTONOSUPPORT,
 		"non-echo ICMP translated");
 	len = mkpkt(b, 0, tcp->src, tcp->dst, IPPROTO_TCP, tcp->sport, tcp->dport, 3);
-	T_CHECK(nat_memo_translate(t, 5, false, b, len, AF_INET, 11 * S) && m->flow == f,
+	T_CHECK(nat_memo_translate(t, 5, false, b, len, AF_INET, 11 * S, NULL) && m->flow == f,
 		"the refusal cleared the memo");
 
 	/* The reply direction: the other flow's first reply through the table marks it established,
@@ -262,7 +262,7 @@ static void cases_test(void)
 		len = mkpkt(b, 0, other->dst, "192.168.8.105", IPPROTO_TCP, other->dport, port, 0);
 		b[33] = 0x14;                            /* RST+ACK */
 		ref_fix(b, len);
-		T_CHECK(nat_memo_translate(in, 5, true, b, len, AF_INET, 10 * S), "RST not from the memo");
+		T_CHECK(nat_memo_translate(in, 5, true, b, len, AF_INET, 10 * S, NULL), "RST not from the memo");
 		T_CHECK(atomic_load(&g->tcp_closing), "RST through the memo left the flow open");
 		T_CHECK(get16(b + 22) == other->sport && !memcmp(b + 16, (uint8_t[4]){ 100, 64, 0, 2 }, 4),
 			"reply not translated back to the tailnet client");
@@ -299,7 +299,7 @@ static void many_flows_test(void)
 			slot[k] = entry_of(t, b);
 			if (!round)
 				owner[slot[k] - t->slot]++;
-			hit = nat_memo_translate(t, 1, false, b, len, AF_INET, 10 * S);
+			hit = nat_memo_translate(t, 1, false, b, len, AF_INET, 10 * S, NULL);
 			if (nat_out(&n, 0, PEER, ref, len, AF_INET, lan4, 10 * S) ||
 			    (!hit && nat_out_remember(&n, t, 1, 0, PEER, b, len, AF_INET, lan4, 10 * S)) ||
 			    memcmp(b, ref, len) || !ref_valid(b, len))
@@ -340,7 +340,7 @@ static void touch_and_gen_test(void)
 	/* A packet every 10 s for 3 timeouts, all from the memo; expiry runs in between. */
 	for (; now < 10 * S + 3 * NAT_TIMEOUT_UDP_NS; now += 10 * S) {
 		len = mkpkt(b, 0, udp->src, udp->dst, IPPROTO_UDP, udp->sport, udp->dport, 8);
-		hits += nat_memo_translate(t, 1, false, b, len, AF_INET, now);
+		hits += nat_memo_translate(t, 1, false, b, len, AF_INET, now, NULL);
 		T_CHECK(nat_expire(&n, now + 5 * S) == 0, "a flow in use through the memo expired at %llu s",
 			(unsigned long long)(now / S));
 	}
@@ -377,7 +377,7 @@ static void zero_csum_test(int v6)
 		if (!b[hl + 6] && !b[hl + 7])
 			b[hl + 6] = b[hl + 7] = 0xff;   /* as a sender writes a computed 0 */
 		memcpy(ref, b, len);
-		hit = nat_memo_translate(m, 1, false, b, len, family, 10 * S);
+		hit = nat_memo_translate(m, 1, false, b, len, family, 10 * S, NULL);
 		if (nat_out(&n, 0, PEER, ref, len, family, v6 ? lan6 : lan4, 10 * S) ||
 		    (!hit && nat_out_remember(&n, m, 1, 0, PEER, b, len, family, v6 ? lan6 : lan4, 10 * S))) {
 			bad++;

@@ -46,7 +46,8 @@
  *   #10 the SNAT memos (c->nat_out_memo, c->nat_in_memo) across passes: a peer's flow and the
  *      LAN's reply are translated from them in the pass after the one that looked them up, and
  *      not after nat_expire removed the flow: the peer's next packet makes a new flow in the
- *      table, and a reply to the old port is dropped as nat_unknown.
+ *      table, and a reply to the old port is dropped as nat_unknown. A reply the memo takes
+ *      (rx_nat_reply) with a partial checksum leaves with it completed; with TTL 1 it is dropped.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -288,8 +289,9 @@ static void push(bool lan, unsigned k, uint8_t tag, const struct change *ch)
 }
 
 /* The LAN host's UDP reply from port 53 to the router's NAT port `port` (4000 + 40: the
- * tunnel packets' source port with tag 40). */
-static void reply_push(uint16_t port)
+ * tunnel packets' source port with tag 40); ttl: its TTL (0: as mkpkt makes it); partial: its
+ * checksum as a sender that offloads it leaves it (the pseudo-header's folded sum). */
+static void reply_push_as(uint16_t port, uint8_t ttl, bool partial)
 {
 	uint64_t base = io_frame_get(&R.w->port), a = base + io_rx_offset(base);
 	uint8_t *f = io_port_data(&R.w->port, a);
@@ -301,8 +303,22 @@ static void reply_push(uint16_t port)
 	inet_ntop(AF_INET, mem_lan.router_ip, dst, sizeof(dst));
 	eth_build(f, mem_lan.router_mac, mem_lan.host_mac, AF_INET);
 	len = (uint32_t)mkpkt(f + ETH_HLEN_, 0, src, dst, IPPROTO_UDP, 53, port, 20);
+	if (ttl)
+		f[ETH_HLEN_ + 8] = ttl;
 	ref_fix(f + ETH_HLEN_, len);
+	if (partial) {
+		uint8_t *ip = f + ETH_HLEN_;
+		uint16_t v = ref_sum(ip + 12, 8, IPPROTO_UDP + (len - IP4_HLEN));
+
+		ip[IP4_HLEN + 6] = (uint8_t)(v >> 8);
+		ip[IP4_HLEN + 7] = (uint8_t)v;
+	}
 	T_CHECK(io_mem_rx_push(&R.w->port, a, ETH_HLEN_ + len), "rx push");
+}
+
+static void reply_push(uint16_t port)
+{
+	reply_push_as(port, 0, false);
 }
 
 static uint32_t rnd(uint32_t n)
@@ -878,6 +894,25 @@ int main(void)
 					"#10 a reply to a removed flow's port was forwarded (sent %u)", o.nout);
 		}
 		T_CHECK(port[1] == port[0], "#10 the flow's port changed within its life");
+		/* The flow of round 2 from the memo: a reply with a partial checksum leaves with it
+		 * completed (the client gets a valid datagram), one with TTL 1 is dropped. */
+		push(false, 0, 40, &none);
+		pass(&o);
+		reply_push(port[2]);             /* through the table: the reply memo takes the flow */
+		pass(&o);
+		T_CHECK(o.nout == 1, "#10 the reply to the new flow's port did not reach peer 0");
+		unknown = R.c->ctr->csum_completed;
+		reply_push_as(port[2], 0, true);
+		pass(&o);
+		T_CHECK(o.nout == 1 && o.out[0].peer >= 0 && R.c->ctr->csum_completed == unknown + 1 &&
+			o.out[0].len >= 6 + IP4_HLEN + UDP_HLEN &&
+			ref_valid(o.out[0].b + 6, (uint32_t)(o.out[0].b[8] << 8 | o.out[0].b[9])),
+			"#10 a reply with a partial checksum did not leave completed");
+		unknown = R.c->ctr->drops[MG_DROP_TTL_EXCEEDED];
+		reply_push_as(port[2], 1, false);
+		pass(&o);
+		T_CHECK(o.nout == 0 && R.c->ctr->drops[MG_DROP_TTL_EXCEEDED] == unknown + 1,
+			"#10 a reply with TTL 1 was not dropped as ttl_exceeded");
 		R.dev->snat = false;
 	}
 
