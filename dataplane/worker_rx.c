@@ -638,11 +638,13 @@ static inline __attribute__((always_inline)) bool rx_nat_reply(struct wctx *c, u
 	rx_v2u64 q = (rx_v2u64)((rx_load16(eth) ^ c->lan_hdr) & rx_lan_mask);
 	struct wk_lan_ent *e;
 	struct keypair *kp;
+	uint32_t src, dst;
 	uint64_t addrs;
 	bool completed;
 
 	if (q[0] | q[1] || tot < IP4_HLEN || tot > len - ETH_HLEN_)
 		return false;
+	memcpy(&src, ip + 12, 4);        /* the LAN host, which the translation keeps */
 	/* (a datagram to our listening port is for udp_to_us to judge) */
 	if (ip[9] == IPPROTO_UDP && tot >= IP4_HLEN + UDP_HLEN &&
 	    (uint32_t)(ip[IP4_HLEN + 2] << 8 | ip[IP4_HLEN + 3]) == c->listen_port)
@@ -659,7 +661,11 @@ static inline __attribute__((always_inline)) bool rx_nat_reply(struct wctx *c, u
 		wk_drop(c, p, MG_DROP_TTL_EXCEEDED);
 		return true;
 	}
-	memcpy(&addrs, eth + 26, 8);     /* translated: the LAN host and the tailnet client */
+	/* The translated pair, as frame bytes 26-33 would load: the destination (the tailnet
+	 * client) by a load of the size the translation stored it with, which the store forwards
+	 * to (an 8-byte load over it waits for the store to reach the cache, every packet). */
+	memcpy(&dst, ip + 16, 4);
+	addrs = (uint64_t)dst << 32 | src;
 	e = rx_lan_slot(c, addrs);
 	if (e->addrs == addrs && e->epoch == c->memo_epoch && (kp = rx_lan_keypair(c, e))) {
 		wk_tunnel_fields(c, p, ip, tot, AF_INET, FROM_LAN, true, 0, false, kp);
