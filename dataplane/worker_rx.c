@@ -513,6 +513,14 @@ static inline struct wk_lan_ent *rx_lan_slot(struct wctx *c, uint64_t addrs)
 	return &c->lan[wk_pair_slot(addrs)];
 }
 
+/* The entry of an address pair (as loaded) if it holds under this epoch's tables, or NULL. */
+static inline struct wk_lan_ent *rx_lan_entry(struct wctx *c, uint64_t addrs)
+{
+	struct wk_lan_ent *e = rx_lan_slot(c, addrs);
+
+	return e->addrs == addrs && e->epoch == c->memo_epoch ? e : NULL;
+}
+
 /* The entry the LAN frame at eth (at least 34 bytes) matches, or NULL. */
 static inline struct wk_lan_ent *rx_lan_known(struct wctx *c, const uint8_t *eth)
 {
@@ -521,8 +529,7 @@ static inline struct wk_lan_ent *rx_lan_known(struct wctx *c, const uint8_t *eth
 	rx_v2u64 q;
 
 	memcpy(&addrs, eth + 26, 8);
-	e = rx_lan_slot(c, addrs);
-	if (e->addrs != addrs || e->epoch != c->memo_epoch)
+	if (!(e = rx_lan_entry(c, addrs)))
 		return NULL;
 	q = (rx_v2u64)((rx_load16(eth) ^ c->lan_hdr) & rx_lan_mask);
 	return q[0] | q[1] ? NULL : e;
@@ -578,6 +585,17 @@ static inline struct keypair *rx_lan_keypair(struct wctx *c, struct wk_lan_ent *
 	return atomic_load_explicit(&kp->dead, memory_order_relaxed) ? NULL : kp;
 }
 
+/* The seal batch's next slot p for an IPv4 packet from the LAN at ip (tot bytes; its frame at
+ * port offset addr): what wk_tunnel_fields reads of a slot its caller built. */
+static inline void rx_lan_slot_init(struct wpkt *p, uint64_t addr, uint8_t *ip, uint32_t tot)
+{
+	p->addr = addr + ETH_HLEN_;
+	p->l3 = ip;
+	p->len = tot;
+	p->family = AF_INET;
+	p->origin = FROM_LAN;
+}
+
 /* A LAN frame (at port offset addr) that rx_lan_known matched with e: the checks of its own
  * that the general path makes, in its order, then into the tunnel to e's peer, built in the
  * seal batch's next slot from the start. False (nothing done) if its length is not one
@@ -592,11 +610,7 @@ static inline __attribute__((always_inline)) bool rx_lan_data(struct wctx *c, ui
 
 	if (tot < IP4_HLEN || tot > len - ETH_HLEN_ || !(kp = rx_lan_keypair(c, e)))
 		return false;
-	p->addr = addr + ETH_HLEN_;
-	p->l3 = ip;
-	p->len = tot;
-	p->family = AF_INET;
-	p->origin = FROM_LAN;
+	rx_lan_slot_init(p, addr, ip, tot);
 	if (rx_lan_partial(e, ip, tot))
 		c->ctr->csum_completed++;
 	if (!ip_dec_ttl(ip, AF_INET)) {
@@ -652,11 +666,7 @@ static inline __attribute__((always_inline)) bool rx_nat_reply(struct wctx *c, u
 	if (!nat_memo_translate(&c->nat_in_memo, c->nat_stamp, true, ip, tot, AF_INET, c->now, &completed))
 		return false;
 	c->ctr->csum_completed += completed;
-	p->addr = addr + ETH_HLEN_;
-	p->l3 = ip;
-	p->len = tot;
-	p->family = AF_INET;
-	p->origin = FROM_LAN;
+	rx_lan_slot_init(p, addr, ip, tot);
 	if (!ip_dec_ttl(ip, AF_INET)) {
 		wk_drop(c, p, MG_DROP_TTL_EXCEEDED);
 		return true;
@@ -666,8 +676,7 @@ static inline __attribute__((always_inline)) bool rx_nat_reply(struct wctx *c, u
 	 * to (an 8-byte load over it waits for the store to reach the cache, every packet). */
 	memcpy(&dst, ip + 16, 4);
 	addrs = (uint64_t)dst << 32 | src;
-	e = rx_lan_slot(c, addrs);
-	if (e->addrs == addrs && e->epoch == c->memo_epoch && (kp = rx_lan_keypair(c, e))) {
+	if ((e = rx_lan_entry(c, addrs)) && (kp = rx_lan_keypair(c, e))) {
 		wk_tunnel_fields(c, p, ip, tot, AF_INET, FROM_LAN, true, 0, false, kp);
 		return true;
 	}

@@ -861,7 +861,7 @@ int main(void)
 
 	/* #10 */
 	{
-		uint64_t unknown, stamp;
+		uint64_t before, stamp;
 		uint16_t port[3];
 
 		R.dev->snat = true;
@@ -883,14 +883,14 @@ int main(void)
 			/* The LAN's reply to the old port, in rounds 0-1 the flow's: sealed to peer 0's
 			 * endpoint while the flow lives (from the memo in round 1; under the keys #9 gave
 			 * peer 0), dropped after. */
-			unknown = R.c->ctr->drops[MG_DROP_NAT_UNKNOWN];
+			before = R.c->ctr->drops[MG_DROP_NAT_UNKNOWN];
 			reply_push(port[0]);
 			pass(&o);
 			if (round < 2)
 				T_CHECK(o.nout == 1 && o.out[0].peer >= 0 && !memcmp(o.out[0].b, far[0].ep_ip, 4),
 					"#10 round %d: the reply did not reach peer 0", round);
 			else
-				T_CHECK(o.nout == 0 && R.c->ctr->drops[MG_DROP_NAT_UNKNOWN] == unknown + 1,
+				T_CHECK(o.nout == 0 && R.c->ctr->drops[MG_DROP_NAT_UNKNOWN] == before + 1,
 					"#10 a reply to a removed flow's port was forwarded (sent %u)", o.nout);
 		}
 		T_CHECK(port[1] == port[0], "#10 the flow's port changed within its life");
@@ -901,17 +901,17 @@ int main(void)
 		reply_push(port[2]);             /* through the table: the reply memo takes the flow */
 		pass(&o);
 		T_CHECK(o.nout == 1, "#10 the reply to the new flow's port did not reach peer 0");
-		unknown = R.c->ctr->csum_completed;
+		before = R.c->ctr->csum_completed;
 		reply_push_as(port[2], 0, true);
 		pass(&o);
-		T_CHECK(o.nout == 1 && o.out[0].peer >= 0 && R.c->ctr->csum_completed == unknown + 1 &&
+		T_CHECK(o.nout == 1 && o.out[0].peer >= 0 && R.c->ctr->csum_completed == before + 1 &&
 			o.out[0].len >= 6 + IP4_HLEN + UDP_HLEN &&
 			ref_valid(o.out[0].b + 6, (uint32_t)(o.out[0].b[8] << 8 | o.out[0].b[9])),
 			"#10 a reply with a partial checksum did not leave completed");
-		unknown = R.c->ctr->drops[MG_DROP_TTL_EXCEEDED];
+		before = R.c->ctr->drops[MG_DROP_TTL_EXCEEDED];
 		reply_push_as(port[2], 1, false);
 		pass(&o);
-		T_CHECK(o.nout == 0 && R.c->ctr->drops[MG_DROP_TTL_EXCEEDED] == unknown + 1,
+		T_CHECK(o.nout == 0 && R.c->ctr->drops[MG_DROP_TTL_EXCEEDED] == before + 1,
 			"#10 a reply with TTL 1 was not dropped as ttl_exceeded");
 		R.dev->snat = false;
 	}
