@@ -162,22 +162,41 @@ static void pass(struct outcome *o)
 		peer_endpoint_get(far[k].peer, &o->ep[k]);
 }
 
-/* The flow memo's entry for the LAN host's flow to peer k, of the current tables (NULL: none). */
+/* An address pair as the flow memos keep it (one 8-byte word, as loaded). */
+static uint64_t pair_of(const uint8_t src[4], const uint8_t dst[4])
+{
+	uint8_t b[8];
+	uint64_t w;
+
+	memcpy(b, src, 4);
+	memcpy(b + 4, dst, 4);
+	memcpy(&w, b, 8);
+	return w;
+}
+
+/* The flow memo's entry for the LAN host's flow to peer k, of the current tables (NULL: none).
+ * By the whole pair: the differential cases leave entries for altered sources to the same
+ * peer. */
 static struct wk_lan_ent *lan_entry(unsigned k)
 {
+	uint64_t addrs = pair_of(mem_lan.host_ip, far[k].tun_ip);
+
 	for (unsigned i = 0; i < WK_LAN_SLOTS; i++)
 		if (R.c->lan[i].epoch == R.c->memo_epoch && R.c->lan[i].peer == far[k].peer &&
-		    !memcmp((const uint8_t *)&R.c->lan[i].addrs + 4, far[k].tun_ip, 4))
+		    R.c->lan[i].addrs == addrs)
 			return &R.c->lan[i];
 	return NULL;
 }
 
-/* The peers' flow memo's entry for peer k's flow to the LAN host, of the current tables. */
+/* The peers' flow memo's entry for peer k's flow to the LAN host, of the current tables; by
+ * the whole pair, likewise. */
 static struct wk_peerflow_ent *peerflow_entry(unsigned k)
 {
+	uint64_t addrs = pair_of(far[k].tun_ip, mem_lan.host_ip);
+
 	for (unsigned i = 0; i < WK_PEERFLOW_SLOTS; i++)
 		if (R.c->peerflow[i].epoch == R.c->memo_epoch && R.c->peerflow[i].peer == far[k].peer &&
-		    !memcmp(&R.c->peerflow[i].addrs, far[k].tun_ip, 4))
+		    R.c->peerflow[i].addrs == addrs)
 			return &R.c->peerflow[i];
 	return NULL;
 }
