@@ -4,6 +4,7 @@
  * so a linear scan over prefixes is cheaper than building a trie per rule.
  */
 #include <errno.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <netinet/in.h>
@@ -13,7 +14,12 @@
 
 struct filter *filter_new(void)
 {
-	return calloc(1, sizeof(struct filter));
+	static _Atomic uint64_t serials;
+	struct filter *f = calloc(1, sizeof(struct filter));
+
+	if (f)
+		f->serial = atomic_fetch_add_explicit(&serials, 1, memory_order_relaxed) + 1;
+	return f;
 }
 
 struct filter *filter_new_allow_none(void)

@@ -33,6 +33,9 @@ struct filter_rule {
 };
 
 struct filter {
+	uint64_t serial;                     /* unique in the process, never reused: workers' flow
+					      * memos name the filter by it (a freed filter's
+					      * address may come back as another's) */
 	bool allow_none;                     /* no policy yet: drop all, even replies */
 	size_t n_rules;
 	struct filter_rule *rules;

@@ -282,11 +282,16 @@ struct wctx {
 	} flow4;
 	/* IPv4 flows from peers to the LAN (worker_rx.c, rx_peer_flow_known): a peer, an inner source
 	 * and destination whose source check passed and whose verdict was the LAN, under the tables
-	 * of memo_epoch; direct-mapped by the addresses. The peer pointer is only compared. */
+	 * of memo_epoch; direct-mapped by the addresses. The peer pointer is only compared. With a
+	 * packet filter, also one TCP/UDP flow of the pair that the filter's rules let in
+	 * (rx_filter_pass; memo_epoch names the filter too). */
 	struct wk_peerflow_ent {
 		uint64_t addrs;              /* source and destination, as loaded */
 		struct peer *peer;
 		uint32_t epoch;              /* memo_epoch when taken (0: never) */
+		uint32_t ruled_ports;        /* the ports of the flow the rules let in, as loaded */
+		uint8_t ruled_proto;         /* its protocol; 0: none */
+		bool ruled_opens;            /* judged as a packet that opens a flow (not TCP past its SYN) */
 	} peerflow[WK_PEERFLOW_SLOTS];
 
 	/* The outer headers of the last data message rx_frame took in this pass, under
@@ -318,6 +323,7 @@ struct wctx {
 	 * allowed-IPs trie, our tailnet addresses and the advertised routes, by their own numbers. */
 	uint32_t memo_epoch;
 	uint64_t memo_nl_gen, memo_aip_gen, memo_addrs_gen, memo_routes_gen;
+	uint64_t memo_filter;            /* the packet filter's serial (0: none) */
 
 	struct {                         /* the last roam check of this open batch (worker_rx.c) */
 		struct peer *peer;           /* NULL = none yet */

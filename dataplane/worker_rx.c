@@ -477,26 +477,30 @@ static inline __attribute__((always_inline)) bool rx_outer_data(struct wctx *c, 
 static const wk_v16 rx_lan_mask = RX_MASK_ETH;
 
 /* Once per pass: a new memo_epoch (every flow memo entry void) when a table the entries stand
- * for changed since the last pass, with our MAC in lan_hdr; a new nat_stamp then, and when a NAT
- * flow was removed (after this worker's last quiescent state: see struct nat_memo). */
+ * for, or the packet filter (by its serial), changed since the last pass, with our MAC in
+ * lan_hdr; a new nat_stamp then, and when a NAT flow was removed (after this worker's last
+ * quiescent state: see struct nat_memo). */
 static inline void rx_memo_epoch(struct wctx *c)
 {
 	uint64_t addrs_gen = atomic_load_explicit(&c->dev->addrs_gen, memory_order_acquire);
 	uint64_t routes_gen = atomic_load_explicit(&c->dev->routes_gen, memory_order_acquire);
 	uint64_t nat_g = nat_gen(&c->dev->nat);
+	uint64_t filter = c->filter ? c->filter->serial : 0;
 
 	if (unlikely(nat_g != c->memo_nat_gen)) {
 		c->memo_nat_gen = nat_g;
 		c->nat_stamp++;
 	}
 	if (likely(c->memo_epoch && c->nl_gen == c->memo_nl_gen && c->aip_gen == c->memo_aip_gen &&
-		   addrs_gen == c->memo_addrs_gen && routes_gen == c->memo_routes_gen))
+		   addrs_gen == c->memo_addrs_gen && routes_gen == c->memo_routes_gen &&
+		   filter == c->memo_filter))
 		return;
 	c->nat_stamp++;                  /* from 1: an entry's 0 is "never taken" */
 	c->memo_nl_gen = c->nl_gen;
 	c->memo_aip_gen = c->aip_gen;
 	c->memo_addrs_gen = addrs_gen;
 	c->memo_routes_gen = routes_gen;
+	c->memo_filter = filter;
 	if (!++c->memo_epoch)            /* 0 is "never taken" */
 		c->memo_epoch = 1;
 	memset(&c->lan_hdr, 0, sizeof(c->lan_hdr));
@@ -884,15 +888,42 @@ static void rx_tsmp(struct wctx *c, struct wpkt *p)
 	wk_drop(c, p, MG_DROP_TSMP);
 }
 
+/* The flow memo's entry for a peer's inner source and destination (as loaded). */
+static inline struct wk_peerflow_ent *rx_peer_flow_slot(struct wctx *c, uint64_t addrs)
+{
+	_Static_assert(WK_PEERFLOW_SLOTS == WK_PAIR_SLOTS, "rx_peer_flow_slot: one slot per wk_pair_slot value");
+	return &c->peerflow[wk_pair_slot(addrs)];
+}
+
+/* Whether peer's IPv4 packet from and to addrs passed the source check and went to the LAN
+ * under this epoch's tables. */
+static inline bool rx_peer_flow_known(struct wctx *c, const struct peer *peer, uint64_t addrs)
+{
+	const struct wk_peerflow_ent *e = rx_peer_flow_slot(c, addrs);
+
+	return e->addrs == addrs && e->peer == peer && e->epoch == c->memo_epoch;
+}
+
+static inline void rx_peer_flow_note(struct wctx *c, struct peer *peer, uint64_t addrs)
+{
+	struct wk_peerflow_ent *e = rx_peer_flow_slot(c, addrs);
+
+	e->addrs = addrs;
+	e->peer = peer;
+	e->epoch = c->memo_epoch;
+	e->ruled_proto = 0;
+}
+
 /*
  * The tailnet ACL as tailscaled applies it (wgengine/filter RunIn): no filter, a static router:
  * everything; no policy yet: nothing; then what the rules allow, and a reply to a flow the LAN
  * started (flowtrack.h). tailscaled asks its flow table before the rules; the answer is the
  * same either way, and asking the rules first spares the table for most packets.
  */
-static bool rx_filter_pass(struct wctx *c, const struct wpkt *p)
+static bool rx_filter_pass(struct wctx *c, const struct wpkt *p, bool pair)
 {
 	const struct filter *f = c->filter;
+	struct wk_peerflow_ent *pf = NULL;
 	struct wk_flow_key k;
 	bool memo, reply, opens = true;
 
@@ -900,19 +931,31 @@ static bool rx_filter_pass(struct wctx *c, const struct wpkt *p)
 		return true;
 	if (f->allow_none)
 		return false;
-	/*
-	 * A packet of the flow this filter let in last, in this pass: the same answer, for the same
-	 * reason (the rules are the same, and the flow table is as at the pass's instant). But a
-	 * TCP segment that opens a connection (SYN without ACK) is answered so only if one that
-	 * opens was let in: the others pass whatever the rules say (filter.h), so their verdict
-	 * says nothing about a SYN of the same ports.
-	 */
 	memo = wk_flow_key(&k, p->l3, p->len, p->family, tsmp_ip_proto(p->l3, p->family));
 	if (memo && k.proto == IPPROTO_TCP) {
 		const uint8_t *tcp = p->l3 + (p->family == AF_INET ? IP4_HLEN : IP6_HLEN);
 
 		opens = tcp + 14 > p->l3 + p->len || (tcp[13] & 0x12) == 0x02;
 	}
+	/*
+	 * The flow the rules let in last between this peer's pair of addresses, across passes.
+	 * pair: the flow memo's slot holds the pair under memo_epoch (rx_authenticated found it
+	 * there, or in c->flow4, which names the pair the batch last found or noted there), and
+	 * a new filter moves memo_epoch. The rules would say the same again: they read nothing
+	 * of the packet but its protocol, addresses, destination port and (TCP) whether it
+	 * opens. A TCP segment that opens a connection (SYN without ACK) is answered so only if
+	 * one that opens was let in: the others pass whatever the rules say (filter.h), so their
+	 * verdict says nothing about a SYN of the same ports. Replies are not kept: the flow
+	 * table's answer changes as its flows expire.
+	 */
+	if (pair && memo) {
+		pf = rx_peer_flow_slot(c, k.addrs[0]);
+		if (pf->ruled_proto == k.proto && pf->ruled_ports == k.ports && (pf->ruled_opens || !opens))
+			return true;
+	}
+	/* A packet of the flow this filter let in last, in this pass: the same answer, for the
+	 * same reason (the rules are the same, and the flow table is as at the pass's instant);
+	 * for opening TCP segments as above. */
 	if (memo && c->filter_ok.pass == c->pass && c->filter_ok.f == f && (c->filter_ok.opens || !opens) &&
 	    wk_flow_key_eq(&c->filter_ok.k, &k)) {
 		c->ctr->flow_replies += c->filter_ok.reply;
@@ -924,6 +967,11 @@ static bool rx_filter_pass(struct wctx *c, const struct wpkt *p)
 	if (reply && !flowtrack_is_reply(&c->dev->flows, p->l3, p->len, p->family, c->now))
 		return false;
 	c->ctr->flow_replies += reply;
+	if (pf && !reply) {
+		pf->ruled_proto = k.proto;
+		pf->ruled_ports = k.ports;
+		pf->ruled_opens = opens;
+	}
 	if (memo) {
 		c->filter_ok.pass = c->pass;
 		c->filter_ok.f = f;
@@ -951,31 +999,6 @@ static inline __attribute__((always_inline)) void rx_keypair_run(struct wctx *c,
 	    noise_keypair_aged(&kp->nk, c->now, REJECT_AFTER_TIME_NS - KEEPALIVE_TIMEOUT_NS - REKEY_TIMEOUT_NS) &&
 	    !atomic_exchange(&kp->nk.sent_lastminute_handshake, true))
 		wk_want_handshake(c, peer);
-}
-
-/* The flow memo's entry for a peer's inner source and destination (as loaded). */
-static inline struct wk_peerflow_ent *rx_peer_flow_slot(struct wctx *c, uint64_t addrs)
-{
-	_Static_assert(WK_PEERFLOW_SLOTS == WK_PAIR_SLOTS, "rx_peer_flow_slot: one slot per wk_pair_slot value");
-	return &c->peerflow[wk_pair_slot(addrs)];
-}
-
-/* Whether peer's IPv4 packet from and to addrs passed the source check and went to the LAN
- * under this epoch's tables. */
-static inline bool rx_peer_flow_known(struct wctx *c, const struct peer *peer, uint64_t addrs)
-{
-	const struct wk_peerflow_ent *e = rx_peer_flow_slot(c, addrs);
-
-	return e->addrs == addrs && e->peer == peer && e->epoch == c->memo_epoch;
-}
-
-static inline void rx_peer_flow_note(struct wctx *c, struct peer *peer, uint64_t addrs)
-{
-	struct wk_peerflow_ent *e = rx_peer_flow_slot(c, addrs);
-
-	e->addrs = addrs;
-	e->peer = peer;
-	e->epoch = c->memo_epoch;
 }
 
 /* After authentication (rx_keypair_run done for its run): roaming, counters, then the inner
@@ -1030,7 +1053,7 @@ static void rx_authenticated(struct wctx *c, struct wpkt *p, struct peer *peer)
 		rx_tsmp(c, p);
 		return;
 	}
-	if (!rx_filter_pass(c, p)) {
+	if (!rx_filter_pass(c, p, same)) {
 		wk_drop(c, p, MG_DROP_FILTERED);
 		return;
 	}

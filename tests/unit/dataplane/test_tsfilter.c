@@ -15,6 +15,10 @@
  *   4  TSMP from the LAN host to the peer: dropped, nothing sealed
  *   5  allow-none (no policy yet): even the reply is dropped; a TSMP ping is still answered
  *   6  one pass, several packets of a flow: the filter's answer per packet, as without the memo
+ *   7  across passes (the flow memo keeps the flow the rules let in per address pair): a later
+ *      pass gets the answer its own check would give. Another port of the pair, a SYN after
+ *      segments past their SYN, a new policy (its filter maybe where the old one was) and
+ *      replies are each judged again
  */
 #include <stdio.h>
 #include <string.h>
@@ -374,6 +378,78 @@ static void memo_cases(void)
 	CHECK(s.n_lan == 0 && drops(MG_DROP_FILTERED) == d + 4);
 }
 
+/* The peer sends @inner in each of @passes passes, one packet a pass; how many reached the LAN. */
+static unsigned passes_to_lan(const uint8_t *inner, uint32_t ilen, unsigned passes)
+{
+	unsigned lan = 0;
+	struct sent s;
+
+	for (unsigned i = 0; i < passes; i++) {
+		from_peer(inner, ilen, &s);
+		lan += s.n_lan;
+	}
+	return lan;
+}
+
+/* A policy that lets anyone reach the LAN host's UDP @port. */
+static struct filter *udp_port_filter(uint16_t port)
+{
+	struct filter *f = filter_new();
+	struct filter_rule *r = filter_rule_add(f);
+	struct mg_ipprefix any4 = { .family = AF_INET, .cidr = 0 }, host = { .family = AF_INET, .cidr = 32 };
+
+	memcpy(host.addr, mem_lan.host_ip, 4);
+	filter_rule_src(r, &any4);
+	filter_rule_dst(r, &host, port, port);
+	filter_rule_proto(r, IPPROTO_UDP);
+	return f;
+}
+
+static void ruled_cases(void)
+{
+	uint8_t b[128];
+	struct sent s;
+	uint64_t d, replies;
+
+	set_filter(udp_port_filter(80));
+	d = drops(MG_DROP_FILTERED);
+
+	/* UDP to port 80 (the rule) in four passes: the pair's memo entry, then the rules' answer
+	 * in it; then port 81 of the same pair and source port is refused, and 80 still passes */
+	CHECK(passes_to_lan(b, udp_inner(b, AF_INET, far.tun_ip, 6000, mem_lan.host_ip, 80), 4) == 4);
+	CHECK(passes_to_lan(b, udp_inner(b, AF_INET, far.tun_ip, 6000, mem_lan.host_ip, 81), 1) == 0);
+	CHECK(drops(MG_DROP_FILTERED) == d + 1);
+	CHECK(passes_to_lan(b, udp_inner(b, AF_INET, far.tun_ip, 6000, mem_lan.host_ip, 80), 1) == 1);
+
+	/* TCP segments past their SYN to port 22 (no rule) pass, pass after pass; then a SYN of
+	 * the same ports does not: their answer was not the rules' answer for a SYN */
+	CHECK(passes_to_lan(b, tcp_inner(b, far.tun_ip, mem_lan.host_ip, 22, 0x10), 4) == 4);
+	CHECK(passes_to_lan(b, tcp_inner(b, far.tun_ip, mem_lan.host_ip, 22, 0x02), 1) == 0);
+	CHECK(drops(MG_DROP_FILTERED) == d + 2);
+
+	/* replies to a query the LAN host sent, one a pass: each is a reply, counted so */
+	from_lan(b, udp_inner(b, AF_INET, mem_lan.host_ip, 40200, far.tun_ip, 53), &s);
+	CHECK(s.n_tunnel == 1);
+	replies = R.c->ctr->flow_replies;
+	CHECK(passes_to_lan(b, udp_inner(b, AF_INET, far.tun_ip, 53, mem_lan.host_ip, 40200), 4) == 4);
+	CHECK(R.c->ctr->flow_replies == replies + 4);
+
+	/* a new policy without rules (filter_new may hand back the old one's memory): port 80,
+	 * let in for passes, is refused from the next pass on */
+	CHECK(passes_to_lan(b, udp_inner(b, AF_INET, far.tun_ip, 6000, mem_lan.host_ip, 80), 2) == 2);
+	set_filter(filter_new());
+	CHECK(passes_to_lan(b, udp_inner(b, AF_INET, far.tun_ip, 6000, mem_lan.host_ip, 80), 2) == 0);
+	CHECK(drops(MG_DROP_FILTERED) == d + 4);
+
+	/* a policy for port 90 alone: its first packet takes the pair's entry again, with nothing
+	 * of port 80 in it */
+	set_filter(udp_port_filter(90));
+	CHECK(passes_to_lan(b, udp_inner(b, AF_INET, far.tun_ip, 6000, mem_lan.host_ip, 90), 1) == 1);
+	CHECK(passes_to_lan(b, udp_inner(b, AF_INET, far.tun_ip, 6000, mem_lan.host_ip, 80), 1) == 0);
+	CHECK(passes_to_lan(b, udp_inner(b, AF_INET, far.tun_ip, 6000, mem_lan.host_ip, 90), 3) == 3);
+	CHECK(drops(MG_DROP_FILTERED) == d + 5);
+}
+
 int main(void)
 {
 	struct mg_addrset *addrs;
@@ -403,6 +479,7 @@ int main(void)
 	tsmp_cases();
 	allow_none_case();
 	memo_cases();
+	ruled_cases();
 
 	set_filter(NULL);
 	free(rcu_xchg_pointer(&R.dev->addrs, NULL));
