@@ -190,25 +190,30 @@ static const char *const mode_name[M_COUNT] = { "vector", "scalar", "after", "in
 	st[7] = x7; st[8] = x8; st[9] = x9; st[10] = x10; st[11] = x11; st[12] = x12;            \
 	st[13] = x13; st[14] = x14; st[15] = x15;
 
-/* Each mode its own function (mode and k constant in it), so that no test of the mode is left
- * in the rounds of another. */
-#define KERNEL(name, isa_, V, mode_)                                                            \
-	static __attribute__((noinline, target(isa_))) void name(V *st, unsigned blocks,        \
+/* Each mode its own function (the mode constant in it), so that no test of the mode is left in
+ * the rounds of another; KERNELS makes one per mode for an instruction set. */
+#define KERNEL(name, isa_, V, mode_)                                                              \
+	static __attribute__((noinline, target(isa_))) void name(void *stv, unsigned blocks,      \
 								   struct scalar_state *s, unsigned k) \
 	{                                                                                         \
 		const enum mode mode = mode_;                                                     \
+		V *st = stv;                                                                      \
 		ROUNDS_BODY(V)                                                                    \
 	}
+#define KERNELS(p, isa_, V)                         \
+	KERNEL(p##_vector, isa_, V, M_VECTOR)       \
+	KERNEL(p##_after, isa_, V, M_AFTER)         \
+	KERNEL(p##_inline, isa_, V, M_INLINE)       \
+	KERNEL(p##_direct, isa_, V, M_DIRECT)       \
+	KERNEL(p##_call, isa_, V, M_CALL)           \
+	KERNEL(p##_gpr, isa_, V, M_GPR)
+/* The run table's entries for KERNELS(p, ...), in enum mode's order. */
+#define RUNS(p) { p##_vector, run_scalar, p##_after, p##_inline, p##_direct, p##_call, p##_gpr }
 
 #define ADD _mm512_add_epi32
 #define XOR _mm512_xor_si512
 #define ROL _mm512_rol_epi32
-KERNEL(z_vector, "avx512f", __m512i, M_VECTOR)
-KERNEL(z_after, "avx512f", __m512i, M_AFTER)
-KERNEL(z_inline, "avx512f", __m512i, M_INLINE)
-KERNEL(z_direct, "avx512f", __m512i, M_DIRECT)
-KERNEL(z_call, "avx512f", __m512i, M_CALL)
-KERNEL(z_gpr, "avx512f", __m512i, M_GPR)
+KERNELS(z, "avx512f", __m512i)
 #undef ADD
 #undef XOR
 #undef ROL
@@ -218,12 +223,7 @@ KERNEL(z_gpr, "avx512f", __m512i, M_GPR)
 #define ADD _mm256_add_epi32
 #define XOR _mm256_xor_si256
 #define ROL(x, n) _mm256_or_si256(_mm256_slli_epi32(x, n), _mm256_srli_epi32(x, 32 - (n)))
-KERNEL(y_vector, "avx2", __m256i, M_VECTOR)
-KERNEL(y_after, "avx2", __m256i, M_AFTER)
-KERNEL(y_inline, "avx2", __m256i, M_INLINE)
-KERNEL(y_direct, "avx2", __m256i, M_DIRECT)
-KERNEL(y_call, "avx2", __m256i, M_CALL)
-KERNEL(y_gpr, "avx2", __m256i, M_GPR)
+KERNELS(y, "avx2", __m256i)
 #undef ADD
 #undef XOR
 #undef ROL
@@ -235,13 +235,6 @@ struct isa {
 	void (*run[M_COUNT])(void *st, unsigned blocks, struct scalar_state *s, unsigned k);
 };
 
-#define WRAP(fn, V) \
-	static void fn##_w(void *st, unsigned b, struct scalar_state *s, unsigned k) { fn((V *)st, b, s, k); }
-WRAP(z_vector, __m512i) WRAP(z_after, __m512i) WRAP(z_inline, __m512i) WRAP(z_direct, __m512i)
-WRAP(z_call, __m512i) WRAP(z_gpr, __m512i)
-WRAP(y_vector, __m256i) WRAP(y_after, __m256i) WRAP(y_inline, __m256i) WRAP(y_direct, __m256i)
-WRAP(y_call, __m256i) WRAP(y_gpr, __m256i)
-
 static void run_scalar(void *st, unsigned blocks, struct scalar_state *s, unsigned k)
 {
 	(void)st;
@@ -249,8 +242,8 @@ static void run_scalar(void *st, unsigned blocks, struct scalar_state *s, unsign
 }
 
 static const struct isa isas[] = {
-	{ "avx512", 16, 64, { z_vector_w, run_scalar, z_after_w, z_inline_w, z_direct_w, z_call_w, z_gpr_w } },
-	{ "avx2", 8, 32, { y_vector_w, run_scalar, y_after_w, y_inline_w, y_direct_w, y_call_w, y_gpr_w } },
+	{ "avx512", 16, 64, RUNS(z) },
+	{ "avx2", 8, 32, RUNS(y) },
 };
 
 static bool isa_usable(const struct isa *isa)
