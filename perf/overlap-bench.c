@@ -20,7 +20,8 @@
  *           structure: the overlap is the window's);
  *   inline  steps/20 scalar steps after every half double-round, inlined;
  *   direct  the same through a direct call to a function of this file that the compiler keeps
- *           out of line (it can see that the callee leaves the vector registers alone);
+ *           out of line (it sees which registers the callee uses, and spills only the part
+ *           of the state that shares them: two registers of sixteen with GCC 12);
  *   call    the same through a function pointer (the vector state is spilled and reloaded
  *           around every call, as a hook called from a separately compiled AEAD would have it);
  *   gprcall the same through a function pointer to a general-regs-only function, called with
